@@ -1,0 +1,43 @@
+import { HttpServerResponse } from "@effect/platform"
+import { GraphQLError } from "graphql"
+import type { UserError } from "../schema/errors.js"
+
+interface EdgeError {
+  readonly code: "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT" | "CONFLICT"
+  readonly status: number
+  readonly error: string
+}
+
+const edge: Record<UserError["_tag"], EdgeError> = {
+  Unauthenticated: { code: "UNAUTHENTICATED", status: 401, error: "Unauthorized" },
+  Forbidden: { code: "FORBIDDEN", status: 403, error: "Forbidden" },
+  NotFound: { code: "NOT_FOUND", status: 404, error: "NotFound" },
+  BadUserInput: { code: "BAD_USER_INPUT", status: 400, error: "BadRequest" },
+  Conflict: { code: "CONFLICT", status: 409, error: "Conflict" }
+}
+
+/** GraphQL errors in Twenty's shape; UNAUTHENTICATED also sets the HTTP status to 401. */
+export const toGraphQLError = (error: UserError) => {
+  const { code, status } = edge[error._tag]
+  return new GraphQLError(error.message, {
+    extensions: {
+      code: code === "CONFLICT" ? "BAD_USER_INPUT" : code,
+      ...("subCode" in error && error.subCode ? { subCode: error.subCode } : {}),
+      userFriendlyMessage: error.message,
+      ...(error._tag === "BadUserInput" && error.field ? { field: error.field } : {}),
+      ...(status === 401 ? { http: { status } } : {})
+    }
+  })
+}
+
+export const internalGraphQLError = () =>
+  new GraphQLError("Internal server error", { extensions: { code: "INTERNAL_SERVER_ERROR" } })
+
+/** REST body in Twenty's shape: `{ statusCode, error, messages }`. */
+export const restError = (status: number, error: string, message: string) =>
+  HttpServerResponse.unsafeJson({ statusCode: status, error, messages: [message] }, { status })
+
+export const restUserError = (e: UserError) => {
+  const { status, error } = edge[e._tag]
+  return restError(status, error, e.message)
+}

@@ -1,0 +1,50 @@
+import type { SqlError } from "@effect/sql"
+import { Cause, Effect, Exit, Option, Runtime } from "effect"
+import { GraphQLError } from "graphql"
+import type { AuthContext } from "../schema/auth.js"
+import { isUserError, Unauthenticated, type UserError } from "../schema/errors.js"
+import { internalGraphQLError, toGraphQLError } from "./errors.js"
+
+/** What every resolver receives: how to run a service Effect, and the caller (resolved lazily). */
+export interface GraphQLContext<R> {
+  readonly run: <A>(effect: Effect.Effect<A, UserError | SqlError.SqlError, R>) => Promise<A>
+  /** Fails UNAUTHENTICATED when the request carried no usable token. */
+  readonly auth: () => Promise<AuthContext>
+  readonly origin: string | null
+}
+
+export const makeRun = <R>(runtime: Runtime.Runtime<R>) => {
+  const runExit = Runtime.runPromiseExit(runtime)
+  return <A>(effect: Effect.Effect<A, UserError | SqlError.SqlError, R>): Promise<A> =>
+    runExit(effect).then((exit) => {
+      if (Exit.isSuccess(exit)) return exit.value
+      const failure = Cause.failureOption(exit.cause)
+      if (Option.isSome(failure) && isUserError(failure.value)) throw toGraphQLError(failure.value)
+      if (Cause.isInterruptedOnly(exit.cause)) throw internalGraphQLError()
+      Runtime.runFork(runtime)(Effect.logError("GraphQL resolver failed", exit.cause))
+      throw internalGraphQLError()
+    })
+}
+
+export const bearerToken = (authorization: string | null | undefined) => {
+  if (!authorization) return null
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
+  return match ? match[1]! : null
+}
+
+/** Resolves the caller at most once per request, and only if a resolver asks. */
+export const lazyAuth = (
+  token: string | null,
+  authenticate: (token: string) => Promise<AuthContext>
+): (() => Promise<AuthContext>) => {
+  let pending: Promise<AuthContext> | undefined
+  return () => {
+    if (!token) {
+      return Promise.reject(toGraphQLError(new Unauthenticated({ message: "Missing authentication token" })))
+    }
+    pending ??= authenticate(token)
+    return pending
+  }
+}
+
+export const isGraphQLError = (e: unknown): e is GraphQLError => e instanceof GraphQLError

@@ -1,0 +1,44 @@
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect } from "effect"
+import { createSchema, createYoga } from "graphql-yoga"
+import type { Services } from "../../layers/index.js"
+import { Auth } from "../../services/auth/index.js"
+import { bearerToken, type GraphQLContext, lazyAuth, makeRun } from "../graphql.js"
+import { authResolvers } from "./auth-resolvers.js"
+import { authTypeDefs } from "./auth-schema.js"
+import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "./scalars.js"
+
+/** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
+export const makeMetadataHandler = Effect.gen(function*() {
+  const run = makeRun(yield* Effect.runtime<Services>())
+  const authenticate = (token: string) => run(Effect.flatMap(Auth, (auth) => auth.authenticate(token)))
+  const yoga = createYoga<GraphQLContext<Services>>({
+    schema: createSchema({
+      typeDefs: authTypeDefs,
+      resolvers: {
+        ...authResolvers,
+        UUID: UUIDScalar,
+        DateTime: DateTimeScalar,
+        JSON: JSONScalar,
+        JSONObject: JSONObjectScalar
+      }
+    }),
+    graphqlEndpoint: "/metadata",
+    cors: false,
+    logging: false,
+    landingPage: false,
+    graphiql: { title: "Score /metadata" },
+    maskedErrors: { errorMessage: "Internal server error" }
+  })
+
+  return Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const context: GraphQLContext<Services> = {
+      run,
+      auth: lazyAuth(bearerToken(request.headers["authorization"]), authenticate),
+      origin: request.headers["origin"] ?? null
+    }
+    const response = yield* Effect.promise(async () => yoga.fetch(request.source as Request, context))
+    return HttpServerResponse.fromWeb(response)
+  })
+})

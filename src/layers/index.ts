@@ -1,0 +1,98 @@
+import type { SqlClient } from "@effect/sql"
+import { Effect, Layer, Option, Redacted } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { ApiKeys, ApiKeysLive } from "../services/api-keys/index.js"
+import { Auth, AuthLive } from "../services/auth/index.js"
+import { Tokens, TokensLive } from "../services/auth/tokens.js"
+import { Cache, CacheMemory, CacheRedis } from "../services/cache/index.js"
+import { AppConfig, type AppConfigShape } from "../services/config.js"
+import { DatabaseEmbedded, DatabaseLive } from "../services/database/index.js"
+import { Health, HealthLive } from "../services/health/index.js"
+import { runMigrations } from "../services/migrations/index.js"
+import { JobQueue, JobQueueMemory, JobQueueRedis } from "../services/queue/index.js"
+import { RedisLive } from "../services/redis/index.js"
+import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
+
+/** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
+export type Infrastructure = AppConfig | SqlClient.SqlClient | Cache | JobQueue | Tokens | Health
+
+export type Services = Infrastructure | Workspaces | ApiKeys | Auth
+
+export class StartupError extends Error {}
+
+/**
+ * APP_SECRET signs every token. A shared deployment must set it; the embedded mode keeps a generated
+ * one under DATA_DIR so tokens survive a restart.
+ */
+export const resolveAppSecret = (config: AppConfigShape) =>
+  Effect.gen(function*() {
+    if (Option.isSome(config.appSecret)) {
+      if (Redacted.value(config.appSecret.value).length < 32) {
+        return yield* Effect.fail(new StartupError("Invalid configuration: APP_SECRET must be at least 32 characters"))
+      }
+      return config.appSecret.value
+    }
+    if (Option.isSome(config.databaseUrl)) {
+      return yield* Effect.fail(
+        new StartupError("Invalid configuration: APP_SECRET is missing (required when DATABASE_URL is set)")
+      )
+    }
+    const file = path.resolve(config.dataDir, "app-secret")
+    return yield* Effect.sync(() => {
+      fs.mkdirSync(path.dirname(file), { recursive: true })
+      if (!fs.existsSync(file)) {
+        fs.writeFileSync(file, crypto.getRandomValues(new Uint8Array(32)).toHex(), { mode: 0o600 })
+      }
+      return Redacted.make(fs.readFileSync(file, "utf8").trim())
+    })
+  })
+
+/** The one place where Score chooses between live (PostgreSQL, Redis) and embedded (PGlite, memory) parts. */
+export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redacted<string>) => {
+  const database = Option.match(config.databaseUrl, {
+    onNone: () => DatabaseEmbedded(config.dataDir),
+    onSome: (url) =>
+      Layer.provideMerge(
+        DatabaseLive(url, config.databasePoolSize),
+        Layer.effectDiscard(Effect.logInfo(`Database: PostgreSQL at ${safeHost(Redacted.value(url))}`))
+      )
+  })
+  const cacheAndQueue = Option.match(config.redisUrl, {
+    onNone: () =>
+      Layer.merge(CacheMemory, JobQueueMemory).pipe(
+        Layer.tap(() => Effect.logInfo("Cache and queue: in-memory (no REDIS_URL)"))
+      ),
+    onSome: (url) => Layer.merge(CacheRedis, JobQueueRedis).pipe(Layer.provide(RedisLive(url)))
+  })
+  const modes = {
+    database: Option.isSome(config.databaseUrl) ? "postgresql" : "embedded",
+    redis: Option.isSome(config.redisUrl) ? "redis" : "memory"
+  }
+  const migrated = Layer.effectDiscard(
+    Effect.flatMap(runMigrations(), (applied) =>
+      applied.length > 0 ? Effect.logInfo(`Migrations applied: ${applied.join(", ")}`) : Effect.void)
+  )
+  const base = Layer.mergeAll(
+    Layer.succeed(AppConfig, config),
+    TokensLive(appSecret),
+    cacheAndQueue,
+    database
+  )
+  return Layer.provideMerge(Layer.merge(HealthLive(modes), migrated), base)
+}
+
+/** The domain services, on whatever infrastructure is given. */
+export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.Layer<Services, E, R> => {
+  const workspaceAndKeys = Layer.merge(WorkspacesLive, ApiKeysLive)
+  return AuthLive.pipe(Layer.provideMerge(workspaceAndKeys), Layer.provideMerge(infra))
+}
+
+const safeHost = (url: string) => {
+  try {
+    const u = new URL(url)
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`
+  } catch {
+    return "(unparsable URL)"
+  }
+}

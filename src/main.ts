@@ -1,0 +1,23 @@
+import { BunRuntime } from "@effect/platform-bun"
+import { Effect, Layer, Logger } from "effect"
+import { makeHttpApp } from "./http/app.js"
+import { serve } from "./http/server.js"
+import { infrastructure, resolveAppSecret, services } from "./layers/index.js"
+import { appConfig } from "./services/config.js"
+import { exitOnStartupError } from "./startup.js"
+
+const startedAt = performance.now()
+
+const main = Effect.gen(function*() {
+  const config = yield* appConfig
+  const appSecret = yield* resolveAppSecret(config)
+  const app = services(infrastructure(config, appSecret))
+  const server = Layer.unwrapEffect(Effect.map(makeHttpApp, serve)).pipe(
+    Layer.tap(() => Effect.logInfo(`Ready in ${Math.round(performance.now() - startedAt)} ms`))
+  )
+  return yield* Layer.launch(Layer.provide(server, app)).pipe(
+    Effect.provide(Logger.minimumLogLevel(config.logLevel))
+  )
+})
+
+BunRuntime.runMain(exitOnStartupError(main), { disablePrettyLogger: true })

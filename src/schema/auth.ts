@@ -1,0 +1,126 @@
+/** JWT types as Twenty names them; the signing key differs per type (and per workspace). */
+export type TokenType = "ACCESS" | "REFRESH" | "LOGIN" | "WORKSPACE_AGNOSTIC" | "API_KEY" | "FILE"
+
+export interface AccessTokenPayload {
+  readonly sub: string
+  readonly type: "ACCESS"
+  readonly workspaceId: string
+  readonly userId: string
+  readonly userWorkspaceId: string
+  readonly authProvider: string
+}
+
+export interface RefreshTokenPayload {
+  readonly sub: string
+  readonly type: "REFRESH"
+  readonly workspaceId?: string
+  readonly userId: string
+  readonly jti: string
+  readonly authProvider: string
+  readonly targetedTokenType: "ACCESS" | "WORKSPACE_AGNOSTIC"
+}
+
+export interface LoginTokenPayload {
+  readonly sub: string
+  readonly type: "LOGIN"
+  readonly workspaceId: string
+  readonly jti: string
+  readonly authProvider: string
+}
+
+export interface WorkspaceAgnosticTokenPayload {
+  readonly sub: string
+  readonly type: "WORKSPACE_AGNOSTIC"
+  readonly userId: string
+  readonly authProvider: string
+}
+
+export interface ApiKeyTokenPayload {
+  readonly sub: string
+  readonly type: "API_KEY"
+  readonly workspaceId: string
+  readonly jti: string
+}
+
+export type TokenPayload =
+  | AccessTokenPayload
+  | RefreshTokenPayload
+  | LoginTokenPayload
+  | WorkspaceAgnosticTokenPayload
+  | ApiKeyTokenPayload
+
+export interface AuthToken {
+  readonly token: string
+  readonly expiresAt: Date
+}
+
+export interface AuthTokenPair {
+  readonly accessOrWorkspaceAgnosticToken: AuthToken
+  readonly refreshToken: AuthToken
+}
+
+export interface Workspace {
+  readonly id: string
+  readonly displayName: string | null
+  readonly subdomain: string
+  readonly logo: string | null
+  readonly inviteHash: string
+  readonly activationStatus: "PENDING_CREATION" | "ONGOING_CREATION" | "ACTIVE" | "INACTIVE" | "SUSPENDED"
+  readonly defaultRoleId: string | null
+  readonly metadataVersion: number
+  readonly allowImpersonation: boolean
+  readonly isPublicInviteLinkEnabled: boolean
+  readonly createdAt: string
+  readonly updatedAt: string
+  readonly deletedAt: string | null
+}
+
+export interface User {
+  readonly id: string
+  readonly firstName: string
+  readonly lastName: string
+  readonly email: string
+  readonly isEmailVerified: boolean
+  readonly disabled: boolean
+  readonly canImpersonate: boolean
+  readonly canAccessFullAdminPanel: boolean
+  readonly locale: string
+  readonly hasPassword: boolean
+  readonly defaultWorkspaceId: string | null
+  readonly createdAt: string
+  readonly updatedAt: string
+  readonly deletedAt: string | null
+}
+
+export interface UserWorkspace {
+  readonly id: string
+  readonly userId: string
+  readonly workspaceId: string
+  readonly roleId: string | null
+  readonly locale: string
+  readonly createdAt: string
+  readonly updatedAt: string
+  readonly deletedAt: string | null
+}
+
+export interface ApiKey {
+  readonly id: string
+  readonly workspaceId: string
+  readonly name: string
+  readonly expiresAt: string
+  readonly revokedAt: string | null
+  readonly roleId: string | null
+  readonly createdAt: string
+  readonly updatedAt: string
+}
+
+/** Who is calling, resolved once per request by the auth pipeline. */
+export type AuthContext =
+  | {
+    readonly kind: "user"
+    readonly user: User
+    readonly workspace: Workspace
+    readonly userWorkspace: UserWorkspace
+  }
+  | { readonly kind: "apiKey"; readonly apiKey: ApiKey; readonly workspace: Workspace }
+  | { readonly kind: "workspaceAgnostic"; readonly user: User }

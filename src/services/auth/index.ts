@@ -1,0 +1,326 @@
+import { SqlClient, type SqlError } from "@effect/sql"
+import { Context, Duration, Effect, Layer } from "effect"
+import type {
+  ApiKey,
+  AuthContext,
+  AuthToken,
+  AuthTokenPair,
+  RefreshTokenPayload,
+  User,
+  Workspace
+} from "../../schema/auth.js"
+import { BadUserInput, Forbidden, NotFound, Unauthenticated } from "../../schema/errors.js"
+import { ApiKeys } from "../api-keys/index.js"
+import { Cache } from "../cache/index.js"
+import { AppConfig } from "../config.js"
+import { firstRow } from "../sql-rows.js"
+import { Workspaces } from "../workspace/index.js"
+import { hashPassword, validatePassword, verifyAgainstDummy, verifyPassword } from "./password.js"
+import { Tokens } from "./tokens.js"
+import { findUserById, findUserWithPasswordByEmail, insertUser, userCacheKey } from "./users.js"
+
+export interface AvailableWorkspace {
+  readonly workspace: Workspace
+  readonly loginToken: AuthToken | null
+}
+
+export interface SignInResult {
+  readonly user: User
+  readonly availableWorkspaces: ReadonlyArray<AvailableWorkspace>
+  readonly tokens: AuthTokenPair
+}
+
+export interface SignUpInput {
+  readonly email: string
+  readonly password: string
+  readonly firstName?: string | undefined
+  readonly lastName?: string | undefined
+  readonly locale?: string | undefined
+}
+
+type AuthFailure = Unauthenticated | Forbidden | BadUserInput | SqlError.SqlError
+
+export interface AuthShape {
+  readonly signUp: (input: SignUpInput) => Effect.Effect<SignInResult, AuthFailure>
+  readonly signIn: (email: string, password: string) => Effect.Effect<SignInResult, AuthFailure>
+  readonly signUpInNewWorkspace: (
+    user: User,
+    displayName: string | null
+  ) => Effect.Effect<{ workspace: Workspace; loginToken: AuthToken }, SqlError.SqlError>
+  readonly getLoginTokenFromCredentials: (
+    email: string,
+    password: string,
+    origin: string | null
+  ) => Effect.Effect<AuthToken, AuthFailure | NotFound>
+  /** Single use: a login token exchanged once cannot be exchanged again. */
+  readonly getAuthTokensFromLoginToken: (loginToken: string) => Effect.Effect<AuthTokenPair, AuthFailure>
+  /** Rotates the refresh token; presenting a rotated one again revokes all of that user's sessions. */
+  readonly renewToken: (refreshToken: string) => Effect.Effect<AuthTokenPair, AuthFailure>
+  readonly signOut: (user: User) => Effect.Effect<void, SqlError.SqlError>
+  /** Ends the one session the refresh token belongs to. */
+  readonly signOutRefreshToken: (refreshToken: string) => Effect.Effect<void, AuthFailure>
+  readonly checkUserExists: (email: string) => Effect.Effect<{ exists: boolean; availableWorkspacesCount: number; isEmailVerified: boolean }, SqlError.SqlError>
+  /** The request pipeline's step: bearer token → who is calling. */
+  readonly authenticate: (token: string) => Effect.Effect<AuthContext, AuthFailure>
+  readonly findUser: (id: string) => Effect.Effect<User | null, SqlError.SqlError>
+}
+
+export class Auth extends Context.Tag("score/Auth")<Auth, AuthShape>() {}
+
+// Twenty's answers; account existence is public anyway through checkUserExists.
+const unknownUser = new Unauthenticated({ message: "User not found", subCode: "USER_NOT_FOUND" })
+const wrongPassword = new Forbidden({ message: "Wrong password", subCode: "FORBIDDEN_EXCEPTION" })
+const tokenInvalid = new Unauthenticated({ message: "Token invalid." })
+
+/** `https://acme.example.com` → `acme`; anything without a subdomain → null. */
+const subdomainOf = (origin: string | null) => {
+  if (!origin) return null
+  try {
+    const host = new URL(origin).hostname
+    const parts = host.split(".")
+    return parts.length > 2 || (parts.length === 2 && parts[1] === "localhost") ? parts[0]! : null
+  } catch {
+    return null
+  }
+}
+
+export const AuthLive = Layer.effect(
+  Auth,
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const config = yield* AppConfig
+    const tokens = yield* Tokens
+    const cache = yield* Cache
+    const workspaces = yield* Workspaces
+    const apiKeys = yield* ApiKeys
+    const provideSql = Effect.provideService(SqlClient.SqlClient, sql)
+
+    const findUser = (id: string) => cache.getOrLoad(userCacheKey(id), provideSql(findUserById(id)), { ttl: "5 minutes" })
+
+    const storeAppToken = (
+      type: "RefreshToken" | "LoginToken",
+      userId: string,
+      workspaceId: string | null,
+      expiresAt: Date
+    ) =>
+      Effect.map(
+        sql<{ id: string }>`INSERT INTO core."appToken" (type, "userId", "workspaceId", "expiresAt")
+                            VALUES (${type}, ${userId}, ${workspaceId}, ${expiresAt}) RETURNING id`,
+        (rows) => rows[0]!.id
+      )
+
+    const refreshToken = (user: User, workspaceId: string | null, target: RefreshTokenPayload["targetedTokenType"]) =>
+      Effect.gen(function*() {
+        const expiresAt = new Date(Date.now() + Duration.toMillis(config.refreshTokenTtl))
+        const jti = yield* storeAppToken("RefreshToken", user.id, workspaceId, expiresAt)
+        return yield* tokens.sign({
+          sub: user.id,
+          type: "REFRESH",
+          userId: user.id,
+          jti,
+          authProvider: "password",
+          targetedTokenType: target,
+          ...(workspaceId ? { workspaceId } : {})
+        }, { until: expiresAt })
+      })
+
+    const workspaceAgnosticPair = (user: User) =>
+      Effect.all({
+        accessOrWorkspaceAgnosticToken: tokens.sign(
+          { sub: user.id, type: "WORKSPACE_AGNOSTIC", userId: user.id, authProvider: "password" },
+          config.workspaceAgnosticTokenTtl
+        ),
+        refreshToken: refreshToken(user, null, "WORKSPACE_AGNOSTIC")
+      })
+
+    const accessPair = (user: User, workspaceId: string) =>
+      Effect.gen(function*() {
+        const membership = yield* workspaces.membership(user.id, workspaceId)
+        if (!membership) return yield* new Forbidden({ message: "User does not have access to this workspace" })
+        return yield* Effect.all({
+          accessOrWorkspaceAgnosticToken: tokens.sign({
+            sub: user.id,
+            type: "ACCESS",
+            workspaceId,
+            userId: user.id,
+            userWorkspaceId: membership.id,
+            authProvider: "password"
+          }, config.accessTokenTtl),
+          refreshToken: refreshToken(user, workspaceId, "ACCESS")
+        })
+      })
+
+    const loginToken = (user: User, workspaceId: string) =>
+      Effect.gen(function*() {
+        const expiresAt = new Date(Date.now() + Duration.toMillis(config.loginTokenTtl))
+        const jti = yield* storeAppToken("LoginToken", user.id, workspaceId, expiresAt)
+        return yield* tokens.sign(
+          { sub: user.email, type: "LOGIN", workspaceId, jti, authProvider: "password" },
+          { until: expiresAt }
+        )
+      })
+
+    const checkCredentials = (email: string, password: string) =>
+      Effect.gen(function*() {
+        const found = yield* provideSql(findUserWithPasswordByEmail(email))
+        if (!found) {
+          yield* verifyAgainstDummy(password)
+          return yield* unknownUser
+        }
+        if (!found.passwordHash) return yield* new BadUserInput({ message: "Incorrect login method" })
+        if (!(yield* verifyPassword(password, found.passwordHash))) return yield* wrongPassword
+        if (found.disabled) return yield* new Forbidden({ message: "User is disabled" })
+        const { passwordHash: _, ...user } = found
+        return user as User
+      })
+
+    const availableWorkspaces = (user: User) =>
+      Effect.flatMap(workspaces.listForUser(user.id), (list) =>
+        Effect.forEach(list, (workspace) =>
+          Effect.map(loginToken(user, workspace.id), (token) => ({ workspace, loginToken: token }))))
+
+    const signIn = (email: string, password: string) =>
+      Effect.gen(function*() {
+        const user = yield* checkCredentials(email, password)
+        return {
+          user,
+          availableWorkspaces: yield* availableWorkspaces(user),
+          tokens: yield* workspaceAgnosticPair(user)
+        }
+      }).pipe(Effect.withSpan("Auth.signIn"))
+
+    const signUp = (input: SignUpInput) =>
+      Effect.gen(function*() {
+        const email = input.email.trim()
+        if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 320) {
+          return yield* new BadUserInput({ message: `Invalid email: "${input.email}"`, field: "email" })
+        }
+        yield* validatePassword(input.password)
+        const passwordHash = yield* hashPassword(input.password)
+        const user = yield* provideSql(insertUser({ ...input, email, passwordHash })).pipe(
+          Effect.catchTag("Conflict", () =>
+            Effect.fail(new Forbidden({ message: "User already exists", subCode: "USER_ALREADY_EXISTS" })))
+        )
+        return { user, availableWorkspaces: [], tokens: yield* workspaceAgnosticPair(user) }
+      }).pipe(Effect.withSpan("Auth.signUp"))
+
+    const signUpInNewWorkspace = (user: User, displayName: string | null) =>
+      Effect.gen(function*() {
+        const workspace = yield* workspaces.create({ displayName, ownerUserId: user.id })
+        return { workspace, loginToken: yield* loginToken(user, workspace.id) }
+      })
+
+    const getLoginTokenFromCredentials = (email: string, password: string, origin: string | null) =>
+      Effect.gen(function*() {
+        const user = yield* checkCredentials(email, password)
+        const subdomain = subdomainOf(origin)
+        const bySubdomain = subdomain ? yield* workspaces.findBySubdomain(subdomain) : null
+        const workspaceId = bySubdomain?.id ?? user.defaultWorkspaceId ??
+          (yield* workspaces.listForUser(user.id))[0]?.id
+        if (!workspaceId) return yield* new NotFound({ message: "User has no workspace" })
+        if (!(yield* workspaces.membership(user.id, workspaceId))) {
+          return yield* new Forbidden({ message: "User does not have access to this workspace" })
+        }
+        return yield* loginToken(user, workspaceId)
+      })
+
+    const consumeAppToken = (id: string, type: "RefreshToken" | "LoginToken") =>
+      Effect.map(
+        sql`UPDATE core."appToken" SET "revokedAt" = now(), "updatedAt" = now()
+            WHERE id = ${id} AND type = ${type} AND "revokedAt" IS NULL AND "expiresAt" > now()
+            RETURNING id, "userId", "workspaceId"`,
+        firstRow<{ id: string; userId: string; workspaceId: string | null }>
+      )
+
+    const activeUser = (id: string) =>
+      Effect.flatMap(findUser(id), (user) =>
+        user && !user.disabled ? Effect.succeed(user) : Effect.fail(tokenInvalid))
+
+    const getAuthTokensFromLoginToken = (token: string) =>
+      Effect.gen(function*() {
+        const payload = yield* tokens.verify(token, ["LOGIN"])
+        const consumed = yield* consumeAppToken(payload.jti, "LoginToken")
+        if (!consumed || consumed.workspaceId !== payload.workspaceId) return yield* tokenInvalid
+        return yield* accessPair(yield* activeUser(consumed.userId), payload.workspaceId)
+      })
+
+    const revokeAllSessions = (userId: string) =>
+      sql`UPDATE core."appToken" SET "revokedAt" = now(), "updatedAt" = now()
+          WHERE "userId" = ${userId} AND type = 'RefreshToken' AND "revokedAt" IS NULL`.pipe(Effect.asVoid)
+
+    const renewToken = (token: string) =>
+      Effect.gen(function*() {
+        const payload = yield* tokens.verify(token, ["REFRESH"])
+        const consumed = yield* consumeAppToken(payload.jti, "RefreshToken")
+        if (!consumed) {
+          // A refresh token used twice was stolen or replayed: end every session of that user.
+          yield* revokeAllSessions(payload.userId)
+          return yield* new Forbidden({
+            message: "Suspicious activity detected, this refresh token has been revoked. All tokens have been revoked.",
+            subCode: "FORBIDDEN_EXCEPTION"
+          })
+        }
+        const user = yield* activeUser(consumed.userId)
+        return payload.targetedTokenType === "ACCESS" && payload.workspaceId
+          ? yield* accessPair(user, payload.workspaceId)
+          : yield* workspaceAgnosticPair(user)
+      }).pipe(Effect.withSpan("Auth.renewToken"))
+
+    const activeWorkspace = (id: string) =>
+      Effect.flatMap(workspaces.findById(id), (workspace): Effect.Effect<Workspace, Unauthenticated | Forbidden> => {
+        if (!workspace) return Effect.fail(tokenInvalid)
+        if (workspace.activationStatus === "SUSPENDED" || workspace.activationStatus === "INACTIVE") {
+          return Effect.fail(new Forbidden({ message: "Workspace is not active" }))
+        }
+        return Effect.succeed(workspace)
+      })
+
+    const authenticate = (token: string): Effect.Effect<AuthContext, AuthFailure> =>
+      Effect.gen(function*() {
+        const payload = yield* tokens.verify(token, ["ACCESS", "API_KEY", "WORKSPACE_AGNOSTIC"])
+        switch (payload.type) {
+          case "ACCESS": {
+            const [user, workspace, userWorkspace] = yield* Effect.all([
+              activeUser(payload.userId),
+              activeWorkspace(payload.workspaceId),
+              workspaces.membership(payload.userId, payload.workspaceId)
+            ], { concurrency: "unbounded" })
+            if (!userWorkspace || userWorkspace.id !== payload.userWorkspaceId) return yield* tokenInvalid
+            return { kind: "user", user, workspace, userWorkspace } as const
+          }
+          case "API_KEY": {
+            const apiKey: ApiKey | null = yield* apiKeys.findById(payload.jti)
+            if (
+              !apiKey || apiKey.workspaceId !== payload.workspaceId || apiKey.revokedAt !== null ||
+              new Date(apiKey.expiresAt).getTime() <= Date.now()
+            ) return yield* tokenInvalid
+            return { kind: "apiKey", apiKey, workspace: yield* activeWorkspace(apiKey.workspaceId) } as const
+          }
+          case "WORKSPACE_AGNOSTIC":
+            return { kind: "workspaceAgnostic", user: yield* activeUser(payload.userId) } as const
+        }
+      }).pipe(Effect.withSpan("Auth.authenticate"))
+
+    return {
+      signUp,
+      signIn,
+      signUpInNewWorkspace,
+      getLoginTokenFromCredentials,
+      getAuthTokensFromLoginToken,
+      renewToken,
+      signOut: (user) => revokeAllSessions(user.id),
+      signOutRefreshToken: (token) =>
+        Effect.flatMap(tokens.verify(token, ["REFRESH"]), (payload) => consumeAppToken(payload.jti, "RefreshToken"))
+          .pipe(Effect.asVoid),
+      checkUserExists: (email) =>
+        Effect.gen(function*() {
+          const user = yield* provideSql(findUserWithPasswordByEmail(email))
+          if (!user) return { exists: false, availableWorkspacesCount: 0, isEmailVerified: false }
+          const list = yield* workspaces.listForUser(user.id)
+          return { exists: true, availableWorkspacesCount: list.length, isEmailVerified: user.isEmailVerified }
+        }),
+      authenticate,
+      findUser
+    }
+  })
+)

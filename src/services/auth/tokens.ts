@@ -1,0 +1,79 @@
+import { Context, Duration, Effect, Layer, Redacted } from "effect"
+import * as jose from "jose"
+import { createHash } from "node:crypto"
+import type { TokenPayload, TokenType } from "../../schema/auth.js"
+import { Unauthenticated } from "../../schema/errors.js"
+
+export interface SignedToken {
+  readonly token: string
+  readonly expiresAt: Date
+}
+
+export interface TokensShape {
+  readonly sign: <P extends TokenPayload>(
+    payload: P,
+    expiresIn: Duration.DurationInput | { readonly until: Date }
+  ) => Effect.Effect<SignedToken>
+  /** Checks signature, expiry and type; never tells the caller which check failed beyond expiry. */
+  readonly verify: <T extends TokenType>(
+    token: string,
+    expected: ReadonlyArray<T>
+  ) => Effect.Effect<Extract<TokenPayload, { type: T }>, Unauthenticated>
+}
+
+export class Tokens extends Context.Tag("score/Tokens")<Tokens, TokensShape>() {}
+
+const invalid = new Unauthenticated({ message: "Token invalid." })
+
+/**
+ * HS256 with one key per token type and workspace (or user, for tokens without a workspace), derived
+ * from APP_SECRET as Twenty does: a token of one kind never passes as another kind or in another workspace.
+ */
+export const makeTokens = (appSecret: Redacted.Redacted<string>): TokensShape => {
+  const keys = new Map<string, Uint8Array>()
+  const keyFor = (type: string, scope: string | undefined) => {
+    const id = `${type}:${scope ?? ""}`
+    let key = keys.get(id)
+    if (!key) {
+      const hex = createHash("sha256").update(`${Redacted.value(appSecret)}${scope ?? ""}${type}`).digest("hex")
+      key = new TextEncoder().encode(hex)
+      if (keys.size > 10_000) keys.clear()
+      keys.set(id, key)
+    }
+    return key
+  }
+
+  return {
+    sign: (payload, expiresIn) =>
+      Effect.promise(async () => {
+        const now = Date.now()
+        const expiresAt = "until" in (expiresIn as object)
+          ? (expiresIn as { until: Date }).until
+          : new Date(now + Duration.toMillis(Duration.decode(expiresIn as Duration.DurationInput)))
+        const scope = "workspaceId" in payload && payload.workspaceId ? payload.workspaceId : payload.sub
+        const token = await new jose.SignJWT({ ...payload })
+          .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+          .setIssuedAt(Math.floor(now / 1000))
+          .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+          .sign(keyFor(payload.type, scope))
+        return { token, expiresAt }
+      }),
+    verify: (token, expected) =>
+      Effect.gen(function*() {
+        const claims = yield* Effect.try({ try: () => jose.decodeJwt(token), catch: () => invalid })
+        const type = claims["type"]
+        if (typeof type !== "string" || !(expected as ReadonlyArray<string>).includes(type)) return yield* invalid
+        const scope = typeof claims["workspaceId"] === "string" && claims["workspaceId"]
+          ? claims["workspaceId"]
+          : typeof claims["userId"] === "string" ? claims["userId"] : claims.sub
+        const { payload } = yield* Effect.tryPromise({
+          try: () => jose.jwtVerify(token, keyFor(type, scope), { algorithms: ["HS256"] }),
+          catch: (e) =>
+            e instanceof jose.errors.JWTExpired ? new Unauthenticated({ message: "Token has expired." }) : invalid
+        })
+        return payload as never
+      })
+  }
+}
+
+export const TokensLive = (appSecret: Redacted.Redacted<string>) => Layer.succeed(Tokens, makeTokens(appSecret))

@@ -1,0 +1,45 @@
+import { SqlClient, type SqlError } from "@effect/sql"
+import { Effect } from "effect"
+import type { User } from "../../schema/auth.js"
+import { Conflict } from "../../schema/errors.js"
+import { firstRow } from "../sql-rows.js"
+
+const USER_COLUMNS = `id, "firstName", "lastName", email, "isEmailVerified", disabled, "canImpersonate",
+  "canAccessFullAdminPanel", locale, "defaultWorkspaceId", "createdAt", "updatedAt", "deletedAt",
+  ("passwordHash" IS NOT NULL) AS "hasPassword"`
+
+export const userCacheKey = (id: string) => `user:${id}`
+
+export const findUserById = (id: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.map(
+      sql`SELECT ${sql.literal(USER_COLUMNS)} FROM core."user" WHERE id = ${id} AND "deletedAt" IS NULL`,
+      firstRow<User>
+    ))
+
+export const findUserWithPasswordByEmail = (email: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.map(
+      sql`SELECT ${sql.literal(USER_COLUMNS)}, "passwordHash" FROM core."user"
+          WHERE lower(email) = lower(${email}) AND "deletedAt" IS NULL`,
+      firstRow<User & { passwordHash: string | null }>
+    ))
+
+const isUniqueViolation = (e: SqlError.SqlError) => (e.cause as { code?: string } | undefined)?.code === "23505"
+
+export const insertUser = (input: {
+  readonly email: string
+  readonly passwordHash: string
+  readonly firstName?: string | undefined
+  readonly lastName?: string | undefined
+  readonly locale?: string | undefined
+}) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`INSERT INTO core."user" (email, "passwordHash", "firstName", "lastName", locale)
+        VALUES (${input.email.trim()}, ${input.passwordHash}, ${input.firstName ?? ""}, ${input.lastName ?? ""},
+                ${input.locale ?? "en"})
+        RETURNING ${sql.literal(USER_COLUMNS)}`.pipe(
+      Effect.map((rows) => firstRow<User>(rows)!),
+      Effect.catchIf(isUniqueViolation, () =>
+        Effect.fail(new Conflict({ message: "User already exists" })))
+    ))

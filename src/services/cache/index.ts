@@ -1,0 +1,139 @@
+import { Context, Duration, Effect, Layer, Option } from "effect"
+import { Redis } from "../redis/index.js"
+
+export interface CacheOptions {
+  readonly ttl: Duration.DurationInput
+  /**
+   * Keep a copy in this process too. Off for entries that must change everywhere at the same moment
+   * (API key revocation): those are read from the shared tier on every use.
+   */
+  readonly local?: boolean
+}
+
+export interface CacheShape {
+  /** Reads `key`, or runs `load` and stores its result (null results are not stored). */
+  readonly getOrLoad: <A, E, R>(
+    key: string,
+    load: Effect.Effect<A | null, E, R>,
+    options: CacheOptions
+  ) => Effect.Effect<A | null, E, R>
+  /** Removes `key` here, in the shared tier, and in every other process's local tier. */
+  readonly invalidate: (...keys: ReadonlyArray<string>) => Effect.Effect<void>
+  readonly ping: Effect.Effect<void, Error>
+}
+
+export class Cache extends Context.Tag("score/Cache")<Cache, CacheShape>() {}
+
+const LOCAL_TTL_CAP = Duration.seconds(10)
+const LOCAL_MAX_ENTRIES = 50_000
+
+class LocalTier {
+  private readonly entries = new Map<string, { value: unknown; expiresAt: number }>()
+
+  get(key: string): Option.Option<unknown> {
+    const entry = this.entries.get(key)
+    if (!entry) return Option.none()
+    if (entry.expiresAt < Date.now()) {
+      this.entries.delete(key)
+      return Option.none()
+    }
+    return Option.some(entry.value)
+  }
+
+  /** Values are stored as their JSON form so both tiers hand back the same shapes (dates as strings). */
+  set(key: string, value: unknown, ttl: Duration.Duration) {
+    value = JSON.parse(JSON.stringify(value))
+    if (this.entries.size >= LOCAL_MAX_ENTRIES) {
+      const oldest = this.entries.keys().next()
+      if (!oldest.done) this.entries.delete(oldest.value)
+    }
+    this.entries.set(key, { value, expiresAt: Date.now() + Duration.toMillis(ttl) })
+  }
+
+  delete(key: string) {
+    this.entries.delete(key)
+  }
+}
+
+/** One process, no Redis: embedded mode and unit tests. */
+export const CacheMemory = Layer.sync(Cache, () => {
+  const local = new LocalTier()
+  return {
+    getOrLoad: (key, load, options) =>
+      Effect.suspend(() => {
+        const hit = local.get(key)
+        if (Option.isSome(hit)) return Effect.succeed(hit.value as never)
+        return Effect.map(load, (value) => {
+          if (value === null) return null
+          local.set(key, value, Duration.decode(options.ttl))
+          return Option.getOrThrow(local.get(key)) as never
+        })
+      }),
+    invalidate: (...keys) => Effect.sync(() => keys.forEach((key) => local.delete(key))),
+    ping: Effect.void
+  }
+})
+
+const INVALIDATION_CHANNEL = "score:cache:invalidate"
+const PREFIX = "score:cache:"
+
+/**
+ * Two tiers: this process's memory and Redis. Invalidations are published so every instance drops its
+ * local copy; Redis failures degrade to loading from the source, never to an error.
+ */
+export const CacheRedis = Layer.scoped(
+  Cache,
+  Effect.gen(function*() {
+    const { client, duplicate } = yield* Redis
+    const local = new LocalTier()
+    const subscriber = yield* duplicate
+    subscriber.on("message", (_channel, message: string) => {
+      for (const key of JSON.parse(message) as Array<string>) local.delete(key)
+    })
+    yield* Effect.promise(() => subscriber.subscribe(INVALIDATION_CHANNEL))
+
+    const readShared = (key: string) =>
+      Effect.tryPromise(() => client.get(PREFIX + key)).pipe(
+        Effect.map((raw) => (raw === null ? Option.none() : Option.some(JSON.parse(raw) as unknown))),
+        Effect.catchAll((e) => Effect.as(Effect.logWarning("cache read failed", e), Option.none()))
+      )
+    const writeShared = (key: string, value: unknown, ttl: Duration.Duration) =>
+      Effect.tryPromise(() => client.set(PREFIX + key, JSON.stringify(value), "PX", Duration.toMillis(ttl))).pipe(
+        Effect.catchAll((e) => Effect.logWarning("cache write failed", e))
+      )
+
+    const cache: CacheShape = {
+      getOrLoad: (key, load, options) =>
+        Effect.gen(function*() {
+          const useLocal = options.local !== false
+          if (useLocal) {
+            const hit = local.get(key)
+            if (Option.isSome(hit)) return hit.value as never
+          }
+          const ttl = Duration.decode(options.ttl)
+          const localTtl = Duration.min(ttl, LOCAL_TTL_CAP)
+          const shared = yield* readShared(key)
+          if (Option.isSome(shared)) {
+            if (useLocal) local.set(key, shared.value, localTtl)
+            return shared.value as never
+          }
+          const value = yield* load
+          if (value === null) return null
+          yield* writeShared(key, value, ttl)
+          if (useLocal) local.set(key, value, localTtl)
+          return JSON.parse(JSON.stringify(value)) as never
+        }),
+      invalidate: (...keys) =>
+        Effect.gen(function*() {
+          if (keys.length === 0) return
+          keys.forEach((key) => local.delete(key))
+          yield* Effect.tryPromise(() =>
+            client.multi().del(...keys.map((key) => PREFIX + key)).publish(INVALIDATION_CHANNEL, JSON.stringify(keys))
+              .exec()
+          ).pipe(Effect.catchAll((e) => Effect.logError("cache invalidation failed", e)))
+        }),
+      ping: Effect.tryPromise({ try: () => client.ping(), catch: (e) => e as Error }).pipe(Effect.asVoid)
+    }
+    return cache
+  })
+)

@@ -1,0 +1,81 @@
+import { Config, ConfigError, Context, Duration, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
+
+/** Durations in Twenty's style ("30m", "60d", "15s") or Effect's ("30 minutes"). */
+const parseDuration = (input: string): Either.Either<Duration.Duration, string> => {
+  const short = /^(\d+)\s*(ms|s|m|h|d)$/.exec(input.trim())
+  if (short) {
+    const n = Number(short[1])
+    const unit = { ms: "millis", s: "seconds", m: "minutes", h: "hours", d: "days" }[short[2] as "ms"] as
+      "millis"
+    return Either.right(Duration.decode(`${n} ${unit}`))
+  }
+  const decoded = Duration.decodeUnknown(input.trim())
+  return Option.match(decoded, {
+    onNone: () => Either.left(`expected a duration such as "30m" or "15 minutes", got "${input}"`),
+    onSome: Either.right
+  })
+}
+
+const duration = (name: string, fallback: string) =>
+  Config.string(name).pipe(
+    Config.withDefault(fallback),
+    Config.mapOrFail((raw) =>
+      Either.mapLeft(parseDuration(raw), (message) => ConfigError.InvalidData([], message))
+    )
+  )
+
+const byteSize = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({ message: "expected a positive number of bytes", validation: (n) => n > 0 })
+  )
+
+export const appConfig = Config.all({
+  port: Config.port("PORT").pipe(Config.withDefault(3000)),
+  host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
+  databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
+  databasePoolSize: Config.integer("DATABASE_POOL_SIZE").pipe(Config.withDefault(20)),
+  redisUrl: Config.option(Config.redacted("REDIS_URL")),
+  appSecret: Config.option(Config.redacted("APP_SECRET")),
+  accessTokenTtl: duration("ACCESS_TOKEN_EXPIRES_IN", "30m"),
+  refreshTokenTtl: duration("REFRESH_TOKEN_EXPIRES_IN", "60d"),
+  loginTokenTtl: duration("LOGIN_TOKEN_EXPIRES_IN", "15m"),
+  workspaceAgnosticTokenTtl: duration("WORKSPACE_AGNOSTIC_TOKEN_EXPIRES_IN", "30m"),
+  logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  dataDir: Config.string("DATA_DIR").pipe(Config.withDefault(".data")),
+  frontendUrl: Config.url("FRONTEND_URL").pipe(Config.withDefault(new URL("http://localhost:3001"))),
+  corsOrigins: Config.string("CORS_ORIGINS").pipe(Config.withDefault("*")),
+  maxBodyBytes: byteSize("MAX_BODY_SIZE", 10 * 1024 * 1024),
+  shutdownTimeout: duration("SHUTDOWN_TIMEOUT", "10s")
+})
+
+export type AppConfigShape = Config.Config.Success<typeof appConfig> & {
+  readonly appSecret: Option.Option<Redacted.Redacted<string>>
+}
+
+export class AppConfig extends Context.Tag("score/AppConfig")<AppConfig, AppConfigShape>() {
+  static readonly layer = Layer.effect(AppConfig, appConfig)
+  static readonly make = (overrides: Partial<AppConfigShape> = {}) =>
+    Effect.map(appConfig, (config) => ({ ...config, ...overrides }))
+}
+
+/** One line naming each offending variable, e.g. `PORT: Expected an integer value but received abc`. */
+export const formatConfigError = (error: ConfigError.ConfigError): string => {
+  const lines: Array<string> = []
+  const walk = (e: ConfigError.ConfigError): void => {
+    switch (e._op) {
+      case "And":
+      case "Or":
+        walk(e.left)
+        walk(e.right)
+        return
+      case "MissingData":
+        lines.push(`${e.path.join(".")} is missing`)
+        return
+      default:
+        lines.push(`${e.path.join(".")}: ${e.message}`)
+    }
+  }
+  walk(error)
+  return `Invalid configuration: ${[...new Set(lines)].join("; ")}`
+}

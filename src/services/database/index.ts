@@ -1,0 +1,67 @@
+import { PgClient } from "@effect/sql-pg"
+import { PGlite } from "@electric-sql/pglite"
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
+import { Effect, Layer, Redacted } from "effect"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as path from "node:path"
+
+/** The shared PostgreSQL server named by DATABASE_URL. */
+export const DatabaseLive = (url: Redacted.Redacted<string>, poolSize: number) =>
+  PgClient.layer({
+    url,
+    maxConnections: poolSize,
+    applicationName: "score"
+  })
+
+const EMBEDDED_PORT = 5432
+
+const socketIsLive = (socketPath: string) =>
+  Effect.async<boolean>((resume) => {
+    const socket = net.createConnection(socketPath)
+    socket.once("connect", () => {
+      socket.destroy()
+      resume(Effect.succeed(true))
+    })
+    socket.once("error", () => resume(Effect.succeed(false)))
+  })
+
+/**
+ * PGlite (PostgreSQL in WASM) kept under `dataDir`, served on a unix socket in that folder so the
+ * same `pg` driver path is used as in production, and so `bun run cli` can reach a running server's
+ * database. A second process finding the socket live connects to it instead of opening the files.
+ */
+export const DatabaseEmbedded = (dataDir: string) =>
+  Layer.unwrapScoped(
+    Effect.gen(function*() {
+      const dir = path.resolve(dataDir)
+      const socketPath = path.join(dir, `.s.PGSQL.${EMBEDDED_PORT}`)
+      fs.mkdirSync(dir, { recursive: true })
+      const client = (maxConnections: number) =>
+        PgClient.layer({
+          host: dir,
+          port: EMBEDDED_PORT,
+          database: "postgres",
+          username: "postgres",
+          maxConnections,
+          applicationName: "score"
+        })
+
+      if (yield* socketIsLive(socketPath)) {
+        yield* Effect.logInfo(`Database: embedded PostgreSQL of a running Score process (${socketPath})`)
+        return client(1)
+      }
+      fs.rmSync(socketPath, { force: true })
+      const db = yield* Effect.acquireRelease(
+        Effect.promise(() => PGlite.create(path.join(dir, "pg"))),
+        (db) => Effect.promise(() => db.close()).pipe(Effect.ignore)
+      )
+      const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 32 })
+      yield* Effect.acquireRelease(
+        Effect.promise(() => server.start()),
+        () => Effect.promise(() => server.stop()).pipe(Effect.ignore)
+      )
+      yield* Effect.logInfo(`Database: embedded PostgreSQL (PGlite), data in ${path.join(dir, "pg")}`)
+      return client(4)
+    })
+  )

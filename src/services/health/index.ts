@@ -1,0 +1,47 @@
+import { SqlClient } from "@effect/sql"
+import { Context, Effect, Layer } from "effect"
+import { Cache } from "../cache/index.js"
+
+export type IndicatorId = "database" | "redis"
+
+export interface IndicatorState {
+  readonly status: "up" | "down"
+  readonly details?: Record<string, unknown>
+}
+
+export interface HealthShape {
+  readonly check: (id: IndicatorId) => Effect.Effect<IndicatorState>
+  readonly indicators: ReadonlyArray<IndicatorId>
+}
+
+export class Health extends Context.Tag("score/Health")<Health, HealthShape>() {}
+
+const TIMEOUT = "2 seconds"
+
+const probe = (effect: Effect.Effect<unknown, unknown>, details: Record<string, unknown>) =>
+  effect.pipe(
+    Effect.timeout(TIMEOUT),
+    Effect.as<IndicatorState>({ status: "up", details }),
+    Effect.catchAllCause((cause) =>
+      Effect.succeed<IndicatorState>({
+        status: "down",
+        details: { ...details, error: String(cause._tag === "Fail" ? (cause.error as Error)?.message ?? cause.error : "unreachable") }
+      })
+    )
+  )
+
+export const HealthLive = (modes: { readonly database: string; readonly redis: string }) =>
+  Layer.effect(
+    Health,
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const cache = yield* Cache
+      return {
+        indicators: ["database", "redis"],
+        check: (id) =>
+          id === "database"
+            ? probe(sql`SELECT 1`, { mode: modes.database })
+            : probe(cache.ping, { mode: modes.redis })
+      }
+    })
+  )

@@ -1,0 +1,119 @@
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+
+export interface Migration {
+  readonly id: number
+  readonly name: string
+  readonly up: Effect.Effect<unknown, unknown, SqlClient.SqlClient>
+}
+
+const timestamps = `
+  "createdAt" timestamptz NOT NULL DEFAULT now(),
+  "updatedAt" timestamptz NOT NULL DEFAULT now()`
+
+/** The `core` schema, in order. Never edit a migration that has shipped: add one. */
+export const coreMigrations: ReadonlyArray<Migration> = [
+  {
+    id: 1,
+    name: "accounts_and_workspaces",
+    up: Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`
+CREATE TABLE core.workspace (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "displayName" text,
+  subdomain text NOT NULL,
+  logo text,
+  "inviteHash" text NOT NULL DEFAULT md5(random()::text),
+  "activationStatus" text NOT NULL DEFAULT 'ACTIVE',
+  "defaultRoleId" uuid,
+  "metadataVersion" integer NOT NULL DEFAULT 1,
+  "allowImpersonation" boolean NOT NULL DEFAULT true,
+  "isPublicInviteLinkEnabled" boolean NOT NULL DEFAULT true,${timestamps},
+  "deletedAt" timestamptz,
+  CONSTRAINT workspace_activation_status CHECK ("activationStatus" IN
+    ('PENDING_CREATION', 'ONGOING_CREATION', 'ACTIVE', 'INACTIVE', 'SUSPENDED'))
+);
+CREATE UNIQUE INDEX workspace_subdomain_key ON core.workspace (lower(subdomain));
+
+CREATE TABLE core."user" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "firstName" text NOT NULL DEFAULT '',
+  "lastName" text NOT NULL DEFAULT '',
+  email text NOT NULL,
+  "passwordHash" text,
+  "isEmailVerified" boolean NOT NULL DEFAULT false,
+  disabled boolean NOT NULL DEFAULT false,
+  "canImpersonate" boolean NOT NULL DEFAULT false,
+  "canAccessFullAdminPanel" boolean NOT NULL DEFAULT false,
+  locale text NOT NULL DEFAULT 'en',
+  "defaultWorkspaceId" uuid REFERENCES core.workspace (id) ON DELETE SET NULL,${timestamps},
+  "deletedAt" timestamptz
+);
+CREATE UNIQUE INDEX user_email_key ON core."user" (lower(email)) WHERE "deletedAt" IS NULL;
+
+CREATE TABLE core.role (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "workspaceId" uuid NOT NULL REFERENCES core.workspace (id) ON DELETE CASCADE,
+  "standardId" uuid,
+  label text NOT NULL,
+  description text,
+  icon text,
+  "isEditable" boolean NOT NULL DEFAULT true,
+  "canUpdateAllSettings" boolean NOT NULL DEFAULT false,
+  "canAccessAllTools" boolean NOT NULL DEFAULT false,
+  "canReadAllObjectRecords" boolean NOT NULL DEFAULT false,
+  "canUpdateAllObjectRecords" boolean NOT NULL DEFAULT false,
+  "canSoftDeleteAllObjectRecords" boolean NOT NULL DEFAULT false,
+  "canDestroyAllObjectRecords" boolean NOT NULL DEFAULT false,
+  "canBeAssignedToUsers" boolean NOT NULL DEFAULT true,
+  "canBeAssignedToAgents" boolean NOT NULL DEFAULT true,
+  "canBeAssignedToApiKeys" boolean NOT NULL DEFAULT true,${timestamps},
+  UNIQUE ("workspaceId", label)
+);
+ALTER TABLE core.workspace ADD CONSTRAINT workspace_default_role_fk
+  FOREIGN KEY ("defaultRoleId") REFERENCES core.role (id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED;
+
+CREATE TABLE core."userWorkspace" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "userId" uuid NOT NULL REFERENCES core."user" (id) ON DELETE CASCADE,
+  "workspaceId" uuid NOT NULL REFERENCES core.workspace (id) ON DELETE CASCADE,
+  "roleId" uuid REFERENCES core.role (id) ON DELETE SET NULL,
+  locale text NOT NULL DEFAULT 'en',${timestamps},
+  "deletedAt" timestamptz,
+  UNIQUE ("userId", "workspaceId")
+);
+CREATE INDEX user_workspace_workspace_idx ON core."userWorkspace" ("workspaceId");
+
+CREATE TABLE core."apiKey" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "workspaceId" uuid NOT NULL REFERENCES core.workspace (id) ON DELETE CASCADE,
+  name text NOT NULL,
+  "expiresAt" timestamptz NOT NULL,
+  "revokedAt" timestamptz,
+  "roleId" uuid REFERENCES core.role (id) ON DELETE SET NULL,${timestamps}
+);
+CREATE INDEX api_key_workspace_idx ON core."apiKey" ("workspaceId");
+
+CREATE TABLE core."appToken" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "userId" uuid REFERENCES core."user" (id) ON DELETE CASCADE,
+  "workspaceId" uuid REFERENCES core.workspace (id) ON DELETE CASCADE,
+  type text NOT NULL,
+  "expiresAt" timestamptz NOT NULL,
+  "revokedAt" timestamptz,
+  context jsonb,${timestamps},
+  CONSTRAINT app_token_type CHECK (type IN
+    ('RefreshToken', 'LoginToken', 'PasswordResetToken', 'InvitationToken', 'EmailVerificationToken'))
+);
+CREATE INDEX app_token_user_idx ON core."appToken" ("userId", type);
+
+CREATE TABLE core."dataSource" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "workspaceId" uuid NOT NULL UNIQUE REFERENCES core.workspace (id) ON DELETE CASCADE,
+  schema text NOT NULL UNIQUE,${timestamps}
+);
+`)
+    })
+  }
+]

@@ -1,0 +1,229 @@
+import { SqlClient, type SqlError } from "@effect/sql"
+import { Context, Effect, Layer } from "effect"
+import type { UserWorkspace, Workspace } from "../../schema/auth.js"
+import { BadUserInput, NotFound } from "../../schema/errors.js"
+import { Cache } from "../cache/index.js"
+import { firstRow, jsonRows } from "../sql-rows.js"
+
+export interface Role {
+  readonly id: string
+  readonly workspaceId: string
+  readonly standardId: string | null
+  readonly label: string
+  readonly description: string | null
+  readonly icon: string | null
+  readonly isEditable: boolean
+  readonly canUpdateAllSettings: boolean
+  readonly canAccessAllTools: boolean
+  readonly canReadAllObjectRecords: boolean
+  readonly canUpdateAllObjectRecords: boolean
+  readonly canSoftDeleteAllObjectRecords: boolean
+  readonly canDestroyAllObjectRecords: boolean
+  readonly canBeAssignedToUsers: boolean
+  readonly canBeAssignedToAgents: boolean
+  readonly canBeAssignedToApiKeys: boolean
+}
+
+export const ADMIN_ROLE_STANDARD_ID = "20202020-0001-0001-0001-000000000001"
+export const MEMBER_ROLE_STANDARD_ID = "20202020-0002-0001-0001-000000000002"
+
+export interface CreateWorkspaceInput {
+  readonly displayName: string | null
+  readonly ownerUserId: string
+}
+
+export interface WorkspacesShape {
+  /** Creates the workspace, its roles, its PostgreSQL schema, and makes the owner an admin member. */
+  readonly create: (input: CreateWorkspaceInput) => Effect.Effect<Workspace, SqlError.SqlError>
+  readonly findById: (id: string) => Effect.Effect<Workspace | null, SqlError.SqlError>
+  readonly findBySubdomain: (subdomain: string) => Effect.Effect<Workspace | null, SqlError.SqlError>
+  readonly update: (
+    id: string,
+    patch: { readonly displayName?: string | undefined; readonly activationStatus?: Workspace["activationStatus"] }
+  ) => Effect.Effect<Workspace, SqlError.SqlError | NotFound | BadUserInput>
+  /** Drops the workspace's schema and every row that belongs to it. */
+  readonly remove: (id: string) => Effect.Effect<void, SqlError.SqlError | NotFound>
+  readonly membership: (userId: string, workspaceId: string) => Effect.Effect<UserWorkspace | null, SqlError.SqlError>
+  readonly listForUser: (userId: string) => Effect.Effect<ReadonlyArray<Workspace>, SqlError.SqlError>
+  readonly listMemberships: (userId: string) => Effect.Effect<ReadonlyArray<UserWorkspace>, SqlError.SqlError>
+  readonly listRoles: (workspaceId: string) => Effect.Effect<ReadonlyArray<Role>, SqlError.SqlError>
+  readonly findRole: (id: string) => Effect.Effect<Role | null, SqlError.SqlError>
+  readonly schemaOf: (workspaceId: string) => Effect.Effect<string | null, SqlError.SqlError>
+}
+
+export class Workspaces extends Context.Tag("score/Workspaces")<Workspaces, WorkspacesShape>() {}
+
+const CACHE_TTL = "5 minutes"
+export const workspaceCacheKey = (id: string) => `workspace:${id}`
+const membershipCacheKey = (userId: string, workspaceId: string) => `userWorkspace:${userId}:${workspaceId}`
+
+const slugify = (name: string | null) =>
+  (name ?? "workspace").toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "")
+    .slice(0, 40) || "workspace"
+
+const randomSuffix = () => Math.random().toString(36).slice(2, 8)
+
+/** Workspace schemas are named by us, never by users: `workspace_` + 24 base36 characters. */
+const newSchemaName = () => `workspace_${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`
+
+export const WorkspacesLive = Layer.effect(
+  Workspaces,
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const cache = yield* Cache
+
+    const loadWorkspace = (id: string) =>
+      Effect.map(sql`SELECT * FROM core.workspace WHERE id = ${id} AND "deletedAt" IS NULL`, firstRow<Workspace>)
+
+    const findById = (id: string) => cache.getOrLoad(workspaceCacheKey(id), loadWorkspace(id), { ttl: CACHE_TTL })
+
+    const pickSubdomain = (displayName: string | null) =>
+      Effect.gen(function*() {
+        const base = slugify(displayName)
+        const taken = yield* sql`SELECT 1 FROM core.workspace WHERE lower(subdomain) = ${base}`
+        return taken.length === 0 ? base : `${base}-${randomSuffix()}`
+      })
+
+    const create = (input: CreateWorkspaceInput) =>
+      sql.withTransaction(
+        Effect.gen(function*() {
+          const subdomain = yield* pickSubdomain(input.displayName)
+          const [workspace] = yield* sql<{ id: string }>`
+            INSERT INTO core.workspace ("displayName", subdomain, "activationStatus")
+            VALUES (${input.displayName}, ${subdomain}, 'ACTIVE') RETURNING id`
+          const workspaceId = workspace!.id
+          const [admin] = yield* sql<{ id: string }>`
+            INSERT INTO core.role ${
+            sql.insert({
+              workspaceId,
+              standardId: ADMIN_ROLE_STANDARD_ID,
+              label: "Admin",
+              description: "Admin role",
+              icon: "IconUserCog",
+              isEditable: false,
+              canUpdateAllSettings: true,
+              canAccessAllTools: true,
+              canReadAllObjectRecords: true,
+              canUpdateAllObjectRecords: true,
+              canSoftDeleteAllObjectRecords: true,
+              canDestroyAllObjectRecords: true
+            })
+          } RETURNING id`
+          const [member] = yield* sql<{ id: string }>`
+            INSERT INTO core.role ${
+            sql.insert({
+              workspaceId,
+              standardId: MEMBER_ROLE_STANDARD_ID,
+              label: "Member",
+              description: "Member role",
+              icon: "IconUser",
+              isEditable: true,
+              canUpdateAllSettings: false,
+              canAccessAllTools: false,
+              canReadAllObjectRecords: true,
+              canUpdateAllObjectRecords: true,
+              canSoftDeleteAllObjectRecords: true,
+              canDestroyAllObjectRecords: true
+            })
+          } RETURNING id`
+          yield* sql`UPDATE core.workspace SET "defaultRoleId" = ${member!.id} WHERE id = ${workspaceId}`
+          const schema = newSchemaName()
+          yield* sql`INSERT INTO core."dataSource" ("workspaceId", schema) VALUES (${workspaceId}, ${schema})`
+          yield* sql`CREATE SCHEMA ${sql(schema)}`
+          yield* sql`
+            INSERT INTO core."userWorkspace" ("userId", "workspaceId", "roleId")
+            VALUES (${input.ownerUserId}, ${workspaceId}, ${admin!.id})`
+          yield* sql`
+            UPDATE core."user" SET "defaultWorkspaceId" = ${workspaceId}, "updatedAt" = now()
+            WHERE id = ${input.ownerUserId} AND "defaultWorkspaceId" IS NULL`
+          return (yield* loadWorkspace(workspaceId))!
+        })
+      ).pipe(
+        Effect.tap(() => cache.invalidate(`user:${input.ownerUserId}`)),
+        Effect.withSpan("Workspaces.create")
+      )
+
+    const update: WorkspacesShape["update"] = (id, patch) =>
+      Effect.gen(function*() {
+        if (patch.displayName !== undefined && patch.displayName.trim().length === 0) {
+          return yield* new BadUserInput({ message: "displayName cannot be empty", field: "displayName" })
+        }
+        const rows = yield* sql`
+          UPDATE core.workspace SET
+            "displayName" = COALESCE(${patch.displayName ?? null}, "displayName"),
+            "activationStatus" = COALESCE(${patch.activationStatus ?? null}, "activationStatus"),
+            "updatedAt" = now()
+          WHERE id = ${id} AND "deletedAt" IS NULL RETURNING *`
+        const workspace = firstRow<Workspace>(rows)
+        if (!workspace) return yield* new NotFound({ message: "Workspace not found" })
+        yield* cache.invalidate(workspaceCacheKey(id))
+        return workspace
+      })
+
+    const remove = (id: string) =>
+      sql.withTransaction(
+        Effect.gen(function*() {
+          const [source] = yield* sql<{ schema: string }>`SELECT schema FROM core."dataSource" WHERE "workspaceId" = ${id}`
+          const deleted = yield* sql`DELETE FROM core.workspace WHERE id = ${id} RETURNING id`
+          if (deleted.length === 0) return yield* new NotFound({ message: "Workspace not found" })
+          if (source) yield* sql`DROP SCHEMA IF EXISTS ${sql(source.schema)} CASCADE`
+        })
+      ).pipe(Effect.zipRight(cache.invalidate(workspaceCacheKey(id))))
+
+    const membership = (userId: string, workspaceId: string) =>
+      cache.getOrLoad(
+        membershipCacheKey(userId, workspaceId),
+        Effect.map(
+          sql`SELECT * FROM core."userWorkspace"
+              WHERE "userId" = ${userId} AND "workspaceId" = ${workspaceId} AND "deletedAt" IS NULL`,
+          firstRow<UserWorkspace>
+        ),
+        { ttl: CACHE_TTL }
+      )
+
+    return {
+      create,
+      findById,
+      findBySubdomain: (subdomain) =>
+        Effect.map(
+          sql`SELECT * FROM core.workspace WHERE lower(subdomain) = lower(${subdomain}) AND "deletedAt" IS NULL`,
+          firstRow<Workspace>
+        ),
+      update,
+      remove,
+      membership,
+      listForUser: (userId) =>
+        Effect.map(
+          sql`SELECT w.* FROM core.workspace w JOIN core."userWorkspace" uw ON uw."workspaceId" = w.id
+              WHERE uw."userId" = ${userId} AND uw."deletedAt" IS NULL AND w."deletedAt" IS NULL
+              ORDER BY uw."createdAt"`,
+          jsonRows<Workspace>
+        ),
+      listMemberships: (userId) =>
+        Effect.map(
+          sql`SELECT uw.* FROM core."userWorkspace" uw JOIN core.workspace w ON w.id = uw."workspaceId"
+              WHERE uw."userId" = ${userId} AND uw."deletedAt" IS NULL AND w."deletedAt" IS NULL
+              ORDER BY uw."createdAt"`,
+          jsonRows<UserWorkspace>
+        ),
+      listRoles: (workspaceId) =>
+        Effect.map(
+          sql`SELECT * FROM core.role WHERE "workspaceId" = ${workspaceId} ORDER BY "createdAt", label`,
+          jsonRows<Role>
+        ),
+      findRole: (id) =>
+        cache.getOrLoad(`role:${id}`, Effect.map(sql`SELECT * FROM core.role WHERE id = ${id}`, firstRow<Role>), {
+          ttl: CACHE_TTL
+        }),
+      schemaOf: (workspaceId) =>
+        cache.getOrLoad(
+          `dataSource:${workspaceId}`,
+          Effect.map(
+            sql<{ schema: string }>`SELECT schema FROM core."dataSource" WHERE "workspaceId" = ${workspaceId}`,
+            (rows) => rows[0]?.schema ?? null
+          ),
+          { ttl: CACHE_TTL }
+        )
+    }
+  })
+)
