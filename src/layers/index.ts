@@ -1,5 +1,5 @@
 import type { SqlClient } from "@effect/sql"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Logger, Option, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { ApiKeys, ApiKeysLive } from "../services/api-keys/index.js"
@@ -74,12 +74,15 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
       applied.length > 0 ? Effect.logInfo(`Migrations applied: ${applied.join(", ")}`) : Effect.void)
   )
   const base = Layer.mergeAll(
+    Logger.minimumLogLevel(config.logLevel),
     Layer.succeed(AppConfig, config),
     TokensLive(appSecret),
     cacheAndQueue,
     database
   )
-  return Layer.provideMerge(Layer.merge(HealthLive(modes), migrated), base)
+  return Layer.provideMerge(Layer.merge(HealthLive(modes), migrated), base).pipe(
+    Layer.provide(Logger.minimumLogLevel(config.logLevel))
+  )
 }
 
 /** The domain services, on whatever infrastructure is given. */

@@ -1,0 +1,27 @@
+import { SQL } from "bun"
+
+/** The machine's PostgreSQL (CI and developers have it on 127.0.0.1:5432 with trust auth). */
+export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
+
+const withAdmin = async <A>(run: (sql: SQL) => Promise<A>) => {
+  const sql = new SQL(ADMIN_DATABASE_URL)
+  try {
+    return await run(sql)
+  } finally {
+    await sql.close()
+  }
+}
+
+/** A fresh database for one test file, so runs never collide; drop it when done. */
+export const createTestDatabase = async () => {
+  const name = `score_test_${process.pid}_${crypto.randomUUID().slice(0, 8)}`
+  await withAdmin((sql) => sql.unsafe(`CREATE DATABASE ${name}`))
+  const url = new URL(ADMIN_DATABASE_URL)
+  url.pathname = `/${name}`
+  return {
+    name,
+    url: url.href,
+    drop: () => withAdmin((sql) => sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+  }
+}
