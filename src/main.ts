@@ -1,7 +1,8 @@
 import { BunRuntime } from "@effect/platform-bun"
-import { Effect, Layer, Logger } from "effect"
+import { Effect, Layer, Logger, Option } from "effect"
 import { makeHttpApp } from "./http/app.js"
 import { serve } from "./http/server.js"
+import { runWorker } from "./jobs/runner.js"
 import { infrastructure, resolveAppSecret, services } from "./layers/index.js"
 import { appConfig } from "./services/config.js"
 import { exitOnStartupError } from "./startup.js"
@@ -15,7 +16,9 @@ const main = Effect.gen(function*() {
   const server = Layer.unwrapEffect(Effect.map(makeHttpApp, serve)).pipe(
     Layer.tap(() => Effect.logInfo(`Ready in ${Math.round(performance.now() - startedAt)} ms`))
   )
-  return yield* Layer.launch(Layer.provide(server, app)).pipe(
+  // Without Redis there is no shared queue for `bun run worker`: jobs run in this process.
+  const inProcessWorker = Option.isNone(config.redisUrl) ? Layer.scopedDiscard(runWorker) : Layer.empty
+  return yield* Layer.launch(Layer.provide(Layer.merge(server, inProcessWorker), app)).pipe(
     Effect.provide(Logger.minimumLogLevel(config.logLevel))
   )
 })

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { startTestApp, type TestApp } from "./support/app.js"
-import { createApiKey, signUpWithWorkspace, uniqueEmail } from "./support/flows.js"
+import { signUpWithWorkspace, uniqueEmail } from "./support/flows.js"
 
 let app: TestApp
 beforeAll(async () => {

@@ -51,7 +51,7 @@ export const makeHttpApp = Effect.gen(function*() {
   return edgeErrors(router).pipe(
     bodyLimit(config.maxBodyBytes),
     HttpMiddleware.cors({
-      allowedOrigins: origins.includes("*") ? () => true : origins,
+      allowedOrigins: origins.includes("*") ? () => true : (origin) => origins.includes(origin),
       allowedHeaders: ["authorization", "content-type", "x-schema-version", "x-locale"],
       maxAge: 600
     }),

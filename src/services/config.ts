@@ -20,7 +20,7 @@ const duration = (name: string, fallback: string) =>
   Config.string(name).pipe(
     Config.withDefault(fallback),
     Config.mapOrFail((raw) =>
-      Either.mapLeft(parseDuration(raw), (message) => ConfigError.InvalidData([], message))
+      Either.mapLeft(parseDuration(raw), (message) => ConfigError.InvalidData([name], message))
     )
   )
 

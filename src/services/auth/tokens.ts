@@ -25,6 +25,9 @@ export class Tokens extends Context.Tag("score/Tokens")<Tokens, TokensShape>() {
 
 const invalid = new Unauthenticated({ message: "Token invalid." })
 
+const isUntil = (input: Duration.DurationInput | { readonly until: Date }): input is { readonly until: Date } =>
+  typeof input === "object" && input !== null && "until" in input && input.until instanceof Date
+
 /**
  * HS256 with one key per token type and workspace (or user, for tokens without a workspace), derived
  * from APP_SECRET as Twenty does: a token of one kind never passes as another kind or in another workspace.
@@ -47,9 +50,9 @@ export const makeTokens = (appSecret: Redacted.Redacted<string>): TokensShape =>
     sign: (payload, expiresIn) =>
       Effect.promise(async () => {
         const now = Date.now()
-        const expiresAt = "until" in (expiresIn as object)
-          ? (expiresIn as { until: Date }).until
-          : new Date(now + Duration.toMillis(Duration.decode(expiresIn as Duration.DurationInput)))
+        const expiresAt = isUntil(expiresIn)
+          ? expiresIn.until
+          : new Date(now + Duration.toMillis(Duration.decode(expiresIn)))
         const scope = "workspaceId" in payload && payload.workspaceId ? payload.workspaceId : payload.sub
         const token = await new jose.SignJWT({ ...payload })
           .setProtectedHeader({ alg: "HS256", typ: "JWT" })

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Prepares a fresh machine: bun, the locked dependencies, and (for the tests) PostgreSQL and Redis.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v bun >/dev/null 2>&1; then
+  echo "Installing bun (npm package)..."
+  npm install -g bun@1.4.5 >/dev/null
+fi
+bun install --frozen-lockfile
+
+# The tests use the machine's PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379); start them if down.
+if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
+  if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+    echo "Starting PostgreSQL..."
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+    for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+  fi
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    echo "Starting Redis..."
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /tmp --logfile /tmp/redis-ci.log
+    for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+  fi
+fi

@@ -1,0 +1,17 @@
+import { BunRuntime } from "@effect/platform-bun"
+import { Effect, Layer, Option } from "effect"
+import { infrastructure, resolveAppSecret, services } from "../layers/index.js"
+import { appConfig } from "../services/config.js"
+import { exitOnStartupError } from "../startup.js"
+import { runWorker } from "./runner.js"
+
+const main = Effect.gen(function*() {
+  const config = yield* appConfig
+  if (Option.isNone(config.redisUrl)) {
+    yield* Effect.logWarning("No REDIS_URL: jobs run inside `bun run start` (in-memory queue); this worker has nothing to take")
+  }
+  const appSecret = yield* resolveAppSecret(config)
+  return yield* Layer.launch(Layer.provide(Layer.scopedDiscard(runWorker), services(infrastructure(config, appSecret))))
+})
+
+BunRuntime.runMain(exitOnStartupError(main), { disablePrettyLogger: true })

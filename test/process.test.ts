@@ -1,0 +1,87 @@
+import { afterAll, describe, expect, test } from "bun:test"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { TEST_APP_SECRET } from "./support/app.js"
+import { createTestDatabase, TEST_REDIS_URL } from "./support/database.js"
+import { runScore, startServer } from "./support/process.js"
+
+const cleanup: Array<() => Promise<unknown> | void> = []
+afterAll(async () => {
+  for (const step of cleanup.reverse()) await step()
+})
+
+const startFails = async (env: Record<string, string>) => {
+  const proc = runScore("main.ts", env)
+  const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()])
+  return { code, lines: stderr.trim().split("\n") }
+}
+
+const gql = (url: string, query: string, variables: Record<string, unknown> = {}) =>
+  fetch(`${url}/metadata`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query, variables })
+  }).then((r) => r.json() as Promise<any>)
+
+describe("configuration errors stop the start with one line naming the variable", () => {
+  test.each([
+    [{ PORT: "abc" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ ACCESS_TOKEN_EXPIRES_IN: "soon" }, "ACCESS_TOKEN_EXPIRES_IN"],
+    [{ LOG_LEVEL: "chatty" }, "LOG_LEVEL"],
+    [{ DATABASE_URL: "postgres://127.0.0.1/x" }, "APP_SECRET"],
+    [{ APP_SECRET: "short" }, "APP_SECRET"]
+  ])("%p", async (env, variable) => {
+    const { code, lines } = await startFails({ DATA_DIR: "/nonexistent-unused", ...env })
+    expect(code).toBe(1)
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toContain(variable)
+    expect(lines[0]).not.toMatch(/\bat .+:\d+/)
+  })
+
+  test("an unreachable database is one clear line too", async () => {
+    const { code, lines } = await startFails({ DATABASE_URL: "postgres://postgres@127.0.0.1:1/none", APP_SECRET: TEST_APP_SECRET })
+    expect(code).toBe(1)
+    expect(lines.at(-1)).toContain("Database unreachable")
+  })
+})
+
+describe("embedded mode", () => {
+  test("starts with PGlite and in-memory cache, and keeps data across a restart", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "score-embedded-"))
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }))
+    const env = { DATA_DIR: dataDir }
+    const first = await startServer(env, 60_000)
+    expect(first.output()).toContain("embedded PostgreSQL (PGlite)")
+    expect(first.output()).toContain("Cache and queue: in-memory")
+    const signUp = await gql(first.url, `mutation { signUp(email: "keep@example.com", password: "persistent1") { tokens { refreshToken { token } } } }`)
+    expect(signUp.errors).toBeUndefined()
+    expect(await first.stop()).toBe(0)
+
+    const second = await startServer(env, 60_000)
+    try {
+      const signIn = await gql(second.url, `mutation { signIn(email: "keep@example.com", password: "persistent1") { tokens { refreshToken { token } } } }`)
+      expect(signIn.errors).toBeUndefined()
+    } finally {
+      await second.stop()
+    }
+  }, 120_000)
+})
+
+describe("live mode", () => {
+  test("SIGTERM lets an in-flight request finish, then the process exits 0", async () => {
+    const database = await createTestDatabase()
+    cleanup.push(() => database.drop())
+    const server = await startServer({ DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, APP_SECRET: TEST_APP_SECRET })
+    expect(server.output()).toContain("Database: PostgreSQL at 127.0.0.1")
+    const inFlight = gql(server.url, `mutation { signUp(email: "slow@example.com", password: "long enough") { tokens { refreshToken { token } } } }`)
+    await Bun.sleep(15)
+    const exited = server.stop("SIGTERM")
+    const answer = await inFlight
+    expect(answer.errors).toBeUndefined()
+    expect(answer.data.signUp.tokens.refreshToken.token).toBeString()
+    expect(await exited).toBe(0)
+    expect(server.output()).toContain("Shutting down")
+  }, 30_000)
+})
