@@ -7,14 +7,12 @@ import { infrastructure, resolveAppSecret, services } from "./layers/index.js"
 import { appConfig } from "./services/config.js"
 import { exitOnStartupError } from "./startup.js"
 
-const startedAt = performance.now()
-
 const main = Effect.gen(function*() {
   const config = yield* appConfig
   const appSecret = yield* resolveAppSecret(config)
   const app = services(infrastructure(config, appSecret))
   const server = Layer.unwrapEffect(Effect.map(makeHttpApp, serve)).pipe(
-    Layer.tap(() => Effect.logInfo(`Ready in ${Math.round(performance.now() - startedAt)} ms`))
+    Layer.tap(() => Effect.logInfo(`Ready in ${Math.round(performance.now())} ms since process start`))
   )
   // Without Redis there is no shared queue for `bun run worker`: jobs run in this process.
   const inProcessWorker = Option.isNone(config.redisUrl) ? Layer.scopedDiscard(runWorker) : Layer.empty

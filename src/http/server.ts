@@ -32,15 +32,15 @@ export const serve = <R>(app: HttpApp.Default<never, R>) =>
       yield* Effect.addFinalizer(() =>
         Effect.gen(function*() {
           yield* Effect.logInfo(`Shutting down: finishing ${inFlight} in-flight request(s)`)
-          const drained = Effect.promise(() => server.stop(false))
-          yield* drained.pipe(
-            Effect.timeoutFail({ duration: config.shutdownTimeout, onTimeout: () => "timeout" as const }),
-            Effect.catchAll(() =>
-              Effect.logWarning(`Shutdown timeout after ${Duration.format(config.shutdownTimeout)}`).pipe(
-                Effect.zipRight(Effect.promise(() => server.stop(true)))
-              )
-            )
-          )
+          void server.stop(false)
+          const drained = yield* Effect.promise(async () => {
+            const deadline = Date.now() + Duration.toMillis(config.shutdownTimeout)
+            while (inFlight > 0 && Date.now() < deadline) await Bun.sleep(5)
+            return inFlight === 0
+          })
+          if (!drained) yield* Effect.logWarning(`Shutdown timeout: ${inFlight} request(s) cut off`)
+          // Idle keep-alive connections would otherwise hold the stop open.
+          yield* Effect.promise(() => server.stop(true))
         })
       )
     })

@@ -115,5 +115,71 @@ CREATE TABLE core."dataSource" (
 );
 `)
     })
+  },
+  {
+    id: 2,
+    name: "object_and_field_metadata",
+    up: Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`
+CREATE TABLE core."objectMetadata" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "workspaceId" uuid NOT NULL REFERENCES core.workspace (id) ON DELETE CASCADE,
+  "nameSingular" text NOT NULL,
+  "namePlural" text NOT NULL,
+  "labelSingular" text NOT NULL,
+  "labelPlural" text NOT NULL,
+  description text,
+  icon text,
+  shortcut text,
+  "tableName" text NOT NULL,
+  "isCustom" boolean NOT NULL DEFAULT false,
+  "isActive" boolean NOT NULL DEFAULT true,
+  "isSystem" boolean NOT NULL DEFAULT false,
+  "isRemote" boolean NOT NULL DEFAULT false,
+  "isSearchable" boolean NOT NULL DEFAULT false,
+  "isUIReadOnly" boolean NOT NULL DEFAULT false,
+  "isLabelSyncedWithName" boolean NOT NULL DEFAULT false,
+  "labelIdentifierFieldMetadataId" uuid,
+  "imageIdentifierFieldMetadataId" uuid,
+  "duplicateCriteria" jsonb,${timestamps},
+  UNIQUE ("workspaceId", "nameSingular"),
+  UNIQUE ("workspaceId", "namePlural"),
+  UNIQUE ("workspaceId", "tableName")
+);
+
+CREATE TABLE core."fieldMetadata" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "workspaceId" uuid NOT NULL REFERENCES core.workspace (id) ON DELETE CASCADE,
+  "objectMetadataId" uuid NOT NULL REFERENCES core."objectMetadata" (id) ON DELETE CASCADE,
+  name text NOT NULL,
+  label text NOT NULL,
+  type text NOT NULL,
+  description text,
+  icon text,
+  "isCustom" boolean NOT NULL DEFAULT false,
+  "isActive" boolean NOT NULL DEFAULT true,
+  "isSystem" boolean NOT NULL DEFAULT false,
+  "isNullable" boolean NOT NULL DEFAULT true,
+  "isUnique" boolean NOT NULL DEFAULT false,
+  "isUIReadOnly" boolean NOT NULL DEFAULT false,
+  "isLabelSyncedWithName" boolean NOT NULL DEFAULT false,
+  "defaultValue" jsonb,
+  options jsonb,
+  settings jsonb,
+  "relationType" text,
+  "relationTargetObjectMetadataId" uuid REFERENCES core."objectMetadata" (id) ON DELETE CASCADE,
+  "relationTargetFieldMetadataId" uuid REFERENCES core."fieldMetadata" (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+  "onDelete" text,
+  "morphId" uuid,${timestamps},
+  UNIQUE ("objectMetadataId", name),
+  CONSTRAINT field_relation_type CHECK ("relationType" IN ('MANY_TO_ONE', 'ONE_TO_MANY'))
+);
+CREATE INDEX field_metadata_workspace_idx ON core."fieldMetadata" ("workspaceId");
+ALTER TABLE core."objectMetadata"
+  ADD FOREIGN KEY ("labelIdentifierFieldMetadataId") REFERENCES core."fieldMetadata" (id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
+  ADD FOREIGN KEY ("imageIdentifierFieldMetadataId") REFERENCES core."fieldMetadata" (id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED;
+`)
+    })
   }
 ]
