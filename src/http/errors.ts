@@ -21,7 +21,7 @@ export const toGraphQLError = (error: UserError) => {
   const { code, status } = edge[error._tag]
   return new GraphQLError(error.message, {
     extensions: {
-      code: code === "CONFLICT" ? "BAD_USER_INPUT" : code,
+      code,
       ...("subCode" in error && error.subCode ? { subCode: error.subCode } : {}),
       userFriendlyMessage: error.message,
       ...(error._tag === "BadUserInput" && error.field ? { field: error.field } : {}),

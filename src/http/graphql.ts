@@ -1,6 +1,7 @@
 import type { SqlError } from "@effect/sql"
 import { Cause, Effect, Exit, Option, Runtime } from "effect"
 import { GraphQLError } from "graphql"
+import type { Plugin } from "graphql-yoga"
 import type { AuthContext } from "../schema/auth.js"
 import { isUserError, Unauthenticated, type UserError } from "../schema/errors.js"
 import { internalGraphQLError, toGraphQLError } from "./errors.js"
@@ -47,4 +48,35 @@ export const lazyAuth = (
   }
 }
 
-export const isGraphQLError = (e: unknown): e is GraphQLError => e instanceof GraphQLError
+const withCode = (error: GraphQLError) =>
+  error.extensions?.["code"] !== undefined
+    ? error
+    : new GraphQLError(error.message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path,
+      originalError: error.originalError,
+      extensions: { ...error.extensions, code: "BAD_USER_INPUT" }
+    })
+
+/** Errors graphql-js raises itself while executing (bad variables, argument types) are BAD_USER_INPUT. */
+export const useInputErrorCodes: Plugin = {
+  onExecute: () => ({
+    onExecuteDone: ({ result, setResult }) => {
+      if (Symbol.asyncIterator in result || !result.errors?.length) return
+      if (result.errors.every((e) => e.extensions?.["code"] !== undefined)) return
+      setResult({ ...result, errors: result.errors.map(withCode) })
+    }
+  })
+}
+
+/** Anything thrown that is not a GraphQLError is a bug: masked as INTERNAL_SERVER_ERROR. */
+export const maskError = (error: unknown): Error => {
+  if (error instanceof GraphQLError) {
+    const original = error.originalError
+    return original && !(original instanceof GraphQLError) ? internalGraphQLError() : error
+  }
+  return internalGraphQLError()
+}
+

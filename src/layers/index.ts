@@ -9,6 +9,8 @@ import { Cache, CacheMemory, CacheRedis } from "../services/cache/index.js"
 import { AppConfig, type AppConfigShape } from "../services/config.js"
 import { DatabaseEmbedded, DatabaseLive } from "../services/database/index.js"
 import { Health, HealthLive } from "../services/health/index.js"
+import { Metadata, MetadataLive } from "../services/metadata/index.js"
+import { WorkspaceProvisionerLive } from "../services/metadata/provisioner.js"
 import { runMigrations } from "../services/migrations/index.js"
 import { JobQueue, JobQueueMemory, JobQueueRedis } from "../services/queue/index.js"
 import { RedisLive } from "../services/redis/index.js"
@@ -17,7 +19,7 @@ import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 /** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
 export type Infrastructure = AppConfig | SqlClient.SqlClient | Cache | JobQueue | Tokens | Health
 
-export type Services = Infrastructure | Workspaces | ApiKeys | Auth
+export type Services = Infrastructure | Workspaces | ApiKeys | Auth | Metadata
 
 export class StartupError extends Error {}
 
@@ -87,8 +89,11 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
 
 /** The domain services, on whatever infrastructure is given. */
 export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.Layer<Services, E, R> => {
-  const workspaceAndKeys = Layer.merge(WorkspacesLive, ApiKeysLive)
-  return AuthLive.pipe(Layer.provideMerge(workspaceAndKeys), Layer.provideMerge(infra))
+  const workspaces = WorkspacesLive.pipe(Layer.provide(WorkspaceProvisionerLive))
+  const domain = Layer.mergeAll(AuthLive, MetadataLive).pipe(
+    Layer.provideMerge(Layer.merge(workspaces, ApiKeysLive))
+  )
+  return domain.pipe(Layer.provideMerge(infra))
 }
 
 const safeHost = (url: string) => {

@@ -40,7 +40,7 @@ const signInResult = (result: { availableWorkspaces: ReadonlyArray<AvailableWork
 const forbidden = (message: string) => new Forbidden({ message, subCode: "PERMISSION_DENIED" })
 
 /** A workspace member or an API key: anything bound to one workspace. */
-const workspaceOf = async (ctx: Context) => {
+export const workspaceOf = async (ctx: Context) => {
   const auth = await ctx.auth()
   if (auth.kind === "workspaceAgnostic") {
     throw toGraphQLError(forbidden("This action needs a workspace; sign in to one first"))
@@ -55,7 +55,7 @@ const userOf = async (ctx: Context): Promise<Extract<AuthContext, { kind: "user"
 }
 
 /** Twenty's API_KEYS_AND_WEBHOOKS settings permission: roles with canUpdateAllSettings. */
-const requireSettingsPermission = (auth: Exclude<AuthContext, { kind: "workspaceAgnostic" }>) =>
+export const requireSettingsPermission = (auth: Exclude<AuthContext, { kind: "workspaceAgnostic" }>) =>
   Effect.gen(function*() {
     const workspaces = yield* Workspaces
     const roleId = auth.kind === "user" ? auth.userWorkspace.roleId : auth.apiKey.roleId

@@ -3,9 +3,11 @@ import { Effect } from "effect"
 import { createSchema, createYoga } from "graphql-yoga"
 import type { Services } from "../../layers/index.js"
 import { Auth } from "../../services/auth/index.js"
-import { bearerToken, type GraphQLContext, lazyAuth, makeRun } from "../graphql.js"
+import { bearerToken, type GraphQLContext, lazyAuth, makeRun, maskError, useInputErrorCodes } from "../graphql.js"
 import { authResolvers } from "./auth-resolvers.js"
 import { authTypeDefs } from "./auth-schema.js"
+import { dataModelResolvers } from "./data-model-resolvers.js"
+import { dataModelTypeDefs } from "./data-model-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "./scalars.js"
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
@@ -14,9 +16,12 @@ export const makeMetadataHandler = Effect.gen(function*() {
   const authenticate = (token: string) => run(Effect.flatMap(Auth, (auth) => auth.authenticate(token)))
   const yoga = createYoga<GraphQLContext<Services>>({
     schema: createSchema({
-      typeDefs: authTypeDefs,
+      typeDefs: [authTypeDefs, dataModelTypeDefs],
       resolvers: {
         ...authResolvers,
+        ...dataModelResolvers,
+        Query: { ...authResolvers.Query, ...dataModelResolvers.Query },
+        Mutation: { ...authResolvers.Mutation, ...dataModelResolvers.Mutation },
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,
         JSON: JSONScalar,
@@ -28,7 +33,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
     logging: false,
     landingPage: false,
     graphiql: { title: "Score /metadata" },
-    maskedErrors: { errorMessage: "Internal server error" }
+    maskedErrors: { maskError },
+    plugins: [useInputErrorCodes]
   })
 
   return Effect.gen(function*() {

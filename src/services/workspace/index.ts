@@ -3,6 +3,7 @@ import { Context, Effect, Layer } from "effect"
 import type { UserWorkspace, Workspace } from "../../schema/auth.js"
 import { BadUserInput, NotFound } from "../../schema/errors.js"
 import { Cache } from "../cache/index.js"
+import { WorkspaceProvisioner } from "../metadata/provisioner.js"
 import { firstRow, jsonRows } from "../sql-rows.js"
 
 export interface Role {
@@ -71,6 +72,7 @@ export const WorkspacesLive = Layer.effect(
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const cache = yield* Cache
+    const provisioner = yield* WorkspaceProvisioner
 
     const loadWorkspace = (id: string) =>
       Effect.map(sql`SELECT * FROM core.workspace WHERE id = ${id} AND "deletedAt" IS NULL`, firstRow<Workspace>)
@@ -129,7 +131,10 @@ export const WorkspacesLive = Layer.effect(
           yield* sql`UPDATE core.workspace SET "defaultRoleId" = ${member!.id} WHERE id = ${workspaceId}`
           const schema = newSchemaName()
           yield* sql`INSERT INTO core."dataSource" ("workspaceId", schema) VALUES (${workspaceId}, ${schema})`
-          yield* sql`CREATE SCHEMA ${sql(schema)}`
+          const [owner] = yield* sql<{ email: string; firstName: string; lastName: string; locale: string }>`
+            SELECT email, "firstName", "lastName", locale FROM core."user" WHERE id = ${input.ownerUserId}`
+          if (!owner) return yield* Effect.die(new Error(`Workspace owner ${input.ownerUserId} does not exist`))
+          yield* provisioner.provision(workspaceId, schema, { userId: input.ownerUserId, ...owner })
           yield* sql`
             INSERT INTO core."userWorkspace" ("userId", "workspaceId", "roleId")
             VALUES (${input.ownerUserId}, ${workspaceId}, ${admin!.id})`

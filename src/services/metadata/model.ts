@@ -1,0 +1,130 @@
+import type { FieldMetadata, FieldOption, ObjectMetadata } from "../../schema/metadata.js"
+import {
+  STANDARD_OBJECTS,
+  type StandardField,
+  type StandardObject,
+  SYSTEM_FIELDS
+} from "../../schema/standard-objects.js"
+import { createTable, relationConstraint } from "./ddl.js"
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+export const tableNameOf = (nameSingular: string, isCustom: boolean) => (isCustom ? `_${nameSingular}` : nameSingular)
+
+const withOptionIds = (options: StandardField["options"]): Array<FieldOption> | null =>
+  options ? options.map((o) => ({ id: crypto.randomUUID(), ...o })) : null
+
+export const fieldFromDefinition = (
+  definition: StandardField,
+  ids: { readonly workspaceId: string; readonly objectMetadataId: string },
+  isCustom: boolean,
+  now: string
+): Mutable<FieldMetadata> => ({
+  id: crypto.randomUUID(),
+  workspaceId: ids.workspaceId,
+  objectMetadataId: ids.objectMetadataId,
+  name: definition.name,
+  label: definition.label,
+  type: definition.type,
+  description: definition.description ?? null,
+  icon: definition.icon ?? null,
+  isCustom,
+  isActive: true,
+  isSystem: definition.isSystem ?? false,
+  isNullable: definition.isNullable ?? true,
+  isUnique: definition.isUnique ?? false,
+  isUIReadOnly: definition.isUIReadOnly ?? false,
+  isLabelSyncedWithName: false,
+  defaultValue: definition.defaultValue ?? null,
+  options: withOptionIds(definition.options),
+  settings: definition.settings ?? null,
+  relationType: definition.relation?.type ?? null,
+  relationTargetObjectMetadataId: null,
+  relationTargetFieldMetadataId: null,
+  onDelete: definition.relation?.onDelete ?? null,
+  morphId: definition.relation?.morphId ?? null,
+  createdAt: now,
+  updatedAt: now
+})
+
+export const objectFromDefinition = (
+  definition: StandardObject,
+  workspaceId: string,
+  isCustom: boolean,
+  now: string
+): Mutable<Omit<ObjectMetadata, "fields">> & { fields: Array<Mutable<FieldMetadata>> } => {
+  const id = crypto.randomUUID()
+  const fields = [...SYSTEM_FIELDS, ...definition.fields].map((f) =>
+    fieldFromDefinition(f, { workspaceId, objectMetadataId: id }, isCustom && !SYSTEM_FIELDS.includes(f), now)
+  )
+  const fieldId = (name: string | undefined) => fields.find((f) => f.name === name)?.id ?? null
+  return {
+    id,
+    workspaceId,
+    nameSingular: definition.nameSingular,
+    namePlural: definition.namePlural,
+    labelSingular: definition.labelSingular,
+    labelPlural: definition.labelPlural,
+    description: definition.description ?? null,
+    icon: definition.icon ?? null,
+    shortcut: definition.shortcut ?? null,
+    tableName: tableNameOf(definition.nameSingular, isCustom),
+    isCustom,
+    isActive: true,
+    isSystem: definition.isSystem ?? false,
+    isRemote: false,
+    isSearchable: definition.isSearchable ?? false,
+    isUIReadOnly: false,
+    isLabelSyncedWithName: false,
+    labelIdentifierFieldMetadataId: fieldId(definition.labelIdentifierField),
+    imageIdentifierFieldMetadataId: fieldId(definition.imageIdentifierField),
+    duplicateCriteria: definition.duplicateCriteria ?? null,
+    createdAt: now,
+    updatedAt: now,
+    fields
+  }
+}
+
+/** Twenty's standard data model for a new workspace, with ids and relations resolved. */
+export const standardModel = (workspaceId: string): Array<ObjectMetadata> => {
+  const now = new Date().toISOString()
+  const objects = STANDARD_OBJECTS.map((definition) => objectFromDefinition(definition, workspaceId, false, now))
+  const byName = new Map(objects.map((o) => [o.nameSingular, o]))
+  STANDARD_OBJECTS.forEach((definition, i) => {
+    for (const fieldDef of definition.fields) {
+      if (!fieldDef.relation) continue
+      const field = objects[i]!.fields.find((f) => f.name === fieldDef.name)!
+      const target = byName.get(fieldDef.relation.target)!
+      field.relationTargetObjectMetadataId = target.id
+      field.relationTargetFieldMetadataId = target.fields.find((f) => f.name === fieldDef.relation!.inverse)!.id
+    }
+  })
+  return objects
+}
+
+/** Every statement that creates the tables of `objects` in `schema`, foreign keys last. */
+export const modelDdl = (schema: string, objects: ReadonlyArray<ObjectMetadata>): Array<string> => {
+  const byId = new Map(objects.map((o) => [o.id, o]))
+  const tables = objects.flatMap((o) => createTable(schema, o, o.fields))
+  const relations = objects.flatMap((o) =>
+    o.fields
+      .filter((f) => f.relationType === "MANY_TO_ONE" && f.relationTargetObjectMetadataId)
+      .flatMap((f) => relationConstraint(schema, o, f, byId.get(f.relationTargetObjectMetadataId!)!))
+  )
+  return [...tables, ...relations]
+}
+
+const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value))
+
+/** Rows for core."objectMetadata" / core."fieldMetadata" (jsonb columns as JSON text). */
+export const objectRow = ({ fields: _, createdAt: _c, updatedAt: _u, ...object }: ObjectMetadata) => ({
+  ...object,
+  duplicateCriteria: json(object.duplicateCriteria)
+})
+
+export const fieldRow = ({ createdAt: _c, updatedAt: _u, ...field }: FieldMetadata) => ({
+  ...field,
+  defaultValue: json(field.defaultValue),
+  options: json(field.options),
+  settings: json(field.settings)
+})
