@@ -4,6 +4,7 @@ import { AppConfig } from "../services/config.js"
 import { restError } from "./errors.js"
 import { healthRoutes } from "./health.js"
 import { makeMetadataHandler } from "./metadata/index.js"
+import { restMetadataRoutes } from "./rest/metadata.js"
 
 const securityHeaders = HttpMiddleware.make((app) =>
   Effect.map(app, (response) =>
@@ -42,7 +43,7 @@ const edgeErrors = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerRespon
 export const makeHttpApp = Effect.gen(function*() {
   const config = yield* AppConfig
   const metadata = yield* makeMetadataHandler
-  const router = healthRoutes.pipe(
+  const router = HttpRouter.concat(healthRoutes, restMetadataRoutes).pipe(
     HttpRouter.get("/metadata", metadata),
     HttpRouter.post("/metadata", metadata),
     HttpRouter.options("/metadata", metadata)

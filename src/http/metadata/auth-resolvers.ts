@@ -8,6 +8,7 @@ import type { Services } from "../../layers/index.js"
 import { type Role, Workspaces } from "../../services/workspace/index.js"
 import { toGraphQLError } from "../errors.js"
 import type { GraphQLContext } from "../graphql.js"
+import { requireSettingsPermission } from "../../services/auth/permissions.js"
 
 type Context = GraphQLContext<Services>
 type Args = Record<string, any>
@@ -53,15 +54,6 @@ const userOf = async (ctx: Context): Promise<Extract<AuthContext, { kind: "user"
   if (auth.kind !== "user") throw toGraphQLError(forbidden("This action needs a user session"))
   return auth
 }
-
-/** Twenty's API_KEYS_AND_WEBHOOKS settings permission: roles with canUpdateAllSettings. */
-export const requireSettingsPermission = (auth: Exclude<AuthContext, { kind: "workspaceAgnostic" }>) =>
-  Effect.gen(function*() {
-    const workspaces = yield* Workspaces
-    const roleId = auth.kind === "user" ? auth.userWorkspace.roleId : auth.apiKey.roleId
-    const role = roleId ? yield* workspaces.findRole(roleId) : null
-    if (!role?.canUpdateAllSettings) return yield* forbidden("Entity performing the request does not have permission")
-  })
 
 const withRole = <A extends { roleId: string | null }>(key: A) =>
   Effect.flatMap(Workspaces, (w) => Effect.map(w.findRole(key.roleId ?? ""), (role) => ({ ...key, role })))

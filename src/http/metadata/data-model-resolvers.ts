@@ -5,7 +5,8 @@ import { Metadata } from "../../services/metadata/index.js"
 import { NotFound } from "../../schema/errors.js"
 import { toGraphQLError } from "../errors.js"
 import type { GraphQLContext } from "../graphql.js"
-import { requireSettingsPermission, workspaceOf } from "./auth-resolvers.js"
+import { requireSettingsPermission } from "../../services/auth/permissions.js"
+import { workspaceOf } from "./auth-resolvers.js"
 import { applyFilter, connection } from "./connection.js"
 
 type Context = GraphQLContext<Services>
