@@ -218,3 +218,22 @@ describe("across instances", () => {
     }
   })
 })
+
+describe("workspace lifecycle", () => {
+  test("deactivating keeps the data; deleting drops the schema and the metadata", async () => {
+    const { Workspaces } = await import("../src/services/workspace/index.js")
+    const { Effect } = await import("effect")
+    const doomed = await signUpWithWorkspace(app, { name: "Doomed" })
+    const [source] = await db`SELECT schema FROM core."dataSource" WHERE "workspaceId" = ${doomed.workspaceId}`
+    await app.run(Effect.flatMap(Workspaces, (w) => w.update(doomed.workspaceId, { activationStatus: "INACTIVE" })))
+    const inactive = await app.gql(`{ currentWorkspace { id } }`, {}, doomed.accessToken)
+    expect(inactive.body.errors[0].extensions.code).toBe("FORBIDDEN")
+    expect((await db`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = ${source.schema}`)[0].n).toBeGreaterThan(10)
+
+    await app.run(Effect.flatMap(Workspaces, (w) => w.remove(doomed.workspaceId)))
+    expect(await db`SELECT 1 FROM information_schema.schemata WHERE schema_name = ${source.schema}`).toEqual([])
+    expect(await db`SELECT 1 FROM core."objectMetadata" WHERE "workspaceId" = ${doomed.workspaceId}`).toEqual([])
+    const gone = await app.gql(`{ currentWorkspace { id } }`, {}, doomed.accessToken)
+    expect(gone.status).toBe(401)
+  })
+})
