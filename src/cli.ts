@@ -1,4 +1,4 @@
-import { BunRuntime } from "@effect/platform-bun"
+import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import { Effect } from "effect"
 import { parseArgs } from "node:util"
 import { infrastructure, resolveAppSecret, type Services, services } from "./layers/index.js"
@@ -19,7 +19,7 @@ Commands:
 `
 
 const { positionals, values } = parseArgs({
-  args: Bun.argv.slice(2),
+  args: process.argv.slice(2),
   allowPositionals: true,
   options: {
     name: { type: "string" },

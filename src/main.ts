@@ -1,4 +1,4 @@
-import { BunRuntime } from "@effect/platform-bun"
+import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import { Effect, Layer, Logger, Option } from "effect"
 import { makeHttpApp } from "./http/app.js"
 import { serve } from "./http/server.js"

@@ -227,7 +227,7 @@ describe("workspace lifecycle", () => {
     const [source] = await db`SELECT schema FROM core."dataSource" WHERE "workspaceId" = ${doomed.workspaceId}`
     await app.run(Effect.flatMap(Workspaces, (w) => w.update(doomed.workspaceId, { activationStatus: "INACTIVE" })))
     const inactive = await app.gql(`{ currentWorkspace { id } }`, {}, doomed.accessToken)
-    expect(inactive.body.errors[0].extensions.code).toBe("FORBIDDEN")
+    expect(inactive.body.errors![0]!.extensions.code).toBe("FORBIDDEN")
     expect((await db`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = ${source.schema}`)[0].n).toBeGreaterThan(10)
 
     await app.run(Effect.flatMap(Workspaces, (w) => w.remove(doomed.workspaceId)))

@@ -84,6 +84,6 @@ describe("/rest/metadata", () => {
     const denied = await rest("POST", "/rest/metadata/objects", { nameSingular: "secret", namePlural: "secrets", labelSingular: "S", labelPlural: "Ss" }, token)
     expect(denied.status).toBe(403)
     const viaGraphql = await app.gql(`mutation { createOneObject(input: { object: { nameSingular: "secret", namePlural: "secrets", labelSingular: "S", labelPlural: "Ss" } }) { id } }`, {}, token)
-    expect(viaGraphql.body.errors[0].extensions.code).toBe("FORBIDDEN")
+    expect(viaGraphql.body.errors![0]!.extensions.code).toBe("FORBIDDEN")
   })
 })

@@ -1,4 +1,4 @@
-import { BunRuntime } from "@effect/platform-bun"
+import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import { Effect, Layer, Option } from "effect"
 import { infrastructure, resolveAppSecret, services } from "../layers/index.js"
 import { appConfig } from "../services/config.js"

@@ -16,9 +16,9 @@ export interface ServerProcess {
 
 const BASE_ENV = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root" }
 
-/** `bun src/<entry>` with exactly the given environment (nothing inherited but PATH and HOME). */
+/** `bun scripts/run.ts <entry>` (the bundled production path) with exactly the given environment (nothing inherited but PATH and HOME). */
 export const runScore = (entry: string, env: Record<string, string>, args: Array<string> = []) =>
-  Bun.spawn(["bun", `src/${entry}`, ...args], {
+  Bun.spawn(["bun", "scripts/run.ts", entry.replace(/\.ts$/, "").replace("jobs/", ""), ...args], {
     cwd: `${import.meta.dir}/../..`,
     env: { ...BASE_ENV, ...env },
     stdin: "ignore",

@@ -1,0 +1,48 @@
+/**
+ * Runs an entry point (main, worker, cli) from a bundle in dist/, rebuilding it first when a source
+ * file is newer. One bundled file loads in about half the time of hundreds of modules.
+ */
+import { readdirSync, statSync } from "node:fs"
+import { join } from "node:path"
+
+const ENTRIES = { main: "src/main.ts", worker: "src/jobs/worker.ts", cli: "src/cli.ts" } as const
+const root = join(import.meta.dir, "..")
+const entry = process.argv[2] as keyof typeof ENTRIES
+if (!(entry in ENTRIES)) {
+  process.stderr.write(`usage: bun scripts/run.ts ${Object.keys(ENTRIES).join("|")} [args]\n`)
+  process.exit(2)
+}
+
+const newestSource = (dir: string): number =>
+  readdirSync(dir, { withFileTypes: true }).reduce((newest, item) => {
+    const path = join(dir, item.name)
+    return Math.max(newest, item.isDirectory() ? newestSource(path) : statSync(path).mtimeMs)
+  }, 0)
+
+const bundle = join(root, "dist", `${entry}.js`)
+const builtAt = (() => {
+  try {
+    return statSync(bundle).mtimeMs
+  } catch {
+    return 0
+  }
+})()
+
+if (builtAt < Math.max(newestSource(join(root, "src")), statSync(join(root, "bun.lock")).mtimeMs)) {
+  const result = await Bun.build({
+    entrypoints: Object.values(ENTRIES).map((file) => join(root, file)),
+    outdir: join(root, "dist"),
+    target: "bun",
+    minify: true,
+    naming: "[name].[ext]",
+    // PGlite loads its WASM and data files relative to its own module.
+    external: ["@electric-sql/pglite", "@electric-sql/pglite-socket"]
+  })
+  if (!result.success) {
+    for (const log of result.logs) console.error(log)
+    process.exit(1)
+  }
+}
+
+process.argv.splice(2, 1)
+await import(bundle)
