@@ -1,0 +1,112 @@
+import type { SqlError } from "@effect/sql"
+import { Context, type Effect } from "effect"
+import type { BadUserInput, Conflict, Forbidden, NotFound } from "../../schema/errors.js"
+import type { ConnectionArgs, ConnectionSelection, Connection, RecordFilter, RecordsScope, RecordValue, Selection } from "./types.js"
+
+export type RecordsFailure = BadUserInput | NotFound | Conflict | Forbidden | SqlError.SqlError
+
+/**
+ * Reads and writes of workspace records: the one path GraphQL, REST, workflows and imports share.
+ * `object` is the object's nameSingular. Every method validates names and values against metadata.
+ */
+export interface RecordsShape {
+  readonly findMany: (
+    scope: RecordsScope,
+    object: string,
+    args: ConnectionArgs,
+    selection: Selection,
+    extras: ConnectionSelection
+  ) => Effect.Effect<Connection, RecordsFailure>
+  /** The first record matching `filter`, or null. */
+  readonly findOne: (
+    scope: RecordsScope,
+    object: string,
+    filter: RecordFilter,
+    selection: Selection
+  ) => Effect.Effect<RecordValue | null, RecordsFailure>
+  /** Inserts all or none. With `upsert`, a record whose id (or a unique field) exists is updated instead. */
+  readonly createMany: (
+    scope: RecordsScope,
+    object: string,
+    data: ReadonlyArray<Record<string, unknown>>,
+    selection: Selection,
+    options?: { readonly upsert?: boolean }
+  ) => Effect.Effect<ReadonlyArray<RecordValue>, RecordsFailure>
+  readonly updateOne: (
+    scope: RecordsScope,
+    object: string,
+    id: string,
+    data: Record<string, unknown>,
+    selection: Selection
+  ) => Effect.Effect<RecordValue, RecordsFailure>
+  readonly updateMany: (
+    scope: RecordsScope,
+    object: string,
+    filter: RecordFilter,
+    data: Record<string, unknown>,
+    selection: Selection
+  ) => Effect.Effect<ReadonlyArray<RecordValue>, RecordsFailure>
+  /** Soft delete (sets deletedAt). */
+  readonly deleteMany: (
+    scope: RecordsScope,
+    object: string,
+    filter: RecordFilter,
+    selection: Selection
+  ) => Effect.Effect<ReadonlyArray<RecordValue>, RecordsFailure>
+  /** Hard delete; returns the records as they were. */
+  readonly destroyMany: (
+    scope: RecordsScope,
+    object: string,
+    filter: RecordFilter,
+    selection: Selection
+  ) => Effect.Effect<ReadonlyArray<RecordValue>, RecordsFailure>
+  readonly restoreMany: (
+    scope: RecordsScope,
+    object: string,
+    filter: RecordFilter,
+    selection: Selection
+  ) => Effect.Effect<ReadonlyArray<RecordValue>, RecordsFailure>
+  /**
+   * Merges `ids` into the record at `conflictPriorityIndex`: its non-empty values win, empty ones are
+   * filled from the others, one-to-many children are moved, the others are soft-deleted.
+   * With `dryRun`, returns the merged record without writing.
+   */
+  readonly merge: (
+    scope: RecordsScope,
+    object: string,
+    ids: ReadonlyArray<string>,
+    conflictPriorityIndex: number,
+    dryRun: boolean,
+    selection: Selection
+  ) => Effect.Effect<RecordValue, RecordsFailure>
+  /** Records that look like duplicates of each given record or id (by the object's duplicate criteria). */
+  readonly findDuplicates: (
+    scope: RecordsScope,
+    object: string,
+    input: { readonly ids?: ReadonlyArray<string>; readonly data?: ReadonlyArray<Record<string, unknown>> },
+    selection: Selection
+  ) => Effect.Effect<ReadonlyArray<Connection>, RecordsFailure>
+  /** Cross-object search over searchable objects (label identifier and search fields). */
+  readonly search: (
+    scope: RecordsScope,
+    input: {
+      readonly searchInput: string
+      readonly limit: number
+      readonly includedObjectNameSingulars?: ReadonlyArray<string> | null
+      readonly excludedObjectNameSingulars?: ReadonlyArray<string> | null
+      readonly filter?: RecordFilter | null
+    }
+  ) => Effect.Effect<ReadonlyArray<SearchHit>, RecordsFailure>
+}
+
+export interface SearchHit {
+  readonly recordId: string
+  readonly objectNameSingular: string
+  readonly objectLabelSingular: string
+  readonly label: string
+  readonly imageUrl: string | null
+  readonly tsRankCD: number
+  readonly tsRank: number
+}
+
+export class Records extends Context.Tag("score/Records")<Records, RecordsShape>() {}

@@ -1,0 +1,121 @@
+/**
+ * The contract between the data APIs (GraphQL /graphql, REST /rest) and the records service.
+ * Inputs are Twenty's own shapes as plain JSON, so both front doors hand them over unchanged.
+ */
+
+export type OrderDirection = "AscNullsFirst" | "AscNullsLast" | "DescNullsFirst" | "DescNullsLast"
+
+/**
+ * Twenty's filter input: `{ name: { ilike: "%a%" } }`, composite subfields
+ * `{ name: { firstName: { eq: "Ada" } } }`, relations `{ company: { name: { eq: "Acme" } } }`, ids of a
+ * MANY_TO_ONE relation `{ companyId: { in: [...] } }`, and `and: [...]`, `or: [...]`, `not: {...}`.
+ * Operators: eq neq gt gte lt lte in like ilike startsWith endsWith is ("NULL" | "NOT_NULL")
+ * containsAny containsIlike isEmptyArray.
+ */
+export type RecordFilter = Readonly<Record<string, unknown>>
+
+/** `[{ name: "AscNullsFirst" }, { name: { lastName: "DescNullsLast" } }]`; a single object is accepted too. */
+export type RecordOrderBy =
+  | ReadonlyArray<Readonly<Record<string, OrderDirection | Readonly<Record<string, OrderDirection>>>>>
+  | Readonly<Record<string, OrderDirection | Readonly<Record<string, OrderDirection>>>>
+
+export interface ConnectionArgs {
+  readonly filter?: RecordFilter | null
+  readonly orderBy?: RecordOrderBy | null
+  readonly first?: number | null
+  readonly last?: number | null
+  /** Opaque cursors returned in `edges[].cursor` / `pageInfo`. */
+  readonly after?: string | null
+  readonly before?: string | null
+}
+
+export type AggregateKind =
+  | "countEmpty"
+  | "countNotEmpty"
+  | "countUniqueValues"
+  | "percentageEmpty"
+  | "percentageNotEmpty"
+  | "min"
+  | "max"
+  | "avg"
+  | "sum"
+  | "countTrue"
+  | "countFalse"
+
+export interface AggregateRequest {
+  readonly kind: AggregateKind
+  /** Field name; for composites the aggregate applies to `subField` (e.g. amount → amountMicros). */
+  readonly field: string
+  readonly subField?: string
+  /** Key under which the value is returned in `Connection.aggregates` (the GraphQL response key). */
+  readonly key: string
+}
+
+/** What a connection should compute besides its edges. */
+export interface ConnectionSelection {
+  readonly totalCount: boolean
+  readonly aggregates: ReadonlyArray<AggregateRequest>
+}
+
+/** Which parts of each record to return. */
+export interface Selection {
+  /** Scalar and composite field names, and join columns such as `companyId`. `id` is always returned. */
+  readonly fields: ReadonlyArray<string>
+  readonly relations: ReadonlyArray<RelationSelection>
+}
+
+export interface RelationSelection {
+  /** The relation field's name in metadata. */
+  readonly field: string
+  /** Key of the result in the parent record (the GraphQL response key: alias or field name). */
+  readonly key: string
+  readonly selection: Selection
+  /** ONE_TO_MANY only: the nested connection's arguments and extras. */
+  readonly args?: ConnectionArgs
+  readonly connection?: ConnectionSelection
+}
+
+/**
+ * A record in Twenty's GraphQL shape: scalars by field name, composites as nested objects
+ * (`name: { firstName, lastName }`), MANY_TO_ONE relations as a nested record or null, ONE_TO_MANY
+ * relations as a Connection, both under `RelationSelection.key`. Dates are ISO strings.
+ */
+export type RecordValue = Record<string, unknown>
+
+export interface PageInfo {
+  readonly hasNextPage: boolean
+  readonly hasPreviousPage: boolean
+  readonly startCursor: string | null
+  readonly endCursor: string | null
+}
+
+export interface Connection {
+  readonly edges: ReadonlyArray<{ readonly node: RecordValue; readonly cursor: string }>
+  readonly pageInfo: PageInfo
+  /** Present when requested. */
+  readonly totalCount?: number
+  /** By AggregateRequest.key. */
+  readonly aggregates: Readonly<Record<string, number | string | null>>
+}
+
+/** Who performs a write: stored in createdBy / updatedBy (ACTOR). */
+export interface Actor {
+  readonly source: "MANUAL" | "API" | "IMPORT" | "WORKFLOW" | "SYSTEM" | "WEBHOOK" | "EMAIL" | "CALENDAR"
+  readonly workspaceMemberId: string | null
+  readonly name: string
+  readonly context?: Record<string, unknown>
+}
+
+/** Every records operation runs for one workspace, as one actor. */
+export interface RecordsScope {
+  readonly workspaceId: string
+  readonly actor: Actor
+}
+
+/** Limits like Twenty's; exceeding one is BAD_USER_INPUT, never a silently truncated answer. */
+export interface RecordsLimits {
+  readonly defaultPageSize: number
+  readonly maxPageSize: number
+  readonly maxRecordsPerMutation: number
+  readonly maxDepth: number
+}
