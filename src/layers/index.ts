@@ -11,6 +11,7 @@ import { DatabaseEmbedded, DatabaseLive } from "../services/database/index.js"
 import { Health, HealthLive } from "../services/health/index.js"
 import { Metadata, MetadataLive } from "../services/metadata/index.js"
 import { WorkspaceProvisionerLive } from "../services/metadata/provisioner.js"
+import { Records, RecordsLive } from "../services/records/index.js"
 import { runMigrations } from "../services/migrations/index.js"
 import { JobQueue, JobQueueMemory, JobQueueRedis } from "../services/queue/index.js"
 import { RedisLive } from "../services/redis/index.js"
@@ -19,7 +20,7 @@ import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 /** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
 export type Infrastructure = AppConfig | SqlClient.SqlClient | Cache | JobQueue | Tokens | Health
 
-export type Services = Infrastructure | Workspaces | ApiKeys | Auth | Metadata
+export type Services = Infrastructure | Workspaces | ApiKeys | Auth | Metadata | Records
 
 export class StartupError extends Error {}
 
@@ -90,7 +91,8 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
 /** The domain services, on whatever infrastructure is given. */
 export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.Layer<Services, E, R> => {
   const workspaces = WorkspacesLive.pipe(Layer.provide(WorkspaceProvisionerLive))
-  const domain = Layer.mergeAll(AuthLive, MetadataLive).pipe(
+  const domain = RecordsLive().pipe(
+    Layer.provideMerge(Layer.mergeAll(AuthLive, MetadataLive)),
     Layer.provideMerge(Layer.merge(workspaces, ApiKeysLive))
   )
   return domain.pipe(Layer.provideMerge(infra))

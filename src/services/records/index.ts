@@ -1,0 +1,593 @@
+import { SqlClient, SqlError } from "@effect/sql"
+import { Effect, Layer, Metric } from "effect"
+import { NotFound } from "../../schema/errors.js"
+import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
+import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/standard-objects.js"
+import { ident } from "../metadata/columns.js"
+import { Metadata } from "../metadata/index.js"
+import {
+  badInput,
+  baseConditions,
+  type BuildContext,
+  cursorValues,
+  encodeCursor,
+  filterSql,
+  keysetSql,
+  Model,
+  orderSql,
+  orderTerms,
+  pageSize,
+  Params,
+  QueryInputError,
+  recordJson
+} from "./query-builder.js"
+import { Records, type RecordsFailure, type RecordsShape, type SearchHit } from "./service.js"
+import type {
+  AggregateRequest,
+  Connection,
+  ConnectionArgs,
+  RecordFilter,
+  RecordsLimits,
+  RecordsScope,
+  RecordValue,
+  Selection
+} from "./types.js"
+import { actorColumns, toColumns } from "./values.js"
+
+export { Records } from "./service.js"
+
+/** Every SQL statement the records service sends; benchmarks and tests read it to prove there is no N+1. */
+export const recordsStatements = Metric.counter("score_records_sql_statements", { incremental: true })
+
+/** Twenty's limits: 60 records per page by default, at most 200 per page and per mutation. */
+export const DEFAULT_LIMITS: RecordsLimits = { defaultPageSize: 60, maxPageSize: 200, maxRecordsPerMutation: 200, maxDepth: 4 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** PostgreSQL refusing a value is the caller's input at fault; said plainly, never as a 500. */
+const explain = (error: SqlError.SqlError): RecordsFailure => {
+  const code = (error.cause as { code?: string } | undefined)?.code
+  switch (code) {
+    case "23505":
+      return badInput("A duplicate entry was detected: another record has the same value for a unique field")
+    case "23503":
+      return badInput("A related record does not exist")
+    case "23514":
+    case "23502":
+    case "22P02":
+    case "22007":
+    case "22008":
+    case "22003":
+    case "22023":
+      return badInput(`Invalid value: ${(error.cause as Error).message}`)
+    default:
+      return error
+  }
+}
+
+const models = new WeakMap<WorkspaceMetadata, Model>()
+const modelOf = (metadata: WorkspaceMetadata) => {
+  let model = models.get(metadata)
+  if (!model) {
+    model = new Model(metadata)
+    models.set(metadata, model)
+  }
+  return model
+}
+
+/** Builds with a fresh parameter list; input errors thrown while building become typed failures. */
+const building = <A>(model: Model, limits: RecordsLimits, build: (ctx: BuildContext) => A) =>
+  Effect.try({
+    try: () =>
+      build({
+        model,
+        params: new Params(),
+        maxDepth: limits.maxDepth,
+        defaultPageSize: limits.defaultPageSize,
+        maxPageSize: limits.maxPageSize,
+        aliasCounter: 0
+      }),
+    catch: (e) => {
+      if (e instanceof QueryInputError) return e.failure
+      throw e
+    }
+  })
+
+const aggregateSql = (model: Model, object: ObjectMetadata, request: AggregateRequest): string => {
+  const found = model.field(object, request.field)
+  if (!found) throw new QueryInputError(badInput(`Field "${request.field}" does not exist on ${object.nameSingular}`, request.field))
+  const field = found.field
+  const columns = found.joinColumn
+    ? [`t0.${ident(request.field)}`]
+    : isCompositeFieldType(field.type)
+    ? (request.subField
+      ? [compositeColumnName(field.name, request.subField)]
+      : COMPOSITE_TYPES[field.type].filter((s) => s.type === "TEXT" || s.type === "NUMERIC").map((s) => compositeColumnName(field.name, s.name))
+    ).map((c) => `t0.${ident(c)}`)
+    : [`t0.${ident(field.name)}`]
+  const textual = !found.joinColumn && ["TEXT", "FULL_NAME", "EMAILS", "LINKS", "PHONES", "ADDRESS", "RICH_TEXT"].includes(field.type)
+  const empty = columns.map((c) => (textual && !request.subField?.endsWith("Micros") ? `(${c} IS NULL OR ${c}::text = '')` : `${c} IS NULL`))
+    .join(" AND ")
+  const first = columns[0]!
+  switch (request.kind) {
+    case "countEmpty":
+      return `count(*) FILTER (WHERE ${empty})`
+    case "countNotEmpty":
+      return `count(*) FILTER (WHERE NOT (${empty}))`
+    case "countUniqueValues":
+      return `count(DISTINCT ${columns.length > 1 ? `(${columns.join(", ")})` : first})`
+    case "percentageEmpty":
+      return `coalesce(count(*) FILTER (WHERE ${empty})::float / nullif(count(*), 0), 0)`
+    case "percentageNotEmpty":
+      return `coalesce(count(*) FILTER (WHERE NOT (${empty}))::float / nullif(count(*), 0), 0)`
+    case "countTrue":
+      return `count(*) FILTER (WHERE ${first} IS TRUE)`
+    case "countFalse":
+      return `count(*) FILTER (WHERE ${first} IS FALSE)`
+    case "min":
+    case "max":
+    case "avg":
+    case "sum":
+      return field.type === "DATE_TIME"
+        ? `to_char(${request.kind}(${first}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+        : `${request.kind}(${first})`
+  }
+}
+
+export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
+  Layer.effect(
+    Records,
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const metadata = yield* Metadata
+
+      const run = <A extends object>(text: string, params: ReadonlyArray<unknown>) =>
+        sql.unsafe<A>(text, params as Array<unknown>).pipe(
+          Effect.tap(() => Metric.increment(recordsStatements)),
+          Effect.catchIf((e): e is SqlError.SqlError => e instanceof SqlError.SqlError, (e) => Effect.fail(explain(e)))
+        )
+
+      const modelFor = (workspaceId: string) => Effect.map(metadata.get(workspaceId), modelOf)
+
+      const objectOf = (model: Model, name: string) =>
+        Effect.try({
+          try: () => model.object(name),
+          catch: (e) => (e instanceof QueryInputError ? new NotFound({ message: `Object "${name}" not found` }) : e as never)
+        })
+
+      /** Raw nested results → Twenty's shape: ONE_TO_MANY relations become connections with cursors. */
+      const shape = (model: Model, object: ObjectMetadata, record: RecordValue | null, selection: Selection): RecordValue | null => {
+        if (record === null) return null
+        for (const relation of selection.relations) {
+          const field = model.field(object, relation.field)!.field
+          const target = model.target(field)
+          const value = record[relation.key]
+          if (field.relationType === "MANY_TO_ONE") {
+            record[relation.key] = shape(model, target, value as RecordValue | null, relation.selection)
+            continue
+          }
+          const raw = value as { rows: Array<{ r: RecordValue; c: unknown }>; totalCount?: number }
+          const args = relation.args ?? {}
+          const size = args.first ?? args.last ?? limits.defaultPageSize
+          const reverse = args.last != null && args.first == null
+          const rows = raw.rows.slice(0, size)
+          if (reverse) rows.reverse()
+          const edges = rows.map((row) => ({ node: shape(model, target, row.r, relation.selection)!, cursor: encodeCursor(row.c) }))
+          const more = raw.rows.length > size
+          record[relation.key] = {
+            edges,
+            pageInfo: {
+              hasNextPage: reverse ? false : more,
+              hasPreviousPage: reverse ? more : false,
+              startCursor: edges[0]?.cursor ?? null,
+              endCursor: edges.at(-1)?.cursor ?? null
+            },
+            ...(raw.totalCount !== undefined ? { totalCount: Number(raw.totalCount) } : {}),
+            aggregates: {}
+          } satisfies Connection
+        }
+        return record
+      }
+
+      const findMany: RecordsShape["findMany"] = (scope, objectName, args, selection, extras) =>
+        Effect.gen(function*() {
+          const model = yield* modelFor(scope.workspaceId)
+          const object = yield* objectOf(model, objectName)
+          const reverse = args.last != null && args.first == null
+          const page = yield* building(model, limits, (ctx) => {
+            const size = pageSize(ctx, args)
+            const terms = orderTerms(ctx, object, "t0", args.orderBy, reverse)
+            const forward = reverse ? orderTerms(ctx, object, "t0", args.orderBy, false) : terms
+            const backward = reverse ? terms : orderTerms(ctx, object, "t0", args.orderBy, true)
+            const where = baseConditions(ctx, object, "t0", args)
+            if (args.after) where.push(keysetSql(ctx, forward, args.after))
+            if (args.before) where.push(keysetSql(ctx, backward, args.before))
+            const text = `SELECT ${recordJson(ctx, object, "t0", selection, 0)} AS r, ${cursorValues(terms)} AS c
+              FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")} ORDER BY ${orderSql(terms)} LIMIT ${size + 1}`
+            return { text, params: ctx.params.values, size }
+          })
+          const totals = extras.totalCount || extras.aggregates.length > 0
+            ? yield* building(model, limits, (ctx) => {
+              const where = baseConditions(ctx, object, "t0", { filter: args.filter ?? null })
+              const pairs = [["totalCount", "count(*)"], ...extras.aggregates.map((a) => [a.key, aggregateSql(model, object, a)])]
+              return {
+                text: `SELECT json_build_object(${pairs.map(([k, v]) => `'${k!.replace(/'/g, "''")}', ${v}`).join(", ")}) AS a
+                  FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")}`,
+                params: ctx.params.values
+              }
+            })
+            : null
+          const [rows, aggregates] = yield* Effect.all([
+            run<{ r: RecordValue; c: unknown }>(page.text, page.params),
+            totals ? run<{ a: Record<string, number | string | null> }>(totals.text, totals.params) : Effect.succeed(null)
+          ], { concurrency: 2 })
+          const more = rows.length > page.size
+          const kept = rows.slice(0, page.size)
+          if (reverse) kept.reverse()
+          const edges = kept.map((row) => ({ node: shape(model, object, row.r, selection)!, cursor: encodeCursor(row.c) }))
+          const totalsRow = aggregates?.[0]?.a ?? {}
+          const { totalCount, ...rest } = totalsRow
+          return {
+            edges,
+            pageInfo: {
+              hasNextPage: reverse ? Boolean(args.before) : more,
+              hasPreviousPage: reverse ? more : Boolean(args.after),
+              startCursor: edges[0]?.cursor ?? null,
+              endCursor: edges.at(-1)?.cursor ?? null
+            },
+            ...(extras.totalCount ? { totalCount: Number(totalCount ?? 0) } : {}),
+            aggregates: rest
+          } satisfies Connection
+        }).pipe(Effect.withSpan("Records.findMany", { attributes: { object: objectName } }))
+
+      /** Records by id in the given order; soft-deleted ones only when asked. */
+      const byIds = (model: Model, object: ObjectMetadata, ids: ReadonlyArray<string>, selection: Selection, includeDeleted: boolean) =>
+        Effect.gen(function*() {
+          if (ids.length === 0) return []
+          const query = yield* building(model, limits, (ctx) => ({
+            text: `SELECT ${recordJson(ctx, object, "t0", selection, 0)} AS r FROM ${model.table(object)} t0
+              WHERE t0."id" = ANY(${ctx.params.add(ids)})${includeDeleted ? "" : ` AND t0."deletedAt" IS NULL`}`,
+            params: ctx.params.values
+          }))
+          const rows = yield* run<{ r: RecordValue }>(query.text, query.params)
+          const byId = new Map(rows.map((row) => [row.r["id"] as string, row.r]))
+          return ids.flatMap((id) => {
+            const record = byId.get(id)
+            return record ? [shape(model, object, record, selection)!] : []
+          })
+        })
+
+      const findOne: RecordsShape["findOne"] = (scope, objectName, filter, selection) =>
+        Effect.map(
+          findMany(scope, objectName, { filter, first: 1 }, selection, { totalCount: false, aggregates: [] }),
+          (connection) => connection.edges[0]?.node ?? null
+        )
+
+      const setClause = (params: Params, columns: Record<string, unknown>) =>
+        Object.entries(columns).map(([column, value]) => `${ident(column)} = ${params.add(value)}`)
+
+      const uniqueLookups = (model: Model, object: ObjectMetadata) =>
+        [...model.fields(object)].filter((f) => f.isUnique && f.name !== "id")
+
+      /** Upsert: a record without id takes the id of the live record sharing one of its unique values. */
+      const matchExisting = (model: Model, object: ObjectMetadata, columns: Record<string, unknown>) =>
+        Effect.gen(function*() {
+          for (const field of uniqueLookups(model, object)) {
+            const keys = isCompositeFieldType(field.type)
+              ? COMPOSITE_TYPES[field.type].filter((s) => s.isIncludedInUniqueConstraint).map((s) => compositeColumnName(field.name, s.name))
+              : [field.name]
+            const key = keys.find((k) => columns[k] != null && columns[k] !== "")
+            if (!key) continue
+            const rows = yield* run<{ id: string }>(
+              `SELECT id FROM ${model.table(object)} WHERE ${ident(key)} = $1 AND "deletedAt" IS NULL LIMIT 1`,
+              [columns[key]]
+            )
+            if (rows[0]) return rows[0].id
+          }
+          return null
+        })
+
+      const checkCount = (count: number) =>
+        count > limits.maxRecordsPerMutation
+          ? Effect.fail(badInput(`Cannot change more than ${limits.maxRecordsPerMutation} records at once (${count} match)`))
+          : Effect.void
+
+      const createMany: RecordsShape["createMany"] = (scope, objectName, data, selection, options) =>
+        sql.withTransaction(Effect.gen(function*() {
+          const model = yield* modelFor(scope.workspaceId)
+          const object = yield* objectOf(model, objectName)
+          yield* checkCount(data.length)
+          const rows = yield* building(model, limits, () => data.map((d) => toColumns(model, object, d, { creating: true })))
+          const ids: Array<string> = []
+          for (const row of rows) {
+            if (row["id"] == null && options?.upsert) {
+              const existing = yield* matchExisting(model, object, row)
+              if (existing) row["id"] = existing
+            }
+            row["id"] ??= crypto.randomUUID()
+            ids.push(row["id"] as string)
+          }
+          const created = actorColumns("createdBy", scope.actor)
+          const updated = actorColumns("updatedBy", scope.actor)
+          if (options?.upsert) {
+            for (const row of rows) {
+              const params = new Params()
+              const insert = { ...row, ...created, ...updated }
+              const names = Object.keys(insert)
+              const values = names.map((n) => params.add(insert[n]))
+              const updates = [...Object.keys(row).filter((n) => n !== "id"), ...Object.keys(updated)]
+                .map((n) => `${ident(n)} = EXCLUDED.${ident(n)}`)
+              yield* run(
+                `INSERT INTO ${model.table(object)} (${names.map(ident).join(", ")}) VALUES (${values.join(", ")})
+                 ON CONFLICT ("id") DO UPDATE SET ${[...updates, `"updatedAt" = now()`, `"deletedAt" = NULL`].join(", ")}`,
+                params.values
+              )
+            }
+          } else if (rows.length > 0) {
+            const params = new Params()
+            const names = [...new Set(rows.flatMap((r) => Object.keys(r))), ...Object.keys(created), ...Object.keys(updated)]
+            const tuples = rows.map((row) => {
+              const full: Record<string, unknown> = { ...row, ...created, ...updated }
+              return `(${names.map((n) => (n in full ? params.add(full[n]) : "DEFAULT")).join(", ")})`
+            })
+            yield* run(`INSERT INTO ${model.table(object)} (${names.map(ident).join(", ")}) VALUES ${tuples.join(", ")}`, params.values)
+          }
+          return yield* byIds(model, object, ids, selection, false)
+        })).pipe(Effect.withSpan("Records.createMany", { attributes: { object: objectName, count: data.length } }))
+
+      /** Applies `change` to the rows matching `where` (built against alias t0) and returns their ids. */
+      const mutateWhere = (
+        model: Model,
+        object: ObjectMetadata,
+        where: (ctx: BuildContext) => Array<string>,
+        set: (ctx: BuildContext) => Array<string>
+      ) =>
+        Effect.gen(function*() {
+          const count = yield* building(model, limits, (ctx) => ({
+            text: `SELECT count(*)::int AS n FROM ${model.table(object)} t0 WHERE ${where(ctx).join(" AND ")}`,
+            params: ctx.params.values
+          }))
+          const update = yield* building(model, limits, (ctx) => {
+            const assignments = set(ctx)
+            return {
+              text: `UPDATE ${model.table(object)} AS t0 SET ${assignments.join(", ")} WHERE ${where(ctx).join(" AND ")} RETURNING t0."id"`,
+              params: ctx.params.values
+            }
+          })
+          const [counted] = yield* run<{ n: number }>(count.text, count.params)
+          yield* checkCount(counted?.n ?? 0)
+          return (yield* run<{ id: string }>(update.text, update.params)).map((row) => row.id)
+        })
+
+      const updateSet = (ctx: BuildContext, scope: RecordsScope, columns: Record<string, unknown>) => [
+        ...setClause(ctx.params, columns),
+        ...setClause(ctx.params, actorColumns("updatedBy", scope.actor)),
+        `"updatedAt" = now()`
+      ]
+
+      const updateMany: RecordsShape["updateMany"] = (scope, objectName, filter, data, selection) =>
+        sql.withTransaction(Effect.gen(function*() {
+          const model = yield* modelFor(scope.workspaceId)
+          const object = yield* objectOf(model, objectName)
+          const columns = yield* building(model, limits, () => toColumns(model, object, data, { creating: false }))
+          const ids = yield* mutateWhere(
+            model,
+            object,
+            (ctx) => baseConditions(ctx, object, "t0", { filter }),
+            (ctx) => updateSet(ctx, scope, columns)
+          )
+          return yield* byIds(model, object, ids, selection, true)
+        })).pipe(Effect.withSpan("Records.updateMany", { attributes: { object: objectName } }))
+
+      const updateOne: RecordsShape["updateOne"] = (scope, objectName, id, data, selection) =>
+        Effect.gen(function*() {
+          if (!UUID.test(id)) return yield* badInput(`Invalid id: ${id}`, "id")
+          const records = yield* updateMany(scope, objectName, { id: { eq: id } }, data, selection)
+          return records[0] ?? (yield* new NotFound({ message: `Record ${id} not found` }))
+        })
+
+      const deleteMany: RecordsShape["deleteMany"] = (scope, objectName, filter, selection) =>
+        sql.withTransaction(Effect.gen(function*() {
+          const model = yield* modelFor(scope.workspaceId)
+          const object = yield* objectOf(model, objectName)
+          const ids = yield* mutateWhere(
+            model,
+            object,
+            (ctx) => [...baseConditions(ctx, object, "t0", { filter }), `t0."deletedAt" IS NULL`],
+            (ctx) => [`"deletedAt" = now()`, `"updatedAt" = now()`, ...setClause(ctx.params, actorColumns("updatedBy", scope.actor))]
+          )
+          return yield* byIds(model, object, ids, selection, true)
+        })).pipe(Effect.withSpan("Records.deleteMany", { attributes: { object: objectName } }))
+
+      const restoreMany: RecordsShape["restoreMany"] = (scope, objectName, filter, selection) =>
+        sql.withTransaction(Effect.gen(function*() {
+          const model = yield* modelFor(scope.workspaceId)
+          const object = yield* objectOf(model, objectName)
+          const ids = yield* mutateWhere(
+            model,
+            object,
+            (ctx) => [filterSql(ctx, object, "t0", filter, 0), `t0."deletedAt" IS NOT NULL`],
+            (ctx) => [`"deletedAt" = NULL`, `"updatedAt" = now()`, ...setClause(ctx.params, actorColumns("updatedBy", scope.actor))]
+          )
+          return yield* byIds(model, object, ids, selection, false)
+        })).pipe(Effect.withSpan("Records.restoreMany", { attributes: { object: objectName } }))
+
+      const destroyMany: RecordsShape["destroyMany"] = (scope, objectName, filter, selection) =>
+        sql.withTransaction(Effect.gen(function*() {
+          const model = yield* modelFor(scope.workspaceId)
+          const object = yield* objectOf(model, objectName)
+          const query = yield* building(model, limits, (ctx) => {
+            const where = filterSql(ctx, object, "t0", filter, 0)
+            return { text: `SELECT t0."id" FROM ${model.table(object)} t0 WHERE ${where}`, params: ctx.params.values }
+          })
+          const ids = (yield* run<{ id: string }>(query.text, query.params)).map((row) => row.id)
+          yield* checkCount(ids.length)
+          const records = yield* byIds(model, object, ids, selection, true)
+          if (ids.length > 0) yield* run(`DELETE FROM ${model.table(object)} WHERE "id" = ANY($1)`, [ids])
+          return records
+        })).pipe(Effect.withSpan("Records.destroyMany", { attributes: { object: objectName } }))
+
+      /** Column values of whole rows, for merge and duplicate detection. */
+      const rawRows = (model: Model, object: ObjectMetadata, ids: ReadonlyArray<string>) =>
+        run<Record<string, unknown>>(`SELECT * FROM ${model.table(object)} WHERE "id" = ANY($1) AND "deletedAt" IS NULL`, [ids])
+
+      const writableColumns = (model: Model, object: ObjectMetadata) =>
+        [...model.fields(object)]
+          .filter((f) => !f.isSystem && f.type !== "TS_VECTOR" && !(f.type === "RELATION" && f.relationType === "ONE_TO_MANY"))
+          .flatMap((f): Array<string> =>
+            f.type === "RELATION" || f.type === "MORPH_RELATION"
+              ? [`${f.name}Id`]
+              : isCompositeFieldType(f.type)
+              ? COMPOSITE_TYPES[f.type].map((s) => compositeColumnName(f.name, s.name))
+              : [f.name]
+          )
+
+      const isEmpty = (value: unknown) =>
+        value === null || value === undefined || value === "" || (Array.isArray(value) && value.length === 0)
+
+      const merge: RecordsShape["merge"] = (scope, objectName, ids, priority, dryRun, selection) =>
+        sql.withTransaction(Effect.gen(function*() {
+          const model = yield* modelFor(scope.workspaceId)
+          const object = yield* objectOf(model, objectName)
+          if (ids.length < 2) return yield* badInput("Merging needs at least two ids", "ids")
+          if (!ids.every((id) => UUID.test(id))) return yield* badInput("ids must be UUIDs", "ids")
+          if (!Number.isInteger(priority) || priority < 0 || priority >= ids.length) {
+            return yield* badInput(`conflictPriorityIndex must be between 0 and ${ids.length - 1}`, "conflictPriorityIndex")
+          }
+          const rows = yield* rawRows(model, object, ids)
+          const byId = new Map(rows.map((r) => [r["id"] as string, r]))
+          const missing = ids.find((id) => !byId.has(id))
+          if (missing) return yield* new NotFound({ message: `Record ${missing} not found` })
+          const keeperId = ids[priority]!
+          const ordered = [byId.get(keeperId)!, ...ids.filter((id) => id !== keeperId).map((id) => byId.get(id)!)]
+          const merged: Record<string, unknown> = {}
+          for (const column of writableColumns(model, object)) {
+            const winner = ordered.find((row) => !isEmpty(row[column]))
+            if (winner && winner !== ordered[0]) {
+              const value = winner[column]
+              merged[column] = value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Date)
+                ? JSON.stringify(value)
+                : value
+            }
+          }
+          const others = ids.filter((id) => id !== keeperId)
+          if (dryRun) {
+            const [preview] = yield* byIds(model, object, [keeperId], selection, false)
+            return { ...preview, ...merged }
+          }
+          const params = new Params()
+          const set = [...setClause(params, merged), ...setClause(params, actorColumns("updatedBy", scope.actor)), `"updatedAt" = now()`]
+          yield* run(`UPDATE ${model.table(object)} SET ${set.join(", ")} WHERE "id" = ${params.add(keeperId)}`, params.values)
+          for (const field of model.fields(object)) {
+            if (field.type !== "RELATION" || field.relationType !== "ONE_TO_MANY") continue
+            const target = model.target(field)
+            const inverse = model.inverse(field)
+            yield* run(`UPDATE ${model.table(target)} SET ${ident(`${inverse.name}Id`)} = $1 WHERE ${ident(`${inverse.name}Id`)} = ANY($2)`, [keeperId, others])
+          }
+          yield* run(`UPDATE ${model.table(object)} SET "deletedAt" = now() WHERE "id" = ANY($1)`, [others])
+          const [result] = yield* byIds(model, object, [keeperId], selection, false)
+          return result!
+        })).pipe(Effect.withSpan("Records.merge", { attributes: { object: objectName } }))
+
+      const findDuplicates: RecordsShape["findDuplicates"] = (scope, objectName, input, selection) =>
+        Effect.gen(function*() {
+          const model = yield* modelFor(scope.workspaceId)
+          const object = yield* objectOf(model, objectName)
+          const criteria = object.duplicateCriteria ?? []
+          const probes: Array<Record<string, unknown>> = []
+          if (input.ids) {
+            if (!input.ids.every((id) => UUID.test(id))) return yield* badInput("ids must be UUIDs", "ids")
+            const rows = yield* rawRows(model, object, input.ids)
+            const byId = new Map(rows.map((r) => [r["id"] as string, r]))
+            for (const id of input.ids) probes.push(byId.get(id) ?? { id })
+          }
+          for (const data of input.data ?? []) {
+            probes.push(yield* building(model, limits, () => toColumns(model, object, data, { creating: true })))
+          }
+          return yield* Effect.forEach(probes, (probe) => {
+            const groups = criteria
+              .filter((columns) => columns.every((c) => !isEmpty(probe[c])))
+              .map((columns) => ({ and: columns.map((c) => columnEquals(model, object, c, probe[c])) }))
+            if (groups.length === 0) return Effect.succeed(emptyConnection())
+            const filter: RecordFilter = { or: groups, ...(probe["id"] ? { not: { id: { eq: probe["id"] } } } : {}) }
+            return findMany(scope, objectName, { filter }, selection, { totalCount: true, aggregates: [] })
+          })
+        })
+
+      const search: RecordsShape["search"] = (scope, input) =>
+        Effect.gen(function*() {
+          const model = yield* modelFor(scope.workspaceId)
+          const term = input.searchInput.trim()
+          const included = input.includedObjectNameSingulars
+          const excluded = new Set(input.excludedObjectNameSingulars ?? [])
+          const objects = model.metadata.objects.filter((o) =>
+            o.isActive && o.isSearchable && (!included || included.includes(o.nameSingular)) && !excluded.has(o.nameSingular)
+          )
+          const hits = yield* Effect.forEach(objects, (object) => searchObject(model, object, term, input.limit), { concurrency: 4 })
+          return hits.flat().sort((a, b) => b.tsRank - a.tsRank).slice(0, input.limit)
+        })
+
+      const searchObject = (model: Model, object: ObjectMetadata, term: string, limit: number) =>
+        Effect.gen(function*() {
+          const label = object.fields.find((f) => f.id === object.labelIdentifierFieldMetadataId)
+          if (!label) return []
+          const labelSql = labelExpression(label)
+          const textColumns = [...model.fields(object)].flatMap((f) =>
+            f.type === "TEXT" ? [`t0.${ident(f.name)}`]
+            : f.type === "FULL_NAME" ? [`t0.${ident(`${f.name}FirstName`)}`, `t0.${ident(`${f.name}LastName`)}`]
+            : f.type === "EMAILS" ? [`t0.${ident(`${f.name}PrimaryEmail`)}`]
+            : f.type === "LINKS" ? [`t0.${ident(`${f.name}PrimaryLinkUrl`)}`]
+            : f.type === "PHONES" ? [`t0.${ident(`${f.name}PrimaryPhoneNumber`)}`]
+            : []
+          )
+          if (textColumns.length === 0) return []
+          const haystack = `concat_ws(' ', ${textColumns.join(", ")})`
+          const rows = yield* run<{ id: string; label: string | null; rank: number }>(
+            `SELECT t0."id", ${labelSql} AS label,
+                    (CASE WHEN ${labelSql} ILIKE $2 THEN 2 ELSE 1 END)::float AS rank
+             FROM ${model.table(object)} t0
+             WHERE t0."deletedAt" IS NULL AND ($1 = '' OR ${haystack} ILIKE $3)
+             ORDER BY rank DESC, t0."id" LIMIT ${Math.max(0, Math.min(limit, limits.maxPageSize))}`,
+            [term, `${term.replace(/[\\%_]/g, "\\$&")}%`, `%${term.replace(/[\\%_]/g, "\\$&")}%`]
+          )
+          return rows.map((row): SearchHit => ({
+            recordId: row.id,
+            objectNameSingular: object.nameSingular,
+            objectLabelSingular: object.labelSingular,
+            label: row.label ?? "",
+            imageUrl: null,
+            tsRankCD: row.rank,
+            tsRank: row.rank
+          }))
+        })
+
+      return { findMany, findOne, createMany, updateOne, updateMany, deleteMany, destroyMany, restoreMany, merge, findDuplicates, search }
+    })
+  )
+
+const labelExpression = (field: FieldMetadata) =>
+  field.type === "FULL_NAME"
+    ? `concat_ws(' ', t0.${ident(`${field.name}FirstName`)}, t0.${ident(`${field.name}LastName`)})`
+    : field.type === "TEXT"
+    ? `t0.${ident(field.name)}`
+    : `t0."id"::text`
+
+/** A filter condition saying column `column` equals `value`, expressed on its field (composite or not). */
+const columnEquals = (model: Model, object: ObjectMetadata, column: string, value: unknown): RecordFilter => {
+  for (const field of model.fields(object)) {
+    if (isCompositeFieldType(field.type)) {
+      const sub = COMPOSITE_TYPES[field.type].find((s) => compositeColumnName(field.name, s.name) === column)
+      if (sub) return { [field.name]: { [sub.name]: { eq: value } } }
+    }
+  }
+  return { [column]: { eq: value } }
+}
+
+const emptyConnection = (): Connection => ({
+  edges: [],
+  pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+  totalCount: 0,
+  aggregates: {}
+})
+
+export type { ConnectionArgs }

@@ -1,0 +1,111 @@
+import type { FieldMetadata, ObjectMetadata } from "../../schema/metadata.js"
+import { COMPOSITE_TYPES, compositeColumnName, type FieldType, isCompositeFieldType } from "../../schema/standard-objects.js"
+import { RATING_VALUES } from "../metadata/columns.js"
+import { type Model, QueryInputError, badInput } from "./query-builder.js"
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const DATE = /^\d{4}-\d{2}-\d{2}$/
+
+const fail = (message: string, field: string): never => {
+  throw new QueryInputError(badInput(message, field))
+}
+
+/** Fields set by Score itself; input naming them is refused rather than silently ignored. */
+const SYSTEM_MANAGED = new Set(["createdBy", "updatedBy", "searchVector", "deletedAt"])
+
+const json = (value: unknown) => (value === null ? null : JSON.stringify(value))
+
+/** One input value → the value stored in its column, or a BAD_USER_INPUT naming the field. */
+const columnValue = (type: FieldType, value: unknown, path: string, field?: FieldMetadata): unknown => {
+  if (value === null) return null
+  const wrong = (expected: string) => fail(`Invalid value ${JSON.stringify(value)} for ${path}: expected ${expected}`, path)
+  switch (type) {
+    case "UUID":
+    case "RELATION":
+      return typeof value === "string" && UUID.test(value) ? value : wrong("a UUID")
+    case "TEXT":
+    case "RICH_TEXT":
+      return typeof value === "string" ? value : wrong("a string")
+    case "NUMBER":
+    case "POSITION":
+      return typeof value === "number" && Number.isFinite(value) ? value : wrong("a number")
+    case "NUMERIC":
+      return (typeof value === "number" && Number.isFinite(value)) || (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value))
+        ? value
+        : wrong("a number")
+    case "BOOLEAN":
+      return typeof value === "boolean" ? value : wrong("true or false")
+    case "DATE_TIME":
+      return typeof value === "string" && !Number.isNaN(Date.parse(value)) ? value : wrong("an ISO 8601 date-time")
+    case "DATE":
+      return typeof value === "string" && DATE.test(value) && !Number.isNaN(Date.parse(value)) ? value : wrong("a date (YYYY-MM-DD)")
+    case "SELECT": {
+      const values = field?.options?.map((o) => o.value) ?? []
+      return typeof value === "string" && values.includes(value) ? value : wrong(`one of ${values.join(", ")}`)
+    }
+    case "RATING":
+      return typeof value === "string" && RATING_VALUES.includes(value) ? value : wrong(`one of ${RATING_VALUES.join(", ")}`)
+    case "MULTI_SELECT": {
+      const values = field?.options?.map((o) => o.value) ?? []
+      return Array.isArray(value) && value.every((v) => typeof v === "string" && values.includes(v))
+        ? value
+        : wrong(`a list of ${values.join(", ")}`)
+    }
+    case "ARRAY":
+      return Array.isArray(value) && value.every((v) => typeof v === "string") ? value : wrong("a list of strings")
+    case "RAW_JSON":
+    case "FILES":
+      return json(value)
+    default:
+      return wrong("a supported value")
+  }
+}
+
+/**
+ * A record input in Twenty's shape → column values. Composite fields may be given partially
+ * (`{ name: { firstName: "Ada" } }`); `<relation>Id` sets a MANY_TO_ONE relation.
+ */
+export const toColumns = (model: Model, object: ObjectMetadata, data: unknown, options: { readonly creating: boolean }) => {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return fail("A record must be an object", "data")
+  const columns: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(data)) {
+    if (value === undefined) continue
+    const found = model.field(object, key) ?? fail(`Field "${key}" does not exist on ${object.nameSingular}`, key)
+    const field = found.field
+    if (found.joinColumn) {
+      columns[key] = columnValue("UUID", value, key)
+      continue
+    }
+    if (SYSTEM_MANAGED.has(key)) fail(`Field "${key}" is managed by the server and cannot be written`, key)
+    if (key === "id" && !options.creating) fail(`The id of a record cannot be changed`, key)
+    if (field.type === "RELATION" || field.type === "MORPH_RELATION") {
+      fail(`Set the relation "${key}" through "${key}Id"${field.relationType === "ONE_TO_MANY" ? " on the other side" : ""}`, key)
+    }
+    if (field.type === "TS_VECTOR") fail(`Field "${key}" cannot be written`, key)
+    if (isCompositeFieldType(field.type)) {
+      if (value === null) {
+        for (const sub of COMPOSITE_TYPES[field.type]) columns[compositeColumnName(key, sub.name)] = null
+        continue
+      }
+      if (typeof value !== "object" || Array.isArray(value)) fail(`Field "${key}" takes an object of subfields`, key)
+      for (const [subName, subValue] of Object.entries(value as object)) {
+        if (subValue === undefined) continue
+        const sub = COMPOSITE_TYPES[field.type].find((s) => s.name === subName) ??
+          fail(`"${subName}" is not a subfield of ${key}`, `${key}.${subName}`)
+        const subType = sub.type === "SELECT" ? "TEXT" : sub.type
+        columns[compositeColumnName(key, sub.name)] = columnValue(subType, subValue, `${key}.${subName}`)
+      }
+      continue
+    }
+    columns[key] = columnValue(field.type, value, key, field)
+  }
+  return columns
+}
+
+/** The actor columns of createdBy / updatedBy. */
+export const actorColumns = (prefix: "createdBy" | "updatedBy", actor: { source: string; workspaceMemberId: string | null; name: string; context?: unknown }) => ({
+  [`${prefix}Source`]: actor.source,
+  [`${prefix}WorkspaceMemberId`]: actor.workspaceMemberId,
+  [`${prefix}Name`]: actor.name,
+  [`${prefix}Context`]: JSON.stringify(actor.context ?? {})
+})
