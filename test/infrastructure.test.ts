@@ -20,11 +20,11 @@ describe("core migrations", () => {
   test("two instances migrating at once apply each migration exactly once", async () => {
     const migrate = Effect.runPromise(runMigrations().pipe(Effect.provide(pg())))
     const [a, b] = await Promise.all([migrate, Effect.runPromise(runMigrations().pipe(Effect.provide(pg())))])
-    expect([...a, ...b]).toEqual(["1_accounts_and_workspaces", "2_object_and_field_metadata"])
+    expect([...a, ...b]).toEqual(["1_accounts_and_workspaces", "2_object_and_field_metadata", "3_metadata_foreign_key_indexes"])
     const rows = await Effect.runPromise(
       Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT id FROM core.migration`).pipe(Effect.provide(pg()))
     )
-    expect(rows).toHaveLength(2)
+    expect(rows).toHaveLength(3)
   })
 
   test("emails are unique case-insensitively", async () => {
@@ -59,6 +59,25 @@ describe("Redis-backed cache and queue", () => {
       }).pipe(Effect.scoped)
     )
     expect(loads).toEqual(["b1", "b2"])
+  })
+
+  test("a value loaded across an invalidation is not kept (no stale pinning)", async () => {
+    const key = `test:${crypto.randomUUID()}`
+    let loads = 0
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const a = yield* Effect.provide(Cache, yield* Layer.build(instance()))
+        const b = yield* Effect.provide(Cache, yield* Layer.build(instance()))
+        const slowLoad = Effect.sleep("100 millis").pipe(Effect.as({ version: ++loads }))
+        const pending = yield* Effect.fork(a.getOrLoad(key, slowLoad, { ttl: "1 minute" }))
+        yield* Effect.sleep("30 millis")
+        yield* b.invalidate(key)
+        yield* pending.await
+        yield* Effect.sleep("30 millis")
+        const fresh = yield* b.getOrLoad(key, Effect.sync(() => ({ version: ++loads })), { ttl: "1 minute" })
+        expect(fresh).toEqual({ version: 2 })
+      }).pipe(Effect.scoped)
+    )
   })
 
   test("a job enqueued by one process is taken by another", async () => {

@@ -220,6 +220,12 @@ describe("across instances", () => {
 })
 
 describe("workspace lifecycle", () => {
+  test("workspaces created at once with the same name get distinct subdomains", async () => {
+    const created = await Promise.all([1, 2, 3, 4].map(() => signUpWithWorkspace(app, { name: "Same Name" })))
+    const subdomains = await db`SELECT subdomain FROM core.workspace WHERE id IN ${db(created.map((c) => c.workspaceId))}`
+    expect(new Set(subdomains.map((r: { subdomain: string }) => r.subdomain)).size).toBe(4)
+  })
+
   test("deactivating keeps the data; deleting drops the schema and the metadata", async () => {
     const { Workspaces } = await import("../src/services/workspace/index.js")
     const { Effect } = await import("effect")

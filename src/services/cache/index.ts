@@ -29,6 +29,8 @@ const LOCAL_MAX_ENTRIES = 50_000
 
 class LocalTier {
   private readonly entries = new Map<string, { value: unknown; expiresAt: number }>()
+  /** Bumped by every invalidation: a value loaded across one is not kept, since it may predate it. */
+  epoch = 0
 
   get(key: string): Option.Option<unknown> {
     const entry = this.entries.get(key)
@@ -51,6 +53,7 @@ class LocalTier {
   }
 
   delete(key: string) {
+    this.epoch++
     this.entries.delete(key)
   }
 }
@@ -63,8 +66,10 @@ export const CacheMemory = Layer.sync(Cache, () => {
       Effect.suspend(() => {
         const hit = local.get(key)
         if (Option.isSome(hit)) return Effect.succeed(hit.value as never)
+        const epoch = local.epoch
         return Effect.map(load, (value) => {
           if (value === null) return null
+          if (local.epoch !== epoch) return JSON.parse(JSON.stringify(value)) as never
           local.set(key, value, Duration.decode(options.ttl))
           return Option.getOrThrow(local.get(key)) as never
         })
@@ -76,6 +81,14 @@ export const CacheMemory = Layer.sync(Cache, () => {
 
 const INVALIDATION_CHANNEL = "score:cache:invalidate"
 const PREFIX = "score:cache:"
+const GENERATION = "score:cache-gen:"
+
+/** Stores the loaded value only if no invalidation happened since the load began (same generation). */
+const SET_IF_SAME_GENERATION = `
+if (redis.call('GET', KEYS[2]) or '0') == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+end
+return 1`
 
 /**
  * Two tiers: this process's memory and Redis. Invalidations are published so every instance drops its
@@ -92,15 +105,21 @@ export const CacheRedis = Layer.scoped(
     })
     yield* Effect.promise(() => subscriber.subscribe(INVALIDATION_CHANNEL))
 
+    /** The shared value and its key's generation, in one round trip. */
     const readShared = (key: string) =>
-      Effect.tryPromise(() => client.get(PREFIX + key)).pipe(
-        Effect.map((raw) => (raw === null ? Option.none() : Option.some(JSON.parse(raw) as unknown))),
-        Effect.catchAll((e) => Effect.as(Effect.logWarning("cache read failed", e), Option.none()))
+      Effect.tryPromise(() => client.mget(PREFIX + key, GENERATION + key)).pipe(
+        Effect.map(([raw, generation]) => ({
+          value: raw == null ? Option.none() : Option.some(JSON.parse(raw) as unknown),
+          generation: generation ?? "0"
+        })),
+        Effect.catchAll((e) => Effect.as(Effect.logWarning("cache read failed", e), { value: Option.none(), generation: null }))
       )
-    const writeShared = (key: string, value: unknown, ttl: Duration.Duration) =>
-      Effect.tryPromise(() => client.set(PREFIX + key, JSON.stringify(value), "PX", Duration.toMillis(ttl))).pipe(
-        Effect.catchAll((e) => Effect.logWarning("cache write failed", e))
-      )
+    const writeShared = (key: string, value: unknown, ttl: Duration.Duration, generation: string | null) =>
+      generation === null
+        ? Effect.void
+        : Effect.tryPromise(() =>
+          client.eval(SET_IF_SAME_GENERATION, 2, PREFIX + key, GENERATION + key, JSON.stringify(value), generation, Duration.toMillis(ttl))
+        ).pipe(Effect.catchAll((e) => Effect.logWarning("cache write failed", e)))
 
     const cache: CacheShape = {
       getOrLoad: (key, load, options) =>
@@ -112,15 +131,16 @@ export const CacheRedis = Layer.scoped(
           }
           const ttl = Duration.decode(options.ttl)
           const localTtl = Duration.min(ttl, LOCAL_TTL_CAP)
+          const epoch = local.epoch
           const shared = yield* readShared(key)
-          if (Option.isSome(shared)) {
-            if (useLocal) local.set(key, shared.value, localTtl)
-            return shared.value as never
+          if (Option.isSome(shared.value)) {
+            if (useLocal && local.epoch === epoch) local.set(key, shared.value.value, localTtl)
+            return shared.value.value as never
           }
           const value = yield* load
           if (value === null) return null
-          yield* writeShared(key, value, ttl)
-          if (useLocal) local.set(key, value, localTtl)
+          yield* writeShared(key, value, ttl, shared.generation)
+          if (useLocal && local.epoch === epoch) local.set(key, value, localTtl)
           return JSON.parse(JSON.stringify(value)) as never
         }),
       invalidate: (...keys) =>
@@ -128,8 +148,10 @@ export const CacheRedis = Layer.scoped(
           if (keys.length === 0) return
           keys.forEach((key) => local.delete(key))
           yield* Effect.tryPromise(() =>
-            client.multi().del(...keys.map((key) => PREFIX + key)).publish(INVALIDATION_CHANNEL, JSON.stringify(keys))
-              .exec()
+            keys.reduce(
+              (multi, key) => multi.incr(GENERATION + key).pexpire(GENERATION + key, 86_400_000),
+              client.multi().del(...keys.map((key) => PREFIX + key))
+            ).publish(INVALIDATION_CHANNEL, JSON.stringify(keys)).exec()
           ).pipe(Effect.catchAll((e) => Effect.logError("cache invalidation failed", e)))
         }),
       ping: Effect.tryPromise({ try: () => client.ping(), catch: (e) => e as Error }).pipe(Effect.asVoid)

@@ -109,6 +109,8 @@ export interface MetadataShape {
   readonly deleteField: (workspaceId: string, id: string) => Effect.Effect<FieldMetadata, Failure>
 }
 
+const MAX_CACHED_WORKSPACES = 500
+
 export class Metadata extends Context.Tag("score/Metadata")<Metadata, MetadataShape>() {}
 
 const bad = (message: string, field?: string) => new BadUserInput({ message, ...(field ? { field } : {}) })
@@ -141,7 +143,13 @@ export const MetadataLive = Layer.effect(
     const sql = yield* SqlClient.SqlClient
     const cache = yield* Cache
     const workspaces = yield* Workspaces
+    /** Most recently used workspaces' metadata, bounded: about 150 KiB each. */
     const local = new Map<string, WorkspaceMetadata>()
+    const remember = (metadata: WorkspaceMetadata) => {
+      local.delete(metadata.workspaceId)
+      local.set(metadata.workspaceId, metadata)
+      if (local.size > MAX_CACHED_WORKSPACES) local.delete(local.keys().next().value!)
+    }
 
     const load = (workspaceId: string, version: number) =>
       Effect.gen(function*() {
@@ -170,9 +178,12 @@ export const MetadataLive = Layer.effect(
         const workspace = yield* workspaces.findById(workspaceId)
         if (!workspace) return yield* new NotFound({ message: "Workspace not found" })
         const hit = local.get(workspaceId)
-        if (hit && hit.version === workspace.metadataVersion) return hit
+        if (hit && hit.version === workspace.metadataVersion) {
+          remember(hit)
+          return hit
+        }
         const fresh = yield* load(workspaceId, workspace.metadataVersion)
-        local.set(workspaceId, fresh)
+        remember(fresh)
         return fresh
       })
 

@@ -181,5 +181,29 @@ ALTER TABLE core."objectMetadata"
   ADD FOREIGN KEY ("imageIdentifierFieldMetadataId") REFERENCES core."fieldMetadata" (id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED;
 `)
     })
+  },
+  {
+    id: 3,
+    name: "metadata_foreign_key_indexes",
+    // Without them, deleting a workspace scans the whole field table once per deleted row.
+    up: Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`
+CREATE INDEX field_metadata_object_idx ON core."fieldMetadata" ("objectMetadataId");
+CREATE INDEX field_metadata_relation_target_field_idx ON core."fieldMetadata" ("relationTargetFieldMetadataId")
+  WHERE "relationTargetFieldMetadataId" IS NOT NULL;
+CREATE INDEX field_metadata_relation_target_object_idx ON core."fieldMetadata" ("relationTargetObjectMetadataId")
+  WHERE "relationTargetObjectMetadataId" IS NOT NULL;
+CREATE INDEX object_metadata_label_identifier_idx ON core."objectMetadata" ("labelIdentifierFieldMetadataId")
+  WHERE "labelIdentifierFieldMetadataId" IS NOT NULL;
+CREATE INDEX object_metadata_image_identifier_idx ON core."objectMetadata" ("imageIdentifierFieldMetadataId")
+  WHERE "imageIdentifierFieldMetadataId" IS NOT NULL;
+CREATE INDEX role_workspace_idx ON core.role ("workspaceId");
+CREATE INDEX app_token_workspace_idx ON core."appToken" ("workspaceId") WHERE "workspaceId" IS NOT NULL;
+CREATE INDEX user_default_workspace_idx ON core."user" ("defaultWorkspaceId") WHERE "defaultWorkspaceId" IS NOT NULL;
+CREATE INDEX user_workspace_role_idx ON core."userWorkspace" ("roleId") WHERE "roleId" IS NOT NULL;
+CREATE INDEX api_key_role_idx ON core."apiKey" ("roleId") WHERE "roleId" IS NOT NULL;
+`)
+    })
   }
 ]

@@ -79,21 +79,24 @@ export const WorkspacesLive = Layer.effect(
 
     const findById = (id: string) => cache.getOrLoad(workspaceCacheKey(id), loadWorkspace(id), { ttl: CACHE_TTL })
 
-    const pickSubdomain = (displayName: string | null) =>
+    /** The name's slug, or the slug with a random suffix when taken (checked atomically by the insert). */
+    const insertWorkspace = (displayName: string | null) =>
       Effect.gen(function*() {
         const base = slugify(displayName)
-        const taken = yield* sql`SELECT 1 FROM core.workspace WHERE lower(subdomain) = ${base}`
-        return taken.length === 0 ? base : `${base}-${randomSuffix()}`
+        for (const subdomain of [base, `${base}-${randomSuffix()}`, `${base}-${randomSuffix()}`]) {
+          const [row] = yield* sql<{ id: string }>`
+            INSERT INTO core.workspace ("displayName", subdomain, "activationStatus")
+            VALUES (${displayName}, ${subdomain}, 'ACTIVE')
+            ON CONFLICT DO NOTHING RETURNING id`
+          if (row) return row.id
+        }
+        return yield* Effect.die(new Error(`No free subdomain for "${base}"`))
       })
 
     const create = (input: CreateWorkspaceInput) =>
       sql.withTransaction(
         Effect.gen(function*() {
-          const subdomain = yield* pickSubdomain(input.displayName)
-          const [workspace] = yield* sql<{ id: string }>`
-            INSERT INTO core.workspace ("displayName", subdomain, "activationStatus")
-            VALUES (${input.displayName}, ${subdomain}, 'ACTIVE') RETURNING id`
-          const workspaceId = workspace!.id
+          const workspaceId = yield* insertWorkspace(input.displayName)
           const [admin] = yield* sql<{ id: string }>`
             INSERT INTO core.role ${
             sql.insert({

@@ -1,0 +1,118 @@
+import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from "graphql"
+
+/** Scalars of the workspace schema, named as Twenty names them. Values stay plain JSON for Records. */
+
+const badInput = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } })
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+const stringOf = (ast: ValueNode) => (ast.kind === Kind.STRING ? ast.value : undefined)
+
+const parseUuid = (value: unknown) => {
+  if (typeof value === "string" && UUID_PATTERN.test(value)) return value.toLowerCase()
+  throw badInput(`Invalid UUID: ${JSON.stringify(value)}`)
+}
+
+export const UUIDScalar = new GraphQLScalarType({
+  name: "UUID",
+  description: "A UUID",
+  serialize: (value) => String(value),
+  parseValue: parseUuid,
+  parseLiteral: (ast) => parseUuid(stringOf(ast))
+})
+
+const parseDateTime = (value: unknown) => {
+  const date = value instanceof Date ? value : typeof value === "string" ? new Date(value) : new Date(Number.NaN)
+  if (Number.isNaN(date.getTime())) throw badInput(`Invalid DateTime: ${JSON.stringify(value)}`)
+  return date.toISOString()
+}
+
+export const DateTimeScalar = new GraphQLScalarType({
+  name: "DateTime",
+  description: "A date-time string in ISO 8601",
+  serialize: parseDateTime,
+  parseValue: parseDateTime,
+  parseLiteral: (ast) => parseDateTime(stringOf(ast))
+})
+
+/** Dates (`2025-01-31`) or date-times; kept as given, since DATE fields want the plain date. */
+const parseDate = (value: unknown) => {
+  if (typeof value === "number" && Number.isFinite(value)) return new Date(value).toISOString()
+  if (typeof value === "string" && !Number.isNaN(Date.parse(value))) return value
+  throw badInput(`Invalid Date: ${JSON.stringify(value)}`)
+}
+
+export const DateScalar = new GraphQLScalarType({
+  name: "Date",
+  description: "A date (YYYY-MM-DD) or an ISO 8601 date-time",
+  serialize: (value) => (value instanceof Date ? value.toISOString() : String(value)),
+  parseValue: parseDate,
+  parseLiteral: (ast) => parseDate(ast.kind === Kind.INT ? Number(ast.value) : stringOf(ast))
+})
+
+/** Any JSON value; literals are read by graphql-js's untyped value reader (the scalar default). */
+export const JSONScalar = new GraphQLScalarType({ name: "JSON", description: "Any JSON value" })
+
+const NUMERIC = /^-?\d+(\.\d+)?$/
+
+const parseBigFloat = (value: unknown) => {
+  if ((typeof value === "number" && Number.isFinite(value)) || (typeof value === "string" && NUMERIC.test(value))) return value
+  throw badInput(`Invalid BigFloat: ${JSON.stringify(value)}`)
+}
+
+/** Arbitrary-precision numbers: read as given (strings keep precision), written as JSON numbers like Twenty. */
+export const BigFloatScalar = new GraphQLScalarType({
+  name: "BigFloat",
+  description: "A big floating point number",
+  serialize: (value) => (typeof value === "number" ? value : Number.parseFloat(String(value))),
+  parseValue: parseBigFloat,
+  parseLiteral: (ast) =>
+    parseBigFloat(ast.kind === Kind.INT || ast.kind === Kind.FLOAT ? ast.value : stringOf(ast))
+})
+
+const parseBigInt = (value: unknown) => {
+  const text = typeof value === "number" || typeof value === "bigint" ? String(value) : value
+  if (typeof text !== "string" || !/^-?\d+$/.test(text)) throw badInput(`Invalid BigInt: ${JSON.stringify(value)}`)
+  const number = Number(text)
+  return Number.isSafeInteger(number) ? number : text
+}
+
+export const BigIntScalar = new GraphQLScalarType({
+  name: "BigInt",
+  description: "A 64-bit integer (a string beyond 2^53)",
+  serialize: parseBigInt,
+  parseValue: parseBigInt,
+  parseLiteral: (ast) => parseBigInt(ast.kind === Kind.INT ? ast.value : stringOf(ast))
+})
+
+const parsePosition = (value: unknown) => {
+  if ((typeof value === "number" && Number.isFinite(value)) || value === "first" || value === "last") return value
+  throw badInput(`Invalid position value: ${JSON.stringify(value)}. Position must be 'first', 'last', or a number`)
+}
+
+export const PositionScalar = new GraphQLScalarType({
+  name: "Position",
+  description: "A record position in a list: a number, or 'first' / 'last' on input",
+  serialize: (value) => (typeof value === "number" ? value : Number(value)),
+  parseValue: parsePosition,
+  parseLiteral: (ast) =>
+    parsePosition(ast.kind === Kind.INT || ast.kind === Kind.FLOAT ? Number(ast.value) : stringOf(ast))
+})
+
+const stringScalar = (name: string, description: string) => {
+  const parse = (value: unknown) => {
+    if (typeof value === "string") return value
+    throw badInput(`${name} must be a string`)
+  }
+  return new GraphQLScalarType({
+    name,
+    description,
+    serialize: (value) => String(value),
+    parseValue: parse,
+    parseLiteral: (ast) => parse(stringOf(ast))
+  })
+}
+
+export const CursorScalar = stringScalar("Cursor", "A cursor for pagination")
+export const ConnectionCursorScalar = stringScalar("ConnectionCursor", "Cursor for paging through collections")
+export const TSVectorScalar = stringScalar("TSVector", "A PostgreSQL tsvector")
