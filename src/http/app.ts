@@ -5,6 +5,7 @@ import { restError } from "./errors.js"
 import { healthRoutes } from "./health.js"
 import { makeMetadataHandler } from "./metadata/index.js"
 import { restMetadataRoutes } from "./rest/metadata.js"
+import { restRecordRoutes } from "./rest/records.js"
 
 const securityHeaders = HttpMiddleware.make((app) =>
   Effect.map(app, (response) =>
@@ -43,7 +44,7 @@ const edgeErrors = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerRespon
 export const makeHttpApp = Effect.gen(function*() {
   const config = yield* AppConfig
   const metadata = yield* makeMetadataHandler
-  const router = HttpRouter.concat(healthRoutes, restMetadataRoutes).pipe(
+  const router = HttpRouter.concatAll(healthRoutes, restMetadataRoutes, restRecordRoutes).pipe(
     HttpRouter.get("/metadata", metadata),
     HttpRouter.post("/metadata", metadata),
     HttpRouter.options("/metadata", metadata)

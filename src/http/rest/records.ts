@@ -1,0 +1,296 @@
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect } from "effect"
+import { BadUserInput, isUserError, NotFound, type UserError } from "../../schema/errors.js"
+import type { ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
+import { COMPOSITE_TYPES, type FieldType, isCompositeFieldType } from "../../schema/standard-objects.js"
+import { Metadata } from "../../services/metadata/index.js"
+import { scopeOf } from "../../services/records/actor.js"
+import { DEFAULT_LIMITS, Records } from "../../services/records/index.js"
+import type { Connection, ConnectionArgs, RecordFilter, RecordValue, Selection } from "../../services/records/types.js"
+import { restUserError } from "../errors.js"
+import { restCaller } from "./auth.js"
+import { type FieldTypeOf, parseRestFilter, parseRestOrderBy } from "./query-params.js"
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const MAX_DEPTH = 2
+const DEFAULT_DEPTH = 1
+
+const capitalize = (name: string) => name.charAt(0).toUpperCase() + name.slice(1)
+const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
+
+/** The caller, their scope, and the object named by the `:plural` path segment. */
+const target = Effect.gen(function*() {
+  const caller = yield* restCaller
+  const { plural } = yield* HttpRouter.params
+  const metadata = yield* Effect.flatMap(Metadata, (m) => m.get(caller.workspace.id))
+  const object = metadata.objects.find((o) => o.isActive && o.namePlural === plural)
+  if (!object) return yield* new NotFound({ message: `object '${plural}' not found` })
+  return { scope: yield* scopeOf(caller), metadata, object }
+})
+
+const typeResolver = (object: ObjectMetadata): FieldTypeOf => (path) => {
+  const [name, sub] = path
+  const field = object.fields.find((f) => f.isActive && f.name === name)
+  if (!field) {
+    const relation = name?.endsWith("Id") ? object.fields.find((f) => f.isActive && f.name === name.slice(0, -2)) : undefined
+    return relation?.relationType === "MANY_TO_ONE" && !sub ? "UUID" : undefined
+  }
+  if (sub === undefined) return field.type
+  if (!isCompositeFieldType(field.type)) return undefined
+  const subField = COMPOSITE_TYPES[field.type].find((s) => s.name === sub)
+  return subField ? (subField.type as FieldType) : undefined
+}
+
+const parsing = <A>(parse: () => A) =>
+  Effect.try({ try: parse, catch: (e) => (e instanceof BadUserInput ? e : new BadUserInput({ message: String(e) })) })
+
+const queryParams = Effect.map(HttpServerRequest.HttpServerRequest, (request) => new URL(request.url, "http://localhost").searchParams)
+
+/** All scalar and composite fields with `<relation>Id` columns; relations expanded `depth` levels. */
+const selectionFor = (metadata: WorkspaceMetadata, object: ObjectMetadata, depth: number): Selection => {
+  const fields: Array<string> = []
+  const relations: Array<Selection["relations"][number]> = []
+  for (const field of object.fields) {
+    if (!field.isActive || field.type === "TS_VECTOR") continue
+    if (field.type !== "RELATION" && field.type !== "MORPH_RELATION") {
+      fields.push(field.name)
+      continue
+    }
+    if (field.relationType === "MANY_TO_ONE") fields.push(`${field.name}Id`)
+    const relationTarget = metadata.objects.find((o) => o.id === field.relationTargetObjectMetadataId)
+    if (depth > 0 && relationTarget?.isActive) {
+      relations.push({
+        field: field.name,
+        key: field.name,
+        selection: selectionFor(metadata, relationTarget, depth - 1),
+        ...(field.relationType === "ONE_TO_MANY" ? { args: { first: DEFAULT_LIMITS.defaultPageSize } } : {})
+      })
+    }
+  }
+  return { fields, relations }
+}
+
+/** REST records hold one-to-many relations as plain arrays, not connections. */
+const flatten = (record: RecordValue, selection: Selection): RecordValue => {
+  for (const relation of selection.relations) {
+    const value = record[relation.key]
+    if (value && typeof value === "object" && "edges" in value) {
+      record[relation.key] = (value as Connection).edges.map((edge) => flatten(edge.node, relation.selection))
+    } else if (value && typeof value === "object") {
+      record[relation.key] = flatten(value as RecordValue, relation.selection)
+    }
+  }
+  return record
+}
+
+const depthParam = Effect.flatMap(queryParams, (params) => {
+  const raw = params.get("depth")
+  const depth = raw === null ? DEFAULT_DEPTH : Number(raw)
+  return Number.isInteger(depth) && depth >= 0 && depth <= MAX_DEPTH
+    ? Effect.succeed(depth)
+    : Effect.fail(new BadUserInput({ message: `'depth=${raw}' parameter invalid. It should be 0, 1 or 2`, field: "depth" }))
+})
+
+const filterParam = (object: ObjectMetadata, required: boolean) =>
+  Effect.flatMap(queryParams, (params) => {
+    const raw = params.get("filter")
+    if (raw === null || raw.trim() === "") {
+      return required
+        ? Effect.fail(new BadUserInput({ message: "Filters are mandatory for bulk operations", field: "filter" }))
+        : Effect.succeed(null)
+    }
+    return parsing(() => parseRestFilter(raw, typeResolver(object)))
+  })
+
+const listArgs = (object: ObjectMetadata) =>
+  Effect.gen(function*() {
+    const params = yield* queryParams
+    const rawLimit = params.get("limit")
+    const limit = rawLimit === null ? DEFAULT_LIMITS.defaultPageSize : Number(rawLimit)
+    if (!Number.isInteger(limit) || limit < 0) {
+      return yield* new BadUserInput({ message: `limit '${rawLimit}' is invalid. Should be an integer`, field: "limit" })
+    }
+    const after = params.get("starting_after")
+    const before = params.get("ending_before")
+    if (after && before) return yield* new BadUserInput({ message: "Use either starting_after or ending_before, not both" })
+    const orderRaw = params.get("order_by")
+    const args: ConnectionArgs = {
+      filter: yield* filterParam(object, false),
+      orderBy: orderRaw ? yield* parsing(() => parseRestOrderBy(orderRaw, typeResolver(object))) : null,
+      ...(before ? { last: Math.min(limit, DEFAULT_LIMITS.maxPageSize), before } : { first: Math.min(limit, DEFAULT_LIMITS.maxPageSize) }),
+      ...(after ? { after } : {})
+    }
+    return args
+  })
+
+const idParam = Effect.flatMap(HttpRouter.params, ({ id }) =>
+  id && UUID.test(id) ? Effect.succeed(id) : Effect.fail(new BadUserInput({ message: `Invalid id: '${id}' is not a UUID`, field: "id" })))
+
+const jsonBody = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+  Effect.mapError(request.json, () => new BadUserInput({ message: "Request body must be valid JSON" })))
+
+const objectBody = Effect.filterOrFail(
+  jsonBody,
+  (body): body is Record<string, unknown> => typeof body === "object" && body !== null && !Array.isArray(body),
+  () => new BadUserInput({ message: "Request body must be a JSON object" })
+)
+
+const booleanParam = (name: string) =>
+  Effect.map(queryParams, (params) => params.get(name) === "true")
+
+const asUserError = <E, R>(effect: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+  Effect.catchIf(effect, isUserError, (e) => Effect.succeed(restUserError(e))) as Effect.Effect<
+    HttpServerResponse.HttpServerResponse,
+    Exclude<E, UserError>,
+    R
+  >
+
+const byId = (id: string): RecordFilter => ({ id: { eq: id } })
+
+const findMany = Effect.gen(function*() {
+  const { scope, metadata, object } = yield* target
+  const selection = selectionFor(metadata, object, yield* depthParam)
+  const args = yield* listArgs(object)
+  const result = yield* Effect.flatMap(Records, (r) => r.findMany(scope, object.nameSingular, args, selection, { totalCount: true, aggregates: [] }))
+  return json({
+    data: { [object.namePlural]: result.edges.map((edge) => flatten(edge.node, selection)) },
+    pageInfo: result.pageInfo,
+    totalCount: result.totalCount
+  })
+})
+
+const findOne = Effect.gen(function*() {
+  const { scope, metadata, object } = yield* target
+  const id = yield* idParam
+  const selection = selectionFor(metadata, object, yield* depthParam)
+  const record = yield* Effect.flatMap(Records, (r) => r.findOne(scope, object.nameSingular, byId(id), selection))
+  if (!record) return yield* new NotFound({ message: "Record not found" })
+  return json({ data: { [object.nameSingular]: flatten(record, selection) } })
+})
+
+const createOne = Effect.gen(function*() {
+  const { scope, metadata, object } = yield* target
+  const body = yield* objectBody
+  const selection = selectionFor(metadata, object, 0)
+  const upsert = yield* booleanParam("upsert")
+  const [record] = yield* Effect.flatMap(Records, (r) => r.createMany(scope, object.nameSingular, [body], selection, { upsert }))
+  return json({ data: { [`create${capitalize(object.nameSingular)}`]: record } }, 201)
+})
+
+const createMany = Effect.gen(function*() {
+  const { scope, metadata, object } = yield* target
+  const body = yield* jsonBody
+  if (!Array.isArray(body)) return yield* new BadUserInput({ message: "Request body must be a JSON array of records" })
+  const selection = selectionFor(metadata, object, 0)
+  const upsert = yield* booleanParam("upsert")
+  const records = yield* Effect.flatMap(Records, (r) => r.createMany(scope, object.nameSingular, body, selection, { upsert }))
+  return json({ data: { [`create${capitalize(object.namePlural)}`]: records } }, 201)
+})
+
+const updateOne = Effect.gen(function*() {
+  const { scope, metadata, object } = yield* target
+  const id = yield* idParam
+  const body = yield* objectBody
+  const selection = selectionFor(metadata, object, 0)
+  const record = yield* Effect.flatMap(Records, (r) => r.updateOne(scope, object.nameSingular, id, body, selection))
+  return json({ data: { [`update${capitalize(object.nameSingular)}`]: record } })
+})
+
+const updateMany = Effect.gen(function*() {
+  const { scope, metadata, object } = yield* target
+  const filter = (yield* filterParam(object, true))!
+  const body = yield* objectBody
+  const selection = selectionFor(metadata, object, 0)
+  const records = yield* Effect.flatMap(Records, (r) => r.updateMany(scope, object.nameSingular, filter, body, selection))
+  return json({ data: { [`update${capitalize(object.namePlural)}`]: records } })
+})
+
+const ID_ONLY: Selection = { fields: [], relations: [] }
+
+/** Twenty's DELETE: `soft_delete=true` sets deletedAt; without it the record is destroyed. */
+const deleteOne = Effect.gen(function*() {
+  const { scope, object } = yield* target
+  const id = yield* idParam
+  const soft = yield* booleanParam("soft_delete")
+  const records = yield* Effect.flatMap(Records, (r) =>
+    soft ? r.deleteMany(scope, object.nameSingular, byId(id), ID_ONLY) : r.destroyMany(scope, object.nameSingular, byId(id), ID_ONLY))
+  if (records.length === 0) return yield* new NotFound({ message: "Record not found" })
+  return json({ data: { [`delete${capitalize(object.nameSingular)}`]: { id: records[0]!["id"] } } })
+})
+
+const deleteMany = Effect.gen(function*() {
+  const { scope, object } = yield* target
+  const filter = (yield* filterParam(object, true))!
+  const soft = yield* booleanParam("soft_delete")
+  const records = yield* Effect.flatMap(Records, (r) =>
+    soft ? r.deleteMany(scope, object.nameSingular, filter, ID_ONLY) : r.destroyMany(scope, object.nameSingular, filter, ID_ONLY))
+  return json({ data: { [`delete${capitalize(object.namePlural)}`]: records.map((r) => ({ id: r["id"] })) } })
+})
+
+const restoreOne = Effect.gen(function*() {
+  const { scope, metadata, object } = yield* target
+  const id = yield* idParam
+  const selection = selectionFor(metadata, object, 0)
+  const [record] = yield* Effect.flatMap(Records, (r) => r.restoreMany(scope, object.nameSingular, byId(id), selection))
+  if (!record) return yield* new NotFound({ message: "Record not found" })
+  return json({ data: { [`restore${capitalize(object.nameSingular)}`]: record } })
+})
+
+const restoreMany = Effect.gen(function*() {
+  const { scope, metadata, object } = yield* target
+  const filter = (yield* filterParam(object, true))!
+  const selection = selectionFor(metadata, object, 0)
+  const records = yield* Effect.flatMap(Records, (r) => r.restoreMany(scope, object.nameSingular, filter, selection))
+  return json({ data: { [`restore${capitalize(object.namePlural)}`]: records } })
+})
+
+const duplicates = Effect.gen(function*() {
+  const { scope, metadata, object } = yield* target
+  const body = yield* objectBody
+  const ids = body["ids"]
+  const data = body["data"]
+  if ((ids !== undefined && !Array.isArray(ids)) || (data !== undefined && !Array.isArray(data)) || (ids === undefined && data === undefined)) {
+    return yield* new BadUserInput({ message: `Body must be { "ids": [...] } or { "data": [...] }` })
+  }
+  const selection = selectionFor(metadata, object, 0)
+  const results = yield* Effect.flatMap(Records, (r) =>
+    r.findDuplicates(scope, object.nameSingular, { ...(ids ? { ids: ids as Array<string> } : {}), ...(data ? { data: data as Array<Record<string, unknown>> } : {}) }, selection))
+  return json({
+    data: results.map((connection) => ({
+      totalCount: connection.totalCount ?? connection.edges.length,
+      pageInfo: connection.pageInfo,
+      [`${object.nameSingular}Duplicates`]: connection.edges.map((edge) => edge.node)
+    }))
+  })
+})
+
+const merge = Effect.gen(function*() {
+  const { scope, metadata, object } = yield* target
+  const body = yield* objectBody
+  const ids = body["ids"]
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
+    return yield* new BadUserInput({ message: "ids must be a list of record ids", field: "ids" })
+  }
+  const priority = body["conflictPriorityIndex"] ?? 0
+  if (typeof priority !== "number") return yield* new BadUserInput({ message: "conflictPriorityIndex must be a number", field: "conflictPriorityIndex" })
+  const selection = selectionFor(metadata, object, 0)
+  const record = yield* Effect.flatMap(Records, (r) => r.merge(scope, object.nameSingular, ids, priority, body["dryRun"] === true, selection))
+  return json({ data: { [`merge${capitalize(object.namePlural)}`]: record } })
+})
+
+/** Twenty's REST data API: `/rest/{plural}`, batch, restore, duplicates and merge, for every active object. */
+export const restRecordRoutes = HttpRouter.empty.pipe(
+  HttpRouter.get("/rest/:plural", asUserError(findMany)),
+  HttpRouter.post("/rest/:plural", asUserError(createOne)),
+  HttpRouter.patch("/rest/:plural", asUserError(updateMany)),
+  HttpRouter.del("/rest/:plural", asUserError(deleteMany)),
+  HttpRouter.post("/rest/batch/:plural", asUserError(createMany)),
+  HttpRouter.patch("/rest/restore/:plural", asUserError(restoreMany)),
+  HttpRouter.patch("/rest/restore/:plural/:id", asUserError(restoreOne)),
+  HttpRouter.post("/rest/:plural/duplicates", asUserError(duplicates)),
+  HttpRouter.patch("/rest/:plural/merge", asUserError(merge)),
+  HttpRouter.get("/rest/:plural/:id", asUserError(findOne)),
+  HttpRouter.patch("/rest/:plural/:id", asUserError(updateOne)),
+  HttpRouter.put("/rest/:plural/:id", asUserError(updateOne)),
+  HttpRouter.del("/rest/:plural/:id", asUserError(deleteOne))
+)

@@ -1,0 +1,32 @@
+import { Effect } from "effect"
+import type { WorkspaceCaller } from "../auth/permissions.js"
+import { Cache } from "../cache/index.js"
+import { Records } from "./service.js"
+import type { Actor, RecordsScope } from "./types.js"
+
+/**
+ * The actor recorded in createdBy / updatedBy: an API key writes as source API under its name; a
+ * member writes as MANUAL with their workspaceMember id (looked up once, then cached).
+ */
+export const actorOf = (caller: WorkspaceCaller) =>
+  Effect.gen(function*() {
+    if (caller.kind === "apiKey") {
+      return { source: "API", workspaceMemberId: null, name: caller.apiKey.name } satisfies Actor
+    }
+    const cache = yield* Cache
+    const records = yield* Records
+    const system: RecordsScope = { workspaceId: caller.workspace.id, actor: { source: "SYSTEM", workspaceMemberId: null, name: "System" } }
+    const memberId = yield* cache.getOrLoad(
+      `workspaceMemberId:${caller.workspace.id}:${caller.user.id}`,
+      Effect.map(
+        records.findOne(system, "workspaceMember", { userId: { eq: caller.user.id } }, { fields: [], relations: [] }),
+        (member) => (member ? (member["id"] as string) : null)
+      ),
+      { ttl: "1 hour" }
+    )
+    const name = `${caller.user.firstName} ${caller.user.lastName}`.trim() || caller.user.email
+    return { source: "MANUAL", workspaceMemberId: memberId, name } satisfies Actor
+  })
+
+export const scopeOf = (caller: WorkspaceCaller) =>
+  Effect.map(actorOf(caller), (actor): RecordsScope => ({ workspaceId: caller.workspace.id, actor }))
