@@ -173,14 +173,15 @@ const nestedConnection = (
   const where = [parentLink, ...baseConditions(ctx, target, alias, args)]
   const order = orderTerms(ctx, target, alias, args.orderBy, args.last != null && args.first == null)
   const limit = pageSize(ctx, args) + 1
-  const inner = `SELECT ${recordJson(ctx, target, alias, relation.selection, depth)} AS r, ${cursorValues(order)} AS c
+  const inner = `SELECT ${recordJson(ctx, target, alias, relation.selection, depth)} AS r, ${cursorValues(order)} AS c,
+      row_number() OVER (ORDER BY ${orderSql(order)}) AS n
     FROM ${ctx.model.table(target)} ${alias} WHERE ${where.join(" AND ")} ORDER BY ${orderSql(order)} LIMIT ${limit}`
   const counted = relation.connection?.totalCount
     ? `, 'totalCount', (SELECT count(*) FROM ${ctx.model.table(target)} ${alias} WHERE ${
       [parentLink, ...baseConditions(ctx, target, alias, { filter: args.filter ?? null })].join(" AND ")
     })`
     : ""
-  return `(SELECT json_build_object('rows', coalesce(json_agg(json_build_object('r', x.r, 'c', x.c)), '[]'::json)${counted})
+  return `(SELECT json_build_object('rows', coalesce(json_agg(json_build_object('r', x.r, 'c', x.c) ORDER BY x.n), '[]'::json)${counted})
     FROM (${inner}) x)`
 }
 
