@@ -2,6 +2,7 @@ import { HttpMiddleware, HttpRouter, HttpServerRequest, HttpServerResponse } fro
 import { Cause, Effect } from "effect"
 import { AppConfig } from "../services/config.js"
 import { restError } from "./errors.js"
+import { makeDataGraphQLHandler } from "./graphql-data.js"
 import { healthRoutes } from "./health.js"
 import { makeMetadataHandler } from "./metadata/index.js"
 import { restMetadataRoutes } from "./rest/metadata.js"
@@ -44,10 +45,14 @@ const edgeErrors = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerRespon
 export const makeHttpApp = Effect.gen(function*() {
   const config = yield* AppConfig
   const metadata = yield* makeMetadataHandler
+  const data = yield* makeDataGraphQLHandler
   const router = HttpRouter.concatAll(healthRoutes, restMetadataRoutes, restRecordRoutes).pipe(
     HttpRouter.get("/metadata", metadata),
     HttpRouter.post("/metadata", metadata),
-    HttpRouter.options("/metadata", metadata)
+    HttpRouter.options("/metadata", metadata),
+    HttpRouter.get("/graphql", data),
+    HttpRouter.post("/graphql", data),
+    HttpRouter.options("/graphql", data)
   )
   const origins = config.corsOrigins.split(",").map((o) => o.trim()).filter(Boolean)
   return edgeErrors(router).pipe(

@@ -15,12 +15,13 @@ import { Records, RecordsLive } from "../services/records/index.js"
 import { runMigrations } from "../services/migrations/index.js"
 import { JobQueue, JobQueueMemory, JobQueueRedis } from "../services/queue/index.js"
 import { RedisLive } from "../services/redis/index.js"
+import { SchemaBuilder, SchemaBuilderLive } from "../services/schema-builder/index.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 
 /** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
 export type Infrastructure = AppConfig | SqlClient.SqlClient | Cache | JobQueue | Tokens | Health
 
-export type Services = Infrastructure | Workspaces | ApiKeys | Auth | Metadata | Records
+export type Services = Infrastructure | Workspaces | ApiKeys | Auth | Metadata | Records | SchemaBuilder
 
 export class StartupError extends Error {}
 
@@ -95,7 +96,7 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     Layer.provideMerge(Layer.mergeAll(AuthLive, MetadataLive)),
     Layer.provideMerge(Layer.merge(workspaces, ApiKeysLive))
   )
-  return domain.pipe(Layer.provideMerge(infra))
+  return SchemaBuilderLive.pipe(Layer.provideMerge(domain), Layer.provideMerge(infra))
 }
 
 const safeHost = (url: string) => {

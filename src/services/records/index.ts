@@ -32,6 +32,7 @@ import type {
   RecordValue,
   Selection
 } from "./types.js"
+import { DEFAULT_LIMITS } from "./limits.js"
 import { actorColumns, toColumns } from "./values.js"
 
 export { Records } from "./service.js"
@@ -39,8 +40,7 @@ export { Records } from "./service.js"
 /** Every SQL statement the records service sends; benchmarks and tests read it to prove there is no N+1. */
 export const recordsStatements = Metric.counter("score_records_sql_statements", { incremental: true })
 
-/** Twenty's limits: 60 records per page by default, at most 200 per page and per mutation. */
-export const DEFAULT_LIMITS: RecordsLimits = { defaultPageSize: 60, maxPageSize: 200, maxRecordsPerMutation: 200, maxDepth: 4 }
+export { DEFAULT_LIMITS } from "./limits.js"
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 

@@ -57,5 +57,3 @@ export const resolverNames = (nameSingular: string, namePlural: string) => {
     mergeMany: `merge${many}`
   }
 }
-
-export type ResolverNames = ReturnType<typeof resolverNames>

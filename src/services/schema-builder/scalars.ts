@@ -116,3 +116,16 @@ const stringScalar = (name: string, description: string) => {
 export const CursorScalar = stringScalar("Cursor", "A cursor for pagination")
 export const ConnectionCursorScalar = stringScalar("ConnectionCursor", "Cursor for paging through collections")
 export const TSVectorScalar = stringScalar("TSVector", "A PostgreSQL tsvector")
+
+export const SCALARS = [
+  UUIDScalar,
+  DateTimeScalar,
+  DateScalar,
+  JSONScalar,
+  BigFloatScalar,
+  BigIntScalar,
+  PositionScalar,
+  CursorScalar,
+  ConnectionCursorScalar,
+  TSVectorScalar
+]

@@ -137,3 +137,21 @@ export const enumFilter = (enumType: GraphQLEnumType) =>
       isEmptyArray: { type: GraphQLBoolean }
     }
   })
+
+/** Every type above, so each workspace schema carries them whether or not a field uses them. */
+export const SHARED_TYPES = [
+  FilterIs,
+  OrderByDirection,
+  PageInfo,
+  StringFilter,
+  UUIDFilter,
+  FloatFilter,
+  IntFilter,
+  BigFloatFilter,
+  BigIntFilter,
+  DateFilter,
+  BooleanFilter,
+  RawJsonFilter,
+  ArrayFilter,
+  TSVectorFilter
+]

@@ -1,0 +1,72 @@
+import type { SqlError } from "@effect/sql"
+import { Context, Effect, Layer } from "effect"
+import { assertValidSchema, type GraphQLSchema } from "graphql"
+import type { NotFound } from "../../schema/errors.js"
+import type { WorkspaceMetadata } from "../../schema/metadata.js"
+import { Metadata } from "../metadata/index.js"
+import { buildWorkspaceSchema } from "./build.js"
+import { SCHEMA_CACHE_SIZE } from "./limits.js"
+
+export type { DataGraphQLContext } from "./context.js"
+export { buildWorkspaceSchema } from "./build.js"
+export { GRAPHQL_LIMITS, MAX_SEARCH_LIMIT } from "./limits.js"
+
+export interface SchemaBuilderShape {
+  /** The workspace's `/graphql` schema at its current metadata version, built once per version. */
+  readonly schemaFor: (workspaceId: string) => Effect.Effect<GraphQLSchema, NotFound | SqlError.SqlError>
+}
+
+export class SchemaBuilder extends Context.Tag("score/SchemaBuilder")<SchemaBuilder, SchemaBuilderShape>() {}
+
+interface CachedSchema {
+  readonly version: number
+  readonly schema: GraphQLSchema
+}
+
+/** A Map kept in least-recently-used order: a hit moves to the end, the oldest entry goes first. */
+const lruCache = (capacity: number) => {
+  const entries = new Map<string, CachedSchema>()
+  return {
+    get: (key: string) => {
+      const entry = entries.get(key)
+      if (entry) {
+        entries.delete(key)
+        entries.set(key, entry)
+      }
+      return entry
+    },
+    set: (key: string, entry: CachedSchema) => {
+      entries.delete(key)
+      entries.set(key, entry)
+      if (entries.size > capacity) entries.delete(entries.keys().next().value!)
+    }
+  }
+}
+
+export const SchemaBuilderLive = Layer.effect(
+  SchemaBuilder,
+  Effect.gen(function*() {
+    const metadata = yield* Metadata
+    const cache = lruCache(SCHEMA_CACHE_SIZE)
+
+    // Building is synchronous: between the version check and the cache write no other request runs.
+    const build = (current: WorkspaceMetadata) =>
+      Effect.gen(function*() {
+        const { schema, skipped } = buildWorkspaceSchema(current)
+        assertValidSchema(schema)
+        cache.set(current.workspaceId, { version: current.version, schema })
+        if (skipped.length > 0) {
+          yield* Effect.logWarning(`Objects left out of the GraphQL schema (names clash): ${skipped.join(", ")}`)
+        }
+        return schema
+      }).pipe(Effect.withSpan("SchemaBuilder.build", { attributes: { workspaceId: current.workspaceId, version: current.version } }))
+
+    const schemaFor = (workspaceId: string) =>
+      Effect.flatMap(metadata.get(workspaceId), (current) => {
+        const hit = cache.get(workspaceId)
+        return hit && hit.version === current.version ? Effect.succeed(hit.schema) : build(current)
+      })
+
+    return { schemaFor }
+  })
+)
