@@ -205,5 +205,24 @@ CREATE INDEX user_workspace_role_idx ON core."userWorkspace" ("roleId") WHERE "r
 CREATE INDEX api_key_role_idx ON core."apiKey" ("roleId") WHERE "roleId" IS NOT NULL;
 `)
     })
+  },
+  {
+    id: 4,
+    name: "event_outbox",
+    // Record events are written in the same transaction as the record (a transactional outbox) and
+    // relayed to the job queue afterwards, so none is lost between commit and enqueue.
+    up: Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`
+CREATE TABLE core."eventOutbox" (
+  id bigserial PRIMARY KEY,
+  "workspaceId" uuid NOT NULL,
+  name text NOT NULL,
+  "recordId" uuid NOT NULL,
+  payload jsonb NOT NULL,
+  "createdAt" timestamptz NOT NULL DEFAULT now()
+);
+`)
+    })
   }
 ]

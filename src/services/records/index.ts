@@ -32,6 +32,8 @@ import type {
   RecordValue,
   Selection
 } from "./types.js"
+import type { RecordAction } from "../../schema/events.js"
+import { recordEvents, writeToOutbox } from "../events/index.js"
 import { DEFAULT_LIMITS } from "./limits.js"
 import { actorColumns, toColumns } from "./values.js"
 
@@ -257,6 +259,32 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           })
         })
 
+      /** Every active field at depth 0: what events carry. */
+      const fullSelection = (model: Model, object: ObjectMetadata): Selection => ({
+        fields: [...model.fields(object)].flatMap((f) =>
+          f.type === "TS_VECTOR" ? [] : f.type === "RELATION" || f.type === "MORPH_RELATION"
+            ? (f.relationType === "MANY_TO_ONE" ? [`${f.name}Id`] : [])
+            : [f.name]
+        ),
+        relations: []
+      })
+
+      /** Records for the response: the full depth-0 records serve any selection without relations. */
+      const respond = (model: Model, object: ObjectMetadata, records: ReadonlyArray<RecordValue>, selection: Selection, includeDeleted: boolean) =>
+        selection.relations.length === 0
+          ? Effect.succeed(records)
+          : byIds(model, object, records.map((r) => r["id"] as string), selection, includeDeleted)
+
+      const emit = (
+        scope: RecordsScope,
+        object: ObjectMetadata,
+        action: RecordAction,
+        changes: ReadonlyArray<{ readonly record: RecordValue; readonly before?: RecordValue }>
+      ) => writeToOutbox(recordEvents(scope.workspaceId, object, action, scope.actor, changes)).pipe(
+        Effect.provideService(SqlClient.SqlClient, sql),
+        Effect.catchIf((e): e is SqlError.SqlError => e instanceof SqlError.SqlError, (e) => Effect.fail(explain(e)))
+      )
+
       const findOne: RecordsShape["findOne"] = (scope, objectName, filter, selection) =>
         Effect.map(
           findMany(scope, objectName, { filter, first: 1 }, selection, { totalCount: false, aggregates: [] }),
@@ -309,6 +337,10 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           }
           const created = actorColumns("createdBy", scope.actor)
           const updated = actorColumns("updatedBy", scope.actor)
+          const full = fullSelection(model, object)
+          const existing = options?.upsert
+            ? new Map((yield* byIds(model, object, ids, full, true)).map((r) => [r["id"] as string, r]))
+            : new Map<string, RecordValue>()
           if (options?.upsert) {
             for (const row of rows) {
               const params = new Params()
@@ -332,8 +364,27 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
             })
             yield* run(`INSERT INTO ${model.table(object)} (${names.map(ident).join(", ")}) VALUES ${tuples.join(", ")}`, params.values)
           }
-          return yield* byIds(model, object, ids, selection, false)
+          const after = yield* byIds(model, object, ids, full, false)
+          yield* emit(scope, object, "created", after.filter((r) => !existing.has(r["id"] as string)).map((record) => ({ record })))
+          yield* emit(scope, object, "updated", after.flatMap((record) => {
+            const before = existing.get(record["id"] as string)
+            return before ? [{ record, before }] : []
+          }))
+          return yield* respond(model, object, after, selection, false)
         })).pipe(Effect.withSpan("Records.createMany", { attributes: { object: objectName, count: data.length } }))
+
+      /** The matching records, locked for the rest of the transaction; refused beyond the mutation limit. */
+      const lockedRecords = (model: Model, object: ObjectMetadata, where: (ctx: BuildContext) => Array<string>, selection: Selection) =>
+        Effect.gen(function*() {
+          const query = yield* building(model, limits, (ctx) => ({
+            text: `SELECT ${recordJson(ctx, object, "t0", selection, 0)} AS r FROM ${model.table(object)} t0
+              WHERE ${where(ctx).join(" AND ")} ORDER BY t0."id" LIMIT ${limits.maxRecordsPerMutation + 1} FOR UPDATE OF t0`,
+            params: ctx.params.values
+          }))
+          const rows = yield* run<{ r: RecordValue }>(query.text, query.params)
+          yield* checkCount(rows.length)
+          return rows.map((row) => row.r)
+        })
 
       /** Applies `change` to the rows matching `where` (built against alias t0) and returns their ids. */
       const mutateWhere = (
@@ -370,13 +421,20 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           const model = yield* modelFor(scope.workspaceId)
           const object = yield* objectOf(model, objectName)
           const columns = yield* building(model, limits, () => toColumns(model, object, data, { creating: false }))
-          const ids = yield* mutateWhere(
-            model,
-            object,
-            (ctx) => baseConditions(ctx, object, "t0", { filter }),
-            (ctx) => updateSet(ctx, scope, columns)
-          )
-          return yield* byIds(model, object, ids, selection, true)
+          const full = fullSelection(model, object)
+          const before = yield* lockedRecords(model, object, (ctx) => baseConditions(ctx, object, "t0", { filter }), full)
+          const ids = before.map((r) => r["id"] as string)
+          if (ids.length > 0) {
+            const update = yield* building(model, limits, (ctx) => ({
+              text: `UPDATE ${model.table(object)} SET ${updateSet(ctx, scope, columns).join(", ")} WHERE "id" = ANY(${ctx.params.add(ids)})`,
+              params: ctx.params.values
+            }))
+            yield* run(update.text, update.params)
+          }
+          const after = yield* byIds(model, object, ids, full, true)
+          const beforeById = new Map(before.map((r) => [r["id"] as string, r]))
+          yield* emit(scope, object, "updated", after.map((record) => ({ record, before: beforeById.get(record["id"] as string)! })))
+          return yield* respond(model, object, after, selection, true)
         })).pipe(Effect.withSpan("Records.updateMany", { attributes: { object: objectName } }))
 
       const updateOne: RecordsShape["updateOne"] = (scope, objectName, id, data, selection) =>
@@ -396,7 +454,9 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
             (ctx) => [...baseConditions(ctx, object, "t0", { filter }), `t0."deletedAt" IS NULL`],
             (ctx) => [`"deletedAt" = now()`, `"updatedAt" = now()`, ...setClause(ctx.params, actorColumns("updatedBy", scope.actor))]
           )
-          return yield* byIds(model, object, ids, selection, true)
+          const after = yield* byIds(model, object, ids, fullSelection(model, object), true)
+          yield* emit(scope, object, "deleted", after.map((record) => ({ record })))
+          return yield* respond(model, object, after, selection, true)
         })).pipe(Effect.withSpan("Records.deleteMany", { attributes: { object: objectName } }))
 
       const restoreMany: RecordsShape["restoreMany"] = (scope, objectName, filter, selection) =>
@@ -409,7 +469,9 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
             (ctx) => [filterSql(ctx, object, "t0", filter, 0), `t0."deletedAt" IS NOT NULL`],
             (ctx) => [`"deletedAt" = NULL`, `"updatedAt" = now()`, ...setClause(ctx.params, actorColumns("updatedBy", scope.actor))]
           )
-          return yield* byIds(model, object, ids, selection, false)
+          const after = yield* byIds(model, object, ids, fullSelection(model, object), false)
+          yield* emit(scope, object, "restored", after.map((record) => ({ record })))
+          return yield* respond(model, object, after, selection, false)
         })).pipe(Effect.withSpan("Records.restoreMany", { attributes: { object: objectName } }))
 
       const destroyMany: RecordsShape["destroyMany"] = (scope, objectName, filter, selection) =>
@@ -422,8 +484,10 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           })
           const ids = (yield* run<{ id: string }>(query.text, query.params)).map((row) => row.id)
           yield* checkCount(ids.length)
-          const records = yield* byIds(model, object, ids, selection, true)
+          const before = yield* byIds(model, object, ids, fullSelection(model, object), true)
+          const records = selection.relations.length === 0 ? before : yield* byIds(model, object, ids, selection, true)
           if (ids.length > 0) yield* run(`DELETE FROM ${model.table(object)} WHERE "id" = ANY($1)`, [ids])
+          yield* emit(scope, object, "destroyed", before.map((record) => ({ record })))
           return records
         })).pipe(Effect.withSpan("Records.destroyMany", { attributes: { object: objectName } }))
 
@@ -475,6 +539,8 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
             const [preview] = yield* byIds(model, object, [keeperId], selection, false)
             return { ...preview, ...merged }
           }
+          const full = fullSelection(model, object)
+          const [keeperBefore] = yield* byIds(model, object, [keeperId], full, false)
           const params = new Params()
           const set = [...setClause(params, merged), ...setClause(params, actorColumns("updatedBy", scope.actor)), `"updatedAt" = now()`]
           yield* run(`UPDATE ${model.table(object)} SET ${set.join(", ")} WHERE "id" = ${params.add(keeperId)}`, params.values)
@@ -485,6 +551,9 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
             yield* run(`UPDATE ${model.table(target)} SET ${ident(`${inverse.name}Id`)} = $1 WHERE ${ident(`${inverse.name}Id`)} = ANY($2)`, [keeperId, others])
           }
           yield* run(`UPDATE ${model.table(object)} SET "deletedAt" = now() WHERE "id" = ANY($1)`, [others])
+          const [keeperAfter] = yield* byIds(model, object, [keeperId], full, false)
+          yield* emit(scope, object, "updated", [{ record: keeperAfter!, before: keeperBefore! }])
+          yield* emit(scope, object, "deleted", (yield* byIds(model, object, others, full, true)).map((record) => ({ record })))
           const [result] = yield* byIds(model, object, [keeperId], selection, false)
           return result!
         })).pipe(Effect.withSpan("Records.merge", { attributes: { object: objectName } }))

@@ -1,0 +1,90 @@
+import { SqlClient } from "@effect/sql"
+import { Duration, Effect, Schedule } from "effect"
+import type { RecordAction, RecordEvent } from "../../schema/events.js"
+import type { ObjectMetadata } from "../../schema/metadata.js"
+import { JobQueue } from "../queue/index.js"
+import type { Actor } from "../records/types.js"
+
+export const EVENTS_QUEUE = "events"
+export const RECORD_EVENT_JOB = "record-event"
+
+/** Fields whose value differs between two depth-0 records (system timestamps and actors aside). */
+export const changedFields = (before: Record<string, unknown>, after: Record<string, unknown>) =>
+  Object.keys(after).filter((key) =>
+    !["updatedAt", "updatedBy"].includes(key) && JSON.stringify(before[key]) !== JSON.stringify(after[key])
+  )
+
+export const recordEvents = (
+  workspaceId: string,
+  object: ObjectMetadata,
+  action: RecordAction,
+  actor: Actor,
+  changes: ReadonlyArray<{ readonly record: Record<string, unknown>; readonly before?: Record<string, unknown> }>
+): Array<RecordEvent> => {
+  const occurredAt = new Date().toISOString()
+  return changes.flatMap(({ record, before }) => {
+    const updatedFields = before && action === "updated" ? changedFields(before, record) : undefined
+    if (updatedFields && updatedFields.length === 0) return []
+    return [{
+      name: `${object.nameSingular}.${action}` as const,
+      action,
+      workspaceId,
+      objectMetadataId: object.id,
+      objectNameSingular: object.nameSingular,
+      recordId: record["id"] as string,
+      record,
+      ...(before && action === "updated" ? { before } : {}),
+      ...(updatedFields ? { updatedFields } : {}),
+      actor,
+      occurredAt
+    }]
+  })
+}
+
+/** Writes events in the caller's transaction: they commit (or roll back) with the records they describe. */
+export const writeToOutbox = (events: ReadonlyArray<RecordEvent>) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    events.length === 0
+      ? Effect.void
+      : sql`INSERT INTO core."eventOutbox" ${
+        sql.insert(events.map((e) => ({
+          workspaceId: e.workspaceId,
+          name: e.name,
+          recordId: e.recordId,
+          payload: JSON.stringify(e)
+        })))
+      }`.pipe(Effect.asVoid))
+
+const BATCH = 500
+
+/**
+ * Moves committed events from the outbox to the job queue: claimed with SKIP LOCKED (any number of
+ * relays may run), enqueued, then deleted in the same transaction. If the process dies after the
+ * enqueue and before the commit, the events are relayed again: delivery is at least once.
+ * Returns how many events were relayed.
+ */
+export const relayOnce = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const queue = yield* JobQueue
+  return yield* sql.withTransaction(
+    Effect.gen(function*() {
+      const rows = yield* sql<{ id: string; payload: RecordEvent }>`
+        SELECT id, payload FROM core."eventOutbox" ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`
+      if (rows.length === 0) return 0
+      yield* Effect.forEach(rows, (row) => queue.enqueue(EVENTS_QUEUE, RECORD_EVENT_JOB, row.payload), { discard: true })
+      yield* sql`DELETE FROM core."eventOutbox" WHERE id IN ${sql.in(rows.map((row) => row.id))}`
+      return rows.length
+    })
+  )
+}).pipe(Effect.withSpan("Events.relayOnce"))
+
+/** Relays forever: drains while there is work, then polls every `idle`. Queue outages are retried. */
+export const runRelay = (idle: Duration.DurationInput = "200 millis") =>
+  relayOnce.pipe(
+    Effect.flatMap((relayed) => (relayed === BATCH ? Effect.void : Effect.sleep(idle))),
+    Effect.catchAllCause((cause) =>
+      Effect.logWarning("Event relay failed; retrying", cause).pipe(Effect.zipRight(Effect.sleep("1 second")))
+    ),
+    Effect.repeat(Schedule.forever),
+    Effect.asVoid
+  )
