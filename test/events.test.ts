@@ -25,7 +25,7 @@ afterAll(async () => {
   await app.close()
 })
 
-const outbox = async () =>
+const outbox = async (): Promise<Array<RecordEvent>> =>
   (await db`SELECT payload FROM core."eventOutbox" WHERE "workspaceId" = ${scope.workspaceId} ORDER BY id`).map((r: { payload: RecordEvent }) => r.payload)
 const clearOutbox = () => db`DELETE FROM core."eventOutbox"`
 const records = <A, E>(f: (r: typeof Records.Service) => Effect.Effect<A, E, never>) => app.run(Effect.flatMap(Records, f))

@@ -16,12 +16,13 @@ import { runMigrations } from "../services/migrations/index.js"
 import { JobQueue, JobQueueMemory, JobQueueRedis } from "../services/queue/index.js"
 import { RedisLive } from "../services/redis/index.js"
 import { SchemaBuilder, SchemaBuilderLive } from "../services/schema-builder/index.js"
+import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 
 /** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
 export type Infrastructure = AppConfig | SqlClient.SqlClient | Cache | JobQueue | Tokens | Health
 
-export type Services = Infrastructure | Workspaces | ApiKeys | Auth | Metadata | Records | SchemaBuilder
+export type Services = Infrastructure | Workspaces | ApiKeys | Auth | Metadata | Records | SchemaBuilder | Webhooks
 
 export class StartupError extends Error {}
 
@@ -96,7 +97,7 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     Layer.provideMerge(Layer.mergeAll(AuthLive, MetadataLive)),
     Layer.provideMerge(Layer.merge(workspaces, ApiKeysLive))
   )
-  return SchemaBuilderLive.pipe(Layer.provideMerge(domain), Layer.provideMerge(infra))
+  return Layer.merge(SchemaBuilderLive, WebhooksLive).pipe(Layer.provideMerge(domain), Layer.provideMerge(infra))
 }
 
 const safeHost = (url: string) => {

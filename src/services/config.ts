@@ -46,7 +46,9 @@ export const appConfig = Config.all({
   frontendUrl: Config.url("FRONTEND_URL").pipe(Config.withDefault(new URL("http://localhost:3001"))),
   corsOrigins: Config.string("CORS_ORIGINS").pipe(Config.withDefault("*")),
   maxBodyBytes: byteSize("MAX_BODY_SIZE", 10 * 1024 * 1024),
-  shutdownTimeout: duration("SHUTDOWN_TIMEOUT", "10s")
+  shutdownTimeout: duration("SHUTDOWN_TIMEOUT", "10s"),
+  webhookTimeout: duration("WEBHOOK_TIMEOUT", "5s"),
+  webhookAllowPrivateAddresses: Config.boolean("WEBHOOK_ALLOW_PRIVATE_ADDRESSES").pipe(Config.withDefault(false))
 })
 
 export type AppConfigShape = Config.Config.Success<typeof appConfig> & {

@@ -8,6 +8,8 @@ import { authResolvers } from "./auth-resolvers.js"
 import { authTypeDefs } from "./auth-schema.js"
 import { dataModelResolvers } from "./data-model-resolvers.js"
 import { dataModelTypeDefs } from "./data-model-schema.js"
+import { webhookResolvers } from "./webhook-resolvers.js"
+import { webhookTypeDefs } from "./webhook-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "./scalars.js"
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
@@ -16,12 +18,12 @@ export const makeMetadataHandler = Effect.gen(function*() {
   const authenticate = (token: string) => run(Effect.flatMap(Auth, (auth) => auth.authenticate(token)))
   const yoga = createYoga<GraphQLContext<Services>>({
     schema: createSchema({
-      typeDefs: [authTypeDefs, dataModelTypeDefs],
+      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs],
       resolvers: {
         ...authResolvers,
         ...dataModelResolvers,
-        Query: { ...authResolvers.Query, ...dataModelResolvers.Query },
-        Mutation: { ...authResolvers.Mutation, ...dataModelResolvers.Mutation },
+        Query: { ...authResolvers.Query, ...dataModelResolvers.Query, ...webhookResolvers.Query },
+        Mutation: { ...authResolvers.Mutation, ...dataModelResolvers.Mutation, ...webhookResolvers.Mutation },
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,
         JSON: JSONScalar,

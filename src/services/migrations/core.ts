@@ -224,5 +224,39 @@ CREATE TABLE core."eventOutbox" (
 );
 `)
     })
+  },
+  {
+    id: 5,
+    name: "webhooks",
+    up: Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`
+CREATE TABLE core.webhook (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "workspaceId" uuid NOT NULL REFERENCES core.workspace (id) ON DELETE CASCADE,
+  "targetUrl" text NOT NULL,
+  operations text[] NOT NULL DEFAULT ARRAY['*.*'],
+  description text,
+  secret text NOT NULL DEFAULT '',${timestamps},
+  "deletedAt" timestamptz
+);
+CREATE INDEX webhook_workspace_idx ON core.webhook ("workspaceId") WHERE "deletedAt" IS NULL;
+
+CREATE TABLE core."webhookDelivery" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "webhookId" uuid NOT NULL REFERENCES core.webhook (id) ON DELETE CASCADE,
+  "workspaceId" uuid NOT NULL,
+  "eventName" text NOT NULL,
+  "recordId" uuid,
+  attempt integer NOT NULL,
+  success boolean NOT NULL,
+  "responseStatus" integer,
+  error text,
+  "durationMs" integer NOT NULL,
+  "createdAt" timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX webhook_delivery_webhook_idx ON core."webhookDelivery" ("webhookId", "createdAt" DESC);
+`)
+    })
   }
 ]
