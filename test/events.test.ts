@@ -78,3 +78,24 @@ describe("record events", () => {
     expect(Option.isNone(delivered[2]!)).toBe(true)
   })
 })
+
+describe("event consumers", () => {
+  test("a record's events become its timeline activities; updates within 10 minutes merge", async () => {
+    const { handleRecordEvent } = await import("../src/services/events/handlers.js")
+    await clearOutbox()
+    const [company] = await records((r) => r.createMany(scope, "company", [{ name: "Timeline Co", employees: 1 }], sel))
+    const id = company!["id"] as string
+    await records((r) => r.updateOne(scope, "company", id, { employees: 2 }, sel))
+    await records((r) => r.updateOne(scope, "company", id, { employees: 3, name: "Timeline Inc" }, sel))
+    for (const event of await outbox()) await app.run(handleRecordEvent(event))
+    const activities = await records((r) =>
+      r.findMany(scope, "timelineActivity", { filter: { targetCompanyId: { eq: id } }, orderBy: [{ happensAt: "AscNullsFirst" }] }, { fields: ["name", "properties", "linkedRecordCachedName"], relations: [] }, { totalCount: false, aggregates: [] }))
+    const nodes = activities.edges.map((e) => e.node)
+    expect(nodes.map((n) => n["name"])).toEqual(["company.created", "company.updated"])
+    expect(nodes[0]!["linkedRecordCachedName"]).toBe("Timeline Co")
+    expect((nodes[1]!["properties"] as any).diff).toEqual({
+      employees: { before: 1, after: 3 },
+      name: { before: "Timeline Co", after: "Timeline Inc" }
+    })
+  })
+})

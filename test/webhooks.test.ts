@@ -32,7 +32,7 @@ afterAll(async () => {
   await app.close()
 })
 
-const gql = (instance: TestApp, query: string, variables: Record<string, unknown> = {}) =>
+const gql = (instance: TestApp, query: string, variables: Record<string, unknown> = {}): Promise<any> =>
   instance.gql(query, variables, account.accessToken).then((r) => r.body)
 
 const event = (): RecordEvent => ({

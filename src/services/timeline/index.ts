@@ -1,0 +1,85 @@
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import type { RecordEvent } from "../../schema/events.js"
+import { ident, qualified } from "../metadata/columns.js"
+import { Metadata } from "../metadata/index.js"
+
+/** Updates of the same record by the same member within this window merge into one activity (as Twenty). */
+const MERGE_WINDOW = "10 minutes"
+
+type Diff = Record<string, { before: unknown; after: unknown }>
+
+const propertiesOf = (event: RecordEvent) => {
+  switch (event.action) {
+    case "updated": {
+      const diff: Diff = {}
+      for (const field of event.updatedFields ?? []) diff[field] = { before: event.before?.[field] ?? null, after: event.record[field] ?? null }
+      return { diff }
+    }
+    case "deleted":
+      return { before: event.record }
+    default:
+      return { after: event.record }
+  }
+}
+
+const labelOf = (record: Record<string, unknown>) => {
+  const name = record["name"]
+  if (typeof name === "string") return name
+  if (name && typeof name === "object") {
+    const { firstName, lastName } = name as { firstName?: string; lastName?: string }
+    return [firstName, lastName].filter(Boolean).join(" ")
+  }
+  return typeof record["title"] === "string" ? record["title"] : null
+}
+
+/**
+ * Writes the timelineActivity for a record event (Twenty's names and properties), on the record's own
+ * timeline. Written with SQL directly, not through Records: timeline rows are not record events themselves.
+ */
+export const recordTimelineActivity = (event: RecordEvent) =>
+  Effect.gen(function*() {
+    if (event.action === "destroyed") return
+    const metadata = yield* Effect.flatMap(Metadata, (m) => m.get(event.workspaceId))
+    const timeline = metadata.objects.find((o) => o.nameSingular === "timelineActivity")
+    const source = metadata.objects.find((o) => o.id === event.objectMetadataId)
+    if (!timeline || !source || source.isSystem) return
+    const target = timeline.fields.find((f) =>
+      f.isActive && f.relationType === "MANY_TO_ONE" && f.relationTargetObjectMetadataId === source.id && f.name !== "workspaceMember"
+    )
+    if (!target) return
+    const sql = yield* SqlClient.SqlClient
+    const table = qualified(metadata.schema, timeline.tableName)
+    const targetColumn = ident(`${target.name}Id`)
+    const member = event.actor.workspaceMemberId
+    const properties = propertiesOf(event)
+    yield* sql.withTransaction(Effect.gen(function*() {
+      if (event.action === "updated") {
+        const [recent] = yield* sql.unsafe<{ id: string; properties: { diff?: Diff } }>(
+          `SELECT id, properties FROM ${table}
+           WHERE name = $1 AND ${targetColumn} = $2 AND "workspaceMemberId" IS NOT DISTINCT FROM $3
+             AND "happensAt" > now() - interval '${MERGE_WINDOW}' AND "deletedAt" IS NULL
+           ORDER BY "happensAt" DESC LIMIT 1 FOR UPDATE`,
+          [event.name, event.recordId, member]
+        )
+        if (recent) {
+          const merged: Diff = { ...recent.properties.diff }
+          for (const [field, change] of Object.entries((properties as { diff: Diff }).diff)) {
+            merged[field] = { before: merged[field]?.before ?? change.before, after: change.after }
+          }
+          yield* sql.unsafe(`UPDATE ${table} SET properties = $1, "happensAt" = $2, "updatedAt" = now() WHERE id = $3`, [
+            JSON.stringify({ diff: merged }),
+            event.occurredAt,
+            recent.id
+          ])
+          return
+        }
+      }
+      yield* sql.unsafe(
+        `INSERT INTO ${table} (name, "happensAt", properties, "workspaceMemberId", ${targetColumn}, "linkedRecordCachedName",
+           "createdBySource", "createdByName", "createdByWorkspaceMemberId")
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $4)`,
+        [event.name, event.occurredAt, JSON.stringify(properties), member, event.recordId, labelOf(event.record), event.actor.source, event.actor.name]
+      )
+    }))
+  }).pipe(Effect.withSpan("Timeline.record", { attributes: { event: event.name } }))
