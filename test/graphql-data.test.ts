@@ -131,3 +131,32 @@ describe("REST and GraphQL parity", () => {
     })
   }
 })
+
+describe("configurable limits", () => {
+  test("QUERY_MAX_RECORDS and MUTATION_MAXIMUM_AFFECTED_RECORDS apply to GraphQL and REST", async () => {
+    const small = await startTestApp({ redis: false, env: { QUERY_MAX_RECORDS: "2", MUTATION_MAXIMUM_AFFECTED_RECORDS: "2" } })
+    try {
+      const account = await signUpWithWorkspace(small)
+      const key = (await createApiKey(small, account.accessToken)).token
+      const call = async (path: string, body?: unknown) => {
+        const response = await small.request(path, {
+          method: body ? "POST" : "GET",
+          headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+          ...(body ? { body: JSON.stringify(body) } : {})
+        })
+        return response.json() as Promise<any>
+      }
+      const tooMany = await call("/graphql", { query: `mutation { createCompanies(data: [{ name: "a" }, { name: "b" }, { name: "c" }]) { id } }` })
+      expect(tooMany.errors[0].extensions.code).toBe("BAD_USER_INPUT")
+      await call("/graphql", { query: `mutation { createCompanies(data: [{ name: "a" }, { name: "b" }]) { id } }` })
+      await call("/graphql", { query: `mutation { createCompanies(data: [{ name: "c" }]) { id } }` })
+      const page = await call("/graphql", { query: `{ companies(first: 3) { totalCount } }` })
+      expect(page.errors[0].extensions.code).toBe("BAD_USER_INPUT")
+      const clamped = await call("/rest/companies?limit=50&depth=0")
+      expect(clamped.data.companies).toHaveLength(2)
+      expect(clamped.totalCount).toBe(3)
+    } finally {
+      await small.close()
+    }
+  })
+})

@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS } from "../src/services/records/limits.js"
 import { HttpApp } from "@effect/platform"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
@@ -417,6 +418,7 @@ const fakeRecords = (calls: Array<Call>, canned: { findMany?: Connection } = {})
       return answer
     })
   return {
+    limits: DEFAULT_LIMITS,
     findMany: (scope, object, args, selection, extras) =>
       record("findMany", scope, object, [args, selection, extras], canned.findMany ?? connectionOf([])),
     findOne: (scope, object, filter, selection) =>

@@ -93,7 +93,14 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
 /** The domain services, on whatever infrastructure is given. */
 export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.Layer<Services, E, R> => {
   const workspaces = WorkspacesLive.pipe(Layer.provide(WorkspaceProvisionerLive))
-  const domain = RecordsLive().pipe(
+  const domain = Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
+    RecordsLive({
+      defaultPageSize: config.queryDefaultLimit,
+      maxPageSize: config.queryMaxLimit,
+      maxRecordsPerMutation: config.mutationMaxRecords,
+      maxDepth: config.maxRelationDepth
+    })
+  )).pipe(
     Layer.provideMerge(Layer.mergeAll(AuthLive, MetadataLive)),
     Layer.provideMerge(Layer.merge(workspaces, ApiKeysLive))
   )

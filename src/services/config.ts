@@ -47,6 +47,10 @@ export const appConfig = Config.all({
   corsOrigins: Config.string("CORS_ORIGINS").pipe(Config.withDefault("*")),
   maxBodyBytes: byteSize("MAX_BODY_SIZE", 10 * 1024 * 1024),
   shutdownTimeout: duration("SHUTDOWN_TIMEOUT", "10s"),
+  queryDefaultLimit: Config.integer("QUERY_DEFAULT_LIMIT_RECORDS").pipe(Config.withDefault(60)),
+  queryMaxLimit: Config.integer("QUERY_MAX_RECORDS").pipe(Config.withDefault(200)),
+  mutationMaxRecords: Config.integer("MUTATION_MAXIMUM_AFFECTED_RECORDS").pipe(Config.withDefault(200)),
+  maxRelationDepth: Config.integer("QUERY_MAX_RELATION_DEPTH").pipe(Config.withDefault(4)),
   webhookTimeout: duration("WEBHOOK_TIMEOUT", "5s"),
   webhookAllowPrivateAddresses: Config.boolean("WEBHOOK_ALLOW_PRIVATE_ADDRESSES").pipe(Config.withDefault(false))
 })

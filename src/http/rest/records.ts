@@ -5,8 +5,8 @@ import type { ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js
 import { COMPOSITE_TYPES, type FieldType, isCompositeFieldType } from "../../schema/standard-objects.js"
 import { Metadata } from "../../services/metadata/index.js"
 import { scopeOf } from "../../services/records/actor.js"
-import { DEFAULT_LIMITS, Records } from "../../services/records/index.js"
-import type { Connection, ConnectionArgs, RecordFilter, RecordValue, Selection } from "../../services/records/types.js"
+import { Records } from "../../services/records/index.js"
+import type { Connection, ConnectionArgs, RecordFilter, RecordsLimits, RecordValue, Selection } from "../../services/records/types.js"
 import { restUserError } from "../errors.js"
 import { restCaller } from "./auth.js"
 import { type FieldTypeOf, parseRestFilter, parseRestOrderBy } from "./query-params.js"
@@ -25,7 +25,8 @@ const target = Effect.gen(function*() {
   const metadata = yield* Effect.flatMap(Metadata, (m) => m.get(caller.workspace.id))
   const object = metadata.objects.find((o) => o.isActive && o.namePlural === plural)
   if (!object) return yield* new NotFound({ message: `object '${plural}' not found` })
-  return { scope: yield* scopeOf(caller), metadata, object }
+  const { limits } = yield* Records
+  return { scope: yield* scopeOf(caller), metadata, object, limits }
 })
 
 const typeResolver = (object: ObjectMetadata): FieldTypeOf => (path) => {
@@ -47,7 +48,7 @@ const parsing = <A>(parse: () => A) =>
 const queryParams = Effect.map(HttpServerRequest.HttpServerRequest, (request) => new URL(request.url, "http://localhost").searchParams)
 
 /** All scalar and composite fields with `<relation>Id` columns; relations expanded `depth` levels. */
-const selectionFor = (metadata: WorkspaceMetadata, object: ObjectMetadata, depth: number): Selection => {
+const selectionFor = (metadata: WorkspaceMetadata, object: ObjectMetadata, depth: number, limits: RecordsLimits): Selection => {
   const fields: Array<string> = []
   const relations: Array<Selection["relations"][number]> = []
   for (const field of object.fields) {
@@ -62,8 +63,8 @@ const selectionFor = (metadata: WorkspaceMetadata, object: ObjectMetadata, depth
       relations.push({
         field: field.name,
         key: field.name,
-        selection: selectionFor(metadata, relationTarget, depth - 1),
-        ...(field.relationType === "ONE_TO_MANY" ? { args: { first: DEFAULT_LIMITS.defaultPageSize } } : {})
+        selection: selectionFor(metadata, relationTarget, depth - 1, limits),
+        ...(field.relationType === "ONE_TO_MANY" ? { args: { first: limits.defaultPageSize } } : {})
       })
     }
   }
@@ -102,11 +103,11 @@ const filterParam = (object: ObjectMetadata, required: boolean) =>
     return parsing(() => parseRestFilter(raw, typeResolver(object)))
   })
 
-const listArgs = (object: ObjectMetadata) =>
+const listArgs = (object: ObjectMetadata, limits: RecordsLimits) =>
   Effect.gen(function*() {
     const params = yield* queryParams
     const rawLimit = params.get("limit")
-    const limit = rawLimit === null ? DEFAULT_LIMITS.defaultPageSize : Number(rawLimit)
+    const limit = rawLimit === null ? limits.defaultPageSize : Number(rawLimit)
     if (!Number.isInteger(limit) || limit < 0) {
       return yield* new BadUserInput({ message: `limit '${rawLimit}' is invalid. Should be an integer`, field: "limit" })
     }
@@ -117,7 +118,7 @@ const listArgs = (object: ObjectMetadata) =>
     const args: ConnectionArgs = {
       filter: yield* filterParam(object, false),
       orderBy: orderRaw ? yield* parsing(() => parseRestOrderBy(orderRaw, typeResolver(object))) : null,
-      ...(before ? { last: Math.min(limit, DEFAULT_LIMITS.maxPageSize), before } : { first: Math.min(limit, DEFAULT_LIMITS.maxPageSize) }),
+      ...(before ? { last: Math.min(limit, limits.maxPageSize), before } : { first: Math.min(limit, limits.maxPageSize) }),
       ...(after ? { after } : {})
     }
     return args
@@ -148,9 +149,9 @@ const asUserError = <E, R>(effect: Effect.Effect<HttpServerResponse.HttpServerRe
 const byId = (id: string): RecordFilter => ({ id: { eq: id } })
 
 const findMany = Effect.gen(function*() {
-  const { scope, metadata, object } = yield* target
-  const selection = selectionFor(metadata, object, yield* depthParam)
-  const args = yield* listArgs(object)
+  const { scope, metadata, object, limits } = yield* target
+  const selection = selectionFor(metadata, object, yield* depthParam, limits)
+  const args = yield* listArgs(object, limits)
   const result = yield* Effect.flatMap(Records, (r) => r.findMany(scope, object.nameSingular, args, selection, { totalCount: true, aggregates: [] }))
   return json({
     data: { [object.namePlural]: result.edges.map((edge) => flatten(edge.node, selection)) },
@@ -160,47 +161,47 @@ const findMany = Effect.gen(function*() {
 })
 
 const findOne = Effect.gen(function*() {
-  const { scope, metadata, object } = yield* target
+  const { scope, metadata, object, limits } = yield* target
   const id = yield* idParam
-  const selection = selectionFor(metadata, object, yield* depthParam)
+  const selection = selectionFor(metadata, object, yield* depthParam, limits)
   const record = yield* Effect.flatMap(Records, (r) => r.findOne(scope, object.nameSingular, byId(id), selection))
   if (!record) return yield* new NotFound({ message: "Record not found" })
   return json({ data: { [object.nameSingular]: flatten(record, selection) } })
 })
 
 const createOne = Effect.gen(function*() {
-  const { scope, metadata, object } = yield* target
+  const { scope, metadata, object, limits } = yield* target
   const body = yield* objectBody
-  const selection = selectionFor(metadata, object, 0)
+  const selection = selectionFor(metadata, object, 0, limits)
   const upsert = yield* booleanParam("upsert")
   const [record] = yield* Effect.flatMap(Records, (r) => r.createMany(scope, object.nameSingular, [body], selection, { upsert }))
   return json({ data: { [`create${capitalize(object.nameSingular)}`]: record } }, 201)
 })
 
 const createMany = Effect.gen(function*() {
-  const { scope, metadata, object } = yield* target
+  const { scope, metadata, object, limits } = yield* target
   const body = yield* jsonBody
   if (!Array.isArray(body)) return yield* new BadUserInput({ message: "Request body must be a JSON array of records" })
-  const selection = selectionFor(metadata, object, 0)
+  const selection = selectionFor(metadata, object, 0, limits)
   const upsert = yield* booleanParam("upsert")
   const records = yield* Effect.flatMap(Records, (r) => r.createMany(scope, object.nameSingular, body, selection, { upsert }))
   return json({ data: { [`create${capitalize(object.namePlural)}`]: records } }, 201)
 })
 
 const updateOne = Effect.gen(function*() {
-  const { scope, metadata, object } = yield* target
+  const { scope, metadata, object, limits } = yield* target
   const id = yield* idParam
   const body = yield* objectBody
-  const selection = selectionFor(metadata, object, 0)
+  const selection = selectionFor(metadata, object, 0, limits)
   const record = yield* Effect.flatMap(Records, (r) => r.updateOne(scope, object.nameSingular, id, body, selection))
   return json({ data: { [`update${capitalize(object.nameSingular)}`]: record } })
 })
 
 const updateMany = Effect.gen(function*() {
-  const { scope, metadata, object } = yield* target
+  const { scope, metadata, object, limits } = yield* target
   const filter = (yield* filterParam(object, true))!
   const body = yield* objectBody
-  const selection = selectionFor(metadata, object, 0)
+  const selection = selectionFor(metadata, object, 0, limits)
   const records = yield* Effect.flatMap(Records, (r) => r.updateMany(scope, object.nameSingular, filter, body, selection))
   return json({ data: { [`update${capitalize(object.namePlural)}`]: records } })
 })
@@ -228,31 +229,31 @@ const deleteMany = Effect.gen(function*() {
 })
 
 const restoreOne = Effect.gen(function*() {
-  const { scope, metadata, object } = yield* target
+  const { scope, metadata, object, limits } = yield* target
   const id = yield* idParam
-  const selection = selectionFor(metadata, object, 0)
+  const selection = selectionFor(metadata, object, 0, limits)
   const [record] = yield* Effect.flatMap(Records, (r) => r.restoreMany(scope, object.nameSingular, byId(id), selection))
   if (!record) return yield* new NotFound({ message: "Record not found" })
   return json({ data: { [`restore${capitalize(object.nameSingular)}`]: record } })
 })
 
 const restoreMany = Effect.gen(function*() {
-  const { scope, metadata, object } = yield* target
+  const { scope, metadata, object, limits } = yield* target
   const filter = (yield* filterParam(object, true))!
-  const selection = selectionFor(metadata, object, 0)
+  const selection = selectionFor(metadata, object, 0, limits)
   const records = yield* Effect.flatMap(Records, (r) => r.restoreMany(scope, object.nameSingular, filter, selection))
   return json({ data: { [`restore${capitalize(object.namePlural)}`]: records } })
 })
 
 const duplicates = Effect.gen(function*() {
-  const { scope, metadata, object } = yield* target
+  const { scope, metadata, object, limits } = yield* target
   const body = yield* objectBody
   const ids = body["ids"]
   const data = body["data"]
   if ((ids !== undefined && !Array.isArray(ids)) || (data !== undefined && !Array.isArray(data)) || (ids === undefined && data === undefined)) {
     return yield* new BadUserInput({ message: `Body must be { "ids": [...] } or { "data": [...] }` })
   }
-  const selection = selectionFor(metadata, object, 0)
+  const selection = selectionFor(metadata, object, 0, limits)
   const results = yield* Effect.flatMap(Records, (r) =>
     r.findDuplicates(scope, object.nameSingular, { ...(ids ? { ids: ids as Array<string> } : {}), ...(data ? { data: data as Array<Record<string, unknown>> } : {}) }, selection))
   return json({
@@ -265,7 +266,7 @@ const duplicates = Effect.gen(function*() {
 })
 
 const merge = Effect.gen(function*() {
-  const { scope, metadata, object } = yield* target
+  const { scope, metadata, object, limits } = yield* target
   const body = yield* objectBody
   const ids = body["ids"]
   if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
@@ -273,7 +274,7 @@ const merge = Effect.gen(function*() {
   }
   const priority = body["conflictPriorityIndex"] ?? 0
   if (typeof priority !== "number") return yield* new BadUserInput({ message: "conflictPriorityIndex must be a number", field: "conflictPriorityIndex" })
-  const selection = selectionFor(metadata, object, 0)
+  const selection = selectionFor(metadata, object, 0, limits)
   const record = yield* Effect.flatMap(Records, (r) => r.merge(scope, object.nameSingular, ids, priority, body["dryRun"] === true, selection))
   return json({ data: { [`merge${capitalize(object.namePlural)}`]: record } })
 })

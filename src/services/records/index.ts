@@ -630,7 +630,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           }))
         })
 
-      return { findMany, findOne, createMany, updateOne, updateMany, deleteMany, destroyMany, restoreMany, merge, findDuplicates, search }
+      return { limits, findMany, findOne, createMany, updateOne, updateMany, deleteMany, destroyMany, restoreMany, merge, findDuplicates, search }
     })
   )
 

@@ -1,7 +1,16 @@
 import type { SqlError } from "@effect/sql"
 import { Context, type Effect } from "effect"
 import type { BadUserInput, Conflict, Forbidden, NotFound } from "../../schema/errors.js"
-import type { ConnectionArgs, ConnectionSelection, Connection, RecordFilter, RecordsScope, RecordValue, Selection } from "./types.js"
+import type {
+  Connection,
+  ConnectionArgs,
+  ConnectionSelection,
+  RecordFilter,
+  RecordsLimits,
+  RecordsScope,
+  RecordValue,
+  Selection
+} from "./types.js"
 
 export type RecordsFailure = BadUserInput | NotFound | Conflict | Forbidden | SqlError.SqlError
 
@@ -10,6 +19,8 @@ export type RecordsFailure = BadUserInput | NotFound | Conflict | Forbidden | Sq
  * `object` is the object's nameSingular. Every method validates names and values against metadata.
  */
 export interface RecordsShape {
+  /** Page size, depth and batch limits in force (configurable), also checked by the front doors. */
+  readonly limits: RecordsLimits
   readonly findMany: (
     scope: RecordsScope,
     object: string,

@@ -10,9 +10,9 @@ import {
   type GraphQLObjectType,
   type GraphQLResolveInfo
 } from "graphql"
+import type { RecordsLimits } from "../records/types.js"
 import type { RecordFilter, RecordsScope, RecordValue } from "../records/types.js"
 import type { DataGraphQLContext } from "./context.js"
-import { GRAPHQL_LIMITS } from "./limits.js"
 import { resolverNames } from "./names.js"
 import { connectionArgs, type ObjectTypes } from "./object-types.js"
 import { UUIDScalar } from "./scalars.js"
@@ -32,9 +32,9 @@ const firstOrNotFound = (records: ReadonlyArray<RecordValue>) => {
   return records[0]
 }
 
-const checkBatchSize = (data: ReadonlyArray<unknown>) => {
-  if (data.length > GRAPHQL_LIMITS.maxRecordsPerMutation) {
-    throw badUserInput(`Cannot create more than ${GRAPHQL_LIMITS.maxRecordsPerMutation} records at once`)
+const checkBatchSize = (data: ReadonlyArray<unknown>, limits: RecordsLimits) => {
+  if (data.length > limits.maxRecordsPerMutation) {
+    throw badUserInput(`Cannot create more than ${limits.maxRecordsPerMutation} records at once`)
   }
 }
 
@@ -58,8 +58,8 @@ export const queryFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknown, 
       type: types.connection,
       args: connectionArgs(types),
       resolve: resolver((ctx, args, info) => {
-        const connectionArgs = toConnectionArgs(args)
-        const { selection, connection } = rootConnectionSelection(info)
+        const connectionArgs = toConnectionArgs(args, ctx.records.limits)
+        const { selection, connection } = rootConnectionSelection(info, ctx.records.limits)
         return (scope) => ctx.run(ctx.records.findMany(scope, object, connectionArgs, selection, connection))
       })
     },
@@ -67,7 +67,7 @@ export const queryFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknown, 
       type: types.object,
       args: { filter: { type: new GraphQLNonNull(types.filter) } },
       resolve: resolver((ctx, args, info) => {
-        const selection = rootRecordSelection(info)
+        const selection = rootRecordSelection(info, ctx.records.limits)
         return async (scope) => {
           const record = await ctx.run(ctx.records.findOne(scope, object, args["filter"] as RecordFilter, selection))
           if (!record) throw notFound()
@@ -85,7 +85,7 @@ export const queryFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknown, 
         const data = args["data"] as ReadonlyArray<Record<string, unknown>> | null | undefined
         if (ids && data) throw badUserInput("You cannot provide both data and ids")
         if (!ids && !data) throw badUserInput("You must provide either data or ids")
-        const { selection } = rootConnectionSelection(info)
+        const { selection } = rootConnectionSelection(info, ctx.records.limits)
         return (scope) => ctx.run(ctx.records.findDuplicates(scope, object, ids ? { ids } : { data: data! }, selection))
       })
     }
@@ -106,7 +106,7 @@ export const mutationFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknow
     type: types.object,
     args: { id },
     resolve: resolver((ctx, args, info) => {
-      const selection = rootRecordSelection(info)
+      const selection = rootRecordSelection(info, ctx.records.limits)
       return async (scope) => firstOrNotFound(await ctx.run(ctx.records[method](scope, object, byId(args["id"]), selection)))
     })
   })
@@ -114,7 +114,7 @@ export const mutationFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknow
     type: many,
     args: { filter },
     resolve: resolver((ctx, args, info) => {
-      const selection = rootRecordSelection(info)
+      const selection = rootRecordSelection(info, ctx.records.limits)
       return (scope) => ctx.run(ctx.records[method](scope, object, args["filter"] as RecordFilter, selection))
     })
   })
@@ -124,7 +124,7 @@ export const mutationFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknow
       type: types.object,
       args: { data: { type: new GraphQLNonNull(types.create) }, upsert },
       resolve: resolver((ctx, args, info) => {
-        const selection = rootRecordSelection(info)
+        const selection = rootRecordSelection(info, ctx.records.limits)
         const data = [args["data"] as Record<string, unknown>]
         return async (scope) =>
           firstOrNotFound(await ctx.run(ctx.records.createMany(scope, object, data, selection, { upsert: args["upsert"] === true })))
@@ -135,8 +135,8 @@ export const mutationFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknow
       args: { data: { type: new GraphQLNonNull(nonNullList(types.create)) }, upsert },
       resolve: resolver((ctx, args, info) => {
         const data = args["data"] as ReadonlyArray<Record<string, unknown>>
-        checkBatchSize(data)
-        const selection = rootRecordSelection(info)
+        checkBatchSize(data, ctx.records.limits)
+        const selection = rootRecordSelection(info, ctx.records.limits)
         return (scope) => ctx.run(ctx.records.createMany(scope, object, data, selection, { upsert: args["upsert"] === true }))
       })
     },
@@ -144,7 +144,7 @@ export const mutationFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknow
       type: types.object,
       args: { id, data: { type: new GraphQLNonNull(types.update) } },
       resolve: resolver((ctx, args, info) => {
-        const selection = rootRecordSelection(info)
+        const selection = rootRecordSelection(info, ctx.records.limits)
         return (scope) =>
           ctx.run(ctx.records.updateOne(scope, object, args["id"] as string, args["data"] as Record<string, unknown>, selection))
       })
@@ -153,7 +153,7 @@ export const mutationFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknow
       type: many,
       args: { data: { type: new GraphQLNonNull(types.update) }, filter },
       resolve: resolver((ctx, args, info) => {
-        const selection = rootRecordSelection(info)
+        const selection = rootRecordSelection(info, ctx.records.limits)
         return (scope) =>
           ctx.run(
             ctx.records.updateMany(scope, object, args["filter"] as RecordFilter, args["data"] as Record<string, unknown>, selection)
@@ -176,7 +176,7 @@ export const mutationFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknow
         dryRun: { type: GraphQLBoolean }
       },
       resolve: resolver((ctx, args, info) => {
-        const selection = rootRecordSelection(info)
+        const selection = rootRecordSelection(info, ctx.records.limits)
         const ids = args["ids"] as ReadonlyArray<string>
         return (scope) =>
           ctx.run(ctx.records.merge(scope, object, ids, args["conflictPriorityIndex"] as number, args["dryRun"] === true, selection))

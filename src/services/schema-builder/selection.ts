@@ -15,6 +15,7 @@ import {
   type SelectionNode,
   type SelectionSetNode
 } from "graphql"
+import type { RecordsLimits } from "../records/types.js"
 import type {
   AggregateRequest,
   ConnectionArgs,
@@ -23,7 +24,6 @@ import type {
   Selection
 } from "../records/types.js"
 import "./field-info.js"
-import { GRAPHQL_LIMITS } from "./limits.js"
 
 /**
  * GraphQL resolve info → Records' Selection. One Records call per root field loads every nested
@@ -33,6 +33,7 @@ import { GRAPHQL_LIMITS } from "./limits.js"
 interface Walk {
   readonly fragments: Readonly<Record<string, FragmentDefinitionNode>>
   readonly variables: Readonly<Record<string, unknown>>
+  readonly limits: RecordsLimits
 }
 
 export const badUserInput = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } })
@@ -82,17 +83,17 @@ const objectTypeOf = (field: GraphQLField<unknown, unknown>): GraphQLObjectType 
 }
 
 /** Twenty's pagination arguments; a page over the limit is refused rather than silently cut. */
-export const checkPageSize = (args: { readonly first?: unknown; readonly last?: unknown }) => {
+export const checkPageSize = (args: { readonly first?: unknown; readonly last?: unknown }, limits: RecordsLimits) => {
   for (const name of ["first", "last"] as const) {
     const value = args[name]
-    if (typeof value === "number" && value > GRAPHQL_LIMITS.maxPageSize) {
-      throw badUserInput(`Argument "${name}" cannot exceed ${GRAPHQL_LIMITS.maxPageSize}`)
+    if (typeof value === "number" && value > limits.maxPageSize) {
+      throw badUserInput(`Argument "${name}" cannot exceed ${limits.maxPageSize}`)
     }
   }
 }
 
-export const toConnectionArgs = (args: Readonly<Record<string, unknown>>): ConnectionArgs => {
-  checkPageSize(args)
+export const toConnectionArgs = (args: Readonly<Record<string, unknown>>, limits: RecordsLimits): ConnectionArgs => {
+  checkPageSize(args, limits)
   const picked: Record<string, unknown> = {}
   for (const name of ["filter", "orderBy", "first", "last", "after", "before"]) {
     if (args[name] !== undefined) picked[name] = args[name]
@@ -118,8 +119,8 @@ const recordSelection = (
       continue
     }
     if (info.kind !== "relation") continue
-    if (depth + 1 > GRAPHQL_LIMITS.maxDepth) {
-      throw badUserInput(`Relations cannot be nested more than ${GRAPHQL_LIMITS.maxDepth} levels deep`)
+    if (depth + 1 > walk.limits.maxDepth) {
+      throw badUserInput(`Relations cannot be nested more than ${walk.limits.maxDepth} levels deep`)
     }
     const other = typeFields[key]
     if (key === "id" || (other && other.extensions.score?.kind === "column")) {
@@ -129,7 +130,7 @@ const recordSelection = (
     if (info.direction === "MANY_TO_ONE") {
       relations.push({ field: info.field, key, selection: recordSelection(walk, target, subSelections(nodes), depth + 1) })
     } else {
-      const args = toConnectionArgs(getArgumentValues(field, nodes[0]!, walk.variables))
+      const args = toConnectionArgs(getArgumentValues(field, nodes[0]!, walk.variables), walk.limits)
       const nested = connectionSelection(walk, target, subSelections(nodes), depth + 1)
       relations.push({ field: info.field, key, selection: nested.selection, args, connection: nested.connection })
     }
@@ -181,18 +182,22 @@ const connectionSelection = (
   }
 }
 
-const walkOf = (info: GraphQLResolveInfo): Walk => ({ fragments: info.fragments, variables: info.variableValues })
+const walkOf = (info: GraphQLResolveInfo, limits: RecordsLimits): Walk => ({
+  fragments: info.fragments,
+  variables: info.variableValues,
+  limits
+})
 
 /** The records a root field returns (`company`, `createCompany`, `createCompanies`, …). */
-export const rootRecordSelection = (info: GraphQLResolveInfo): Selection => {
+export const rootRecordSelection = (info: GraphQLResolveInfo, limits: RecordsLimits): Selection => {
   const type = getNamedType(info.returnType)
   if (!isObjectType(type)) throw new Error(`${info.fieldName} does not return records`)
-  return recordSelection(walkOf(info), type, subSelections(info.fieldNodes), 0)
+  return recordSelection(walkOf(info, limits), type, subSelections(info.fieldNodes), 0)
 }
 
 /** A root field returning `<Object>Connection` (or a list of them, for duplicates). */
-export const rootConnectionSelection = (info: GraphQLResolveInfo) => {
+export const rootConnectionSelection = (info: GraphQLResolveInfo, limits: RecordsLimits) => {
   const type = getNamedType(info.returnType)
   if (!isObjectType(type)) throw new Error(`${info.fieldName} does not return a connection`)
-  return connectionSelection(walkOf(info), type, subSelections(info.fieldNodes), 0)
+  return connectionSelection(walkOf(info, limits), type, subSelections(info.fieldNodes), 0)
 }
