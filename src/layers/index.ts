@@ -98,7 +98,8 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
       defaultPageSize: config.queryDefaultLimit,
       maxPageSize: config.queryMaxLimit,
       maxRecordsPerMutation: config.mutationMaxRecords,
-      maxDepth: config.maxRelationDepth
+      maxDepth: config.maxRelationDepth,
+      maxRecordsPerQuery: config.maxRecordsPerQuery
     })
   )).pipe(
     Layer.provideMerge(Layer.mergeAll(AuthLive, MetadataLive)),

@@ -51,6 +51,7 @@ export const appConfig = Config.all({
   queryMaxLimit: Config.integer("QUERY_MAX_RECORDS").pipe(Config.withDefault(200)),
   mutationMaxRecords: Config.integer("MUTATION_MAXIMUM_AFFECTED_RECORDS").pipe(Config.withDefault(200)),
   maxRelationDepth: Config.integer("QUERY_MAX_RELATION_DEPTH").pipe(Config.withDefault(4)),
+  maxRecordsPerQuery: Config.integer("QUERY_MAX_COMPLEXITY").pipe(Config.withDefault(1_000_000)),
   webhookTimeout: duration("WEBHOOK_TIMEOUT", "5s"),
   webhookAllowPrivateAddresses: Config.boolean("WEBHOOK_ALLOW_PRIVATE_ADDRESSES").pipe(Config.withDefault(false))
 })

@@ -191,8 +191,21 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         return record
       }
 
+      /** Upper bound of the records a query returns: each nested page multiplies by its parents. */
+      const worstCase = (selection: Selection): number =>
+        selection.relations.reduce((total, relation) => {
+          const perParent = relation.args !== undefined || relation.connection !== undefined
+            ? (relation.args?.first ?? relation.args?.last ?? limits.defaultPageSize)
+            : 1
+          return total + perParent * (1 + worstCase(relation.selection))
+        }, 0)
+
       const findMany: RecordsShape["findMany"] = (scope, objectName, args, selection, extras) =>
         Effect.gen(function*() {
+          const bound = (args.first ?? args.last ?? limits.defaultPageSize) * (1 + worstCase(selection))
+          if (bound > limits.maxRecordsPerQuery) {
+            return yield* badInput(`Query too complex: it could return ${bound} records (at most ${limits.maxRecordsPerQuery}); request smaller nested pages`)
+          }
           const model = yield* modelFor(scope.workspaceId)
           const object = yield* objectOf(model, objectName)
           const reverse = args.last != null && args.first == null

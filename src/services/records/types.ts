@@ -118,4 +118,6 @@ export interface RecordsLimits {
   readonly maxPageSize: number
   readonly maxRecordsPerMutation: number
   readonly maxDepth: number
+  /** Records one query may return counting nested pages (complexity); beyond it the query is refused. */
+  readonly maxRecordsPerQuery: number
 }
