@@ -6,6 +6,7 @@ import { makeDataGraphQLHandler } from "./graphql-data.js"
 import { healthRoutes } from "./health.js"
 import { makeMetadataHandler } from "./metadata/index.js"
 import { restMetadataRoutes } from "./rest/metadata.js"
+import { makeOpenApiRoutes } from "./rest/open-api.js"
 import { restRecordRoutes } from "./rest/records.js"
 
 const securityHeaders = HttpMiddleware.make((app) =>
@@ -46,7 +47,8 @@ export const makeHttpApp = Effect.gen(function*() {
   const config = yield* AppConfig
   const metadata = yield* makeMetadataHandler
   const data = yield* makeDataGraphQLHandler
-  const router = HttpRouter.concatAll(healthRoutes, restMetadataRoutes, restRecordRoutes).pipe(
+  const openApiRoutes = yield* makeOpenApiRoutes
+  const router = HttpRouter.concatAll(healthRoutes, restMetadataRoutes, restRecordRoutes, openApiRoutes).pipe(
     HttpRouter.get("/metadata", metadata),
     HttpRouter.post("/metadata", metadata),
     HttpRouter.options("/metadata", metadata),

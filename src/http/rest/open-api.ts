@@ -1,0 +1,99 @@
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect, Option } from "effect"
+import { isUserError, type UserError } from "../../schema/errors.js"
+import type { WorkspaceMetadata } from "../../schema/metadata.js"
+import { Metadata } from "../../services/metadata/index.js"
+import { Records } from "../../services/records/index.js"
+import type { RecordsLimits } from "../../services/records/types.js"
+import { restError, restUserError } from "../errors.js"
+import { bearerToken } from "../graphql.js"
+import { restCaller } from "./auth.js"
+import type { OpenApiDocument } from "./open-api/common.js"
+import { buildCoreDocument } from "./open-api/core.js"
+import { DOCS_CSP, DOCS_HTML, DOCS_PATH, docsAsset, swaggerUiDirectory } from "./open-api/docs-page.js"
+import { buildMetadataDocument } from "./open-api/metadata.js"
+
+const MAX_CACHED_WORKSPACES = 500
+
+const asUserError = <E, R>(effect: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+  Effect.catchIf(effect, isUserError, (e) => Effect.succeed(restUserError(e))) as Effect.Effect<
+    HttpServerResponse.HttpServerResponse,
+    Exclude<E, UserError>,
+    R
+  >
+
+/** Core documents by workspace, rebuilt when the workspace's metadata version changes. */
+const makeCoreDocumentCache = (limits: RecordsLimits) => {
+  const entries = new Map<string, { readonly version: number; readonly document: OpenApiDocument }>()
+  return (metadata: WorkspaceMetadata): OpenApiDocument => {
+    const cached = entries.get(metadata.workspaceId)
+    if (cached?.version === metadata.version) return cached.document
+    const document = buildCoreDocument(metadata.objects, limits)
+    entries.delete(metadata.workspaceId)
+    // Bounded: the oldest entry (Map keeps insertion order) makes room.
+    if (entries.size >= MAX_CACHED_WORKSPACES) entries.delete(entries.keys().next().value!)
+    entries.set(metadata.workspaceId, { version: metadata.version, document })
+    return document
+  }
+}
+
+/** `http(s)://host` of the request, from its Host and X-Forwarded-Proto headers. */
+const requestOrigin = Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
+  Option.match(HttpServerRequest.toURL(request), { onNone: () => "", onSome: (url) => url.origin }))
+
+/** A document with the request's server, `<origin><serverPath>`. */
+const serveDocument = <E, R>(document: Effect.Effect<OpenApiDocument, E, R>, serverPath: string) =>
+  asUserError(Effect.gen(function*() {
+    const origin = yield* requestOrigin
+    return HttpServerResponse.unsafeJson({ ...(yield* document), servers: [{ url: `${origin}${serverPath}` }] })
+  }))
+
+/** No token: none (the public document); otherwise the verified caller, or 401/403 as for any REST call. */
+const optionalCaller = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+  bearerToken(request.headers["authorization"]) ? Effect.asSome(restCaller) : Effect.succeedNone)
+
+/**
+ * `GET /rest/open-api/{core,metadata}` (and Twenty's `/open-api/...` aliases): OpenAPI 3.1 documents of
+ * the REST API, public like Twenty's; and the API reference page at `/rest/docs`.
+ */
+export const makeOpenApiRoutes = Effect.gen(function*() {
+  // The limits the REST routes enforce (configurable), so the document states the same ones.
+  const { limits } = yield* Records
+  const coreDocumentOf = makeCoreDocumentCache(limits)
+  const publicCoreDocument = buildCoreDocument([], limits)
+  const metadataDocument = buildMetadataDocument()
+  const swaggerUi = swaggerUiDirectory()
+
+  const coreDocument = Effect.gen(function*() {
+    const caller = yield* optionalCaller
+    if (Option.isNone(caller)) return publicCoreDocument
+    const metadata = yield* Effect.flatMap(Metadata, (m) => m.get(caller.value.workspace.id))
+    return coreDocumentOf(metadata)
+  }).pipe(Effect.withSpan("openApi.coreDocument"))
+
+  // The same for every workspace; a token that is sent must still be valid.
+  const metadataDocumentFor = Effect.as(optionalCaller, metadataDocument)
+
+  const serveCore = serveDocument(coreDocument, "/rest/")
+  const serveMetadata = serveDocument(metadataDocumentFor, "/rest/metadata")
+
+  const docsPage = Effect.succeed(
+    HttpServerResponse.text(DOCS_HTML, { contentType: "text/html; charset=utf-8", headers: { "content-security-policy": DOCS_CSP } })
+  )
+
+  const docsAssetRoute = Effect.map(HttpRouter.params, ({ file }) => {
+    const asset = docsAsset(swaggerUi, file ?? "")
+    if (!asset) return restError(404, "NotFound", "Route not found")
+    const options = { contentType: asset.contentType, headers: { "cache-control": "public, max-age=3600" } }
+    return asset.kind === "text" ? HttpServerResponse.text(asset.body, options) : HttpServerResponse.raw(Bun.file(asset.path), options)
+  })
+
+  return HttpRouter.empty.pipe(
+    HttpRouter.get("/rest/open-api/core", serveCore),
+    HttpRouter.get("/open-api/core", serveCore),
+    HttpRouter.get("/rest/open-api/metadata", serveMetadata),
+    HttpRouter.get("/open-api/metadata", serveMetadata),
+    HttpRouter.get(DOCS_PATH, docsPage),
+    HttpRouter.get(`${DOCS_PATH}/assets/:file`, docsAssetRoute)
+  )
+})
