@@ -213,6 +213,14 @@ describe("across instances", () => {
       const created = await gql(`mutation($id: UUID!) { createOneField(input: { field: { objectMetadataId: $id, name: "nickname", label: "Nickname", type: TEXT } }) { id } }`, { id: personId })
       expect(created.errors).toBeUndefined()
       expect(fieldOf(await read(), "nickname")).toBeDefined()
+      const viaData = await other.request("/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${account.accessToken}` },
+        body: JSON.stringify({ query: `mutation { createPerson(data: { nickname: "Ace" }) { nickname } }` })
+      })
+      expect(await viaData.json()).toEqual({ data: { createPerson: { nickname: "Ace" } } })
+      const viaRest = await other.request("/rest/people?filter=nickname[eq]:Ace&depth=0", { headers: { authorization: `Bearer ${account.accessToken}` } })
+      expect(((await viaRest.json()) as any).data.people.map((p: any) => p.nickname)).toEqual(["Ace"])
     } finally {
       await other.close()
     }
