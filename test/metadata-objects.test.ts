@@ -86,6 +86,8 @@ describe("custom objects and fields", () => {
     const invoice = created.data.createOneObject
     expect(invoice.isCustom).toBe(true)
     expect(await columnsOf("_invoice")).toContain("name")
+    expect(await columnsOf("timelineActivity")).toContain("targetInvoiceId")
+    expect(fieldOf(await objectByName("invoice"), "timelineActivities").relation).toMatchObject({ type: "ONE_TO_MANY", targetObjectMetadata: { nameSingular: "timelineActivity" } })
 
     const addField = (field: Record<string, unknown>) =>
       gql(`mutation($field: CreateFieldInput!) { createOneField(input: { field: $field }) { id name type options defaultValue } }`, {
@@ -152,6 +154,7 @@ describe("custom objects and fields", () => {
     const gone = await gql(`mutation($id: UUID!) { deleteOneObject(input: { id: $id }) { id nameSingular } }`, { id: invoice.id })
     expect(gone.data.deleteOneObject.nameSingular).toBe("bill")
     expect(await columnsOf("_bill")).toEqual([])
+    expect(await columnsOf("timelineActivity")).not.toContain("targetInvoiceId")
     expect(fieldOf(await objectByName("company"), "invoices")).toBeUndefined()
   })
 

@@ -137,6 +137,37 @@ const camelCaseOf = (label: string) =>
   label.trim().replace(/[^a-zA-Z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ""))
     .replace(/^[^a-zA-Z]+/, "").replace(/^./, (c) => c.toLowerCase())
 
+/**
+ * As in Twenty, a custom object can be a timeline target, have notes, tasks and attachments, and be a
+ * favorite: a MANY_TO_ONE field on each of those standard objects, with its ONE_TO_MANY inverse here.
+ */
+const STANDARD_LINKS = [
+  { owner: "timelineActivity", prefix: "target", inverse: "timelineActivities", label: "Timeline Activities", onDelete: "CASCADE" },
+  { owner: "noteTarget", prefix: "target", inverse: "noteTargets", label: "Notes", onDelete: "CASCADE" },
+  { owner: "taskTarget", prefix: "target", inverse: "taskTargets", label: "Tasks", onDelete: "CASCADE" },
+  { owner: "attachment", prefix: "target", inverse: "attachments", label: "Attachments", onDelete: "CASCADE" },
+  { owner: "favorite", prefix: "", inverse: "favorites", label: "Favorites", onDelete: "CASCADE" }
+] as const
+
+const standardLinks = (metadata: WorkspaceMetadata, object: ReturnType<typeof objectFromDefinition>) => {
+  const now = new Date().toISOString()
+  return STANDARD_LINKS.flatMap((link) => {
+    const owner = metadata.objects.find((o) => o.nameSingular === link.owner && o.isActive)
+    const name = link.prefix ? `${link.prefix}${object.nameSingular.charAt(0).toUpperCase()}${object.nameSingular.slice(1)}` : object.nameSingular
+    if (!owner || name.length > 60 || owner.fields.some((f) => f.name === name || f.name === `${name}Id`)) return []
+    const field = fieldFromDefinition({ name, label: object.labelSingular, type: "RELATION", icon: object.icon ?? "IconBuildingSkyscraper" }, { workspaceId: object.workspaceId, objectMetadataId: owner.id }, true, now)
+    const inverse = fieldFromDefinition({ name: link.inverse, label: link.label, type: "RELATION", isSystem: true }, { workspaceId: object.workspaceId, objectMetadataId: object.id }, true, now)
+    field.relationType = "MANY_TO_ONE"
+    field.onDelete = link.onDelete
+    field.relationTargetObjectMetadataId = object.id
+    field.relationTargetFieldMetadataId = inverse.id
+    inverse.relationType = "ONE_TO_MANY"
+    inverse.relationTargetObjectMetadataId = owner.id
+    inverse.relationTargetFieldMetadataId = field.id
+    return [{ owner, field, inverse }]
+  })
+}
+
 export const MetadataLive = Layer.effect(
   Metadata,
   Effect.gen(function*() {
@@ -271,9 +302,17 @@ export const MetadataLive = Layer.effect(
                 : [{ name: "name", label: "Name", type: "TEXT", icon: "IconAbc", description: "Name", defaultValue: "''" }]
             }, workspaceId, true, new Date().toISOString())
             object.isLabelSyncedWithName = input.isLabelSyncedWithName ?? false
-            yield* ddl(createTable(metadata.schema, object, object.fields))
+            const links = standardLinks(metadata, object)
+            object.fields.push(...links.map((l) => l.inverse))
+            yield* ddl([
+              ...createTable(metadata.schema, object, object.fields),
+              ...links.flatMap((l) => [
+                ...addFieldColumns(metadata.schema, l.owner, l.field),
+                ...relationConstraint(metadata.schema, l.owner, l.field, object)
+              ])
+            ])
             yield* sql`INSERT INTO core."objectMetadata" ${sql.insert(objectRow(object))}`
-            yield* sql`INSERT INTO core."fieldMetadata" ${sql.insert(object.fields.map(fieldRow))}`
+            yield* sql`INSERT INTO core."fieldMetadata" ${sql.insert([...object.fields, ...links.map((l) => l.field)].map(fieldRow))}`
             return object.id
           }))
         return yield* reloadObject(workspaceId, created)
