@@ -2,6 +2,7 @@ import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import { Effect, Layer, Logger, Option } from "effect"
 import { makeHttpApp } from "./http/app.js"
 import { serve } from "./http/server.js"
+import { registry } from "./jobs/registry.js"
 import { runWorker } from "./jobs/runner.js"
 import { infrastructure, resolveAppSecret, services } from "./layers/index.js"
 import { appConfig } from "./services/config.js"
@@ -15,7 +16,9 @@ const main = Effect.gen(function*() {
     Layer.tap(() => Effect.logInfo(`Ready in ${Math.round(performance.now())} ms since process start`))
   )
   // Without Redis there is no shared queue for `bun run worker`: jobs run in this process.
-  const inProcessWorker = Option.isNone(config.redisUrl) ? Layer.scopedDiscard(runWorker) : Layer.empty
+  const inProcessWorker = Option.isNone(config.redisUrl)
+    ? Layer.scopedDiscard(runWorker(registry, { shutdownTimeout: config.shutdownTimeout }))
+    : Layer.empty
   return yield* Layer.launch(Layer.provide(Layer.merge(server, inProcessWorker), app)).pipe(
     Effect.provide(Logger.minimumLogLevel(config.logLevel))
   )

@@ -3,6 +3,7 @@ import { Effect, Layer, Option } from "effect"
 import { infrastructure, resolveAppSecret, services } from "../layers/index.js"
 import { appConfig } from "../services/config.js"
 import { exitOnStartupError } from "../startup.js"
+import { registry } from "./registry.js"
 import { runWorker } from "./runner.js"
 
 const main = Effect.gen(function*() {
@@ -11,7 +12,8 @@ const main = Effect.gen(function*() {
     yield* Effect.logWarning("No REDIS_URL: jobs run inside `bun run start` (in-memory queue); this worker has nothing to take")
   }
   const appSecret = yield* resolveAppSecret(config)
-  return yield* Layer.launch(Layer.provide(Layer.scopedDiscard(runWorker), services(infrastructure(config, appSecret))))
+  const worker = Layer.scopedDiscard(runWorker(registry, { shutdownTimeout: config.shutdownTimeout }))
+  return yield* Layer.launch(Layer.provide(worker, services(infrastructure(config, appSecret))))
 })
 
 BunRuntime.runMain(exitOnStartupError(main), { disablePrettyLogger: true })

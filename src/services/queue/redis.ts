@@ -1,0 +1,292 @@
+import { Duration, Effect, Layer, Option, Scope } from "effect"
+import type IORedis from "ioredis"
+import { createHash } from "node:crypto"
+import { Redis } from "../redis/index.js"
+import {
+  checkQueueName,
+  DEAD_LETTER_CAP,
+  type Job,
+  JobQueue,
+  type JobQueueShape,
+  makeSignals,
+  type NewJob,
+  prepareJob,
+  QueueUnavailable,
+  takeOne
+} from "./job-queue.js"
+import { enqueueLua, exchangeLua, extendLua, failLua, recoverLua, releaseLua, retryDeadLua } from "./lua.js"
+
+type Arg = string | number
+
+/** EVALSHA, falling back to EVAL when Redis lost its script cache (a restart). */
+const script = (lua: string) => {
+  const sha = createHash("sha1").update(lua).digest("hex")
+  return (client: IORedis, keys: ReadonlyArray<string>, args: ReadonlyArray<Arg>): Promise<unknown> =>
+    client.evalsha(sha, keys.length, ...keys, ...args).catch((error: Error) =>
+      String(error?.message).startsWith("NOSCRIPT") ? client.eval(lua, keys.length, ...keys, ...args) : Promise.reject(error)
+    )
+}
+
+const scripts = {
+  enqueue: script(enqueueLua),
+  exchange: script(exchangeLua),
+  fail: script(failLua),
+  extend: script(extendLua),
+  release: script(releaseLua),
+  recover: script(recoverLua),
+  retryDead: script(retryDeadLua)
+}
+
+const attempt = <A>(what: string, run: () => Promise<A>) =>
+  Effect.tryPromise({
+    try: run,
+    catch: (cause) => new QueueUnavailable({ message: `${what}: ${(cause as Error)?.message ?? String(cause)}`, cause })
+  })
+
+const int = (value: unknown) => Number(value ?? 0)
+
+type Reply = ReadonlyArray<string | null>
+
+/** Data is written as JSON by `enqueue`; anything else (written by hand) is handed over as the raw string. */
+const parseData = (raw: string | null | undefined): unknown => {
+  try {
+    return JSON.parse(raw ?? "null")
+  } catch {
+    return raw
+  }
+}
+
+/** Escapes glob characters for SCAN MATCH. */
+const globEscape = (text: string) => text.replace(/[*?[\]\\]/g, "\\$&")
+
+export interface JobQueueRedisOptions {
+  /** Prefix of every key; default `score:jobs:`. */
+  readonly prefix?: string
+  readonly deadLetterCap?: number
+}
+
+/**
+ * Redis-backed queues shared by every process: the server enqueues, `bun run worker` processes. Every state
+ * change is one Lua script (see lua.ts); a leased job whose worker dies is re-queued by any live worker.
+ */
+export const makeJobQueueRedis = (options: JobQueueRedisOptions = {}) =>
+  Effect.gen(function*() {
+    const { client, duplicate } = yield* Redis
+    const scope = yield* Effect.scope
+    const prefix = options.prefix ?? "score:jobs:"
+    const deadLetterCap = options.deadLetterCap ?? DEAD_LETTER_CAP
+    const owner = `${process.pid}:${crypto.randomUUID().slice(0, 8)}`
+
+    const keys = new Map<string, ReturnType<typeof makeKeys>>()
+    const makeKeys = (queue: string) => {
+      checkQueueName(queue)
+      // The hash tag {queue} keeps a queue's keys in one cluster slot, as its scripts need.
+      const base = `${prefix}{${queue}}:`
+      return {
+        base,
+        wait: `${base}wait`,
+        delayed: `${base}delayed`,
+        active: `${base}active`,
+        dead: `${base}dead`,
+        meta: `${base}meta`,
+        job: `${base}job:`,
+        channel: `${base}notify`
+      }
+    }
+    const keysOf = (queue: string) => {
+      let known = keys.get(queue)
+      if (!known) keys.set(queue, known = makeKeys(queue))
+      return known
+    }
+
+    // One subscriber per instance, opened on the first wait: a producer-only process never holds one.
+    const signals = makeSignals()
+    const watched = new Set<string>()
+    const channelQueue = new Map<string, string>()
+    let subscriber: IORedis | undefined
+    const lock = yield* Effect.makeSemaphore(1)
+    const watch = (queue: string) =>
+      watched.has(queue) ? Effect.void : lock.withPermits(1)(Effect.gen(function*() {
+        if (watched.has(queue)) return
+        if (!subscriber) {
+          const connection = yield* Scope.extend(duplicate, scope)
+          connection.on("message", (channel: string) => {
+            const name = channelQueue.get(channel)
+            if (name !== undefined) signals.bump(name)
+          })
+          // Messages sent while disconnected are gone: wake every waiter to look again.
+          connection.on("ready", () => {
+            for (const name of watched) signals.bump(name)
+          })
+          subscriber = connection
+        }
+        const channel = keysOf(queue).channel
+        channelQueue.set(channel, queue)
+        yield* attempt("subscribe", () => subscriber!.subscribe(channel))
+        watched.add(queue)
+      }).pipe(Effect.mapError((e) => new QueueUnavailable({ message: e.message, cause: e }))))
+
+    const add = (queue: string, jobs: ReadonlyArray<NewJob>, tick?: { key: string; ttlMs: number }) => {
+      const k = keysOf(queue)
+      const args: Array<Arg> = [k.job, k.channel, tick?.key ?? "", tick?.ttlMs ?? 0]
+      for (const job of jobs) {
+        args.push(job.id, job.name, job.data, job.priority, job.delayMs, job.attempts, job.backoffMs)
+      }
+      return attempt("enqueue", () => scripts.enqueue(client, [k.wait, k.delayed, k.meta], args)) as Effect.Effect<
+        Array<string> | null,
+        QueueUnavailable
+      >
+    }
+
+    const toJob = (queue: string, row: Reply): Job => {
+      const [id, lease, name, data, priority, attempts, backoff, attemptsMade, stalls, enqueuedAt, error] = row
+      return {
+        id: id!,
+        queue,
+        name: name!,
+        data: parseData(data),
+        priority: int(priority),
+        attemptsMade: int(attemptsMade),
+        maxAttempts: int(attempts),
+        backoffMs: int(backoff),
+        stalls: int(stalls),
+        enqueuedAt: int(enqueuedAt),
+        ...(error ? { lastError: error } : {}),
+        ...(lease ? { lease } : {})
+      }
+    }
+
+    const leasePairs = (jobs: ReadonlyArray<Job>) => jobs.flatMap((job) => [job.id, job.lease ?? ""])
+
+    const self: Omit<JobQueueShape, "take"> = {
+      enqueue: (queue, name, data, options) =>
+        Effect.suspend(() => add(queue, [prepareJob(name, data, options)])).pipe(Effect.map((ids) => ids![0]!)),
+      enqueueMany: (queue, jobs) =>
+        Effect.suspend(() => add(queue, jobs.map((job) => prepareJob(job.name, job.data, job.options)))).pipe(
+          Effect.map((ids) => ids ?? [])
+        ),
+      enqueueTick: (queue, name, data, tick) =>
+        Effect.suspend(() =>
+          add(queue, [prepareJob(name, data, { jobId: `tick:${name}:${tick.id}`, attempts: 1 })], {
+            key: `${keysOf(queue).base}tick:${name}:${tick.id}`,
+            ttlMs: Math.max(1, Math.round(Duration.toMillis(tick.ttl)))
+          })
+        ).pipe(Effect.map((ids) => ids !== null)),
+      exchange: (queue, request) =>
+        Effect.gen(function*() {
+          if (request.take > 0) yield* watch(queue)
+          const cursor = signals.version(queue)
+          const k = keysOf(queue)
+          const reply = (yield* attempt("exchange", () =>
+            scripts.exchange(client, [k.wait, k.delayed, k.active, k.meta], [
+              k.job,
+              k.channel,
+              request.owner,
+              Math.round(Duration.toMillis(request.lease)),
+              request.take,
+              ...leasePairs(request.complete)
+            ]))) as [Array<Reply>, number, number]
+          return {
+            jobs: reply[0].map((row) => toJob(queue, row)),
+            completed: reply[2],
+            nextDueInMs: reply[1] < 0 ? Option.none() : Option.some(reply[1]),
+            cursor
+          }
+        }),
+      awaitWork: (queue, cursor, timeout) => signals.wait(queue, cursor, timeout),
+      complete: (job) => Effect.map(self.exchange(job.queue, { complete: [job], take: 0, lease: 0, owner }), (r) => r.completed > 0),
+      fail: (job, error, options) =>
+        Effect.gen(function*() {
+          const k = keysOf(job.queue)
+          const [outcome, delayMs] = (yield* attempt("fail", () =>
+            scripts.fail(client, [k.delayed, k.active, k.dead], [
+              k.job,
+              k.channel,
+              job.id,
+              job.lease ?? "",
+              error,
+              options?.final ? "1" : "0",
+              deadLetterCap
+            ]))) as [string, number]
+          if (outcome === "retrying") return { _tag: "Retrying", delayMs } as const
+          return outcome === "dead" ? { _tag: "Dead" } as const : { _tag: "LeaseLost" } as const
+        }),
+      extend: (queue, jobs, lease) => {
+        if (jobs.length === 0) return Effect.succeed([])
+        const k = keysOf(queue)
+        return attempt("extend", () =>
+          scripts.extend(client, [k.active], [k.job, Math.round(Duration.toMillis(lease)), ...leasePairs(jobs)])) as Effect.Effect<
+            Array<string>,
+            QueueUnavailable
+          >
+      },
+      release: (queue, jobs) => {
+        if (jobs.length === 0) return Effect.succeed(0)
+        const k = keysOf(queue)
+        return attempt("release", () =>
+          scripts.release(client, [k.wait, k.active, k.meta], [k.job, k.channel, ...leasePairs(jobs)])).pipe(
+            Effect.map(int)
+          )
+      },
+      recoverStalled: (queue, options) => {
+        const k = keysOf(queue)
+        return attempt("recover", () =>
+          scripts.recover(client, [k.wait, k.active, k.dead, k.meta], [k.job, k.channel, options.maxStalls, deadLetterCap, 1000])).pipe(
+            Effect.map((reply) => {
+              const [requeued, dead] = reply as [number, number]
+              return { requeued, dead }
+            })
+          )
+      },
+      counts: (queue) => {
+        const k = keysOf(queue)
+        return attempt("counts", () =>
+          client.multi().zcard(k.wait).zcard(k.delayed).zcard(k.active).zcard(k.dead).hget(k.meta, "completed").exec()).pipe(
+            Effect.map((results) => {
+              const [waiting, delayed, active, dead, completed] = (results ?? []).map(([, value]) => int(value))
+              return { waiting: waiting!, delayed: delayed!, active: active!, dead: dead!, completed: completed! }
+            })
+          )
+      },
+      deadLetters: (queue, limit = 100) => {
+        const k = keysOf(queue)
+        return attempt("dead letters", async () => {
+          const ids = await client.zrevrange(k.dead, 0, limit - 1)
+          if (ids.length === 0) return []
+          const pipeline = client.pipeline()
+          for (const id of ids) pipeline.hgetall(k.job + id)
+          const rows = (await pipeline.exec()) ?? []
+          return ids.flatMap((id, i) => {
+            const h = rows[i]?.[1] as Record<string, string> | undefined
+            if (!h || !h.name) return []
+            return [{
+              ...toJob(queue, [id, null, h.name, h.data ?? null, h.priority ?? null, h.attempts ?? null, h.backoff ?? null, h.attemptsMade ?? null, h.stalls ?? null, h.enqueuedAt ?? null, h.error ?? null]),
+              ...(h.failedAt ? { failedAt: int(h.failedAt) } : {})
+            }]
+          })
+        })
+      },
+      retryDead: (queue, id) => {
+        const k = keysOf(queue)
+        return attempt("retry dead", () => scripts.retryDead(client, [k.wait, k.dead, k.meta], [k.job, k.channel, id])).pipe(
+          Effect.map((n) => int(n) === 1)
+        )
+      },
+      size: (queue) => attempt("size", () => client.zcard(keysOf(queue).wait)),
+      obliterate: (queue) => {
+        const pattern = `${globEscape(keysOf(queue).base)}*`
+        return attempt("obliterate", async () => {
+          let cursor = "0"
+          do {
+            const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1000)
+            if (keys.length > 0) await client.unlink(...keys)
+            cursor = next
+          } while (cursor !== "0")
+        })
+      }
+    }
+    return { ...self, take: takeOne(self, owner) } satisfies JobQueueShape
+  })
+
+/** Redis queues shared by every process: `bun run worker` takes what the server enqueues. */
+export const JobQueueRedis = Layer.scoped(JobQueue, makeJobQueueRedis())
