@@ -2,6 +2,7 @@ import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import { Effect, Layer, Logger, Option } from "effect"
 import { makeHttpApp } from "./http/app.js"
 import { serve } from "./http/server.js"
+import { runRelay } from "./services/events/index.js"
 import { registry } from "./jobs/registry.js"
 import { runWorker } from "./jobs/runner.js"
 import { infrastructure, resolveAppSecret, services } from "./layers/index.js"
@@ -17,7 +18,9 @@ const main = Effect.gen(function*() {
   )
   // Without Redis there is no shared queue for `bun run worker`: jobs run in this process.
   const inProcessWorker = Option.isNone(config.redisUrl)
-    ? Layer.scopedDiscard(runWorker(registry, { shutdownTimeout: config.shutdownTimeout }))
+    ? Layer.scopedDiscard(
+      Effect.zipRight(Effect.forkScoped(runRelay()), runWorker(registry, { shutdownTimeout: config.shutdownTimeout }))
+    )
     : Layer.empty
   return yield* Layer.launch(Layer.provide(Layer.merge(server, inProcessWorker), app)).pipe(
     Effect.provide(Logger.minimumLogLevel(config.logLevel))

@@ -63,6 +63,7 @@ describe("record events", () => {
     await records((r) => r.createMany(scope, "person", [{ name: { firstName: "A" } }, { name: { firstName: "B" } }], sel))
     const failingQueue = Layer.succeed(JobQueue, {
       enqueue: () => Effect.fail(new Error("queue down")),
+      enqueueMany: () => Effect.fail(new Error("queue down")),
       take: () => Effect.succeed(Option.none()),
       size: () => Effect.succeed(0)
     } as unknown as typeof JobQueue.Service)

@@ -3,6 +3,7 @@ import { Effect, Layer, Option } from "effect"
 import { infrastructure, resolveAppSecret, services } from "../layers/index.js"
 import { appConfig } from "../services/config.js"
 import { exitOnStartupError } from "../startup.js"
+import { runRelay } from "../services/events/index.js"
 import { registry } from "./registry.js"
 import { runWorker } from "./runner.js"
 
@@ -12,7 +13,9 @@ const main = Effect.gen(function*() {
     yield* Effect.logWarning("No REDIS_URL: jobs run inside `bun run start` (in-memory queue); this worker has nothing to take")
   }
   const appSecret = yield* resolveAppSecret(config)
-  const worker = Layer.scopedDiscard(runWorker(registry, { shutdownTimeout: config.shutdownTimeout }))
+  const worker = Layer.scopedDiscard(
+      Effect.zipRight(Effect.forkScoped(runRelay()), runWorker(registry, { shutdownTimeout: config.shutdownTimeout }))
+    )
   return yield* Layer.launch(Layer.provide(worker, services(infrastructure(config, appSecret))))
 })
 

@@ -71,7 +71,11 @@ export const relayOnce = Effect.gen(function*() {
       const rows = yield* sql<{ id: string; payload: RecordEvent }>`
         SELECT id, payload FROM core."eventOutbox" ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`
       if (rows.length === 0) return 0
-      yield* Effect.forEach(rows, (row) => queue.enqueue(EVENTS_QUEUE, RECORD_EVENT_JOB, row.payload), { discard: true })
+      // The outbox id as job id: an event relayed twice (crash before the delete) is not queued twice.
+      yield* queue.enqueueMany(
+        EVENTS_QUEUE,
+        rows.map((row) => ({ name: RECORD_EVENT_JOB, data: row.payload, options: { jobId: `event-${row.id}`, attempts: 5 } }))
+      )
       yield* sql`DELETE FROM core."eventOutbox" WHERE id IN ${sql.in(rows.map((row) => row.id))}`
       return rows.length
     })
