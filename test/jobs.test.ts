@@ -100,12 +100,13 @@ describe("observability", () => {
 describe("embedded mode", () => {
   test("`bun run start` without REDIS_URL runs the worker in-process and stops it with the server", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "score-jobs-"))
+    const server = await startServer({ DATA_DIR: dataDir }, 60_000)
     try {
-      const server = await startServer({ DATA_DIR: dataDir }, 60_000)
       expect(server.output()).toMatch(/Worker \S+ started: .*system \(concurrency 5\)/)
       expect(await server.stop()).toBe(0)
       expect(server.output()).toContain("Worker stopped")
     } finally {
+      if (server.proc.exitCode === null) await server.stop("SIGKILL")
       rmSync(dataDir, { recursive: true, force: true })
     }
   }, 90_000)

@@ -53,6 +53,7 @@ describe("embedded mode", () => {
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }))
     const env = { DATA_DIR: dataDir }
     const first = await startServer(env, 60_000)
+    cleanup.push(() => first.proc.kill("SIGKILL"))
     expect(first.output()).toContain("embedded PostgreSQL (PGlite)")
     expect(first.output()).toContain("Cache and queue: in-memory")
     const signUp = await gql(first.url, `mutation { signUp(email: "keep@example.com", password: "persistent1") { tokens { refreshToken { token } } } }`)
@@ -60,6 +61,7 @@ describe("embedded mode", () => {
     expect(await first.stop()).toBe(0)
 
     const second = await startServer(env, 60_000)
+    cleanup.push(() => second.proc.kill("SIGKILL"))
     try {
       const signIn = await gql(second.url, `mutation { signIn(email: "keep@example.com", password: "persistent1") { tokens { refreshToken { token } } } }`)
       expect(signIn.errors).toBeUndefined()
@@ -74,6 +76,7 @@ describe("live mode", () => {
     const database = await createTestDatabase()
     cleanup.push(() => database.drop())
     const server = await startServer({ DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, APP_SECRET: TEST_APP_SECRET })
+    cleanup.push(() => server.proc.kill("SIGKILL"))
     expect(server.output()).toContain("Database: PostgreSQL at 127.0.0.1")
     const inFlight = gql(server.url, `mutation { signUp(email: "slow@example.com", password: "long enough") { tokens { refreshToken { token } } } }`)
     await Bun.sleep(15)
