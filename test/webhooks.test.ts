@@ -112,3 +112,24 @@ describe("webhooks", () => {
     expect(matching).toEqual([])
   })
 })
+
+describe("/rest/metadata/webhooks", () => {
+  test("create, list, update and delete over REST", async () => {
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await app.request(path, {
+        method,
+        headers: { "content-type": "application/json", authorization: `Bearer ${account.accessToken}` },
+        ...(body ? { body: JSON.stringify(body) } : {})
+      })
+      return { status: response.status, body: await response.json() as any }
+    }
+    const created = await call("POST", "/rest/metadata/webhooks", { targetUrl: target, operations: ["person.*"] })
+    expect(created.status).toBe(201)
+    const id = created.body.data.createWebhook.id
+    expect((await call("GET", "/rest/metadata/webhooks")).body.data.webhooks.map((w: any) => w.id)).toContain(id)
+    expect((await call("PATCH", `/rest/metadata/webhooks/${id}`, { operations: ["*.*"] })).body.data.updateWebhook.operations).toEqual(["*.*"])
+    expect((await call("POST", "/rest/metadata/webhooks", { targetUrl: "ftp://example.com" })).status).toBe(400)
+    expect((await call("DELETE", `/rest/metadata/webhooks/${id}`)).body).toEqual({ data: { deleteWebhook: { id } } })
+    expect((await call("GET", `/rest/metadata/webhooks/${id}`)).status).toBe(404)
+  })
+})

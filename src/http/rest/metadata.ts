@@ -1,9 +1,11 @@
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import type { SqlError } from "@effect/sql"
 import { Effect } from "effect"
 import { BadUserInput, isUserError, NotFound, type UserError } from "../../schema/errors.js"
 import type { FieldMetadata, ObjectMetadata } from "../../schema/metadata.js"
 import { Metadata } from "../../services/metadata/index.js"
 import { requireSettingsPermission } from "../../services/auth/permissions.js"
+import { Webhooks, type WebhooksShape } from "../../services/webhooks/index.js"
 import { restUserError } from "../errors.js"
 import { restCaller } from "./auth.js"
 
@@ -78,8 +80,41 @@ const objectBody = (o: ObjectMetadata) => ({ ...o, fields: o.fields })
 const findField = (objects: ReadonlyArray<ObjectMetadata>, id: string): FieldMetadata | undefined =>
   objects.flatMap((o) => o.fields).find((f) => f.id === id)
 
+const webhookRoute = <A>(run: (webhooks: WebhooksShape, workspaceId: string) => Effect.Effect<A, UserError | SqlError.SqlError>, respond: (a: A) => HttpServerResponse.HttpServerResponse) =>
+  asUserError(Effect.gen(function*() {
+    const auth = yield* settingsCaller
+    return respond(yield* run(yield* Webhooks, auth.workspace.id))
+  }))
+
+/** `/rest/metadata/webhooks`: the same operations as on /metadata (settings permission required). */
+const webhookRoutes = HttpRouter.empty.pipe(
+  HttpRouter.get("/rest/metadata/webhooks", webhookRoute((w, ws) => w.list(ws), (webhooks) => json({ data: { webhooks } }))),
+  HttpRouter.get("/rest/metadata/webhooks/:id", asUserError(Effect.gen(function*() {
+    const auth = yield* settingsCaller
+    const id = yield* idParam
+    return json({ data: { webhook: yield* Effect.flatMap(Webhooks, (w) => w.get(auth.workspace.id, id)) } })
+  }))),
+  HttpRouter.post("/rest/metadata/webhooks", asUserError(Effect.gen(function*() {
+    const auth = yield* settingsCaller
+    const body = yield* jsonBody
+    return json({ data: { createWebhook: yield* Effect.flatMap(Webhooks, (w) => w.create(auth.workspace.id, body)) } }, 201)
+  }))),
+  HttpRouter.patch("/rest/metadata/webhooks/:id", asUserError(Effect.gen(function*() {
+    const auth = yield* settingsCaller
+    const id = yield* idParam
+    const body = yield* jsonBody
+    return json({ data: { updateWebhook: yield* Effect.flatMap(Webhooks, (w) => w.update(auth.workspace.id, id, body)) } })
+  }))),
+  HttpRouter.del("/rest/metadata/webhooks/:id", asUserError(Effect.gen(function*() {
+    const auth = yield* settingsCaller
+    const id = yield* idParam
+    const webhook = yield* Effect.flatMap(Webhooks, (w) => w.remove(auth.workspace.id, id))
+    return json({ data: { deleteWebhook: { id: webhook.id } } })
+  })))
+)
+
 /** `/rest/metadata/objects` and `/rest/metadata/fields` with Twenty's (legacy-format) envelopes. */
-export const restMetadataRoutes = HttpRouter.empty.pipe(
+export const restMetadataRoutes = HttpRouter.concat(webhookRoutes, HttpRouter.empty).pipe(
   HttpRouter.get("/rest/metadata/objects", asUserError(Effect.gen(function*() {
     const metadata = yield* metadataOfCaller
     const { records, pageInfo, totalCount } = yield* page(metadata.objects)

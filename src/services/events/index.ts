@@ -83,7 +83,7 @@ export const relayOnce = Effect.gen(function*() {
 }).pipe(Effect.withSpan("Events.relayOnce"))
 
 /** Relays forever: drains while there is work, then polls every `idle`. Queue outages are retried. */
-export const runRelay = (idle: Duration.DurationInput = "200 millis") =>
+export const runRelay = (idle: Duration.DurationInput = "50 millis") =>
   relayOnce.pipe(
     Effect.flatMap((relayed) => (relayed === BATCH ? Effect.void : Effect.sleep(idle))),
     Effect.catchAllCause((cause) =>
