@@ -65,14 +65,14 @@ const selfReported = (log: string) => {
   return match ? Number(match[1]) : null
 }
 
-/** Spawns `bun src/main.ts` and waits until /healthz answers 200. */
+/** Spawns the server as `bun run start` does (the bundle, rebuilt when sources changed) and waits until /healthz answers 200. */
 const startServer = async (env: Record<string, string>): Promise<Server> => {
   const port = freePort()
   const output = { text: "" }
   const baseEnv = { ...process.env }
   for (const name of ["DATABASE_URL", "REDIS_URL", "APP_SECRET", "DATA_DIR"]) delete baseEnv[name]
   const started = performance.now()
-  const proc = Bun.spawn(["bun", "src/main.ts"], {
+  const proc = Bun.spawn(["bun", "scripts/run.ts", "main"], {
     cwd: ROOT,
     env: { ...baseEnv, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "Info", ...env },
     stdin: "ignore",
