@@ -1,0 +1,1048 @@
+/**
+ * Data benchmark: the workspace data APIs (GraphQL at POST /graphql, REST at /rest/*) on a seeded workspace of
+ * 10,000 companies, 50,000 people and 20,000 opportunities, next to the floor of the raw node-postgres driver
+ * running the equivalent SQL from this process.
+ *
+ *   bun bench/data.ts
+ *
+ * Starts `bun scripts/run.ts main` in live mode (PostgreSQL, Redis) on a fresh database, signs up, creates a
+ * workspace and an API key over HTTP, seeds the workspace schema with INSERT … SELECT generate_series, warms the
+ * server's JIT with 3,000 mixed reads (15 s at most), then runs each scenario as a bounded closed loop (warm-up 1 s,
+ * then 5 s or a request cap). Server CPU per request is read from /proc for the server process. Everything it starts
+ * it stops: the server gets SIGTERM, the database is dropped WITH (FORCE), pools are closed, our Redis cache keys
+ * deleted.
+ *
+ * SQL per request is the delta of pg_stat_database.xact_commit over a scenario (warm-up included, divided by the
+ * warm-up and measured requests together), less new sessions (each commits one transaction at start-up) and the
+ * idle background rate. PostgreSQL 15 flushes a backend's counters at most once a second while it works, and an idle
+ * backend's last second only after PGSTAT_IDLE_INTERVAL (10 s) or when it exits, so the end value is read once the
+ * server's pool has closed its idle connections (pg-pool's 10 s idle timeout; found by application_name in
+ * pg_stat_activity) and the raw-driver scenarios have ended their pool. Statements inside one transaction count
+ * once: for the create loop the figure is transactions per request.
+ *
+ * Prints a table and a final `RESULT {json}` line.
+ */
+import { SQL } from "bun"
+import IORedis from "ioredis"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+
+const ROOT = path.resolve(import.meta.dir, "..")
+const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+const REDIS_URL = "redis://127.0.0.1:6379"
+const APP_SECRET = "bench-secret-0123456789-0123456789-abcdef" // 40 characters
+const READY_TIMEOUT_MS = 60_000 // includes a bundle rebuild by scripts/run.ts when src/ changed
+
+const COMPANIES = 10_000
+const PEOPLE_PER_COMPANY = 5
+const OPPORTUNITIES_PER_COMPANY = 2
+
+const CONCURRENCY = 32
+const CREATE_CONCURRENCY = 8
+const WARMUP_MS = 1_000
+const LOAD_MS = 5_000
+const READ_CAP = 100_000 // requests per phase, whichever comes first with LOAD_MS
+const CREATE_CAP = 20_000
+const PG_POOL_SIZE = 20
+const JIT_WARMUP_REQUESTS = 3_000 // once, mixed GraphQL and REST reads, before anything is measured…
+const JIT_WARMUP_MAX_MS = 15_000 // …or for this long, whichever comes first
+const IDLE_WINDOW_MS = 2_000
+const SERVER_APP = "score" // application_name of the server's connections (src/services/database)
+const RAW_APP = "bench-raw"
+const SERVER_SETTLE_CAP_MS = 20_000 // the server's pool closes idle connections after 10 s (pg-pool's default)
+const POOL_SETTLE_CAP_MS = 5_000 // our own pool is ended at once
+const FALLBACK_SETTLE_MS = 11_000 // > PGSTAT_IDLE_INTERVAL (10 s), if no backend can be told apart
+const WATCHDOG_MS = 290_000
+
+/** node-postgres ships no types and @types/pg is not installed: the little used here, typed by hand. */
+interface PgPool {
+  query(text: string, values?: ReadonlyArray<unknown>): Promise<{ rows: Array<Record<string, any>> }>
+  end(): Promise<void>
+  on(event: "error", listener: (error: Error) => void): void
+}
+interface PgModule {
+  readonly Pool: new (config: { connectionString: string; max: number; application_name?: string }) => PgPool
+}
+const PG_MODULE: string = "pg" // a dependency of @effect/sql-pg; a non-literal specifier keeps tsc off the untyped module
+const loadPg = async () => ((await import(PG_MODULE)) as { default: PgModule }).default
+
+// ---------------------------------------------------------------------------------------------------------
+// Clean-up bookkeeping: everything started is recorded so every exit path can undo it
+
+const leftovers = {
+  server: null as Bun.Subprocess | null,
+  database: null as string | null,
+  pools: new Set<PgPool>(),
+  sqls: new Set<SQL>()
+}
+
+const began = performance.now()
+const progress = (message: string) => console.error(`[bench ${((performance.now() - began) / 1000).toFixed(0)}s] ${message}`)
+
+const openSql = (url: string) => {
+  const sql = new SQL(url)
+  leftovers.sqls.add(sql)
+  return sql
+}
+const closeSql = async (sql: SQL) => {
+  leftovers.sqls.delete(sql)
+  await sql.close()
+}
+
+const databaseUrl = (name: string) => {
+  const url = new URL(ADMIN_URL)
+  url.pathname = `/${name}`
+  return url.href
+}
+
+/** CPU time (user + system, all threads) of a process in ms, from /proc; clock ticks are 1/100 s on Linux. */
+const cpuMs = (pid: number) => {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
+const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN) / 1024
+const loadAverage = () => fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).map(Number)
+
+const ident = (name: string) => `"${name.replace(/"/g, `""`)}"`
+const literal = (value: string) => `'${value.replace(/'/g, "''")}'`
+const textArray = (values: ReadonlyArray<string>) => `ARRAY[${values.map(literal).join(", ")}]::text[]`
+
+// ---------------------------------------------------------------------------------------------------------
+// Server process
+
+const freePort = () => {
+  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() })
+  const port = probe.port!
+  probe.stop(true)
+  return port
+}
+
+const collect = (stream: ReadableStream<Uint8Array>, into: { text: string }) =>
+  (async () => {
+    const reader = stream.getReader()
+    const decoder = new TextDecoder()
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      into.text += decoder.decode(chunk.value, { stream: true })
+    }
+  })()
+
+const healthy = async (port: number) => {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/healthz`)
+    await response.arrayBuffer()
+    return response.status === 200
+  } catch {
+    return false
+  }
+}
+
+const stopServer = async () => {
+  const proc = leftovers.server
+  leftovers.server = null
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return
+  proc.kill("SIGTERM")
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000)
+  await proc.exited
+  clearTimeout(timer)
+}
+
+/** `bun scripts/run.ts main` in live mode; resolves once /healthz answers 200. */
+const startServer = async (url: string) => {
+  const port = freePort()
+  const output = { text: "" }
+  const env = { ...process.env }
+  for (const name of ["DATABASE_URL", "REDIS_URL", "APP_SECRET", "DATA_DIR", "DATABASE_POOL_SIZE"]) delete env[name]
+  const started = performance.now()
+  const proc = Bun.spawn([process.execPath, "scripts/run.ts", "main"], {
+    cwd: ROOT,
+    // LOG_LEVEL takes Effect's labels (Warn, not Warning: the README's `Warning` and `None` are refused at start).
+    env: { ...env, DATABASE_URL: url, REDIS_URL, APP_SECRET, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "Warn" },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe"
+  })
+  leftovers.server = proc
+  collect(proc.stdout, output)
+  collect(proc.stderr, output)
+  while (!(await healthy(port))) {
+    if (proc.exitCode !== null || performance.now() - started > READY_TIMEOUT_MS) {
+      await stopServer()
+      throw new Error(`server did not become ready (exit ${proc.exitCode}):\n${output.text.slice(-2000)}`)
+    }
+    await Bun.sleep(25)
+  }
+  return { port, proc, readyMs: performance.now() - started, log: () => output.text }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// HTTP clients (loopback only)
+
+const metadataGql = async (port: number, query: string, variables: Record<string, unknown> = {}, token?: string) => {
+  const response = await fetch(`http://127.0.0.1:${port}/metadata`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables })
+  })
+  const body = await response.json() as { data?: any; errors?: Array<{ message: string }> }
+  if (response.status !== 200 || body.errors?.length || !body.data) {
+    throw new Error(`/metadata call failed (${response.status}): ${JSON.stringify(body.errors)}`)
+  }
+  return body.data
+}
+
+/** signUp → signUpInNewWorkspace → getAuthTokensFromLoginToken → createApiKey → generateApiKeyToken. */
+const setupAccount = async (port: number) => {
+  const email = `bench.data.${crypto.randomUUID().slice(0, 8)}@example.com`
+  const password = "correct horse battery"
+  const signUp = (await metadataGql(port, `mutation($email: String!, $password: String!) {
+    signUp(email: $email, password: $password) { tokens { accessOrWorkspaceAgnosticToken { token } } } }`,
+    { email, password })).signUp
+  const created = (await metadataGql(port, `mutation { signUpInNewWorkspace(input: { displayName: "Bench Data" }) {
+    loginToken { token } workspace { id } } }`, {}, signUp.tokens.accessOrWorkspaceAgnosticToken.token)).signUpInNewWorkspace
+  const tokens = (await metadataGql(port, `mutation($t: String!) {
+    getAuthTokensFromLoginToken(loginToken: $t, origin: "http://localhost:3001") {
+      tokens { accessOrWorkspaceAgnosticToken { token } } } }`, { t: created.loginToken.token }))
+    .getAuthTokensFromLoginToken.tokens
+  const accessToken: string = tokens.accessOrWorkspaceAgnosticToken.token
+  const expiresAt = new Date(Date.now() + 86_400_000).toISOString()
+  const key = (await metadataGql(port, `mutation($exp: String!) {
+    createApiKey(input: { name: "bench-data", expiresAt: $exp }) { id } }`, { exp: expiresAt }, accessToken)).createApiKey
+  const apiKey: string = (await metadataGql(port, `mutation($id: UUID!, $exp: String!) {
+    generateApiKeyToken(apiKeyId: $id, expiresAt: $exp) { token } }`, { id: key.id, exp: expiresAt }, accessToken))
+    .generateApiKeyToken.token
+  return { workspaceId: created.workspace.id as string, apiKey }
+}
+
+const clip = (text: string, n = 300) => (text.length > n ? `${text.slice(0, n)}…` : text)
+
+const makeClients = (port: number, apiKey: string) => {
+  const auth = { authorization: `Bearer ${apiKey}` }
+  const graphql = async (query: string, variables: Record<string, unknown> = {}) => {
+    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...auth },
+      body: JSON.stringify({ query, variables })
+    })
+    const text = await response.text()
+    if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${clip(text)}`)
+    const body = JSON.parse(text) as { data?: any; errors?: Array<{ message: string }> }
+    if (body.errors?.length) throw new Error(`GraphQL errors: ${clip(JSON.stringify(body.errors))}`)
+    if (!body.data) throw new Error(`no data: ${clip(text)}`)
+    return body.data
+  }
+  const rest = async (pathAndQuery: string) => {
+    const response = await fetch(`http://127.0.0.1:${port}${pathAndQuery}`, { headers: auth })
+    const text = await response.text()
+    if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${clip(text)}`)
+    return JSON.parse(text)
+  }
+  /** 404 means the route is not there (yet); anything else means /graphql exists. */
+  const graphqlStatus = async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...auth },
+      body: JSON.stringify({ query: "{ __typename }" })
+    })
+    await response.arrayBuffer()
+    return response.status
+  }
+  return { graphql, rest, graphqlStatus }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Seed: realistic, varied, deterministic. About 4% of first names contain "an" (ilike '%an%').
+
+const FIRST_NAMES = [
+  "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "William", "Elizabeth", "David",
+  "Barbara", "Richard", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen", "Christopher", "Lisa", "Matthew",
+  "Betty", "Mark", "Margaret", "Paul", "Ashley", "Steven", "Kimberly", "Emily", "Kevin", "Donna", "Michelle", "George",
+  "Dorothy", "Edward", "Carol", "Ronald", "Amy", "Timothy", "Melissa", "Jason", "Deborah", "Jeffrey", "Rebecca", "Gary",
+  "Laura", "Jacob", "Sharon", "Nicholas", "Cynthia", "Eric", "Kathleen", "Helen", "Larry", "Olivia", "Scott", "Emma",
+  "Frank", "Chloe", "Peter", "Sophie", "Gregory", "Grace", "Raymond", "Julia", "Samuel", "Victoria", "Patrick", "Alice",
+  "Jack", "Rose", "Dennis", "Ruth", "Jerry", "Judith", "Tyler", "Marie", "Aaron", "Kelly", "Jose", "Nicole", "Henry",
+  "Hugo", "Zoe", "Louis", "Leo", "Lucas", "Noah", "Liam", "Mia", "Ella", "Oscar", "Felix", "Ines", "Yuki",
+  "Daniel", "Anna", "Ryan", "Megan"
+]
+const LAST_NAMES = [
+  "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Hernandez",
+  "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Perez",
+  "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King",
+  "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera",
+  "Campbell", "Mitchell", "Carter", "Roberts", "Mueller", "Dubois", "Rossi", "Kowalski", "Tanaka", "Silva", "Novak",
+  "Jensen", "Schmidt", "Moreau", "Okafor"
+]
+const JOB_TITLES = [
+  "CEO", "CTO", "CFO", "VP Sales", "Account Executive", "Sales Manager", "Software Engineer", "Product Manager",
+  "Marketing Director", "Customer Success Manager", "Head of Operations", "Designer", "Data Analyst", "Recruiter",
+  "Office Manager", "Solutions Architect", "Procurement Lead"
+]
+const CITIES = ["New York", "London", "Paris", "Berlin", "San Francisco", "Toronto", "Madrid", "Tokyo", "Sydney", "Lagos", "Austin", "Lyon"]
+const COMPANY_PREFIXES = [
+  "Northwind", "Blue Harbor", "Silver Peak", "Red Rock", "Green Valley", "Summit", "Atlas", "Pioneer", "Horizon",
+  "Evergreen", "Ironwood", "Bright Path", "Cedar", "Falcon", "Granite", "Lakeside", "Maple", "Nova", "Orion", "Pinnacle",
+  "Quantum", "Riverbend", "Sterling", "Trident", "Union", "Vertex", "Westfield", "Zenith", "Crescent", "Aurora"
+]
+const COMPANY_SUFFIXES = [
+  "Analytics", "Logistics", "Systems", "Labs", "Foods", "Health", "Capital", "Robotics", "Energy", "Media", "Software",
+  "Partners", "Consulting", "Networks", "Biotech", "Motors", "Retail", "Security", "Studios", "Travel"
+]
+const LEGAL_FORMS = ["Inc", "LLC", "Ltd", "GmbH", "Group", "SA"]
+const DEAL_KINDS = ["New business", "Renewal", "Expansion", "Pilot", "Enterprise plan", "Upsell"]
+const STAGES = ["NEW", "SCREENING", "MEETING", "PROPOSAL", "CUSTOMER"]
+
+/** `array[1 + (n * k) mod len]` with bigint arithmetic (n·k overflows int4 at 50,000 rows). */
+const pick = (array: string, n: string, k: number, offset = 0) =>
+  `${array}[1 + ((${n})::bigint * ${k} + ${offset}) % array_length(${array}, 1)]`
+
+const seed = async (url: string, schema: string) => {
+  const s = ident(schema)
+  const sql = openSql(url)
+  try {
+    const started = performance.now()
+    await sql.unsafe(`
+      WITH l AS (SELECT ${textArray(COMPANY_PREFIXES)} AS pre, ${textArray(COMPANY_SUFFIXES)} AS suf,
+                        ${textArray(LEGAL_FORMS)} AS form, ${textArray(CITIES)} AS city)
+      INSERT INTO ${s}.company (name, "domainNamePrimaryLinkUrl", "domainNamePrimaryLinkLabel", employees,
+        "annualRecurringRevenueAmountMicros", "annualRecurringRevenueCurrencyCode", "addressAddressCity",
+        "idealCustomerProfile", position, "createdAt", "updatedAt")
+      SELECT x.name, x.url, '', 1 + (i::bigint * 7919) % 5000, ((i::bigint * 104729) % 900 + 1) * 100000 * 1000000,
+             CASE WHEN i % 5 = 0 THEN 'EUR' ELSE 'USD' END, ${pick("l.city", "i", 7)}, i % 7 = 0, i,
+             now() - make_interval(mins => i), now() - make_interval(mins => i)
+      FROM l CROSS JOIN generate_series(0, ${COMPANIES - 1}) i
+        CROSS JOIN LATERAL (SELECT l.pre[1 + i % 30] || ' ' || l.suf[1 + (i / 30) % 20] || ' ' || ${pick("l.form", "i", 13)} AS name,
+                        'https://' || lower(regexp_replace(l.pre[1 + i % 30] || l.suf[1 + (i / 30) % 20], '[^A-Za-z]', '', 'g'))
+                          || '-' || i || '.com' AS url) x`)
+    await sql.unsafe(`
+      WITH l AS (SELECT ${textArray(FIRST_NAMES)} AS first, ${textArray(LAST_NAMES)} AS last,
+                        ${textArray(JOB_TITLES)} AS title, ${textArray(CITIES)} AS city)
+      INSERT INTO ${s}.person ("nameFirstName", "nameLastName", "emailsPrimaryEmail", "jobTitle", city,
+        "phonesPrimaryPhoneNumber", "companyId", position, "createdAt", "updatedAt")
+      SELECT nm.f, nm.la, lower(nm.f) || '.' || lower(nm.la) || '.' || m.n || '@' || substr(c."domainNamePrimaryLinkUrl", 9),
+             ${pick("l.title", "m.n", 31, 3)}, ${pick("l.city", "m.n", 11)}, lpad(((m.n::bigint * 7919) % 10000000)::text, 7, '0'),
+             c.id, m.n, now() - make_interval(secs => m.n), now() - make_interval(secs => m.n)
+      FROM ${s}.company c CROSS JOIN generate_series(0, ${PEOPLE_PER_COMPANY - 1}) k CROSS JOIN l
+        CROSS JOIN LATERAL (SELECT c.position::int * ${PEOPLE_PER_COMPANY} + k AS n) m
+        CROSS JOIN LATERAL (SELECT ${pick("l.first", "m.n", 7919)} AS f, ${pick("l.last", "m.n", 104729, 7)} AS la) nm`)
+    await sql.unsafe(`
+      WITH l AS (SELECT ${textArray(DEAL_KINDS)} AS kind, ${textArray(STAGES)} AS stage)
+      INSERT INTO ${s}.opportunity (name, stage, "amountAmountMicros", "amountCurrencyCode", "closeDate", "companyId",
+        "pointOfContactId", position, "createdAt", "updatedAt")
+      SELECT c.name || ' – ' || ${pick("l.kind", "m.n", 5)}, ${pick("l.stage", "m.n", 7)},
+             ((m.n::bigint * 7919) % 500 + 1) * 1000 * 1000000, CASE WHEN m.n % 4 = 0 THEN 'EUR' ELSE 'USD' END,
+             now() + make_interval(days => m.n % 180), c.id, p.id, m.n, now() - make_interval(secs => m.n), now()
+      FROM ${s}.company c CROSS JOIN generate_series(0, ${OPPORTUNITIES_PER_COMPANY - 1}) k CROSS JOIN l
+        CROSS JOIN LATERAL (SELECT c.position::int * ${OPPORTUNITIES_PER_COMPANY} + k AS n) m
+        JOIN ${s}.person p ON p.position = c.position * ${PEOPLE_PER_COMPANY} + k * 2`)
+    await sql.unsafe(`ANALYZE ${s}.company`)
+    await sql.unsafe(`ANALYZE ${s}.person`)
+    await sql.unsafe(`ANALYZE ${s}.opportunity`)
+    const seedMs = performance.now() - started
+    const [counts] = await sql.unsafe(`
+      SELECT (SELECT count(*) FROM ${s}.company)::int AS companies, (SELECT count(*) FROM ${s}.person)::int AS people,
+             (SELECT count(*) FROM ${s}.opportunity)::int AS opportunities,
+             (SELECT count(*) FROM ${s}.person WHERE "nameFirstName" ILIKE '%an%')::int AS "ilikeMatches",
+             (SELECT count(DISTINCT stage) FROM ${s}.opportunity)::int AS stages,
+             pg_size_pretty(pg_total_relation_size('${s}.person'::regclass)) AS "personSize"`)
+    return { seedMs, ...counts } as {
+      seedMs: number
+      companies: number
+      people: number
+      opportunities: number
+      ilikeMatches: number
+      stages: number
+      personSize: string
+    }
+  } finally {
+    await closeSql(sql)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The SQL a hand-written client would send (the raw-driver floor)
+
+const rawQueries = (schema: string) => {
+  const s = ident(schema)
+  return {
+    a: `SELECT id, name, employees, "domainNamePrimaryLinkUrl", "createdAt" FROM ${s}.company
+        WHERE "deletedAt" IS NULL ORDER BY id LIMIT 20`,
+    b: `SELECT c.id, c.name, c.employees, c."domainNamePrimaryLinkUrl", c."createdAt", p.people
+        FROM ${s}.company c
+        LEFT JOIN LATERAL (
+          SELECT coalesce(json_agg(json_build_object('id', x.id, 'firstName', x."nameFirstName", 'lastName', x."nameLastName",
+                   'primaryEmail', x."emailsPrimaryEmail") ORDER BY x.id), '[]'::json) AS people
+          FROM (SELECT id, "nameFirstName", "nameLastName", "emailsPrimaryEmail" FROM ${s}.person
+                WHERE "companyId" = c.id AND "deletedAt" IS NULL ORDER BY id LIMIT 5) x) p ON true
+        WHERE c."deletedAt" IS NULL ORDER BY c.id LIMIT 20`,
+    c: `SELECT id, "nameFirstName", "nameLastName", "emailsPrimaryEmail", "jobTitle" FROM ${s}.person
+        WHERE "deletedAt" IS NULL AND "nameFirstName" ILIKE $1 ORDER BY id LIMIT 20`
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Load
+
+interface LoadResult {
+  readonly requests: number
+  readonly errors: number
+  readonly firstError: string | null
+  readonly elapsedMs: number
+  readonly rps: number
+  readonly p50Ms: number
+  readonly p99Ms: number
+}
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!
+
+/** `concurrency` workers calling `call` back to back for `durationMs` or until `cap` requests have started. */
+const closedLoop = async (concurrency: number, durationMs: number, cap: number, call: () => Promise<unknown>): Promise<LoadResult> => {
+  const latencies: Array<number> = []
+  let started = 0
+  let errors = 0
+  let firstError: string | null = null
+  const begin = performance.now()
+  const deadline = begin + durationMs
+  const worker = async () => {
+    while (performance.now() < deadline && started < cap) {
+      started++
+      const t0 = performance.now()
+      try {
+        await call()
+      } catch (error) {
+        errors++
+        firstError ??= error instanceof Error ? error.message : String(error)
+      }
+      latencies.push(performance.now() - t0)
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  const elapsedMs = performance.now() - begin
+  latencies.sort((a, b) => a - b)
+  return {
+    requests: latencies.length,
+    errors,
+    firstError,
+    elapsedMs,
+    rps: latencies.length / (elapsedMs / 1000),
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99)
+  }
+}
+
+/**
+ * Committed transactions of the bench database less its sessions (a backend's start-up commits one transaction, and
+ * the pools reconnect after each settle), read from the admin database so that reading does not count.
+ */
+const commitCounter = (admin: SQL, database: string) => async () => {
+  const [row] = await admin.unsafe(`SELECT xact_commit, sessions FROM pg_stat_database WHERE datname = $1`, [database])
+  return { value: Number(row.xact_commit) - Number(row.sessions), sessions: Number(row.sessions), at: performance.now() }
+}
+type Counter = ReturnType<typeof commitCounter>
+
+/**
+ * Waits until no backend named `application` is connected to the bench database (a backend flushes its pending
+ * statistics as it exits, just after leaving pg_stat_activity), then until xact_commit stops moving. When backends
+ * are expected but none is seen, a fixed wait longer than PGSTAT_IDLE_INTERVAL instead.
+ */
+const settler = (admin: SQL, database: string, counter: Counter) =>
+async (application: string, capMs: number, expectConnections: boolean) => {
+  const started = performance.now()
+  const connected = async () => {
+    const [row] = await admin.unsafe(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`,
+      [database, application]
+    )
+    return row.n as number
+  }
+  let n = await connected()
+  if (n === 0 && expectConnections) await Bun.sleep(FALLBACK_SETTLE_MS)
+  while (n > 0 && performance.now() - started < capMs) {
+    await Bun.sleep(200)
+    n = await connected()
+  }
+  if (n > 0) progress(`${n} ${application} connections still open after ${capMs} ms; reading the counter anyway`)
+  let last = (await counter()).value
+  for (let i = 0; i < 10; i++) {
+    await Bun.sleep(400)
+    const now = (await counter()).value
+    if (now === last) break
+    last = now
+  }
+  return performance.now() - started
+}
+type Settle = ReturnType<typeof settler>
+
+interface Scenario {
+  readonly key: string
+  readonly label: string
+  readonly api: "graphql" | "rest" | "pg"
+  readonly concurrency: number
+  readonly cap: number
+  readonly call: () => Promise<unknown>
+  /** The first response, checked before any load: null when right, else what is wrong. */
+  readonly check: (result: any) => string | null
+  readonly before?: () => Promise<void>
+  readonly after?: () => Promise<void>
+  /** Whose connections must be gone before the end value is read, and how long to wait at most. */
+  readonly settle: { readonly application: string; readonly capMs: number; readonly expectConnections: boolean }
+}
+
+type Outcome =
+  | { readonly status: "unavailable" | "invalid"; readonly reason: string }
+  | {
+    readonly status: "ok"
+    readonly load: LoadResult
+    readonly warmRequests: number
+    readonly sqlPerRequest: number
+    readonly serverCpuMsPerRequest: number | null
+    readonly clientCpuMsPerRequest: number
+  }
+
+const runScenario = async (
+  scenario: Scenario,
+  counter: Counter,
+  settle: Settle,
+  backgroundPerSecond: number,
+  serverPid: number
+): Promise<Outcome> => {
+  await scenario.before?.()
+  try {
+    let problem: string | null
+    try {
+      problem = scenario.check(await scenario.call())
+    } catch (error) {
+      problem = error instanceof Error ? error.message : String(error)
+    }
+    if (problem) {
+      await scenario.after?.()
+      return { status: "invalid", reason: problem }
+    }
+    const start = await counter()
+    const warm = await closedLoop(scenario.concurrency, WARMUP_MS, scenario.cap, scenario.call)
+    const cpuBefore = cpuMs(serverPid)
+    const clientBefore = process.cpuUsage()
+    const load = await closedLoop(scenario.concurrency, LOAD_MS, scenario.cap, scenario.call)
+    const client = process.cpuUsage(clientBefore)
+    const clientCpuMsPerRequest = (client.user + client.system) / 1000 / load.requests
+    const serverCpuMsPerRequest = scenario.api === "pg" ? null : (cpuMs(serverPid) - cpuBefore) / load.requests
+    await scenario.after?.()
+    await settle(scenario.settle.application, scenario.settle.capMs, scenario.settle.expectConnections)
+    const end = await counter()
+    const background = backgroundPerSecond * ((end.at - start.at) / 1000)
+    const sqlPerRequest = Math.max(0, end.value - start.value - background) / (warm.requests + load.requests)
+    return { status: "ok", load, warmRequests: warm.requests, sqlPerRequest, serverCpuMsPerRequest, clientCpuMsPerRequest }
+  } catch (error) {
+    await scenario.after?.().catch(() => {})
+    throw error
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scenarios
+
+const COMPANY_FIELDS = "id name employees domainName { primaryLinkUrl } createdAt"
+const PERSON_FIELDS = "id name { firstName lastName } emails { primaryEmail }"
+const GQL_A = `query { companies(first: 20) { edges { node { ${COMPANY_FIELDS} } } pageInfo { hasNextPage endCursor } } }`
+const GQL_A_COUNT = `query { companies(first: 20) { edges { node { ${COMPANY_FIELDS} } } pageInfo { hasNextPage endCursor } totalCount } }`
+const GQL_B = `query { companies(first: 20) { edges { node { ${COMPANY_FIELDS}
+  people(first: 5) { edges { node { ${PERSON_FIELDS} } } } } } pageInfo { hasNextPage endCursor } } }`
+const GQL_C = `query { people(filter: { name: { firstName: { ilike: "%an%" } } }, first: 20) {
+  edges { node { ${PERSON_FIELDS} jobTitle } } pageInfo { hasNextPage endCursor } } }`
+const GQL_D = `mutation($data: CompanyCreateInput!) { createCompany(data: $data) { id name employees createdAt } }`
+const REST_E = "/rest/companies?limit=20&depth=0"
+const REST_F = "/rest/companies?limit=20&depth=1"
+const REST_G = `/rest/people?filter=${encodeURIComponent(`name.firstName[ilike]:"%an%"`)}&limit=20&depth=0`
+
+interface Reference {
+  readonly companyIds: ReadonlyArray<string>
+  readonly personIds: ReadonlyArray<string>
+  readonly companies: number
+  readonly ilikeMatches: number
+}
+
+const sameIds = (got: ReadonlyArray<string>, want: ReadonlyArray<string>, what: string) =>
+  got.length === want.length && got.every((id, i) => id === want[i])
+    ? null
+    : `${what}: ids differ from the raw query's (${got.length} vs ${want.length}; first ${got[0]} vs ${want[0]})`
+
+const all = (checks: ReadonlyArray<string | null>) => checks.find((c) => c !== null) ?? null
+
+const buildScenarios = (
+  clients: ReturnType<typeof makeClients>,
+  pg: PgModule,
+  databaseUrlForPool: string,
+  schema: string,
+  ref: Reference
+): Array<Scenario> => {
+  const { graphql, rest } = clients
+  const serverSettle = { application: SERVER_APP, capMs: SERVER_SETTLE_CAP_MS, expectConnections: true }
+  const read = { concurrency: CONCURRENCY, cap: READ_CAP, settle: serverSettle }
+  const edges = (connection: any): Array<any> => connection?.edges?.map((e: any) => e.node) ?? []
+  const nameMatches = (people: Array<any>, get: (p: any) => string) =>
+    people.every((p) => /an/i.test(get(p))) ? null : `a person without "an" in the first name came back`
+
+  let pool: PgPool | null = null
+  const openPool = async () => {
+    const created = new pg.Pool({ connectionString: databaseUrlForPool, max: PG_POOL_SIZE, application_name: RAW_APP })
+    created.on("error", () => {}) // an idle client dropped by the server must not crash the bench
+    leftovers.pools.add(created)
+    pool = created
+  }
+  const closePool = async () => {
+    const current = pool
+    pool = null
+    if (!current) return
+    leftovers.pools.delete(current)
+    await current.end()
+  }
+  const raw = rawQueries(schema)
+  const pgRead = {
+    concurrency: CONCURRENCY,
+    cap: READ_CAP,
+    settle: { application: RAW_APP, capMs: POOL_SETTLE_CAP_MS, expectConnections: false },
+    before: openPool,
+    after: closePool
+  }
+  let created = 0
+
+  return [
+    {
+      key: "gqlList",
+      label: "(a) GraphQL list 20 companies",
+      api: "graphql",
+      ...read,
+      call: () => graphql(GQL_A),
+      check: (data) => {
+        const nodes = edges(data.companies)
+        return all([
+          nodes.length === 20 ? null : `${nodes.length} companies instead of 20`,
+          sameIds(nodes.map((n) => n.id), ref.companyIds, "companies"),
+          typeof nodes[0]?.domainName?.primaryLinkUrl === "string" ? null : "domainName.primaryLinkUrl missing"
+        ])
+      }
+    },
+    {
+      key: "gqlListCount",
+      label: "(a+) same + totalCount",
+      api: "graphql",
+      ...read,
+      call: () => graphql(GQL_A_COUNT),
+      check: (data) => data.companies?.totalCount === ref.companies ? null : `totalCount ${data.companies?.totalCount}, want ${ref.companies}`
+    },
+    {
+      key: "gqlNested",
+      label: "(b) GraphQL 20 companies × 5 people",
+      api: "graphql",
+      ...read,
+      call: () => graphql(GQL_B),
+      check: (data) => {
+        const nodes = edges(data.companies)
+        return all([
+          nodes.length === 20 ? null : `${nodes.length} companies instead of 20`,
+          nodes.every((n) => edges(n.people).length === 5) ? null : "a company without exactly 5 people",
+          typeof edges(nodes[0]?.people)[0]?.emails?.primaryEmail === "string" ? null : "people.emails.primaryEmail missing"
+        ])
+      }
+    },
+    {
+      key: "gqlIlike",
+      label: "(c) GraphQL people ilike %an%, 20",
+      api: "graphql",
+      ...read,
+      call: () => graphql(GQL_C),
+      check: (data) => {
+        const nodes = edges(data.people)
+        return all([
+          nodes.length === 20 ? null : `${nodes.length} people instead of 20`,
+          nameMatches(nodes, (p) => p.name?.firstName ?? ""),
+          sameIds(nodes.map((n) => n.id), ref.personIds, "people")
+        ])
+      }
+    },
+    {
+      key: "restList",
+      label: "(e) REST list 20 companies, depth=0",
+      api: "rest",
+      ...read,
+      call: () => rest(REST_E),
+      check: (body) => {
+        const companies: Array<any> = body?.data?.companies ?? []
+        return all([
+          companies.length === 20 ? null : `${companies.length} companies instead of 20`,
+          sameIds(companies.map((c) => c.id), ref.companyIds, "companies"),
+          body.totalCount === ref.companies ? null : `totalCount ${body.totalCount}`
+        ])
+      }
+    },
+    {
+      key: "restDepth1",
+      label: "(f) REST list 20 companies, depth=1",
+      api: "rest",
+      ...read,
+      call: () => rest(REST_F),
+      check: (body) => {
+        const companies: Array<any> = body?.data?.companies ?? []
+        return all([
+          companies.length === 20 ? null : `${companies.length} companies instead of 20`,
+          companies.every((c) => Array.isArray(c.people) && c.people.length === 5) ? null : "people not expanded to 5 per company",
+          companies.every((c) => Array.isArray(c.opportunities) && c.opportunities.length === 2) ? null : "opportunities not expanded"
+        ])
+      }
+    },
+    {
+      key: "restIlike",
+      label: "(g) REST people ilike %an%, 20",
+      api: "rest",
+      ...read,
+      call: () => rest(REST_G),
+      check: (body) => {
+        const people: Array<any> = body?.data?.people ?? []
+        return all([
+          people.length === 20 ? null : `${people.length} people instead of 20`,
+          nameMatches(people, (p) => p.name?.firstName ?? ""),
+          sameIds(people.map((p) => p.id), ref.personIds, "people"),
+          body.totalCount === ref.ilikeMatches ? null : `totalCount ${body.totalCount}, want ${ref.ilikeMatches}`
+        ])
+      }
+    },
+    {
+      key: "pgList",
+      label: "(h-a) raw pg: list 20 companies",
+      api: "pg",
+      ...pgRead,
+      call: () => pool!.query(raw.a),
+      check: (result) => sameIds(result.rows.map((r: any) => r.id), ref.companyIds, "companies")
+    },
+    {
+      key: "pgNested",
+      label: "(h-b) raw pg: 20 companies × 5 people",
+      api: "pg",
+      ...pgRead,
+      call: () => pool!.query(raw.b),
+      check: (result) =>
+        result.rows.length === 20 && result.rows.every((r: any) => r.people.length === 5) ? null : "not 20 × 5 rows"
+    },
+    {
+      key: "pgIlike",
+      label: "(h-c) raw pg: people ilike %an%, 20",
+      api: "pg",
+      ...pgRead,
+      call: () => pool!.query(raw.c, ["%an%"]),
+      check: (result) => sameIds(result.rows.map((r: any) => r.id), ref.personIds, "people")
+    },
+    {
+      key: "gqlCreate",
+      label: "(d) GraphQL createCompany (c=8)",
+      api: "graphql",
+      concurrency: CREATE_CONCURRENCY,
+      cap: CREATE_CAP,
+      settle: serverSettle,
+      call: () => {
+        const n = ++created
+        return graphql(GQL_D, { data: { name: `Bench Created ${n}`, employees: n % 1000 } })
+      },
+      check: (data) =>
+        typeof data.createCompany?.id === "string" && data.createCompany.name?.startsWith("Bench Created")
+          ? null
+          : `unexpected createCompany result ${clip(JSON.stringify(data))}`
+    }
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Report
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits
+
+const report = (input: {
+  seed: Awaited<ReturnType<typeof seed>>
+  readyMs: number
+  graphqlStatus: number
+  backgroundPerSecond: number
+  scenarios: ReadonlyArray<Scenario>
+  outcomes: ReadonlyMap<string, Outcome>
+  serverProblems: ReadonlyArray<string>
+  totalMs: number
+  load: { readonly before: ReadonlyArray<number>; readonly after: ReadonlyArray<number> }
+  rss: { readonly before: number; readonly after: number }
+}) => {
+  const { seed: seeded, scenarios, outcomes } = input
+  const graphqlAvailable = input.graphqlStatus !== 404
+  console.log(`\nScore data benchmark (bun ${Bun.version}, ${os.cpus().length} CPUs, server, PostgreSQL and this client on one machine)\n`)
+  console.log(
+    `seed: ${seeded.companies} companies, ${seeded.people} people (${seeded.personSize}), ${seeded.opportunities} opportunities ` +
+      `(${seeded.stages} stages) in ${(seeded.seedMs / 1000).toFixed(1)} s; firstName ILIKE '%an%' matches ${seeded.ilikeMatches} people ` +
+      `(${(seeded.ilikeMatches / seeded.people * 100).toFixed(1)}%)`
+  )
+  console.log(
+    `server ready in ${(input.readyMs / 1000).toFixed(1)} s; POST /graphql ${graphqlAvailable ? `answers ${input.graphqlStatus}` : "answers 404: GraphQL scenarios unavailable"}; ` +
+      `idle background ${input.backgroundPerSecond.toFixed(2)} commits/s`
+  )
+  console.log(
+    `machine load average (1/5/15 min) before scenarios ${input.load.before.join(" ")}, after ${input.load.after.join(" ")} ` +
+      `(${os.cpus().length} CPUs shared by server, PostgreSQL, this client and anything else running)\n`
+  )
+  const header = ["scenario", "req/s", "p50 ms", "p99 ms", "requests", "errors", "SQL/req", "srv CPU ms/req", "client CPU ms/req"]
+  const rows = scenarios.map((s) => {
+    const o = outcomes.get(s.key)
+    if (!o || o.status !== "ok") return [s.label, o ? o.status : "not run", "", "", "", "", "", "", ""]
+    return [
+      s.label,
+      o.load.rps.toFixed(0),
+      o.load.p50Ms.toFixed(2),
+      o.load.p99Ms.toFixed(2),
+      String(o.load.requests),
+      String(o.load.errors),
+      `${o.sqlPerRequest.toFixed(2)}${s.key === "gqlCreate" ? " tx" : ""}`,
+      o.serverCpuMsPerRequest === null ? "-" : o.serverCpuMsPerRequest.toFixed(2),
+      o.clientCpuMsPerRequest.toFixed(2)
+    ]
+  })
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (cells: ReadonlyArray<string>) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")
+  console.log(line(header))
+  console.log(widths.map((w) => "-".repeat(w)).join("  "))
+  for (const row of rows) console.log(line(row))
+  for (const s of scenarios) {
+    const o = outcomes.get(s.key)
+    if (o && o.status !== "ok") console.log(`  ${s.label}: ${o.status}: ${clip(o.reason, 240)}`)
+    if (o?.status === "ok" && o.load.firstError) console.log(`  ${s.label}: first error: ${clip(o.load.firstError, 240)}`)
+  }
+  const rps = (key: string) => {
+    const o = outcomes.get(key)
+    return o?.status === "ok" ? o.load.rps : null
+  }
+  const ratio = (a: string, b: string) => {
+    const x = rps(a)
+    const y = rps(b)
+    return x !== null && y !== null && y > 0 ? x / y : null
+  }
+  const ratios = {
+    graphqlListOverRawPg: ratio("gqlList", "pgList"),
+    restListOverGraphqlList: ratio("restList", "gqlList"),
+    restListOverGraphqlListWithCount: ratio("restList", "gqlListCount"),
+    graphqlNestedOverRawPg: ratio("gqlNested", "pgNested"),
+    graphqlIlikeOverRawPg: ratio("gqlIlike", "pgIlike"),
+    restIlikeOverGraphqlIlike: ratio("restIlike", "gqlIlike")
+  }
+  const show = (value: number | null, goal: string) => (value === null ? "n/a" : `${value.toFixed(2)}  (${goal})`)
+  console.log("")
+  console.log(`GraphQL(a) / raw pg(a)        ${show(ratios.graphqlListOverRawPg, "goal ≥ 0.5")}`)
+  console.log(`REST(e) / GraphQL(a)          ${show(ratios.restListOverGraphqlList, "goal 0.9–1.1; REST always adds totalCount")}`)
+  console.log(`REST(e) / GraphQL(a+count)    ${show(ratios.restListOverGraphqlListWithCount, "same work on both sides")}`)
+  console.log(`GraphQL(b) / raw pg(b)        ${show(ratios.graphqlNestedOverRawPg, "nested")}`)
+  console.log(`GraphQL(c) / raw pg(c)        ${show(ratios.graphqlIlikeOverRawPg, "ilike")}`)
+  console.log(`REST(g) / GraphQL(c)          ${show(ratios.restIlikeOverGraphqlIlike, "ilike; REST adds totalCount")}`)
+  console.log(`server RSS before / after     ${input.rss.before.toFixed(0)} / ${input.rss.after.toFixed(0)} MiB`)
+  console.log(`server WARN/ERROR log lines   ${input.serverProblems.length}`)
+  for (const problem of input.serverProblems.slice(0, 5)) console.log(`  ${clip(problem, 300)}`)
+  console.log(`total run time                ${(input.totalMs / 1000).toFixed(0)} s`)
+
+  const result = {
+    bun: Bun.version,
+    cpus: os.cpus().length,
+    seed: {
+      companies: seeded.companies,
+      people: seeded.people,
+      opportunities: seeded.opportunities,
+      seconds: round(seeded.seedMs / 1000, 2),
+      ilikeMatches: seeded.ilikeMatches
+    },
+    graphql: graphqlAvailable ? "available" : "unavailable",
+    backgroundCommitsPerSecond: round(input.backgroundPerSecond, 2),
+    concurrency: { read: CONCURRENCY, create: CREATE_CONCURRENCY, pgPool: PG_POOL_SIZE },
+    scenarios: Object.fromEntries(scenarios.map((s) => {
+      const o = outcomes.get(s.key)
+      if (!o) return [s.key, { status: "not run" }]
+      if (o.status !== "ok") return [s.key, { status: o.status, reason: clip(o.reason, 200) }]
+      return [s.key, {
+        status: "ok",
+        rps: round(o.load.rps),
+        p50Ms: round(o.load.p50Ms, 2),
+        p99Ms: round(o.load.p99Ms, 2),
+        requests: o.load.requests,
+        errors: o.load.errors,
+        sqlPerRequest: round(o.sqlPerRequest, 2),
+        serverCpuMsPerRequest: o.serverCpuMsPerRequest === null ? null : round(o.serverCpuMsPerRequest, 2),
+        clientCpuMsPerRequest: round(o.clientCpuMsPerRequest, 2)
+      }]
+    })),
+    ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, v === null ? null : round(v, 3)])),
+    serverWarnOrErrorLines: input.serverProblems.length,
+    loadAverage: input.load,
+    serverRssMiB: { before: round(input.rss.before), after: round(input.rss.after) },
+    totalSeconds: round(input.totalMs / 1000)
+  }
+  console.log(`\nRESULT ${JSON.stringify(result)}`)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Main and clean-up
+
+const main = async () => {
+  const name = `score_bench_data_${process.pid}_${crypto.randomUUID().slice(0, 8)}`
+  const admin = openSql(ADMIN_URL)
+  await admin.unsafe(`CREATE DATABASE ${name}`)
+  leftovers.database = name
+  const url = databaseUrl(name)
+  progress(`database ${name}; starting the server`)
+  const server = await startServer(url)
+  progress(`server ready in ${server.readyMs.toFixed(0)} ms on port ${server.port}`)
+  const account = await setupAccount(server.port)
+  const clients = makeClients(server.port, account.apiKey)
+
+  const bench = openSql(url)
+  const [source] = await bench.unsafe(`SELECT schema FROM core."dataSource" WHERE "workspaceId" = $1`, [account.workspaceId])
+  const schema: string = source.schema
+  const raw = rawQueries(schema)
+  await closeSql(bench)
+  const seeded = await seed(url, schema)
+  progress(`seeded ${schema} in ${seeded.seedMs.toFixed(0)} ms: ${seeded.companies}/${seeded.people}/${seeded.opportunities}, ${seeded.ilikeMatches} ilike matches`)
+
+  const check = openSql(url)
+  const ref: Reference = {
+    companyIds: (await check.unsafe(raw.a)).map((r: any) => r.id),
+    personIds: (await check.unsafe(raw.c, ["%an%"])).map((r: any) => r.id),
+    companies: seeded.companies,
+    ilikeMatches: seeded.ilikeMatches
+  }
+  await closeSql(check)
+
+  const graphqlStatus = await clients.graphqlStatus()
+  progress(`POST /graphql → ${graphqlStatus}${graphqlStatus === 404 ? " (GraphQL scenarios unavailable)" : ""}`)
+
+  const pg = await loadPg()
+  const scenarios = buildScenarios(clients, pg, url, schema, ref)
+
+  // A fresh server runs its first thousand requests through the interpreter and baseline JIT: without this,
+  // whichever scenario comes first pays for compiling the shared request path (twice the CPU per request).
+  // The cheap reads only: depth=1 and the REST ilike count cost PostgreSQL far more than they exercise the server.
+  const warmable = scenarios.filter((s) =>
+    ["gqlList", "gqlListCount", "gqlNested", "gqlIlike", "restList"].includes(s.key) && (s.api === "rest" || graphqlStatus !== 404)
+  )
+  let turn = 0
+  const jit = await closedLoop(CONCURRENCY, JIT_WARMUP_MAX_MS, JIT_WARMUP_REQUESTS, () => warmable[turn++ % warmable.length]!.call())
+  progress(`JIT warm-up: ${jit.requests} mixed read requests in ${(jit.elapsedMs / 1000).toFixed(1)} s, ${jit.errors} errors`)
+
+  // Idle background: settle first (warm-up traffic still unflushed), then a 2 s idle window, settled again.
+  const counter = commitCounter(admin, name)
+  const settle = settler(admin, name, counter)
+  await settle(SERVER_APP, SERVER_SETTLE_CAP_MS, true)
+  const idleStart = await counter()
+  await Bun.sleep(IDLE_WINDOW_MS)
+  await settle(SERVER_APP, SERVER_SETTLE_CAP_MS, false)
+  const idleEnd = await counter()
+  const backgroundPerSecond = Math.max(0, idleEnd.value - idleStart.value) / ((idleEnd.at - idleStart.at) / 1000)
+  progress(`idle background ${backgroundPerSecond.toFixed(2)} commits/s`)
+  const outcomes = new Map<string, Outcome>()
+  const loadBefore = loadAverage()
+  const rssBefore = rssMiB(server.proc.pid)
+  for (const scenario of scenarios) {
+    if (scenario.api === "graphql" && graphqlStatus === 404) {
+      outcomes.set(scenario.key, { status: "unavailable", reason: "POST /graphql answered 404" })
+      continue
+    }
+    const outcome = await runScenario(scenario, counter, settle, backgroundPerSecond, server.proc.pid)
+    outcomes.set(scenario.key, outcome)
+    progress(
+      outcome.status === "ok"
+        ? `${scenario.label}: ${outcome.load.rps.toFixed(0)} req/s, p50 ${outcome.load.p50Ms.toFixed(2)} ms, ` +
+          `p99 ${outcome.load.p99Ms.toFixed(2)} ms, ${outcome.load.errors} errors, ${outcome.sqlPerRequest.toFixed(2)} SQL/req`
+        : `${scenario.label}: ${outcome.status}: ${clip(outcome.reason, 200)}`
+    )
+  }
+
+  const rssAfter = rssMiB(server.proc.pid)
+  await stopServer()
+  const serverProblems = server.log().split("\n").filter((l) => /level=(WARN|WARNING|ERROR|FATAL)/i.test(l))
+  report({
+    seed: seeded,
+    readyMs: server.readyMs,
+    graphqlStatus,
+    backgroundPerSecond,
+    scenarios,
+    outcomes,
+    serverProblems,
+    totalMs: performance.now() - began,
+    load: { before: loadBefore, after: loadAverage() },
+    rss: { before: rssBefore, after: rssAfter }
+  })
+}
+
+/** Deletes the Redis cache entries naming this run's workspace, users, roles and API keys. */
+const dropCacheEntries = async (database: string) => {
+  const ids = new Set<string>()
+  const sql = new SQL(databaseUrl(database))
+  try {
+    const rows = await sql.unsafe(`
+      SELECT id::text FROM core.workspace UNION ALL SELECT id::text FROM core."user"
+      UNION ALL SELECT id::text FROM core.role UNION ALL SELECT id::text FROM core."apiKey"`)
+    for (const row of rows) ids.add(row.id)
+  } catch {
+    // no core schema (the server never started): nothing cached
+  } finally {
+    await sql.close()
+  }
+  if (ids.size === 0) return 0
+  const redis = new IORedis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  redis.on("error", () => {})
+  let deleted = 0
+  try {
+    await redis.connect()
+    let cursor = "0"
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", "score:cache:*", "COUNT", 1000)
+      cursor = next
+      const ours = keys.filter((key) => key.split(":").some((part) => ids.has(part)))
+      if (ours.length) deleted += await redis.del(...ours)
+    } while (cursor !== "0")
+  } finally {
+    redis.disconnect()
+  }
+  return deleted
+}
+
+/** Stops the server, closes pools and connections, deletes our cache keys, drops the database; safe twice. */
+const cleanUp = async () => {
+  await stopServer().catch((e) => console.error(`could not stop the server: ${e}`))
+  await Promise.all([...leftovers.pools].map((p) => p.end().catch(() => {})))
+  leftovers.pools.clear()
+  await Promise.all([...leftovers.sqls].map((s) => s.close().catch(() => {})))
+  leftovers.sqls.clear()
+  const database = leftovers.database
+  leftovers.database = null
+  if (!database) return
+  const keys = await dropCacheEntries(database).catch((e) => (console.error(`cache clean-up failed: ${e}`), 0))
+  const admin = new SQL(ADMIN_URL)
+  try {
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+  } catch (e) {
+    console.error(`could not drop ${database}: ${e}`)
+  } finally {
+    await admin.close()
+  }
+  progress(`cleaned up: server stopped, database ${database} dropped, ${keys} Redis cache keys deleted`)
+}
+
+let aborting = false
+const abort = (reason: string, code: number) => {
+  if (aborting) return
+  aborting = true
+  console.error(reason)
+  void cleanUp().finally(() => process.exit(code))
+}
+
+process.on("SIGINT", () => abort("interrupted, cleaning up", 130))
+process.on("SIGTERM", () => abort("terminated, cleaning up", 143))
+const watchdog = setTimeout(() => abort(`benchmark exceeded ${WATCHDOG_MS / 1000} s, aborting`, 1), WATCHDOG_MS)
+
+try {
+  await main()
+} catch (error) {
+  console.error(error)
+  process.exitCode = 1
+} finally {
+  clearTimeout(watchdog)
+  if (!aborting) await cleanUp()
+}
