@@ -301,6 +301,21 @@ describe("twenty-client-sdk metadata clients against Score's /metadata", () => {
     expect(nodes).toContainEqual({ nameSingular: "person", namePlural: "people", isCustom: false, isActive: true })
   })
 
+  test("the shipped client can select every scalar field of objects, fields and the workspace", async () => {
+    const client = new MetadataApiClient({ url: `${baseUrl}/metadata`, headers: { Authorization: `Bearer ${apiKey}` } })
+    const result = await client.query({
+      currentWorkspace: { __scalar: true },
+      objects: {
+        __args: { paging: { first: 5 }, filter: {} },
+        edges: { node: { __scalar: true, fields: { __args: { paging: { first: 5 } }, edges: { node: { __scalar: true } } } } }
+      }
+    })
+    expect(result.currentWorkspace.id).toBe(workspaceId)
+    const object = result.objects.edges[0]!.node
+    expect(object.universalIdentifier).toBe(object.id)
+    expect(object.fields.edges.length).toBeGreaterThan(0)
+  })
+
   test("a custom object made through the metadata client, then used through a regenerated core client", async () => {
     const metadata = new MetadataApiClient({ url: `${baseUrl}/metadata`, headers: { Authorization: `Bearer ${apiKey}` } })
     const { createOneObject } = await metadata.mutation({

@@ -62,6 +62,8 @@ const tokenPair = (tokens: { accessOrWorkspaceAgnosticToken: AuthToken; refreshT
 
 export const authResolvers = {
   Workspace: {
+    allowedIframeOrigins: () => [],
+    editableProfileFields: () => [],
     workspaceUrls: (w: Workspace, _: Args, ctx: Context) => ctx.run(workspaceUrls(w)),
     isCustomDomainEnabled: () => false,
     customDomain: () => null,
@@ -84,6 +86,7 @@ export const authResolvers = {
       ctx.run(Effect.flatMap(Workspaces, (s) => s.findById(uw.workspaceId)))
   },
   User: {
+    onboardingStatus: () => "COMPLETED",
     currentWorkspace: async (_u: User, _: Args, ctx: Context) => {
       const auth = await ctx.auth()
       return auth.kind === "user" ? auth.workspace : null

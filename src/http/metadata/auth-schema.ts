@@ -35,6 +35,7 @@ enum WorkspaceDiscoverability { HIDDEN MEMBERS_AND_INVITEES PUBLIC }
 
 type Role {
   id: UUID!
+  universalIdentifier: String
   standardId: UUID
   label: String!
   description: String
@@ -53,6 +54,19 @@ type Role {
 
 type Workspace {
   id: UUID!
+  logoFileId: UUID
+  isInternalMessagesImportEnabled: Boolean
+  allowedIframeOrigins: [String!]
+  editableProfileFields: [String!]
+  aiChatModelTier: String
+  aiAgentModelTier: String
+  isAutoModelSelectionEnabled: Boolean
+  aiModelIdByTier: JSON
+  aiEvaluationModelId: String
+  aiAdditionalInstructions: String
+  hasValidSignedEnterpriseKey: Boolean
+  hasValidEnterpriseValidityToken: Boolean
+  workspaceCustomApplicationId: String
   displayName: String
   logo: String
   inviteHash: String
@@ -95,6 +109,11 @@ type UserWorkspace {
 
 type User {
   id: UUID!
+  onboardingStatus: String
+  previousOnboardingStatus: String
+  userVars: JSONObject
+  supportUserHash: String
+  isWorkspaceCreator: Boolean
   firstName: String!
   lastName: String!
   email: String!

@@ -41,7 +41,10 @@ const objectById = async (ctx: Context, id: string) => {
 }
 
 export const dataModelResolvers = {
+  // Fields of Twenty's newest schema that Score does not model answer null (or the id), so clients that
+  // select every scalar field still validate.
   Object: {
+    universalIdentifier: (o: ObjectMetadata) => o.id,
     dataSourceId: () => null,
     isUIEditable: (o: ObjectMetadata) => !o.isUIReadOnly,
     isUICreatable: (o: ObjectMetadata) => !o.isUIReadOnly && !o.isSystem,
@@ -50,6 +53,9 @@ export const dataModelResolvers = {
       connection(o.fields.filter((f) => applyFilter(f, args.filter)), args.paging)
   },
   Field: {
+    universalIdentifier: (f: FieldMetadata) => f.id,
+    isSearchable: () => false,
+    isAuditLogged: (f: FieldMetadata) => !f.isSystem,
     isUIEditable: (f: FieldMetadata) => !f.isUIReadOnly,
     object: (f: FieldMetadata, _: Args, ctx: Context) => objectById(ctx, f.objectMetadataId),
     relation: async (f: FieldMetadata, _: Args, ctx: Context) => {

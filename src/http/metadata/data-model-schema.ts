@@ -33,6 +33,11 @@ type Relation {
 
 type Field {
   id: UUID!
+  universalIdentifier: String!
+  applicationId: UUID
+  writability: String
+  isSearchable: Boolean
+  isAuditLogged: Boolean
   type: FieldMetadataType!
   name: String!
   label: String!
@@ -63,6 +68,13 @@ type ObjectFieldsConnection { pageInfo: PageInfo! edges: [FieldEdge!]! totalCoun
 
 type Object {
   id: UUID!
+  universalIdentifier: String!
+  applicationId: UUID
+  color: String
+  openRecordIn: String
+  readability: String
+  readabilityParentFieldUniversalIdentifiers: [String!]
+  writability: String
   dataSourceId: UUID
   nameSingular: String!
   namePlural: String!
