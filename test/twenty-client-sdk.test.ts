@@ -307,11 +307,11 @@ describe("twenty-client-sdk metadata clients against Score's /metadata", () => {
       currentWorkspace: { __scalar: true },
       objects: {
         __args: { paging: { first: 5 }, filter: {} },
-        edges: { node: { __scalar: true, fields: { __args: { paging: { first: 5 } }, edges: { node: { __scalar: true } } } } }
+        edges: { node: { __scalar: true, fields: { __args: { paging: { first: 5 }, filter: {} }, edges: { node: { __scalar: true } } } } }
       }
     })
     expect(result.currentWorkspace.id).toBe(workspaceId)
-    const object = result.objects.edges[0]!.node
+    const object = (result.objects as any).edges[0]!.node
     expect(object.universalIdentifier).toBe(object.id)
     expect(object.fields.edges.length).toBeGreaterThan(0)
   })
