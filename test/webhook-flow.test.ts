@@ -5,6 +5,7 @@ import { runWorker } from "../src/jobs/runner.js"
 import { runRelay } from "../src/services/events/index.js"
 import { signature } from "../src/services/webhooks/index.js"
 import { startTestApp, type TestApp } from "./support/app.js"
+import { TEST_REDIS_URL } from "./support/database.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 
 let app: TestApp
@@ -26,7 +27,8 @@ const receiver = Bun.serve({
 })
 
 beforeAll(async () => {
-  app = await startTestApp({ env: { WEBHOOK_ALLOW_PRIVATE_ADDRESSES: "true" } })
+  // Redis database 7: a `bun run worker` started by another test file takes jobs from database 0's queues.
+  app = await startTestApp({ env: { WEBHOOK_ALLOW_PRIVATE_ADDRESSES: "true", REDIS_URL: `${TEST_REDIS_URL}/7` } })
   worker = await app.run(Effect.forkDaemon(Effect.scoped(
     Effect.gen(function*() {
       yield* Effect.forkScoped(runRelay("20 millis"))

@@ -33,13 +33,14 @@ const isUntil = (input: Duration.DurationInput | { readonly until: Date }): inpu
  * from APP_SECRET as Twenty does: a token of one kind never passes as another kind or in another workspace.
  */
 export const makeTokens = (appSecret: Redacted.Redacted<string>): TokensShape => {
-  const keys = new Map<string, Uint8Array>()
+  // Imported once per (type, scope): jose would otherwise import raw bytes on every verification.
+  const keys = new Map<string, Promise<CryptoKey>>()
   const keyFor = (type: string, scope: string | undefined) => {
     const id = `${type}:${scope ?? ""}`
     let key = keys.get(id)
     if (!key) {
       const hex = createHash("sha256").update(`${Redacted.value(appSecret)}${scope ?? ""}${type}`).digest("hex")
-      key = new TextEncoder().encode(hex)
+      key = crypto.subtle.importKey("raw", new TextEncoder().encode(hex), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"])
       if (keys.size > 10_000) keys.clear()
       keys.set(id, key)
     }
@@ -58,7 +59,7 @@ export const makeTokens = (appSecret: Redacted.Redacted<string>): TokensShape =>
           .setProtectedHeader({ alg: "HS256", typ: "JWT" })
           .setIssuedAt(Math.floor(now / 1000))
           .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
-          .sign(keyFor(payload.type, scope))
+          .sign(await keyFor(payload.type, scope))
         return { token, expiresAt }
       }),
     verify: (token, expected) =>
@@ -70,7 +71,7 @@ export const makeTokens = (appSecret: Redacted.Redacted<string>): TokensShape =>
           ? claims["workspaceId"]
           : typeof claims["userId"] === "string" ? claims["userId"] : claims.sub
         const { payload } = yield* Effect.tryPromise({
-          try: () => jose.jwtVerify(token, keyFor(type, scope), { algorithms: ["HS256"] }),
+          try: async () => jose.jwtVerify(token, await keyFor(type, scope), { algorithms: ["HS256"] }),
           catch: (e) =>
             e instanceof jose.errors.JWTExpired ? new Unauthenticated({ message: "Token has expired." }) : invalid
         })
