@@ -10,7 +10,7 @@ import { Records } from "../services/records/service.js"
 import type { RecordsScope } from "../services/records/types.js"
 import { type DataGraphQLContext, SchemaBuilder } from "../services/schema-builder/index.js"
 import { toGraphQLError } from "./errors.js"
-import { makeRun, maskError, useInputErrorCodes } from "./graphql.js"
+import { bufferedResponse, makeRun, maskError, useInputErrorCodes } from "./graphql.js"
 import { restCaller } from "./rest/auth.js"
 
 /** What /graphql hands to yoga per request: the resolvers' context and the workspace's schema. */
@@ -57,8 +57,8 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
       const schema = yield* schemas.schemaFor(who.workspace.id)
       let scope: Promise<RecordsScope> | undefined
       const context: DataServerContext = { run, records, scope: () => (scope ??= run(scopeOf(who))), schema }
-      const response = yield* Effect.promise(async () => yoga.fetch(request.source as Request, context))
-      return HttpServerResponse.fromWeb(response)
+      const response = yield* Effect.promise(async () => bufferedResponse(await yoga.fetch(request.source as Request, context)))
+      return response
     }).pipe(
       Effect.catchIf(
         (error): error is Exclude<typeof error, SqlError.SqlError> => isUserError(error),

@@ -1,4 +1,5 @@
 import type { SqlError } from "@effect/sql"
+import { HttpServerResponse } from "@effect/platform"
 import { Cause, Effect, Exit, Option, Runtime } from "effect"
 import { GraphQLError } from "graphql"
 import type { Plugin } from "graphql-yoga"
@@ -80,3 +81,13 @@ export const maskError = (error: unknown): Error => {
   return internalGraphQLError()
 }
 
+/**
+ * A web Response (from yoga) as an Effect response with its body read once: GraphQL answers are small
+ * JSON, and streaming them through Effect's Stream costs more than the request itself.
+ */
+export const bufferedResponse = async (response: Response) =>
+  HttpServerResponse.text(await response.text(), {
+    status: response.status,
+    headers: Object.fromEntries(response.headers),
+    contentType: response.headers.get("content-type") ?? "application/json"
+  })

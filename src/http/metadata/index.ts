@@ -1,9 +1,9 @@
-import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpServerRequest } from "@effect/platform"
 import { Effect } from "effect"
 import { createSchema, createYoga } from "graphql-yoga"
 import type { Services } from "../../layers/index.js"
 import { Auth } from "../../services/auth/index.js"
-import { bearerToken, type GraphQLContext, lazyAuth, makeRun, maskError, useInputErrorCodes } from "../graphql.js"
+import { bearerToken, bufferedResponse, type GraphQLContext, lazyAuth, makeRun, maskError, useInputErrorCodes } from "../graphql.js"
 import { authResolvers } from "./auth-resolvers.js"
 import { authTypeDefs } from "./auth-schema.js"
 import { dataModelResolvers } from "./data-model-resolvers.js"
@@ -46,7 +46,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
       auth: lazyAuth(bearerToken(request.headers["authorization"]), authenticate),
       origin: request.headers["origin"] ?? null
     }
-    const response = yield* Effect.promise(async () => yoga.fetch(request.source as Request, context))
-    return HttpServerResponse.fromWeb(response)
+    const response = yield* Effect.promise(async () => bufferedResponse(await yoga.fetch(request.source as Request, context)))
+    return response
   })
 })
