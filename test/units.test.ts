@@ -111,3 +111,25 @@ describe("configuration", () => {
     expect(line).not.toContain("\n")
   })
 })
+
+describe("cache loads", () => {
+  test("concurrent misses on one key share one load; a failed load fails them all and is retried next time", async () => {
+    let loads = 0
+    const slow = Effect.sleep("30 millis").pipe(Effect.zipRight(Effect.sync(() => ({ n: ++loads }))))
+    const values = await run(Effect.flatMap(Cache, (cache) =>
+      Effect.all(Array.from({ length: 20 }, () => cache.getOrLoad("shared", slow, { ttl: "1 minute" })), { concurrency: "unbounded" })))
+    expect(loads).toBe(1)
+    expect(values.every((v) => v!.n === 1)).toBe(true)
+
+    let attempts = 0
+    const failing = Effect.sleep("10 millis").pipe(Effect.zipRight(Effect.suspend(() => (++attempts === 1 ? Effect.fail("boom") : Effect.succeed({ ok: true })))))
+    const [results, retried] = await run(Effect.flatMap(Cache, (cache) =>
+      Effect.all([
+        Effect.all(Array.from({ length: 5 }, () => Effect.either(cache.getOrLoad("flaky", failing, { ttl: "1 minute" }))), { concurrency: "unbounded" }),
+        cache.getOrLoad("flaky", failing, { ttl: "1 minute" })
+      ])))
+    expect(results.every((r) => r._tag === "Left")).toBe(true)
+    expect(retried).toEqual({ ok: true })
+    expect(attempts).toBe(2)
+  })
+})

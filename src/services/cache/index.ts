@@ -1,5 +1,6 @@
 import { Context, Duration, Effect, Layer, Option } from "effect"
 import { Redis } from "../redis/index.js"
+import { singleFlight } from "../single-flight.js"
 
 export interface CacheOptions {
   readonly ttl: Duration.DurationInput
@@ -61,13 +62,14 @@ class LocalTier {
 /** One process, no Redis: embedded mode and unit tests. */
 export const CacheMemory = Layer.sync(Cache, () => {
   const local = new LocalTier()
+  const shared = singleFlight()
   return {
     getOrLoad: (key, load, options) =>
       Effect.suspend(() => {
         const hit = local.get(key)
         if (Option.isSome(hit)) return Effect.succeed(hit.value as never)
         const epoch = local.epoch
-        return Effect.map(load, (value) => {
+        return Effect.map(shared(key, load), (value) => {
           if (value === null) return null
           if (local.epoch !== epoch) return JSON.parse(JSON.stringify(value)) as never
           local.set(key, value, Duration.decode(options.ttl))
@@ -99,6 +101,7 @@ export const CacheRedis = Layer.scoped(
   Effect.gen(function*() {
     const { client, duplicate } = yield* Redis
     const local = new LocalTier()
+    const once = singleFlight()
     const subscriber = yield* duplicate
     subscriber.on("message", (_channel, message: string) => {
       for (const key of JSON.parse(message) as Array<string>) local.delete(key)
@@ -121,27 +124,29 @@ export const CacheRedis = Layer.scoped(
           client.eval(SET_IF_SAME_GENERATION, 2, PREFIX + key, GENERATION + key, JSON.stringify(value), generation, Duration.toMillis(ttl))
         ).pipe(Effect.catchAll((e) => Effect.logWarning("cache write failed", e)))
 
+    const loadThroughShared = <A, E, R>(key: string, load: Effect.Effect<A | null, E, R>, options: CacheOptions) =>
+      Effect.gen(function*() {
+        const useLocal = options.local !== false
+        const ttl = Duration.decode(options.ttl)
+        const localTtl = Duration.min(ttl, LOCAL_TTL_CAP)
+        const epoch = local.epoch
+        const shared = yield* readShared(key)
+        if (Option.isSome(shared.value)) {
+          if (useLocal && local.epoch === epoch) local.set(key, shared.value.value, localTtl)
+          return shared.value.value as A
+        }
+        const value = yield* load
+        if (value === null) return null
+        yield* writeShared(key, value, ttl, shared.generation)
+        if (useLocal && local.epoch === epoch) local.set(key, value, localTtl)
+        return JSON.parse(JSON.stringify(value)) as A
+      })
+
     const cache: CacheShape = {
       getOrLoad: (key, load, options) =>
-        Effect.gen(function*() {
-          const useLocal = options.local !== false
-          if (useLocal) {
-            const hit = local.get(key)
-            if (Option.isSome(hit)) return hit.value as never
-          }
-          const ttl = Duration.decode(options.ttl)
-          const localTtl = Duration.min(ttl, LOCAL_TTL_CAP)
-          const epoch = local.epoch
-          const shared = yield* readShared(key)
-          if (Option.isSome(shared.value)) {
-            if (useLocal && local.epoch === epoch) local.set(key, shared.value.value, localTtl)
-            return shared.value.value as never
-          }
-          const value = yield* load
-          if (value === null) return null
-          yield* writeShared(key, value, ttl, shared.generation)
-          if (useLocal && local.epoch === epoch) local.set(key, value, localTtl)
-          return JSON.parse(JSON.stringify(value)) as never
+        Effect.suspend(() => {
+          const hit = options.local !== false ? local.get(key) : Option.none()
+          return Option.isSome(hit) ? Effect.succeed(hit.value as never) : once(key, loadThroughShared(key, load, options))
         }),
       invalidate: (...keys) =>
         Effect.gen(function*() {

@@ -4,6 +4,7 @@ import { BadUserInput, Conflict, NotFound } from "../../schema/errors.js"
 import type { FieldMetadata, FieldOption, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
 import type { OnDeleteAction, RelationDirection } from "../../schema/standard-objects.js"
 import { Cache } from "../cache/index.js"
+import { singleFlight } from "../single-flight.js"
 import { jsonRows } from "../sql-rows.js"
 import { workspaceCacheKey, Workspaces } from "../workspace/index.js"
 import { columnsOf, ident, indexName, literal, qualified } from "./columns.js"
@@ -176,6 +177,7 @@ export const MetadataLive = Layer.effect(
     const workspaces = yield* Workspaces
     /** Most recently used workspaces' metadata, bounded: about 150 KiB each. */
     const local = new Map<string, WorkspaceMetadata>()
+    const loadOnce = singleFlight()
     const remember = (metadata: WorkspaceMetadata) => {
       local.delete(metadata.workspaceId)
       local.set(metadata.workspaceId, metadata)
@@ -213,7 +215,7 @@ export const MetadataLive = Layer.effect(
           remember(hit)
           return hit
         }
-        const fresh = yield* load(workspaceId, workspace.metadataVersion)
+        const fresh = yield* loadOnce(`${workspaceId}:${workspace.metadataVersion}`, load(workspaceId, workspace.metadataVersion))
         remember(fresh)
         return fresh
       })
