@@ -27,6 +27,7 @@ import IORedis from "ioredis"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { collect, freePort, healthy } from "./support.js"
 
 const ROOT = path.resolve(import.meta.dir, "..")
 const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -110,32 +111,6 @@ const textArray = (values: ReadonlyArray<string>) => `ARRAY[${values.map(literal
 
 // ---------------------------------------------------------------------------------------------------------
 // Server process
-
-const freePort = () => {
-  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() })
-  const port = probe.port!
-  probe.stop(true)
-  return port
-}
-
-const collect = (stream: ReadableStream<Uint8Array>, into: { text: string }) =>
-  (async () => {
-    const reader = stream.getReader()
-    const decoder = new TextDecoder()
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      into.text += decoder.decode(chunk.value, { stream: true })
-    }
-  })()
-
-const healthy = async (port: number) => {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/healthz`)
-    await response.arrayBuffer()
-    return response.status === 200
-  } catch {
-    return false
-  }
-}
 
 const stopServer = async () => {
   const proc = leftovers.server

@@ -4,13 +4,12 @@
  *
  * Prints a table and a final `RESULT {json}` line.
  */
-import { SQL } from "bun"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { ADMIN_URL, collect, dropDatabase, freePort, healthy, withAdmin } from "./support.js"
 
 const ROOT = path.resolve(import.meta.dir, "..")
-const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 const REDIS_URL = "redis://127.0.0.1:6379"
 const APP_SECRET = "bench-secret-0123456789-0123456789-abcdef" // 40 characters
 const LIVE_STARTS = 5
@@ -33,33 +32,7 @@ const running = new Set<Bun.Subprocess>()
 const leftovers = { dataDir: null as string | null, database: null as string | null }
 
 /** Asks the kernel for a free loopback port. */
-const freePort = () => {
-  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() })
-  const port = probe.port!
-  probe.stop(true)
-  return port
-}
-
 /** Collects a child's output into one string as it arrives. */
-const collect = (stream: ReadableStream<Uint8Array>, into: { text: string }) =>
-  (async () => {
-    const reader = stream.getReader()
-    const decoder = new TextDecoder()
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      into.text += decoder.decode(chunk.value, { stream: true })
-    }
-  })()
-
-const healthy = async (port: number) => {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/healthz`)
-    await response.arrayBuffer()
-    return response.status === 200
-  } catch {
-    return false
-  }
-}
-
 const selfReported = (log: string) => {
   const match = /Ready in (\d+) ms/.exec(log)
   return match ? Number(match[1]) : null
@@ -121,15 +94,6 @@ const rssMiB = (pid: number) => {
 // ---------------------------------------------------------------------------------------------------------
 // Database
 
-const withAdmin = async <A>(run: (sql: SQL) => Promise<A>) => {
-  const sql = new SQL(ADMIN_URL)
-  try {
-    return await run(sql)
-  } finally {
-    await sql.close()
-  }
-}
-
 const createDatabase = async () => {
   const name = `score_bench_${process.pid}_${crypto.randomUUID().slice(0, 8)}`
   await withAdmin((sql) => sql.unsafe(`CREATE DATABASE ${name}`))
@@ -138,8 +102,6 @@ const createDatabase = async () => {
   url.pathname = `/${name}`
   return { name, url: url.href }
 }
-
-const dropDatabase = (name: string) => withAdmin((sql) => sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
 
 // ---------------------------------------------------------------------------------------------------------
 // GraphQL client

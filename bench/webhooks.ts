@@ -34,9 +34,9 @@ import { createHmac } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { ADMIN_URL, collect, dropDatabase, freePort, healthy, withAdmin } from "./support.js"
 
 const ROOT = path.resolve(import.meta.dir, "..")
-const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 const REDIS_URL = "redis://127.0.0.1:6379"
 const APP_SECRET = "bench-secret-0123456789-0123456789-abcdef" // 40 characters
 const WEBHOOK_SECRET = "bench-webhook-secret"
@@ -79,23 +79,7 @@ interface Child {
 }
 
 /** Asks the kernel for a free loopback port. */
-const freePort = () => {
-  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() })
-  const port = probe.port!
-  probe.stop(true)
-  return port
-}
-
 /** Collects a child's output into one string as it arrives. */
-const collect = (stream: ReadableStream<Uint8Array>, into: { text: string }) =>
-  (async () => {
-    const reader = stream.getReader()
-    const decoder = new TextDecoder()
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      into.text += decoder.decode(chunk.value, { stream: true })
-    }
-  })()
-
 const spawn = (name: string, entry: "main" | "worker", env: Record<string, string>): Child => {
   const output = { text: "" }
   const baseEnv = { ...process.env }
@@ -111,16 +95,6 @@ const spawn = (name: string, entry: "main" | "worker", env: Record<string, strin
   collect(proc.stderr, output)
   running.add(proc)
   return { name, proc, log: () => output.text }
-}
-
-const healthy = async (port: number) => {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/healthz`)
-    await response.arrayBuffer()
-    return response.status === 200
-  } catch {
-    return false
-  }
 }
 
 /** SIGTERM, then SIGKILL if the process has not exited within 15 s; resolves to the time it took. */
@@ -141,15 +115,6 @@ const problems = (child: Child) =>
 // ---------------------------------------------------------------------------------------------------------
 // Database and Redis
 
-const withAdmin = async <A>(run: (sql: SQL) => Promise<A>) => {
-  const sql = new SQL(ADMIN_URL)
-  try {
-    return await run(sql)
-  } finally {
-    await sql.close()
-  }
-}
-
 const createDatabase = async () => {
   const name = `score_bench_hooks_${process.pid}_${crypto.randomUUID().slice(0, 8)}`
   await withAdmin((sql) => sql.unsafe(`CREATE DATABASE ${name}`))
@@ -158,8 +123,6 @@ const createDatabase = async () => {
   url.pathname = `/${name}`
   return { name, url: url.href }
 }
-
-const dropDatabase = (name: string) => withAdmin((sql) => sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
 
 /** SCAN + DEL of the `events` and `webhooks` queue keys; returns how many were deleted. */
 const clearQueueKeys = async () => {
