@@ -21,6 +21,11 @@
  * once: for the create loop the figure is transactions per request.
  *
  * Prints a table and a final `RESULT {json}` line.
+ *
+ *   bun bench/data.ts --only=gqlList,pgList   runs only these scenarios (keys as in RESULT)
+ *   bun bench/data.ts --hold                  seeds, prints the port and API key, and keeps the server up until ^C
+ *   BENCH_SERVER_FLAGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof" bun bench/data.ts --hold   profiles the server
+ *   BENCH_FROM_SOURCE=1 …                     runs src/main.ts instead of the minified bundle (readable profiles)
  */
 import { SQL } from "bun"
 import IORedis from "ioredis"
@@ -55,6 +60,11 @@ const SERVER_SETTLE_CAP_MS = 20_000 // the server's pool closes idle connections
 const POOL_SETTLE_CAP_MS = 5_000 // our own pool is ended at once
 const FALLBACK_SETTLE_MS = 11_000 // > PGSTAT_IDLE_INTERVAL (10 s), if no backend can be told apart
 const WATCHDOG_MS = 290_000
+
+const flag = (name: string) => process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))
+const HOLD = flag("hold") !== undefined
+const ONLY = flag("only")?.split("=")[1]?.split(",").filter(Boolean) ?? null
+const SERVER_FLAGS = (process.env["BENCH_SERVER_FLAGS"] ?? "").split(/\s+/).filter(Boolean)
 
 /** node-postgres ships no types and @types/pg is not installed: the little used here, typed by hand. */
 interface PgPool {
@@ -129,7 +139,7 @@ const startServer = async (url: string) => {
   const env = { ...process.env }
   for (const name of ["DATABASE_URL", "REDIS_URL", "APP_SECRET", "DATA_DIR", "DATABASE_POOL_SIZE"]) delete env[name]
   const started = performance.now()
-  const proc = Bun.spawn([process.execPath, "scripts/run.ts", "main"], {
+  const proc = Bun.spawn([process.execPath, ...SERVER_FLAGS, ...(process.env["BENCH_FROM_SOURCE"] ? ["src/main.ts"] : ["scripts/run.ts", "main"])], {
     cwd: ROOT,
     // LOG_LEVEL takes Effect's labels (Warn, not Warning: the README's `Warning` and `None` are refused at start).
     env: { ...env, DATABASE_URL: url, REDIS_URL, APP_SECRET, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "Warn" },
@@ -887,8 +897,13 @@ const main = async () => {
   const graphqlStatus = await clients.graphqlStatus()
   progress(`POST /graphql → ${graphqlStatus}${graphqlStatus === 404 ? " (GraphQL scenarios unavailable)" : ""}`)
 
+  if (HOLD) {
+    console.log(`server http://127.0.0.1:${server.port} (pid ${server.proc.pid}); API key:\n${account.apiKey}\nschema ${schema}; ^C stops and cleans up`)
+    await new Promise(() => {}) // until SIGINT
+  }
+
   const pg = await loadPg()
-  const scenarios = buildScenarios(clients, pg, url, schema, ref)
+  const scenarios = buildScenarios(clients, pg, url, schema, ref).filter((s) => !ONLY || ONLY.includes(s.key))
 
   // A fresh server runs its first thousand requests through the interpreter and baseline JIT: without this,
   // whichever scenario comes first pays for compiling the shared request path (twice the CPU per request).
@@ -1010,7 +1025,7 @@ const abort = (reason: string, code: number) => {
 
 process.on("SIGINT", () => abort("interrupted, cleaning up", 130))
 process.on("SIGTERM", () => abort("terminated, cleaning up", 143))
-const watchdog = setTimeout(() => abort(`benchmark exceeded ${WATCHDOG_MS / 1000} s, aborting`, 1), WATCHDOG_MS)
+const watchdog = HOLD ? undefined : setTimeout(() => abort(`benchmark exceeded ${WATCHDOG_MS / 1000} s, aborting`, 1), WATCHDOG_MS)
 
 try {
   await main()

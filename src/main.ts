@@ -1,6 +1,6 @@
 import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import { Effect, Layer, Logger, Option } from "effect"
-import { makeHttpApp } from "./http/app.js"
+import { makeWebHandler } from "./http/app.js"
 import { serve } from "./http/server.js"
 import { runRelay } from "./services/events/index.js"
 import { registry } from "./jobs/registry.js"
@@ -13,7 +13,7 @@ const main = Effect.gen(function*() {
   const config = yield* appConfig
   const appSecret = yield* resolveAppSecret(config)
   const app = services(infrastructure(config, appSecret))
-  const server = Layer.unwrapEffect(Effect.map(makeHttpApp, serve)).pipe(
+  const server = Layer.unwrapEffect(Effect.map(makeWebHandler, serve)).pipe(
     Layer.tap(() => Effect.logInfo(`Ready in ${Math.round(performance.now())} ms since process start`))
   )
   // Without Redis there is no shared queue for `bun run worker`: jobs run in this process.

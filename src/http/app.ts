@@ -1,5 +1,6 @@
-import { HttpMiddleware, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApp, HttpMiddleware, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Effect } from "effect"
+import type { Services } from "../layers/index.js"
 import { AppConfig } from "../services/config.js"
 import { restError } from "./errors.js"
 import { makeDataGraphQLHandler } from "./graphql-data.js"
@@ -9,14 +10,15 @@ import { restMetadataRoutes } from "./rest/metadata.js"
 import { makeOpenApiRoutes } from "./rest/open-api.js"
 import { restRecordRoutes } from "./rest/records.js"
 
+const SECURITY_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-resource-policy": "same-site"
+}
+
 const securityHeaders = HttpMiddleware.make((app) =>
-  Effect.map(app, (response) =>
-    HttpServerResponse.setHeaders(response, {
-      "x-content-type-options": "nosniff",
-      "x-frame-options": "DENY",
-      "referrer-policy": "no-referrer",
-      "cross-origin-resource-policy": "same-site"
-    }))
+  Effect.map(app, (response) => HttpServerResponse.setHeaders(response, SECURITY_HEADERS))
 )
 
 /** Bodies over MAX_BODY_SIZE are refused before anything reads them (Bun enforces it again while streaming). */
@@ -43,10 +45,15 @@ const edgeErrors = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerRespon
     )
   })
 
-export const makeHttpApp = Effect.gen(function*() {
+const allowedOrigin = (corsOrigins: string) => {
+  const origins = corsOrigins.split(",").map((o) => o.trim()).filter(Boolean)
+  return origins.includes("*") ? () => true : (origin: string) => origins.includes(origin)
+}
+
+const makeApp = Effect.gen(function*() {
   const config = yield* AppConfig
   const metadata = yield* makeMetadataHandler
-  const data = yield* makeDataGraphQLHandler
+  const { handler: data, fast } = yield* makeDataGraphQLHandler
   const openApiRoutes = yield* makeOpenApiRoutes
   const router = HttpRouter.concatAll(healthRoutes, restMetadataRoutes, restRecordRoutes, openApiRoutes).pipe(
     HttpRouter.get("/metadata", metadata),
@@ -56,14 +63,49 @@ export const makeHttpApp = Effect.gen(function*() {
     HttpRouter.post("/graphql", data),
     HttpRouter.options("/graphql", data)
   )
-  const origins = config.corsOrigins.split(",").map((o) => o.trim()).filter(Boolean)
-  return edgeErrors(router).pipe(
+  const app = edgeErrors(router).pipe(
     bodyLimit(config.maxBodyBytes),
     HttpMiddleware.cors({
-      allowedOrigins: origins.includes("*") ? () => true : (origin) => origins.includes(origin),
+      allowedOrigins: allowedOrigin(config.corsOrigins),
       allowedHeaders: ["authorization", "content-type", "x-schema-version", "x-locale"],
       maxAge: 600
     }),
     securityHeaders
   )
+  return { app, fast }
+})
+
+export const makeHttpApp = Effect.map(makeApp, ({ app }) => app)
+
+const pathOf = (url: string) => {
+  const start = url.indexOf("/", url.indexOf("//") + 2)
+  const end = url.indexOf("?", start)
+  return start === -1 ? "/" : url.slice(start, end === -1 ? undefined : end)
+}
+
+/**
+ * The server's request handler: the Effect app, except POST /graphql with a JSON body, which the data
+ * API's fast lane answers directly (it sets the same CORS and security headers). Bun enforces
+ * MAX_BODY_SIZE itself; a declared length over it is refused here as the Effect app does.
+ */
+export const makeWebHandler = Effect.gen(function*() {
+  const config = yield* AppConfig
+  const { app, fast } = yield* makeApp
+  const effectHandler = HttpApp.toWebHandlerRuntime(yield* Effect.runtime<Services>())(app)
+  const isAllowed = allowedOrigin(config.corsOrigins)
+  const finish = (response: Response, origin: string | null) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value)
+    if (origin !== null && isAllowed(origin)) {
+      response.headers.set("access-control-allow-origin", origin)
+      response.headers.set("vary", "Origin")
+    }
+    return response
+  }
+  return (request: Request): Promise<Response> => {
+    if (request.method === "POST" && Number(request.headers.get("content-length") ?? 0) <= config.maxBodyBytes && pathOf(request.url) === "/graphql") {
+      const answer = fast(request)
+      if (answer) return answer.then((response) => finish(response, request.headers.get("origin")))
+    }
+    return effectHandler(request)
+  }
 })

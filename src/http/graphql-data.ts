@@ -1,40 +1,68 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { SqlError } from "@effect/sql"
-import { Effect } from "effect"
+import { Cause, Effect, Exit, Option, Runtime } from "effect"
 import type { GraphQLSchema } from "graphql"
 import { createYoga } from "graphql-yoga"
 import type { Services } from "../layers/index.js"
-import { type UserError, isUserError } from "../schema/errors.js"
-import { scopeOf } from "../services/records/actor.js"
+import type { AuthContext } from "../schema/auth.js"
+import { Forbidden, isUserError, Unauthenticated, type UserError } from "../schema/errors.js"
+import { Auth } from "../services/auth/index.js"
+import { apiKeyScope, scopeOf } from "../services/records/actor.js"
 import { Records } from "../services/records/service.js"
 import type { RecordsScope } from "../services/records/types.js"
 import { type DataGraphQLContext, SchemaBuilder } from "../services/schema-builder/index.js"
 import { toGraphQLError } from "./errors.js"
-import { bufferedResponse, makeRun, maskError, useInputErrorCodes } from "./graphql.js"
-import { restCaller } from "./rest/auth.js"
+import { laneCounts, makeGraphQLEngine, readPost } from "./graphql-engine.js"
+import { bearerToken, bufferedResponse, makeRun, maskError, useInputErrorCodes, withCode } from "./graphql.js"
 
 /** What /graphql hands to yoga per request: the resolvers' context and the workspace's schema. */
 interface DataServerContext extends DataGraphQLContext {
   readonly schema: GraphQLSchema
 }
 
+type WorkspaceCaller = Exclude<AuthContext, { kind: "workspaceAgnostic" }>
+
+const errorBody = (error: UserError) => {
+  const { http, ...extensions } = toGraphQLError(error).extensions as { http?: { status: number } }
+  return { status: http?.status ?? 200, body: { errors: [{ message: error.message, extensions }] } }
+}
+
 /** Errors raised before execution, in GraphQL's response shape; only UNAUTHENTICATED changes the status (401). */
 const errorResponse = (error: UserError) => {
-  const { http, ...extensions } = toGraphQLError(error).extensions as { http?: { status: number } }
-  return HttpServerResponse.unsafeJson(
-    { errors: [{ message: error.message, extensions }] },
-    { status: http?.status ?? 200 }
-  )
+  const { status, body } = errorBody(error)
+  return HttpServerResponse.unsafeJson(body, { status })
 }
+
+const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" }
+
+/** The lane answers clients that take JSON; other media types (multipart, event streams, …) are yoga's. */
+const acceptsPlainJson = (accept: string | null) =>
+  accept === null || accept === "*/*" || accept === "application/json" ||
+  (accept.includes("application/json") && !/graphql-response|event-stream|multipart/.test(accept))
+
+/** Same caller rules as REST: a bearer token bound to a workspace (401 without one, FORBIDDEN if agnostic). */
+const workspaceCaller = (token: string | null) =>
+  token
+    ? Effect.flatMap(Auth, (auth) => auth.authenticate(token)).pipe(
+      Effect.filterOrFail(
+        (caller): caller is WorkspaceCaller => caller.kind !== "workspaceAgnostic",
+        () => new Forbidden({ message: "This token is not bound to a workspace" })
+      )
+    )
+    : Effect.fail(new Unauthenticated({ message: "Missing authentication token" }))
 
 /**
  * `/graphql`: Twenty's workspace data API. The caller must present a workspace-bound token; the schema is
- * the caller's workspace's, fetched from SchemaBuilder (cached per metadata version) and given to one
- * shared yoga instance through its schema factory, so parsing is cached across workspaces and
- * validation per schema.
+ * the caller's workspace's, fetched from SchemaBuilder (cached per metadata version).
+ *
+ * Two paths share that schema and context: `fast`, for POSTed JSON, runs operations compiled once per
+ * document (graphql-engine.ts) straight on the web request; everything it does not take goes to one
+ * shared yoga instance, which answers every other form of request and every request error.
  */
 export const makeDataGraphQLHandler = Effect.gen(function*() {
-  const run = makeRun(yield* Effect.runtime<Services>())
+  const runtime = yield* Effect.runtime<Services>()
+  const run = makeRun(runtime)
+  const runExit = Runtime.runPromiseExit(runtime)
   const schemas = yield* SchemaBuilder
   const records = yield* Records
 
@@ -48,17 +76,22 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     maskedErrors: { maskError },
     plugins: [useInputErrorCodes]
   })
+  const engine = makeGraphQLEngine({ formatError: (error) => withCode(maskError(error) as typeof error) })
 
-  // Same caller rules as REST: a bearer token bound to a workspace (401 without one, FORBIDDEN if agnostic).
+  const auth = yield* Auth
+
+  const contextFor = (who: WorkspaceCaller, schema: GraphQLSchema): DataServerContext => {
+    let scope: Promise<RecordsScope> | undefined
+    const scopeOfCaller = () => (who.kind === "apiKey" ? Promise.resolve(apiKeyScope(who)) : run(scopeOf(who)))
+    return { run, records, scope: () => (scope ??= scopeOfCaller()), schema }
+  }
+
   const execute = (request: HttpServerRequest.HttpServerRequest) =>
     Effect.gen(function*() {
-      const who = yield* restCaller
-      yield* Effect.annotateCurrentSpan("workspaceId", who.workspace.id)
+      const who = yield* workspaceCaller(bearerToken(request.headers["authorization"]))
       const schema = yield* schemas.schemaFor(who.workspace.id)
-      let scope: Promise<RecordsScope> | undefined
-      const context: DataServerContext = { run, records, scope: () => (scope ??= run(scopeOf(who))), schema }
-      const response = yield* Effect.promise(async () => bufferedResponse(await yoga.fetch(request.source as Request, context)))
-      return response
+      const context = contextFor(who, schema)
+      return yield* Effect.promise(async () => bufferedResponse(await yoga.fetch(request.source as Request, context)))
     }).pipe(
       Effect.catchIf(
         (error): error is Exclude<typeof error, SqlError.SqlError> => isUserError(error),
@@ -67,8 +100,68 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
       Effect.withSpan("GraphQL.data")
     )
 
-  return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+  const handler = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
     request.method === "OPTIONS"
       ? Effect.succeed(HttpServerResponse.empty({ status: 204, headers: { allow: "GET, POST, OPTIONS" } }))
       : execute(request))
+
+  const callerAndSchema = Effect.fnUntraced(function*(token: string | null) {
+    const who = yield* workspaceCaller(token)
+    return { who, schema: yield* schemas.schemaFor(who.workspace.id) }
+  })
+
+  /**
+   * POST /graphql with a JSON body, straight on the web request (the caller adds CORS and security
+   * headers); null, before reading anything, for a request the Effect handler must take.
+   */
+  const fast = (request: Request): Promise<Response> | null =>
+    request.headers.get("content-type")?.startsWith("application/json") && acceptsPlainJson(request.headers.get("accept"))
+      ? lane(request)
+      : null
+
+  /** The caller and its schema, without running anything while both are known (the usual case). */
+  const knownCallerAndSchema = (token: string | null) => {
+    const who = token === null ? undefined : auth.authenticated(token)
+    if (!who || who.kind === "workspaceAgnostic") return undefined
+    const schema = schemas.current(who.workspace.id)
+    return schema && { who, schema }
+  }
+
+  const lane = async (request: Request): Promise<Response> => {
+    const token = bearerToken(request.headers.get("authorization"))
+    let known = knownCallerAndSchema(token)
+    if (!known) {
+      const exit = await runExit(callerAndSchema(token))
+      if (Exit.isFailure(exit)) return failure(exit.cause)
+      known = exit.value
+    }
+    const { who, schema } = known
+    const context = contextFor(who, schema)
+    const text = await request.text()
+    let post = null
+    try {
+      post = readPost(JSON.parse(text))
+    } catch {
+      // not JSON: yoga says so
+    }
+    const compiled = post && engine.prepare(schema, post)
+    const answer = compiled && await engine.execute(compiled, context, post!.variables)
+    if (answer) return new Response(answer.body, { status: answer.status, headers: JSON_HEADERS })
+    laneCounts.reference++
+    return yoga.fetch(new Request(request.url, { method: "POST", headers: request.headers, body: text }), context)
+  }
+
+  const failure = (cause: Cause.Cause<unknown>) => {
+    const error = Cause.failureOption(cause)
+    if (Option.isSome(error) && isUserError(error.value)) {
+      const { status, body } = errorBody(error.value)
+      return Response.json(body, { status })
+    }
+    Runtime.runFork(runtime)(Effect.logError("GraphQL request failed", cause))
+    return Response.json({ errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] }, {
+      status: 500
+    })
+  }
+
+  return { handler, fast }
 })

@@ -49,7 +49,7 @@ export const lazyAuth = (
   }
 }
 
-const withCode = (error: GraphQLError) =>
+export const withCode = (error: GraphQLError) =>
   error.extensions?.["code"] !== undefined
     ? error
     : new GraphQLError(error.message, {

@@ -1,18 +1,14 @@
-import type { HttpApp } from "@effect/platform"
-import { HttpApp as App } from "@effect/platform"
 import { Duration, Effect, Layer } from "effect"
 import { AppConfig } from "../services/config.js"
 
 /**
- * Bun.serve driven by an Effect HttpApp. Shutdown stops accepting connections, lets in-flight
- * requests finish (up to SHUTDOWN_TIMEOUT), and only then releases what the app depends on.
+ * Bun.serve around a web handler. Shutdown stops accepting connections, lets in-flight requests
+ * finish (up to SHUTDOWN_TIMEOUT), and only then releases what the handler depends on.
  */
-export const serve = <R>(app: HttpApp.Default<never, R>) =>
+export const serve = (handler: (request: Request) => Promise<Response>) =>
   Layer.scopedDiscard(
     Effect.gen(function*() {
       const config = yield* AppConfig
-      const runtime = yield* Effect.runtime<R>()
-      const handler = App.toWebHandlerRuntime(runtime)(app)
       let inFlight = 0
       const server = Bun.serve({
         port: config.port,

@@ -1,12 +1,14 @@
-import { HttpApp } from "@effect/platform"
 import { ConfigProvider, Effect, Layer, ManagedRuntime, Redacted } from "effect"
-import { makeHttpApp } from "../../src/http/app.js"
+import { HttpApp } from "@effect/platform"
+import { makeHttpApp, makeWebHandler } from "../../src/http/app.js"
 import { infrastructure, type Services, services } from "../../src/layers/index.js"
 import { appConfig } from "../../src/services/config.js"
 import { createTestDatabase, TEST_REDIS_URL } from "./database.js"
 
 export interface TestApp {
   readonly request: (path: string, init?: RequestInit) => Promise<Response>
+  /** The same request through the Effect app alone: /graphql answered by yoga, no fast lane. */
+  readonly referenceRequest: (path: string, init?: RequestInit) => Promise<Response>
   readonly gql: <T = any>(
     query: string,
     variables?: Record<string, unknown>,
@@ -40,8 +42,8 @@ export const startTestApp = async (options: { redis?: boolean; databaseUrl?: str
   })
   const layer = services(infrastructure(config, Redacted.make(TEST_APP_SECRET)))
   const runtime = ManagedRuntime.make(Layer.provideMerge(layer, Layer.empty))
-  const app = await runtime.runPromise(makeHttpApp)
-  const handler = HttpApp.toWebHandlerRuntime(await runtime.runtime())(app)
+  const handler = await runtime.runPromise(makeWebHandler)
+  const reference = HttpApp.toWebHandlerRuntime(await runtime.runtime())(await runtime.runPromise(makeHttpApp))
   const request = (path: string, init?: RequestInit) => handler(new Request(`http://localhost${path}`, init))
   const gql: TestApp["gql"] = async (query, variables, token) => {
     const response = await request("/metadata", {
@@ -53,6 +55,7 @@ export const startTestApp = async (options: { redis?: boolean; databaseUrl?: str
   }
   return {
     request,
+    referenceRequest: (path, init) => reference(new Request(`http://localhost${path}`, init)),
     gql,
     run: (effect) => runtime.runPromise(effect),
     databaseUrl,

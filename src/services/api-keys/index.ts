@@ -146,7 +146,7 @@ export const ApiKeysLive = Layer.effect(
           ? cache.getOrLoad(
             cacheKey(id),
             Effect.map(sql`SELECT * FROM core."apiKey" WHERE id = ${id}`, firstRow<ApiKey>),
-            { ttl: "1 hour", local: false }
+            { ttl: "1 hour" }
           )
           : Effect.succeed(null)
     }

@@ -1,3 +1,4 @@
+import * as jose from "jose"
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, Duration, Effect, Layer } from "effect"
 import type {
@@ -11,7 +12,7 @@ import type {
 } from "../../schema/auth.js"
 import { BadUserInput, Forbidden, NotFound, Unauthenticated } from "../../schema/errors.js"
 import { ApiKeys } from "../api-keys/index.js"
-import { Cache } from "../cache/index.js"
+import { Cache, derivedMemo } from "../cache/index.js"
 import { AppConfig } from "../config.js"
 import { firstRow } from "../sql-rows.js"
 import { Workspaces } from "../workspace/index.js"
@@ -62,10 +63,17 @@ export interface AuthShape {
   readonly checkUserExists: (email: string) => Effect.Effect<{ exists: boolean; availableWorkspacesCount: number; isEmailVerified: boolean }, SqlError.SqlError>
   /** The request pipeline's step: bearer token → who is calling. */
   readonly authenticate: (token: string) => Effect.Effect<AuthContext, AuthFailure>
+  /**
+   * The caller `authenticate` found for this token, while nothing it was read from has been invalidated
+   * in this process (and for at most the local cache's lifetime); undefined otherwise.
+   */
+  readonly authenticated: (token: string) => AuthContext | undefined
   readonly findUser: (id: string) => Effect.Effect<User | null, SqlError.SqlError>
 }
 
 export class Auth extends Context.Tag("score/Auth")<Auth, AuthShape>() {}
+
+const VERIFIED_CALLERS = 10_000
 
 // Twenty's answers; account existence is public anyway through checkUserExists.
 const unknownUser = new Unauthenticated({ message: "User not found", subCode: "USER_NOT_FOUND" })
@@ -275,7 +283,22 @@ export const AuthLive = Layer.effect(
         return Effect.succeed(workspace)
       })
 
+    const verifiedCallers = derivedMemo<AuthContext>(cache, VERIFIED_CALLERS)
+
+    /** A verified caller stays verified until its token or API key expires, or a cache invalidation. */
     const authenticate = (token: string): Effect.Effect<AuthContext, AuthFailure> =>
+      Effect.suspend(() => {
+        const known = verifiedCallers.get(token)
+        if (known) return Effect.succeed(known)
+        const since = cache.epoch()
+        return Effect.tap(verifyCaller(token), (caller) => {
+          const apiKeyEnd = caller.kind === "apiKey" ? new Date(caller.apiKey.expiresAt).getTime() : Infinity
+          const tokenEnd = (jose.decodeJwt(token).exp ?? 0) * 1000
+          verifiedCallers.set(token, caller, since, Math.min(apiKeyEnd, tokenEnd))
+        })
+      })
+
+    const verifyCaller = (token: string): Effect.Effect<AuthContext, AuthFailure> =>
       Effect.gen(function*() {
         const payload = yield* tokens.verify(token, ["ACCESS", "API_KEY", "WORKSPACE_AGNOSTIC"])
         switch (payload.type) {
@@ -320,6 +343,7 @@ export const AuthLive = Layer.effect(
           return { exists: true, availableWorkspacesCount: list.length, isEmailVerified: user.isEmailVerified }
         }),
       authenticate,
+      authenticated: verifiedCallers.get,
       findUser
     }
   })

@@ -1,13 +1,11 @@
-import { Context, Duration, Effect, Layer, Option } from "effect"
+import { Context, Duration, Effect, Fiber, Layer, Option } from "effect"
 import { Redis } from "../redis/index.js"
+import { Lru } from "../lru.js"
 import { singleFlight } from "../single-flight.js"
 
 export interface CacheOptions {
   readonly ttl: Duration.DurationInput
-  /**
-   * Keep a copy in this process too. Off for entries that must change everywhere at the same moment
-   * (API key revocation): those are read from the shared tier on every use.
-   */
+  /** Keep a copy in this process too (default); off reads the shared tier on every use. */
   readonly local?: boolean
 }
 
@@ -20,12 +18,18 @@ export interface CacheShape {
   ) => Effect.Effect<A | null, E, R>
   /** Removes `key` here, in the shared tier, and in every other process's local tier. */
   readonly invalidate: (...keys: ReadonlyArray<string>) => Effect.Effect<void>
+  /**
+   * How many invalidations this process has seen. A value derived from cached ones (a verified
+   * caller, a built schema) is valid while it has not moved; see `derivedMemo`.
+   */
+  readonly epoch: () => number
   readonly ping: Effect.Effect<void, Error>
 }
 
 export class Cache extends Context.Tag("score/Cache")<Cache, CacheShape>() {}
 
 const LOCAL_TTL_CAP = Duration.seconds(10)
+const INVALIDATION_ACK_TIMEOUT_MS = 1_000
 const LOCAL_MAX_ENTRIES = 50_000
 
 class LocalTier {
@@ -77,6 +81,7 @@ export const CacheMemory = Layer.sync(Cache, () => {
         })
       }),
     invalidate: (...keys) => Effect.sync(() => keys.forEach((key) => local.delete(key))),
+    epoch: () => local.epoch,
     ping: Effect.void
   }
 })
@@ -103,9 +108,24 @@ export const CacheRedis = Layer.scoped(
     const local = new LocalTier()
     const once = singleFlight()
     const subscriber = yield* duplicate
+    // Our own invalidations come back too: their arrival means Redis has pushed them to every subscriber.
+    const awaitingEcho = new Map<string, () => void>()
     subscriber.on("message", (_channel, message: string) => {
-      for (const key of JSON.parse(message) as Array<string>) local.delete(key)
+      const { keys, id } = JSON.parse(message) as { keys: Array<string>; id: string }
+      for (const key of keys) local.delete(key)
+      awaitingEcho.get(id)?.()
     })
+    const echoOf = (id: string) =>
+      Effect.async<void>((resume) => {
+        const timer = setTimeout(() => done(), INVALIDATION_ACK_TIMEOUT_MS)
+        const done = () => {
+          clearTimeout(timer)
+          awaitingEcho.delete(id)
+          resume(Effect.void)
+        }
+        awaitingEcho.set(id, done)
+        return Effect.sync(done)
+      })
     yield* Effect.promise(() => subscriber.subscribe(INVALIDATION_CHANNEL))
 
     /** The shared value and its key's generation, in one round trip. */
@@ -148,19 +168,48 @@ export const CacheRedis = Layer.scoped(
           const hit = options.local !== false ? local.get(key) : Option.none()
           return Option.isSome(hit) ? Effect.succeed(hit.value as never) : once(key, loadThroughShared(key, load, options))
         }),
+      /** Returns once every instance's subscriber has been sent the invalidation (our own got it back). */
       invalidate: (...keys) =>
         Effect.gen(function*() {
           if (keys.length === 0) return
           keys.forEach((key) => local.delete(key))
+          const id = crypto.randomUUID()
+          const echo = yield* Effect.fork(echoOf(id))
           yield* Effect.tryPromise(() =>
             keys.reduce(
               (multi, key) => multi.incr(GENERATION + key).pexpire(GENERATION + key, 86_400_000),
               client.multi().del(...keys.map((key) => PREFIX + key))
-            ).publish(INVALIDATION_CHANNEL, JSON.stringify(keys)).exec()
-          ).pipe(Effect.catchAll((e) => Effect.logError("cache invalidation failed", e)))
+            ).publish(INVALIDATION_CHANNEL, JSON.stringify({ keys, id })).exec()
+          ).pipe(
+            Effect.zipRight(Fiber.join(echo)),
+            Effect.catchAll((e) => Effect.zipRight(Fiber.interrupt(echo), Effect.logError("cache invalidation failed", e)))
+          )
         }),
+      epoch: () => local.epoch,
       ping: Effect.tryPromise({ try: () => client.ping(), catch: (e) => e as Error }).pipe(Effect.asVoid)
     }
     return cache
   })
 )
+
+/**
+ * A process-local memo of values derived from cached entries: an entry is dropped by any invalidation
+ * this process sees since it began loading, and after at most the local tier's lifetime.
+ */
+export const derivedMemo = <V>(cache: CacheShape, capacity: number) => {
+  const entries = new Lru<string, { readonly value: V; readonly epoch: number; readonly until: number }>(capacity)
+  return {
+    get: (key: string): V | undefined => {
+      const entry = entries.get(key)
+      if (!entry) return undefined
+      if (entry.epoch === cache.epoch() && entry.until > Date.now()) return entry.value
+      entries.delete(key)
+      return undefined
+    },
+    /** `since`: the epoch read before loading `value`; `until`: an earlier end (ms) when the value expires itself. */
+    set: (key: string, value: V, since: number, until = Infinity) => {
+      if (since !== cache.epoch()) return
+      entries.set(key, { value, epoch: since, until: Math.min(until, Date.now() + Duration.toMillis(LOCAL_TTL_CAP)) })
+    }
+  }
+}

@@ -10,9 +10,7 @@ import type { Actor, RecordsScope } from "./types.js"
  */
 export const actorOf = (caller: WorkspaceCaller) =>
   Effect.gen(function*() {
-    if (caller.kind === "apiKey") {
-      return { source: "API", workspaceMemberId: null, name: caller.apiKey.name } satisfies Actor
-    }
+    if (caller.kind === "apiKey") return apiKeyScope(caller).actor
     const cache = yield* Cache
     const records = yield* Records
     const system: RecordsScope = { workspaceId: caller.workspace.id, actor: { source: "SYSTEM", workspaceMemberId: null, name: "System" } }
@@ -27,6 +25,12 @@ export const actorOf = (caller: WorkspaceCaller) =>
     const name = `${caller.user.firstName} ${caller.user.lastName}`.trim() || caller.user.email
     return { source: "MANUAL", workspaceMemberId: memberId, name } satisfies Actor
   })
+
+/** An API key's scope needs no lookup. */
+export const apiKeyScope = (caller: Extract<WorkspaceCaller, { kind: "apiKey" }>): RecordsScope => ({
+  workspaceId: caller.workspace.id,
+  actor: { source: "API", workspaceMemberId: null, name: caller.apiKey.name } satisfies Actor
+})
 
 export const scopeOf = (caller: WorkspaceCaller) =>
   Effect.map(actorOf(caller), (actor): RecordsScope => ({ workspaceId: caller.workspace.id, actor }))

@@ -3,6 +3,8 @@ import { Context, Effect, Layer } from "effect"
 import { assertValidSchema, type GraphQLSchema } from "graphql"
 import type { NotFound } from "../../schema/errors.js"
 import type { WorkspaceMetadata } from "../../schema/metadata.js"
+import { Cache, derivedMemo } from "../cache/index.js"
+import { Lru } from "../lru.js"
 import { Metadata } from "../metadata/index.js"
 import { buildWorkspaceSchema } from "./build.js"
 import { SCHEMA_CACHE_SIZE } from "./limits.js"
@@ -14,6 +16,8 @@ export { GRAPHQL_LIMITS, MAX_SEARCH_LIMIT } from "./limits.js"
 export interface SchemaBuilderShape {
   /** The workspace's `/graphql` schema at its current metadata version, built once per version. */
   readonly schemaFor: (workspaceId: string) => Effect.Effect<GraphQLSchema, NotFound | SqlError.SqlError>
+  /** What `schemaFor` last answered for the workspace, while no cache invalidation has been seen since. */
+  readonly current: (workspaceId: string) => GraphQLSchema | undefined
 }
 
 export class SchemaBuilder extends Context.Tag("score/SchemaBuilder")<SchemaBuilder, SchemaBuilderShape>() {}
@@ -23,31 +27,12 @@ interface CachedSchema {
   readonly schema: GraphQLSchema
 }
 
-/** A Map kept in least-recently-used order: a hit moves to the end, the oldest entry goes first. */
-const lruCache = (capacity: number) => {
-  const entries = new Map<string, CachedSchema>()
-  return {
-    get: (key: string) => {
-      const entry = entries.get(key)
-      if (entry) {
-        entries.delete(key)
-        entries.set(key, entry)
-      }
-      return entry
-    },
-    set: (key: string, entry: CachedSchema) => {
-      entries.delete(key)
-      entries.set(key, entry)
-      if (entries.size > capacity) entries.delete(entries.keys().next().value!)
-    }
-  }
-}
-
 export const SchemaBuilderLive = Layer.effect(
   SchemaBuilder,
   Effect.gen(function*() {
     const metadata = yield* Metadata
-    const cache = lruCache(SCHEMA_CACHE_SIZE)
+    const caches = yield* Cache
+    const cache = new Lru<string, CachedSchema>(SCHEMA_CACHE_SIZE)
 
     // Building is synchronous: between the version check and the cache write no other request runs.
     const build = (current: WorkspaceMetadata) =>
@@ -61,12 +46,20 @@ export const SchemaBuilderLive = Layer.effect(
         return schema
       }).pipe(Effect.withSpan("SchemaBuilder.build", { attributes: { workspaceId: current.workspaceId, version: current.version } }))
 
+    const answered = derivedMemo<GraphQLSchema>(yield* Cache, SCHEMA_CACHE_SIZE)
+
     const schemaFor = (workspaceId: string) =>
-      Effect.flatMap(metadata.get(workspaceId), (current) => {
-        const hit = cache.get(workspaceId)
-        return hit && hit.version === current.version ? Effect.succeed(hit.schema) : build(current)
+      Effect.suspend(() => {
+        const since = caches.epoch()
+        return Effect.flatMap(metadata.get(workspaceId), (current) => {
+          const hit = cache.get(workspaceId)
+          return Effect.tap(
+            hit && hit.version === current.version ? Effect.succeed(hit.schema) : build(current),
+            (schema) => answered.set(workspaceId, schema, since)
+          )
+        })
       })
 
-    return { schemaFor }
+    return { schemaFor, current: answered.get }
   })
 )
