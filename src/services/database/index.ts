@@ -1,18 +1,49 @@
+import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
-import { Effect, Layer, Redacted } from "effect"
+import { Context, Duration, Effect, Layer, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
+import Pg from "pg"
+
+/**
+ * The `pg` pool under the SqlClient, for the few hot statements that run outside any transaction and are
+ * worth a plain promise instead of @effect/sql's statement pipeline (see records/index.ts).
+ */
+export class PgPool extends Context.Tag("score/PgPool")<PgPool, Pg.Pool>() {}
+
+const CONNECT_TIMEOUT = Duration.seconds(5)
+
+/** One pool, given both as PgPool and as @effect/sql's PgClient / SqlClient. */
+const pooled = (config: Pg.PoolConfig) =>
+  Layer.unwrapScoped(
+    Effect.gen(function*() {
+      const pool = yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: async () => {
+            const pool = new Pg.Pool(config)
+            pool.on("error", () => {}) // an idle connection dropped by the server is replaced on next use
+            await pool.query("SELECT 1")
+            return pool
+          },
+          catch: (cause) => new SqlError({ cause, message: "PgClient: Failed to connect" })
+        }).pipe(
+          Effect.timeoutFail({
+            duration: CONNECT_TIMEOUT,
+            onTimeout: () => new SqlError({ cause: new Error("Connection timed out"), message: "PgClient: Connection timed out" })
+          })
+        ),
+        (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeoutOption(1000))
+      )
+      return Layer.merge(Layer.succeed(PgPool, pool), PgClient.layerFromPool({ acquire: Effect.succeed(pool) }))
+    })
+  )
 
 /** The shared PostgreSQL server named by DATABASE_URL. */
 export const DatabaseLive = (url: Redacted.Redacted<string>, poolSize: number) =>
-  PgClient.layer({
-    url,
-    maxConnections: poolSize,
-    applicationName: "score"
-  })
+  pooled({ connectionString: Redacted.value(url), max: poolSize, application_name: "score" })
 
 const EMBEDDED_PORT = 5432
 
@@ -38,14 +69,7 @@ export const DatabaseEmbedded = (dataDir: string) =>
       const socketPath = path.join(dir, `.s.PGSQL.${EMBEDDED_PORT}`)
       fs.mkdirSync(dir, { recursive: true })
       const client = (maxConnections: number) =>
-        PgClient.layer({
-          host: dir,
-          port: EMBEDDED_PORT,
-          database: "postgres",
-          username: "postgres",
-          maxConnections,
-          applicationName: "score"
-        })
+        pooled({ host: dir, port: EMBEDDED_PORT, database: "postgres", user: "postgres", max: maxConnections, application_name: "score" })
 
       if (yield* socketIsLive(socketPath)) {
         yield* Effect.logInfo(`Database: embedded PostgreSQL of a running Score process (${socketPath})`)

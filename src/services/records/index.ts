@@ -1,8 +1,9 @@
 import { SqlClient, SqlError } from "@effect/sql"
-import { Effect, Layer, Metric } from "effect"
+import { Effect, Layer, Metric, Option } from "effect"
 import { NotFound } from "../../schema/errors.js"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/standard-objects.js"
+import { PgPool } from "../database/index.js"
 import { ident } from "../metadata/columns.js"
 import { Metadata } from "../metadata/index.js"
 import {
@@ -143,8 +144,19 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const sql = yield* SqlClient.SqlClient
       const metadata = yield* Metadata
 
+      const pool = yield* PgPool
+      /** Outside a transaction a statement goes straight to the pool; inside one, through its connection. */
+      const statement = <A extends object>(text: string, params: ReadonlyArray<unknown>) =>
+        Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
+          Option.isSome(transaction)
+            ? sql.unsafe<A>(text, params as Array<unknown>)
+            : Effect.tryPromise({
+              try: () => pool.query(text, params as Array<unknown>).then((result) => result.rows as ReadonlyArray<A>),
+              catch: (cause) => new SqlError.SqlError({ cause, message: "Failed to execute statement" })
+            }))
+
       const run = <A extends object>(text: string, params: ReadonlyArray<unknown>) =>
-        sql.unsafe<A>(text, params as Array<unknown>).pipe(
+        statement<A>(text, params).pipe(
           Effect.tap(() => Metric.increment(recordsStatements)),
           Effect.catchIf((e): e is SqlError.SqlError => e instanceof SqlError.SqlError, (e) => Effect.fail(explain(e)))
         )
@@ -232,10 +244,13 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
               }
             })
             : null
-          const [rows, aggregates] = yield* Effect.all([
-            run<{ r: RecordValue; c: unknown }>(page.text, page.params),
-            totals ? run<{ a: Record<string, number | string | null> }>(totals.text, totals.params) : Effect.succeed(null)
-          ], { concurrency: 2 })
+          // Forking for a second statement costs as much as the statement itself: only when there is one.
+          const pageRows = run<{ r: RecordValue; c: unknown }>(page.text, page.params)
+          const [rows, aggregates] = totals
+            ? yield* Effect.all([pageRows, run<{ a: Record<string, number | string | null> }>(totals.text, totals.params)], {
+              concurrency: 2
+            })
+            : [yield* pageRows, null]
           const more = rows.length > page.size
           const kept = rows.slice(0, page.size)
           if (reverse) kept.reverse()
