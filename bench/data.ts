@@ -416,6 +416,63 @@ const closedLoop = async (concurrency: number, durationMs: number, cap: number, 
 }
 
 /**
+ * wrk (C, one thread) as the load generator for HTTP reads: a JavaScript fetch loop costs this 2-core machine
+ * about 0.08 ms of CPU per request, as much as a fast server, so with it the benchmark partly measures itself.
+ * Installed from Debian's packages when missing (apt-get, as root); without it the fetch loop is used.
+ */
+const findWrk = () => {
+  if (process.env["BENCH_LOAD"] === "fetch") return null
+  const which = () => Bun.spawnSync(["sh", "-c", "command -v wrk"]).stdout.toString().trim() || null
+  let found = which()
+  if (!found && process.getuid?.() === 0) {
+    progress("wrk not found: installing it from Debian's packages")
+    Bun.spawnSync(["sh", "-c", "apt-get install -y -q wrk >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1)"])
+    found = which()
+  }
+  if (!found) progress("wrk unavailable: HTTP load from this process's fetch loop")
+  return found
+}
+
+const wrkLoop = async (
+  wrk: string,
+  port: number,
+  token: string,
+  request: NonNullable<Scenario["http"]>,
+  concurrency: number,
+  durationMs: number
+): Promise<LoadResult> => {
+  const script = path.join(os.tmpdir(), `score-bench-${process.pid}.lua`)
+  const lua = (value: string) => JSON.stringify(value) // a JSON string is a valid Lua string literal here (ASCII)
+  fs.writeFileSync(script, [
+    `wrk.method = ${lua(request.method)}`,
+    `wrk.headers["authorization"] = ${lua(`Bearer ${token}`)}`,
+    ...(request.body ? [`wrk.headers["content-type"] = "application/json"`, `wrk.body = ${lua(request.body)}`] : []),
+    `done = function(summary, latency, requests)`,
+    `  io.write(string.format("RESULT %d %d %d %d %d %d\\n", summary.requests, summary.duration,`,
+    `    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + summary.errors.status,`,
+    `    latency:percentile(50), latency:percentile(99), summary.errors.status))`,
+    `end`
+  ].join("\n"))
+  const proc = Bun.spawn([wrk, "-t1", `-c${concurrency}`, `-d${Math.max(1, Math.round(durationMs / 1000))}s`, "-s", script,
+    `http://127.0.0.1:${port}${request.path}`], { stdout: "pipe", stderr: "pipe" })
+  const text = await new Response(proc.stdout).text()
+  await proc.exited
+  fs.rmSync(script, { force: true })
+  const match = /RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(text)
+  if (!match) throw new Error(`wrk gave no result: ${clip(text)}`)
+  const [requests, durationUs, errors, p50Us, p99Us, statusErrors] = match.slice(1).map(Number) as [number, number, number, number, number, number]
+  return {
+    requests,
+    errors,
+    firstError: errors > 0 ? `${statusErrors} non-2xx answers, ${errors - statusErrors} socket errors` : null,
+    elapsedMs: durationUs / 1000,
+    rps: requests / (durationUs / 1e6),
+    p50Ms: p50Us / 1000,
+    p99Ms: p99Us / 1000
+  }
+}
+
+/**
  * Committed transactions of the bench database less its sessions (a backend's start-up commits one transaction, and
  * the pools reconnect after each settle), read from the admin database so that reading does not count.
  */
@@ -465,6 +522,8 @@ interface Scenario {
   readonly concurrency: number
   readonly cap: number
   readonly call: () => Promise<unknown>
+  /** The same request for wrk (HTTP reads): with wrk on the machine, the load comes from it instead of `call`. */
+  readonly http?: { readonly method: "GET" | "POST"; readonly path: string; readonly body?: string }
   /** The first response, checked before any load: null when right, else what is wrong. */
   readonly check: (result: any) => string | null
   readonly before?: () => Promise<void>
@@ -484,13 +543,24 @@ type Outcome =
     readonly clientCpuMsPerRequest: number
   }
 
+interface HttpLoad {
+  readonly wrk: string
+  readonly port: number
+  readonly token: string
+}
+
 const runScenario = async (
   scenario: Scenario,
   counter: Counter,
   settle: Settle,
   backgroundPerSecond: number,
-  serverPid: number
+  serverPid: number,
+  httpLoad: HttpLoad | null
 ): Promise<Outcome> => {
+  const loop = (durationMs: number) =>
+    httpLoad && scenario.http
+      ? wrkLoop(httpLoad.wrk, httpLoad.port, httpLoad.token, scenario.http, scenario.concurrency, durationMs)
+      : closedLoop(scenario.concurrency, durationMs, scenario.cap, scenario.call)
   await scenario.before?.()
   try {
     let problem: string | null
@@ -504,10 +574,10 @@ const runScenario = async (
       return { status: "invalid", reason: problem }
     }
     const start = await counter()
-    const warm = await closedLoop(scenario.concurrency, WARMUP_MS, scenario.cap, scenario.call)
+    const warm = await loop(WARMUP_MS)
     const cpuBefore = cpuMs(serverPid)
     const clientBefore = process.cpuUsage()
-    const load = await closedLoop(scenario.concurrency, LOAD_MS, scenario.cap, scenario.call)
+    const load = await loop(LOAD_MS)
     const client = process.cpuUsage(clientBefore)
     const clientCpuMsPerRequest = (client.user + client.system) / 1000 / load.requests
     const serverCpuMsPerRequest = scenario.api === "pg" ? null : (cpuMs(serverPid) - cpuBefore) / load.requests
@@ -598,6 +668,7 @@ const buildScenarios = (
       api: "graphql",
       ...read,
       call: () => graphql(GQL_A),
+      http: { method: "POST", path: "/graphql", body: JSON.stringify({ query: GQL_A, variables: {} }) },
       check: (data) => {
         const nodes = edges(data.companies)
         return all([
@@ -613,6 +684,7 @@ const buildScenarios = (
       api: "graphql",
       ...read,
       call: () => graphql(GQL_A_COUNT),
+      http: { method: "POST", path: "/graphql", body: JSON.stringify({ query: GQL_A_COUNT, variables: {} }) },
       check: (data) => data.companies?.totalCount === ref.companies ? null : `totalCount ${data.companies?.totalCount}, want ${ref.companies}`
     },
     {
@@ -621,6 +693,7 @@ const buildScenarios = (
       api: "graphql",
       ...read,
       call: () => graphql(GQL_B),
+      http: { method: "POST", path: "/graphql", body: JSON.stringify({ query: GQL_B, variables: {} }) },
       check: (data) => {
         const nodes = edges(data.companies)
         return all([
@@ -636,6 +709,7 @@ const buildScenarios = (
       api: "graphql",
       ...read,
       call: () => graphql(GQL_C),
+      http: { method: "POST", path: "/graphql", body: JSON.stringify({ query: GQL_C, variables: {} }) },
       check: (data) => {
         const nodes = edges(data.people)
         return all([
@@ -651,6 +725,7 @@ const buildScenarios = (
       api: "rest",
       ...read,
       call: () => rest(REST_E),
+      http: { method: "GET", path: REST_E },
       check: (body) => {
         const companies: Array<any> = body?.data?.companies ?? []
         return all([
@@ -666,6 +741,7 @@ const buildScenarios = (
       api: "rest",
       ...read,
       call: () => rest(REST_F),
+      http: { method: "GET", path: REST_F },
       check: (body) => {
         const companies: Array<any> = body?.data?.companies ?? []
         return all([
@@ -681,6 +757,7 @@ const buildScenarios = (
       api: "rest",
       ...read,
       call: () => rest(REST_G),
+      http: { method: "GET", path: REST_G },
       check: (body) => {
         const people: Array<any> = body?.data?.people ?? []
         return all([
@@ -748,6 +825,7 @@ const report = (input: {
   scenarios: ReadonlyArray<Scenario>
   outcomes: ReadonlyMap<string, Outcome>
   serverProblems: ReadonlyArray<string>
+  loadGenerator: string
   totalMs: number
   load: { readonly before: ReadonlyArray<number>; readonly after: ReadonlyArray<number> }
   rss: { readonly before: number; readonly after: number }
@@ -765,6 +843,7 @@ const report = (input: {
       `idle background ${input.backgroundPerSecond.toFixed(2)} commits/s`
   )
   console.log(
+    `HTTP load: ${input.loadGenerator}\n` +
     `machine load average (1/5/15 min) before scenarios ${input.load.before.join(" ")}, after ${input.load.after.join(" ")} ` +
       `(${os.cpus().length} CPUs shared by server, PostgreSQL, this client and anything else running)\n`
   )
@@ -857,7 +936,8 @@ const report = (input: {
     serverWarnOrErrorLines: input.serverProblems.length,
     loadAverage: input.load,
     serverRssMiB: { before: round(input.rss.before), after: round(input.rss.after) },
-    totalSeconds: round(input.totalMs / 1000)
+    totalSeconds: round(input.totalMs / 1000),
+    loadGenerator: input.loadGenerator
   }
   console.log(`\nRESULT ${JSON.stringify(result)}`)
 }
@@ -925,6 +1005,8 @@ const main = async () => {
   const idleEnd = await counter()
   const backgroundPerSecond = Math.max(0, idleEnd.value - idleStart.value) / ((idleEnd.at - idleStart.at) / 1000)
   progress(`idle background ${backgroundPerSecond.toFixed(2)} commits/s`)
+  const wrk = findWrk()
+  const httpLoad = wrk ? { wrk, port: server.port, token: account.apiKey } : null
   const outcomes = new Map<string, Outcome>()
   const loadBefore = loadAverage()
   const rssBefore = rssMiB(server.proc.pid)
@@ -933,7 +1015,7 @@ const main = async () => {
       outcomes.set(scenario.key, { status: "unavailable", reason: "POST /graphql answered 404" })
       continue
     }
-    const outcome = await runScenario(scenario, counter, settle, backgroundPerSecond, server.proc.pid)
+    const outcome = await runScenario(scenario, counter, settle, backgroundPerSecond, server.proc.pid, httpLoad)
     outcomes.set(scenario.key, outcome)
     progress(
       outcome.status === "ok"
@@ -956,7 +1038,8 @@ const main = async () => {
     serverProblems,
     totalMs: performance.now() - began,
     load: { before: loadBefore, after: loadAverage() },
-    rss: { before: rssBefore, after: rssAfter }
+    rss: { before: rssBefore, after: rssAfter },
+    loadGenerator: wrk ? "wrk (1 thread) for HTTP reads; fetch loop for the create loop" : "fetch loop in this process"
   })
 }
 

@@ -39,6 +39,8 @@ const edgeErrors = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerRespon
     if (failure._tag === "Some" && (failure.value as { _tag?: string })._tag === "RouteNotFound") {
       return Effect.succeed(restError(404, "NotFound", "Route not found"))
     }
+    // The client went away (the server interrupts the request's fiber): nothing failed, nobody to answer.
+    if (Cause.isInterruptedOnly(cause)) return Effect.succeed(restError(499, "ClientClosedRequest", "Client closed request"))
     return Effect.as(
       Effect.logError("Request failed", cause),
       restError(500, "InternalServerError", "Internal server error")

@@ -155,11 +155,30 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
               catch: (cause) => new SqlError.SqlError({ cause, message: "Failed to execute statement" })
             }))
 
-      const run = <A extends object>(text: string, params: ReadonlyArray<unknown>) =>
-        statement<A>(text, params).pipe(
-          Effect.tap(() => Metric.increment(recordsStatements)),
+      /** Two statements at once: on two pool connections outside a transaction (no fiber forked), else in turn. */
+      const statementPair = <A extends object, B extends object>(
+        first: { readonly text: string; readonly params: ReadonlyArray<unknown> },
+        second: { readonly text: string; readonly params: ReadonlyArray<unknown> }
+      ) =>
+        Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
+          Option.isSome(transaction)
+            ? Effect.all([statement<A>(first.text, first.params), statement<B>(second.text, second.params)])
+            : Effect.tryPromise({
+              try: () =>
+                Promise.all([
+                  pool.query(first.text, first.params as Array<unknown>),
+                  pool.query(second.text, second.params as Array<unknown>)
+                ]).then(([a, b]) => [a.rows as ReadonlyArray<A>, b.rows as ReadonlyArray<B>] as const),
+              catch: (cause) => new SqlError.SqlError({ cause, message: "Failed to execute statement" })
+            }))
+
+      const explained = <A>(effect: Effect.Effect<A, SqlError.SqlError>, statements: number) =>
+        effect.pipe(
+          Effect.tap(() => Metric.incrementBy(recordsStatements, statements)),
           Effect.catchIf((e): e is SqlError.SqlError => e instanceof SqlError.SqlError, (e) => Effect.fail(explain(e)))
         )
+
+      const run = <A extends object>(text: string, params: ReadonlyArray<unknown>) => explained(statement<A>(text, params), 1)
 
       const modelFor = (workspaceId: string) => Effect.map(metadata.get(workspaceId), modelOf)
 
@@ -244,13 +263,9 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
               }
             })
             : null
-          // Forking for a second statement costs as much as the statement itself: only when there is one.
-          const pageRows = run<{ r: RecordValue; c: unknown }>(page.text, page.params)
           const [rows, aggregates] = totals
-            ? yield* Effect.all([pageRows, run<{ a: Record<string, number | string | null> }>(totals.text, totals.params)], {
-              concurrency: 2
-            })
-            : [yield* pageRows, null]
+            ? yield* explained(statementPair<{ r: RecordValue; c: unknown }, { a: Record<string, number | string | null> }>(page, totals), 2)
+            : [yield* run<{ r: RecordValue; c: unknown }>(page.text, page.params), null]
           const more = rows.length > page.size
           const kept = rows.slice(0, page.size)
           if (reverse) kept.reverse()
