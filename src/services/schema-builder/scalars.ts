@@ -21,7 +21,11 @@ export const UUIDScalar = new GraphQLScalarType({
   parseLiteral: (ast) => parseUuid(stringOf(ast))
 })
 
+/** What Date#toISOString gives, and what Records' SQL writes: kept as is, no Date round trip. */
+const CANONICAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+
 const parseDateTime = (value: unknown) => {
+  if (typeof value === "string" && CANONICAL_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))) return value
   const date = value instanceof Date ? value : typeof value === "string" ? new Date(value) : new Date(Number.NaN)
   if (Number.isNaN(date.getTime())) throw badInput(`Invalid DateTime: ${JSON.stringify(value)}`)
   return date.toISOString()
