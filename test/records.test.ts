@@ -38,6 +38,33 @@ afterAll(() => app.close())
 const names = (connection: { edges: ReadonlyArray<{ node: Record<string, unknown> }> }) => connection.edges.map((e) => e.node["name"])
 
 describe("records: reads", () => {
+  test("findManyNow answers exactly as findMany, and declines what it cannot answer directly", async () => {
+    const service = await app.run(Records)
+    const nested = sel(["name", "employees", "domainName", "createdAt"], [
+      { field: "people", key: "staff", selection: sel(["name", "emails"]), args: { first: 1, orderBy: [{ name: { firstName: "DescNullsLast" } }] }, connection: { totalCount: true, aggregates: [] } }
+    ])
+    const reads: Array<[string, Record<string, unknown>, Selection, { totalCount: boolean; aggregates: Array<any> }]> = [
+      ["company", { orderBy: [{ employees: "DescNullsLast" }], first: 2 }, sel(["name", "employees"]), { totalCount: true, aggregates: [] }],
+      ["company", { filter: { or: [{ employees: { gte: 100 } }, { name: { like: "Ini%" } }] } }, nested, none],
+      ["company", { last: 2 }, sel(["name"]), { totalCount: false, aggregates: [{ kind: "sum", field: "employees", key: "sumEmployees" }] }],
+      ["person", { filter: { company: { name: { eq: "Acme" } } }, orderBy: [{ name: { firstName: "AscNullsLast" } }] }, sel(["name", "jobTitle", "companyId"], [
+        { field: "company", key: "company", selection: sel(["name", "annualRecurringRevenue"]) }
+      ]), none]
+    ]
+    for (const [object, args, selection, extras] of reads) {
+      const viaEffect = await records((r) => r.findMany(scope, object, args, selection, extras))
+      const direct = service.findManyNow(scope, object, args, selection, extras)
+      expect(direct).not.toBeNull()
+      expect(await direct!).toEqual(viaEffect)
+    }
+    const after = (await records((r) => r.findMany(scope, "company", { first: 1 }, sel(["name"]), none))).pageInfo.endCursor
+    expect(await service.findManyNow(scope, "company", { first: 1, after }, sel(["name"]), none)!)
+      .toEqual(await records((r) => r.findMany(scope, "company", { first: 1, after }, sel(["name"]), none)))
+    expect(service.findManyNow(scope, "company", { first: 100_000 }, sel(["name"]), none)).toBeNull()
+    expect(service.findManyNow(scope, "nothing", {}, sel(["name"]), none)).toBeNull()
+    expect(service.findManyNow({ ...scope, workspaceId: crypto.randomUUID() }, "company", {}, sel(["name"]), none)).toBeNull()
+  })
+
   test("returns Twenty's shapes: composites nested, actor set, dates ISO", async () => {
     const person = await records((r) => r.findOne(scope, "person", { emails: { primaryEmail: { eq: "ada@acme.com" } } }, sel(["name", "emails", "createdBy", "createdAt", "companyId"])))
     expect(person!["name"]).toEqual({ firstName: "Ada", lastName: "Lovelace" })

@@ -31,7 +31,7 @@ export interface ApiKeysShape {
   readonly revoke: (workspaceId: string, id: string) => Effect.Effect<ApiKey, Failure>
   /** The secret is this JWT; it is returned once and never stored. */
   readonly generateToken: (workspaceId: string, id: string, expiresAt: string) => Effect.Effect<SignedToken, Failure>
-  /** For the request pipeline: read through the shared cache tier only, so revocation is seen at once. */
+  /** For the request pipeline: cached; a revocation invalidates every instance's copy before it returns. */
   readonly findById: (id: string) => Effect.Effect<ApiKey | null, SqlError.SqlError>
 }
 

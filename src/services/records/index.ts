@@ -1,8 +1,9 @@
 import { SqlClient, SqlError } from "@effect/sql"
 import { Effect, Layer, Metric, Option } from "effect"
-import { NotFound } from "../../schema/errors.js"
+import { BadUserInput, NotFound } from "../../schema/errors.js"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/standard-objects.js"
+import { Cache, derivedMemo } from "../cache/index.js"
 import { PgPool } from "../database/index.js"
 import { ident } from "../metadata/columns.js"
 import { Metadata } from "../metadata/index.js"
@@ -27,6 +28,7 @@ import type {
   AggregateRequest,
   Connection,
   ConnectionArgs,
+  ConnectionSelection,
   RecordFilter,
   RecordsLimits,
   RecordsScope,
@@ -68,6 +70,10 @@ const explain = (error: SqlError.SqlError): RecordsFailure => {
   }
 }
 
+/** Builds with a fresh parameter list; input errors thrown while building become typed failures. */
+const building = <A>(model: Model, limits: RecordsLimits, body: (ctx: BuildContext) => A) => attempt(() => build(model, limits, body))
+
+const MODELS_KEPT = 1_000
 const models = new WeakMap<WorkspaceMetadata, Model>()
 const modelOf = (metadata: WorkspaceMetadata) => {
   let model = models.get(metadata)
@@ -78,18 +84,20 @@ const modelOf = (metadata: WorkspaceMetadata) => {
   return model
 }
 
-/** Builds with a fresh parameter list; input errors thrown while building become typed failures. */
-const building = <A>(model: Model, limits: RecordsLimits, build: (ctx: BuildContext) => A) =>
+const build = <A>(model: Model, limits: RecordsLimits, body: (ctx: BuildContext) => A) =>
+  body({
+    model,
+    params: new Params(),
+    maxDepth: limits.maxDepth,
+    defaultPageSize: limits.defaultPageSize,
+    maxPageSize: limits.maxPageSize,
+    aliasCounter: 0
+  })
+
+/** Runs a pure step; input errors it throws become typed failures. */
+const attempt = <A>(body: () => A) =>
   Effect.try({
-    try: () =>
-      build({
-        model,
-        params: new Params(),
-        maxDepth: limits.maxDepth,
-        defaultPageSize: limits.defaultPageSize,
-        maxPageSize: limits.maxPageSize,
-        aliasCounter: 0
-      }),
+    try: body,
     catch: (e) => {
       if (e instanceof QueryInputError) return e.failure
       throw e
@@ -180,7 +188,18 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
 
       const run = <A extends object>(text: string, params: ReadonlyArray<unknown>) => explained(statement<A>(text, params), 1)
 
-      const modelFor = (workspaceId: string) => Effect.map(metadata.get(workspaceId), modelOf)
+      const cache = yield* Cache
+      const currentModels = derivedMemo<Model>(cache, MODELS_KEPT)
+      /** The workspace's model at its current metadata version, also kept for findManyNow until an invalidation. */
+      const modelFor = (workspaceId: string) =>
+        Effect.suspend(() => {
+          const since = cache.epoch()
+          return Effect.map(metadata.get(workspaceId), (current) => {
+            const model = modelOf(current)
+            currentModels.set(workspaceId, model, since)
+            return model
+          })
+        })
 
       const objectOf = (model: Model, name: string) =>
         Effect.try({
@@ -231,47 +250,59 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           return total + perParent * (1 + worstCase(relation.selection))
         }, 0)
 
-      const findMany: RecordsShape["findMany"] = (scope, objectName, args, selection, extras) =>
-        Effect.gen(function*() {
-          const bound = (args.first ?? args.last ?? limits.defaultPageSize) * (1 + worstCase(selection))
-          if (bound > limits.maxRecordsPerQuery) {
-            return yield* badInput(`Query too complex: it could return ${bound} records (at most ${limits.maxRecordsPerQuery}); request smaller nested pages`)
-          }
-          const model = yield* modelFor(scope.workspaceId)
-          const object = yield* objectOf(model, objectName)
-          const reverse = args.last != null && args.first == null
-          const page = yield* building(model, limits, (ctx) => {
-            const size = pageSize(ctx, args)
-            const terms = orderTerms(ctx, object, "t0", args.orderBy, reverse)
-            const forward = reverse ? orderTerms(ctx, object, "t0", args.orderBy, false) : terms
-            const backward = reverse ? terms : orderTerms(ctx, object, "t0", args.orderBy, true)
-            const where = baseConditions(ctx, object, "t0", args)
-            if (args.after) where.push(keysetSql(ctx, forward, args.after))
-            if (args.before) where.push(keysetSql(ctx, backward, args.before))
-            const text = `SELECT ${recordJson(ctx, object, "t0", selection, 0)} AS r, ${cursorValues(terms)} AS c
-              FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")} ORDER BY ${orderSql(terms)} LIMIT ${size + 1}`
-            return { text, params: ctx.params.values, size }
-          })
-          const totals = extras.totalCount || extras.aggregates.length > 0
-            ? yield* building(model, limits, (ctx) => {
-              const where = baseConditions(ctx, object, "t0", { filter: args.filter ?? null })
-              const pairs = [["totalCount", "count(*)"], ...extras.aggregates.map((a) => [a.key, aggregateSql(model, object, a)])]
-              return {
-                text: `SELECT json_build_object(${pairs.map(([k, v]) => `'${k!.replace(/'/g, "''")}', ${v}`).join(", ")}) AS a
-                  FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")}`,
-                params: ctx.params.values
-              }
+      /**
+       * A findMany as its statements and the reading of their rows: pure (input errors are thrown as
+       * QueryInputError), shared by the Effect path and the direct one.
+       */
+      const planFindMany = (
+        model: Model,
+        objectName: string,
+        args: ConnectionArgs,
+        selection: Selection,
+        extras: ConnectionSelection
+      ) => {
+        const bound = (args.first ?? args.last ?? limits.defaultPageSize) * (1 + worstCase(selection))
+        if (bound > limits.maxRecordsPerQuery) {
+          throw new QueryInputError(
+            new BadUserInput({
+              message: `Query too complex: it could return ${bound} records (at most ${limits.maxRecordsPerQuery}); request smaller nested pages`
             })
-            : null
-          const [rows, aggregates] = totals
-            ? yield* explained(statementPair<{ r: RecordValue; c: unknown }, { a: Record<string, number | string | null> }>(page, totals), 2)
-            : [yield* run<{ r: RecordValue; c: unknown }>(page.text, page.params), null]
+          )
+        }
+        const object = model.object(objectName)
+        const reverse = args.last != null && args.first == null
+        const page = build(model, limits, (ctx) => {
+          const size = pageSize(ctx, args)
+          const terms = orderTerms(ctx, object, "t0", args.orderBy, reverse)
+          const forward = reverse ? orderTerms(ctx, object, "t0", args.orderBy, false) : terms
+          const backward = reverse ? terms : orderTerms(ctx, object, "t0", args.orderBy, true)
+          const where = baseConditions(ctx, object, "t0", args)
+          if (args.after) where.push(keysetSql(ctx, forward, args.after))
+          if (args.before) where.push(keysetSql(ctx, backward, args.before))
+          const text = `SELECT ${recordJson(ctx, object, "t0", selection, 0)} AS r, ${cursorValues(terms)} AS c
+            FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")} ORDER BY ${orderSql(terms)} LIMIT ${size + 1}`
+          return { text, params: ctx.params.values, size }
+        })
+        const totals = extras.totalCount || extras.aggregates.length > 0
+          ? build(model, limits, (ctx) => {
+            const where = baseConditions(ctx, object, "t0", { filter: args.filter ?? null })
+            const pairs = [["totalCount", "count(*)"], ...extras.aggregates.map((a) => [a.key, aggregateSql(model, object, a)])]
+            return {
+              text: `SELECT json_build_object(${pairs.map(([k, v]) => `'${k!.replace(/'/g, "''")}', ${v}`).join(", ")}) AS a
+                FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")}`,
+              params: ctx.params.values
+            }
+          })
+          : null
+        const answer = (
+          rows: ReadonlyArray<{ r: RecordValue; c: unknown }>,
+          aggregates: ReadonlyArray<{ a: Record<string, number | string | null> }> | null
+        ): Connection => {
           const more = rows.length > page.size
           const kept = rows.slice(0, page.size)
           if (reverse) kept.reverse()
           const edges = kept.map((row) => ({ node: shape(model, object, row.r, selection)!, cursor: encodeCursor(row.c) }))
-          const totalsRow = aggregates?.[0]?.a ?? {}
-          const { totalCount, ...rest } = totalsRow
+          const { totalCount, ...rest } = aggregates?.[0]?.a ?? {}
           return {
             edges,
             pageInfo: {
@@ -282,8 +313,40 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
             },
             ...(extras.totalCount ? { totalCount: Number(totalCount ?? 0) } : {}),
             aggregates: rest
-          } satisfies Connection
-        }) // no span: on this hottest read a span cost about a third of the call (writes keep theirs)
+          }
+        }
+        return { page, totals, answer }
+      }
+
+      // No span on the reads: on this hottest call a span cost about a third of it (writes keep theirs).
+      const findMany: RecordsShape["findMany"] = (scope, objectName, args, selection, extras) =>
+        Effect.gen(function*() {
+          const model = yield* modelFor(scope.workspaceId)
+          yield* objectOf(model, objectName)
+          const plan = yield* attempt(() => planFindMany(model, objectName, args, selection, extras))
+          const [rows, aggregates] = plan.totals
+            ? yield* explained(statementPair<{ r: RecordValue; c: unknown }, { a: Record<string, number | string | null> }>(plan.page, plan.totals), 2)
+            : [yield* run<{ r: RecordValue; c: unknown }>(plan.page.text, plan.page.params), null]
+          return plan.answer(rows, aggregates)
+        })
+
+      const findManyNow: RecordsShape["findManyNow"] = (scope, objectName, args, selection, extras) => {
+        const model = currentModels.get(scope.workspaceId)
+        if (!model) return null
+        let plan: ReturnType<typeof planFindMany>
+        try {
+          plan = planFindMany(model, objectName, args, selection, extras)
+        } catch {
+          return null
+        }
+        const query = <A>(statement: { readonly text: string; readonly params: ReadonlyArray<unknown> }) =>
+          pool.query(statement.text, statement.params as Array<unknown>).then((result) => result.rows as Array<A>)
+        Effect.runSync(Metric.incrementBy(recordsStatements, plan.totals ? 2 : 1))
+        return plan.totals
+          ? Promise.all([query<{ r: RecordValue; c: unknown }>(plan.page), query<{ a: Record<string, number | string | null> }>(plan.totals)])
+            .then(([rows, aggregates]) => plan.answer(rows, aggregates))
+          : query<{ r: RecordValue; c: unknown }>(plan.page).then((rows) => plan.answer(rows, null))
+      }
 
       /** Records by id in the given order; soft-deleted ones only when asked. */
       const byIds = (model: Model, object: ObjectMetadata, ids: ReadonlyArray<string>, selection: Selection, includeDeleted: boolean) =>
@@ -673,7 +736,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           }))
         })
 
-      return { limits, findMany, findOne, createMany, updateOne, updateMany, deleteMany, destroyMany, restoreMany, merge, findDuplicates, search }
+      return { limits, findMany, findManyNow, findOne, createMany, updateOne, updateMany, deleteMany, destroyMany, restoreMany, merge, findDuplicates, search }
     })
   )
 

@@ -28,6 +28,18 @@ export interface RecordsShape {
     selection: Selection,
     extras: ConnectionSelection
   ) => Effect.Effect<Connection, RecordsFailure>
+  /**
+   * The same read as `findMany` as a plain promise, for the hottest path (/graphql lists): only when it
+   * needs no lookup (the workspace's model is in memory) and the input is valid, else null. A rejected
+   * promise means the statement failed: ask `findMany`, which answers with a typed failure.
+   */
+  readonly findManyNow: (
+    scope: RecordsScope,
+    object: string,
+    args: ConnectionArgs,
+    selection: Selection,
+    extras: ConnectionSelection
+  ) => Promise<Connection> | null
   /** The first record matching `filter`, or null. */
   readonly findOne: (
     scope: RecordsScope,

@@ -60,7 +60,10 @@ export const queryFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknown, 
       resolve: resolver((ctx, args, info) => {
         const connectionArgs = toConnectionArgs(args, ctx.records.limits)
         const { selection, connection } = rootConnectionSelection(info, ctx.records.limits)
-        return (scope) => ctx.run(ctx.records.findMany(scope, object, connectionArgs, selection, connection))
+        return (scope) => {
+          const viaEffect = () => ctx.run(ctx.records.findMany(scope, object, connectionArgs, selection, connection))
+          return ctx.records.findManyNow(scope, object, connectionArgs, selection, connection)?.catch(viaEffect) ?? viaEffect()
+        }
       })
     },
     [names.findOne]: {
