@@ -125,6 +125,16 @@ describe("/graphql fast lane", () => {
     })
   }
 
+  test("a prepared query run again (its walk and plan reused) answers as the first time, after a write too", async () => {
+    const query = cases()[1]!
+    const first = await answer(await send(app.request, query))
+    expect(await answer(await send(app.request, query))).toEqual(first)
+    await send(app.request, { name: "", path: "plan", body: { query: `mutation { createCompany(data: { name: "Zeta" }) { id } }` } })
+    const after = await answer(await send(app.request, query))
+    expect(after.body.data.list.edges[0].node.label).toBe("Zeta")
+    expect(after).toEqual(await answer(await send(app.referenceRequest, query)))
+  })
+
   test("every case above reads real data (the comparison is not between two empty answers)", async () => {
     const { body } = await answer(await send(app.request, cases()[2]!))
     const people = body.data.people.edges.map((e: any) => e.node)

@@ -4,6 +4,12 @@ import {
   type FragmentDefinitionNode,
   getArgumentValues,
   getVariableValues,
+  GraphQLBoolean,
+  GraphQLFloat,
+  GraphQLID,
+  GraphQLInt,
+  type GraphQLLeafType,
+  GraphQLString,
   type GraphQLField,
   type GraphQLObjectType,
   type GraphQLOutputType,
@@ -93,8 +99,7 @@ const completer = (walk: Walk, type: GraphQLOutputType, nodes: ReadonlyArray<Fie
     return (value) => (value == null ? null : Array.isArray(value) ? value.map(item) : offPlan())
   }
   if (isLeafType(type)) {
-    return (value) => {
-      if (value == null) return null
+    const serialize = (value: unknown) => {
       try {
         const serialized = type.serialize(value)
         return serialized === undefined ? offPlan() : serialized
@@ -102,6 +107,10 @@ const completer = (walk: Walk, type: GraphQLOutputType, nodes: ReadonlyArray<Fie
         return offPlan()
       }
     }
+    const kept = keptAsIs(type)
+    return kept
+      ? (value) => (value == null ? null : kept(value) ? value : serialize(value))
+      : (value) => (value == null ? null : serialize(value))
   }
   if (!isObjectType(type)) throw new NotPlannable()
   const fields = objectPlan(walk, type, nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : [])))
@@ -114,6 +123,24 @@ const completer = (walk: Walk, type: GraphQLOutputType, nodes: ReadonlyArray<Fie
     return out
   }
 }
+
+/** Values the built-in scalars would serialize to themselves (graphql-js's serializeString etc.). */
+const keptAsIs = (type: GraphQLLeafType): ((value: unknown) => boolean) | null => {
+  switch (type) {
+    case GraphQLString:
+    case GraphQLID:
+      return (value) => typeof value === "string"
+    case GraphQLBoolean:
+      return (value) => typeof value === "boolean"
+    case GraphQLInt:
+      return (value) => typeof value === "number" && Number.isInteger(value) && value <= MAX_INT && value >= -MAX_INT - 1
+    case GraphQLFloat:
+      return (value) => typeof value === "number" && Number.isFinite(value)
+    default:
+      return null
+  }
+}
+const MAX_INT = 2147483647
 
 /** How a field of the workspace schema finds its value in its parent (object-types.ts sets the resolvers). */
 const readerOf = (field: GraphQLField<unknown, unknown>, key: string): Read => {

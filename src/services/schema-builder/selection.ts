@@ -195,9 +195,24 @@ export const rootRecordSelection = (info: GraphQLResolveInfo, limits: RecordsLim
   return recordSelection(walkOf(info, limits), type, subSelections(info.fieldNodes), 0)
 }
 
+const hasNoVariables = (variables: Readonly<Record<string, unknown>>) => {
+  for (const _ in variables) return false
+  return true
+}
+
+type ConnectionWalk = ReturnType<typeof connectionSelection>
+
+/** Walks of variable-free root fields, by their field nodes (stable while a prepared document is reused). */
+const walked = new WeakMap<ReadonlyArray<FieldNode>, { readonly limits: RecordsLimits; readonly walk: ConnectionWalk }>()
+
 /** A root field returning `<Object>Connection` (or a list of them, for duplicates). */
-export const rootConnectionSelection = (info: GraphQLResolveInfo, limits: RecordsLimits) => {
+export const rootConnectionSelection = (info: GraphQLResolveInfo, limits: RecordsLimits): ConnectionWalk => {
+  const reusable = hasNoVariables(info.variableValues)
+  const known = reusable ? walked.get(info.fieldNodes) : undefined
+  if (known && known.limits === limits) return known.walk
   const type = getNamedType(info.returnType)
   if (!isObjectType(type)) throw new Error(`${info.fieldName} does not return a connection`)
-  return connectionSelection(walkOf(info, limits), type, subSelections(info.fieldNodes), 0)
+  const walk = connectionSelection(walkOf(info, limits), type, subSelections(info.fieldNodes), 0)
+  if (reusable) walked.set(info.fieldNodes, { limits, walk })
+  return walk
 }
