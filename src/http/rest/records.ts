@@ -152,7 +152,11 @@ const findMany = Effect.gen(function*() {
   const { scope, metadata, object, limits } = yield* target
   const selection = selectionFor(metadata, object, yield* depthParam, limits)
   const args = yield* listArgs(object, limits)
-  const result = yield* Effect.flatMap(Records, (r) => r.findMany(scope, object.nameSingular, args, selection, { totalCount: true, aggregates: [] }))
+  const records = yield* Records
+  const extras = { totalCount: true, aggregates: [] }
+  const viaEffect = records.findMany(scope, object.nameSingular, args, selection, extras)
+  const now = records.findManyNow(scope, object.nameSingular, args, selection, extras)
+  const result = now ? yield* Effect.catchAll(Effect.tryPromise(() => now), () => viaEffect) : yield* viaEffect
   return json({
     data: { [object.namePlural]: result.edges.map((edge) => flatten(edge.node, selection)) },
     pageInfo: result.pageInfo,
