@@ -21,6 +21,7 @@ import {
   pageSize,
   Params,
   QueryInputError,
+  recordColumns,
   recordJson
 } from "./query-builder.js"
 import { Records, type RecordsFailure, type RecordsShape, type SearchHit } from "./service.js"
@@ -72,6 +73,9 @@ const explain = (error: SqlError.SqlError): RecordsFailure => {
 
 /** Builds with a fresh parameter list; input errors thrown while building become typed failures. */
 const building = <A>(model: Model, limits: RecordsLimits, body: (ctx: BuildContext) => A) => attempt(() => build(model, limits, body))
+
+/** A page row: the record's columns (recordColumns) and its cursor values `c`. */
+type PageRow = Readonly<Record<string, unknown>>
 
 const MODELS_KEPT = 1_000
 const models = new WeakMap<WorkspaceMetadata, Model>()
@@ -279,9 +283,10 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           const where = baseConditions(ctx, object, "t0", args)
           if (args.after) where.push(keysetSql(ctx, forward, args.after))
           if (args.before) where.push(keysetSql(ctx, backward, args.before))
-          const text = `SELECT ${recordJson(ctx, object, "t0", selection, 0)} AS r, ${cursorValues(terms)} AS c
+          const columns = recordColumns(ctx, object, "t0", selection, 0)
+          const text = `SELECT ${columns.sql}, ${cursorValues(terms)} AS c
             FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")} ORDER BY ${orderSql(terms)} LIMIT ${size + 1}`
-          return { text, params: ctx.params.values, size }
+          return { text, params: ctx.params.values, size, read: columns.read }
         })
         const totals = extras.totalCount || extras.aggregates.length > 0
           ? build(model, limits, (ctx) => {
@@ -295,13 +300,13 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           })
           : null
         const answer = (
-          rows: ReadonlyArray<{ r: RecordValue; c: unknown }>,
+          rows: ReadonlyArray<PageRow>,
           aggregates: ReadonlyArray<{ a: Record<string, number | string | null> }> | null
         ): Connection => {
           const more = rows.length > page.size
           const kept = rows.slice(0, page.size)
           if (reverse) kept.reverse()
-          const edges = kept.map((row) => ({ node: shape(model, object, row.r, selection)!, cursor: encodeCursor(row.c) }))
+          const edges = kept.map((row) => ({ node: shape(model, object, page.read(row), selection)!, cursor: encodeCursor(row["c"]) }))
           const { totalCount, ...rest } = aggregates?.[0]?.a ?? {}
           return {
             edges,
@@ -325,8 +330,8 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           yield* objectOf(model, objectName)
           const plan = yield* attempt(() => planFindMany(model, objectName, args, selection, extras))
           const [rows, aggregates] = plan.totals
-            ? yield* explained(statementPair<{ r: RecordValue; c: unknown }, { a: Record<string, number | string | null> }>(plan.page, plan.totals), 2)
-            : [yield* run<{ r: RecordValue; c: unknown }>(plan.page.text, plan.page.params), null]
+            ? yield* explained(statementPair<PageRow, { a: Record<string, number | string | null> }>(plan.page, plan.totals), 2)
+            : [yield* run<PageRow>(plan.page.text, plan.page.params), null]
           return plan.answer(rows, aggregates)
         })
 
@@ -343,9 +348,9 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           pool.query(statement.text, statement.params as Array<unknown>).then((result) => result.rows as Array<A>)
         Effect.runSync(Metric.incrementBy(recordsStatements, plan.totals ? 2 : 1))
         return plan.totals
-          ? Promise.all([query<{ r: RecordValue; c: unknown }>(plan.page), query<{ a: Record<string, number | string | null> }>(plan.totals)])
+          ? Promise.all([query<PageRow>(plan.page), query<{ a: Record<string, number | string | null> }>(plan.totals)])
             .then(([rows, aggregates]) => plan.answer(rows, aggregates))
-          : query<{ r: RecordValue; c: unknown }>(plan.page).then((rows) => plan.answer(rows, null))
+          : query<PageRow>(plan.page).then((rows) => plan.answer(rows, null))
       }
 
       /** Records by id in the given order; soft-deleted ones only when asked. */

@@ -2,7 +2,7 @@ import { BadUserInput } from "../../schema/errors.js"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/standard-objects.js"
 import { ident, qualified } from "../metadata/columns.js"
-import type { ConnectionArgs, OrderDirection, RecordFilter, RecordOrderBy, Selection } from "./types.js"
+import type { ConnectionArgs, OrderDirection, RecordFilter, RecordOrderBy, RecordValue, Selection } from "./types.js"
 
 /** Collects parameters while SQL text is assembled; values never enter the text. */
 export class Params {
@@ -126,18 +126,36 @@ export interface BuildContext {
 
 const nextAlias = (ctx: BuildContext) => `t${++ctx.aliasCounter}`
 
-/** The JSON expression of a record of `object` (row alias `alias`) for `selection`. */
-export const recordJson = (ctx: BuildContext, object: ObjectMetadata, alias: string, selection: Selection, depth: number): string => {
-  const pairs: Array<readonly [string, string]> = [["id", col(alias, "id")]]
+interface OutputPair {
+  readonly key: string
+  readonly value: string
+  /** pg reads this column's text as exactly the value JSON would carry (see PLAIN_TYPES). */
+  readonly plain: boolean
+}
+
+/**
+ * Field types whose column pg parses to the same JS value as the JSON of that column would give: text
+ * and uuid as strings, booleans, 32-bit integers, date-times as the ISO text we format. Other types
+ * (bigint and numeric as text, dates, arrays, floats' NaN) go through JSON.
+ */
+const PLAIN_TYPES = new Set(["UUID", "TEXT", "RICH_TEXT", "SELECT", "RATING", "BOOLEAN", "DATE_TIME"])
+const isPlain = (field: FieldMetadata) =>
+  PLAIN_TYPES.has(field.type) || (field.type === "NUMBER" && field.settings?.["dataType"] === "int")
+
+/** The output of a record of `object` (row alias `alias`) for `selection`, key by key. */
+const recordPairs = (ctx: BuildContext, object: ObjectMetadata, alias: string, selection: Selection, depth: number) => {
+  const pairs: Array<OutputPair> = [{ key: "id", value: col(alias, "id"), plain: true }]
   const seen = new Set(["id"])
   for (const name of selection.fields) {
     if (seen.has(name)) continue
     seen.add(name)
     const found = ctx.model.field(object, name) ?? fail(`Field "${name}" does not exist on ${object.nameSingular}`, name)
-    if (found.joinColumn) pairs.push([name, col(alias, name)])
+    if (found.joinColumn) pairs.push({ key: name, value: col(alias, name), plain: true })
     else if (isRelation(found.field)) {
-      if (found.field.relationType === "MANY_TO_ONE") pairs.push([`${name}Id`, col(alias, `${name}Id`)])
-    } else if (found.field.type !== "TS_VECTOR") pairs.push([name, fieldValue(found.field, alias)])
+      if (found.field.relationType === "MANY_TO_ONE") pairs.push({ key: `${name}Id`, value: col(alias, `${name}Id`), plain: true })
+    } else if (found.field.type !== "TS_VECTOR") {
+      pairs.push({ key: name, value: fieldValue(found.field, alias), plain: isPlain(found.field) })
+    }
   }
   for (const relation of selection.relations) {
     if (depth >= ctx.maxDepth) fail(`Relations are nested more than ${ctx.maxDepth} levels deep`, relation.field)
@@ -149,15 +167,48 @@ export const recordJson = (ctx: BuildContext, object: ObjectMetadata, alias: str
     const target = ctx.model.target(field)
     const child = nextAlias(ctx)
     if (field.relationType === "MANY_TO_ONE") {
-      pairs.push([relation.key, `(SELECT ${recordJson(ctx, target, child, relation.selection, depth + 1)} FROM ${ctx.model.table(target)} ${child}
-        WHERE ${col(child, "id")} = ${col(alias, `${field.name}Id`)} AND ${col(child, "deletedAt")} IS NULL)`])
+      pairs.push({
+        key: relation.key,
+        value: `(SELECT ${recordJson(ctx, target, child, relation.selection, depth + 1)} FROM ${ctx.model.table(target)} ${child}
+        WHERE ${col(child, "id")} = ${col(alias, `${field.name}Id`)} AND ${col(child, "deletedAt")} IS NULL)`,
+        plain: false
+      })
     } else {
       const inverse = ctx.model.inverse(field)
       const parentLink = `${col(child, `${inverse.name}Id`)} = ${col(alias, "id")}`
-      pairs.push([relation.key, nestedConnection(ctx, target, child, parentLink, relation, depth + 1)])
+      pairs.push({ key: relation.key, value: nestedConnection(ctx, target, child, parentLink, relation, depth + 1), plain: false })
     }
   }
-  return jsonObject(pairs)
+  return pairs
+}
+
+/** The JSON expression of a record of `object` (row alias `alias`) for `selection`. */
+export const recordJson = (ctx: BuildContext, object: ObjectMetadata, alias: string, selection: Selection, depth: number): string =>
+  jsonObject(recordPairs(ctx, object, alias, selection, depth).map((pair) => [pair.key, pair.value] as const))
+
+export interface RecordColumns {
+  /** The select list: one column per key, `f0`, `f1`, … */
+  readonly sql: string
+  /** A row of those columns → the record, with the keys in the order recordJson gives them. */
+  readonly read: (row: Readonly<Record<string, unknown>>) => RecordValue
+}
+
+/**
+ * A record as columns rather than one JSON value: PostgreSQL builds no JSON for plain fields and pg
+ * parses none (composites and relations stay JSON, one column each). Same record as recordJson's.
+ */
+export const recordColumns = (ctx: BuildContext, object: ObjectMetadata, alias: string, selection: Selection, depth: number): RecordColumns => {
+  const pairs = recordPairs(ctx, object, alias, selection, depth)
+  const keys = pairs.map((pair) => pair.key)
+  const columns = pairs.map((_, i) => `f${i}`)
+  return {
+    sql: pairs.map((pair, i) => `${pair.plain ? pair.value : `to_json(${pair.value})`} AS ${columns[i]}`).join(", "),
+    read: (row) => {
+      const record: RecordValue = {}
+      for (let i = 0; i < keys.length; i++) record[keys[i]!] = row[columns[i]!] as never
+      return record
+    }
+  }
 }
 
 /** A ONE_TO_MANY relation as `{ rows: [{ r, c }], totalCount }`; the service turns it into a Connection. */
