@@ -8,6 +8,7 @@ import { healthRoutes } from "./health.js"
 import { makeMetadataHandler } from "./metadata/index.js"
 import { restMetadataRoutes } from "./rest/metadata.js"
 import { makeOpenApiRoutes } from "./rest/open-api.js"
+import { makeRestListLane } from "./rest/lane.js"
 import { restRecordRoutes } from "./rest/records.js"
 
 const SECURITY_HEADERS = {
@@ -86,13 +87,15 @@ const pathOf = (url: string) => {
 }
 
 /**
- * The server's request handler: the Effect app, except POST /graphql with a JSON body, which the data
- * API's fast lane answers directly (it sets the same CORS and security headers). Bun enforces
+ * The server's request handler: the Effect app, except two hot paths answered directly on the web
+ * request when they can be (each sets the same CORS and security headers as the Effect app): POST
+ * /graphql with a JSON body (graphql-data.ts) and GET /rest/{plural} lists (rest/lane.ts). Bun enforces
  * MAX_BODY_SIZE itself; a declared length over it is refused here as the Effect app does.
  */
 export const makeWebHandler = Effect.gen(function*() {
   const config = yield* AppConfig
   const { app, fast } = yield* makeApp
+  const restList = yield* makeRestListLane
   const effectHandler = HttpApp.toWebHandlerRuntime(yield* Effect.runtime<Services>())(app)
   const isAllowed = allowedOrigin(config.corsOrigins)
   const finish = (response: Response, origin: string | null) => {
@@ -103,11 +106,16 @@ export const makeWebHandler = Effect.gen(function*() {
     }
     return response
   }
-  return (request: Request): Promise<Response> => {
-    if (request.method === "POST" && Number(request.headers.get("content-length") ?? 0) <= config.maxBodyBytes && pathOf(request.url) === "/graphql") {
-      const answer = fast(request)
-      if (answer) return answer.then((response) => finish(response, request.headers.get("origin")))
+  const lanes = (request: Request): Promise<Response> | null => {
+    if (request.method === "POST") {
+      return Number(request.headers.get("content-length") ?? 0) <= config.maxBodyBytes && pathOf(request.url) === "/graphql"
+        ? fast(request)
+        : null
     }
-    return effectHandler(request)
+    return request.method === "GET" ? restList(request, pathOf(request.url), () => effectHandler(request)) : null
+  }
+  return (request: Request): Promise<Response> => {
+    const answer = lanes(request)
+    return answer ? answer.then((response) => finish(response, request.headers.get("origin"))) : effectHandler(request)
   }
 })

@@ -48,7 +48,7 @@ const parsing = <A>(parse: () => A) =>
 const queryParams = Effect.map(HttpServerRequest.HttpServerRequest, (request) => new URL(request.url, "http://localhost").searchParams)
 
 /** All scalar and composite fields with `<relation>Id` columns; relations expanded `depth` levels. */
-const selectionFor = (metadata: WorkspaceMetadata, object: ObjectMetadata, depth: number, limits: RecordsLimits): Selection => {
+export const selectionFor = (metadata: WorkspaceMetadata, object: ObjectMetadata, depth: number, limits: RecordsLimits): Selection => {
   const fields: Array<string> = []
   const relations: Array<Selection["relations"][number]> = []
   for (const field of object.fields) {
@@ -84,45 +84,56 @@ const flatten = (record: RecordValue, selection: Selection): RecordValue => {
   return record
 }
 
-const depthParam = Effect.flatMap(queryParams, (params) => {
+/** `depth` of a REST read; BadUserInput when it is not 0, 1 or 2. */
+export const parseDepth = (params: URLSearchParams) => {
   const raw = params.get("depth")
   const depth = raw === null ? DEFAULT_DEPTH : Number(raw)
-  return Number.isInteger(depth) && depth >= 0 && depth <= MAX_DEPTH
-    ? Effect.succeed(depth)
-    : Effect.fail(new BadUserInput({ message: `'depth=${raw}' parameter invalid. It should be 0, 1 or 2`, field: "depth" }))
+  if (Number.isInteger(depth) && depth >= 0 && depth <= MAX_DEPTH) return depth
+  throw new BadUserInput({ message: `'depth=${raw}' parameter invalid. It should be 0, 1 or 2`, field: "depth" })
+}
+
+const parseFilter = (params: URLSearchParams, object: ObjectMetadata, required: boolean) => {
+  const raw = params.get("filter")
+  if (raw === null || raw.trim() === "") {
+    if (required) throw new BadUserInput({ message: "Filters are mandatory for bulk operations", field: "filter" })
+    return null
+  }
+  return parseRestFilter(raw, typeResolver(object))
+}
+
+/** The page a REST list asks for (limit, starting_after / ending_before, order_by, filter); BadUserInput if malformed. */
+export const parseListArgs = (params: URLSearchParams, object: ObjectMetadata, limits: RecordsLimits): ConnectionArgs => {
+  const rawLimit = params.get("limit")
+  const limit = rawLimit === null ? limits.defaultPageSize : Number(rawLimit)
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw new BadUserInput({ message: `limit '${rawLimit}' is invalid. Should be an integer`, field: "limit" })
+  }
+  const after = params.get("starting_after")
+  const before = params.get("ending_before")
+  if (after && before) throw new BadUserInput({ message: "Use either starting_after or ending_before, not both" })
+  const orderRaw = params.get("order_by")
+  return {
+    filter: parseFilter(params, object, false),
+    orderBy: orderRaw ? parseRestOrderBy(orderRaw, typeResolver(object)) : null,
+    ...(before ? { last: Math.min(limit, limits.maxPageSize), before } : { first: Math.min(limit, limits.maxPageSize) }),
+    ...(after ? { after } : {})
+  }
+}
+
+/** Twenty's list envelope. */
+export const listBody = (object: ObjectMetadata, result: Connection, selection: Selection) => ({
+  data: { [object.namePlural]: result.edges.map((edge) => flatten(edge.node, selection)) },
+  pageInfo: result.pageInfo,
+  totalCount: result.totalCount
 })
 
+const depthParam = Effect.flatMap(queryParams, (params) => parsing(() => parseDepth(params)))
+
 const filterParam = (object: ObjectMetadata, required: boolean) =>
-  Effect.flatMap(queryParams, (params) => {
-    const raw = params.get("filter")
-    if (raw === null || raw.trim() === "") {
-      return required
-        ? Effect.fail(new BadUserInput({ message: "Filters are mandatory for bulk operations", field: "filter" }))
-        : Effect.succeed(null)
-    }
-    return parsing(() => parseRestFilter(raw, typeResolver(object)))
-  })
+  Effect.flatMap(queryParams, (params) => parsing(() => parseFilter(params, object, required)))
 
 const listArgs = (object: ObjectMetadata, limits: RecordsLimits) =>
-  Effect.gen(function*() {
-    const params = yield* queryParams
-    const rawLimit = params.get("limit")
-    const limit = rawLimit === null ? limits.defaultPageSize : Number(rawLimit)
-    if (!Number.isInteger(limit) || limit < 0) {
-      return yield* new BadUserInput({ message: `limit '${rawLimit}' is invalid. Should be an integer`, field: "limit" })
-    }
-    const after = params.get("starting_after")
-    const before = params.get("ending_before")
-    if (after && before) return yield* new BadUserInput({ message: "Use either starting_after or ending_before, not both" })
-    const orderRaw = params.get("order_by")
-    const args: ConnectionArgs = {
-      filter: yield* filterParam(object, false),
-      orderBy: orderRaw ? yield* parsing(() => parseRestOrderBy(orderRaw, typeResolver(object))) : null,
-      ...(before ? { last: Math.min(limit, limits.maxPageSize), before } : { first: Math.min(limit, limits.maxPageSize) }),
-      ...(after ? { after } : {})
-    }
-    return args
-  })
+  Effect.flatMap(queryParams, (params) => parsing(() => parseListArgs(params, object, limits)))
 
 const idParam = Effect.flatMap(HttpRouter.params, ({ id }) =>
   id && UUID.test(id) ? Effect.succeed(id) : Effect.fail(new BadUserInput({ message: `Invalid id: '${id}' is not a UUID`, field: "id" })))
@@ -157,11 +168,7 @@ const findMany = Effect.gen(function*() {
   const viaEffect = records.findMany(scope, object.nameSingular, args, selection, extras)
   const now = records.findManyNow(scope, object.nameSingular, args, selection, extras)
   const result = now ? yield* Effect.catchAll(Effect.tryPromise(() => now), () => viaEffect) : yield* viaEffect
-  return json({
-    data: { [object.namePlural]: result.edges.map((edge) => flatten(edge.node, selection)) },
-    pageInfo: result.pageInfo,
-    totalCount: result.totalCount
-  })
+  return json(listBody(object, result, selection))
 })
 
 const findOne = Effect.gen(function*() {

@@ -3,7 +3,7 @@ import { Context, Effect, Layer } from "effect"
 import { BadUserInput, Conflict, NotFound } from "../../schema/errors.js"
 import type { FieldMetadata, FieldOption, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
 import type { OnDeleteAction, RelationDirection } from "../../schema/standard-objects.js"
-import { Cache } from "../cache/index.js"
+import { Cache, derivedMemo } from "../cache/index.js"
 import { singleFlight } from "../single-flight.js"
 import { jsonRows } from "../sql-rows.js"
 import { workspaceCacheKey, Workspaces } from "../workspace/index.js"
@@ -102,6 +102,8 @@ type Failure = BadUserInput | NotFound | Conflict | SqlError.SqlError
 export interface MetadataShape {
   /** The workspace's objects and fields at its current metadata version (cached per version). */
   readonly get: (workspaceId: string) => Effect.Effect<WorkspaceMetadata, NotFound | SqlError.SqlError>
+  /** What `get` last answered for the workspace, while no cache invalidation has been seen since. */
+  readonly current: (workspaceId: string) => WorkspaceMetadata | undefined
   readonly createObject: (workspaceId: string, input: CreateObjectInput) => Effect.Effect<ObjectMetadata, Failure>
   readonly updateObject: (workspaceId: string, id: string, update: UpdateObjectInput) => Effect.Effect<ObjectMetadata, Failure>
   readonly deleteObject: (workspaceId: string, id: string) => Effect.Effect<ObjectMetadata, Failure>
@@ -206,7 +208,14 @@ export const MetadataLive = Layer.effect(
         return { workspaceId, version, schema: schema[0].schema, objects } satisfies WorkspaceMetadata
       })
 
+    const answered = derivedMemo<WorkspaceMetadata>(cache, MAX_CACHED_WORKSPACES)
     const get = (workspaceId: string) =>
+      Effect.suspend(() => {
+        const since = cache.epoch()
+        return Effect.tap(currentVersion(workspaceId), (metadata) => answered.set(workspaceId, metadata, since))
+      })
+
+    const currentVersion = (workspaceId: string) =>
       Effect.gen(function*() {
         const workspace = yield* workspaces.findById(workspaceId)
         if (!workspace) return yield* new NotFound({ message: "Workspace not found" })
@@ -574,6 +583,6 @@ export const MetadataLive = Layer.effect(
           return field
         })).pipe(Effect.withSpan("Metadata.deleteField"))
 
-    return { get, createObject, updateObject, deleteObject, createField, updateField, deleteField }
+    return { get, current: answered.get, createObject, updateObject, deleteObject, createField, updateField, deleteField }
   })
 )

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { restLaneCounts } from "../src/http/rest/lane.js"
+import { startTestApp, type TestApp } from "./support/app.js"
+import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
+
+/** GET /rest/{plural} answered by the list lane against the Effect route alone: same status, headers that matter, body. */
+
+let app: TestApp
+let apiKey: string
+let member: string
+
+const get = (handler: TestApp["request"], path: string, token: string | null) =>
+  handler(path, { headers: token ? { authorization: `Bearer ${token}` } : {} })
+
+const answer = async (response: Response) => ({
+  status: response.status,
+  type: response.headers.get("content-type"),
+  body: await response.json()
+})
+
+beforeAll(async () => {
+  app = await startTestApp()
+  const account = await signUpWithWorkspace(app)
+  member = account.accessToken
+  apiKey = (await createApiKey(app, account.accessToken)).token
+  const post = (path: string, body: unknown) =>
+    app.request(path, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` }, body: JSON.stringify(body) })
+  const companies = await (await post("/rest/batch/companies", [
+    { name: "Acme", employees: 120, domainName: { primaryLinkUrl: "https://acme.com" } },
+    { name: "Initech", employees: 40, address: { addressCity: "Austin" } },
+    { name: "Globex" },
+    { name: "Umbrella", employees: 5000, idealCustomerProfile: true }
+  ])).json() as any
+  const acme = companies.data.createCompanies[0].id
+  await post("/rest/batch/people", [
+    { name: { firstName: "Ada", lastName: "Lovelace" }, companyId: acme, emails: { primaryEmail: "ada@acme.com" } },
+    { name: { firstName: "Grace", lastName: "Hopper" }, companyId: acme }
+  ])
+})
+afterAll(() => app.close())
+
+const LANE = [
+  "/rest/companies",
+  "/rest/companies?depth=0",
+  "/rest/companies?depth=2&limit=2",
+  "/rest/companies?limit=2&order_by=employees[DescNullsLast]",
+  `/rest/companies?filter=${encodeURIComponent("or(employees[gte]:100,name[like]:\"%tech\")")}&depth=0`,
+  `/rest/people?filter=${encodeURIComponent("name.firstName[eq]:\"Ada\"")}`,
+  "/rest/opportunities"
+]
+const EFFECT_ROUTE = [
+  "/rest/companies?depth=7",
+  "/rest/companies?limit=-1",
+  `/rest/companies?filter=${encodeURIComponent("nope[eq]:1")}`,
+  "/rest/companies?order_by=name[Sideways]",
+  "/rest/gizmos",
+  "/rest/companies?starting_after=x&ending_before=y"
+]
+
+describe("REST list lane", () => {
+  for (const path of LANE) {
+    test(`${path}: answered by the lane, as the Effect route answers`, async () => {
+      const before = restLaneCounts.lane
+      const lane = await answer(await get(app.request, path, apiKey))
+      expect(restLaneCounts.lane - before).toBe(1)
+      expect(lane).toEqual(await answer(await get(app.referenceRequest, path, apiKey)))
+      expect(lane.status).toBe(200)
+    })
+  }
+  for (const path of EFFECT_ROUTE) {
+    test(`${path}: left to the Effect route`, async () => {
+      const before = restLaneCounts.lane
+      const answered = await answer(await get(app.request, path, apiKey))
+      expect(restLaneCounts.lane - before).toBe(0)
+      expect(answered).toEqual(await answer(await get(app.referenceRequest, path, apiKey)))
+      expect(answered.status).toBeGreaterThanOrEqual(400)
+    })
+  }
+
+  test("pages through cursors the same way", async () => {
+    const first = await answer(await get(app.request, "/rest/companies?limit=2&depth=0", apiKey))
+    const next = `/rest/companies?limit=2&depth=0&starting_after=${first.body.pageInfo.endCursor}`
+    const back = `/rest/companies?limit=1&depth=0&ending_before=${first.body.pageInfo.endCursor}`
+    for (const path of [next, back]) expect(await answer(await get(app.request, path, apiKey))).toEqual(await answer(await get(app.referenceRequest, path, apiKey)))
+    expect((await answer(await get(app.request, next, apiKey))).body.data.companies).toHaveLength(2)
+  })
+
+  test("members' tokens and missing tokens go to the Effect route", async () => {
+    const before = restLaneCounts.lane
+    expect((await get(app.request, "/rest/companies", member)).status).toBe(200)
+    expect((await get(app.request, "/rest/companies", null)).status).toBe(401)
+    expect(restLaneCounts.lane - before).toBe(0)
+  })
+
+  test("security and CORS headers are set on lane answers too", async () => {
+    const response = await get(app.request, "/rest/companies?depth=0", apiKey)
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff")
+    expect(response.headers.get("x-frame-options")).toBe("DENY")
+  })
+})
