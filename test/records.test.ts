@@ -74,6 +74,18 @@ describe("records: reads", () => {
     expect(person!["companyId"]).toBe(acme)
   })
 
+  test("a record's cursor is the same at the top level (cursor columns) and nested (JSON), whatever the order", async () => {
+    for (const orderBy of [[{ name: { firstName: "AscNullsFirst" } }], [{ createdAt: "DescNullsLast" }], [{ jobTitle: "AscNullsLast" }], []]) {
+      const top = await records((r) => r.findMany(scope, "person", { filter: { companyId: { eq: acme } }, orderBy }, sel(["name"]), none))
+      const company = await records((r) => r.findOne(scope, "company", { id: { eq: acme } }, sel(["name"], [
+        { field: "people", key: "people", selection: sel(["name"]), args: { orderBy }, connection: { totalCount: false, aggregates: [] } }
+      ])))
+      const nested = company!["people"] as { edges: ReadonlyArray<{ cursor: string }> }
+      expect(top.edges.map((e) => e.cursor)).toEqual(nested.edges.map((e) => e.cursor))
+      expect(top.edges).toHaveLength(2)
+    }
+  })
+
   test("filters: operators, composites, and/or/not, relations", async () => {
     const find = (filter: Record<string, unknown>) =>
       records((r) => r.findMany(scope, "company", { filter, orderBy: [{ name: "AscNullsFirst" }] }, sel(["name"]), none)).then(names)

@@ -11,7 +11,6 @@ import {
   badInput,
   baseConditions,
   type BuildContext,
-  cursorValues,
   encodeCursor,
   filterSql,
   keysetSql,
@@ -21,6 +20,7 @@ import {
   pageSize,
   Params,
   QueryInputError,
+  cursorColumns,
   recordColumns,
   recordJson
 } from "./query-builder.js"
@@ -74,7 +74,7 @@ const explain = (error: SqlError.SqlError): RecordsFailure => {
 /** Builds with a fresh parameter list; input errors thrown while building become typed failures. */
 const building = <A>(model: Model, limits: RecordsLimits, body: (ctx: BuildContext) => A) => attempt(() => build(model, limits, body))
 
-/** A page row: the record's columns (recordColumns) and its cursor values `c`. */
+/** A page row: the record's columns (recordColumns) and its cursor's (cursorColumns). */
 type PageRow = Readonly<Record<string, unknown>>
 
 const MODELS_KEPT = 1_000
@@ -284,9 +284,10 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           if (args.after) where.push(keysetSql(ctx, forward, args.after))
           if (args.before) where.push(keysetSql(ctx, backward, args.before))
           const columns = recordColumns(ctx, object, "t0", selection, 0)
-          const text = `SELECT ${columns.sql}, ${cursorValues(terms)} AS c
+          const cursor = cursorColumns(terms)
+          const text = `SELECT ${columns.sql}, ${cursor.sql}
             FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")} ORDER BY ${orderSql(terms)} LIMIT ${size + 1}`
-          return { text, params: ctx.params.values, size, read: columns.read }
+          return { text, params: ctx.params.values, size, read: columns.read, cursorOf: cursor.read }
         })
         const totals = extras.totalCount || extras.aggregates.length > 0
           ? build(model, limits, (ctx) => {
@@ -306,7 +307,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           const more = rows.length > page.size
           const kept = rows.slice(0, page.size)
           if (reverse) kept.reverse()
-          const edges = kept.map((row) => ({ node: shape(model, object, page.read(row), selection)!, cursor: encodeCursor(row["c"]) }))
+          const edges = kept.map((row) => ({ node: shape(model, object, page.read(row), selection)!, cursor: encodeCursor(page.cursorOf(row)) }))
           const { totalCount, ...rest } = aggregates?.[0]?.a ?? {}
           return {
             edges,

@@ -417,6 +417,8 @@ export interface OrderTerm {
   readonly expression: string
   readonly ascending: boolean
   readonly nullsFirst: boolean
+  /** pg reads the column as the value its JSON would be (no date-times: JSON writes them otherwise). */
+  readonly plain: boolean
 }
 
 const DIRECTIONS: Record<OrderDirection, { ascending: boolean; nullsFirst: boolean }> = {
@@ -439,29 +441,47 @@ export const orderTerms = (ctx: BuildContext, object: ObjectMetadata, alias: str
     for (const [key, value] of Object.entries(entry as object)) {
       const found = ctx.model.field(object, key) ?? fail(`Field "${key}" does not exist on ${object.nameSingular}`, key)
       if (found.joinColumn) {
-        terms.push({ expression: col(alias, key), ...direction(value, key) })
+        terms.push({ expression: col(alias, key), ...direction(value, key), plain: true })
       } else if (isCompositeFieldType(found.field.type)) {
         if (typeof value !== "object" || value === null) return fail(`Order on ${key} must name a subfield`, key)
         for (const [subName, dir] of Object.entries(value)) {
           const sub = COMPOSITE_TYPES[found.field.type].find((s) => s.name === subName) ??
             fail(`"${subName}" is not a subfield of ${key}`, `${key}.${subName}`)
-          terms.push({ expression: col(alias, compositeColumnName(key, sub.name)), ...direction(dir, `${key}.${subName}`) })
+          terms.push({
+            expression: col(alias, compositeColumnName(key, sub.name)),
+            ...direction(dir, `${key}.${subName}`),
+            plain: sub.type === "TEXT" || sub.type === "UUID"
+          })
         }
       } else if (isRelation(found.field)) {
         return fail(`Ordering by the relation "${key}" is not supported; order by ${key}Id`, key)
       } else {
-        terms.push({ expression: col(alias, key), ...direction(value, key) })
+        terms.push({ expression: col(alias, key), ...direction(value, key), plain: isPlain(found.field) && found.field.type !== "DATE_TIME" })
       }
     }
   }
-  if (!terms.some((t) => t.expression === col(alias, "id"))) terms.push({ expression: col(alias, "id"), ascending: true, nullsFirst: false })
-  return reverse ? terms.map((t) => ({ expression: t.expression, ascending: !t.ascending, nullsFirst: !t.nullsFirst })) : terms
+  if (!terms.some((t) => t.expression === col(alias, "id"))) {
+    terms.push({ expression: col(alias, "id"), ascending: true, nullsFirst: false, plain: true })
+  }
+  return reverse ? terms.map((t) => ({ ...t, ascending: !t.ascending, nullsFirst: !t.nullsFirst })) : terms
 }
 
 export const orderSql = (terms: ReadonlyArray<OrderTerm>) =>
   terms.map((t) => `${t.expression} ${t.ascending ? "ASC" : "DESC"} NULLS ${t.nullsFirst ? "FIRST" : "LAST"}`).join(", ")
 
 export const cursorValues = (terms: ReadonlyArray<OrderTerm>) => `json_build_array(${terms.map((t) => t.expression).join(", ")})`
+
+/**
+ * A page's cursor values as plain columns (`c0`, `c1`, …) when every term is plain, else one JSON array
+ * `c`; `read` gives the values encodeCursor takes, the same either way.
+ */
+export const cursorColumns = (terms: ReadonlyArray<OrderTerm>) =>
+  terms.every((t) => t.plain)
+    ? {
+      sql: terms.map((t, i) => `${t.expression} AS c${i}`).join(", "),
+      read: (row: Readonly<Record<string, unknown>>) => terms.map((_, i) => row[`c${i}`])
+    }
+    : { sql: `${cursorValues(terms)} AS c`, read: (row: Readonly<Record<string, unknown>>) => row["c"] }
 
 export const encodeCursor = (values: unknown) => Buffer.from(JSON.stringify(values)).toString("base64url")
 
