@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect, Metric } from "effect"
 import { Records, recordsStatements } from "../src/services/records/index.js"
-import type { RecordsScope, Selection } from "../src/services/records/types.js"
+import type { RecordOrderBy, RecordsScope, Selection } from "../src/services/records/types.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { signUpWithWorkspace } from "./support/flows.js"
 
@@ -75,7 +75,8 @@ describe("records: reads", () => {
   })
 
   test("a record's cursor is the same at the top level (cursor columns) and nested (JSON), whatever the order", async () => {
-    for (const orderBy of [[{ name: { firstName: "AscNullsFirst" } }], [{ createdAt: "DescNullsLast" }], [{ jobTitle: "AscNullsLast" }], []]) {
+    const orders: Array<RecordOrderBy> = [[{ name: { firstName: "AscNullsFirst" } }], [{ createdAt: "DescNullsLast" }], [{ jobTitle: "AscNullsLast" }], []]
+    for (const orderBy of orders) {
       const top = await records((r) => r.findMany(scope, "person", { filter: { companyId: { eq: acme } }, orderBy }, sel(["name"]), none))
       const company = await records((r) => r.findOne(scope, "company", { id: { eq: acme } }, sel(["name"], [
         { field: "people", key: "people", selection: sel(["name"]), args: { orderBy }, connection: { totalCount: false, aggregates: [] } }
