@@ -28,13 +28,15 @@ const builtAt = (() => {
   }
 })()
 
-if (builtAt < Math.max(newestSource(join(root, "src")), statSync(join(root, "bun.lock")).mtimeMs)) {
+if (builtAt < Math.max(newestSource(join(root, "src")), statSync(join(root, "bun.lock")).mtimeMs, statSync(import.meta.path).mtimeMs)) {
   const result = await Bun.build({
     entrypoints: Object.values(ENTRIES).map((file) => join(root, file)),
     outdir: join(root, "dist"),
     target: "bun",
     minify: true,
     naming: "[name].[ext]",
+    // Libraries' production paths (graphql-js skips its development-only instanceof diagnostics).
+    define: { "process.env.NODE_ENV": JSON.stringify("production") },
     // PGlite loads its WASM and data files relative to its own module.
     external: ["@electric-sql/pglite", "@electric-sql/pglite-socket"]
   })
