@@ -78,6 +78,7 @@ const building = <A>(model: Model, limits: RecordsLimits, body: (ctx: BuildConte
 type PageRow = Readonly<Record<string, unknown>>
 
 const MODELS_KEPT = 1_000
+const PREPARED_SHAPES = 100
 const models = new WeakMap<WorkspaceMetadata, Model>()
 const modelOf = (metadata: WorkspaceMetadata) => {
   let model = models.get(metadata)
@@ -336,6 +337,21 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           return plan.answer(rows, aggregates)
         })
 
+      /**
+       * The first PREPARED_SHAPES list statements (by text) run as prepared statements: PostgreSQL parses
+       * and plans them once per connection (a third of its work on a short list). Others run unnamed, so
+       * each connection holds a bounded number.
+       */
+      const preparedNames = new Map<string, string>()
+      const preparedName = (text: string) => {
+        let name = preparedNames.get(text)
+        if (name === undefined && preparedNames.size < PREPARED_SHAPES) {
+          name = `score_list_${preparedNames.size}`
+          preparedNames.set(text, name)
+        }
+        return name
+      }
+
       const findManyNow: RecordsShape["findManyNow"] = (scope, objectName, args, selection, extras) => {
         const model = currentModels.get(scope.workspaceId)
         if (!model) return null
@@ -346,7 +362,8 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           return null
         }
         const query = <A>(statement: { readonly text: string; readonly params: ReadonlyArray<unknown> }) =>
-          pool.query(statement.text, statement.params as Array<unknown>).then((result) => result.rows as Array<A>)
+          pool.query({ name: preparedName(statement.text), text: statement.text, values: statement.params as Array<unknown> })
+            .then((result) => result.rows as Array<A>)
         Effect.runSync(Metric.incrementBy(recordsStatements, plan.totals ? 2 : 1))
         return plan.totals
           ? Promise.all([query<PageRow>(plan.page), query<{ a: Record<string, number | string | null> }>(plan.totals)])
