@@ -34,7 +34,8 @@ const parseDateTime = (value: unknown) => {
 export const DateTimeScalar = new GraphQLScalarType({
   name: "DateTime",
   description: "A date-time string in ISO 8601",
-  serialize: parseDateTime,
+  // Records' SQL writes canonical date-times (valid by construction): those need no Date.parse.
+  serialize: (value) => (typeof value === "string" && CANONICAL_DATE_TIME.test(value) ? value : parseDateTime(value)),
   parseValue: parseDateTime,
   parseLiteral: (ast) => parseDateTime(stringOf(ast))
 })
