@@ -60,6 +60,12 @@ describe("records: reads", () => {
     const after = (await records((r) => r.findMany(scope, "company", { first: 1 }, sel(["name"]), none))).pageInfo.endCursor
     expect(await service.findManyNow(scope, "company", { first: 1, after }, sel(["name"]), none)!)
       .toEqual(await records((r) => r.findMany(scope, "company", { first: 1, after }, sel(["name"]), none)))
+    // One selection object with several arguments (plans are kept per selection and arguments).
+    const shared = sel(["name", "employees"])
+    for (const args of [{ first: 1 }, { first: 3 }, { filter: { employees: { gte: 100 } } }, { first: 1 }, { orderBy: [{ name: "DescNullsLast" as const }] }]) {
+      expect(await service.findManyNow(scope, "company", args, shared, none)!)
+        .toEqual(await records((r) => r.findMany(scope, "company", args, shared, none)))
+    }
     expect(service.findManyNow(scope, "company", { first: 100_000 }, sel(["name"]), none)).toBeNull()
     expect(service.findManyNow(scope, "nothing", {}, sel(["name"]), none)).toBeNull()
     expect(service.findManyNow({ ...scope, workspaceId: crypto.randomUUID() }, "company", {}, sel(["name"]), none)).toBeNull()

@@ -1,4 +1,6 @@
 import { Effect } from "effect"
+import type { ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
+import type { Selection } from "../../services/records/types.js"
 import { Auth } from "../../services/auth/index.js"
 import { Metadata } from "../../services/metadata/index.js"
 import { apiKeyScope } from "../../services/records/actor.js"
@@ -24,6 +26,17 @@ export const makeRestListLane = Effect.gen(function*() {
   const metadata = yield* Metadata
   const records = yield* Records
 
+  /** One Selection per (metadata version, object, depth): findManyNow then reuses its plans. */
+  const selections = new WeakMap<WorkspaceMetadata, Map<string, Selection>>()
+  const selectionOf = (current: WorkspaceMetadata, object: ObjectMetadata, depth: number) => {
+    let byObject = selections.get(current)
+    if (!byObject) selections.set(current, byObject = new Map())
+    const key = `${object.id}:${depth}`
+    let selection = byObject.get(key)
+    if (!selection) byObject.set(key, selection = selectionFor(current, object, depth, records.limits))
+    return selection
+  }
+
   return (request: Request, path: string, fallback: () => Promise<Response>): Promise<Response> | null => {
     const plural = LIST_PATH.exec(path)?.[1]
     const token = plural ? bearerToken(request.headers.get("authorization")) : null
@@ -35,7 +48,7 @@ export const makeRestListLane = Effect.gen(function*() {
     let read
     try {
       const params = new URL(request.url).searchParams
-      const selection = selectionFor(current, object, parseDepth(params), records.limits)
+      const selection = selectionOf(current, object, parseDepth(params))
       const args = parseListArgs(params, object, records.limits)
       read = records.findManyNow(apiKeyScope(who), object.nameSingular, args, selection, EXTRAS)
         ?.then((result) => JSON.stringify(listBody(object, result, selection)))

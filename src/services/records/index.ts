@@ -79,6 +79,7 @@ type PageRow = Readonly<Record<string, unknown>>
 
 const MODELS_KEPT = 1_000
 const PREPARED_SHAPES = 100
+const PLANS_PER_SELECTION = 64
 const models = new WeakMap<WorkspaceMetadata, Model>()
 const modelOf = (metadata: WorkspaceMetadata) => {
   let model = models.get(metadata)
@@ -352,19 +353,38 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         return name
       }
 
+      /**
+       * Plans of the direct path by model, selection (the same object while a prepared document or a REST
+       * shape is reused) and arguments: a repeated list builds no SQL.
+       */
+      const plans = new WeakMap<Model, WeakMap<Selection, Map<string, ReturnType<typeof planFindMany>>>>()
+      const planOf = (model: Model, objectName: string, args: ConnectionArgs, selection: Selection, extras: ConnectionSelection) => {
+        let bySelection = plans.get(model)
+        if (!bySelection) plans.set(model, bySelection = new WeakMap())
+        let byArgs = bySelection.get(selection)
+        if (!byArgs) bySelection.set(selection, byArgs = new Map())
+        const key = `${objectName}\u0000${JSON.stringify(args)}\u0000${JSON.stringify(extras)}`
+        let plan = byArgs.get(key)
+        if (!plan) {
+          plan = planFindMany(model, objectName, args, selection, extras)
+          if (byArgs.size < PLANS_PER_SELECTION) byArgs.set(key, plan)
+        }
+        return plan
+      }
+
       const findManyNow: RecordsShape["findManyNow"] = (scope, objectName, args, selection, extras) => {
         const model = currentModels.get(scope.workspaceId)
         if (!model) return null
         let plan: ReturnType<typeof planFindMany>
         try {
-          plan = planFindMany(model, objectName, args, selection, extras)
+          plan = planOf(model, objectName, args, selection, extras)
         } catch {
           return null
         }
         const query = <A>(statement: { readonly text: string; readonly params: ReadonlyArray<unknown> }) =>
           pool.query({ name: preparedName(statement.text), text: statement.text, values: statement.params as Array<unknown> })
             .then((result) => result.rows as Array<A>)
-        Effect.runSync(Metric.incrementBy(recordsStatements, plan.totals ? 2 : 1))
+        recordsStatements.unsafeUpdate(plan.totals ? 2 : 1, [])
         return plan.totals
           ? Promise.all([query<PageRow>(plan.page), query<{ a: Record<string, number | string | null> }>(plan.totals)])
             .then(([rows, aggregates]) => plan.answer(rows, aggregates))
