@@ -191,29 +191,37 @@ export const planQuery = (schema: GraphQLSchema, document: DocumentNode, operati
   }
   const variableDefinitions = operation.variableDefinitions ?? []
 
+  /** Each root field's arguments and resolve info for these variables. */
+  const callsFor = (variables: Record<string, unknown>) =>
+    rootFields.map((plan) => ({
+      args: getArgumentValues(plan.field, plan.nodes[0]!, variables),
+      info: {
+        fieldName: plan.field.name,
+        fieldNodes: plan.nodes,
+        returnType: plan.field.type,
+        parentType: root,
+        path: { prev: undefined, key: plan.key, typename: root.name },
+        schema,
+        fragments,
+        rootValue: undefined,
+        operation,
+        variableValues: variables
+      } satisfies GraphQLResolveInfo
+    }))
+  // Without variables they are the same every time (resolvers only read them).
+  let constantCalls: ReturnType<typeof callsFor> | undefined
+
   const run = async (context: unknown, inputs: Record<string, unknown> | null) => {
-    let variables: Record<string, unknown> = {}
-    if (variableDefinitions.length > 0) {
-      const coerced = getVariableValues(schema, variableDefinitions, inputs ?? {})
-      if (coerced.errors) return OFF_PLAN
-      variables = coerced.coerced
-    }
     try {
-      const pending = rootFields.map((plan) => {
-        const info: GraphQLResolveInfo = {
-          fieldName: plan.field.name,
-          fieldNodes: plan.nodes,
-          returnType: plan.field.type,
-          parentType: root,
-          path: { prev: undefined, key: plan.key, typename: root.name },
-          schema,
-          fragments,
-          rootValue: undefined,
-          operation,
-          variableValues: variables
-        }
-        return plan.field.resolve!(undefined, getArgumentValues(plan.field, plan.nodes[0]!, variables), context, info)
-      })
+      let calls
+      if (variableDefinitions.length > 0) {
+        const coerced = getVariableValues(schema, variableDefinitions, inputs ?? {})
+        if (coerced.errors) return OFF_PLAN
+        calls = callsFor(coerced.coerced)
+      } else {
+        calls = constantCalls ??= callsFor({})
+      }
+      const pending = rootFields.map((plan, i) => plan.field.resolve!(undefined, calls[i]!.args, context, calls[i]!.info))
       const values = await Promise.all(pending)
       const data: Record<string, unknown> = {}
       rootFields.forEach((plan, i) => (data[plan.key] = plan.complete(values[i])))
