@@ -8,7 +8,9 @@
  * Starts `bun scripts/run.ts main` in live mode (PostgreSQL, Redis) on a fresh database, signs up, creates a
  * workspace and an API key over HTTP, seeds the workspace schema with INSERT … SELECT generate_series, warms the
  * server's JIT with 3,000 mixed reads (15 s at most), then runs each scenario as a bounded closed loop (warm-up 1 s,
- * then 5 s or a request cap). Server CPU per request is read from /proc for the server process. Everything it starts
+ * then 5 s or a request cap). HTTP reads are loaded by wrk when the machine has it (installed from Debian when
+ * missing; `BENCH_LOAD=fetch` keeps this process's fetch loop), the create loop and the raw-driver scenarios by
+ * this process. Server CPU per request is read from /proc for the server process. Everything it starts
  * it stops: the server gets SIGTERM, the database is dropped WITH (FORCE), pools are closed, our Redis cache keys
  * deleted.
  *

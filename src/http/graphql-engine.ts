@@ -3,11 +3,12 @@ import { Lru } from "../services/lru.js"
 import { OFF_PLAN, planQuery, type QueryPlan } from "./graphql-plan.js"
 
 /**
- * The fast lane of a GraphQL endpoint. A query that parses, validates and is a query or mutation is
- * prepared once per (schema, document, operation) and executed from then on without re-parsing or
- * re-validating; queries run from a plan (graphql-plan.ts) when one could be made. Whatever the lane does not take (a syntax or
- * validation error, a subscription, variables that do not coerce) is left, before any resolver runs,
- * to the caller's reference path (yoga), so every error answer stays the reference's.
+ * The fast lane of a GraphQL endpoint. A document that parses, validates and holds a query or mutation
+ * is prepared once per (schema, document, operation) and executed from then on without re-parsing or
+ * re-validating; queries run from a plan (graphql-plan.ts) when one could be made, else graphql-js
+ * executes. Whatever the lane does not take (a syntax or validation error, a subscription, variables
+ * that do not coerce) is left, before any resolver runs, to the caller's reference path (yoga), so
+ * every error answer stays the reference's.
  */
 
 export interface GraphQLPost {
@@ -29,7 +30,6 @@ const DOCUMENT_CACHE_SIZE = 1000
 const OPERATIONS_PER_SCHEMA = 500
 const NOT_TAKEN = null
 
-/** A POST body the lane can take: a JSON object with a string query and, when present, object variables. */
 /** A document known to parse and validate against `schema`, with the operation to run. */
 interface Prepared {
   readonly schema: GraphQLSchema
@@ -38,6 +38,7 @@ interface Prepared {
   readonly plan: QueryPlan | null
 }
 
+/** A POST body the lane can take: a JSON object with a string query and, when present, object variables. */
 export const readPost = (body: unknown): GraphQLPost | null => {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return null
   const { query, variables, operationName } = body as Record<string, unknown>
@@ -77,7 +78,7 @@ export const makeGraphQLEngine = (options: { readonly formatError: (error: Graph
     return document
   }
 
-  const compile = (schema: GraphQLSchema, query: string, operationName: string | null) => {
+  const prepareUncached = (schema: GraphQLSchema, query: string, operationName: string | null) => {
     const document = documentOf(query)
     if (!document || validate(schema, document).length > 0) return NOT_TAKEN
     const operation = getOperationAST(document, operationName)
@@ -95,7 +96,7 @@ export const makeGraphQLEngine = (options: { readonly formatError: (error: Graph
     const key = post.operationName === null ? post.query : `${post.operationName}\u0000${post.query}`
     let prepared = cache.get(key)
     if (prepared === undefined) {
-      prepared = compile(schema, post.query, post.operationName)
+      prepared = prepareUncached(schema, post.query, post.operationName)
       cache.set(key, prepared)
     }
     return prepared
