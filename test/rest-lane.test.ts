@@ -92,9 +92,20 @@ describe("REST list lane", () => {
     expect(restLaneCounts.lane - before).toBe(0)
   })
 
-  test("security and CORS headers are set on lane answers too", async () => {
-    const response = await get(app.request, "/rest/companies?depth=0", apiKey)
-    expect(response.headers.get("x-content-type-options")).toBe("nosniff")
-    expect(response.headers.get("x-frame-options")).toBe("DENY")
+  test("security and CORS headers are the Effect route's on lane answers too", async () => {
+    const headersOf = (response: Response) => {
+      const names = ["x-content-type-options", "x-frame-options", "referrer-policy", "cross-origin-resource-policy", "access-control-allow-origin", "vary", "content-type"]
+      return Object.fromEntries(names.map((name) => [name, response.headers.get(name)]))
+    }
+    const withOrigin = (handler: TestApp["request"], path: string, init: RequestInit = {}) =>
+      handler(path, { ...init, headers: { authorization: `Bearer ${apiKey}`, origin: "https://app.example.com", ...init.headers } })
+    const lane = headersOf(await withOrigin(app.request, "/rest/companies?depth=0"))
+    expect(lane).toEqual(headersOf(await withOrigin(app.referenceRequest, "/rest/companies?depth=0")))
+    expect(lane["access-control-allow-origin"]).toBe("https://app.example.com")
+    expect(lane["x-frame-options"]).toBe("DENY")
+    const graphql = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ companies { totalCount } }" }) }
+    const fast = headersOf(await withOrigin(app.request, "/graphql", graphql))
+    expect(fast).toEqual(headersOf(await withOrigin(app.referenceRequest, "/graphql", graphql)))
+    expect(fast["access-control-allow-origin"]).toBe("https://app.example.com")
   })
 })

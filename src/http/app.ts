@@ -98,24 +98,20 @@ export const makeWebHandler = Effect.gen(function*() {
   const restList = yield* makeRestListLane
   const effectHandler = HttpApp.toWebHandlerRuntime(yield* Effect.runtime<Services>())(app)
   const isAllowed = allowedOrigin(config.corsOrigins)
-  const finish = (response: Response, origin: string | null) => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value)
-    if (origin !== null && isAllowed(origin)) {
-      response.headers.set("access-control-allow-origin", origin)
-      response.headers.set("vary", "Origin")
-    }
-    return response
-  }
+  /** What the Effect app's CORS and security middleware would add to an answer to this origin. */
+  const headersFor = (origin: string | null): Readonly<Record<string, string>> =>
+    origin !== null && isAllowed(origin)
+      ? { ...SECURITY_HEADERS, "access-control-allow-origin": origin, vary: "Origin" }
+      : SECURITY_HEADERS
   const lanes = (request: Request): Promise<Response> | null => {
     if (request.method === "POST") {
       return Number(request.headers.get("content-length") ?? 0) <= config.maxBodyBytes && pathOf(request.url) === "/graphql"
-        ? fast(request)
+        ? fast(request, headersFor(request.headers.get("origin")))
         : null
     }
-    return request.method === "GET" ? restList(request, pathOf(request.url), () => effectHandler(request)) : null
+    return request.method === "GET"
+      ? restList(request, pathOf(request.url), headersFor(request.headers.get("origin")), () => effectHandler(request))
+      : null
   }
-  return (request: Request): Promise<Response> => {
-    const answer = lanes(request)
-    return answer ? answer.then((response) => finish(response, request.headers.get("origin"))) : effectHandler(request)
-  }
+  return (request: Request): Promise<Response> => lanes(request) ?? effectHandler(request)
 })

@@ -35,6 +35,11 @@ const errorResponse = (error: UserError) => {
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" }
 
+const withHeaders = (response: Response, headers: Readonly<Record<string, string>>) => {
+  for (const name in headers) response.headers.set(name, headers[name]!)
+  return response
+}
+
 /** The lane answers clients that take JSON; other media types (multipart, event streams, …) are yoga's. */
 const acceptsPlainJson = (accept: string | null) =>
   accept === null || accept === "*/*" || accept === "application/json" ||
@@ -111,12 +116,13 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
   })
 
   /**
-   * POST /graphql with a JSON body, straight on the web request (the caller adds CORS and security
-   * headers); null, before reading anything, for a request the Effect handler must take.
+   * POST /graphql with a JSON body, straight on the web request; every answer carries `headers` (the
+   * caller's CORS and security headers). Null, before reading anything, for a request the Effect
+   * handler must take.
    */
-  const fast = (request: Request): Promise<Response> | null =>
+  const fast = (request: Request, headers: Readonly<Record<string, string>>): Promise<Response> | null =>
     request.headers.get("content-type")?.startsWith("application/json") && acceptsPlainJson(request.headers.get("accept"))
-      ? lane(request)
+      ? lane(request, headers)
       : null
 
   /** The caller and its schema, without running anything while both are known (the usual case). */
@@ -127,12 +133,12 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     return schema && { who, schema }
   }
 
-  const lane = async (request: Request): Promise<Response> => {
+  const lane = async (request: Request, headers: Readonly<Record<string, string>>): Promise<Response> => {
     const token = bearerToken(request.headers.get("authorization"))
     let known = knownCallerAndSchema(token)
     if (!known) {
       const exit = await runExit(callerAndSchema(token))
-      if (Exit.isFailure(exit)) return failure(exit.cause)
+      if (Exit.isFailure(exit)) return withHeaders(failure(exit.cause), headers)
       known = exit.value
     }
     const { who, schema } = known
@@ -146,9 +152,9 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     }
     const compiled = post && engine.prepare(schema, post)
     const answer = compiled && await engine.execute(compiled, context, post!.variables)
-    if (answer) return new Response(answer.body, { status: answer.status, headers: JSON_HEADERS })
+    if (answer) return new Response(answer.body, { status: answer.status, headers: { ...JSON_HEADERS, ...headers } })
     laneCounts.reference++
-    return yoga.fetch(new Request(request.url, { method: "POST", headers: request.headers, body: text }), context)
+    return withHeaders(await yoga.fetch(new Request(request.url, { method: "POST", headers: request.headers, body: text }), context), headers)
   }
 
   const failure = (cause: Cause.Cause<unknown>) => {

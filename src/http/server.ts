@@ -9,32 +9,25 @@ export const serve = (handler: (request: Request) => Promise<Response>) =>
   Layer.scopedDiscard(
     Effect.gen(function*() {
       const config = yield* AppConfig
-      let inFlight = 0
       const server = Bun.serve({
         port: config.port,
         hostname: config.host,
         maxRequestBodySize: config.maxBodyBytes,
         development: false,
-        async fetch(request) {
-          inFlight++
-          try {
-            return await handler(request)
-          } finally {
-            inFlight--
-          }
-        }
+        fetch: handler
       })
+      const inFlight = () => server.pendingRequests
       yield* Effect.logInfo(`Listening on http://${config.host}:${server.port}`)
       yield* Effect.addFinalizer(() =>
         Effect.gen(function*() {
-          yield* Effect.logInfo(`Shutting down: finishing ${inFlight} in-flight request(s)`)
+          yield* Effect.logInfo(`Shutting down: finishing ${inFlight()} in-flight request(s)`)
           void server.stop(false)
           const drained = yield* Effect.promise(async () => {
             const deadline = Date.now() + Duration.toMillis(config.shutdownTimeout)
-            while (inFlight > 0 && Date.now() < deadline) await Bun.sleep(5)
-            return inFlight === 0
+            while (inFlight() > 0 && Date.now() < deadline) await Bun.sleep(5)
+            return inFlight() === 0
           })
-          if (!drained) yield* Effect.logWarning(`Shutdown timeout: ${inFlight} request(s) cut off`)
+          if (!drained) yield* Effect.logWarning(`Shutdown timeout: ${inFlight()} request(s) cut off`)
           // Idle keep-alive connections would otherwise hold the stop open.
           yield* Effect.promise(() => server.stop(true))
         })

@@ -19,7 +19,8 @@ const EXTRAS = { totalCount: true, aggregates: [] }
  * API key's caller, the workspace's metadata and model): the same parsing, selection and envelope as
  * the Effect route (records.ts), with one Records.findManyNow promise. Null, before the request is read,
  * for anything else (other routes, members' tokens, unknown objects, input errors): the Effect route
- * answers those. A failed statement is answered by `fallback` (the Effect route) as well.
+ * answers those. A failed statement is answered by `fallback` (the Effect route) as well. `headers`
+ * (CORS, security) go on the lane's own answers; the Effect route sets its own.
  */
 export const makeRestListLane = Effect.gen(function*() {
   const auth = yield* Auth
@@ -37,7 +38,12 @@ export const makeRestListLane = Effect.gen(function*() {
     return selection
   }
 
-  return (request: Request, path: string, fallback: () => Promise<Response>): Promise<Response> | null => {
+  return (
+    request: Request,
+    path: string,
+    headers: Readonly<Record<string, string>>,
+    fallback: () => Promise<Response>
+  ): Promise<Response> | null => {
     const plural = LIST_PATH.exec(path)?.[1]
     const token = plural ? bearerToken(request.headers.get("authorization")) : null
     const who = token ? auth.authenticated(token) : undefined
@@ -57,7 +63,7 @@ export const makeRestListLane = Effect.gen(function*() {
     }
     return read?.then((body) => {
       restLaneCounts.lane++
-      return new Response(body, { headers: { "content-type": "application/json" } })
+      return new Response(body, { headers: { "content-type": "application/json", ...headers } })
     }, fallback) ?? null
   }
 })
