@@ -74,6 +74,21 @@ const explain = (error: SqlError.SqlError): RecordsFailure => {
 /** Builds with a fresh parameter list; input errors thrown while building become typed failures. */
 const building = <A>(model: Model, limits: RecordsLimits, body: (ctx: BuildContext) => A) => attempt(() => build(model, limits, body))
 
+/** An edge whose cursor is encoded when first read: most lists show only pageInfo's two. */
+class PageEdge {
+  #cursor: string | undefined
+  readonly #values: unknown
+  constructor(readonly node: RecordValue, values: unknown) {
+    this.#values = values
+  }
+  get cursor(): string {
+    return this.#cursor ??= encodeCursor(this.#values)
+  }
+  toJSON() {
+    return { node: this.node, cursor: this.cursor }
+  }
+}
+
 /** A page row: the record's columns (recordColumns) and its cursor's (cursorColumns). */
 type PageRow = Readonly<Record<string, unknown>>
 
@@ -309,7 +324,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           const more = rows.length > page.size
           const kept = rows.slice(0, page.size)
           if (reverse) kept.reverse()
-          const edges = kept.map((row) => ({ node: shape(model, object, page.read(row), selection)!, cursor: encodeCursor(page.cursorOf(row)) }))
+          const edges = kept.map((row) => new PageEdge(shape(model, object, page.read(row), selection)!, page.cursorOf(row)))
           const { totalCount, ...rest } = aggregates?.[0]?.a ?? {}
           return {
             edges,
