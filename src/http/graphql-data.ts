@@ -4,8 +4,7 @@ import { Cause, Effect, Exit, Option, Runtime } from "effect"
 import type { GraphQLSchema } from "graphql"
 import { createYoga } from "graphql-yoga"
 import type { Services } from "../layers/index.js"
-import type { AuthContext } from "../schema/auth.js"
-import { Forbidden, isUserError, Unauthenticated, type UserError } from "../schema/errors.js"
+import { isUserError, type UserError } from "../schema/errors.js"
 import { Auth } from "../services/auth/index.js"
 import { apiKeyScope, scopeOf } from "../services/records/actor.js"
 import { Records } from "../services/records/service.js"
@@ -14,13 +13,12 @@ import { type DataGraphQLContext, SchemaBuilder } from "../services/schema-build
 import { toGraphQLError } from "./errors.js"
 import { laneCounts, makeGraphQLEngine, readPost } from "./graphql-engine.js"
 import { bearerToken, bufferedResponse, makeRun, maskError, useInputErrorCodes, withCode } from "./graphql.js"
+import { type WorkspaceCaller, workspaceCaller } from "./rest/auth.js"
 
 /** What /graphql hands to yoga per request: the resolvers' context and the workspace's schema. */
 interface DataServerContext extends DataGraphQLContext {
   readonly schema: GraphQLSchema
 }
-
-type WorkspaceCaller = Exclude<AuthContext, { kind: "workspaceAgnostic" }>
 
 const errorBody = (error: UserError) => {
   const { http, ...extensions } = toGraphQLError(error).extensions as { http?: { status: number } }
@@ -44,17 +42,6 @@ const withHeaders = (response: Response, headers: Readonly<Record<string, string
 const acceptsPlainJson = (accept: string | null) =>
   accept === null || accept === "*/*" || accept === "application/json" ||
   (accept.includes("application/json") && !/graphql-response|event-stream|multipart/.test(accept))
-
-/** Same caller rules as REST: a bearer token bound to a workspace (401 without one, FORBIDDEN if agnostic). */
-const workspaceCaller = (token: string | null) =>
-  token
-    ? Effect.flatMap(Auth, (auth) => auth.authenticate(token)).pipe(
-      Effect.filterOrFail(
-        (caller): caller is WorkspaceCaller => caller.kind !== "workspaceAgnostic",
-        () => new Forbidden({ message: "This token is not bound to a workspace" })
-      )
-    )
-    : Effect.fail(new Unauthenticated({ message: "Missing authentication token" }))
 
 /**
  * `/graphql`: Twenty's workspace data API. The caller must present a workspace-bound token; the schema is
@@ -91,10 +78,15 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     return { run, records, scope: () => (scope ??= scopeOfCaller()), schema }
   }
 
+  /** Same caller rules as REST, then the caller's workspace schema. */
+  const callerAndSchema = Effect.fnUntraced(function*(token: string | null) {
+    const who = yield* workspaceCaller(token)
+    return { who, schema: yield* schemas.schemaFor(who.workspace.id) }
+  })
+
   const execute = (request: HttpServerRequest.HttpServerRequest) =>
     Effect.gen(function*() {
-      const who = yield* workspaceCaller(bearerToken(request.headers["authorization"]))
-      const schema = yield* schemas.schemaFor(who.workspace.id)
+      const { who, schema } = yield* callerAndSchema(bearerToken(request.headers["authorization"]))
       const context = contextFor(who, schema)
       return yield* Effect.promise(async () => bufferedResponse(await yoga.fetch(request.source as Request, context)))
     }).pipe(
@@ -109,11 +101,6 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     request.method === "OPTIONS"
       ? Effect.succeed(HttpServerResponse.empty({ status: 204, headers: { allow: "GET, POST, OPTIONS" } }))
       : execute(request))
-
-  const callerAndSchema = Effect.fnUntraced(function*(token: string | null) {
-    const who = yield* workspaceCaller(token)
-    return { who, schema: yield* schemas.schemaFor(who.workspace.id) }
-  })
 
   /**
    * POST /graphql with a JSON body, straight on the web request; every answer carries `headers` (the

@@ -5,14 +5,21 @@ import { Forbidden, Unauthenticated } from "../../schema/errors.js"
 import { Auth } from "../../services/auth/index.js"
 import { bearerToken } from "../graphql.js"
 
-/** The REST pipeline's first steps: bearer token → verified caller bound to one workspace. */
-export const restCaller = Effect.gen(function*() {
-  const request = yield* HttpServerRequest.HttpServerRequest
-  const token = bearerToken(request.headers["authorization"])
-  if (!token) return yield* new Unauthenticated({ message: "Missing authentication token" })
-  const auth = yield* Effect.flatMap(Auth, (service) => service.authenticate(token))
-  if (auth.kind === "workspaceAgnostic") {
-    return yield* new Forbidden({ message: "This token is not bound to a workspace" })
-  }
-  return auth as Exclude<AuthContext, { kind: "workspaceAgnostic" }>
-})
+export type WorkspaceCaller = Exclude<AuthContext, { kind: "workspaceAgnostic" }>
+
+/** A bearer token → the verified caller bound to one workspace (401 without a token, FORBIDDEN if agnostic). */
+export const workspaceCaller = (token: string | null) =>
+  token
+    ? Effect.flatMap(Auth, (auth) => auth.authenticate(token)).pipe(
+      Effect.filterOrFail(
+        (caller): caller is WorkspaceCaller => caller.kind !== "workspaceAgnostic",
+        () => new Forbidden({ message: "This token is not bound to a workspace" })
+      )
+    )
+    : Effect.fail(new Unauthenticated({ message: "Missing authentication token" }))
+
+/** The REST pipeline's first steps: the request's bearer token → verified caller bound to one workspace. */
+export const restCaller = Effect.flatMap(
+  HttpServerRequest.HttpServerRequest,
+  (request) => workspaceCaller(bearerToken(request.headers["authorization"]))
+)
