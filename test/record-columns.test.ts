@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, expect, test } from "bun:test"
+import Pg from "pg"
 import { Records } from "../src/services/records/index.js"
+import { isoDateTime } from "../src/services/records/query-builder.js"
 import type { RecordsScope, RecordValue, Selection } from "../src/services/records/types.js"
 import { startTestApp, type TestApp } from "./support/app.js"
+import { ADMIN_DATABASE_URL } from "./support/database.js"
 import { signUpWithWorkspace } from "./support/flows.js"
 
 /**
@@ -104,4 +107,49 @@ test("a record with every field type set, and one with every field empty, read b
   // findOne reads through the same columns.
   const nested = await app.run(records.findOne(scope, "gadget", { name: { eq: "Full gadget" } }, selection()))
   expect(nested).toEqual(written[0]!)
+})
+
+test("date-times read as text become the ISO text PostgreSQL's to_char gives, in any session time zone", async () => {
+  const client = new Pg.Client({ connectionString: ADMIN_DATABASE_URL })
+  await client.connect()
+  try {
+    const moments = [
+      "2026-11-25 10:11:12.345678+00", "2026-11-25 10:11:12+00", "2026-11-25 10:11:12.5+00", "1999-12-31 23:59:59.9999+00",
+      "2026-03-29 01:30:00.001+00", "2000-02-29 12:00:00.120+00", "1900-01-01 00:00:00.25+00", "0099-06-01 00:00:00+00"
+    ]
+    let compared = 0
+    for (const zone of ["UTC", "Asia/Kolkata", "America/St_Johns", "Europe/Paris", "Pacific/Chatham"]) {
+      await client.query(`SET TIME ZONE '${zone}'`)
+      const { rows } = await client.query<{ text: string; iso: string }>(
+        `SELECT m::text AS text, to_char(m AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS iso
+         FROM unnest($1::timestamptz[]) AS m`,
+        [moments]
+      )
+      for (const row of rows) {
+        expect(`${zone} ${row.text} → ${isoDateTime(row.text)}`).toBe(`${zone} ${row.text} → ${row.iso}`)
+        compared++
+      }
+    }
+    expect(compared).toBe(40)
+    expect(isoDateTime(null)).toBeNull()
+    expect(isoDateTime("infinity")).toBeNull()
+  } finally {
+    await client.end()
+  }
+})
+
+test("a list ordered by a number pages the same through its cursor column as the record's column", async () => {
+  const records = await app.run(Records)
+  await app.run(records.createMany(scope, "gadget", [1, 2, 3, 4, 5].map((n) => ({ name: `Ranked ${n}`, ratio: n / 8 })), selection()))
+  const args = { orderBy: [{ ratio: "DescNullsLast" }], filter: { name: { like: "Ranked%" } }, first: 2 } as const
+  const names: Array<unknown> = []
+  let after: string | undefined
+  for (let page = 0; page < 3; page++) {
+    const direct = await records.findManyNow(scope, "gadget", { ...args, ...(after ? { after } : {}) }, selection(), { totalCount: false, aggregates: [] })
+    const viaEffect = await app.run(records.findMany(scope, "gadget", { ...args, ...(after ? { after } : {}) }, selection(), { totalCount: false, aggregates: [] }))
+    expect(direct).toEqual(viaEffect)
+    names.push(...viaEffect.edges.map((edge) => edge.node["name"]))
+    after = viaEffect.pageInfo.endCursor ?? undefined
+  }
+  expect(names).toEqual(["Ranked 5", "Ranked 4", "Ranked 3", "Ranked 2", "Ranked 1"])
 })

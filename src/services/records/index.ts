@@ -301,8 +301,8 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           if (args.after) where.push(keysetSql(ctx, forward, args.after))
           if (args.before) where.push(keysetSql(ctx, backward, args.before))
           const columns = recordColumns(ctx, object, "t0", selection, 0)
-          const cursor = cursorColumns(terms)
-          const text = `SELECT ${columns.sql}, ${cursor.sql}
+          const cursor = cursorColumns(terms, columns.plainColumns)
+          const text = `SELECT ${columns.sql}${cursor.sql}
             FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")} ORDER BY ${orderSql(terms)} LIMIT ${size + 1}`
           return { text, params: ctx.params.values, size, read: columns.read, cursorOf: cursor.read }
         })

@@ -131,16 +131,19 @@ interface OutputPair {
   readonly value: string
   /** pg reads this column's text as exactly the value JSON would carry (see PLAIN_TYPES). */
   readonly plain: boolean
+  /** A field's own value (not an id or a relation): recordColumns reads composites and date-times column by column. */
+  readonly field?: FieldMetadata
 }
 
 /**
  * Field types whose column pg parses to the same JS value as the JSON of that column would give: text
- * and uuid as strings, booleans, 32-bit integers, date-times as the ISO text we format. Other types
- * (bigint and numeric as text, dates, arrays, floats' NaN) go through JSON.
+ * and uuid as strings, booleans, integers and doubles as numbers, jsonb parsed, date-times as the ISO
+ * text we format. Other types (bigint and numeric as text, dates, arrays) go through JSON.
  */
-const PLAIN_TYPES = new Set(["UUID", "TEXT", "RICH_TEXT", "SELECT", "RATING", "BOOLEAN", "DATE_TIME"])
-const isPlain = (field: FieldMetadata) =>
-  PLAIN_TYPES.has(field.type) || (field.type === "NUMBER" && field.settings?.["dataType"] === "int")
+const PLAIN_TYPES = new Set(["UUID", "TEXT", "RICH_TEXT", "SELECT", "RATING", "BOOLEAN", "DATE_TIME", "RAW_JSON"])
+type Typed = { readonly type: FieldMetadata["type"]; readonly settings?: FieldMetadata["settings"] }
+const isPlain = (field: Typed) =>
+  PLAIN_TYPES.has(field.type) || (field.type === "NUMBER" && field.settings?.["dataType"] !== "bigint")
 
 /** The output of a record of `object` (row alias `alias`) for `selection`, key by key. */
 const recordPairs = (ctx: BuildContext, object: ObjectMetadata, alias: string, selection: Selection, depth: number) => {
@@ -154,7 +157,7 @@ const recordPairs = (ctx: BuildContext, object: ObjectMetadata, alias: string, s
     else if (isRelation(found.field)) {
       if (found.field.relationType === "MANY_TO_ONE") pairs.push({ key: `${name}Id`, value: col(alias, `${name}Id`), plain: true })
     } else if (found.field.type !== "TS_VECTOR") {
-      pairs.push({ key: name, value: fieldValue(found.field, alias), plain: isPlain(found.field) })
+      pairs.push({ key: name, value: fieldValue(found.field, alias), plain: isPlain(found.field), field: found.field })
     }
   }
   for (const relation of selection.relations) {
@@ -187,28 +190,91 @@ export const recordJson = (ctx: BuildContext, object: ObjectMetadata, alias: str
   jsonObject(recordPairs(ctx, object, alias, selection, depth).map((pair) => [pair.key, pair.value] as const))
 
 export interface RecordColumns {
-  /** The select list: one column per key, `f0`, `f1`, … */
+  /** The select list: `f0`, `f1`, … (a composite takes one column per subfield). */
   readonly sql: string
   /** A row of those columns → the record, with the keys in the order recordJson gives them. */
   readonly read: (row: Readonly<Record<string, unknown>>) => RecordValue
+  /** Column names by the SQL of plain columns, for a cursor to reuse. */
+  readonly plainColumns: ReadonlyMap<string, string>
 }
 
+type Row = Readonly<Record<string, unknown>>
+/** A column name (its value as is) or how a value is made from the row. */
+type ColumnReader = string | ((row: Row) => unknown)
+
 /**
- * A record as columns rather than one JSON value: PostgreSQL builds no JSON for plain fields and pg
- * parses none (composites and relations stay JSON, one column each). Same record as recordJson's.
+ * A record as columns rather than one JSON value: PostgreSQL builds no JSON for plain fields, composites
+ * (one column per subfield) and date-times (ISO text made here), and pg parses none; relations stay JSON,
+ * one column each. Same record as recordJson's.
  */
 export const recordColumns = (ctx: BuildContext, object: ObjectMetadata, alias: string, selection: Selection, depth: number): RecordColumns => {
+  const select: Array<string> = []
+  const plainColumns = new Map<string, string>()
+  const column = (expression: string, plain: boolean): string => {
+    const existing = plain ? plainColumns.get(expression) : undefined
+    if (existing) return existing
+    const name = `f${select.length}`
+    select.push(`${plain ? expression : `to_json(${expression})`} AS ${name}`)
+    if (plain) plainColumns.set(expression, name)
+    return name
+  }
+  const scalar = (field: Typed, expression: string): ColumnReader => {
+    if (field.type !== "DATE_TIME") return column(expression, isPlain(field))
+    const name = column(`${expression}::text`, true)
+    return (row) => isoDateTime(row[name] as string | null)
+  }
   const pairs = recordPairs(ctx, object, alias, selection, depth)
   const keys = pairs.map((pair) => pair.key)
-  const columns = pairs.map((_, i) => `f${i}`)
+  const readers = pairs.map((pair): ColumnReader => {
+    const field = pair.field
+    if (!field) return column(pair.value, pair.plain)
+    if (!isCompositeFieldType(field.type)) return scalar(field, col(alias, field.name))
+    const subs = COMPOSITE_TYPES[field.type].map((sub) => [sub.name, scalar(sub, col(alias, compositeColumnName(field.name, sub.name)))] as const)
+    return (row) => {
+      const value: Record<string, unknown> = {}
+      for (const [name, reader] of subs) value[name] = typeof reader === "string" ? row[reader] : reader(row)
+      return value
+    }
+  })
   return {
-    sql: pairs.map((pair, i) => `${pair.plain ? pair.value : `to_json(${pair.value})`} AS ${columns[i]}`).join(", "),
+    sql: select.join(", "),
     read: (row) => {
       const record: RecordValue = {}
-      for (let i = 0; i < keys.length; i++) record[keys[i]!] = row[columns[i]!] as never
+      for (let i = 0; i < keys.length; i++) {
+        const reader = readers[i]!
+        record[keys[i]!] = (typeof reader === "string" ? row[reader] : reader(row)) as never
+      }
       return record
-    }
+    },
+    plainColumns
   }
+}
+
+const DATE_TIME_TEXT = /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d+))?([+-])(\d\d)(?::(\d\d))?(?::(\d\d))?$/
+const pad = (n: number, width: number) => String(n).padStart(width, "0")
+
+/**
+ * A timestamptz in PostgreSQL's ISO text ("2026-01-02 03:04:05.678901+00", any session time zone) as
+ * to_char(… AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') writes it: UTC, milliseconds truncated.
+ */
+export const isoDateTime = (text: string | null): string | null => {
+  if (text === null) return null
+  const length = text.length
+  if (length >= 22 && text[10] === " " && text.endsWith("+00") && text[4] === "-") {
+    const fraction = text[19] === "." ? text.slice(20, length - 3) : ""
+    return `${text.slice(0, 10)}T${text.slice(11, 19)}.${(fraction + "000").slice(0, 3)}Z`
+  }
+  const m = DATE_TIME_TEXT.exec(text)
+  if (!m) return null // infinity, BC: to_char gives no ISO text for them either
+  const [, y, mo, d, h, mi, s, fraction = "", sign, oh, om = "0", os = "0"] = m
+  const offset = (sign === "-" ? -1 : 1) * ((Number(oh) * 60 + Number(om)) * 60 + Number(os)) * 1000
+  const date = new Date(0)
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d))
+  date.setUTCHours(Number(h), Number(mi), Number(s), Number((fraction + "000").slice(0, 3)))
+  const utc = new Date(date.getTime() - offset)
+  return `${pad(utc.getUTCFullYear(), 4)}-${pad(utc.getUTCMonth() + 1, 2)}-${pad(utc.getUTCDate(), 2)}T${pad(utc.getUTCHours(), 2)}:${
+    pad(utc.getUTCMinutes(), 2)
+  }:${pad(utc.getUTCSeconds(), 2)}.${pad(utc.getUTCMilliseconds(), 3)}Z`
 }
 
 /** A ONE_TO_MANY relation as `{ rows: [{ r, c }], totalCount }`; the service turns it into a Connection. */
@@ -472,16 +538,18 @@ export const orderSql = (terms: ReadonlyArray<OrderTerm>) =>
 export const cursorValues = (terms: ReadonlyArray<OrderTerm>) => `json_build_array(${terms.map((t) => t.expression).join(", ")})`
 
 /**
- * A page's cursor values as plain columns (`c0`, `c1`, …) when every term is plain, else one JSON array
- * `c`; `read` gives the values encodeCursor takes, the same either way.
+ * A page's cursor values as plain columns (`c0`, `c1`, … or a record column already `selected`) when every
+ * term is plain, else one JSON array `c`; `sql` is to append to the select list; `read` gives the values
+ * encodeCursor takes, the same either way.
  */
-export const cursorColumns = (terms: ReadonlyArray<OrderTerm>) =>
-  terms.every((t) => t.plain)
-    ? {
-      sql: terms.map((t, i) => `${t.expression} AS c${i}`).join(", "),
-      read: (row: Readonly<Record<string, unknown>>) => terms.map((_, i) => row[`c${i}`])
-    }
-    : { sql: `${cursorValues(terms)} AS c`, read: (row: Readonly<Record<string, unknown>>) => row["c"] }
+export const cursorColumns = (terms: ReadonlyArray<OrderTerm>, selected: ReadonlyMap<string, string> = new Map()) => {
+  if (!terms.every((t) => t.plain)) return { sql: `, ${cursorValues(terms)} AS c`, read: (row: Row) => row["c"] }
+  const names = terms.map((t, i) => selected.get(t.expression) ?? `c${i}`)
+  return {
+    sql: terms.flatMap((t, i) => (selected.has(t.expression) ? [] : [`${t.expression} AS c${i}`])).map((s) => `, ${s}`).join(""),
+    read: (row: Row) => names.map((name) => row[name])
+  }
+}
 
 export const encodeCursor = (values: unknown) => Buffer.from(JSON.stringify(values)).toString("base64url")
 
