@@ -2,8 +2,9 @@ import { afterAll, describe, expect, test } from "bun:test"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { TEST_APP_SECRET } from "./support/app.js"
+import { TEST_APP_SECRET, type TestApp } from "./support/app.js"
 import { createTestDatabase, TEST_REDIS_URL } from "./support/database.js"
+import { signUpWithWorkspace } from "./support/flows.js"
 import { runScore, startServer } from "./support/process.js"
 
 const cleanup: Array<() => Promise<unknown> | void> = []
@@ -65,6 +66,33 @@ describe("embedded mode", () => {
     try {
       const signIn = await gql(second.url, `mutation { signIn(email: "keep@example.com", password: "persistent1") { tokens { refreshToken { token } } } }`)
       expect(signIn.errors).toBeUndefined()
+      // Workspace data on PGlite: lists read through `pg` (Bun's client is for live databases only).
+      const app = {
+        gql: async (query: string, variables?: Record<string, unknown>, token?: string) => {
+          const response = await fetch(`${second.url}/metadata`, {
+            method: "POST",
+            headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+            body: JSON.stringify({ query, variables })
+          })
+          return { status: response.status, body: await response.json() as any }
+        }
+      } as unknown as TestApp
+      const account = await signUpWithWorkspace(app)
+      const data = (query: string) =>
+        fetch(`${second.url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${account.accessToken}` },
+          body: JSON.stringify({ query })
+        }).then((response) => response.json() as Promise<any>)
+      const created = await data(`mutation { createCompany(data: { name: "Embedded Ltd", employees: 12 }) { id createdAt } }`)
+      expect(created.errors).toBeUndefined()
+      const list = `{ companies(filter: { name: { eq: "Embedded Ltd" } }) { edges { node { id name employees createdAt domainName { primaryLinkUrl } } cursor } } }`
+      const first = await data(list)
+      const again = await data(list)
+      expect(first.data.companies.edges.map((edge: any) => edge.node)).toEqual([
+        { id: created.data.createCompany.id, name: "Embedded Ltd", employees: 12, createdAt: created.data.createCompany.createdAt, domainName: { primaryLinkUrl: null } }
+      ])
+      expect(again).toEqual(first)
     } finally {
       await second.stop()
     }

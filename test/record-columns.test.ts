@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test"
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
 import Pg from "pg"
 import { Records } from "../src/services/records/index.js"
 import { isoDateTime } from "../src/services/records/query-builder.js"
@@ -104,6 +106,12 @@ test("a record with every field type set, and one with every field empty, read b
   expect(read[1]).toMatchObject({ units: null, flag: null, notes: null, payload: null })
   const direct = await records.findManyNow(scope, "gadget", { orderBy: [{ name: "DescNullsLast" }] }, selection(), { totalCount: false, aggregates: [] })
   expect(direct?.edges.map((edge) => edge.node)).toEqual(read)
+  // Inside a transaction the page goes through the transaction's connection.
+  const inTransaction = await app.run(Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql.withTransaction(records.findMany(scope, "gadget", { orderBy: [{ name: "DescNullsLast" }] }, selection(), { totalCount: true, aggregates: [] }))
+  ))
+  expect(inTransaction.edges.map((edge) => edge.node)).toEqual(read)
+  expect(inTransaction.totalCount).toBe(2)
   // findOne reads through the same columns.
   const nested = await app.run(records.findOne(scope, "gadget", { name: { eq: "Full gadget" } }, selection()))
   expect(nested).toEqual(written[0]!)

@@ -7,7 +7,7 @@ import { Auth, AuthLive } from "../services/auth/index.js"
 import { Tokens, TokensLive } from "../services/auth/tokens.js"
 import { Cache, CacheMemory, CacheRedis } from "../services/cache/index.js"
 import { AppConfig, type AppConfigShape } from "../services/config.js"
-import { DatabaseEmbedded, DatabaseLive, type PgPool } from "../services/database/index.js"
+import { DatabaseEmbedded, DatabaseLive, type PgPool, type PgReads } from "../services/database/index.js"
 import { Health, HealthLive } from "../services/health/index.js"
 import { Metadata, MetadataLive } from "../services/metadata/index.js"
 import { WorkspaceProvisionerLive } from "../services/metadata/provisioner.js"
@@ -20,7 +20,7 @@ import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 
 /** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
-export type Infrastructure = AppConfig | SqlClient.SqlClient | PgPool | Cache | JobQueue | Tokens | Health
+export type Infrastructure = AppConfig | SqlClient.SqlClient | PgPool | PgReads | Cache | JobQueue | Tokens | Health
 
 export type Services = Infrastructure | Workspaces | ApiKeys | Auth | Metadata | Records | SchemaBuilder | Webhooks
 

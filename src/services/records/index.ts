@@ -4,7 +4,7 @@ import { BadUserInput, NotFound } from "../../schema/errors.js"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/standard-objects.js"
 import { Cache, derivedMemo } from "../cache/index.js"
-import { PgPool } from "../database/index.js"
+import { PgPool, PgReads } from "../database/index.js"
 import { ident } from "../metadata/columns.js"
 import { Metadata } from "../metadata/index.js"
 import {
@@ -89,8 +89,8 @@ class PageEdge {
   }
 }
 
-/** A page row: the record's columns (recordColumns) and its cursor's (cursorColumns). */
-type PageRow = Readonly<Record<string, unknown>>
+/** A page row: the record's columns (recordColumns) then its cursor's (cursorColumns), in select order. */
+type PageRow = ReadonlyArray<unknown>
 
 const MODELS_KEPT = 1_000
 const PREPARED_SHAPES = 100
@@ -174,30 +174,39 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const metadata = yield* Metadata
 
       const pool = yield* PgPool
-      /** Outside a transaction a statement goes straight to the pool; inside one, through its connection. */
-      const statement = <A extends object>(text: string, params: ReadonlyArray<unknown>) =>
-        Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
+      const reads = yield* PgReads
+      /**
+       * Outside a transaction a statement goes straight to the pool; inside one, through its connection.
+       * `arrays`: rows as arrays of column values (a page's rows: no object per row).
+       */
+      function statement<A extends object>(text: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<A>, SqlError.SqlError>
+      function statement(text: string, params: ReadonlyArray<unknown>, arrays: true): Effect.Effect<ReadonlyArray<PageRow>, SqlError.SqlError>
+      function statement(text: string, params: ReadonlyArray<unknown>, arrays = false) {
+        return Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
           Option.isSome(transaction)
-            ? sql.unsafe<A>(text, params as Array<unknown>)
+            ? arrays ? sql.unsafe(text, params as Array<unknown>).values : sql.unsafe(text, params as Array<unknown>)
             : Effect.tryPromise({
-              try: () => pool.query(text, params as Array<unknown>).then((result) => result.rows as ReadonlyArray<A>),
+              try: () =>
+                pool.query({ text, values: params as Array<unknown>, ...(arrays ? { rowMode: "array" as const } : {}) })
+                  .then((result) => result.rows),
               catch: (cause) => new SqlError.SqlError({ cause, message: "Failed to execute statement" })
             }))
+      }
 
-      /** Two statements at once: on two pool connections outside a transaction (no fiber forked), else in turn. */
-      const statementPair = <A extends object, B extends object>(
-        first: { readonly text: string; readonly params: ReadonlyArray<unknown> },
-        second: { readonly text: string; readonly params: ReadonlyArray<unknown> }
+      /** A page and its totals at once: on two pool connections outside a transaction (no fiber forked), else in turn. */
+      const pageAndTotals = <B extends object>(
+        page: { readonly text: string; readonly params: ReadonlyArray<unknown> },
+        totals: { readonly text: string; readonly params: ReadonlyArray<unknown> }
       ) =>
         Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
           Option.isSome(transaction)
-            ? Effect.all([statement<A>(first.text, first.params), statement<B>(second.text, second.params)])
+            ? Effect.all([statement(page.text, page.params, true), statement<B>(totals.text, totals.params)])
             : Effect.tryPromise({
               try: () =>
                 Promise.all([
-                  pool.query(first.text, first.params as Array<unknown>),
-                  pool.query(second.text, second.params as Array<unknown>)
-                ]).then(([a, b]) => [a.rows as ReadonlyArray<A>, b.rows as ReadonlyArray<B>] as const),
+                  pool.query({ text: page.text, values: page.params as Array<unknown>, rowMode: "array" }),
+                  pool.query(totals.text, totals.params as Array<unknown>)
+                ]).then(([a, b]) => [a.rows as ReadonlyArray<PageRow>, b.rows as ReadonlyArray<B>] as const),
               catch: (cause) => new SqlError.SqlError({ cause, message: "Failed to execute statement" })
             }))
 
@@ -301,7 +310,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           if (args.after) where.push(keysetSql(ctx, forward, args.after))
           if (args.before) where.push(keysetSql(ctx, backward, args.before))
           const columns = recordColumns(ctx, object, "t0", selection, 0)
-          const cursor = cursorColumns(terms, columns.plainColumns)
+          const cursor = cursorColumns(terms, columns.plainColumns, columns.width)
           const text = `SELECT ${columns.sql}${cursor.sql}
             FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")} ORDER BY ${orderSql(terms)} LIMIT ${size + 1}`
           return { text, params: ctx.params.values, size, read: columns.read, cursorOf: cursor.read }
@@ -348,15 +357,15 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           yield* objectOf(model, objectName)
           const plan = yield* attempt(() => planFindMany(model, objectName, args, selection, extras))
           const [rows, aggregates] = plan.totals
-            ? yield* explained(statementPair<PageRow, { a: Record<string, number | string | null> }>(plan.page, plan.totals), 2)
-            : [yield* run<PageRow>(plan.page.text, plan.page.params), null]
+            ? yield* explained(pageAndTotals<{ a: Record<string, number | string | null> }>(plan.page, plan.totals), 2)
+            : [yield* explained(statement(plan.page.text, plan.page.params, true), 1), null]
           return plan.answer(rows, aggregates)
         })
 
       /**
-       * The first PREPARED_SHAPES list statements (by text) run as prepared statements: PostgreSQL parses
-       * and plans them once per connection (a third of its work on a short list). Others run unnamed, so
-       * each connection holds a bounded number.
+       * The first PREPARED_SHAPES list statements (by text) run as prepared statements, through Bun's client
+       * when the database is live: PostgreSQL parses and plans them once per connection (a third of its work
+       * on a short list). Others run unnamed on the `pg` pool, so each connection holds a bounded number.
        */
       const preparedNames = new Map<string, string>()
       const preparedName = (text: string) => {
@@ -366,6 +375,20 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           preparedNames.set(text, name)
         }
         return name
+      }
+
+      /**
+       * Bun's client prepares a statement only when it has parameters or comes as a template: a statement
+       * without parameters goes as a one-part template, made once per prepared shape.
+       */
+      const templates = new Map<string, TemplateStringsArray>()
+      const templateOf = (text: string) => {
+        let template = templates.get(text)
+        if (!template) {
+          template = Object.defineProperty([text], "raw", { value: [text] }) as unknown as TemplateStringsArray
+          templates.set(text, template)
+        }
+        return template
       }
 
       /**
@@ -396,14 +419,24 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         } catch {
           return null
         }
-        const query = <A>(statement: { readonly text: string; readonly params: ReadonlyArray<unknown> }) =>
-          pool.query({ name: preparedName(statement.text), text: statement.text, values: statement.params as Array<unknown> })
-            .then((result) => result.rows as Array<A>)
+        const query = <A>(statement: { readonly text: string; readonly params: ReadonlyArray<unknown> }, arrays: boolean) => {
+          const name = preparedName(statement.text)
+          if (name !== undefined && reads !== null) {
+            const read = statement.params.length > 0 ? reads.unsafe(statement.text, statement.params as Array<unknown>) : reads(templateOf(statement.text))
+            return (arrays ? read.values() : read) as Promise<Array<A>>
+          }
+          return pool.query({
+            name,
+            text: statement.text,
+            values: statement.params as Array<unknown>,
+            ...(arrays ? { rowMode: "array" as const } : {})
+          }).then((result) => result.rows as Array<A>)
+        }
         recordsStatements.unsafeUpdate(plan.totals ? 2 : 1, [])
         return plan.totals
-          ? Promise.all([query<PageRow>(plan.page), query<{ a: Record<string, number | string | null> }>(plan.totals)])
+          ? Promise.all([query<PageRow>(plan.page, true), query<{ a: Record<string, number | string | null> }>(plan.totals, false)])
             .then(([rows, aggregates]) => plan.answer(rows, aggregates))
-          : query<PageRow>(plan.page).then((rows) => plan.answer(rows, null))
+          : query<PageRow>(plan.page, true).then((rows) => plan.answer(rows, null))
       }
 
       /** Records by id in the given order; soft-deleted ones only when asked. */

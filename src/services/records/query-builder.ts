@@ -190,17 +190,20 @@ export const recordJson = (ctx: BuildContext, object: ObjectMetadata, alias: str
   jsonObject(recordPairs(ctx, object, alias, selection, depth).map((pair) => [pair.key, pair.value] as const))
 
 export interface RecordColumns {
-  /** The select list: `f0`, `f1`, … (a composite takes one column per subfield). */
+  /** The select list (a composite takes one column per subfield). */
   readonly sql: string
-  /** A row of those columns → the record, with the keys in the order recordJson gives them. */
-  readonly read: (row: Readonly<Record<string, unknown>>) => RecordValue
-  /** Column names by the SQL of plain columns, for a cursor to reuse. */
-  readonly plainColumns: ReadonlyMap<string, string>
+  /** How many columns `sql` selects. */
+  readonly width: number
+  /** A row of those columns (an array, in select order) → the record, keys in the order recordJson gives them. */
+  readonly read: (row: Row) => RecordValue
+  /** Indexes of plain columns by their SQL, for a cursor to reuse. */
+  readonly plainColumns: ReadonlyMap<string, number>
 }
 
-type Row = Readonly<Record<string, unknown>>
-/** A column name (its value as is) or how a value is made from the row. */
-type ColumnReader = string | ((row: Row) => unknown)
+/** A row read as an array of column values. */
+type Row = ReadonlyArray<unknown>
+/** A column index (its value as is) or how a value is made from the row. */
+type ColumnReader = number | ((row: Row) => unknown)
 
 /**
  * A record as columns rather than one JSON value: PostgreSQL builds no JSON for plain fields, composites
@@ -209,19 +212,19 @@ type ColumnReader = string | ((row: Row) => unknown)
  */
 export const recordColumns = (ctx: BuildContext, object: ObjectMetadata, alias: string, selection: Selection, depth: number): RecordColumns => {
   const select: Array<string> = []
-  const plainColumns = new Map<string, string>()
-  const column = (expression: string, plain: boolean): string => {
+  const plainColumns = new Map<string, number>()
+  const column = (expression: string, plain: boolean): number => {
     const existing = plain ? plainColumns.get(expression) : undefined
-    if (existing) return existing
-    const name = `f${select.length}`
-    select.push(`${plain ? expression : `to_json(${expression})`} AS ${name}`)
-    if (plain) plainColumns.set(expression, name)
-    return name
+    if (existing !== undefined) return existing
+    const index = select.length
+    select.push(plain ? expression : `to_json(${expression})`)
+    if (plain) plainColumns.set(expression, index)
+    return index
   }
   const scalar = (field: Typed, expression: string): ColumnReader => {
     if (field.type !== "DATE_TIME") return column(expression, isPlain(field))
-    const name = column(`${expression}::text`, true)
-    return (row) => isoDateTime(row[name] as string | null)
+    const index = column(`${expression}::text`, true)
+    return (row) => isoDateTime(row[index] as string | null)
   }
   const pairs = recordPairs(ctx, object, alias, selection, depth)
   const keys = pairs.map((pair) => pair.key)
@@ -232,17 +235,18 @@ export const recordColumns = (ctx: BuildContext, object: ObjectMetadata, alias: 
     const subs = COMPOSITE_TYPES[field.type].map((sub) => [sub.name, scalar(sub, col(alias, compositeColumnName(field.name, sub.name)))] as const)
     return (row) => {
       const value: Record<string, unknown> = {}
-      for (const [name, reader] of subs) value[name] = typeof reader === "string" ? row[reader] : reader(row)
+      for (const [name, reader] of subs) value[name] = typeof reader === "number" ? row[reader] : reader(row)
       return value
     }
   })
   return {
     sql: select.join(", "),
+    width: select.length,
     read: (row) => {
       const record: RecordValue = {}
       for (let i = 0; i < keys.length; i++) {
         const reader = readers[i]!
-        record[keys[i]!] = (typeof reader === "string" ? row[reader] : reader(row)) as never
+        record[keys[i]!] = (typeof reader === "number" ? row[reader] : reader(row)) as never
       }
       return record
     },
@@ -538,17 +542,15 @@ export const orderSql = (terms: ReadonlyArray<OrderTerm>) =>
 export const cursorValues = (terms: ReadonlyArray<OrderTerm>) => `json_build_array(${terms.map((t) => t.expression).join(", ")})`
 
 /**
- * A page's cursor values as plain columns (`c0`, `c1`, … or a record column already `selected`) when every
- * term is plain, else one JSON array `c`; `sql` is to append to the select list; `read` gives the values
- * encodeCursor takes, the same either way.
+ * A page's cursor values as plain columns (or the record's column already `selected`) when every term is
+ * plain, else one JSON array; `sql` is appended to a select list of `offset` columns; `read` gives the
+ * values encodeCursor takes, the same either way.
  */
-export const cursorColumns = (terms: ReadonlyArray<OrderTerm>, selected: ReadonlyMap<string, string> = new Map()) => {
-  if (!terms.every((t) => t.plain)) return { sql: `, ${cursorValues(terms)} AS c`, read: (row: Row) => row["c"] }
-  const names = terms.map((t, i) => selected.get(t.expression) ?? `c${i}`)
-  return {
-    sql: terms.flatMap((t, i) => (selected.has(t.expression) ? [] : [`${t.expression} AS c${i}`])).map((s) => `, ${s}`).join(""),
-    read: (row: Row) => names.map((name) => row[name])
-  }
+export const cursorColumns = (terms: ReadonlyArray<OrderTerm>, selected: ReadonlyMap<string, number>, offset: number) => {
+  if (!terms.every((t) => t.plain)) return { sql: `, ${cursorValues(terms)}`, read: (row: Row) => row[offset] }
+  const added: Array<string> = []
+  const indexes = terms.map((t) => selected.get(t.expression) ?? offset + added.push(t.expression) - 1)
+  return { sql: added.map((expression) => `, ${expression}`).join(""), read: (row: Row) => indexes.map((i) => row[i]) }
 }
 
 export const encodeCursor = (values: unknown) => Buffer.from(JSON.stringify(values)).toString("base64url")
