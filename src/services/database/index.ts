@@ -55,21 +55,36 @@ const IDLE_SECONDS = 10 // as pg-pool's default idle timeout
 export const DatabaseLive = (url: Redacted.Redacted<string>, poolSize: number) =>
   Layer.merge(
     pooled({ connectionString: Redacted.value(url), max: poolSize, application_name: "score" }),
-    Layer.scoped(
-      PgReads,
-      Effect.acquireRelease(
-        Effect.sync(() =>
-          new SQL({
-            url: Redacted.value(url),
-            max: poolSize,
-            idleTimeout: IDLE_SECONDS,
-            connectionTimeout: Duration.toSeconds(CONNECT_TIMEOUT),
-            connection: { application_name: "score" }
-          })
-        ),
-        (sql) => Effect.promise(() => sql.close({ timeout: 1 })).pipe(Effect.ignore)
+    Layer.scoped(PgReads, bunReads(Redacted.value(url), poolSize))
+  )
+
+/**
+ * Bun's client on the same URL, checked with one query at start: a URL or server it cannot use leaves the
+ * reads on `pg` (said in the log) instead of failing every list read.
+ */
+const bunReads = (url: string, poolSize: number) =>
+  Effect.acquireRelease(
+    Effect.tryPromise(async () => {
+      const sql = new SQL({
+        url,
+        max: poolSize,
+        idleTimeout: IDLE_SECONDS,
+        connectionTimeout: Duration.toSeconds(CONNECT_TIMEOUT),
+        connection: { application_name: "score" }
+      })
+      try {
+        await sql`SELECT 1`
+        return sql
+      } catch (error) {
+        await sql.close({ timeout: 0 }).catch(() => {})
+        throw error
+      }
+    }).pipe(
+      Effect.catchAll((error) =>
+        Effect.as(Effect.logWarning(`Bun's PostgreSQL client cannot use DATABASE_URL (${String(error.cause)}): list reads use pg`), null)
       )
-    )
+    ),
+    (sql) => sql === null ? Effect.void : Effect.promise(() => sql.close({ timeout: 1 })).pipe(Effect.ignore)
   )
 
 const EMBEDDED_PORT = 5432
