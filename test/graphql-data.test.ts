@@ -115,6 +115,71 @@ describe("/graphql data", () => {
   })
 })
 
+describe("nested relation inputs (connect / disconnect)", () => {
+  const companyOf = async (personId: string) =>
+    (await gql(`query($id: UUID!) { person(filter: { id: { eq: $id } }) { companyId company { name } } }`, { id: personId })).data.person
+
+  test("create connects by id and by a unique composite subfield, several records in one call", async () => {
+    const companies = (await gql(`{ companies(filter: { name: { in: ["Acme", "Initech"] } }, orderBy: [{ name: AscNullsFirst }]) { edges { node { id name } } } }`))
+      .data.companies.edges.map((e: any) => e.node)
+    const [acme, initech] = companies
+    const created = await gql(`mutation($data: [PersonCreateInput!]!) { createPeople(data: $data) { id companyId } }`, {
+      data: [
+        { name: { firstName: "Con", lastName: "ById" }, company: { connect: { where: { id: initech.id.toUpperCase() } } } },
+        { name: { firstName: "Con", lastName: "ByDomain" }, company: { connect: { where: { domainName: { primaryLinkUrl: "https://acme.com" } } } } },
+        { name: { firstName: "Con", lastName: "Plain" } }
+      ]
+    })
+    expect(created.errors).toBeUndefined()
+    expect(created.data.createPeople.map((p: any) => p.companyId)).toEqual([initech.id, acme.id, null])
+    expect(await companyOf(created.data.createPeople[1].id)).toEqual({ companyId: acme.id, company: { name: "Acme" } })
+  })
+
+  test("update connects and disconnects; REST takes the same body", async () => {
+    const person = (await gql(`mutation { createPerson(data: { name: { firstName: "Re", lastName: "Link" } }) { id } }`)).data.createPerson.id
+    const connected = await gql(`mutation($id: UUID!) { updatePerson(id: $id, data: { company: { connect: { where: { domainName: { primaryLinkUrl: "https://acme.com" } } } } }) { company { name } } }`, { id: person })
+    expect(connected.errors).toBeUndefined()
+    expect(connected.data.updatePerson.company).toEqual({ name: "Acme" })
+    const disconnected = await gql(`mutation($id: UUID!) { updatePerson(id: $id, data: { company: { disconnect: true } }) { companyId company { name } } }`, { id: person })
+    expect(disconnected.data.updatePerson).toEqual({ companyId: null, company: null })
+    const viaRest = await app.request(`/rest/people/${person}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ company: { connect: { where: { domainName: { primaryLinkUrl: "https://acme.com" } } } } })
+    })
+    expect(viaRest.status).toBe(200)
+    expect((await companyOf(person)).company).toEqual({ name: "Acme" })
+    const badRest = await app.request(`/rest/people`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ company: { connect: { where: { id: "00000000-0000-4000-8000-000000000000" } } } })
+    })
+    expect(badRest.status).toBe(400)
+    expect(JSON.stringify(await badRest.json())).toContain("Expected 1 record to connect to company, but found 0")
+  })
+
+  test("a connect that finds nothing, or is malformed, is BAD_USER_INPUT and writes nothing", async () => {
+    const before = (await gql(`{ people { totalCount } }`)).data.people.totalCount
+    const cases: Array<[string, string]> = [
+      [`{ company: { connect: { where: { id: "00000000-0000-4000-8000-000000000000" } } } }`, "Expected 1 record to connect to company, but found 0 for id = 00000000-0000-4000-8000-000000000000"],
+      [`{ company: { connect: { where: { domainName: { primaryLinkUrl: "https://nowhere.example" } } } } }`, "but found 0 for domainNamePrimaryLinkUrl = https://nowhere.example"],
+      [`{ company: { connect: { where: { id: "not-a-uuid" } } } }`, "Invalid id"],
+      [`{ company: { connect: { where: {} } } }`, "Missing required fields"],
+      [`{ company: { connect: { where: { id: "00000000-0000-4000-8000-000000000000", domainName: { primaryLinkUrl: "x" } } } } }`, "Too many fields provided for connect field 'company'"],
+      [`{ company: { connect: { where: { id: "00000000-0000-4000-8000-000000000000" } } }, companyId: "00000000-0000-4000-8000-000000000000" }`, "company and companyId cannot be both provided."],
+      [`{ company: { disconnect: true, connect: { where: { id: "00000000-0000-4000-8000-000000000000" } } } }`, "Cannot connect and disconnect company at once"]
+    ]
+    for (const [data, message] of cases) {
+      const result = await gql(`mutation { createPeople(data: [{ name: { firstName: "Never" } }, ${data}]) { id } }`)
+      expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+      expect(result.errors?.[0]?.message).toContain(message)
+    }
+    const notUnique = await gql(`mutation { createPerson(data: { company: { connect: { where: { name: "Acme" } } } }) { id } }`)
+    expect(notUnique.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED")
+    expect((await gql(`{ people { totalCount } }`)).data.people.totalCount).toBe(before)
+  })
+})
+
 describe("REST and GraphQL parity", () => {
   const cases: Array<[string, string, string]> = [
     ["employees at least 40", `employees[gte]:40`, `{ employees: { gte: 40 } }`],

@@ -223,12 +223,20 @@ describe("the workspace schema", () => {
       id: "ID",
       name: "String",
       accountOwnerId: "ID",
-      accountOwner: undefined,
+      accountOwner: "WorkspaceMemberRelationInput",
       domainName: "LinksCreateInput",
       idealCustomerProfile: "Boolean",
       people: undefined,
       searchVector: undefined
     })
+    // Twenty's nested relation input: connect by id or one unique field, or disconnect.
+    expect(typesOf(inputType(schema, "PersonUpdateInput"), ["company", "companyId"])).toEqual({ company: "CompanyRelationInput", companyId: "ID" })
+    expect(typesOf(inputType(schema, "CompanyRelationInput"), ["connect", "disconnect"])).toEqual({ connect: "CompanyConnectInput", disconnect: "Boolean" })
+    expect(typesOf(inputType(schema, "CompanyConnectInput"), ["where"])).toEqual({ where: "CompanyWhereUniqueInput" })
+    expect(Object.keys(inputType(schema, "CompanyWhereUniqueInput").getFields())).toEqual(["id", "domainName"])
+    expect(typesOf(inputType(schema, "CompanyWhereUniqueInput"), ["id", "domainName"])).toEqual({ id: "ID", domainName: "CompanyDomainNameWhereInput" })
+    expect(Object.keys(inputType(schema, "CompanyDomainNameWhereInput").getFields())).toEqual(["primaryLinkUrl"])
+    expect(Object.keys(inputType(schema, "PersonWhereUniqueInput").getFields())).toEqual(["id", "emails"])
     expect(typesOf(inputType(schema, "WorkspaceMemberCreateInput"), ["userId", "name"])).toEqual({ userId: "UUID!", name: "FullNameCreateInput!" })
     expect(typesOf(inputType(schema, "WorkspaceMemberUpdateInput"), ["userId", "name"])).toEqual({ userId: "UUID", name: "FullNameUpdateInput" })
     expect(Object.keys(inputType(schema, "ActorCreateInput").getFields())).toEqual(["source", "context"])

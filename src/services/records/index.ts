@@ -39,6 +39,7 @@ import type {
 import type { RecordAction } from "../../schema/events.js"
 import { recordEvents, writeToOutbox } from "../events/index.js"
 import { DEFAULT_LIMITS } from "./limits.js"
+import { applyConnects, connectGroups, connectLookup, relationInputs } from "./relation-inputs.js"
 import { actorColumns, toColumns } from "./values.js"
 
 export { Records } from "./service.js"
@@ -512,6 +513,18 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           return null
         })
 
+      /** Records to write with their nested relation inputs (connect / disconnect) turned into `<field>Id`. */
+      const withConnections = (model: Model, object: ObjectMetadata, data: ReadonlyArray<unknown>) =>
+        Effect.gen(function*() {
+          const { records, connects } = yield* attempt(() => relationInputs(model, object, data))
+          for (const group of connectGroups(connects)) {
+            const lookup = yield* attempt(() => connectLookup(model, group))
+            const rows = yield* run<Record<string, unknown>>(lookup.text, lookup.params)
+            yield* attempt(() => applyConnects(records, group, rows))
+          }
+          return records
+        })
+
       const checkCount = (count: number) =>
         count > limits.maxRecordsPerMutation
           ? Effect.fail(badInput(`Cannot change more than ${limits.maxRecordsPerMutation} records at once (${count} match)`))
@@ -522,7 +535,8 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           const model = yield* modelFor(scope.workspaceId)
           const object = yield* objectOf(model, objectName)
           yield* checkCount(data.length)
-          const rows = yield* building(model, limits, () => data.map((d) => toColumns(model, object, d, { creating: true })))
+          const records = yield* withConnections(model, object, data)
+          const rows = yield* building(model, limits, () => records.map((d) => toColumns(model, object, d, { creating: true })))
           const ids: Array<string> = []
           for (const row of rows) {
             if (row["id"] == null && options?.upsert) {
@@ -617,7 +631,8 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         sql.withTransaction(Effect.gen(function*() {
           const model = yield* modelFor(scope.workspaceId)
           const object = yield* objectOf(model, objectName)
-          const columns = yield* building(model, limits, () => toColumns(model, object, data, { creating: false }))
+          const [record] = yield* withConnections(model, object, [data])
+          const columns = yield* building(model, limits, () => toColumns(model, object, record, { creating: false }))
           const full = fullSelection(model, object)
           const before = yield* lockedRecords(model, object, (ctx) => baseConditions(ctx, object, "t0", { filter }), full)
           const ids = before.map((r) => r["id"] as string)

@@ -4,7 +4,7 @@ import { allCompositeTypes } from "./composites.js"
 import type { DataGraphQLContext } from "./context.js"
 import { FILE_TYPES } from "./field-types.js"
 import { resolverNames, typeNames } from "./names.js"
-import { buildObjectTypes, type ObjectTypes } from "./object-types.js"
+import { buildObjectTypes, type ObjectTypes, uniqueWhereTypeNames } from "./object-types.js"
 import { mutationFields, queryFields } from "./root-fields.js"
 import { SCALARS } from "./scalars.js"
 import { searchField } from "./search.js"
@@ -37,7 +37,7 @@ const withoutClashes = (objects: ReadonlyArray<ObjectMetadata>) => {
   const skipped: Array<string> = []
   for (const object of objects) {
     if (!object.isActive) continue
-    const types = Object.values(typeNames(object.nameSingular))
+    const types = [...Object.values(typeNames(object.nameSingular)), ...uniqueWhereTypeNames(object)]
     const roots = Object.values(resolverNames(object.nameSingular, object.namePlural))
     if (types.some((n) => typeNamesUsed.has(n)) || roots.some((n) => rootNamesUsed.has(n))) {
       skipped.push(object.nameSingular)
@@ -57,7 +57,8 @@ const namedTypesOf = (types: ObjectTypes): Array<GraphQLNamedType> => [
   types.filter,
   types.orderBy,
   types.create,
-  types.update
+  types.update,
+  types.relationInput
 ]
 
 /**

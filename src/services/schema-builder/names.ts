@@ -29,9 +29,16 @@ export const typeNames = (nameSingular: string) => {
     filter: `${base}FilterInput`,
     orderBy: `${base}OrderByInput`,
     create: `${base}CreateInput`,
-    update: `${base}UpdateInput`
+    update: `${base}UpdateInput`,
+    relationInput: `${base}RelationInput`,
+    connectInput: `${base}ConnectInput`,
+    whereUnique: `${base}WhereUniqueInput`
   }
 }
+
+/** The input naming a unique composite field's subfields in a connect (`CompanyDomainNameWhereInput`). */
+export const uniqueWhereTypeName = (nameSingular: string, fieldName: string) =>
+  `${pascalCase(nameSingular)}${pascalCase(fieldName)}WhereInput`
 
 export const enumTypeName = (nameSingular: string, fieldName: string) =>
   `${pascalCase(nameSingular)}${pascalCase(fieldName)}Enum`

@@ -1,4 +1,5 @@
 import {
+  GraphQLBoolean,
   type GraphQLFieldConfigArgumentMap,
   type GraphQLFieldConfigMap,
   type GraphQLFieldResolver,
@@ -15,7 +16,7 @@ import {
   GraphQLString
 } from "graphql"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
-import { isCompositeFieldType } from "../../schema/standard-objects.js"
+import { COMPOSITE_TYPES, isCompositeFieldType } from "../../schema/standard-objects.js"
 import { RATING_VALUES } from "../metadata/columns.js"
 import type { Connection, RecordValue } from "../records/types.js"
 import { aggregateFieldsOf } from "./aggregates.js"
@@ -23,7 +24,7 @@ import { COMPOSITE_GRAPHQL_TYPES, type CompositeTypes } from "./composites.js"
 import type { DataGraphQLContext } from "./context.js"
 import { type ScalarMapping, scalarMapping } from "./field-types.js"
 import "./field-info.js"
-import { enumTypeName, isEnumValueName, isGraphQLName, typeNames } from "./names.js"
+import { enumTypeName, isEnumValueName, isGraphQLName, typeNames, uniqueWhereTypeName } from "./names.js"
 import { CursorScalar } from "./scalars.js"
 import { enumFilter, OrderByDirection, PageInfo, UUIDFilter } from "./shared-types.js"
 
@@ -37,6 +38,8 @@ export interface ObjectTypes {
   readonly orderBy: GraphQLInputObjectType
   readonly create: GraphQLInputObjectType
   readonly update: GraphQLInputObjectType
+  /** `{ connect: { where }, disconnect }`, taken by MANY_TO_ONE fields pointing at this object. */
+  readonly relationInput: GraphQLInputObjectType
 }
 
 /** How one active field is represented; computed once per object so enum types are built once. */
@@ -201,7 +204,7 @@ const orderByFields = (shapes: ReadonlyArray<FieldShape>) => {
 }
 
 /** Create and update inputs: the same fields, required ones non-null only on create. */
-const inputFields = (shapes: ReadonlyArray<FieldShape>, kind: "create" | "update") => {
+const inputFields = (shapes: ReadonlyArray<FieldShape>, types: Types, kind: "create" | "update") => {
   const fields: GraphQLInputFieldConfigMap = {}
   for (const shape of shapes) {
     const { field } = shape
@@ -212,7 +215,10 @@ const inputFields = (shapes: ReadonlyArray<FieldShape>, kind: "create" | "update
     }
     switch (shape.kind) {
       case "relation":
-        if (shape.direction === "MANY_TO_ONE") set(joinColumn(field), GraphQLID)
+        if (shape.direction === "MANY_TO_ONE") {
+          set(joinColumn(field), GraphQLID)
+          fields[field.name] ??= { type: types.get(shape.target)!.relationInput, description: field.description }
+        }
         break
       case "composite":
         set(field.name, kind === "create" ? shape.types.create : shape.types.update)
@@ -226,6 +232,59 @@ const inputFields = (shapes: ReadonlyArray<FieldShape>, kind: "create" | "update
     }
   }
   return fields
+}
+
+/**
+ * Twenty's connect-by-unique-field input: `id`, or one unique field (a composite by its subfields that are
+ * part of the unique constraint, e.g. `domainName: { primaryLinkUrl }`).
+ */
+const whereUniqueFields = (object: ObjectMetadata, shapes: ReadonlyArray<FieldShape>) => {
+  const fields: GraphQLInputFieldConfigMap = { id: { type: GraphQLID, description: "Connect by Id" } }
+  for (const shape of shapes) {
+    const { field } = shape
+    if (field.name !== "id" && !field.isUnique) continue
+    const description = `Connect by ${field.label || field.name}`
+    if (shape.kind === "composite") {
+      const subs = uniqueSubfields(field)
+      if (subs.length === 0) continue
+      const type = new GraphQLInputObjectType({
+        name: uniqueWhereTypeName(object.nameSingular, field.name),
+        fields: Object.fromEntries(subs.map((sub) => [sub.name, { type: GraphQLString, description: `Connect by ${sub.name}` }]))
+      })
+      fields[field.name] ??= { type, description }
+    } else if (shape.kind === "scalar") {
+      const type = field.name === "id" ? GraphQLID : shape.mapping.input
+      if (type) fields[field.name] ??= { type, description }
+    } else if (shape.kind === "enum" && field.type !== "MULTI_SELECT") {
+      fields[field.name] ??= { type: shape.enumType, description }
+    }
+  }
+  return fields
+}
+
+const uniqueSubfields = (field: FieldMetadata) =>
+  isCompositeFieldType(field.type) ? COMPOSITE_TYPES[field.type].filter((sub) => sub.isIncludedInUniqueConstraint) : []
+
+/** Names of the composite where-inputs an object's connect input brings, for clash checks. */
+export const uniqueWhereTypeNames = (object: ObjectMetadata) =>
+  object.fields
+    .filter((f) => f.isActive && f.isUnique && uniqueSubfields(f).length > 0)
+    .map((f) => uniqueWhereTypeName(object.nameSingular, f.name))
+
+const relationInput = (object: ObjectMetadata, shapes: ReadonlyArray<FieldShape>) => {
+  const names = typeNames(object.nameSingular)
+  const where = new GraphQLInputObjectType({ name: names.whereUnique, fields: () => whereUniqueFields(object, shapes) })
+  const connect = new GraphQLInputObjectType({
+    name: names.connectInput,
+    fields: { where: { type: where, description: `Find a ${object.nameSingular} record based on its unique fields` } }
+  })
+  return new GraphQLInputObjectType({
+    name: names.relationInput,
+    fields: {
+      connect: { type: connect, description: `Connect to a ${object.nameSingular} record` },
+      disconnect: { type: GraphQLBoolean, description: `Disconnect from a ${object.nameSingular} record` }
+    }
+  })
 }
 
 const connectionFields = (object: ObjectMetadata, edge: GraphQLObjectType) => {
@@ -290,8 +349,9 @@ const buildOne = (object: ObjectMetadata, shapes: ReadonlyArray<FieldShape>, typ
     }),
     filter,
     orderBy: new GraphQLInputObjectType({ name: names.orderBy, description, fields: () => orderByFields(shapes) }),
-    create: new GraphQLInputObjectType({ name: names.create, description, fields: () => inputFields(shapes, "create") }),
-    update: new GraphQLInputObjectType({ name: names.update, description, fields: () => inputFields(shapes, "update") })
+    create: new GraphQLInputObjectType({ name: names.create, description, fields: () => inputFields(shapes, types, "create") }),
+    update: new GraphQLInputObjectType({ name: names.update, description, fields: () => inputFields(shapes, types, "update") }),
+    relationInput: relationInput(object, shapes)
   }
 }
 
