@@ -115,6 +115,130 @@ describe("/graphql data", () => {
   })
 })
 
+describe("<plural>GroupBy", () => {
+  const BASE = `{ name: { in: ["Acme", "Initech", "Globex", "Umbrella"] } }`
+  const groups = async (query: string) => {
+    const result = await gql(query)
+    expect(result.errors).toBeUndefined()
+    return Object.values(result.data)[0] as Array<any>
+  }
+
+  test("by a many-to-one's field or id, ordered by an aggregate, with aggregates per group", async () => {
+    const byName = await groups(`{ peopleGroupBy(groupBy: [{ company: { name: true } }], orderBy: [{ aggregate: { totalCount: DescNullsLast } }]) {
+      groupByDimensionValues totalCount countNotEmptyJobTitle } }`)
+    expect(byName).toEqual([
+      { groupByDimensionValues: ["Acme"], totalCount: 2, countNotEmptyJobTitle: 1 },
+      { groupByDimensionValues: [null], totalCount: 1, countNotEmptyJobTitle: 0 }
+    ])
+    const acme = (await gql(`{ companies(filter: { name: { eq: "Acme" } }) { edges { node { id } } } }`)).data.companies.edges[0].node.id
+    const byId = await groups(`{ peopleGroupBy(groupBy: [{ companyId: true }], orderBy: [{ companyId: AscNullsFirst }]) { groupByDimensionValues totalCount } }`)
+    expect(byId).toEqual([{ groupByDimensionValues: [null], totalCount: 1 }, { groupByDimensionValues: [acme], totalCount: 2 }])
+  })
+
+  test("by a composite subfield and a boolean; groups ordered by a dimension; sample records with their own order and offset", async () => {
+    const bySite = await groups(`{ companiesGroupBy(groupBy: [{ domainName: { primaryLinkUrl: true } }, { idealCustomerProfile: true }], filter: ${BASE},
+      orderBy: [{ domainName: { primaryLinkUrl: AscNullsLast } }]) { groupByDimensionValues totalCount sumEmployees maxEmployees } }`)
+    expect(bySite).toEqual([
+      { groupByDimensionValues: ["https://acme.com", false], totalCount: 1, sumEmployees: 120, maxEmployees: 120 },
+      { groupByDimensionValues: [null, false], totalCount: 3, sumEmployees: 5040, maxEmployees: 5000 }
+    ])
+    const sampled = await groups(`{ companiesGroupBy(groupBy: [{ idealCustomerProfile: true }], filter: ${BASE},
+      orderByForRecords: [{ name: AscNullsFirst }], offsetForRecords: 1) { groupByDimensionValues edges { node { name } cursor } pageInfo { hasNextPage } } }`)
+    expect(sampled).toHaveLength(1)
+    expect(sampled[0].edges.map((e: any) => e.node.name)).toEqual(["Globex", "Initech", "Umbrella"])
+    expect(sampled[0].edges[0].cursor).toBeString()
+    expect(sampled[0].pageInfo).toEqual({ hasNextPage: false })
+    const without = await groups(`{ companiesGroupBy(groupBy: [{ idealCustomerProfile: true }], filter: ${BASE}) { totalCount edges { cursor } } }`)
+    expect(without).toEqual([{ totalCount: 4, edges: [] }])
+  })
+
+  test("date buckets in a time zone, calendar names, and the group limit", async () => {
+    const now = new Date()
+    const day = (zone: string) => new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(now)
+    const inZone = await groups(`{ companiesGroupBy(groupBy: [{ createdAt: { granularity: DAY, timeZone: "Pacific/Kiritimati" } }], filter: ${BASE}) {
+      groupByDimensionValues totalCount } }`)
+    expect(inZone).toEqual([{ groupByDimensionValues: [day("Pacific/Kiritimati")], totalCount: 4 }])
+    const month = await groups(`{ companiesGroupBy(groupBy: [{ createdAt: { granularity: MONTH, timeZone: "UTC" } }], filter: ${BASE}) { groupByDimensionValues } }`)
+    expect(month[0].groupByDimensionValues).toEqual([`${day("UTC").slice(0, 7)}-01`])
+    const weekday = await groups(`{ companiesGroupBy(groupBy: [{ createdAt: { granularity: DAY_OF_THE_WEEK } }, { createdAt: { granularity: QUARTER_OF_THE_YEAR } }], filter: ${BASE}) {
+      groupByDimensionValues } }`)
+    expect(weekday[0].groupByDimensionValues).toEqual([
+      now.toLocaleDateString("en-US", { weekday: "long", timeZone: "UTC" }),
+      `Q${Math.floor(now.getUTCMonth() / 3) + 1}`
+    ])
+    const limited = await groups(`{ companiesGroupBy(groupBy: [{ name: true }], filter: ${BASE}, orderBy: [{ name: DescNullsLast }], limit: 2) { groupByDimensionValues } }`)
+    expect(limited).toEqual([{ groupByDimensionValues: ["Umbrella"] }, { groupByDimensionValues: ["Initech"] }])
+  })
+
+  test("REST: /rest/{plural}/groupBy answers a bare array with the aggregates asked for", async () => {
+    const query = (params: Record<string, string>) => `/rest/people/groupBy?${new URLSearchParams(params)}`
+    const groupsOf = await rest(query({
+      group_by: JSON.stringify([{ company: { name: true } }]),
+      aggregate: JSON.stringify(["totalCount", "countNotEmptyJobTitle"]),
+      order_by: JSON.stringify([{ aggregate: { totalCount: "DescNullsLast" } }])
+    }))
+    expect(groupsOf).toEqual([
+      { groupByDimensionValues: ["Acme"], totalCount: 2, countNotEmptyJobTitle: 1 },
+      { groupByDimensionValues: [null], totalCount: 1, countNotEmptyJobTitle: 0 }
+    ])
+    const sampled = await rest(query({
+      group_by: JSON.stringify([{ companyId: true }]),
+      filter: `companyId[is]:NOT_NULL`,
+      include_records_sample: "true",
+      order_by_for_records: JSON.stringify([{ name: { firstName: "AscNullsFirst" } }])
+    }))
+    expect(sampled).toHaveLength(1)
+    expect(sampled[0].totalCount).toBeUndefined()
+    expect(sampled[0].records.map((r: any) => r.name.firstName)).toEqual(["Ada", "Grace"])
+    expect(sampled[0].records[0].emails).toEqual({ primaryEmail: "ada@acme.com", additionalEmails: null })
+  })
+
+  test("REST: malformed group-by input is a 400, never a 500", async () => {
+    const inputs = [
+      undefined, "not json", "{}", "[1]", `["name"]`, `[{"nope":true}]`, `[{"name":{"x":1}}]`, `[{"createdAt":{"granularity":"CENTURY"}}]`,
+      `[{"createdAt":{"granularity":"DAY","timeZone":"Nowhere/Else"}}]`, `[{"domainName":{"primaryLinkUrl":true,"primaryLinkLabel":true}}]`,
+      `[{"people":true}]`, `[{"accountOwner":{"userId":true}}]`, `[{"createdBy":{"context":true}}]`, `[{"position":true}]`, `[{"id":true}]`,
+      `[{"searchVector":true}]`, `[{"domainName":{"secondaryLinks":true}}]`, `[{"name":false}]`, `[{"employees":{"granularity":"DAY"}}]`,
+      `[{"createdAt":{"granularity":"DAY","timeZone":42}}]`, `[{"createdAt":{"weekStartDay":"FRIDAY","granularity":"WEEK","timeZone":"UTC"}}]`
+    ]
+    for (const input of inputs) {
+      const response = await app.request(`/rest/companies/groupBy${input === undefined ? "" : `?group_by=${encodeURIComponent(input)}`}`, {
+        headers: { authorization: `Bearer ${token}` }
+      })
+      expect(`${input} → ${response.status}`).toBe(`${input} → 400`)
+    }
+    const others = [
+      `group_by=${encodeURIComponent(`[{"name":true}]`)}&aggregate=${encodeURIComponent(`["sumNope"]`)}`,
+      `group_by=${encodeURIComponent(`[{"name":true}]`)}&aggregate=nope`,
+      `group_by=${encodeURIComponent(`[{"name":true}]`)}&limit=-3`,
+      `group_by=${encodeURIComponent(`[{"name":true}]`)}&order_by=${encodeURIComponent(`[{"employees":"AscNullsFirst"}]`)}`,
+      `group_by=${encodeURIComponent(`[{"name":true}]`)}&order_by=${encodeURIComponent(`[{"name":"Sideways"}]`)}`,
+      `group_by=${encodeURIComponent(`[{"name":true}]`)}&order_by_for_records=${encodeURIComponent(`[{"nope":"AscNullsFirst"}]`)}&include_records_sample=true`
+    ]
+    for (const query of others) {
+      const response = await app.request(`/rest/companies/groupBy?${query}`, { headers: { authorization: `Bearer ${token}` } })
+      expect(`${query} → ${response.status}`).toBe(`${query} → 400`)
+    }
+  })
+
+  test("bad group-by input is BAD_USER_INPUT with Twenty's messages", async () => {
+    const cases: Array<[string, string]> = [
+      [`groupBy: [{ name: true, employees: true }]`, "You cannot provide multiple fields in one GroupByInput"],
+      [`groupBy: [{ name: true }], orderBy: [{ employees: AscNullsFirst }]`, "Cannot order by a field that is not an aggregate nor in groupBy criteria: employees."],
+      [`groupBy: [{ createdAt: { granularity: DAY } }]`, "Time zone should be specified for a group by date on Day, Week, Month, Quarter or Year"],
+      [`groupBy: [{ createdAt: { granularity: DAY, timeZone: "Mars/Olympus" } }]`, "Invalid timezone: Mars/Olympus"],
+      [`groupBy: [{ createdAt: { granularity: MONTH, timeZone: "UTC" } }], orderBy: [{ createdAt: { orderBy: AscNullsFirst, granularity: DAY } }]`, "Cannot order by a date granularity that is not in groupBy criteria: DAY"],
+      [`groupBy: [{ name: true }], viewId: "00000000-0000-4000-8000-000000000000"`, "View 00000000-0000-4000-8000-000000000000 not found"],
+      [`groupBy: [{ name: true }], limit: -1`, "limit '-1' is invalid"]
+    ]
+    for (const [args, message] of cases) {
+      const result = await gql(`{ companiesGroupBy(${args}) { totalCount } }`)
+      expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+      expect(result.errors?.[0]?.message).toContain(message)
+    }
+  })
+})
+
 describe("nested relation inputs (connect / disconnect)", () => {
   const companyOf = async (personId: string) =>
     (await gql(`query($id: UUID!) { person(filter: { id: { eq: $id } }) { companyId company { name } } }`, { id: personId })).data.person

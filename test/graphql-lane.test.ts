@@ -90,6 +90,11 @@ const cases = (): ReadonlyArray<Case> => [
   { name: "singular by id", path: "plan", body: { query: `query($id: UUID!) { company(filter: { id: { eq: $id } }) { ${COMPANY} } }`, variables: { id: "ACME" } } },
   { name: "two root fields", path: "plan", body: { query: `{ a: companies(first: 1) { totalCount } b: people(first: 1) { edges { node { id } } } }` } },
   { name: "operation chosen by name", path: "plan", body: { query: `query A { companies { totalCount } } query B { people { totalCount } }`, operationName: "B" } },
+  {
+    name: "group-by with aggregates and sample records",
+    path: "plan",
+    body: { query: `{ companiesGroupBy(groupBy: [{ idealCustomerProfile: true }], orderByForRecords: [{ name: AscNullsFirst }]) { groupByDimensionValues totalCount sumEmployees edges { node { name } } } }` }
+  },
   { name: "global search", path: "plan", body: { query: `{ search(searchInput: "Acme", limit: 5) { edges { node { recordId objectNameSingular label } } } }` } },
   { name: "@include directive", path: "execute", body: { query: `query($x: Boolean!) { companies { totalCount edges @include(if: $x) { node { name } } } }`, variables: { x: false } } },
   { name: "root __typename", path: "execute", body: { query: `{ __typename companies(first: 1) { totalCount } }` } },

@@ -6,7 +6,7 @@ import { COMPOSITE_TYPES, type FieldType, isCompositeFieldType } from "../../sch
 import { Metadata } from "../../services/metadata/index.js"
 import { scopeOf } from "../../services/records/actor.js"
 import { Records } from "../../services/records/index.js"
-import type { Connection, ConnectionArgs, RecordFilter, RecordsLimits, RecordValue, Selection } from "../../services/records/types.js"
+import type { Connection, ConnectionArgs, GroupByArgs, RecordFilter, RecordsLimits, RecordValue, Selection } from "../../services/records/types.js"
 import { restUserError } from "../errors.js"
 import { restCaller } from "./auth.js"
 import { type FieldTypeOf, parseRestFilter, parseRestOrderBy } from "./query-params.js"
@@ -290,6 +290,61 @@ const merge = Effect.gen(function*() {
   return json({ data: { [`merge${capitalize(object.namePlural)}`]: record } })
 })
 
+/** A JSON query parameter (`group_by`, `order_by` of a group-by, …): the parsed value, or `fallback` when absent. */
+const jsonParam = (params: URLSearchParams, name: string, fallback: unknown, hint: string) => {
+  const raw = params.get(name)
+  if (raw === null || raw.trim() === "") return fallback
+  try {
+    return JSON.parse(raw) as unknown
+  } catch {
+    throw new BadUserInput({ message: `Invalid ${name} query parameter - should be ${hint}`, field: name })
+  }
+}
+
+/**
+ * Twenty's `GET /rest/{plural}/groupBy`: `group_by` (required, GraphQL's groupBy as JSON), `aggregate` (names,
+ * JSON), `filter` (REST grammar), `order_by` and `order_by_for_records` (JSON), `limit` (50 by default), and
+ * `include_records_sample`. The answer is a bare array of groups.
+ */
+const groupBy = Effect.gen(function*() {
+  const { scope, metadata, object, limits } = yield* target
+  const params = yield* queryParams
+  const args = yield* parsing((): GroupByArgs => {
+    const groups = jsonParam(params, "group_by", undefined, "a valid array of objects")
+    if (!Array.isArray(groups)) {
+      throw new BadUserInput({ message: "Invalid group_by query parameter - should be a valid array of objects", field: "group_by" })
+    }
+    const aggregate = jsonParam(params, "aggregate", [], "a JSON array of aggregate names")
+    if (!Array.isArray(aggregate)) throw new BadUserInput({ message: "Invalid aggregate query parameter - should be a JSON array of aggregate names", field: "aggregate" })
+    const rawLimit = params.get("limit")
+    const limit = rawLimit === null ? null : Number(rawLimit)
+    if (limit !== null && (!Number.isInteger(limit) || limit < 0)) {
+      throw new BadUserInput({ message: `limit '${rawLimit}' is invalid. Should be an integer`, field: "limit" })
+    }
+    const orderBy = jsonParam(params, "order_by", null, "a JSON array of order-by objects")
+    return {
+      groupBy: groups as GroupByArgs["groupBy"],
+      filter: parseFilter(params, object, false),
+      orderBy: orderBy === null ? null : (Array.isArray(orderBy) ? orderBy : [orderBy]) as GroupByArgs["orderBy"],
+      orderByForRecords: jsonParam(params, "order_by_for_records", null, "a JSON array of order-by objects") as GroupByArgs["orderByForRecords"],
+      limit,
+      aggregateNames: aggregate as Array<string>
+    }
+  })
+  if (params.get("viewId")) return yield* new BadUserInput({ message: `View ${params.get("viewId")} not found`, field: "viewId" })
+  const withRecords = params.get("include_records_sample") === "true"
+  const selection = withRecords ? selectionFor(metadata, object, 0, limits) : null
+  const asked = (args.aggregateNames ?? []) as ReadonlyArray<unknown>
+  const groups = yield* Effect.flatMap(Records, (r) =>
+    r.groupBy(scope, object.nameSingular, args, selection, { totalCount: asked.includes("totalCount"), aggregates: [] }))
+  return json(groups.map((group) => ({
+    groupByDimensionValues: group.groupByDimensionValues,
+    ...(asked.includes("totalCount") ? { totalCount: group.totalCount } : {}),
+    ...group.aggregates,
+    ...(withRecords ? { records: group.edges.map((edge) => edge.node) } : {})
+  })))
+})
+
 /** Twenty's REST data API: `/rest/{plural}`, batch, restore, duplicates and merge, for every active object. */
 export const restRecordRoutes = HttpRouter.empty.pipe(
   HttpRouter.get("/rest/:plural", asUserError(findMany)),
@@ -301,6 +356,7 @@ export const restRecordRoutes = HttpRouter.empty.pipe(
   HttpRouter.patch("/rest/restore/:plural/:id", asUserError(restoreOne)),
   HttpRouter.post("/rest/:plural/duplicates", asUserError(duplicates)),
   HttpRouter.patch("/rest/:plural/merge", asUserError(merge)),
+  HttpRouter.get("/rest/:plural/groupBy", asUserError(groupBy)),
   HttpRouter.get("/rest/:plural/:id", asUserError(findOne)),
   HttpRouter.patch("/rest/:plural/:id", asUserError(updateOne)),
   HttpRouter.put("/rest/:plural/:id", asUserError(updateOne)),

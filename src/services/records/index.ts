@@ -26,6 +26,7 @@ import {
 } from "./query-builder.js"
 import { Records, type RecordsFailure, type RecordsShape, type SearchHit } from "./service.js"
 import type {
+  Group,
   AggregateRequest,
   Connection,
   ConnectionArgs,
@@ -39,6 +40,7 @@ import type {
 import type { RecordAction } from "../../schema/events.js"
 import { recordEvents, writeToOutbox } from "../events/index.js"
 import { DEFAULT_LIMITS } from "./limits.js"
+import { DEFAULT_GROUP_LIMIT, groupByStatement, MAX_GROUP_LIMIT, RECORDS_PER_GROUP } from "./group-by.js"
 import { applyConnects, connectGroups, connectLookup, relationInputs } from "./relation-inputs.js"
 import { actorColumns, toColumns } from "./values.js"
 
@@ -361,6 +363,41 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
             ? yield* explained(pageAndTotals<{ a: Record<string, number | string | null> }>(plan.page, plan.totals), 2)
             : [yield* explained(statement(plan.page.text, plan.page.params, true), 1), null]
           return plan.answer(rows, aggregates)
+        })
+
+      const groupBy: RecordsShape["groupBy"] = (scope, objectName, args, records, extras) =>
+        Effect.gen(function*() {
+          const model = yield* modelFor(scope.workspaceId)
+          const object = yield* objectOf(model, objectName)
+          if (records) {
+            const groups = args.limit && args.limit > 0 ? Math.min(args.limit, MAX_GROUP_LIMIT) : DEFAULT_GROUP_LIMIT
+            const bound = groups * RECORDS_PER_GROUP * (1 + worstCase(records))
+            if (bound > limits.maxRecordsPerQuery) {
+              return yield* badInput(
+                `Query too complex: it could return ${bound} records (at most ${limits.maxRecordsPerQuery}); ask for fewer groups`,
+                "limit"
+              )
+            }
+          }
+          const plan = yield* building(model, limits, (ctx) =>
+            groupByStatement(ctx, object, args, extras.aggregates, (request) => aggregateSql(model, object, request), records)
+          )
+          const rows = yield* run<{
+            d: ReadonlyArray<unknown>
+            n: number
+            a: Record<string, number | string | null>
+            r?: ReadonlyArray<{ r: RecordValue; c: unknown }>
+          }>(plan.text, plan.params)
+          return rows.map((row): Group => {
+            const edges = (row.r ?? []).map((x) => ({ node: shape(model, object, x.r, records!)!, cursor: encodeCursor(x.c) }))
+            return {
+              groupByDimensionValues: row.d,
+              edges,
+              pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+              totalCount: row.n,
+              aggregates: row.a
+            }
+          })
         })
 
       /**
@@ -842,7 +879,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           }))
         })
 
-      return { limits, findMany, findManyNow, findOne, createMany, updateOne, updateMany, deleteMany, destroyMany, restoreMany, merge, findDuplicates, search }
+      return { limits, findMany, findManyNow, groupBy, findOne, createMany, updateOne, updateMany, deleteMany, destroyMany, restoreMany, merge, findDuplicates, search }
     })
   )
 

@@ -5,6 +5,8 @@ import type {
   Connection,
   ConnectionArgs,
   ConnectionSelection,
+  Group,
+  GroupByArgs,
   RecordFilter,
   RecordsLimits,
   RecordsScope,
@@ -40,6 +42,17 @@ export interface RecordsShape {
     selection: Selection,
     extras: ConnectionSelection
   ) => Promise<Connection> | null
+  /**
+   * Twenty's group-by: the groups of the filtered records with their dimension values and aggregates (count
+   * always), and, when `records` is given, up to 10 sample records each. One SQL statement.
+   */
+  readonly groupBy: (
+    scope: RecordsScope,
+    object: string,
+    args: GroupByArgs,
+    records: Selection | null,
+    extras: ConnectionSelection
+  ) => Effect.Effect<ReadonlyArray<Group>, RecordsFailure>
   /** The first record matching `filter`, or null. */
   readonly findOne: (
     scope: RecordsScope,

@@ -57,6 +57,23 @@ export interface ConnectionSelection {
   readonly aggregates: ReadonlyArray<AggregateRequest>
 }
 
+/**
+ * Twenty's group-by query: `groupBy` entries as Twenty writes them (`{ stage: true }`,
+ * `{ createdAt: { granularity: "MONTH", timeZone: "Europe/Paris" } }`, `{ address: { addressCity: true } }`,
+ * `{ companyId: true }`, `{ company: { name: true } }`); `orderBy` orders the groups (`{ aggregate: { totalCount: … } }`
+ * or a grouped field), `orderByForRecords` the sample records of each group.
+ */
+export interface GroupByArgs {
+  readonly groupBy: ReadonlyArray<Readonly<Record<string, unknown>>>
+  readonly filter?: RecordFilter | null
+  readonly orderBy?: ReadonlyArray<Readonly<Record<string, unknown>>> | null
+  readonly orderByForRecords?: RecordOrderBy | null
+  readonly limit?: number | null
+  readonly offsetForRecords?: number | null
+  /** Aggregates asked for by name (`sumEmployees`, REST's `aggregate`), beside the selection's. */
+  readonly aggregateNames?: ReadonlyArray<string> | null
+}
+
 /** Which parts of each record to return. */
 export interface Selection {
   /** Scalar and composite field names, and join columns such as `companyId`. `id` is always returned. */
@@ -96,6 +113,11 @@ export interface Connection {
   readonly totalCount?: number
   /** By AggregateRequest.key. */
   readonly aggregates: Readonly<Record<string, number | string | null>>
+}
+
+/** One group: its dimension values (one per groupBy entry), aggregates and up to 10 sample records. */
+export interface Group extends Connection {
+  readonly groupByDimensionValues: ReadonlyArray<unknown>
 }
 
 /** Who performs a write: stored in createdBy / updatedBy (ACTOR). */

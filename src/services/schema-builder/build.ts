@@ -58,7 +58,10 @@ const namedTypesOf = (types: ObjectTypes): Array<GraphQLNamedType> => [
   types.orderBy,
   types.create,
   types.update,
-  types.relationInput
+  types.relationInput,
+  types.groupBy,
+  types.orderByWithGroupBy,
+  types.groupByConnection
 ]
 
 /**

@@ -1,4 +1,5 @@
 import {
+  GraphQLBoolean,
   GraphQLEnumType,
   type GraphQLInputFieldConfigMap,
   GraphQLInputObjectType,
@@ -29,6 +30,8 @@ export interface CompositeTypes {
   readonly update: GraphQLInputObjectType
   readonly filter: GraphQLInputObjectType
   readonly orderBy: GraphQLInputObjectType
+  /** One subfield → true (not JSON ones), for `<plural>GroupBy`. */
+  readonly groupBy: GraphQLInputObjectType
 }
 
 /** Subfields Twenty never accepts as input (the server fills them). */
@@ -96,6 +99,10 @@ const buildCompositeTypes = (type: CompositeFieldType): CompositeTypes => {
     orderBy: new GraphQLInputObjectType({
       name: `${name}OrderByInput`,
       fields: Object.fromEntries(subs.map((sub) => [sub.name, { type: OrderByDirection }]))
+    }),
+    groupBy: new GraphQLInputObjectType({
+      name: `${name}GroupByInput`,
+      fields: Object.fromEntries(subs.filter((sub) => sub.type !== "RAW_JSON").map((sub) => [sub.name, { type: GraphQLBoolean }]))
     })
   }
 }
@@ -106,4 +113,4 @@ export const COMPOSITE_GRAPHQL_TYPES: Readonly<Record<CompositeFieldType, Compos
 
 /** Every composite type, so they appear in the schema whether or not a field uses them (as in Twenty). */
 export const allCompositeTypes = () =>
-  Object.values(COMPOSITE_GRAPHQL_TYPES).flatMap((t) => [t.object, t.create, t.update, t.filter, t.orderBy])
+  Object.values(COMPOSITE_GRAPHQL_TYPES).flatMap((t) => [t.object, t.create, t.update, t.filter, t.orderBy, t.groupBy])

@@ -30,6 +30,10 @@ export const typeNames = (nameSingular: string) => {
     orderBy: `${base}OrderByInput`,
     create: `${base}CreateInput`,
     update: `${base}UpdateInput`,
+    groupBy: `${base}GroupByInput`,
+    orderByWithGroupBy: `${base}OrderByWithGroupByInput`,
+    orderByWithGroupByAggregate: `${base}OrderByWithGroupByAggregateInput`,
+    groupByConnection: `${base}GroupByConnection`,
     relationInput: `${base}RelationInput`,
     connectInput: `${base}ConnectInput`,
     whereUnique: `${base}WhereUniqueInput`
@@ -61,6 +65,7 @@ export const resolverNames = (nameSingular: string, namePlural: string) => {
     destroyMany: `destroy${many}`,
     restoreOne: `restore${one}`,
     restoreMany: `restore${many}`,
-    mergeMany: `merge${many}`
+    mergeMany: `merge${many}`,
+    groupBy: `${namePlural}GroupBy`
   }
 }

@@ -19,14 +19,22 @@ import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../sch
 import { COMPOSITE_TYPES, isCompositeFieldType } from "../../schema/standard-objects.js"
 import { RATING_VALUES } from "../metadata/columns.js"
 import type { Connection, RecordValue } from "../records/types.js"
+import { isGroupable } from "../records/group-by.js"
 import { aggregateFieldsOf } from "./aggregates.js"
 import { COMPOSITE_GRAPHQL_TYPES, type CompositeTypes } from "./composites.js"
 import type { DataGraphQLContext } from "./context.js"
 import { type ScalarMapping, scalarMapping } from "./field-types.js"
 import "./field-info.js"
 import { enumTypeName, isEnumValueName, isGraphQLName, typeNames, uniqueWhereTypeName } from "./names.js"
-import { CursorScalar } from "./scalars.js"
-import { enumFilter, OrderByDirection, PageInfo, UUIDFilter } from "./shared-types.js"
+import { CursorScalar, JSONScalar } from "./scalars.js"
+import {
+  enumFilter,
+  GroupByDateGranularityInput,
+  OrderByDateGranularityInput,
+  OrderByDirection,
+  PageInfo,
+  UUIDFilter
+} from "./shared-types.js"
 
 /** The GraphQL types generated for one object. */
 export interface ObjectTypes {
@@ -40,6 +48,10 @@ export interface ObjectTypes {
   readonly update: GraphQLInputObjectType
   /** `{ connect: { where }, disconnect }`, taken by MANY_TO_ONE fields pointing at this object. */
   readonly relationInput: GraphQLInputObjectType
+  /** `<plural>GroupBy`'s dimension input, group order input and result. */
+  readonly groupBy: GraphQLInputObjectType
+  readonly orderByWithGroupBy: GraphQLInputObjectType
+  readonly groupByConnection: GraphQLObjectType
 }
 
 /** How one active field is represented; computed once per object so enum types are built once. */
@@ -287,6 +299,62 @@ const relationInput = (object: ObjectMetadata, shapes: ReadonlyArray<FieldShape>
   })
 }
 
+const isDate = (field: FieldMetadata) => field.type === "DATE" || field.type === "DATE_TIME"
+
+/** Twenty's `<Object>GroupByInput`: one dimension per entry; a many-to-one by its id or a field of its target. */
+const groupByFields = (shapes: ReadonlyArray<FieldShape>, types: Types) => {
+  const fields: GraphQLInputFieldConfigMap = {}
+  for (const shape of shapes) {
+    const { field } = shape
+    if (!isGroupable(field)) continue
+    const description = field.description
+    switch (shape.kind) {
+      case "relation":
+        if (shape.direction === "MANY_TO_ONE") {
+          fields[joinColumn(field)] ??= { type: GraphQLBoolean, description }
+          fields[field.name] ??= { type: types.get(shape.target)!.groupBy, description }
+        }
+        break
+      case "composite":
+        fields[field.name] ??= { type: shape.types.groupBy, description }
+        break
+      default:
+        fields[field.name] ??= { type: isDate(field) ? GroupByDateGranularityInput : GraphQLBoolean, description }
+    }
+  }
+  return fields
+}
+
+/** Twenty's `<Object>OrderByWithGroupByInput`: an aggregate, or a grouped field (dates with their granularity). */
+const orderByWithGroupByFields = (shapes: ReadonlyArray<FieldShape>, types: Types, aggregate: GraphQLInputObjectType) => {
+  const fields: GraphQLInputFieldConfigMap = { aggregate: { type: aggregate } }
+  for (const shape of shapes) {
+    const { field } = shape
+    if (!isGroupable(field)) continue
+    switch (shape.kind) {
+      case "relation":
+        if (shape.direction === "MANY_TO_ONE") {
+          fields[joinColumn(field)] ??= { type: OrderByDirection }
+          fields[field.name] ??= { type: types.get(shape.target)!.orderByWithGroupBy }
+        }
+        break
+      case "composite":
+        fields[field.name] ??= { type: shape.types.orderBy }
+        break
+      default:
+        fields[field.name] ??= { type: isDate(field) ? OrderByDateGranularityInput : OrderByDirection }
+    }
+  }
+  return fields
+}
+
+const orderByAggregateFields = (object: ObjectMetadata): GraphQLInputFieldConfigMap => ({
+  totalCount: { type: OrderByDirection },
+  ...Object.fromEntries(
+    aggregateFieldsOf(object.fields.filter((f) => f.isActive && isGraphQLName(f.name))).map((a) => [a.name, { type: OrderByDirection }])
+  )
+})
+
 const connectionFields = (object: ObjectMetadata, edge: GraphQLObjectType) => {
   const fields: GraphQLFieldConfigMap<Connection, DataGraphQLContext> = {
     totalCount: {
@@ -351,7 +419,26 @@ const buildOne = (object: ObjectMetadata, shapes: ReadonlyArray<FieldShape>, typ
     orderBy: new GraphQLInputObjectType({ name: names.orderBy, description, fields: () => orderByFields(shapes) }),
     create: new GraphQLInputObjectType({ name: names.create, description, fields: () => inputFields(shapes, types, "create") }),
     update: new GraphQLInputObjectType({ name: names.update, description, fields: () => inputFields(shapes, types, "update") }),
-    relationInput: relationInput(object, shapes)
+    relationInput: relationInput(object, shapes),
+    groupBy: new GraphQLInputObjectType({ name: names.groupBy, description, fields: () => groupByFields(shapes, types) }),
+    orderByWithGroupBy: new GraphQLInputObjectType({
+      name: names.orderByWithGroupBy,
+      description,
+      fields: () =>
+        orderByWithGroupByFields(
+          shapes,
+          types,
+          new GraphQLInputObjectType({ name: names.orderByWithGroupByAggregate, fields: () => orderByAggregateFields(object) })
+        )
+    }),
+    groupByConnection: new GraphQLObjectType<Connection, DataGraphQLContext>({
+      name: names.groupByConnection,
+      description,
+      fields: () => ({
+        ...connectionFields(object, edge),
+        groupByDimensionValues: { type: new GraphQLNonNull(JSONScalar), description: "The group's value of each groupBy entry, in order" }
+      })
+    })
   }
 }
 

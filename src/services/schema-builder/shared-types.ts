@@ -10,6 +10,7 @@ import {
   GraphQLObjectType,
   GraphQLString
 } from "graphql"
+import { DATE_GRANULARITIES, WEEK_START_DAYS } from "../records/group-by.js"
 import { BigFloatScalar, BigIntScalar, ConnectionCursorScalar, DateScalar, UUIDScalar } from "./scalars.js"
 
 /**
@@ -139,6 +140,37 @@ export const enumFilter = (enumType: GraphQLEnumType) =>
   })
 
 /** Every type above, so each workspace schema carries them whether or not a field uses them. */
+export const DateGranularityEnum = new GraphQLEnumType({
+  name: "DateGranularityEnum",
+  description: "Date granularity options (e.g. DAY, MONTH, QUARTER, YEAR, WEEK, DAY_OF_THE_WEEK, MONTH_OF_THE_YEAR, QUARTER_OF_THE_YEAR)",
+  values: Object.fromEntries(DATE_GRANULARITIES.map((value) => [value, { value }]))
+})
+
+export const FirstDayOfTheWeek = new GraphQLEnumType({
+  name: "FirstDayOfTheWeek",
+  description: "First day of the week",
+  values: Object.fromEntries(WEEK_START_DAYS.map((value) => [value, { value }]))
+})
+
+/** A date field in `groupBy`: its bucket, the week's first day and the time zone the buckets are cut in. */
+export const GroupByDateGranularityInput = new GraphQLInputObjectType({
+  name: "GroupByDateGranularityInput",
+  fields: {
+    granularity: { type: DateGranularityEnum },
+    weekStartDay: { type: FirstDayOfTheWeek },
+    timeZone: { type: GraphQLString }
+  }
+})
+
+/** A date field in a group-by's `orderBy`: the direction, for the granularity it is grouped by. */
+export const OrderByDateGranularityInput = new GraphQLInputObjectType({
+  name: "OrderByDateGranularityInput",
+  fields: {
+    orderBy: { type: OrderByDirection },
+    granularity: { type: DateGranularityEnum }
+  }
+})
+
 export const SHARED_TYPES = [
   FilterIs,
   OrderByDirection,
@@ -153,5 +185,9 @@ export const SHARED_TYPES = [
   BooleanFilter,
   RawJsonFilter,
   ArrayFilter,
-  TSVectorFilter
+  TSVectorFilter,
+  DateGranularityEnum,
+  FirstDayOfTheWeek,
+  GroupByDateGranularityInput,
+  OrderByDateGranularityInput
 ]

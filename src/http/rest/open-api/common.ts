@@ -53,7 +53,7 @@ export interface Operation {
   readonly summary: string
   readonly description?: string
   readonly operationId: string
-  readonly parameters?: ReadonlyArray<Reference>
+  readonly parameters?: ReadonlyArray<Reference | Parameter>
   readonly requestBody?: RequestBody
   readonly responses: Readonly<Record<string, Response | Reference>>
   readonly servers?: ReadonlyArray<{ readonly url: string }>

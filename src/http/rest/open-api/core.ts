@@ -209,6 +209,44 @@ const mergePath = (object: ObjectMetadata): PathItem => {
   }
 }
 
+const jsonQuery = (name: string, required: boolean, description: string): Parameter => ({
+  name,
+  in: "query",
+  required,
+  description,
+  schema: { type: "string" }
+})
+
+const groupByPath = (object: ObjectMetadata): PathItem => {
+  const n = namesOf(object)
+  const group: Schema = {
+    type: "object",
+    description: "One group: its value of each group_by entry, the aggregates asked for, and (include_records_sample) up to 10 records",
+    properties: {
+      groupByDimensionValues: { type: "array", items: {} },
+      totalCount: { type: "integer" },
+      records: arrayOf(n.ref("response"))
+    },
+    required: ["groupByDimensionValues"]
+  }
+  return {
+    get: operation(object, {
+      summary: `Group ${n.plural}`,
+      operationId: `groupBy${n.Many}`,
+      parameters: [
+        jsonQuery("group_by", true, 'The dimensions, as JSON: `[{"stage":true},{"createdAt":{"granularity":"MONTH","timeZone":"UTC"}}]`.'),
+        jsonQuery("aggregate", false, 'Aggregates to compute per group, as JSON: `["totalCount","sumAmountAmountMicros"]`.'),
+        filterParameter(false),
+        jsonQuery("order_by", false, 'Order of the groups, as JSON: `[{"aggregate":{"totalCount":"DescNullsLast"}}]` or a grouped field.'),
+        jsonQuery("order_by_for_records", false, 'Order of each group\'s sample records, as JSON: `[{"name":"AscNullsFirst"}]`.'),
+        { name: "limit", in: "query", required: false, description: "Number of groups (50 by default, at most 10,000)", schema: { type: "integer", minimum: 0 } },
+        booleanParameter("include_records_sample", "true: each group carries up to 10 of its records")
+      ],
+      responses: { "200": jsonResponse(arrayOf(group)), ...errors("400", "401", "403") }
+    })
+  }
+}
+
 const restorePaths = (object: ObjectMetadata): Paths => {
   const n = namesOf(object)
   return {
@@ -237,6 +275,7 @@ const objectPaths = (object: ObjectMetadata): Paths => ({
   [`/${object.namePlural}/{id}`]: recordPath(object),
   [`/${object.namePlural}/duplicates`]: duplicatesPath(object),
   [`/${object.namePlural}/merge`]: mergePath(object),
+  [`/${object.namePlural}/groupBy`]: groupByPath(object),
   ...restorePaths(object)
 })
 
