@@ -252,6 +252,37 @@ describe("the workspace schema", () => {
       "(first: Int, last: Int, before: String, after: String, filter: CompanyFilterInput, orderBy: [CompanyOrderByInput]): CompanyConnection"
     )
     expect(signature(query["company"])).toBe("(filter: CompanyFilterInput!): Company")
+    expect(signature(query["companiesGroupBy"])).toBe(
+      "(groupBy: [CompanyGroupByInput!]!, filter: CompanyFilterInput, orderBy: [CompanyOrderByWithGroupByInput], " +
+        "orderByForRecords: [CompanyOrderByInput], viewId: UUID, limit: Int, offsetForRecords: Int): [CompanyGroupByConnection!]"
+    )
+    expect(Object.keys(mutation).filter((name) => name.endsWith("GroupBy"))).toEqual([])
+    expect(typesOf(inputType(schema, "PersonGroupByInput"), ["company", "companyId", "createdAt", "name", "emails", "id", "position", "searchVector"])).toEqual({
+      company: "CompanyGroupByInput",
+      companyId: "Boolean",
+      createdAt: "GroupByDateGranularityInput",
+      name: "FullNameGroupByInput",
+      emails: "EmailsGroupByInput",
+      id: undefined,
+      position: undefined,
+      searchVector: undefined
+    })
+    expect(Object.keys(inputType(schema, "EmailsGroupByInput").getFields())).toEqual(["primaryEmail"])
+    expect(typesOf(inputType(schema, "CompanyOrderByWithGroupByInput"), ["aggregate", "name", "createdAt", "domainName", "accountOwner"])).toEqual({
+      aggregate: "CompanyOrderByWithGroupByAggregateInput",
+      name: "OrderByDirection",
+      createdAt: "OrderByDateGranularityInput",
+      domainName: "LinksOrderByInput",
+      accountOwner: "WorkspaceMemberOrderByWithGroupByInput"
+    })
+    const groupConnection = schema.getType("CompanyGroupByConnection") as GraphQLObjectType
+    expect(typesOf(groupConnection, ["groupByDimensionValues", "totalCount", "sumEmployees", "edges", "pageInfo"])).toEqual({
+      groupByDimensionValues: "JSON!",
+      totalCount: "Int",
+      sumEmployees: "Float",
+      edges: "[CompanyEdge!]!",
+      pageInfo: "PageInfo!"
+    })
     expect(signature(query["companyDuplicates"])).toBe("(ids: [UUID], data: [CompanyCreateInput]): [CompanyConnection!]")
     expect(signature(query["people"])).toBe(
       "(first: Int, last: Int, before: String, after: String, filter: PersonFilterInput, orderBy: [PersonOrderByInput]): PersonConnection"

@@ -198,34 +198,6 @@ export const mutationFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknow
     [names.restoreOne]: oneById("restoreMany"),
     [names.restoreMany]: manyByFilter("restoreMany")
   }
-  fields[names.groupBy] = {
-    type: new GraphQLList(new GraphQLNonNull(types.groupByConnection)),
-    args: {
-      groupBy: { type: new GraphQLNonNull(nonNullList(types.groupBy)) },
-      filter: { type: types.filter },
-      orderBy: { type: new GraphQLList(types.orderByWithGroupBy) },
-      orderByForRecords: { type: new GraphQLList(types.orderBy) },
-      viewId: { type: UUIDScalar },
-      limit: { type: GraphQLInt },
-      offsetForRecords: { type: GraphQLInt }
-    },
-    resolve: resolver((ctx, args, info) => {
-      // Score has no saved views (Twenty's view objects) for a viewId to name.
-      if (args["viewId"] != null) throw badUserInput(`View ${String(args["viewId"])} not found`)
-      const { selection, connection } = rootConnectionSelection(info, ctx.records.limits)
-      // Sample records only when edges.node asks for fields, as in Twenty.
-      const records = selection.fields.length > 0 || selection.relations.length > 0 ? selection : null
-      const groupByArgs: GroupByArgs = {
-        groupBy: args["groupBy"] as GroupByArgs["groupBy"],
-        filter: (args["filter"] ?? null) as RecordFilter | null,
-        orderBy: (args["orderBy"] ?? null) as GroupByArgs["orderBy"],
-        orderByForRecords: (args["orderByForRecords"] ?? null) as GroupByArgs["orderByForRecords"],
-        limit: (args["limit"] ?? null) as number | null,
-        offsetForRecords: (args["offsetForRecords"] ?? null) as number | null
-      }
-      return (scope) => ctx.run(ctx.records.groupBy(scope, object, groupByArgs, records, connection))
-    })
-  }
   if (types.metadata.duplicateCriteria) {
     fields[names.mergeMany] = {
       type: types.object,
