@@ -130,6 +130,15 @@ describe("<plural>GroupBy", () => {
       { groupByDimensionValues: ["Acme"], totalCount: 2, countNotEmptyJobTitle: 1 },
       { groupByDimensionValues: [null], totalCount: 1, countNotEmptyJobTitle: 0 }
     ])
+    const withPeople = await groups(`{ peopleGroupBy(groupBy: [{ company: { name: true } }, { company: { createdAt: { granularity: YEAR } } }],
+      orderBy: [{ company: { name: AscNullsLast } }], orderByForRecords: [{ name: { firstName: DescNullsLast } }]) {
+      groupByDimensionValues edges { node { name { firstName } company { name } } } } }`)
+    expect(withPeople.map((g) => [g.groupByDimensionValues[0], g.edges.map((e: any) => e.node.name.firstName)])).toEqual([
+      ["Acme", ["Grace", "Ada"]],
+      [null, ["Anna"]]
+    ])
+    expect(withPeople[0].groupByDimensionValues[1]).toBe(`${new Date().getUTCFullYear()}-01-01`)
+    expect(withPeople[0].edges[0].node.company).toEqual({ name: "Acme" })
     const acme = (await gql(`{ companies(filter: { name: { eq: "Acme" } }) { edges { node { id } } } }`)).data.companies.edges[0].node.id
     const byId = await groups(`{ peopleGroupBy(groupBy: [{ companyId: true }], orderBy: [{ companyId: AscNullsFirst }]) { groupByDimensionValues totalCount } }`)
     expect(byId).toEqual([{ groupByDimensionValues: [null], totalCount: 1 }, { groupByDimensionValues: [acme], totalCount: 2 }])
