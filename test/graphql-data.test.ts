@@ -115,6 +115,38 @@ describe("/graphql data", () => {
   })
 })
 
+describe("global search", () => {
+  const search = async (args: string) => {
+    const result = await gql(`{ search(${args}) { edges { node { recordId objectNameSingular label tsRank } cursor } pageInfo { hasNextPage endCursor } } }`)
+    expect(result.errors).toBeUndefined()
+    return result.data.search
+  }
+
+  test("pages through every hit with after, in the one-page order, none twice", async () => {
+    const all = await search(`searchInput: "a", limit: 100`)
+    expect(all.pageInfo.hasNextPage).toBe(false)
+    expect(all.edges.length).toBeGreaterThan(4)
+    const paged: Array<string> = []
+    let after: string | null = null
+    for (let page = 0; page < 20; page++) {
+      const result: any = await search(`searchInput: "a", limit: 2${after ? `, after: "${after}"` : ""}`)
+      paged.push(...result.edges.map((e: any) => `${e.node.objectNameSingular}:${e.node.recordId}`))
+      if (!result.pageInfo.hasNextPage) break
+      after = result.pageInfo.endCursor
+    }
+    expect(paged).toEqual(all.edges.map((e: any) => `${e.node.objectNameSingular}:${e.node.recordId}`))
+    expect(new Set(paged).size).toBe(paged.length)
+  })
+
+  test("filter on the common fields; a bad cursor is BAD_USER_INPUT", async () => {
+    const acme = (await gql(`{ companies(filter: { name: { eq: "Acme" } }) { edges { node { id } } } }`)).data.companies.edges[0].node.id
+    const filtered = await search(`searchInput: "", limit: 50, filter: { id: { eq: "${acme}" } }`)
+    expect(filtered.edges.map((e: any) => e.node.label)).toEqual(["Acme"])
+    const bad = await gql(`{ search(searchInput: "a", limit: 5, after: "not-a-cursor") { edges { cursor } } }`)
+    expect(bad.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+  })
+})
+
 describe("<plural>GroupBy", () => {
   const BASE = `{ name: { in: ["Acme", "Initech", "Globex", "Umbrella"] } }`
   const groups = async (query: string) => {

@@ -473,7 +473,7 @@ const fakeRecords = (calls: Array<Call>, canned: { findMany?: Connection } = {})
     restoreMany: (scope, object, filter, selection) => record("restoreMany", scope, object, [filter, selection], [{ id: COMPANY_ID }]),
     merge: (scope, object, ids, index, dryRun, selection) => record("merge", scope, object, [ids, index, dryRun, selection], { id: ids[0] }),
     findDuplicates: (scope, object, input, selection) => record("findDuplicates", scope, object, [input, selection], [connectionOf([])]),
-    search: (scope, input) => record("search", scope, undefined, [input], [])
+    search: (scope, input) => record("search", scope, undefined, [input], { edges: [], hasNextPage: false })
   }
 }
 

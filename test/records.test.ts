@@ -229,6 +229,6 @@ describe("records: writes", () => {
     const dups = await records((r) => r.findDuplicates(scope, "person", { data: [{ emails: { primaryEmail: "ada@acme.com" } }] }, sel(["name"])))
     expect(dups[0]!.edges.map((e) => (e.node["name"] as any).firstName)).toEqual(["Ada"])
     const hits = await records((r) => r.search(scope, { searchInput: "ada", limit: 10 }))
-    expect(hits.map((h) => [h.objectNameSingular, h.label])).toContainEqual(["person", "Ada Lovelace"])
+    expect(hits.edges.map((h) => [h.node.objectNameSingular, h.node.label])).toContainEqual(["person", "Ada Lovelace"])
   })
 })

@@ -128,11 +128,20 @@ export interface RecordsShape {
     input: {
       readonly searchInput: string
       readonly limit: number
+      /** A cursor of a previous page's hit: the hits ranked after it. */
+      readonly after?: string | null
       readonly includedObjectNameSingulars?: ReadonlyArray<string> | null
       readonly excludedObjectNameSingulars?: ReadonlyArray<string> | null
+      /** On the fields every object has (id, createdAt, updatedAt, deletedAt), with and/or/not. */
       readonly filter?: RecordFilter | null
     }
-  ) => Effect.Effect<ReadonlyArray<SearchHit>, RecordsFailure>
+  ) => Effect.Effect<SearchPage, RecordsFailure>
+}
+
+/** One page of search hits, best first (rank, then object name and id), each with its cursor. */
+export interface SearchPage {
+  readonly edges: ReadonlyArray<{ readonly node: SearchHit; readonly cursor: string }>
+  readonly hasNextPage: boolean
 }
 
 export interface SearchHit {

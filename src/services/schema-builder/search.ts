@@ -9,7 +9,6 @@ import {
   GraphQLObjectType,
   GraphQLString
 } from "graphql"
-import type { SearchHit } from "../records/service.js"
 import type { RecordFilter } from "../records/types.js"
 import type { DataGraphQLContext } from "./context.js"
 import { MAX_SEARCH_LIMIT } from "./limits.js"
@@ -63,9 +62,6 @@ const ObjectRecordFilterInput: GraphQLInputObjectType = new GraphQLInputObjectTy
   })
 })
 
-const cursorOf = (hit: SearchHit) =>
-  Buffer.from(JSON.stringify({ objectNameSingular: hit.objectNameSingular, recordId: hit.recordId })).toString("base64")
-
 interface SearchArgs {
   readonly searchInput: string
   readonly limit: number
@@ -75,10 +71,7 @@ interface SearchArgs {
   readonly filter?: RecordFilter | null
 }
 
-/**
- * Records returns one page of hits and no cursor of its own, so the answer never announces a next page;
- * a cursor can therefore only point past the end, and `after` yields no hits.
- */
+/** Pages go on from a hit's cursor (`after`); the answer says whether hits ranked after the last one exist. */
 export const searchField: GraphQLFieldConfig<unknown, DataGraphQLContext, SearchArgs> = {
   type: new GraphQLNonNull(SearchResultConnection),
   args: {
@@ -92,16 +85,14 @@ export const searchField: GraphQLFieldConfig<unknown, DataGraphQLContext, Search
   resolve: async (_source, args, context) => {
     if (args.limit > MAX_SEARCH_LIMIT) throw badUserInput(`Limit cannot exceed ${MAX_SEARCH_LIMIT} items`)
     if (args.limit < 0) throw badUserInput("Limit must be positive")
-    const hits = args.after
-      ? []
-      : await context.run(context.records.search(await context.scope(), {
-        searchInput: args.searchInput,
-        limit: args.limit,
-        includedObjectNameSingulars: args.includedObjectNameSingulars ?? null,
-        excludedObjectNameSingulars: args.excludedObjectNameSingulars ?? null,
-        filter: args.filter ?? null
-      }))
-    const edges = hits.map((hit) => ({ node: hit, cursor: cursorOf(hit) }))
-    return { edges, pageInfo: { endCursor: edges.at(-1)?.cursor ?? null, hasNextPage: false } }
+    const page = await context.run(context.records.search(await context.scope(), {
+      searchInput: args.searchInput,
+      limit: args.limit,
+      after: args.after ?? null,
+      includedObjectNameSingulars: args.includedObjectNameSingulars ?? null,
+      excludedObjectNameSingulars: args.excludedObjectNameSingulars ?? null,
+      filter: args.filter ?? null
+    }))
+    return { edges: page.edges, pageInfo: { endCursor: page.edges.at(-1)?.cursor ?? null, hasNextPage: page.hasNextPage } }
   }
 }
