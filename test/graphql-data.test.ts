@@ -138,6 +138,20 @@ describe("global search", () => {
     expect(new Set(paged).size).toBe(paged.length)
   })
 
+  test("searchVector: { search } matches word starts in the searchable fields, every word", async () => {
+    const names = async (filter: string) =>
+      (await gql(`{ people(filter: ${filter}, orderBy: [{ name: { firstName: AscNullsFirst } }]) { edges { node { name { firstName } } } } }`))
+        .data.people.edges.map((e: any) => e.node.name.firstName)
+    expect(await names(`{ searchVector: { search: "lov" } }`)).toEqual(["Ada"])
+    expect(await names(`{ searchVector: { search: "ADA lovelace" } }`)).toEqual(["Ada"])
+    expect(await names(`{ searchVector: { search: "ada hopper" } }`)).toEqual([])
+    expect(await names(`{ searchVector: { search: "acme.com" } }`)).toEqual(["Ada"])
+    expect(await names(`{ searchVector: { search: "ovelace" } }`)).toEqual([])
+    expect(await names(`{ searchVector: { search: "(.*" } }`)).toEqual([])
+    const viaRest = await rest(`/rest/people?depth=0&filter=${encodeURIComponent(`searchVector[search]:"grace hop"`)}`)
+    expect(viaRest.data?.people?.map((p: any) => p.name.firstName)).toEqual(["Grace"])
+  })
+
   test("filter on the common fields; a bad cursor is BAD_USER_INPUT", async () => {
     const acme = (await gql(`{ companies(filter: { name: { eq: "Acme" } }) { edges { node { id } } } }`)).data.companies.edges[0].node.id
     const filtered = await search(`searchInput: "", limit: 50, filter: { id: { eq: "${acme}" } }`)

@@ -14,7 +14,7 @@ import type { OrderDirection, RecordFilter } from "../../services/records/types.
 
 const COMPARATORS = new Set([
   "eq", "neq", "in", "containsAny", "is", "gt", "gte", "lt", "lte", "startsWith", "endsWith", "like", "ilike",
-  "containsIlike", "isEmptyArray"
+  "containsIlike", "isEmptyArray", "search"
 ])
 
 const DIRECTIONS = new Set<OrderDirection>(["AscNullsFirst", "AscNullsLast", "DescNullsFirst", "DescNullsLast"])

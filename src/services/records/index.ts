@@ -22,6 +22,7 @@ import {
   QueryInputError,
   cursorColumns,
   recordColumns,
+  searchableText,
   recordJson
 } from "./query-builder.js"
 import { Records, type RecordsFailure, type RecordsShape, type SearchHit } from "./service.js"
@@ -857,16 +858,8 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           const label = object.fields.find((f) => f.id === object.labelIdentifierFieldMetadataId)
           if (!label) return []
           const labelSql = labelExpression(label)
-          const textColumns = [...model.fields(object)].flatMap((f) =>
-            f.type === "TEXT" ? [`t0.${ident(f.name)}`]
-            : f.type === "FULL_NAME" ? [`t0.${ident(`${f.name}FirstName`)}`, `t0.${ident(`${f.name}LastName`)}`]
-            : f.type === "EMAILS" ? [`t0.${ident(`${f.name}PrimaryEmail`)}`]
-            : f.type === "LINKS" ? [`t0.${ident(`${f.name}PrimaryLinkUrl`)}`]
-            : f.type === "PHONES" ? [`t0.${ident(`${f.name}PrimaryPhoneNumber`)}`]
-            : []
-          )
-          if (textColumns.length === 0) return []
-          const haystack = `concat_ws(' ', ${textColumns.join(", ")})`
+          const haystack = searchableText(model, object, "t0")
+          if (haystack === null) return []
           const query = yield* building(model, limits, (ctx) => {
             const escaped = term.replace(/[\\%_]/g, "\\$&")
             const prefix = ctx.params.add(`${escaped}%`)

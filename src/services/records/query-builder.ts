@@ -473,11 +473,43 @@ export const filterSql = (ctx: BuildContext, object: ObjectMetadata, alias: stri
           fail(`"${subName}" is not a subfield of ${key}`, `${key}.${subName}`)
         parts.push(comparisons(ctx, kindOf(sub.type), col(alias, compositeColumnName(key, sub.name)), condition, `${key}.${subName}`))
       }
+    } else if (field.type === "TS_VECTOR") {
+      parts.push(searchSql(ctx, object, alias, value, key))
     } else {
       parts.push(comparisons(ctx, kindOf(field.type), col(alias, key), value, key))
     }
   }
   return parts.length === 0 ? "true" : parts.join(" AND ")
+}
+
+/** The text a record is searched in: its text, name, email, link and phone fields. Null when it has none. */
+export const searchableText = (model: Model, object: ObjectMetadata, alias: string): string | null => {
+  const columns = [...model.fields(object)].flatMap((f) =>
+    f.type === "TEXT" ? [col(alias, f.name)]
+    : f.type === "FULL_NAME" ? [col(alias, `${f.name}FirstName`), col(alias, `${f.name}LastName`)]
+    : f.type === "EMAILS" ? [col(alias, `${f.name}PrimaryEmail`)]
+    : f.type === "LINKS" ? [col(alias, `${f.name}PrimaryLinkUrl`)]
+    : f.type === "PHONES" ? [col(alias, `${f.name}PrimaryPhoneNumber`)]
+    : []
+  )
+  return columns.length === 0 ? null : `concat_ws(' ', ${columns.join(", ")})`
+}
+
+/**
+ * Twenty's `searchVector: { search: "ada love" }`: every word is the start of a word of the record's
+ * searchable text (Twenty matches `ada:* & love:*` in its search vector), case-insensitively.
+ */
+const searchSql = (ctx: BuildContext, object: ObjectMetadata, alias: string, condition: unknown, path: string) => {
+  const entries = typeof condition === "object" && condition !== null && !Array.isArray(condition) ? Object.entries(condition) : null
+  if (!entries || entries.some(([op]) => op !== "search")) return fail(`Filter on ${path} takes { search: "…" }`, path)
+  const term = (condition as { search?: unknown }).search
+  if (term === undefined || term === null) return "true"
+  if (typeof term !== "string") return fail(`Invalid value ${JSON.stringify(term)} for ${path}`, path)
+  const words = term.split(/\s+/).filter(Boolean)
+  if (words.length === 0) return "true"
+  const text = searchableText(ctx.model, object, alias)
+  if (text === null) return "false"
+  return words.map((word) => `${text} ~* ${ctx.params.add(`\\m${word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`)}`).join(" AND ")
 }
 
 // ---------------------------------------------------------------------------------------------

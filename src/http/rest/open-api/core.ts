@@ -37,7 +37,7 @@ composite subfields as \`name.firstName[ilike]:"%ada%"\`; \`field[is]:NULL\` / \
 **order_by**: \`field[AscNullsFirst]\`, comma-separated. **limit**, **starting_after**, **ending_before**
 page through results with the cursors of \`pageInfo\`. **depth** (0, 1 or 2) nests related records.`
 
-const COMPARATORS = "eq, neq, in, containsAny, is, gt, gte, lt, lte, startsWith, endsWith, like, ilike, containsIlike, isEmptyArray"
+const COMPARATORS = "eq, neq, in, containsAny, is, gt, gte, lt, lte, startsWith, endsWith, like, ilike, containsIlike, isEmptyArray, search (searchVector)"
 
 /** Examples live in descriptions: Swagger UI would pre-fill `examples` into "Try it out" requests. */
 const filterParameter = (required: boolean): Parameter => ({
