@@ -258,7 +258,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           const reverse = args.last != null && args.first == null
           const rows = raw.rows.slice(0, size)
           if (reverse) rows.reverse()
-          const edges = rows.map((row) => ({ node: shape(model, target, row.r, relation.selection)!, cursor: encodeCursor(row.c) }))
+          const edges = rows.map((row) => new PageEdge(shape(model, target, row.r, relation.selection)!, row.c))
           const more = raw.rows.length > size
           record[relation.key] = {
             edges,
@@ -390,7 +390,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
             r?: ReadonlyArray<{ r: RecordValue; c: unknown }>
           }>(plan.text, plan.params)
           return rows.map((row): Group => {
-            const edges = (row.r ?? []).map((x) => ({ node: shape(model, object, x.r, records!)!, cursor: encodeCursor(x.c) }))
+            const edges = (row.r ?? []).map((x) => new PageEdge(shape(model, object, x.r, records!)!, x.c))
             return {
               groupByDimensionValues: row.d,
               edges,
