@@ -131,6 +131,8 @@ interface OutputPair {
   readonly value: string
   /** pg reads this column's text as exactly the value JSON would carry (see PLAIN_TYPES). */
   readonly plain: boolean
+  /** The value is already JSON (a relation's subquery): selected as is. */
+  readonly json?: boolean
   /** A field's own value (not an id or a relation): recordColumns reads composites and date-times column by column. */
   readonly field?: FieldMetadata
 }
@@ -174,12 +176,13 @@ const recordPairs = (ctx: BuildContext, object: ObjectMetadata, alias: string, s
         key: relation.key,
         value: `(SELECT ${recordJson(ctx, target, child, relation.selection, depth + 1)} FROM ${ctx.model.table(target)} ${child}
         WHERE ${col(child, "id")} = ${col(alias, `${field.name}Id`)} AND ${col(child, "deletedAt")} IS NULL)`,
-        plain: false
+        plain: false,
+        json: true
       })
     } else {
       const inverse = ctx.model.inverse(field)
       const parentLink = `${col(child, `${inverse.name}Id`)} = ${col(alias, "id")}`
-      pairs.push({ key: relation.key, value: nestedConnection(ctx, target, child, parentLink, relation, depth + 1), plain: false })
+      pairs.push({ key: relation.key, value: nestedConnection(ctx, target, child, parentLink, relation, depth + 1), plain: false, json: true })
     }
   }
   return pairs
@@ -230,7 +233,7 @@ export const recordColumns = (ctx: BuildContext, object: ObjectMetadata, alias: 
   const keys = pairs.map((pair) => pair.key)
   const readers = pairs.map((pair): ColumnReader => {
     const field = pair.field
-    if (!field) return column(pair.value, pair.plain)
+    if (!field) return column(pair.value, pair.plain || pair.json === true)
     if (!isCompositeFieldType(field.type)) return scalar(field, col(alias, field.name))
     const subs = COMPOSITE_TYPES[field.type].map((sub) => [sub.name, scalar(sub, col(alias, compositeColumnName(field.name, sub.name)))] as const)
     return (row) => {
