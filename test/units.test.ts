@@ -133,3 +133,28 @@ describe("cache loads", () => {
     expect(attempts).toBe(2)
   })
 })
+
+describe("CoalescingSocket (pg's socket)", () => {
+  test("writes of one synchronous run go out as one write, in order; other writes and end flush first", async () => {
+    const { CoalescingSocket } = await import("../src/services/database/coalescing-socket.js")
+    const socket = new CoalescingSocket()
+    const sent: Array<string> = []
+    socket.write = ((chunk: unknown) => {
+      sent.push(Buffer.from(chunk as Uint8Array).toString())
+      return true
+    }) as typeof socket.write // as Bun's net.Socket does when the socket connects
+    expect(socket.write(Buffer.from("Parse|"))).toBe(true)
+    socket.write(Buffer.from("Bind|"))
+    socket.write(Buffer.from("Sync"))
+    expect(sent).toEqual([])
+    await Promise.resolve()
+    expect(sent).toEqual(["Parse|Bind|Sync"])
+    socket.write(Buffer.from("Query|"))
+    socket.write("text", "utf8")
+    expect(sent).toEqual(["Parse|Bind|Sync", "Query|", "text"])
+    socket.write(Buffer.from("Terminate"))
+    socket.end()
+    expect(sent.at(-1)).toBe("Terminate")
+    socket.destroy()
+  })
+})

@@ -8,6 +8,7 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
 import Pg from "pg"
+import { CoalescingSocket } from "./coalescing-socket.js"
 
 /**
  * The `pg` pool under the SqlClient, for the few hot statements that run outside any transaction and are
@@ -31,7 +32,7 @@ const pooled = (config: Pg.PoolConfig) =>
       const pool = yield* Effect.acquireRelease(
         Effect.tryPromise({
           try: async () => {
-            const pool = new Pg.Pool(config)
+            const pool = new Pg.Pool({ ...config, stream: () => new CoalescingSocket() })
             pool.on("error", () => {}) // an idle connection dropped by the server is replaced on next use
             await pool.query("SELECT 1")
             return pool
