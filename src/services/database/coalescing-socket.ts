@@ -9,8 +9,9 @@ const coalescing = Symbol("coalescing write")
 /**
  * The socket under each `pg` connection. `pg` writes every protocol message of a statement separately
  * (Parse, Bind, Describe, Execute, Sync: five writes), and under Bun each socket write costs a system call
- * and more (a third of a create's CPU). Here the writes made in one synchronous run go out as one, at the
- * end of that run (a microtask), so nothing waits longer than it did.
+ * and more. Here the writes made in one synchronous run go out as one, at the end of that run (a
+ * microtask), so nothing waits longer than it did: 30 → 19 µs of client CPU per statement (8 concurrent
+ * `SELECT $1`), +11 % statements/s.
  */
 export class CoalescingSocket extends net.Socket {
   declare [direct]: Write | undefined
