@@ -221,6 +221,9 @@ describe("<plural>GroupBy", () => {
       now.toLocaleDateString("en-US", { weekday: "long", timeZone: "UTC" }),
       `Q${Math.floor(now.getUTCMonth() / 3) + 1}`
     ])
+    const twoBuckets = await groups(`{ companiesGroupBy(groupBy: [{ createdAt: { granularity: DAY_OF_THE_WEEK } }, { createdAt: { granularity: YEAR, timeZone: "UTC" } }],
+      filter: ${BASE}, orderBy: [{ createdAt: { orderBy: DescNullsLast, granularity: YEAR } }]) { groupByDimensionValues } }`)
+    expect(twoBuckets[0].groupByDimensionValues[1]).toBe(`${now.getUTCFullYear()}-01-01`)
     const limited = await groups(`{ companiesGroupBy(groupBy: [{ name: true }], filter: ${BASE}, orderBy: [{ name: DescNullsLast }], limit: 2) { groupByDimensionValues } }`)
     expect(limited).toEqual([{ groupByDimensionValues: ["Umbrella"] }, { groupByDimensionValues: ["Initech"] }])
   })

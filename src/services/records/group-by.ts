@@ -242,12 +242,11 @@ const groupOrder = (
   const entries = orderBy == null ? [] : Array.isArray(orderBy) ? orderBy : [orderBy]
   const terms: Array<string> = []
   const byDimension = (path: string, value: unknown, granularity: unknown) => {
-    const dimension = dimensions.find((d) => d.path === path)
-    if (!dimension) fail(`Cannot order by a field that is not an aggregate nor in groupBy criteria: ${path}.`, path)
-    if (dimension!.granularity !== null && (granularity ?? "NONE") !== dimension!.granularity) {
-      fail(`Cannot order by a date granularity that is not in groupBy criteria: ${String(granularity)}`, path)
-    }
-    terms.push(`${sortOf(dimension!)} ${direction(value, path)}`)
+    const named = dimensions.filter((d) => d.path === path)
+    if (named.length === 0) fail(`Cannot order by a field that is not an aggregate nor in groupBy criteria: ${path}.`, path)
+    const dimension = named.find((d) => d.granularity === null || d.granularity === (granularity ?? "NONE")) ??
+      fail(`Cannot order by a date granularity that is not in groupBy criteria: ${String(granularity ?? "NONE")}`, path)
+    terms.push(`${sortOf(dimension)} ${direction(value, path)}`)
   }
   const fieldEntry = (target: ObjectMetadata, name: string, value: unknown, prefix: string) => {
     const path = `${prefix}${name}`
