@@ -239,6 +239,7 @@ describe("<plural>GroupBy", () => {
       { groupByDimensionValues: ["Acme"], totalCount: 2, countNotEmptyJobTitle: 1 },
       { groupByDimensionValues: [null], totalCount: 1, countNotEmptyJobTitle: 0 }
     ])
+    expect(await rest(query({ group_by: "[]", aggregate: JSON.stringify(["totalCount"]) }))).toEqual([{ groupByDimensionValues: [], totalCount: 3 }])
     const sampled = await rest(query({
       group_by: JSON.stringify([{ companyId: true }]),
       filter: `companyId[is]:NOT_NULL`,
