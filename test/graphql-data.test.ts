@@ -61,6 +61,20 @@ describe("/graphql data", () => {
     expect(acme.people.edges.map((e: any) => e.node.name.firstName)).toEqual(["Ada", "Grace"])
   })
 
+  test("nested connections read cursors only when asked, and the same records either way", async () => {
+    const nested = (inner: string) =>
+      gql(`{ companies(filter: { name: { eq: "Acme" } }) { edges { node { people(orderBy: [{ name: { firstName: DescNullsLast } }]) { ${inner} } } } } }`)
+    const without = await nested(`edges { node { name { firstName } } } pageInfo { hasNextPage }`)
+    const withCursors = await nested(`edges { cursor node { name { firstName } } } pageInfo { hasNextPage endCursor }`)
+    expect(without.errors).toBeUndefined()
+    expect(withCursors.errors).toBeUndefined()
+    const people = (result: any) => result.data.companies.edges[0].node.people
+    expect(people(without).edges.map((e: any) => e.node.name.firstName)).toEqual(["Grace", "Ada"])
+    expect(people(withCursors).edges.map((e: any) => e.node)).toEqual(people(without).edges.map((e: any) => e.node))
+    expect(people(withCursors).edges.every((e: any) => typeof e.cursor === "string" && e.cursor.length > 0)).toBe(true)
+    expect(people(withCursors).pageInfo.endCursor).toBe(people(withCursors).edges[1].cursor)
+  })
+
   test("singular query, many-to-one nested object, relation filter", async () => {
     const one = await gql(`{ person(filter: { emails: { primaryEmail: { eq: "ada@acme.com" } } }) { name { lastName } companyId company { name } } }`)
     expect(one.data.person).toMatchObject({ name: { lastName: "Lovelace" }, company: { name: "Acme" } })

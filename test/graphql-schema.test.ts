@@ -551,7 +551,8 @@ describe("resolvers call Records once per root field", () => {
       aggregates: [
         { kind: "countEmpty", field: "name", key: "countEmptyName" },
         { kind: "sum", field: "annualRecurringRevenue", subField: "amountMicros", key: "arr" }
-      ]
+      ],
+      cursors: true
     })
     expect(selection).toEqual({
       fields: ["id", "name", "employees", "accountOwnerId", "domainName"],
@@ -562,14 +563,14 @@ describe("resolvers call Records once per root field", () => {
           key: "staff",
           selection: { fields: ["id", "name", "city"], relations: [] },
           args: { first: 3, filter: { city: { eq: "Paris" } } },
-          connection: { totalCount: true, aggregates: [] }
+          connection: { totalCount: true, aggregates: [], cursors: false }
         },
         {
           field: "people",
           key: "people",
           selection: { fields: ["id"], relations: [] },
           args: {},
-          connection: { totalCount: false, aggregates: [] }
+          connection: { totalCount: false, aggregates: [], cursors: false }
         }
       ]
     })

@@ -64,7 +64,10 @@ export const selectionFor = (metadata: WorkspaceMetadata, object: ObjectMetadata
         field: field.name,
         key: field.name,
         selection: selectionFor(metadata, relationTarget, depth - 1, limits),
-        ...(field.relationType === "ONE_TO_MANY" ? { args: { first: limits.defaultPageSize } } : {})
+        // REST shows one-to-many records as a plain array: no cursors to read.
+        ...(field.relationType === "ONE_TO_MANY"
+          ? { args: { first: limits.defaultPageSize }, connection: { totalCount: false, aggregates: [], cursors: false } }
+          : {})
       })
     }
   }

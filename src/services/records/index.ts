@@ -252,21 +252,26 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
             record[relation.key] = shape(model, target, value as RecordValue | null, relation.selection)
             continue
           }
-          const raw = value as { rows: Array<{ r: RecordValue; c: unknown }>; totalCount?: number }
+          const cursors = relation.connection?.cursors !== false
+          const raw = value as { rows: Array<{ r: RecordValue; c: unknown } | RecordValue>; totalCount?: number }
           const args = relation.args ?? {}
           const size = args.first ?? args.last ?? limits.defaultPageSize
           const reverse = args.last != null && args.first == null
           const rows = raw.rows.slice(0, size)
           if (reverse) rows.reverse()
-          const edges = rows.map((row) => new PageEdge(shape(model, target, row.r, relation.selection)!, row.c))
+          const edges = rows.map((row) =>
+            cursors
+              ? new PageEdge(shape(model, target, row["r"] as RecordValue, relation.selection)!, row["c"])
+              : new PageEdge(shape(model, target, row as RecordValue, relation.selection)!, null)
+          )
           const more = raw.rows.length > size
           record[relation.key] = {
             edges,
             pageInfo: {
               hasNextPage: reverse ? false : more,
               hasPreviousPage: reverse ? more : false,
-              startCursor: edges[0]?.cursor ?? null,
-              endCursor: edges.at(-1)?.cursor ?? null
+              startCursor: cursors ? edges[0]?.cursor ?? null : null,
+              endCursor: cursors ? edges.at(-1)?.cursor ?? null : null
             },
             ...(raw.totalCount !== undefined ? { totalCount: Number(raw.totalCount) } : {}),
             aggregates: {}

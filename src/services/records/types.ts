@@ -55,6 +55,8 @@ export interface AggregateRequest {
 export interface ConnectionSelection {
   readonly totalCount: boolean
   readonly aggregates: ReadonlyArray<AggregateRequest>
+  /** false: no edge cursor nor pageInfo cursor is asked for (a nested connection then reads none). */
+  readonly cursors?: boolean
 }
 
 /**

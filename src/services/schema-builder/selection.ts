@@ -158,11 +158,19 @@ const connectionSelection = (
   const nodeSelections: Array<Selection> = []
   const aggregates: Array<AggregateRequest> = []
   let totalCount = false
+  let cursors = false
   const typeFields = type.getFields()
   for (const [key, nodes] of collectFields(walk, selectionSets)) {
     const field = typeFields[nodes[0]!.name.value]
     const info = field?.extensions.score
-    if (!field || !info) continue
+    if (!field) continue
+    if (field.name === "pageInfo") {
+      for (const infoNodes of collectFields(walk, subSelections(nodes)).values()) {
+        if (infoNodes[0]!.name.value === "startCursor" || infoNodes[0]!.name.value === "endCursor") cursors = true
+      }
+      continue
+    }
+    if (!info) continue
     if (info.kind === "totalCount") totalCount = true
     else if (info.kind === "aggregate") {
       aggregates.push({ kind: info.aggregate, field: info.field, key, ...(info.subField ? { subField: info.subField } : {}) })
@@ -171,6 +179,7 @@ const connectionSelection = (
       const edgeFields = edgeType.getFields()
       for (const edgeNodes of collectFields(walk, subSelections(nodes)).values()) {
         const edgeField = edgeFields[edgeNodes[0]!.name.value]
+        if (edgeField?.name === "cursor") cursors = true
         if (edgeField?.extensions.score?.kind !== "node") continue
         nodeSelections.push(recordSelection(walk, objectTypeOf(edgeField), subSelections(edgeNodes), depth))
       }
@@ -178,7 +187,7 @@ const connectionSelection = (
   }
   return {
     selection: nodeSelections.length ? mergeSelections(nodeSelections) : EMPTY,
-    connection: { totalCount, aggregates }
+    connection: { totalCount, aggregates, cursors }
   }
 }
 
