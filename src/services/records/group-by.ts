@@ -1,11 +1,14 @@
 import type { FieldMetadata, ObjectMetadata } from "../../schema/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/standard-objects.js"
-import { ident } from "../metadata/columns.js"
 import {
   badInput,
   baseConditions,
   type BuildContext,
+  col,
   cursorValues,
+  ISO,
+  isObject,
+  nextAlias,
   orderSql,
   orderTerms,
   QueryInputError,
@@ -33,8 +36,16 @@ const fail = (message: string, field?: string): never => {
   throw new QueryInputError(badInput(message, field))
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
+/** The entries of an input object that say something (not undefined or null); none for anything else. */
+const entriesOf = (value: unknown): Array<[string, unknown]> =>
+  isObject(value) ? Object.entries(value).filter(([, v]) => v !== undefined && v !== null) : []
+
+/** Groups asked for: a positive `limit` (at most MAX_GROUP_LIMIT), else DEFAULT_GROUP_LIMIT; BAD_USER_INPUT if not an integer ≥ 0. */
+export const groupLimit = (limit: number | null | undefined): number => {
+  if (limit == null) return DEFAULT_GROUP_LIMIT
+  if (!Number.isInteger(limit) || limit < 0) fail(`limit '${String(limit)}' is invalid. Should be an integer`, "limit")
+  return limit > 0 ? Math.min(limit, MAX_GROUP_LIMIT) : DEFAULT_GROUP_LIMIT
+}
 
 const NOT_GROUPABLE_TYPES = new Set(["TS_VECTOR", "RAW_JSON", "FILES", "POSITION"])
 const GROUPABLE_SYSTEM_FIELDS = new Set(["createdAt", "updatedAt", "createdBy", "updatedBy"])
@@ -67,8 +78,6 @@ interface Aliases {
   readonly joined: ReadonlyMap<string, string>
 }
 
-const col = (alias: string, column: string) => `${alias}.${ident(column)}`
-
 const checkTimeZone = (zone: unknown): string => {
   if (typeof zone !== "string" || zone === "") return fail(`Invalid timezone: ${String(zone)}`, "timeZone")
   try {
@@ -80,7 +89,6 @@ const checkTimeZone = (zone: unknown): string => {
 }
 
 const ISO_DAY = `'YYYY-MM-DD'`
-const ISO_MOMENT = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`
 const WEEK_SHIFT: Record<string, number> = { MONDAY: 0, SUNDAY: 1, SATURDAY: 2 }
 const ISO_WEEKDAY: Record<string, number> = { MONDAY: 1, SUNDAY: 7, SATURDAY: 6 }
 
@@ -136,7 +144,7 @@ const dateDimension = (
       return dimension((aliases) => `'Q' || extract(quarter from ${local(aliases)})::int`)
     case "NONE":
       return dimension((aliases) =>
-        dateTime ? `to_char(${column(aliases)} AT TIME ZONE 'UTC', ${ISO_MOMENT})` : `to_char(${column(aliases)}, ${ISO_DAY})`
+        dateTime ? ISO(column(aliases)) : `to_char(${column(aliases)}, ${ISO_DAY})`
       )
   }
 }
@@ -166,7 +174,7 @@ const fieldDimension = (
   if (field.type === "RELATION") {
     if (via) fail(`Cannot group by a relation field of the relation field: ${path}`, path)
     if (value === true) return plain(`${name}Id`)
-    const inner = isObject(value) ? Object.entries(value).filter(([, v]) => v !== undefined && v !== null) : []
+    const inner = entriesOf(value)
     if (inner.length !== 1) fail("You cannot provide multiple fields in one GroupByInput, split them into multiple GroupByInput", path)
     const [innerName, innerValue] = inner[0]!
     return fieldDimension(ctx, ctx.model.target(field), innerName, innerValue, field)
@@ -176,7 +184,7 @@ const fieldDimension = (
   }
   const fieldType = field.type
   if (isCompositeFieldType(fieldType)) {
-    const subs = isObject(value) ? Object.entries(value).filter(([, v]) => v !== undefined && v !== null) : []
+    const subs = entriesOf(value)
     if (subs.length !== 1) fail(`You cannot provide multiple subfields of "${path}" in one GroupByInput, split them into multiple GroupByInput`, path)
     const [subName, subValue] = subs[0]!
     if (!groupableSubfields(fieldType).some((sub) => sub.name === subName)) {
@@ -192,7 +200,7 @@ const fieldDimension = (
 const dimensionsOf = (ctx: BuildContext, object: ObjectMetadata, groupBy: GroupByArgs["groupBy"]) => {
   if (!Array.isArray(groupBy)) return fail("groupBy must be a list of GroupByInput", "groupBy")
   return groupBy.map((entry) => {
-    const keys = isObject(entry) ? Object.entries(entry).filter(([, v]) => v !== undefined && v !== null) : []
+    const keys = entriesOf(entry)
     if (keys.length !== 1) fail("You cannot provide multiple fields in one GroupByInput, split them into multiple GroupByInput", "groupBy")
     const [name, value] = keys[0]!
     return fieldDimension(ctx, object, name, value, null)
@@ -253,7 +261,7 @@ const groupOrder = (
     const found = ctx.model.field(target, name) ?? fail(`Cannot orderBy unknown field: ${path}.`, path)
     const field = found.field
     if (!found.joinColumn && field.type === "RELATION" && isObject(value) && prefix === "") {
-      const inner = Object.entries(value).filter(([, v]) => v !== undefined && v !== null)
+      const inner = entriesOf(value)
       if (inner.length !== 1) fail(`Order by ${path} must name one field`, path)
       return fieldEntry(ctx.model.target(field), inner[0]![0], inner[0]![1], `${name}.`)
     }
@@ -261,18 +269,18 @@ const groupOrder = (
       return byDimension(path, value["orderBy"], value["granularity"])
     }
     if (!found.joinColumn && isCompositeFieldType(field.type) && isObject(value)) {
-      const inner = Object.entries(value).filter(([, v]) => v !== undefined && v !== null)
+      const inner = entriesOf(value)
       if (inner.length !== 1) fail(`Order by ${path} must name one subfield`, path)
       return byDimension(`${path}.${inner[0]![0]}`, inner[0]![1], null)
     }
     return byDimension(path, value, null)
   }
   for (const entry of entries) {
-    const keys = isObject(entry) ? Object.entries(entry).filter(([, v]) => v !== undefined && v !== null) : []
+    const keys = entriesOf(entry)
     if (keys.length !== 1) fail("Each orderBy entry of a group-by must name one field or aggregate", "orderBy")
     const [name, value] = keys[0]!
     if (name === "aggregate") {
-      const aggregates = isObject(value) ? Object.entries(value).filter(([, v]) => v !== undefined && v !== null) : []
+      const aggregates = entriesOf(value)
       if (aggregates.length !== 1) fail("Each orderBy aggregate entry must name one aggregate", "orderBy")
       const [aggregateName, dir] = aggregates[0]!
       const sql = aggregateName === "totalCount"
@@ -314,9 +322,7 @@ export const groupByStatement = (
       typeof name === "string" ? aggregateNamed(ctx, object, name) ?? fail(`Unknown aggregate field: ${name}`, "aggregate") : fail(`Unknown aggregate field: ${String(name)}`, "aggregate")
     )
   ]
-  const limit = args.limit == null ? DEFAULT_GROUP_LIMIT : args.limit
-  if (!Number.isInteger(limit) || limit < 0) fail(`limit '${String(args.limit)}' is invalid. Should be an integer`, "limit")
-  const groups = Math.min(limit > 0 ? limit : DEFAULT_GROUP_LIMIT, MAX_GROUP_LIMIT)
+  const groups = groupLimit(args.limit)
   const offset = args.offsetForRecords ?? 0
   if (!Number.isInteger(offset) || offset < 0) fail(`offsetForRecords must be a non-negative integer`, "offsetForRecords")
 
@@ -326,7 +332,7 @@ export const groupByStatement = (
     for (const dimension of dimensions) {
       const via = dimension.via
       if (!via || joined.has(via.name)) continue
-      const alias = `t${++ctx.aliasCounter}`
+      const alias = nextAlias(ctx)
       joined.set(via.name, alias)
       sql.push(`LEFT JOIN ${ctx.model.table(ctx.model.target(via))} ${alias}
         ON ${col(alias, "id")} = ${col(self, `${via.name}Id`)} AND ${col(alias, "deletedAt")} IS NULL`)
@@ -347,7 +353,7 @@ export const groupByStatement = (
 
   let sample = ""
   if (records) {
-    const inner = joins(`t${++ctx.aliasCounter}`)
+    const inner = joins(nextAlias(ctx))
     const self = inner.aliases.self
     const terms = orderTerms(ctx, object, self, args.orderByForRecords, false)
     const matches = dimensions.map((d, i) => `(${d.expression(inner.aliases)}) IS NOT DISTINCT FROM g.d${i}`)

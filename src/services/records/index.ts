@@ -13,6 +13,7 @@ import {
   type BuildContext,
   encodeCursor,
   filterSql,
+  ISO,
   keysetSql,
   Model,
   orderSql,
@@ -41,7 +42,7 @@ import type {
 import type { RecordAction } from "../../schema/events.js"
 import { recordEvents, writeToOutbox } from "../events/index.js"
 import { DEFAULT_LIMITS } from "./limits.js"
-import { DEFAULT_GROUP_LIMIT, groupByStatement, MAX_GROUP_LIMIT, RECORDS_PER_GROUP } from "./group-by.js"
+import { groupByStatement, groupLimit, RECORDS_PER_GROUP } from "./group-by.js"
 import { applyConnects, connectGroups, connectLookup, relationInputs } from "./relation-inputs.js"
 import { actorColumns, toColumns } from "./values.js"
 
@@ -165,7 +166,7 @@ const aggregateSql = (model: Model, object: ObjectMetadata, request: AggregateRe
     case "avg":
     case "sum":
       return field.type === "DATE_TIME"
-        ? `to_char(${request.kind}(${first}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+        ? ISO(`${request.kind}(${first})`)
         : `${request.kind}(${first})`
   }
 }
@@ -179,6 +180,11 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
 
       const pool = yield* PgPool
       const reads = yield* PgReads
+      /** A statement on the `pg` pool, outside any transaction; `arrays`: rows as arrays of column values. */
+      const poolRows = <A>(text: string, params: ReadonlyArray<unknown>, arrays: boolean, name?: string) =>
+        pool.query({ name, text, values: params as Array<unknown>, ...(arrays ? { rowMode: "array" as const } : {}) })
+          .then((result) => result.rows as Array<A>)
+      const failed = (cause: unknown) => new SqlError.SqlError({ cause, message: "Failed to execute statement" })
       /**
        * Outside a transaction a statement goes straight to the pool; inside one, through its connection.
        * `arrays`: rows as arrays of column values (a page's rows: no object per row).
@@ -189,12 +195,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         return Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
           Option.isSome(transaction)
             ? arrays ? sql.unsafe(text, params as Array<unknown>).values : sql.unsafe(text, params as Array<unknown>)
-            : Effect.tryPromise({
-              try: () =>
-                pool.query({ text, values: params as Array<unknown>, ...(arrays ? { rowMode: "array" as const } : {}) })
-                  .then((result) => result.rows),
-              catch: (cause) => new SqlError.SqlError({ cause, message: "Failed to execute statement" })
-            }))
+            : Effect.tryPromise({ try: () => poolRows<object>(text, params, arrays), catch: failed }))
       }
 
       /** A page and its totals at once: on two pool connections outside a transaction (no fiber forked), else in turn. */
@@ -206,12 +207,8 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           Option.isSome(transaction)
             ? Effect.all([statement(page.text, page.params, true), statement<B>(totals.text, totals.params)])
             : Effect.tryPromise({
-              try: () =>
-                Promise.all([
-                  pool.query({ text: page.text, values: page.params as Array<unknown>, rowMode: "array" }),
-                  pool.query(totals.text, totals.params as Array<unknown>)
-                ]).then(([a, b]) => [a.rows as ReadonlyArray<PageRow>, b.rows as ReadonlyArray<B>] as const),
-              catch: (cause) => new SqlError.SqlError({ cause, message: "Failed to execute statement" })
+              try: () => Promise.all([poolRows<PageRow>(page.text, page.params, true), poolRows<B>(totals.text, totals.params, false)]),
+              catch: failed
             }))
 
       const explained = <A>(effect: Effect.Effect<A, SqlError.SqlError>, statements: number) =>
@@ -376,8 +373,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
           const model = yield* modelFor(scope.workspaceId)
           const object = yield* objectOf(model, objectName)
           if (records) {
-            const groups = args.limit && args.limit > 0 ? Math.min(args.limit, MAX_GROUP_LIMIT) : DEFAULT_GROUP_LIMIT
-            const bound = groups * RECORDS_PER_GROUP * (1 + worstCase(records))
+            const bound = (yield* attempt(() => groupLimit(args.limit))) * RECORDS_PER_GROUP * (1 + worstCase(records))
             if (bound > limits.maxRecordsPerQuery) {
               return yield* badInput(
                 `Query too complex: it could return ${bound} records (at most ${limits.maxRecordsPerQuery}); ask for fewer groups`,
@@ -469,12 +465,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
             const read = statement.params.length > 0 ? reads.unsafe(statement.text, statement.params as Array<unknown>) : reads(templateOf(statement.text))
             return (arrays ? read.values() : read) as Promise<Array<A>>
           }
-          return pool.query({
-            name,
-            text: statement.text,
-            values: statement.params as Array<unknown>,
-            ...(arrays ? { rowMode: "array" as const } : {})
-          }).then((result) => result.rows as Array<A>)
+          return poolRows<A>(statement.text, statement.params, arrays, name)
         }
         recordsStatements.unsafeUpdate(plan.totals ? 2 : 1, [])
         return plan.totals

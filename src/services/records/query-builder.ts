@@ -26,7 +26,10 @@ const fail = (message: string, field?: string): never => {
   throw new QueryInputError(badInput(message, field))
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** Everything the builders need to resolve names: the workspace's schema and objects. */
 export class Model {
@@ -82,14 +85,15 @@ export class Model {
   }
 }
 
-const col = (alias: string, column: string) => `${alias}.${ident(column)}`
+export const col = (alias: string, column: string) => `${alias}.${ident(column)}`
 
 const isRelation = (field: FieldMetadata) => field.type === "RELATION" || field.type === "MORPH_RELATION"
 
 // ---------------------------------------------------------------------------------------------
 // Output: one JSON value per record, already in Twenty's shape
 
-const ISO = (expression: string) => `to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+/** A timestamptz as the ISO text Twenty answers (UTC, milliseconds). */
+export const ISO = (expression: string) => `to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
 
 const scalarJson = (field: Pick<FieldMetadata, "type">, expression: string) =>
   field.type === "DATE_TIME" ? ISO(expression) : expression
@@ -124,16 +128,15 @@ export interface BuildContext {
   aliasCounter: number
 }
 
-const nextAlias = (ctx: BuildContext) => `t${++ctx.aliasCounter}`
+export const nextAlias = (ctx: BuildContext) => `t${++ctx.aliasCounter}`
 
 interface OutputPair {
   readonly key: string
   readonly value: string
-  /** pg reads this column's text as exactly the value JSON would carry (see PLAIN_TYPES). */
-  readonly plain: boolean
-  /** The value is already JSON (a relation's subquery): selected as is. */
-  readonly json?: boolean
-  /** A field's own value (not an id or a relation): recordColumns reads composites and date-times column by column. */
+  /**
+   * A field's own value, which recordColumns reads its own way (composites and date-times column by
+   * column). Without it the value is an id or a relation's subquery (already JSON): selected as is.
+   */
   readonly field?: FieldMetadata
 }
 
@@ -149,17 +152,17 @@ const isPlain = (field: Typed) =>
 
 /** The output of a record of `object` (row alias `alias`) for `selection`, key by key. */
 const recordPairs = (ctx: BuildContext, object: ObjectMetadata, alias: string, selection: Selection, depth: number) => {
-  const pairs: Array<OutputPair> = [{ key: "id", value: col(alias, "id"), plain: true }]
+  const pairs: Array<OutputPair> = [{ key: "id", value: col(alias, "id") }]
   const seen = new Set(["id"])
   for (const name of selection.fields) {
     if (seen.has(name)) continue
     seen.add(name)
     const found = ctx.model.field(object, name) ?? fail(`Field "${name}" does not exist on ${object.nameSingular}`, name)
-    if (found.joinColumn) pairs.push({ key: name, value: col(alias, name), plain: true })
+    if (found.joinColumn) pairs.push({ key: name, value: col(alias, name) })
     else if (isRelation(found.field)) {
-      if (found.field.relationType === "MANY_TO_ONE") pairs.push({ key: `${name}Id`, value: col(alias, `${name}Id`), plain: true })
+      if (found.field.relationType === "MANY_TO_ONE") pairs.push({ key: `${name}Id`, value: col(alias, `${name}Id`) })
     } else if (found.field.type !== "TS_VECTOR") {
-      pairs.push({ key: name, value: fieldValue(found.field, alias), plain: isPlain(found.field), field: found.field })
+      pairs.push({ key: name, value: fieldValue(found.field, alias), field: found.field })
     }
   }
   for (const relation of selection.relations) {
@@ -175,14 +178,12 @@ const recordPairs = (ctx: BuildContext, object: ObjectMetadata, alias: string, s
       pairs.push({
         key: relation.key,
         value: `(SELECT ${recordJson(ctx, target, child, relation.selection, depth + 1)} FROM ${ctx.model.table(target)} ${child}
-        WHERE ${col(child, "id")} = ${col(alias, `${field.name}Id`)} AND ${col(child, "deletedAt")} IS NULL)`,
-        plain: false,
-        json: true
+        WHERE ${col(child, "id")} = ${col(alias, `${field.name}Id`)} AND ${col(child, "deletedAt")} IS NULL)`
       })
     } else {
       const inverse = ctx.model.inverse(field)
       const parentLink = `${col(child, `${inverse.name}Id`)} = ${col(alias, "id")}`
-      pairs.push({ key: relation.key, value: nestedConnection(ctx, target, child, parentLink, relation, depth + 1), plain: false, json: true })
+      pairs.push({ key: relation.key, value: nestedConnection(ctx, target, child, parentLink, relation, depth + 1) })
     }
   }
   return pairs
@@ -233,7 +234,7 @@ export const recordColumns = (ctx: BuildContext, object: ObjectMetadata, alias: 
   const keys = pairs.map((pair) => pair.key)
   const readers = pairs.map((pair): ColumnReader => {
     const field = pair.field
-    if (!field) return column(pair.value, pair.plain || pair.json === true)
+    if (!field) return column(pair.value, true)
     if (!isCompositeFieldType(field.type)) return scalar(field, col(alias, field.name))
     const subs = COMPOSITE_TYPES[field.type].map((sub) => [sub.name, scalar(sub, col(alias, compositeColumnName(field.name, sub.name)))] as const)
     return (row) => {

@@ -1,7 +1,7 @@
 import type { FieldMetadata, ObjectMetadata } from "../../schema/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/standard-objects.js"
 import { ident } from "../metadata/columns.js"
-import { badInput, type Model, Params, QueryInputError } from "./query-builder.js"
+import { badInput, isObject, type Model, Params, QueryInputError, UUID } from "./query-builder.js"
 
 /**
  * Twenty's nested relation inputs on a MANY_TO_ONE field, accepted wherever a record is written:
@@ -12,11 +12,6 @@ import { badInput, type Model, Params, QueryInputError } from "./query-builder.j
 const fail = (message: string, field: string): never => {
   throw new QueryInputError(badInput(message, field))
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** One record's connect: the target's row matching every column condition becomes `<field>Id`. */
 export interface Connect {
