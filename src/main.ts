@@ -7,6 +7,9 @@ import { registry } from "./jobs/registry.js"
 import { runWorker } from "./jobs/runner.js"
 import { infrastructure, resolveAppSecret, services } from "./layers/index.js"
 import { appConfig } from "./services/config.js"
+import { watchJobDurability } from "./services/health/job-durability.js"
+import { JobQueue } from "./services/queue/index.js"
+import { Redis } from "./services/redis/index.js"
 import { exitOnStartupError } from "./startup.js"
 
 const main = Effect.gen(function*() {
@@ -17,12 +20,16 @@ const main = Effect.gen(function*() {
     Layer.tap(() => Effect.logInfo(`Ready in ${Math.round(performance.now())} ms since process start`))
   )
   // Without Redis there is no shared queue for `bun run worker`: jobs run in this process.
-  const inProcessWorker = Option.isNone(config.redisUrl)
+  // With Redis, `bun run worker` takes them: the log says when Redis would lose them or no worker runs.
+  const jobs = Option.isNone(config.redisUrl)
     ? Layer.scopedDiscard(
       Effect.zipRight(Effect.forkScoped(runRelay()), runWorker(registry, { shutdownTimeout: config.shutdownTimeout }))
     )
-    : Layer.empty
-  return yield* Layer.launch(Layer.provide(Layer.merge(server, inProcessWorker), app)).pipe(
+    : Layer.scopedDiscard(Effect.forkScoped(Effect.gen(function*() {
+      const redis = yield* Effect.serviceOption(Redis)
+      if (Option.isSome(redis)) yield* watchJobDurability(redis.value, yield* JobQueue)
+    })))
+  return yield* Layer.launch(Layer.provide(Layer.merge(server, jobs), app)).pipe(
     Effect.provide(Logger.minimumLogLevel(config.logLevel))
   )
 })

@@ -6,7 +6,7 @@ import { Cache, CacheRedis } from "../src/services/cache/index.js"
 import { runMigrations } from "../src/services/migrations/index.js"
 import { JobQueue, JobQueueRedis } from "../src/services/queue/index.js"
 import { RedisLive } from "../src/services/redis/index.js"
-import { createTestDatabase, TEST_REDIS_URL } from "./support/database.js"
+import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix } from "./support/database.js"
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 beforeAll(async () => {
@@ -40,7 +40,8 @@ describe("core migrations", () => {
 })
 
 describe("Redis-backed cache and queue", () => {
-  const redisLayer = () => RedisLive(Redacted.make(TEST_REDIS_URL))
+  const prefix = testRedisPrefix()
+  const redisLayer = () => RedisLive(Redacted.make(TEST_REDIS_URL), prefix)
   const instance = () => Layer.merge(CacheRedis, JobQueueRedis).pipe(Layer.provide(redisLayer()))
 
   test("an invalidation on one instance drops the other instance's local copy", async () => {

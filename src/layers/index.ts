@@ -71,7 +71,7 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
       Layer.merge(CacheMemory, JobQueueMemory).pipe(
         Layer.tap(() => Effect.logInfo("Cache and queue: in-memory (no REDIS_URL)"))
       ),
-    onSome: (url) => Layer.merge(CacheRedis, JobQueueRedis).pipe(Layer.provide(RedisLive(url)))
+    onSome: (url) => Layer.merge(CacheRedis, JobQueueRedis).pipe(Layer.provideMerge(RedisLive(url, config.redisKeyPrefix)))
   })
   const modes = {
     database: Option.isSome(config.databaseUrl) ? "postgresql" : "embedded",

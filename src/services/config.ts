@@ -38,6 +38,7 @@ export const appConfig = Config.all({
   databaseStatementTimeout: duration("DATABASE_STATEMENT_TIMEOUT", "15s"),
   databaseConnectTimeout: duration("DATABASE_CONNECT_TIMEOUT", "5s"),
   redisUrl: Config.option(Config.redacted("REDIS_URL")),
+  redisKeyPrefix: Config.string("REDIS_KEY_PREFIX").pipe(Config.withDefault("score:")),
   appSecret: Config.option(Config.redacted("APP_SECRET")),
   accessTokenTtl: duration("ACCESS_TOKEN_EXPIRES_IN", "30m"),
   refreshTokenTtl: duration("REFRESH_TOKEN_EXPIRES_IN", "60d"),
