@@ -7,6 +7,7 @@ import { Cache } from "../cache/index.js"
 import { AppConfig } from "../config.js"
 import { firstRow, jsonRows } from "../sql-rows.js"
 import { refusalReason } from "./address-guard.js"
+import { sendWebhook } from "./delivery.js"
 
 export interface Webhook {
   readonly id: string
@@ -136,9 +137,7 @@ export const WebhooksLive = Layer.effect(
         durationMs: Math.round(outcome.durationMs)
       })}`
 
-    const post = async (webhook: Webhook, event: RecordEvent) => {
-      const refusal = await refusalReason(webhook.targetUrl, config.webhookAllowPrivateAddresses)
-      if (refusal) return { success: false, status: null, error: refusal }
+    const post = (webhook: Webhook, event: RecordEvent) => {
       const body = JSON.stringify(webhookPayload(webhook, event))
       const timestamp = String(Date.now())
       const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "Score-Webhooks/1" }
@@ -147,21 +146,10 @@ export const WebhooksLive = Layer.effect(
         headers["x-twenty-webhook-signature"] = signature(webhook.secret, timestamp, body)
         headers["x-twenty-webhook-nonce"] = randomBytes(16).toString("hex")
       }
-      try {
-        const response = await fetch(webhook.targetUrl, {
-          method: "POST",
-          headers,
-          body,
-          redirect: "manual",
-          signal: AbortSignal.timeout(Duration.toMillis(config.webhookTimeout))
-        })
-        await response.body?.cancel()
-        return response.ok
-          ? { success: true, status: response.status, error: null }
-          : { success: false, status: response.status, error: `HTTP ${response.status}` }
-      } catch (e) {
-        return { success: false, status: null, error: (e as Error).name === "TimeoutError" ? "timeout" : (e as Error).message }
-      }
+      return sendWebhook({ url: webhook.targetUrl, headers, body }, {
+        allowPrivate: config.webhookAllowPrivateAddresses,
+        timeoutMs: Duration.toMillis(config.webhookTimeout)
+      })
     }
 
     return {
@@ -217,6 +205,7 @@ export const WebhooksLive = Layer.effect(
           const started = performance.now()
           const outcome = yield* Effect.promise(() => post(webhook, event))
           yield* record(webhook, event, attempt, { ...outcome, durationMs: performance.now() - started })
+          if (outcome.detail) yield* Effect.logWarning(`Webhook ${webhook.id} delivery attempt ${attempt}: ${outcome.error}: ${outcome.detail}`)
           if (!outcome.success) return yield* new DeliveryFailed({ message: `${webhook.targetUrl}: ${outcome.error}` })
         }).pipe(Effect.withSpan("Webhooks.deliver"))
     }
