@@ -151,6 +151,29 @@ describe("server-side request forgery", () => {
   })
 })
 
+describe("client-chosen webhook ids", () => {
+  test("an id taken in another workspace is a conflict worded as one in the same workspace: nothing tells them apart", async () => {
+    const other = await signUpWithWorkspace(app)
+    const id = crypto.randomUUID()
+    const create = (token: string) =>
+      app.gql(`mutation($id: UUID!, $url: String!) { createWebhook(input: { id: $id, targetUrl: $url }) { id } }`, { id, url: target }, token)
+    const first = await create(other.accessToken)
+    expect(first.body.data?.createWebhook.id).toBe(id)
+    const foreign = await create(account.accessToken)
+    const own = await create(other.accessToken)
+    expect(foreign.body.errors?.[0]?.extensions.code).toBe("CONFLICT")
+    expect(foreign.body.errors![0]!.message).toBe(own.body.errors?.[0]?.message!)
+    expect(foreign.status).toBe(own.status)
+    const rest = await app.request("/rest/metadata/webhooks", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${account.accessToken}` },
+      body: JSON.stringify({ id, targetUrl: target })
+    })
+    expect(rest.status).toBe(409)
+    expect(await rest.json()).toMatchObject({ statusCode: 409, error: "Conflict" })
+  })
+})
+
 describe("/rest/metadata/webhooks", () => {
   test("create, list, update and delete over REST", async () => {
     const call = async (method: string, path: string, body?: unknown) => {

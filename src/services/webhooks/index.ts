@@ -2,7 +2,7 @@ import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, Data, Duration, Effect, Layer } from "effect"
 import { createHmac, randomBytes } from "node:crypto"
 import type { RecordEvent } from "../../schema/events.js"
-import { BadUserInput, NotFound } from "../../schema/errors.js"
+import { BadUserInput, Conflict, NotFound } from "../../schema/errors.js"
 import { Cache } from "../cache/index.js"
 import { AppConfig } from "../config.js"
 import { firstRow, jsonRows } from "../sql-rows.js"
@@ -44,7 +44,7 @@ export interface WebhookInput {
 /** A delivery that did not get a 2xx: the job fails and the runner retries it with backoff. */
 export class DeliveryFailed extends Data.TaggedError("DeliveryFailed")<{ readonly message: string }> {}
 
-type Failure = BadUserInput | NotFound | SqlError.SqlError
+type Failure = BadUserInput | NotFound | Conflict | SqlError.SqlError
 
 export interface WebhooksShape {
   readonly list: (workspaceId: string) => Effect.Effect<ReadonlyArray<Webhook>, SqlError.SqlError>
@@ -166,8 +166,9 @@ export const WebhooksLive = Layer.effect(
             operations: input.operations ?? ["*.*"],
             description: input.description ?? null,
             secret: input.secret ?? ""
-          })} RETURNING *`
-          return firstRow<Webhook>(rows)!
+          })} ON CONFLICT (id) DO NOTHING RETURNING *`
+          // Twenty's WEBHOOK_ALREADY_EXISTS, the same whichever workspace holds the id.
+          return firstRow<Webhook>(rows) ?? (yield* new Conflict({ message: "A webhook with this configuration already exists." }))
         }).pipe(changed(workspaceId)),
       update: (workspaceId, id, input) =>
         Effect.gen(function*() {
