@@ -265,7 +265,7 @@ describe("names that JavaScript objects already have", () => {
         field: { objectMetadataId: company.id, type: "TEXT", name, label: `JS ${name}` }
       })
       expect([name, codeOf(field)]).toEqual([name, "BAD_USER_INPUT"])
-      expect(field.errors[0].message).toContain("reserved")
+      expect(field.errors?.[0]?.message).toContain("reserved")
       const object = await gql(`mutation($object: CreateObjectInput!) { createOneObject(input: { object: $object }) { id } }`, {
         object: { nameSingular: name, namePlural: `${name}Items`, labelSingular: `JS ${name}`, labelPlural: `JS ${name} items` }
       })
