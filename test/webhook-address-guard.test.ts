@@ -97,6 +97,24 @@ describe("sendWebhook connects to the address it checked", () => {
     expect(hits).toEqual(["/named"])
   })
 
+  test("every checked address may be tried (an unreachable IPv6 first, then the IPv4 that answers)", async () => {
+    hits.length = 0
+    const outcome = await sendWebhook(request(`http://hooks.example:${receiver.port}/both`), {
+      allowPrivate: true,
+      timeoutMs: 2000,
+      resolve: async () => ["::1", "127.0.0.1"]
+    })
+    expect(outcome).toMatchObject({ success: true, status: 200 })
+    expect(hits).toEqual(["/both"])
+  })
+
+  test("a DNS answer that never comes counts against the timeout", async () => {
+    const started = performance.now()
+    const outcome = await sendWebhook(request("http://slow-dns.example/"), { allowPrivate: false, timeoutMs: 300, resolve: () => new Promise(() => {}) })
+    expect(outcome).toMatchObject({ success: false, status: null, error: "timeout" })
+    expect(performance.now() - started).toBeLessThan(2000)
+  })
+
   test("redirects are the answer, never followed, even to an allowed target", async () => {
     const redirector = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => Response.redirect(`http://127.0.0.1:${receiver.port}/followed`, 307) })
     hits.length = 0

@@ -41,34 +41,45 @@ export const PRIVATE_ADDRESS_HINT =
   "set WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true to allow private, loopback and link-local targets"
 
 export type TargetCheck =
-  | { readonly ok: true; readonly url: URL; readonly address: string; readonly family: 4 | 6 }
+  | { readonly ok: true; readonly url: URL; readonly addresses: ReadonlyArray<string> }
   | { readonly ok: false; readonly reason: string; readonly refusal: "invalid" | "unresolved" | "private" }
 
-/**
- * Resolves the URL's host once and checks every address; the caller connects to `address` and nowhere
- * else, so a DNS answer that changes between the check and the connection (rebinding) cannot matter.
- */
-export const checkTarget = async (target: string, allowPrivate: boolean, resolve: Resolve = systemResolve): Promise<TargetCheck> => {
+type UrlCheck = { readonly ok: true; readonly url: URL } | { readonly ok: false; readonly reason: string; readonly refusal: "invalid" }
+
+const parseTargetUrl = (target: string): UrlCheck => {
   let url: URL
   try {
     url = new URL(target)
   } catch {
     return { ok: false, refusal: "invalid", reason: "targetUrl is not a valid URL" }
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return { ok: false, refusal: "invalid", reason: "targetUrl must use http or https" }
-  const host = url.hostname.replace(/^\[|\]$/g, "")
+  return url.protocol === "http:" || url.protocol === "https:"
+    ? { ok: true, url }
+    : { ok: false, refusal: "invalid", reason: "targetUrl must use http or https" }
+}
+
+/**
+ * Resolves the URL's host once and checks every address; the caller connects only to these addresses,
+ * so a DNS answer that changes between the check and the connection (rebinding) cannot matter.
+ */
+export const checkTarget = async (target: string, allowPrivate: boolean, resolve: Resolve = systemResolve): Promise<TargetCheck> => {
+  const parsed = parseTargetUrl(target)
+  if (!parsed.ok) return parsed
+  const host = parsed.url.hostname.replace(/^\[|\]$/g, "")
   const addresses = isIP(host) ? [host] : await resolve(host).catch(() => [])
   if (addresses.length === 0) return { ok: false, refusal: "unresolved", reason: `targetUrl host "${host}" does not resolve` }
   if (!allowPrivate) {
     const restricted = addresses.map(addressRestriction).find((r) => r !== null)
     if (restricted) return { ok: false, refusal: "private", reason: `targetUrl resolves to a private address (${restricted}); ${PRIVATE_ADDRESS_HINT}` }
   }
-  const address = addresses[0]!
-  return { ok: true, url, address, family: isIP(address) === 6 ? 6 : 4 }
+  return { ok: true, url: parsed.url, addresses }
 }
 
-/** Why a webhook URL may not be saved, or null when it may be. */
+/**
+ * Why a webhook URL may not be saved, or null when it may be. With private addresses allowed only the
+ * URL is checked, so a host that does not resolve yet (a service still starting) can be registered.
+ */
 export const refusalReason = async (target: string, allowPrivate: boolean, resolve: Resolve = systemResolve): Promise<string | null> => {
-  const check = await checkTarget(target, allowPrivate, resolve)
+  const check = allowPrivate ? parseTargetUrl(target) : await checkTarget(target, allowPrivate, resolve)
   return check.ok ? null : check.reason
 }

@@ -1,6 +1,7 @@
 import http from "node:http"
 import https from "node:https"
 import type { LookupAddress } from "node:dns"
+import { isIP } from "node:net"
 import { checkTarget, type Resolve, systemResolve } from "./address-guard.js"
 
 export interface WebhookRequest {
@@ -42,20 +43,39 @@ type PinnedLookup = (
   callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void
 ) => void
 
+const familyOf = (address: string) => (isIP(address) === 6 ? 6 : 4)
+
+/** Settles with `fallback` once `ms` have passed, unless `promise` settles first. */
+const within = <A>(promise: Promise<A>, ms: number, fallback: A) =>
+  new Promise<A>((resolve) => {
+    const timer = setTimeout(() => resolve(fallback), Math.max(0, ms))
+    promise.then((value) => {
+      clearTimeout(timer)
+      resolve(value)
+    })
+  })
+
 /**
- * One POST to a webhook target. The host is resolved and checked once, and the socket is opened to
- * that very address (node's `lookup` hook, honoured by Bun for http and https) while the Host header and
- * the TLS name stay the URL's: a second DNS answer is never asked for. Redirects are never followed.
+ * One POST to a webhook target, within `timeoutMs` from DNS to the response's status. The host is
+ * resolved and checked once, and the socket is opened only to those addresses (node's `lookup` hook,
+ * honoured by Bun for http and https, which tries each in turn), while the Host header and the TLS name
+ * stay the URL's: a second DNS answer is never asked for. Redirects are never followed.
  */
 export const sendWebhook = async (request: WebhookRequest, options: SendOptions): Promise<DeliveryOutcome> => {
-  const check = await checkTarget(request.url, options.allowPrivate, options.resolve ?? systemResolve)
+  const deadline = performance.now() + options.timeoutMs
+  const check = await within(
+    checkTarget(request.url, options.allowPrivate, options.resolve ?? systemResolve),
+    options.timeoutMs,
+    null
+  )
+  if (check === null) return failed("timeout", `no DNS answer within ${options.timeoutMs} ms`)
   if (!check.ok) {
     const error = check.refusal === "private" ? "refused: private address" : check.refusal === "invalid" ? "refused: invalid URL" : "connection failed"
     return failed(error, check.reason)
   }
-  const { address, family } = check
+  const checked = check.addresses.map((address) => ({ address, family: familyOf(address) }))
   const lookup: PinnedLookup = (_host, lookupOptions, callback) =>
-    lookupOptions.all ? callback(null, [{ address, family }]) : callback(null, address, family)
+    lookupOptions.all ? callback(null, checked) : callback(null, checked[0]!.address, checked[0]!.family)
   const client = check.url.protocol === "https:" ? https : http
   return new Promise((resolve) => {
     let timedOut = false
@@ -74,10 +94,10 @@ export const sendWebhook = async (request: WebhookRequest, options: SendOptions)
     const timer = setTimeout(() => {
       timedOut = true
       outgoing.destroy(new Error(`no answer within ${options.timeoutMs} ms`))
-    }, options.timeoutMs)
+    }, Math.max(0, deadline - performance.now()))
     outgoing.on("error", (error) => {
       clearTimeout(timer)
-      resolve(failed(timedOut ? "timeout" : "connection failed", `${check.url.host} (${address}): ${error.message}`))
+      resolve(failed(timedOut ? "timeout" : "connection failed", `${check.url.host} (${check.addresses.join(", ")}): ${error.message}`))
     })
     outgoing.end(request.body)
   })
