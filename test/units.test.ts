@@ -59,7 +59,7 @@ describe("JobQueueMemory", () => {
 describe("Tokens", () => {
   const tokens = makeTokens(Redacted.make("a-secret-that-is-long-enough-for-tests"))
   const other = makeTokens(Redacted.make("another-secret-that-is-long-enough-ok"))
-  const access = { sub: "u", type: "ACCESS", workspaceId: "w1", userId: "u", userWorkspaceId: "uw", authProvider: "password" } as const
+  const access = { sub: "u", type: "ACCESS", workspaceId: "w1", userId: "u", userWorkspaceId: "uw", sessionId: "s", authProvider: "password" } as const
 
   test("signs and verifies a token of the expected type", async () => {
     const signed = await Effect.runPromise(tokens.sign(access, "5 minutes"))
