@@ -15,7 +15,7 @@ import { Records, RecordsLive } from "../services/records/index.js"
 import { runMigrations } from "../services/migrations/index.js"
 import { JobQueue, JobQueueMemory, JobQueueRedis } from "../services/queue/index.js"
 import { RedisLive } from "../services/redis/index.js"
-import { Revocations, RevocationsLive } from "../services/revocations/index.js"
+import { Revocations, RevocationsEmbedded, RevocationsLive } from "../services/revocations/index.js"
 import { SchemaBuilder, SchemaBuilderLive } from "../services/schema-builder/index.js"
 import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
@@ -114,7 +114,8 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
   )).pipe(
     Layer.provideMerge(Layer.mergeAll(AuthLive, MetadataLive)),
     Layer.provideMerge(Layer.merge(workspaces, ApiKeysLive)),
-    Layer.provideMerge(RevocationsLive)
+    Layer.provideMerge(Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
+      Option.isSome(config.databaseUrl) ? RevocationsLive : RevocationsEmbedded)))
   )
   return Layer.merge(SchemaBuilderLive, WebhooksLive).pipe(Layer.provideMerge(domain), Layer.provideMerge(infra))
 }

@@ -40,8 +40,12 @@ const STALE_AFTER_INTERVALS = 5
 
 const scoped = (key: string, epoch: number) => `${key}@r${epoch}`
 
-export const RevocationsLive = Layer.scoped(
-  Revocations,
+/**
+ * `poll`: other instances share the database, so the epoch is read every REVOCATION_CHECK_INTERVAL.
+ * Without it (embedded: one process owns the data directory) only this process revokes, and its own
+ * epoch is always current; polling there would only add traffic to the single PGlite session.
+ */
+const makeRevocations = (poll: boolean) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const cache = yield* Cache
@@ -51,7 +55,7 @@ export const RevocationsLive = Layer.scoped(
     let confirmedAt = -Infinity
     let failing = false
 
-    const current = () => (Date.now() - confirmedAt <= staleAfter ? known : null)
+    const current = () => (!poll || Date.now() - confirmedAt <= staleAfter ? known : null)
 
     const readEpoch = Effect.map(
       sql<{ epoch: string }>`SELECT epoch FROM core."revocationEpoch"`,
@@ -59,7 +63,7 @@ export const RevocationsLive = Layer.scoped(
     )
 
     /** Confirms from the time the query was sent: a revocation committed after it may be unseen. */
-    const poll = Effect.suspend(() => {
+    const check = Effect.suspend(() => {
       const sentAt = Date.now()
       return readEpoch.pipe(
         Effect.timeoutFail({ duration: staleAfter, onTimeout: () => new Error("revocation epoch check timed out") }),
@@ -77,8 +81,8 @@ export const RevocationsLive = Layer.scoped(
         })
       )
     })
-    yield* poll
-    yield* Effect.forkScoped(Effect.repeat(poll, Schedule.spaced(interval)))
+    yield* check
+    if (poll) yield* Effect.forkScoped(Effect.repeat(check, Schedule.spaced(interval)))
 
     const bump = Effect.map(
       sql<{ epoch: string }>`UPDATE core."revocationEpoch" SET epoch = epoch + 1 RETURNING epoch`,
@@ -108,6 +112,11 @@ export const RevocationsLive = Layer.scoped(
           return epoch === null ? load : cache.getOrLoad(scoped(key, epoch), load, options)
         }),
       invalidate: (key) => Effect.suspend(() => cache.invalidate(scoped(key, known)))
-    }
+    } satisfies RevocationsShape
   })
-)
+
+/** PostgreSQL shared by several instances. */
+export const RevocationsLive = Layer.scoped(Revocations, makeRevocations(true))
+
+/** Embedded mode: this process is the only one on its database. */
+export const RevocationsEmbedded = Layer.scoped(Revocations, makeRevocations(false))
