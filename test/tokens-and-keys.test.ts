@@ -216,4 +216,16 @@ describe("revocation across instances", () => {
       await other.close()
     }
   })
+
+  test("a sign-out through one instance ends the session on another at once", async () => {
+    const other = await startTestApp({ databaseUrl: app.databaseUrl })
+    try {
+      const account = await signUpWithWorkspace(app)
+      expect((await other.gql(CURRENT_WORKSPACE, {}, account.accessToken)).status).toBe(200)
+      await app.gql(`mutation { signOut }`, {}, account.accessToken)
+      expect((await other.gql(CURRENT_WORKSPACE, {}, account.accessToken)).status).toBe(401)
+    } finally {
+      await other.close()
+    }
+  })
 })

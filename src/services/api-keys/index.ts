@@ -110,7 +110,7 @@ export const ApiKeysLive = Layer.effect(
               WHERE id = ${input.id} AND "workspaceId" = ${workspaceId} RETURNING *`,
             (rows) => Effect.fromNullable(firstRow<ApiKey>(rows)).pipe(Effect.mapError(() => notFound))
           ),
-          { keys: [cacheKey(input.id)] }
+          { keys: (key) => [cacheKey(key.id)] }
         )
       })
 
@@ -123,7 +123,7 @@ export const ApiKeysLive = Layer.effect(
                 WHERE id = ${id} AND "workspaceId" = ${workspaceId} RETURNING *`,
             (rows) => Effect.fromNullable(firstRow<ApiKey>(rows)).pipe(Effect.mapError(() => notFound))
           ),
-          { keys: [cacheKey(id)] }
+          { keys: (key) => [cacheKey(key.id)] }
         )
       })
 

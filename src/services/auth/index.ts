@@ -77,6 +77,8 @@ export class Auth extends Context.Tag("score/Auth")<Auth, AuthShape>() {}
 const VERIFIED_CALLERS = 10_000
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
+const sessionCacheKey = (id: string) => `authSession:${id}`
+
 interface AuthSession {
   readonly id: string
   readonly userId: string
@@ -125,7 +127,7 @@ export const AuthLive = Layer.effect(
     const findSession = (id: unknown) =>
       typeof id === "string" && UUID.test(id)
         ? revocations.credential(
-          `authSession:${id}`,
+          sessionCacheKey(id),
           Effect.map(sql`SELECT id, "userId", "revokedAt" FROM core."authSession" WHERE id = ${id}`, firstRow<AuthSession>),
           { ttl: "5 minutes" }
         )
@@ -294,26 +296,26 @@ export const AuthLive = Layer.effect(
     /** Refresh tokens and sessions both: the user's access tokens are refused from then on. */
     const revokeAllSessions = (userId: string) =>
       revocations.revoking(
-        Effect.map(
-          sql<{ id: string }>`
-            WITH tokens AS (
-              UPDATE core."appToken" SET "revokedAt" = now(), "updatedAt" = now()
-              WHERE "userId" = ${userId} AND type = 'RefreshToken' AND "revokedAt" IS NULL RETURNING id
-            ), sessions AS (
-              UPDATE core."authSession" SET "revokedAt" = now(), "updatedAt" = now()
-              WHERE "userId" = ${userId} AND "revokedAt" IS NULL RETURNING id
-            )
-            SELECT id FROM tokens UNION ALL SELECT id FROM sessions`,
-          (rows) => rows.length
-        ),
-        { changed: (count) => count > 0 }
+        sql<{ id: string; kind: "token" | "session" }>`
+          WITH tokens AS (
+            UPDATE core."appToken" SET "revokedAt" = now(), "updatedAt" = now()
+            WHERE "userId" = ${userId} AND type = 'RefreshToken' AND "revokedAt" IS NULL RETURNING id
+          ), sessions AS (
+            UPDATE core."authSession" SET "revokedAt" = now(), "updatedAt" = now()
+            WHERE "userId" = ${userId} AND "revokedAt" IS NULL RETURNING id
+          )
+          SELECT id, 'token' AS kind FROM tokens UNION ALL SELECT id, 'session' AS kind FROM sessions`,
+        {
+          changed: (rows) => rows.length > 0,
+          keys: (rows) => rows.flatMap((row) => (row.kind === "session" ? [sessionCacheKey(row.id)] : []))
+        }
       ).pipe(Effect.asVoid)
 
     const revokeSession = (sessionId: string) =>
       revocations.revoking(
         sql`UPDATE core."authSession" SET "revokedAt" = now(), "updatedAt" = now()
             WHERE id = ${sessionId} AND "revokedAt" IS NULL RETURNING id`,
-        { keys: [`authSession:${sessionId}`], changed: (rows) => rows.length > 0 }
+        { keys: () => [sessionCacheKey(sessionId)], changed: (rows) => rows.length > 0 }
       ).pipe(Effect.asVoid)
 
     const renewToken = (token: string) =>

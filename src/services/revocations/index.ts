@@ -13,13 +13,13 @@ import { AppConfig } from "../config.js"
 export interface RevocationsShape {
   /**
    * Runs `revoke` and moves the epoch in one transaction, then drops the affected credential entries
-   * of the previous epoch (`keys`) so instances that have not polled yet re-read them at once.
+   * of the previous epoch (`keys` of the result) so instances that have not polled yet re-read them at once.
    * `changed` says whether `revoke` revoked anything (when not, the epoch stays: a replayed sign-out
    * must not flush every instance's credentials).
    */
   readonly revoking: <A, E, R>(
     revoke: Effect.Effect<A, E, R>,
-    options?: { readonly keys?: ReadonlyArray<string>; readonly changed?: (result: A) => boolean }
+    options?: { readonly keys?: (result: A) => ReadonlyArray<string>; readonly changed?: (result: A) => boolean }
   ) => Effect.Effect<A, E | SqlError.SqlError, R>
   /** The epoch this instance confirmed recently enough to trust its cached credentials, or null. */
   readonly epoch: () => number | null
@@ -89,7 +89,7 @@ const makeRevocations = (poll: boolean) =>
       (rows) => Number(rows[0]!.epoch)
     )
 
-    const revoking: RevocationsShape["revoking"] = (revoke, { changed = () => true, keys = [] } = {}) =>
+    const revoking: RevocationsShape["revoking"] = (revoke, { changed = () => true, keys = () => [] } = {}) =>
       Effect.gen(function*() {
         const before = known
         const { result, epoch } = yield* sql.withTransaction(
@@ -98,7 +98,7 @@ const makeRevocations = (poll: boolean) =>
         )
         if (epoch === null) return result
         known = Math.max(known, epoch)
-        const stale = [...new Set([before, epoch - 1])].flatMap((e) => keys.map((key) => scoped(key, e)))
+        const stale = [...new Set([before, epoch - 1])].flatMap((e) => keys(result).map((key) => scoped(key, e)))
         yield* cache.invalidate(...stale)
         return result
       })
