@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import type { Socket, TCPSocketListener } from "bun"
+import { SQL, type Socket, type TCPSocketListener } from "bun"
 import IORedis from "ioredis"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { TEST_REDIS_URL } from "./support/database.js"
@@ -150,5 +150,25 @@ describe("revocation with the revoking instance's Redis cut", () => {
     expect(replay.body.errors![0]!.message).toContain("All tokens have been revoked")
     expect(await statusWithinBound(other, account.accessToken)).toBe(401)
     expect(await statusWithinBound(other, rotated)).toBe(401)
+  })
+})
+
+describe("an instance that cannot read the revocation epoch", () => {
+  test("stops trusting its cached credentials after 5 check intervals and reads them from PostgreSQL", async () => {
+    const app = await startTestApp({ redis: false, env: { REVOCATION_CHECK_INTERVAL: "200ms" } })
+    const db = new SQL(app.databaseUrl)
+    try {
+      const account = await signUpWithWorkspace(app)
+      const key = await createApiKey(app, account.accessToken)
+      expect((await app.gql(CURRENT_WORKSPACE, {}, key.token)).status).toBe(200)
+      // The epoch cannot be read, and a revocation is written that the epoch would not tell of.
+      await db`ALTER TABLE core."revocationEpoch" RENAME TO "revocationEpochMoved"`
+      await db`UPDATE core."apiKey" SET "revokedAt" = now() WHERE id = ${key.id}`
+      expect(await statusWithinBound(app, key.token)).toBe(401)
+      expect((await app.gql(CURRENT_WORKSPACE, {}, account.accessToken)).status).toBe(200)
+    } finally {
+      await db.close()
+      await app.close()
+    }
   })
 })

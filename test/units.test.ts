@@ -110,6 +110,15 @@ describe("configuration", () => {
     expect(line).toContain("PORT")
     expect(line).not.toContain("\n")
   })
+
+  test("the revocation check interval defaults to 1 s and refuses a busy loop", async () => {
+    const config = await read({})
+    if (config._tag === "Left") throw new Error("unexpected")
+    expect(Duration.toMillis(config.right.revocationCheckInterval)).toBe(1000)
+    const zero = await read({ REVOCATION_CHECK_INTERVAL: "0ms" })
+    if (zero._tag === "Right") throw new Error("expected a failure")
+    expect(formatConfigError(zero.left)).toContain("REVOCATION_CHECK_INTERVAL")
+  })
 })
 
 describe("cache loads", () => {
