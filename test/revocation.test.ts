@@ -1,75 +1,22 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { SQL, type Socket, type TCPSocketListener } from "bun"
-import IORedis from "ioredis"
+import { SQL } from "bun"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { TEST_REDIS_URL } from "./support/database.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
+import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js"
 
 /**
- * Two instances on one database and one Redis. The revoking instance reaches Redis through a TCP proxy
- * that the test cuts, so its cache invalidation really fails while the other instance's shared cache
- * tier still holds the credential. Redis database 14 keeps this file's cache keys to itself.
+ * Two instances on one database and one Redis (one key prefix: startTestApp gives instances on one database
+ * the same). The revoking instance reaches Redis through a TCP relay that the test cuts, so its cache
+ * invalidation really fails while the other instance's shared cache tier still holds the credential.
  */
-const REDIS_DATABASE = 14
 const redisUrl = (port?: number) => {
   const url = new URL(TEST_REDIS_URL)
   if (port !== undefined) url.port = String(port)
-  url.pathname = `/${REDIS_DATABASE}`
   return url.toString()
 }
 /** The documented bound is the poll interval (1 s); this leaves room for a slow, shared machine. */
 const BOUND_MS = 3_000
-
-interface Proxy {
-  readonly port: number
-  readonly cut: () => void
-}
-
-const startProxy = (target: URL): Proxy => {
-  const open = new Set<Socket<any>>()
-  const listener: TCPSocketListener<{ upstream?: Socket<any>; pending: Array<Uint8Array> }> = Bun.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: {
-      open(client) {
-        client.data = { pending: [] }
-        open.add(client)
-        Bun.connect({
-          hostname: target.hostname,
-          port: Number(target.port || 6379),
-          socket: {
-            open(upstream) {
-              open.add(upstream)
-              client.data.upstream = upstream
-              for (const chunk of client.data.pending) upstream.write(chunk)
-              client.data.pending = []
-            },
-            data(_upstream, chunk) {
-              client.write(chunk)
-            },
-            close() {
-              client.end()
-            }
-          }
-        })
-      },
-      data(client, chunk) {
-        if (client.data.upstream) client.data.upstream.write(chunk)
-        else client.data.pending.push(new Uint8Array(chunk))
-      },
-      close(client) {
-        client.data.upstream?.end()
-      }
-    }
-  })
-  return {
-    port: listener.port,
-    cut: () => {
-      listener.stop(true)
-      for (const socket of open) socket.end()
-    }
-  }
-}
 
 const CURRENT_WORKSPACE = `{ currentWorkspace { id } }`
 
@@ -83,21 +30,20 @@ const statusWithinBound = async (app: TestApp, token: string, query = CURRENT_WO
   }
 }
 
-let proxy: Proxy
+let proxy: TcpProxy
 let revoking: TestApp
 let other: TestApp
 
 beforeAll(async () => {
-  const flush = new IORedis(redisUrl())
-  await flush.flushdb()
-  await flush.quit()
-  proxy = startProxy(new URL(TEST_REDIS_URL))
+  const target = new URL(TEST_REDIS_URL)
+  proxy = startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) })
   revoking = await startTestApp({ env: { REDIS_URL: redisUrl(proxy.port) } })
   other = await startTestApp({ databaseUrl: revoking.databaseUrl, env: { REDIS_URL: redisUrl() } })
 })
 afterAll(async () => {
   await other.close()
   await revoking.close()
+  proxy.close()
 })
 
 describe("revocation with the revoking instance's Redis cut", () => {
