@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { startTestApp, TEST_APP_SECRET, type TestApp } from "./support/app.js"
-import { createTestDatabase } from "./support/database.js"
+import { createTestDatabase, testRedisPrefix } from "./support/database.js"
 import { freePort, runScore, startServer } from "./support/process.js"
 
 // Start-up and /healthz say when queued jobs would be lost: a Redis that does not persist, or no worker
@@ -72,7 +72,13 @@ test("with Redis and no worker, /healthz says no worker takes jobs; a running wo
     expect(before.details.redis.workers).toBe(0)
     expect(before.details.redis.warnings.join(" ")).toContain("bun run worker")
 
-    const worker = runScore("jobs/worker.ts", { DATABASE_URL: database.url, REDIS_URL: redis, APP_SECRET: TEST_APP_SECRET, DATABASE_POOL_SIZE: "2" })
+    const worker = runScore("jobs/worker.ts", {
+      DATABASE_URL: database.url,
+      REDIS_URL: redis,
+      REDIS_KEY_PREFIX: testRedisPrefix(database.name), // the app's (startTestApp derives it from the database)
+      APP_SECRET: TEST_APP_SECRET,
+      DATABASE_POOL_SIZE: "2"
+    })
     try {
       let seen: any
       for (let i = 0; i < 100; i++) {
