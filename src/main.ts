@@ -1,5 +1,7 @@
 import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import { Effect, Layer, Logger, Option } from "effect"
+import { AdminLocal } from "./admin/index.js"
+import { AdminSocketServer } from "./admin/socket.js"
 import { makeWebHandler } from "./http/app.js"
 import { serve } from "./http/server.js"
 import { runRelay } from "./services/events/index.js"
@@ -22,7 +24,11 @@ const main = Effect.gen(function*() {
       Effect.zipRight(Effect.forkScoped(runRelay()), runWorker(registry, { shutdownTimeout: config.shutdownTimeout }))
     )
     : Layer.empty
-  return yield* Layer.launch(Layer.provide(Layer.merge(server, inProcessWorker), app)).pipe(
+  // The embedded database is this process's alone: `bun run cli` sends its commands here.
+  const adminSocket = Option.isNone(config.databaseUrl)
+    ? AdminSocketServer(config.dataDir).pipe(Layer.provide(AdminLocal))
+    : Layer.empty
+  return yield* Layer.launch(Layer.provide(Layer.mergeAll(server, inProcessWorker, adminSocket), app)).pipe(
     Effect.provide(Logger.minimumLogLevel(config.logLevel))
   )
 })
