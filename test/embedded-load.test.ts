@@ -188,4 +188,17 @@ describe("embedded mode under concurrent load", () => {
     expect(code).toBe(0)
     expect(Date.now() - started).toBeLessThan(3_000 + 4_000)
   }, 30_000)
+
+  test("with no server running, the CLI opens the database itself (taking over a dead process's lock)", async () => {
+    const dead = Bun.spawn(["true"])
+    await dead.exited
+    await Bun.write(join(dataDir, "server.pid"), String(dead.pid))
+    const port = String(freePort())
+    const created = await runCli(["workspace:create", "--name", "Offline", "--email", uniqueEmail("offline"), "--password", "a long password"], { PORT: port })
+    expect(created.stderr).toBe("")
+    expect(created.code).toBe(0)
+    expect(created.stdout).toContain(`Workspace "Offline" created: `)
+    expect(created.stdout).toContain(`curl -s http://localhost:${port}/metadata`)
+    expect(await Bun.file(join(dataDir, "server.pid")).exists()).toBe(false)
+  }, 30_000)
 })
