@@ -7,13 +7,15 @@
  * hung (a worker stops at its first) per concurrency; WORKERS=1,4,16 by default.
  */
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 
 const checkout = path.resolve(process.argv[2] ?? path.join(import.meta.dir, ".."))
-const { DatabaseEmbedded, PgPool } = await import(path.join(checkout, "src/services/database/index.ts"))
+const { DatabaseEmbedded, PgPool }: typeof import("../src/services/database/index.js") = await import(
+  path.join(checkout, "src/services/database/index.ts")
+)
 const SECONDS = 4
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "score-bench-embedded-"))
@@ -40,10 +42,10 @@ const round = (workers: number) =>
             }
             yield* sql.unsafe(`INSERT INTO ${table} (tag, n) VALUES ($1, $2)`, [tag, i])
             written++
-            const rows = yield* Effect.promise(() =>
-              pool.query({ text: `SELECT tag, n FROM ${table} WHERE tag = $1 AND n = $2`, values: [tag, i], rowMode: "array" })
+            const { rows } = yield* Effect.promise(() =>
+              pool.query<[string, number]>({ text: `SELECT tag, n FROM ${table} WHERE tag = $1 AND n = $2`, values: [tag, i], rowMode: "array" })
             )
-            return rows.rows.length === 1 && rows.rows[0][0] === tag && rows.rows[0][1] === i
+            return rows.length === 1 && rows[0]![0] === tag && rows[0]![1] === i
           }).pipe(
             Effect.timeout("5 seconds"),
             Effect.catchAllCause((cause) => Effect.sync(() => (String(cause).includes("TimeoutException") ? stats.hung++ : stats.errors++, true)))
@@ -58,7 +60,7 @@ const round = (workers: number) =>
   })
 
 const results = await Effect.runPromise(
-  Effect.forEach((process.env.WORKERS ?? "1,4,16").split(",").map(Number), round).pipe(Effect.provide(DatabaseEmbedded(dataDir) as Layer.Layer<SqlClient.SqlClient | typeof PgPool.Service>))
+  Effect.forEach((process.env.WORKERS ?? "1,4,16").split(",").map(Number), round).pipe(Effect.provide(DatabaseEmbedded(dataDir)))
 ).finally(() => fs.rmSync(dataDir, { recursive: true, force: true }))
 for (const r of results) console.log(`${String(r.workers).padStart(2)} workers: ${r.perSecond} operations/s, ${r.errors} errors, ${r.wrong} wrong answers, ${r.hung} operations hung (> 5 s)`)
 console.log(`RESULT ${JSON.stringify({ checkout, results })}`)
