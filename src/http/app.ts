@@ -2,7 +2,7 @@ import { HttpApp, HttpMiddleware, HttpRouter, HttpServerRequest, HttpServerRespo
 import { Cause, Effect } from "effect"
 import type { Services } from "../layers/index.js"
 import { AppConfig } from "../services/config.js"
-import { restError } from "./errors.js"
+import { causeIsDatabaseUnavailable, restError, restUnavailable } from "./errors.js"
 import { makeDataGraphQLHandler } from "./graphql-data.js"
 import { healthRoutes } from "./health.js"
 import { makeMetadataHandler } from "./metadata/index.js"
@@ -42,6 +42,9 @@ const edgeErrors = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerRespon
     }
     // The client went away (the server interrupts the request's fiber): nothing failed, nobody to answer.
     if (Cause.isInterruptedOnly(cause)) return Effect.succeed(restError(499, "ClientClosedRequest", "Client closed request"))
+    if (causeIsDatabaseUnavailable(cause)) {
+      return Effect.as(Effect.logWarning("Database unavailable", Cause.squash(cause)), restUnavailable())
+    }
     return Effect.as(
       Effect.logError("Request failed", cause),
       restError(500, "InternalServerError", "Internal server error")

@@ -1,5 +1,7 @@
 import { HttpServerResponse } from "@effect/platform"
+import { Cause } from "effect"
 import { GraphQLError } from "graphql"
+import { isDatabaseUnavailable } from "../services/database/index.js"
 import type { UserError } from "../schema/errors.js"
 
 interface EdgeError {
@@ -41,3 +43,22 @@ export const restUserError = (e: UserError) => {
   const { status, error } = edge[e._tag]
   return restError(status, error, e.message)
 }
+
+export const causeIsDatabaseUnavailable = (cause: Cause.Cause<unknown>) =>
+  [...Cause.failures(cause), ...Cause.defects(cause)].some(isDatabaseUnavailable)
+
+const UNAVAILABLE_MESSAGE = "Service temporarily unavailable: the database did not answer in time. Try again shortly."
+
+export const isUnavailableGraphQLError = (error: unknown): error is GraphQLError =>
+  error instanceof GraphQLError && error.extensions["code"] === "SERVICE_UNAVAILABLE"
+
+export const unavailableGraphQLError = () =>
+  new GraphQLError(UNAVAILABLE_MESSAGE, { extensions: { code: "SERVICE_UNAVAILABLE", http: { status: 503 } } })
+
+export const unavailableGraphQLBody = () => ({
+  errors: [{ message: UNAVAILABLE_MESSAGE, extensions: { code: "SERVICE_UNAVAILABLE" } }]
+})
+
+export const restUnavailableBody = () => ({ statusCode: 503, error: "ServiceUnavailable", messages: [UNAVAILABLE_MESSAGE] })
+
+export const restUnavailable = () => HttpServerResponse.unsafeJson(restUnavailableBody(), { status: 503 })

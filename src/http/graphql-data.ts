@@ -10,7 +10,7 @@ import { apiKeyScope, scopeOf } from "../services/records/actor.js"
 import { Records } from "../services/records/service.js"
 import type { RecordsScope } from "../services/records/types.js"
 import { type DataGraphQLContext, SchemaBuilder } from "../services/schema-builder/index.js"
-import { toGraphQLError } from "./errors.js"
+import { causeIsDatabaseUnavailable, toGraphQLError, unavailableGraphQLBody } from "./errors.js"
 import { laneCounts, makeGraphQLEngine, readPost } from "./graphql-engine.js"
 import { bearerToken, bufferedResponse, makeRun, maskError, useInputErrorCodes, withCode } from "./graphql.js"
 import { type WorkspaceCaller, workspaceCaller } from "./rest/auth.js"
@@ -149,6 +149,10 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     if (Option.isSome(error) && isUserError(error.value)) {
       const { status, body } = errorBody(error.value)
       return Response.json(body, { status })
+    }
+    if (causeIsDatabaseUnavailable(cause)) {
+      Runtime.runFork(runtime)(Effect.logWarning("Database unavailable", Cause.squash(cause)))
+      return Response.json(unavailableGraphQLBody(), { status: 503 })
     }
     Runtime.runFork(runtime)(Effect.logError("GraphQL request failed", cause))
     return Response.json({ errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] }, {

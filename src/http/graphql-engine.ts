@@ -1,5 +1,6 @@
 import { type DocumentNode, execute as executeDocument, getOperationAST, type GraphQLError, type GraphQLSchema, parse, validate } from "graphql"
 import { Lru } from "../services/lru.js"
+import { isUnavailableGraphQLError } from "./errors.js"
 import { OFF_PLAN, planQuery, type QueryPlan } from "./graphql-plan.js"
 
 /**
@@ -108,7 +109,13 @@ export const makeGraphQLEngine = (options: { readonly formatError: (error: Graph
    */
   const execute = async (prepared: Prepared, context: unknown, variables: Record<string, unknown> | null) => {
     if (prepared.plan) {
-      const data = await prepared.plan.run(context, variables)
+      let data
+      try {
+        data = await prepared.plan.run(context, variables)
+      } catch (error) {
+        if (isUnavailableGraphQLError(error)) return answerOf(null, [error])
+        throw error
+      }
       if (data !== OFF_PLAN) {
         laneCounts.plan++
         return { status: 200, body: JSON.stringify({ data }) }

@@ -24,6 +24,7 @@ import {
   type SelectionSetNode
 } from "graphql"
 import "../services/schema-builder/field-info.js"
+import { isUnavailableGraphQLError } from "./errors.js"
 
 /**
  * Read-only operations of the workspace schema, run from a plan made once per document. Below the root,
@@ -226,7 +227,8 @@ export const planQuery = (schema: GraphQLSchema, document: DocumentNode, operati
       const data: Record<string, unknown> = {}
       rootFields.forEach((plan, i) => (data[plan.key] = plan.complete(values[i])))
       return data
-    } catch {
+    } catch (error) {
+      if (isUnavailableGraphQLError(error)) throw error // graphql-js would only ask the database again
       return OFF_PLAN
     }
   }

@@ -5,7 +5,7 @@ import { GraphQLError } from "graphql"
 import type { Plugin } from "graphql-yoga"
 import type { AuthContext } from "../schema/auth.js"
 import { isUserError, Unauthenticated, type UserError } from "../schema/errors.js"
-import { internalGraphQLError, toGraphQLError } from "./errors.js"
+import { causeIsDatabaseUnavailable, internalGraphQLError, toGraphQLError, unavailableGraphQLError } from "./errors.js"
 
 /** What every resolver receives: how to run a service Effect, and the caller (resolved lazily). */
 export interface GraphQLContext<R> {
@@ -23,6 +23,10 @@ export const makeRun = <R>(runtime: Runtime.Runtime<R>) => {
       const failure = Cause.failureOption(exit.cause)
       if (Option.isSome(failure) && isUserError(failure.value)) throw toGraphQLError(failure.value)
       if (Cause.isInterruptedOnly(exit.cause)) throw internalGraphQLError()
+      if (causeIsDatabaseUnavailable(exit.cause)) {
+        Runtime.runFork(runtime)(Effect.logWarning("Database unavailable", Cause.squash(exit.cause)))
+        throw unavailableGraphQLError()
+      }
       Runtime.runFork(runtime)(Effect.logError("GraphQL resolver failed", exit.cause))
       throw internalGraphQLError()
     })

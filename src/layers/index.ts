@@ -59,7 +59,10 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
     onNone: () => DatabaseEmbedded(config.dataDir),
     onSome: (url) =>
       Layer.provideMerge(
-        DatabaseLive(url, config.databasePoolSize),
+        DatabaseLive(url, config.databasePoolSize, {
+          statement: config.databaseStatementTimeout,
+          connect: config.databaseConnectTimeout
+        }),
         Layer.effectDiscard(Effect.logInfo(`Database: PostgreSQL at ${safeHost(Redacted.value(url))}`))
       )
   })

@@ -35,6 +35,8 @@ export const appConfig = Config.all({
   host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
   databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
   databasePoolSize: Config.integer("DATABASE_POOL_SIZE").pipe(Config.withDefault(20)),
+  databaseStatementTimeout: duration("DATABASE_STATEMENT_TIMEOUT", "15s"),
+  databaseConnectTimeout: duration("DATABASE_CONNECT_TIMEOUT", "5s"),
   redisUrl: Config.option(Config.redacted("REDIS_URL")),
   appSecret: Config.option(Config.redacted("APP_SECRET")),
   accessTokenTtl: duration("ACCESS_TOKEN_EXPIRES_IN", "30m"),

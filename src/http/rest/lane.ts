@@ -5,6 +5,8 @@ import { Auth } from "../../services/auth/index.js"
 import { Metadata } from "../../services/metadata/index.js"
 import { apiKeyScope } from "../../services/records/actor.js"
 import { Records } from "../../services/records/index.js"
+import { isDatabaseUnavailable } from "../../services/database/index.js"
+import { restUnavailableBody } from "../errors.js"
 import { bearerToken } from "../graphql.js"
 import { listBody, parseDepth, parseListArgs, selectionFor } from "./records.js"
 
@@ -64,6 +66,6 @@ export const makeRestListLane = Effect.gen(function*() {
     return read?.then((body) => {
       restLaneCounts.lane++
       return new Response(body, { headers: { "content-type": "application/json", ...headers } })
-    }, fallback) ?? null
+    }, (error) => isDatabaseUnavailable(error) ? Response.json(restUnavailableBody(), { status: 503, headers }) : fallback()) ?? null
   }
 })

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { BadUserInput, isUserError, NotFound, type UserError } from "../../schema/errors.js"
 import type { ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
 import { COMPOSITE_TYPES, type FieldType, isCompositeFieldType } from "../../schema/standard-objects.js"
+import { isDatabaseUnavailable } from "../../services/database/index.js"
 import { Metadata } from "../../services/metadata/index.js"
 import { scopeOf } from "../../services/records/actor.js"
 import { Records } from "../../services/records/index.js"
@@ -170,7 +171,11 @@ const findMany = Effect.gen(function*() {
   const extras = { totalCount: true, aggregates: [] }
   const viaEffect = records.findMany(scope, object.nameSingular, args, selection, extras)
   const now = records.findManyNow(scope, object.nameSingular, args, selection, extras)
-  const result = now ? yield* Effect.catchAll(Effect.tryPromise(() => now), () => viaEffect) : yield* viaEffect
+  const result = now
+    ? yield* Effect.tryPromise({ try: () => now, catch: (error) => error }).pipe(
+      Effect.catchAll((error) => isDatabaseUnavailable(error) ? Effect.fail(error) : viaEffect)
+    )
+    : yield* viaEffect
   return json(listBody(object, result, selection))
 })
 

@@ -3,6 +3,7 @@ import * as net from "node:net"
 type Write = (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean
 
 const direct = Symbol("direct write")
+const replyOwed = Symbol("reply owed")
 const pending = Symbol("pending chunks")
 const coalescing = Symbol("coalescing write")
 
@@ -17,6 +18,17 @@ export class CoalescingSocket extends net.Socket {
   declare [direct]: Write | undefined
   declare [pending]: Array<Uint8Array> | undefined
   declare [coalescing]: Write | undefined
+  declare [replyOwed]: (() => void) | undefined
+
+  /**
+   * `replyTimeoutMs`: while PostgreSQL owes a reply (something was sent and its ReadyForQuery has not come),
+   * a silence that long ends the connection, so a statement on a black-holed network fails instead of
+   * hanging (pg's own query_timeout leaves the connection busy). Set it above the server's statement_timeout.
+   */
+  constructor(replyTimeoutMs?: number) {
+    super()
+    if (replyTimeoutMs !== undefined) watchReplies(this, replyTimeoutMs)
+  }
 
   override end(...args: Array<unknown>): this {
     flush(this)
@@ -24,8 +36,38 @@ export class CoalescingSocket extends net.Socket {
   }
 }
 
-const send = (socket: CoalescingSocket, chunk: unknown, encoding?: unknown, callback?: unknown): boolean =>
-  (socket[direct] ?? (net.Socket.prototype.write as Write)).call(socket, chunk, encoding, callback)
+const send = (socket: CoalescingSocket, chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+  socket[replyOwed]?.()
+  return (socket[direct] ?? (net.Socket.prototype.write as Write)).call(socket, chunk, encoding, callback)
+}
+
+/** ReadyForQuery ('Z', length 5, status byte) closes every reply of the extended and simple protocols. */
+const endsWithReadyForQuery = (chunk: Uint8Array) => {
+  const n = chunk.length
+  return n >= 6 && chunk[n - 6] === 0x5a && chunk[n - 5] === 0 && chunk[n - 4] === 0 && chunk[n - 3] === 0 &&
+    chunk[n - 2] === 5
+}
+
+const watchReplies = (socket: CoalescingSocket, timeoutMs: number) => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const expire = () => socket.destroy(new Error(`PostgreSQL did not answer within ${timeoutMs} ms`))
+  const arm = () => {
+    clearTimeout(timer)
+    timer = setTimeout(expire, timeoutMs)
+    timer.unref()
+  }
+  socket[replyOwed] = arm
+  socket.on("data", (chunk: Uint8Array) => {
+    if (timer === undefined) return
+    if (endsWithReadyForQuery(chunk)) {
+      clearTimeout(timer)
+      timer = undefined
+    } else {
+      arm()
+    }
+  })
+  socket.once("close", () => clearTimeout(timer))
+}
 
 const flush = (socket: CoalescingSocket) => {
   const chunks = socket[pending]

@@ -2,11 +2,11 @@ import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
-import { SQL } from "bun"
 import { Context, Duration, Effect, Layer, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import Pg from "pg"
+import { type BunReads, bunReads } from "./bun-reads.js"
 import { CoalescingSocket } from "./coalescing-socket.js"
 import { lockDataDir } from "./data-dir-lock.js"
 
@@ -21,19 +21,49 @@ export class PgPool extends Context.Tag("score/PgPool")<PgPool, Pg.Pool>() {}
  * known shapes): named prepared statements and rows decoded natively, about half the CPU of `pg` per read.
  * Live databases only (null on the embedded one).
  */
-export class PgReads extends Context.Tag("score/PgReads")<PgReads, SQL | null>() {}
+export class PgReads extends Context.Tag("score/PgReads")<PgReads, BunReads | null>() {}
+
 
 const CONNECT_TIMEOUT = Duration.seconds(5)
 const RELEASE_TIMEOUT = Duration.seconds(2)
 
+/** SQLSTATE classes that say the database cannot serve now: connection exception, operator intervention
+ * (including a statement cancelled by statement_timeout), insufficient resources. */
+const UNAVAILABLE_CLASSES = new Set(["08", "57", "53"])
+
+/**
+ * A database failure that is not the statement's fault: no connection, a dropped or silent one, a statement
+ * past its timeout. The edges answer it 503 (try again), not 500 (a bug).
+ */
+export const isDatabaseUnavailable = (error: unknown): error is SqlError => {
+  if (!(error instanceof SqlError)) return false
+  const code = (error.cause as { code?: unknown } | undefined)?.code
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? UNAVAILABLE_CLASSES.has(code.slice(0, 2)) : true
+}
+
+/** How long a live database may take: PostgreSQL's statement timeout, and the time to open a connection. */
+export interface DatabaseTimeouts {
+  readonly statement: Duration.Duration
+  readonly connect: Duration.Duration
+}
+
+/**
+ * A connection that owes a reply and hears nothing for this long is dropped (the network or server is gone):
+ * the statement timeout plus a margin for the server to report its own cancellation.
+ */
+const replyTimeoutMs = (timeouts: DatabaseTimeouts) => {
+  const statement = Duration.toMillis(timeouts.statement)
+  return statement + Math.min(statement, 5_000)
+}
+
 /** One pool, given both as PgPool and as @effect/sql's PgClient / SqlClient. */
-const pooled = (config: Pg.PoolConfig) =>
+const pooled = (config: Pg.PoolConfig, replyTimeout?: number) =>
   Layer.unwrapScoped(
     Effect.gen(function*() {
       const pool = yield* Effect.acquireRelease(
         Effect.tryPromise({
           try: async () => {
-            const pool = new Pg.Pool({ ...config, stream: () => new CoalescingSocket() })
+            const pool = new Pg.Pool({ ...config, stream: () => new CoalescingSocket(replyTimeout) })
             pool.on("error", () => {}) // an idle connection dropped by the server is replaced on next use
             await pool.query("SELECT 1")
             return pool
@@ -41,7 +71,7 @@ const pooled = (config: Pg.PoolConfig) =>
           catch: (cause) => new SqlError({ cause, message: "PgClient: Failed to connect" })
         }).pipe(
           Effect.timeoutFail({
-            duration: CONNECT_TIMEOUT,
+            duration: config.connectionTimeoutMillis ?? CONNECT_TIMEOUT,
             onTimeout: () => new SqlError({ cause: new Error("Connection timed out"), message: "PgClient: Connection timed out" })
           })
         ),
@@ -51,43 +81,28 @@ const pooled = (config: Pg.PoolConfig) =>
     })
   )
 
-const IDLE_SECONDS = 10 // as pg-pool's default idle timeout
-
-/** The shared PostgreSQL server named by DATABASE_URL. */
-export const DatabaseLive = (url: Redacted.Redacted<string>, poolSize: number) =>
-  Layer.merge(
-    pooled({ connectionString: Redacted.value(url), max: poolSize, application_name: "score" }),
-    Layer.scoped(PgReads, bunReads(Redacted.value(url), poolSize))
-  )
 
 /**
- * Bun's client on the same URL, checked with one query at start: a URL or server it cannot use leaves the
- * reads on `pg` (said in the log) instead of failing every list read.
+ * The shared PostgreSQL server named by DATABASE_URL. Every statement is bounded: PostgreSQL cancels one
+ * past `timeouts.statement` (and a transaction left idle as long), and a connection that stays silent past
+ * that (see `replyTimeoutMs`) is dropped, so a request whose database is gone fails instead of hanging.
  */
-const bunReads = (url: string, poolSize: number) =>
-  Effect.acquireRelease(
-    Effect.tryPromise(async () => {
-      const sql = new SQL({
-        url,
-        max: poolSize,
-        idleTimeout: IDLE_SECONDS,
-        connectionTimeout: Duration.toSeconds(CONNECT_TIMEOUT),
-        connection: { application_name: "score" }
-      })
-      try {
-        await sql`SELECT 1`
-        return sql
-      } catch (error) {
-        await sql.close({ timeout: 0 }).catch(() => {})
-        throw error
-      }
-    }).pipe(
-      Effect.catchAll((error) =>
-        Effect.as(Effect.logWarning(`Bun's PostgreSQL client cannot use DATABASE_URL (${String(error.cause)}): list reads use pg`), null)
-      )
-    ),
-    (sql) => sql === null ? Effect.void : Effect.promise(() => sql.close({ timeout: 1 })).pipe(Effect.ignore)
+export const DatabaseLive = (url: Redacted.Redacted<string>, poolSize: number, timeouts: DatabaseTimeouts) => {
+  const statementMs = Duration.toMillis(timeouts.statement)
+  return Layer.merge(
+    pooled({
+      connectionString: Redacted.value(url),
+      max: poolSize,
+      application_name: "score",
+      statement_timeout: statementMs,
+      idle_in_transaction_session_timeout: statementMs,
+      connectionTimeoutMillis: Duration.toMillis(timeouts.connect),
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000
+    }, replyTimeoutMs(timeouts)),
+    Layer.scoped(PgReads, bunReads(Redacted.value(url), poolSize, timeouts.statement, timeouts.connect, replyTimeoutMs(timeouts)))
   )
+}
 
 const EMBEDDED_PORT = 5432
 const noReads = Layer.succeed(PgReads, null)

@@ -462,8 +462,10 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         const query = <A>(statement: { readonly text: string; readonly params: ReadonlyArray<unknown> }, arrays: boolean) => {
           const name = preparedName(statement.text)
           if (name !== undefined && reads !== null) {
-            const read = statement.params.length > 0 ? reads.unsafe(statement.text, statement.params as Array<unknown>) : reads(templateOf(statement.text))
-            return (arrays ? read.values() : read) as Promise<Array<A>>
+            const read = statement.params.length > 0
+              ? reads.sql.unsafe(statement.text, statement.params as Array<unknown>)
+              : reads.sql(templateOf(statement.text))
+            return reads.within(arrays ? read.values() : read) as Promise<Array<A>>
           }
           return poolRows<A>(statement.text, statement.params, arrays, name)
         }

@@ -10,6 +10,8 @@ import {
   type GraphQLObjectType,
   type GraphQLResolveInfo
 } from "graphql"
+import { Effect } from "effect"
+import { isDatabaseUnavailable } from "../database/index.js"
 import type { RecordsLimits } from "../records/types.js"
 import type { GroupByArgs, RecordFilter, RecordsScope, RecordValue } from "../records/types.js"
 import type { DataGraphQLContext } from "./context.js"
@@ -62,7 +64,9 @@ export const queryFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknown, 
         const { selection, connection } = rootConnectionSelection(info, ctx.records.limits)
         return (scope) => {
           const viaEffect = () => ctx.run(ctx.records.findMany(scope, object, connectionArgs, selection, connection))
-          return ctx.records.findManyNow(scope, object, connectionArgs, selection, connection)?.catch(viaEffect) ?? viaEffect()
+          // A database that did not answer is not asked again through the Effect path: the request fails now.
+          return ctx.records.findManyNow(scope, object, connectionArgs, selection, connection)
+            ?.catch((error) => isDatabaseUnavailable(error) ? ctx.run(Effect.fail(error)) : viaEffect()) ?? viaEffect()
         }
       })
     },
