@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { Deferred, Effect, Exit, Layer, Redacted } from "effect"
+import { Deferred, Duration, Effect, Exit, Layer, Redacted } from "effect"
 import { Cache, CacheMemory, CacheRedis } from "../src/services/cache/index.js"
 import { DatabaseLive } from "../src/services/database/index.js"
 import { RedisLive } from "../src/services/redis/index.js"
@@ -20,7 +20,7 @@ const caches = {
 /** A cache and a `pg` pool of `connections` on the test database (one: the embedded database's shape). */
 const run = <A, E>(kind: keyof typeof caches, connections: number, body: Effect.Effect<A, E, Cache | SqlClient.SqlClient>) =>
   Effect.runPromise(
-    body.pipe(Effect.provide(Layer.merge(caches[kind](), DatabaseLive(Redacted.make(database.url), connections))), Effect.scoped)
+    body.pipe(Effect.provide(Layer.merge(caches[kind](), DatabaseLive(Redacted.make(database.url), connections, { statement: Duration.seconds(10), connect: Duration.seconds(5) }))), Effect.scoped)
   )
 
 describe.each(["memory", "redis"] as const)("cache loads (%s)", (kind) => {
