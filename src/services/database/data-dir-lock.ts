@@ -36,8 +36,8 @@ export const lockDataDir = (dir: string) =>
           if (holder !== null && holder !== process.pid && isAlive(holder)) {
             return Effect.fail(
               new DataDirInUse({
-                message: `Score is already running on DATA_DIR ${dir} (pid ${holder}); stop it first, ` +
-                  "or use `bun run cli`, which goes through the running server"
+                message: `Score is already running on DATA_DIR ${dir} (pid ${holder}): one process at a time opens ` +
+                  "the embedded database (`bun run cli` sends its commands to the running server)"
               })
             )
           }
