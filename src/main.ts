@@ -1,5 +1,5 @@
 import * as BunRuntime from "@effect/platform-bun/BunRuntime"
-import { Effect, Layer, Logger, Option } from "effect"
+import { Duration, Effect, Layer, Logger, Option } from "effect"
 import { AdminLocal } from "./admin/index.js"
 import { AdminSocketServer } from "./admin/socket.js"
 import { makeWebHandler } from "./http/app.js"
@@ -11,8 +11,24 @@ import { infrastructure, resolveAppSecret, services } from "./layers/index.js"
 import { appConfig } from "./services/config.js"
 import { exitOnStartupError } from "./startup.js"
 
+/**
+ * Shutdown ends whatever hangs: requests and in-process jobs get SHUTDOWN_TIMEOUT each (one after the
+ * other), resources a few seconds more; past that the process exits with code 1.
+ */
+const boundShutdown = (timeout: Duration.Duration) => {
+  const bound = 2 * Duration.toMillis(timeout) + 5_000
+  const arm = () =>
+    setTimeout(() => {
+      process.stderr.write(`Shutdown did not finish in ${bound} ms: exiting\n`)
+      process.exit(1)
+    }, bound).unref()
+  process.once("SIGTERM", arm)
+  process.once("SIGINT", arm)
+}
+
 const main = Effect.gen(function*() {
   const config = yield* appConfig
+  yield* Effect.sync(() => boundShutdown(config.shutdownTimeout))
   const appSecret = yield* resolveAppSecret(config)
   const app = services(infrastructure(config, appSecret))
   const server = Layer.unwrapEffect(Effect.map(makeWebHandler, serve)).pipe(
