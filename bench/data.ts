@@ -39,6 +39,7 @@ import { collect, freePort, healthy } from "./support.js"
 const ROOT = path.resolve(import.meta.dir, "..")
 const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 const REDIS_URL = "redis://127.0.0.1:6379"
+const REDIS_KEY_PREFIX = `score-bench:${process.pid}:` // its own keys and channels: never a running server's or test's
 const APP_SECRET = "bench-secret-0123456789-0123456789-abcdef" // 40 characters
 const READY_TIMEOUT_MS = 60_000 // includes a bundle rebuild by scripts/run.ts when src/ changed
 
@@ -144,7 +145,7 @@ const startServer = async (url: string) => {
   const proc = Bun.spawn([process.execPath, ...SERVER_FLAGS, ...(process.env["BENCH_FROM_SOURCE"] ? ["src/main.ts"] : ["scripts/run.ts", "main"])], {
     cwd: ROOT,
     // LOG_LEVEL takes Effect's labels (Warn, not Warning: the README's `Warning` and `None` are refused at start).
-    env: { ...env, DATABASE_URL: url, REDIS_URL, APP_SECRET, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "Warn" },
+    env: { ...env, DATABASE_URL: url, REDIS_URL, REDIS_KEY_PREFIX, APP_SECRET, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "Warn" },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe"
@@ -1094,7 +1095,7 @@ const dropCacheEntries = async (database: string) => {
     await redis.connect()
     let cursor = "0"
     do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", "score:cache:*", "COUNT", 1000)
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${REDIS_KEY_PREFIX}cache:*`, "COUNT", 1000)
       cursor = next
       const ours = keys.filter((key) => key.split(":").some((part) => ids.has(part)))
       if (ours.length) deleted += await redis.del(...ours)

@@ -11,6 +11,7 @@ import { ADMIN_URL, collect, dropDatabase, freePort, healthy, withAdmin } from "
 
 const ROOT = path.resolve(import.meta.dir, "..")
 const REDIS_URL = "redis://127.0.0.1:6379"
+const REDIS_KEY_PREFIX = `score-bench:${process.pid}:` // its own keys and channels: never a running server's or test's
 const APP_SECRET = "bench-secret-0123456789-0123456789-abcdef" // 40 characters
 const LIVE_STARTS = 5
 const READY_TIMEOUT_MS = 30_000
@@ -237,7 +238,7 @@ const warmUp = async (port: number, apiKey: string) => {
 }
 
 const liveScenario = async (databaseUrl: string) => {
-  const env = { DATABASE_URL: databaseUrl, REDIS_URL, APP_SECRET }
+  const env = { DATABASE_URL: databaseUrl, REDIS_URL, REDIS_KEY_PREFIX, APP_SECRET }
   const starts: Array<{ readyMs: number; selfReadyMs: number | null; stopMs?: number }> = []
   for (let i = 1; i < LIVE_STARTS; i++) starts.push(await startOnce(env))
   const server = await startServer(env) // the last start stays up for the load tests

@@ -27,6 +27,7 @@ import { Workspaces } from "../src/services/workspace/index.js"
 
 const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 const REDIS_URL = "redis://127.0.0.1:6379"
+const REDIS_KEY_PREFIX = `score-bench:${process.pid}:` // its own keys and channels: never a running server's or test's
 const APP_SECRET = "bench-secret-0123456789-0123456789-abcdef" // 40 characters
 const PASSWORD = "correct horse battery"
 
@@ -150,6 +151,7 @@ const startInstance = async (url: string, options: { poolSize: number; http: boo
   const settings = {
     DATABASE_URL: url,
     REDIS_URL,
+    REDIS_KEY_PREFIX,
     APP_SECRET,
     DATABASE_POOL_SIZE: String(options.poolSize),
     LOG_LEVEL: "Error",
@@ -605,7 +607,7 @@ const dropCacheEntries = async (databases: ReadonlyArray<string>) => {
     await redis.connect()
     let cursor = "0"
     do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", "score:cache:*", "COUNT", 1000)
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${REDIS_KEY_PREFIX}cache:*`, "COUNT", 1000)
       cursor = next
       const ours = keys.filter((key) => key.split(":").some((part) => ids.has(part)))
       if (ours.length) deleted += await redis.del(...ours)

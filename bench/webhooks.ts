@@ -40,7 +40,8 @@ const ROOT = path.resolve(import.meta.dir, "..")
 const REDIS_URL = "redis://127.0.0.1:6379"
 const APP_SECRET = "bench-secret-0123456789-0123456789-abcdef" // 40 characters
 const WEBHOOK_SECRET = "bench-webhook-secret"
-const QUEUE_KEY_PATTERNS = ["score:jobs:{events}:*", "score:jobs:{webhooks}:*"]
+const REDIS_KEY_PREFIX = `score-bench:${process.pid}:` // its own queues: never a running server's or test's
+const QUEUE_KEY_PATTERNS = [`${REDIS_KEY_PREFIX}jobs:{events}:*`, `${REDIS_KEY_PREFIX}jobs:{webhooks}:*`]
 
 const READY_TIMEOUT_MS = 45_000 // includes a bundle rebuild by scripts/run.ts when src/ changed
 const WARMUP_WRITES = 10
@@ -365,11 +366,11 @@ const startSampler = (sql: SQL) => {
         const [[row], replies] = await Promise.all([
           sql`SELECT count(*)::int AS n FROM core."eventOutbox"`,
           redis.pipeline()
-            .zcard("score:jobs:{events}:wait")
-            .zcard("score:jobs:{events}:active")
-            .zcard("score:jobs:{webhooks}:wait")
-            .zcard("score:jobs:{webhooks}:active")
-            .zcard("score:jobs:{webhooks}:delayed")
+            .zcard(`${REDIS_KEY_PREFIX}jobs:{events}:wait`)
+            .zcard(`${REDIS_KEY_PREFIX}jobs:{events}:active`)
+            .zcard(`${REDIS_KEY_PREFIX}jobs:{webhooks}:wait`)
+            .zcard(`${REDIS_KEY_PREFIX}jobs:{webhooks}:active`)
+            .zcard(`${REDIS_KEY_PREFIX}jobs:{webhooks}:delayed`)
             .exec()
         ])
         const n = (i: number) => Number(replies?.[i]?.[1] ?? 0)
@@ -524,6 +525,7 @@ const main = async () => {
   const env = {
     DATABASE_URL: database.url,
     REDIS_URL,
+    REDIS_KEY_PREFIX,
     APP_SECRET,
     HOST: "127.0.0.1",
     PORT: String(port),

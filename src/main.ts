@@ -9,6 +9,9 @@ import { registry } from "./jobs/registry.js"
 import { runWorker } from "./jobs/runner.js"
 import { infrastructure, resolveAppSecret, services } from "./layers/index.js"
 import { appConfig } from "./services/config.js"
+import { watchJobDurability } from "./services/health/job-durability.js"
+import { JobQueue } from "./services/queue/index.js"
+import { Redis } from "./services/redis/index.js"
 import { exitOnStartupError } from "./startup.js"
 
 /**
@@ -35,16 +38,20 @@ const main = Effect.gen(function*() {
     Layer.tap(() => Effect.logInfo(`Ready in ${Math.round(performance.now())} ms since process start`))
   )
   // Without Redis there is no shared queue for `bun run worker`: jobs run in this process.
-  const inProcessWorker = Option.isNone(config.redisUrl)
+  // With Redis, `bun run worker` takes them: the log says when Redis would lose them or no worker runs.
+  const jobs = Option.isNone(config.redisUrl)
     ? Layer.scopedDiscard(
       Effect.zipRight(Effect.forkScoped(runRelay()), runWorker(registry, { shutdownTimeout: config.shutdownTimeout }))
     )
-    : Layer.empty
+    : Layer.scopedDiscard(Effect.forkScoped(Effect.gen(function*() {
+      const redis = yield* Effect.serviceOption(Redis)
+      if (Option.isSome(redis)) yield* watchJobDurability(redis.value, yield* JobQueue)
+    })))
   // The embedded database is this process's alone: `bun run cli` sends its commands here.
   const adminSocket = Option.isNone(config.databaseUrl)
     ? AdminSocketServer(config.dataDir).pipe(Layer.provide(AdminLocal))
     : Layer.empty
-  return yield* Layer.launch(Layer.provide(Layer.mergeAll(server, inProcessWorker, adminSocket), app)).pipe(
+  return yield* Layer.launch(Layer.provide(Layer.mergeAll(server, jobs, adminSocket), app)).pipe(
     Effect.provide(Logger.minimumLogLevel(config.logLevel))
   )
 })

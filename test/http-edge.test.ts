@@ -33,6 +33,18 @@ describe("request edge", () => {
     expect(body.errors[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED")
   })
 
+  test("GraphiQL at GET /metadata is served whole by this server: no script, style or font from another host", async () => {
+    const response = await app.request("/metadata", { headers: { accept: "text/html" } })
+    expect(response.status).toBe(200)
+    expect(response.headers.get("content-type")).toContain("text/html")
+    const page = await response.text()
+    expect(page).toContain("renderYogaGraphiQL")
+    expect(page).toContain("Score /metadata")
+    expect(page).not.toMatch(/<(script|link|img)\b[^>]*\b(src|href)=["']?(https?:)?\/\//i)
+    expect(page).not.toMatch(/@import\s+url\(["']?(https?:)?\/\//i)
+    for (const cdn of ["unpkg.com", "cdn.jsdelivr.net", "esm.sh", "cdnjs.cloudflare.com", "fonts.googleapis.com"]) expect(page).not.toContain(cdn)
+  })
+
   test("an unknown route is a JSON 404", async () => {
     const response = await app.request("/nothing-here")
     expect(response.status).toBe(404)

@@ -6,7 +6,7 @@ import { Cache, CacheRedis } from "../src/services/cache/index.js"
 import { runMigrations } from "../src/services/migrations/index.js"
 import { JobQueue, JobQueueRedis } from "../src/services/queue/index.js"
 import { RedisLive } from "../src/services/redis/index.js"
-import { createTestDatabase, TEST_REDIS_URL } from "./support/database.js"
+import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix } from "./support/database.js"
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 beforeAll(async () => {
@@ -20,11 +20,11 @@ describe("core migrations", () => {
   test("two instances migrating at once apply each migration exactly once", async () => {
     const migrate = Effect.runPromise(runMigrations().pipe(Effect.provide(pg())))
     const [a, b] = await Promise.all([migrate, Effect.runPromise(runMigrations().pipe(Effect.provide(pg())))])
-    expect([...a, ...b]).toEqual(["1_accounts_and_workspaces", "2_object_and_field_metadata", "3_metadata_foreign_key_indexes", "4_event_outbox", "5_webhooks"])
+    expect([...a, ...b]).toEqual(["1_accounts_and_workspaces", "2_object_and_field_metadata", "3_metadata_foreign_key_indexes", "4_event_outbox", "5_webhooks", "6_revocation_epoch_and_sessions"])
     const rows = await Effect.runPromise(
       Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT id FROM core.migration`).pipe(Effect.provide(pg()))
     )
-    expect(rows).toHaveLength(5)
+    expect(rows).toHaveLength(6)
   })
 
   test("emails are unique case-insensitively", async () => {
@@ -40,7 +40,8 @@ describe("core migrations", () => {
 })
 
 describe("Redis-backed cache and queue", () => {
-  const redisLayer = () => RedisLive(Redacted.make(TEST_REDIS_URL))
+  const prefix = testRedisPrefix()
+  const redisLayer = () => RedisLive(Redacted.make(TEST_REDIS_URL), prefix)
   const instance = () => Layer.merge(CacheRedis, JobQueueRedis).pipe(Layer.provide(redisLayer()))
 
   test("an invalidation on one instance drops the other instance's local copy", async () => {

@@ -254,3 +254,24 @@ describe("workspace lifecycle", () => {
     expect(gone.status).toBe(401)
   })
 })
+
+describe("names that JavaScript objects already have", () => {
+  const JS_NAMES = ["constructor", "toString", "valueOf", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString"]
+
+  test("are refused for fields and objects with BAD_USER_INPUT, before any table or column exists", async () => {
+    const company = await objectByName("company")
+    for (const name of JS_NAMES) {
+      const field = await gql(`mutation($field: CreateFieldInput!) { createOneField(input: { field: $field }) { id } }`, {
+        field: { objectMetadataId: company.id, type: "TEXT", name, label: `JS ${name}` }
+      })
+      expect([name, codeOf(field)]).toEqual([name, "BAD_USER_INPUT"])
+      expect(field.errors?.[0]?.message).toContain("reserved")
+      const object = await gql(`mutation($object: CreateObjectInput!) { createOneObject(input: { object: $object }) { id } }`, {
+        object: { nameSingular: name, namePlural: `${name}Items`, labelSingular: `JS ${name}`, labelPlural: `JS ${name} items` }
+      })
+      expect([name, codeOf(object)]).toEqual([name, "BAD_USER_INPUT"])
+    }
+    const columns = await columnsOf("company")
+    for (const name of JS_NAMES) expect(columns).not.toContain(name)
+  })
+})

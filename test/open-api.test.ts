@@ -283,6 +283,13 @@ describe("GET /rest/docs", () => {
     expect(html).not.toMatch(/https?:\/\//)
   })
 
+  test("tells a newcomer that calls need a token and how to get one", async () => {
+    const html = await (await get("/rest/docs", null)).response.text()
+    expect(html).toContain("bun run cli workspace:create")
+    expect(html).toContain("Authorize")
+    expect(html).toContain("Bearer")
+  })
+
   test("serves the bundled assets and nothing else", async () => {
     const bundle = await get("/rest/docs/assets/swagger-ui-bundle.js", null)
     expect(bundle.status).toBe(200)

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { TEST_APP_SECRET, type TestApp } from "./support/app.js"
-import { createTestDatabase, TEST_REDIS_URL } from "./support/database.js"
+import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix } from "./support/database.js"
 import { signUpWithWorkspace } from "./support/flows.js"
 import { runScore, startServer } from "./support/process.js"
 
@@ -103,7 +103,12 @@ describe("live mode", () => {
   test("SIGTERM lets an in-flight request finish, then the process exits 0", async () => {
     const database = await createTestDatabase()
     cleanup.push(() => database.drop())
-    const server = await startServer({ DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, APP_SECRET: TEST_APP_SECRET })
+    const server = await startServer({
+      DATABASE_URL: database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: testRedisPrefix(),
+      APP_SECRET: TEST_APP_SECRET
+    })
     cleanup.push(() => server.proc.kill("SIGKILL"))
     expect(server.output()).toContain("Database: PostgreSQL at 127.0.0.1")
     const inFlight = gql(server.url, `mutation { signUp(email: "slow@example.com", password: "long enough") { tokens { refreshToken { token } } } }`)

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
+import * as jose from "jose"
+import { createHash } from "node:crypto"
 import { Tokens } from "../src/services/auth/tokens.js"
-import { startTestApp, type TestApp } from "./support/app.js"
+import { startTestApp, TEST_APP_SECRET, type TestApp } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 
 let app: TestApp
@@ -31,6 +33,19 @@ describe("access tokens", () => {
     expect(status).toBe(401)
     expect(codeOf(body)).toBe("UNAUTHENTICATED")
     expect(body.errors![0]!.message).toBe("Token has expired.")
+  })
+
+  test("a validly signed token without exp is refused", async () => {
+    const { exp: _, ...claims } = payloadOf(alice.accessToken)
+    // The key Tokens derives for an ACCESS token of this workspace: the signature is valid.
+    const key = new TextEncoder().encode(
+      createHash("sha256").update(`${TEST_APP_SECRET}${claims.workspaceId}ACCESS`).digest("hex")
+    )
+    const eternal = await new jose.SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(key)
+    const { status, body } = await app.gql(CURRENT_WORKSPACE, {}, eternal)
+    expect(status).toBe(401)
+    expect(codeOf(body)).toBe("UNAUTHENTICATED")
+    expect(body.errors![0]!.message).toBe("Token invalid.")
   })
 
   test("a tampered token (payload changed, signature kept) is refused", async () => {
@@ -80,6 +95,47 @@ describe("refresh tokens", () => {
     expect(codeOf(replay.body)).toBe("FORBIDDEN")
     const afterReplay = await app.gql(renew, { t: rotated.refreshToken.token })
     expect(afterReplay.body.errors).toBeDefined()
+  })
+
+  test("after refresh-token reuse, the user's access tokens are refused too", async () => {
+    const account = await signUpWithWorkspace(app)
+    const renew = `mutation($t: String!) { renewToken(appToken: $t) { tokens { accessOrWorkspaceAgnosticToken { token } } } }`
+    const rotated = (await app.gql(renew, { t: account.refreshToken })).body.data.renewToken.tokens
+    const accessTokens = [account.accessToken, rotated.accessOrWorkspaceAgnosticToken.token]
+    for (const token of accessTokens) expect((await app.gql(CURRENT_WORKSPACE, {}, token)).status).toBe(200)
+    const replay = await app.gql(renew, { t: account.refreshToken })
+    expect(replay.body.errors![0]!.message).toContain("All tokens have been revoked")
+    for (const token of accessTokens) {
+      const { status, body } = await app.gql(CURRENT_WORKSPACE, {}, token)
+      expect(status).toBe(401)
+      expect(codeOf(body)).toBe("UNAUTHENTICATED")
+    }
+  })
+
+  test("signOut ends every session of the user: its access and workspace-agnostic tokens are refused", async () => {
+    const account = await signUpWithWorkspace(app)
+    const other = await signUpWithWorkspace(app)
+    expect((await app.gql(CURRENT_WORKSPACE, {}, account.accessToken)).status).toBe(200)
+    expect((await app.gql(`{ currentUser { id } }`, {}, account.agnosticToken)).status).toBe(200)
+    const out = await app.gql(`mutation { signOut }`, {}, account.accessToken)
+    expect(out.body).toEqual({ data: { signOut: true } })
+    for (const [query, token] of [[CURRENT_WORKSPACE, account.accessToken], [`{ currentUser { id } }`, account.agnosticToken]]) {
+      const { status, body } = await app.gql(query!, {}, token)
+      expect(status).toBe(401)
+      expect(codeOf(body)).toBe("UNAUTHENTICATED")
+    }
+    expect((await app.gql(CURRENT_WORKSPACE, {}, other.accessToken)).status).toBe(200)
+  })
+
+  test("signOut with a refresh token refuses that session's access token, not the user's other sessions", async () => {
+    const account = await signUpWithWorkspace(app)
+    const signIn = await app.gql(`mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) {
+      tokens { accessOrWorkspaceAgnosticToken { token } } } }`, { e: account.email, p: account.password })
+    const secondSession = signIn.body.data.signIn.tokens.accessOrWorkspaceAgnosticToken.token
+    const out = await app.gql(`mutation($t: String) { signOut(refreshToken: $t) }`, { t: account.refreshToken })
+    expect(out.body.data).toEqual({ signOut: true })
+    expect(codeOf((await app.gql(CURRENT_WORKSPACE, {}, account.accessToken)).body)).toBe("UNAUTHENTICATED")
+    expect((await app.gql(`{ currentUser { id } }`, {}, secondSession)).status).toBe(200)
   })
 
   test("signOut with a refresh token ends that session", async () => {
@@ -156,6 +212,18 @@ describe("revocation across instances", () => {
       expect((await other.gql(CURRENT_WORKSPACE, {}, key.token)).status).toBe(200)
       await app.gql(`mutation($id: UUID!) { revokeApiKey(input: { id: $id }) { id } }`, { id: key.id }, alice.accessToken)
       expect((await other.gql(CURRENT_WORKSPACE, {}, key.token)).status).toBe(401)
+    } finally {
+      await other.close()
+    }
+  })
+
+  test("a sign-out through one instance ends the session on another at once", async () => {
+    const other = await startTestApp({ databaseUrl: app.databaseUrl })
+    try {
+      const account = await signUpWithWorkspace(app)
+      expect((await other.gql(CURRENT_WORKSPACE, {}, account.accessToken)).status).toBe(200)
+      await app.gql(`mutation { signOut }`, {}, account.accessToken)
+      expect((await other.gql(CURRENT_WORKSPACE, {}, account.accessToken)).status).toBe(401)
     } finally {
       await other.close()
     }

@@ -59,7 +59,7 @@ describe("JobQueueMemory", () => {
 describe("Tokens", () => {
   const tokens = makeTokens(Redacted.make("a-secret-that-is-long-enough-for-tests"))
   const other = makeTokens(Redacted.make("another-secret-that-is-long-enough-ok"))
-  const access = { sub: "u", type: "ACCESS", workspaceId: "w1", userId: "u", userWorkspaceId: "uw", authProvider: "password" } as const
+  const access = { sub: "u", type: "ACCESS", workspaceId: "w1", userId: "u", userWorkspaceId: "uw", sessionId: "s", authProvider: "password" } as const
 
   test("signs and verifies a token of the expected type", async () => {
     const signed = await Effect.runPromise(tokens.sign(access, "5 minutes"))
@@ -109,6 +109,15 @@ describe("configuration", () => {
     expect(line).toStartWith("Invalid configuration: ")
     expect(line).toContain("PORT")
     expect(line).not.toContain("\n")
+  })
+
+  test("the revocation check interval defaults to 1 s and refuses a busy loop", async () => {
+    const config = await read({})
+    if (config._tag === "Left") throw new Error("unexpected")
+    expect(Duration.toMillis(config.right.revocationCheckInterval)).toBe(1000)
+    const zero = await read({ REVOCATION_CHECK_INTERVAL: "0ms" })
+    if (zero._tag === "Right") throw new Error("expected a failure")
+    expect(formatConfigError(zero.left)).toContain("REVOCATION_CHECK_INTERVAL")
   })
 })
 

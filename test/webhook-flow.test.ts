@@ -5,7 +5,6 @@ import { runWorker } from "../src/jobs/runner.js"
 import { runRelay } from "../src/services/events/index.js"
 import { signature } from "../src/services/webhooks/index.js"
 import { startTestApp, type TestApp } from "./support/app.js"
-import { TEST_REDIS_URL } from "./support/database.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 
 let app: TestApp
@@ -27,8 +26,8 @@ const receiver = Bun.serve({
 })
 
 beforeAll(async () => {
-  // Redis database 7: a `bun run worker` started by another test file takes jobs from database 0's queues.
-  app = await startTestApp({ env: { WEBHOOK_ALLOW_PRIVATE_ADDRESSES: "true", REDIS_URL: `${TEST_REDIS_URL}/7` } })
+  // The app's own REDIS_KEY_PREFIX (startTestApp): no other file's worker takes these jobs.
+  app = await startTestApp({ env: { WEBHOOK_ALLOW_PRIVATE_ADDRESSES: "true" } })
   worker = await app.run(Effect.forkDaemon(Effect.scoped(
     Effect.gen(function*() {
       yield* Effect.forkScoped(runRelay("20 millis"))

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import type { RecordEvent } from "../src/schema/events.js"
 import { operationMatches, signature, Webhooks } from "../src/services/webhooks/index.js"
@@ -110,6 +111,66 @@ describe("webhooks", () => {
     ])
     const matching = await app.run(Effect.flatMap(Webhooks, (w) => w.matching(account.workspaceId, "person.created")))
     expect(matching).toEqual([])
+  })
+})
+
+describe("server-side request forgery", () => {
+  const BYPASS_HOSTS = ["[::ffff:7f00:1]", "[::ffff:169.254.169.254]", "[0:0:0:0:0:ffff:127.0.0.1]", "[64:ff9b::7f00:1]", "[64:ff9b::a9fe:a9fe]"]
+
+  test("createWebhook refuses every spelling of a private address and names the setting that allows it", async () => {
+    for (const host of BYPASS_HOSTS) {
+      const refused = await gql(strict, `mutation($url: String!) { createWebhook(input: { targetUrl: $url }) { id } }`, { url: `http://${host}:${receiver.port}/hook` })
+      expect([host, refused.errors?.[0]?.extensions.code]).toEqual([host, "BAD_USER_INPUT"])
+      expect(refused.errors[0].message).toContain("WEBHOOK_ALLOW_PRIVATE_ADDRESSES")
+    }
+  })
+
+  test("delivery refuses them too (a target stored before the check or by another path), and records only the class", async () => {
+    const created = await gql(app, `mutation($url: String!) { createWebhook(input: { targetUrl: $url, operations: ["person.*"] }) { id } }`, { url: target })
+    const id = created.data.createWebhook.id
+    received.length = 0
+    for (const host of BYPASS_HOSTS) {
+      await strict.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql`UPDATE core.webhook SET "targetUrl" = ${`http://${host}:${receiver.port}/hook`} WHERE id = ${id}`))
+      const failed = await strict.run(Effect.either(Effect.flatMap(Webhooks, (w) => w.deliver(id, event(), 1))))
+      expect(failed._tag).toBe("Left")
+    }
+    expect(received).toHaveLength(0)
+    const deliveries = await gql(strict, `query($id: UUID!) { webhookDeliveries(webhookId: $id) { success responseStatus error } }`, { id })
+    expect(deliveries.data.webhookDeliveries).toEqual(BYPASS_HOSTS.map(() => ({ success: false, responseStatus: null, error: "refused: private address" })))
+  })
+
+  test("webhookDeliveries shows a closed port as a generic connection failure, not the network error text", async () => {
+    const closed = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() })
+    const port = closed.port
+    closed.stop(true)
+    const created = await gql(app, `mutation($url: String!) { createWebhook(input: { targetUrl: $url, operations: ["person.*"] }) { id } }`, { url: `http://127.0.0.1:${port}/` })
+    const id = created.data.createWebhook.id
+    await app.run(Effect.either(Effect.flatMap(Webhooks, (w) => w.deliver(id, event(), 1))))
+    const deliveries = await gql(app, `query($id: UUID!) { webhookDeliveries(webhookId: $id) { success error } }`, { id })
+    expect(deliveries.data.webhookDeliveries).toEqual([{ success: false, error: "connection failed" }])
+  })
+})
+
+describe("client-chosen webhook ids", () => {
+  test("an id taken in another workspace is a conflict worded as one in the same workspace: nothing tells them apart", async () => {
+    const other = await signUpWithWorkspace(app)
+    const id = crypto.randomUUID()
+    const create = (token: string) =>
+      app.gql(`mutation($id: UUID!, $url: String!) { createWebhook(input: { id: $id, targetUrl: $url }) { id } }`, { id, url: target }, token)
+    const first = await create(other.accessToken)
+    expect(first.body.data?.createWebhook.id).toBe(id)
+    const foreign = await create(account.accessToken)
+    const own = await create(other.accessToken)
+    expect(foreign.body.errors?.[0]?.extensions.code).toBe("CONFLICT")
+    expect(foreign.body.errors![0]!.message).toBe(own.body.errors?.[0]?.message!)
+    expect(foreign.status).toBe(own.status)
+    const rest = await app.request("/rest/metadata/webhooks", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${account.accessToken}` },
+      body: JSON.stringify({ id, targetUrl: target })
+    })
+    expect(rest.status).toBe(409)
+    expect(await rest.json()).toMatchObject({ statusCode: 409, error: "Conflict" })
   })
 })
 

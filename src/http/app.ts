@@ -2,6 +2,7 @@ import { HttpApp, HttpMiddleware, HttpRouter, HttpServerRequest, HttpServerRespo
 import { Cause, Effect } from "effect"
 import type { Services } from "../layers/index.js"
 import { AppConfig } from "../services/config.js"
+import { boundRequestBody, tooLargeBody } from "./body-limit.js"
 import { causeIsDatabaseUnavailable, restError, restUnavailable } from "./errors.js"
 import { makeDataGraphQLHandler } from "./graphql-data.js"
 import { healthRoutes } from "./health.js"
@@ -22,7 +23,7 @@ const securityHeaders = HttpMiddleware.make((app) =>
   Effect.map(app, (response) => HttpServerResponse.setHeaders(response, SECURITY_HEADERS))
 )
 
-/** Bodies over MAX_BODY_SIZE are refused before anything reads them (Bun enforces it again while streaming). */
+/** Bodies declared over MAX_BODY_SIZE are refused (the web handler also bounds chunked bodies, body-limit.ts). */
 const bodyLimit = (maxBytes: number) =>
   HttpMiddleware.make((app) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
@@ -92,8 +93,8 @@ const pathOf = (url: string) => {
 /**
  * The server's request handler: the Effect app, except two hot paths answered directly on the web
  * request when they can be (each sets the same CORS and security headers as the Effect app): POST
- * /graphql with a JSON body (graphql-data.ts) and GET /rest/{plural} lists (rest/lane.ts). Bun enforces
- * MAX_BODY_SIZE itself; a declared length over it is refused here as the Effect app does.
+ * /graphql with a JSON body (graphql-data.ts) and GET /rest/{plural} lists (rest/lane.ts). MAX_BODY_SIZE
+ * is enforced here, before either, for declared lengths and chunked bodies alike (body-limit.ts).
  */
 export const makeWebHandler = Effect.gen(function*() {
   const config = yield* AppConfig
@@ -116,5 +117,13 @@ export const makeWebHandler = Effect.gen(function*() {
       ? restList(request, pathOf(request.url), headersFor(request.headers.get("origin")), () => effectHandler(request))
       : null
   }
-  return (request: Request): Promise<Response> => lanes(request) ?? effectHandler(request)
+  const route = (request: Request): Promise<Response> => lanes(request) ?? effectHandler(request)
+  const tooLarge = (request: Request) => tooLargeBody(config.maxBodyBytes, headersFor(request.headers.get("origin")))
+  return (request: Request): Promise<Response> => {
+    // Most requests declare their length (or have no body): judged without an extra await.
+    const declared = request.headers.get("content-length")
+    if (declared !== null) return Number(declared) > config.maxBodyBytes ? Promise.resolve(tooLarge(request)) : route(request)
+    if (request.method === "GET" || request.method === "HEAD") return route(request)
+    return boundRequestBody(request, config.maxBodyBytes).then((bounded) => (bounded ? route(bounded) : tooLarge(request)))
+  }
 })

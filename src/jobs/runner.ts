@@ -17,6 +17,7 @@ import {
 } from "effect"
 import * as os from "node:os"
 import { DEFAULT_LEASE, type Job, JobQueue, QueueUnavailable } from "../services/queue/index.js"
+import { WORKER_HEARTBEAT } from "../services/health/job-durability.js"
 
 /** A handler runs one job; failing (or dying) counts an attempt. */
 export type JobHandler<R = never> = (job: Job) => Effect.Effect<unknown, unknown, R>
@@ -368,6 +369,13 @@ export const runWorker = <R = never>(
       ([queue, spec]) => startQueue(queue, spec, workerId, pollIntervalMs)
     )
     const schedules = yield* Effect.forEach(registry.schedules ?? [], (spec) => Effect.forkScoped(runSchedule(spec)))
+    // Seen by /healthz and the server's log, which warn when no worker takes jobs.
+    // (The retirement is registered first so that it runs after the heartbeat has stopped.)
+    const jobs = yield* JobQueue
+    yield* Effect.addFinalizer(() => jobs.announceWorker(workerId, { retire: true }).pipe(Effect.ignore))
+    yield* Effect.forkScoped(
+      jobs.announceWorker(workerId).pipe(Effect.ignore, Effect.repeat(Schedule.spaced(WORKER_HEARTBEAT)))
+    )
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         yield* Fiber.interruptAll(schedules)

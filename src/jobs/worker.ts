@@ -1,6 +1,6 @@
 import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import { Effect, Layer, Option } from "effect"
-import { infrastructure, resolveAppSecret, services } from "../layers/index.js"
+import { infrastructure, resolveAppSecret, services, StartupError } from "../layers/index.js"
 import { appConfig } from "../services/config.js"
 import { exitOnStartupError } from "../startup.js"
 import { runRelay } from "../services/events/index.js"
@@ -10,7 +10,9 @@ import { runWorker } from "./runner.js"
 const main = Effect.gen(function*() {
   const config = yield* appConfig
   if (Option.isNone(config.redisUrl)) {
-    yield* Effect.logWarning("No REDIS_URL: jobs run inside `bun run start` (in-memory queue); this worker has nothing to take")
+    return yield* Effect.fail(new StartupError(
+      "REDIS_URL is not set: without Redis, jobs run inside `bun run start` (in-memory queue) and a worker has nothing to take"
+    ))
   }
   const appSecret = yield* resolveAppSecret(config)
   const worker = Layer.scopedDiscard(

@@ -15,6 +15,7 @@ import { Records, RecordsLive } from "../services/records/index.js"
 import { runMigrations } from "../services/migrations/index.js"
 import { JobQueue, JobQueueMemory, JobQueueRedis } from "../services/queue/index.js"
 import { RedisLive } from "../services/redis/index.js"
+import { Revocations, RevocationsEmbedded, RevocationsLive } from "../services/revocations/index.js"
 import { SchemaBuilder, SchemaBuilderLive } from "../services/schema-builder/index.js"
 import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
@@ -22,7 +23,16 @@ import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 /** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
 export type Infrastructure = AppConfig | SqlClient.SqlClient | PgPool | PgReads | Cache | JobQueue | Tokens | Health
 
-export type Services = Infrastructure | Workspaces | ApiKeys | Auth | Metadata | Records | SchemaBuilder | Webhooks
+export type Services =
+  | Infrastructure
+  | Revocations
+  | Workspaces
+  | ApiKeys
+  | Auth
+  | Metadata
+  | Records
+  | SchemaBuilder
+  | Webhooks
 
 export class StartupError extends Error {}
 
@@ -71,7 +81,7 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
       Layer.merge(CacheMemory, JobQueueMemory).pipe(
         Layer.tap(() => Effect.logInfo("Cache and queue: in-memory (no REDIS_URL)"))
       ),
-    onSome: (url) => Layer.merge(CacheRedis, JobQueueRedis).pipe(Layer.provide(RedisLive(url)))
+    onSome: (url) => Layer.merge(CacheRedis, JobQueueRedis).pipe(Layer.provideMerge(RedisLive(url, config.redisKeyPrefix)))
   })
   const modes = {
     database: Option.isSome(config.databaseUrl) ? "postgresql" : "embedded",
@@ -106,7 +116,9 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     })
   )).pipe(
     Layer.provideMerge(Layer.mergeAll(AuthLive, MetadataLive)),
-    Layer.provideMerge(Layer.merge(workspaces, ApiKeysLive))
+    Layer.provideMerge(Layer.merge(workspaces, ApiKeysLive)),
+    Layer.provideMerge(Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
+      Option.isSome(config.databaseUrl) ? RevocationsLive : RevocationsEmbedded)))
   )
   return Layer.merge(SchemaBuilderLive, WebhooksLive).pipe(Layer.provideMerge(domain), Layer.provideMerge(infra))
 }

@@ -7,6 +7,8 @@ export interface AccessTokenPayload {
   readonly workspaceId: string
   readonly userId: string
   readonly userWorkspaceId: string
+  /** The sign-in it belongs to (core."authSession"): a revoked session refuses it. */
+  readonly sessionId: string
   readonly authProvider: string
 }
 
@@ -32,6 +34,7 @@ export interface WorkspaceAgnosticTokenPayload {
   readonly sub: string
   readonly type: "WORKSPACE_AGNOSTIC"
   readonly userId: string
+  readonly sessionId: string
   readonly authProvider: string
 }
 

@@ -16,11 +16,14 @@ const parseDuration = (input: string): Either.Either<Duration.Duration, string> 
   })
 }
 
-const duration = (name: string, fallback: string) =>
+const duration = (name: string, fallback: string, minMillis = 0) =>
   Config.string(name).pipe(
     Config.withDefault(fallback),
     Config.mapOrFail((raw) =>
-      Either.mapLeft(parseDuration(raw), (message) => ConfigError.InvalidData([name], message))
+      Either.mapLeft(
+        Either.filterOrLeft(parseDuration(raw), (d) => Duration.toMillis(d) >= minMillis, () => `expected at least ${minMillis}ms`),
+        (message) => ConfigError.InvalidData([name], message)
+      )
     )
   )
 
@@ -38,11 +41,13 @@ export const appConfig = Config.all({
   databaseStatementTimeout: duration("DATABASE_STATEMENT_TIMEOUT", "15s"),
   databaseConnectTimeout: duration("DATABASE_CONNECT_TIMEOUT", "5s"),
   redisUrl: Config.option(Config.redacted("REDIS_URL")),
+  redisKeyPrefix: Config.string("REDIS_KEY_PREFIX").pipe(Config.withDefault("score:")),
   appSecret: Config.option(Config.redacted("APP_SECRET")),
   accessTokenTtl: duration("ACCESS_TOKEN_EXPIRES_IN", "30m"),
   refreshTokenTtl: duration("REFRESH_TOKEN_EXPIRES_IN", "60d"),
   loginTokenTtl: duration("LOGIN_TOKEN_EXPIRES_IN", "15m"),
   workspaceAgnosticTokenTtl: duration("WORKSPACE_AGNOSTIC_TOKEN_EXPIRES_IN", "30m"),
+  revocationCheckInterval: duration("REVOCATION_CHECK_INTERVAL", "1s", 10),
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
   dataDir: Config.string("DATA_DIR").pipe(Config.withDefault(".data")),
   frontendUrl: Config.url("FRONTEND_URL").pipe(Config.withDefault(new URL("http://localhost:3001"))),

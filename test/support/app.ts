@@ -3,7 +3,7 @@ import { HttpApp } from "@effect/platform"
 import { makeHttpApp, makeWebHandler } from "../../src/http/app.js"
 import { infrastructure, type Services, services } from "../../src/layers/index.js"
 import { appConfig } from "../../src/services/config.js"
-import { createTestDatabase, TEST_REDIS_URL } from "./database.js"
+import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix } from "./database.js"
 
 export interface TestApp {
   readonly request: (path: string, init?: RequestInit) => Promise<Response>
@@ -37,7 +37,8 @@ export const startTestApp = async (options: { redis?: boolean; databaseUrl?: str
     APP_SECRET: TEST_APP_SECRET,
     DATABASE_POOL_SIZE: "5",
     LOG_LEVEL: "Error",
-    ...(options.redis === false ? {} : { REDIS_URL: TEST_REDIS_URL }),
+    // Instances on one database share a Redis key prefix (they are one deployment); other files never do.
+    ...(options.redis === false ? {} : { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: testRedisPrefix(new URL(databaseUrl).pathname.slice(1)) }),
     ...options.env
   })
   const layer = services(infrastructure(config, Redacted.make(TEST_APP_SECRET)))

@@ -4,6 +4,9 @@ import { SQL } from "bun"
 export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 
+/** A REDIS_KEY_PREFIX of its own, so no other test file or running bench shares keys, queues or channels. */
+export const testRedisPrefix = (tag: string = crypto.randomUUID().slice(0, 8)) => `score-test:${process.pid}:${tag}:`
+
 const withAdmin = async <A>(run: (sql: SQL) => Promise<A>) => {
   const sql = new SQL(ADMIN_DATABASE_URL)
   try {

@@ -8,6 +8,7 @@ import { authResolvers } from "./auth-resolvers.js"
 import { authTypeDefs } from "./auth-schema.js"
 import { dataModelResolvers } from "./data-model-resolvers.js"
 import { dataModelTypeDefs } from "./data-model-schema.js"
+import { renderOfflineGraphiQL } from "./graphiql.js"
 import { webhookResolvers } from "./webhook-resolvers.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "./scalars.js"
@@ -35,6 +36,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
     logging: false,
     landingPage: false,
     graphiql: { title: "Score /metadata" },
+    renderGraphiQL: renderOfflineGraphiQL,
     maskedErrors: { maskError },
     plugins: [useInputErrorCodes]
   })

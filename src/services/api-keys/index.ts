@@ -3,7 +3,7 @@ import { Context, Effect, Layer } from "effect"
 import type { ApiKey } from "../../schema/auth.js"
 import { BadUserInput, NotFound } from "../../schema/errors.js"
 import { type SignedToken, Tokens } from "../auth/tokens.js"
-import { Cache } from "../cache/index.js"
+import { Revocations } from "../revocations/index.js"
 import { firstRow, jsonRows } from "../sql-rows.js"
 import { ADMIN_ROLE_STANDARD_ID } from "../workspace/index.js"
 
@@ -31,13 +31,18 @@ export interface ApiKeysShape {
   readonly revoke: (workspaceId: string, id: string) => Effect.Effect<ApiKey, Failure>
   /** The secret is this JWT; it is returned once and never stored. */
   readonly generateToken: (workspaceId: string, id: string, expiresAt: string) => Effect.Effect<SignedToken, Failure>
-  /** For the request pipeline: cached; a revocation invalidates every instance's copy before it returns. */
+  /**
+   * For the request pipeline: cached under the revocation epoch, so an update or revocation is seen by
+   * every instance within the epoch's bound even when the cache invalidation fails.
+   */
   readonly findById: (id: string) => Effect.Effect<ApiKey | null, SqlError.SqlError>
 }
 
 export class ApiKeys extends Context.Tag("score/ApiKeys")<ApiKeys, ApiKeysShape>() {}
 
 const cacheKey = (id: string) => `apiKey:${id}`
+/** Short: an entry outlives no revocation anyway (see Revocations); this bounds the memory it holds. */
+const CACHE_TTL = "10 minutes"
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 const parseDate = (value: string, field: string) => {
@@ -54,7 +59,7 @@ export const ApiKeysLive = Layer.effect(
   ApiKeys,
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const cache = yield* Cache
+    const revocations = yield* Revocations
     const tokens = yield* Tokens
     const notFound = new NotFound({ message: "API key not found" })
 
@@ -94,27 +99,32 @@ export const ApiKeysLive = Layer.effect(
         const name = input.name == null ? null : yield* validName(input.name)
         const expiresAt = input.expiresAt == null ? null : yield* parseDate(input.expiresAt, "expiresAt")
         const revokedAt = input.revokedAt == null ? null : yield* parseDate(input.revokedAt, "revokedAt")
-        const rows = yield* sql`UPDATE core."apiKey" SET
-            name = COALESCE(${name}, name),
-            "expiresAt" = COALESCE(${expiresAt}, "expiresAt"),
-            "revokedAt" = COALESCE(${revokedAt}, "revokedAt"),
-            "updatedAt" = now()
-          WHERE id = ${input.id} AND "workspaceId" = ${workspaceId} RETURNING *`
-        const key = firstRow<ApiKey>(rows)
-        if (!key) return yield* notFound
-        yield* cache.invalidate(cacheKey(key.id))
-        return key
+        // Any change (expiry, revokedAt, even the name) is handled as a revocation: it is rare.
+        return yield* revocations.revoking(
+          Effect.flatMap(
+            sql`UPDATE core."apiKey" SET
+                name = COALESCE(${name}, name),
+                "expiresAt" = COALESCE(${expiresAt}, "expiresAt"),
+                "revokedAt" = COALESCE(${revokedAt}, "revokedAt"),
+                "updatedAt" = now()
+              WHERE id = ${input.id} AND "workspaceId" = ${workspaceId} RETURNING *`,
+            (rows) => Effect.fromNullable(firstRow<ApiKey>(rows)).pipe(Effect.mapError(() => notFound))
+          ),
+          { keys: (key) => [cacheKey(key.id)] }
+        )
       })
 
     const revoke = (workspaceId: string, id: string) =>
       Effect.gen(function*() {
         yield* checkId(id)
-        const rows = yield* sql`UPDATE core."apiKey" SET "revokedAt" = COALESCE("revokedAt", now()), "updatedAt" = now()
-                                WHERE id = ${id} AND "workspaceId" = ${workspaceId} RETURNING *`
-        const key = firstRow<ApiKey>(rows)
-        if (!key) return yield* notFound
-        yield* cache.invalidate(cacheKey(id))
-        return key
+        return yield* revocations.revoking(
+          Effect.flatMap(
+            sql`UPDATE core."apiKey" SET "revokedAt" = COALESCE("revokedAt", now()), "updatedAt" = now()
+                WHERE id = ${id} AND "workspaceId" = ${workspaceId} RETURNING *`,
+            (rows) => Effect.fromNullable(firstRow<ApiKey>(rows)).pipe(Effect.mapError(() => notFound))
+          ),
+          { keys: (key) => [cacheKey(key.id)] }
+        )
       })
 
     const generateToken = (workspaceId: string, id: string, expiresAtInput: string) =>
@@ -143,10 +153,10 @@ export const ApiKeysLive = Layer.effect(
       generateToken,
       findById: (id) =>
         UUID.test(id)
-          ? cache.getOrLoad(
+          ? revocations.credential(
             cacheKey(id),
             Effect.map(sql`SELECT * FROM core."apiKey" WHERE id = ${id}`, firstRow<ApiKey>),
-            { ttl: "1 hour" }
+            { ttl: CACHE_TTL }
           )
           : Effect.succeed(null)
     }

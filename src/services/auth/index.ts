@@ -14,6 +14,7 @@ import { BadUserInput, Forbidden, NotFound, Unauthenticated } from "../../schema
 import { ApiKeys } from "../api-keys/index.js"
 import { Cache, derivedMemo } from "../cache/index.js"
 import { AppConfig } from "../config.js"
+import { Revocations } from "../revocations/index.js"
 import { firstRow } from "../sql-rows.js"
 import { Workspaces } from "../workspace/index.js"
 import { hashPassword, validatePassword, verifyAgainstDummy, verifyPassword } from "./password.js"
@@ -74,6 +75,15 @@ export interface AuthShape {
 export class Auth extends Context.Tag("score/Auth")<Auth, AuthShape>() {}
 
 const VERIFIED_CALLERS = 10_000
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+const sessionCacheKey = (id: string) => `authSession:${id}`
+
+interface AuthSession {
+  readonly id: string
+  readonly userId: string
+  readonly revokedAt: string | null
+}
 
 // Twenty's answers; account existence is public anyway through checkUserExists.
 const unknownUser = new Unauthenticated({ message: "User not found", subCode: "USER_NOT_FOUND" })
@@ -101,26 +111,55 @@ export const AuthLive = Layer.effect(
     const cache = yield* Cache
     const workspaces = yield* Workspaces
     const apiKeys = yield* ApiKeys
+    const revocations = yield* Revocations
     const provideSql = Effect.provideService(SqlClient.SqlClient, sql)
 
-    const findUser = (id: string) => cache.getOrLoad(userCacheKey(id), provideSql(findUserById(id)), { ttl: "5 minutes" })
+    const findUser = (id: string) =>
+      revocations.credential(userCacheKey(id), provideSql(findUserById(id)), { ttl: "5 minutes" })
+
+    /** A sign-in: its rotated refresh tokens and every access token issued with them end together. */
+    const startSession = (userId: string) =>
+      Effect.map(
+        sql<{ id: string }>`INSERT INTO core."authSession" ("userId") VALUES (${userId}) RETURNING id`,
+        (rows) => rows[0]!.id
+      )
+
+    const findSession = (id: unknown) =>
+      typeof id === "string" && UUID.test(id)
+        ? revocations.credential(
+          sessionCacheKey(id),
+          Effect.map(sql`SELECT id, "userId", "revokedAt" FROM core."authSession" WHERE id = ${id}`, firstRow<AuthSession>),
+          { ttl: "5 minutes" }
+        )
+        : Effect.succeed(null)
+
+    /** The token's session must exist, belong to its user and not be revoked. */
+    const checkSession = (sessionId: unknown, userId: string) =>
+      Effect.flatMap(findSession(sessionId), (session) =>
+        session && session.userId === userId && session.revokedAt === null ? Effect.void : Effect.fail(tokenInvalid))
 
     const storeAppToken = (
       type: "RefreshToken" | "LoginToken",
       userId: string,
       workspaceId: string | null,
-      expiresAt: Date
+      expiresAt: Date,
+      sessionId: string | null = null
     ) =>
       Effect.map(
-        sql<{ id: string }>`INSERT INTO core."appToken" (type, "userId", "workspaceId", "expiresAt")
-                            VALUES (${type}, ${userId}, ${workspaceId}, ${expiresAt}) RETURNING id`,
+        sql<{ id: string }>`INSERT INTO core."appToken" (type, "userId", "workspaceId", "expiresAt", "sessionId")
+                            VALUES (${type}, ${userId}, ${workspaceId}, ${expiresAt}, ${sessionId}) RETURNING id`,
         (rows) => rows[0]!.id
       )
 
-    const refreshToken = (user: User, workspaceId: string | null, target: RefreshTokenPayload["targetedTokenType"]) =>
+    const refreshToken = (
+      user: User,
+      workspaceId: string | null,
+      target: RefreshTokenPayload["targetedTokenType"],
+      sessionId: string
+    ) =>
       Effect.gen(function*() {
         const expiresAt = new Date(Date.now() + Duration.toMillis(config.refreshTokenTtl))
-        const jti = yield* storeAppToken("RefreshToken", user.id, workspaceId, expiresAt)
+        const jti = yield* storeAppToken("RefreshToken", user.id, workspaceId, expiresAt, sessionId)
         return yield* tokens.sign({
           sub: user.id,
           type: "REFRESH",
@@ -132,16 +171,16 @@ export const AuthLive = Layer.effect(
         }, { until: expiresAt })
       })
 
-    const workspaceAgnosticPair = (user: User) =>
+    const workspaceAgnosticPair = (user: User, sessionId: string) =>
       Effect.all({
         accessOrWorkspaceAgnosticToken: tokens.sign(
-          { sub: user.id, type: "WORKSPACE_AGNOSTIC", userId: user.id, authProvider: "password" },
+          { sub: user.id, type: "WORKSPACE_AGNOSTIC", userId: user.id, sessionId, authProvider: "password" },
           config.workspaceAgnosticTokenTtl
         ),
-        refreshToken: refreshToken(user, null, "WORKSPACE_AGNOSTIC")
+        refreshToken: refreshToken(user, null, "WORKSPACE_AGNOSTIC", sessionId)
       })
 
-    const accessPair = (user: User, workspaceId: string) =>
+    const accessPair = (user: User, workspaceId: string, sessionId: string) =>
       Effect.gen(function*() {
         const membership = yield* workspaces.membership(user.id, workspaceId)
         if (!membership) return yield* new Forbidden({ message: "User does not have access to this workspace" })
@@ -152,9 +191,10 @@ export const AuthLive = Layer.effect(
             workspaceId,
             userId: user.id,
             userWorkspaceId: membership.id,
+            sessionId,
             authProvider: "password"
           }, config.accessTokenTtl),
-          refreshToken: refreshToken(user, workspaceId, "ACCESS")
+          refreshToken: refreshToken(user, workspaceId, "ACCESS", sessionId)
         })
       })
 
@@ -193,7 +233,7 @@ export const AuthLive = Layer.effect(
         return {
           user,
           availableWorkspaces: yield* availableWorkspaces(user),
-          tokens: yield* workspaceAgnosticPair(user)
+          tokens: yield* workspaceAgnosticPair(user, yield* startSession(user.id))
         }
       }).pipe(Effect.withSpan("Auth.signIn"))
 
@@ -209,7 +249,7 @@ export const AuthLive = Layer.effect(
           Effect.catchTag("Conflict", () =>
             Effect.fail(new Forbidden({ message: "User already exists", subCode: "USER_ALREADY_EXISTS" })))
         )
-        return { user, availableWorkspaces: [], tokens: yield* workspaceAgnosticPair(user) }
+        return { user, availableWorkspaces: [], tokens: yield* workspaceAgnosticPair(user, yield* startSession(user.id)) }
       }).pipe(Effect.withSpan("Auth.signUp"))
 
     const signUpInNewWorkspace = (user: User, displayName: string | null) =>
@@ -236,8 +276,8 @@ export const AuthLive = Layer.effect(
       Effect.map(
         sql`UPDATE core."appToken" SET "revokedAt" = now(), "updatedAt" = now()
             WHERE id = ${id} AND type = ${type} AND "revokedAt" IS NULL AND "expiresAt" > now()
-            RETURNING id, "userId", "workspaceId"`,
-        firstRow<{ id: string; userId: string; workspaceId: string | null }>
+            RETURNING id, "userId", "workspaceId", "sessionId"`,
+        firstRow<{ id: string; userId: string; workspaceId: string | null; sessionId: string | null }>
       )
 
     const activeUser = (id: string) =>
@@ -249,12 +289,34 @@ export const AuthLive = Layer.effect(
         const payload = yield* tokens.verify(token, ["LOGIN"])
         const consumed = yield* consumeAppToken(payload.jti, "LoginToken")
         if (!consumed || consumed.workspaceId !== payload.workspaceId) return yield* tokenInvalid
-        return yield* accessPair(yield* activeUser(consumed.userId), payload.workspaceId)
+        const user = yield* activeUser(consumed.userId)
+        return yield* accessPair(user, payload.workspaceId, yield* startSession(user.id))
       })
 
+    /** Refresh tokens and sessions both: the user's access tokens are refused from then on. */
     const revokeAllSessions = (userId: string) =>
-      sql`UPDATE core."appToken" SET "revokedAt" = now(), "updatedAt" = now()
-          WHERE "userId" = ${userId} AND type = 'RefreshToken' AND "revokedAt" IS NULL`.pipe(Effect.asVoid)
+      revocations.revoking(
+        sql<{ id: string; kind: "token" | "session" }>`
+          WITH tokens AS (
+            UPDATE core."appToken" SET "revokedAt" = now(), "updatedAt" = now()
+            WHERE "userId" = ${userId} AND type = 'RefreshToken' AND "revokedAt" IS NULL RETURNING id
+          ), sessions AS (
+            UPDATE core."authSession" SET "revokedAt" = now(), "updatedAt" = now()
+            WHERE "userId" = ${userId} AND "revokedAt" IS NULL RETURNING id
+          )
+          SELECT id, 'token' AS kind FROM tokens UNION ALL SELECT id, 'session' AS kind FROM sessions`,
+        {
+          changed: (rows) => rows.length > 0,
+          keys: (rows) => rows.flatMap((row) => (row.kind === "session" ? [sessionCacheKey(row.id)] : []))
+        }
+      ).pipe(Effect.asVoid)
+
+    const revokeSession = (sessionId: string) =>
+      revocations.revoking(
+        sql`UPDATE core."authSession" SET "revokedAt" = now(), "updatedAt" = now()
+            WHERE id = ${sessionId} AND "revokedAt" IS NULL RETURNING id`,
+        { keys: () => [sessionCacheKey(sessionId)], changed: (rows) => rows.length > 0 }
+      ).pipe(Effect.asVoid)
 
     const renewToken = (token: string) =>
       Effect.gen(function*() {
@@ -269,9 +331,11 @@ export const AuthLive = Layer.effect(
           })
         }
         const user = yield* activeUser(consumed.userId)
+        // Refresh tokens issued before sessions existed start one.
+        const sessionId = consumed.sessionId ?? (yield* startSession(user.id))
         return payload.targetedTokenType === "ACCESS" && payload.workspaceId
-          ? yield* accessPair(user, payload.workspaceId)
-          : yield* workspaceAgnosticPair(user)
+          ? yield* accessPair(user, payload.workspaceId, sessionId)
+          : yield* workspaceAgnosticPair(user, sessionId)
       }).pipe(Effect.withSpan("Auth.renewToken"))
 
     const activeWorkspace = (id: string) =>
@@ -285,16 +349,28 @@ export const AuthLive = Layer.effect(
 
     const verifiedCallers = derivedMemo<AuthContext>(cache, VERIFIED_CALLERS)
 
-    /** A verified caller stays verified until its token or API key expires, or a cache invalidation. */
+    /**
+     * Memo entries are keyed by the revocation epoch, so none outlives a revocation this instance has
+     * seen; with no recently confirmed epoch, every request is verified afresh.
+     */
+    const memoKey = (epoch: number, token: string) => `${epoch}:${token}`
+    const authenticated = (token: string) => {
+      const epoch = revocations.epoch()
+      return epoch === null ? undefined : verifiedCallers.get(memoKey(epoch, token))
+    }
+
+    /** A verified caller stays verified until its token or API key expires, a revocation, or a cache invalidation. */
     const authenticate = (token: string): Effect.Effect<AuthContext, AuthFailure> =>
       Effect.suspend(() => {
-        const known = verifiedCallers.get(token)
+        const known = authenticated(token)
         if (known) return Effect.succeed(known)
         const since = cache.epoch()
+        const epoch = revocations.epoch()
         return Effect.tap(verifyCaller(token), (caller) => {
+          if (epoch === null) return
           const apiKeyEnd = caller.kind === "apiKey" ? new Date(caller.apiKey.expiresAt).getTime() : Infinity
           const tokenEnd = (jose.decodeJwt(token).exp ?? 0) * 1000
-          verifiedCallers.set(token, caller, since, Math.min(apiKeyEnd, tokenEnd))
+          verifiedCallers.set(memoKey(epoch, token), caller, since, Math.min(apiKeyEnd, tokenEnd))
         })
       })
 
@@ -306,7 +382,8 @@ export const AuthLive = Layer.effect(
             const [user, workspace, userWorkspace] = yield* Effect.all([
               activeUser(payload.userId),
               activeWorkspace(payload.workspaceId),
-              workspaces.membership(payload.userId, payload.workspaceId)
+              workspaces.membership(payload.userId, payload.workspaceId),
+              checkSession(payload.sessionId, payload.userId)
             ], { concurrency: "unbounded" })
             if (!userWorkspace || userWorkspace.id !== payload.userWorkspaceId) return yield* tokenInvalid
             return { kind: "user", user, workspace, userWorkspace } as const
@@ -319,8 +396,12 @@ export const AuthLive = Layer.effect(
             ) return yield* tokenInvalid
             return { kind: "apiKey", apiKey, workspace: yield* activeWorkspace(apiKey.workspaceId) } as const
           }
-          case "WORKSPACE_AGNOSTIC":
-            return { kind: "workspaceAgnostic", user: yield* activeUser(payload.userId) } as const
+          case "WORKSPACE_AGNOSTIC": {
+            const [user] = yield* Effect.all([activeUser(payload.userId), checkSession(payload.sessionId, payload.userId)], {
+              concurrency: "unbounded"
+            })
+            return { kind: "workspaceAgnostic", user } as const
+          }
         }
       }).pipe(Effect.withSpan("Auth.authenticate"))
 
@@ -333,8 +414,9 @@ export const AuthLive = Layer.effect(
       renewToken,
       signOut: (user) => revokeAllSessions(user.id),
       signOutRefreshToken: (token) =>
-        Effect.flatMap(tokens.verify(token, ["REFRESH"]), (payload) => consumeAppToken(payload.jti, "RefreshToken"))
-          .pipe(Effect.asVoid),
+        Effect.flatMap(tokens.verify(token, ["REFRESH"]), (payload) => consumeAppToken(payload.jti, "RefreshToken")).pipe(
+          Effect.flatMap((consumed) => consumed?.sessionId ? revokeSession(consumed.sessionId) : Effect.void)
+        ),
       checkUserExists: (email) =>
         Effect.gen(function*() {
           const user = yield* provideSql(findUserWithPasswordByEmail(email))
@@ -343,7 +425,7 @@ export const AuthLive = Layer.effect(
           return { exists: true, availableWorkspacesCount: list.length, isEmailVerified: user.isEmailVerified }
         }),
       authenticate,
-      authenticated: verifiedCallers.get,
+      authenticated,
       findUser
     }
   })

@@ -14,7 +14,10 @@ export interface TokensShape {
     payload: P,
     expiresIn: Duration.DurationInput | { readonly until: Date }
   ) => Effect.Effect<SignedToken>
-  /** Checks signature, expiry and type; never tells the caller which check failed beyond expiry. */
+  /**
+   * Checks signature, expiry (a token without `exp` is refused) and type; never tells the caller which
+   * check failed beyond expiry.
+   */
   readonly verify: <T extends TokenType>(
     token: string,
     expected: ReadonlyArray<T>
@@ -71,7 +74,7 @@ export const makeTokens = (appSecret: Redacted.Redacted<string>): TokensShape =>
           ? claims["workspaceId"]
           : typeof claims["userId"] === "string" ? claims["userId"] : claims.sub
         const { payload } = yield* Effect.tryPromise({
-          try: async () => jose.jwtVerify(token, await keyFor(type, scope), { algorithms: ["HS256"] }),
+          try: async () => jose.jwtVerify(token, await keyFor(type, scope), { algorithms: ["HS256"], requiredClaims: ["exp"] }),
           catch: (e) =>
             e instanceof jose.errors.JWTExpired ? new Unauthenticated({ message: "Token has expired." }) : invalid
         })

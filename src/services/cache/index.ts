@@ -89,9 +89,6 @@ export const CacheMemory = Layer.sync(Cache, () => {
   }
 })
 
-const INVALIDATION_CHANNEL = "score:cache:invalidate"
-const PREFIX = "score:cache:"
-const GENERATION = "score:cache-gen:"
 
 /** Stores the loaded value only if no invalidation happened since the load began (same generation). */
 const SET_IF_SAME_GENERATION = `
@@ -107,7 +104,10 @@ return 1`
 export const CacheRedis = Layer.scoped(
   Cache,
   Effect.gen(function*() {
-    const { client, duplicate } = yield* Redis
+    const { client, duplicate, prefix } = yield* Redis
+    const INVALIDATION_CHANNEL = `${prefix}cache:invalidate`
+    const PREFIX = `${prefix}cache:`
+    const GENERATION = `${prefix}cache-gen:`
     const local = new LocalTier()
     const once = singleFlight()
     const subscriber = yield* duplicate

@@ -1,6 +1,9 @@
 import { SqlClient } from "@effect/sql"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import { Cache } from "../cache/index.js"
+import { JobQueue } from "../queue/job-queue.js"
+import { Redis } from "../redis/index.js"
+import { jobDurability } from "./job-durability.js"
 
 export type IndicatorId = "database" | "redis"
 
@@ -36,12 +39,24 @@ export const HealthLive = (modes: { readonly database: string; readonly redis: s
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const cache = yield* Cache
+      const jobs = yield* JobQueue
+      const redis = yield* Effect.serviceOption(Redis)
+      const redisCheck = probe(cache.ping, { mode: modes.redis })
       return {
         indicators: ["database", "redis"],
         check: (id) =>
           id === "database"
             ? probe(sql`SELECT 1`, { mode: modes.database })
-            : probe(cache.ping, { mode: modes.redis })
+            : Option.match(redis, {
+              onNone: () => redisCheck,
+              // Up or down on the ping alone: a missing worker or persistence is a warning in the details.
+              onSome: (connections) =>
+                Effect.flatMap(redisCheck, (state) =>
+                  state.status === "down" ? Effect.succeed(state) : Effect.map(
+                    jobDurability(connections, jobs).pipe(Effect.timeout(TIMEOUT), Effect.option),
+                    (durability) => Option.isNone(durability) ? state : { ...state, details: { ...state.details, ...durability.value } }
+                  ))
+            })
       }
     })
   )

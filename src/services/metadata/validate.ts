@@ -21,6 +21,12 @@ const RESERVED_NAMES = new Set([
   "aggregate"
 ])
 
+/**
+ * Names every JavaScript object already has (`constructor`, `toString`, `valueOf`, ...): a record, a
+ * field map or a GraphQL type keyed by one would read the inherited member instead of the field.
+ */
+const OBJECT_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype))
+
 const bad = (message: string, field: string) => Effect.fail(new BadUserInput({ message, field }))
 
 export const validateName = (name: unknown, field: string) => {
@@ -28,6 +34,7 @@ export const validateName = (name: unknown, field: string) => {
   if (name.length > MAX_NAME_LENGTH) return bad(`${field} "${name}" exceeds ${MAX_NAME_LENGTH} characters`, field)
   if (!NAME.test(name)) return bad(`${field} "${name}" must be camelCase: a lowercase letter, then letters and digits`, field)
   if (RESERVED_NAMES.has(name)) return bad(`${field} "${name}" is a reserved word`, field)
+  if (OBJECT_MEMBER_NAMES.has(name)) return bad(`${field} "${name}" is a reserved word (every JavaScript object has it)`, field)
   return Effect.succeed(name)
 }
 

@@ -258,5 +258,30 @@ CREATE TABLE core."webhookDelivery" (
 CREATE INDEX webhook_delivery_webhook_idx ON core."webhookDelivery" ("webhookId", "createdAt" DESC);
 `)
     })
+  },
+  {
+    id: 6,
+    name: "revocation_epoch_and_sessions",
+    // One row moved by every revocation in its own transaction (see services/revocations); a session
+    // groups a sign-in's rotated refresh tokens and the access tokens issued with them.
+    up: Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`
+CREATE TABLE core."revocationEpoch" (
+  id boolean PRIMARY KEY DEFAULT true CHECK (id),
+  epoch bigint NOT NULL
+);
+INSERT INTO core."revocationEpoch" (epoch) VALUES (0);
+
+CREATE TABLE core."authSession" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "userId" uuid NOT NULL REFERENCES core."user" (id) ON DELETE CASCADE,
+  "revokedAt" timestamptz,${timestamps}
+);
+CREATE INDEX auth_session_user_idx ON core."authSession" ("userId") WHERE "revokedAt" IS NULL;
+ALTER TABLE core."appToken" ADD COLUMN "sessionId" uuid REFERENCES core."authSession" (id) ON DELETE CASCADE;
+CREATE INDEX app_token_session_idx ON core."appToken" ("sessionId") WHERE "sessionId" IS NOT NULL;
+`)
+    })
   }
 ]

@@ -124,6 +124,10 @@ export interface JobQueueShape {
     options: { readonly maxStalls: number }
   ) => Effect.Effect<{ readonly requeued: number; readonly dead: number }, QueueUnavailable>
   readonly counts: (queue: string) => Effect.Effect<QueueCounts, QueueUnavailable>
+  /** A worker says it is alive (every few seconds while it runs); `retire` when it stops. */
+  readonly announceWorker: (workerId: string, options?: { readonly retire?: boolean }) => Effect.Effect<void, QueueUnavailable>
+  /** Workers heard from within `within`. */
+  readonly liveWorkers: (within: Duration.DurationInput) => Effect.Effect<number, QueueUnavailable>
   /** Dead-lettered jobs, newest first, with their last error. */
   readonly deadLetters: (queue: string, limit?: number) => Effect.Effect<ReadonlyArray<Job>, QueueUnavailable>
   /** Moves a dead-lettered job back to the queue with fresh attempts. */

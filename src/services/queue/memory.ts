@@ -81,6 +81,8 @@ export const makeJobQueueMemory = (options: { readonly deadLetterCap?: number } 
   const deadLetterCap = options.deadLetterCap ?? DEAD_LETTER_CAP
   const queues = new Map<string, QueueState>()
   const ticks = new Map<string, number>()
+  /** Worker id → when it was last heard from. */
+  const workers = new Map<string, number>()
   const signals = makeSignals()
   const owner = `memory:${crypto.randomUUID().slice(0, 8)}`
 
@@ -324,6 +326,13 @@ export const makeJobQueueMemory = (options: { readonly deadLetterCap?: number } 
         if (waitWasEmpty) signals.bump(queue)
         return true
       }),
+    announceWorker: (workerId, options) =>
+      at((now) => {
+        if (options?.retire) workers.delete(workerId)
+        else workers.set(workerId, now)
+      }),
+    liveWorkers: (within) =>
+      at((now) => [...workers.values()].filter((seen) => seen >= now - Duration.toMillis(within)).length),
     size: (queue) => at(() => stateOf(queue).wait.length),
     obliterate: (queue) =>
       at(() => {

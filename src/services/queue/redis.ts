@@ -60,7 +60,7 @@ const parseData = (raw: string | null | undefined): unknown => {
 const globEscape = (text: string) => text.replace(/[*?[\]\\]/g, "\\$&")
 
 export interface JobQueueRedisOptions {
-  /** Prefix of every key; default `score:jobs:`. */
+  /** Prefix of every key; default the Redis service's prefix + `jobs:`. */
   readonly prefix?: string
   readonly deadLetterCap?: number
 }
@@ -71,9 +71,10 @@ export interface JobQueueRedisOptions {
  */
 export const makeJobQueueRedis = (options: JobQueueRedisOptions = {}) =>
   Effect.gen(function*() {
-    const { client, duplicate } = yield* Redis
+    const { client, duplicate, prefix: redisPrefix } = yield* Redis
     const scope = yield* Effect.scope
-    const prefix = options.prefix ?? "score:jobs:"
+    const prefix = options.prefix ?? `${redisPrefix}jobs:`
+    const workersKey = `${prefix}workers`
     const deadLetterCap = options.deadLetterCap ?? DEAD_LETTER_CAP
     const owner = `${process.pid}:${crypto.randomUUID().slice(0, 8)}`
 
@@ -272,6 +273,17 @@ export const makeJobQueueRedis = (options: JobQueueRedisOptions = {}) =>
           Effect.map((n) => int(n) === 1)
         )
       },
+      announceWorker: (workerId, options) =>
+        attempt("announce worker", () =>
+          options?.retire ? client.zrem(workersKey, workerId) : client.zadd(workersKey, Date.now(), workerId)).pipe(Effect.asVoid),
+      liveWorkers: (within) =>
+        attempt("live workers", async () => {
+          const since = Date.now() - Duration.toMillis(within)
+          // Workers not heard from for a day are forgotten; the count is of those heard from since `since`.
+          const replies = await client.multi().zremrangebyscore(workersKey, "-inf", since - 86_400_000)
+            .zcount(workersKey, since, "+inf").exec()
+          return Number(replies?.[1]?.[1] ?? 0)
+        }),
       size: (queue) => attempt("size", () => client.zcard(keysOf(queue).wait)),
       obliterate: (queue) => {
         const pattern = `${globEscape(keysOf(queue).base)}*`

@@ -8,6 +8,8 @@ export interface RedisConnections {
   readonly client: IORedis
   /** Opens a dedicated connection (subscribers and blocking commands need their own). */
   readonly duplicate: Effect.Effect<IORedis, RedisUnavailable, import("effect").Scope.Scope>
+  /** Starts every key and channel Score uses (REDIS_KEY_PREFIX), so deployments or test runs can share a server. */
+  readonly prefix: string
 }
 
 export class Redis extends Context.Tag("score/Redis")<Redis, RedisConnections>() {}
@@ -37,13 +39,13 @@ const connect = (url: string, name: string) =>
     (client) => Effect.promise(() => client.quit().catch(() => client.disconnect()))
   )
 
-export const RedisLive = (url: Redacted.Redacted<string>) =>
+export const RedisLive = (url: Redacted.Redacted<string>, prefix = "score:") =>
   Layer.scoped(
     Redis,
     Effect.gen(function*() {
       const raw = Redacted.value(url)
       const client = yield* connect(raw, "score")
       yield* Effect.logInfo(`Redis: ${new URL(raw).host}`)
-      return { client, duplicate: connect(raw, "score-sub") }
+      return { client, duplicate: connect(raw, "score-sub"), prefix }
     })
   )

@@ -2,11 +2,12 @@ import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, Data, Duration, Effect, Layer } from "effect"
 import { createHmac, randomBytes } from "node:crypto"
 import type { RecordEvent } from "../../schema/events.js"
-import { BadUserInput, NotFound } from "../../schema/errors.js"
+import { BadUserInput, Conflict, NotFound } from "../../schema/errors.js"
 import { Cache } from "../cache/index.js"
 import { AppConfig } from "../config.js"
 import { firstRow, jsonRows } from "../sql-rows.js"
 import { refusalReason } from "./address-guard.js"
+import { sendWebhook } from "./delivery.js"
 
 export interface Webhook {
   readonly id: string
@@ -43,7 +44,7 @@ export interface WebhookInput {
 /** A delivery that did not get a 2xx: the job fails and the runner retries it with backoff. */
 export class DeliveryFailed extends Data.TaggedError("DeliveryFailed")<{ readonly message: string }> {}
 
-type Failure = BadUserInput | NotFound | SqlError.SqlError
+type Failure = BadUserInput | NotFound | Conflict | SqlError.SqlError
 
 export interface WebhooksShape {
   readonly list: (workspaceId: string) => Effect.Effect<ReadonlyArray<Webhook>, SqlError.SqlError>
@@ -136,9 +137,7 @@ export const WebhooksLive = Layer.effect(
         durationMs: Math.round(outcome.durationMs)
       })}`
 
-    const post = async (webhook: Webhook, event: RecordEvent) => {
-      const refusal = await refusalReason(webhook.targetUrl, config.webhookAllowPrivateAddresses)
-      if (refusal) return { success: false, status: null, error: refusal }
+    const post = (webhook: Webhook, event: RecordEvent) => {
       const body = JSON.stringify(webhookPayload(webhook, event))
       const timestamp = String(Date.now())
       const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "Score-Webhooks/1" }
@@ -147,21 +146,10 @@ export const WebhooksLive = Layer.effect(
         headers["x-twenty-webhook-signature"] = signature(webhook.secret, timestamp, body)
         headers["x-twenty-webhook-nonce"] = randomBytes(16).toString("hex")
       }
-      try {
-        const response = await fetch(webhook.targetUrl, {
-          method: "POST",
-          headers,
-          body,
-          redirect: "manual",
-          signal: AbortSignal.timeout(Duration.toMillis(config.webhookTimeout))
-        })
-        await response.body?.cancel()
-        return response.ok
-          ? { success: true, status: response.status, error: null }
-          : { success: false, status: response.status, error: `HTTP ${response.status}` }
-      } catch (e) {
-        return { success: false, status: null, error: (e as Error).name === "TimeoutError" ? "timeout" : (e as Error).message }
-      }
+      return sendWebhook({ url: webhook.targetUrl, headers, body }, {
+        allowPrivate: config.webhookAllowPrivateAddresses,
+        timeoutMs: Duration.toMillis(config.webhookTimeout)
+      })
     }
 
     return {
@@ -178,8 +166,9 @@ export const WebhooksLive = Layer.effect(
             operations: input.operations ?? ["*.*"],
             description: input.description ?? null,
             secret: input.secret ?? ""
-          })} RETURNING *`
-          return firstRow<Webhook>(rows)!
+          })} ON CONFLICT (id) DO NOTHING RETURNING *`
+          // Twenty's WEBHOOK_ALREADY_EXISTS, the same whichever workspace holds the id.
+          return firstRow<Webhook>(rows) ?? (yield* new Conflict({ message: "A webhook with this configuration already exists." }))
         }).pipe(changed(workspaceId)),
       update: (workspaceId, id, input) =>
         Effect.gen(function*() {
@@ -217,6 +206,7 @@ export const WebhooksLive = Layer.effect(
           const started = performance.now()
           const outcome = yield* Effect.promise(() => post(webhook, event))
           yield* record(webhook, event, attempt, { ...outcome, durationMs: performance.now() - started })
+          if (outcome.detail) yield* Effect.logWarning(`Webhook ${webhook.id} delivery attempt ${attempt}: ${outcome.error}: ${outcome.detail}`)
           if (!outcome.success) return yield* new DeliveryFailed({ message: `${webhook.targetUrl}: ${outcome.error}` })
         }).pipe(Effect.withSpan("Webhooks.deliver"))
     }

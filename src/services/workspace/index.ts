@@ -4,6 +4,7 @@ import type { UserWorkspace, Workspace } from "../../schema/auth.js"
 import { BadUserInput, NotFound } from "../../schema/errors.js"
 import { Cache } from "../cache/index.js"
 import { WorkspaceProvisioner } from "../metadata/provisioner.js"
+import { Revocations } from "../revocations/index.js"
 import { firstRow, jsonRows } from "../sql-rows.js"
 
 export interface Role {
@@ -56,7 +57,8 @@ export class Workspaces extends Context.Tag("score/Workspaces")<Workspaces, Work
 
 const CACHE_TTL = "5 minutes"
 export const workspaceCacheKey = (id: string) => `workspace:${id}`
-const membershipCacheKey = (userId: string, workspaceId: string) => `userWorkspace:${userId}:${workspaceId}`
+/** Credentials (read through Revocations): removing a membership or changing a role must go through `revoking`. */
+export const membershipCacheKey = (userId: string, workspaceId: string) => `userWorkspace:${userId}:${workspaceId}`
 
 const slugify = (name: string | null) =>
   (name ?? "workspace").toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "")
@@ -72,6 +74,7 @@ export const WorkspacesLive = Layer.effect(
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const cache = yield* Cache
+    const revocations = yield* Revocations
     const provisioner = yield* WorkspaceProvisioner
 
     const loadWorkspace = (id: string) =>
@@ -147,7 +150,7 @@ export const WorkspacesLive = Layer.effect(
           return (yield* loadWorkspace(workspaceId))!
         })
       ).pipe(
-        Effect.tap(() => cache.invalidate(`user:${input.ownerUserId}`)),
+        Effect.tap(() => revocations.invalidate(`user:${input.ownerUserId}`)),
         Effect.withSpan("Workspaces.create")
       )
 
@@ -179,7 +182,7 @@ export const WorkspacesLive = Layer.effect(
       ).pipe(Effect.zipRight(cache.invalidate(workspaceCacheKey(id))))
 
     const membership = (userId: string, workspaceId: string) =>
-      cache.getOrLoad(
+      revocations.credential(
         membershipCacheKey(userId, workspaceId),
         Effect.map(
           sql`SELECT * FROM core."userWorkspace"
@@ -220,7 +223,7 @@ export const WorkspacesLive = Layer.effect(
           jsonRows<Role>
         ),
       findRole: (id) =>
-        cache.getOrLoad(`role:${id}`, Effect.map(sql`SELECT * FROM core.role WHERE id = ${id}`, firstRow<Role>), {
+        revocations.credential(`role:${id}`, Effect.map(sql`SELECT * FROM core.role WHERE id = ${id}`, firstRow<Role>), {
           ttl: CACHE_TTL
         }),
       schemaOf: (workspaceId) =>

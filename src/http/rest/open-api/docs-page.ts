@@ -59,6 +59,14 @@ export const DOCS_HTML = `<!doctype html>
   <link rel="icon" type="image/png" href="${ASSETS_PATH}/favicon-32x32.png">
 </head>
 <body>
+  <aside style="font-family: sans-serif; margin: 16px auto 0; max-width: 1420px; padding: 12px 20px; border: 1px solid #d8dde7; border-radius: 4px; background: #f4f7fb">
+    <strong>Every call needs a token.</strong>
+    Create an account, a workspace and an API key with
+    <code>bun run cli workspace:create --name Acme --email you@example.com --password 'a long password'</code>
+    (it prints the key), or sign in on <code>/metadata</code> for an access token. Then press
+    <strong>Authorize</strong> below and paste it: it is sent as <code>Authorization: Bearer &lt;token&gt;</code>,
+    and the documents reload with your workspace's objects.
+  </aside>
   <div id="swagger-ui"></div>
   <script src="${ASSETS_PATH}/swagger-ui-bundle.js"></script>
   <script src="${ASSETS_PATH}/swagger-ui-standalone-preset.js"></script>
