@@ -1,11 +1,10 @@
 import * as BunRuntime from "@effect/platform-bun/BunRuntime"
-import { Effect } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { parseArgs } from "node:util"
-import { infrastructure, resolveAppSecret, type Services, services } from "./layers/index.js"
-import { ApiKeys } from "./services/api-keys/index.js"
-import { Auth } from "./services/auth/index.js"
-import { AppConfig, appConfig } from "./services/config.js"
-import { Workspaces } from "./services/workspace/index.js"
+import { Admin, AdminLocal, type CreatedWorkspace } from "./admin/index.js"
+import { adminSocketIsLive, AdminRemote } from "./admin/socket.js"
+import { infrastructure, resolveAppSecret, services } from "./layers/index.js"
+import { appConfig } from "./services/config.js"
 import { BadUserInput } from "./schema/errors.js"
 import { exitOnStartupError } from "./startup.js"
 
@@ -16,6 +15,9 @@ Commands:
   workspace:create --name NAME --email EMAIL --password PASSWORD [--api-key-name NAME] [--days N]
                                        create (or reuse) the account, a workspace, and an API key
   workspace:delete --id WORKSPACE_ID   drop a workspace, its schema and its data
+
+With the embedded database (no DATABASE_URL) and a server running on DATA_DIR, the command is run by
+that server, through its admin socket.
 `
 
 const { positionals, values } = parseArgs({
@@ -39,55 +41,57 @@ const required = (name: keyof typeof values) => {
     : Effect.fail(new BadUserInput({ message: `--${name} is required\n\n${USAGE}`, field: name }))
 }
 
-const createWorkspace = Effect.gen(function*() {
-  const name = yield* required("name")
-  const email = yield* required("email")
-  const password = yield* required("password")
-  const days = Number(values.days ?? 365)
-  if (!Number.isInteger(days) || days <= 0) return yield* new BadUserInput({ message: "--days must be a positive integer" })
-  const auth = yield* Auth
-  const { user } = yield* auth.signUp({ email, password }).pipe(
-    Effect.catchIf((e) => e._tag === "Forbidden" && e.subCode === "USER_ALREADY_EXISTS", () => auth.signIn(email, password))
-  )
-  const { workspace } = yield* auth.signUpInNewWorkspace(user, name)
-  const apiKeys = yield* ApiKeys
-  const expiresAt = new Date(Date.now() + days * 86_400_000).toISOString()
-  const key = yield* apiKeys.create(workspace.id, { name: values["api-key-name"] ?? "CLI", expiresAt })
-  const { token } = yield* apiKeys.generateToken(workspace.id, key.id, expiresAt)
-  const { port } = yield* AppConfig
+const printCreated = (created: CreatedWorkspace) =>
   process.stdout.write(
-    `Workspace "${workspace.displayName}" created: ${workspace.id}
-API key "${key.name}" (expires ${expiresAt.slice(0, 10)}):
-${token}
+    `Workspace "${created.displayName}" created: ${created.workspaceId}
+API key "${created.apiKeyName}" (expires ${created.expiresAt.slice(0, 10)}):
+${created.token}
 
 Try it:
-curl -s http://localhost:${port}/metadata -H "Authorization: Bearer ${token}" \\
+curl -s http://localhost:${created.port}/metadata -H "Authorization: Bearer ${created.token}" \\
   -H 'content-type: application/json' -d '{"query":"{ currentWorkspace { id displayName } }"}'
 `
   )
-})
 
-const commands: Record<string, Effect.Effect<void, unknown, Services>> = {
-  migrate: Effect.logInfo("Migrations are up to date"),
-  "workspace:create": createWorkspace,
-  "workspace:delete": Effect.gen(function*() {
-    const id = yield* required("id")
-    yield* Effect.flatMap(Workspaces, (w) => w.remove(id))
-    process.stdout.write(`Workspace ${id} deleted\n`)
-  })
+/** Each command: its options checked first, then its run on whichever `Admin` is given. */
+const commands: Record<string, Effect.Effect<Effect.Effect<void, unknown, Admin>, BadUserInput>> = {
+  migrate: Effect.succeed(Effect.flatMap(Admin, (admin) => admin.migrate).pipe(
+    Effect.tap((applied) => applied.length > 0 ? Effect.logInfo(`Migrations applied: ${applied.join(", ")}`) : Effect.void),
+    Effect.zipRight(Effect.logInfo("Migrations are up to date"))
+  )),
+  "workspace:create": Effect.gen(function*() {
+    const input = {
+      name: yield* required("name"),
+      email: yield* required("email"),
+      password: yield* required("password"),
+      apiKeyName: values["api-key-name"] || "CLI",
+      days: Number(values.days ?? 365)
+    }
+    if (!Number.isInteger(input.days) || input.days <= 0) return yield* new BadUserInput({ message: "--days must be a positive integer" })
+    return Effect.flatMap(Admin, (admin) => admin.createWorkspace(input)).pipe(Effect.map(printCreated))
+  }),
+  "workspace:delete": Effect.map(required("id"), (id) =>
+    Effect.flatMap(Admin, (admin) => admin.deleteWorkspace(id)).pipe(
+      Effect.map(() => process.stdout.write(`Workspace ${id} deleted\n`))
+    ))
 }
 
 const command = positionals[0]
-const run = commands[command ?? ""]
-if (!run || values.help) {
+const parse = commands[command ?? ""]
+if (!parse || values.help) {
   process.stdout.write(USAGE)
-  process.exit(run || values.help ? 0 : 2)
+  process.exit(parse || values.help ? 0 : 2)
 }
 
 const main = Effect.gen(function*() {
+  const run = yield* parse
   const config = yield* appConfig
+  // The embedded database is one session owned by its server: a running one does the work itself.
+  if (Option.isNone(config.databaseUrl) && (yield* adminSocketIsLive(config.dataDir))) {
+    return yield* run.pipe(Effect.provide(AdminRemote(config.dataDir)))
+  }
   const appSecret = yield* resolveAppSecret(config)
-  yield* run.pipe(Effect.provide(services(infrastructure(config, appSecret))))
+  yield* run.pipe(Effect.provide(AdminLocal.pipe(Layer.provide(services(infrastructure(config, appSecret))))))
 })
 
 BunRuntime.runMain(exitOnStartupError(main), { disablePrettyLogger: true })

@@ -1,5 +1,7 @@
 import * as BunRuntime from "@effect/platform-bun/BunRuntime"
-import { Effect, Layer, Logger, Option } from "effect"
+import { Duration, Effect, Layer, Logger, Option } from "effect"
+import { AdminLocal } from "./admin/index.js"
+import { AdminSocketServer } from "./admin/socket.js"
 import { makeWebHandler } from "./http/app.js"
 import { serve } from "./http/server.js"
 import { runRelay } from "./services/events/index.js"
@@ -12,8 +14,24 @@ import { JobQueue } from "./services/queue/index.js"
 import { Redis } from "./services/redis/index.js"
 import { exitOnStartupError } from "./startup.js"
 
+/**
+ * Shutdown ends whatever hangs: requests and in-process jobs get SHUTDOWN_TIMEOUT each (one after the
+ * other), resources a few seconds more; past that the process exits with code 1.
+ */
+const boundShutdown = (timeout: Duration.Duration) => {
+  const bound = 2 * Duration.toMillis(timeout) + 5_000
+  const arm = () =>
+    setTimeout(() => {
+      process.stderr.write(`Shutdown did not finish in ${bound} ms: exiting\n`)
+      process.exit(1)
+    }, bound).unref()
+  process.once("SIGTERM", arm)
+  process.once("SIGINT", arm)
+}
+
 const main = Effect.gen(function*() {
   const config = yield* appConfig
+  yield* Effect.sync(() => boundShutdown(config.shutdownTimeout))
   const appSecret = yield* resolveAppSecret(config)
   const app = services(infrastructure(config, appSecret))
   const server = Layer.unwrapEffect(Effect.map(makeWebHandler, serve)).pipe(
@@ -29,7 +47,11 @@ const main = Effect.gen(function*() {
       const redis = yield* Effect.serviceOption(Redis)
       if (Option.isSome(redis)) yield* watchJobDurability(redis.value, yield* JobQueue)
     })))
-  return yield* Layer.launch(Layer.provide(Layer.merge(server, jobs), app)).pipe(
+  // The embedded database is this process's alone: `bun run cli` sends its commands here.
+  const adminSocket = Option.isNone(config.databaseUrl)
+    ? AdminSocketServer(config.dataDir).pipe(Layer.provide(AdminLocal))
+    : Layer.empty
+  return yield* Layer.launch(Layer.provide(Layer.mergeAll(server, jobs, adminSocket), app)).pipe(
     Effect.provide(Logger.minimumLogLevel(config.logLevel))
   )
 })

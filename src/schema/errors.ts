@@ -34,3 +34,8 @@ export type UserError = Unauthenticated | Forbidden | NotFound | BadUserInput | 
 export const isUserError = (u: unknown): u is UserError =>
   typeof u === "object" && u !== null && "_tag" in u &&
   ["Unauthenticated", "Forbidden", "NotFound", "BadUserInput", "Conflict"].includes((u as { _tag: string })._tag)
+
+/** Another Score process already serves the embedded database in this DATA_DIR. */
+export class DataDirInUse extends Schema.TaggedError<DataDirInUse>()("DataDirInUse", {
+  message: Schema.String
+}) {}

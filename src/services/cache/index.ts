@@ -1,7 +1,7 @@
 import { Context, Duration, Effect, Fiber, Layer, Option } from "effect"
 import { Redis } from "../redis/index.js"
 import { Lru } from "../lru.js"
-import { singleFlight } from "../single-flight.js"
+import { inTransaction, singleFlight } from "../single-flight.js"
 
 export interface CacheOptions {
   readonly ttl: Duration.DurationInput
@@ -10,7 +10,10 @@ export interface CacheOptions {
 }
 
 export interface CacheShape {
-  /** Reads `key`, or runs `load` and stores its result (null results are not stored). */
+  /**
+   * Reads `key`, or runs `load` and stores its result. Not stored: a failure, null, and anything loaded
+   * inside a transaction (it may see writes that are then rolled back).
+   */
   readonly getOrLoad: <A, E, R>(
     key: string,
     load: Effect.Effect<A | null, E, R>,
@@ -73,9 +76,9 @@ export const CacheMemory = Layer.sync(Cache, () => {
         const hit = local.get(key)
         if (Option.isSome(hit)) return Effect.succeed(hit.value as never)
         const epoch = local.epoch
-        return Effect.map(shared(key, load), (value) => {
+        return Effect.map(Effect.zip(shared(key, load), inTransaction), ([value, transaction]) => {
           if (value === null) return null
-          if (local.epoch !== epoch) return JSON.parse(JSON.stringify(value)) as never
+          if (local.epoch !== epoch || transaction) return JSON.parse(JSON.stringify(value)) as never
           local.set(key, value, Duration.decode(options.ttl))
           return Option.getOrThrow(local.get(key)) as never
         })
@@ -157,6 +160,7 @@ export const CacheRedis = Layer.scoped(
         }
         const value = yield* load
         if (value === null) return null
+        if (yield* inTransaction) return JSON.parse(JSON.stringify(value)) as A
         yield* writeShared(key, value, ttl, shared.generation)
         if (useLocal && local.epoch === epoch) local.set(key, value, localTtl)
         return JSON.parse(JSON.stringify(value)) as A

@@ -4,11 +4,11 @@ import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { Context, Duration, Effect, Layer, Redacted } from "effect"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as path from "node:path"
 import Pg from "pg"
 import { type BunReads, bunReads } from "./bun-reads.js"
 import { CoalescingSocket } from "./coalescing-socket.js"
+import { lockDataDir } from "./data-dir-lock.js"
 
 /**
  * The `pg` pool under the SqlClient, for the few hot statements that run outside any transaction and are
@@ -25,6 +25,7 @@ export class PgReads extends Context.Tag("score/PgReads")<PgReads, BunReads | nu
 
 
 const CONNECT_TIMEOUT = Duration.seconds(5)
+const RELEASE_TIMEOUT = Duration.seconds(2)
 
 /** SQLSTATE classes that say the database cannot serve now: connection exception, operator intervention
  * (including a statement cancelled by statement_timeout), insufficient resources. */
@@ -106,20 +107,13 @@ export const DatabaseLive = (url: Redacted.Redacted<string>, poolSize: number, t
 const EMBEDDED_PORT = 5432
 const noReads = Layer.succeed(PgReads, null)
 
-const socketIsLive = (socketPath: string) =>
-  Effect.async<boolean>((resume) => {
-    const socket = net.createConnection(socketPath)
-    socket.once("connect", () => {
-      socket.destroy()
-      resume(Effect.succeed(true))
-    })
-    socket.once("error", () => resume(Effect.succeed(false)))
-  })
-
 /**
- * PGlite (PostgreSQL in WASM) kept under `dataDir`, served on a unix socket in that folder so the
- * same `pg` driver path is used as in production, and so `bun run cli` can reach a running server's
- * database. A second process finding the socket live connects to it instead of opening the files.
+ * PGlite (PostgreSQL in WASM) kept under `dataDir`, served on a unix socket in that folder so the same
+ * `pg` driver path is used as in production. PGlite is one session: its socket server runs each protocol
+ * message as it comes, so two connections would interleave their statements (one's Parse, the other's
+ * Bind) and their transactions. Hence one connection, one pool client: the pool queues statements and a
+ * transaction holds the session until it ends. The data directory is locked to this process; `bun run
+ * cli` reaches a running server through its admin socket (src/admin), never through this one.
  */
 export const DatabaseEmbedded = (dataDir: string) =>
   Layer.unwrapScoped(
@@ -127,24 +121,22 @@ export const DatabaseEmbedded = (dataDir: string) =>
       const dir = path.resolve(dataDir)
       const socketPath = path.join(dir, `.s.PGSQL.${EMBEDDED_PORT}`)
       fs.mkdirSync(dir, { recursive: true })
-      const client = (maxConnections: number) =>
-        pooled({ host: dir, port: EMBEDDED_PORT, database: "postgres", user: "postgres", max: maxConnections, application_name: "score" })
-
-      if (yield* socketIsLive(socketPath)) {
-        yield* Effect.logInfo(`Database: embedded PostgreSQL of a running Score process (${socketPath})`)
-        return Layer.merge(client(1), noReads)
-      }
+      yield* lockDataDir(dir)
       fs.rmSync(socketPath, { force: true })
       const db = yield* Effect.acquireRelease(
         Effect.promise(() => PGlite.create(path.join(dir, "pg"))),
-        (db) => Effect.promise(() => db.close()).pipe(Effect.ignore)
+        (db) => Effect.promise(() => db.close()).pipe(Effect.timeoutOption(RELEASE_TIMEOUT), Effect.ignore)
       )
-      const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 32 })
+      const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 1 })
       yield* Effect.acquireRelease(
         Effect.promise(() => server.start()),
-        () => Effect.promise(() => server.stop()).pipe(Effect.ignore)
+        () => Effect.promise(() => server.stop()).pipe(Effect.timeoutOption(RELEASE_TIMEOUT), Effect.ignore)
       )
       yield* Effect.logInfo(`Database: embedded PostgreSQL (PGlite), data in ${path.join(dir, "pg")}`)
-      return Layer.merge(client(4), noReads)
+      // Never closed when idle: a reconnect could race the server's release of the previous connection.
+      return Layer.merge(
+        pooled({ host: dir, port: EMBEDDED_PORT, database: "postgres", user: "postgres", max: 1, idleTimeoutMillis: 0, application_name: "score" }),
+        noReads
+      )
     })
   )

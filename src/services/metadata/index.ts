@@ -4,7 +4,7 @@ import { BadUserInput, Conflict, NotFound } from "../../schema/errors.js"
 import type { FieldMetadata, FieldOption, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
 import type { OnDeleteAction, RelationDirection } from "../../schema/standard-objects.js"
 import { Cache, derivedMemo } from "../cache/index.js"
-import { singleFlight } from "../single-flight.js"
+import { inTransaction, singleFlight } from "../single-flight.js"
 import { jsonRows } from "../sql-rows.js"
 import { workspaceCacheKey, Workspaces } from "../workspace/index.js"
 import { columnsOf, ident, indexName, literal, qualified } from "./columns.js"
@@ -225,7 +225,7 @@ export const MetadataLive = Layer.effect(
           return hit
         }
         const fresh = yield* loadOnce(`${workspaceId}:${workspace.metadataVersion}`, load(workspaceId, workspace.metadataVersion))
-        remember(fresh)
+        if (!(yield* inTransaction)) remember(fresh) // a read in a transaction may not outlive it (see inTransaction)
         return fresh
       })
 
