@@ -52,6 +52,12 @@ export const appConfig = Config.all({
   mutationMaxRecords: Config.integer("MUTATION_MAXIMUM_AFFECTED_RECORDS").pipe(Config.withDefault(200)),
   maxRelationDepth: Config.integer("QUERY_MAX_RELATION_DEPTH").pipe(Config.withDefault(4)),
   maxRecordsPerQuery: Config.integer("QUERY_MAX_COMPLEXITY").pipe(Config.withDefault(1_000_000)),
+  queryMaxRequestRecords: Config.integer("QUERY_MAX_REQUEST_RECORDS").pipe(Config.withDefault(100_000)),
+  queryMaxDocumentBytes: byteSize("QUERY_MAX_DOCUMENT_SIZE", 128 * 1024),
+  queryMaxRootFields: Config.integer("QUERY_MAX_ROOT_FIELDS").pipe(Config.withDefault(100)),
+  queryMaxAliases: Config.integer("QUERY_MAX_ALIASES").pipe(Config.withDefault(500)),
+  queryMaxFields: Config.integer("QUERY_MAX_FIELDS").pipe(Config.withDefault(5_000)),
+  queryMaxDepth: Config.integer("QUERY_MAX_DEPTH").pipe(Config.withDefault(20)),
   webhookTimeout: duration("WEBHOOK_TIMEOUT", "5s"),
   webhookAllowPrivateAddresses: Config.boolean("WEBHOOK_ALLOW_PRIVATE_ADDRESSES").pipe(Config.withDefault(false))
 })

@@ -3,6 +3,8 @@ import { Effect } from "effect"
 import { createSchema, createYoga } from "graphql-yoga"
 import type { Services } from "../../layers/index.js"
 import { Auth } from "../../services/auth/index.js"
+import { AppConfig } from "../../services/config.js"
+import { documentLimitsOf, useQueryLimits } from "../graphql-limits.js"
 import { bearerToken, bufferedResponse, type GraphQLContext, lazyAuth, makeRun, maskError, useInputErrorCodes } from "../graphql.js"
 import { authResolvers } from "./auth-resolvers.js"
 import { authTypeDefs } from "./auth-schema.js"
@@ -36,7 +38,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
     landingPage: false,
     graphiql: { title: "Score /metadata" },
     maskedErrors: { maskError },
-    plugins: [useInputErrorCodes]
+    plugins: [useInputErrorCodes, useQueryLimits(documentLimitsOf(yield* AppConfig))]
   })
 
   return Effect.gen(function*() {
