@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os"
 import { Config, ConfigError, Context, Duration, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
 
 /** Durations in Twenty's style ("30m", "60d", "15s") or Effect's ("30 minutes"). */
@@ -58,6 +59,14 @@ export const appConfig = Config.all({
   queryMaxAliases: Config.integer("QUERY_MAX_ALIASES").pipe(Config.withDefault(500)),
   queryMaxFields: Config.integer("QUERY_MAX_FIELDS").pipe(Config.withDefault(5_000)),
   queryMaxDepth: Config.integer("QUERY_MAX_DEPTH").pipe(Config.withDefault(20)),
+  isSignUpDisabled: Config.boolean("IS_SIGN_UP_DISABLED").pipe(Config.withDefault(false)),
+  signUpMaxPerAddressPerHour: Config.integer("SIGN_UP_MAX_PER_IP_PER_HOUR").pipe(Config.withDefault(20)),
+  workspaceCreationMaxPerMinute: Config.integer("WORKSPACE_CREATION_MAX_PER_MINUTE").pipe(Config.withDefault(10)),
+  passwordHashConcurrency: Config.integer("PASSWORD_HASH_CONCURRENCY").pipe(
+    Config.withDefault(availableParallelism()),
+    Config.validate({ message: "expected at least 1", validation: (n) => n >= 1 })
+  ),
+  passwordHashQueue: Config.integer("PASSWORD_HASH_QUEUE").pipe(Config.withDefault(100)),
   webhookTimeout: duration("WEBHOOK_TIMEOUT", "5s"),
   webhookAllowPrivateAddresses: Config.boolean("WEBHOOK_ALLOW_PRIVATE_ADDRESSES").pipe(Config.withDefault(false))
 })

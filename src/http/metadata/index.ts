@@ -4,6 +4,7 @@ import { createSchema, createYoga } from "graphql-yoga"
 import type { Services } from "../../layers/index.js"
 import { Auth } from "../../services/auth/index.js"
 import { AppConfig } from "../../services/config.js"
+import { clientAddressOf } from "../client-address.js"
 import { documentLimitsOf, useQueryLimits } from "../graphql-limits.js"
 import { bearerToken, bufferedResponse, type GraphQLContext, lazyAuth, makeRun, maskError, useInputErrorCodes } from "../graphql.js"
 import { authResolvers } from "./auth-resolvers.js"
@@ -46,7 +47,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
     const context: GraphQLContext<Services> = {
       run,
       auth: lazyAuth(bearerToken(request.headers["authorization"]), authenticate),
-      origin: request.headers["origin"] ?? null
+      origin: request.headers["origin"] ?? null,
+      clientAddress: clientAddressOf(request.source as Request)
     }
     const response = yield* Effect.promise(async () => bufferedResponse(await yoga.fetch(request.source as Request, context)))
     return response
