@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { buildClientSchema, getIntrospectionQuery, getNamedType, type GraphQLSchema, isObjectType } from "graphql"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 
@@ -72,6 +73,31 @@ const simpleLatencies = async (handler: TestApp["request"], count: number) => {
     expect(result.body.data.companies.edges).toHaveLength(5)
   }
   return times.sort((a, b) => a - b)
+}
+
+/**
+ * What Twenty's front end asks for a record table: every field of the object's records, composite fields
+ * with their subfields, many-to-one relations with their own fields and one-to-many ones as connections of ids.
+ */
+const frontEndSelection = (schema: GraphQLSchema, root: string): string => {
+  const leaves = (typeName: string, relations: boolean): string => {
+    const type = schema.getType(typeName)
+    if (!isObjectType(type)) return ""
+    return Object.values(type.getFields()).map((field) => {
+      const named = getNamedType(field.type)
+      if (!isObjectType(named)) return field.name
+      const inner = named.getFields()
+      if ("edges" in inner) {
+        return relations ? `${field.name} { edges { node { id } } }` : ""
+      }
+      if ("id" in inner) return relations ? `${field.name} { ${leaves(named.name, false)} }` : ""
+      return `${field.name} { ${leaves(named.name, false)} }`
+    }).filter(Boolean).join(" ")
+  }
+  const connection = getNamedType(schema.getQueryType()!.getFields()[root]!.type)
+  const node = getNamedType((connection as any).getFields().edges.type)
+  const record = getNamedType((node as any).getFields().node.type)
+  return `{ totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${leaves(record.name, true)} } } }`
 }
 
 describe("/graphql request cost", () => {
@@ -148,6 +174,27 @@ describe("/graphql request cost", () => {
     const byVariable = `query($n: Int) { ${aliases(3, "companies(first: $n) { edges { node { id people(first: $n) { edges { node { id } } } } } }")} }`
     expectRefused(await both(byVariable, { n: 200 }), "QUERY_MAX_REQUEST_RECORDS", 100000)
     expect((await both(byVariable, { n: 2 })).body.data.a2.edges).toHaveLength(2)
+  })
+
+  test("the full introspection query (GraphiQL's, codegen's) fits the default limits on both endpoints", async () => {
+    const query = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, inputValueDeprecation: true })
+    const data = await both(query)
+    expect(data.body.errors).toBeUndefined()
+    expect(data.body.data.__schema.types.length).toBeGreaterThan(50)
+    const metadata = await answer(await post(app.request, query, undefined, "/metadata"))
+    expect(metadata.body.errors).toBeUndefined()
+  })
+
+  test("a front-end-sized query (every field of people, companies and opportunities, each relation one level down) runs", async () => {
+    const introspection = await both(getIntrospectionQuery())
+    const schema = buildClientSchema(introspection.body.data)
+    const query = `{ ${["people", "companies", "opportunities"].map((root) => `${root}(first: 60) ${frontEndSelection(schema, root)}`).join(" ")} }`
+    const fields = query.split(/[{}\s]+/).filter((w) => /^[a-zA-Z]/.test(w)).length
+    console.log("front-end-sized query:", fields, "fields,", query.length, "bytes")
+    expect(fields).toBeGreaterThan(300)
+    const result = await both(query)
+    expect(result.body.errors).toBeUndefined()
+    expect(result.body.data.companies.edges).toHaveLength(30)
   })
 
   test("the limits are settings", async () => {
