@@ -94,10 +94,12 @@ const frontEndSelection = (schema: GraphQLSchema, root: string): string => {
       return `${field.name} { ${leaves(named.name, false)} }`
     }).filter(Boolean).join(" ")
   }
-  const connection = getNamedType(schema.getQueryType()!.getFields()[root]!.type)
-  const node = getNamedType((connection as any).getFields().edges.type)
-  const record = getNamedType((node as any).getFields().node.type)
-  return `{ totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${leaves(record.name, true)} } } }`
+  const fieldType = (typeName: string, field: string) => {
+    const type = schema.getType(typeName)
+    return isObjectType(type) ? getNamedType(type.getFields()[field]!.type).name : ""
+  }
+  const record = fieldType(fieldType(fieldType(schema.getQueryType()!.name, root), "edges"), "node")
+  return `{ totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${leaves(record, true)} } } }`
 }
 
 describe("/graphql request cost", () => {

@@ -79,6 +79,8 @@ export const makeGraphQLEngine = (options: {
     if (document === undefined) {
       try {
         document = parse(query)
+        // Over a document limit: yoga refuses it; only the refusal is remembered, not the tree.
+        if (documentShapeError(document, limits)) document = NOT_TAKEN
       } catch {
         document = NOT_TAKEN
       }
@@ -89,7 +91,7 @@ export const makeGraphQLEngine = (options: {
 
   const prepareUncached = (schema: GraphQLSchema, query: string, operationName: string | null) => {
     const document = documentOf(query)
-    if (!document || documentShapeError(document, limits) || validate(schema, document).length > 0) return NOT_TAKEN
+    if (!document || validate(schema, document).length > 0) return NOT_TAKEN
     const operation = getOperationAST(document, operationName)
     if (!operation || operation.operation === "subscription") return NOT_TAKEN
     const bound = requestRecords(schema, document, operation, null, limits)
@@ -115,12 +117,13 @@ export const makeGraphQLEngine = (options: {
   }
 
   /**
-   * Runs a prepared operation. Null when it ended before execution (variables that do not coerce):
-   * nothing ran, and the reference path answers.
+   * Runs a prepared operation. Null when it ended before execution (variables that do not coerce, or
+   * page sizes from variables over the records bound): nothing ran, and the reference path answers.
    */
   const execute = async (prepared: Prepared, context: unknown, variables: Record<string, unknown> | null) => {
-    if (prepared.recordsVary && recordsError(requestRecords(prepared.schema, prepared.document, prepared.operation, variables, limits).records, limits)) {
-      return NOT_TAKEN
+    if (prepared.recordsVary) {
+      const bound = requestRecords(prepared.schema, prepared.document, prepared.operation, variables, limits)
+      if (recordsError(bound.records, limits)) return NOT_TAKEN
     }
     if (prepared.plan) {
       const data = await prepared.plan.run(context, variables)
