@@ -178,6 +178,20 @@ describe("/graphql request cost", () => {
     expect((await both(byVariable, { n: 2 })).body.data.a2.edges).toHaveLength(2)
   })
 
+  test("QUERY_MAX_REQUEST_VALUES bounds the answer's size: records times the fields each selects", async () => {
+    // 26 values per person: 200 companies × (1 + 200 people × 26) is over a million values for 40,200 records.
+    const PERSON = `id name { firstName lastName } emails { primaryEmail additionalEmails } linkedinLink { primaryLinkUrl primaryLinkLabel secondaryLinks }
+      xLink { primaryLinkUrl primaryLinkLabel secondaryLinks } jobTitle phones { primaryPhoneNumber primaryPhoneCountryCode primaryPhoneCallingCode additionalPhones }
+      city avatarUrl position createdAt updatedAt deletedAt createdBy { source workspaceMemberId name } companyId`
+    const wide = (people: number) => `{ companies(first: 200) { edges { node { id people(first: ${people}) { edges { node { ${PERSON} } } } } } } }`
+    const over = await both(wide(200))
+    expectRefused(over, "QUERY_MAX_REQUEST_VALUES", 1000000)
+    expect(over.body.errors[0].message).toContain("1040200 field values")
+    const under = await both(wide(180))
+    expect(under.body.errors).toBeUndefined()
+    expect(under.body.data.companies.edges).toHaveLength(30)
+  })
+
   test("the full introspection query (GraphiQL's, codegen's) fits the default limits on both endpoints", async () => {
     const query = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, inputValueDeprecation: true })
     const data = await both(query)

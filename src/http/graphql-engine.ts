@@ -1,6 +1,6 @@
 import { type DocumentNode, execute as executeDocument, getOperationAST, type GraphQLError, type GraphQLSchema, type OperationDefinitionNode, parse, validate } from "graphql"
 import { Lru } from "../services/lru.js"
-import { type DocumentLimits, documentShapeError, documentSizeError, recordsError, requestRecords, type RequestRecordLimits } from "./graphql-limits.js"
+import { type DocumentLimits, documentShapeError, documentSizeError, type RequestRecordLimits, requestVolume, volumeError } from "./graphql-limits.js"
 import { OFF_PLAN, planQuery, type QueryPlan } from "./graphql-plan.js"
 
 /**
@@ -94,8 +94,8 @@ export const makeGraphQLEngine = (options: {
     if (!document || validate(schema, document).length > 0) return NOT_TAKEN
     const operation = getOperationAST(document, operationName)
     if (!operation || operation.operation === "subscription") return NOT_TAKEN
-    const bound = requestRecords(schema, document, operation, null, limits)
-    if (!bound.variablesUsed && recordsError(bound.records, limits)) return NOT_TAKEN
+    const bound = requestVolume(schema, document, operation, null, limits)
+    if (!bound.variablesUsed && volumeError(bound, limits)) return NOT_TAKEN
     return { schema, document, operation, operationName, plan: planQuery(schema, document, operation), recordsVary: bound.variablesUsed }
   }
 
@@ -118,12 +118,11 @@ export const makeGraphQLEngine = (options: {
 
   /**
    * Runs a prepared operation. Null when it ended before execution (variables that do not coerce, or
-   * page sizes from variables over the records bound): nothing ran, and the reference path answers.
+   * page sizes from variables over the records or values bound): nothing ran, and the reference path answers.
    */
   const execute = async (prepared: Prepared, context: unknown, variables: Record<string, unknown> | null) => {
     if (prepared.recordsVary) {
-      const bound = requestRecords(prepared.schema, prepared.document, prepared.operation, variables, limits)
-      if (recordsError(bound.records, limits)) return NOT_TAKEN
+      if (volumeError(requestVolume(prepared.schema, prepared.document, prepared.operation, variables, limits), limits)) return NOT_TAKEN
     }
     if (prepared.plan) {
       const data = await prepared.plan.run(context, variables)

@@ -36,6 +36,8 @@ export interface DocumentLimits {
 export interface RequestRecordLimits {
   /** Records a whole request may return: every root field, alias and nested page summed. */
   readonly maxRecords: number
+  /** Leaf values (scalars, enums, subfields of composites) over all those records: the answer's size. */
+  readonly maxValues: number
   readonly defaultPageSize: number
   readonly maxPageSize: number
 }
@@ -50,6 +52,7 @@ export const documentLimitsOf = (config: AppConfigShape): DocumentLimits => ({
 
 export const recordLimitsOf = (config: AppConfigShape): RequestRecordLimits => ({
   maxRecords: config.queryMaxRequestRecords,
+  maxValues: config.queryMaxRequestValues,
   defaultPageSize: config.queryDefaultLimit,
   maxPageSize: config.queryMaxLimit
 })
@@ -158,8 +161,19 @@ const isConnection = (type: GraphQLOutputType): type is GraphQLObjectType => isO
 const fieldKind = (field: GraphQLField<unknown, unknown>) =>
   (field.extensions as { readonly score?: { readonly kind?: string } } | undefined)?.score?.kind
 
-/** Upper bound of the records an operation returns with these variables, and whether variables changed it. */
-export const requestRecords = (
+/** What one parent holds: records, and leaf values (the answer's size, roughly: a value is about 20-40 bytes of JSON). */
+interface Volume {
+  readonly records: number
+  readonly values: number
+}
+
+const NOTHING: Volume = { records: 0, values: 0 }
+
+/**
+ * Upper bound of the records and leaf values an operation returns with these variables, and whether
+ * variables changed them.
+ */
+export const requestVolume = (
   schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
@@ -181,60 +195,72 @@ export const requestRecords = (
     const size = intArg(field, "first") ?? intArg(field, "last") ?? intArg(field, "limit") ?? limits.defaultPageSize
     return Math.min(Math.max(size, 0), limits.maxPageSize)
   }
-  /** Records per parent record: each counted field times its records, plus what each of those holds. */
-  const memo = new Map<string, number>()
-  const perParent = (type: GraphQLObjectType | null, set: SelectionSetNode): number => {
-    let total = 0
+  /** Per parent: each counted field times its records, plus what each of those holds. */
+  const memo = new Map<string, Volume>()
+  const perParent = (type: GraphQLObjectType | null, set: SelectionSetNode): Volume => {
+    let records = 0, values = 0
+    const add = (volume: Volume, times = 1) => {
+      records += times * volume.records
+      values += times * volume.values
+    }
     for (const selection of set.selections) {
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
         const name = selection.name.value
         if (!memo.has(name)) {
-          memo.set(name, 0)
+          memo.set(name, NOTHING) // a cycle (refused by validation) counts nothing
           const fragment = fragments.get(name)
           const on = fragment && schema.getType(fragment.typeCondition.name.value)
-          memo.set(name, fragment ? perParent(on && isObjectType(on) ? on : null, fragment.selectionSet) : 0)
+          memo.set(name, fragment ? perParent(on && isObjectType(on) ? on : null, fragment.selectionSet) : NOTHING)
         }
-        total += memo.get(name)!
+        add(memo.get(name)!)
         continue
       }
       if (selection.kind === Kind.INLINE_FRAGMENT) {
         const on = selection.typeCondition && schema.getType(selection.typeCondition.name.value)
-        total += perParent(on && isObjectType(on) ? on : type, selection.selectionSet)
+        add(perParent(on && isObjectType(on) ? on : type, selection.selectionSet))
+        continue
+      }
+      if (!selection.selectionSet) {
+        values += 1
         continue
       }
       const field = type?.getFields()[selection.name.value]
-      if (!field || !selection.selectionSet) continue
+      if (!field) continue
       const named = getNamedType(field.type)
       const inner = perParent(isObjectType(named) ? named : null, selection.selectionSet)
-      const nullable = getNullableType(field.type)
-      const list = nullable instanceof GraphQLList
-      let records: number
+      const list = getNullableType(field.type) instanceof GraphQLList
+      let count: number
       if (isConnection(named)) {
         const groups = list ? Math.min(intArg(selection, "limit") || DEFAULT_GROUP_LIMIT, MAX_GROUP_LIMIT) : 1
-        records = list ? groups * RECORDS_PER_GROUP : pageSize(selection)
+        count = list ? groups * RECORDS_PER_GROUP : pageSize(selection)
       } else if (isObjectType(named) && "id" in named.getFields() && fieldKind(field) !== "node") {
-        records = list ? limits.maxPageSize : 1
+        count = list ? limits.maxPageSize : 1
       } else {
-        total += inner
+        add(inner)
         continue
       }
-      total += records * (1 + inner)
+      records += count
+      add(inner, count)
     }
-    return total
+    return { records, values }
   }
   const root = schema.getRootType(operation.operation)
-  const records = root ? perParent(root, operation.selectionSet) : 0
-  return { records, variablesUsed }
+  return { ...(root ? perParent(root, operation.selectionSet) : NOTHING), variablesUsed }
 }
 
-export const recordsError = (records: number, limits: RequestRecordLimits): GraphQLError | null =>
-  records > limits.maxRecords
-    ? refusal(`Query too complex: it could return ${records} records, more than QUERY_MAX_REQUEST_RECORDS (${limits.maxRecords}); request fewer aliases or smaller pages`)
-    : null
+export const volumeError = (volume: Volume, limits: RequestRecordLimits): GraphQLError | null => {
+  if (volume.records > limits.maxRecords) {
+    return refusal(`Query too complex: it could return ${volume.records} records, more than QUERY_MAX_REQUEST_RECORDS (${limits.maxRecords}); request fewer aliases or smaller pages`)
+  }
+  if (volume.values > limits.maxValues) {
+    return refusal(`Query too complex: it could return ${volume.values} field values, more than QUERY_MAX_REQUEST_VALUES (${limits.maxValues}); request fewer fields, aliases or records`)
+  }
+  return null
+}
 
 /**
  * The same checks in yoga: size before parsing, shape before validating (validation of a huge document
- * is itself costly), records before executing (page sizes may come from variables).
+ * is itself costly), records and values before executing (page sizes may come from variables).
  */
 export const useQueryLimits = (limits: DocumentLimits, records?: RequestRecordLimits): Plugin => ({
   onParse: ({ params, setParseFn }) => {
@@ -256,7 +282,7 @@ export const useQueryLimits = (limits: DocumentLimits, records?: RequestRecordLi
       d.kind === Kind.OPERATION_DEFINITION && (args.operationName == null || d.name?.value === args.operationName)
     )
     if (!operation) return
-    const error = recordsError(requestRecords(args.schema, document, operation, args.variableValues, records).records, records)
+    const error = volumeError(requestVolume(args.schema, document, operation, args.variableValues, records), records)
     if (error) setResultAndStopExecution({ errors: [error] })
   }
 })

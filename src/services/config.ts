@@ -54,6 +54,7 @@ export const appConfig = Config.all({
   maxRelationDepth: Config.integer("QUERY_MAX_RELATION_DEPTH").pipe(Config.withDefault(4)),
   maxRecordsPerQuery: Config.integer("QUERY_MAX_COMPLEXITY").pipe(Config.withDefault(1_000_000)),
   queryMaxRequestRecords: Config.integer("QUERY_MAX_REQUEST_RECORDS").pipe(Config.withDefault(100_000)),
+  queryMaxRequestValues: Config.integer("QUERY_MAX_REQUEST_VALUES").pipe(Config.withDefault(1_000_000)),
   queryMaxDocumentBytes: byteSize("QUERY_MAX_DOCUMENT_SIZE", 128 * 1024),
   queryMaxRootFields: Config.integer("QUERY_MAX_ROOT_FIELDS").pipe(Config.withDefault(100)),
   queryMaxAliases: Config.integer("QUERY_MAX_ALIASES").pipe(Config.withDefault(500)),
