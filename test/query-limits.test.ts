@@ -117,6 +117,7 @@ describe("/graphql request cost", () => {
     const overHttp: TestApp["request"] = (path, init) => fetch(`http://127.0.0.1:${server.port}${path}`, init)
     await simpleLatencies(overHttp, 20)
     const quiet = await simpleLatencies(overHttp, 100)
+    const rssBefore = process.memoryUsage().rss
     let attacking = true
     let attacks = 0
     const attacker = async () => {
@@ -134,7 +135,8 @@ describe("/graphql request cost", () => {
     const figures = {
       quiet: { p50: percentile(quiet, 0.5), p99: percentile(quiet, 0.99) },
       underAttack: { p50: percentile(loaded, 0.5), p99: percentile(loaded, 0.99) },
-      attacks
+      attacks,
+      rssMiB: { before: Math.round(rssBefore / 2 ** 20), after: Math.round(process.memoryUsage().rss / 2 ** 20) }
     }
     console.log("other client's latency (ms)", JSON.stringify(figures))
     expect(attacks).toBeGreaterThan(0)
