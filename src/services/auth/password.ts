@@ -36,7 +36,7 @@ export const makeHashGate = (concurrency: number, queue: number): Effect.Effect<
     return <A, E, R>(hashing: Effect.Effect<A, E, R>) =>
       Effect.suspend((): Effect.Effect<A, E | TooManyRequests, R> => {
         if (admitted >= concurrency + queue) {
-          return Effect.fail(new TooManyRequests({ message: "Too many sign-in attempts at once, retry in a moment" }))
+          return Effect.fail(new TooManyRequests({ message: "Too many password checks at once, retry in a moment" }))
         }
         admitted++
         return semaphore.withPermits(1)(hashing).pipe(Effect.ensuring(Effect.sync(() => admitted--)))
