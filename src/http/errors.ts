@@ -5,7 +5,7 @@ import { isDatabaseUnavailable } from "../services/database/index.js"
 import type { UserError } from "../schema/errors.js"
 
 interface EdgeError {
-  readonly code: "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT" | "CONFLICT"
+  readonly code: "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT" | "CONFLICT" | "TOO_MANY_REQUESTS"
   readonly status: number
   readonly error: string
 }
@@ -15,7 +15,8 @@ const edge: Record<UserError["_tag"], EdgeError> = {
   Forbidden: { code: "FORBIDDEN", status: 403, error: "Forbidden" },
   NotFound: { code: "NOT_FOUND", status: 404, error: "NotFound" },
   BadUserInput: { code: "BAD_USER_INPUT", status: 400, error: "BadRequest" },
-  Conflict: { code: "CONFLICT", status: 409, error: "Conflict" }
+  Conflict: { code: "CONFLICT", status: 409, error: "Conflict" },
+  TooManyRequests: { code: "TOO_MANY_REQUESTS", status: 429, error: "TooManyRequests" }
 }
 
 /** GraphQL errors in Twenty's shape; UNAUTHENTICATED also sets the HTTP status to 401. */

@@ -6,11 +6,13 @@ import { createYoga } from "graphql-yoga"
 import type { Services } from "../layers/index.js"
 import { isUserError, type UserError } from "../schema/errors.js"
 import { Auth } from "../services/auth/index.js"
+import { AppConfig } from "../services/config.js"
 import { apiKeyScope, scopeOf } from "../services/records/actor.js"
 import { Records } from "../services/records/service.js"
 import type { RecordsScope } from "../services/records/types.js"
 import { type DataGraphQLContext, SchemaBuilder } from "../services/schema-builder/index.js"
 import { causeIsDatabaseUnavailable, toGraphQLError, unavailableGraphQLBody } from "./errors.js"
+import { documentLimitsOf, recordLimitsOf, useQueryLimits } from "./graphql-limits.js"
 import { laneCounts, makeGraphQLEngine, readPost } from "./graphql-engine.js"
 import { bearerToken, bufferedResponse, makeRun, maskError, useInputErrorCodes, withCode } from "./graphql.js"
 import { type WorkspaceCaller, workspaceCaller } from "./rest/auth.js"
@@ -57,6 +59,9 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
   const runExit = Runtime.runPromiseExit(runtime)
   const schemas = yield* SchemaBuilder
   const records = yield* Records
+  const config = yield* AppConfig
+  const documentLimits = documentLimitsOf(config)
+  const recordLimits = recordLimitsOf(config)
 
   const yoga = createYoga<DataServerContext>({
     schema: (context) => context.schema,
@@ -66,9 +71,12 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     landingPage: false,
     graphiql: false,
     maskedErrors: { maskError },
-    plugins: [useInputErrorCodes]
+    plugins: [useInputErrorCodes, useQueryLimits(documentLimits, recordLimits)]
   })
-  const engine = makeGraphQLEngine({ formatError: (error) => withCode(maskError(error) as typeof error) })
+  const engine = makeGraphQLEngine({
+    formatError: (error) => withCode(maskError(error) as typeof error),
+    limits: { ...documentLimits, ...recordLimits }
+  })
 
   const auth = yield* Auth
 

@@ -1,6 +1,7 @@
-import { type DocumentNode, execute as executeDocument, getOperationAST, type GraphQLError, type GraphQLSchema, parse, validate } from "graphql"
+import { type DocumentNode, execute as executeDocument, getOperationAST, type GraphQLError, type GraphQLSchema, type OperationDefinitionNode, parse, validate } from "graphql"
 import { Lru } from "../services/lru.js"
 import { isUnavailableGraphQLError } from "./errors.js"
+import { type DocumentLimits, documentShapeError, documentSizeError, type RequestRecordLimits, requestVolume, volumeError } from "./graphql-limits.js"
 import { OFF_PLAN, planQuery, type QueryPlan } from "./graphql-plan.js"
 
 /**
@@ -35,8 +36,11 @@ const NOT_TAKEN = null
 interface Prepared {
   readonly schema: GraphQLSchema
   readonly document: DocumentNode
+  readonly operation: OperationDefinitionNode
   readonly operationName: string | null
   readonly plan: QueryPlan | null
+  /** The operation's records bound depends on variables: checked again on every request. */
+  readonly recordsVary: boolean
 }
 
 /** A POST body the lane can take: a JSON object with a string query and, when present, object variables. */
@@ -62,7 +66,12 @@ const answerOf = (data: unknown, errors: ReadonlyArray<GraphQLError>): LaneAnswe
   return { status, body: JSON.stringify(errors.length ? { errors: shown, data } : { data }) }
 }
 
-export const makeGraphQLEngine = (options: { readonly formatError: (error: GraphQLError) => GraphQLError }) => {
+export const makeGraphQLEngine = (options: {
+  readonly formatError: (error: GraphQLError) => GraphQLError
+  /** A document over these limits is the reference path's to refuse (graphql-limits.ts), as any request error. */
+  readonly limits: DocumentLimits & RequestRecordLimits
+}) => {
+  const { limits } = options
   const documents = new Lru<string, DocumentNode | typeof NOT_TAKEN>(DOCUMENT_CACHE_SIZE)
   const operations = new WeakMap<GraphQLSchema, Lru<string, Prepared | typeof NOT_TAKEN>>()
 
@@ -71,6 +80,8 @@ export const makeGraphQLEngine = (options: { readonly formatError: (error: Graph
     if (document === undefined) {
       try {
         document = parse(query)
+        // Over a document limit: yoga refuses it; only the refusal is remembered, not the tree.
+        if (documentShapeError(document, limits)) document = NOT_TAKEN
       } catch {
         document = NOT_TAKEN
       }
@@ -84,11 +95,14 @@ export const makeGraphQLEngine = (options: { readonly formatError: (error: Graph
     if (!document || validate(schema, document).length > 0) return NOT_TAKEN
     const operation = getOperationAST(document, operationName)
     if (!operation || operation.operation === "subscription") return NOT_TAKEN
-    return { schema, document, operationName, plan: planQuery(schema, document, operation) }
+    const bound = requestVolume(schema, document, operation, null, limits)
+    if (!bound.variablesUsed && volumeError(bound, limits)) return NOT_TAKEN
+    return { schema, document, operation, operationName, plan: planQuery(schema, document, operation), recordsVary: bound.variablesUsed }
   }
 
   /** The prepared operation for this schema, or null when the reference path must answer. */
   const prepare = (schema: GraphQLSchema, post: GraphQLPost): Prepared | null => {
+    if (documentSizeError(post.query, limits)) return NOT_TAKEN
     let cache = operations.get(schema)
     if (!cache) {
       cache = new Lru(OPERATIONS_PER_SCHEMA)
@@ -104,10 +118,13 @@ export const makeGraphQLEngine = (options: { readonly formatError: (error: Graph
   }
 
   /**
-   * Runs a prepared operation. Null when it ended before execution (variables that do not coerce):
-   * nothing ran, and the reference path answers.
+   * Runs a prepared operation. Null when it ended before execution (variables that do not coerce, or
+   * page sizes from variables over the records or values bound): nothing ran, and the reference path answers.
    */
   const execute = async (prepared: Prepared, context: unknown, variables: Record<string, unknown> | null) => {
+    if (prepared.recordsVary) {
+      if (volumeError(requestVolume(prepared.schema, prepared.document, prepared.operation, variables, limits), limits)) return NOT_TAKEN
+    }
     if (prepared.plan) {
       let data
       try {

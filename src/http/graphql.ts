@@ -13,6 +13,8 @@ export interface GraphQLContext<R> {
   /** Fails UNAUTHENTICATED when the request carried no usable token. */
   readonly auth: () => Promise<AuthContext>
   readonly origin: string | null
+  /** The peer's address when the request came over a socket (see client-address.ts). */
+  readonly clientAddress: string | null
 }
 
 export const makeRun = <R>(runtime: Runtime.Runtime<R>) => {

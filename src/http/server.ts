@@ -1,5 +1,6 @@
 import { Duration, Effect, Layer } from "effect"
 import { AppConfig } from "../services/config.js"
+import { rememberClientAddress } from "./client-address.js"
 
 /**
  * Bun.serve around a web handler. Shutdown stops accepting connections, lets in-flight requests
@@ -16,7 +17,10 @@ export const serve = (handler: (request: Request) => Promise<Response>) =>
         // Bun's own limit would answer an empty 413 first, or fail a chunked stream mid-read.
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         development: false,
-        fetch: handler
+        fetch: (request, server) => {
+          rememberClientAddress(request, server.requestIP(request)?.address)
+          return handler(request)
+        }
       })
       const inFlight = () => server.pendingRequests
       yield* Effect.logInfo(`Listening on http://${config.host}:${server.port}`)

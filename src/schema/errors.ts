@@ -29,11 +29,16 @@ export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {
   message: Schema.String
 }) {}
 
-export type UserError = Unauthenticated | Forbidden | NotFound | BadUserInput | Conflict
+/** Refused for load, not for what was asked: retry later. GraphQL TOO_MANY_REQUESTS, HTTP 429. */
+export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()("TooManyRequests", {
+  message: Schema.String
+}) {}
+
+export type UserError = Unauthenticated | Forbidden | NotFound | BadUserInput | Conflict | TooManyRequests
 
 export const isUserError = (u: unknown): u is UserError =>
   typeof u === "object" && u !== null && "_tag" in u &&
-  ["Unauthenticated", "Forbidden", "NotFound", "BadUserInput", "Conflict"].includes((u as { _tag: string })._tag)
+  ["Unauthenticated", "Forbidden", "NotFound", "BadUserInput", "Conflict", "TooManyRequests"].includes((u as { _tag: string })._tag)
 
 /** Another Score process already serves the embedded database in this DATA_DIR. */
 export class DataDirInUse extends Schema.TaggedError<DataDirInUse>()("DataDirInUse", {

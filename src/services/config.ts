@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os"
 import { Config, ConfigError, Context, Duration, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
 
 /** Durations in Twenty's style ("30m", "60d", "15s") or Effect's ("30 minutes"). */
@@ -59,6 +60,21 @@ export const appConfig = Config.all({
   mutationMaxRecords: Config.integer("MUTATION_MAXIMUM_AFFECTED_RECORDS").pipe(Config.withDefault(200)),
   maxRelationDepth: Config.integer("QUERY_MAX_RELATION_DEPTH").pipe(Config.withDefault(4)),
   maxRecordsPerQuery: Config.integer("QUERY_MAX_COMPLEXITY").pipe(Config.withDefault(1_000_000)),
+  queryMaxRequestRecords: Config.integer("QUERY_MAX_REQUEST_RECORDS").pipe(Config.withDefault(100_000)),
+  queryMaxRequestValues: Config.integer("QUERY_MAX_REQUEST_VALUES").pipe(Config.withDefault(1_000_000)),
+  queryMaxDocumentBytes: byteSize("QUERY_MAX_DOCUMENT_SIZE", 128 * 1024),
+  queryMaxRootFields: Config.integer("QUERY_MAX_ROOT_FIELDS").pipe(Config.withDefault(100)),
+  queryMaxAliases: Config.integer("QUERY_MAX_ALIASES").pipe(Config.withDefault(500)),
+  queryMaxFields: Config.integer("QUERY_MAX_FIELDS").pipe(Config.withDefault(5_000)),
+  queryMaxDepth: Config.integer("QUERY_MAX_DEPTH").pipe(Config.withDefault(20)),
+  isSignUpDisabled: Config.boolean("IS_SIGN_UP_DISABLED").pipe(Config.withDefault(false)),
+  signUpMaxPerAddressPerHour: Config.integer("SIGN_UP_MAX_PER_IP_PER_HOUR").pipe(Config.withDefault(20)),
+  workspaceCreationMaxPerMinute: Config.integer("WORKSPACE_CREATION_MAX_PER_MINUTE").pipe(Config.withDefault(10)),
+  passwordHashConcurrency: Config.integer("PASSWORD_HASH_CONCURRENCY").pipe(
+    Config.withDefault(availableParallelism()),
+    Config.validate({ message: "expected at least 1", validation: (n) => n >= 1 })
+  ),
+  passwordHashQueue: Config.integer("PASSWORD_HASH_QUEUE").pipe(Config.withDefault(100)),
   webhookTimeout: duration("WEBHOOK_TIMEOUT", "5s"),
   webhookAllowPrivateAddresses: Config.boolean("WEBHOOK_ALLOW_PRIVATE_ADDRESSES").pipe(Config.withDefault(false))
 })

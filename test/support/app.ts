@@ -7,6 +7,8 @@ import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix } from "./database.
 
 export interface TestApp {
   readonly request: (path: string, init?: RequestInit) => Promise<Response>
+  /** The server's web handler itself, for a prepared Request. */
+  readonly handle: (request: Request) => Promise<Response>
   /** The same request through the Effect app alone: /graphql answered by yoga, no fast lane. */
   readonly referenceRequest: (path: string, init?: RequestInit) => Promise<Response>
   readonly gql: <T = any>(
@@ -56,6 +58,7 @@ export const startTestApp = async (options: { redis?: boolean; databaseUrl?: str
   }
   return {
     request,
+    handle: handler,
     referenceRequest: (path, init) => reference(new Request(`http://localhost${path}`, init)),
     gql,
     run: (effect) => runtime.runPromise(effect),

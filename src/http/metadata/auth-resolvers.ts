@@ -142,7 +142,8 @@ export const authResolvers = {
   },
   Mutation: {
     signUp: (_: unknown, args: Args, ctx: Context) =>
-      ctx.run(Effect.flatMap(Auth, (auth) => auth.signUp(args as never)).pipe(Effect.flatMap(signInResult))),
+      ctx.run(Effect.flatMap(Auth, (auth) =>
+        Effect.zipRight(auth.admitSignUp(ctx.clientAddress), auth.signUp(args as never))).pipe(Effect.flatMap(signInResult))),
     signIn: (_: unknown, args: Args, ctx: Context) =>
       ctx.run(Effect.flatMap(Auth, (auth) => auth.signIn(args.email, args.password)).pipe(Effect.flatMap(signInResult))),
     signUpInNewWorkspace: async (_: unknown, args: Args, ctx: Context) => {
@@ -154,6 +155,7 @@ export const authResolvers = {
           return yield* new BadUserInput({ message: "displayName must be at most 100 characters", field: "displayName" })
         }
         const service = yield* Auth
+        yield* service.admitWorkspaceCreation()
         const { workspace, loginToken } = yield* service.signUpInNewWorkspace(auth.user, displayName || null)
         return { loginToken, workspace: { id: workspace.id, workspaceUrls: yield* workspaceUrls(workspace) } }
       }))

@@ -3,6 +3,9 @@ import { Effect } from "effect"
 import { createSchema, createYoga } from "graphql-yoga"
 import type { Services } from "../../layers/index.js"
 import { Auth } from "../../services/auth/index.js"
+import { AppConfig } from "../../services/config.js"
+import { clientAddressOf } from "../client-address.js"
+import { documentLimitsOf, useQueryLimits } from "../graphql-limits.js"
 import { bearerToken, bufferedResponse, type GraphQLContext, lazyAuth, makeRun, maskError, useInputErrorCodes } from "../graphql.js"
 import { authResolvers } from "./auth-resolvers.js"
 import { authTypeDefs } from "./auth-schema.js"
@@ -38,7 +41,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
     graphiql: { title: "Score /metadata" },
     renderGraphiQL: renderOfflineGraphiQL,
     maskedErrors: { maskError },
-    plugins: [useInputErrorCodes]
+    plugins: [useInputErrorCodes, useQueryLimits(documentLimitsOf(yield* AppConfig))]
   })
 
   return Effect.gen(function*() {
@@ -46,7 +49,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
     const context: GraphQLContext<Services> = {
       run,
       auth: lazyAuth(bearerToken(request.headers["authorization"]), authenticate),
-      origin: request.headers["origin"] ?? null
+      origin: request.headers["origin"] ?? null,
+      clientAddress: clientAddressOf(request.source as Request)
     }
     const response = yield* Effect.promise(async () => bufferedResponse(await yoga.fetch(request.source as Request, context)))
     return response

@@ -10,14 +10,15 @@ import type {
   User,
   Workspace
 } from "../../schema/auth.js"
-import { BadUserInput, Forbidden, NotFound, Unauthenticated } from "../../schema/errors.js"
+import { BadUserInput, Forbidden, NotFound, type TooManyRequests, Unauthenticated } from "../../schema/errors.js"
 import { ApiKeys } from "../api-keys/index.js"
 import { Cache, derivedMemo } from "../cache/index.js"
 import { AppConfig } from "../config.js"
 import { Revocations } from "../revocations/index.js"
 import { firstRow } from "../sql-rows.js"
 import { Workspaces } from "../workspace/index.js"
-import { hashPassword, validatePassword, verifyAgainstDummy, verifyPassword } from "./password.js"
+import { hashPassword, makeHashGate, validatePassword, verifyAgainstDummy, verifyPassword } from "./password.js"
+import { makeSignUpLimits } from "./sign-up-limits.js"
 import { Tokens } from "./tokens.js"
 import { findUserById, findUserWithPasswordByEmail, insertUser, userCacheKey } from "./users.js"
 
@@ -40,10 +41,14 @@ export interface SignUpInput {
   readonly locale?: string | undefined
 }
 
-type AuthFailure = Unauthenticated | Forbidden | BadUserInput | SqlError.SqlError
+type AuthFailure = Unauthenticated | Forbidden | BadUserInput | TooManyRequests | SqlError.SqlError
 
 export interface AuthShape {
   readonly signUp: (input: SignUpInput) => Effect.Effect<SignInResult, AuthFailure>
+  /** Public sign-up from this client address: off by IS_SIGN_UP_DISABLED, limited per address. */
+  readonly admitSignUp: (clientAddress: string | null) => Effect.Effect<void, Forbidden | TooManyRequests>
+  /** A public request for a new workspace: off by IS_SIGN_UP_DISABLED, limited per minute. */
+  readonly admitWorkspaceCreation: () => Effect.Effect<void, Forbidden | TooManyRequests>
   readonly signIn: (email: string, password: string) => Effect.Effect<SignInResult, AuthFailure>
   readonly signUpInNewWorkspace: (
     user: User,
@@ -85,9 +90,12 @@ interface AuthSession {
   readonly revokedAt: string | null
 }
 
-// Twenty's answers; account existence is public anyway through checkUserExists.
-const unknownUser = new Unauthenticated({ message: "User not found", subCode: "USER_NOT_FOUND" })
-const wrongPassword = new Forbidden({ message: "Wrong password", subCode: "FORBIDDEN_EXCEPTION" })
+/**
+ * One answer for an unknown email, a wrong password and an account without a password, so sign-in does
+ * not tell which emails have accounts (Twenty answers USER_NOT_FOUND for the first). Twenty's public
+ * checkUserExists still does, by design.
+ */
+const invalidCredentials = new Forbidden({ message: "Invalid email or password", subCode: "FORBIDDEN_EXCEPTION" })
 const tokenInvalid = new Unauthenticated({ message: "Token invalid." })
 
 /** `https://acme.example.com` → `acme`; anything without a subdomain → null. */
@@ -113,6 +121,8 @@ export const AuthLive = Layer.effect(
     const apiKeys = yield* ApiKeys
     const revocations = yield* Revocations
     const provideSql = Effect.provideService(SqlClient.SqlClient, sql)
+    const hashing = yield* makeHashGate(config.passwordHashConcurrency, config.passwordHashQueue)
+    const signUpLimits = makeSignUpLimits(config)
 
     const findUser = (id: string) =>
       revocations.credential(userCacheKey(id), provideSql(findUserById(id)), { ttl: "5 minutes" })
@@ -211,12 +221,11 @@ export const AuthLive = Layer.effect(
     const checkCredentials = (email: string, password: string) =>
       Effect.gen(function*() {
         const found = yield* provideSql(findUserWithPasswordByEmail(email))
-        if (!found) {
-          yield* verifyAgainstDummy(password)
-          return yield* unknownUser
-        }
-        if (!found.passwordHash) return yield* new BadUserInput({ message: "Incorrect login method" })
-        if (!(yield* verifyPassword(password, found.passwordHash))) return yield* wrongPassword
+        // The same work whether or not the account exists, so timing does not tell either.
+        const verified = yield* hashing(
+          found?.passwordHash ? verifyPassword(password, found.passwordHash) : verifyAgainstDummy(password)
+        )
+        if (!found || !verified) return yield* invalidCredentials
         if (found.disabled) return yield* new Forbidden({ message: "User is disabled" })
         const { passwordHash: _, ...user } = found
         return user as User
@@ -244,7 +253,7 @@ export const AuthLive = Layer.effect(
           return yield* new BadUserInput({ message: `Invalid email: "${input.email}"`, field: "email" })
         }
         yield* validatePassword(input.password)
-        const passwordHash = yield* hashPassword(input.password)
+        const passwordHash = yield* hashing(hashPassword(input.password))
         const user = yield* provideSql(insertUser({ ...input, email, passwordHash })).pipe(
           Effect.catchTag("Conflict", () =>
             Effect.fail(new Forbidden({ message: "User already exists", subCode: "USER_ALREADY_EXISTS" })))
@@ -407,6 +416,8 @@ export const AuthLive = Layer.effect(
 
     return {
       signUp,
+      admitSignUp: signUpLimits.admitSignUp,
+      admitWorkspaceCreation: signUpLimits.admitWorkspaceCreation,
       signIn,
       signUpInNewWorkspace,
       getLoginTokenFromCredentials,
