@@ -1,3 +1,5 @@
+import { clientAddressOf, rememberClientAddress } from "./client-address.js"
+
 /**
  * MAX_BODY_SIZE for every route, answered as a readable 413 in Twenty's JSON. Bun's own
  * `maxRequestBodySize` answers an empty 413 to a declared length and fails the stream of a chunked body
@@ -48,5 +50,7 @@ export const boundRequestBody = async (request: Request, maxBytes: number): Prom
   const headers = new Headers(request.headers)
   headers.delete("transfer-encoding")
   headers.set("content-length", String(body.byteLength))
-  return new Request(request.url, { method: request.method, headers, body, signal: request.signal })
+  const buffered = new Request(request.url, { method: request.method, headers, body, signal: request.signal })
+  rememberClientAddress(buffered, clientAddressOf(request))
+  return buffered
 }
