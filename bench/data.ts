@@ -500,13 +500,17 @@ async (application: string, capMs: number, expectConnections: boolean) => {
     )
     return row.n as number
   }
+  // The server's revocation-epoch check (once a second) keeps one of its connections busy: that one stays open,
+  // and flushes its statistics within about a second since it works every second.
+  const staying = application === SERVER_APP ? 1 : 0
   let n = await connected()
   if (n === 0 && expectConnections) await Bun.sleep(FALLBACK_SETTLE_MS)
-  while (n > 0 && performance.now() - started < capMs) {
+  while (n > staying && performance.now() - started < capMs) {
     await Bun.sleep(200)
     n = await connected()
   }
-  if (n > 0) progress(`${n} ${application} connections still open after ${capMs} ms; reading the counter anyway`)
+  if (n > staying) progress(`${n} ${application} connections still open after ${capMs} ms; reading the counter anyway`)
+  if (staying > 0) await Bun.sleep(1_500)
   let last = (await counter()).value
   for (let i = 0; i < 10; i++) {
     await Bun.sleep(400)
