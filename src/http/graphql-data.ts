@@ -14,8 +14,9 @@ import { type DataGraphQLContext, SchemaBuilder } from "../services/schema-build
 import { causeIsDatabaseUnavailable, toGraphQLError, unavailableGraphQLBody } from "./errors.js"
 import { documentLimitsOf, recordLimitsOf, useQueryLimits } from "./graphql-limits.js"
 import { laneCounts, makeGraphQLEngine, readPost } from "./graphql-engine.js"
-import { bearerToken, bufferedResponse, makeRun, maskError, useInputErrorCodes, withCode } from "./graphql.js"
-import { type WorkspaceCaller, workspaceCaller } from "./rest/auth.js"
+import type { WorkspaceCaller } from "../services/auth/permissions.js"
+import { bearerToken, workspaceCaller } from "./caller.js"
+import { bufferedResponse, makeRun, maskError, useInputErrorCodes, withCode } from "./graphql.js"
 
 /** What /graphql hands to yoga per request: the resolvers' context and the workspace's schema. */
 interface DataServerContext extends DataGraphQLContext {

@@ -34,12 +34,6 @@ export const makeRun = <R>(runtime: Runtime.Runtime<R>) => {
     })
 }
 
-export const bearerToken = (authorization: string | null | undefined) => {
-  if (!authorization) return null
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
-  return match ? match[1]! : null
-}
-
 /** Resolves the caller at most once per request, and only if a resolver asks. */
 export const lazyAuth = (
   token: string | null,

@@ -7,7 +7,7 @@ import { apiKeyScope } from "../../services/records/actor.js"
 import { Records } from "../../services/records/index.js"
 import { isDatabaseUnavailable } from "../../services/database/index.js"
 import { restUnavailableBody } from "../errors.js"
-import { bearerToken } from "../graphql.js"
+import { bearerToken } from "../caller.js"
 import { listBody, parseDepth, parseListArgs, selectionFor } from "./records.js"
 
 /** How many lists this process's lanes answered themselves, for tests and benchmarks. */

@@ -7,7 +7,7 @@ import { Metadata } from "../../services/metadata/index.js"
 import { requireSettingsPermission } from "../../services/auth/permissions.js"
 import { Webhooks, type WebhooksShape } from "../../services/webhooks/index.js"
 import { restUserError } from "../errors.js"
-import { restCaller } from "./auth.js"
+import { restCaller } from "../caller.js"
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const DEFAULT_LIMIT = 60

@@ -9,7 +9,7 @@ import { scopeOf } from "../../services/records/actor.js"
 import { Records } from "../../services/records/index.js"
 import type { Connection, ConnectionArgs, GroupByArgs, RecordFilter, RecordsLimits, RecordValue, Selection } from "../../services/records/types.js"
 import { restUserError } from "../errors.js"
-import { restCaller } from "./auth.js"
+import { restCaller } from "../caller.js"
 import { type FieldTypeOf, parseRestFilter, parseRestOrderBy } from "./query-params.js"
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

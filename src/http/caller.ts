@@ -1,11 +1,16 @@
 import { HttpServerRequest } from "@effect/platform"
 import { Effect } from "effect"
-import type { AuthContext } from "../../schema/auth.js"
-import { Forbidden, Unauthenticated } from "../../schema/errors.js"
-import { Auth } from "../../services/auth/index.js"
-import { bearerToken } from "../graphql.js"
+import { Forbidden, Unauthenticated } from "../schema/errors.js"
+import { Auth } from "../services/auth/index.js"
+import type { WorkspaceCaller } from "../services/auth/permissions.js"
 
-export type WorkspaceCaller = Exclude<AuthContext, { kind: "workspaceAgnostic" }>
+/** Who calls, for every door (/graphql, /metadata, /rest): the bearer token and the verified caller it names. */
+
+export const bearerToken = (authorization: string | null | undefined) => {
+  if (!authorization) return null
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
+  return match ? match[1]! : null
+}
 
 /** A bearer token → the verified caller bound to one workspace (401 without a token, FORBIDDEN if agnostic). */
 export const workspaceCaller = (token: string | null) =>
