@@ -1,4 +1,4 @@
-import type { Actor } from "../services/records/types.js"
+import type { Actor } from "./actor.js"
 
 export type RecordAction = "created" | "updated" | "deleted" | "restored" | "destroyed"
 

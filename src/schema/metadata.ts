@@ -1,4 +1,4 @@
-import type { FieldType, OnDeleteAction, RelationDirection, SelectOption } from "./standard-objects.js"
+import type { FieldType, OnDeleteAction, RelationDirection, SelectOption } from "./field-types.js"
 
 export interface FieldOption extends SelectOption {
   readonly id: string

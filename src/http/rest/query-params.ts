@@ -1,5 +1,5 @@
 import { BadUserInput } from "../../schema/errors.js"
-import type { FieldType } from "../../schema/standard-objects.js"
+import type { FieldType } from "../../schema/field-types.js"
 import type { OrderDirection, RecordFilter } from "../../services/records/types.js"
 
 /**

@@ -1,7 +1,8 @@
-import { SqlClient, type SqlError } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import type { User } from "../../schema/auth.js"
 import { Conflict } from "../../schema/errors.js"
+import { isUniqueViolation } from "../pg-errors.js"
 import { firstRow } from "../sql-rows.js"
 
 const USER_COLUMNS = `id, "firstName", "lastName", email, "isEmailVerified", disabled, "canImpersonate",
@@ -24,8 +25,6 @@ export const findUserWithPasswordByEmail = (email: string) =>
           WHERE lower(email) = lower(${email}) AND "deletedAt" IS NULL`,
       firstRow<User & { passwordHash: string | null }>
     ))
-
-const isUniqueViolation = (e: SqlError.SqlError) => (e.cause as { code?: string } | undefined)?.code === "23505"
 
 export const insertUser = (input: {
   readonly email: string

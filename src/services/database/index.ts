@@ -9,6 +9,7 @@ import Pg from "pg"
 import { type BunReads, bunReads } from "./bun-reads.js"
 import { CoalescingSocket } from "./coalescing-socket.js"
 import { lockDataDir } from "./data-dir-lock.js"
+import { pgErrorCode } from "../pg-errors.js"
 
 /**
  * The `pg` pool under the SqlClient, for the few hot statements that run outside any transaction and are
@@ -37,8 +38,8 @@ const UNAVAILABLE_CLASSES = new Set(["08", "57", "53"])
  */
 export const isDatabaseUnavailable = (error: unknown): error is SqlError => {
   if (!(error instanceof SqlError)) return false
-  const code = (error.cause as { code?: unknown } | undefined)?.code
-  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? UNAVAILABLE_CLASSES.has(code.slice(0, 2)) : true
+  const code = pgErrorCode(error)
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? UNAVAILABLE_CLASSES.has(code.slice(0, 2)) : true
 }
 
 /** How long a live database may take: PostgreSQL's statement timeout, and the time to open a connection. */

@@ -3,9 +3,9 @@ import {
   COMPOSITE_TYPES,
   compositeColumnName,
   type CompositeFieldType,
-  type FieldType,
   isCompositeFieldType
-} from "../../schema/standard-objects.js"
+} from "../../schema/composite-types.js"
+import type { FieldType } from "../../schema/field-types.js"
 
 /** The part of a field that decides its columns. */
 export type ColumnSource = Pick<

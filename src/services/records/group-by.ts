@@ -1,5 +1,5 @@
 import type { FieldMetadata, ObjectMetadata } from "../../schema/metadata.js"
-import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/standard-objects.js"
+import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/composite-types.js"
 import {
   badInput,
   baseConditions,

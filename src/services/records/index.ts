@@ -2,11 +2,12 @@ import { SqlClient, SqlError } from "@effect/sql"
 import { Effect, Layer, Metric, Option } from "effect"
 import { BadUserInput, NotFound } from "../../schema/errors.js"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
-import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/standard-objects.js"
+import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/composite-types.js"
 import { Cache, derivedMemo } from "../cache/index.js"
 import { PgPool, PgReads } from "../database/index.js"
 import { ident } from "../metadata/columns.js"
 import { Metadata } from "../metadata/index.js"
+import { pgErrorCode } from "../pg-errors.js"
 import {
   badInput,
   baseConditions,
@@ -57,8 +58,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** PostgreSQL refusing a value is the caller's input at fault; said plainly, never as a 500. */
 const explain = (error: SqlError.SqlError): RecordsFailure => {
-  const code = (error.cause as { code?: string } | undefined)?.code
-  switch (code) {
+  switch (pgErrorCode(error)) {
     case "23505":
       return badInput("A duplicate entry was detected: another record has the same value for a unique field")
     case "23503":

@@ -1,6 +1,6 @@
 import { BadUserInput } from "../../schema/errors.js"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
-import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/standard-objects.js"
+import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/composite-types.js"
 import { ident, qualified } from "../metadata/columns.js"
 import type { ConnectionArgs, OrderDirection, RecordFilter, RecordOrderBy, RecordValue, Selection } from "./types.js"
 

@@ -2,6 +2,7 @@
  * The contract between the data APIs (GraphQL /graphql, REST /rest) and the records service.
  * Inputs are Twenty's own shapes as plain JSON, so both front doors hand them over unchanged.
  */
+import type { Actor } from "../../schema/actor.js"
 
 export type OrderDirection = "AscNullsFirst" | "AscNullsLast" | "DescNullsFirst" | "DescNullsLast"
 
@@ -122,13 +123,8 @@ export interface Group extends Connection {
   readonly groupByDimensionValues: ReadonlyArray<unknown>
 }
 
-/** Who performs a write: stored in createdBy / updatedBy (ACTOR). */
-export interface Actor {
-  readonly source: "MANUAL" | "API" | "IMPORT" | "WORKFLOW" | "SYSTEM" | "WEBHOOK" | "EMAIL" | "CALENDAR"
-  readonly workspaceMemberId: string | null
-  readonly name: string
-  readonly context?: Record<string, unknown>
-}
+/** Who performs a write (moved to the domain types; re-exported for the records API). */
+export type { Actor }
 
 /** Every records operation runs for one workspace, as one actor. */
 export interface RecordsScope {

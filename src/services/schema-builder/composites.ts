@@ -15,7 +15,7 @@ import {
   COMPOSITE_TYPES,
   type CompositeFieldType,
   type CompositeSubField
-} from "../../schema/standard-objects.js"
+} from "../../schema/composite-types.js"
 import { pascalCase } from "./names.js"
 import { BigFloatScalar, JSONScalar, UUIDScalar } from "./scalars.js"
 import { BigFloatFilter, enumFilter, OrderByDirection, RawJsonFilter, StringFilter, UUIDFilter } from "./shared-types.js"

@@ -11,7 +11,7 @@ import {
   type GraphQLOutputType,
   GraphQLString
 } from "graphql"
-import type { FieldType } from "../../schema/standard-objects.js"
+import type { FieldType } from "../../schema/field-types.js"
 import {
   BigFloatScalar,
   BigIntScalar,

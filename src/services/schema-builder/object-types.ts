@@ -16,7 +16,7 @@ import {
   GraphQLString
 } from "graphql"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
-import { COMPOSITE_TYPES, isCompositeFieldType } from "../../schema/standard-objects.js"
+import { COMPOSITE_TYPES, isCompositeFieldType } from "../../schema/composite-types.js"
 import { RATING_VALUES } from "../metadata/columns.js"
 import type { Connection, RecordValue } from "../records/types.js"
 import { isGroupable } from "../records/group-by.js"

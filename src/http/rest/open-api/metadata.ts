@@ -1,4 +1,4 @@
-import { FIELD_TYPES } from "../../../schema/standard-objects.js"
+import { FIELD_TYPES } from "../../../schema/field-types.js"
 import {
   arrayOf,
   baseDocument,

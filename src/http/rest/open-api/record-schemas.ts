@@ -3,9 +3,9 @@ import {
   ACTOR_SOURCES,
   COMPOSITE_TYPES,
   type CompositeFieldType,
-  type FieldType,
   isCompositeFieldType
-} from "../../../schema/standard-objects.js"
+} from "../../../schema/composite-types.js"
+import type { FieldType } from "../../../schema/field-types.js"
 import { RATING_VALUES } from "../../../services/metadata/columns.js"
 import { arrayOf, capitalize, dateTime, objectOf, orNull, type Schema, schemaRef, uuid, withDescription } from "./common.js"
 

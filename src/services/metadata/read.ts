@@ -1,0 +1,91 @@
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import { NotFound } from "../../schema/errors.js"
+import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
+import { Cache, derivedMemo } from "../cache/index.js"
+import { inTransaction, singleFlight } from "../single-flight.js"
+import { jsonRows } from "../sql-rows.js"
+import { Workspaces } from "../workspace/index.js"
+import { fieldOf, objectOf } from "./lookup.js"
+
+const MAX_CACHED_WORKSPACES = 500
+
+/** A workspace's metadata rows at one version, read on the current connection (a transaction's, if any). */
+export const loadWorkspaceMetadata = (sql: SqlClient.SqlClient, workspaceId: string, version: number) =>
+  Effect.gen(function*() {
+    const [schema, objectRows, fieldRows] = yield* Effect.all([
+      sql<{ schema: string }>`SELECT schema FROM core."dataSource" WHERE "workspaceId" = ${workspaceId}`,
+      sql`SELECT * FROM core."objectMetadata" WHERE "workspaceId" = ${workspaceId} ORDER BY "createdAt", "nameSingular"`,
+      sql`SELECT * FROM core."fieldMetadata" WHERE "workspaceId" = ${workspaceId} ORDER BY "createdAt", id`
+    ]) // one after the other: inside a transaction they share a connection
+    const fields = jsonRows<FieldMetadata>(fieldRows)
+    const byObject = new Map<string, Array<FieldMetadata>>()
+    for (const field of fields) {
+      const list = byObject.get(field.objectMetadataId)
+      if (list) list.push(field)
+      else byObject.set(field.objectMetadataId, [field])
+    }
+    const objects = jsonRows<Omit<ObjectMetadata, "fields">>(objectRows).map((o) => ({
+      ...o,
+      fields: byObject.get(o.id) ?? []
+    }))
+    if (!schema[0]) return yield* new NotFound({ message: "Workspace has no data source" })
+    return { workspaceId, version, schema: schema[0].schema, objects } satisfies WorkspaceMetadata
+  })
+
+/**
+ * Reads of workspaces' metadata: loaded once per (workspace, version), kept for the most recently used
+ * workspaces, and what was last answered kept until the next cache invalidation (`current`).
+ */
+export const makeMetadataReads = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const cache = yield* Cache
+  const workspaces = yield* Workspaces
+  /** Most recently used workspaces' metadata, bounded: about 150 KiB each. */
+  const local = new Map<string, WorkspaceMetadata>()
+  const loadOnce = singleFlight()
+  const remember = (metadata: WorkspaceMetadata) => {
+    local.delete(metadata.workspaceId)
+    local.set(metadata.workspaceId, metadata)
+    if (local.size > MAX_CACHED_WORKSPACES) local.delete(local.keys().next().value!)
+  }
+
+  const load = (workspaceId: string, version: number) => loadWorkspaceMetadata(sql, workspaceId, version)
+
+  const currentVersion = (workspaceId: string) =>
+    Effect.gen(function*() {
+      const workspace = yield* workspaces.findById(workspaceId)
+      if (!workspace) return yield* new NotFound({ message: "Workspace not found" })
+      const hit = local.get(workspaceId)
+      if (hit && hit.version === workspace.metadataVersion) {
+        remember(hit)
+        return hit
+      }
+      const fresh = yield* loadOnce(`${workspaceId}:${workspace.metadataVersion}`, load(workspaceId, workspace.metadataVersion))
+      if (!(yield* inTransaction)) remember(fresh) // a read in a transaction may not outlive it (see inTransaction)
+      return fresh
+    })
+
+  const answered = derivedMemo<WorkspaceMetadata>(cache, MAX_CACHED_WORKSPACES)
+  const get = (workspaceId: string) =>
+    Effect.suspend(() => {
+      const since = cache.epoch()
+      return Effect.tap(currentVersion(workspaceId), (metadata) => answered.set(workspaceId, metadata, since))
+    })
+
+  return {
+    get,
+    current: answered.get,
+    load,
+    /** Drops the workspace's local copy (after a change of its metadata). */
+    forget: (workspaceId: string) => {
+      local.delete(workspaceId)
+    },
+    /** An object or field as `get` answers it after a change. */
+    reloadObject: (workspaceId: string, id: string) => Effect.flatMap(get(workspaceId), (m) => objectOf(m, id)),
+    reloadField: (workspaceId: string, id: string) =>
+      Effect.map(Effect.flatMap(get(workspaceId), (m) => fieldOf(m, id)), ({ field }) => field)
+  }
+})
+
+export type MetadataReads = Effect.Effect.Success<typeof makeMetadataReads>
