@@ -11,8 +11,8 @@ import type { Connection, ConnectionArgs, GroupByArgs, RecordFilter, RecordsLimi
 import { restUserError } from "../errors.js"
 import { restCaller } from "./auth.js"
 import { type FieldTypeOf, parseRestFilter, parseRestOrderBy } from "./query-params.js"
+import { isUuid } from "../../services/uuid.js"
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const MAX_DEPTH = 2
 const DEFAULT_DEPTH = 1
 
@@ -140,7 +140,7 @@ const listArgs = (object: ObjectMetadata, limits: RecordsLimits) =>
   Effect.flatMap(queryParams, (params) => parsing(() => parseListArgs(params, object, limits)))
 
 const idParam = Effect.flatMap(HttpRouter.params, ({ id }) =>
-  id && UUID.test(id) ? Effect.succeed(id) : Effect.fail(new BadUserInput({ message: `Invalid id: '${id}' is not a UUID`, field: "id" })))
+  id && isUuid(id) ? Effect.succeed(id) : Effect.fail(new BadUserInput({ message: `Invalid id: '${id}' is not a UUID`, field: "id" })))
 
 const jsonBody = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
   Effect.mapError(request.json, () => new BadUserInput({ message: "Request body must be valid JSON" })))

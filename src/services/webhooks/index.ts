@@ -8,6 +8,7 @@ import { AppConfig } from "../config.js"
 import { firstRow, jsonRows } from "../sql-rows.js"
 import { refusalReason } from "./address-guard.js"
 import { sendWebhook } from "./delivery.js"
+import { isUuid } from "../uuid.js"
 
 export interface Webhook {
   readonly id: string
@@ -61,7 +62,6 @@ export interface WebhooksShape {
 
 export class Webhooks extends Context.Tag("score/Webhooks")<Webhooks, WebhooksShape>() {}
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const OPERATION = /^(\*|[a-z][a-zA-Z0-9]*)\.(\*|created|updated|deleted|destroyed|restored|upserted)$/
 
 /** `company.updated` matches `company.updated`, `*.updated`, `company.*` and `*.*`. */
@@ -113,7 +113,7 @@ export const WebhooksLive = Layer.effect(
 
     const get = (workspaceId: string, id: string) =>
       Effect.gen(function*() {
-        if (!UUID.test(id)) return yield* new BadUserInput({ message: `Invalid id: ${id}`, field: "id" })
+        if (!isUuid(id)) return yield* new BadUserInput({ message: `Invalid id: ${id}`, field: "id" })
         const webhook = firstRow<Webhook>(yield* sql`SELECT * FROM core.webhook WHERE id = ${id} AND "workspaceId" = ${workspaceId} AND "deletedAt" IS NULL`)
         return webhook ?? (yield* notFound)
       })
@@ -158,7 +158,7 @@ export const WebhooksLive = Layer.effect(
       create: (workspaceId, input) =>
         Effect.gen(function*() {
           yield* validate(input, true)
-          if (input.id != null && !UUID.test(input.id)) return yield* new BadUserInput({ message: `Invalid id: ${input.id}`, field: "id" })
+          if (input.id != null && !isUuid(input.id)) return yield* new BadUserInput({ message: `Invalid id: ${input.id}`, field: "id" })
           const rows = yield* sql`INSERT INTO core.webhook ${sql.insert({
             ...(input.id ? { id: input.id } : {}),
             workspaceId,
