@@ -71,6 +71,10 @@ export const operationMatches = (operation: string, eventName: string) => {
   return (wantedObject === "*" || wantedObject === object) && (wantedAction === "*" || wantedAction === action)
 }
 
+/** The webhooks, among `webhooks`, that subscribe to the event: any of their operations matches its name. */
+export const matchingWebhooks = <W extends Pick<Webhook, "operations">>(webhooks: ReadonlyArray<W>, eventName: string) =>
+  webhooks.filter((webhook) => webhook.operations.some((operation) => operationMatches(operation, eventName)))
+
 /** Twenty's signature: lowercase hex HMAC-SHA256, keyed by the secret, over `<timestamp>:<body>`. */
 export const signature = (secret: string, timestamp: string, body: string) =>
   createHmac("sha256", secret).update(`${timestamp}:${body}`).digest("hex")
@@ -197,7 +201,7 @@ export const WebhooksLive = Layer.effect(
       matching: (workspaceId, eventName) =>
         Effect.map(
           cache.getOrLoad(cacheKey(workspaceId), listActive(workspaceId), { ttl: "10 minutes" }),
-          (webhooks) => (webhooks ?? []).filter((w) => w.operations.some((op) => operationMatches(op, eventName)))
+          (webhooks) => matchingWebhooks(webhooks ?? [], eventName)
         ),
       deliver: (webhookId, event, attempt) =>
         Effect.gen(function*() {
