@@ -89,4 +89,17 @@ describe("job payloads", () => {
     expect(dead[0]!.lastError).toContain(`["webhookId"]`)
     expect(delivered).toEqual([{ webhookId: webhook.id, event, attempt: 1 }])
   })
+
+  test("a job named after an Object method finds no handler and is dead-lettered at once", async () => {
+    const dead = await runQueues(() =>
+      Effect.gen(function*() {
+        const jobs = yield* JobQueue
+        yield* jobs.enqueue("system", "constructor", {}, { attempts: 5 })
+        yield* until(Effect.map(jobs.counts("system"), (c) => c.dead === 1))
+        return yield* jobs.deadLetters("system")
+      })
+    )
+    expect(dead[0]!.attemptsMade).toBe(1)
+    expect(dead[0]!.lastError).toBe("NoHandler: no handler for job system/constructor")
+  })
 })

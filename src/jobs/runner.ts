@@ -11,8 +11,8 @@ import {
   Fiber,
   FiberSet,
   Option,
-  Queue,
   ParseResult,
+  Queue,
   Schedule,
   Schema,
   type Scope
@@ -174,8 +174,8 @@ const startQueue = <R>(
     const stop = yield* Deferred.make<void>()
     const pokes = yield* Queue.sliding<void>(1)
     const handlerFibers = yield* FiberSet.make()
-    const handlers: Record<string, JobHandler<R>> = {}
-    for (const [name, handler] of Object.entries(spec.handlers)) handlers[name] = decodingHandler(queue, name, handler)
+    // A Map: a job named `constructor` or `__proto__` finds no handler rather than an Object method.
+    const handlers = new Map(Object.entries(spec.handlers).map(([name, handler]) => [name, decodingHandler(queue, name, handler)]))
     /** Leased jobs handed to the pool of `concurrency` handler fibers. */
     const ready = yield* Queue.unbounded<Job>()
     // Without an exporting tracer a span per job is pure cost (more than a no-op job's): only trace when someone listens.
@@ -218,7 +218,7 @@ const startQueue = <R>(
       })
 
     const runJob = (job: Job) => {
-      const handler = handlers[job.name]
+      const handler = handlers.get(job.name)
       const work = handler === undefined
         ? Effect.fail(new NoHandler({ message: `no handler for job ${queue}/${job.name}` }))
         : Effect.suspend(() => handler(job))
