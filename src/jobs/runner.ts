@@ -11,8 +11,10 @@ import {
   Fiber,
   FiberSet,
   Option,
+  ParseResult,
   Queue,
   Schedule,
+  Schema,
   type Scope
 } from "effect"
 import * as os from "node:os"
@@ -21,6 +23,20 @@ import { WORKER_HEARTBEAT } from "../services/health/job-durability.js"
 
 /** A handler runs one job; failing (or dying) counts an attempt. */
 export type JobHandler<R = never> = (job: Job) => Effect.Effect<unknown, unknown, R>
+
+/**
+ * A handler of a declared payload, as `PersistedQueue.make({ name, schema })`: the runner decodes `job.data`
+ * with `payload` first. A payload that does not decode can never succeed, so it is dead-lettered at once.
+ */
+export interface TypedJobHandler<A, R = never> {
+  readonly payload: Schema.Schema<A, any>
+  readonly handle: (payload: A, job: Job) => Effect.Effect<unknown, unknown, R>
+}
+
+export const jobHandler = <A, I, R>(
+  payload: Schema.Schema<A, I>,
+  handle: (payload: A, job: Job) => Effect.Effect<unknown, unknown, R>
+): TypedJobHandler<A, R> => ({ payload, handle })
 
 export interface QueueSpec<R = never> {
   /** Jobs of this queue running at once in one worker process; default 1. */
@@ -31,7 +47,7 @@ export interface QueueSpec<R = never> {
   readonly timeout?: Duration.DurationInput
   /** Times a job may lose its worker (lease expired) and be re-queued before it is dead-lettered; default 2. */
   readonly maxStalls?: number
-  readonly handlers: Readonly<Record<string, JobHandler<R>>>
+  readonly handlers: Readonly<Record<string, JobHandler<R> | TypedJobHandler<any, R>>>
 }
 
 /** A job enqueued once per tick across every worker: `every` aligned on the epoch, or a cron expression (UTC). */
@@ -66,6 +82,27 @@ export interface WorkerOptions {
 
 export class JobTimedOut extends Data.TaggedError("JobTimedOut")<{ readonly message: string }> {}
 export class NoHandler extends Data.TaggedError("NoHandler")<{ readonly message: string }> {}
+/** `job.data` does not match the job's payload schema: retrying cannot help. */
+export class MalformedJobPayload extends Data.TaggedError("MalformedJobPayload")<{ readonly message: string }> {}
+
+/** Turns a typed handler into a plain one that decodes first (the decoder is built once per handler). */
+const decodingHandler = <R>(queue: string, name: string, handler: JobHandler<R> | TypedJobHandler<any, R>): JobHandler<R> => {
+  if (typeof handler === "function") return handler
+  const decode = Schema.decodeUnknown(handler.payload, { errors: "all" })
+  return (job) =>
+    decode(job.data).pipe(
+      Effect.mapError((error) =>
+        new MalformedJobPayload({
+          message: `job ${queue}/${name} has a malformed payload:\n${ParseResult.TreeFormatter.formatErrorSync(error)}`
+        })
+      ),
+      Effect.flatMap((payload) => handler.handle(payload, job))
+    )
+}
+
+/** Failures that no retry can fix: dead-letter the job on its first attempt. */
+const isFinal = (cause: Cause.Cause<unknown>) =>
+  Option.exists(Cause.failureOption(cause), (error) => error instanceof MalformedJobPayload || error instanceof NoHandler)
 
 const describeFailure = (cause: Cause.Cause<unknown>): string => {
   const error = Cause.squash(cause) as { _tag?: unknown; message?: unknown } | string
@@ -137,6 +174,8 @@ const startQueue = <R>(
     const stop = yield* Deferred.make<void>()
     const pokes = yield* Queue.sliding<void>(1)
     const handlerFibers = yield* FiberSet.make()
+    // A Map: a job named `constructor` or `__proto__` finds no handler rather than an Object method.
+    const handlers = new Map(Object.entries(spec.handlers).map(([name, handler]) => [name, decodingHandler(queue, name, handler)]))
     /** Leased jobs handed to the pool of `concurrency` handler fibers. */
     const ready = yield* Queue.unbounded<Job>()
     // Without an exporting tracer a span per job is pure cost (more than a no-op job's): only trace when someone listens.
@@ -146,7 +185,7 @@ const startQueue = <R>(
     /** Jobs whose handler succeeded, to acknowledge on the next exchange (they hold their slot until then). */
     const done: Array<Job> = []
 
-    const settle = (job: Job, exit: Exit.Exit<unknown, unknown>, final: boolean) =>
+    const settle = (job: Job, exit: Exit.Exit<unknown, unknown>) =>
       Exit.match(exit, {
         onSuccess: () =>
           Effect.sync(() => {
@@ -156,7 +195,7 @@ const startQueue = <R>(
           }),
         onFailure: (cause) => {
           const reason = describeFailure(cause)
-          return persistently(jobs.fail(job, reason, { final }), Duration.millis(Math.min(leaseMs, 10_000))).pipe(
+          return persistently(jobs.fail(job, reason, { final: isFinal(cause) }), Duration.millis(Math.min(leaseMs, 10_000))).pipe(
             Effect.flatMap((outcome) => {
               switch (outcome._tag) {
                 case "Retrying":
@@ -179,7 +218,7 @@ const startQueue = <R>(
       })
 
     const runJob = (job: Job) => {
-      const handler = spec.handlers[job.name]
+      const handler = handlers.get(job.name)
       const work = handler === undefined
         ? Effect.fail(new NoHandler({ message: `no handler for job ${queue}/${job.name}` }))
         : Effect.suspend(() => handler(job))
@@ -193,7 +232,7 @@ const startQueue = <R>(
       })
       const settled = bounded.pipe(
         Effect.exit,
-        Effect.flatMap((exit) => Effect.uninterruptible(settle(job, exit, handler === undefined)))
+        Effect.flatMap((exit) => Effect.uninterruptible(settle(job, exit)))
       )
       const spanned = traced
         ? Effect.withSpan(settled, `job ${queue}/${job.name}`, {

@@ -1,11 +1,11 @@
 import { GraphQLError, GraphQLScalarType, Kind } from "graphql"
+import { isUuid } from "../../services/uuid.js"
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 const badInput = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } })
 
 const parseUuid = (value: unknown) => {
-  if (typeof value === "string" && UUID_PATTERN.test(value)) return value.toLowerCase()
+  if (typeof value === "string" && isUuid(value)) return value.toLowerCase()
   throw badInput(`Invalid UUID: ${JSON.stringify(value)}`)
 }
 

@@ -8,8 +8,8 @@ import { requireSettingsPermission } from "../../services/auth/permissions.js"
 import { Webhooks, type WebhooksShape } from "../../services/webhooks/index.js"
 import { restUserError } from "../errors.js"
 import { restCaller } from "../caller.js"
+import { isUuid } from "../../services/uuid.js"
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const DEFAULT_LIMIT = 60
 const MAX_LIMIT = 1000
 
@@ -27,7 +27,7 @@ const page = <T extends { readonly id: string }>(items: ReadonlyArray<T>) =>
     const before = params.get("ending_before")
     if (after && before) return yield* new BadUserInput({ message: "Use starting_after or ending_before, not both" })
     const cursor = after ?? before
-    if (cursor && !UUID.test(cursor)) return yield* new BadUserInput({ message: `Invalid cursor: ${cursor}` })
+    if (cursor && !isUuid(cursor)) return yield* new BadUserInput({ message: `Invalid cursor: ${cursor}` })
     const index = cursor ? items.findIndex((item) => item.id === cursor) : -1
     if (cursor && index === -1) return yield* new BadUserInput({ message: `Invalid cursor: ${cursor}` })
     const take = Math.min(limit, MAX_LIMIT)
@@ -49,7 +49,7 @@ const page = <T extends { readonly id: string }>(items: ReadonlyArray<T>) =>
   })
 
 const idParam = Effect.flatMap(HttpRouter.params, ({ id }) =>
-  id && UUID.test(id) ? Effect.succeed(id) : Effect.fail(new BadUserInput({ message: `Invalid id: ${id}`, field: "id" })))
+  id && isUuid(id) ? Effect.succeed(id) : Effect.fail(new BadUserInput({ message: `Invalid id: ${id}`, field: "id" })))
 
 const jsonBody = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
   request.json.pipe(

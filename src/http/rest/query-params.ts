@@ -1,3 +1,4 @@
+import { Either, Schema } from "effect"
 import { BadUserInput } from "../../schema/errors.js"
 import type { FieldType } from "../../schema/field-types.js"
 import type { OrderDirection, RecordFilter } from "../../services/records/types.js"
@@ -174,3 +175,47 @@ export const parseRestOrderBy = (input: string, typeOf: FieldTypeOf) =>
     }
     return sub ? { [field!]: { [sub]: direction } } : { [field!]: direction }
   })
+
+const Direction = Schema.Literal("AscNullsFirst", "AscNullsLast", "DescNullsFirst", "DescNullsLast")
+const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+const RecordOrder = Schema.Record({ key: Schema.String, value: Schema.Union(Direction, Schema.Record({ key: Schema.String, value: Direction })) })
+
+/** The JSON-valued parameters of `GET /rest/{plural}/groupBy`; fields and aggregates are checked by Records against metadata. */
+export const GroupByParam = Schema.Array(JsonObject)
+export const AggregateParam = Schema.Array(Schema.String)
+/** A group-by `order_by`: one object or a list of them (aggregates and group-by fields). */
+export const GroupOrderParam = Schema.Union(Schema.Array(JsonObject), JsonObject)
+export const RecordOrderParam = Schema.Union(Schema.Array(RecordOrder), RecordOrder)
+
+/**
+ * A JSON query parameter decoded with `schema`: `fallback` when absent or blank, else the value, or
+ * BadUserInput `Invalid <name> query parameter - should be <hint>` when it is not JSON or not of that shape.
+ */
+export const decodeJsonParam = <A, I, F>(
+  params: URLSearchParams,
+  name: string,
+  schema: Schema.Schema<A, I>,
+  fallback: F,
+  hint: string
+): A | F => {
+  const raw = params.get(name)
+  if (raw === null || raw.trim() === "") return fallback
+  return Either.getOrThrowWith(
+    Schema.decodeUnknownEither(Schema.parseJson(schema))(raw),
+    () => new BadUserInput({ message: `Invalid ${name} query parameter - should be ${hint}`, field: name })
+  )
+}
+
+/** The body of `POST /rest/{plural}/duplicates`: record ids, or records to compare, or both. */
+export const DuplicatesBody = Schema.Struct({
+  ids: Schema.optional(Schema.Array(Schema.Unknown)),
+  data: Schema.optional(Schema.Array(JsonObject))
+})
+/** Its ids, decoded apart: a list holding a non-string gets Records' own message for ids that are not UUIDs. */
+export const DuplicateIds = Schema.Array(Schema.String)
+
+/** The body of `PATCH /rest/{plural}/merge`, one schema per field so each keeps its own message. */
+export const MergeIds = Schema.Array(Schema.String)
+// Absent or null: the first record wins, as before.
+export const ConflictPriorityIndex = Schema.optionalWith(Schema.Number, { default: () => 0, nullable: true })
+export const MergeBody = Schema.Struct({ conflictPriorityIndex: ConflictPriorityIndex, dryRun: Schema.optional(Schema.Unknown) })

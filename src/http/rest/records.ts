@@ -1,5 +1,5 @@
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { BadUserInput, isUserError, NotFound, type UserError } from "../../schema/errors.js"
 import type { ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
 import { COMPOSITE_TYPES, isCompositeFieldType } from "../../schema/composite-types.js"
@@ -11,9 +11,22 @@ import { Records } from "../../services/records/index.js"
 import type { Connection, ConnectionArgs, GroupByArgs, RecordFilter, RecordsLimits, RecordValue, Selection } from "../../services/records/types.js"
 import { restUserError } from "../errors.js"
 import { restCaller } from "../caller.js"
-import { type FieldTypeOf, parseRestFilter, parseRestOrderBy } from "./query-params.js"
+import {
+  AggregateParam,
+  decodeJsonParam,
+  DuplicateIds,
+  DuplicatesBody,
+  type FieldTypeOf,
+  GroupByParam,
+  GroupOrderParam,
+  MergeBody,
+  MergeIds,
+  parseRestFilter,
+  parseRestOrderBy,
+  RecordOrderParam
+} from "./query-params.js"
+import { isUuid } from "../../services/uuid.js"
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const MAX_DEPTH = 2
 const DEFAULT_DEPTH = 1
 
@@ -141,7 +154,7 @@ const listArgs = (object: ObjectMetadata, limits: RecordsLimits) =>
   Effect.flatMap(queryParams, (params) => parsing(() => parseListArgs(params, object, limits)))
 
 const idParam = Effect.flatMap(HttpRouter.params, ({ id }) =>
-  id && UUID.test(id) ? Effect.succeed(id) : Effect.fail(new BadUserInput({ message: `Invalid id: '${id}' is not a UUID`, field: "id" })))
+  id && isUuid(id) ? Effect.succeed(id) : Effect.fail(new BadUserInput({ message: `Invalid id: '${id}' is not a UUID`, field: "id" })))
 
 const jsonBody = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
   Effect.mapError(request.json, () => new BadUserInput({ message: "Request body must be valid JSON" })))
@@ -268,14 +281,16 @@ const restoreMany = Effect.gen(function*() {
 const duplicates = Effect.gen(function*() {
   const { scope, metadata, object, limits } = yield* target
   const body = yield* objectBody
-  const ids = body["ids"]
-  const data = body["data"]
-  if ((ids !== undefined && !Array.isArray(ids)) || (data !== undefined && !Array.isArray(data)) || (ids === undefined && data === undefined)) {
-    return yield* new BadUserInput({ message: `Body must be { "ids": [...] } or { "data": [...] }` })
-  }
+  const wrongShape = new BadUserInput({ message: `Body must be { "ids": [...] } or { "data": [...] }` })
+  const shape = yield* Effect.mapError(Schema.decodeUnknown(DuplicatesBody)(body), () => wrongShape)
+  if (shape.ids === undefined && shape.data === undefined) return yield* wrongShape
+  const { data } = shape
+  const ids = shape.ids === undefined
+    ? undefined
+    : yield* Effect.mapError(Schema.decodeUnknown(DuplicateIds)(shape.ids), () => new BadUserInput({ message: "ids must be UUIDs", field: "ids" }))
   const selection = selectionFor(metadata, object, 0, limits)
   const results = yield* Effect.flatMap(Records, (r) =>
-    r.findDuplicates(scope, object.nameSingular, { ...(ids ? { ids: ids as Array<string> } : {}), ...(data ? { data: data as Array<Record<string, unknown>> } : {}) }, selection))
+    r.findDuplicates(scope, object.nameSingular, { ...(ids ? { ids } : {}), ...(data ? { data } : {}) }, selection))
   return json({
     data: results.map((connection) => ({
       totalCount: connection.totalCount ?? connection.edges.length,
@@ -288,27 +303,19 @@ const duplicates = Effect.gen(function*() {
 const merge = Effect.gen(function*() {
   const { scope, metadata, object, limits } = yield* target
   const body = yield* objectBody
-  const ids = body["ids"]
-  if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
-    return yield* new BadUserInput({ message: "ids must be a list of record ids", field: "ids" })
-  }
-  const priority = body["conflictPriorityIndex"] ?? 0
-  if (typeof priority !== "number") return yield* new BadUserInput({ message: "conflictPriorityIndex must be a number", field: "conflictPriorityIndex" })
+  const ids = yield* Effect.mapError(
+    Schema.decodeUnknown(MergeIds)(body["ids"]),
+    () => new BadUserInput({ message: "ids must be a list of record ids", field: "ids" })
+  )
+  const { conflictPriorityIndex, dryRun } = yield* Effect.mapError(
+    Schema.decodeUnknown(MergeBody)(body),
+    () => new BadUserInput({ message: "conflictPriorityIndex must be a number", field: "conflictPriorityIndex" })
+  )
   const selection = selectionFor(metadata, object, 0, limits)
-  const record = yield* Effect.flatMap(Records, (r) => r.merge(scope, object.nameSingular, ids, priority, body["dryRun"] === true, selection))
+  const record = yield* Effect.flatMap(Records, (r) =>
+    r.merge(scope, object.nameSingular, [...ids], conflictPriorityIndex, dryRun === true, selection))
   return json({ data: { [`merge${capitalize(object.namePlural)}`]: record } })
 })
-
-/** A JSON query parameter (`group_by`, `order_by` of a group-by, …): the parsed value, or `fallback` when absent. */
-const jsonParam = (params: URLSearchParams, name: string, fallback: unknown, hint: string) => {
-  const raw = params.get(name)
-  if (raw === null || raw.trim() === "") return fallback
-  try {
-    return JSON.parse(raw) as unknown
-  } catch {
-    throw new BadUserInput({ message: `Invalid ${name} query parameter - should be ${hint}`, field: name })
-  }
-}
 
 /**
  * Twenty's `GET /rest/{plural}/groupBy`: `group_by` (required, GraphQL's groupBy as JSON), `aggregate` (names,
@@ -319,31 +326,30 @@ const groupBy = Effect.gen(function*() {
   const { scope, metadata, object, limits } = yield* target
   const params = yield* queryParams
   const args = yield* parsing((): GroupByArgs => {
-    const groups = jsonParam(params, "group_by", undefined, "a valid array of objects")
-    if (!Array.isArray(groups)) {
+    const groups = decodeJsonParam(params, "group_by", GroupByParam, undefined, "a valid array of objects")
+    if (groups === undefined) {
       throw new BadUserInput({ message: "Invalid group_by query parameter - should be a valid array of objects", field: "group_by" })
     }
-    const aggregate = jsonParam(params, "aggregate", [], "a JSON array of aggregate names")
-    if (!Array.isArray(aggregate)) throw new BadUserInput({ message: "Invalid aggregate query parameter - should be a JSON array of aggregate names", field: "aggregate" })
+    const aggregate = decodeJsonParam(params, "aggregate", AggregateParam, [], "a JSON array of aggregate names")
     const rawLimit = params.get("limit")
     const limit = rawLimit === null ? null : Number(rawLimit)
     if (limit !== null && (!Number.isInteger(limit) || limit < 0)) {
       throw new BadUserInput({ message: `limit '${rawLimit}' is invalid. Should be an integer`, field: "limit" })
     }
-    const orderBy = jsonParam(params, "order_by", null, "a JSON array of order-by objects")
+    const orderBy = decodeJsonParam(params, "order_by", GroupOrderParam, null, "a JSON array of order-by objects")
     return {
-      groupBy: groups as GroupByArgs["groupBy"],
+      groupBy: groups,
       filter: parseFilter(params, object, false),
-      orderBy: orderBy === null ? null : (Array.isArray(orderBy) ? orderBy : [orderBy]) as GroupByArgs["orderBy"],
-      orderByForRecords: jsonParam(params, "order_by_for_records", null, "a JSON array of order-by objects") as GroupByArgs["orderByForRecords"],
+      orderBy: orderBy === null || Array.isArray(orderBy) ? orderBy : [orderBy],
+      orderByForRecords: decodeJsonParam(params, "order_by_for_records", RecordOrderParam, null, "a JSON array of order-by objects"),
       limit,
-      aggregateNames: aggregate as Array<string>
+      aggregateNames: aggregate
     }
   })
   if (params.get("viewId")) return yield* new BadUserInput({ message: `View ${params.get("viewId")} not found`, field: "viewId" })
   const withRecords = params.get("include_records_sample") === "true"
   const selection = withRecords ? selectionFor(metadata, object, 0, limits) : null
-  const asked = (args.aggregateNames ?? []) as ReadonlyArray<unknown>
+  const asked = args.aggregateNames ?? []
   const groups = yield* Effect.flatMap(Records, (r) =>
     r.groupBy(scope, object.nameSingular, args, selection, { totalCount: asked.includes("totalCount"), aggregates: [] }))
   return json(groups.map((group) => ({

@@ -6,6 +6,7 @@ import { type SignedToken, Tokens } from "../auth/tokens.js"
 import { Revocations } from "../revocations/index.js"
 import { firstRow, jsonRows } from "../sql-rows.js"
 import { ADMIN_ROLE_STANDARD_ID } from "../workspace/index.js"
+import { isUuid } from "../uuid.js"
 
 export interface CreateApiKeyInput {
   readonly name: string
@@ -43,7 +44,6 @@ export class ApiKeys extends Context.Tag("score/ApiKeys")<ApiKeys, ApiKeysShape>
 const cacheKey = (id: string) => `apiKey:${id}`
 /** Short: an entry outlives no revocation anyway (see Revocations); this bounds the memory it holds. */
 const CACHE_TTL = "10 minutes"
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 const parseDate = (value: string, field: string) => {
   const date = new Date(value)
@@ -53,7 +53,7 @@ const parseDate = (value: string, field: string) => {
 }
 
 const checkId = (id: string, field = "id") =>
-  UUID.test(id) ? Effect.void : Effect.fail(new BadUserInput({ message: `${field} must be a UUID, got "${id}"`, field }))
+  isUuid(id) ? Effect.void : Effect.fail(new BadUserInput({ message: `${field} must be a UUID, got "${id}"`, field }))
 
 export const ApiKeysLive = Layer.effect(
   ApiKeys,
@@ -152,7 +152,7 @@ export const ApiKeysLive = Layer.effect(
       revoke,
       generateToken,
       findById: (id) =>
-        UUID.test(id)
+        isUuid(id)
           ? revocations.credential(
             cacheKey(id),
             Effect.map(sql`SELECT * FROM core."apiKey" WHERE id = ${id}`, firstRow<ApiKey>),

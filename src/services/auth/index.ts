@@ -21,6 +21,7 @@ import { hashPassword, makeHashGate, validatePassword, verifyAgainstDummy, verif
 import { makeSignUpLimits } from "./sign-up-limits.js"
 import { Tokens } from "./tokens.js"
 import { findUserById, findUserWithPasswordByEmail, insertUser, userCacheKey } from "./users.js"
+import { isUuid } from "../uuid.js"
 
 export interface AvailableWorkspace {
   readonly workspace: Workspace
@@ -80,7 +81,6 @@ export interface AuthShape {
 export class Auth extends Context.Tag("score/Auth")<Auth, AuthShape>() {}
 
 const VERIFIED_CALLERS = 10_000
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 const sessionCacheKey = (id: string) => `authSession:${id}`
 
@@ -135,7 +135,7 @@ export const AuthLive = Layer.effect(
       )
 
     const findSession = (id: unknown) =>
-      typeof id === "string" && UUID.test(id)
+      typeof id === "string" && isUuid(id)
         ? revocations.credential(
           sessionCacheKey(id),
           Effect.map(sql`SELECT id, "userId", "revokedAt" FROM core."authSession" WHERE id = ${id}`, firstRow<AuthSession>),

@@ -1,36 +1,27 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import type { RecordEvent } from "../../schema/events.js"
+import type { WorkspaceMetadata } from "../../schema/metadata.js"
 import { ident, qualified } from "../metadata/columns.js"
 import { Metadata } from "../metadata/index.js"
+import { type Diff, labelOf, mergeUpdates, propertiesOf } from "./properties.js"
 
 /** Updates of the same record by the same member within this window merge into one activity (as Twenty). */
 const MERGE_WINDOW = "10 minutes"
 
-type Diff = Record<string, { before: unknown; after: unknown }>
-
-const propertiesOf = (event: RecordEvent) => {
-  switch (event.action) {
-    case "updated": {
-      const diff: Diff = {}
-      for (const field of event.updatedFields ?? []) diff[field] = { before: event.before?.[field] ?? null, after: event.record[field] ?? null }
-      return { diff }
-    }
-    case "deleted":
-      return { before: event.record }
-    default:
-      return { after: event.record }
-  }
-}
-
-const labelOf = (record: Record<string, unknown>) => {
-  const name = record["name"]
-  if (typeof name === "string") return name
-  if (name && typeof name === "object") {
-    const { firstName, lastName } = name as { firstName?: string; lastName?: string }
-    return [firstName, lastName].filter(Boolean).join(" ")
-  }
-  return typeof record["title"] === "string" ? record["title"] : null
+/**
+ * Where an event's activity goes: the timelineActivity object and its relation field to the event's object.
+ * None for `destroyed` records, system objects, or objects the timeline has no relation to.
+ */
+export const timelinePlace = (metadata: WorkspaceMetadata, event: RecordEvent) => {
+  if (event.action === "destroyed") return undefined
+  const timeline = metadata.objects.find((o) => o.nameSingular === "timelineActivity")
+  const source = metadata.objects.find((o) => o.id === event.objectMetadataId)
+  if (!timeline || !source || source.isSystem) return undefined
+  const target = timeline.fields.find((f) =>
+    f.isActive && f.relationType === "MANY_TO_ONE" && f.relationTargetObjectMetadataId === source.id && f.name !== "workspaceMember"
+  )
+  return target ? { timeline, target } : undefined
 }
 
 /**
@@ -41,13 +32,9 @@ export const recordTimelineActivity = (event: RecordEvent) =>
   Effect.gen(function*() {
     if (event.action === "destroyed") return
     const metadata = yield* Effect.flatMap(Metadata, (m) => m.get(event.workspaceId))
-    const timeline = metadata.objects.find((o) => o.nameSingular === "timelineActivity")
-    const source = metadata.objects.find((o) => o.id === event.objectMetadataId)
-    if (!timeline || !source || source.isSystem) return
-    const target = timeline.fields.find((f) =>
-      f.isActive && f.relationType === "MANY_TO_ONE" && f.relationTargetObjectMetadataId === source.id && f.name !== "workspaceMember"
-    )
-    if (!target) return
+    const place = timelinePlace(metadata, event)
+    if (!place) return
+    const { timeline, target } = place
     const sql = yield* SqlClient.SqlClient
     const table = qualified(metadata.schema, timeline.tableName)
     const targetColumn = ident(`${target.name}Id`)
@@ -63,12 +50,8 @@ export const recordTimelineActivity = (event: RecordEvent) =>
           [event.name, event.recordId, member]
         )
         if (recent) {
-          const merged: Diff = { ...recent.properties.diff }
-          for (const [field, change] of Object.entries((properties as { diff: Diff }).diff)) {
-            merged[field] = { before: merged[field]?.before ?? change.before, after: change.after }
-          }
           yield* sql.unsafe(`UPDATE ${table} SET properties = $1, "happensAt" = $2, "updatedAt" = now() WHERE id = $3`, [
-            JSON.stringify({ diff: merged }),
+            JSON.stringify(mergeUpdates(recent.properties, properties)),
             event.occurredAt,
             recent.id
           ])

@@ -8,6 +8,7 @@ import { AppConfig } from "../config.js"
 import { firstRow, jsonRows } from "../sql-rows.js"
 import { refusalReason } from "./address-guard.js"
 import { sendWebhook } from "./delivery.js"
+import { isUuid } from "../uuid.js"
 
 export interface Webhook {
   readonly id: string
@@ -61,7 +62,6 @@ export interface WebhooksShape {
 
 export class Webhooks extends Context.Tag("score/Webhooks")<Webhooks, WebhooksShape>() {}
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const OPERATION = /^(\*|[a-z][a-zA-Z0-9]*)\.(\*|created|updated|deleted|destroyed|restored|upserted)$/
 
 /** `company.updated` matches `company.updated`, `*.updated`, `company.*` and `*.*`. */
@@ -70,6 +70,10 @@ export const operationMatches = (operation: string, eventName: string) => {
   const [wantedObject, wantedAction] = operation.split(".")
   return (wantedObject === "*" || wantedObject === object) && (wantedAction === "*" || wantedAction === action)
 }
+
+/** The webhooks, among `webhooks`, that subscribe to the event: any of their operations matches its name. */
+export const matchingWebhooks = <W extends Pick<Webhook, "operations">>(webhooks: ReadonlyArray<W>, eventName: string) =>
+  webhooks.filter((webhook) => webhook.operations.some((operation) => operationMatches(operation, eventName)))
 
 /** Twenty's signature: lowercase hex HMAC-SHA256, keyed by the secret, over `<timestamp>:<body>`. */
 export const signature = (secret: string, timestamp: string, body: string) =>
@@ -113,7 +117,7 @@ export const WebhooksLive = Layer.effect(
 
     const get = (workspaceId: string, id: string) =>
       Effect.gen(function*() {
-        if (!UUID.test(id)) return yield* new BadUserInput({ message: `Invalid id: ${id}`, field: "id" })
+        if (!isUuid(id)) return yield* new BadUserInput({ message: `Invalid id: ${id}`, field: "id" })
         const webhook = firstRow<Webhook>(yield* sql`SELECT * FROM core.webhook WHERE id = ${id} AND "workspaceId" = ${workspaceId} AND "deletedAt" IS NULL`)
         return webhook ?? (yield* notFound)
       })
@@ -158,7 +162,7 @@ export const WebhooksLive = Layer.effect(
       create: (workspaceId, input) =>
         Effect.gen(function*() {
           yield* validate(input, true)
-          if (input.id != null && !UUID.test(input.id)) return yield* new BadUserInput({ message: `Invalid id: ${input.id}`, field: "id" })
+          if (input.id != null && !isUuid(input.id)) return yield* new BadUserInput({ message: `Invalid id: ${input.id}`, field: "id" })
           const rows = yield* sql`INSERT INTO core.webhook ${sql.insert({
             ...(input.id ? { id: input.id } : {}),
             workspaceId,
@@ -197,7 +201,7 @@ export const WebhooksLive = Layer.effect(
       matching: (workspaceId, eventName) =>
         Effect.map(
           cache.getOrLoad(cacheKey(workspaceId), listActive(workspaceId), { ttl: "10 minutes" }),
-          (webhooks) => (webhooks ?? []).filter((w) => w.operations.some((op) => operationMatches(op, eventName)))
+          (webhooks) => matchingWebhooks(webhooks ?? [], eventName)
         ),
       deliver: (webhookId, event, attempt) =>
         Effect.gen(function*() {
