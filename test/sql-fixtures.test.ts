@@ -56,7 +56,7 @@ const runtime = ManagedRuntime.make(layer)
 
 const statementsOf = async (input: Input): Promise<Array<Sent>> => {
   sent.length = 0
-  await runtime.runPromise(Effect.flatMap(Records, (records) =>
+  await runtime.runPromise(Effect.flatMap(Records, (records): Effect.Effect<unknown, unknown> =>
     input.kind === "findMany"
       ? records.findMany(scope, input.object, input.args, input.selection, input.extras)
       : input.kind === "groupBy"
@@ -69,7 +69,7 @@ const statementsOf = async (input: Input): Promise<Array<Sent>> => {
 const directStatementsOf = async (input: Extract<Input, { kind: "findMany" }>): Promise<Array<Sent>> => {
   const records = await runtime.runPromise(Records)
   sent.length = 0
-  const answer = records.findManyNow(scope, input.object, input.args, input.selection, input.extras)
+  const answer = records.findManyDirect(scope, input.object, input.args, input.selection, input.extras)
   expect(answer).not.toBeNull()
   await answer
   return [...sent]
