@@ -101,43 +101,56 @@ export const aggregateSql = (model: Model, object: ObjectMetadata, request: Aggr
   }
 }
 
+export type Shape = (model: Model, object: ObjectMetadata, record: RecordValue | null, selection: Selection) => RecordValue | null
+
 /** Raw nested results → Twenty's shape: ONE_TO_MANY relations become connections with cursors. */
-export const shape = (model: Model, limits: RecordsLimits, object: ObjectMetadata, record: RecordValue | null, selection: Selection): RecordValue | null => {
-  if (record === null) return null
-  for (const relation of selection.relations) {
-    const field = model.field(object, relation.field)!.field
-    const target = model.target(field)
-    const value = record[relation.key]
-    if (field.relationType === "MANY_TO_ONE") {
-      record[relation.key] = shape(model, limits, target, value as RecordValue | null, relation.selection)
-      continue
+const makeShape = (limits: RecordsLimits): Shape => {
+  const shape: Shape = (model, object, record, selection) => {
+    if (record === null) return null
+    for (const relation of selection.relations) {
+      const field = model.field(object, relation.field)!.field
+      const target = model.target(field)
+      const value = record[relation.key]
+      if (field.relationType === "MANY_TO_ONE") {
+        record[relation.key] = shape(model, target, value as RecordValue | null, relation.selection)
+        continue
+      }
+      const cursors = relation.connection?.cursors !== false
+      const raw = value as { rows: Array<{ r: RecordValue; c: unknown } | RecordValue>; totalCount?: number }
+      const args = relation.args ?? {}
+      const size = args.first ?? args.last ?? limits.defaultPageSize
+      const reverse = args.last != null && args.first == null
+      const rows = raw.rows.slice(0, size)
+      if (reverse) rows.reverse()
+      const edges = rows.map((row) =>
+        cursors
+          ? new PageEdge(shape(model, target, row["r"] as RecordValue, relation.selection)!, row["c"])
+          : new PageEdge(shape(model, target, row as RecordValue, relation.selection)!, null)
+      )
+      const more = raw.rows.length > size
+      record[relation.key] = {
+        edges,
+        pageInfo: {
+          hasNextPage: reverse ? false : more,
+          hasPreviousPage: reverse ? more : false,
+          startCursor: cursors ? edges[0]?.cursor ?? null : null,
+          endCursor: cursors ? edges.at(-1)?.cursor ?? null : null
+        },
+        ...(raw.totalCount !== undefined ? { totalCount: Number(raw.totalCount) } : {}),
+        aggregates: {}
+      } satisfies Connection
     }
-    const cursors = relation.connection?.cursors !== false
-    const raw = value as { rows: Array<{ r: RecordValue; c: unknown } | RecordValue>; totalCount?: number }
-    const args = relation.args ?? {}
-    const size = args.first ?? args.last ?? limits.defaultPageSize
-    const reverse = args.last != null && args.first == null
-    const rows = raw.rows.slice(0, size)
-    if (reverse) rows.reverse()
-    const edges = rows.map((row) =>
-      cursors
-        ? new PageEdge(shape(model, limits, target, row["r"] as RecordValue, relation.selection)!, row["c"])
-        : new PageEdge(shape(model, limits, target, row as RecordValue, relation.selection)!, null)
-    )
-    const more = raw.rows.length > size
-    record[relation.key] = {
-      edges,
-      pageInfo: {
-        hasNextPage: reverse ? false : more,
-        hasPreviousPage: reverse ? more : false,
-        startCursor: cursors ? edges[0]?.cursor ?? null : null,
-        endCursor: cursors ? edges.at(-1)?.cursor ?? null : null
-      },
-      ...(raw.totalCount !== undefined ? { totalCount: Number(raw.totalCount) } : {}),
-      aggregates: {}
-    } satisfies Connection
+    return record
   }
-  return record
+  return shape
+}
+
+const shapes = new WeakMap<RecordsLimits, Shape>()
+/** The shaping of records under `limits` (one function per limits: no argument more on the hot path). */
+export const shapeFor = (limits: RecordsLimits): Shape => {
+  let shape = shapes.get(limits)
+  if (!shape) shapes.set(limits, shape = makeShape(limits))
+  return shape
 }
 
 /** Upper bound of the records a query returns: each nested page multiplies by its parents. */
@@ -170,6 +183,7 @@ export const planFindMany = (
     )
   }
   const object = model.object(objectName)
+  const shape = shapeFor(limits)
   const reverse = args.last != null && args.first == null
   const page = build(model, limits, (ctx) => {
     const size = pageSize(ctx, args)
@@ -203,7 +217,7 @@ export const planFindMany = (
     const more = rows.length > page.size
     const kept = rows.slice(0, page.size)
     if (reverse) kept.reverse()
-    const edges = kept.map((row) => new PageEdge(shape(model, limits, object, page.read(row), selection)!, page.cursorOf(row)))
+    const edges = kept.map((row) => new PageEdge(shape(model, object, page.read(row), selection)!, page.cursorOf(row)))
     const { totalCount, ...rest } = aggregates?.[0]?.a ?? {}
     return {
       edges,

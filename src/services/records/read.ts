@@ -2,7 +2,7 @@ import { Effect } from "effect"
 import type { ObjectMetadata } from "../../schema/metadata.js"
 import { groupByStatement, groupLimit, RECORDS_PER_GROUP } from "./group-by.js"
 import { type Models, objectOf } from "./models.js"
-import { aggregateSql, attempt, building, type FindManyPlan, PageEdge, planFindMany, shape, worstCase } from "./plan.js"
+import { aggregateSql, attempt, building, type FindManyPlan, PageEdge, planFindMany, shapeFor, worstCase } from "./plan.js"
 import { badInput, type Model, recordJson } from "./query-builder.js"
 import type { RecordsShape } from "./service.js"
 import { type PageRow, recordsStatements, type Statements } from "./statements.js"
@@ -14,6 +14,7 @@ const PLANS_PER_SELECTION = 64
 export const makeReads = (limits: RecordsLimits, statements: Statements, models: Models) => {
   const { direct, explained, pageAndTotals, run, statement } = statements
   const { modelFor } = models
+  const shape = shapeFor(limits)
 
   // No span on the reads: on this hottest call a span cost about a third of it (writes keep theirs).
   const findMany: RecordsShape["findMany"] = (scope, objectName, args, selection, extras) =>
@@ -50,7 +51,7 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
         r?: ReadonlyArray<{ r: RecordValue; c: unknown }>
       }>(plan.text, plan.params)
       return rows.map((row): Group => {
-        const edges = (row.r ?? []).map((x) => new PageEdge(shape(model, limits, object, x.r, records!)!, x.c))
+        const edges = (row.r ?? []).map((x) => new PageEdge(shape(model, object, x.r, records!)!, x.c))
         return {
           groupByDimensionValues: row.d,
           edges,
@@ -115,7 +116,7 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
       const byId = new Map(rows.map((row) => [row.r["id"] as string, row.r]))
       return ids.flatMap((id) => {
         const record = byId.get(id)
-        return record ? [shape(model, limits, object, record, selection)!] : []
+        return record ? [shape(model, object, record, selection)!] : []
       })
     })
 
