@@ -460,7 +460,7 @@ const fakeRecords = (calls: Array<Call>, canned: { findMany?: Connection } = {})
     limits: DEFAULT_LIMITS,
     findMany: (scope, object, args, selection, extras) =>
       record("findMany", scope, object, [args, selection, extras], canned.findMany ?? connectionOf([])),
-    findManyNow: () => null, // every read through findMany, where calls are recorded
+    findManyDirect: () => null, // every read through findMany, where calls are recorded
     groupBy: (scope, object, args, records, extras) => record("groupBy", scope, object, [args, records, extras], []),
     findOne: (scope, object, filter, selection) =>
       record("findOne", scope, object, [filter, selection], object === "workspaceMember" ? { id: MEMBER_ID } : { id: COMPANY_ID }),

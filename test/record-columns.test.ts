@@ -104,7 +104,7 @@ test("a record with every field type set, and one with every field empty, read b
   // The values went through, so the comparison is between two real records.
   expect(read[0]).toMatchObject({ units: -7, flag: true, kind: "B_KIND", moment: "2026-11-25T10:11:12.345Z", labels: ["one", "two, three"] })
   expect(read[1]).toMatchObject({ units: null, flag: null, notes: null, payload: null })
-  const direct = await records.findManyNow(scope, "gadget", { orderBy: [{ name: "DescNullsLast" }] }, selection(), { totalCount: false, aggregates: [] })
+  const direct = await records.findManyDirect(scope, "gadget", { orderBy: [{ name: "DescNullsLast" }] }, selection(), { totalCount: false, aggregates: [] })
   expect(direct?.edges.map((edge) => edge.node)).toEqual(read)
   // Inside a transaction the page goes through the transaction's connection.
   const inTransaction = await app.run(Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -153,7 +153,7 @@ test("a list ordered by a number pages the same through its cursor column as the
   const names: Array<unknown> = []
   let after: string | undefined
   for (let page = 0; page < 3; page++) {
-    const direct = await records.findManyNow(scope, "gadget", { ...args, ...(after ? { after } : {}) }, selection(), { totalCount: false, aggregates: [] })
+    const direct = await records.findManyDirect(scope, "gadget", { ...args, ...(after ? { after } : {}) }, selection(), { totalCount: false, aggregates: [] })
     const viaEffect = await app.run(records.findMany(scope, "gadget", { ...args, ...(after ? { after } : {}) }, selection(), { totalCount: false, aggregates: [] }))
     expect(direct).toEqual(viaEffect)
     names.push(...viaEffect.edges.map((edge) => edge.node["name"]))

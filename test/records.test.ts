@@ -38,7 +38,7 @@ afterAll(() => app.close())
 const names = (connection: { edges: ReadonlyArray<{ node: Record<string, unknown> }> }) => connection.edges.map((e) => e.node["name"])
 
 describe("records: reads", () => {
-  test("findManyNow answers exactly as findMany, and declines what it cannot answer directly", async () => {
+  test("findManyDirect answers exactly as findMany, and declines what it cannot answer directly", async () => {
     const service = await app.run(Records)
     const nested = sel(["name", "employees", "domainName", "createdAt"], [
       { field: "people", key: "staff", selection: sel(["name", "emails"]), args: { first: 1, orderBy: [{ name: { firstName: "DescNullsLast" } }] }, connection: { totalCount: true, aggregates: [] } }
@@ -53,22 +53,22 @@ describe("records: reads", () => {
     ]
     for (const [object, args, selection, extras] of reads) {
       const viaEffect = await records((r) => r.findMany(scope, object, args, selection, extras))
-      const direct = service.findManyNow(scope, object, args, selection, extras)
+      const direct = service.findManyDirect(scope, object, args, selection, extras)
       expect(direct).not.toBeNull()
       expect(await direct!).toEqual(viaEffect)
     }
     const after = (await records((r) => r.findMany(scope, "company", { first: 1 }, sel(["name"]), none))).pageInfo.endCursor
-    expect(await service.findManyNow(scope, "company", { first: 1, after }, sel(["name"]), none)!)
+    expect(await service.findManyDirect(scope, "company", { first: 1, after }, sel(["name"]), none)!)
       .toEqual(await records((r) => r.findMany(scope, "company", { first: 1, after }, sel(["name"]), none)))
     // One selection object with several arguments (plans are kept per selection and arguments).
     const shared = sel(["name", "employees"])
     for (const args of [{ first: 1 }, { first: 3 }, { filter: { employees: { gte: 100 } } }, { first: 1 }, { orderBy: [{ name: "DescNullsLast" as const }] }]) {
-      expect(await service.findManyNow(scope, "company", args, shared, none)!)
+      expect(await service.findManyDirect(scope, "company", args, shared, none)!)
         .toEqual(await records((r) => r.findMany(scope, "company", args, shared, none)))
     }
-    expect(service.findManyNow(scope, "company", { first: 100_000 }, sel(["name"]), none)).toBeNull()
-    expect(service.findManyNow(scope, "nothing", {}, sel(["name"]), none)).toBeNull()
-    expect(service.findManyNow({ ...scope, workspaceId: crypto.randomUUID() }, "company", {}, sel(["name"]), none)).toBeNull()
+    expect(service.findManyDirect(scope, "company", { first: 100_000 }, sel(["name"]), none)).toBeNull()
+    expect(service.findManyDirect(scope, "nothing", {}, sel(["name"]), none)).toBeNull()
+    expect(service.findManyDirect({ ...scope, workspaceId: crypto.randomUUID() }, "company", {}, sel(["name"]), none)).toBeNull()
   })
 
   test("returns Twenty's shapes: composites nested, actor set, dates ISO", async () => {

@@ -19,7 +19,7 @@ const EXTRAS = { totalCount: true, aggregates: [] }
 /**
  * `GET /rest/{plural}` answered straight on the web request while everything it needs is in memory (an
  * API key's caller, the workspace's metadata and model): the same parsing, selection and envelope as
- * the Effect route (records.ts), with one Records.findManyNow promise. Null, before the request is read,
+ * the Effect route (records.ts), with one Records.findManyDirect promise. Null, before the request is read,
  * for anything else (other routes, members' tokens, unknown objects, input errors): the Effect route
  * answers those. A failed statement is answered by `fallback` (the Effect route) as well. `headers`
  * (CORS, security) go on the lane's own answers; the Effect route sets its own.
@@ -29,7 +29,7 @@ export const makeRestListLane = Effect.gen(function*() {
   const metadata = yield* Metadata
   const records = yield* Records
 
-  /** One Selection per (metadata version, object, depth): findManyNow then reuses its plans. */
+  /** One Selection per (metadata version, object, depth): findManyDirect then reuses its plans. */
   const selections = new WeakMap<WorkspaceMetadata, Map<string, Selection>>()
   const selectionOf = (current: WorkspaceMetadata, object: ObjectMetadata, depth: number) => {
     let byObject = selections.get(current)
@@ -58,7 +58,7 @@ export const makeRestListLane = Effect.gen(function*() {
       const params = new URL(request.url).searchParams
       const selection = selectionOf(current, object, parseDepth(params))
       const args = parseListArgs(params, object, records.limits)
-      read = records.findManyNow(apiKeyScope(who), object.nameSingular, args, selection, EXTRAS)
+      read = records.findManyDirect(apiKeyScope(who), object.nameSingular, args, selection, EXTRAS)
         ?.then((result) => JSON.stringify(listBody(object, result, selection)))
     } catch {
       return null

@@ -184,7 +184,7 @@ const findMany = Effect.gen(function*() {
   const records = yield* Records
   const extras = { totalCount: true, aggregates: [] }
   const viaEffect = records.findMany(scope, object.nameSingular, args, selection, extras)
-  const now = records.findManyNow(scope, object.nameSingular, args, selection, extras)
+  const now = records.findManyDirect(scope, object.nameSingular, args, selection, extras)
   const result = now
     ? yield* Effect.tryPromise({ try: () => now, catch: (error) => error }).pipe(
       Effect.catchAll((error) => isDatabaseUnavailable(error) ? Effect.fail(error) : viaEffect)

@@ -13,7 +13,7 @@ import { pgErrorCode } from "../pg-errors.js"
 
 /**
  * The `pg` pool under the SqlClient, for the few hot statements that run outside any transaction and are
- * worth a plain promise instead of @effect/sql's statement pipeline (see records/index.ts).
+ * worth a plain promise instead of @effect/sql's statement pipeline (see records/statements.ts).
  */
 export class PgPool extends Context.Tag("score/PgPool")<PgPool, Pg.Pool>() {}
 

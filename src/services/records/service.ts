@@ -31,11 +31,13 @@ export interface RecordsShape {
     extras: ConnectionSelection
   ) => Effect.Effect<Connection, RecordsFailure>
   /**
-   * The same read as `findMany` as a plain promise, for the hottest path (/graphql lists): only when it
-   * needs no lookup (the workspace's model is in memory) and the input is valid, else null. A rejected
-   * promise means the statement failed: ask `findMany`, which answers with a typed failure.
+   * The same read as `findMany` done directly: a plain promise outside Effect, for the hottest paths
+   * (/graphql and REST lists). Named for what it is (a direct read, no Effect runtime, no lookup) rather
+   * than when it answers. Only when it needs no lookup (the workspace's model is in memory) and the
+   * input is valid, else null. A rejected promise means the statement failed: ask `findMany`, which
+   * answers with a typed failure.
    */
-  readonly findManyNow: (
+  readonly findManyDirect: (
     scope: RecordsScope,
     object: string,
     args: ConnectionArgs,

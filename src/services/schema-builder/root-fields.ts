@@ -65,7 +65,7 @@ export const queryFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknown, 
         return (scope) => {
           const viaEffect = () => ctx.run(ctx.records.findMany(scope, object, connectionArgs, selection, connection))
           // A database that did not answer is not asked again through the Effect path: the request fails now.
-          return ctx.records.findManyNow(scope, object, connectionArgs, selection, connection)
+          return ctx.records.findManyDirect(scope, object, connectionArgs, selection, connection)
             ?.catch((error) => isDatabaseUnavailable(error) ? ctx.run(Effect.fail(error)) : viaEffect()) ?? viaEffect()
         }
       })

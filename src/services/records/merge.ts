@@ -1,0 +1,137 @@
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import { NotFound } from "../../schema/errors.js"
+import type { ObjectMetadata } from "../../schema/metadata.js"
+import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/composite-types.js"
+import { ident } from "../metadata/columns.js"
+import { type Models, objectOf } from "./models.js"
+import { building } from "./plan.js"
+import { badInput, type Model, Params, UUID } from "./query-builder.js"
+import type { Reads } from "./read.js"
+import type { RecordsShape } from "./service.js"
+import type { Statements } from "./statements.js"
+import type { Connection, RecordFilter, RecordsLimits } from "./types.js"
+import { actorColumns, toColumns } from "./values.js"
+import { fullSelection, setClause, type Writes } from "./write.js"
+
+const writableColumns = (model: Model, object: ObjectMetadata) =>
+  [...model.fields(object)]
+    .filter((f) => !f.isSystem && f.type !== "TS_VECTOR" && !(f.type === "RELATION" && f.relationType === "ONE_TO_MANY"))
+    .flatMap((f): Array<string> =>
+      f.type === "RELATION" || f.type === "MORPH_RELATION"
+        ? [`${f.name}Id`]
+        : isCompositeFieldType(f.type)
+        ? COMPOSITE_TYPES[f.type].map((s) => compositeColumnName(f.name, s.name))
+        : [f.name]
+    )
+
+const isEmpty = (value: unknown) =>
+  value === null || value === undefined || value === "" || (Array.isArray(value) && value.length === 0)
+
+/** A filter condition saying column `column` equals `value`, expressed on its field (composite or not). */
+const columnEquals = (model: Model, object: ObjectMetadata, column: string, value: unknown): RecordFilter => {
+  for (const field of model.fields(object)) {
+    if (isCompositeFieldType(field.type)) {
+      const sub = COMPOSITE_TYPES[field.type].find((s) => compositeColumnName(field.name, s.name) === column)
+      if (sub) return { [field.name]: { [sub.name]: { eq: value } } }
+    }
+  }
+  return { [column]: { eq: value } }
+}
+
+const emptyConnection = (): Connection => ({
+  edges: [],
+  pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+  totalCount: 0,
+  aggregates: {}
+})
+
+/** Merging records into one, and finding the records that look like duplicates of others. */
+export const makeMerge = (
+  sql: SqlClient.SqlClient,
+  limits: RecordsLimits,
+  { run }: Statements,
+  { modelFor }: Models,
+  { byIds, findMany }: Pick<Reads, "byIds" | "findMany">,
+  { emit }: Pick<Writes, "emit">
+) => {
+  /** Column values of whole rows, for merge and duplicate detection. */
+  const rawRows = (model: Model, object: ObjectMetadata, ids: ReadonlyArray<string>) =>
+    run<Record<string, unknown>>(`SELECT * FROM ${model.table(object)} WHERE "id" = ANY($1) AND "deletedAt" IS NULL`, [ids])
+
+  const merge: RecordsShape["merge"] = (scope, objectName, ids, priority, dryRun, selection) =>
+    sql.withTransaction(Effect.gen(function*() {
+      const model = yield* modelFor(scope.workspaceId)
+      const object = yield* objectOf(model, objectName)
+      if (ids.length < 2) return yield* badInput("Merging needs at least two ids", "ids")
+      if (!ids.every((id) => UUID.test(id))) return yield* badInput("ids must be UUIDs", "ids")
+      if (!Number.isInteger(priority) || priority < 0 || priority >= ids.length) {
+        return yield* badInput(`conflictPriorityIndex must be between 0 and ${ids.length - 1}`, "conflictPriorityIndex")
+      }
+      const rows = yield* rawRows(model, object, ids)
+      const byId = new Map(rows.map((r) => [r["id"] as string, r]))
+      const missing = ids.find((id) => !byId.has(id))
+      if (missing) return yield* new NotFound({ message: `Record ${missing} not found` })
+      const keeperId = ids[priority]!
+      const ordered = [byId.get(keeperId)!, ...ids.filter((id) => id !== keeperId).map((id) => byId.get(id)!)]
+      const merged: Record<string, unknown> = {}
+      for (const column of writableColumns(model, object)) {
+        const winner = ordered.find((row) => !isEmpty(row[column]))
+        if (winner && winner !== ordered[0]) {
+          const value = winner[column]
+          merged[column] = value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Date)
+            ? JSON.stringify(value)
+            : value
+        }
+      }
+      const others = ids.filter((id) => id !== keeperId)
+      if (dryRun) {
+        const [preview] = yield* byIds(model, object, [keeperId], selection, false)
+        return { ...preview, ...merged }
+      }
+      const full = fullSelection(model, object)
+      const [keeperBefore] = yield* byIds(model, object, [keeperId], full, false)
+      const params = new Params()
+      const set = [...setClause(params, merged), ...setClause(params, actorColumns("updatedBy", scope.actor)), `"updatedAt" = now()`]
+      yield* run(`UPDATE ${model.table(object)} SET ${set.join(", ")} WHERE "id" = ${params.add(keeperId)}`, params.values)
+      for (const field of model.fields(object)) {
+        if (field.type !== "RELATION" || field.relationType !== "ONE_TO_MANY") continue
+        const target = model.target(field)
+        const inverse = model.inverse(field)
+        yield* run(`UPDATE ${model.table(target)} SET ${ident(`${inverse.name}Id`)} = $1 WHERE ${ident(`${inverse.name}Id`)} = ANY($2)`, [keeperId, others])
+      }
+      yield* run(`UPDATE ${model.table(object)} SET "deletedAt" = now() WHERE "id" = ANY($1)`, [others])
+      const [keeperAfter] = yield* byIds(model, object, [keeperId], full, false)
+      yield* emit(scope, object, "updated", [{ record: keeperAfter!, before: keeperBefore! }])
+      yield* emit(scope, object, "deleted", (yield* byIds(model, object, others, full, true)).map((record) => ({ record })))
+      const [result] = yield* byIds(model, object, [keeperId], selection, false)
+      return result!
+    })).pipe(Effect.withSpan("Records.merge", { attributes: { object: objectName } }))
+
+  const findDuplicates: RecordsShape["findDuplicates"] = (scope, objectName, input, selection) =>
+    Effect.gen(function*() {
+      const model = yield* modelFor(scope.workspaceId)
+      const object = yield* objectOf(model, objectName)
+      const criteria = object.duplicateCriteria ?? []
+      const probes: Array<Record<string, unknown>> = []
+      if (input.ids) {
+        if (!input.ids.every((id) => UUID.test(id))) return yield* badInput("ids must be UUIDs", "ids")
+        const rows = yield* rawRows(model, object, input.ids)
+        const byId = new Map(rows.map((r) => [r["id"] as string, r]))
+        for (const id of input.ids) probes.push(byId.get(id) ?? { id })
+      }
+      for (const data of input.data ?? []) {
+        probes.push(yield* building(model, limits, () => toColumns(model, object, data, { creating: true })))
+      }
+      return yield* Effect.forEach(probes, (probe) => {
+        const groups = criteria
+          .filter((columns) => columns.every((c) => !isEmpty(probe[c])))
+          .map((columns) => ({ and: columns.map((c) => columnEquals(model, object, c, probe[c])) }))
+        if (groups.length === 0) return Effect.succeed(emptyConnection())
+        const filter: RecordFilter = { or: groups, ...(probe["id"] ? { not: { id: { eq: probe["id"] } } } : {}) }
+        return findMany(scope, objectName, { filter }, selection, { totalCount: true, aggregates: [] })
+      })
+    })
+
+  return { merge, findDuplicates }
+}

@@ -1,0 +1,126 @@
+import { Effect } from "effect"
+import type { ObjectMetadata } from "../../schema/metadata.js"
+import { groupByStatement, groupLimit, RECORDS_PER_GROUP } from "./group-by.js"
+import { type Models, objectOf } from "./models.js"
+import { aggregateSql, attempt, building, type FindManyPlan, PageEdge, planFindMany, shapeFor, worstCase } from "./plan.js"
+import { badInput, type Model, recordJson } from "./query-builder.js"
+import type { RecordsShape } from "./service.js"
+import { type PageRow, recordsStatements, type Statements } from "./statements.js"
+import type { ConnectionArgs, ConnectionSelection, Group, RecordsLimits, RecordValue, Selection } from "./types.js"
+
+const PLANS_PER_SELECTION = 64
+
+/** The reads: findMany, its direct twin findManyDirect, findOne, groupBy, and records by id for the writes. */
+export const makeReads = (limits: RecordsLimits, statements: Statements, models: Models) => {
+  const { direct, explained, pageAndTotals, run, statement } = statements
+  const { modelFor } = models
+  const shape = shapeFor(limits)
+
+  // No span on the reads: on this hottest call a span cost about a third of it (writes keep theirs).
+  const findMany: RecordsShape["findMany"] = (scope, objectName, args, selection, extras) =>
+    Effect.gen(function*() {
+      const model = yield* modelFor(scope.workspaceId)
+      yield* objectOf(model, objectName)
+      const plan = yield* attempt(() => planFindMany(model, limits, objectName, args, selection, extras))
+      const [rows, aggregates] = plan.totals
+        ? yield* explained(pageAndTotals<{ a: Record<string, number | string | null> }>(plan.page, plan.totals), 2)
+        : [yield* explained(statement(plan.page.text, plan.page.params, true), 1), null]
+      return plan.answer(rows, aggregates)
+    })
+
+  const groupBy: RecordsShape["groupBy"] = (scope, objectName, args, records, extras) =>
+    Effect.gen(function*() {
+      const model = yield* modelFor(scope.workspaceId)
+      const object = yield* objectOf(model, objectName)
+      if (records) {
+        const bound = (yield* attempt(() => groupLimit(args.limit))) * RECORDS_PER_GROUP * (1 + worstCase(limits, records))
+        if (bound > limits.maxRecordsPerQuery) {
+          return yield* badInput(
+            `Query too complex: it could return ${bound} records (at most ${limits.maxRecordsPerQuery}); ask for fewer groups`,
+            "limit"
+          )
+        }
+      }
+      const plan = yield* building(model, limits, (ctx) =>
+        groupByStatement(ctx, object, args, extras.aggregates, (request) => aggregateSql(model, object, request), records)
+      )
+      const rows = yield* run<{
+        d: ReadonlyArray<unknown>
+        n: number
+        a: Record<string, number | string | null>
+        r?: ReadonlyArray<{ r: RecordValue; c: unknown }>
+      }>(plan.text, plan.params)
+      return rows.map((row): Group => {
+        const edges = (row.r ?? []).map((x) => new PageEdge(shape(model, object, x.r, records!)!, x.c))
+        return {
+          groupByDimensionValues: row.d,
+          edges,
+          pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+          totalCount: row.n,
+          aggregates: row.a
+        }
+      })
+    })
+
+  /**
+   * Plans of the direct path by model, selection (the same object while a prepared document or a REST
+   * shape is reused) and arguments: a repeated list builds no SQL.
+   */
+  const plans = new WeakMap<Model, WeakMap<Selection, Map<string, FindManyPlan>>>()
+  const planOf = (model: Model, objectName: string, args: ConnectionArgs, selection: Selection, extras: ConnectionSelection) => {
+    let bySelection = plans.get(model)
+    if (!bySelection) plans.set(model, bySelection = new WeakMap())
+    let byArgs = bySelection.get(selection)
+    if (!byArgs) bySelection.set(selection, byArgs = new Map())
+    const key = `${objectName}\u0000${JSON.stringify(args)}\u0000${JSON.stringify(extras)}`
+    let plan = byArgs.get(key)
+    if (!plan) {
+      plan = planFindMany(model, limits, objectName, args, selection, extras)
+      if (byArgs.size < PLANS_PER_SELECTION) byArgs.set(key, plan)
+    }
+    return plan
+  }
+
+  const findManyDirect: RecordsShape["findManyDirect"] = (scope, objectName, args, selection, extras) => {
+    const model = models.current(scope.workspaceId)
+    if (!model) return null
+    let plan: FindManyPlan
+    try {
+      plan = planOf(model, objectName, args, selection, extras)
+    } catch {
+      return null
+    }
+    recordsStatements.unsafeUpdate(plan.totals ? 2 : 1, [])
+    return plan.totals
+      ? Promise.all([direct<PageRow>(plan.page, true), direct<{ a: Record<string, number | string | null> }>(plan.totals, false)])
+        .then(([rows, aggregates]) => plan.answer(rows, aggregates))
+      : direct<PageRow>(plan.page, true).then((rows) => plan.answer(rows, null))
+  }
+
+  const findOne: RecordsShape["findOne"] = (scope, objectName, filter, selection) =>
+    Effect.map(
+      findMany(scope, objectName, { filter, first: 1 }, selection, { totalCount: false, aggregates: [] }),
+      (connection) => connection.edges[0]?.node ?? null
+    )
+
+  /** Records by id in the given order; soft-deleted ones only when asked. */
+  const byIds = (model: Model, object: ObjectMetadata, ids: ReadonlyArray<string>, selection: Selection, includeDeleted: boolean) =>
+    Effect.gen(function*() {
+      if (ids.length === 0) return []
+      const query = yield* building(model, limits, (ctx) => ({
+        text: `SELECT ${recordJson(ctx, object, "t0", selection, 0)} AS r FROM ${model.table(object)} t0
+              WHERE t0."id" = ANY(${ctx.params.add(ids)})${includeDeleted ? "" : ` AND t0."deletedAt" IS NULL`}`,
+        params: ctx.params.values
+      }))
+      const rows = yield* run<{ r: RecordValue }>(query.text, query.params)
+      const byId = new Map(rows.map((row) => [row.r["id"] as string, row.r]))
+      return ids.flatMap((id) => {
+        const record = byId.get(id)
+        return record ? [shape(model, object, record, selection)!] : []
+      })
+    })
+
+  return { findMany, findManyDirect, findOne, groupBy, byIds }
+}
+
+export type Reads = ReturnType<typeof makeReads>

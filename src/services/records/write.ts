@@ -1,0 +1,272 @@
+import { SqlClient, SqlError } from "@effect/sql"
+import { Effect } from "effect"
+import type { ObjectMetadata } from "../../schema/metadata.js"
+import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/composite-types.js"
+import type { RecordAction } from "../../schema/events.js"
+import { NotFound } from "../../schema/errors.js"
+import { recordEvents, writeToOutbox } from "../events/index.js"
+import { ident } from "../metadata/columns.js"
+import { type Models, objectOf } from "./models.js"
+import { attempt, building } from "./plan.js"
+import { badInput, baseConditions, type BuildContext, filterSql, type Model, Params, recordJson, UUID } from "./query-builder.js"
+import type { Reads } from "./read.js"
+import { applyConnects, connectGroups, connectLookup, relationInputs } from "./relation-inputs.js"
+import type { RecordsShape } from "./service.js"
+import { explain, type Statements } from "./statements.js"
+import type { RecordsLimits, RecordsScope, RecordValue, Selection } from "./types.js"
+import { actorColumns, toColumns } from "./values.js"
+
+/** Every active field at depth 0: what events carry. */
+export const fullSelection = (model: Model, object: ObjectMetadata): Selection => ({
+  fields: [...model.fields(object)].flatMap((f) =>
+    f.type === "TS_VECTOR" ? [] : f.type === "RELATION" || f.type === "MORPH_RELATION"
+      ? (f.relationType === "MANY_TO_ONE" ? [`${f.name}Id`] : [])
+      : [f.name]
+  ),
+  relations: []
+})
+
+export const setClause = (params: Params, columns: Record<string, unknown>) =>
+  Object.entries(columns).map(([column, value]) => `${ident(column)} = ${params.add(value)}`)
+
+const uniqueLookups = (model: Model, object: ObjectMetadata) =>
+  [...model.fields(object)].filter((f) => f.isUnique && f.name !== "id")
+
+const updateSet = (ctx: BuildContext, scope: RecordsScope, columns: Record<string, unknown>) => [
+  ...setClause(ctx.params, columns),
+  ...setClause(ctx.params, actorColumns("updatedBy", scope.actor)),
+  `"updatedAt" = now()`
+]
+
+/**
+ * The writes, each in one transaction with its events written to the outbox: create (with upsert and
+ * nested relation inputs), update, soft delete, restore and hard delete.
+ */
+export const makeWrites = (
+  sql: SqlClient.SqlClient,
+  limits: RecordsLimits,
+  { run }: Statements,
+  { modelFor }: Models,
+  { byIds }: Pick<Reads, "byIds">
+) => {
+  /** Records for the response: the full depth-0 records serve any selection without relations. */
+  const respond = (model: Model, object: ObjectMetadata, records: ReadonlyArray<RecordValue>, selection: Selection, includeDeleted: boolean) =>
+    selection.relations.length === 0
+      ? Effect.succeed(records)
+      : byIds(model, object, records.map((r) => r["id"] as string), selection, includeDeleted)
+
+  const emit = (
+    scope: RecordsScope,
+    object: ObjectMetadata,
+    action: RecordAction,
+    changes: ReadonlyArray<{ readonly record: RecordValue; readonly before?: RecordValue }>
+  ) => writeToOutbox(recordEvents(scope.workspaceId, object, action, scope.actor, changes)).pipe(
+    Effect.provideService(SqlClient.SqlClient, sql),
+    Effect.catchIf((e): e is SqlError.SqlError => e instanceof SqlError.SqlError, (e) => Effect.fail(explain(e)))
+  )
+
+  /** Upsert: a record without id takes the id of the live record sharing one of its unique values. */
+  const matchExisting = (model: Model, object: ObjectMetadata, columns: Record<string, unknown>) =>
+    Effect.gen(function*() {
+      for (const field of uniqueLookups(model, object)) {
+        const keys = isCompositeFieldType(field.type)
+          ? COMPOSITE_TYPES[field.type].filter((s) => s.isIncludedInUniqueConstraint).map((s) => compositeColumnName(field.name, s.name))
+          : [field.name]
+        const key = keys.find((k) => columns[k] != null && columns[k] !== "")
+        if (!key) continue
+        const rows = yield* run<{ id: string }>(
+          `SELECT id FROM ${model.table(object)} WHERE ${ident(key)} = $1 AND "deletedAt" IS NULL LIMIT 1`,
+          [columns[key]]
+        )
+        if (rows[0]) return rows[0].id
+      }
+      return null
+    })
+
+  /** Records to write with their nested relation inputs (connect / disconnect) turned into `<field>Id`. */
+  const withConnections = (model: Model, object: ObjectMetadata, data: ReadonlyArray<unknown>) =>
+    Effect.gen(function*() {
+      const { records, connects } = yield* attempt(() => relationInputs(model, object, data))
+      for (const group of connectGroups(connects)) {
+        const lookup = yield* attempt(() => connectLookup(model, group))
+        const rows = yield* run<Record<string, unknown>>(lookup.text, lookup.params)
+        yield* attempt(() => applyConnects(records, group, rows))
+      }
+      return records
+    })
+
+  const checkCount = (count: number) =>
+    count > limits.maxRecordsPerMutation
+      ? Effect.fail(badInput(`Cannot change more than ${limits.maxRecordsPerMutation} records at once (${count} match)`))
+      : Effect.void
+
+  const createMany: RecordsShape["createMany"] = (scope, objectName, data, selection, options) =>
+    sql.withTransaction(Effect.gen(function*() {
+      const model = yield* modelFor(scope.workspaceId)
+      const object = yield* objectOf(model, objectName)
+      yield* checkCount(data.length)
+      const records = yield* withConnections(model, object, data)
+      const rows = yield* building(model, limits, () => records.map((d) => toColumns(model, object, d, { creating: true })))
+      const ids: Array<string> = []
+      for (const row of rows) {
+        if (row["id"] == null && options?.upsert) {
+          const existing = yield* matchExisting(model, object, row)
+          if (existing) row["id"] = existing
+        }
+        row["id"] ??= crypto.randomUUID()
+        ids.push(row["id"] as string)
+      }
+      const created = actorColumns("createdBy", scope.actor)
+      const updated = actorColumns("updatedBy", scope.actor)
+      const full = fullSelection(model, object)
+      const existing = options?.upsert
+        ? new Map((yield* byIds(model, object, ids, full, true)).map((r) => [r["id"] as string, r]))
+        : new Map<string, RecordValue>()
+      if (options?.upsert) {
+        for (const row of rows) {
+          const params = new Params()
+          const insert = { ...row, ...created, ...updated }
+          const names = Object.keys(insert)
+          const values = names.map((n) => params.add(insert[n]))
+          const updates = [...Object.keys(row).filter((n) => n !== "id"), ...Object.keys(updated)]
+            .map((n) => `${ident(n)} = EXCLUDED.${ident(n)}`)
+          yield* run(
+            `INSERT INTO ${model.table(object)} (${names.map(ident).join(", ")}) VALUES (${values.join(", ")})
+                 ON CONFLICT ("id") DO UPDATE SET ${[...updates, `"updatedAt" = now()`, `"deletedAt" = NULL`].join(", ")}`,
+            params.values
+          )
+        }
+      } else if (rows.length > 0) {
+        const params = new Params()
+        const names = [...new Set(rows.flatMap((r) => Object.keys(r))), ...Object.keys(created), ...Object.keys(updated)]
+        const tuples = rows.map((row) => {
+          const full: Record<string, unknown> = { ...row, ...created, ...updated }
+          return `(${names.map((n) => (n in full ? params.add(full[n]) : "DEFAULT")).join(", ")})`
+        })
+        yield* run(`INSERT INTO ${model.table(object)} (${names.map(ident).join(", ")}) VALUES ${tuples.join(", ")}`, params.values)
+      }
+      const after = yield* byIds(model, object, ids, full, false)
+      yield* emit(scope, object, "created", after.filter((r) => !existing.has(r["id"] as string)).map((record) => ({ record })))
+      yield* emit(scope, object, "updated", after.flatMap((record) => {
+        const before = existing.get(record["id"] as string)
+        return before ? [{ record, before }] : []
+      }))
+      return yield* respond(model, object, after, selection, false)
+    })).pipe(Effect.withSpan("Records.createMany", { attributes: { object: objectName, count: data.length } }))
+
+  /** The matching records, locked for the rest of the transaction; refused beyond the mutation limit. */
+  const lockedRecords = (model: Model, object: ObjectMetadata, where: (ctx: BuildContext) => Array<string>, selection: Selection) =>
+    Effect.gen(function*() {
+      const query = yield* building(model, limits, (ctx) => ({
+        text: `SELECT ${recordJson(ctx, object, "t0", selection, 0)} AS r FROM ${model.table(object)} t0
+              WHERE ${where(ctx).join(" AND ")} ORDER BY t0."id" LIMIT ${limits.maxRecordsPerMutation + 1} FOR UPDATE OF t0`,
+        params: ctx.params.values
+      }))
+      const rows = yield* run<{ r: RecordValue }>(query.text, query.params)
+      yield* checkCount(rows.length)
+      return rows.map((row) => row.r)
+    })
+
+  /** Applies `change` to the rows matching `where` (built against alias t0) and returns their ids. */
+  const mutateWhere = (
+    model: Model,
+    object: ObjectMetadata,
+    where: (ctx: BuildContext) => Array<string>,
+    set: (ctx: BuildContext) => Array<string>
+  ) =>
+    Effect.gen(function*() {
+      const count = yield* building(model, limits, (ctx) => ({
+        text: `SELECT count(*)::int AS n FROM ${model.table(object)} t0 WHERE ${where(ctx).join(" AND ")}`,
+        params: ctx.params.values
+      }))
+      const update = yield* building(model, limits, (ctx) => {
+        const assignments = set(ctx)
+        return {
+          text: `UPDATE ${model.table(object)} AS t0 SET ${assignments.join(", ")} WHERE ${where(ctx).join(" AND ")} RETURNING t0."id"`,
+          params: ctx.params.values
+        }
+      })
+      const [counted] = yield* run<{ n: number }>(count.text, count.params)
+      yield* checkCount(counted?.n ?? 0)
+      return (yield* run<{ id: string }>(update.text, update.params)).map((row) => row.id)
+    })
+
+  const updateMany: RecordsShape["updateMany"] = (scope, objectName, filter, data, selection) =>
+    sql.withTransaction(Effect.gen(function*() {
+      const model = yield* modelFor(scope.workspaceId)
+      const object = yield* objectOf(model, objectName)
+      const [record] = yield* withConnections(model, object, [data])
+      const columns = yield* building(model, limits, () => toColumns(model, object, record, { creating: false }))
+      const full = fullSelection(model, object)
+      const before = yield* lockedRecords(model, object, (ctx) => baseConditions(ctx, object, "t0", { filter }), full)
+      const ids = before.map((r) => r["id"] as string)
+      if (ids.length > 0) {
+        const update = yield* building(model, limits, (ctx) => ({
+          text: `UPDATE ${model.table(object)} SET ${updateSet(ctx, scope, columns).join(", ")} WHERE "id" = ANY(${ctx.params.add(ids)})`,
+          params: ctx.params.values
+        }))
+        yield* run(update.text, update.params)
+      }
+      const after = yield* byIds(model, object, ids, full, true)
+      const beforeById = new Map(before.map((r) => [r["id"] as string, r]))
+      yield* emit(scope, object, "updated", after.map((record) => ({ record, before: beforeById.get(record["id"] as string)! })))
+      return yield* respond(model, object, after, selection, true)
+    })).pipe(Effect.withSpan("Records.updateMany", { attributes: { object: objectName } }))
+
+  const updateOne: RecordsShape["updateOne"] = (scope, objectName, id, data, selection) =>
+    Effect.gen(function*() {
+      if (!UUID.test(id)) return yield* badInput(`Invalid id: ${id}`, "id")
+      const records = yield* updateMany(scope, objectName, { id: { eq: id } }, data, selection)
+      return records[0] ?? (yield* new NotFound({ message: `Record ${id} not found` }))
+    })
+
+  const deleteMany: RecordsShape["deleteMany"] = (scope, objectName, filter, selection) =>
+    sql.withTransaction(Effect.gen(function*() {
+      const model = yield* modelFor(scope.workspaceId)
+      const object = yield* objectOf(model, objectName)
+      const ids = yield* mutateWhere(
+        model,
+        object,
+        (ctx) => [...baseConditions(ctx, object, "t0", { filter }), `t0."deletedAt" IS NULL`],
+        (ctx) => [`"deletedAt" = now()`, `"updatedAt" = now()`, ...setClause(ctx.params, actorColumns("updatedBy", scope.actor))]
+      )
+      const after = yield* byIds(model, object, ids, fullSelection(model, object), true)
+      yield* emit(scope, object, "deleted", after.map((record) => ({ record })))
+      return yield* respond(model, object, after, selection, true)
+    })).pipe(Effect.withSpan("Records.deleteMany", { attributes: { object: objectName } }))
+
+  const restoreMany: RecordsShape["restoreMany"] = (scope, objectName, filter, selection) =>
+    sql.withTransaction(Effect.gen(function*() {
+      const model = yield* modelFor(scope.workspaceId)
+      const object = yield* objectOf(model, objectName)
+      const ids = yield* mutateWhere(
+        model,
+        object,
+        (ctx) => [filterSql(ctx, object, "t0", filter, 0), `t0."deletedAt" IS NOT NULL`],
+        (ctx) => [`"deletedAt" = NULL`, `"updatedAt" = now()`, ...setClause(ctx.params, actorColumns("updatedBy", scope.actor))]
+      )
+      const after = yield* byIds(model, object, ids, fullSelection(model, object), false)
+      yield* emit(scope, object, "restored", after.map((record) => ({ record })))
+      return yield* respond(model, object, after, selection, false)
+    })).pipe(Effect.withSpan("Records.restoreMany", { attributes: { object: objectName } }))
+
+  const destroyMany: RecordsShape["destroyMany"] = (scope, objectName, filter, selection) =>
+    sql.withTransaction(Effect.gen(function*() {
+      const model = yield* modelFor(scope.workspaceId)
+      const object = yield* objectOf(model, objectName)
+      const query = yield* building(model, limits, (ctx) => {
+        const where = filterSql(ctx, object, "t0", filter, 0)
+        return { text: `SELECT t0."id" FROM ${model.table(object)} t0 WHERE ${where}`, params: ctx.params.values }
+      })
+      const ids = (yield* run<{ id: string }>(query.text, query.params)).map((row) => row.id)
+      yield* checkCount(ids.length)
+      const before = yield* byIds(model, object, ids, fullSelection(model, object), true)
+      const records = selection.relations.length === 0 ? before : yield* byIds(model, object, ids, selection, true)
+      if (ids.length > 0) yield* run(`DELETE FROM ${model.table(object)} WHERE "id" = ANY($1)`, [ids])
+      yield* emit(scope, object, "destroyed", before.map((record) => ({ record })))
+      return records
+    })).pipe(Effect.withSpan("Records.destroyMany", { attributes: { object: objectName } }))
+
+  return { createMany, updateOne, updateMany, deleteMany, restoreMany, destroyMany, emit, checkCount }
+}
+export type Writes = ReturnType<typeof makeWrites>

@@ -1,0 +1,102 @@
+/**
+ * SQL snapshot fixtures: each `test/sql-fixtures/<name>.json` is a records read (findMany, groupBy or
+ * search) and `<name>.sql` the exact statements it sends, with their parameters. The records service runs
+ * on Twenty's standard model with a `pg` pool that only records what it is asked (no database), so a
+ * change to generated SQL shows in review. Regenerate with `UPDATE_SQL_FIXTURES=1 bun test test/sql-fixtures.test.ts`.
+ */
+import { SqlClient } from "@effect/sql"
+import { describe, expect, test } from "bun:test"
+import { Effect, Layer, ManagedRuntime } from "effect"
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import type { WorkspaceMetadata } from "../src/schema/metadata.js"
+import { CacheMemory } from "../src/services/cache/index.js"
+import { PgPool, PgReads } from "../src/services/database/index.js"
+import { Metadata } from "../src/services/metadata/index.js"
+import { standardModel } from "../src/services/metadata/model.js"
+import { DEFAULT_LIMITS, Records, RecordsLive } from "../src/services/records/index.js"
+import type { RecordsScope } from "../src/services/records/types.js"
+
+const DIR = join(import.meta.dir, "sql-fixtures")
+const UPDATE = process.env["UPDATE_SQL_FIXTURES"] === "1"
+const WORKSPACE = "00000000-0000-4000-8000-000000000000"
+
+const metadata: WorkspaceMetadata = { workspaceId: WORKSPACE, version: 1, schema: "workspace_fixture", objects: standardModel(WORKSPACE) }
+const scope: RecordsScope = { workspaceId: WORKSPACE, actor: { source: "API", workspaceMemberId: null, name: "fixture" } }
+
+interface Sent {
+  readonly text: string
+  readonly values: ReadonlyArray<unknown>
+}
+const sent: Array<Sent> = []
+const pool = {
+  query: (config: { text: string; values: Array<unknown> }) => {
+    sent.push({ text: config.text, values: config.values })
+    return Promise.resolve({ rows: [] })
+  }
+}
+
+const layer = RecordsLive(DEFAULT_LIMITS).pipe(
+  Layer.provide(Layer.mergeAll(
+    // Reads outside a transaction never touch the SqlClient: they go to the pool.
+    Layer.succeed(SqlClient.SqlClient, {} as SqlClient.SqlClient),
+    Layer.succeed(Metadata, { get: () => Effect.succeed(metadata) } as unknown as typeof Metadata.Service),
+    Layer.succeed(PgPool, pool as unknown as typeof PgPool.Service),
+    Layer.succeed(PgReads, null),
+    CacheMemory
+  ))
+)
+
+type Input =
+  | { readonly kind: "findMany"; readonly object: string; readonly args: any; readonly selection: any; readonly extras: any }
+  | { readonly kind: "groupBy"; readonly object: string; readonly args: any; readonly records: any; readonly extras: any }
+  | { readonly kind: "search"; readonly input: any }
+
+const runtime = ManagedRuntime.make(layer)
+
+const statementsOf = async (input: Input): Promise<Array<Sent>> => {
+  sent.length = 0
+  await runtime.runPromise(Effect.flatMap(Records, (records): Effect.Effect<unknown, unknown> =>
+    input.kind === "findMany"
+      ? records.findMany(scope, input.object, input.args, input.selection, input.extras)
+      : input.kind === "groupBy"
+      ? records.groupBy(scope, input.object, input.args, input.records, input.extras)
+      : records.search(scope, input.input)))
+  return [...sent]
+}
+
+/** The direct read of a findMany (the workspace's model is in memory once findMany ran). */
+const directStatementsOf = async (input: Extract<Input, { kind: "findMany" }>): Promise<Array<Sent>> => {
+  const records = await runtime.runPromise(Records)
+  sent.length = 0
+  const answer = records.findManyDirect(scope, input.object, input.args, input.selection, input.extras)
+  expect(answer).not.toBeNull()
+  await answer
+  return [...sent]
+}
+
+/** Statements as the fixture file holds them: each text, then its parameters as a JSON comment. */
+const render = (statements: ReadonlyArray<Sent>) =>
+  statements.map((s) => `${s.text.split("\n").map((line) => line.trimEnd()).join("\n")}\n-- params: ${JSON.stringify(s.values)}\n`)
+    .join("\n")
+
+const names = readdirSync(DIR).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort()
+
+describe("SQL fixtures of the query builder", () => {
+  test("there are fixtures", () => {
+    expect(names.length).toBeGreaterThanOrEqual(6)
+  })
+
+  for (const name of names) {
+    test(name, async () => {
+      const input = JSON.parse(readFileSync(join(DIR, `${name}.json`), "utf8")) as Input
+      const actual = render(await statementsOf(input))
+      const file = join(DIR, `${name}.sql`)
+      if (UPDATE) writeFileSync(file, actual)
+      expect(existsSync(file)).toBe(true)
+      expect(actual).toBe(readFileSync(file, "utf8"))
+      // The direct read sends the very statements of findMany.
+      if (input.kind === "findMany") expect(render(await directStatementsOf(input))).toBe(actual)
+    })
+  }
+})

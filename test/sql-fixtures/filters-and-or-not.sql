@@ -1,0 +1,3 @@
+SELECT t0."id", t0."name", t0."employees", t0."domainNamePrimaryLinkLabel", t0."domainNamePrimaryLinkUrl", t0."domainNameSecondaryLinks", to_json(t0."annualRecurringRevenueAmountMicros"), t0."annualRecurringRevenueCurrencyCode", t0."createdAt"::text
+            FROM "workspace_fixture"."company" t0 WHERE t0."deletedAt" IS NULL AND ((((t0."employees" >= $1) OR (t0."name" LIKE $2))) AND (NOT (t0."domainNamePrimaryLinkUrl" ILIKE $3)) AND (t0."annualRecurringRevenueAmountMicros" > $4 AND t0."annualRecurringRevenueCurrencyCode" = ANY($5)) AND (t0."idealCustomerProfile" = $6)) ORDER BY t0."id" ASC NULLS LAST LIMIT 11
+-- params: [100,"Ini%","%spam%",1000000,["USD","EUR"],true]
