@@ -13,8 +13,9 @@ import * as os from "node:os"
 import * as path from "node:path"
 
 const checkout = path.resolve(process.argv[2] ?? path.join(import.meta.dir, ".."))
-const { DatabaseEmbedded, PgPool }: typeof import("../src/services/database/index.js") = await import(
-  path.join(checkout, "src/services/database/index.ts")
+const { DatabaseEmbedded, PgPool }: typeof import("../src/platform/database/index.js") = await import(
+  // older checkouts kept the database under src/services/
+  [path.join(checkout, "src/platform/database/index.ts"), path.join(checkout, "src/services/database/index.ts")].find((file) => fs.existsSync(file))!
 )
 const SECONDS = 4
 

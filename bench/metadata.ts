@@ -21,7 +21,7 @@ import { infrastructure, type Services, services } from "../src/layers/index.js"
 import { Auth } from "../src/services/auth/index.js"
 import { hashPassword } from "../src/services/auth/password.js"
 import { insertUser } from "../src/services/auth/users.js"
-import { appConfig } from "../src/services/config.js"
+import { appConfig } from "../src/platform/config.js"
 import { Metadata } from "../src/services/metadata/index.js"
 import { Workspaces } from "../src/services/workspace/index.js"
 

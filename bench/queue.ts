@@ -10,8 +10,8 @@
 import { Queue as BullQueue, Worker as BullWorker } from "bullmq"
 import { Deferred, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import { runWorker } from "../src/jobs/runner.js"
-import { JobQueue, makeJobQueueRedis } from "../src/services/queue/index.js"
-import { RedisLive } from "../src/services/redis/index.js"
+import { JobQueue, makeJobQueueRedis } from "../src/platform/queue/index.js"
+import { RedisLive } from "../src/platform/redis/index.js"
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379"
 const JOBS = Number(process.env.BENCH_JOBS ?? 20_000)

@@ -4,8 +4,8 @@ import { parseArgs } from "node:util"
 import { Admin, AdminLocal, type CreatedWorkspace } from "./admin/index.js"
 import { adminSocketIsLive, AdminRemote } from "./admin/socket.js"
 import { infrastructure, resolveAppSecret, services } from "./layers/index.js"
-import { appConfig } from "./services/config.js"
-import { BadUserInput } from "./schema/errors.js"
+import { appConfig } from "./platform/config.js"
+import { BadUserInput } from "./domain/errors.js"
 import { exitOnStartupError } from "./startup.js"
 
 const USAGE = `Usage: bun run cli <command> [options]

@@ -1,5 +1,5 @@
 import { Cause, ConfigError, Effect } from "effect"
-import { formatConfigError } from "./services/config.js"
+import { formatConfigError } from "./platform/config.js"
 
 const describe = (error: unknown): string => {
   if (ConfigError.isConfigError(error)) return formatConfigError(error)

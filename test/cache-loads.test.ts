@@ -1,9 +1,9 @@
 import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Deferred, Duration, Effect, Exit, Layer, Redacted } from "effect"
-import { Cache, CacheMemory, CacheRedis } from "../src/services/cache/index.js"
-import { DatabaseLive } from "../src/services/database/index.js"
-import { RedisLive } from "../src/services/redis/index.js"
+import { Cache, CacheMemory, CacheRedis } from "../src/platform/cache/index.js"
+import { DatabaseLive } from "../src/platform/database/index.js"
+import { RedisLive } from "../src/platform/redis/index.js"
 import { createTestDatabase, TEST_REDIS_URL } from "./support/database.js"
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { laneCounts } from "../src/http/graphql-engine.js"
+import { laneCounts } from "../src/http/graphql/data/engine.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 

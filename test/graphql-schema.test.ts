@@ -14,7 +14,7 @@ import { makeHttpApp } from "../src/http/app.js"
 import { infrastructure, services } from "../src/layers/index.js"
 import { Records, type RecordsShape } from "../src/services/records/service.js"
 import type { Connection, RecordsScope, RecordValue } from "../src/services/records/types.js"
-import { SchemaBuilder } from "../src/services/schema-builder/index.js"
+import { SchemaBuilder } from "../src/http/graphql/data/schema/index.js"
 import { startTestApp, TEST_APP_SECRET, type TestApp, testConfig } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { registry } from "../src/jobs/registry.js"
 import { runWorker, schedule, tickPlanner } from "../src/jobs/runner.js"
-import { JobQueue, JobQueueMemory } from "../src/services/queue/index.js"
+import { JobQueue, JobQueueMemory } from "../src/platform/queue/index.js"
 import { startServer } from "./support/process.js"
 
 describe("schedule ticks", () => {

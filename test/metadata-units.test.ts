@@ -1,14 +1,14 @@
 import { describe, expect, test } from "bun:test"
 import { SqlError } from "@effect/sql"
 import { Effect } from "effect"
-import { BadUserInput, Conflict } from "../src/schema/errors.js"
-import type { WorkspaceMetadata } from "../src/schema/metadata.js"
+import { BadUserInput, Conflict } from "../src/domain/errors.js"
+import type { WorkspaceMetadata } from "../src/domain/metadata.js"
 import { explainSqlError } from "../src/services/metadata/change.js"
 import { columnsOf, defaultToSql, ident, literal } from "../src/services/metadata/columns.js"
 import { fieldFromDefinition, modelDdl, objectFromDefinition, standardModel } from "../src/services/metadata/model.js"
 import { camelCaseOf, relationPair, standardLinks } from "../src/services/metadata/relations.js"
 import { validateDefaultValue, validateName, validateOptions } from "../src/services/metadata/validate.js"
-import { isUniqueViolation, pgErrorCode } from "../src/services/pg-errors.js"
+import { isUniqueViolation, pgErrorCode } from "../src/platform/lib/pg-errors.js"
 
 const field = (overrides: Record<string, unknown>) => ({
   name: "f", type: "TEXT", isNullable: true, isUnique: false, defaultValue: null, options: null, settings: null, relationType: null,

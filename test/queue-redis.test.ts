@@ -8,8 +8,8 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { runWorker } from "../src/jobs/runner.js"
-import { type Job, JobQueue, makeJobQueueRedis } from "../src/services/queue/index.js"
-import { RedisLive } from "../src/services/redis/index.js"
+import { type Job, JobQueue, makeJobQueueRedis } from "../src/platform/queue/index.js"
+import { RedisLive } from "../src/platform/redis/index.js"
 import { TEST_REDIS_URL, testRedisPrefix } from "./support/database.js"
 import { freePort } from "./support/process.js"
 
@@ -56,8 +56,8 @@ describe("Redis job queue, failures", () => {
     const child = Bun.spawn(["bun", "-e", `
       import { Effect, Layer, Redacted } from "effect"
       import { runWorker } from "${ROOT}/src/jobs/runner.ts"
-      import { JobQueue, makeJobQueueRedis } from "${ROOT}/src/services/queue/index.ts"
-      import { RedisLive } from "${ROOT}/src/services/redis/index.ts"
+      import { JobQueue, makeJobQueueRedis } from "${ROOT}/src/platform/queue/index.ts"
+      import { RedisLive } from "${ROOT}/src/platform/redis/index.ts"
       const layer = Layer.scoped(JobQueue, makeJobQueueRedis({ prefix: ${JSON.stringify(PREFIX)} })).pipe(
         Layer.provide(RedisLive(Redacted.make(${JSON.stringify(TEST_REDIS_URL)}))))
       const worker = runWorker({ queues: { ${JSON.stringify(queue)}: { lease: "1 second", handlers: {

@@ -5,8 +5,8 @@
 import { afterAll, describe, expect, test } from "bun:test"
 import { Deferred, Duration, Effect, ExecutionStrategy, Exit, Layer, Logger, LogLevel, Option, Redacted, Scope } from "effect"
 import { type Registry, runWorker, schedule, type WorkerOptions } from "../src/jobs/runner.js"
-import { type Job, JobQueue, makeJobQueueMemory, makeJobQueueRedis } from "../src/services/queue/index.js"
-import { RedisLive } from "../src/services/redis/index.js"
+import { type Job, JobQueue, makeJobQueueMemory, makeJobQueueRedis } from "../src/platform/queue/index.js"
+import { RedisLive } from "../src/platform/redis/index.js"
 import { TEST_REDIS_URL } from "./support/database.js"
 
 const PREFIX = `score:test-${crypto.randomUUID().slice(0, 8)}:`

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { parseRestFilter, parseRestOrderBy } from "../src/http/rest/query-params.js"
-import { BadUserInput } from "../src/schema/errors.js"
-import type { FieldType } from "../src/schema/field-types.js"
+import { BadUserInput } from "../src/domain/errors.js"
+import type { FieldType } from "../src/domain/field-types.js"
 
 const TYPES: Record<string, FieldType> = {
   name: "TEXT", employees: "NUMBER", idealCustomerProfile: "BOOLEAN", createdAt: "DATE_TIME", companyId: "UUID",

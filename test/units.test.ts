@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test"
 import { ConfigProvider, Duration, Effect, Layer, Option, Redacted } from "effect"
 import { makeTokens } from "../src/services/auth/tokens.js"
-import { Cache, CacheMemory } from "../src/services/cache/index.js"
-import { appConfig, formatConfigError } from "../src/services/config.js"
-import { JobQueue, JobQueueMemory } from "../src/services/queue/index.js"
+import { Cache, CacheMemory } from "../src/platform/cache/index.js"
+import { appConfig, formatConfigError } from "../src/platform/config.js"
+import { JobQueue, JobQueueMemory } from "../src/platform/queue/index.js"
 
 const run = <A, E>(effect: Effect.Effect<A, E, Cache | JobQueue>) =>
   Effect.runPromise(effect.pipe(Effect.provide(Layer.merge(CacheMemory, JobQueueMemory))))
@@ -145,7 +145,7 @@ describe("cache loads", () => {
 
 describe("CoalescingSocket (pg's socket)", () => {
   test("writes of one synchronous run go out as one write, in order; other writes and end flush first", async () => {
-    const { CoalescingSocket } = await import("../src/services/database/coalescing-socket.js")
+    const { CoalescingSocket } = await import("../src/platform/database/coalescing-socket.js")
     const socket = new CoalescingSocket()
     const sent: Array<string> = []
     socket.write = ((chunk: unknown) => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import type { RecordEvent } from "../src/schema/events.js"
+import type { RecordEvent } from "../src/domain/events.js"
 import { operationMatches, signature, Webhooks } from "../src/services/webhooks/index.js"
 import { isPrivateAddress } from "../src/services/webhooks/address-guard.js"
 import { startTestApp, type TestApp } from "./support/app.js"

@@ -1,11 +1,11 @@
 import { Rpc, RpcGroup } from "@effect/rpc"
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, Schema } from "effect"
-import { BadUserInput, Conflict, Forbidden, isUserError, NotFound, TooManyRequests, Unauthenticated, type UserError } from "../schema/errors.js"
+import { BadUserInput, Conflict, Forbidden, isUserError, NotFound, TooManyRequests, Unauthenticated, type UserError } from "../domain/errors.js"
 import { ApiKeys } from "../services/api-keys/index.js"
 import { Auth } from "../services/auth/index.js"
-import { AppConfig } from "../services/config.js"
-import { runMigrations } from "../services/migrations/index.js"
+import { AppConfig } from "../platform/config.js"
+import { runMigrations } from "../platform/migrations/index.js"
 import { Workspaces } from "../services/workspace/index.js"
 
 /** What `bun run cli workspace:create` asks for. */

@@ -1,6 +1,6 @@
 import { HttpServerRequest } from "@effect/platform"
 import { Effect } from "effect"
-import { Forbidden, Unauthenticated } from "../schema/errors.js"
+import { Forbidden, Unauthenticated } from "../domain/errors.js"
 import { Auth } from "../services/auth/index.js"
 import type { WorkspaceCaller } from "../services/auth/permissions.js"
 

@@ -1,8 +1,8 @@
 import { HttpServerResponse } from "@effect/platform"
 import { Cause } from "effect"
 import { GraphQLError } from "graphql"
-import { isDatabaseUnavailable } from "../services/database/index.js"
-import type { UserError } from "../schema/errors.js"
+import { isDatabaseUnavailable } from "../platform/database/index.js"
+import type { UserError } from "../domain/errors.js"
 
 interface EdgeError {
   readonly code: "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT" | "CONFLICT" | "TOO_MANY_REQUESTS"

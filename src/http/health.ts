@@ -1,6 +1,6 @@
 import { HttpRouter, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
-import { Health, type IndicatorId } from "../services/health/index.js"
+import { Health, type IndicatorId } from "../platform/health/index.js"
 import { restError } from "./errors.js"
 
 /** Twenty's (NestJS Terminus) shape: `{ status, info, error, details }`; 503 when anything is down. */

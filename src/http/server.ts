@@ -1,5 +1,5 @@
 import { Duration, Effect, Layer } from "effect"
-import { AppConfig } from "../services/config.js"
+import { AppConfig } from "../platform/config.js"
 import { rememberClientAddress } from "./client-address.js"
 
 /**

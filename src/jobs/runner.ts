@@ -18,8 +18,8 @@ import {
   type Scope
 } from "effect"
 import * as os from "node:os"
-import { DEFAULT_LEASE, type Job, JobQueue, QueueUnavailable } from "../services/queue/index.js"
-import { WORKER_HEARTBEAT } from "../services/health/job-durability.js"
+import { DEFAULT_LEASE, type Job, JobQueue, QueueUnavailable } from "../platform/queue/index.js"
+import { WORKER_HEARTBEAT } from "../platform/health/job-durability.js"
 
 /** A handler runs one job; failing (or dying) counts an attempt. */
 export type JobHandler<R = never> = (job: Job) => Effect.Effect<unknown, unknown, R>

@@ -1,7 +1,7 @@
 import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import { Effect, Layer, Option } from "effect"
 import { infrastructure, resolveAppSecret, services, StartupError } from "../layers/index.js"
-import { appConfig } from "../services/config.js"
+import { appConfig } from "../platform/config.js"
 import { exitOnStartupError } from "../startup.js"
 import { runRelay } from "../services/events/index.js"
 import { registry } from "./registry.js"

@@ -2,7 +2,7 @@ import { ConfigProvider, Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { HttpApp } from "@effect/platform"
 import { makeHttpApp, makeWebHandler } from "../../src/http/app.js"
 import { infrastructure, type Services, services } from "../../src/layers/index.js"
-import { appConfig } from "../../src/services/config.js"
+import { appConfig } from "../../src/platform/config.js"
 import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix } from "./database.js"
 
 export interface TestApp {

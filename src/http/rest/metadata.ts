@@ -1,14 +1,14 @@
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { SqlError } from "@effect/sql"
 import { Effect } from "effect"
-import { BadUserInput, isUserError, NotFound, type UserError } from "../../schema/errors.js"
-import type { FieldMetadata, ObjectMetadata } from "../../schema/metadata.js"
+import { BadUserInput, isUserError, NotFound, type UserError } from "../../domain/errors.js"
+import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
 import { Metadata } from "../../services/metadata/index.js"
 import { requireSettingsPermission } from "../../services/auth/permissions.js"
 import { Webhooks, type WebhooksShape } from "../../services/webhooks/index.js"
 import { restUserError } from "../errors.js"
 import { restCaller } from "../caller.js"
-import { isUuid } from "../../services/uuid.js"
+import { isUuid } from "../../platform/lib/uuid.js"
 
 const DEFAULT_LIMIT = 60
 const MAX_LIMIT = 1000

@@ -1,6 +1,6 @@
 import { Either, Schema } from "effect"
-import { BadUserInput } from "../../schema/errors.js"
-import type { FieldType } from "../../schema/field-types.js"
+import { BadUserInput } from "../../domain/errors.js"
+import type { FieldType } from "../../domain/field-types.js"
 import type { OrderDirection, RecordFilter } from "../../services/records/types.js"
 
 /**

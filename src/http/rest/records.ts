@@ -1,10 +1,10 @@
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Schema } from "effect"
-import { BadUserInput, isUserError, NotFound, type UserError } from "../../schema/errors.js"
-import type { ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
-import { COMPOSITE_TYPES, isCompositeFieldType } from "../../schema/composite-types.js"
-import type { FieldType } from "../../schema/field-types.js"
-import { isDatabaseUnavailable } from "../../services/database/index.js"
+import { BadUserInput, isUserError, NotFound, type UserError } from "../../domain/errors.js"
+import type { ObjectMetadata, WorkspaceMetadata } from "../../domain/metadata.js"
+import { COMPOSITE_TYPES, isCompositeFieldType } from "../../domain/composite-types.js"
+import type { FieldType } from "../../domain/field-types.js"
+import { isDatabaseUnavailable } from "../../platform/database/index.js"
 import { Metadata } from "../../services/metadata/index.js"
 import { scopeOf } from "../../services/records/actor.js"
 import { Records } from "../../services/records/index.js"
@@ -25,7 +25,7 @@ import {
   parseRestOrderBy,
   RecordOrderParam
 } from "./query-params.js"
-import { isUuid } from "../../services/uuid.js"
+import { isUuid } from "../../platform/lib/uuid.js"
 
 const MAX_DEPTH = 2
 const DEFAULT_DEPTH = 1

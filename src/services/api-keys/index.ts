@@ -1,12 +1,12 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, Effect, Layer } from "effect"
-import type { ApiKey } from "../../schema/auth.js"
-import { BadUserInput, NotFound } from "../../schema/errors.js"
+import type { ApiKey } from "../../domain/auth.js"
+import { BadUserInput, NotFound } from "../../domain/errors.js"
 import { type SignedToken, Tokens } from "../auth/tokens.js"
 import { Revocations } from "../revocations/index.js"
-import { firstRow, jsonRows } from "../sql-rows.js"
+import { firstRow, jsonRows } from "../../platform/lib/sql-rows.js"
 import { ADMIN_ROLE_STANDARD_ID } from "../workspace/index.js"
-import { isUuid } from "../uuid.js"
+import { isUuid } from "../../platform/lib/uuid.js"
 
 export interface CreateApiKeyInput {
   readonly name: string

@@ -9,19 +9,19 @@ import type {
   RefreshTokenPayload,
   User,
   Workspace
-} from "../../schema/auth.js"
-import { BadUserInput, Forbidden, NotFound, type TooManyRequests, Unauthenticated } from "../../schema/errors.js"
+} from "../../domain/auth.js"
+import { BadUserInput, Forbidden, NotFound, type TooManyRequests, Unauthenticated } from "../../domain/errors.js"
 import { ApiKeys } from "../api-keys/index.js"
-import { Cache, derivedMemo } from "../cache/index.js"
-import { AppConfig } from "../config.js"
+import { Cache, derivedMemo } from "../../platform/cache/index.js"
+import { AppConfig } from "../../platform/config.js"
 import { Revocations } from "../revocations/index.js"
-import { firstRow } from "../sql-rows.js"
+import { firstRow } from "../../platform/lib/sql-rows.js"
 import { Workspaces } from "../workspace/index.js"
 import { hashPassword, makeHashGate, validatePassword, verifyAgainstDummy, verifyPassword } from "./password.js"
 import { makeSignUpLimits } from "./sign-up-limits.js"
 import { Tokens } from "./tokens.js"
 import { findUserById, findUserWithPasswordByEmail, insertUser, userCacheKey } from "./users.js"
-import { isUuid } from "../uuid.js"
+import { isUuid } from "../../platform/lib/uuid.js"
 
 export interface AvailableWorkspace {
   readonly workspace: Workspace

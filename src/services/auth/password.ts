@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import { BadUserInput, TooManyRequests } from "../../schema/errors.js"
+import { BadUserInput, TooManyRequests } from "../../domain/errors.js"
 
 /** Twenty's rule: at least 8 characters. */
 export const validatePassword = (password: string) =>

@@ -1,6 +1,6 @@
 import { Effect } from "effect"
-import type { AuthContext } from "../../schema/auth.js"
-import { Forbidden } from "../../schema/errors.js"
+import type { AuthContext } from "../../domain/auth.js"
+import { Forbidden } from "../../domain/errors.js"
 import { Workspaces } from "../workspace/index.js"
 
 export type WorkspaceCaller = Exclude<AuthContext, { kind: "workspaceAgnostic" }>

@@ -1,6 +1,6 @@
 import { Effect } from "effect"
-import { Forbidden, TooManyRequests } from "../../schema/errors.js"
-import type { AppConfigShape } from "../config.js"
+import { Forbidden, TooManyRequests } from "../../domain/errors.js"
+import type { AppConfigShape } from "../../platform/config.js"
 
 /** Admits at most `limit` events per key in each fixed window of `windowMs`. */
 export const makeWindowCounter = (limit: number, windowMs: number, now: () => number = Date.now) => {

@@ -1,8 +1,8 @@
 import { Context, Duration, Effect, Layer, Redacted } from "effect"
 import * as jose from "jose"
 import { createHash } from "node:crypto"
-import type { TokenPayload, TokenType } from "../../schema/auth.js"
-import { Unauthenticated } from "../../schema/errors.js"
+import type { TokenPayload, TokenType } from "../../domain/auth.js"
+import { Unauthenticated } from "../../domain/errors.js"
 
 export interface SignedToken {
   readonly token: string

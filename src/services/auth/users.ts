@@ -1,9 +1,9 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import type { User } from "../../schema/auth.js"
-import { Conflict } from "../../schema/errors.js"
-import { isUniqueViolation } from "../pg-errors.js"
-import { firstRow } from "../sql-rows.js"
+import type { User } from "../../domain/auth.js"
+import { Conflict } from "../../domain/errors.js"
+import { isUniqueViolation } from "../../platform/lib/pg-errors.js"
+import { firstRow } from "../../platform/lib/sql-rows.js"
 
 const USER_COLUMNS = `id, "firstName", "lastName", email, "isEmailVerified", disabled, "canImpersonate",
   "canAccessFullAdminPanel", locale, "defaultWorkspaceId", "createdAt", "updatedAt", "deletedAt",

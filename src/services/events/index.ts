@@ -1,8 +1,8 @@
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect, Schedule } from "effect"
-import type { RecordAction, RecordEvent } from "../../schema/events.js"
-import type { ObjectMetadata } from "../../schema/metadata.js"
-import { JobQueue } from "../queue/index.js"
+import type { RecordAction, RecordEvent } from "../../domain/events.js"
+import type { ObjectMetadata } from "../../domain/metadata.js"
+import { JobQueue } from "../../platform/queue/index.js"
 import type { Actor } from "../records/types.js"
 
 export const EVENTS_QUEUE = "events"

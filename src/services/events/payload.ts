@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import type { RecordEvent } from "../../schema/events.js"
+import type { RecordEvent } from "../../domain/events.js"
 
 const RecordAction = Schema.Literal("created", "updated", "deleted", "restored", "destroyed")
 const Row = Schema.Record({ key: Schema.String, value: Schema.Unknown })

@@ -1,11 +1,11 @@
-import type { FieldMetadata } from "../../schema/metadata.js"
+import type { FieldMetadata } from "../../domain/metadata.js"
 import {
   COMPOSITE_TYPES,
   compositeColumnName,
   type CompositeFieldType,
   isCompositeFieldType
-} from "../../schema/composite-types.js"
-import type { FieldType } from "../../schema/field-types.js"
+} from "../../domain/composite-types.js"
+import type { FieldType } from "../../domain/field-types.js"
 
 /** The part of a field that decides its columns. */
 export type ColumnSource = Pick<

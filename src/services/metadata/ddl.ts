@@ -1,4 +1,4 @@
-import type { FieldMetadata, ObjectMetadata } from "../../schema/metadata.js"
+import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
 import {
   checkName,
   columnDefinition,

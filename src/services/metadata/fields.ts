@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import type { FieldMetadata, FieldOption, ObjectMetadata } from "../../schema/metadata.js"
+import type { FieldMetadata, FieldOption, ObjectMetadata } from "../../domain/metadata.js"
 import type { MetadataWriter } from "./change.js"
 import { columnsOf, ident, indexName, literal, qualified } from "./columns.js"
 import { addFieldColumns, dropFieldColumns, renameFieldColumns, replaceOptionsCheck, setColumnDefaults } from "./ddl.js"

@@ -1,6 +1,6 @@
 import { Effect } from "effect"
-import { BadUserInput, NotFound } from "../../schema/errors.js"
-import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
+import { BadUserInput, NotFound } from "../../domain/errors.js"
+import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../domain/metadata.js"
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 

@@ -1,10 +1,10 @@
-import type { FieldMetadata, FieldOption, ObjectMetadata } from "../../schema/metadata.js"
+import type { FieldMetadata, FieldOption, ObjectMetadata } from "../../domain/metadata.js"
 import {
   STANDARD_OBJECTS,
   type StandardField,
   type StandardObject,
   SYSTEM_FIELDS
-} from "../../schema/standard-objects.js"
+} from "../../domain/standard-objects.js"
 import { createTable, relationConstraint } from "./ddl.js"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }

@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import { Conflict } from "../../schema/errors.js"
+import { Conflict } from "../../domain/errors.js"
 import type { MetadataWriter } from "./change.js"
 import { addFieldColumns, createTable, dropFieldColumns, dropTable, relationConstraint, renameTable } from "./ddl.js"
 import { bad, nameTaken, objectOf } from "./lookup.js"

@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import type { ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
+import type { ObjectMetadata, WorkspaceMetadata } from "../../domain/metadata.js"
 import { addFieldColumns, relationConstraint } from "./ddl.js"
 import { bad, objectOf } from "./lookup.js"
 import { fieldFromDefinition, type objectFromDefinition } from "./model.js"

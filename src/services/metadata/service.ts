@@ -1,8 +1,8 @@
 import type { SqlError } from "@effect/sql"
 import { Context, type Effect } from "effect"
-import type { BadUserInput, Conflict, NotFound } from "../../schema/errors.js"
-import type { OnDeleteAction, RelationDirection } from "../../schema/field-types.js"
-import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
+import type { BadUserInput, Conflict, NotFound } from "../../domain/errors.js"
+import type { OnDeleteAction, RelationDirection } from "../../domain/field-types.js"
+import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../domain/metadata.js"
 
 export interface CreateObjectInput {
   readonly nameSingular: string

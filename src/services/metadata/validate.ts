@@ -1,7 +1,7 @@
 import { Effect } from "effect"
-import { BadUserInput } from "../../schema/errors.js"
-import type { FieldOption, ObjectMetadata } from "../../schema/metadata.js"
-import { FIELD_TYPES, type FieldType } from "../../schema/field-types.js"
+import { BadUserInput } from "../../domain/errors.js"
+import type { FieldOption, ObjectMetadata } from "../../domain/metadata.js"
+import { FIELD_TYPES, type FieldType } from "../../domain/field-types.js"
 import { columnsOf, type ColumnSource } from "./columns.js"
 
 const NAME = /^[a-z][a-zA-Z0-9]*$/

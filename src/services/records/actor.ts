@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import type { WorkspaceCaller } from "../auth/permissions.js"
-import { Cache } from "../cache/index.js"
+import { Cache } from "../../platform/cache/index.js"
 import { Records } from "./service.js"
 import type { Actor, RecordsScope } from "./types.js"
 

@@ -1,5 +1,5 @@
-import { BadUserInput } from "../../schema/errors.js"
-import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../schema/metadata.js"
+import { BadUserInput } from "../../domain/errors.js"
+import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../domain/metadata.js"
 import { ident, qualified } from "../metadata/columns.js"
 
 /** Collects parameters while SQL text is assembled; values never enter the text. */

@@ -1,5 +1,5 @@
-import type { FieldMetadata, ObjectMetadata } from "../../schema/metadata.js"
-import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/composite-types.js"
+import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
+import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../domain/composite-types.js"
 import {
   badInput,
   baseConditions,

@@ -1,7 +1,7 @@
 import { Effect } from "effect"
-import { NotFound } from "../../schema/errors.js"
-import type { WorkspaceMetadata } from "../../schema/metadata.js"
-import { type CacheShape, derivedMemo } from "../cache/index.js"
+import { NotFound } from "../../domain/errors.js"
+import type { WorkspaceMetadata } from "../../domain/metadata.js"
+import { type CacheShape, derivedMemo } from "../../platform/cache/index.js"
 import type { Metadata } from "../metadata/index.js"
 import { Model, QueryInputError } from "./query-builder.js"
 

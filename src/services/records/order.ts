@@ -1,5 +1,5 @@
-import type { ObjectMetadata } from "../../schema/metadata.js"
-import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/composite-types.js"
+import type { ObjectMetadata } from "../../domain/metadata.js"
+import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../domain/composite-types.js"
 import { type BuildContext, col, fail, isPlain, isRelation, type Row } from "./build-context.js"
 import type { ConnectionArgs, OrderDirection, RecordOrderBy } from "./types.js"
 

@@ -1,7 +1,7 @@
 import { Effect } from "effect"
-import { BadUserInput } from "../../schema/errors.js"
-import type { ObjectMetadata } from "../../schema/metadata.js"
-import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/composite-types.js"
+import { BadUserInput } from "../../domain/errors.js"
+import type { ObjectMetadata } from "../../domain/metadata.js"
+import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../domain/composite-types.js"
 import { ident } from "../metadata/columns.js"
 import {
   badInput,

@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import type { ObjectMetadata } from "../../schema/metadata.js"
+import type { ObjectMetadata } from "../../domain/metadata.js"
 import { groupByStatement, groupLimit, RECORDS_PER_GROUP } from "./group-by.js"
 import { type Models, objectOf } from "./models.js"
 import { aggregateSql, attempt, building, type FindManyPlan, PageEdge, planFindMany, shapeFor, worstCase } from "./plan.js"

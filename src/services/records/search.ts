@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import type { FieldMetadata, ObjectMetadata } from "../../schema/metadata.js"
+import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
 import { ident } from "../metadata/columns.js"
 import type { Models } from "./models.js"
 import { attempt, building } from "./plan.js"

@@ -1,6 +1,6 @@
 import type { SqlError } from "@effect/sql"
 import { Context, type Effect } from "effect"
-import type { BadUserInput, Conflict, Forbidden, NotFound } from "../../schema/errors.js"
+import type { BadUserInput, Conflict, Forbidden, NotFound } from "../../domain/errors.js"
 import type {
   Connection,
   ConnectionArgs,

@@ -1,7 +1,7 @@
 import { SqlClient, SqlError } from "@effect/sql"
 import { Effect, Metric, Option } from "effect"
-import type { PgPool, PgReads } from "../database/index.js"
-import { pgErrorCode } from "../pg-errors.js"
+import type { PgPool, PgReads } from "../../platform/database/index.js"
+import { pgErrorCode } from "../../platform/lib/pg-errors.js"
 import { badInput } from "./query-builder.js"
 import type { RecordsFailure } from "./service.js"
 

@@ -2,7 +2,7 @@
  * The contract between the data APIs (GraphQL /graphql, REST /rest) and the records service.
  * Inputs are Twenty's own shapes as plain JSON, so both front doors hand them over unchanged.
  */
-import type { Actor } from "../../schema/actor.js"
+import type { Actor } from "../../domain/actor.js"
 
 export type OrderDirection = "AscNullsFirst" | "AscNullsLast" | "DescNullsFirst" | "DescNullsLast"
 

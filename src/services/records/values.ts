@@ -1,6 +1,6 @@
-import type { FieldMetadata, ObjectMetadata } from "../../schema/metadata.js"
-import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../schema/composite-types.js"
-import type { FieldType } from "../../schema/field-types.js"
+import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
+import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../domain/composite-types.js"
+import type { FieldType } from "../../domain/field-types.js"
 import { RATING_VALUES } from "../metadata/columns.js"
 import { type Model, QueryInputError, badInput } from "./query-builder.js"
 

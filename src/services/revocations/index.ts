@@ -1,7 +1,7 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, Duration, Effect, Layer, Schedule } from "effect"
-import { Cache, type CacheOptions } from "../cache/index.js"
-import { AppConfig } from "../config.js"
+import { Cache, type CacheOptions } from "../../platform/cache/index.js"
+import { AppConfig } from "../../platform/config.js"
 
 /**
  * Revocations (an API key revoked or changed, a sign-out, refresh-token reuse, a membership or role

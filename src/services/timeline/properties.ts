@@ -1,4 +1,4 @@
-import type { RecordEvent } from "../../schema/events.js"
+import type { RecordEvent } from "../../domain/events.js"
 
 export type Diff = Record<string, { before: unknown; after: unknown }>
 

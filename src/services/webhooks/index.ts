@@ -1,14 +1,14 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, Data, Duration, Effect, Layer } from "effect"
 import { createHmac, randomBytes } from "node:crypto"
-import type { RecordEvent } from "../../schema/events.js"
-import { BadUserInput, Conflict, NotFound } from "../../schema/errors.js"
-import { Cache } from "../cache/index.js"
-import { AppConfig } from "../config.js"
-import { firstRow, jsonRows } from "../sql-rows.js"
+import type { RecordEvent } from "../../domain/events.js"
+import { BadUserInput, Conflict, NotFound } from "../../domain/errors.js"
+import { Cache } from "../../platform/cache/index.js"
+import { AppConfig } from "../../platform/config.js"
+import { firstRow, jsonRows } from "../../platform/lib/sql-rows.js"
 import { refusalReason } from "./address-guard.js"
 import { sendWebhook } from "./delivery.js"
-import { isUuid } from "../uuid.js"
+import { isUuid } from "../../platform/lib/uuid.js"
 
 export interface Webhook {
   readonly id: string

@@ -1,8 +1,8 @@
 import { Effect, Schema } from "effect"
-import type { RecordEvent } from "../../schema/events.js"
+import type { RecordEvent } from "../../domain/events.js"
 import { jobHandler, type QueueSpec } from "../../jobs/runner.js"
 import { RecordEventPayload } from "../events/payload.js"
-import { JobQueue } from "../queue/index.js"
+import { JobQueue } from "../../platform/queue/index.js"
 import { type Webhook, Webhooks } from "./index.js"
 
 /** The webhooks subsystem's own queue: one `deliver` job per (event, matching webhook), each retried on its own. */

@@ -1,11 +1,11 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, Effect, Layer } from "effect"
-import type { UserWorkspace, Workspace } from "../../schema/auth.js"
-import { BadUserInput, NotFound } from "../../schema/errors.js"
-import { Cache } from "../cache/index.js"
+import type { UserWorkspace, Workspace } from "../../domain/auth.js"
+import { BadUserInput, NotFound } from "../../domain/errors.js"
+import { Cache } from "../../platform/cache/index.js"
 import { WorkspaceProvisioner } from "../metadata/provisioner.js"
 import { Revocations } from "../revocations/index.js"
-import { firstRow, jsonRows } from "../sql-rows.js"
+import { firstRow, jsonRows } from "../../platform/lib/sql-rows.js"
 
 export interface Role {
   readonly id: string

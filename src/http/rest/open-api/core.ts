@@ -1,4 +1,4 @@
-import type { ObjectMetadata } from "../../../schema/metadata.js"
+import type { ObjectMetadata } from "../../../domain/metadata.js"
 import type { RecordsLimits } from "../../../services/records/types.js"
 import {
   arrayOf,

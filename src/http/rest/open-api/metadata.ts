@@ -1,4 +1,4 @@
-import { FIELD_TYPES } from "../../../schema/field-types.js"
+import { FIELD_TYPES } from "../../../domain/field-types.js"
 import {
   arrayOf,
   baseDocument,

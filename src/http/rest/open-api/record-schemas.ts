@@ -1,11 +1,11 @@
-import type { FieldMetadata, ObjectMetadata } from "../../../schema/metadata.js"
+import type { FieldMetadata, ObjectMetadata } from "../../../domain/metadata.js"
 import {
   ACTOR_SOURCES,
   COMPOSITE_TYPES,
   type CompositeFieldType,
   isCompositeFieldType
-} from "../../../schema/composite-types.js"
-import type { FieldType } from "../../../schema/field-types.js"
+} from "../../../domain/composite-types.js"
+import type { FieldType } from "../../../domain/field-types.js"
 import { RATING_VALUES } from "../../../services/metadata/columns.js"
 import { arrayOf, capitalize, dateTime, objectOf, orNull, type Schema, schemaRef, uuid, withDescription } from "./common.js"
 

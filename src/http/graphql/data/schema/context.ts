@@ -1,0 +1,12 @@
+import type { Effect } from "effect"
+import type { RecordsFailure, RecordsShape } from "../../../../services/records/service.js"
+import type { RecordsScope } from "../../../../services/records/types.js"
+
+/** What the workspace schema's resolvers expect in the GraphQL context; /graphql provides it per request. */
+export interface DataGraphQLContext {
+  /** Runs a Records call; typed failures become GraphQL errors with Twenty's codes, defects INTERNAL_SERVER_ERROR. */
+  readonly run: <A>(effect: Effect.Effect<A, RecordsFailure>) => Promise<A>
+  readonly records: RecordsShape
+  /** The caller as a Records scope, resolved at most once per request and only if a resolver asks. */
+  readonly scope: () => Promise<RecordsScope>
+}

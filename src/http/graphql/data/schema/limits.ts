@@ -1,0 +1,10 @@
+import { DEFAULT_LIMITS } from "../../../../services/records/limits.js"
+
+/** The records service's limits, checked here too so a bad request fails before any SQL. */
+export const GRAPHQL_LIMITS = DEFAULT_LIMITS
+
+/** Twenty's global `search` refuses a limit above 100. */
+export const MAX_SEARCH_LIMIT = 100
+
+/** How many workspace schemas one process keeps built. */
+export const SCHEMA_CACHE_SIZE = 200

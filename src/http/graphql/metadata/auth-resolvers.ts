@@ -1,0 +1,222 @@
+import { Effect } from "effect"
+import type { AuthContext, AuthToken, User, UserWorkspace, Workspace } from "../../../domain/auth.js"
+import { BadUserInput, Forbidden } from "../../../domain/errors.js"
+import { ApiKeys } from "../../../services/api-keys/index.js"
+import { Auth, type AvailableWorkspace } from "../../../services/auth/index.js"
+import { AppConfig } from "../../../platform/config.js"
+import type { Services } from "../../../layers/index.js"
+import { type Role, Workspaces } from "../../../services/workspace/index.js"
+import { toGraphQLError } from "../../errors.js"
+import type { GraphQLContext } from "../yoga.js"
+import { requireSettingsPermission } from "../../../services/auth/permissions.js"
+
+type Context = GraphQLContext<Services>
+type Args = Record<string, any>
+
+const workspaceUrls = (workspace: Pick<Workspace, "subdomain">) =>
+  Effect.map(AppConfig, ({ frontendUrl }) => {
+    const url = new URL(frontendUrl.href)
+    url.hostname = `${workspace.subdomain}.${url.hostname}`
+    return { subdomainUrl: url.href, customUrl: null }
+  })
+
+const availableWorkspace = ({ workspace, loginToken }: AvailableWorkspace) =>
+  Effect.map(workspaceUrls(workspace), (urls) => ({
+    id: workspace.id,
+    displayName: workspace.displayName,
+    logo: workspace.logo,
+    inviteHash: null,
+    personalInviteToken: null,
+    loginToken: loginToken?.token ?? null,
+    sso: [],
+    workspaceUrls: urls
+  }))
+
+const signInResult = (result: { availableWorkspaces: ReadonlyArray<AvailableWorkspace>; tokens: unknown }) =>
+  Effect.map(Effect.forEach(result.availableWorkspaces, availableWorkspace), (forSignIn) => ({
+    tokens: result.tokens,
+    availableWorkspaces: { availableWorkspacesForSignIn: forSignIn, availableWorkspacesForSignUp: [] }
+  }))
+
+const forbidden = (message: string) => new Forbidden({ message, subCode: "PERMISSION_DENIED" })
+
+/** A workspace member or an API key: anything bound to one workspace. */
+export const workspaceOf = async (ctx: Context) => {
+  const auth = await ctx.auth()
+  if (auth.kind === "workspaceAgnostic") {
+    throw toGraphQLError(forbidden("This action needs a workspace; sign in to one first"))
+  }
+  return auth
+}
+
+const userOf = async (ctx: Context): Promise<Extract<AuthContext, { kind: "user" }>> => {
+  const auth = await workspaceOf(ctx)
+  if (auth.kind !== "user") throw toGraphQLError(forbidden("This action needs a user session"))
+  return auth
+}
+
+const withRole = <A extends { roleId: string | null }>(key: A) =>
+  Effect.flatMap(Workspaces, (w) => Effect.map(w.findRole(key.roleId ?? ""), (role) => ({ ...key, role })))
+
+const tokenPair = (tokens: { accessOrWorkspaceAgnosticToken: AuthToken; refreshToken: AuthToken }) => ({ tokens })
+
+export const authResolvers = {
+  Workspace: {
+    allowedIframeOrigins: () => [],
+    editableProfileFields: () => [],
+    workspaceUrls: (w: Workspace, _: Args, ctx: Context) => ctx.run(workspaceUrls(w)),
+    isCustomDomainEnabled: () => false,
+    customDomain: () => null,
+    isGoogleAuthEnabled: () => false,
+    isMicrosoftAuthEnabled: () => false,
+    isPasswordAuthEnabled: () => true,
+    isGoogleAuthBypassEnabled: () => false,
+    isMicrosoftAuthBypassEnabled: () => false,
+    isPasswordAuthBypassEnabled: () => false,
+    isTwoFactorAuthenticationEnforced: () => false,
+    workspaceDiscoverability: () => "MEMBERS_AND_INVITEES",
+    trashRetentionDays: () => 14,
+    eventLogRetentionDays: () => 365,
+    databaseSchema: (w: Workspace, _: Args, ctx: Context) => ctx.run(Effect.flatMap(Workspaces, (s) => s.schemaOf(w.id))),
+    defaultRole: (w: Workspace, _: Args, ctx: Context) =>
+      w.defaultRoleId ? ctx.run(Effect.flatMap(Workspaces, (s) => s.findRole(w.defaultRoleId!))) : null
+  },
+  UserWorkspace: {
+    workspace: (uw: UserWorkspace, _: Args, ctx: Context) =>
+      ctx.run(Effect.flatMap(Workspaces, (s) => s.findById(uw.workspaceId)))
+  },
+  User: {
+    onboardingStatus: () => "COMPLETED",
+    currentWorkspace: async (_u: User, _: Args, ctx: Context) => {
+      const auth = await ctx.auth()
+      return auth.kind === "user" ? auth.workspace : null
+    },
+    currentUserWorkspace: async (_u: User, _: Args, ctx: Context) => {
+      const auth = await ctx.auth()
+      return auth.kind === "user" ? auth.userWorkspace : null
+    },
+    workspaces: (u: User, _: Args, ctx: Context) => ctx.run(Effect.flatMap(Workspaces, (s) => s.listMemberships(u.id))),
+    userWorkspaces: (u: User, _: Args, ctx: Context) =>
+      ctx.run(Effect.flatMap(Workspaces, (s) => s.listMemberships(u.id))),
+    availableWorkspaces: (u: User, _: Args, ctx: Context) =>
+      ctx.run(Effect.gen(function*() {
+        const list = yield* Effect.flatMap(Workspaces, (s) => s.listForUser(u.id))
+        const forSignIn = yield* Effect.forEach(list, (workspace) => availableWorkspace({ workspace, loginToken: null }))
+        return { availableWorkspacesForSignIn: forSignIn, availableWorkspacesForSignUp: [] }
+      }))
+  },
+  ApiKey: {},
+  Query: {
+    checkUserExists: (_: unknown, args: Args, ctx: Context) =>
+      ctx.run(Effect.flatMap(Auth, (auth) => auth.checkUserExists(args.email))),
+    currentUser: async (_: unknown, _args: Args, ctx: Context) => {
+      const auth = await ctx.auth()
+      if (auth.kind === "apiKey") throw toGraphQLError(forbidden("API keys have no current user"))
+      return auth.user
+    },
+    currentWorkspace: async (_: unknown, _args: Args, ctx: Context) => (await workspaceOf(ctx)).workspace,
+    apiKeys: async (_: unknown, _args: Args, ctx: Context) => {
+      const auth = await workspaceOf(ctx)
+      return ctx.run(Effect.gen(function*() {
+        yield* requireSettingsPermission(auth)
+        const keys = yield* Effect.flatMap(ApiKeys, (s) => s.list(auth.workspace.id))
+        return yield* Effect.forEach(keys, withRole)
+      }))
+    },
+    apiKey: async (_: unknown, args: Args, ctx: Context) => {
+      const auth = await workspaceOf(ctx)
+      return ctx.run(Effect.gen(function*() {
+        yield* requireSettingsPermission(auth)
+        return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.get(auth.workspace.id, args.input.id)))
+      }))
+    },
+    getApiKeyRoles: async (_: unknown, _args: Args, ctx: Context) => {
+      const auth = await workspaceOf(ctx)
+      const roles: ReadonlyArray<Role> = await ctx.run(Effect.flatMap(Workspaces, (s) => s.listRoles(auth.workspace.id)))
+      return roles.filter((role) => role.canBeAssignedToApiKeys)
+    },
+    getRoles: async (_: unknown, _args: Args, ctx: Context) => {
+      const auth = await workspaceOf(ctx)
+      return ctx.run(Effect.flatMap(Workspaces, (s) => s.listRoles(auth.workspace.id)))
+    }
+  },
+  Mutation: {
+    signUp: (_: unknown, args: Args, ctx: Context) =>
+      ctx.run(Effect.flatMap(Auth, (auth) =>
+        Effect.zipRight(auth.admitSignUp(ctx.clientAddress), auth.signUp(args as never))).pipe(Effect.flatMap(signInResult))),
+    signIn: (_: unknown, args: Args, ctx: Context) =>
+      ctx.run(Effect.flatMap(Auth, (auth) => auth.signIn(args.email, args.password)).pipe(Effect.flatMap(signInResult))),
+    signUpInNewWorkspace: async (_: unknown, args: Args, ctx: Context) => {
+      const auth = await ctx.auth()
+      if (auth.kind === "apiKey") throw toGraphQLError(forbidden("This action needs a user session"))
+      const displayName = typeof args.input?.displayName === "string" ? args.input.displayName.trim() : null
+      return ctx.run(Effect.gen(function*() {
+        if (displayName !== null && displayName.length > 100) {
+          return yield* new BadUserInput({ message: "displayName must be at most 100 characters", field: "displayName" })
+        }
+        const service = yield* Auth
+        yield* service.admitWorkspaceCreation()
+        const { workspace, loginToken } = yield* service.signUpInNewWorkspace(auth.user, displayName || null)
+        return { loginToken, workspace: { id: workspace.id, workspaceUrls: yield* workspaceUrls(workspace) } }
+      }))
+    },
+    getLoginTokenFromCredentials: (_: unknown, args: Args, ctx: Context) =>
+      ctx.run(
+        Effect.flatMap(Auth, (auth) => auth.getLoginTokenFromCredentials(args.email, args.password, args.origin ?? null))
+          .pipe(Effect.map((loginToken) => ({ loginToken })))
+      ),
+    getAuthTokensFromLoginToken: (_: unknown, args: Args, ctx: Context) =>
+      ctx.run(Effect.flatMap(Auth, (auth) => auth.getAuthTokensFromLoginToken(args.loginToken)).pipe(Effect.map(tokenPair))),
+    renewToken: (_: unknown, args: Args, ctx: Context) =>
+      ctx.run(Effect.flatMap(Auth, (auth) => auth.renewToken(args.appToken)).pipe(Effect.map(tokenPair))),
+    signOut: async (_: unknown, args: Args, ctx: Context) => {
+      if (typeof args.refreshToken === "string") {
+        await ctx.run(Effect.flatMap(Auth, (auth) => auth.signOutRefreshToken(args.refreshToken)))
+        return true
+      }
+      const auth = await ctx.auth()
+      if (auth.kind === "apiKey") return true
+      await ctx.run(Effect.flatMap(Auth, (service) => service.signOut(auth.user)))
+      return true
+    },
+    activateWorkspace: async (_: unknown, args: Args, ctx: Context) => {
+      const auth = await userOf(ctx)
+      return ctx.run(Effect.gen(function*() {
+        yield* requireSettingsPermission(auth)
+        const displayName = args.data?.displayName ?? undefined
+        return yield* Effect.flatMap(Workspaces, (s) =>
+          s.update(auth.workspace.id, { displayName, activationStatus: "ACTIVE" }))
+      }))
+    },
+    createApiKey: async (_: unknown, args: Args, ctx: Context) => {
+      const auth = await workspaceOf(ctx)
+      return ctx.run(Effect.gen(function*() {
+        yield* requireSettingsPermission(auth)
+        return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.create(auth.workspace.id, args.input)))
+      }))
+    },
+    updateApiKey: async (_: unknown, args: Args, ctx: Context) => {
+      const auth = await workspaceOf(ctx)
+      return ctx.run(Effect.gen(function*() {
+        yield* requireSettingsPermission(auth)
+        return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.update(auth.workspace.id, args.input)))
+      }))
+    },
+    revokeApiKey: async (_: unknown, args: Args, ctx: Context) => {
+      const auth = await workspaceOf(ctx)
+      return ctx.run(Effect.gen(function*() {
+        yield* requireSettingsPermission(auth)
+        return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.revoke(auth.workspace.id, args.input.id)))
+      }))
+    },
+    generateApiKeyToken: async (_: unknown, args: Args, ctx: Context) => {
+      const auth = await userOf(ctx)
+      return ctx.run(Effect.gen(function*() {
+        yield* requireSettingsPermission(auth)
+        const signed = yield* Effect.flatMap(ApiKeys, (s) =>
+          s.generateToken(auth.workspace.id, args.apiKeyId, args.expiresAt))
+        return { token: signed.token }
+      }))
+    }
+  }
+}

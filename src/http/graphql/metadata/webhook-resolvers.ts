@@ -1,0 +1,33 @@
+import { Effect } from "effect"
+import type { Services } from "../../../layers/index.js"
+import { requireSettingsPermission } from "../../../services/auth/permissions.js"
+import { Webhooks, type WebhooksShape } from "../../../services/webhooks/index.js"
+import type { GraphQLContext } from "../yoga.js"
+import { workspaceOf } from "./auth-resolvers.js"
+
+type Context = GraphQLContext<Services>
+type Args = Record<string, any>
+
+/** Runs a webhook operation for the caller, who needs Twenty's API_KEYS_AND_WEBHOOKS permission. */
+const withWebhooks = async <A>(ctx: Context, run: (webhooks: WebhooksShape, workspaceId: string) => Effect.Effect<A, any>) => {
+  const auth = await workspaceOf(ctx)
+  return ctx.run(Effect.gen(function*() {
+    yield* requireSettingsPermission(auth)
+    return yield* run(yield* Webhooks, auth.workspace.id)
+  }) as Effect.Effect<A, any, Services>)
+}
+
+export const webhookResolvers = {
+  Query: {
+    webhooks: (_: unknown, _args: Args, ctx: Context) => withWebhooks(ctx, (w, ws) => w.list(ws)),
+    webhook: (_: unknown, args: Args, ctx: Context) => withWebhooks(ctx, (w, ws) => w.get(ws, args.id)),
+    webhookDeliveries: (_: unknown, args: Args, ctx: Context) =>
+      withWebhooks(ctx, (w, ws) => w.deliveries(ws, args.webhookId, args.limit ?? 50))
+  },
+  Mutation: {
+    createWebhook: (_: unknown, args: Args, ctx: Context) => withWebhooks(ctx, (w, ws) => w.create(ws, args.input)),
+    updateWebhook: (_: unknown, args: Args, ctx: Context) =>
+      withWebhooks(ctx, (w, ws) => w.update(ws, args.input.id, args.input.update)),
+    deleteWebhook: (_: unknown, args: Args, ctx: Context) => withWebhooks(ctx, (w, ws) => w.remove(ws, args.id))
+  }
+}

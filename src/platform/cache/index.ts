@@ -1,0 +1,219 @@
+import { Context, Duration, Effect, Fiber, Layer, Option } from "effect"
+import { Redis } from "../redis/index.js"
+import { Lru } from "../lib/lru.js"
+import { inTransaction, singleFlight } from "../lib/single-flight.js"
+
+export interface CacheOptions {
+  readonly ttl: Duration.DurationInput
+  /** Keep a copy in this process too (default); off reads the shared tier on every use. */
+  readonly local?: boolean
+}
+
+export interface CacheShape {
+  /**
+   * Reads `key`, or runs `load` and stores its result. Not stored: a failure, null, and anything loaded
+   * inside a transaction (it may see writes that are then rolled back).
+   */
+  readonly getOrLoad: <A, E, R>(
+    key: string,
+    load: Effect.Effect<A | null, E, R>,
+    options: CacheOptions
+  ) => Effect.Effect<A | null, E, R>
+  /** Removes `key` here, in the shared tier, and in every other process's local tier. */
+  readonly invalidate: (...keys: ReadonlyArray<string>) => Effect.Effect<void>
+  /**
+   * How many invalidations this process has seen. A value derived from cached ones (a verified
+   * caller, a built schema) is valid while it has not moved; see `derivedMemo`.
+   */
+  readonly epoch: () => number
+  readonly ping: Effect.Effect<void, Error>
+}
+
+export class Cache extends Context.Tag("score/Cache")<Cache, CacheShape>() {}
+
+const LOCAL_TTL_CAP = Duration.seconds(10)
+const INVALIDATION_ACK_TIMEOUT_MS = 1_000
+const LOCAL_MAX_ENTRIES = 50_000
+
+class LocalTier {
+  private readonly entries = new Map<string, { value: unknown; expiresAt: number }>()
+  /** Bumped by every invalidation: a value loaded across one is not kept, since it may predate it. */
+  epoch = 0
+
+  get(key: string): Option.Option<unknown> {
+    const entry = this.entries.get(key)
+    if (!entry) return Option.none()
+    if (entry.expiresAt < Date.now()) {
+      this.entries.delete(key)
+      return Option.none()
+    }
+    return Option.some(entry.value)
+  }
+
+  /** Values are stored as their JSON form so both tiers hand back the same shapes (dates as strings). */
+  set(key: string, value: unknown, ttl: Duration.Duration) {
+    value = JSON.parse(JSON.stringify(value))
+    if (this.entries.size >= LOCAL_MAX_ENTRIES) {
+      const oldest = this.entries.keys().next()
+      if (!oldest.done) this.entries.delete(oldest.value)
+    }
+    this.entries.set(key, { value, expiresAt: Date.now() + Duration.toMillis(ttl) })
+  }
+
+  delete(key: string) {
+    this.epoch++
+    this.entries.delete(key)
+  }
+}
+
+/** One process, no Redis: embedded mode and unit tests. */
+export const CacheMemory = Layer.sync(Cache, () => {
+  const local = new LocalTier()
+  const shared = singleFlight()
+  return {
+    getOrLoad: (key, load, options) =>
+      Effect.suspend(() => {
+        const hit = local.get(key)
+        if (Option.isSome(hit)) return Effect.succeed(hit.value as never)
+        const epoch = local.epoch
+        return Effect.map(Effect.zip(shared(key, load), inTransaction), ([value, transaction]) => {
+          if (value === null) return null
+          if (local.epoch !== epoch || transaction) return JSON.parse(JSON.stringify(value)) as never
+          local.set(key, value, Duration.decode(options.ttl))
+          return Option.getOrThrow(local.get(key)) as never
+        })
+      }),
+    invalidate: (...keys) => Effect.sync(() => keys.forEach((key) => local.delete(key))),
+    epoch: () => local.epoch,
+    ping: Effect.void
+  }
+})
+
+
+/** Stores the loaded value only if no invalidation happened since the load began (same generation). */
+const SET_IF_SAME_GENERATION = `
+if (redis.call('GET', KEYS[2]) or '0') == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+end
+return 1`
+
+/**
+ * Two tiers: this process's memory and Redis. Invalidations are published so every instance drops its
+ * local copy; Redis failures degrade to loading from the source, never to an error.
+ */
+export const CacheRedis = Layer.scoped(
+  Cache,
+  Effect.gen(function*() {
+    const { client, duplicate, prefix } = yield* Redis
+    const INVALIDATION_CHANNEL = `${prefix}cache:invalidate`
+    const PREFIX = `${prefix}cache:`
+    const GENERATION = `${prefix}cache-gen:`
+    const local = new LocalTier()
+    const once = singleFlight()
+    const subscriber = yield* duplicate
+    // Our own invalidations come back too: their arrival means Redis has pushed them to every subscriber.
+    const awaitingEcho = new Map<string, () => void>()
+    subscriber.on("message", (_channel, message: string) => {
+      const { keys, id } = JSON.parse(message) as { keys: Array<string>; id: string }
+      for (const key of keys) local.delete(key)
+      awaitingEcho.get(id)?.()
+    })
+    const echoOf = (id: string) =>
+      Effect.async<void>((resume) => {
+        const timer = setTimeout(() => done(), INVALIDATION_ACK_TIMEOUT_MS)
+        const done = () => {
+          clearTimeout(timer)
+          awaitingEcho.delete(id)
+          resume(Effect.void)
+        }
+        awaitingEcho.set(id, done)
+        return Effect.sync(done)
+      })
+    yield* Effect.promise(() => subscriber.subscribe(INVALIDATION_CHANNEL))
+
+    /** The shared value and its key's generation, in one round trip. */
+    const readShared = (key: string) =>
+      Effect.tryPromise(() => client.mget(PREFIX + key, GENERATION + key)).pipe(
+        Effect.map(([raw, generation]) => ({
+          value: raw == null ? Option.none() : Option.some(JSON.parse(raw) as unknown),
+          generation: generation ?? "0"
+        })),
+        Effect.catchAll((e) => Effect.as(Effect.logWarning("cache read failed", e), { value: Option.none(), generation: null }))
+      )
+    const writeShared = (key: string, value: unknown, ttl: Duration.Duration, generation: string | null) =>
+      generation === null
+        ? Effect.void
+        : Effect.tryPromise(() =>
+          client.eval(SET_IF_SAME_GENERATION, 2, PREFIX + key, GENERATION + key, JSON.stringify(value), generation, Duration.toMillis(ttl))
+        ).pipe(Effect.catchAll((e) => Effect.logWarning("cache write failed", e)))
+
+    const loadThroughShared = <A, E, R>(key: string, load: Effect.Effect<A | null, E, R>, options: CacheOptions) =>
+      Effect.gen(function*() {
+        const useLocal = options.local !== false
+        const ttl = Duration.decode(options.ttl)
+        const localTtl = Duration.min(ttl, LOCAL_TTL_CAP)
+        const epoch = local.epoch
+        const shared = yield* readShared(key)
+        if (Option.isSome(shared.value)) {
+          if (useLocal && local.epoch === epoch) local.set(key, shared.value.value, localTtl)
+          return shared.value.value as A
+        }
+        const value = yield* load
+        if (value === null) return null
+        if (yield* inTransaction) return JSON.parse(JSON.stringify(value)) as A
+        yield* writeShared(key, value, ttl, shared.generation)
+        if (useLocal && local.epoch === epoch) local.set(key, value, localTtl)
+        return JSON.parse(JSON.stringify(value)) as A
+      })
+
+    const cache: CacheShape = {
+      getOrLoad: (key, load, options) =>
+        Effect.suspend(() => {
+          const hit = options.local !== false ? local.get(key) : Option.none()
+          return Option.isSome(hit) ? Effect.succeed(hit.value as never) : once(key, loadThroughShared(key, load, options))
+        }),
+      /** Returns once every instance's subscriber has been sent the invalidation (our own got it back). */
+      invalidate: (...keys) =>
+        Effect.gen(function*() {
+          if (keys.length === 0) return
+          keys.forEach((key) => local.delete(key))
+          const id = crypto.randomUUID()
+          const echo = yield* Effect.fork(echoOf(id))
+          yield* Effect.tryPromise(() =>
+            keys.reduce(
+              (multi, key) => multi.incr(GENERATION + key).pexpire(GENERATION + key, 86_400_000),
+              client.multi().del(...keys.map((key) => PREFIX + key))
+            ).publish(INVALIDATION_CHANNEL, JSON.stringify({ keys, id })).exec()
+          ).pipe(
+            Effect.zipRight(Fiber.join(echo)),
+            Effect.catchAll((e) => Effect.zipRight(Fiber.interrupt(echo), Effect.logError("cache invalidation failed", e)))
+          )
+        }),
+      epoch: () => local.epoch,
+      ping: Effect.tryPromise({ try: () => client.ping(), catch: (e) => e as Error }).pipe(Effect.asVoid)
+    }
+    return cache
+  })
+)
+
+/**
+ * A process-local memo of values derived from cached entries: an entry is dropped by any invalidation
+ * this process sees since it began loading, and after at most the local tier's lifetime.
+ */
+export const derivedMemo = <V>(cache: CacheShape, capacity: number) => {
+  const entries = new Lru<string, { readonly value: V; readonly epoch: number; readonly until: number }>(capacity)
+  return {
+    get: (key: string): V | undefined => {
+      const entry = entries.get(key)
+      if (!entry) return undefined
+      if (entry.epoch === cache.epoch() && entry.until > Date.now()) return entry.value
+      entries.delete(key)
+      return undefined
+    },
+    /** `since`: the epoch read before loading `value`; `until`: an earlier end (ms) when the value expires itself. */
+    set: (key: string, value: V, since: number, until = Infinity) => {
+      if (since !== cache.epoch()) return
+      entries.set(key, { value, epoch: since, until: Math.min(until, Date.now() + Duration.toMillis(LOCAL_TTL_CAP)) })
+    }
+  }
+}
