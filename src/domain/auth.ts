@@ -70,6 +70,8 @@ export interface Workspace {
   readonly inviteHash: string
   readonly activationStatus: "PENDING_CREATION" | "ONGOING_CREATION" | "ACTIVE" | "INACTIVE" | "SUSPENDED"
   readonly defaultRoleId: string | null
+  /** The creator until ownership is transferred: full access, cannot be removed or demoted. */
+  readonly ownerUserId: string | null
   readonly metadataVersion: number
   readonly allowImpersonation: boolean
   readonly isPublicInviteLinkEnabled: boolean

@@ -283,5 +283,81 @@ ALTER TABLE core."appToken" ADD COLUMN "sessionId" uuid REFERENCES core."authSes
 CREATE INDEX app_token_session_idx ON core."appToken" ("sessionId") WHERE "sessionId" IS NOT NULL;
 `)
     })
+  },
+  {
+    id: 7,
+    name: "permissions",
+    // Twenty's role permissions: per-object overrides of the role-wide can*AllObjectRecords flags,
+    // per-field restrictions (only false is meaningful), settings/tool flags, and Score's row
+    // permissions (a record filter per role and object, ANDed into every read and write).
+    // The Guest role is added to existing workspaces; the workspace's owner is its creator.
+    up: Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`
+CREATE TABLE core."objectPermission" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "workspaceId" uuid NOT NULL REFERENCES core.workspace (id) ON DELETE CASCADE,
+  "roleId" uuid NOT NULL REFERENCES core.role (id) ON DELETE CASCADE,
+  "objectMetadataId" uuid NOT NULL REFERENCES core."objectMetadata" (id) ON DELETE CASCADE,
+  "canReadObjectRecords" boolean,
+  "canUpdateObjectRecords" boolean,
+  "canSoftDeleteObjectRecords" boolean,
+  "canDestroyObjectRecords" boolean,${timestamps},
+  UNIQUE ("roleId", "objectMetadataId")
+);
+CREATE INDEX object_permission_object_idx ON core."objectPermission" ("objectMetadataId");
+CREATE INDEX object_permission_workspace_idx ON core."objectPermission" ("workspaceId");
+
+CREATE TABLE core."fieldPermission" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "workspaceId" uuid NOT NULL REFERENCES core.workspace (id) ON DELETE CASCADE,
+  "roleId" uuid NOT NULL REFERENCES core.role (id) ON DELETE CASCADE,
+  "objectMetadataId" uuid NOT NULL REFERENCES core."objectMetadata" (id) ON DELETE CASCADE,
+  "fieldMetadataId" uuid NOT NULL REFERENCES core."fieldMetadata" (id) ON DELETE CASCADE,
+  "canReadFieldValue" boolean,
+  "canUpdateFieldValue" boolean,${timestamps},
+  UNIQUE ("roleId", "fieldMetadataId")
+);
+CREATE INDEX field_permission_object_idx ON core."fieldPermission" ("objectMetadataId");
+CREATE INDEX field_permission_field_idx ON core."fieldPermission" ("fieldMetadataId");
+CREATE INDEX field_permission_workspace_idx ON core."fieldPermission" ("workspaceId");
+
+CREATE TABLE core."permissionFlag" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "workspaceId" uuid NOT NULL REFERENCES core.workspace (id) ON DELETE CASCADE,
+  "roleId" uuid NOT NULL REFERENCES core.role (id) ON DELETE CASCADE,
+  flag text NOT NULL,${timestamps},
+  UNIQUE ("roleId", flag)
+);
+CREATE INDEX permission_flag_workspace_idx ON core."permissionFlag" ("workspaceId");
+
+CREATE TABLE core."rowPermission" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "workspaceId" uuid NOT NULL REFERENCES core.workspace (id) ON DELETE CASCADE,
+  "roleId" uuid NOT NULL REFERENCES core.role (id) ON DELETE CASCADE,
+  "objectMetadataId" uuid NOT NULL REFERENCES core."objectMetadata" (id) ON DELETE CASCADE,
+  filter jsonb NOT NULL,${timestamps},
+  UNIQUE ("roleId", "objectMetadataId")
+);
+CREATE INDEX row_permission_object_idx ON core."rowPermission" ("objectMetadataId");
+CREATE INDEX row_permission_workspace_idx ON core."rowPermission" ("workspaceId");
+
+ALTER TABLE core.workspace ADD COLUMN "ownerUserId" uuid REFERENCES core."user" (id) ON DELETE SET NULL;
+CREATE INDEX workspace_owner_idx ON core.workspace ("ownerUserId") WHERE "ownerUserId" IS NOT NULL;
+UPDATE core.workspace w SET "ownerUserId" = (
+  SELECT uw."userId" FROM core."userWorkspace" uw JOIN core.role r ON r.id = uw."roleId"
+   WHERE uw."workspaceId" = w.id AND uw."deletedAt" IS NULL AND r."standardId" = '20202020-0001-0001-0001-000000000001'
+   ORDER BY uw."createdAt", uw.id LIMIT 1);
+
+INSERT INTO core.role ("workspaceId", "standardId", label, description, icon, "isEditable",
+  "canUpdateAllSettings", "canAccessAllTools", "canReadAllObjectRecords", "canUpdateAllObjectRecords",
+  "canSoftDeleteAllObjectRecords", "canDestroyAllObjectRecords", "canBeAssignedToApiKeys")
+SELECT w.id, '20202020-0003-0001-0001-000000000003', 'Guest', 'Guest role: reads records, changes nothing', 'IconUserQuestion',
+  false, false, false, true, false, false, false, true
+  FROM core.workspace w
+ WHERE NOT EXISTS (SELECT 1 FROM core.role r WHERE r."workspaceId" = w.id AND r."standardId" = '20202020-0003-0001-0001-000000000003')
+   AND NOT EXISTS (SELECT 1 FROM core.role r WHERE r."workspaceId" = w.id AND r.label = 'Guest');
+`)
+    })
   }
 ]

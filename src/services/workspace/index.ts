@@ -28,6 +28,8 @@ export interface Role {
 
 export const ADMIN_ROLE_STANDARD_ID = "20202020-0001-0001-0001-000000000001"
 export const MEMBER_ROLE_STANDARD_ID = "20202020-0002-0001-0001-000000000002"
+/** Score's read-only standard role (Twenty documents it as an example custom role). */
+export const GUEST_ROLE_STANDARD_ID = "20202020-0003-0001-0001-000000000003"
 
 export interface CreateWorkspaceInput {
   readonly displayName: string | null
@@ -134,7 +136,25 @@ export const WorkspacesLive = Layer.effect(
               canDestroyAllObjectRecords: true
             })
           } RETURNING id`
-          yield* sql`UPDATE core.workspace SET "defaultRoleId" = ${member!.id} WHERE id = ${workspaceId}`
+          yield* sql`
+            INSERT INTO core.role ${
+            sql.insert({
+              workspaceId,
+              standardId: GUEST_ROLE_STANDARD_ID,
+              label: "Guest",
+              description: "Guest role: reads records, changes nothing",
+              icon: "IconUserQuestion",
+              isEditable: false,
+              canUpdateAllSettings: false,
+              canAccessAllTools: false,
+              canReadAllObjectRecords: true,
+              canUpdateAllObjectRecords: false,
+              canSoftDeleteAllObjectRecords: false,
+              canDestroyAllObjectRecords: false
+            })
+          }`
+          yield* sql`UPDATE core.workspace SET "defaultRoleId" = ${member!.id}, "ownerUserId" = ${input.ownerUserId}
+                     WHERE id = ${workspaceId}`
           const schema = newSchemaName()
           yield* sql`INSERT INTO core."dataSource" ("workspaceId", schema) VALUES (${workspaceId}, ${schema})`
           const [owner] = yield* sql<{ email: string; firstName: string; lastName: string; locale: string }>`
