@@ -11,6 +11,7 @@ import { DatabaseEmbedded, DatabaseLive, type PgPool, type PgReads } from "../pl
 import { Health, HealthLive } from "../platform/health/index.js"
 import { Metadata, MetadataLive } from "../services/metadata/index.js"
 import { WorkspaceProvisionerLive } from "../services/metadata/provisioner.js"
+import { Permissions, PermissionsLive } from "../services/permissions/index.js"
 import { Records, RecordsLive } from "../services/records/index.js"
 import { runMigrations } from "../platform/migrations/index.js"
 import { JobQueue, JobQueueMemory, JobQueueRedis } from "../platform/queue/index.js"
@@ -26,6 +27,7 @@ export type Infrastructure = AppConfig | SqlClient.SqlClient | PgPool | PgReads 
 export type Services =
   | Infrastructure
   | Revocations
+  | Permissions
   | Workspaces
   | ApiKeys
   | Auth
@@ -116,7 +118,7 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     })
   )).pipe(
     Layer.provideMerge(Layer.mergeAll(AuthLive, MetadataLive)),
-    Layer.provideMerge(Layer.merge(workspaces, ApiKeysLive)),
+    Layer.provideMerge(Layer.mergeAll(workspaces, ApiKeysLive, PermissionsLive)),
     Layer.provideMerge(Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
       Option.isSome(config.databaseUrl) ? RevocationsLive : RevocationsEmbedded)))
   )

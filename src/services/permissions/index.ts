@@ -1,0 +1,116 @@
+import { SqlClient, type SqlError } from "@effect/sql"
+import { Context, Effect, Layer } from "effect"
+import {
+  isPermissionFlag,
+  PERMISSION_DENIED_MESSAGE,
+  type PermissionFlag,
+  type RolePermissions,
+  SETTINGS_PERMISSION_FLAGS,
+  TOOL_PERMISSION_FLAGS
+} from "../../domain/permissions.js"
+import { Forbidden } from "../../domain/errors.js"
+import type { WorkspaceCaller } from "../auth/permissions.js"
+import { Revocations } from "../revocations/index.js"
+
+/** Cache key of one role's stored permissions; every change to a role goes through `Revocations.revoking` with it. */
+export const rolePermissionsKey = (roleId: string) => `rolePermissions:${roleId}`
+
+export interface PermissionsShape {
+  /**
+   * The role the caller acts with: a member's role, an API key's role, else the workspace's default role.
+   * Null for the workspace's owner (full access whatever their role) or when no role exists at all.
+   */
+  readonly roleIdOf: (caller: WorkspaceCaller) => string | null
+  /** Whether the caller is the workspace's owner (full access, cannot be removed or demoted). */
+  readonly isOwner: (caller: WorkspaceCaller) => boolean
+  /** One role's stored permissions, cached under the revocation epoch; null when the role does not exist. */
+  readonly rolePermissions: (roleId: string) => Effect.Effect<RolePermissions | null, SqlError.SqlError>
+  /** The settings and tool flags the caller holds (every flag for the owner). */
+  readonly flagsOf: (caller: WorkspaceCaller) => Effect.Effect<ReadonlySet<PermissionFlag>, SqlError.SqlError>
+  /** Fails with Twenty's FORBIDDEN / PERMISSION_DENIED unless the caller holds `flag`. */
+  readonly requireFlag: (caller: WorkspaceCaller, flag: PermissionFlag) => Effect.Effect<void, Forbidden | SqlError.SqlError>
+}
+
+export class Permissions extends Context.Tag("score/Permissions")<Permissions, PermissionsShape>() {}
+
+export const permissionDenied = () => new Forbidden({ message: PERMISSION_DENIED_MESSAGE, subCode: "PERMISSION_DENIED" })
+
+const ALL_FLAGS: ReadonlySet<PermissionFlag> = new Set([...SETTINGS_PERMISSION_FLAGS, ...TOOL_PERMISSION_FLAGS])
+
+/** Flags a role holds: its own rows, plus every settings flag with canUpdateAllSettings and every tool flag with canAccessAllTools. */
+export const flagsOfRole = (role: RolePermissions): ReadonlySet<PermissionFlag> => {
+  const flags = new Set<PermissionFlag>(role.permissionFlags.filter(isPermissionFlag))
+  if (role.canUpdateAllSettings) for (const flag of SETTINGS_PERMISSION_FLAGS) flags.add(flag)
+  if (role.canAccessAllTools) for (const flag of TOOL_PERMISSION_FLAGS) flags.add(flag)
+  return flags
+}
+
+const loadRolePermissions = (roleId: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const [role] = yield* sql<Omit<RolePermissions, "roleId" | "permissionFlags" | "objectPermissions" | "fieldPermissions" | "rowPermissions">>`
+      SELECT "canUpdateAllSettings", "canAccessAllTools", "canReadAllObjectRecords", "canUpdateAllObjectRecords",
+             "canSoftDeleteAllObjectRecords", "canDestroyAllObjectRecords"
+        FROM core.role WHERE id = ${roleId}`
+    if (!role) return null
+    const [flags, objectPermissions, fieldPermissions, rowPermissions] = yield* Effect.all([
+      sql<{ flag: string }>`SELECT flag FROM core."permissionFlag" WHERE "roleId" = ${roleId} ORDER BY flag`,
+      sql<RolePermissions["objectPermissions"][number]>`
+        SELECT "objectMetadataId", "canReadObjectRecords", "canUpdateObjectRecords", "canSoftDeleteObjectRecords",
+               "canDestroyObjectRecords"
+          FROM core."objectPermission" WHERE "roleId" = ${roleId} ORDER BY "objectMetadataId"`,
+      sql<RolePermissions["fieldPermissions"][number]>`
+        SELECT "objectMetadataId", "fieldMetadataId", "canReadFieldValue", "canUpdateFieldValue"
+          FROM core."fieldPermission" WHERE "roleId" = ${roleId} ORDER BY "fieldMetadataId"`,
+      sql<RolePermissions["rowPermissions"][number]>`
+        SELECT "objectMetadataId", filter FROM core."rowPermission" WHERE "roleId" = ${roleId} ORDER BY "objectMetadataId"`
+    ])
+    return {
+      roleId,
+      ...role,
+      permissionFlags: flags.map((row) => row.flag),
+      objectPermissions: [...objectPermissions],
+      fieldPermissions: [...fieldPermissions],
+      rowPermissions: rowPermissions.map((row) => ({
+        objectMetadataId: row.objectMetadataId,
+        filter: typeof row.filter === "string" ? JSON.parse(row.filter) : row.filter
+      }))
+    } satisfies RolePermissions
+  })
+
+export const PermissionsLive = Layer.effect(
+  Permissions,
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const revocations = yield* Revocations
+
+    const isOwner = (caller: WorkspaceCaller) =>
+      caller.kind === "user" && caller.workspace.ownerUserId !== null && caller.workspace.ownerUserId === caller.user.id
+
+    const roleIdOf = (caller: WorkspaceCaller) => {
+      if (isOwner(caller)) return null
+      const own = caller.kind === "user" ? caller.userWorkspace.roleId : caller.apiKey.roleId
+      return own ?? caller.workspace.defaultRoleId
+    }
+
+    const rolePermissions = (roleId: string) =>
+      revocations.credential(
+        rolePermissionsKey(roleId),
+        Effect.provideService(loadRolePermissions(roleId), SqlClient.SqlClient, sql),
+        { ttl: "5 minutes" }
+      )
+
+    const flagsOf = (caller: WorkspaceCaller) =>
+      Effect.suspend(() => {
+        if (isOwner(caller)) return Effect.succeed(ALL_FLAGS)
+        const roleId = roleIdOf(caller)
+        if (roleId === null) return Effect.succeed(new Set<PermissionFlag>())
+        return Effect.map(rolePermissions(roleId), (role) => (role ? flagsOfRole(role) : new Set<PermissionFlag>()))
+      })
+
+    const requireFlag = (caller: WorkspaceCaller, flag: PermissionFlag) =>
+      Effect.flatMap(flagsOf(caller), (flags) => (flags.has(flag) ? Effect.void : Effect.fail(permissionDenied())))
+
+    return { roleIdOf, isOwner, rolePermissions, flagsOf, requireFlag } satisfies PermissionsShape
+  })
+)
