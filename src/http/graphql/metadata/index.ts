@@ -15,7 +15,7 @@ import { dataModelTypeDefs } from "./data-model-schema.js"
 import { renderOfflineGraphiQL } from "./graphiql.js"
 import { webhookResolvers } from "./webhook-resolvers.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
-import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "./scalars.js"
+import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {

@@ -12,7 +12,7 @@ import {
 import type { RecordFilter } from "../../../../services/records/types.js"
 import type { DataGraphQLContext } from "./context.js"
 import { MAX_SEARCH_LIMIT } from "./limits.js"
-import { UUIDScalar } from "./scalars.js"
+import { UUIDScalar } from "../../scalars.js"
 import { badUserInput } from "./selection.js"
 import { DateFilter, UUIDFilter } from "./shared-types.js"
 
