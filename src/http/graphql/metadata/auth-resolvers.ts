@@ -4,13 +4,15 @@ import { BadUserInput, Forbidden } from "../../../domain/errors.js"
 import { ApiKeys } from "../../../services/api-keys/index.js"
 import { Auth, type AvailableWorkspace } from "../../../services/auth/index.js"
 import { AppConfig } from "../../../platform/config.js"
-import type { Services } from "../../../layers/index.js"
 import { type Role, Workspaces } from "../../../services/workspace/index.js"
 import { toGraphQLError } from "../../errors.js"
 import type { GraphQLContext } from "../yoga.js"
 import { requireSettingsPermission } from "../../../services/auth/permissions.js"
 
-type Context = GraphQLContext<Services>
+/** What these resolvers run: the services they name. */
+export type AuthResolverServices = AppConfig | Auth | ApiKeys | Workspaces
+
+type Context = GraphQLContext<AuthResolverServices>
 type Args = Record<string, any>
 
 const workspaceUrls = (workspace: Pick<Workspace, "subdomain">) =>
@@ -41,7 +43,7 @@ const signInResult = (result: { availableWorkspaces: ReadonlyArray<AvailableWork
 const forbidden = (message: string) => new Forbidden({ message, subCode: "PERMISSION_DENIED" })
 
 /** A workspace member or an API key: anything bound to one workspace. */
-export const workspaceOf = async (ctx: Context) => {
+export const workspaceOf = async <R>(ctx: GraphQLContext<R>) => {
   const auth = await ctx.auth()
   if (auth.kind === "workspaceAgnostic") {
     throw toGraphQLError(forbidden("This action needs a workspace; sign in to one first"))

@@ -1,11 +1,14 @@
 import { Effect } from "effect"
-import type { Services } from "../../../layers/index.js"
 import { requireSettingsPermission } from "../../../services/auth/permissions.js"
 import { Webhooks, type WebhooksShape } from "../../../services/webhooks/index.js"
+import type { Workspaces } from "../../../services/workspace/index.js"
 import type { GraphQLContext } from "../yoga.js"
 import { workspaceOf } from "./auth-resolvers.js"
 
-type Context = GraphQLContext<Services>
+/** What these resolvers run: webhooks, and the role check of requireSettingsPermission. */
+export type WebhookServices = Webhooks | Workspaces
+
+type Context = GraphQLContext<WebhookServices>
 type Args = Record<string, any>
 
 /** Runs a webhook operation for the caller, who needs Twenty's API_KEYS_AND_WEBHOOKS permission. */
@@ -14,7 +17,7 @@ const withWebhooks = async <A>(ctx: Context, run: (webhooks: WebhooksShape, work
   return ctx.run(Effect.gen(function*() {
     yield* requireSettingsPermission(auth)
     return yield* run(yield* Webhooks, auth.workspace.id)
-  }) as Effect.Effect<A, any, Services>)
+  }))
 }
 
 export const webhookResolvers = {
