@@ -8,7 +8,9 @@ import type { Services } from "../../../layers/index.js"
 import { type Role, Workspaces } from "../../../services/workspace/index.js"
 import { toGraphQLError } from "../../errors.js"
 import type { GraphQLContext } from "../yoga.js"
-import { requireSettingsPermission } from "../../../services/auth/permissions.js"
+import type { PermissionFlag } from "../../../domain/permissions.js"
+import type { WorkspaceCaller } from "../../../services/auth/permissions.js"
+import { Permissions } from "../../../services/permissions/index.js"
 
 type Context = GraphQLContext<Services>
 type Args = Record<string, any>
@@ -49,7 +51,7 @@ export const workspaceOf = async (ctx: Context) => {
   return auth
 }
 
-const userOf = async (ctx: Context): Promise<Extract<AuthContext, { kind: "user" }>> => {
+export const userOf = async (ctx: Context): Promise<Extract<AuthContext, { kind: "user" }>> => {
   const auth = await workspaceOf(ctx)
   if (auth.kind !== "user") throw toGraphQLError(forbidden("This action needs a user session"))
   return auth
@@ -57,6 +59,8 @@ const userOf = async (ctx: Context): Promise<Extract<AuthContext, { kind: "user"
 
 const withRole = <A extends { roleId: string | null }>(key: A) =>
   Effect.flatMap(Workspaces, (w) => Effect.map(w.findRole(key.roleId ?? ""), (role) => ({ ...key, role })))
+
+const requireFlag = (caller: WorkspaceCaller, flag: PermissionFlag) => Effect.flatMap(Permissions, (p) => p.requireFlag(caller, flag))
 
 const tokenPair = (tokens: { accessOrWorkspaceAgnosticToken: AuthToken; refreshToken: AuthToken }) => ({ tokens })
 
@@ -118,7 +122,7 @@ export const authResolvers = {
     apiKeys: async (_: unknown, _args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         const keys = yield* Effect.flatMap(ApiKeys, (s) => s.list(auth.workspace.id))
         return yield* Effect.forEach(keys, withRole)
       }))
@@ -126,18 +130,16 @@ export const authResolvers = {
     apiKey: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.get(auth.workspace.id, args.input.id)))
       }))
     },
     getApiKeyRoles: async (_: unknown, _args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
-      const roles: ReadonlyArray<Role> = await ctx.run(Effect.flatMap(Workspaces, (s) => s.listRoles(auth.workspace.id)))
+      const roles: ReadonlyArray<Role> = await ctx.run(
+        Effect.zipRight(requireFlag(auth, "API_KEYS_AND_WEBHOOKS"), Effect.flatMap(Workspaces, (s) => s.listRoles(auth.workspace.id)))
+      )
       return roles.filter((role) => role.canBeAssignedToApiKeys)
-    },
-    getRoles: async (_: unknown, _args: Args, ctx: Context) => {
-      const auth = await workspaceOf(ctx)
-      return ctx.run(Effect.flatMap(Workspaces, (s) => s.listRoles(auth.workspace.id)))
     }
   },
   Mutation: {
@@ -182,7 +184,7 @@ export const authResolvers = {
     activateWorkspace: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await userOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "WORKSPACE")
         const displayName = args.data?.displayName ?? undefined
         return yield* Effect.flatMap(Workspaces, (s) =>
           s.update(auth.workspace.id, { displayName, activationStatus: "ACTIVE" }))
@@ -191,28 +193,28 @@ export const authResolvers = {
     createApiKey: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.create(auth.workspace.id, args.input)))
       }))
     },
     updateApiKey: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.update(auth.workspace.id, args.input)))
       }))
     },
     revokeApiKey: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.revoke(auth.workspace.id, args.input.id)))
       }))
     },
     generateApiKeyToken: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await userOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         const signed = yield* Effect.flatMap(ApiKeys, (s) =>
           s.generateToken(auth.workspace.id, args.apiKeyId, args.expiresAt))
         return { token: signed.token }

@@ -159,7 +159,6 @@ type Query {
   apiKeys: [ApiKey!]!
   apiKey(input: GetApiKeyInput!): ApiKey
   getApiKeyRoles: [Role!]!
-  getRoles: [Role!]!
 }
 
 type Mutation {

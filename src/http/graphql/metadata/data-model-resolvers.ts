@@ -5,7 +5,7 @@ import { Metadata } from "../../../services/metadata/index.js"
 import { NotFound } from "../../../domain/errors.js"
 import { toGraphQLError } from "../../errors.js"
 import type { GraphQLContext } from "../yoga.js"
-import { requireSettingsPermission } from "../../../services/auth/permissions.js"
+import { Permissions } from "../../../services/permissions/index.js"
 import { workspaceOf } from "./auth-resolvers.js"
 import { applyFilter, connection } from "./connection.js"
 
@@ -24,11 +24,11 @@ export const metadataOf = (ctx: Context): Promise<WorkspaceMetadata> => {
   return pending
 }
 
-/** Runs a data-model change as the caller, who needs the settings (DATA_MODEL) permission. */
+/** Runs a data-model change as the caller, who needs the DATA_MODEL flag (reads stay open to every member). */
 const change = async <A>(ctx: Context, run: (metadata: typeof Metadata.Service, workspaceId: string) => Effect.Effect<A, any, any>) => {
   const auth = await workspaceOf(ctx)
   return ctx.run(Effect.gen(function*() {
-    yield* requireSettingsPermission(auth)
+    yield* Effect.flatMap(Permissions, (p) => p.requireFlag(auth, "DATA_MODEL"))
     return yield* run(yield* Metadata, auth.workspace.id)
   }) as Effect.Effect<A, any, Services>)
 }

@@ -13,6 +13,8 @@ import { authTypeDefs } from "./auth-schema.js"
 import { dataModelResolvers } from "./data-model-resolvers.js"
 import { dataModelTypeDefs } from "./data-model-schema.js"
 import { renderOfflineGraphiQL } from "./graphiql.js"
+import { roleResolvers } from "./role-resolvers.js"
+import { roleTypeDefs } from "./role-schema.js"
 import { webhookResolvers } from "./webhook-resolvers.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "./scalars.js"
@@ -23,12 +25,14 @@ export const makeMetadataHandler = Effect.gen(function*() {
   const authenticate = (token: string) => run(Effect.flatMap(Auth, (auth) => auth.authenticate(token)))
   const yoga = createYoga<GraphQLContext<Services>>({
     schema: createSchema({
-      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs],
+      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs, roleTypeDefs],
       resolvers: {
         ...authResolvers,
         ...dataModelResolvers,
-        Query: { ...authResolvers.Query, ...dataModelResolvers.Query, ...webhookResolvers.Query },
-        Mutation: { ...authResolvers.Mutation, ...dataModelResolvers.Mutation, ...webhookResolvers.Mutation },
+        ...roleResolvers,
+        User: { ...authResolvers.User, ...roleResolvers.User },
+        Query: { ...authResolvers.Query, ...dataModelResolvers.Query, ...webhookResolvers.Query, ...roleResolvers.Query },
+        Mutation: { ...authResolvers.Mutation, ...dataModelResolvers.Mutation, ...webhookResolvers.Mutation, ...roleResolvers.Mutation },
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,
         JSON: JSONScalar,

@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import type { Services } from "../../../layers/index.js"
-import { requireSettingsPermission } from "../../../services/auth/permissions.js"
+import { Permissions } from "../../../services/permissions/index.js"
 import { Webhooks, type WebhooksShape } from "../../../services/webhooks/index.js"
 import type { GraphQLContext } from "../yoga.js"
 import { workspaceOf } from "./auth-resolvers.js"
@@ -12,7 +12,7 @@ type Args = Record<string, any>
 const withWebhooks = async <A>(ctx: Context, run: (webhooks: WebhooksShape, workspaceId: string) => Effect.Effect<A, any>) => {
   const auth = await workspaceOf(ctx)
   return ctx.run(Effect.gen(function*() {
-    yield* requireSettingsPermission(auth)
+    yield* Effect.flatMap(Permissions, (p) => p.requireFlag(auth, "API_KEYS_AND_WEBHOOKS"))
     return yield* run(yield* Webhooks, auth.workspace.id)
   }) as Effect.Effect<A, any, Services>)
 }
