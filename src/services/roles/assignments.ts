@@ -131,7 +131,28 @@ export const makeAssignments = ({ sql, revocations, cache, workspaces }: RolesDe
       return yield* member(workspaceId, workspaceMemberId)
     })
 
+  /** Members and API keys without a role of their own act with the default role. */
+  const setDefaultRole = (workspaceId: string, roleId: string) =>
+    Effect.gen(function*() {
+      yield* revocations.revoking(
+        Effect.gen(function*() {
+          yield* lockWorkspace(workspaceId)
+          const role = yield* findRoleIn(sql, workspaceId, roleId)
+          if (!role.canBeAssignedToUsers) {
+            return yield* new BadUserInput({
+              message: "Role cannot be assigned to users",
+              field: "defaultRoleId",
+              subCode: Code.ROLE_CANNOT_BE_ASSIGNED_TO_USERS
+            })
+          }
+          yield* sql`UPDATE core.workspace SET "defaultRoleId" = ${role.id}, "updatedAt" = now() WHERE id = ${workspaceId}`
+        })
+      )
+      yield* cache.invalidate(workspaceCacheKey(workspaceId))
+    })
+
   return {
+    setDefaultRole,
     membersOfRole: (workspaceId: string, roleId: string) =>
       isUuid(roleId) ? members(workspaceId, { byRole: roleId }) : Effect.succeed<ReadonlyArray<WorkspaceMemberView>>([]),
     memberOfUser: (workspaceId: string, userId: string) =>

@@ -47,6 +47,7 @@ export interface RolesShape {
   readonly apiKeysOfRole: (workspaceId: string, roleId: string) => Result<ReadonlyArray<ApiKeyForRole>>
   readonly updateWorkspaceMemberRole: (workspaceId: string, callerUserId: string, workspaceMemberId: string, roleId: string) => Result<WorkspaceMemberView>
   readonly assignRoleToApiKey: (workspaceId: string, apiKeyId: string, roleId: string) => Result<boolean>
+  readonly setDefaultRole: (workspaceId: string, roleId: string) => Result<void>
   readonly transferOwnership: (workspaceId: string, callerUserId: string, workspaceMemberId: string) => Result<WorkspaceMemberView>
 }
 

@@ -11,6 +11,7 @@ import type { GraphQLContext } from "../yoga.js"
 import type { PermissionFlag } from "../../../domain/permissions.js"
 import type { WorkspaceCaller } from "../../../services/auth/permissions.js"
 import { Permissions } from "../../../services/permissions/index.js"
+import { Roles } from "../../../services/roles/index.js"
 
 type Context = GraphQLContext<Services>
 type Args = Record<string, any>
@@ -188,6 +189,17 @@ export const authResolvers = {
         const displayName = args.data?.displayName ?? undefined
         return yield* Effect.flatMap(Workspaces, (s) =>
           s.update(auth.workspace.id, { displayName, activationStatus: "ACTIVE" }))
+      }))
+    },
+    updateWorkspace: async (_: unknown, args: Args, ctx: Context) => {
+      const auth = await workspaceOf(ctx)
+      return ctx.run(Effect.gen(function*() {
+        yield* requireFlag(auth, "WORKSPACE")
+        const workspaces = yield* Workspaces
+        if (typeof args.data?.defaultRoleId === "string") {
+          yield* Effect.flatMap(Roles, (r) => r.setDefaultRole(auth.workspace.id, args.data.defaultRoleId))
+        }
+        return yield* workspaces.update(auth.workspace.id, { displayName: args.data?.displayName ?? undefined })
       }))
     },
     createApiKey: async (_: unknown, args: Args, ctx: Context) => {
