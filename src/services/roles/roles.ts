@@ -110,8 +110,8 @@ export const makeRoleChanges = ({ sql, revocations }: RolesDeps) => {
           yield* sql`UPDATE core.role SET ${
             sql.update({
               label: label ?? role.label,
-              description: patch.description === undefined || patch.description === null ? role.description : patch.description,
-              icon: patch.icon == null ? role.icon : patch.icon,
+              description: patch.description ?? role.description,
+              icon: patch.icon ?? role.icon,
               ...settings,
               updatedAt: new Date()
             })
