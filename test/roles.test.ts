@@ -279,6 +279,7 @@ describe("a Member is refused every settings door", () => {
     const key = await createApiKey(app, owner.accessToken, "untouchable")
     const ownerMember = (await roleNamed("Admin")).workspaceMembers[0]
     const before = JSON.stringify(await roles())
+    const companyBefore = JSON.stringify(await objectId("company"))
     const doors: Array<[string, Record<string, unknown>]> = [
       [`{ getRoles { id } }`, {}],
       [`mutation { createOneRole(createRoleInput: { label: "Mine" }) { id } }`, {}],
@@ -300,7 +301,16 @@ describe("a Member is refused every settings door", () => {
       [`mutation { createWebhook(input: { targetUrl: "https://example.com/hook" }) { id } }`, {}],
       [`mutation { updateWorkspace(data: { displayName: "Taken over" }) { id } }`, {}],
       [`mutation { activateWorkspace(data: { displayName: "Taken over" }) { id } }`, {}],
-      [`mutation($m: UUID!) { transferWorkspaceOwnership(workspaceMemberId: $m) { id } }`, { m: ownerMember.id }]
+      [`mutation($m: UUID!) { transferWorkspaceOwnership(workspaceMemberId: $m) { id } }`, { m: ownerMember.id }],
+      [`mutation($id: UUID!, $o: UUID!, $f: UUID!) { upsertFieldPermissions(upsertFieldPermissionsInput: { roleId: $id, fieldPermissions: [{ objectMetadataId: $o, fieldMetadataId: $f, canReadFieldValue: false, canUpdateFieldValue: false }] }) { id } }`, { id: sales.id, o: company.id, f: company.fieldsList[0]!.id }],
+      [`mutation($f: UUID!) { updateOneField(input: { id: $f, update: { label: "Renamed" } }) { id } }`, { f: company.fieldsList[0]!.id }],
+      [`mutation($f: UUID!) { deleteOneField(input: { id: $f }) { id } }`, { f: company.fieldsList[0]!.id }],
+      [`{ getApiKeyRoles { id } }`, {}],
+      [`query($id: UUID!) { apiKey(input: { id: $id }) { id } }`, { id: key.id }],
+      [`mutation($id: UUID!) { updateApiKey(input: { id: $id, name: "renamed" }) { id } }`, { id: key.id }],
+      [`mutation($id: UUID!) { generateApiKeyToken(apiKeyId: $id, expiresAt: "2099-01-01T00:00:00Z") { token } }`, { id: key.id }],
+      [`mutation($id: UUID!) { deleteWebhook(id: $id) { id } }`, { id: crypto.randomUUID() }],
+      [`query($id: UUID!) { webhookDeliveries(webhookId: $id) { id } }`, { id: crypto.randomUUID() }]
     ]
     for (const [query, variables] of doors) {
       const result = await app.gql(query, variables, member.token)
@@ -314,11 +324,18 @@ describe("a Member is refused every settings door", () => {
     })
     expect(rest.status).toBe(403)
     expect(await rest.json()).toEqual({ statusCode: 403, error: "Forbidden", messages: ["Entity performing the request does not have permission"] })
-    const restHooks = await app.request("/rest/metadata/webhooks", { headers: { authorization: `Bearer ${member.token}` } })
-    expect(restHooks.status).toBe(403)
+    for (const [method, path] of [["GET", "/rest/metadata/webhooks"], ["PATCH", `/rest/metadata/objects/${company.id}`], ["DELETE", `/rest/metadata/fields/${company.fieldsList[0]!.id}`]]) {
+      const response = await app.request(path!, {
+        method: method!,
+        headers: { "content-type": "application/json", authorization: `Bearer ${member.token}` },
+        ...(method === "PATCH" ? { body: JSON.stringify({ labelPlural: "Firms" }) } : {})
+      })
+      expect({ path, status: response.status }).toEqual({ path, status: 403 })
+    }
     const restRead = await app.request("/rest/metadata/objects?limit=1", { headers: { authorization: `Bearer ${member.token}` } })
     expect(restRead.status).toBe(200)
     expect(JSON.stringify(await roles())).toBe(before)
+    expect(JSON.stringify(await objectId("company"))).toBe(companyBefore)
     expect(await objectId("intruder")).toBeUndefined()
     expect(ok(await app.gql(`{ currentWorkspace { displayName } }`, {}, owner.accessToken)).currentWorkspace.displayName).toBe("Roles Inc")
     const keys = ok(await app.gql(`{ apiKeys { id revokedAt role { label } } }`, {}, owner.accessToken)).apiKeys
