@@ -358,6 +358,24 @@ describe("flags are enforced per door and revoked at once", () => {
     expect(refusal(await createObject("blueprint3", member.token))).toBe("allowed")
   })
 
+  test("nobody deletes the role they act with or takes role management away from it", async () => {
+    const keepers = ok(await createRole({ label: "Keepers", canReadAllObjectRecords: true, canUpdateAllSettings: true })).createOneRole
+    const keeper = await addMember(owner.workspaceId, "Keepers")
+    const update = (patch: Record<string, unknown>) =>
+      app.gql(`mutation($input: UpdateRoleInput!) { updateOneRole(updateRoleInput: $input) { id } }`, { input: { id: keepers.id, update: patch } }, keeper.token)
+    expect(refusal(await update({ canUpdateAllSettings: false }))).toBe("FORBIDDEN/CANNOT_REVOKE_OWN_SETTINGS_ACCESS")
+    expect(refusal(await app.gql(`mutation($id: UUID!) { deleteOneRole(roleId: $id) }`, { id: keepers.id }, keeper.token)))
+      .toBe("FORBIDDEN/CANNOT_DELETE_OWN_ROLE")
+    // With an explicit ROLES flag the role keeps role management, so dropping canUpdateAllSettings is fine.
+    ok(await upsertFlags(keepers.id, ["ROLES"], keeper.token))
+    expect(refusal(await update({ canUpdateAllSettings: false }))).toBe("allowed")
+    expect(refusal(await upsertFlags(keepers.id, ["DATA_MODEL"], keeper.token))).toBe("FORBIDDEN/CANNOT_REVOKE_OWN_SETTINGS_ACCESS")
+    expect((await roleNamed("Keepers")).permissionFlags).toEqual([{ flag: "ROLES" }])
+    // Another role holder (the owner) may do both.
+    ok(await upsertFlags(keepers.id, [], owner.accessToken))
+    expect(refusal(await app.gql(`{ getRoles { id } }`, {}, keeper.token))).toBe("FORBIDDEN/PERMISSION_DENIED")
+  })
+
   test("another instance on the same database sees a flag removal within the revocation interval", async () => {
     const second = await startTestApp({ databaseUrl: app.databaseUrl, env: { REVOCATION_CHECK_INTERVAL: "200ms" } })
     try {

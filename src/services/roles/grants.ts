@@ -16,6 +16,7 @@ import {
   fieldNotFound,
   type ObjectOverride,
   objectNotFound,
+  ownSettingsAccess,
   roleNotEditable
 } from "./validate.js"
 
@@ -126,7 +127,7 @@ export const makeGrants = ({ sql, revocations, metadata, maxRelationDepth }: Rol
     })
 
   /** Replaces the role's flag set. */
-  const upsertPermissionFlags = (workspaceId: string, roleId: string, flags: ReadonlyArray<string>) =>
+  const upsertPermissionFlags = (workspaceId: string, roleId: string, flags: ReadonlyArray<string>, actingRoleId: string | null = null) =>
     Effect.gen(function*() {
       const unknown = flags.find((flag) => !isPermissionFlag(flag))
       if (unknown !== undefined) {
@@ -137,8 +138,9 @@ export const makeGrants = ({ sql, revocations, metadata, maxRelationDepth }: Rol
         })
       }
       const wanted = [...new Set(flags)]
-      const role = yield* changingRole(workspaceId, roleId, () =>
+      const role = yield* changingRole(workspaceId, roleId, (role) =>
         Effect.gen(function*() {
+          if (actingRoleId === roleId && !role.canUpdateAllSettings && !wanted.includes("ROLES")) return yield* ownSettingsAccess()
           yield* sql`DELETE FROM core."permissionFlag" WHERE "roleId" = ${roleId} AND NOT (flag = ANY(${wanted}::text[]))`
           if (wanted.length > 0) {
             yield* sql`INSERT INTO core."permissionFlag" ${sql.insert(wanted.map((flag) => ({ workspaceId, roleId, flag })))}

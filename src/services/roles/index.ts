@@ -34,13 +34,17 @@ export interface RolesShape {
   readonly list: (workspaceId: string) => Result<ReadonlyArray<RoleView>>
   readonly get: (workspaceId: string, roleId: string) => Result<RoleView>
   readonly create: (workspaceId: string, input: CreateRoleInput) => Result<RoleView>
-  readonly update: (workspaceId: string, roleId: string, patch: RolePatch) => Result<RoleView>
+  /**
+   * `actingRoleId`: the role the caller acts with (Permissions.roleIdOf); they may not delete it nor take
+   * role management away from it (Twenty's CANNOT_DELETE_OWN_ROLE, CANNOT_REVOKE_OWN_SETTINGS_ACCESS).
+   */
+  readonly update: (workspaceId: string, roleId: string, patch: RolePatch, actingRoleId?: string | null) => Result<RoleView>
   /** Returns the deleted role's id. */
-  readonly remove: (workspaceId: string, roleId: string) => Result<string>
+  readonly remove: (workspaceId: string, roleId: string, actingRoleId?: string | null) => Result<string>
   readonly upsertObjectPermissions: (workspaceId: string, roleId: string, inputs: ReadonlyArray<ObjectPermissionInput>) => Result<ReadonlyArray<ObjectPermissionRow>>
   readonly upsertFieldPermissions: (workspaceId: string, roleId: string, inputs: ReadonlyArray<FieldPermissionInput>) => Result<ReadonlyArray<FieldPermissionRow>>
   /** Replaces the role's set of flags. */
-  readonly upsertPermissionFlags: (workspaceId: string, roleId: string, flags: ReadonlyArray<string>) => Result<ReadonlyArray<PermissionFlagRow>>
+  readonly upsertPermissionFlags: (workspaceId: string, roleId: string, flags: ReadonlyArray<string>, actingRoleId?: string | null) => Result<ReadonlyArray<PermissionFlagRow>>
   readonly upsertRowPermissions: (workspaceId: string, roleId: string, inputs: ReadonlyArray<RowPermissionInput>) => Result<ReadonlyArray<RowPermissionRow>>
   readonly membersOfRole: (workspaceId: string, roleId: string) => Result<ReadonlyArray<WorkspaceMemberView>>
   readonly memberOfUser: (workspaceId: string, userId: string) => Result<WorkspaceMemberView | null>

@@ -9,7 +9,7 @@ import { rolePermissionsKey } from "../permissions/index.js"
 import { membershipCacheKey } from "../workspace/index.js"
 import { findRoleIn, roleCacheKey, type RolesDeps } from "./deps.js"
 import { loadRoleViews } from "./store.js"
-import { checkObjectOverride, checkRoleRecordFlags, labelTaken, roleNotEditable, roleNotFound } from "./validate.js"
+import { checkObjectOverride, checkRoleRecordFlags, labelTaken, ownSettingsAccess, roleNotEditable, roleNotFound } from "./validate.js"
 
 const BOOLEAN_SETTINGS = [
   "canUpdateAllSettings",
@@ -89,7 +89,7 @@ export const makeRoleChanges = ({ sql, revocations }: RolesDeps) => {
       return yield* view(workspaceId, row!.id)
     })
 
-  const update = (workspaceId: string, id: string, patch: RolePatch) =>
+  const update = (workspaceId: string, id: string, patch: RolePatch, actingRoleId: string | null = null) =>
     Effect.gen(function*() {
       const label = patch.label == null ? null : yield* validLabel(patch.label)
       yield* revocations.revoking(
@@ -99,6 +99,10 @@ export const makeRoleChanges = ({ sql, revocations }: RolesDeps) => {
           const settings = settingsOf(role, patch)
           const inconsistent = checkRoleRecordFlags(settings)
           if (inconsistent) return yield* inconsistent
+          if (actingRoleId === id && role.canUpdateAllSettings && !settings.canUpdateAllSettings) {
+            const [explicit] = yield* sql`SELECT 1 FROM core."permissionFlag" WHERE "roleId" = ${id} AND flag = 'ROLES'`
+            if (!explicit) return yield* ownSettingsAccess()
+          }
           // Existing per-object overrides must stay consistent with the new role-wide flags.
           const overrides = yield* sql<Parameters<typeof checkObjectOverride>[1]>`
             SELECT "canReadObjectRecords", "canUpdateObjectRecords", "canSoftDeleteObjectRecords", "canDestroyObjectRecords"
@@ -123,11 +127,12 @@ export const makeRoleChanges = ({ sql, revocations }: RolesDeps) => {
     })
 
   /** Members and API keys holding the role fall back to the workspace's default role. */
-  const remove = (workspaceId: string, id: string) =>
+  const remove = (workspaceId: string, id: string, actingRoleId: string | null = null) =>
     revocations.revoking(
       Effect.gen(function*() {
         const role = yield* findRoleIn(sql, workspaceId, id, true)
         if (!role.isEditable) return yield* roleNotEditable()
+        if (actingRoleId === id) return yield* new Forbidden({ message: "Cannot delete own role", subCode: Code.CANNOT_DELETE_OWN_ROLE })
         const [workspace] = yield* sql<{ defaultRoleId: string | null }>`
           SELECT "defaultRoleId" FROM core.workspace WHERE id = ${workspaceId} FOR UPDATE`
         const defaultRoleId = workspace?.defaultRoleId ?? null

@@ -16,6 +16,9 @@ export const fieldNotFound = () =>
   new NotFound({ message: "Field metadata not found", subCode: Code.FIELD_METADATA_NOT_FOUND })
 export const memberNotFound = () =>
   new NotFound({ message: "Workspace member not found", subCode: Code.WORKSPACE_MEMBER_NOT_FOUND })
+/** The caller would lose role management by this change of the role they act with (Twenty's lockout rule). */
+export const ownSettingsAccess = () =>
+  new Forbidden({ message: "Cannot revoke own settings access", subCode: Code.CANNOT_REVOKE_OWN_SETTINGS_ACCESS })
 export const invalidArg = (message: string, field?: string) =>
   new BadUserInput({ message, subCode: Code.INVALID_ARG, ...(field ? { field } : {}) })
 

@@ -18,13 +18,14 @@ type Args = Record<string, any>
 const withFlag = async <A>(
   ctx: Context,
   flag: PermissionFlag,
-  run: (roles: RolesShape, caller: WorkspaceCaller) => Effect.Effect<A, UserError | SqlError.SqlError>,
+  run: (roles: RolesShape, caller: WorkspaceCaller, actingRoleId: string | null) => Effect.Effect<A, UserError | SqlError.SqlError>,
   caller?: WorkspaceCaller
 ) => {
   const auth = caller ?? await workspaceOf(ctx)
   return ctx.run(Effect.gen(function*() {
-    yield* Effect.flatMap(Permissions, (p) => p.requireFlag(auth, flag))
-    return yield* run(yield* Roles, auth)
+    const permissions = yield* Permissions
+    yield* permissions.requireFlag(auth, flag)
+    return yield* run(yield* Roles, auth, permissions.roleIdOf(auth))
   }))
 }
 
@@ -74,15 +75,15 @@ export const roleResolvers = {
     createOneRole: (_: unknown, args: Args, ctx: Context) =>
       withFlag(ctx, "ROLES", (r, a) => r.create(a.workspace.id, args.createRoleInput)),
     updateOneRole: (_: unknown, args: Args, ctx: Context) =>
-      withFlag(ctx, "ROLES", (r, a) => r.update(a.workspace.id, args.updateRoleInput.id, args.updateRoleInput.update)),
+      withFlag(ctx, "ROLES", (r, a, acting) => r.update(a.workspace.id, args.updateRoleInput.id, args.updateRoleInput.update, acting)),
     deleteOneRole: (_: unknown, args: Args, ctx: Context) =>
-      withFlag(ctx, "ROLES", (r, a) => r.remove(a.workspace.id, args.roleId)),
+      withFlag(ctx, "ROLES", (r, a, acting) => r.remove(a.workspace.id, args.roleId, acting)),
     upsertObjectPermissions: (_: unknown, { upsertObjectPermissionsInput: input }: Args, ctx: Context) =>
       withFlag(ctx, "ROLES", (r, a) => r.upsertObjectPermissions(a.workspace.id, input.roleId, input.objectPermissions)),
     upsertFieldPermissions: (_: unknown, { upsertFieldPermissionsInput: input }: Args, ctx: Context) =>
       withFlag(ctx, "ROLES", (r, a) => r.upsertFieldPermissions(a.workspace.id, input.roleId, input.fieldPermissions)),
     upsertPermissionFlags: (_: unknown, { upsertPermissionFlagsInput: input }: Args, ctx: Context) =>
-      withFlag(ctx, "ROLES", (r, a) => r.upsertPermissionFlags(a.workspace.id, input.roleId, input.permissionFlagKeys)),
+      withFlag(ctx, "ROLES", (r, a, acting) => r.upsertPermissionFlags(a.workspace.id, input.roleId, input.permissionFlagKeys, acting)),
     upsertRowPermissions: (_: unknown, { upsertRowPermissionsInput: input }: Args, ctx: Context) =>
       withFlag(ctx, "ROLES", (r, a) => r.upsertRowPermissions(a.workspace.id, input.roleId, input.rowPermissions)),
     assignRoleToApiKey: (_: unknown, args: Args, ctx: Context) =>
