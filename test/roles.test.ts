@@ -404,6 +404,8 @@ describe("flags are enforced per door and revoked at once", () => {
     expect(ok(await app.gql(`mutation($k: UUID!, $r: UUID!) { assignRoleToApiKey(apiKeyId: $k, roleId: $r) }`, { k: key.id, r: modeler.id }, owner.accessToken)))
       .toEqual({ assignRoleToApiKey: true })
     expect((await roleNamed("Modeler")).apiKeys.map((k: any) => k.id)).toEqual([key.id])
+    const keys = ok(await app.gql(`{ apiKeys { id role { label permissionFlags { flag } objectPermissions { objectMetadataId } } } }`, {}, owner.accessToken)).apiKeys
+    expect(keys.find((k: any) => k.id === key.id).role).toEqual({ label: "Modeler", permissionFlags: [{ flag: "DATA_MODEL" }], objectPermissions: [] })
     expect((await restPost("/rest/metadata/objects", { nameSingular: "gadget", namePlural: "gadgets", labelSingular: "Gadget", labelPlural: "Gadgets" })).status).toBe(201)
     expect((await restPost("/rest/metadata/webhooks", { targetUrl: "https://example.com/hook" })).status).toBe(403)
     expect(refusal(await app.gql(`mutation($k: UUID!, $r: UUID!) { assignRoleToApiKey(apiKeyId: $k, roleId: $r) }`, { k: crypto.randomUUID(), r: modeler.id }, owner.accessToken)))
