@@ -13,6 +13,7 @@ import { Metadata, MetadataLive } from "../services/metadata/index.js"
 import { WorkspaceProvisionerLive } from "../services/metadata/provisioner.js"
 import { Permissions, PermissionsLive } from "../services/permissions/index.js"
 import { Records, RecordsLive } from "../services/records/index.js"
+import { Roles, RolesLive } from "../services/roles/index.js"
 import { runMigrations } from "../platform/migrations/index.js"
 import { JobQueue, JobQueueMemory, JobQueueRedis } from "../platform/queue/index.js"
 import { RedisLive } from "../platform/redis/index.js"
@@ -35,6 +36,7 @@ export type Services =
   | Records
   | SchemaBuilder
   | Webhooks
+  | Roles
 
 export class StartupError extends Error {}
 
@@ -122,7 +124,7 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     Layer.provideMerge(Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
       Option.isSome(config.databaseUrl) ? RevocationsLive : RevocationsEmbedded)))
   )
-  return Layer.merge(SchemaBuilderLive, WebhooksLive).pipe(Layer.provideMerge(domain), Layer.provideMerge(infra))
+  return Layer.mergeAll(SchemaBuilderLive, WebhooksLive, RolesLive).pipe(Layer.provideMerge(domain), Layer.provideMerge(infra))
 }
 
 const safeHost = (url: string) => {

@@ -7,10 +7,13 @@ import { AppConfig } from "../../../platform/config.js"
 import { type Role, Workspaces } from "../../../services/workspace/index.js"
 import { toGraphQLError } from "../../errors.js"
 import type { GraphQLContext } from "../yoga.js"
-import { requireSettingsPermission } from "../../../services/auth/permissions.js"
+import type { PermissionFlag } from "../../../domain/permissions.js"
+import type { WorkspaceCaller } from "../../../services/auth/permissions.js"
+import { Permissions } from "../../../services/permissions/index.js"
+import { Roles } from "../../../services/roles/index.js"
 
 /** What these resolvers run: the services they name. */
-export type AuthResolverServices = AppConfig | Auth | ApiKeys | Workspaces
+export type AuthResolverServices = AppConfig | Auth | ApiKeys | Workspaces | Permissions | Roles
 
 type Context = GraphQLContext<AuthResolverServices>
 type Args = Record<string, any>
@@ -51,7 +54,7 @@ export const workspaceOf = async <R>(ctx: GraphQLContext<R>) => {
   return auth
 }
 
-const userOf = async (ctx: Context): Promise<Extract<AuthContext, { kind: "user" }>> => {
+export const userOf = async <R>(ctx: GraphQLContext<R>): Promise<Extract<AuthContext, { kind: "user" }>> => {
   const auth = await workspaceOf(ctx)
   if (auth.kind !== "user") throw toGraphQLError(forbidden("This action needs a user session"))
   return auth
@@ -59,6 +62,8 @@ const userOf = async (ctx: Context): Promise<Extract<AuthContext, { kind: "user"
 
 const withRole = <A extends { roleId: string | null }>(key: A) =>
   Effect.flatMap(Workspaces, (w) => Effect.map(w.findRole(key.roleId ?? ""), (role) => ({ ...key, role })))
+
+const requireFlag = (caller: WorkspaceCaller, flag: PermissionFlag) => Effect.flatMap(Permissions, (p) => p.requireFlag(caller, flag))
 
 const tokenPair = (tokens: { accessOrWorkspaceAgnosticToken: AuthToken; refreshToken: AuthToken }) => ({ tokens })
 
@@ -120,7 +125,7 @@ export const authResolvers = {
     apiKeys: async (_: unknown, _args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         const keys = yield* Effect.flatMap(ApiKeys, (s) => s.list(auth.workspace.id))
         return yield* Effect.forEach(keys, withRole)
       }))
@@ -128,18 +133,16 @@ export const authResolvers = {
     apiKey: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.get(auth.workspace.id, args.input.id)))
       }))
     },
     getApiKeyRoles: async (_: unknown, _args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
-      const roles: ReadonlyArray<Role> = await ctx.run(Effect.flatMap(Workspaces, (s) => s.listRoles(auth.workspace.id)))
+      const roles: ReadonlyArray<Role> = await ctx.run(
+        Effect.zipRight(requireFlag(auth, "API_KEYS_AND_WEBHOOKS"), Effect.flatMap(Workspaces, (s) => s.listRoles(auth.workspace.id)))
+      )
       return roles.filter((role) => role.canBeAssignedToApiKeys)
-    },
-    getRoles: async (_: unknown, _args: Args, ctx: Context) => {
-      const auth = await workspaceOf(ctx)
-      return ctx.run(Effect.flatMap(Workspaces, (s) => s.listRoles(auth.workspace.id)))
     }
   },
   Mutation: {
@@ -184,37 +187,48 @@ export const authResolvers = {
     activateWorkspace: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await userOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "WORKSPACE")
         const displayName = args.data?.displayName ?? undefined
         return yield* Effect.flatMap(Workspaces, (s) =>
           s.update(auth.workspace.id, { displayName, activationStatus: "ACTIVE" }))
       }))
     },
+    updateWorkspace: async (_: unknown, args: Args, ctx: Context) => {
+      const auth = await workspaceOf(ctx)
+      return ctx.run(Effect.gen(function*() {
+        yield* requireFlag(auth, "WORKSPACE")
+        const workspaces = yield* Workspaces
+        if (typeof args.data?.defaultRoleId === "string") {
+          yield* Effect.flatMap(Roles, (r) => r.setDefaultRole(auth.workspace.id, args.data.defaultRoleId))
+        }
+        return yield* workspaces.update(auth.workspace.id, { displayName: args.data?.displayName ?? undefined })
+      }))
+    },
     createApiKey: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.create(auth.workspace.id, args.input)))
       }))
     },
     updateApiKey: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.update(auth.workspace.id, args.input)))
       }))
     },
     revokeApiKey: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.revoke(auth.workspace.id, args.input.id)))
       }))
     },
     generateApiKeyToken: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await userOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         const signed = yield* Effect.flatMap(ApiKeys, (s) =>
           s.generateToken(auth.workspace.id, args.apiKeyId, args.expiresAt))
         return { token: signed.token }

@@ -12,12 +12,14 @@ import { authTypeDefs } from "./auth-schema.js"
 import { dataModelResolvers, type DataModelServices } from "./data-model-resolvers.js"
 import { dataModelTypeDefs } from "./data-model-schema.js"
 import { renderOfflineGraphiQL } from "./graphiql.js"
+import { roleResolvers, type RoleServices } from "./role-resolvers.js"
+import { roleTypeDefs } from "./role-schema.js"
 import { webhookResolvers, type WebhookServices } from "./webhook-resolvers.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
 
 /** The services /metadata's resolvers run (Auth also authenticates the caller). */
-export type MetadataServices = AuthResolverServices | DataModelServices | WebhookServices
+export type MetadataServices = AuthResolverServices | DataModelServices | WebhookServices | RoleServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -25,12 +27,14 @@ export const makeMetadataHandler = Effect.gen(function*() {
   const authenticate = (token: string) => run(Effect.flatMap(Auth, (auth) => auth.authenticate(token)))
   const yoga = createYoga<GraphQLContext<MetadataServices>>({
     schema: createSchema<GraphQLContext<MetadataServices>>({
-      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs],
+      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs, roleTypeDefs],
       resolvers: {
         ...authResolvers,
         ...dataModelResolvers,
-        Query: { ...authResolvers.Query, ...dataModelResolvers.Query, ...webhookResolvers.Query },
-        Mutation: { ...authResolvers.Mutation, ...dataModelResolvers.Mutation, ...webhookResolvers.Mutation },
+        ...roleResolvers,
+        User: { ...authResolvers.User, ...roleResolvers.User },
+        Query: { ...authResolvers.Query, ...dataModelResolvers.Query, ...webhookResolvers.Query, ...roleResolvers.Query },
+        Mutation: { ...authResolvers.Mutation, ...dataModelResolvers.Mutation, ...webhookResolvers.Mutation, ...roleResolvers.Mutation },
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,
         JSON: JSONScalar,

@@ -1,12 +1,12 @@
 import { Effect } from "effect"
-import { requireSettingsPermission } from "../../../services/auth/permissions.js"
+import { Permissions } from "../../../services/permissions/index.js"
 import { Webhooks, type WebhooksShape } from "../../../services/webhooks/index.js"
 import type { Workspaces } from "../../../services/workspace/index.js"
 import type { GraphQLContext } from "../yoga.js"
 import { workspaceOf } from "./auth-resolvers.js"
 
 /** What these resolvers run: webhooks, and the role check of requireSettingsPermission. */
-export type WebhookServices = Webhooks | Workspaces
+export type WebhookServices = Webhooks | Workspaces | Permissions
 
 type Context = GraphQLContext<WebhookServices>
 type Args = Record<string, any>
@@ -15,7 +15,7 @@ type Args = Record<string, any>
 const withWebhooks = async <A>(ctx: Context, run: (webhooks: WebhooksShape, workspaceId: string) => Effect.Effect<A, any>) => {
   const auth = await workspaceOf(ctx)
   return ctx.run(Effect.gen(function*() {
-    yield* requireSettingsPermission(auth)
+    yield* Effect.flatMap(Permissions, (p) => p.requireFlag(auth, "API_KEYS_AND_WEBHOOKS"))
     return yield* run(yield* Webhooks, auth.workspace.id)
   }))
 }
