@@ -18,6 +18,8 @@ import { JobQueue, JobQueueMemory, JobQueueRedis } from "../platform/queue/index
 import { RedisLive } from "../platform/redis/index.js"
 import { Revocations, RevocationsEmbedded, RevocationsLive } from "../services/revocations/index.js"
 import { SchemaBuilder, SchemaBuilderLive } from "../http/graphql/data/schema/index.js"
+import { Mailer, MailerLive, MailTransport, MailTransportLive } from "../services/mail/index.js"
+import { Members, MembersLive } from "../services/members/index.js"
 import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 
@@ -35,6 +37,9 @@ export type Services =
   | Records
   | SchemaBuilder
   | Webhooks
+  | MailTransport
+  | Mailer
+  | Members
 
 export class StartupError extends Error {}
 
@@ -122,7 +127,11 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     Layer.provideMerge(Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
       Option.isSome(config.databaseUrl) ? RevocationsLive : RevocationsEmbedded)))
   )
-  return Layer.merge(SchemaBuilderLive, WebhooksLive).pipe(Layer.provideMerge(domain), Layer.provideMerge(infra))
+  const mail = Layer.merge(MailTransportLive, MailerLive)
+  return Layer.mergeAll(SchemaBuilderLive, WebhooksLive, MembersLive).pipe(
+    Layer.provideMerge(Layer.merge(domain, mail)),
+    Layer.provideMerge(infra)
+  )
 }
 
 const safeHost = (url: string) => {

@@ -13,6 +13,8 @@ import { authTypeDefs } from "./auth-schema.js"
 import { dataModelResolvers } from "./data-model-resolvers.js"
 import { dataModelTypeDefs } from "./data-model-schema.js"
 import { renderOfflineGraphiQL } from "./graphiql.js"
+import { membersResolvers } from "./members-resolvers.js"
+import { membersTypeDefs } from "./members-schema.js"
 import { webhookResolvers } from "./webhook-resolvers.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "./scalars.js"
@@ -23,12 +25,17 @@ export const makeMetadataHandler = Effect.gen(function*() {
   const authenticate = (token: string) => run(Effect.flatMap(Auth, (auth) => auth.authenticate(token)))
   const yoga = createYoga<GraphQLContext<Services>>({
     schema: createSchema({
-      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs],
+      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs, membersTypeDefs],
       resolvers: {
         ...authResolvers,
         ...dataModelResolvers,
-        Query: { ...authResolvers.Query, ...dataModelResolvers.Query, ...webhookResolvers.Query },
-        Mutation: { ...authResolvers.Mutation, ...dataModelResolvers.Mutation, ...webhookResolvers.Mutation },
+        Query: { ...authResolvers.Query, ...dataModelResolvers.Query, ...webhookResolvers.Query, ...membersResolvers.Query },
+        Mutation: {
+          ...authResolvers.Mutation,
+          ...dataModelResolvers.Mutation,
+          ...webhookResolvers.Mutation,
+          ...membersResolvers.Mutation
+        },
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,
         JSON: JSONScalar,
