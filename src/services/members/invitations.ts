@@ -63,7 +63,8 @@ export const makeInvitations = ({ sql, config, mailer, workspaces }: MembersDeps
       yield* mailer.send({
         to: email,
         ...rendered,
-        from: `${senderName.replace(/[<>"]/g, "")} (via Score) <${config.email.fromAddress}>`
+        // Quoted: unquoted, the parentheses would be read as an address comment and dropped.
+        from: `"${senderName.replace(/["\\<>\r\n]/g, "")} (via Score)" <${config.email.fromAddress}>`
       })
       return { ok: true, invitation: toInvitation(row) } as const
     })).pipe(
