@@ -13,6 +13,7 @@ import { registry } from "../src/jobs/registry.js"
 import { runWorker } from "../src/jobs/runner.js"
 import { Cache } from "../src/platform/cache/index.js"
 import { JobQueue } from "../src/platform/queue/index.js"
+import { runRelay } from "../src/services/events/index.js"
 import { EMAILS_QUEUE, enqueueMail } from "../src/services/mail/jobs.js"
 import { Mailer } from "../src/services/mail/index.js"
 import { workspaceCacheKey } from "../src/services/workspace/index.js"
@@ -143,7 +144,11 @@ beforeAll(async () => {
   app = await startTestApp({
     env: { EMAIL_SMTP_HOST: "127.0.0.1", EMAIL_SMTP_PORT: String(port), EMAIL_SMTP_NO_TLS: "true", EMAIL_FROM_ADDRESS: "score@example.com" }
   })
-  worker = await app.run(Effect.forkDaemon(Effect.scoped(Effect.zipRight(runWorker(registry, { pollInterval: "50 millis" }), Effect.never))))
+  worker = await app.run(Effect.forkDaemon(Effect.scoped(Effect.gen(function*() {
+    yield* Effect.forkScoped(runRelay("20 millis"))
+    yield* runWorker(registry, { pollInterval: "50 millis" })
+    return yield* Effect.never
+  }))))
   owner = await signUpWithWorkspace(app, { name: "Invite Co" })
   const listed = await gql(`{ getRoles { id label } }`, {}, owner.accessToken)
   roles = Object.fromEntries(listed.body.data.getRoles.map((r: { id: string; label: string }) => [r.label, r.id]))
@@ -254,7 +259,7 @@ describe("invitations", () => {
   }, 30_000)
 
   test("the public invite link: on, anyone joins with the default role; off, refused", async () => {
-    const [{ inviteHash }] = await sqlQuery<{ inviteHash: string }>((sql) => sql`SELECT "inviteHash" FROM core.workspace WHERE id = ${owner.workspaceId}`)
+    const { inviteHash } = (await sqlQuery<{ inviteHash: string }>((sql) => sql`SELECT "inviteHash" FROM core.workspace WHERE id = ${owner.workspaceId}`))[0]!
     const check = () => gql(`query($h: String!) { checkWorkspaceInviteHashIsValid(inviteHash: $h) { isValid } }`, { h: inviteHash })
     const find = () => gql(`query($h: String!) { findWorkspaceFromInviteHash(inviteHash: $h) { id displayName databaseSchema defaultRole { id } } }`, { h: inviteHash })
     expect((await check()).body.data.checkWorkspaceInviteHashIsValid.isValid).toBe(true)
@@ -285,6 +290,25 @@ describe("invitations", () => {
     const denied = await invite([uniqueEmail("x")], null, member.accessToken)
     expect(denied.body.errors?.[0]?.extensions).toMatchObject({ code: "FORBIDDEN", subCode: "PERMISSION_DENIED" })
     expect((await gql(`{ findWorkspaceInvitations { id } }`, {}, member.accessToken)).body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN")
+  }, 30_000)
+
+  test("a member's name and locale, edited on their workspaceMember record, follow to their user", async () => {
+    const member = await joinAsNewMember(roles["Member"]!)
+    const id = (await memberId(member.accessToken, member.email))!
+    const patched = await app.request(`/rest/workspaceMembers/${id}`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${member.accessToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: { firstName: "Ada", lastName: "Lovelace" }, locale: "fr-FR" })
+    })
+    expect(patched.status).toBe(200)
+    const deadline = Date.now() + 15_000
+    let me: any
+    while (Date.now() < deadline) {
+      me = (await gql(`{ currentUser { firstName lastName locale currentUserWorkspace { locale } } }`, {}, member.accessToken)).body.data.currentUser
+      if (me.firstName === "Ada") break
+      await Bun.sleep(50)
+    }
+    expect(me).toEqual({ firstName: "Ada", lastName: "Lovelace", locale: "fr-FR", currentUserWorkspace: { locale: "fr-FR" } })
   }, 30_000)
 })
 

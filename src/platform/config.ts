@@ -77,7 +77,6 @@ export const appConfig = Config.all({
   passwordHashQueue: Config.integer("PASSWORD_HASH_QUEUE").pipe(Config.withDefault(100)),
   webhookTimeout: duration("WEBHOOK_TIMEOUT", "5s"),
   webhookAllowPrivateAddresses: Config.boolean("WEBHOOK_ALLOW_PRIVATE_ADDRESSES").pipe(Config.withDefault(false)),
-  serverUrl: Config.option(Config.url("SERVER_URL")),
   invitationTokenTtl: duration("INVITATION_TOKEN_EXPIRES_IN", "30d", 1000),
   email: Config.all({
     driver: Config.option(Config.literal("SMTP", "LOGGER", "smtp", "logger")("EMAIL_DRIVER")),
