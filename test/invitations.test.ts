@@ -292,6 +292,20 @@ describe("invitations", () => {
     expect((await gql(`{ findWorkspaceInvitations { id } }`, {}, member.accessToken)).body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN")
   }, 30_000)
 
+  test("WORKSPACE_MEMBERS invites with the default role; another role also takes ROLES", async () => {
+    const [custom] = await sqlQuery<{ id: string }>((sql) => sql`
+      INSERT INTO core.role ("workspaceId", label, "canReadAllObjectRecords") VALUES (${owner.workspaceId}, 'Recruiter', true) RETURNING id`)
+    await sqlQuery((sql) => sql`INSERT INTO core."permissionFlag" ("workspaceId", "roleId", flag)
+                               VALUES (${owner.workspaceId}, ${custom!.id}, 'WORKSPACE_MEMBERS') RETURNING id`)
+    const recruiter = await joinAsNewMember(custom!.id)
+    const asDefault = await invite([uniqueEmail("plain")], roles["Member"]!, recruiter.accessToken)
+    expect(asDefault.body.data.sendInvitations.success).toBe(true)
+    const asAdmin = await invite([uniqueEmail("boss")], roles["Admin"]!, recruiter.accessToken)
+    expect(asAdmin.body.errors?.[0]?.extensions).toMatchObject({ code: "FORBIDDEN", subCode: "PERMISSION_DENIED" })
+    const many = await invite(Array.from({ length: 101 }, (_, i) => `n${i}@example.com`))
+    expect(many.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+  }, 30_000)
+
   test("a member's name and locale, edited on their workspaceMember record, follow to their user", async () => {
     const member = await joinAsNewMember(roles["Member"]!)
     const id = (await memberId(member.accessToken, member.email))!

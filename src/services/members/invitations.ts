@@ -30,7 +30,9 @@ const toInvitation = (row: InvitationRow): WorkspaceInvitation => {
   }
 }
 
-export const makeInvitations = ({ sql, config, mailer, workspaces }: MembersDeps) => {
+const MAX_EMAILS_PER_CALL = 100
+
+export const makeInvitations = ({ sql, config, mailer, permissions, workspaces }: MembersDeps) => {
   const isMember = (workspaceId: string, email: string) =>
     Effect.map(
       sql`SELECT 1 FROM core."userWorkspace" uw JOIN core."user" u ON u.id = uw."userId"
@@ -74,6 +76,12 @@ export const makeInvitations = ({ sql, config, mailer, workspaces }: MembersDeps
   const sendInvitations: MembersShape["sendInvitations"] = (caller, emails, roleId) =>
     Effect.gen(function*() {
       const workspace = caller.workspace
+      if (emails.length > MAX_EMAILS_PER_CALL) {
+        return yield* new BadUserInput({ message: `At most ${MAX_EMAILS_PER_CALL} emails per call`, field: "emails" })
+      }
+      // Inviting with a role assigns it: beyond the default role that takes ROLES too (Twenty asks only
+      // WORKSPACE_MEMBERS, which would let a member invite a second account of theirs as Admin).
+      if (roleId !== null && roleId !== workspace.defaultRoleId) yield* permissions.requireFlag(caller, "ROLES")
       if (roleId !== null) {
         const role = isUuid(roleId) ? yield* workspaces.findRole(roleId) : null
         if (!role || role.workspaceId !== workspace.id) return yield* roleNotFound()
