@@ -370,6 +370,39 @@ describe("removing and leaving", () => {
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
   }, 30_000)
 
+  test("a removed member invited again joins afresh: new membership and record, the old token stays refused", async () => {
+    const other = await signUpWithWorkspace(app, { name: "Returning" })
+    const join = async () => {
+      await invite([other.email])
+      const { inviteHash, token } = await invitationLink(other.email)
+      const joined = await signUpInWorkspace({ email: other.email, password: other.password, hash: inviteHash, token })
+      expect(joined.body.errors).toBeUndefined()
+      return accessTokenFrom(joined.body.data.signUpInWorkspace.loginToken.token)
+    }
+    const first = await join()
+    const firstId = (await memberId(first, other.email))!
+    // The actor lookup caches the member id: writes must not keep naming the removed record.
+    await app.request("/rest/companies", {
+      method: "POST",
+      headers: { authorization: `Bearer ${first}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "Before" })
+    })
+    received.splice(0, received.length)
+    expect((await removeMember(firstId, owner.accessToken)).body.errors).toBeUndefined()
+    // Still a user: the account has its own workspace.
+    expect(await roleOf(other.email, other.workspaceId)).toBe("Admin")
+    const second = await join()
+    const secondId = (await memberId(second, other.email))!
+    expect(secondId).not.toBe(firstId)
+    expect((await gql(`{ currentUser { email } }`, {}, first)).body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED")
+    const created = await app.request("/rest/companies", {
+      method: "POST",
+      headers: { authorization: `Bearer ${second}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "After" })
+    })
+    expect(((await created.json()) as any).data.createCompany.createdBy.workspaceMemberId).toBe(secondId)
+  }, 30_000)
+
   test("the last admin cannot be removed (a workspace without an owner)", async () => {
     const other = await signUpWithWorkspace(app, { name: "Ownerless" })
     await sqlQuery((sql) => sql`UPDATE core.workspace SET "ownerUserId" = NULL WHERE id = ${other.workspaceId}`)

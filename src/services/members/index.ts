@@ -2,6 +2,7 @@ import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, Effect, Layer } from "effect"
 import type { AuthToken, UserWorkspace, Workspace } from "../../domain/auth.js"
 import type { BadUserInput, Forbidden, NotFound, TooManyRequests, Unauthenticated } from "../../domain/errors.js"
+import { Cache } from "../../platform/cache/index.js"
 import { AppConfig } from "../../platform/config.js"
 import { Auth } from "../auth/index.js"
 import type { WorkspaceCaller } from "../auth/permissions.js"
@@ -82,6 +83,7 @@ export const MembersLive = Layer.effect(
   Effect.gen(function*() {
     const deps = {
       sql: yield* SqlClient.SqlClient,
+      cache: yield* Cache,
       config: yield* AppConfig,
       auth: yield* Auth,
       mailer: yield* Mailer,
@@ -99,6 +101,7 @@ export const MembersLive = Layer.effect(
 
 export type MembersDeps = {
   readonly sql: SqlClient.SqlClient
+  readonly cache: Context.Tag.Service<Cache>
   readonly config: Context.Tag.Service<AppConfig>
   readonly auth: Context.Tag.Service<Auth>
   readonly mailer: Context.Tag.Service<Mailer>

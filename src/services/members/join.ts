@@ -5,6 +5,7 @@ import { BadUserInput, Forbidden, NotFound } from "../../domain/errors.js"
 import { jsonRows } from "../../platform/lib/sql-rows.js"
 import { isUuid } from "../../platform/lib/uuid.js"
 import { findUserWithPasswordByEmail, insertUser, userCacheKey } from "../auth/users.js"
+import { workspaceMemberIdCacheKey } from "../records/actor.js"
 import { membershipCacheKey } from "../workspace/index.js"
 import type { MembersDeps, MembersShape } from "./index.js"
 import { type InvitationRow, toInvitation } from "./invitations.js"
@@ -22,7 +23,7 @@ export interface NewMember {
   readonly locale: string
 }
 
-export const makeJoin = ({ sql, auth, workspaces, revocations }: MembersDeps) => {
+export const makeJoin = ({ sql, auth, cache, workspaces, revocations }: MembersDeps) => {
   const findWorkspace = (input: { workspaceId?: string | null | undefined; workspaceInviteHash?: string | null | undefined }) =>
     Effect.map(
       input.workspaceInviteHash
@@ -90,7 +91,7 @@ export const makeJoin = ({ sql, auth, workspaces, revocations }: MembersDeps) =>
       // A "not a member" read may be cached: drop it, and the user's cached row (default workspace).
       yield* revocations.invalidate(membershipCacheKey(member.id, workspace.id))
       yield* revocations.invalidate(userCacheKey(member.id))
-      yield* revocations.invalidate(`user:${member.id}`)
+      yield* cache.invalidate(workspaceMemberIdCacheKey(workspace.id, member.id))
       return member
     })
 

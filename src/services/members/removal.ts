@@ -4,13 +4,14 @@ import { BadUserInput, Forbidden } from "../../domain/errors.js"
 import { firstRow } from "../../platform/lib/sql-rows.js"
 import { isUuid } from "../../platform/lib/uuid.js"
 import { userCacheKey } from "../auth/users.js"
+import { workspaceMemberIdCacheKey } from "../records/actor.js"
 import { ADMIN_ROLE_STANDARD_ID, membershipCacheKey } from "../workspace/index.js"
 import type { MembersDeps, MembersShape } from "./index.js"
 
 const memberNotFound = () =>
   new BadUserInput({ message: "Workspace member to delete not found in workspace", field: "workspaceMemberIdToDelete" })
 
-export const makeRemoval = ({ sql, permissions, revocations, workspaces }: MembersDeps) => {
+export const makeRemoval = ({ sql, cache, permissions, revocations, workspaces }: MembersDeps) => {
   const removeMember: MembersShape["removeMember"] = (caller, workspaceMemberId) =>
     Effect.gen(function*() {
       const workspace = caller.workspace
@@ -73,6 +74,7 @@ export const makeRemoval = ({ sql, permissions, revocations, workspaces }: Membe
         ]
       })
       yield* revocations.invalidate(userCacheKey(target.userId))
+      yield* cache.invalidate(workspaceMemberIdCacheKey(workspace.id, target.userId))
       const { isAdmin: _, ...removed } = membership
       return { ...removed, deletedAt: new Date().toISOString() }
     }).pipe(Effect.withSpan("Members.removeMember"))
