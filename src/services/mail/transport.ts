@@ -72,6 +72,7 @@ export const MailTransportOutbox = Layer.effect(
     const config = yield* AppConfig
     const dir = path.resolve(config.dataDir, "outbox")
     const composer = createTransport({ streamTransport: true, buffer: true, newline: "unix" })
+    yield* Effect.logInfo(`Mail: written to ${dir} (no EMAIL_SMTP_HOST)`)
     return {
       kind: "outbox",
       send: (mail) =>
