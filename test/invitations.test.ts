@@ -403,6 +403,23 @@ describe("removing and leaving", () => {
     expect(((await created.json()) as any).data.createCompany.createdBy.workspaceMemberId).toBe(secondId)
   }, 30_000)
 
+  test("deleteUser: an owner is refused with nothing changed; a member leaves every workspace and the account goes", async () => {
+    const refused = await gql(`mutation { deleteUser { id } }`, {}, owner.accessToken)
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN")
+    expect(await roleOf(owner.email)).toBe("Admin")
+
+    const member = await joinAsNewMember(roles["Member"]!)
+    const deleted = await gql(`mutation { deleteUser { email deletedAt } }`, {}, member.accessToken)
+    expect(deleted.body.data.deleteUser).toEqual({ email: member.email, deletedAt: expect.any(String) })
+    expect((await gql(`{ currentUser { email } }`, {}, member.accessToken)).body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED")
+    expect(await roleOf(member.email)).toBeUndefined()
+    const signIn = await gql(`mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { tokens { refreshToken { token } } } }`, {
+      e: member.email,
+      p: "member password 1"
+    })
+    expect(signIn.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN")
+  }, 30_000)
+
   test("the last admin cannot be removed (a workspace without an owner)", async () => {
     const other = await signUpWithWorkspace(app, { name: "Ownerless" })
     await sqlQuery((sql) => sql`UPDATE core.workspace SET "ownerUserId" = NULL WHERE id = ${other.workspaceId}`)

@@ -1,6 +1,6 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, Effect, Layer } from "effect"
-import type { AuthToken, UserWorkspace, Workspace } from "../../domain/auth.js"
+import type { AuthToken, User, UserWorkspace, Workspace } from "../../domain/auth.js"
 import type { BadUserInput, Forbidden, NotFound, TooManyRequests, Unauthenticated } from "../../domain/errors.js"
 import { Cache } from "../../platform/cache/index.js"
 import { AppConfig } from "../../platform/config.js"
@@ -74,6 +74,11 @@ export interface MembersShape {
    * owner and the last admin stay; the removed member's tokens are refused from then on.
    */
   readonly removeMember: (caller: UserCaller, workspaceMemberId: string) => Effect.Effect<UserWorkspace, Failure>
+  /**
+   * Twenty's deleteUser: the user leaves every workspace (refused, with nothing changed, if they own one
+   * or are the last admin of one), their sessions end and their account is deleted (soft).
+   */
+  readonly deleteUser: (user: User) => Effect.Effect<User, Failure>
 }
 
 export class Members extends Context.Tag("score/Members")<Members, MembersShape>() {}

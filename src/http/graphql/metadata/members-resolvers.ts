@@ -82,6 +82,10 @@ export const membersResolvers = {
     deleteUserFromWorkspace: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await userOf(ctx)
       return ctx.run(Effect.flatMap(Members, (m) => m.removeMember(auth, args.workspaceMemberIdToDelete)))
+    },
+    deleteUser: async (_: unknown, _args: Args, ctx: Context) => {
+      const auth = await userOf(ctx)
+      return ctx.run(Effect.flatMap(Members, (m) => m.deleteUser(auth.user)))
     }
   }
 }

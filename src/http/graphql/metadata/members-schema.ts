@@ -25,5 +25,6 @@ extend type Mutation {
     verifyEmailRedirectPath: String
   ): SignUp!
   deleteUserFromWorkspace(workspaceMemberIdToDelete: String!): UserWorkspace!
+  deleteUser: User!
 }
 `
