@@ -19,6 +19,8 @@ import { JobQueue } from "../src/platform/queue/index.js"
 import { labelOf, mergeUpdates, propertiesOf } from "../src/services/timeline/properties.js"
 import { timelinePlace } from "../src/services/timeline/index.js"
 import { isUuid } from "../src/platform/lib/uuid.js"
+import { Revocations } from "../src/services/revocations/index.js"
+import { Workspaces } from "../src/services/workspace/index.js"
 import { matchingWebhooks, operationMatches, type Webhook, Webhooks } from "../src/services/webhooks/index.js"
 import { makeTestLayer } from "./support/test-layer.js"
 
@@ -76,7 +78,9 @@ describe("event → webhook matching", () => {
         enqueueMany: (queue, jobs) => Effect.sync(() => (enqueued.push({ queue, jobs }), jobs.map((_, i) => String(i))))
       }),
       makeTestLayer(Metadata)({ get: (workspaceId) => Effect.succeed({ workspaceId, version: 1, schema: "ws", objects: [] }) }),
-      makeTestLayer(SqlClient.SqlClient)({})
+      makeTestLayer(SqlClient.SqlClient)({}),
+      makeTestLayer(Workspaces)({}),
+      makeTestLayer(Revocations)({})
     )
     const e = event()
     await Effect.runPromise(handleRecordEvent(e).pipe(Effect.provide(layer)))

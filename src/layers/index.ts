@@ -19,6 +19,8 @@ import { JobQueue, JobQueueMemory, JobQueueRedis } from "../platform/queue/index
 import { RedisLive } from "../platform/redis/index.js"
 import { Revocations, RevocationsEmbedded, RevocationsLive } from "../services/revocations/index.js"
 import { SchemaBuilder, SchemaBuilderLive } from "../http/graphql/data/schema/index.js"
+import { Mailer, MailerLive, MailTransport, MailTransportLive } from "../services/mail/index.js"
+import { Members, MembersLive } from "../services/members/index.js"
 import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 
@@ -37,6 +39,9 @@ export type Services =
   | SchemaBuilder
   | Webhooks
   | Roles
+  | MailTransport
+  | Mailer
+  | Members
 
 export class StartupError extends Error {}
 
@@ -124,7 +129,11 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     Layer.provideMerge(Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
       Option.isSome(config.databaseUrl) ? RevocationsLive : RevocationsEmbedded)))
   )
-  return Layer.mergeAll(SchemaBuilderLive, WebhooksLive, RolesLive).pipe(Layer.provideMerge(domain), Layer.provideMerge(infra))
+  const mail = Layer.merge(MailTransportLive, MailerLive)
+  return Layer.mergeAll(SchemaBuilderLive, WebhooksLive, RolesLive, MembersLive).pipe(
+    Layer.provideMerge(Layer.merge(domain, mail)),
+    Layer.provideMerge(infra)
+  )
 }
 
 const safeHost = (url: string) => {

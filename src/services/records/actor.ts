@@ -4,6 +4,9 @@ import { Cache } from "../../platform/cache/index.js"
 import { Records } from "./service.js"
 import type { Actor, RecordsScope } from "./types.js"
 
+/** A member's workspaceMember id as `actorOf` caches it; joining and removal drop it. */
+export const workspaceMemberIdCacheKey = (workspaceId: string, userId: string) => `workspaceMemberId:${workspaceId}:${userId}`
+
 /**
  * The actor recorded in createdBy / updatedBy: an API key writes as source API under its name; a
  * member writes as MANUAL with their workspaceMember id (looked up once, then cached).
@@ -15,7 +18,7 @@ export const actorOf = (caller: WorkspaceCaller) =>
     const records = yield* Records
     const system: RecordsScope = { workspaceId: caller.workspace.id, actor: { source: "SYSTEM", workspaceMemberId: null, name: "System" } }
     const memberId = yield* cache.getOrLoad(
-      `workspaceMemberId:${caller.workspace.id}:${caller.user.id}`,
+      workspaceMemberIdCacheKey(caller.workspace.id, caller.user.id),
       Effect.map(
         records.findOne(system, "workspaceMember", { userId: { eq: caller.user.id } }, { fields: [], relations: [] }),
         (member) => (member ? (member["id"] as string) : null)

@@ -84,7 +84,9 @@ export const authResolvers = {
     workspaceDiscoverability: () => "MEMBERS_AND_INVITEES",
     trashRetentionDays: () => 14,
     eventLogRetentionDays: () => 365,
-    databaseSchema: (w: Workspace, _: Args, ctx: Context) => ctx.run(Effect.flatMap(Workspaces, (s) => s.schemaOf(w.id))),
+    // findWorkspaceFromInviteHash answers anonymous callers: no schema name for them.
+    databaseSchema: (w: Workspace & { publicView?: true }, _: Args, ctx: Context) =>
+      w.publicView ? null : ctx.run(Effect.flatMap(Workspaces, (s) => s.schemaOf(w.id))),
     defaultRole: (w: Workspace, _: Args, ctx: Context) =>
       w.defaultRoleId ? ctx.run(Effect.flatMap(Workspaces, (s) => s.findRole(w.defaultRoleId!))) : null
   },

@@ -12,6 +12,8 @@ import { authTypeDefs } from "./auth-schema.js"
 import { dataModelResolvers, type DataModelServices } from "./data-model-resolvers.js"
 import { dataModelTypeDefs } from "./data-model-schema.js"
 import { renderOfflineGraphiQL } from "./graphiql.js"
+import { membersResolvers, type MembersServices } from "./members-resolvers.js"
+import { membersTypeDefs } from "./members-schema.js"
 import { roleResolvers, type RoleServices } from "./role-resolvers.js"
 import { roleTypeDefs } from "./role-schema.js"
 import { webhookResolvers, type WebhookServices } from "./webhook-resolvers.js"
@@ -19,7 +21,7 @@ import { webhookTypeDefs } from "./webhook-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
 
 /** The services /metadata's resolvers run (Auth also authenticates the caller). */
-export type MetadataServices = AuthResolverServices | DataModelServices | WebhookServices | RoleServices
+export type MetadataServices = AuthResolverServices | DataModelServices | WebhookServices | RoleServices | MembersServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -27,14 +29,26 @@ export const makeMetadataHandler = Effect.gen(function*() {
   const authenticate = (token: string) => run(Effect.flatMap(Auth, (auth) => auth.authenticate(token)))
   const yoga = createYoga<GraphQLContext<MetadataServices>>({
     schema: createSchema<GraphQLContext<MetadataServices>>({
-      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs, roleTypeDefs],
+      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs, roleTypeDefs, membersTypeDefs],
       resolvers: {
         ...authResolvers,
         ...dataModelResolvers,
         ...roleResolvers,
         User: { ...authResolvers.User, ...roleResolvers.User },
-        Query: { ...authResolvers.Query, ...dataModelResolvers.Query, ...webhookResolvers.Query, ...roleResolvers.Query },
-        Mutation: { ...authResolvers.Mutation, ...dataModelResolvers.Mutation, ...webhookResolvers.Mutation, ...roleResolvers.Mutation },
+        Query: {
+          ...authResolvers.Query,
+          ...dataModelResolvers.Query,
+          ...webhookResolvers.Query,
+          ...roleResolvers.Query,
+          ...membersResolvers.Query
+        },
+        Mutation: {
+          ...authResolvers.Mutation,
+          ...dataModelResolvers.Mutation,
+          ...webhookResolvers.Mutation,
+          ...roleResolvers.Mutation,
+          ...membersResolvers.Mutation
+        },
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,
         JSON: JSONScalar,
