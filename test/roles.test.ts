@@ -486,7 +486,7 @@ describe("role assignment rules and ownership", () => {
     await app.run(Effect.flatMap(Cache, (c) => c.invalidate(workspaceCacheKey(solo.workspaceId))))
     await app.run(Effect.flatMap(Revocations, (r) => r.revoking(Effect.void)))
     const manager = ok(await createRole({ label: "People", canReadAllObjectRecords: true }, solo.accessToken)).createOneRole
-    ok(await upsertFlags(manager.id, ["WORKSPACE_MEMBERS"], solo.accessToken))
+    ok(await upsertFlags(manager.id, ["WORKSPACE_MEMBERS", "ROLES"], solo.accessToken))
     const hr = await addMember(solo.workspaceId, "People")
     const admin = (await roles(solo.accessToken)).find((r) => r.label === "Admin")
     const guest = (await roles(solo.accessToken)).find((r) => r.label === "Guest")
@@ -494,6 +494,37 @@ describe("role assignment rules and ownership", () => {
     expect(soloMember.isOwner).toBe(false)
     expect(refusal(await setMemberRole(soloMember.id, guest.id, hr.token))).toBe("FORBIDDEN/CANNOT_UNASSIGN_LAST_ADMIN")
     expect((await roles(solo.accessToken)).find((r) => r.label === "Admin").workspaceMembers.map((m: any) => m.id)).toEqual([soloMember.id])
+  })
+})
+
+describe("no escalation through the assignment doors", () => {
+  test("WORKSPACE_MEMBERS and API_KEYS_AND_WEBHOOKS without ROLES hand out only the default role", async () => {
+    const manager = ok(await createRole({ label: "Manager", canReadAllObjectRecords: true })).createOneRole
+    ok(await upsertFlags(manager.id, ["WORKSPACE_MEMBERS", "API_KEYS_AND_WEBHOOKS", "WORKSPACE"]))
+    const me = await addMember(owner.workspaceId, "Manager")
+    const peer = await addMember(owner.workspaceId, "Member")
+    const admin = await roleNamed("Admin")
+    const memberRole = await roleNamed("Member")
+    expect(refusal(await setMemberRole(peer.memberId, admin.id, me.token))).toBe("FORBIDDEN/PERMISSION_DENIED")
+    expect(refusal(await setMemberRole(peer.memberId, memberRole.id, me.token))).toBe("allowed")
+    const createKey = (roleId?: string) =>
+      app.gql(
+        `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { id role { label } } }`,
+        { input: { name: "minted", expiresAt: "2099-01-01T00:00:00Z", ...(roleId ? { roleId } : {}) } },
+        me.token
+      )
+    expect(refusal(await createKey(admin.id))).toBe("FORBIDDEN/PERMISSION_DENIED")
+    const key = ok(await createKey()).createApiKey
+    expect(key.role.label).toBe("Member")
+    expect(refusal(await app.gql(`mutation($k: UUID!, $r: UUID!) { assignRoleToApiKey(apiKeyId: $k, roleId: $r) }`, { k: key.id, r: admin.id }, me.token)))
+      .toBe("FORBIDDEN/PERMISSION_DENIED")
+    expect(refusal(await app.gql(`mutation($r: UUID!) { updateWorkspace(data: { defaultRoleId: $r }) { id } }`, { r: admin.id }, me.token)))
+      .toBe("FORBIDDEN/PERMISSION_DENIED")
+    expect((await roleNamed("Admin")).workspaceMembers.map((m: any) => m.userEmail)).not.toContain(peer.email)
+    // The owner (every flag) still mints an Admin key without naming a role, as before.
+    expect((await createApiKey(app, owner.accessToken, "owner key")).id).toBeTruthy()
+    const ownerKeys = ok(await app.gql(`{ apiKeys { name role { label } } }`, {}, owner.accessToken)).apiKeys
+    expect(ownerKeys.find((k: any) => k.name === "owner key").role.label).toBe("Admin")
   })
 })
 

@@ -29,6 +29,12 @@ export interface PermissionsShape {
   readonly flagsOf: (caller: WorkspaceCaller) => Effect.Effect<ReadonlySet<PermissionFlag>, SqlError.SqlError>
   /** Fails with Twenty's FORBIDDEN / PERMISSION_DENIED unless the caller holds `flag`. */
   readonly requireFlag: (caller: WorkspaceCaller, flag: PermissionFlag) => Effect.Effect<void, Forbidden | SqlError.SqlError>
+  /**
+   * Handing a role to a member, an invitation or an API key: the workspace's default role needs nothing
+   * more than the door's own flag; any other role needs ROLES too, so WORKSPACE_MEMBERS or
+   * API_KEYS_AND_WEBHOOKS alone cannot mint an Admin (stricter than Twenty).
+   */
+  readonly requireMayAssign: (caller: WorkspaceCaller, roleId: string) => Effect.Effect<void, Forbidden | SqlError.SqlError>
 }
 
 export class Permissions extends Context.Tag("score/Permissions")<Permissions, PermissionsShape>() {}
@@ -111,6 +117,9 @@ export const PermissionsLive = Layer.effect(
     const requireFlag = (caller: WorkspaceCaller, flag: PermissionFlag) =>
       Effect.flatMap(flagsOf(caller), (flags) => (flags.has(flag) ? Effect.void : Effect.fail(permissionDenied())))
 
-    return { roleIdOf, isOwner, rolePermissions, flagsOf, requireFlag } satisfies PermissionsShape
+    const requireMayAssign = (caller: WorkspaceCaller, roleId: string) =>
+      roleId === caller.workspace.defaultRoleId ? Effect.void : requireFlag(caller, "ROLES")
+
+    return { roleIdOf, isOwner, rolePermissions, flagsOf, requireFlag, requireMayAssign } satisfies PermissionsShape
   })
 )

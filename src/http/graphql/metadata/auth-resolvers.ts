@@ -201,6 +201,7 @@ export const authResolvers = {
         yield* requireFlag(auth, "WORKSPACE")
         const workspaces = yield* Workspaces
         if (typeof args.data?.defaultRoleId === "string") {
+          yield* requireFlag(auth, "ROLES")
           yield* Effect.flatMap(Roles, (r) => r.setDefaultRole(auth.workspace.id, args.data.defaultRoleId))
         }
         return yield* workspaces.update(auth.workspace.id, { displayName: args.data?.displayName ?? undefined })
@@ -210,7 +211,12 @@ export const authResolvers = {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
         yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
-        return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.create(auth.workspace.id, args.input)))
+        const permissions = yield* Permissions
+        // Without a role a key gets Admin, which only a holder of ROLES may hand out; others get the default role.
+        const roleId: string | null | undefined = args.input.roleId ??
+          ((yield* permissions.flagsOf(auth)).has("ROLES") ? null : auth.workspace.defaultRoleId)
+        if (roleId) yield* permissions.requireMayAssign(auth, roleId)
+        return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.create(auth.workspace.id, { ...args.input, roleId })))
       }))
     },
     updateApiKey: async (_: unknown, args: Args, ctx: Context) => {

@@ -20,7 +20,7 @@ type Args = Record<string, any>
 const withFlag = async <A>(
   ctx: Context,
   flag: PermissionFlag,
-  run: (roles: RolesShape, caller: WorkspaceCaller, actingRoleId: string | null) => Effect.Effect<A, UserError | SqlError.SqlError>,
+  run: (roles: RolesShape, caller: WorkspaceCaller, actingRoleId: string | null) => Effect.Effect<A, UserError | SqlError.SqlError, Permissions>,
   caller?: WorkspaceCaller
 ) => {
   const auth = caller ?? await workspaceOf(ctx)
@@ -89,13 +89,21 @@ export const roleResolvers = {
     upsertRowPermissions: (_: unknown, { upsertRowPermissionsInput: input }: Args, ctx: Context) =>
       withFlag(ctx, "ROLES", (r, a) => r.upsertRowPermissions(a.workspace.id, input.roleId, input.rowPermissions)),
     assignRoleToApiKey: (_: unknown, args: Args, ctx: Context) =>
-      withFlag(ctx, "API_KEYS_AND_WEBHOOKS", (r, a) => r.assignRoleToApiKey(a.workspace.id, args.apiKeyId, args.roleId)),
+      withFlag(ctx, "API_KEYS_AND_WEBHOOKS", (r, a) =>
+        Effect.zipRight(
+          Effect.flatMap(Permissions, (p) => p.requireMayAssign(a, args.roleId)),
+          r.assignRoleToApiKey(a.workspace.id, args.apiKeyId, args.roleId)
+        )),
     updateWorkspaceMemberRole: async (_: unknown, args: Args, ctx: Context) => {
       const caller = await userOf(ctx)
       return withFlag(
         ctx,
         "WORKSPACE_MEMBERS",
-        (r) => r.updateWorkspaceMemberRole(caller.workspace.id, caller.user.id, args.workspaceMemberId, args.roleId),
+        (r) =>
+          Effect.zipRight(
+            Effect.flatMap(Permissions, (p) => p.requireMayAssign(caller, args.roleId)),
+            r.updateWorkspaceMemberRole(caller.workspace.id, caller.user.id, args.workspaceMemberId, args.roleId)
+          ),
         caller
       )
     },
