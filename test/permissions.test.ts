@@ -286,9 +286,12 @@ describe("writes", () => {
       // Connecting to a record outside the role's rows finds nothing to connect to.
       const connect = await gql("sales", `mutation { createPerson(data: { name: { firstName: "Cy" }, company: { connect: { where: { id: "${ids["Other"]}" } } } }) { id } }`)
       expect(connect.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+      // Linking a record to an unreadable object is refused like a connect to it.
+      expectForbidden(await gql("sales", `mutation { createNoteTarget(data: { targetOpportunityId: "${ids.deal}" }) { id } }`))
       // Upserting onto a record outside the row filter is refused.
       expectForbidden(await gql("sales", `mutation { createCompany(data: { id: "${ids["Other"]}", name: "Taken", accountOwnerId: "${ids.sam}" }, upsert: true) { id } }`))
     })
+    expect((await sql(`SELECT count(*)::int AS n FROM ${schema}."noteTarget"`))[0]!["n"]).toBe(0)
     const created = must(await gql("sales", `mutation { createCompany(data: { name: "Mine Three", accountOwnerId: "${ids.sam}" }) { id name } }`))
     expect(created.createCompany.name).toBe("Mine Three")
     const person = must(await gql("sales", `mutation { createPerson(data: { name: { firstName: "Di" }, company: { connect: { where: { id: "${ids["Mine Two"]}" } } } }) { companyId } }`))

@@ -65,18 +65,25 @@ export const canReadField = (access: Access | undefined, object: ObjectMetadata,
   access === undefined || access.unrestricted ||
   (access.objects.has(object.nameSingular) && access.objects.get(object.nameSingular)!.restrictedFields.get(field.name)?.canRead !== false)
 
-/** Throws FORBIDDEN when one of the written names (fields or join columns) may not be updated. */
+/**
+ * Throws FORBIDDEN when one of the written names may not be updated, or links a record to an object the
+ * role cannot read (as a connect to it would be refused).
+ */
 export const requireUpdatable = (guard: Guard | null, model: Model, object: ObjectMetadata, records: ReadonlyArray<unknown>) => {
   if (guard === null) return
   const access = objectAccess(guard, object)
   if (!access?.canUpdate) return deny()
-  if (access.restrictedFields.size === 0) return
   for (const record of records) {
     if (typeof record !== "object" || record === null) continue
-    for (const key of Object.keys(record)) {
+    for (const [key, value] of Object.entries(record)) {
       const found = model.field(object, key)
-      if (found && access.restrictedFields.get(found.field.name)?.canUpdate === false) {
-        deny(`no permission to write field "${found.field.name}" on "${object.nameSingular}"`)
+      if (!found) continue
+      const field = found.field
+      if (access.restrictedFields.get(field.name)?.canUpdate === false) {
+        deny(`no permission to write field "${field.name}" on "${object.nameSingular}"`)
+      }
+      if (value != null && field.relationType === "MANY_TO_ONE" && !objectAccess(guard, model.target(field))) {
+        deny(`no permission to read "${model.target(field).nameSingular}" records to link them`)
       }
     }
   }

@@ -39,8 +39,11 @@ export const apiKeyScope = (caller: Extract<WorkspaceCaller, { kind: "apiKey" }>
 /** What the caller's role lets it do with records, at the workspace's current metadata version. */
 export const accessOf = (caller: WorkspaceCaller) =>
   Effect.gen(function*() {
-    const metadata = yield* (yield* Metadata).get(caller.workspace.id)
-    return yield* (yield* Permissions).accessFor(caller, metadata)
+    const metadata = yield* Metadata
+    const permissions = yield* Permissions
+    const current = metadata.current(caller.workspace.id)
+    const known = current && permissions.currentAccess(caller, current)
+    return known ?? (yield* permissions.accessFor(caller, yield* metadata.get(caller.workspace.id)))
   })
 
 /** The caller's records scope: who writes, and within which permissions. */
