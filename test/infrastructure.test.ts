@@ -20,7 +20,7 @@ describe("core migrations", () => {
   test("two instances migrating at once apply each migration exactly once", async () => {
     const migrate = Effect.runPromise(runMigrations().pipe(Effect.provide(pg())))
     const [a, b] = await Promise.all([migrate, Effect.runPromise(runMigrations().pipe(Effect.provide(pg())))])
-    expect([...a, ...b]).toEqual(["1_accounts_and_workspaces", "2_object_and_field_metadata", "3_metadata_foreign_key_indexes", "4_event_outbox", "5_webhooks", "6_revocation_epoch_and_sessions"])
+    expect([...a, ...b]).toEqual(["1_accounts_and_workspaces", "2_object_and_field_metadata", "3_metadata_foreign_key_indexes", "4_event_outbox", "5_webhooks", "6_revocation_epoch_and_sessions", "7_permissions"])
     const rows = await Effect.runPromise(
       Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT id FROM core.migration`).pipe(Effect.provide(pg()))
     )
