@@ -24,7 +24,7 @@ describe("core migrations", () => {
     const rows = await Effect.runPromise(
       Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT id FROM core.migration`).pipe(Effect.provide(pg()))
     )
-    expect(rows).toHaveLength(6)
+    expect(rows).toHaveLength(7)
   })
 
   test("emails are unique case-insensitively", async () => {
