@@ -167,7 +167,7 @@ beforeAll(async () => {
     .createOpportunity.id
   must(await gql("owner", `mutation($data: [TimelineActivityCreateInput!]!) { createTimelineActivities(data: $data) { id } }`, {
     data: [
-      { name: "company.mine", targetCompanyId: ids["Mine One"] },
+      { name: "company.mine", targetCompanyId: ids["Mine One"], properties: { diff: { employees: { before: 1, after: 10 }, name: { before: "M", after: "Mine One" } } } },
       { name: "company.other", targetCompanyId: ids["Other"] },
       { name: "opportunity.deal", targetOpportunityId: ids.deal }
     ]
@@ -267,6 +267,12 @@ describe("reads", () => {
       (must(await gql(who, `{ timelineActivities { edges { node { name } } } }`)).timelineActivities.edges as Array<any>).map((e) => e.node.name).sort()
     expect(await activities("admin")).toEqual(["company.mine", "company.other", "opportunity.deal"])
     expect(await activities("sales")).toEqual(["company.mine"])
+    // Values of fields the role may not read are taken out of the activity's properties.
+    const properties = async (who: keyof typeof tokens) =>
+      must(await gql(who, `{ timelineActivities(filter: { name: { eq: "company.mine" } }) { edges { node { properties } } } }`))
+        .timelineActivities.edges[0].node.properties
+    expect(await properties("admin")).toEqual({ diff: { employees: { before: 1, after: 10 }, name: { before: "M", after: "Mine One" } } })
+    expect(await properties("sales")).toEqual({ diff: { name: { before: "M", after: "Mine One" } } })
     expect((await rest("sales", "/rest/timelineActivities?depth=0")).body.data.timelineActivities.map((a: any) => a.name)).toEqual(["company.mine"])
   })
 })

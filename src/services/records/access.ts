@@ -1,7 +1,7 @@
 import { Forbidden } from "../../domain/errors.js"
 import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
 import { type Access, CURRENT_WORKSPACE_MEMBER, type ObjectAccess, PERMISSION_DENIED_MESSAGE } from "../../domain/permissions.js"
-import { type BuildContext, type Guard, type Model, QueryInputError } from "./build-context.js"
+import { type BuildContext, col, type Guard, type Model, QueryInputError } from "./build-context.js"
 import { filterSql } from "./filters.js"
 import type { RecordFilter, RecordsScope } from "./types.js"
 
@@ -128,4 +128,32 @@ export const rowCondition = (ctx: BuildContext, object: ObjectMetadata, alias: s
   } finally {
     ctx.trusted--
   }
+}
+
+/**
+ * A timeline activity's `properties` carry its record's values (`diff`, `before`, `after`): for a restricted
+ * caller, the values of fields it may not read on the activity's target object are taken out. Null when
+ * nothing needs to be (then the column is read as it is).
+ */
+export const redactedProperties = (ctx: BuildContext, object: ObjectMetadata, field: FieldMetadata, alias: string): string | null => {
+  const guard = ctx.guard
+  if (guard === null || object.nameSingular !== "timelineActivity" || field.name !== "properties") return null
+  const column = col(alias, "properties")
+  const branches: Array<string> = []
+  for (const link of ctx.model.fields(object)) {
+    if (link.relationType !== "MANY_TO_ONE" || link.name === "workspaceMember" || !link.relationTargetObjectMetadataId) continue
+    const target = ctx.model.target(link)
+    const hidden = [...objectAccess(guard, target)?.restrictedFields ?? []].filter(([, r]) => !r.canRead).map(([name]) => name)
+    if (hidden.length === 0) continue
+    const keys = hidden.flatMap((name) => {
+      const hiddenField = ctx.model.field(target, name)?.field
+      return hiddenField?.relationType === "MANY_TO_ONE" ? [name, `${name}Id`] : [name]
+    })
+    let redacted = column
+    for (const key of keys) {
+      for (const part of ["diff", "before", "after"]) redacted = `(${redacted} #- ${ctx.params.add(`{${part},${key}}`)}::text[])`
+    }
+    branches.push(`WHEN ${col(alias, `${link.name}Id`)} IS NOT NULL THEN ${redacted}`)
+  }
+  return branches.length === 0 ? null : `CASE ${branches.join(" ")} ELSE ${column} END`
 }

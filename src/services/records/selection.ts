@@ -2,7 +2,7 @@ import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../domain/composite-types.js"
 import { type BuildContext, col, fail, isPlain, isRelation, nextAlias, type Row, type Typed } from "./build-context.js"
 import { baseConditions } from "./filters.js"
-import { requireReadable, rowCondition } from "./access.js"
+import { redactedProperties, requireReadable, rowCondition } from "./access.js"
 import { cursorValues, orderSql, orderTerms, pageSize } from "./order.js"
 import type { RecordValue, Selection } from "./types.js"
 
@@ -60,7 +60,8 @@ const recordPairs = (ctx: BuildContext, object: ObjectMetadata, alias: string, s
     else if (isRelation(found.field)) {
       if (found.field.relationType === "MANY_TO_ONE") pairs.push({ key: `${name}Id`, value: col(alias, `${name}Id`) })
     } else if (found.field.type !== "TS_VECTOR") {
-      pairs.push({ key: name, value: fieldValue(found.field, alias), field: found.field })
+      const redacted = guarded ? redactedProperties(ctx, object, found.field, alias) : null
+      pairs.push(redacted ? { key: name, value: redacted } : { key: name, value: fieldValue(found.field, alias), field: found.field })
     }
   }
   for (const relation of selection.relations) {
