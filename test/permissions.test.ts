@@ -386,6 +386,18 @@ describe("REST", () => {
     expectRestForbidden(await rest("sales", "/rest/opportunities"))
     expectRestForbidden(await rest("salesKey", "/rest/opportunities"))
     expectRestForbidden(await rest("sales", `/rest/opportunities/${ids.deal}`))
+    const groups = await rest("sales", `/rest/companies/groupBy?group_by=${encodeURIComponent(JSON.stringify([{ name: true }]))}`)
+    expect(groups.status).toBe(200)
+    expect(groups.body.map((g: any) => g.groupByDimensionValues[0]).sort()).toEqual(["Mine One", "Mine Three", "Mine Two"])
+    expectRestForbidden(await rest("sales", `/rest/companies/groupBy?group_by=${encodeURIComponent(JSON.stringify([{ employees: true }]))}`))
+    const duplicates = await rest("sales", "/rest/companies/duplicates", { method: "POST", body: JSON.stringify({ data: [{ name: "Other" }] }) })
+    expect(duplicates.status).toBe(200)
+    expect(JSON.stringify(duplicates.body)).not.toContain(ids["Other"]!)
+    const merge = await rest("sales", "/rest/companies/merge", {
+      method: "PATCH",
+      body: JSON.stringify({ ids: [ids["Mine One"], ids["Other"]], conflictPriorityIndex: 0 })
+    })
+    expect(merge.status).toBe(404)
   })
 
   test("batch and single writes are refused as on /graphql and change nothing", async () => {
