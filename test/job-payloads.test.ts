@@ -7,7 +7,10 @@ import { runWorker } from "../src/jobs/runner.js"
 import type { RecordEvent } from "../src/domain/events.js"
 import { Metadata } from "../src/services/metadata/index.js"
 import { JobQueue, JobQueueMemory } from "../src/platform/queue/index.js"
+import { MailTransport } from "../src/services/mail/index.js"
+import { Revocations } from "../src/services/revocations/index.js"
 import { type Webhook, Webhooks } from "../src/services/webhooks/index.js"
+import { Workspaces } from "../src/services/workspace/index.js"
 import { makeTestLayer } from "./support/test-layer.js"
 
 const event: RecordEvent = {
@@ -35,6 +38,9 @@ const runQueues = <A>(body: (delivered: Array<{ webhookId: string; event: Record
     // No timelineActivity object: the timeline writer has nothing to do and never reaches SQL.
     makeTestLayer(Metadata)({ get: (workspaceId) => Effect.succeed({ workspaceId, version: 1, schema: "ws", objects: [] }) }),
     makeTestLayer(SqlClient.SqlClient)({}),
+    makeTestLayer(MailTransport)({}),
+    makeTestLayer(Workspaces)({}),
+    makeTestLayer(Revocations)({}),
     Logger.minimumLogLevel(LogLevel.None)
   )
   return Effect.runPromise(

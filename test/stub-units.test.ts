@@ -9,7 +9,9 @@ import * as jose from "jose"
 import { createHash } from "node:crypto"
 import type { RecordEvent } from "../src/domain/events.js"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../src/domain/metadata.js"
-import { requireSettingsPermission, type WorkspaceCaller } from "../src/services/auth/permissions.js"
+import { type RolePermissions, SETTINGS_PERMISSION_FLAGS } from "../src/domain/permissions.js"
+import { flagsOfRole } from "../src/services/permissions/index.js"
+import { checkFieldRestriction, checkObjectOverride, checkRoleRecordFlags } from "../src/services/roles/validate.js"
 import { makeTokens } from "../src/services/auth/tokens.js"
 import { handleRecordEvent } from "../src/services/events/handlers.js"
 import { Metadata } from "../src/services/metadata/index.js"
@@ -17,8 +19,9 @@ import { JobQueue } from "../src/platform/queue/index.js"
 import { labelOf, mergeUpdates, propertiesOf } from "../src/services/timeline/properties.js"
 import { timelinePlace } from "../src/services/timeline/index.js"
 import { isUuid } from "../src/platform/lib/uuid.js"
-import { matchingWebhooks, operationMatches, type Webhook, Webhooks } from "../src/services/webhooks/index.js"
+import { Revocations } from "../src/services/revocations/index.js"
 import { Workspaces } from "../src/services/workspace/index.js"
+import { matchingWebhooks, operationMatches, type Webhook, Webhooks } from "../src/services/webhooks/index.js"
 import { makeTestLayer } from "./support/test-layer.js"
 
 const WS = "3b8e6f2a-6f1c-4a57-9a0e-0c4d1f2b9a10"
@@ -75,7 +78,9 @@ describe("event → webhook matching", () => {
         enqueueMany: (queue, jobs) => Effect.sync(() => (enqueued.push({ queue, jobs }), jobs.map((_, i) => String(i))))
       }),
       makeTestLayer(Metadata)({ get: (workspaceId) => Effect.succeed({ workspaceId, version: 1, schema: "ws", objects: [] }) }),
-      makeTestLayer(SqlClient.SqlClient)({})
+      makeTestLayer(SqlClient.SqlClient)({}),
+      makeTestLayer(Workspaces)({}),
+      makeTestLayer(Revocations)({})
     )
     const e = event()
     await Effect.runPromise(handleRecordEvent(e).pipe(Effect.provide(layer)))
@@ -213,37 +218,53 @@ describe("tokens", () => {
   })
 })
 
-describe("settings permission", () => {
-  const roles: Record<string, { id: string; canUpdateAllSettings: boolean }> = {
-    admin: { id: "admin", canUpdateAllSettings: true },
-    member: { id: "member", canUpdateAllSettings: false }
-  }
-  const looked: Array<string> = []
-  const layer = makeTestLayer(Workspaces)({
-    findRole: (id) => Effect.sync(() => (looked.push(id), (roles[id] ?? null) as never))
-  })
-  const user = (roleId: string | null) => ({ kind: "user", userWorkspace: { roleId } }) as unknown as WorkspaceCaller
-  const apiKey = (roleId: string | null) => ({ kind: "apiKey", apiKey: { roleId } }) as unknown as WorkspaceCaller
-  const check = (caller: WorkspaceCaller) =>
-    Effect.runPromise(
-      requireSettingsPermission(caller).pipe(
-        Effect.match({ onFailure: (e) => (e._tag === "Forbidden" ? `Forbidden/${e.subCode}` : e._tag), onSuccess: () => "allowed" }),
-        Effect.provide(layer)
-      )
-    )
-
-  test("granted by a role that can update all settings, for members and API keys alike", async () => {
-    expect(await check(user("admin"))).toBe("allowed")
-    expect(await check(apiKey("admin"))).toBe("allowed")
+describe("settings flags and role consistency", () => {
+  const role = (over: Partial<RolePermissions> = {}): RolePermissions => ({
+    roleId: "r",
+    canUpdateAllSettings: false,
+    canAccessAllTools: false,
+    canReadAllObjectRecords: true,
+    canUpdateAllObjectRecords: true,
+    canSoftDeleteAllObjectRecords: true,
+    canDestroyAllObjectRecords: true,
+    permissionFlags: [],
+    objectPermissions: [],
+    fieldPermissions: [],
+    rowPermissions: [],
+    ...over
   })
 
-  test("refused with PERMISSION_DENIED for another role, no role, or an unknown role", async () => {
-    looked.length = 0
-    expect(await check(user("member"))).toBe("Forbidden/PERMISSION_DENIED")
-    expect(await check(apiKey(null))).toBe("Forbidden/PERMISSION_DENIED")
-    expect(await check(apiKey("deleted-role"))).toBe("Forbidden/PERMISSION_DENIED")
-    // No role, no lookup.
-    expect(looked).toEqual(["member", "deleted-role"])
+  test("canUpdateAllSettings grants every settings flag, canAccessAllTools every tool flag; unknown stored flags are ignored", () => {
+    expect([...flagsOfRole(role({ canUpdateAllSettings: true }))]).toEqual([...SETTINGS_PERMISSION_FLAGS])
+    expect([...flagsOfRole(role({ permissionFlags: ["DATA_MODEL", "NOT_A_FLAG"] }))]).toEqual(["DATA_MODEL"])
+    expect(flagsOfRole(role({ canAccessAllTools: true })).has("DATA_MODEL")).toBe(false)
+  })
+
+  const codeOf = (error: { subCode?: string | undefined } | null) => error?.subCode ?? null
+
+  test("role level: writes need read, deletes need update", () => {
+    const flags = { canReadAllObjectRecords: true, canUpdateAllObjectRecords: true, canSoftDeleteAllObjectRecords: true, canDestroyAllObjectRecords: true }
+    expect(checkRoleRecordFlags(flags)).toBeNull()
+    expect(codeOf(checkRoleRecordFlags({ ...flags, canReadAllObjectRecords: false })))
+      .toBe("CANNOT_GIVE_WRITING_PERMISSION_WITHOUT_READING_PERMISSION")
+    expect(codeOf(checkRoleRecordFlags({ ...flags, canUpdateAllObjectRecords: false }))).toBe("INVALID_ARG_PERMISSIONS")
+  })
+
+  test("object level works on effective values (override, else role-wide)", () => {
+    const readOnly = { canReadAllObjectRecords: true, canUpdateAllObjectRecords: false, canSoftDeleteAllObjectRecords: false, canDestroyAllObjectRecords: false }
+    const none = { canReadObjectRecords: null, canUpdateObjectRecords: null, canSoftDeleteObjectRecords: null, canDestroyObjectRecords: null }
+    expect(checkObjectOverride(readOnly, { ...none, canUpdateObjectRecords: true })).toBeNull()
+    expect(codeOf(checkObjectOverride(readOnly, { ...none, canReadObjectRecords: false, canUpdateObjectRecords: true })))
+      .toBe("CANNOT_GIVE_WRITING_PERMISSION_ON_NON_READABLE_OBJECT")
+    expect(codeOf(checkObjectOverride(readOnly, { ...none, canDestroyObjectRecords: true }))).toBe("INVALID_ARG_PERMISSIONS")
+  })
+
+  test("field level: only restrictions, and an unreadable field is not updatable", () => {
+    expect(checkFieldRestriction({ canReadFieldValue: false, canUpdateFieldValue: false }, { canReadFieldValue: false, canUpdateFieldValue: false })).toBeNull()
+    expect(codeOf(checkFieldRestriction({ canUpdateFieldValue: true }, { canReadFieldValue: null, canUpdateFieldValue: true })))
+      .toBe("ONLY_FIELD_RESTRICTION_ALLOWED")
+    expect(codeOf(checkFieldRestriction({ canReadFieldValue: false }, { canReadFieldValue: false, canUpdateFieldValue: null })))
+      .toBe("CANNOT_GIVE_WRITING_PERMISSION_WITHOUT_READING_PERMISSION")
   })
 })
 

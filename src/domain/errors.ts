@@ -21,7 +21,8 @@ export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
 /** Input that cannot be accepted; `field` names the culprit when there is one. GraphQL BAD_USER_INPUT, HTTP 400. */
 export class BadUserInput extends Schema.TaggedError<BadUserInput>()("BadUserInput", {
   message: Schema.String,
-  field: Schema.optional(Schema.String)
+  field: Schema.optional(Schema.String),
+  subCode: Schema.optional(Schema.String)
 }) {}
 
 /** A uniqueness rule would be broken (e.g. the email already has an account). GraphQL BAD_USER_INPUT, HTTP 409. */

@@ -1,18 +1,22 @@
 import { Effect, Schema } from "effect"
 import { EVENTS_QUEUE } from "../services/events/index.js"
 import { eventsQueue } from "../services/events/handlers.js"
+import { EMAILS_QUEUE, emailsQueue } from "../services/mail/jobs.js"
 import { WEBHOOKS_QUEUE, webhooksQueue } from "../services/webhooks/jobs.js"
-import { defineRegistry, jobHandler } from "./runner.js"
+import { defineRegistry, jobHandler, type QueueSpec } from "./runner.js"
+
+type RequirementsOf<Q> = Q extends QueueSpec<infer R> ? R : never
 
 /**
  * Every queue the worker runs, its concurrency and its handlers by job name, and the scheduled jobs.
  * Each subsystem declares its own queue and job payload schemas beside its handlers (events, webhooks, ...);
  * `schedule(queue, name, { every } | { cron })` enqueues a job once per tick across all workers.
  */
-export const registry = defineRegistry({
+export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue>>({
   queues: {
     [EVENTS_QUEUE]: eventsQueue,
     [WEBHOOKS_QUEUE]: webhooksQueue,
+    [EMAILS_QUEUE]: emailsQueue,
     system: {
       concurrency: 5,
       handlers: {

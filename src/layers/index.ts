@@ -13,11 +13,14 @@ import { Metadata, MetadataLive } from "../services/metadata/index.js"
 import { WorkspaceProvisionerLive } from "../services/metadata/provisioner.js"
 import { Permissions, PermissionsLive } from "../services/permissions/index.js"
 import { Records, RecordsLive } from "../services/records/index.js"
+import { Roles, RolesLive } from "../services/roles/index.js"
 import { runMigrations } from "../platform/migrations/index.js"
 import { JobQueue, JobQueueMemory, JobQueueRedis } from "../platform/queue/index.js"
 import { RedisLive } from "../platform/redis/index.js"
 import { Revocations, RevocationsEmbedded, RevocationsLive } from "../services/revocations/index.js"
 import { SchemaBuilder, SchemaBuilderLive } from "../http/graphql/data/schema/index.js"
+import { Mailer, MailerLive, MailTransport, MailTransportLive } from "../services/mail/index.js"
+import { Members, MembersLive } from "../services/members/index.js"
 import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 
@@ -35,6 +38,10 @@ export type Services =
   | Records
   | SchemaBuilder
   | Webhooks
+  | Roles
+  | MailTransport
+  | Mailer
+  | Members
 
 export class StartupError extends Error {}
 
@@ -122,7 +129,11 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     Layer.provideMerge(Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
       Option.isSome(config.databaseUrl) ? RevocationsLive : RevocationsEmbedded)))
   )
-  return Layer.merge(SchemaBuilderLive, WebhooksLive).pipe(Layer.provideMerge(domain), Layer.provideMerge(infra))
+  const mail = Layer.merge(MailTransportLive, MailerLive)
+  return Layer.mergeAll(SchemaBuilderLive, WebhooksLive, RolesLive, MembersLive).pipe(
+    Layer.provideMerge(Layer.merge(domain, mail)),
+    Layer.provideMerge(infra)
+  )
 }
 
 const safeHost = (url: string) => {

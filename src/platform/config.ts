@@ -76,7 +76,18 @@ export const appConfig = Config.all({
   ),
   passwordHashQueue: Config.integer("PASSWORD_HASH_QUEUE").pipe(Config.withDefault(100)),
   webhookTimeout: duration("WEBHOOK_TIMEOUT", "5s"),
-  webhookAllowPrivateAddresses: Config.boolean("WEBHOOK_ALLOW_PRIVATE_ADDRESSES").pipe(Config.withDefault(false))
+  webhookAllowPrivateAddresses: Config.boolean("WEBHOOK_ALLOW_PRIVATE_ADDRESSES").pipe(Config.withDefault(false)),
+  invitationTokenTtl: duration("INVITATION_TOKEN_EXPIRES_IN", "30d", 1000),
+  email: Config.all({
+    driver: Config.option(Config.literal("SMTP", "LOGGER", "smtp", "logger")("EMAIL_DRIVER")),
+    smtpHost: Config.option(Config.string("EMAIL_SMTP_HOST")),
+    smtpPort: Config.port("EMAIL_SMTP_PORT").pipe(Config.withDefault(587)),
+    smtpUser: Config.option(Config.string("EMAIL_SMTP_USER")),
+    smtpPassword: Config.option(Config.redacted("EMAIL_SMTP_PASSWORD")),
+    smtpNoTls: Config.boolean("EMAIL_SMTP_NO_TLS").pipe(Config.withDefault(false)),
+    fromAddress: Config.string("EMAIL_FROM_ADDRESS").pipe(Config.withDefault("noreply@yourdomain.com")),
+    fromName: Config.string("EMAIL_FROM_NAME").pipe(Config.withDefault("Score"))
+  })
 })
 
 export type AppConfigShape = Config.Config.Success<typeof appConfig> & {

@@ -4,7 +4,7 @@ import { Effect } from "effect"
 import { BadUserInput, isUserError, NotFound, type UserError } from "../../domain/errors.js"
 import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
 import { Metadata } from "../../services/metadata/index.js"
-import { requireSettingsPermission } from "../../services/auth/permissions.js"
+import { Permissions } from "../../services/permissions/index.js"
 import { Webhooks, type WebhooksShape } from "../../services/webhooks/index.js"
 import { restUserError } from "../errors.js"
 import { restCaller } from "../caller.js"
@@ -60,7 +60,11 @@ const jsonBody = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =
     )
   ))
 
-const settingsCaller = Effect.tap(restCaller, requireSettingsPermission)
+/** The caller, refused unless they hold `flag` (DATA_MODEL for object and field writes, API_KEYS_AND_WEBHOOKS for webhooks). */
+const callerWith = (flag: "DATA_MODEL" | "API_KEYS_AND_WEBHOOKS") =>
+  Effect.tap(restCaller, (caller) => Effect.flatMap(Permissions, (p) => p.requireFlag(caller, flag)))
+const dataModelCaller = callerWith("DATA_MODEL")
+const webhooksCaller = callerWith("API_KEYS_AND_WEBHOOKS")
 
 const metadataOfCaller = Effect.gen(function*() {
   const auth = yield* restCaller
@@ -82,31 +86,31 @@ const findField = (objects: ReadonlyArray<ObjectMetadata>, id: string): FieldMet
 
 const webhookRoute = <A>(run: (webhooks: WebhooksShape, workspaceId: string) => Effect.Effect<A, UserError | SqlError.SqlError>, respond: (a: A) => HttpServerResponse.HttpServerResponse) =>
   asUserError(Effect.gen(function*() {
-    const auth = yield* settingsCaller
+    const auth = yield* webhooksCaller
     return respond(yield* run(yield* Webhooks, auth.workspace.id))
   }))
 
-/** `/rest/metadata/webhooks`: the same operations as on /metadata (settings permission required). */
+/** `/rest/metadata/webhooks`: the same operations as on /metadata (API_KEYS_AND_WEBHOOKS flag required). */
 const webhookRoutes = HttpRouter.empty.pipe(
   HttpRouter.get("/rest/metadata/webhooks", webhookRoute((w, ws) => w.list(ws), (webhooks) => json({ data: { webhooks } }))),
   HttpRouter.get("/rest/metadata/webhooks/:id", asUserError(Effect.gen(function*() {
-    const auth = yield* settingsCaller
+    const auth = yield* webhooksCaller
     const id = yield* idParam
     return json({ data: { webhook: yield* Effect.flatMap(Webhooks, (w) => w.get(auth.workspace.id, id)) } })
   }))),
   HttpRouter.post("/rest/metadata/webhooks", asUserError(Effect.gen(function*() {
-    const auth = yield* settingsCaller
+    const auth = yield* webhooksCaller
     const body = yield* jsonBody
     return json({ data: { createWebhook: yield* Effect.flatMap(Webhooks, (w) => w.create(auth.workspace.id, body)) } }, 201)
   }))),
   HttpRouter.patch("/rest/metadata/webhooks/:id", asUserError(Effect.gen(function*() {
-    const auth = yield* settingsCaller
+    const auth = yield* webhooksCaller
     const id = yield* idParam
     const body = yield* jsonBody
     return json({ data: { updateWebhook: yield* Effect.flatMap(Webhooks, (w) => w.update(auth.workspace.id, id, body)) } })
   }))),
   HttpRouter.del("/rest/metadata/webhooks/:id", asUserError(Effect.gen(function*() {
-    const auth = yield* settingsCaller
+    const auth = yield* webhooksCaller
     const id = yield* idParam
     const webhook = yield* Effect.flatMap(Webhooks, (w) => w.remove(auth.workspace.id, id))
     return json({ data: { deleteWebhook: { id: webhook.id } } })
@@ -127,7 +131,7 @@ export const restMetadataRoutes = HttpRouter.concat(webhookRoutes, HttpRouter.em
     return json({ data: { object: objectBody(object) } })
   }))),
   HttpRouter.post("/rest/metadata/objects", asUserError(Effect.gen(function*() {
-    const auth = yield* settingsCaller
+    const auth = yield* dataModelCaller
     const body = yield* jsonBody
     const object = yield* Effect.flatMap(Metadata, (m) => m.createObject(auth.workspace.id, body as never))
     return json({ data: { createOneObject: objectBody(object) } }, 201)
@@ -135,7 +139,7 @@ export const restMetadataRoutes = HttpRouter.concat(webhookRoutes, HttpRouter.em
   HttpRouter.patch("/rest/metadata/objects/:id", asUserError(updateObject())),
   HttpRouter.put("/rest/metadata/objects/:id", asUserError(updateObject())),
   HttpRouter.del("/rest/metadata/objects/:id", asUserError(Effect.gen(function*() {
-    const auth = yield* settingsCaller
+    const auth = yield* dataModelCaller
     const id = yield* idParam
     const object = yield* Effect.flatMap(Metadata, (m) => m.deleteObject(auth.workspace.id, id))
     return json({ data: { deleteOneObject: { id: object.id } } })
@@ -152,7 +156,7 @@ export const restMetadataRoutes = HttpRouter.concat(webhookRoutes, HttpRouter.em
     return json({ data: { field } })
   }))),
   HttpRouter.post("/rest/metadata/fields", asUserError(Effect.gen(function*() {
-    const auth = yield* settingsCaller
+    const auth = yield* dataModelCaller
     const body = yield* jsonBody
     const field = yield* Effect.flatMap(Metadata, (m) => m.createField(auth.workspace.id, body as never))
     return json({ data: { createOneField: field } }, 201)
@@ -160,7 +164,7 @@ export const restMetadataRoutes = HttpRouter.concat(webhookRoutes, HttpRouter.em
   HttpRouter.patch("/rest/metadata/fields/:id", asUserError(updateField())),
   HttpRouter.put("/rest/metadata/fields/:id", asUserError(updateField())),
   HttpRouter.del("/rest/metadata/fields/:id", asUserError(Effect.gen(function*() {
-    const auth = yield* settingsCaller
+    const auth = yield* dataModelCaller
     const id = yield* idParam
     const field = yield* Effect.flatMap(Metadata, (m) => m.deleteField(auth.workspace.id, id))
     return json({ data: { deleteOneField: { id: field.id } } })
@@ -169,7 +173,7 @@ export const restMetadataRoutes = HttpRouter.concat(webhookRoutes, HttpRouter.em
 
 function updateObject() {
   return Effect.gen(function*() {
-    const auth = yield* settingsCaller
+    const auth = yield* dataModelCaller
     const id = yield* idParam
     const body = yield* jsonBody
     const object = yield* Effect.flatMap(Metadata, (m) => m.updateObject(auth.workspace.id, id, body))
@@ -179,7 +183,7 @@ function updateObject() {
 
 function updateField() {
   return Effect.gen(function*() {
-    const auth = yield* settingsCaller
+    const auth = yield* dataModelCaller
     const id = yield* idParam
     const body = yield* jsonBody
     const field = yield* Effect.flatMap(Metadata, (m) => m.updateField(auth.workspace.id, id, body))

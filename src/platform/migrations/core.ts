@@ -359,5 +359,20 @@ SELECT w.id, '20202020-0003-0001-0001-000000000003', 'Guest', 'Guest role: reads
    AND NOT EXISTS (SELECT 1 FROM core.role r WHERE r."workspaceId" = w.id AND r.label = 'Guest');
 `)
     })
+  },
+  {
+    id: 8,
+    name: "invitations",
+    // Invitation tokens (core."appToken" type InvitationToken, context { email, roleId }) are looked up by
+    // the SHA-256 of the token the mail carries (`value`); the token itself is never stored.
+    up: Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`
+ALTER TABLE core."appToken" ADD COLUMN value text;
+CREATE UNIQUE INDEX app_token_value_key ON core."appToken" (type, value) WHERE value IS NOT NULL;
+CREATE UNIQUE INDEX app_token_invitation_email_key ON core."appToken" ("workspaceId", lower(context->>'email'))
+  WHERE type = 'InvitationToken';
+`)
+    })
   }
 ]

@@ -41,7 +41,8 @@ export interface ApiKeysShape {
 
 export class ApiKeys extends Context.Tag("score/ApiKeys")<ApiKeys, ApiKeysShape>() {}
 
-const cacheKey = (id: string) => `apiKey:${id}`
+/** Credential cache key of one API key; a change to the key or its role goes through `Revocations.revoking` with it. */
+export const apiKeyCacheKey = (id: string) => `apiKey:${id}`
 /** Short: an entry outlives no revocation anyway (see Revocations); this bounds the memory it holds. */
 const CACHE_TTL = "10 minutes"
 
@@ -110,7 +111,7 @@ export const ApiKeysLive = Layer.effect(
               WHERE id = ${input.id} AND "workspaceId" = ${workspaceId} RETURNING *`,
             (rows) => Effect.fromNullable(firstRow<ApiKey>(rows)).pipe(Effect.mapError(() => notFound))
           ),
-          { keys: (key) => [cacheKey(key.id)] }
+          { keys: (key) => [apiKeyCacheKey(key.id)] }
         )
       })
 
@@ -123,7 +124,7 @@ export const ApiKeysLive = Layer.effect(
                 WHERE id = ${id} AND "workspaceId" = ${workspaceId} RETURNING *`,
             (rows) => Effect.fromNullable(firstRow<ApiKey>(rows)).pipe(Effect.mapError(() => notFound))
           ),
-          { keys: (key) => [cacheKey(key.id)] }
+          { keys: (key) => [apiKeyCacheKey(key.id)] }
         )
       })
 
@@ -154,7 +155,7 @@ export const ApiKeysLive = Layer.effect(
       findById: (id) =>
         isUuid(id)
           ? revocations.credential(
-            cacheKey(id),
+            apiKeyCacheKey(id),
             Effect.map(sql`SELECT * FROM core."apiKey" WHERE id = ${id}`, firstRow<ApiKey>),
             { ttl: CACHE_TTL }
           )

@@ -76,6 +76,12 @@ export interface AuthShape {
    */
   readonly authenticated: (token: string) => AuthContext | undefined
   readonly findUser: (id: string) => Effect.Effect<User | null, SqlError.SqlError>
+  /** The user with this email and password, or Twenty's refusal (the same for an unknown email and a wrong password). */
+  readonly verifyCredentials: (email: string, password: string) => Effect.Effect<User, AuthFailure>
+  /** Checks a new password against the rules and hashes it (through the hashing gate). */
+  readonly hashNewPassword: (password: string) => Effect.Effect<string, BadUserInput | TooManyRequests>
+  /** A single-use login token for a member of the workspace (exchanged by getAuthTokensFromLoginToken). */
+  readonly issueLoginToken: (user: Pick<User, "id" | "email">, workspaceId: string) => Effect.Effect<AuthToken, SqlError.SqlError>
 }
 
 export class Auth extends Context.Tag("score/Auth")<Auth, AuthShape>() {}
@@ -208,7 +214,7 @@ export const AuthLive = Layer.effect(
         })
       })
 
-    const loginToken = (user: User, workspaceId: string) =>
+    const loginToken = (user: Pick<User, "id" | "email">, workspaceId: string) =>
       Effect.gen(function*() {
         const expiresAt = new Date(Date.now() + Duration.toMillis(config.loginTokenTtl))
         const jti = yield* storeAppToken("LoginToken", user.id, workspaceId, expiresAt)
@@ -437,7 +443,10 @@ export const AuthLive = Layer.effect(
         }),
       authenticate,
       authenticated,
-      findUser
+      findUser,
+      verifyCredentials: checkCredentials,
+      hashNewPassword: (password) => Effect.zipRight(validatePassword(password), hashing(hashPassword(password))),
+      issueLoginToken: loginToken
     }
   })
 )

@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import type { RecordEvent } from "../../domain/events.js"
 import { jobHandler, type QueueSpec } from "../../jobs/runner.js"
 import type { JobQueue } from "../../platform/queue/index.js"
+import { syncUserFromWorkspaceMember } from "../members/sync.js"
 import { recordTimelineActivity } from "../timeline/index.js"
 import { Webhooks } from "../webhooks/index.js"
 import { enqueueDeliveries } from "../webhooks/jobs.js"
@@ -10,7 +11,7 @@ import { RecordEventPayload } from "./payload.js"
 
 /**
  * A record event's consumers: one delivery job per matching webhook (each retried on its own), and the
- * record's timeline activity.
+ * record's timeline activity; a workspaceMember's name and locale copied to its user.
  */
 export const handleRecordEvent = (event: RecordEvent) =>
   Effect.gen(function*() {
@@ -18,6 +19,7 @@ export const handleRecordEvent = (event: RecordEvent) =>
     const matching = yield* webhooks.matching(event.workspaceId, event.name)
     yield* enqueueDeliveries(matching, event)
     yield* recordTimelineActivity(event)
+    yield* syncUserFromWorkspaceMember(event)
   })
 
 type Requirements = Effect.Effect.Context<ReturnType<typeof handleRecordEvent>> | JobQueue

@@ -1,13 +1,12 @@
 import { Effect } from "effect"
 import { BadUserInput, NotFound } from "../../domain/errors.js"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../domain/metadata.js"
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+import { isUuid } from "../../platform/lib/uuid.js"
 
 export const bad = (message: string, field?: string) => new BadUserInput({ message, ...(field ? { field } : {}) })
 
 export const objectOf = (metadata: WorkspaceMetadata, id: string): Effect.Effect<ObjectMetadata, NotFound> => {
-  const object = UUID.test(id) ? metadata.objects.find((o) => o.id === id) : undefined
+  const object = isUuid(id) ? metadata.objects.find((o) => o.id === id) : undefined
   return object ? Effect.succeed(object) : Effect.fail(new NotFound({ message: "Object metadata not found" }))
 }
 
@@ -16,7 +15,7 @@ export const fieldOf = (
   id: string
 ): Effect.Effect<{ object: ObjectMetadata; field: FieldMetadata }, NotFound> => {
   for (const object of metadata.objects) {
-    const field = UUID.test(id) ? object.fields.find((f) => f.id === id) : undefined
+    const field = isUuid(id) ? object.fields.find((f) => f.id === id) : undefined
     if (field) return Effect.succeed({ object, field })
   }
   return Effect.fail(new NotFound({ message: "Field metadata not found" }))

@@ -41,35 +41,30 @@ export interface RelationCreationPayload {
   readonly onDelete?: OnDeleteAction | null
 }
 
-export interface CreateFieldInput {
+/** What both creating and updating a field may set. */
+interface FieldProperties {
+  readonly description?: string | null
+  readonly icon?: string | null
+  readonly isActive?: boolean | null
+  readonly isNullable?: boolean | null
+  readonly isUnique?: boolean | null
+  readonly isLabelSyncedWithName?: boolean | null
+  readonly defaultValue?: unknown
+  readonly options?: unknown
+  readonly settings?: Record<string, unknown> | null
+}
+
+export interface CreateFieldInput extends FieldProperties {
   readonly objectMetadataId: string
   readonly type: string
   readonly name: string
   readonly label: string
-  readonly description?: string | null
-  readonly icon?: string | null
-  readonly isActive?: boolean | null
-  readonly isNullable?: boolean | null
-  readonly isUnique?: boolean | null
-  readonly isLabelSyncedWithName?: boolean | null
-  readonly defaultValue?: unknown
-  readonly options?: unknown
-  readonly settings?: Record<string, unknown> | null
   readonly relationCreationPayload?: RelationCreationPayload | null
 }
 
-export interface UpdateFieldInput {
+export interface UpdateFieldInput extends FieldProperties {
   readonly name?: string | null
   readonly label?: string | null
-  readonly description?: string | null
-  readonly icon?: string | null
-  readonly isActive?: boolean | null
-  readonly isNullable?: boolean | null
-  readonly isUnique?: boolean | null
-  readonly isLabelSyncedWithName?: boolean | null
-  readonly defaultValue?: unknown
-  readonly options?: unknown
-  readonly settings?: Record<string, unknown> | null
 }
 
 export type MetadataFailure = BadUserInput | NotFound | Conflict | SqlError.SqlError

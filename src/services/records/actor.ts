@@ -7,6 +7,9 @@ import { Permissions } from "../permissions/index.js"
 import type { Access } from "../../domain/permissions.js"
 import type { Actor, RecordsScope } from "./types.js"
 
+/** A member's workspaceMember id as `actorOf` caches it; joining and removal drop it. */
+export const workspaceMemberIdCacheKey = (workspaceId: string, userId: string) => `workspaceMemberId:${workspaceId}:${userId}`
+
 /**
  * The actor recorded in createdBy / updatedBy: an API key writes as source API under its name; a
  * member writes as MANUAL with their workspaceMember id (looked up once, then cached).
@@ -18,7 +21,7 @@ export const actorOf = (caller: WorkspaceCaller) =>
     const records = yield* Records
     const system: RecordsScope = { workspaceId: caller.workspace.id, actor: { source: "SYSTEM", workspaceMemberId: null, name: "System" } }
     const memberId = yield* cache.getOrLoad(
-      `workspaceMemberId:${caller.workspace.id}:${caller.user.id}`,
+      workspaceMemberIdCacheKey(caller.workspace.id, caller.user.id),
       Effect.map(
         records.findOne(system, "workspaceMember", { userId: { eq: caller.user.id } }, { fields: [], relations: [] }),
         (member) => (member ? (member["id"] as string) : null)

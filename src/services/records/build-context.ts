@@ -25,7 +25,8 @@ export const fail = (message: string, field?: string): never => {
   throw new QueryInputError(badInput(message, field))
 }
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** The one UUID pattern (platform/lib/uuid.ts), under the name write.ts imports; new code calls isUuid. */
+export { UUID_PATTERN as UUID } from "../../platform/lib/uuid.js"
 
 export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)

@@ -1,6 +1,7 @@
 import type { ObjectMetadata } from "../../domain/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../domain/composite-types.js"
-import { type BuildContext, col, fail, isRelation, type Model, nextAlias, UUID } from "./build-context.js"
+import { type BuildContext, col, fail, isRelation, type Model, nextAlias } from "./build-context.js"
+import { isUuid } from "../../platform/lib/uuid.js"
 import type { ConnectionArgs, RecordFilter } from "./types.js"
 import { fieldReadable, requireReadable, rowCondition } from "./access.js"
 
@@ -61,7 +62,7 @@ const checkValue = (kind: Kind, value: unknown, path: string): unknown => {
   const wrong = () => fail(`Invalid value ${JSON.stringify(value)} for ${path}`, path)
   switch (kind) {
     case "uuid":
-      return typeof value === "string" && UUID.test(value) ? value : wrong()
+      return isUuid(value) ? value : wrong()
     case "number":
       return typeof value === "number" && Number.isFinite(value) ? value
         : typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)) ? Number(value) : wrong()

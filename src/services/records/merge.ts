@@ -6,8 +6,9 @@ import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../.
 import { ident } from "../metadata/columns.js"
 import { type Models, objectOf } from "./models.js"
 import { attempt, building } from "./plan.js"
-import { badInput, type Guard, type Model, Params, UUID } from "./query-builder.js"
+import { badInput, type Guard, type Model, Params } from "./query-builder.js"
 import { denied, guardOf, objectAccess, requireOperation, rowCondition } from "./access.js"
+import { isUuid } from "../../platform/lib/uuid.js"
 import type { Reads } from "./read.js"
 import type { RecordsShape } from "./service.js"
 import type { Statements } from "./statements.js"
@@ -79,7 +80,7 @@ export const makeMerge = (
       yield* permitted(model, object, guard, "update", selection)
       yield* attempt(() => requireOperation(guard, object, "softDelete"))
       if (ids.length < 2) return yield* badInput("Merging needs at least two ids", "ids")
-      if (!ids.every((id) => UUID.test(id))) return yield* badInput("ids must be UUIDs", "ids")
+      if (!ids.every(isUuid)) return yield* badInput("ids must be UUIDs", "ids")
       if (!Number.isInteger(priority) || priority < 0 || priority >= ids.length) {
         return yield* badInput(`conflictPriorityIndex must be between 0 and ${ids.length - 1}`, "conflictPriorityIndex")
       }
@@ -136,7 +137,7 @@ export const makeMerge = (
       const criteria = object.duplicateCriteria ?? []
       const probes: Array<Record<string, unknown>> = []
       if (input.ids) {
-        if (!input.ids.every((id) => UUID.test(id))) return yield* badInput("ids must be UUIDs", "ids")
+        if (!input.ids.every(isUuid)) return yield* badInput("ids must be UUIDs", "ids")
         const rows = yield* rawRows(model, object, input.ids, guard)
         const byId = new Map(rows.map((r) => [r["id"] as string, r]))
         for (const id of input.ids) probes.push(byId.get(id) ?? { id })

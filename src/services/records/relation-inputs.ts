@@ -1,7 +1,8 @@
 import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../domain/composite-types.js"
 import { ident } from "../metadata/columns.js"
-import { badInput, isObject, type Model, Params, QueryInputError, UUID } from "./query-builder.js"
+import { badInput, isObject, type Model, Params, QueryInputError } from "./query-builder.js"
+import { isUuid } from "../../platform/lib/uuid.js"
 
 /**
  * Twenty's nested relation inputs on a MANY_TO_ONE field, accepted wherever a record is written:
@@ -38,7 +39,7 @@ const connectConditions = (model: Model, target: ObjectMetadata, where: unknown,
     return fail(`"${key}" is not a unique field of ${target.nameSingular}: connect by id or a unique field`, `${fieldName}.connect.where.${key}`)
   }
   if (key === "id") {
-    if (typeof value !== "string" || !UUID.test(value)) return fail(`Invalid id ${JSON.stringify(value)} to connect ${fieldName}`, `${fieldName}.connect.where.id`)
+    if (!isUuid(value)) return fail(`Invalid id ${JSON.stringify(value)} to connect ${fieldName}`, `${fieldName}.connect.where.id`)
     return [["id", value.toLowerCase()] as const]
   }
   const field = unique!.field

@@ -3,8 +3,9 @@ import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
 import { ident } from "../metadata/columns.js"
 import type { Models } from "./models.js"
 import { attempt, building } from "./plan.js"
-import { badInput, baseConditions, type Guard, type Model, QueryInputError, searchableText, UUID } from "./query-builder.js"
+import { badInput, baseConditions, type Guard, type Model, QueryInputError, searchableText } from "./query-builder.js"
 import { fieldReadable, guardOf, objectAccess } from "./access.js"
+import { isUuid } from "../../platform/lib/uuid.js"
 import type { RecordsShape, SearchHit } from "./service.js"
 import type { Statements } from "./statements.js"
 import type { RecordFilter, RecordsLimits } from "./types.js"
@@ -27,7 +28,7 @@ const encodeSearchCursor = (hit: SearchHit) =>
 const decodeSearchCursor = (cursor: string): SearchCursor => {
   try {
     const value = JSON.parse(Buffer.from(cursor, "base64url").toString()) as Partial<SearchCursor>
-    if (typeof value.rank === "number" && typeof value.objectNameSingular === "string" && typeof value.recordId === "string" && UUID.test(value.recordId)) {
+    if (typeof value.rank === "number" && typeof value.objectNameSingular === "string" && isUuid(value.recordId)) {
       return value as SearchCursor
     }
   } catch {

@@ -127,17 +127,20 @@ export interface RecordsShape {
   /** Cross-object search over searchable objects (label identifier and search fields). */
   readonly search: (
     scope: RecordsScope,
-    input: {
-      readonly searchInput: string
-      readonly limit: number
-      /** A cursor of a previous page's hit: the hits ranked after it. */
-      readonly after?: string | null
-      readonly includedObjectNameSingulars?: ReadonlyArray<string> | null
-      readonly excludedObjectNameSingulars?: ReadonlyArray<string> | null
-      /** On the fields every object has (id, createdAt, updatedAt, deletedAt), with and/or/not. */
-      readonly filter?: RecordFilter | null
-    }
+    input: SearchInput
   ) => Effect.Effect<SearchPage, RecordsFailure>
+}
+
+/** What a search asks, as /graphql's `search` field takes it. */
+export interface SearchInput {
+  readonly searchInput: string
+  readonly limit: number
+  /** A cursor of a previous page's hit: the hits ranked after it. */
+  readonly after?: string | null
+  readonly includedObjectNameSingulars?: ReadonlyArray<string> | null
+  readonly excludedObjectNameSingulars?: ReadonlyArray<string> | null
+  /** On the fields every object has (id, createdAt, updatedAt, deletedAt), with and/or/not. */
+  readonly filter?: RecordFilter | null
 }
 
 /** One page of search hits, best first (rank, then object name and id), each with its cursor. */

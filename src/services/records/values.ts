@@ -2,9 +2,9 @@ import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../domain/composite-types.js"
 import type { FieldType } from "../../domain/field-types.js"
 import { RATING_VALUES } from "../metadata/columns.js"
+import { isUuid } from "../../platform/lib/uuid.js"
 import { type Model, QueryInputError, badInput } from "./query-builder.js"
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const DATE = /^\d{4}-\d{2}-\d{2}$/
 
 const fail = (message: string, field: string): never => {
@@ -23,7 +23,7 @@ const columnValue = (type: FieldType, value: unknown, path: string, field?: Fiel
   switch (type) {
     case "UUID":
     case "RELATION":
-      return typeof value === "string" && UUID.test(value) ? value : wrong("a UUID")
+      return isUuid(value) ? value : wrong("a UUID")
     case "TEXT":
     case "RICH_TEXT":
       return typeof value === "string" ? value : wrong("a string")

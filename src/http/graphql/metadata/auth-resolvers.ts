@@ -4,13 +4,18 @@ import { BadUserInput, Forbidden } from "../../../domain/errors.js"
 import { ApiKeys } from "../../../services/api-keys/index.js"
 import { Auth, type AvailableWorkspace } from "../../../services/auth/index.js"
 import { AppConfig } from "../../../platform/config.js"
-import type { Services } from "../../../layers/index.js"
 import { type Role, Workspaces } from "../../../services/workspace/index.js"
 import { toGraphQLError } from "../../errors.js"
 import type { GraphQLContext } from "../yoga.js"
-import { requireSettingsPermission } from "../../../services/auth/permissions.js"
+import type { PermissionFlag } from "../../../domain/permissions.js"
+import type { WorkspaceCaller } from "../../../services/auth/permissions.js"
+import { Permissions } from "../../../services/permissions/index.js"
+import { Roles } from "../../../services/roles/index.js"
 
-type Context = GraphQLContext<Services>
+/** What these resolvers run: the services they name. */
+export type AuthResolverServices = AppConfig | Auth | ApiKeys | Workspaces | Permissions | Roles
+
+type Context = GraphQLContext<AuthResolverServices>
 type Args = Record<string, any>
 
 const workspaceUrls = (workspace: Pick<Workspace, "subdomain">) =>
@@ -41,7 +46,7 @@ const signInResult = (result: { availableWorkspaces: ReadonlyArray<AvailableWork
 const forbidden = (message: string) => new Forbidden({ message, subCode: "PERMISSION_DENIED" })
 
 /** A workspace member or an API key: anything bound to one workspace. */
-export const workspaceOf = async (ctx: Context) => {
+export const workspaceOf = async <R>(ctx: GraphQLContext<R>) => {
   const auth = await ctx.auth()
   if (auth.kind === "workspaceAgnostic") {
     throw toGraphQLError(forbidden("This action needs a workspace; sign in to one first"))
@@ -49,7 +54,7 @@ export const workspaceOf = async (ctx: Context) => {
   return auth
 }
 
-const userOf = async (ctx: Context): Promise<Extract<AuthContext, { kind: "user" }>> => {
+export const userOf = async <R>(ctx: GraphQLContext<R>): Promise<Extract<AuthContext, { kind: "user" }>> => {
   const auth = await workspaceOf(ctx)
   if (auth.kind !== "user") throw toGraphQLError(forbidden("This action needs a user session"))
   return auth
@@ -57,6 +62,8 @@ const userOf = async (ctx: Context): Promise<Extract<AuthContext, { kind: "user"
 
 const withRole = <A extends { roleId: string | null }>(key: A) =>
   Effect.flatMap(Workspaces, (w) => Effect.map(w.findRole(key.roleId ?? ""), (role) => ({ ...key, role })))
+
+const requireFlag = (caller: WorkspaceCaller, flag: PermissionFlag) => Effect.flatMap(Permissions, (p) => p.requireFlag(caller, flag))
 
 const tokenPair = (tokens: { accessOrWorkspaceAgnosticToken: AuthToken; refreshToken: AuthToken }) => ({ tokens })
 
@@ -77,7 +84,9 @@ export const authResolvers = {
     workspaceDiscoverability: () => "MEMBERS_AND_INVITEES",
     trashRetentionDays: () => 14,
     eventLogRetentionDays: () => 365,
-    databaseSchema: (w: Workspace, _: Args, ctx: Context) => ctx.run(Effect.flatMap(Workspaces, (s) => s.schemaOf(w.id))),
+    // findWorkspaceFromInviteHash answers anonymous callers: no schema name for them.
+    databaseSchema: (w: Workspace & { publicView?: true }, _: Args, ctx: Context) =>
+      w.publicView ? null : ctx.run(Effect.flatMap(Workspaces, (s) => s.schemaOf(w.id))),
     defaultRole: (w: Workspace, _: Args, ctx: Context) =>
       w.defaultRoleId ? ctx.run(Effect.flatMap(Workspaces, (s) => s.findRole(w.defaultRoleId!))) : null
   },
@@ -118,7 +127,7 @@ export const authResolvers = {
     apiKeys: async (_: unknown, _args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         const keys = yield* Effect.flatMap(ApiKeys, (s) => s.list(auth.workspace.id))
         return yield* Effect.forEach(keys, withRole)
       }))
@@ -126,18 +135,16 @@ export const authResolvers = {
     apiKey: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.get(auth.workspace.id, args.input.id)))
       }))
     },
     getApiKeyRoles: async (_: unknown, _args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
-      const roles: ReadonlyArray<Role> = await ctx.run(Effect.flatMap(Workspaces, (s) => s.listRoles(auth.workspace.id)))
+      const roles: ReadonlyArray<Role> = await ctx.run(
+        Effect.zipRight(requireFlag(auth, "API_KEYS_AND_WEBHOOKS"), Effect.flatMap(Workspaces, (s) => s.listRoles(auth.workspace.id)))
+      )
       return roles.filter((role) => role.canBeAssignedToApiKeys)
-    },
-    getRoles: async (_: unknown, _args: Args, ctx: Context) => {
-      const auth = await workspaceOf(ctx)
-      return ctx.run(Effect.flatMap(Workspaces, (s) => s.listRoles(auth.workspace.id)))
     }
   },
   Mutation: {
@@ -182,37 +189,48 @@ export const authResolvers = {
     activateWorkspace: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await userOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "WORKSPACE")
         const displayName = args.data?.displayName ?? undefined
         return yield* Effect.flatMap(Workspaces, (s) =>
           s.update(auth.workspace.id, { displayName, activationStatus: "ACTIVE" }))
       }))
     },
+    updateWorkspace: async (_: unknown, args: Args, ctx: Context) => {
+      const auth = await workspaceOf(ctx)
+      return ctx.run(Effect.gen(function*() {
+        yield* requireFlag(auth, "WORKSPACE")
+        const workspaces = yield* Workspaces
+        if (typeof args.data?.defaultRoleId === "string") {
+          yield* Effect.flatMap(Roles, (r) => r.setDefaultRole(auth.workspace.id, args.data.defaultRoleId))
+        }
+        return yield* workspaces.update(auth.workspace.id, { displayName: args.data?.displayName ?? undefined })
+      }))
+    },
     createApiKey: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.create(auth.workspace.id, args.input)))
       }))
     },
     updateApiKey: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.update(auth.workspace.id, args.input)))
       }))
     },
     revokeApiKey: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.revoke(auth.workspace.id, args.input.id)))
       }))
     },
     generateApiKeyToken: async (_: unknown, args: Args, ctx: Context) => {
       const auth = await userOf(ctx)
       return ctx.run(Effect.gen(function*() {
-        yield* requireSettingsPermission(auth)
+        yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
         const signed = yield* Effect.flatMap(ApiKeys, (s) =>
           s.generateToken(auth.workspace.id, args.apiKeyId, args.expiresAt))
         return { token: signed.token }

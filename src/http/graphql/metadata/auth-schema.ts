@@ -151,6 +151,7 @@ input RevokeApiKeyInput { id: UUID! }
 input GetApiKeyInput { id: UUID! }
 input SignUpInNewWorkspaceInput { displayName: String subdomain: String }
 input ActivateWorkspaceInput { displayName: String }
+input UpdateWorkspaceInput { displayName: String defaultRoleId: UUID }
 
 type Query {
   checkUserExists(email: String!, captchaToken: String): CheckUserExist!
@@ -159,7 +160,6 @@ type Query {
   apiKeys: [ApiKey!]!
   apiKey(input: GetApiKeyInput!): ApiKey
   getApiKeyRoles: [Role!]!
-  getRoles: [Role!]!
 }
 
 type Mutation {
@@ -171,6 +171,7 @@ type Mutation {
   renewToken(appToken: String!): AuthTokens!
   signOut(refreshToken: String): Boolean!
   activateWorkspace(data: ActivateWorkspaceInput!): Workspace!
+  updateWorkspace(data: UpdateWorkspaceInput!): Workspace!
   createApiKey(input: CreateApiKeyInput!): ApiKey!
   updateApiKey(input: UpdateApiKeyInput!): ApiKey
   revokeApiKey(input: RevokeApiKeyInput!): ApiKey

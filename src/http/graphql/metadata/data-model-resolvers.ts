@@ -1,15 +1,18 @@
 import { Effect } from "effect"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../../domain/metadata.js"
-import type { Services } from "../../../layers/index.js"
 import { Metadata } from "../../../services/metadata/index.js"
+import type { Workspaces } from "../../../services/workspace/index.js"
 import { NotFound } from "../../../domain/errors.js"
 import { toGraphQLError } from "../../errors.js"
 import type { GraphQLContext } from "../yoga.js"
-import { requireSettingsPermission } from "../../../services/auth/permissions.js"
+import { Permissions } from "../../../services/permissions/index.js"
 import { workspaceOf } from "./auth-resolvers.js"
 import { applyFilter, connection } from "./connection.js"
 
-type Context = GraphQLContext<Services>
+/** What these resolvers run: metadata, and the role check of requireSettingsPermission. */
+export type DataModelServices = Metadata | Workspaces | Permissions
+
+type Context = GraphQLContext<DataModelServices>
 type Args = Record<string, any>
 
 const metadataByRequest = new WeakMap<object, Promise<WorkspaceMetadata>>()
@@ -24,13 +27,13 @@ export const metadataOf = (ctx: Context): Promise<WorkspaceMetadata> => {
   return pending
 }
 
-/** Runs a data-model change as the caller, who needs the settings (DATA_MODEL) permission. */
-const change = async <A>(ctx: Context, run: (metadata: typeof Metadata.Service, workspaceId: string) => Effect.Effect<A, any, any>) => {
+/** Runs a data-model change as the caller, who needs the DATA_MODEL flag (reads stay open to every member). */
+const change = async <A>(ctx: Context, run: (metadata: typeof Metadata.Service, workspaceId: string) => Effect.Effect<A, any, never>) => {
   const auth = await workspaceOf(ctx)
   return ctx.run(Effect.gen(function*() {
-    yield* requireSettingsPermission(auth)
+    yield* Effect.flatMap(Permissions, (p) => p.requireFlag(auth, "DATA_MODEL"))
     return yield* run(yield* Metadata, auth.workspace.id)
-  }) as Effect.Effect<A, any, Services>)
+  }))
 }
 
 const allFields = (metadata: WorkspaceMetadata) => metadata.objects.flatMap((o) => o.fields)

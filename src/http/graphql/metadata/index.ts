@@ -1,34 +1,54 @@
 import { HttpServerRequest } from "@effect/platform"
 import { Effect } from "effect"
 import { createSchema, createYoga } from "graphql-yoga"
-import type { Services } from "../../../layers/index.js"
 import { Auth } from "../../../services/auth/index.js"
 import { AppConfig } from "../../../platform/config.js"
 import { clientAddressOf } from "../../client-address.js"
 import { documentLimitsOf, useQueryLimits } from "../limits.js"
 import { bearerToken } from "../../caller.js"
 import { bufferedResponse, type GraphQLContext, lazyAuth, makeRun, maskError, useInputErrorCodes } from "../yoga.js"
-import { authResolvers } from "./auth-resolvers.js"
+import { authResolvers, type AuthResolverServices } from "./auth-resolvers.js"
 import { authTypeDefs } from "./auth-schema.js"
-import { dataModelResolvers } from "./data-model-resolvers.js"
+import { dataModelResolvers, type DataModelServices } from "./data-model-resolvers.js"
 import { dataModelTypeDefs } from "./data-model-schema.js"
 import { renderOfflineGraphiQL } from "./graphiql.js"
-import { webhookResolvers } from "./webhook-resolvers.js"
+import { membersResolvers, type MembersServices } from "./members-resolvers.js"
+import { membersTypeDefs } from "./members-schema.js"
+import { roleResolvers, type RoleServices } from "./role-resolvers.js"
+import { roleTypeDefs } from "./role-schema.js"
+import { webhookResolvers, type WebhookServices } from "./webhook-resolvers.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
-import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "./scalars.js"
+import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
+
+/** The services /metadata's resolvers run (Auth also authenticates the caller). */
+export type MetadataServices = AuthResolverServices | DataModelServices | WebhookServices | RoleServices | MembersServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
-  const run = makeRun(yield* Effect.runtime<Services>())
+  const run = makeRun(yield* Effect.runtime<MetadataServices>())
   const authenticate = (token: string) => run(Effect.flatMap(Auth, (auth) => auth.authenticate(token)))
-  const yoga = createYoga<GraphQLContext<Services>>({
-    schema: createSchema({
-      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs],
+  const yoga = createYoga<GraphQLContext<MetadataServices>>({
+    schema: createSchema<GraphQLContext<MetadataServices>>({
+      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs, roleTypeDefs, membersTypeDefs],
       resolvers: {
         ...authResolvers,
         ...dataModelResolvers,
-        Query: { ...authResolvers.Query, ...dataModelResolvers.Query, ...webhookResolvers.Query },
-        Mutation: { ...authResolvers.Mutation, ...dataModelResolvers.Mutation, ...webhookResolvers.Mutation },
+        ...roleResolvers,
+        User: { ...authResolvers.User, ...roleResolvers.User },
+        Query: {
+          ...authResolvers.Query,
+          ...dataModelResolvers.Query,
+          ...webhookResolvers.Query,
+          ...roleResolvers.Query,
+          ...membersResolvers.Query
+        },
+        Mutation: {
+          ...authResolvers.Mutation,
+          ...dataModelResolvers.Mutation,
+          ...webhookResolvers.Mutation,
+          ...roleResolvers.Mutation,
+          ...membersResolvers.Mutation
+        },
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,
         JSON: JSONScalar,
@@ -47,7 +67,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
 
   return Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const context: GraphQLContext<Services> = {
+    const context: GraphQLContext<MetadataServices> = {
       run,
       auth: lazyAuth(bearerToken(request.headers["authorization"]), authenticate),
       origin: request.headers["origin"] ?? null,

@@ -1,20 +1,23 @@
 import { Effect } from "effect"
-import type { Services } from "../../../layers/index.js"
-import { requireSettingsPermission } from "../../../services/auth/permissions.js"
+import { Permissions } from "../../../services/permissions/index.js"
 import { Webhooks, type WebhooksShape } from "../../../services/webhooks/index.js"
+import type { Workspaces } from "../../../services/workspace/index.js"
 import type { GraphQLContext } from "../yoga.js"
 import { workspaceOf } from "./auth-resolvers.js"
 
-type Context = GraphQLContext<Services>
+/** What these resolvers run: webhooks, and the role check of requireSettingsPermission. */
+export type WebhookServices = Webhooks | Workspaces | Permissions
+
+type Context = GraphQLContext<WebhookServices>
 type Args = Record<string, any>
 
 /** Runs a webhook operation for the caller, who needs Twenty's API_KEYS_AND_WEBHOOKS permission. */
 const withWebhooks = async <A>(ctx: Context, run: (webhooks: WebhooksShape, workspaceId: string) => Effect.Effect<A, any>) => {
   const auth = await workspaceOf(ctx)
   return ctx.run(Effect.gen(function*() {
-    yield* requireSettingsPermission(auth)
+    yield* Effect.flatMap(Permissions, (p) => p.requireFlag(auth, "API_KEYS_AND_WEBHOOKS"))
     return yield* run(yield* Webhooks, auth.workspace.id)
-  }) as Effect.Effect<A, any, Services>)
+  }))
 }
 
 export const webhookResolvers = {

@@ -2,7 +2,7 @@ import { GraphQLFloat, GraphQLInt, type GraphQLScalarType } from "graphql"
 import type { FieldMetadata } from "../../../../domain/metadata.js"
 import type { AggregateKind } from "../../../../services/records/types.js"
 import { capitalize } from "./names.js"
-import { DateTimeScalar } from "./scalars.js"
+import { DateTimeScalar } from "../../scalars.js"
 
 /** One aggregate field of `<Object>Connection`, e.g. `countEmptyName` or `sumAmountAmountMicros`. */
 export interface AggregateField {

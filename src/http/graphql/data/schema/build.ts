@@ -6,7 +6,7 @@ import { FILE_TYPES } from "./field-types.js"
 import { resolverNames, typeNames } from "./names.js"
 import { buildObjectTypes, type ObjectTypes, uniqueWhereTypeNames } from "./object-types.js"
 import { mutationFields, queryFields } from "./root-fields.js"
-import { SCALARS } from "./scalars.js"
+import { SCALARS } from "../../scalars.js"
 import { searchField } from "./search.js"
 import { SHARED_TYPES } from "./shared-types.js"
 

@@ -17,7 +17,7 @@ import {
   type CompositeSubField
 } from "../../../../domain/composite-types.js"
 import { pascalCase } from "./names.js"
-import { BigFloatScalar, JSONScalar, UUIDScalar } from "./scalars.js"
+import { BigFloatScalar, JSONScalar, UUIDScalar } from "../../scalars.js"
 import { BigFloatFilter, enumFilter, OrderByDirection, RawJsonFilter, StringFilter, UUIDFilter } from "./shared-types.js"
 
 /**

@@ -21,7 +21,7 @@ import {
   PositionScalar,
   TSVectorScalar,
   UUIDScalar
-} from "./scalars.js"
+} from "../../scalars.js"
 import {
   ArrayFilter,
   BigFloatFilter,

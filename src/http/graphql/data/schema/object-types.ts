@@ -26,7 +26,7 @@ import type { DataGraphQLContext } from "./context.js"
 import { type ScalarMapping, scalarMapping } from "./field-types.js"
 import "./field-info.js"
 import { enumTypeName, isEnumValueName, isGraphQLName, typeNames, uniqueWhereTypeName } from "./names.js"
-import { CursorScalar, JSONScalar } from "./scalars.js"
+import { CursorScalar, JSONScalar } from "../../scalars.js"
 import {
   enumFilter,
   GroupByDateGranularityInput,

@@ -17,7 +17,7 @@ import type { GroupByArgs, RecordFilter, RecordsScope, RecordValue } from "../..
 import type { DataGraphQLContext } from "./context.js"
 import { resolverNames } from "./names.js"
 import { connectionArgs, type ObjectTypes } from "./object-types.js"
-import { UUIDScalar } from "./scalars.js"
+import { UUIDScalar } from "../../scalars.js"
 import { badUserInput, rootConnectionSelection, rootRecordSelection, toConnectionArgs } from "./selection.js"
 
 /** Query and mutation fields of one object, named and typed as Twenty's root type generator does. */

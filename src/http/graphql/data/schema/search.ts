@@ -9,10 +9,10 @@ import {
   GraphQLObjectType,
   GraphQLString
 } from "graphql"
-import type { RecordFilter } from "../../../../services/records/types.js"
+import type { SearchInput } from "../../../../services/records/service.js"
 import type { DataGraphQLContext } from "./context.js"
 import { MAX_SEARCH_LIMIT } from "./limits.js"
-import { UUIDScalar } from "./scalars.js"
+import { UUIDScalar } from "../../scalars.js"
 import { badUserInput } from "./selection.js"
 import { DateFilter, UUIDFilter } from "./shared-types.js"
 
@@ -62,17 +62,8 @@ const ObjectRecordFilterInput: GraphQLInputObjectType = new GraphQLInputObjectTy
   })
 })
 
-interface SearchArgs {
-  readonly searchInput: string
-  readonly limit: number
-  readonly after?: string | null
-  readonly includedObjectNameSingulars?: ReadonlyArray<string> | null
-  readonly excludedObjectNameSingulars?: ReadonlyArray<string> | null
-  readonly filter?: RecordFilter | null
-}
-
 /** Pages go on from a hit's cursor (`after`); the answer says whether hits ranked after the last one exist. */
-export const searchField: GraphQLFieldConfig<unknown, DataGraphQLContext, SearchArgs> = {
+export const searchField: GraphQLFieldConfig<unknown, DataGraphQLContext, SearchInput> = {
   type: new GraphQLNonNull(SearchResultConnection),
   args: {
     searchInput: { type: new GraphQLNonNull(GraphQLString) },

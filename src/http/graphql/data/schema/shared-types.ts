@@ -11,7 +11,7 @@ import {
   GraphQLString
 } from "graphql"
 import { DATE_GRANULARITIES, WEEK_START_DAYS } from "../../../../services/records/group-by.js"
-import { BigFloatScalar, BigIntScalar, ConnectionCursorScalar, DateScalar, UUIDScalar } from "./scalars.js"
+import { BigFloatScalar, BigIntScalar, ConnectionCursorScalar, DateScalar, UUIDScalar } from "../../scalars.js"
 
 /**
  * Types that are the same in every workspace schema (Twenty's graphql-types/{enum,input,object}).

@@ -1,15 +1,19 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from "graphql"
+import { isUuid } from "../../platform/lib/uuid.js"
 
-/** Scalars of the workspace schema, named as Twenty names them. Values stay plain JSON for Records. */
+/**
+ * The GraphQL scalars of both APIs, named as Twenty names them: /graphql (data/schema) uses them all,
+ * /metadata uses UUID, DateTime, JSON and JSONObject. Values stay plain JSON for Records.
+ * (Merged from two copies: /metadata's DateTime also took epoch numbers through `new Date(n)`; none of
+ * its fields or arguments carries one, so the stricter strings-and-Dates-only reading serves both.)
+ */
 
 const badInput = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } })
-
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 const stringOf = (ast: ValueNode) => (ast.kind === Kind.STRING ? ast.value : undefined)
 
 const parseUuid = (value: unknown) => {
-  if (typeof value === "string" && UUID_PATTERN.test(value)) return value.toLowerCase()
+  if (isUuid(value)) return value.toLowerCase()
   throw badInput(`Invalid UUID: ${JSON.stringify(value)}`)
 }
 
@@ -57,6 +61,9 @@ export const DateScalar = new GraphQLScalarType({
 
 /** Any JSON value; literals are read by graphql-js's untyped value reader (the scalar default). */
 export const JSONScalar = new GraphQLScalarType({ name: "JSON", description: "Any JSON value" })
+
+/** /metadata only (workspace member userVars): a JSON object, read like JSON. */
+export const JSONObjectScalar = new GraphQLScalarType({ name: "JSONObject" })
 
 const NUMERIC = /^-?\d+(\.\d+)?$/
 
@@ -122,6 +129,7 @@ export const CursorScalar = stringScalar("Cursor", "A cursor for pagination")
 export const ConnectionCursorScalar = stringScalar("ConnectionCursor", "Cursor for paging through collections")
 export const TSVectorScalar = stringScalar("TSVector", "A PostgreSQL tsvector")
 
+/** The workspace schema's scalars (/graphql). */
 export const SCALARS = [
   UUIDScalar,
   DateTimeScalar,
