@@ -600,7 +600,8 @@ describe("resolvers call Records once per root field", () => {
     expect(calls.map((c) => c.method)).toEqual(["findMany"])
     expect(calls[0]!.scope).toEqual({
       workspaceId: account.workspaceId,
-      actor: { source: "API", workspaceMemberId: null, name: "schema key" }
+      actor: { source: "API", workspaceMemberId: null, name: "schema key" },
+      access: expect.objectContaining({ unrestricted: true })
     })
 
     calls.length = 0

@@ -5,6 +5,8 @@ import { Auth } from "../../services/auth/index.js"
 import { Metadata } from "../../services/metadata/index.js"
 import { apiKeyScope } from "../../services/records/actor.js"
 import { Records } from "../../services/records/index.js"
+import { Permissions } from "../../services/permissions/index.js"
+import type { Access } from "../../domain/permissions.js"
 import { isDatabaseUnavailable } from "../../platform/database/index.js"
 import { restUnavailableBody } from "../errors.js"
 import { bearerToken } from "../caller.js"
@@ -28,15 +30,20 @@ export const makeRestListLane = Effect.gen(function*() {
   const auth = yield* Auth
   const metadata = yield* Metadata
   const records = yield* Records
+  const permissions = yield* Permissions
 
-  /** One Selection per (metadata version, object, depth): findManyDirect then reuses its plans. */
-  const selections = new WeakMap<WorkspaceMetadata, Map<string, Selection>>()
-  const selectionOf = (current: WorkspaceMetadata, object: ObjectMetadata, depth: number) => {
-    let byObject = selections.get(current)
-    if (!byObject) selections.set(current, byObject = new Map())
+  /**
+   * One Selection per (metadata version or, for a restricted caller, its compiled access, object, depth):
+   * findManyDirect then reuses its plans.
+   */
+  const selections = new WeakMap<object, Map<string, Selection>>()
+  const selectionOf = (current: WorkspaceMetadata, object: ObjectMetadata, depth: number, access: Access) => {
+    const owner = access.unrestricted ? current : access
+    let byObject = selections.get(owner)
+    if (!byObject) selections.set(owner, byObject = new Map())
     const key = `${object.id}:${depth}`
     let selection = byObject.get(key)
-    if (!selection) byObject.set(key, selection = selectionFor(current, object, depth, records.limits))
+    if (!selection) byObject.set(key, selection = selectionFor(current, object, depth, records.limits, access))
     return selection
   }
 
@@ -52,13 +59,14 @@ export const makeRestListLane = Effect.gen(function*() {
     if (who?.kind !== "apiKey") return null
     const current = metadata.current(who.workspace.id)
     const object = current?.objects.find((o) => o.isActive && o.namePlural === plural)
-    if (!current || !object) return null
+    const access = current && permissions.currentAccess(who, current)
+    if (!current || !object || !access) return null
     let read
     try {
       const params = new URL(request.url).searchParams
-      const selection = selectionOf(current, object, parseDepth(params))
+      const selection = selectionOf(current, object, parseDepth(params), access)
       const args = parseListArgs(params, object, records.limits)
-      read = records.findManyDirect(apiKeyScope(who), object.nameSingular, args, selection, EXTRAS)
+      read = records.findManyDirect(apiKeyScope(who, access), object.nameSingular, args, selection, EXTRAS)
         ?.then((result) => JSON.stringify(listBody(object, result, selection)))
     } catch {
       return null

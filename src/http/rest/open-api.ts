@@ -1,7 +1,10 @@
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Option } from "effect"
 import { isUserError, type UserError } from "../../domain/errors.js"
-import type { WorkspaceMetadata } from "../../domain/metadata.js"
+import type { ObjectMetadata, WorkspaceMetadata } from "../../domain/metadata.js"
+import type { Access } from "../../domain/permissions.js"
+import { Permissions } from "../../services/permissions/index.js"
+import { canReadField, canReadObject } from "../../services/records/access.js"
 import { Metadata } from "../../services/metadata/index.js"
 import { Records } from "../../services/records/index.js"
 import type { RecordsLimits } from "../../services/records/types.js"
@@ -36,6 +39,18 @@ const makeCoreDocumentCache = (limits: RecordsLimits) => {
   }
 }
 
+/** The objects a restricted caller may read, each with only its readable fields (relations to readable objects). */
+const readableObjects = (metadata: WorkspaceMetadata, access: Access): ReadonlyArray<ObjectMetadata> => {
+  const visible = metadata.objects.filter((o) => o.isActive && canReadObject(access, o))
+  const ids = new Set(visible.map((o) => o.id))
+  return visible.map((object) => ({
+    ...object,
+    fields: object.fields.filter((f) =>
+      canReadField(access, object, f) && (f.relationTargetObjectMetadataId === null || ids.has(f.relationTargetObjectMetadataId))
+    )
+  }))
+}
+
 /** `http(s)://host` of the request, from its Host and X-Forwarded-Proto headers. */
 const requestOrigin = Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
   Option.match(HttpServerRequest.toURL(request), { onNone: () => "", onSome: (url) => url.origin }))
@@ -63,11 +78,20 @@ export const makeOpenApiRoutes = Effect.gen(function*() {
   const metadataDocument = buildMetadataDocument()
   const swaggerUi = swaggerUiDirectory()
 
+  /** A restricted caller's document: only the objects and fields it may read (one per compiled access). */
+  const restrictedDocuments = new WeakMap<Access, OpenApiDocument>()
+  const restrictedDocument = (metadata: WorkspaceMetadata, access: Access) => {
+    let document = restrictedDocuments.get(access)
+    if (!document) restrictedDocuments.set(access, document = buildCoreDocument(readableObjects(metadata, access), limits))
+    return document
+  }
+
   const coreDocument = Effect.gen(function*() {
     const caller = yield* optionalCaller
     if (Option.isNone(caller)) return publicCoreDocument
     const metadata = yield* Effect.flatMap(Metadata, (m) => m.get(caller.value.workspace.id))
-    return coreDocumentOf(metadata)
+    const access = yield* Effect.flatMap(Permissions, (p) => p.accessFor(caller.value, metadata))
+    return access.unrestricted ? coreDocumentOf(metadata) : restrictedDocument(metadata, access)
   }).pipe(Effect.withSpan("openApi.coreDocument"))
 
   // The same for every workspace; a token that is sent must still be valid.

@@ -7,6 +7,8 @@ import type { FieldType } from "../../domain/field-types.js"
 import { isDatabaseUnavailable } from "../../platform/database/index.js"
 import { Metadata } from "../../services/metadata/index.js"
 import { scopeOf } from "../../services/records/actor.js"
+import { canReadField, canReadObject } from "../../services/records/access.js"
+import type { Access } from "../../domain/permissions.js"
 import { Records } from "../../services/records/index.js"
 import type { Connection, ConnectionArgs, GroupByArgs, RecordFilter, RecordsLimits, RecordValue, Selection } from "../../services/records/types.js"
 import { restUserError } from "../errors.js"
@@ -62,23 +64,33 @@ const parsing = <A>(parse: () => A) =>
 
 const queryParams = Effect.map(HttpServerRequest.HttpServerRequest, (request) => new URL(request.url, "http://localhost").searchParams)
 
-/** All scalar and composite fields with `<relation>Id` columns; relations expanded `depth` levels. */
-export const selectionFor = (metadata: WorkspaceMetadata, object: ObjectMetadata, depth: number, limits: RecordsLimits): Selection => {
+/**
+ * All scalar and composite fields with `<relation>Id` columns; relations expanded `depth` levels. A
+ * restricted caller's default selection leaves out what it may not read (Twenty's REST does the same),
+ * while a field it names in a filter or order is refused.
+ */
+export const selectionFor = (
+  metadata: WorkspaceMetadata,
+  object: ObjectMetadata,
+  depth: number,
+  limits: RecordsLimits,
+  access?: Access
+): Selection => {
   const fields: Array<string> = []
   const relations: Array<Selection["relations"][number]> = []
   for (const field of object.fields) {
-    if (!field.isActive || field.type === "TS_VECTOR") continue
+    if (!field.isActive || field.type === "TS_VECTOR" || !canReadField(access, object, field)) continue
     if (field.type !== "RELATION" && field.type !== "MORPH_RELATION") {
       fields.push(field.name)
       continue
     }
     if (field.relationType === "MANY_TO_ONE") fields.push(`${field.name}Id`)
     const relationTarget = metadata.objects.find((o) => o.id === field.relationTargetObjectMetadataId)
-    if (depth > 0 && relationTarget?.isActive) {
+    if (depth > 0 && relationTarget?.isActive && canReadObject(access, relationTarget)) {
       relations.push({
         field: field.name,
         key: field.name,
-        selection: selectionFor(metadata, relationTarget, depth - 1, limits),
+        selection: selectionFor(metadata, relationTarget, depth - 1, limits, access),
         // REST shows one-to-many records as a plain array: no cursors to read.
         ...(field.relationType === "ONE_TO_MANY"
           ? { args: { first: limits.defaultPageSize }, connection: { totalCount: false, aggregates: [], cursors: false } }
@@ -179,7 +191,7 @@ const byId = (id: string): RecordFilter => ({ id: { eq: id } })
 
 const findMany = Effect.gen(function*() {
   const { scope, metadata, object, limits } = yield* target
-  const selection = selectionFor(metadata, object, yield* depthParam, limits)
+  const selection = selectionFor(metadata, object, yield* depthParam, limits, scope.access)
   const args = yield* listArgs(object, limits)
   const records = yield* Records
   const extras = { totalCount: true, aggregates: [] }
@@ -196,7 +208,7 @@ const findMany = Effect.gen(function*() {
 const findOne = Effect.gen(function*() {
   const { scope, metadata, object, limits } = yield* target
   const id = yield* idParam
-  const selection = selectionFor(metadata, object, yield* depthParam, limits)
+  const selection = selectionFor(metadata, object, yield* depthParam, limits, scope.access)
   const record = yield* Effect.flatMap(Records, (r) => r.findOne(scope, object.nameSingular, byId(id), selection))
   if (!record) return yield* new NotFound({ message: "Record not found" })
   return json({ data: { [object.nameSingular]: flatten(record, selection) } })
@@ -205,7 +217,7 @@ const findOne = Effect.gen(function*() {
 const createOne = Effect.gen(function*() {
   const { scope, metadata, object, limits } = yield* target
   const body = yield* objectBody
-  const selection = selectionFor(metadata, object, 0, limits)
+  const selection = selectionFor(metadata, object, 0, limits, scope.access)
   const upsert = yield* booleanParam("upsert")
   const [record] = yield* Effect.flatMap(Records, (r) => r.createMany(scope, object.nameSingular, [body], selection, { upsert }))
   return json({ data: { [`create${capitalize(object.nameSingular)}`]: record } }, 201)
@@ -215,7 +227,7 @@ const createMany = Effect.gen(function*() {
   const { scope, metadata, object, limits } = yield* target
   const body = yield* jsonBody
   if (!Array.isArray(body)) return yield* new BadUserInput({ message: "Request body must be a JSON array of records" })
-  const selection = selectionFor(metadata, object, 0, limits)
+  const selection = selectionFor(metadata, object, 0, limits, scope.access)
   const upsert = yield* booleanParam("upsert")
   const records = yield* Effect.flatMap(Records, (r) => r.createMany(scope, object.nameSingular, body, selection, { upsert }))
   return json({ data: { [`create${capitalize(object.namePlural)}`]: records } }, 201)
@@ -225,7 +237,7 @@ const updateOne = Effect.gen(function*() {
   const { scope, metadata, object, limits } = yield* target
   const id = yield* idParam
   const body = yield* objectBody
-  const selection = selectionFor(metadata, object, 0, limits)
+  const selection = selectionFor(metadata, object, 0, limits, scope.access)
   const record = yield* Effect.flatMap(Records, (r) => r.updateOne(scope, object.nameSingular, id, body, selection))
   return json({ data: { [`update${capitalize(object.nameSingular)}`]: record } })
 })
@@ -234,7 +246,7 @@ const updateMany = Effect.gen(function*() {
   const { scope, metadata, object, limits } = yield* target
   const filter = (yield* filterParam(object, true))!
   const body = yield* objectBody
-  const selection = selectionFor(metadata, object, 0, limits)
+  const selection = selectionFor(metadata, object, 0, limits, scope.access)
   const records = yield* Effect.flatMap(Records, (r) => r.updateMany(scope, object.nameSingular, filter, body, selection))
   return json({ data: { [`update${capitalize(object.namePlural)}`]: records } })
 })
@@ -264,7 +276,7 @@ const deleteMany = Effect.gen(function*() {
 const restoreOne = Effect.gen(function*() {
   const { scope, metadata, object, limits } = yield* target
   const id = yield* idParam
-  const selection = selectionFor(metadata, object, 0, limits)
+  const selection = selectionFor(metadata, object, 0, limits, scope.access)
   const [record] = yield* Effect.flatMap(Records, (r) => r.restoreMany(scope, object.nameSingular, byId(id), selection))
   if (!record) return yield* new NotFound({ message: "Record not found" })
   return json({ data: { [`restore${capitalize(object.nameSingular)}`]: record } })
@@ -273,7 +285,7 @@ const restoreOne = Effect.gen(function*() {
 const restoreMany = Effect.gen(function*() {
   const { scope, metadata, object, limits } = yield* target
   const filter = (yield* filterParam(object, true))!
-  const selection = selectionFor(metadata, object, 0, limits)
+  const selection = selectionFor(metadata, object, 0, limits, scope.access)
   const records = yield* Effect.flatMap(Records, (r) => r.restoreMany(scope, object.nameSingular, filter, selection))
   return json({ data: { [`restore${capitalize(object.namePlural)}`]: records } })
 })
@@ -288,7 +300,7 @@ const duplicates = Effect.gen(function*() {
   const ids = shape.ids === undefined
     ? undefined
     : yield* Effect.mapError(Schema.decodeUnknown(DuplicateIds)(shape.ids), () => new BadUserInput({ message: "ids must be UUIDs", field: "ids" }))
-  const selection = selectionFor(metadata, object, 0, limits)
+  const selection = selectionFor(metadata, object, 0, limits, scope.access)
   const results = yield* Effect.flatMap(Records, (r) =>
     r.findDuplicates(scope, object.nameSingular, { ...(ids ? { ids } : {}), ...(data ? { data } : {}) }, selection))
   return json({
@@ -311,7 +323,7 @@ const merge = Effect.gen(function*() {
     Schema.decodeUnknown(MergeBody)(body),
     () => new BadUserInput({ message: "conflictPriorityIndex must be a number", field: "conflictPriorityIndex" })
   )
-  const selection = selectionFor(metadata, object, 0, limits)
+  const selection = selectionFor(metadata, object, 0, limits, scope.access)
   const record = yield* Effect.flatMap(Records, (r) =>
     r.merge(scope, object.nameSingular, [...ids], conflictPriorityIndex, dryRun === true, selection))
   return json({ data: { [`merge${capitalize(object.namePlural)}`]: record } })
@@ -348,7 +360,7 @@ const groupBy = Effect.gen(function*() {
   })
   if (params.get("viewId")) return yield* new BadUserInput({ message: `View ${params.get("viewId")} not found`, field: "viewId" })
   const withRecords = params.get("include_records_sample") === "true"
-  const selection = withRecords ? selectionFor(metadata, object, 0, limits) : null
+  const selection = withRecords ? selectionFor(metadata, object, 0, limits, scope.access) : null
   const asked = args.aggregateNames ?? []
   const groups = yield* Effect.flatMap(Records, (r) =>
     r.groupBy(scope, object.nameSingular, args, selection, { totalCount: asked.includes("totalCount"), aggregates: [] }))

@@ -1,16 +1,15 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, Effect, Layer } from "effect"
-import {
-  isPermissionFlag,
-  PERMISSION_DENIED_MESSAGE,
-  type PermissionFlag,
-  type RolePermissions,
-  SETTINGS_PERMISSION_FLAGS,
-  TOOL_PERMISSION_FLAGS
-} from "../../domain/permissions.js"
+import type { WorkspaceMetadata } from "../../domain/metadata.js"
+import { type Access, PERMISSION_DENIED_MESSAGE, type PermissionFlag, type RolePermissions } from "../../domain/permissions.js"
 import { Forbidden } from "../../domain/errors.js"
 import type { WorkspaceCaller } from "../auth/permissions.js"
 import { Revocations } from "../revocations/index.js"
+import { compileAccess, NO_ACCESS, UNRESTRICTED } from "./access.js"
+import { ALL_FLAGS, flagsOfRole } from "./flags.js"
+
+export { compileAccess, NO_ACCESS, UNRESTRICTED } from "./access.js"
+export { flagsOfRole } from "./flags.js"
 
 /** Cache key of one role's stored permissions; every change to a role goes through `Revocations.revoking` with it. */
 export const rolePermissionsKey = (roleId: string) => `rolePermissions:${roleId}`
@@ -35,21 +34,19 @@ export interface PermissionsShape {
    * API_KEYS_AND_WEBHOOKS alone cannot mint an Admin (stricter than Twenty).
    */
   readonly requireMayAssign: (caller: WorkspaceCaller, roleId: string) => Effect.Effect<void, Forbidden | SqlError.SqlError>
+  /**
+   * What the records service lets the caller do, compiled for `metadata` (the workspace's current version):
+   * unrestricted for the owner and roles without restriction, nothing for a caller without a role.
+   * Memoized per (role, revocation epoch, metadata version).
+   */
+  readonly accessFor: (caller: WorkspaceCaller, metadata: WorkspaceMetadata) => Effect.Effect<Access, SqlError.SqlError>
+  /** `accessFor`'s memoized answer with no lookup (for the direct paths), or undefined when it must be looked up. */
+  readonly currentAccess: (caller: WorkspaceCaller, metadata: WorkspaceMetadata) => Access | undefined
 }
 
 export class Permissions extends Context.Tag("score/Permissions")<Permissions, PermissionsShape>() {}
 
 export const permissionDenied = () => new Forbidden({ message: PERMISSION_DENIED_MESSAGE, subCode: "PERMISSION_DENIED" })
-
-const ALL_FLAGS: ReadonlySet<PermissionFlag> = new Set([...SETTINGS_PERMISSION_FLAGS, ...TOOL_PERMISSION_FLAGS])
-
-/** Flags a role holds: its own rows, plus every settings flag with canUpdateAllSettings and every tool flag with canAccessAllTools. */
-export const flagsOfRole = (role: RolePermissions): ReadonlySet<PermissionFlag> => {
-  const flags = new Set<PermissionFlag>(role.permissionFlags.filter(isPermissionFlag))
-  if (role.canUpdateAllSettings) for (const flag of SETTINGS_PERMISSION_FLAGS) flags.add(flag)
-  if (role.canAccessAllTools) for (const flag of TOOL_PERMISSION_FLAGS) flags.add(flag)
-  return flags
-}
 
 const loadRolePermissions = (roleId: string) =>
   Effect.gen(function*() {
@@ -120,6 +117,35 @@ export const PermissionsLive = Layer.effect(
     const requireMayAssign = (caller: WorkspaceCaller, roleId: string) =>
       roleId === caller.workspace.defaultRoleId ? Effect.void : requireFlag(caller, "ROLES")
 
-    return { roleIdOf, isOwner, rolePermissions, flagsOf, requireFlag, requireMayAssign } satisfies PermissionsShape
+    /** Compiled accesses by metadata version, then `roleId@epoch`; a new epoch drops the older entries. */
+    const compiled = new WeakMap<WorkspaceMetadata, { epoch: number; byRole: Map<string, Access> }>()
+    const memoOf = (metadata: WorkspaceMetadata, epoch: number) => {
+      let memo = compiled.get(metadata)
+      if (!memo || memo.epoch !== epoch) compiled.set(metadata, memo = { epoch, byRole: new Map() })
+      return memo.byRole
+    }
+
+    const currentAccess = (caller: WorkspaceCaller, metadata: WorkspaceMetadata) => {
+      if (isOwner(caller)) return UNRESTRICTED
+      const roleId = roleIdOf(caller)
+      if (roleId === null) return NO_ACCESS
+      const epoch = revocations.epoch()
+      return epoch === null ? undefined : compiled.get(metadata)?.epoch === epoch ? memoOf(metadata, epoch).get(roleId) : undefined
+    }
+
+    const accessFor = (caller: WorkspaceCaller, metadata: WorkspaceMetadata) =>
+      Effect.suspend(() => {
+        const known = currentAccess(caller, metadata)
+        if (known) return Effect.succeed(known)
+        const roleId = roleIdOf(caller)!
+        const epoch = revocations.epoch()
+        return Effect.map(rolePermissions(roleId), (role) => {
+          const access = role ? compileAccess(role, metadata) : NO_ACCESS
+          if (epoch !== null && revocations.epoch() === epoch) memoOf(metadata, epoch).set(roleId, access)
+          return access
+        })
+      })
+
+    return { roleIdOf, isOwner, rolePermissions, flagsOf, requireFlag, requireMayAssign, accessFor, currentAccess } satisfies PermissionsShape
   })
 )

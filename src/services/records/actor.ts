@@ -2,6 +2,9 @@ import { Effect } from "effect"
 import type { WorkspaceCaller } from "../auth/permissions.js"
 import { Cache } from "../../platform/cache/index.js"
 import { Records } from "./service.js"
+import { Metadata } from "../metadata/index.js"
+import { Permissions } from "../permissions/index.js"
+import type { Access } from "../../domain/permissions.js"
 import type { Actor, RecordsScope } from "./types.js"
 
 /** A member's workspaceMember id as `actorOf` caches it; joining and removal drop it. */
@@ -13,7 +16,7 @@ export const workspaceMemberIdCacheKey = (workspaceId: string, userId: string) =
  */
 export const actorOf = (caller: WorkspaceCaller) =>
   Effect.gen(function*() {
-    if (caller.kind === "apiKey") return apiKeyScope(caller).actor
+    if (caller.kind === "apiKey") return { source: "API", workspaceMemberId: null, name: caller.apiKey.name } satisfies Actor
     const cache = yield* Cache
     const records = yield* Records
     const system: RecordsScope = { workspaceId: caller.workspace.id, actor: { source: "SYSTEM", workspaceMemberId: null, name: "System" } }
@@ -29,11 +32,26 @@ export const actorOf = (caller: WorkspaceCaller) =>
     return { source: "MANUAL", workspaceMemberId: memberId, name } satisfies Actor
   })
 
-/** An API key's scope needs no lookup. */
-export const apiKeyScope = (caller: Extract<WorkspaceCaller, { kind: "apiKey" }>): RecordsScope => ({
+/** An API key's scope needs no lookup once its access is known. */
+export const apiKeyScope = (caller: Extract<WorkspaceCaller, { kind: "apiKey" }>, access: Access): RecordsScope => ({
   workspaceId: caller.workspace.id,
-  actor: { source: "API", workspaceMemberId: null, name: caller.apiKey.name } satisfies Actor
+  actor: { source: "API", workspaceMemberId: null, name: caller.apiKey.name } satisfies Actor,
+  access
 })
 
+/** What the caller's role lets it do with records, at the workspace's current metadata version. */
+export const accessOf = (caller: WorkspaceCaller) =>
+  Effect.gen(function*() {
+    const metadata = yield* Metadata
+    const permissions = yield* Permissions
+    const current = metadata.current(caller.workspace.id)
+    const known = current && permissions.currentAccess(caller, current)
+    return known ?? (yield* permissions.accessFor(caller, yield* metadata.get(caller.workspace.id)))
+  })
+
+/** The caller's records scope: who writes, and within which permissions. */
 export const scopeOf = (caller: WorkspaceCaller) =>
-  Effect.map(actorOf(caller), (actor): RecordsScope => ({ workspaceId: caller.workspace.id, actor }))
+  Effect.map(
+    Effect.all([actorOf(caller), accessOf(caller)]),
+    ([actor, access]): RecordsScope => ({ workspaceId: caller.workspace.id, actor, access })
+  )

@@ -1,4 +1,5 @@
-import { BadUserInput } from "../../domain/errors.js"
+import { BadUserInput, type Forbidden } from "../../domain/errors.js"
+import type { Access } from "../../domain/permissions.js"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../domain/metadata.js"
 import { ident, qualified } from "../metadata/columns.js"
 
@@ -15,7 +16,7 @@ export const badInput = (message: string, field?: string) => new BadUserInput({ 
 
 /** Thrown while building SQL from user input; turned into a typed failure by the records service. */
 export class QueryInputError extends Error {
-  constructor(readonly failure: BadUserInput) {
+  constructor(readonly failure: BadUserInput | Forbidden) {
     super(failure.message)
   }
 }
@@ -90,9 +91,21 @@ export const isRelation = (field: FieldMetadata) => field.type === "RELATION" ||
 
 
 
+/**
+ * A restricted caller's permissions while SQL is built (null: unrestricted, nothing checked). `memberId`
+ * stands for CURRENT_WORKSPACE_MEMBER in row filters.
+ */
+export interface Guard {
+  readonly access: Access
+  readonly memberId: string | null
+}
+
 export interface BuildContext {
   readonly model: Model
   readonly params: Params
+  readonly guard: Guard | null
+  /** Above 0 while a role's own row filter is built: its fields are not the caller's to be refused. */
+  trusted: number
   readonly maxDepth: number
   readonly defaultPageSize: number
   readonly maxPageSize: number

@@ -3,6 +3,7 @@ import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../.
 import { type BuildContext, col, fail, isRelation, type Model, nextAlias } from "./build-context.js"
 import { isUuid } from "../../platform/lib/uuid.js"
 import type { ConnectionArgs, RecordFilter } from "./types.js"
+import { fieldReadable, requireReadable, rowCondition } from "./access.js"
 
 /* Twenty's filter grammar as SQL conditions; soft-deleted records hidden unless asked about. */
 
@@ -19,6 +20,10 @@ export const baseConditions = (ctx: BuildContext, object: ObjectMetadata, alias:
   const conditions: Array<string> = []
   if (!mentionsDeletedAt(args.filter)) conditions.push(`${col(alias, "deletedAt")} IS NULL`)
   if (args.filter) conditions.push(filterSql(ctx, object, alias, args.filter, 0))
+  if (ctx.guard !== null) {
+    const rows = rowCondition(ctx, object, alias)
+    if (rows !== null) conditions.push(rows)
+  }
   return conditions
 }
 
@@ -152,11 +157,13 @@ export const filterSql = (ctx: BuildContext, object: ObjectMetadata, alias: stri
     }
     const found = ctx.model.field(object, key) ?? fail(`Field "${key}" does not exist on ${object.nameSingular}`, key)
     const field = found.field
+    if (ctx.guard !== null) requireReadable(ctx, object, field)
     if (found.joinColumn) {
       parts.push(comparisons(ctx, "uuid", col(alias, key), value, key))
     } else if (isRelation(field)) {
       if (depth >= ctx.maxDepth) fail(`Relation filters are nested more than ${ctx.maxDepth} levels deep`, key)
       const target = ctx.model.target(field)
+      if (ctx.guard !== null) requireReadable(ctx, target)
       const child = nextAlias(ctx)
       const link = field.relationType === "MANY_TO_ONE"
         ? `${col(child, "id")} = ${col(alias, `${field.name}Id`)}`
@@ -180,9 +187,10 @@ export const filterSql = (ctx: BuildContext, object: ObjectMetadata, alias: stri
 }
 
 /** The text a record is searched in: its text, name, email, link and phone fields. Null when it has none. */
-export const searchableText = (model: Model, object: ObjectMetadata, alias: string): string | null => {
+export const searchableText = (model: Model, object: ObjectMetadata, alias: string, guard: BuildContext["guard"] = null): string | null => {
   const columns = [...model.fields(object)].flatMap((f) =>
-    f.type === "TEXT" ? [col(alias, f.name)]
+    !fieldReadable(guard, object, f) ? []
+    : f.type === "TEXT" ? [col(alias, f.name)]
     : f.type === "FULL_NAME" ? [col(alias, `${f.name}FirstName`), col(alias, `${f.name}LastName`)]
     : f.type === "EMAILS" ? [col(alias, `${f.name}PrimaryEmail`)]
     : f.type === "LINKS" ? [col(alias, `${f.name}PrimaryLinkUrl`)]
@@ -204,7 +212,7 @@ const searchSql = (ctx: BuildContext, object: ObjectMetadata, alias: string, con
   if (typeof term !== "string") return fail(`Invalid value ${JSON.stringify(term)} for ${path}`, path)
   const words = term.split(/\s+/).filter(Boolean)
   if (words.length === 0) return "true"
-  const text = searchableText(ctx.model, object, alias)
+  const text = searchableText(ctx.model, object, alias, ctx.trusted > 0 ? null : ctx.guard)
   if (text === null) return "false"
   return words.map((word) => `${text} ~* ${ctx.params.add(`\\m${word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`)}`).join(" AND ")
 }

@@ -15,6 +15,7 @@ import {
   recordJson
 } from "./query-builder.js"
 import type { AggregateKind, AggregateRequest, GroupByArgs, Selection } from "./types.js"
+import { requireReadable, rowCondition } from "./access.js"
 
 /**
  * Twenty's `<plural>GroupBy`: groups of the filtered records by one or more dimensions (fields, composite
@@ -160,6 +161,7 @@ const fieldDimension = (
   const path = via ? `${via.name}.${name}` : name
   const found = ctx.model.field(object, name) ?? fail(`Unidentified field in groupBy: ${path}`, path)
   const field = found.field
+  if (ctx.guard !== null) requireReadable(ctx, object, field)
   const alias = (aliases: Aliases) => (via ? aliases.joined.get(via.name)! : aliases.self)
   const plain = (column: string): Dimension => {
     const expression = (aliases: Aliases) => col(alias(aliases), column)
@@ -260,6 +262,7 @@ const groupOrder = (
     const path = `${prefix}${name}`
     const found = ctx.model.field(target, name) ?? fail(`Cannot orderBy unknown field: ${path}.`, path)
     const field = found.field
+    if (ctx.guard !== null) requireReadable(ctx, target, field)
     if (!found.joinColumn && field.type === "RELATION" && isObject(value) && prefix === "") {
       const inner = entriesOf(value)
       if (inner.length !== 1) fail(`Order by ${path} must name one field`, path)
@@ -314,6 +317,7 @@ export const groupByStatement = (
   aggregate: (request: AggregateRequest) => string,
   records: Selection | null
 ): GroupByPlan => {
+  if (ctx.guard !== null) requireReadable(ctx, object)
   const dimensions = dimensionsOf(ctx, object, args.groupBy)
   if (args.aggregateNames != null && !Array.isArray(args.aggregateNames)) fail("aggregate must be a list of aggregate names", "aggregate")
   const requested = [
@@ -334,8 +338,10 @@ export const groupByStatement = (
       if (!via || joined.has(via.name)) continue
       const alias = nextAlias(ctx)
       joined.set(via.name, alias)
-      sql.push(`LEFT JOIN ${ctx.model.table(ctx.model.target(via))} ${alias}
-        ON ${col(alias, "id")} = ${col(self, `${via.name}Id`)} AND ${col(alias, "deletedAt")} IS NULL`)
+      const target = ctx.model.target(via)
+      const rows = ctx.guard !== null ? rowCondition(ctx, target, alias) : null
+      sql.push(`LEFT JOIN ${ctx.model.table(target)} ${alias}
+        ON ${col(alias, "id")} = ${col(self, `${via.name}Id`)} AND ${col(alias, "deletedAt")} IS NULL${rows ? ` AND ${rows}` : ""}`)
     }
     return { aliases: { self, joined } as Aliases, sql: sql.join(" ") }
   }

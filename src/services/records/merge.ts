@@ -5,8 +5,9 @@ import type { ObjectMetadata } from "../../domain/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../domain/composite-types.js"
 import { ident } from "../metadata/columns.js"
 import { type Models, objectOf } from "./models.js"
-import { building } from "./plan.js"
-import { badInput, type Model, Params } from "./query-builder.js"
+import { attempt, building } from "./plan.js"
+import { badInput, type Guard, type Model, Params } from "./query-builder.js"
+import { denied, guardOf, objectAccess, requireOperation, rowCondition } from "./access.js"
 import { isUuid } from "../../platform/lib/uuid.js"
 import type { Reads } from "./read.js"
 import type { RecordsShape } from "./service.js"
@@ -15,9 +16,11 @@ import type { Connection, RecordFilter, RecordsLimits } from "./types.js"
 import { actorColumns, toColumns } from "./values.js"
 import { fullSelection, setClause, type Writes } from "./write.js"
 
-const writableColumns = (model: Model, object: ObjectMetadata) =>
+/** Columns a merge fills from the other records; a restricted caller's unreadable or read-only fields are left as they are. */
+const writableColumns = (model: Model, object: ObjectMetadata, guard: Guard | null) =>
   [...model.fields(object)]
     .filter((f) => !f.isSystem && f.type !== "TS_VECTOR" && !(f.type === "RELATION" && f.relationType === "ONE_TO_MANY"))
+    .filter((f) => guard === null || objectAccess(guard, object)?.restrictedFields.has(f.name) !== true)
     .flatMap((f): Array<string> =>
       f.type === "RELATION" || f.type === "MORPH_RELATION"
         ? [`${f.name}Id`]
@@ -54,29 +57,41 @@ export const makeMerge = (
   { run }: Statements,
   { modelFor }: Models,
   { byIds, findMany }: Pick<Reads, "byIds" | "findMany">,
-  { emit }: Pick<Writes, "emit">
+  { emit, permitted }: Pick<Writes, "emit" | "permitted">
 ) => {
-  /** Column values of whole rows, for merge and duplicate detection. */
-  const rawRows = (model: Model, object: ObjectMetadata, ids: ReadonlyArray<string>) =>
-    run<Record<string, unknown>>(`SELECT * FROM ${model.table(object)} WHERE "id" = ANY($1) AND "deletedAt" IS NULL`, [ids])
+  /** Column values of whole live rows, for merge and duplicate detection; a restricted caller's visible ones only. */
+  const rawRows = (model: Model, object: ObjectMetadata, ids: ReadonlyArray<string>, guard: Guard | null) =>
+    Effect.flatMap(
+      building(model, limits, (ctx) => {
+        const rows = guard === null ? null : rowCondition(ctx, object, "t0")
+        return {
+          text: `SELECT * FROM ${model.table(object)} t0 WHERE t0."id" = ANY(${ctx.params.add(ids)}) AND t0."deletedAt" IS NULL${rows ? ` AND ${rows}` : ""}`,
+          params: ctx.params.values
+        }
+      }, guard),
+      (query) => run<Record<string, unknown>>(query.text, query.params)
+    )
 
   const merge: RecordsShape["merge"] = (scope, objectName, ids, priority, dryRun, selection) =>
     sql.withTransaction(Effect.gen(function*() {
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
+      const guard = guardOf(scope)
+      yield* permitted(model, object, guard, "update", selection)
+      yield* attempt(() => requireOperation(guard, object, "softDelete"))
       if (ids.length < 2) return yield* badInput("Merging needs at least two ids", "ids")
       if (!ids.every(isUuid)) return yield* badInput("ids must be UUIDs", "ids")
       if (!Number.isInteger(priority) || priority < 0 || priority >= ids.length) {
         return yield* badInput(`conflictPriorityIndex must be between 0 and ${ids.length - 1}`, "conflictPriorityIndex")
       }
-      const rows = yield* rawRows(model, object, ids)
+      const rows = yield* rawRows(model, object, ids, guard)
       const byId = new Map(rows.map((r) => [r["id"] as string, r]))
       const missing = ids.find((id) => !byId.has(id))
       if (missing) return yield* new NotFound({ message: `Record ${missing} not found` })
       const keeperId = ids[priority]!
       const ordered = [byId.get(keeperId)!, ...ids.filter((id) => id !== keeperId).map((id) => byId.get(id)!)]
       const merged: Record<string, unknown> = {}
-      for (const column of writableColumns(model, object)) {
+      for (const column of writableColumns(model, object, guard)) {
         const winner = ordered.find((row) => !isEmpty(row[column]))
         if (winner && winner !== ordered[0]) {
           const value = winner[column]
@@ -87,7 +102,7 @@ export const makeMerge = (
       }
       const others = ids.filter((id) => id !== keeperId)
       if (dryRun) {
-        const [preview] = yield* byIds(model, object, [keeperId], selection, false)
+        const [preview] = yield* byIds(model, object, [keeperId], selection, false, guard)
         return { ...preview, ...merged }
       }
       const full = fullSelection(model, object)
@@ -99,13 +114,17 @@ export const makeMerge = (
         if (field.type !== "RELATION" || field.relationType !== "ONE_TO_MANY") continue
         const target = model.target(field)
         const inverse = model.inverse(field)
+        if (guard !== null && objectAccess(guard, target)?.canUpdate !== true) {
+          const [child] = yield* run(`SELECT 1 FROM ${model.table(target)} WHERE ${ident(`${inverse.name}Id`)} = ANY($1) LIMIT 1`, [others])
+          if (child) return yield* denied(`merging moves ${target.nameSingular} records this role may not update`)
+        }
         yield* run(`UPDATE ${model.table(target)} SET ${ident(`${inverse.name}Id`)} = $1 WHERE ${ident(`${inverse.name}Id`)} = ANY($2)`, [keeperId, others])
       }
       yield* run(`UPDATE ${model.table(object)} SET "deletedAt" = now() WHERE "id" = ANY($1)`, [others])
       const [keeperAfter] = yield* byIds(model, object, [keeperId], full, false)
       yield* emit(scope, object, "updated", [{ record: keeperAfter!, before: keeperBefore! }])
       yield* emit(scope, object, "deleted", (yield* byIds(model, object, others, full, true)).map((record) => ({ record })))
-      const [result] = yield* byIds(model, object, [keeperId], selection, false)
+      const [result] = yield* byIds(model, object, [keeperId], selection, false, guard)
       return result!
     })).pipe(Effect.withSpan("Records.merge", { attributes: { object: objectName } }))
 
@@ -113,11 +132,13 @@ export const makeMerge = (
     Effect.gen(function*() {
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
+      const guard = guardOf(scope)
+      yield* attempt(() => requireOperation(guard, object, "read"))
       const criteria = object.duplicateCriteria ?? []
       const probes: Array<Record<string, unknown>> = []
       if (input.ids) {
         if (!input.ids.every(isUuid)) return yield* badInput("ids must be UUIDs", "ids")
-        const rows = yield* rawRows(model, object, input.ids)
+        const rows = yield* rawRows(model, object, input.ids, guard)
         const byId = new Map(rows.map((r) => [r["id"] as string, r]))
         for (const id of input.ids) probes.push(byId.get(id) ?? { id })
       }

@@ -2,6 +2,7 @@ import type { ObjectMetadata } from "../../domain/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../domain/composite-types.js"
 import { type BuildContext, col, fail, isPlain, isRelation, type Row } from "./build-context.js"
 import type { ConnectionArgs, OrderDirection, RecordOrderBy } from "./types.js"
+import { requireReadable } from "./access.js"
 
 /* Order and keyset pagination. */
 
@@ -32,6 +33,7 @@ export const orderTerms = (ctx: BuildContext, object: ObjectMetadata, alias: str
   for (const entry of entries) {
     for (const [key, value] of Object.entries(entry as object)) {
       const found = ctx.model.field(object, key) ?? fail(`Field "${key}" does not exist on ${object.nameSingular}`, key)
+      if (ctx.guard !== null) requireReadable(ctx, object, found.field)
       if (found.joinColumn) {
         terms.push({ expression: col(alias, key), ...direction(value, key), plain: true })
       } else if (isCompositeFieldType(found.field.type)) {

@@ -20,17 +20,23 @@ import {
   recordColumns
 } from "./query-builder.js"
 import type { PageRow } from "./statements.js"
+import type { Guard } from "./build-context.js"
+import { requireReadable } from "./access.js"
 import type { AggregateRequest, Connection, ConnectionArgs, ConnectionSelection, RecordsLimits, RecordValue, Selection } from "./types.js"
 
-export const build = <A>(model: Model, limits: RecordsLimits, body: (ctx: BuildContext) => A) =>
-  body({
-    model,
-    params: new Params(),
-    maxDepth: limits.maxDepth,
-    defaultPageSize: limits.defaultPageSize,
-    maxPageSize: limits.maxPageSize,
-    aliasCounter: 0
-  })
+export const buildContext = (model: Model, limits: RecordsLimits, guard: Guard | null = null, params = new Params()): BuildContext => ({
+  model,
+  params,
+  guard,
+  trusted: 0,
+  maxDepth: limits.maxDepth,
+  defaultPageSize: limits.defaultPageSize,
+  maxPageSize: limits.maxPageSize,
+  aliasCounter: 0
+})
+
+export const build = <A>(model: Model, limits: RecordsLimits, body: (ctx: BuildContext) => A, guard: Guard | null = null) =>
+  body(buildContext(model, limits, guard))
 
 /** Runs a pure step; input errors it throws become typed failures. */
 export const attempt = <A>(body: () => A) =>
@@ -43,7 +49,8 @@ export const attempt = <A>(body: () => A) =>
   })
 
 /** Builds with a fresh parameter list; input errors thrown while building become typed failures. */
-export const building = <A>(model: Model, limits: RecordsLimits, body: (ctx: BuildContext) => A) => attempt(() => build(model, limits, body))
+export const building = <A>(model: Model, limits: RecordsLimits, body: (ctx: BuildContext) => A, guard: Guard | null = null) =>
+  attempt(() => build(model, limits, body, guard))
 
 /** An edge whose cursor is encoded when first read: most lists show only pageInfo's two. */
 export class PageEdge {
@@ -60,10 +67,11 @@ export class PageEdge {
   }
 }
 
-export const aggregateSql = (model: Model, object: ObjectMetadata, request: AggregateRequest): string => {
-  const found = model.field(object, request.field)
+export const aggregateSql = (ctx: BuildContext, object: ObjectMetadata, request: AggregateRequest): string => {
+  const found = ctx.model.field(object, request.field)
   if (!found) throw new QueryInputError(badInput(`Field "${request.field}" does not exist on ${object.nameSingular}`, request.field))
   const field = found.field
+  if (ctx.guard !== null) requireReadable(ctx, object, field)
   const columns = found.joinColumn
     ? [`t0.${ident(request.field)}`]
     : isCompositeFieldType(field.type)
@@ -172,7 +180,8 @@ export const planFindMany = (
   objectName: string,
   args: ConnectionArgs,
   selection: Selection,
-  extras: ConnectionSelection
+  extras: ConnectionSelection,
+  guard: Guard | null = null
 ) => {
   const bound = (args.first ?? args.last ?? limits.defaultPageSize) * (1 + worstCase(limits, selection))
   if (bound > limits.maxRecordsPerQuery) {
@@ -198,17 +207,17 @@ export const planFindMany = (
     const text = `SELECT ${columns.sql}${cursor.sql}
             FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")} ORDER BY ${orderSql(terms)} LIMIT ${size + 1}`
     return { text, params: ctx.params.values, size, read: columns.read, cursorOf: cursor.read }
-  })
+  }, guard)
   const totals = extras.totalCount || extras.aggregates.length > 0
     ? build(model, limits, (ctx) => {
       const where = baseConditions(ctx, object, "t0", { filter: args.filter ?? null })
-      const pairs = [["totalCount", "count(*)"], ...extras.aggregates.map((a) => [a.key, aggregateSql(model, object, a)])]
+      const pairs = [["totalCount", "count(*)"], ...extras.aggregates.map((a) => [a.key, aggregateSql(ctx, object, a)])]
       return {
         text: `SELECT json_build_object(${pairs.map(([k, v]) => `'${k!.replace(/'/g, "''")}', ${v}`).join(", ")}) AS a
                 FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")}`,
         params: ctx.params.values
       }
-    })
+    }, guard)
     : null
   const answer = (
     rows: ReadonlyArray<PageRow>,

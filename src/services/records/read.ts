@@ -3,7 +3,8 @@ import type { ObjectMetadata } from "../../domain/metadata.js"
 import { groupByStatement, groupLimit, RECORDS_PER_GROUP } from "./group-by.js"
 import { type Models, objectOf } from "./models.js"
 import { aggregateSql, attempt, building, type FindManyPlan, PageEdge, planFindMany, shapeFor, worstCase } from "./plan.js"
-import { badInput, type Model, recordJson } from "./query-builder.js"
+import { badInput, type Guard, type Model, recordJson } from "./query-builder.js"
+import { guardOf } from "./access.js"
 import type { RecordsShape } from "./service.js"
 import { type PageRow, recordsStatements, type Statements } from "./statements.js"
 import type { ConnectionArgs, ConnectionSelection, Group, RecordsLimits, RecordValue, Selection } from "./types.js"
@@ -21,7 +22,7 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
     Effect.gen(function*() {
       const model = yield* modelFor(scope.workspaceId)
       yield* objectOf(model, objectName)
-      const plan = yield* attempt(() => planFindMany(model, limits, objectName, args, selection, extras))
+      const plan = yield* attempt(() => planFindMany(model, limits, objectName, args, selection, extras, guardOf(scope)))
       const [rows, aggregates] = plan.totals
         ? yield* explained(pageAndTotals<{ a: Record<string, number | string | null> }>(plan.page, plan.totals), 2)
         : [yield* explained(statement(plan.page.text, plan.page.params, true), 1), null]
@@ -42,8 +43,7 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
         }
       }
       const plan = yield* building(model, limits, (ctx) =>
-        groupByStatement(ctx, object, args, extras.aggregates, (request) => aggregateSql(model, object, request), records)
-      )
+        groupByStatement(ctx, object, args, extras.aggregates, (request) => aggregateSql(ctx, object, request), records), guardOf(scope))
       const rows = yield* run<{
         d: ReadonlyArray<unknown>
         n: number
@@ -63,19 +63,28 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
     })
 
   /**
-   * Plans of the direct path by model, selection (the same object while a prepared document or a REST
-   * shape is reused) and arguments: a repeated list builds no SQL.
+   * Plans of the direct path by model (or, for a restricted caller, by its compiled access, made for one
+   * model), selection (the same object while a prepared document or a REST shape is reused) and
+   * arguments: a repeated list builds no SQL, and checks a restricted caller's permissions only once.
    */
-  const plans = new WeakMap<Model, WeakMap<Selection, Map<string, FindManyPlan>>>()
-  const planOf = (model: Model, objectName: string, args: ConnectionArgs, selection: Selection, extras: ConnectionSelection) => {
-    let bySelection = plans.get(model)
-    if (!bySelection) plans.set(model, bySelection = new WeakMap())
+  const plans = new WeakMap<object, WeakMap<Selection, Map<string, FindManyPlan>>>()
+  const planOf = (
+    model: Model,
+    objectName: string,
+    args: ConnectionArgs,
+    selection: Selection,
+    extras: ConnectionSelection,
+    guard: Guard | null
+  ) => {
+    const owner = guard === null ? model : guard.access
+    let bySelection = plans.get(owner)
+    if (!bySelection) plans.set(owner, bySelection = new WeakMap())
     let byArgs = bySelection.get(selection)
     if (!byArgs) bySelection.set(selection, byArgs = new Map())
-    const key = `${objectName}\u0000${JSON.stringify(args)}\u0000${JSON.stringify(extras)}`
+    const key = `${objectName}\u0000${JSON.stringify(args)}\u0000${JSON.stringify(extras)}${guard === null ? "" : `\u0000${guard.memberId}`}`
     let plan = byArgs.get(key)
     if (!plan) {
-      plan = planFindMany(model, limits, objectName, args, selection, extras)
+      plan = planFindMany(model, limits, objectName, args, selection, extras, guard)
       if (byArgs.size < PLANS_PER_SELECTION) byArgs.set(key, plan)
     }
     return plan
@@ -84,9 +93,11 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
   const findManyDirect: RecordsShape["findManyDirect"] = (scope, objectName, args, selection, extras) => {
     const model = models.current(scope.workspaceId)
     if (!model) return null
+    const access = scope.access
+    const guard = access === undefined || access.unrestricted ? null : guardOf(scope)
     let plan: FindManyPlan
     try {
-      plan = planOf(model, objectName, args, selection, extras)
+      plan = planOf(model, objectName, args, selection, extras, guard)
     } catch {
       return null
     }
@@ -103,15 +114,25 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
       (connection) => connection.edges[0]?.node ?? null
     )
 
-  /** Records by id in the given order; soft-deleted ones only when asked. */
-  const byIds = (model: Model, object: ObjectMetadata, ids: ReadonlyArray<string>, selection: Selection, includeDeleted: boolean) =>
+  /**
+   * Records by id in the given order; soft-deleted ones only when asked. With a guard, the selection is
+   * checked and nested relations narrowed as in any read (the ids themselves are the caller's target set).
+   */
+  const byIds = (
+    model: Model,
+    object: ObjectMetadata,
+    ids: ReadonlyArray<string>,
+    selection: Selection,
+    includeDeleted: boolean,
+    guard: Guard | null = null
+  ) =>
     Effect.gen(function*() {
       if (ids.length === 0) return []
       const query = yield* building(model, limits, (ctx) => ({
         text: `SELECT ${recordJson(ctx, object, "t0", selection, 0)} AS r FROM ${model.table(object)} t0
               WHERE t0."id" = ANY(${ctx.params.add(ids)})${includeDeleted ? "" : ` AND t0."deletedAt" IS NULL`}`,
         params: ctx.params.values
-      }))
+      }), guard)
       const rows = yield* run<{ r: RecordValue }>(query.text, query.params)
       const byId = new Map(rows.map((row) => [row.r["id"] as string, row.r]))
       return ids.flatMap((id) => {

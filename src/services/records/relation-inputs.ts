@@ -108,15 +108,19 @@ export const connectGroups = (connects: ReadonlyArray<Connect>) => {
   return [...groups.values()]
 }
 
-/** One statement for a group: the live target rows matching any of its connects, with the columns matched on. */
-export const connectLookup = (model: Model, group: ReadonlyArray<Connect>) => {
+/**
+ * One statement for a group: the live target rows matching any of its connects, with the columns matched
+ * on. `visible` narrows the target to the rows the caller may see (a condition on alias t0), if it must.
+ */
+export const connectLookup = (model: Model, group: ReadonlyArray<Connect>, visible?: (params: Params) => string | null) => {
   const { target, conditions } = group[0]!
   const params = new Params()
   const columns = conditions.map(([column]) => column)
   const matches = group.map((connect) => `(${connect.conditions.map(([column, value]) => `${ident(column)} = ${params.add(value)}`).join(" AND ")})`)
+  const rows = visible?.(params) ?? null
   return {
-    text: `SELECT "id", ${columns.map((column, i) => `${ident(column)}::text AS c${i}`).join(", ")} FROM ${model.table(target)}
-      WHERE "deletedAt" IS NULL AND (${matches.join(" OR ")})`,
+    text: `SELECT "id", ${columns.map((column, i) => `${ident(column)}::text AS c${i}`).join(", ")} FROM ${model.table(target)}${rows ? " t0" : ""}
+      WHERE "deletedAt" IS NULL AND (${matches.join(" OR ")})${rows ? ` AND ${rows}` : ""}`,
     params: params.values
   }
 }

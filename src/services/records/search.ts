@@ -3,7 +3,8 @@ import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
 import { ident } from "../metadata/columns.js"
 import type { Models } from "./models.js"
 import { attempt, building } from "./plan.js"
-import { badInput, baseConditions, type Model, QueryInputError, searchableText } from "./query-builder.js"
+import { badInput, baseConditions, type Guard, type Model, QueryInputError, searchableText } from "./query-builder.js"
+import { fieldReadable, guardOf, objectAccess } from "./access.js"
 import { isUuid } from "../../platform/lib/uuid.js"
 import type { RecordsShape, SearchHit } from "./service.js"
 import type { Statements } from "./statements.js"
@@ -53,11 +54,14 @@ export const makeSearch = (limits: RecordsLimits, { run }: Statements, { modelFo
       const after = input.after ? yield* attempt(() => decodeSearchCursor(input.after!)) : null
       const included = input.includedObjectNameSingulars
       const excluded = new Set(input.excludedObjectNameSingulars ?? [])
+      const guard = guardOf(scope)
+      // Objects the caller may not read are skipped silently, as Twenty does.
       const objects = model.metadata.objects.filter((o) =>
-        o.isActive && o.isSearchable && (!included || included.includes(o.nameSingular)) && !excluded.has(o.nameSingular)
+        o.isActive && o.isSearchable && (!included || included.includes(o.nameSingular)) && !excluded.has(o.nameSingular) &&
+        (guard === null || objectAccess(guard, o) !== null)
       )
       const fetched = Math.max(0, Math.min(input.limit, limits.maxPageSize)) + 1
-      const hits = yield* Effect.forEach(objects, (object) => searchObject(model, object, term, fetched, input.filter ?? null, after), {
+      const hits = yield* Effect.forEach(objects, (object) => searchObject(model, object, term, fetched, input.filter ?? null, after, guard), {
         concurrency: 4
       })
       const ranked = hits.flat().sort(searchOrder)
@@ -66,12 +70,21 @@ export const makeSearch = (limits: RecordsLimits, { run }: Statements, { modelFo
     })
 
   /** One object's hits ranked after `after` (rank, then object name, then id: the order of searchOrder). */
-  const searchObject = (model: Model, object: ObjectMetadata, term: string, limit: number, filter: RecordFilter | null, after: SearchCursor | null) =>
+  const searchObject = (
+    model: Model,
+    object: ObjectMetadata,
+    term: string,
+    limit: number,
+    filter: RecordFilter | null,
+    after: SearchCursor | null,
+    guard: Guard | null
+  ) =>
     Effect.gen(function*() {
       const label = object.fields.find((f) => f.id === object.labelIdentifierFieldMetadataId)
       if (!label) return []
-      const labelSql = labelExpression(label)
-      const haystack = searchableText(model, object, "t0")
+      // An unreadable label field shows the record's id, as a label-less record does.
+      const labelSql = fieldReadable(guard, object, label) ? labelExpression(label) : `t0."id"::text`
+      const haystack = searchableText(model, object, "t0", guard)
       if (haystack === null) return []
       const query = yield* building(model, limits, (ctx) => {
         const escaped = term.replace(/[\\%_]/g, "\\$&")
@@ -88,7 +101,7 @@ export const makeSearch = (limits: RecordsLimits, { run }: Statements, { modelFo
                 WHERE ${next} ORDER BY s.rank DESC, s.id LIMIT ${limit}`,
           params: ctx.params.values
         }
-      })
+      }, guard)
       const rows = yield* run<{ id: string; label: string | null; rank: number }>(query.text, query.params)
       return rows.map((row): SearchHit => ({
         recordId: row.id,

@@ -2,6 +2,7 @@ import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../domain/composite-types.js"
 import { type BuildContext, col, fail, isPlain, isRelation, nextAlias, type Row, type Typed } from "./build-context.js"
 import { baseConditions } from "./filters.js"
+import { redactedProperties, requireReadable, rowCondition } from "./access.js"
 import { cursorValues, orderSql, orderTerms, pageSize } from "./order.js"
 import type { RecordValue, Selection } from "./types.js"
 
@@ -48,15 +49,19 @@ interface OutputPair {
 const recordPairs = (ctx: BuildContext, object: ObjectMetadata, alias: string, selection: Selection, depth: number) => {
   const pairs: Array<OutputPair> = [{ key: "id", value: col(alias, "id") }]
   const seen = new Set(["id"])
+  const guarded = ctx.guard !== null
+  if (guarded) requireReadable(ctx, object)
   for (const name of selection.fields) {
     if (seen.has(name)) continue
     seen.add(name)
     const found = ctx.model.field(object, name) ?? fail(`Field "${name}" does not exist on ${object.nameSingular}`, name)
+    if (guarded) requireReadable(ctx, object, found.field)
     if (found.joinColumn) pairs.push({ key: name, value: col(alias, name) })
     else if (isRelation(found.field)) {
       if (found.field.relationType === "MANY_TO_ONE") pairs.push({ key: `${name}Id`, value: col(alias, `${name}Id`) })
     } else if (found.field.type !== "TS_VECTOR") {
-      pairs.push({ key: name, value: fieldValue(found.field, alias), field: found.field })
+      const redacted = guarded ? redactedProperties(ctx, object, found.field, alias) : null
+      pairs.push(redacted ? { key: name, value: redacted } : { key: name, value: fieldValue(found.field, alias), field: found.field })
     }
   }
   for (const relation of selection.relations) {
@@ -67,12 +72,14 @@ const recordPairs = (ctx: BuildContext, object: ObjectMetadata, alias: string, s
     }
     const field = found!.field
     const target = ctx.model.target(field)
+    if (guarded) requireReadable(ctx, object, field)
     const child = nextAlias(ctx)
     if (field.relationType === "MANY_TO_ONE") {
+      const rows = guarded ? rowCondition(ctx, target, child) : null
       pairs.push({
         key: relation.key,
         value: `(SELECT ${recordJson(ctx, target, child, relation.selection, depth + 1)} FROM ${ctx.model.table(target)} ${child}
-        WHERE ${col(child, "id")} = ${col(alias, `${field.name}Id`)} AND ${col(child, "deletedAt")} IS NULL)`
+        WHERE ${col(child, "id")} = ${col(alias, `${field.name}Id`)} AND ${col(child, "deletedAt")} IS NULL${rows ? ` AND ${rows}` : ""})`
       })
     } else {
       const inverse = ctx.model.inverse(field)

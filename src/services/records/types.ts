@@ -3,6 +3,7 @@
  * Inputs are Twenty's own shapes as plain JSON, so both front doors hand them over unchanged.
  */
 import type { Actor } from "../../domain/actor.js"
+import type { Access } from "../../domain/permissions.js"
 
 export type OrderDirection = "AscNullsFirst" | "AscNullsLast" | "DescNullsFirst" | "DescNullsLast"
 
@@ -126,10 +127,12 @@ export interface Group extends Connection {
 /** Who performs a write (moved to the domain types; re-exported for the records API). */
 export type { Actor }
 
-/** Every records operation runs for one workspace, as one actor. */
+/** Every records operation runs for one workspace, as one actor, within what its role allows. */
 export interface RecordsScope {
   readonly workspaceId: string
   readonly actor: Actor
+  /** The caller's compiled permissions; absent or unrestricted: nothing is checked (the system, the owner). */
+  readonly access?: Access | undefined
 }
 
 /** Limits like Twenty's; exceeding one is BAD_USER_INPUT, never a silently truncated answer. */

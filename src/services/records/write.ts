@@ -7,8 +7,9 @@ import { NotFound } from "../../domain/errors.js"
 import { recordEvents, writeToOutbox } from "../events/index.js"
 import { ident } from "../metadata/columns.js"
 import { type Models, objectOf } from "./models.js"
-import { attempt, building } from "./plan.js"
-import { badInput, baseConditions, type BuildContext, filterSql, type Model, Params, recordJson, UUID } from "./query-builder.js"
+import { attempt, buildContext, building } from "./plan.js"
+import { badInput, baseConditions, type BuildContext, filterSql, type Guard, type Model, Params, recordJson, UUID } from "./query-builder.js"
+import { denied, guardOf, type Operation, requireOperation, requireUpdatable, rowCondition } from "./access.js"
 import type { Reads } from "./read.js"
 import { applyConnects, connectGroups, connectLookup, relationInputs } from "./relation-inputs.js"
 import type { RecordsShape } from "./service.js"
@@ -25,6 +26,12 @@ export const fullSelection = (model: Model, object: ObjectMetadata): Selection =
   ),
   relations: []
 })
+
+/** The caller's row filter on `object` (alias t0) where a write's target set is not built by baseConditions. */
+const visibleRows = (ctx: BuildContext, object: ObjectMetadata) => {
+  const rows = ctx.guard === null ? null : rowCondition(ctx, object, "t0")
+  return rows === null ? [] : [rows]
+}
 
 export const setClause = (params: Params, columns: Record<string, unknown>) =>
   Object.entries(columns).map(([column, value]) => `${ident(column)} = ${params.add(value)}`)
@@ -49,11 +56,47 @@ export const makeWrites = (
   { modelFor }: Models,
   { byIds }: Pick<Reads, "byIds">
 ) => {
-  /** Records for the response: the full depth-0 records serve any selection without relations. */
-  const respond = (model: Model, object: ObjectMetadata, records: ReadonlyArray<RecordValue>, selection: Selection, includeDeleted: boolean) =>
-    selection.relations.length === 0
+  /**
+   * Records for the response: the full depth-0 records serve any selection without relations for an
+   * unrestricted caller; a restricted one gets its selection, read as its reads are.
+   */
+  const respond = (
+    model: Model,
+    object: ObjectMetadata,
+    records: ReadonlyArray<RecordValue>,
+    selection: Selection,
+    includeDeleted: boolean,
+    guard: Guard | null
+  ) =>
+    selection.relations.length === 0 && guard === null
       ? Effect.succeed(records)
-      : byIds(model, object, records.map((r) => r["id"] as string), selection, includeDeleted)
+      : byIds(model, object, records.map((r) => r["id"] as string), selection, includeDeleted, guard)
+
+  /**
+   * A restricted caller's write: the operation must be allowed on the object and the response's selection
+   * readable, checked before anything is written.
+   */
+  const permitted = (model: Model, object: ObjectMetadata, guard: Guard | null, operation: Operation, selection: Selection) =>
+    guard === null ? Effect.void : attempt(() => {
+      requireOperation(guard, object, operation)
+      recordJson(buildContext(model, limits, guard), object, "t0", selection, 0)
+    })
+
+  /** FORBIDDEN when one of `ids` falls outside the caller's row filter on `object` (a create or an upsert's target). */
+  const requireVisible = (model: Model, object: ObjectMetadata, guard: Guard | null, ids: ReadonlyArray<string>) =>
+    Effect.gen(function*() {
+      if (guard === null || ids.length === 0) return
+      const query = yield* building(model, limits, (ctx) => {
+        const rows = rowCondition(ctx, object, "t0")
+        return rows === null ? null : {
+          text: `SELECT count(*)::int AS n FROM ${model.table(object)} t0 WHERE t0."id" = ANY(${ctx.params.add(ids)}) AND ${rows} IS NOT TRUE`,
+          params: ctx.params.values
+        }
+      }, guard)
+      if (query === null) return
+      const [outside] = yield* run<{ n: number }>(query.text, query.params)
+      if ((outside?.n ?? 0) > 0) return yield* denied("the record is outside the rows this role may write")
+    })
 
   const emit = (
     scope: RecordsScope,
@@ -83,15 +126,24 @@ export const makeWrites = (
       return null
     })
 
-  /** Records to write with their nested relation inputs (connect / disconnect) turned into `<field>Id`. */
-  const withConnections = (model: Model, object: ObjectMetadata, data: ReadonlyArray<unknown>) =>
+  /**
+   * Records to write with their nested relation inputs (connect / disconnect) turned into `<field>Id`; a
+   * restricted caller connects only to records it may read. Then each written field must be updatable.
+   */
+  const withConnections = (model: Model, object: ObjectMetadata, data: ReadonlyArray<unknown>, guard: Guard | null) =>
     Effect.gen(function*() {
       const { records, connects } = yield* attempt(() => relationInputs(model, object, data))
       for (const group of connectGroups(connects)) {
-        const lookup = yield* attempt(() => connectLookup(model, group))
+        const target = group[0]!.target
+        const lookup = yield* attempt(() => {
+          if (guard === null) return connectLookup(model, group)
+          requireOperation(guard, target, "read")
+          return connectLookup(model, group, (params) => rowCondition(buildContext(model, limits, guard, params), target, "t0"))
+        })
         const rows = yield* run<Record<string, unknown>>(lookup.text, lookup.params)
         yield* attempt(() => applyConnects(records, group, rows))
       }
+      if (guard !== null) yield* attempt(() => requireUpdatable(guard, model, object, records))
       return records
     })
 
@@ -104,8 +156,10 @@ export const makeWrites = (
     sql.withTransaction(Effect.gen(function*() {
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
+      const guard = guardOf(scope)
+      yield* permitted(model, object, guard, "update", selection)
       yield* checkCount(data.length)
-      const records = yield* withConnections(model, object, data)
+      const records = yield* withConnections(model, object, data, guard)
       const rows = yield* building(model, limits, () => records.map((d) => toColumns(model, object, d, { creating: true })))
       const ids: Array<string> = []
       for (const row of rows) {
@@ -123,6 +177,7 @@ export const makeWrites = (
         ? new Map((yield* byIds(model, object, ids, full, true)).map((r) => [r["id"] as string, r]))
         : new Map<string, RecordValue>()
       if (options?.upsert) {
+        yield* requireVisible(model, object, guard, [...existing.keys()])
         for (const row of rows) {
           const params = new Params()
           const insert = { ...row, ...created, ...updated }
@@ -145,23 +200,37 @@ export const makeWrites = (
         })
         yield* run(`INSERT INTO ${model.table(object)} (${names.map(ident).join(", ")}) VALUES ${tuples.join(", ")}`, params.values)
       }
+      yield* requireVisible(model, object, guard, ids)
       const after = yield* byIds(model, object, ids, full, false)
       yield* emit(scope, object, "created", after.filter((r) => !existing.has(r["id"] as string)).map((record) => ({ record })))
       yield* emit(scope, object, "updated", after.flatMap((record) => {
         const before = existing.get(record["id"] as string)
         return before ? [{ record, before }] : []
       }))
-      return yield* respond(model, object, after, selection, false)
+      return yield* respond(model, object, after, selection, false, guard)
     })).pipe(Effect.withSpan("Records.createMany", { attributes: { object: objectName, count: data.length } }))
 
-  /** The matching records, locked for the rest of the transaction; refused beyond the mutation limit. */
-  const lockedRecords = (model: Model, object: ObjectMetadata, where: (ctx: BuildContext) => Array<string>, selection: Selection) =>
+  /**
+   * The matching records (full, as events carry them: not the caller's selection), locked for the rest of
+   * the transaction; refused beyond the mutation limit.
+   */
+  const lockedRecords = (
+    model: Model,
+    object: ObjectMetadata,
+    where: (ctx: BuildContext) => Array<string>,
+    selection: Selection,
+    guard: Guard | null
+  ) =>
     Effect.gen(function*() {
-      const query = yield* building(model, limits, (ctx) => ({
-        text: `SELECT ${recordJson(ctx, object, "t0", selection, 0)} AS r FROM ${model.table(object)} t0
-              WHERE ${where(ctx).join(" AND ")} ORDER BY t0."id" LIMIT ${limits.maxRecordsPerMutation + 1} FOR UPDATE OF t0`,
-        params: ctx.params.values
-      }))
+      const query = yield* building(model, limits, (ctx) => {
+        const conditions = where(ctx)
+        ctx.trusted++
+        return {
+          text: `SELECT ${recordJson(ctx, object, "t0", selection, 0)} AS r FROM ${model.table(object)} t0
+              WHERE ${conditions.join(" AND ")} ORDER BY t0."id" LIMIT ${limits.maxRecordsPerMutation + 1} FOR UPDATE OF t0`,
+          params: ctx.params.values
+        }
+      }, guard)
       const rows = yield* run<{ r: RecordValue }>(query.text, query.params)
       yield* checkCount(rows.length)
       return rows.map((row) => row.r)
@@ -172,20 +241,21 @@ export const makeWrites = (
     model: Model,
     object: ObjectMetadata,
     where: (ctx: BuildContext) => Array<string>,
-    set: (ctx: BuildContext) => Array<string>
+    set: (ctx: BuildContext) => Array<string>,
+    guard: Guard | null
   ) =>
     Effect.gen(function*() {
       const count = yield* building(model, limits, (ctx) => ({
         text: `SELECT count(*)::int AS n FROM ${model.table(object)} t0 WHERE ${where(ctx).join(" AND ")}`,
         params: ctx.params.values
-      }))
+      }), guard)
       const update = yield* building(model, limits, (ctx) => {
         const assignments = set(ctx)
         return {
           text: `UPDATE ${model.table(object)} AS t0 SET ${assignments.join(", ")} WHERE ${where(ctx).join(" AND ")} RETURNING t0."id"`,
           params: ctx.params.values
         }
-      })
+      }, guard)
       const [counted] = yield* run<{ n: number }>(count.text, count.params)
       yield* checkCount(counted?.n ?? 0)
       return (yield* run<{ id: string }>(update.text, update.params)).map((row) => row.id)
@@ -195,10 +265,12 @@ export const makeWrites = (
     sql.withTransaction(Effect.gen(function*() {
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
-      const [record] = yield* withConnections(model, object, [data])
+      const guard = guardOf(scope)
+      yield* permitted(model, object, guard, "update", selection)
+      const [record] = yield* withConnections(model, object, [data], guard)
       const columns = yield* building(model, limits, () => toColumns(model, object, record, { creating: false }))
       const full = fullSelection(model, object)
-      const before = yield* lockedRecords(model, object, (ctx) => baseConditions(ctx, object, "t0", { filter }), full)
+      const before = yield* lockedRecords(model, object, (ctx) => baseConditions(ctx, object, "t0", { filter }), full, guard)
       const ids = before.map((r) => r["id"] as string)
       if (ids.length > 0) {
         const update = yield* building(model, limits, (ctx) => ({
@@ -210,7 +282,7 @@ export const makeWrites = (
       const after = yield* byIds(model, object, ids, full, true)
       const beforeById = new Map(before.map((r) => [r["id"] as string, r]))
       yield* emit(scope, object, "updated", after.map((record) => ({ record, before: beforeById.get(record["id"] as string)! })))
-      return yield* respond(model, object, after, selection, true)
+      return yield* respond(model, object, after, selection, true, guard)
     })).pipe(Effect.withSpan("Records.updateMany", { attributes: { object: objectName } }))
 
   const updateOne: RecordsShape["updateOne"] = (scope, objectName, id, data, selection) =>
@@ -224,49 +296,57 @@ export const makeWrites = (
     sql.withTransaction(Effect.gen(function*() {
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
+      const guard = guardOf(scope)
+      yield* permitted(model, object, guard, "softDelete", selection)
       const ids = yield* mutateWhere(
         model,
         object,
         (ctx) => [...baseConditions(ctx, object, "t0", { filter }), `t0."deletedAt" IS NULL`],
-        (ctx) => [`"deletedAt" = now()`, `"updatedAt" = now()`, ...setClause(ctx.params, actorColumns("updatedBy", scope.actor))]
+        (ctx) => [`"deletedAt" = now()`, `"updatedAt" = now()`, ...setClause(ctx.params, actorColumns("updatedBy", scope.actor))],
+        guard
       )
       const after = yield* byIds(model, object, ids, fullSelection(model, object), true)
       yield* emit(scope, object, "deleted", after.map((record) => ({ record })))
-      return yield* respond(model, object, after, selection, true)
+      return yield* respond(model, object, after, selection, true, guard)
     })).pipe(Effect.withSpan("Records.deleteMany", { attributes: { object: objectName } }))
 
   const restoreMany: RecordsShape["restoreMany"] = (scope, objectName, filter, selection) =>
     sql.withTransaction(Effect.gen(function*() {
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
+      const guard = guardOf(scope)
+      yield* permitted(model, object, guard, "softDelete", selection)
       const ids = yield* mutateWhere(
         model,
         object,
-        (ctx) => [filterSql(ctx, object, "t0", filter, 0), `t0."deletedAt" IS NOT NULL`],
-        (ctx) => [`"deletedAt" = NULL`, `"updatedAt" = now()`, ...setClause(ctx.params, actorColumns("updatedBy", scope.actor))]
+        (ctx) => [filterSql(ctx, object, "t0", filter, 0), `t0."deletedAt" IS NOT NULL`, ...visibleRows(ctx, object)],
+        (ctx) => [`"deletedAt" = NULL`, `"updatedAt" = now()`, ...setClause(ctx.params, actorColumns("updatedBy", scope.actor))],
+        guard
       )
       const after = yield* byIds(model, object, ids, fullSelection(model, object), false)
       yield* emit(scope, object, "restored", after.map((record) => ({ record })))
-      return yield* respond(model, object, after, selection, false)
+      return yield* respond(model, object, after, selection, false, guard)
     })).pipe(Effect.withSpan("Records.restoreMany", { attributes: { object: objectName } }))
 
   const destroyMany: RecordsShape["destroyMany"] = (scope, objectName, filter, selection) =>
     sql.withTransaction(Effect.gen(function*() {
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
+      const guard = guardOf(scope)
+      yield* permitted(model, object, guard, "destroy", selection)
       const query = yield* building(model, limits, (ctx) => {
-        const where = filterSql(ctx, object, "t0", filter, 0)
-        return { text: `SELECT t0."id" FROM ${model.table(object)} t0 WHERE ${where}`, params: ctx.params.values }
-      })
+        const where = [filterSql(ctx, object, "t0", filter, 0), ...visibleRows(ctx, object)]
+        return { text: `SELECT t0."id" FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")}`, params: ctx.params.values }
+      }, guard)
       const ids = (yield* run<{ id: string }>(query.text, query.params)).map((row) => row.id)
       yield* checkCount(ids.length)
       const before = yield* byIds(model, object, ids, fullSelection(model, object), true)
-      const records = selection.relations.length === 0 ? before : yield* byIds(model, object, ids, selection, true)
+      const records = selection.relations.length === 0 && guard === null ? before : yield* byIds(model, object, ids, selection, true, guard)
       if (ids.length > 0) yield* run(`DELETE FROM ${model.table(object)} WHERE "id" = ANY($1)`, [ids])
       yield* emit(scope, object, "destroyed", before.map((record) => ({ record })))
       return records
     })).pipe(Effect.withSpan("Records.destroyMany", { attributes: { object: objectName } }))
 
-  return { createMany, updateOne, updateMany, deleteMany, restoreMany, destroyMany, emit, checkCount }
+  return { createMany, updateOne, updateMany, deleteMany, restoreMany, destroyMany, emit, checkCount, permitted }
 }
 export type Writes = ReturnType<typeof makeWrites>

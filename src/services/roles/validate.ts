@@ -110,7 +110,7 @@ export const checkRowFilter = (
     return new BadUserInput({ message: "A row permission's filter must be an object", field: "filter" })
   }
   try {
-    const ctx = { model: new Model(metadata), params: new Params(), maxDepth, defaultPageSize: 1, maxPageSize: 1, aliasCounter: 0 }
+    const ctx = { model: new Model(metadata), params: new Params(), guard: null, trusted: 0, maxDepth, defaultPageSize: 1, maxPageSize: 1, aliasCounter: 0 }
     filterSql(ctx, object, "t0", withoutPlaceholder(filter) as never, 0)
     return null
   } catch (error) {

@@ -9,6 +9,8 @@ import { Auth } from "../../../services/auth/index.js"
 import { AppConfig } from "../../../platform/config.js"
 import { apiKeyScope, scopeOf } from "../../../services/records/actor.js"
 import { Records } from "../../../services/records/service.js"
+import { Metadata } from "../../../services/metadata/index.js"
+import { Permissions } from "../../../services/permissions/index.js"
 import type { RecordsScope } from "../../../services/records/types.js"
 import { type DataGraphQLContext, SchemaBuilder } from "./schema/index.js"
 import { causeIsDatabaseUnavailable, toGraphQLError, unavailableGraphQLBody } from "../../errors.js"
@@ -80,11 +82,22 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
   })
 
   const auth = yield* Auth
+  const metadata = yield* Metadata
+  const permissions = yield* Permissions
+
+  /** An API key's scope with no lookup while its access is memoized (the usual case), else looked up. */
+  const scopeOfCaller = (who: WorkspaceCaller) => {
+    if (who.kind === "apiKey") {
+      const current = metadata.current(who.workspace.id)
+      const access = current && permissions.currentAccess(who, current)
+      if (access) return Promise.resolve(apiKeyScope(who, access))
+    }
+    return run(scopeOf(who))
+  }
 
   const contextFor = (who: WorkspaceCaller, schema: GraphQLSchema): DataServerContext => {
     let scope: Promise<RecordsScope> | undefined
-    const scopeOfCaller = () => (who.kind === "apiKey" ? Promise.resolve(apiKeyScope(who)) : run(scopeOf(who)))
-    return { run, records, scope: () => (scope ??= scopeOfCaller()), schema }
+    return { run, records, scope: () => (scope ??= scopeOfCaller(who)), schema }
   }
 
   /** Same caller rules as REST, then the caller's workspace schema. */
