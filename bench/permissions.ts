@@ -1,6 +1,9 @@
 /**
  * Permissions benchmark: the list and nested-list workloads of bench/data.ts (GraphQL and REST), run as an
- * Admin API key and as a custom role's API key (one field restriction, one row predicate) side by side.
+ * Admin API key and as a custom role's API key (one field restriction, one row predicate) side by side, and
+ * as the Admin key asking for the role's predicate as its own filter ("admin+filter"): custom against
+ * admin+filter is what the permission machinery costs, admin+filter against admin what the predicate's
+ * SQL costs PostgreSQL (the same for any client asking for that filter).
  *
  *   bun bench/permissions.ts            (BENCH_ROUNDS, BENCH_ROUND_MS, BENCH_CONCURRENCY to change the defaults)
  *
@@ -79,33 +82,45 @@ try {
   }
   const keys = { admin: await apiKey(admin!.id), custom: await apiKey(role!.id) }
 
-  const graphql = (query: string) => (token: string) =>
+  /** The predicate as the caller's own filter: GraphQL takes it as is, REST as `field[op]:value` (single-field predicates). */
+  const gqlFilter = JSON.stringify(PREDICATE).replace(/"([A-Za-z_]\w*)":/g, "$1:")
+  const restFilter = Object.entries(PREDICATE as Record<string, Record<string, unknown>>)
+    .map(([field, ops]) => Object.entries(ops).map(([op, value]) => `${field}[${op}]:${value}`).join(","))
+    .join(",")
+  type Contender = "admin" | "adminFiltered" | "custom"
+  const graphql = (query: (filter: string) => string) => (token: string, filtered: boolean) =>
     new Request("http://localhost/graphql", {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query })
+      body: JSON.stringify({ query: query(filtered ? `, filter: ${gqlFilter}` : "") })
     })
-  const get = (path: string) => (token: string) => new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${token}` } })
+  const get = (path: string) => (token: string, filtered: boolean) =>
+    new Request(`http://localhost${path}${filtered ? `&filter=${encodeURIComponent(restFilter)}` : ""}`, {
+      headers: { authorization: `Bearer ${token}` }
+    })
   // bench/data.ts's list and nested-list workloads (a, b, e, f).
   const COMPANY_FIELDS = "id name employees domainName { primaryLinkUrl } createdAt"
   const PERSON_FIELDS = "id name { firstName lastName } emails { primaryEmail }"
   const workloads = {
-    gqlList: graphql(`query { companies(first: 20) { edges { node { ${COMPANY_FIELDS} } } pageInfo { hasNextPage endCursor } } }`),
-    gqlNested: graphql(`query { companies(first: 20) { edges { node { ${COMPANY_FIELDS}
+    gqlList: graphql((f) => `query { companies(first: 20${f}) { edges { node { ${COMPANY_FIELDS} } } pageInfo { hasNextPage endCursor } } }`),
+    gqlNested: graphql((f) => `query { companies(first: 20${f}) { edges { node { ${COMPANY_FIELDS}
       people(first: 5) { edges { node { ${PERSON_FIELDS} } } } } } pageInfo { hasNextPage endCursor } } }`),
     restList: get("/rest/companies?limit=20&depth=0"),
     restNested: get("/rest/companies?limit=20&depth=1")
   }
+  const tokenOf = (who: Contender) => (who === "custom" ? keys.custom : keys.admin)
 
   /** Requests `make(token)` for `ms` with CONCURRENCY in flight; latencies in ms. */
-  const loop = async (make: (token: string) => Request, token: string, ms: number) => {
+  const loop = async (make: (token: string, filtered: boolean) => Request, who: Contender, ms: number) => {
+    const token = tokenOf(who)
+    const filtered = who === "adminFiltered"
     const latencies: Array<number> = []
     const end = performance.now() + ms
     let errors = 0
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
       while (performance.now() < end) {
         const started = performance.now()
-        const response = await app.handle(make(token))
+        const response = await app.handle(make(token, filtered))
         const body = await response.text()
         if (response.status !== 200 || body.includes("\"errors\"")) errors++
         latencies.push(performance.now() - started)
@@ -116,42 +131,51 @@ try {
 
   const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
   const p99 = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)]!
-  const results: Record<string, Record<string, { rps: number; p99: number; errors: number; fastPath: number }>> = {}
+  const results: Record<string, Record<Contender, { rps: number; p99: number; errors: number; fastPath: number }>> = {}
+  const CONTENDERS: ReadonlyArray<Contender> = ["admin", "adminFiltered", "custom"]
 
   for (const [name, make] of Object.entries(workloads)) {
-    for (const token of [keys.admin, keys.custom]) await loop(make, token, 500) // warm-up: plans, JIT
-    const rounds = { admin: [] as Array<number>, custom: [] as Array<number> }
-    const latencies = { admin: [] as Array<number>, custom: [] as Array<number> }
-    const lanes = { admin: 0, custom: 0 }
-    const errors = { admin: 0, custom: 0 }
+    for (const who of CONTENDERS) await loop(make, who, 500) // warm-up: plans, JIT
+    const rounds = { admin: [] as Array<number>, adminFiltered: [] as Array<number>, custom: [] as Array<number> }
+    const latencies = { admin: [] as Array<number>, adminFiltered: [] as Array<number>, custom: [] as Array<number> }
+    const lanes = { admin: 0, adminFiltered: 0, custom: 0 }
+    const errors = { admin: 0, adminFiltered: 0, custom: 0 }
     for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? (["admin", "custom"] as const) : (["custom", "admin"] as const)
+      const order = round % 2 === 0 ? CONTENDERS : [...CONTENDERS].reverse()
       for (const who of order) {
         const answered = laneCounts.plan + restLaneCounts.lane
-        const result = await loop(make, keys[who], ROUND_MS)
+        const result = await loop(make, who, ROUND_MS)
         lanes[who] += laneCounts.plan + restLaneCounts.lane - answered
         rounds[who].push(result.rps)
         latencies[who].push(...result.latencies)
         errors[who] += result.errors
       }
     }
-    results[name] = {
-      admin: { rps: median(rounds.admin), p99: p99(latencies.admin), errors: errors.admin, fastPath: lanes.admin / latencies.admin.length },
-      custom: { rps: median(rounds.custom), p99: p99(latencies.custom), errors: errors.custom, fastPath: lanes.custom / latencies.custom.length }
-    }
+    const summary = (who: Contender) => ({
+      rps: median(rounds[who]),
+      p99: p99(latencies[who]),
+      errors: errors[who],
+      fastPath: lanes[who] / latencies[who].length
+    })
+    results[name] = { admin: summary("admin"), adminFiltered: summary("adminFiltered"), custom: summary("custom") }
   }
 
-  console.log(`permissions bench: ${COMPANIES} companies, ${COMPANIES * PEOPLE_PER_COMPANY} people; ${ROUNDS} paired rounds of ${ROUND_MS} ms, concurrency ${CONCURRENCY}`)
-  console.log(["workload", "admin req/s", "admin p99 ms", "custom req/s", "custom p99 ms", "cost"].map((h) => h.padEnd(14)).join(""))
+  console.log(`permissions bench: ${COMPANIES} companies, ${COMPANIES * PEOPLE_PER_COMPANY} people; ${ROUNDS} paired rounds of ${ROUND_MS} ms, concurrency ${CONCURRENCY}; predicate ${JSON.stringify(PREDICATE)}`)
+  const header = ["workload", "admin r/s", "p99 ms", "admin+filter", "p99 ms", "custom r/s", "p99 ms", "checks cost", "predicate cost"]
+  console.log(header.map((h) => h.padEnd(14)).join(""))
   for (const [name, r] of Object.entries(results)) {
-    const cost = (1 - r["custom"]!.rps / r["admin"]!.rps) * 100
+    const pct = (a: number, b: number) => `${((1 - a / b) * 100).toFixed(1)} %`
+    const errorCount = r.admin.errors + r.adminFiltered.errors + r.custom.errors
     console.log([
       name,
-      r["admin"]!.rps.toFixed(0),
-      r["admin"]!.p99.toFixed(2),
-      r["custom"]!.rps.toFixed(0),
-      r["custom"]!.p99.toFixed(2),
-      `${cost.toFixed(1)} %${r["admin"]!.errors + r["custom"]!.errors ? ` (${r["admin"]!.errors + r["custom"]!.errors} errors)` : ""}`
+      r.admin.rps.toFixed(0),
+      r.admin.p99.toFixed(2),
+      r.adminFiltered.rps.toFixed(0),
+      r.adminFiltered.p99.toFixed(2),
+      r.custom.rps.toFixed(0),
+      r.custom.p99.toFixed(2),
+      pct(r.custom.rps, r.adminFiltered.rps),
+      `${pct(r.adminFiltered.rps, r.admin.rps)}${errorCount ? ` (${errorCount} errors)` : ""}`
     ].map((c) => c.padEnd(14)).join(""))
   }
   console.log(`RESULT ${JSON.stringify(results)}`)
