@@ -73,6 +73,7 @@ beforeAll(async () => {
   const owner = await signUpWithWorkspace(app)
   tokens.owner = owner.accessToken
   const workspaceId = owner.workspaceId
+  ids.workspace = workspaceId
   const metadata = await app.run(Effect.flatMap(Metadata, (m) => m.get(workspaceId)))
   schema = `"${metadata.schema}"`
   const object = (name: string) => metadata.objects.find((o) => o.nameSingular === name)!
@@ -425,6 +426,58 @@ describe("REST", () => {
     const admin = await document("admin")
     expect(Object.keys(admin.paths)).toContain("/opportunities")
     expect(Object.keys(admin.components.schemas.Company.properties)).toContain("employees")
+  })
+})
+
+describe("workspace members and the caller's own permissions", () => {
+  test("without WORKSPACE_MEMBERS a member writes only their own workspaceMember record, never its user", async () => {
+    const members = async () => sql(`SELECT id, "nameFirstName", locale, "userId", "deletedAt" FROM ${schema}."workspaceMember" ORDER BY id`)
+    const before = await members()
+    expectForbidden(await gql("sales", `mutation { updateWorkspaceMember(id: "${ids.owner}", data: { name: { firstName: "Mallory" } }) { id } }`))
+    expectForbidden(await gql("sales", `mutation { createWorkspaceMember(data: { name: { firstName: "Ghost" }, userId: "${crypto.randomUUID()}", userEmail: "ghost@example.com" }) { id } }`))
+    expectForbidden(await gql("sales", `mutation { deleteWorkspaceMember(id: "${ids.owner}") { id } }`))
+    expectForbidden(await gql("sales", `mutation { destroyWorkspaceMember(id: "${ids.owner}") { id } }`))
+    expectForbidden(await gql("sales", `mutation { updateWorkspaceMember(id: "${ids.sam}", data: { userId: "${crypto.randomUUID()}" }) { id } }`))
+    expectRestForbidden(await rest("sales", `/rest/workspaceMembers/${ids.owner}`, { method: "PATCH", body: JSON.stringify({ locale: "fr" }) }))
+    expect(await members()).toEqual(before)
+    // A many-update reaches only the caller's own record.
+    must(await gql("sales", `mutation { updateWorkspaceMembers(filter: {}, data: { locale: "de" }) { id } }`))
+    const after = await members()
+    expect(after.filter((m) => m["locale"] === "de").map((m) => m["id"])).toEqual([ids.sam])
+    must(await gql("sales", `mutation { updateWorkspaceMember(id: "${ids.sam}", data: { locale: "en" }) { id } }`))
+    // The owner (every flag) and API keys (as Twenty) are not limited.
+    must(await gql("owner", `mutation { updateWorkspaceMember(id: "${ids.sam}", data: { locale: "fr" }) { id } }`))
+    must(await gql("salesKey", `mutation { updateWorkspaceMember(id: "${ids.sam}", data: { locale: "en" }) { id } }`))
+  })
+
+  test("currentUserWorkspace tells the caller its flags and, per object, what it may do", async () => {
+    const query = `{ currentUser { currentUserWorkspace { permissionFlags objectsPermissions {
+      objectMetadataId canReadObjectRecords canUpdateObjectRecords canSoftDeleteObjectRecords canDestroyObjectRecords restrictedFields } } } }`
+    const ask = async (token: string) => {
+      const response = await app.request("/metadata", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query })
+      })
+      const body = await response.json() as any
+      if (body.errors) throw new Error(JSON.stringify(body.errors))
+      return body.data.currentUser.currentUserWorkspace
+    }
+    const metadata = await app.run(Effect.flatMap(Metadata, (m) => m.get(ids.workspace!)))
+    const object = (name: string) => metadata.objects.find((o) => o.nameSingular === name)!
+    const field = (o: string, name: string) => object(o).fields.find((f) => f.name === name)!.id
+    const sales = await ask(tokens.sales)
+    expect(sales.permissionFlags).toEqual([])
+    const of = (name: string) => sales.objectsPermissions.find((p: any) => p.objectMetadataId === object(name).id)
+    expect(of("opportunity")).toMatchObject({ canReadObjectRecords: false, canUpdateObjectRecords: false })
+    expect(of("company")).toMatchObject({ canReadObjectRecords: true, canUpdateObjectRecords: true, canDestroyObjectRecords: false })
+    expect(of("company").restrictedFields).toEqual({
+      [field("company", "employees")]: { canRead: false, canUpdate: false },
+      [field("company", "domainName")]: { canRead: true, canUpdate: false }
+    })
+    const owner = await ask(tokens.owner)
+    expect(owner.permissionFlags).toContain("ROLES")
+    expect(owner.objectsPermissions.every((p: any) => p.canReadObjectRecords && p.canDestroyObjectRecords)).toBe(true)
   })
 })
 

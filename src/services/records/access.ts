@@ -157,3 +157,19 @@ export const redactedProperties = (ctx: BuildContext, object: ObjectMetadata, fi
   }
   return branches.length === 0 ? null : `CASE ${branches.join(" ")} ELSE ${column} END`
 }
+
+/**
+ * Twenty's workspaceMember pre-query hooks: a signed-in member without WORKSPACE_MEMBERS writes only
+ * their own workspaceMember record (never its `userId`) and creates, removes or restores none; members
+ * join and leave through invitations and deleteUserFromWorkspace. API keys and the system are not limited.
+ * Returns the member id the write is limited to, or null when it is not limited.
+ */
+export const memberRecordLimit = (scope: RecordsScope, object: ObjectMetadata): string | null =>
+  object.nameSingular === "workspaceMember" && scope.access !== undefined && scope.actor.source === "MANUAL" &&
+    !scope.access.flags.has("WORKSPACE_MEMBERS")
+    ? scope.actor.workspaceMemberId ?? ""
+    : null
+
+/** `filter` narrowed to the caller's own workspaceMember record when the write is limited (see memberRecordLimit). */
+export const ownMemberFilter = (limit: string | null, filter: RecordFilter): RecordFilter =>
+  limit === null ? filter : { and: [filter, { id: { eq: limit || "00000000-0000-0000-0000-000000000000" } }] }

@@ -7,7 +7,7 @@ import { ident } from "../metadata/columns.js"
 import { type Models, objectOf } from "./models.js"
 import { attempt, building } from "./plan.js"
 import { badInput, type Guard, type Model, Params } from "./query-builder.js"
-import { denied, guardOf, objectAccess, requireOperation, rowCondition } from "./access.js"
+import { denied, guardOf, memberRecordLimit, objectAccess, requireOperation, rowCondition } from "./access.js"
 import { isUuid } from "../../platform/lib/uuid.js"
 import type { Reads } from "./read.js"
 import type { RecordsShape } from "./service.js"
@@ -77,6 +77,7 @@ export const makeMerge = (
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
       const guard = guardOf(scope)
+      if (memberRecordLimit(scope, object) !== null) return yield* denied("workspace members are not merged")
       yield* permitted(model, object, guard, "update", selection)
       yield* attempt(() => requireOperation(guard, object, "softDelete"))
       if (ids.length < 2) return yield* badInput("Merging needs at least two ids", "ids")

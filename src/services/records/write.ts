@@ -9,7 +9,7 @@ import { ident } from "../metadata/columns.js"
 import { type Models, objectOf } from "./models.js"
 import { attempt, buildContext, building } from "./plan.js"
 import { badInput, baseConditions, type BuildContext, filterSql, type Guard, type Model, Params, recordJson, UUID } from "./query-builder.js"
-import { denied, guardOf, type Operation, requireOperation, requireUpdatable, rowCondition } from "./access.js"
+import { denied, guardOf, memberRecordLimit, type Operation, ownMemberFilter, requireOperation, requireUpdatable, rowCondition } from "./access.js"
 import type { Reads } from "./read.js"
 import { applyConnects, connectGroups, connectLookup, relationInputs } from "./relation-inputs.js"
 import type { RecordsShape } from "./service.js"
@@ -157,6 +157,7 @@ export const makeWrites = (
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
       const guard = guardOf(scope)
+      if (memberRecordLimit(scope, object) !== null) return yield* denied("members join through invitations")
       yield* permitted(model, object, guard, "update", selection)
       yield* checkCount(data.length)
       const records = yield* withConnections(model, object, data, guard)
@@ -266,6 +267,9 @@ export const makeWrites = (
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
       const guard = guardOf(scope)
+      const limit = memberRecordLimit(scope, object)
+      if (limit !== null && "userId" in data) return yield* denied("a workspace member's user cannot be changed")
+      filter = ownMemberFilter(limit, filter)
       yield* permitted(model, object, guard, "update", selection)
       const [record] = yield* withConnections(model, object, [data], guard)
       const columns = yield* building(model, limits, () => toColumns(model, object, record, { creating: false }))
@@ -288,6 +292,11 @@ export const makeWrites = (
   const updateOne: RecordsShape["updateOne"] = (scope, objectName, id, data, selection) =>
     Effect.gen(function*() {
       if (!UUID.test(id)) return yield* badInput(`Invalid id: ${id}`, "id")
+      if (objectName === "workspaceMember") {
+        const model = yield* modelFor(scope.workspaceId)
+        const limit = memberRecordLimit(scope, yield* objectOf(model, objectName))
+        if (limit !== null && limit !== id) return yield* denied("only your own workspace member record")
+      }
       const records = yield* updateMany(scope, objectName, { id: { eq: id } }, data, selection)
       return records[0] ?? (yield* new NotFound({ message: `Record ${id} not found` }))
     })
@@ -297,6 +306,7 @@ export const makeWrites = (
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
       const guard = guardOf(scope)
+      if (memberRecordLimit(scope, object) !== null) return yield* denied("members leave through deleteUserFromWorkspace")
       yield* permitted(model, object, guard, "softDelete", selection)
       const ids = yield* mutateWhere(
         model,
@@ -315,6 +325,7 @@ export const makeWrites = (
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
       const guard = guardOf(scope)
+      if (memberRecordLimit(scope, object) !== null) return yield* denied("members leave through deleteUserFromWorkspace")
       yield* permitted(model, object, guard, "softDelete", selection)
       const ids = yield* mutateWhere(
         model,
@@ -333,6 +344,7 @@ export const makeWrites = (
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
       const guard = guardOf(scope)
+      if (memberRecordLimit(scope, object) !== null) return yield* denied("members leave through deleteUserFromWorkspace")
       yield* permitted(model, object, guard, "destroy", selection)
       const query = yield* building(model, limits, (ctx) => {
         const where = [filterSql(ctx, object, "t0", filter, 0), ...visibleRows(ctx, object)]

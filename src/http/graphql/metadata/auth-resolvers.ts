@@ -11,9 +11,41 @@ import type { PermissionFlag } from "../../../domain/permissions.js"
 import type { WorkspaceCaller } from "../../../services/auth/permissions.js"
 import { Permissions } from "../../../services/permissions/index.js"
 import { Roles } from "../../../services/roles/index.js"
+import { Metadata } from "../../../services/metadata/index.js"
+import type { Access } from "../../../domain/permissions.js"
+import type { WorkspaceMetadata } from "../../../domain/metadata.js"
 
 /** What these resolvers run: the services they name. */
-export type AuthResolverServices = AppConfig | Auth | ApiKeys | Workspaces | Permissions | Roles
+export type AuthResolverServices = AppConfig | Auth | ApiKeys | Workspaces | Permissions | Roles | Metadata
+
+/**
+ * Twenty's `currentUserWorkspace.objectsPermissions`: what the caller may do with each object's records,
+ * with restricted fields by field id, so a client can hide what it would be refused.
+ */
+const objectsPermissionsOf = (access: Access, metadata: WorkspaceMetadata) =>
+  metadata.objects.filter((o) => o.isActive).map((object) => {
+    const granted = access.unrestricted ? null : access.objects.get(object.nameSingular)
+    const all = access.unrestricted
+    return {
+      objectMetadataId: object.id,
+      canReadObjectRecords: all || (granted?.canRead ?? false),
+      canUpdateObjectRecords: all || (granted?.canUpdate ?? false),
+      canSoftDeleteObjectRecords: all || (granted?.canSoftDelete ?? false),
+      canDestroyObjectRecords: all || (granted?.canDestroy ?? false),
+      restrictedFields: Object.fromEntries(
+        [...(granted?.restrictedFields ?? new Map())].flatMap(([name, restriction]) => {
+          const field = object.fields.find((f) => f.name === name)
+          return field ? [[field.id, restriction]] : []
+        })
+      )
+    }
+  })
+
+/** The signed-in member's own membership: its permissions are answered; another membership's are not. */
+const ownMembership = async (uw: UserWorkspace, ctx: Context) => {
+  const auth = await ctx.auth()
+  return auth.kind === "user" && auth.userWorkspace.id === uw.id ? auth : null
+}
 
 type Context = GraphQLContext<AuthResolverServices>
 type Args = Record<string, any>
@@ -92,7 +124,22 @@ export const authResolvers = {
   },
   UserWorkspace: {
     workspace: (uw: UserWorkspace, _: Args, ctx: Context) =>
-      ctx.run(Effect.flatMap(Workspaces, (s) => s.findById(uw.workspaceId)))
+      ctx.run(Effect.flatMap(Workspaces, (s) => s.findById(uw.workspaceId))),
+    permissionFlags: async (uw: UserWorkspace, _: Args, ctx: Context) => {
+      const auth = await ownMembership(uw, ctx)
+      return auth ? [...await ctx.run(Effect.flatMap(Permissions, (p) => p.flagsOf(auth)))] : null
+    },
+    objectsPermissions: async (uw: UserWorkspace, _: Args, ctx: Context) => {
+      const auth = await ownMembership(uw, ctx)
+      if (!auth) return null
+      return ctx.run(Effect.gen(function*() {
+        const metadata = yield* Effect.flatMap(Metadata, (m) => m.get(auth.workspace.id))
+        const access = yield* Effect.flatMap(Permissions, (p) => p.accessFor(auth, metadata))
+        return objectsPermissionsOf(access, metadata)
+      }))
+    },
+    objectPermissions: (uw: UserWorkspace, args: Args, ctx: Context) =>
+      authResolvers.UserWorkspace.objectsPermissions(uw, args, ctx)
   },
   User: {
     onboardingStatus: () => "COMPLETED",

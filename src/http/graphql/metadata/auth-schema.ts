@@ -101,6 +101,11 @@ type UserWorkspace {
   userId: UUID!
   workspaceId: UUID!
   workspace: Workspace
+  "The caller's own membership only: its settings and tool flags."
+  permissionFlags: [PermissionFlagType!]
+  "The caller's own membership only: per object, what its role may do, restricted fields by field id."
+  objectsPermissions: [ObjectPermission!]
+  objectPermissions: [ObjectPermission!]
   locale: String!
   createdAt: DateTime!
   updatedAt: DateTime!
