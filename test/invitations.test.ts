@@ -192,6 +192,17 @@ describe("invitations", () => {
     const me = await gql(`{ currentUser { email isEmailVerified currentWorkspace { id } } }`, {}, access)
     expect(me.body.data.currentUser).toEqual({ email, isEmailVerified: true, currentWorkspace: { id: owner.workspaceId } })
     expect(await roleOf(email)).toBe("Guest")
+    // The new member sees what Guest allows: records read, no record write, no settings.
+    const dataApi = (query: string) =>
+      app.request("/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${access}` },
+        body: JSON.stringify({ query })
+      }).then((r) => r.json() as Promise<any>)
+    expect((await dataApi(`{ companies { totalCount } }`)).data.companies.totalCount).toBeGreaterThanOrEqual(0)
+    expect((await dataApi(`mutation { createCompany(data: { name: "Guest Co" }) { id } }`)).errors[0].extensions)
+      .toMatchObject({ code: "FORBIDDEN", subCode: "PERMISSION_DENIED" })
+    expect((await gql(`{ apiKeys { id } }`, {}, access)).body.errors?.[0]?.extensions).toMatchObject({ code: "FORBIDDEN", subCode: "PERMISSION_DENIED" })
 
     const member = await app.request(`/rest/workspaceMembers?depth=0&filter=userEmail[eq]:"${email}"`, { headers: { authorization: `Bearer ${access}` } })
     expect(((await member.json()) as any).data.workspaceMembers).toEqual([
