@@ -293,6 +293,9 @@ describe("writes", () => {
       // Connecting to a record outside the role's rows finds nothing to connect to.
       const connect = await gql("sales", `mutation { createPerson(data: { name: { firstName: "Cy" }, company: { connect: { where: { id: "${ids["Other"]}" } } } }) { id } }`)
       expect(connect.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+      // A plain link to a row outside the role's filter is refused too, on create and on update.
+      expectForbidden(await gql("sales", `mutation { createPerson(data: { name: { firstName: "Cy" }, companyId: "${ids["Other"]}" }) { id } }`))
+      expectForbidden(await gql("sales", `mutation { updatePerson(id: "${ids.ada}", data: { companyId: "${ids["Other"]}" }) { id } }`))
       // Linking a record to an unreadable object is refused like a connect to it.
       expectForbidden(await gql("sales", `mutation { createNoteTarget(data: { targetOpportunityId: "${ids.deal}" }) { id } }`))
       // Upserting onto a record outside the row filter is refused.

@@ -8,8 +8,8 @@ import { recordEvents, writeToOutbox } from "../events/index.js"
 import { ident } from "../metadata/columns.js"
 import { type Models, objectOf } from "./models.js"
 import { attempt, buildContext, building } from "./plan.js"
-import { badInput, baseConditions, type BuildContext, filterSql, type Guard, type Model, Params, recordJson, UUID } from "./query-builder.js"
-import { denied, guardOf, memberRecordLimit, type Operation, ownMemberFilter, requireOperation, requireUpdatable, rowCondition } from "./access.js"
+import { badInput, baseConditions, type BuildContext, filterSql, type Guard, isRelation, type Model, Params, recordJson, UUID } from "./query-builder.js"
+import { denied, guardOf, memberRecordLimit, objectAccess, type Operation, ownMemberFilter, requireOperation, requireUpdatable, rowCondition } from "./access.js"
 import type { Reads } from "./read.js"
 import { applyConnects, connectGroups, connectLookup, relationInputs } from "./relation-inputs.js"
 import type { RecordsShape } from "./service.js"
@@ -98,6 +98,25 @@ export const makeWrites = (
       if ((outside?.n ?? 0) > 0) return yield* denied("the record is outside the rows this role may write")
     })
 
+  /**
+   * FORBIDDEN when a write links a record (a MANY_TO_ONE join column) to a target row outside the caller's
+   * row filter on the target object: a hidden record can be neither linked to nor probed through a link.
+   */
+  const requireLinkedVisible = (model: Model, object: ObjectMetadata, guard: Guard | null, rows: ReadonlyArray<Record<string, unknown>>) =>
+    Effect.gen(function*() {
+      if (guard === null) return
+      for (const field of model.fields(object)) {
+        if (field.relationType !== "MANY_TO_ONE" || !isRelation(field)) continue
+        const target = model.target(field)
+        if (!objectAccess(guard, target)?.rowFilter) continue
+        const linked = [...new Set(rows.flatMap((row) => {
+          const id = row[`${field.name}Id`]
+          return typeof id === "string" ? [id] : []
+        }))]
+        yield* requireVisible(model, target, guard, linked)
+      }
+    })
+
   const emit = (
     scope: RecordsScope,
     object: ObjectMetadata,
@@ -162,6 +181,7 @@ export const makeWrites = (
       yield* checkCount(data.length)
       const records = yield* withConnections(model, object, data, guard)
       const rows = yield* building(model, limits, () => records.map((d) => toColumns(model, object, d, { creating: true })))
+      yield* requireLinkedVisible(model, object, guard, rows)
       const ids: Array<string> = []
       for (const row of rows) {
         if (row["id"] == null && options?.upsert) {
@@ -273,6 +293,7 @@ export const makeWrites = (
       yield* permitted(model, object, guard, "update", selection)
       const [record] = yield* withConnections(model, object, [data], guard)
       const columns = yield* building(model, limits, () => toColumns(model, object, record, { creating: false }))
+      yield* requireLinkedVisible(model, object, guard, [columns])
       const full = fullSelection(model, object)
       const before = yield* lockedRecords(model, object, (ctx) => baseConditions(ctx, object, "t0", { filter }), full, guard)
       const ids = before.map((r) => r["id"] as string)
