@@ -480,6 +480,31 @@ describe("role assignment rules and ownership", () => {
     expect(refusal(await createObject("restored", owner.accessToken))).toBe("allowed")
   })
 
+  test("another instance sees a new default role within the revocation interval (the workspace is cached under the epoch)", async () => {
+    const team = await signUpWithWorkspace(app, { name: "Defaults" })
+    // Without Redis: no cache invalidation reaches this instance, only the revocation epoch (as when Redis is down).
+    const second = await startTestApp({ databaseUrl: app.databaseUrl, redis: false, env: { REVOCATION_CHECK_INTERVAL: "200ms" } })
+    try {
+      const member = await addMember(team.workspaceId, "Member")
+      // No role of their own: the member acts with the workspace's default role.
+      await app.run(Effect.flatMap(Revocations, (r) =>
+        r.revoking(Effect.flatMap(SqlClient.SqlClient, (s) => s`UPDATE core."userWorkspace" SET "roleId" = NULL WHERE "userId" = ${member.userId}`))))
+      const create = () =>
+        second.request("/graphql", {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${member.token}` },
+          body: JSON.stringify({ query: `mutation { createCompany(data: { name: "Acme" }) { id } }` })
+        }).then((r) => r.json() as Promise<any>)
+      expect((await create()).errors).toBeUndefined()
+      const guest = (await roles(team.accessToken)).find((r) => r.label === "Guest")
+      ok(await app.gql(`mutation($r: UUID!) { updateWorkspace(data: { defaultRoleId: $r }) { id } }`, { r: guest.id }, team.accessToken))
+      await Bun.sleep(1_200)
+      expect((await create()).errors?.[0]?.extensions).toMatchObject({ code: "FORBIDDEN", subCode: "PERMISSION_DENIED" })
+    } finally {
+      await second.close()
+    }
+  })
+
   test("the last Admin cannot be demoted (a workspace without an owner, as before ownership existed)", async () => {
     const solo = await signUpWithWorkspace(app, { name: "Solo" })
     await sql((s) => s`UPDATE core.workspace SET "ownerUserId" = NULL WHERE id = ${solo.workspaceId}`)

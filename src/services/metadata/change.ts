@@ -2,8 +2,8 @@ import { SqlClient, SqlError } from "@effect/sql"
 import { Effect } from "effect"
 import { Conflict, NotFound } from "../../domain/errors.js"
 import type { WorkspaceMetadata } from "../../domain/metadata.js"
-import { Cache } from "../../platform/cache/index.js"
 import { pgErrorCode } from "../../platform/lib/pg-errors.js"
+import { Revocations } from "../revocations/index.js"
 import { workspaceCacheKey } from "../workspace/index.js"
 import { bad } from "./lookup.js"
 import type { MetadataReads } from "./read.js"
@@ -29,7 +29,7 @@ export const explainSqlError = (error: SqlError.SqlError): MetadataFailure => {
 export const makeMetadataChange = (reads: MetadataReads) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const cache = yield* Cache
+    const revocations = yield* Revocations
 
     /**
      * One metadata change: serialized per workspace, DDL and metadata rows in one transaction, the
@@ -51,7 +51,7 @@ export const makeMetadataChange = (reads: MetadataReads) =>
           (e): e is SqlError.SqlError => e instanceof SqlError.SqlError,
           (e) => Effect.fail(explainSqlError(e))
         ),
-        Effect.tap(() => Effect.zipRight(Effect.sync(() => reads.forget(workspaceId)), cache.invalidate(workspaceCacheKey(workspaceId))))
+        Effect.tap(() => Effect.zipRight(Effect.sync(() => reads.forget(workspaceId)), revocations.invalidate(workspaceCacheKey(workspaceId))))
       )
 
     const ddl = (statements: ReadonlyArray<string>) =>

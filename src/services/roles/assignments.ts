@@ -12,7 +12,7 @@ import { invalidArg, memberNotFound } from "./validate.js"
 
 /* Who holds which role: members, API keys, and the workspace's ownership. */
 
-export const makeAssignments = ({ sql, revocations, cache, workspaces }: RolesDeps) => {
+export const makeAssignments = ({ sql, revocations, workspaces }: RolesDeps) => {
   const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) =>
     Effect.provideService(effect, SqlClient.SqlClient, sql)
 
@@ -125,9 +125,14 @@ export const makeAssignments = ({ sql, revocations, cache, workspaces }: RolesDe
           yield* sql`UPDATE core."userWorkspace" SET "roleId" = ${admin}, "updatedAt" = now()
                      WHERE "userId" = ${target.userId} AND "workspaceId" = ${workspaceId}`
         }),
-        { keys: () => [membershipCacheKey(target.userId, workspaceId), membershipCacheKey(callerUserId, workspaceId)] }
+        {
+          keys: () => [
+            membershipCacheKey(target.userId, workspaceId),
+            membershipCacheKey(callerUserId, workspaceId),
+            workspaceCacheKey(workspaceId)
+          ]
+        }
       )
-      yield* cache.invalidate(workspaceCacheKey(workspaceId))
       return yield* member(workspaceId, workspaceMemberId)
     })
 
@@ -146,9 +151,9 @@ export const makeAssignments = ({ sql, revocations, cache, workspaces }: RolesDe
             })
           }
           yield* sql`UPDATE core.workspace SET "defaultRoleId" = ${role.id}, "updatedAt" = now() WHERE id = ${workspaceId}`
-        })
+        }),
+        { keys: () => [workspaceCacheKey(workspaceId)] }
       )
-      yield* cache.invalidate(workspaceCacheKey(workspaceId))
     })
 
   return {

@@ -82,7 +82,8 @@ export const WorkspacesLive = Layer.effect(
     const loadWorkspace = (id: string) =>
       Effect.map(sql`SELECT * FROM core.workspace WHERE id = ${id} AND "deletedAt" IS NULL`, firstRow<Workspace>)
 
-    const findById = (id: string) => cache.getOrLoad(workspaceCacheKey(id), loadWorkspace(id), { ttl: CACHE_TTL })
+    /** Under the revocation epoch: an ownership or default-role change reaches every instance within the poll interval. */
+    const findById = (id: string) => revocations.credential(workspaceCacheKey(id), loadWorkspace(id), { ttl: CACHE_TTL })
 
     /** The name's slug, or the slug with a random suffix when taken (checked atomically by the insert). */
     const insertWorkspace = (displayName: string | null) =>
@@ -187,7 +188,7 @@ export const WorkspacesLive = Layer.effect(
           WHERE id = ${id} AND "deletedAt" IS NULL RETURNING *`
         const workspace = firstRow<Workspace>(rows)
         if (!workspace) return yield* new NotFound({ message: "Workspace not found" })
-        yield* cache.invalidate(workspaceCacheKey(id))
+        yield* revocations.invalidate(workspaceCacheKey(id))
         return workspace
       })
 
@@ -199,7 +200,7 @@ export const WorkspacesLive = Layer.effect(
           if (deleted.length === 0) return yield* new NotFound({ message: "Workspace not found" })
           if (source) yield* sql`DROP SCHEMA IF EXISTS ${sql(source.schema)} CASCADE`
         })
-      ).pipe(Effect.zipRight(cache.invalidate(workspaceCacheKey(id))))
+      ).pipe(Effect.zipRight(revocations.invalidate(workspaceCacheKey(id))))
 
     const membership = (userId: string, workspaceId: string) =>
       revocations.credential(
