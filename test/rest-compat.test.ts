@@ -133,7 +133,12 @@ describe("error bodies (send-http-exception-response.util.ts and the integration
     expect(cursor.status).toBe(400)
     expect(cursor.body.error).toBe("BadRequestException")
     expect(cursor.body.messages[0]).toContain("Invalid cursor")
-    const duplicate = await rest("POST", "/rest/people", { id: adaId, name: { firstName: "Twin" } })
+    // rest-api-core-create-one: an id in use is 'Record already exists'; a unique field taken is a duplicate entry.
+    expect(await rest("POST", "/rest/people", { id: adaId, name: { firstName: "Twin" } })).toEqual(badRequest("Record already exists"))
+    await rest("DELETE", `/rest/people/${adaId}?soft_delete=true`)
+    expect(await rest("POST", "/rest/people", { id: adaId })).toEqual(badRequest("Record already exists"))
+    await rest("PATCH", `/rest/people/${adaId}/restore`)
+    const duplicate = await rest("POST", "/rest/companies", { name: "Acme again", domainName: { primaryLinkUrl: "https://acme.com" } })
     expect(duplicate.status).toBe(400)
     expect(duplicate.body.error).toBe("BadRequestException")
     expect(duplicate.body.messages[0]).toContain("A duplicate entry was detected")

@@ -152,6 +152,8 @@ const asUserError = <E, R>(effect: Effect.Effect<HttpServerResponse.HttpServerRe
 
 const byId = (id: string): RecordFilter => ({ id: { eq: id } })
 
+const ID_ONLY: Selection = { fields: [], relations: [] }
+
 /** Twenty answers a missing record with NotFoundException 'Record not found' on every route. */
 const recordNotFound = () => new NotFound({ message: "Record not found" })
 
@@ -187,7 +189,14 @@ const createOne = Effect.gen(function*() {
   const selection = yield* answerSelection(context)
   const body = yield* objectBody
   const upsert = yield* booleanParam("upsert")
-  const [record] = yield* Effect.flatMap(Records, (r) => r.createMany(scope, object.nameSingular, [body], selection, { upsert }))
+  const records = yield* Records
+  if (!upsert && isUuid(body["id"])) {
+    // Twenty's create answers an id already in use (even soft-deleted) with 'Record already exists'.
+    const anyState = { or: [{ deletedAt: { is: "NULL" } }, { deletedAt: { is: "NOT_NULL" } }] }
+    const existing = yield* records.findOne(scope, object.nameSingular, { and: [byId(body["id"]), anyState] }, ID_ONLY)
+    if (existing) return yield* new BadUserInput({ message: "Record already exists", field: "id" })
+  }
+  const [record] = yield* records.createMany(scope, object.nameSingular, [body], selection, { upsert })
   return json({ data: { [`create${capitalize(object.nameSingular)}`]: restRecord(record!, selection) } }, 201)
 })
 
@@ -223,8 +232,6 @@ const updateMany = Effect.gen(function*() {
   const records = yield* Effect.flatMap(Records, (r) => r.updateMany(scope, object.nameSingular, filter, body, selection))
   return json({ data: { [`update${capitalize(object.namePlural)}`]: records.map((r) => restRecord(r, selection)) } })
 })
-
-const ID_ONLY: Selection = { fields: [], relations: [] }
 
 /** Twenty's DELETE: `soft_delete=true` sets deletedAt; without it the record is destroyed. */
 const deleteOne = Effect.gen(function*() {
