@@ -144,6 +144,14 @@ describe("error bodies (send-http-exception-response.util.ts and the integration
     expect(duplicate.body.messages[0]).toContain("A duplicate entry was detected")
   })
 
+  test("a path deeper than /rest/{plural}/{id} (parse-core-path.utils.ts)", async () => {
+    const message = (path: string) =>
+      `Query path '${path}' invalid. Valid examples: /rest/companies/id or /rest/companies or /rest/batch/companies`
+    expect(await rest("GET", `/rest/people/${adaId}/extra`)).toEqual(badRequest(message(`/rest/people/${adaId}/extra`)))
+    expect(await rest("DELETE", `/rest/people/${adaId}/restore`)).toEqual(badRequest(message(`/rest/people/${adaId}/restore`)))
+    expect((await rest("GET", "/rest/metadata/objects")).status).toBe(200)
+  })
+
   test("bulk delete and destroy without a filter", async () => {
     expect(await rest("DELETE", "/rest/people?soft_delete=true")).toEqual(badRequest(
       "Filters are mandatory for bulk delete operations. Please provide at least one filter to prevent accidental deletion of all records."

@@ -363,6 +363,14 @@ const groupBy = Effect.gen(function*() {
   })))
 })
 
+/** Deeper paths are refused as Twenty's parse-core-path.utils.ts refuses them. */
+const invalidPath = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+  const path = new URL(request.url, "http://localhost").pathname
+  return Effect.fail(new BadUserInput({
+    message: `Query path '${path}' invalid. Valid examples: /rest/companies/id or /rest/companies or /rest/batch/companies`
+  }))
+})
+
 /** Twenty's REST data API: `/rest/{plural}`, batch, restore, duplicates, merge and groupBy, for every active object. */
 export const restRecordRoutes = HttpRouter.empty.pipe(
   HttpRouter.get("/rest/:plural", asUserError(findMany)),
@@ -381,5 +389,6 @@ export const restRecordRoutes = HttpRouter.empty.pipe(
   HttpRouter.get("/rest/:plural/:id", asUserError(findOne)),
   HttpRouter.patch("/rest/:plural/:id", asUserError(updateOne)),
   HttpRouter.put("/rest/:plural/:id", asUserError(updateOne)),
-  HttpRouter.del("/rest/:plural/:id", asUserError(deleteOne))
+  HttpRouter.del("/rest/:plural/:id", asUserError(deleteOne)),
+  HttpRouter.all("/rest/:plural/:id/*", asUserError(invalidPath))
 )
