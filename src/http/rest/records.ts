@@ -183,20 +183,28 @@ const findOne = Effect.gen(function*() {
   return json({ data: { [context.object.nameSingular]: flatten(record, selection) } })
 })
 
+/** Twenty's create answers an id already in use (even by a soft-deleted record) with 'Record already exists'. */
+const refuseIdsInUse = ({ scope, object }: Target, bodies: ReadonlyArray<unknown>) =>
+  Effect.gen(function*() {
+    const ids = bodies.flatMap((body) => {
+      const id = typeof body === "object" && body !== null ? (body as Record<string, unknown>)["id"] : undefined
+      return isUuid(id) ? [id] : []
+    })
+    if (ids.length === 0) return
+    const anyState = { or: [{ deletedAt: { is: "NULL" } }, { deletedAt: { is: "NOT_NULL" } }] }
+    const existing = yield* Effect.flatMap(Records, (r) =>
+      r.findOne(scope, object.nameSingular, { and: [{ id: { in: ids } }, anyState] }, ID_ONLY))
+    if (existing) return yield* new BadUserInput({ message: "Record already exists", field: "id" })
+  })
+
 const createOne = Effect.gen(function*() {
   const context = yield* target
   const { scope, object } = context
   const selection = yield* answerSelection(context)
   const body = yield* objectBody
   const upsert = yield* booleanParam("upsert")
-  const records = yield* Records
-  if (!upsert && isUuid(body["id"])) {
-    // Twenty's create answers an id already in use (even soft-deleted) with 'Record already exists'.
-    const anyState = { or: [{ deletedAt: { is: "NULL" } }, { deletedAt: { is: "NOT_NULL" } }] }
-    const existing = yield* records.findOne(scope, object.nameSingular, { and: [byId(body["id"]), anyState] }, ID_ONLY)
-    if (existing) return yield* new BadUserInput({ message: "Record already exists", field: "id" })
-  }
-  const [record] = yield* records.createMany(scope, object.nameSingular, [body], selection, { upsert })
+  if (!upsert) yield* refuseIdsInUse(context, [body])
+  const [record] = yield* Effect.flatMap(Records, (r) => r.createMany(scope, object.nameSingular, [body], selection, { upsert }))
   return json({ data: { [`create${capitalize(object.nameSingular)}`]: restRecord(record!, selection) } }, 201)
 })
 
@@ -207,6 +215,7 @@ const createMany = Effect.gen(function*() {
   const body = yield* jsonBody
   if (!Array.isArray(body)) return yield* new BadUserInput({ message: "Request body must be a JSON array of records" })
   const upsert = yield* booleanParam("upsert")
+  if (!upsert) yield* refuseIdsInUse(context, body)
   const records = yield* Effect.flatMap(Records, (r) => r.createMany(scope, object.nameSingular, body, selection, { upsert }))
   return json({ data: { [`create${capitalize(object.namePlural)}`]: records.map((r) => restRecord(r, selection)) } }, 201)
 })
