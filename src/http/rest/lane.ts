@@ -10,7 +10,7 @@ import type { Access } from "../../domain/permissions.js"
 import { isDatabaseUnavailable } from "../../platform/database/index.js"
 import { restUnavailableBody } from "../errors.js"
 import { bearerToken } from "../caller.js"
-import { listBody, parseListArgs } from "./records.js"
+import { listBody, parseListArgs } from "./list-args.js"
 import { parseDepth, selectionFor } from "./selection.js"
 
 /** How many lists this process's lanes answered themselves, for tests and benchmarks. */
