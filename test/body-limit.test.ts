@@ -48,7 +48,7 @@ describe("a body over MAX_BODY_SIZE", () => {
       test(`${method} ${path}${chunked ? " (chunked, no content-length)" : ""} answers a readable 413 in Twenty's JSON`, async () => {
         const answer = await curl(method, path, oversized(4 * LIMIT), chunked)
         expect({ status: answer.status, error: answer.error }).toEqual({ status: 413, error: "" })
-        expect(JSON.parse(answer.body)).toEqual({ statusCode: 413, error: "PayloadTooLarge", messages: [`Request body exceeds ${LIMIT} bytes`] })
+        expect(JSON.parse(answer.body)).toEqual({ statusCode: 413, error: "PayloadTooLargeException", messages: [`Request body exceeds ${LIMIT} bytes`] })
       }, 30_000)
     }
   }
@@ -63,7 +63,7 @@ describe("a body over MAX_BODY_SIZE", () => {
     })
     const response = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body, duplex: "half" } as RequestInit)
     expect(response.status).toBe(413)
-    expect(await response.json()).toMatchObject({ statusCode: 413, error: "PayloadTooLarge" })
+    expect(await response.json()).toMatchObject({ statusCode: 413, error: "PayloadTooLargeException" })
   }, 30_000)
 
   test("a body under the limit sent chunked is read as usual", async () => {

@@ -79,7 +79,7 @@ test("with PostgreSQL black-holed, reads and writes answer 503 in bounded time a
   for (const answer of [restWrite, restRead]) {
     expect(answer.response.status).toBe(503)
     expect(answer.ms).toBeLessThan(BOUND_MS)
-    expect(answer.body).toEqual({ statusCode: 503, error: "ServiceUnavailable", messages: [expect.any(String)] })
+    expect(answer.body).toEqual({ statusCode: 503, error: "ServiceUnavailableException", messages: [expect.any(String)] })
   }
 
   // The network is back: the server recovers by itself, and nothing of the lost writes was committed.

@@ -23,7 +23,7 @@ describe("request edge", () => {
     const body = JSON.stringify({ query: `{ __typename }`, padding: "x".repeat(10_000) })
     const response = await post(body, { "content-length": String(body.length) })
     expect(response.status).toBe(413)
-    expect(await response.json()).toMatchObject({ statusCode: 413, error: "PayloadTooLarge" })
+    expect(await response.json()).toMatchObject({ statusCode: 413, error: "PayloadTooLargeException" })
   })
 
   test("an unknown field is a GraphQL validation error, not a 500", async () => {
@@ -48,7 +48,7 @@ describe("request edge", () => {
   test("an unknown route is a JSON 404", async () => {
     const response = await app.request("/nothing-here")
     expect(response.status).toBe(404)
-    expect(await response.json()).toEqual({ statusCode: 404, error: "NotFound", messages: ["Route not found"] })
+    expect(await response.json()).toEqual({ statusCode: 404, error: "NotFoundException", messages: ["Route not found"] })
   })
 
   test("security headers are set on every answer", async () => {

@@ -275,3 +275,49 @@ describe("names that JavaScript objects already have", () => {
     for (const name of JS_NAMES) expect(columns).not.toContain(name)
   })
 })
+
+// Twenty's rename-custom-object.integration-spec.ts and renameRelatedMorphFieldOnObjectNamesUpdate: the standard
+// objects' relation fields named after a custom object follow its new name (and label); other relations do not.
+describe("renaming a custom object", () => {
+  test("renames target<Name> on noteTarget, taskTarget, timelineActivity, attachment and <name> on favorite", async () => {
+    const created = await gql(`mutation { createOneObject(input: { object: { nameSingular: "pet", namePlural: "pets", labelSingular: "Pet", labelPlural: "Pets" } }) { id } }`)
+    const petId = created.data.createOneObject.id
+    const owners = { noteTarget: "targetPet", taskTarget: "targetPet", timelineActivity: "targetPet", attachment: "targetPet", favorite: "pet" }
+    const before: Record<string, string> = {}
+    for (const [owner, name] of Object.entries(owners)) before[owner] = fieldOf(await objectByName(owner), name).id
+    const person = await objectByName("person")
+    const custom = await gql(`mutation($f: CreateFieldInput!) { createOneField(input: { field: $f }) { id name } }`, {
+      f: { objectMetadataId: petId, name: "owner", label: "Owner", type: "RELATION",
+        relationCreationPayload: { type: "MANY_TO_ONE", targetObjectMetadataId: person.id, targetFieldLabel: "Pets", targetFieldName: "pets" } }
+    })
+    expect(custom.errors).toBeUndefined()
+
+    const renamed = await gql(`mutation($id: UUID!) { updateOneObject(input: { id: $id, update: { nameSingular: "dog", namePlural: "dogs", labelSingular: "Dog", labelPlural: "Dogs" } }) { nameSingular } }`, { id: petId })
+    expect(renamed.errors).toBeUndefined()
+    for (const [owner, name] of Object.entries(owners)) {
+      const object = await objectByName(owner)
+      const newName = name === "pet" ? "dog" : "targetDog"
+      const field = fieldOf(object, newName)
+      expect(field?.id).toBe(before[owner])
+      expect(fieldOf(object, name)).toBeUndefined()
+      expect(await columnsOf(owner)).toContain(`${newName}Id`)
+      expect(await columnsOf(owner)).not.toContain(`${name}Id`)
+    }
+    const labels = (await gql(`query { fields(paging: { first: 1000 }) { edges { node { id label } } } }`)).data.fields.edges.map((e: any) => e.node)
+    for (const id of Object.values(before)) expect(labels.find((f: any) => f.id === id).label).toBe("Dog")
+    expect(fieldOf(await objectByName("person"), "pets")).toBeDefined()
+
+    // The renamed relation works through the APIs.
+    const dog = (await app.request("/rest/dogs", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${account.accessToken}` },
+      body: JSON.stringify({ name: "Rex" })
+    }).then((r) => r.json()) as any).data.createDog
+    const link = await app.request("/rest/noteTargets?depth=1", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${account.accessToken}` },
+      body: JSON.stringify({ targetDogId: dog.id })
+    }).then((r) => r.json()) as any
+    expect(link.data.createNoteTarget.targetDog).toMatchObject({ id: dog.id, name: "Rex" })
+  })
+})

@@ -74,11 +74,11 @@ describe("GET /rest/open-api/core", () => {
     expect(doc.security).toEqual([{ bearerAuth: [] }])
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" })
     expect(Object.keys(doc.components.parameters)).toEqual(
-      expect.arrayContaining(["idPath", "startingAfter", "endingBefore", "filter", "orderBy", "limit", "depth", "softDelete", "upsert"])
+      expect.arrayContaining(["idPath", "startingAfter", "endingBefore", "filter", "orderBy", "limit", "depth", "fields", "softDelete", "upsert"])
     )
 
     for (const plural of ["companies", "people"]) {
-      for (const path of [`/${plural}`, `/batch/${plural}`, `/${plural}/{id}`, `/${plural}/duplicates`, `/${plural}/merge`, `/restore/${plural}`, `/restore/${plural}/{id}`]) {
+      for (const path of [`/${plural}`, `/batch/${plural}`, `/${plural}/{id}`, `/${plural}/duplicates`, `/${plural}/merge`, `/${plural}/restore`, `/${plural}/{id}/restore`]) {
         expect(doc.paths[path]).toBeDefined()
       }
     }
@@ -88,7 +88,7 @@ describe("GET /rest/open-api/core", () => {
     expect(companies.post.operationId).toBe("createOneCompany")
     expect(doc.paths["/companies/{id}"].get.operationId).toBe("findOneCompany")
     expect(doc.paths["/batch/people"].post.operationId).toBe("createManyPeople")
-    expect(doc.paths["/restore/people/{id}"].patch.operationId).toBe("restoreOnePerson")
+    expect(doc.paths["/people/{id}/restore"].patch.operationId).toBe("restoreOnePerson")
     expect(doc.paths["/people/merge"].patch.operationId).toBe("mergeManyPeople")
   })
 

@@ -49,7 +49,7 @@ const expectForbidden = (result: Gql) => {
 }
 const expectRestForbidden = (result: { status: number; body: any }) => {
   expect(result.status).toBe(403)
-  expect(result.body).toMatchObject({ statusCode: 403, error: "Forbidden" })
+  expect(result.body).toMatchObject({ statusCode: 403, error: "ForbiddenException" })
   expect(result.body.messages[0]).toStartWith("Entity performing the request does not have permission")
 }
 

@@ -51,7 +51,7 @@ describe("REST JSON parameters of the wrong shape", () => {
     for (const [params, message] of cases) {
       const { status, body } = await groupBy(params)
       expect(`${JSON.stringify(params)} → ${status} ${body.messages?.[0]}`).toBe(`${JSON.stringify(params)} → 400 ${message}`)
-      expect(body.error).toBe("BadRequest")
+      expect(body.error).toBe("BadRequestException")
       expect(body.statusCode).toBe(400)
     }
   })

@@ -42,7 +42,7 @@ afterAll(() => app.close())
 const LANE = [
   "/rest/companies",
   "/rest/companies?depth=0",
-  "/rest/companies?depth=2&limit=2",
+  "/rest/companies?depth=1&limit=2",
   "/rest/companies?limit=2&order_by=employees[DescNullsLast]",
   `/rest/companies?filter=${encodeURIComponent("or(employees[gte]:100,name[like]:\"%tech\")")}&depth=0`,
   `/rest/people?filter=${encodeURIComponent("name.firstName[eq]:\"Ada\"")}`,
@@ -50,6 +50,7 @@ const LANE = [
 ]
 const EFFECT_ROUTE = [
   "/rest/companies?depth=7",
+  "/rest/companies?depth=2",
   "/rest/companies?limit=-1",
   `/rest/companies?filter=${encodeURIComponent("nope[eq]:1")}`,
   "/rest/companies?order_by=name[Sideways]",
@@ -83,6 +84,13 @@ describe("REST list lane", () => {
     const back = `/rest/companies?limit=1&depth=0&ending_before=${first.body.pageInfo.endCursor}`
     for (const path of [next, back]) expect(await answer(await get(app.request, path, apiKey))).toEqual(await answer(await get(app.referenceRequest, path, apiKey)))
     expect((await answer(await get(app.request, next, apiKey))).body.data.companies).toHaveLength(2)
+  })
+
+  test("a `fields` projection goes to the Effect route", async () => {
+    const before = restLaneCounts.lane
+    const projected = await answer(await get(app.request, "/rest/companies?fields=name&limit=1", apiKey))
+    expect(restLaneCounts.lane - before).toBe(0)
+    expect(Object.keys(projected.body.data.companies[0]).sort()).toEqual(["id", "name"])
   })
 
   test("members' tokens and missing tokens go to the Effect route", async () => {

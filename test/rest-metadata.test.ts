@@ -63,7 +63,7 @@ describe("/rest/metadata", () => {
 
   test("errors: 401 without a token, 400 for bad input naming it, 404 unknown id, 409 duplicate", async () => {
     const anonymous = await rest("GET", "/rest/metadata/objects", undefined, null)
-    expect(anonymous).toEqual({ status: 401, body: { statusCode: 401, error: "Unauthorized", messages: ["Missing authentication token"] } })
+    expect(anonymous).toEqual({ status: 401, body: { statusCode: 401, error: "UnauthorizedException", messages: ["Missing authentication token"] } })
     const badName = await rest("POST", "/rest/metadata/objects", { nameSingular: "9lives", namePlural: "cats", labelSingular: "Cat", labelPlural: "Cats" })
     expect(badName.status).toBe(400)
     expect(badName.body.messages[0]).toContain("nameSingular")

@@ -63,17 +63,25 @@ describe("REST records", () => {
     expect(previous.body.data.companies.map((c: any) => c.name)).toEqual(["Globex"])
   })
 
-  test("depth 0, 1 and 2", async () => {
+  // Twenty's parse-depth-rest-request.util.ts: 0 by default, 0 or 1 allowed.
+  test("depth 0 (the default) and 1; 2 is refused", async () => {
     const flat = await rest("GET", `/rest/people?depth=0&filter=${q("name.firstName[eq]:Ada")}`)
     expect(flat.body.data.people[0].companyId).toBe(acmeId)
     expect(flat.body.data.people[0].company).toBeUndefined()
+    const byDefault = await rest("GET", `/rest/people/${flat.body.data.people[0].id}`)
+    expect(byDefault.body.data.person).toEqual(flat.body.data.people[0])
     const one = await rest("GET", `/rest/people/${flat.body.data.people[0].id}?depth=1`)
     expect(one.body.data.person.company.name).toBe("Acme")
     expect(one.body.data.person.company.people).toBeUndefined()
-    const two = await rest("GET", `/rest/companies/${acmeId}?depth=2`)
-    expect(two.body.data.company.people.map((p: any) => p.name.firstName).sort()).toEqual(["Ada", "Grace"])
-    expect(two.body.data.company.people[0].company.name).toBe("Acme")
-    expect((await rest("GET", `/rest/companies?depth=3`)).status).toBe(400)
+    const company = await rest("GET", `/rest/companies/${acmeId}?depth=1`)
+    expect(company.body.data.company.people.map((p: any) => p.name.firstName).sort()).toEqual(["Ada", "Grace"])
+    expect(company.body.data.company.people[0].company).toBeUndefined()
+    for (const depth of ["2", "3", "x"]) {
+      expect(await rest("GET", `/rest/companies?depth=${depth}`)).toEqual({
+        status: 400,
+        body: { statusCode: 400, error: "BadRequestException", messages: [`'depth=${depth}' parameter invalid. Allowed values are 0, 1`] }
+      })
+    }
   })
 
   test("create, update, soft delete, restore, destroy", async () => {
@@ -105,10 +113,14 @@ describe("REST records", () => {
     expect(merged.body.data.mergeCompanies).toMatchObject({ id: a.id, name: "M1", employees: 3 })
   })
 
-  test("errors: 401, 404 unknown object or id, 400 bad filter/field/value naming it, never 500", async () => {
+  test("errors: 401, 400 unknown object, 404 unknown id, 400 bad filter/field/value naming it, never 500", async () => {
     expect((await rest("GET", "/rest/companies", undefined, null)).status).toBe(401)
     expect((await rest("GET", "/rest/companies", undefined, "garbage")).status).toBe(401)
-    expect((await rest("GET", "/rest/unicorns")).status).toBe(404)
+    expect(await rest("GET", "/rest/unicorns")).toEqual({
+      status: 400,
+      body: { statusCode: 400, error: "BadRequestException", messages: ["object 'unicorns' not found. eg: companies"] }
+    })
+    expect((await rest("GET", "/rest/company")).body.messages).toEqual(["object 'company' not found. Did you mean 'companies'?"])
     expect((await rest("GET", "/rest/companies/00000000-0000-4000-8000-000000000000")).status).toBe(404)
     expect((await rest("GET", "/rest/companies/not-a-uuid")).status).toBe(400)
     const badFilter = await rest("GET", `/rest/companies?filter=${q("nope[eq]:1")}`)

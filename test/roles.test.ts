@@ -323,7 +323,7 @@ describe("a Member is refused every settings door", () => {
       body: JSON.stringify({ nameSingular: "intruder", namePlural: "intruders", labelSingular: "I", labelPlural: "Is" })
     })
     expect(rest.status).toBe(403)
-    expect(await rest.json()).toEqual({ statusCode: 403, error: "Forbidden", messages: ["Entity performing the request does not have permission"] })
+    expect(await rest.json()).toEqual({ statusCode: 403, error: "ForbiddenException", messages: ["Entity performing the request does not have permission"] })
     for (const [method, path] of [["GET", "/rest/metadata/webhooks"], ["PATCH", `/rest/metadata/objects/${company.id}`], ["DELETE", `/rest/metadata/fields/${company.fieldsList[0]!.id}`]]) {
       const response = await app.request(path!, {
         method: method!,

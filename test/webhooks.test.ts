@@ -170,7 +170,7 @@ describe("client-chosen webhook ids", () => {
       body: JSON.stringify({ id, targetUrl: target })
     })
     expect(rest.status).toBe(409)
-    expect(await rest.json()).toMatchObject({ statusCode: 409, error: "Conflict" })
+    expect(await rest.json()).toMatchObject({ statusCode: 409, error: "ConflictException" })
   })
 })
 

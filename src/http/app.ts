@@ -29,7 +29,7 @@ const bodyLimit = (maxBytes: number) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       const length = Number(request.headers["content-length"] ?? 0)
       return length > maxBytes
-        ? Effect.succeed(restError(413, "PayloadTooLarge", `Request body exceeds ${maxBytes} bytes`))
+        ? Effect.succeed(restError(413, "PayloadTooLargeException", `Request body exceeds ${maxBytes} bytes`))
         : app
     })
   )
@@ -39,7 +39,7 @@ const edgeErrors = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerRespon
   Effect.catchAllCause(app, (cause) => {
     const failure = Cause.failureOption(cause)
     if (failure._tag === "Some" && (failure.value as { _tag?: string })._tag === "RouteNotFound") {
-      return Effect.succeed(restError(404, "NotFound", "Route not found"))
+      return Effect.succeed(restError(404, "NotFoundException", "Route not found"))
     }
     // The client went away (the server interrupts the request's fiber): nothing failed, nobody to answer.
     if (Cause.isInterruptedOnly(cause)) return Effect.succeed(restError(499, "ClientClosedRequest", "Client closed request"))
@@ -48,7 +48,7 @@ const edgeErrors = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerRespon
     }
     return Effect.as(
       Effect.logError("Request failed", cause),
-      restError(500, "InternalServerError", "Internal server error")
+      restError(500, "InternalServerErrorException", "Internal server error")
     )
   })
 

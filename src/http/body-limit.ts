@@ -9,7 +9,7 @@ import { clientAddressOf, rememberClientAddress } from "./client-address.js"
 
 export const tooLargeBody = (maxBytes: number, headers: Readonly<Record<string, string>>) =>
   Response.json(
-    { statusCode: 413, error: "PayloadTooLarge", messages: [`Request body exceeds ${maxBytes} bytes`] },
+    { statusCode: 413, error: "PayloadTooLargeException", messages: [`Request body exceeds ${maxBytes} bytes`] },
     { status: 413, headers: { ...headers, connection: "close" } }
   )
 

@@ -11,12 +11,12 @@ interface EdgeError {
 }
 
 const edge: Record<UserError["_tag"], EdgeError> = {
-  Unauthenticated: { code: "UNAUTHENTICATED", status: 401, error: "Unauthorized" },
-  Forbidden: { code: "FORBIDDEN", status: 403, error: "Forbidden" },
-  NotFound: { code: "NOT_FOUND", status: 404, error: "NotFound" },
-  BadUserInput: { code: "BAD_USER_INPUT", status: 400, error: "BadRequest" },
-  Conflict: { code: "CONFLICT", status: 409, error: "Conflict" },
-  TooManyRequests: { code: "TOO_MANY_REQUESTS", status: 429, error: "TooManyRequests" }
+  Unauthenticated: { code: "UNAUTHENTICATED", status: 401, error: "UnauthorizedException" },
+  Forbidden: { code: "FORBIDDEN", status: 403, error: "ForbiddenException" },
+  NotFound: { code: "NOT_FOUND", status: 404, error: "NotFoundException" },
+  BadUserInput: { code: "BAD_USER_INPUT", status: 400, error: "BadRequestException" },
+  Conflict: { code: "CONFLICT", status: 409, error: "ConflictException" },
+  TooManyRequests: { code: "TOO_MANY_REQUESTS", status: 429, error: "TooManyRequestsException" }
 }
 
 /** GraphQL errors in Twenty's shape; UNAUTHENTICATED also sets the HTTP status to 401. */
@@ -36,7 +36,10 @@ export const toGraphQLError = (error: UserError) => {
 export const internalGraphQLError = () =>
   new GraphQLError("Internal server error", { extensions: { code: "INTERNAL_SERVER_ERROR" } })
 
-/** REST body in Twenty's shape: `{ statusCode, error, messages }`. */
+/**
+ * REST body in Twenty's shape: `{ statusCode, error, messages }`, `error` named as Twenty's Nest exceptions are
+ * (send-http-exception-response.util.ts: BadRequestException, NotFoundException, ...).
+ */
 export const restError = (status: number, error: string, message: string) =>
   HttpServerResponse.unsafeJson({ statusCode: status, error, messages: [message] }, { status })
 
@@ -60,6 +63,6 @@ export const unavailableGraphQLBody = () => ({
   errors: [{ message: UNAVAILABLE_MESSAGE, extensions: { code: "SERVICE_UNAVAILABLE" } }]
 })
 
-export const restUnavailableBody = () => ({ statusCode: 503, error: "ServiceUnavailable", messages: [UNAVAILABLE_MESSAGE] })
+export const restUnavailableBody = () => ({ statusCode: 503, error: "ServiceUnavailableException", messages: [UNAVAILABLE_MESSAGE] })
 
 export const restUnavailable = () => HttpServerResponse.unsafeJson(restUnavailableBody(), { status: 503 })

@@ -33,7 +33,7 @@ export const healthRoutes = HttpRouter.empty.pipe(
       const { indicatorId } = yield* HttpRouter.params
       const health = yield* Health
       if (!health.indicators.includes(indicatorId as IndicatorId)) {
-        return restError(400, "BadRequest", `Invalid indicatorId: ${indicatorId}`)
+        return restError(400, "BadRequestException", `Invalid indicatorId: ${indicatorId}`)
       }
       return yield* report([indicatorId as IndicatorId])
     })

@@ -10,7 +10,8 @@ import type { Access } from "../../domain/permissions.js"
 import { isDatabaseUnavailable } from "../../platform/database/index.js"
 import { restUnavailableBody } from "../errors.js"
 import { bearerToken } from "../caller.js"
-import { listBody, parseDepth, parseListArgs, selectionFor } from "./records.js"
+import { listBody, parseListArgs } from "./list-args.js"
+import { parseDepth, selectionFor } from "./selection.js"
 
 /** How many lists this process's lanes answered themselves, for tests and benchmarks. */
 export const restLaneCounts = { lane: 0 }
@@ -23,7 +24,8 @@ const EXTRAS = { totalCount: true, aggregates: [] }
  * API key's caller, the workspace's metadata and model): the same parsing, selection and envelope as
  * the Effect route (records.ts), with one Records.findManyDirect promise. Null, before the request is read,
  * for anything else (other routes, members' tokens, unknown objects, input errors): the Effect route
- * answers those. A failed statement is answered by `fallback` (the Effect route) as well. `headers`
+ * answers those, and `fields` projections. A failed statement is answered by `fallback` (the Effect route)
+ * as well. `headers`
  * (CORS, security) go on the lane's own answers; the Effect route sets its own.
  */
 export const makeRestListLane = Effect.gen(function*() {
@@ -64,6 +66,8 @@ export const makeRestListLane = Effect.gen(function*() {
     let read
     try {
       const params = new URL(request.url).searchParams
+      // A projection is answered by the Effect route, which parses and checks it.
+      if (params.has("fields")) return null
       const selection = selectionOf(current, object, parseDepth(params), access)
       const args = parseListArgs(params, object, records.limits)
       read = records.findManyDirect(apiKeyScope(who, access), object.nameSingular, args, selection, EXTRAS)

@@ -106,7 +106,7 @@ export const makeOpenApiRoutes = Effect.gen(function*() {
 
   const docsAssetRoute = Effect.map(HttpRouter.params, ({ file }) => {
     const asset = docsAsset(swaggerUi, file ?? "")
-    if (!asset) return restError(404, "NotFound", "Route not found")
+    if (!asset) return restError(404, "NotFoundException", "Route not found")
     const options = { contentType: asset.contentType, headers: { "cache-control": "public, max-age=3600" } }
     return asset.kind === "text" ? HttpServerResponse.text(asset.body, options) : HttpServerResponse.raw(Bun.file(asset.path), options)
   })

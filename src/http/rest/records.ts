@@ -2,15 +2,11 @@ import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platf
 import { Effect, Schema } from "effect"
 import { BadUserInput, isUserError, NotFound, type UserError } from "../../domain/errors.js"
 import type { ObjectMetadata, WorkspaceMetadata } from "../../domain/metadata.js"
-import { COMPOSITE_TYPES, isCompositeFieldType } from "../../domain/composite-types.js"
-import type { FieldType } from "../../domain/field-types.js"
 import { isDatabaseUnavailable } from "../../platform/database/index.js"
 import { Metadata } from "../../services/metadata/index.js"
 import { scopeOf } from "../../services/records/actor.js"
-import { canReadField, canReadObject } from "../../services/records/access.js"
-import type { Access } from "../../domain/permissions.js"
 import { Records } from "../../services/records/index.js"
-import type { Connection, ConnectionArgs, GroupByArgs, RecordFilter, RecordsLimits, RecordValue, Selection } from "../../services/records/types.js"
+import type { GroupByArgs, RecordFilter, RecordsLimits, Selection } from "../../services/records/types.js"
 import { restUserError } from "../errors.js"
 import { restCaller } from "../caller.js"
 import {
@@ -18,22 +14,26 @@ import {
   decodeJsonParam,
   DuplicateIds,
   DuplicatesBody,
-  type FieldTypeOf,
   GroupByParam,
   GroupOrderParam,
   MergeBody,
   MergeIds,
-  parseRestFilter,
   parseRestOrderBy,
   RecordOrderParam
 } from "./query-params.js"
 import { isUuid } from "../../platform/lib/uuid.js"
-
-const MAX_DEPTH = 2
-const DEFAULT_DEPTH = 1
+import { flatten, parseDepth, parseFields, restRecord, selectionFor } from "./selection.js"
+import { type bulkFilterMessage, listBody, parseFilter, parseListArgs, typeResolver } from "./list-args.js"
 
 const capitalize = (name: string) => name.charAt(0).toUpperCase() + name.slice(1)
 const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
+
+/** An unknown `:plural` is Twenty's 400, with its hint (rest-api-base.handler.ts). */
+const unknownObject = (metadata: WorkspaceMetadata, plural: string | undefined) => {
+  const singular = metadata.objects.find((o) => o.isActive && o.nameSingular === plural)
+  const hint = singular ? `Did you mean '${singular.namePlural}'?` : "eg: companies"
+  return new BadUserInput({ message: `object '${plural}' not found. ${hint}` })
+}
 
 /** The caller, their scope, and the object named by the `:plural` path segment. */
 const target = Effect.gen(function*() {
@@ -41,132 +41,35 @@ const target = Effect.gen(function*() {
   const { plural } = yield* HttpRouter.params
   const metadata = yield* Effect.flatMap(Metadata, (m) => m.get(caller.workspace.id))
   const object = metadata.objects.find((o) => o.isActive && o.namePlural === plural)
-  if (!object) return yield* new NotFound({ message: `object '${plural}' not found` })
+  if (!object) return yield* unknownObject(metadata, plural)
   const { limits } = yield* Records
   return { scope: yield* scopeOf(caller), metadata, object, limits }
 })
-
-const typeResolver = (object: ObjectMetadata): FieldTypeOf => (path) => {
-  const [name, sub] = path
-  const field = object.fields.find((f) => f.isActive && f.name === name)
-  if (!field) {
-    const relation = name?.endsWith("Id") ? object.fields.find((f) => f.isActive && f.name === name.slice(0, -2)) : undefined
-    return relation?.relationType === "MANY_TO_ONE" && !sub ? "UUID" : undefined
-  }
-  if (sub === undefined) return field.type
-  if (!isCompositeFieldType(field.type)) return undefined
-  const subField = COMPOSITE_TYPES[field.type].find((s) => s.name === sub)
-  return subField ? (subField.type as FieldType) : undefined
-}
 
 const parsing = <A>(parse: () => A) =>
   Effect.try({ try: parse, catch: (e) => (e instanceof BadUserInput ? e : new BadUserInput({ message: String(e) })) })
 
 const queryParams = Effect.map(HttpServerRequest.HttpServerRequest, (request) => new URL(request.url, "http://localhost").searchParams)
 
-/**
- * All scalar and composite fields with `<relation>Id` columns; relations expanded `depth` levels. A
- * restricted caller's default selection leaves out what it may not read (Twenty's REST does the same),
- * while a field it names in a filter or order is refused.
- */
-export const selectionFor = (
-  metadata: WorkspaceMetadata,
-  object: ObjectMetadata,
-  depth: number,
-  limits: RecordsLimits,
-  access?: Access
-): Selection => {
-  const fields: Array<string> = []
-  const relations: Array<Selection["relations"][number]> = []
-  for (const field of object.fields) {
-    if (!field.isActive || field.type === "TS_VECTOR" || !canReadField(access, object, field)) continue
-    if (field.type !== "RELATION" && field.type !== "MORPH_RELATION") {
-      fields.push(field.name)
-      continue
-    }
-    if (field.relationType === "MANY_TO_ONE") fields.push(`${field.name}Id`)
-    const relationTarget = metadata.objects.find((o) => o.id === field.relationTargetObjectMetadataId)
-    if (depth > 0 && relationTarget?.isActive && canReadObject(access, relationTarget)) {
-      relations.push({
-        field: field.name,
-        key: field.name,
-        selection: selectionFor(metadata, relationTarget, depth - 1, limits, access),
-        // REST shows one-to-many records as a plain array: no cursors to read.
-        ...(field.relationType === "ONE_TO_MANY"
-          ? { args: { first: limits.defaultPageSize }, connection: { totalCount: false, aggregates: [], cursors: false } }
-          : {})
-      })
-    }
-  }
-  return { fields, relations }
-}
+type Target = Effect.Effect.Success<typeof target>
 
-/** REST records hold one-to-many relations as plain arrays, not connections. */
-const flatten = (record: RecordValue, selection: Selection): RecordValue => {
-  for (const relation of selection.relations) {
-    const value = record[relation.key]
-    if (value && typeof value === "object" && "edges" in value) {
-      record[relation.key] = (value as Connection).edges.map((edge) => flatten(edge.node, relation.selection))
-    } else if (value && typeof value === "object") {
-      record[relation.key] = flatten(value as RecordValue, relation.selection)
-    }
-  }
-  return record
-}
+/** The selection a request's `depth` and `fields` ask for. */
+const answerSelection = ({ metadata, object, limits, scope }: Target) =>
+  Effect.flatMap(queryParams, (params) =>
+    parsing(() => {
+      const depth = parseDepth(params)
+      return selectionFor(metadata, object, depth, limits, scope.access, parseFields(params, object, depth, scope.access))
+    }))
 
-/** `depth` of a REST read; BadUserInput when it is not 0, 1 or 2. */
-export const parseDepth = (params: URLSearchParams) => {
-  const raw = params.get("depth")
-  const depth = raw === null ? DEFAULT_DEPTH : Number(raw)
-  if (Number.isInteger(depth) && depth >= 0 && depth <= MAX_DEPTH) return depth
-  throw new BadUserInput({ message: `'depth=${raw}' parameter invalid. It should be 0, 1 or 2`, field: "depth" })
-}
-
-const parseFilter = (params: URLSearchParams, object: ObjectMetadata, required: boolean) => {
-  const raw = params.get("filter")
-  if (raw === null || raw.trim() === "") {
-    if (required) throw new BadUserInput({ message: "Filters are mandatory for bulk operations", field: "filter" })
-    return null
-  }
-  return parseRestFilter(raw, typeResolver(object))
-}
-
-/** The page a REST list asks for (limit, starting_after / ending_before, order_by, filter); BadUserInput if malformed. */
-export const parseListArgs = (params: URLSearchParams, object: ObjectMetadata, limits: RecordsLimits): ConnectionArgs => {
-  const rawLimit = params.get("limit")
-  const limit = rawLimit === null ? limits.defaultPageSize : Number(rawLimit)
-  if (!Number.isInteger(limit) || limit < 0) {
-    throw new BadUserInput({ message: `limit '${rawLimit}' is invalid. Should be an integer`, field: "limit" })
-  }
-  const after = params.get("starting_after")
-  const before = params.get("ending_before")
-  if (after && before) throw new BadUserInput({ message: "Use either starting_after or ending_before, not both" })
-  const orderRaw = params.get("order_by")
-  return {
-    filter: parseFilter(params, object, false),
-    orderBy: orderRaw ? parseRestOrderBy(orderRaw, typeResolver(object)) : null,
-    ...(before ? { last: Math.min(limit, limits.maxPageSize), before } : { first: Math.min(limit, limits.maxPageSize) }),
-    ...(after ? { after } : {})
-  }
-}
-
-/** Twenty's list envelope. */
-export const listBody = (object: ObjectMetadata, result: Connection, selection: Selection) => ({
-  data: { [object.namePlural]: result.edges.map((edge) => flatten(edge.node, selection)) },
-  pageInfo: result.pageInfo,
-  totalCount: result.totalCount
-})
-
-const depthParam = Effect.flatMap(queryParams, (params) => parsing(() => parseDepth(params)))
-
-const filterParam = (object: ObjectMetadata, required: boolean) =>
-  Effect.flatMap(queryParams, (params) => parsing(() => parseFilter(params, object, required)))
+const filterParam = (object: ObjectMetadata, requiredFor?: Parameters<typeof bulkFilterMessage>[0]) =>
+  Effect.flatMap(queryParams, (params) => parsing(() => parseFilter(params, object, requiredFor)))
 
 const listArgs = (object: ObjectMetadata, limits: RecordsLimits) =>
   Effect.flatMap(queryParams, (params) => parsing(() => parseListArgs(params, object, limits)))
 
+/** Twenty's path parser refuses an id that is not a UUID (parse-core-path.utils.ts). */
 const idParam = Effect.flatMap(HttpRouter.params, ({ id }) =>
-  id && isUuid(id) ? Effect.succeed(id) : Effect.fail(new BadUserInput({ message: `Invalid id: '${id}' is not a UUID`, field: "id" })))
+  id && isUuid(id) ? Effect.succeed(id) : Effect.fail(new BadUserInput({ message: `'${id}' is not a valid UUID`, field: "id" })))
 
 const jsonBody = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
   Effect.mapError(request.json, () => new BadUserInput({ message: "Request body must be valid JSON" })))
@@ -189,9 +92,15 @@ const asUserError = <E, R>(effect: Effect.Effect<HttpServerResponse.HttpServerRe
 
 const byId = (id: string): RecordFilter => ({ id: { eq: id } })
 
+const ID_ONLY: Selection = { fields: [], relations: [] }
+
+/** Twenty answers a missing record with NotFoundException 'Record not found' on every route. */
+const recordNotFound = () => new NotFound({ message: "Record not found" })
+
 const findMany = Effect.gen(function*() {
-  const { scope, metadata, object, limits } = yield* target
-  const selection = selectionFor(metadata, object, yield* depthParam, limits, scope.access)
+  const context = yield* target
+  const { scope, object, limits } = context
+  const selection = yield* answerSelection(context)
   const args = yield* listArgs(object, limits)
   const records = yield* Records
   const extras = { totalCount: true, aggregates: [] }
@@ -206,52 +115,72 @@ const findMany = Effect.gen(function*() {
 })
 
 const findOne = Effect.gen(function*() {
-  const { scope, metadata, object, limits } = yield* target
+  const context = yield* target
   const id = yield* idParam
-  const selection = selectionFor(metadata, object, yield* depthParam, limits, scope.access)
-  const record = yield* Effect.flatMap(Records, (r) => r.findOne(scope, object.nameSingular, byId(id), selection))
-  if (!record) return yield* new NotFound({ message: "Record not found" })
-  return json({ data: { [object.nameSingular]: flatten(record, selection) } })
+  const selection = yield* answerSelection(context)
+  const record = yield* Effect.flatMap(Records, (r) => r.findOne(context.scope, context.object.nameSingular, byId(id), selection))
+  if (!record) return yield* recordNotFound()
+  return json({ data: { [context.object.nameSingular]: flatten(record, selection) } })
 })
 
+/** Twenty's create answers an id already in use (even by a soft-deleted record) with 'Record already exists'. */
+const refuseIdsInUse = ({ scope, object }: Target, bodies: ReadonlyArray<unknown>) =>
+  Effect.gen(function*() {
+    const ids = bodies.flatMap((body) => {
+      const id = typeof body === "object" && body !== null ? (body as Record<string, unknown>)["id"] : undefined
+      return isUuid(id) ? [id] : []
+    })
+    if (ids.length === 0) return
+    const anyState = { or: [{ deletedAt: { is: "NULL" } }, { deletedAt: { is: "NOT_NULL" } }] }
+    const existing = yield* Effect.flatMap(Records, (r) =>
+      r.findOne(scope, object.nameSingular, { and: [{ id: { in: ids } }, anyState] }, ID_ONLY))
+    if (existing) return yield* new BadUserInput({ message: "Record already exists", field: "id" })
+  })
+
 const createOne = Effect.gen(function*() {
-  const { scope, metadata, object, limits } = yield* target
+  const context = yield* target
+  const { scope, object } = context
+  const selection = yield* answerSelection(context)
   const body = yield* objectBody
-  const selection = selectionFor(metadata, object, 0, limits, scope.access)
   const upsert = yield* booleanParam("upsert")
+  if (!upsert) yield* refuseIdsInUse(context, [body])
   const [record] = yield* Effect.flatMap(Records, (r) => r.createMany(scope, object.nameSingular, [body], selection, { upsert }))
-  return json({ data: { [`create${capitalize(object.nameSingular)}`]: record } }, 201)
+  return json({ data: { [`create${capitalize(object.nameSingular)}`]: restRecord(record!, selection) } }, 201)
 })
 
 const createMany = Effect.gen(function*() {
-  const { scope, metadata, object, limits } = yield* target
+  const context = yield* target
+  const { scope, object } = context
+  const selection = yield* answerSelection(context)
   const body = yield* jsonBody
   if (!Array.isArray(body)) return yield* new BadUserInput({ message: "Request body must be a JSON array of records" })
-  const selection = selectionFor(metadata, object, 0, limits, scope.access)
   const upsert = yield* booleanParam("upsert")
+  if (!upsert) yield* refuseIdsInUse(context, body)
   const records = yield* Effect.flatMap(Records, (r) => r.createMany(scope, object.nameSingular, body, selection, { upsert }))
-  return json({ data: { [`create${capitalize(object.namePlural)}`]: records } }, 201)
+  return json({ data: { [`create${capitalize(object.namePlural)}`]: records.map((r) => restRecord(r, selection)) } }, 201)
 })
 
 const updateOne = Effect.gen(function*() {
-  const { scope, metadata, object, limits } = yield* target
+  const context = yield* target
+  const { scope, object } = context
   const id = yield* idParam
+  const selection = yield* answerSelection(context)
   const body = yield* objectBody
-  const selection = selectionFor(metadata, object, 0, limits, scope.access)
-  const record = yield* Effect.flatMap(Records, (r) => r.updateOne(scope, object.nameSingular, id, body, selection))
-  return json({ data: { [`update${capitalize(object.nameSingular)}`]: record } })
+  const record = yield* Effect.flatMap(Records, (r) => r.updateOne(scope, object.nameSingular, id, body, selection)).pipe(
+    Effect.catchTag("NotFound", () => Effect.fail(recordNotFound()))
+  )
+  return json({ data: { [`update${capitalize(object.nameSingular)}`]: restRecord(record, selection) } })
 })
 
 const updateMany = Effect.gen(function*() {
-  const { scope, metadata, object, limits } = yield* target
-  const filter = (yield* filterParam(object, true))!
+  const context = yield* target
+  const { scope, object } = context
+  const filter = (yield* filterParam(object, "update"))!
+  const selection = yield* answerSelection(context)
   const body = yield* objectBody
-  const selection = selectionFor(metadata, object, 0, limits, scope.access)
   const records = yield* Effect.flatMap(Records, (r) => r.updateMany(scope, object.nameSingular, filter, body, selection))
-  return json({ data: { [`update${capitalize(object.namePlural)}`]: records } })
+  return json({ data: { [`update${capitalize(object.namePlural)}`]: records.map((r) => restRecord(r, selection)) } })
 })
-
-const ID_ONLY: Selection = { fields: [], relations: [] }
 
 /** Twenty's DELETE: `soft_delete=true` sets deletedAt; without it the record is destroyed. */
 const deleteOne = Effect.gen(function*() {
@@ -260,34 +189,36 @@ const deleteOne = Effect.gen(function*() {
   const soft = yield* booleanParam("soft_delete")
   const records = yield* Effect.flatMap(Records, (r) =>
     soft ? r.deleteMany(scope, object.nameSingular, byId(id), ID_ONLY) : r.destroyMany(scope, object.nameSingular, byId(id), ID_ONLY))
-  if (records.length === 0) return yield* new NotFound({ message: "Record not found" })
+  if (records.length === 0) return yield* recordNotFound()
   return json({ data: { [`delete${capitalize(object.nameSingular)}`]: { id: records[0]!["id"] } } })
 })
 
 const deleteMany = Effect.gen(function*() {
   const { scope, object } = yield* target
-  const filter = (yield* filterParam(object, true))!
   const soft = yield* booleanParam("soft_delete")
+  const filter = (yield* filterParam(object, soft ? "delete" : "destroy"))!
   const records = yield* Effect.flatMap(Records, (r) =>
     soft ? r.deleteMany(scope, object.nameSingular, filter, ID_ONLY) : r.destroyMany(scope, object.nameSingular, filter, ID_ONLY))
   return json({ data: { [`delete${capitalize(object.namePlural)}`]: records.map((r) => ({ id: r["id"] })) } })
 })
 
 const restoreOne = Effect.gen(function*() {
-  const { scope, metadata, object, limits } = yield* target
+  const context = yield* target
+  const { scope, object } = context
   const id = yield* idParam
-  const selection = selectionFor(metadata, object, 0, limits, scope.access)
+  const selection = yield* answerSelection(context)
   const [record] = yield* Effect.flatMap(Records, (r) => r.restoreMany(scope, object.nameSingular, byId(id), selection))
-  if (!record) return yield* new NotFound({ message: "Record not found" })
-  return json({ data: { [`restore${capitalize(object.nameSingular)}`]: record } })
+  if (!record) return yield* recordNotFound()
+  return json({ data: { [`restore${capitalize(object.nameSingular)}`]: restRecord(record, selection) } })
 })
 
 const restoreMany = Effect.gen(function*() {
-  const { scope, metadata, object, limits } = yield* target
-  const filter = (yield* filterParam(object, true))!
-  const selection = selectionFor(metadata, object, 0, limits, scope.access)
+  const context = yield* target
+  const { scope, object } = context
+  const filter = (yield* filterParam(object, "restore"))!
+  const selection = yield* answerSelection(context)
   const records = yield* Effect.flatMap(Records, (r) => r.restoreMany(scope, object.nameSingular, filter, selection))
-  return json({ data: { [`restore${capitalize(object.namePlural)}`]: records } })
+  return json({ data: { [`restore${capitalize(object.namePlural)}`]: records.map((r) => restRecord(r, selection)) } })
 })
 
 const duplicates = Effect.gen(function*() {
@@ -329,9 +260,18 @@ const merge = Effect.gen(function*() {
   return json({ data: { [`merge${capitalize(object.namePlural)}`]: record } })
 })
 
+/** `order_by_for_records`: `name[DescNullsLast],createdAt` as on lists, or a JSON order-by. */
+const recordsOrder = (params: URLSearchParams, object: ObjectMetadata) => {
+  const raw = params.get("order_by_for_records")?.trim()
+  return raw && /^[A-Za-z]/.test(raw)
+    ? parseRestOrderBy(raw, typeResolver(object))
+    : decodeJsonParam(params, "order_by_for_records", RecordOrderParam, null, "a JSON array of order-by objects")
+}
+
 /**
  * Twenty's `GET /rest/{plural}/groupBy`: `group_by` (required, GraphQL's groupBy as JSON), `aggregate` (names,
- * JSON), `filter` (REST grammar), `order_by` and `order_by_for_records` (JSON), `limit` (50 by default), and
+ * JSON), `filter` (REST grammar), `order_by` (JSON), `order_by_for_records` (the `order_by` grammar of lists, as
+ * Twenty's parse-order-by-for-records-rest-request.util.ts reads it, or JSON), `limit` (50 by default), and
  * `include_records_sample`. The answer is a bare array of groups.
  */
 const groupBy = Effect.gen(function*() {
@@ -351,9 +291,9 @@ const groupBy = Effect.gen(function*() {
     const orderBy = decodeJsonParam(params, "order_by", GroupOrderParam, null, "a JSON array of order-by objects")
     return {
       groupBy: groups,
-      filter: parseFilter(params, object, false),
+      filter: parseFilter(params, object),
       orderBy: orderBy === null || Array.isArray(orderBy) ? orderBy : [orderBy],
-      orderByForRecords: decodeJsonParam(params, "order_by_for_records", RecordOrderParam, null, "a JSON array of order-by objects"),
+      orderByForRecords: recordsOrder(params, object),
       limit,
       aggregateNames: aggregate
     }
@@ -372,13 +312,24 @@ const groupBy = Effect.gen(function*() {
   })))
 })
 
-/** Twenty's REST data API: `/rest/{plural}`, batch, restore, duplicates and merge, for every active object. */
+/** Deeper paths are refused as Twenty's parse-core-path.utils.ts refuses them. */
+const invalidPath = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+  const path = new URL(request.url, "http://localhost").pathname
+  return Effect.fail(new BadUserInput({
+    message: `Query path '${path}' invalid. Valid examples: /rest/companies/id or /rest/companies or /rest/batch/companies`
+  }))
+})
+
+/** Twenty's REST data API: `/rest/{plural}`, batch, restore, duplicates, merge and groupBy, for every active object. */
 export const restRecordRoutes = HttpRouter.empty.pipe(
   HttpRouter.get("/rest/:plural", asUserError(findMany)),
   HttpRouter.post("/rest/:plural", asUserError(createOne)),
   HttpRouter.patch("/rest/:plural", asUserError(updateMany)),
   HttpRouter.del("/rest/:plural", asUserError(deleteMany)),
   HttpRouter.post("/rest/batch/:plural", asUserError(createMany)),
+  HttpRouter.patch("/rest/:plural/restore", asUserError(restoreMany)),
+  HttpRouter.patch("/rest/:plural/:id/restore", asUserError(restoreOne)),
+  // The older paths, before Twenty moved restore after the object.
   HttpRouter.patch("/rest/restore/:plural", asUserError(restoreMany)),
   HttpRouter.patch("/rest/restore/:plural/:id", asUserError(restoreOne)),
   HttpRouter.post("/rest/:plural/duplicates", asUserError(duplicates)),
@@ -387,5 +338,6 @@ export const restRecordRoutes = HttpRouter.empty.pipe(
   HttpRouter.get("/rest/:plural/:id", asUserError(findOne)),
   HttpRouter.patch("/rest/:plural/:id", asUserError(updateOne)),
   HttpRouter.put("/rest/:plural/:id", asUserError(updateOne)),
-  HttpRouter.del("/rest/:plural/:id", asUserError(deleteOne))
+  HttpRouter.del("/rest/:plural/:id", asUserError(deleteOne)),
+  HttpRouter.all("/rest/:plural/:id/*", asUserError(invalidPath))
 )

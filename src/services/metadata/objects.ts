@@ -1,10 +1,11 @@
 import { Effect } from "effect"
 import { Conflict } from "../../domain/errors.js"
 import type { MetadataWriter } from "./change.js"
-import { addFieldColumns, createTable, dropFieldColumns, dropTable, relationConstraint, renameTable } from "./ddl.js"
+import type { ObjectMetadata, WorkspaceMetadata } from "../../domain/metadata.js"
+import { addFieldColumns, createTable, dropFieldColumns, dropTable, relationConstraint, renameFieldColumns, renameTable } from "./ddl.js"
 import { bad, nameTaken, objectOf } from "./lookup.js"
 import { fieldRow, objectFromDefinition, objectRow, tableNameOf } from "./model.js"
-import { standardLinks } from "./relations.js"
+import { renamedStandardLinks, standardLinks } from "./relations.js"
 import type { CreateObjectInput, UpdateObjectInput } from "./service.js"
 import { validateLabel, validateName } from "./validate.js"
 
@@ -60,6 +61,20 @@ export const makeObjectWrites = ({ change, ddl, reads, sql }: MetadataWriter) =>
       return yield* reads.reloadObject(workspaceId, created)
     }).pipe(Effect.withSpan("Metadata.createObject"))
 
+  /** The standard objects' `target<Name>` fields follow a custom object's new name and label. */
+  const renameStandardLinks = (
+    metadata: WorkspaceMetadata,
+    object: ObjectMetadata,
+    to: { readonly nameSingular: string; readonly labelSingular: string }
+  ) =>
+    Effect.gen(function*() {
+      const renamed = yield* renamedStandardLinks(metadata, object, to)
+      yield* ddl(renamed.flatMap(({ owner, field, name }) => renameFieldColumns(metadata.schema, owner, field, { ...field, name })))
+      for (const { field, name, label } of renamed) {
+        yield* sql`UPDATE core."fieldMetadata" SET ${sql.update({ name, label, updatedAt: new Date() })} WHERE id = ${field.id}`
+      }
+    })
+
   const updateObject = (workspaceId: string, id: string, update: UpdateObjectInput) =>
     Effect.gen(function*() {
       yield* change(workspaceId, (metadata) =>
@@ -98,6 +113,12 @@ export const makeObjectWrites = ({ change, ddl, reads, sql }: MetadataWriter) =>
             const tableName = tableNameOf(nameSingular, true)
             if (tableName !== object.tableName) yield* ddl([renameTable(metadata.schema, object, { tableName })])
             Object.assign(patch, { nameSingular, namePlural, tableName })
+          }
+          if (renaming || (patch["labelSingular"] !== undefined && patch["labelSingular"] !== object.labelSingular)) {
+            yield* renameStandardLinks(metadata, object, {
+              nameSingular: (patch["nameSingular"] as string | undefined) ?? object.nameSingular,
+              labelSingular: (patch["labelSingular"] as string | undefined) ?? object.labelSingular
+            })
           }
           if (Object.keys(patch).length === 0) return
           yield* sql`UPDATE core."objectMetadata" SET ${sql.update({ ...patch, updatedAt: new Date() })}

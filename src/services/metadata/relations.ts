@@ -25,12 +25,16 @@ const STANDARD_LINKS = [
   { owner: "favorite", prefix: "", inverse: "favorites", label: "Favorites", onDelete: "CASCADE" }
 ] as const
 
+/** `targetPet` on noteTarget, `pet` on favorite: a standard owner's field named after the custom object. */
+const linkName = (link: (typeof STANDARD_LINKS)[number], nameSingular: string) =>
+  link.prefix ? `${link.prefix}${nameSingular.charAt(0).toUpperCase()}${nameSingular.slice(1)}` : nameSingular
+
 /** The standard objects' relations to a new custom object: each owner's field and its inverse on the object. */
 export const standardLinks = (metadata: WorkspaceMetadata, object: ReturnType<typeof objectFromDefinition>) => {
   const now = new Date().toISOString()
   return STANDARD_LINKS.flatMap((link) => {
     const owner = metadata.objects.find((o) => o.nameSingular === link.owner && o.isActive)
-    const name = link.prefix ? `${link.prefix}${object.nameSingular.charAt(0).toUpperCase()}${object.nameSingular.slice(1)}` : object.nameSingular
+    const name = linkName(link, object.nameSingular)
     if (!owner || name.length > 60 || owner.fields.some((f) => f.name === name || f.name === `${name}Id`)) return []
     const field = fieldFromDefinition({ name, label: object.labelSingular, type: "RELATION", icon: object.icon ?? "IconBuildingSkyscraper" }, { workspaceId: object.workspaceId, objectMetadataId: owner.id }, true, now)
     const inverse = fieldFromDefinition({ name: link.inverse, label: link.label, type: "RELATION", isSystem: true }, { workspaceId: object.workspaceId, objectMetadataId: object.id }, true, now)
@@ -44,6 +48,33 @@ export const standardLinks = (metadata: WorkspaceMetadata, object: ReturnType<ty
     return [{ owner, field, inverse }]
   })
 }
+
+/**
+ * The standard objects' fields named after a custom object that is being renamed (Twenty's
+ * renameRelatedMorphFieldOnObjectNamesUpdate: `targetPet` becomes `targetDog`, its join column with it),
+ * with their label following the object's singular label unless it was changed by hand. Only the fields
+ * still carrying the old name; a name taken on the owner is refused.
+ */
+export const renamedStandardLinks = (
+  metadata: WorkspaceMetadata,
+  object: ObjectMetadata,
+  to: { readonly nameSingular: string; readonly labelSingular: string }
+) =>
+  Effect.forEach(STANDARD_LINKS, (link) =>
+    Effect.gen(function*() {
+      const owner = metadata.objects.find((o) => o.nameSingular === link.owner)
+      const field = owner?.fields.find((f) =>
+        f.name === linkName(link, object.nameSingular) && f.relationTargetObjectMetadataId === object.id && f.relationType === "MANY_TO_ONE"
+      )
+      if (!owner || !field) return []
+      const name = linkName(link, to.nameSingular)
+      const label = field.label === object.labelSingular ? to.labelSingular : field.label
+      if (name === field.name && label === field.label) return []
+      if (name !== field.name && owner.fields.some((f) => f.id !== field.id && (f.name === name || f.name === `${name}Id`))) {
+        return yield* bad(`Name "${name}" is already used by a field of ${owner.nameSingular}`, "nameSingular")
+      }
+      return [{ owner, field, name, label }]
+    })).pipe(Effect.map((groups) => groups.flat()))
 
 /**
  * A new RELATION field on `object` as the payload asks: its inverse on the target object, both sides wired

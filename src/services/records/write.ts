@@ -16,6 +16,7 @@ import type { RecordsShape } from "./service.js"
 import { explain, type Statements } from "./statements.js"
 import type { RecordsLimits, RecordsScope, RecordValue, Selection } from "./types.js"
 import { actorColumns, toColumns } from "./values.js"
+import { createdByColumns, withoutCreatedBy } from "./created-by.js"
 
 /** Every active field at depth 0: what events carry. */
 export const fullSelection = (model: Model, object: ObjectMetadata): Selection => ({
@@ -179,8 +180,10 @@ export const makeWrites = (
       if (memberRecordLimit(scope, object) !== null) return yield* denied("members join through invitations")
       yield* permitted(model, object, guard, "update", selection)
       yield* checkCount(data.length)
-      const records = yield* withConnections(model, object, data, guard)
+      const inputs = data.map(withoutCreatedBy)
+      const records = yield* withConnections(model, object, inputs.map((i) => i.record), guard)
       const rows = yield* building(model, limits, () => records.map((d) => toColumns(model, object, d, { creating: true })))
+      const createdBy = yield* building(model, limits, () => inputs.map((i) => createdByColumns(i.createdBy, scope.actor)))
       yield* requireLinkedVisible(model, object, guard, rows)
       const ids: Array<string> = []
       for (const row of rows) {
@@ -191,7 +194,6 @@ export const makeWrites = (
         row["id"] ??= crypto.randomUUID()
         ids.push(row["id"] as string)
       }
-      const created = actorColumns("createdBy", scope.actor)
       const updated = actorColumns("updatedBy", scope.actor)
       const full = fullSelection(model, object)
       const existing = options?.upsert
@@ -199,9 +201,9 @@ export const makeWrites = (
         : new Map<string, RecordValue>()
       if (options?.upsert) {
         yield* requireVisible(model, object, guard, [...existing.keys()])
-        for (const row of rows) {
+        for (const [index, row] of rows.entries()) {
           const params = new Params()
-          const insert = { ...row, ...created, ...updated }
+          const insert = { ...row, ...createdBy[index], ...updated }
           const names = Object.keys(insert)
           const values = names.map((n) => params.add(insert[n]))
           const updates = [...Object.keys(row).filter((n) => n !== "id"), ...Object.keys(updated)]
@@ -214,9 +216,9 @@ export const makeWrites = (
         }
       } else if (rows.length > 0) {
         const params = new Params()
-        const names = [...new Set(rows.flatMap((r) => Object.keys(r))), ...Object.keys(created), ...Object.keys(updated)]
-        const tuples = rows.map((row) => {
-          const full: Record<string, unknown> = { ...row, ...created, ...updated }
+        const names = [...new Set(rows.flatMap((r) => Object.keys(r))), ...Object.keys(createdBy[0]!), ...Object.keys(updated)]
+        const tuples = rows.map((row, index) => {
+          const full: Record<string, unknown> = { ...row, ...createdBy[index], ...updated }
           return `(${names.map((n) => (n in full ? params.add(full[n]) : "DEFAULT")).join(", ")})`
         })
         yield* run(`INSERT INTO ${model.table(object)} (${names.map(ident).join(", ")}) VALUES ${tuples.join(", ")}`, params.values)

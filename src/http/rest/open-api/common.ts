@@ -145,11 +145,11 @@ export const jsonResponse = (schema: Schema, description = "Successful operation
 type ErrorStatus = "400" | "401" | "403" | "404" | "409"
 
 const ERRORS: Record<ErrorStatus, { readonly description: string; readonly error: string; readonly message: string }> = {
-  "400": { description: "Invalid input", error: "BadRequest", message: "'filter' invalid for 'name[xx]'" },
-  "401": { description: "Missing, invalid or expired token", error: "Unauthorized", message: "Token invalid." },
-  "403": { description: "The token may not do this", error: "Forbidden", message: "This token is not bound to a workspace" },
-  "404": { description: "Not found", error: "NotFound", message: "Record not found" },
-  "409": { description: "A uniqueness rule would be broken", error: "Conflict", message: "The name is not available" }
+  "400": { description: "Invalid input", error: "BadRequestException", message: "'filter' invalid for 'name[xx]'" },
+  "401": { description: "Missing, invalid or expired token", error: "UnauthorizedException", message: "Token invalid." },
+  "403": { description: "The token may not do this", error: "ForbiddenException", message: "This token is not bound to a workspace" },
+  "404": { description: "Not found", error: "NotFoundException", message: "Record not found" },
+  "409": { description: "A uniqueness rule would be broken", error: "ConflictException", message: "The name is not available" }
 }
 
 /** Twenty's REST error body, `{ statusCode, error, messages }`, one response per status. */

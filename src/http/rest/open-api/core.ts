@@ -35,7 +35,8 @@ lists no objects; with one it describes every active object of the workspace.
 **filter**: \`field[comparator]:value\`, comma-separated (AND), with \`and(…)\`, \`or(…)\`, \`not(…)\`;
 composite subfields as \`name.firstName[ilike]:"%ada%"\`; \`field[is]:NULL\` / \`NOT_NULL\`.
 **order_by**: \`field[AscNullsFirst]\`, comma-separated. **limit**, **starting_after**, **ending_before**
-page through results with the cursors of \`pageInfo\`. **depth** (0, 1 or 2) nests related records.`
+page through results with the cursors of \`pageInfo\`. **depth** (0 by default, or 1) nests related records;
+**fields** (\`id,name,company\`) returns only those fields.`
 
 const COMPARATORS = "eq, neq, in, containsAny, is, gt, gte, lt, lte, startsWith, endsWith, like, ilike, containsIlike, isEmptyArray, search (searchVector)"
 
@@ -76,8 +77,17 @@ const parameters = (limits: RecordsLimits): Record<string, Parameter> => ({
     name: "depth",
     in: "query",
     required: false,
-    description: "How many levels of related records to nest: 0 returns `<relation>Id` only.",
-    schema: { type: "integer", enum: [0, 1, 2], default: 1 }
+    description: "How many levels of related records to nest: 0 returns `<relation>Id` only, 1 nests each related record.",
+    schema: { type: "integer", enum: [0, 1], default: 0 }
+  },
+  fields: {
+    name: "fields",
+    in: "query",
+    required: false,
+    description: "Comma-separated field names to return, e.g. `id,name,emails,company`; `id` is always returned. A many-to-one " +
+      "relation is its `<relation>Id` at depth 0 and its record at depth 1; one-to-many relations need depth 1. " +
+      "Unknown or unreadable fields are refused (400).",
+    schema: { type: "string" }
   },
   softDelete: booleanParameter("soft_delete", "true: set `deletedAt` (restorable); false or absent: destroy for good."),
   upsert: booleanParameter("upsert", "true: update the record that has the same id or unique field values instead of failing.")
@@ -103,13 +113,13 @@ const collectionPath = (object: ObjectMetadata): PathItem => {
       summary: `Find Many ${n.plural}`,
       description: `**order_by**, **filter**, **limit**, **depth**, **starting_after** or **ending_before** can be provided to request your **${n.plural}**`,
       operationId: `findMany${n.Many}`,
-      parameters: ["orderBy", "filter", "limit", "depth", "startingAfter", "endingBefore"].map(parameterRef),
+      parameters: ["orderBy", "filter", "limit", "depth", "fields", "startingAfter", "endingBefore"].map(parameterRef),
       responses: { "200": jsonResponse(listEnvelope(n.plural, n.ref("response"))), ...errors("400", "401", "403") }
     }),
     post: operation(object, {
       summary: `Create One ${n.singular}`,
       operationId: `createOne${n.One}`,
-      parameters: [parameterRef("upsert")],
+      parameters: ["upsert", "depth", "fields"].map(parameterRef),
       requestBody: jsonBody(n.ref("create")),
       responses: { "201": jsonResponse(dataEnvelope(`create${n.One}`, n.ref("response"))), ...errors("400", "401", "403") }
     }),
@@ -117,7 +127,7 @@ const collectionPath = (object: ObjectMetadata): PathItem => {
       summary: `Update Many ${n.plural}`,
       description: `Applies the body to every **${n.singular}** matching **filter**.`,
       operationId: `updateMany${n.Many}`,
-      parameters: [parameterRef("bulkFilter")],
+      parameters: ["bulkFilter", "depth", "fields"].map(parameterRef),
       requestBody: jsonBody(n.ref("update")),
       responses: { "200": jsonResponse(dataEnvelope(`update${n.Many}`, arrayOf(n.ref("response")))), ...errors("400", "401", "403") }
     }),
@@ -136,7 +146,7 @@ const batchPath = (object: ObjectMetadata): PathItem => {
     post: operation(object, {
       summary: `Create Many ${n.plural}`,
       operationId: `createMany${n.Many}`,
-      parameters: [parameterRef("upsert")],
+      parameters: ["upsert", "depth", "fields"].map(parameterRef),
       requestBody: jsonBody(arrayOf(n.ref("create"))),
       responses: { "201": jsonResponse(dataEnvelope(`create${n.Many}`, arrayOf(n.ref("response")))), ...errors("400", "401", "403") }
     })
@@ -150,14 +160,14 @@ const recordPath = (object: ObjectMetadata): PathItem => {
       summary: `Find One ${n.singular}`,
       description: `**depth** can be provided to request your **${n.singular}**`,
       operationId: `findOne${n.One}`,
-      parameters: [parameterRef("idPath"), parameterRef("depth")],
+      parameters: ["idPath", "depth", "fields"].map(parameterRef),
       responses: { "200": jsonResponse(dataEnvelope(n.singular, n.ref("response"))), ...errors("400", "401", "403", "404") }
     }),
     patch: operation(object, {
       summary: `Update One ${n.singular}`,
       description: "`PUT` is accepted as an alias.",
       operationId: `UpdateOne${n.One}`, // Twenty's spelling, capital U included
-      parameters: [parameterRef("idPath")],
+      parameters: ["idPath", "depth", "fields"].map(parameterRef),
       requestBody: jsonBody(n.ref("update")),
       responses: { "200": jsonResponse(dataEnvelope(`update${n.One}`, n.ref("response"))), ...errors("400", "401", "403", "404") }
     }),
@@ -238,7 +248,7 @@ const groupByPath = (object: ObjectMetadata): PathItem => {
         jsonQuery("aggregate", false, 'Aggregates to compute per group, as JSON: `["totalCount","sumAmountAmountMicros"]`.'),
         filterParameter(false),
         jsonQuery("order_by", false, 'Order of the groups, as JSON: `[{"aggregate":{"totalCount":"DescNullsLast"}}]` or a grouped field.'),
-        jsonQuery("order_by_for_records", false, 'Order of each group\'s sample records, as JSON: `[{"name":"AscNullsFirst"}]`.'),
+        jsonQuery("order_by_for_records", false, "Order of each group's sample records, as order_by on lists: `name[AscNullsFirst]`."),
         { name: "limit", in: "query", required: false, description: "Number of groups (50 by default, at most 10,000)", schema: { type: "integer", minimum: 0 } },
         booleanParameter("include_records_sample", "true: each group carries up to 10 of its records")
       ],
@@ -250,19 +260,19 @@ const groupByPath = (object: ObjectMetadata): PathItem => {
 const restorePaths = (object: ObjectMetadata): Paths => {
   const n = namesOf(object)
   return {
-    [`/restore/${n.plural}/{id}`]: {
+    [`/${n.plural}/{id}/restore`]: {
       patch: operation(object, {
         summary: `Restore One ${n.singular}`,
         operationId: `restoreOne${n.One}`,
-        parameters: [parameterRef("idPath")],
+        parameters: ["idPath", "depth", "fields"].map(parameterRef),
         responses: { "200": jsonResponse(dataEnvelope(`restore${n.One}`, n.ref("response"))), ...errors("400", "401", "403", "404") }
       })
     },
-    [`/restore/${n.plural}`]: {
+    [`/${n.plural}/restore`]: {
       patch: operation(object, {
         summary: `Restore Many ${n.plural}`,
         operationId: `restoreMany${n.Many}`,
-        parameters: [parameterRef("bulkFilter")],
+        parameters: ["bulkFilter", "depth", "fields"].map(parameterRef),
         responses: { "200": jsonResponse(dataEnvelope(`restore${n.Many}`, arrayOf(n.ref("response")))), ...errors("400", "401", "403") }
       })
     }
