@@ -416,6 +416,18 @@ describe("UUID filters and scalar messages as Twenty's", () => {
     expect(literal.errors?.[0]?.message).toBe("UUID must be a string")
   })
 
+  test("a bad Position is refused with Twenty's wording (position.scalar.ts)", async () => {
+    const variable = await postGraphQL(
+      "mutation($data: CompanyCreateInput!) { createCompany(data: $data) { id } }",
+      { data: { name: "Placed", position: "middle" } }
+    )
+    expect(variable.errors?.[0]?.message).toBe(
+      `Variable "$data" got invalid value "middle" at "data.position"; Invalid position value: 'middle'. Position must be 'first', 'last', or a number`
+    )
+    const literal = await postGraphQL(`mutation { createCompany(data: { name: "Placed", position: "middle" }) { id } }`)
+    expect(literal.errors?.[0]?.message).toBe("Invalid position value")
+  })
+
   test("a bad DateTime is refused with Twenty's wording (date-time.scalar.ts)", async () => {
     const { errors } = await postGraphQL(
       "mutation($data: CompanyCreateInput!) { createCompany(data: $data) { id } }",
