@@ -106,9 +106,7 @@ const TWENTY_SHARED_INPUTS: Record<string, Record<string, string>> = {
 }
 
 /** Known /graphql differences, each with its reason. Keys: `<field or type>: <what>`. */
-const GRAPHQL_ALLOWED: Record<string, string> = {
-  "findMany.offset": "Score pages records by cursor only (first/last/after/before); an `offset` argument would be accepted and ignored"
-}
+const GRAPHQL_ALLOWED: Record<string, string> = {}
 
 const graphqlDiffs = (schema: GraphQLSchema) => {
   const diffs: Array<string> = []
@@ -130,12 +128,7 @@ const graphqlDiffs = (schema: GraphQLSchema) => {
           if (!duplicatesOnly.includes(name)) diffs.push(`${name}: missing`)
           continue
         }
-        let ours = signature(field)
-        if (name === plural && !ours.includes("offset: Int")) {
-          // Compare the rest; the missing offset is reported once below.
-          ours = ours.replace("last: Int, before", "last: Int, offset: Int, before")
-          if (!diffs.includes("findMany.offset")) diffs.push("findMany.offset")
-        }
+        const ours = signature(field)
         if (ours !== theirs) diffs.push(`${name}: ours ${ours}, Twenty ${theirs}`)
       }
     }
@@ -403,6 +396,28 @@ describe("UUID filters and scalar messages as Twenty's", () => {
     expect(await names({ gte: ids[1] })).toEqual(["Uuid 1", "Uuid 2"])
     expect(await names({ lt: ids[1] })).toEqual(["Uuid 0"])
     expect(await names({ lte: ids[1], gt: ids[0] })).toEqual(["Uuid 1"])
+  })
+
+  test("findMany's offset skips records after filter, order and cursor (graphql-query-find-many-resolver: skip(offset))", async () => {
+    await postGraphQL("mutation($data: [CompanyCreateInput!]!) { createCompanies(data: $data) { id } }", {
+      data: ["Off A", "Off B", "Off C", "Off D"].map((name) => ({ name }))
+    })
+    const page = async (args: string) => {
+      const { data, errors } = await postGraphQL(
+        `{ companies(filter: { name: { startsWith: "Off " } }, orderBy: [{ name: AscNullsFirst }], ${args}) { totalCount edges { node { name } cursor } pageInfo { hasNextPage } } }`
+      )
+      expect(errors).toBeUndefined()
+      return data.companies
+    }
+    const skipped = await page("first: 2, offset: 1")
+    expect(skipped.edges.map((e: any) => e.node.name)).toEqual(["Off B", "Off C"])
+    expect(skipped.pageInfo.hasNextPage).toBe(true)
+    expect(skipped.totalCount).toBe(4)
+    const afterCursor = await page(`first: 5, offset: 1, after: "${skipped.edges[0].cursor}"`)
+    expect(afterCursor.edges.map((e: any) => e.node.name)).toEqual(["Off D"])
+    expect((await page("offset: 0")).edges).toHaveLength(4)
+    const { errors } = await postGraphQL(`{ companies(offset: -1) { totalCount } }`)
+    expect(errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
   })
 
   test("a bad UUID is refused with Twenty's wording (uuid.scalar.ts)", async () => {

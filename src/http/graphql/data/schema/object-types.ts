@@ -123,6 +123,15 @@ export const connectionArgs = (types: ObjectTypes): GraphQLFieldConfigArgumentMa
   orderBy: { type: new GraphQLList(types.orderBy) }
 })
 
+/**
+ * The root findMany's arguments: Twenty's get-resolver-args.util.ts order, with `offset` (records skipped
+ * after filter, order and cursor). Nested ONE_TO_MANY connections take `connectionArgs`, without offset.
+ */
+export const rootConnectionArgs = (types: ObjectTypes): GraphQLFieldConfigArgumentMap => {
+  const { first, last, ...rest } = connectionArgs(types)
+  return { first: first!, last: last!, offset: { type: GraphQLInt }, ...rest }
+}
+
 const column = (field: FieldMetadata, type: GraphQLOutputType) => ({
   type,
   description: field.description,
