@@ -88,7 +88,7 @@ describe("the workspace schema", () => {
       searchVector: "TSVector"
     })
     expect(signature(objectType(schema, "Company").getFields()["people"])).toBe(
-      "(first: Int, last: Int, before: String, after: String, filter: PersonFilterInput, orderBy: [PersonOrderByInput]): PersonConnection"
+      "(first: Int, last: Int, offset: Int, before: String, after: String, filter: PersonFilterInput, orderBy: [PersonOrderByInput]): PersonConnection"
     )
     expect(typesOf(objectType(schema, "Person"), ["name", "emails", "phones", "linkedinLink", "companyId", "company", "avatarFile"])).toEqual({
       name: "FullName",

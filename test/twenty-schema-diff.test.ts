@@ -132,8 +132,18 @@ const graphqlDiffs = (schema: GraphQLSchema) => {
         if (ours !== theirs) diffs.push(`${name}: ours ${ours}, Twenty ${theirs}`)
       }
     }
-    // and/or/not of the object's filter (object-metadata-filter-gql-input-type.generator.ts)
     const T = pascal(singular)
+    // ONE_TO_MANY relation fields take findMany's arguments (object-metadata-with-relations-gql-object-type.generator.ts)
+    const objectType = schema.getType(T)
+    if (isObjectType(objectType)) {
+      for (const field of Object.values(objectType.getFields())) {
+        const target = String(field.type).match(/^(\w+)Connection$/)?.[1]
+        if (!target) continue
+        const theirs = `(first: Int, last: Int, offset: Int, before: String, after: String, filter: ${target}FilterInput, orderBy: [${target}OrderByInput]): ${target}Connection`
+        if (signature(field) !== theirs) diffs.push(`${T}.${field.name}: ours ${signature(field)}, Twenty ${theirs}`)
+      }
+    }
+    // and/or/not of the object's filter (object-metadata-filter-gql-input-type.generator.ts)
     const filter = schema.getType(`${T}FilterInput`) as GraphQLInputObjectType
     const f = filter.getFields()
     const andOrNot = `and: ${f["and"]?.type}, or: ${f["or"]?.type}, not: ${f["not"]?.type}`
@@ -418,6 +428,23 @@ describe("UUID filters and scalar messages as Twenty's", () => {
     expect((await page("offset: 0")).edges).toHaveLength(4)
     const { errors } = await postGraphQL(`{ companies(offset: -1) { totalCount } }`)
     expect(errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+  })
+
+  test("a nested ONE_TO_MANY list takes offset too", async () => {
+    const { data: created } = await postGraphQL(`mutation { createCompany(data: { name: "Nest Co" }) { id } }`)
+    const companyId = created.createCompany.id
+    await postGraphQL("mutation($data: [PersonCreateInput!]!) { createPeople(data: $data) { id } }", {
+      data: ["Ann", "Bob", "Cid"].map((firstName) => ({ name: { firstName }, companyId }))
+    })
+    const { data, errors } = await postGraphQL(
+      `query($id: UUID!) { company(filter: { id: { eq: $id } }) {
+        people(offset: 1, orderBy: [{ name: { firstName: AscNullsFirst } }]) { totalCount edges { node { name { firstName } } } }
+      } }`,
+      { id: companyId }
+    )
+    expect(errors).toBeUndefined()
+    expect(data.company.people.edges.map((e: any) => e.node.name.firstName)).toEqual(["Bob", "Cid"])
+    expect(data.company.people.totalCount).toBe(3)
   })
 
   test("a bad UUID is refused with Twenty's wording (uuid.scalar.ts)", async () => {

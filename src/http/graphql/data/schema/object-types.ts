@@ -113,24 +113,20 @@ const fieldShape = (object: ObjectMetadata, field: FieldMetadata, active: Readon
 
 const joinColumn = (field: FieldMetadata) => `${field.name}Id`
 
-/** Twenty's findMany arguments, also on ONE_TO_MANY relation fields. */
+/**
+ * Twenty's findMany arguments (get-resolver-args.util.ts, in its order), also on ONE_TO_MANY relation
+ * fields (object-metadata-with-relations-gql-object-type.generator.ts). `offset` skips records after
+ * filter, order and cursor.
+ */
 export const connectionArgs = (types: ObjectTypes): GraphQLFieldConfigArgumentMap => ({
   first: { type: GraphQLInt },
   last: { type: GraphQLInt },
+  offset: { type: GraphQLInt },
   before: { type: GraphQLString },
   after: { type: GraphQLString },
   filter: { type: types.filter },
   orderBy: { type: new GraphQLList(types.orderBy) }
 })
-
-/**
- * The root findMany's arguments: Twenty's get-resolver-args.util.ts order, with `offset` (records skipped
- * after filter, order and cursor). Nested ONE_TO_MANY connections take `connectionArgs`, without offset.
- */
-export const rootConnectionArgs = (types: ObjectTypes): GraphQLFieldConfigArgumentMap => {
-  const { first, last, ...rest } = connectionArgs(types)
-  return { first: first!, last: last!, offset: { type: GraphQLInt }, ...rest }
-}
 
 const column = (field: FieldMetadata, type: GraphQLOutputType) => ({
   type,

@@ -16,7 +16,7 @@ import type { RecordsLimits } from "../../../../services/records/types.js"
 import type { GroupByArgs, RecordFilter, RecordsScope, RecordValue } from "../../../../services/records/types.js"
 import type { DataGraphQLContext } from "./context.js"
 import { resolverNames } from "./names.js"
-import { type ObjectTypes, rootConnectionArgs } from "./object-types.js"
+import { connectionArgs, type ObjectTypes } from "./object-types.js"
 import { UUIDScalar } from "../../scalars.js"
 import { badUserInput, rootConnectionSelection, rootRecordSelection, toConnectionArgs } from "./selection.js"
 
@@ -58,7 +58,7 @@ export const queryFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknown, 
   const fields: Record<string, RootField> = {
     [names.findMany]: {
       type: types.connection,
-      args: rootConnectionArgs(types),
+      args: connectionArgs(types),
       resolve: resolver((ctx, args, info) => {
         const connectionArgs = toConnectionArgs(args, ctx.records.limits)
         const { selection, connection } = rootConnectionSelection(info, ctx.records.limits)
