@@ -289,7 +289,7 @@ const metadataDiffs = (schema: GraphQLSchema) => {
 
 const SCORE_ONLY = "Score's addition (see README), absent from Twenty"
 const OTHER_VERSION = "optional argument of Twenty's own front end (other versions), accepted and harmless to the SDK"
-const NOT_YET = "not aligned yet: Score answers a plain String/nullable value here (issue #14 follow-up)"
+const UNMODELLED = "a Twenty feature Score does not model (AI tiers, enterprise keys, applications, message import, object readability/writability/openRecordIn): Score answers null, so the field stays nullable rather than invent a value"
 
 /** Known /metadata differences from twenty-client-sdk's metadata schema, each with its reason. */
 const METADATA_ALLOWED: Record<string, string> = {
@@ -301,8 +301,6 @@ const METADATA_ALLOWED: Record<string, string> = {
   "Mutation.upsertRowPermissions": SCORE_ONLY,
   "Mutation.transferWorkspaceOwnership": SCORE_ONLY,
   "WorkspaceMember.isOwner": SCORE_ONLY,
-  "PermissionFlag.roleId": SCORE_ONLY,
-  "PermissionFlag.flag": SCORE_ONLY,
   "ObjectPermission.id": SCORE_ONLY,
   "ObjectPermission.roleId": SCORE_ONLY,
   "Query.webhookDeliveries": SCORE_ONLY,
@@ -334,29 +332,21 @@ const METADATA_ALLOWED: Record<string, string> = {
   "CreateWebhookInput.operations": "Score defaults operations to all events",
   "CreateRoleInput.id": "Score takes a UUID id where Twenty takes a String",
   "UpsertPermissionFlagsInput.permissionFlagKeys": "Score types the flags as the PermissionFlagType enum",
-  "Role.universalIdentifier": NOT_YET,
-  "Role.workspaceMembers": NOT_YET,
-  "Role.apiKeys": NOT_YET,
-  "Role.permissionFlags": NOT_YET,
-  "SSOConnection.type": NOT_YET,
-  "SSOConnection.status": NOT_YET,
-  "Workspace.isInternalMessagesImportEnabled": NOT_YET,
-  "Workspace.aiChatModelTier": NOT_YET,
-  "Workspace.aiAgentModelTier": NOT_YET,
-  "Workspace.isAutoModelSelectionEnabled": NOT_YET,
-  "Workspace.aiModelIdByTier": NOT_YET,
-  "Workspace.hasValidSignedEnterpriseKey": NOT_YET,
-  "Workspace.hasValidEnterpriseValidityToken": NOT_YET,
-  "Workspace.workspaceCustomApplicationId": NOT_YET,
-  "User.onboardingStatus": NOT_YET,
-  "User.previousOnboardingStatus": NOT_YET,
-  "Field.applicationId": NOT_YET,
-  "Field.writability": NOT_YET,
-  "Object.applicationId": NOT_YET,
-  "Object.openRecordIn": NOT_YET,
-  "Object.readability": NOT_YET,
-  "Object.readabilityParentFieldUniversalIdentifiers": NOT_YET,
-  "Object.writability": NOT_YET
+  "Workspace.isInternalMessagesImportEnabled": UNMODELLED,
+  "Workspace.aiChatModelTier": UNMODELLED,
+  "Workspace.aiAgentModelTier": UNMODELLED,
+  "Workspace.isAutoModelSelectionEnabled": UNMODELLED,
+  "Workspace.aiModelIdByTier": UNMODELLED,
+  "Workspace.hasValidSignedEnterpriseKey": UNMODELLED,
+  "Workspace.hasValidEnterpriseValidityToken": UNMODELLED,
+  "Workspace.workspaceCustomApplicationId": UNMODELLED,
+  "Field.applicationId": UNMODELLED,
+  "Field.writability": UNMODELLED,
+  "Object.applicationId": UNMODELLED,
+  "Object.openRecordIn": UNMODELLED,
+  "Object.readability": UNMODELLED,
+  "Object.readabilityParentFieldUniversalIdentifiers": UNMODELLED,
+  "Object.writability": UNMODELLED
 }
 
 /** A difference's allow-list key: the part before `: ` (or `()` for arguments), or the whole line for types. */
