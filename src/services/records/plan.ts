@@ -206,7 +206,7 @@ export const planFindMany = (
     const cursor = cursorColumns(terms, columns.plainColumns, columns.width)
     const text = `SELECT ${columns.sql}${cursor.sql}
             FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")} ORDER BY ${orderSql(terms)} LIMIT ${size + 1}${
-      args.offset ? ` OFFSET ${args.offset}` : ""
+      args.offset ? ` OFFSET ${ctx.params.add(args.offset)}` : ""
     }`
     return { text, params: ctx.params.values, size, read: columns.read, cursorOf: cursor.read }
   }, guard)
