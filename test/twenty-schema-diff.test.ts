@@ -176,6 +176,64 @@ describe("/graphql against Twenty's workspace schema rules", () => {
     expect(Object.keys(GRAPHQL_ALLOWED).filter((key) => !diffs.includes(key))).toEqual([])
   })
 
+  test("field nullability of every standard object follows its metadata, by Twenty's rules", async () => {
+    // object-metadata-gql-object-type.generator.ts + apply-type-options-for-output-type.util.ts: a field is `T!`
+    // iff isNullable is false (MULTI_SELECT: `[E!]!`, or `[E]` when nullable); a MANY_TO_ONE gives `<name>Id`
+    // with the relation's nullability and a nullable object; a ONE_TO_MANY a nullable connection.
+    // object-metadata-create-gql-input-type.generator.ts + compute-field-input-type-options.util.ts: a create
+    // input field is `T!` iff isNullable is false and it has no default value; update inputs are all optional.
+    const schema = await app.run(Effect.flatMap(SchemaBuilder, (builder) => builder.schemaFor(account.workspaceId)))
+    const { body } = await app.gql(
+      `{ objects(paging: { first: 100 }, filter: {}) { edges { node { nameSingular isCustom fields(paging: { first: 500 }, filter: {}) {
+        edges { node { name type isNullable isActive defaultValue relation { type } } } } } } } }`,
+      {},
+      account.accessToken
+    )
+    const diffs: Array<string> = []
+    let checked = 0
+    for (const { node: object } of body.data.objects.edges) {
+      if (object.isCustom) continue
+      const T = pascal(object.nameSingular)
+      const output = schema.getType(T)
+      const create = schema.getType(`${T}CreateInput`)
+      const update = schema.getType(`${T}UpdateInput`)
+      if (!isObjectType(output) || !isInputObjectType(create) || !isInputObjectType(update)) continue
+      const outFields = output.getFields()
+      const createFields = create.getFields()
+      const updateFields = update.getFields()
+      for (const { node: field } of object.fields.edges) {
+        if (!field.isActive) continue
+        checked++
+        const required = field.isNullable === false
+        const at = `${T}.${field.name}`
+        if (field.type === "RELATION") {
+          if (field.relation?.type === "MANY_TO_ONE") {
+            const join = outFields[`${field.name}Id`]
+            if (String(join?.type).endsWith("!") !== required) diffs.push(`${at}Id: ${join?.type}, isNullable ${field.isNullable}`)
+            if (String(outFields[field.name]?.type).endsWith("!")) diffs.push(`${at}: ${outFields[field.name]?.type} should be nullable`)
+          } else if (outFields[field.name] && String(outFields[field.name]!.type).endsWith("!")) {
+            diffs.push(`${at}: ${outFields[field.name]!.type} should be nullable`)
+          }
+          continue
+        }
+        const out = outFields[field.name]
+        if (!out) continue // not exposed (e.g. a type Score leaves out), checked elsewhere
+        const printed = String(out.type)
+        if (printed.endsWith("!") !== required) diffs.push(`${at}: ${printed}, isNullable ${field.isNullable}`)
+        if (field.type === "MULTI_SELECT" && printed.includes("!]") !== required) diffs.push(`${at}: list items ${printed}`)
+        const createField = createFields[field.name]
+        if (createField) {
+          const mustGive = required && (field.defaultValue === null || field.defaultValue === undefined)
+          if (String(createField.type).endsWith("!") !== mustGive) diffs.push(`${T}CreateInput.${field.name}: ${createField.type}`)
+        }
+        const updateField = updateFields[field.name]
+        if (updateField && String(updateField.type).endsWith("!")) diffs.push(`${T}UpdateInput.${field.name}: ${updateField.type}`)
+      }
+    }
+    expect(checked).toBeGreaterThan(100)
+    expect(diffs).toEqual([])
+  })
+
   test("a nullable $filter variable is refused for company(filter:), as in Twenty (filter is non-null there)", async () => {
     // get-resolver-args.util.ts: findOne's filter has isNullable: false, so Twenty refuses this document too.
     const response = await app.request("/graphql", {
