@@ -246,6 +246,36 @@ describe("/graphql against Twenty's workspace schema rules", () => {
       `Variable "$filter" of type "CompanyFilterInput" used in position expecting type "CompanyFilterInput!".`
     )
   })
+
+  test("Twenty's front-end documents validate: FindOne with an inline filter, DeleteMany with $filter: …FilterInput!", async () => {
+    // twenty-front useFindOneRecordQuery: `query FindOneX($objectRecordId: UUID!) { x(filter: { or: […], id: { eq: $objectRecordId } }) }`
+    const send = async (query: string, variables: Record<string, unknown>) => {
+      const response = await app.request("/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${account.accessToken}` },
+        body: JSON.stringify({ query, variables })
+      })
+      return await response.json() as { data?: any; errors?: Array<{ message: string }> }
+    }
+    const created = await send(`mutation CreateOneCompany($input: CompanyCreateInput!) { createCompany(data: $input) { id } }`, {
+      input: { name: "Front Co" }
+    })
+    expect(created.errors).toBeUndefined()
+    const id = created.data.createCompany.id
+    const found = await send(
+      `query FindOneCompany($objectRecordId: UUID!) {
+        company(filter: { or: [{ deletedAt: { is: NULL } }, { deletedAt: { is: NOT_NULL } }], id: { eq: $objectRecordId } }) { id name }
+      }`,
+      { objectRecordId: id }
+    )
+    expect(found).toEqual({ data: { company: { id, name: "Front Co" } } })
+    const deleted = await send(
+      `mutation DeleteManyCompanies($filter: CompanyFilterInput!) { deleteCompanies(filter: $filter) { id deletedAt } }`,
+      { filter: { id: { in: [id] } } }
+    )
+    expect(deleted.errors).toBeUndefined()
+    expect(deleted.data.deleteCompanies).toHaveLength(1)
+  })
 })
 
 // ---------------------------------------------------------------------------------------------------------
