@@ -429,11 +429,9 @@ const METADATA_ALLOWED: Record<string, string> = {
   "Workspace.hasValidEnterpriseValidityToken": UNMODELLED,
   "Workspace.workspaceCustomApplicationId": UNMODELLED,
   "Field.applicationId": UNMODELLED,
-  "Field.writability": UNMODELLED,
   "Object.applicationId": UNMODELLED,
   "Object.openRecordIn": UNMODELLED,
   "Object.readability": UNMODELLED,
-  "Object.readabilityParentFieldUniversalIdentifiers": UNMODELLED,
   "Object.writability": UNMODELLED
 }
 

@@ -32,6 +32,7 @@ type AvailableWorkspaces {
 }
 type AvailableWorkspacesAndAccessTokens { tokens: AuthTokenPair! availableWorkspaces: AvailableWorkspaces! }
 
+enum AiModelTier { extraFast fast balanced smart extraSmart }
 enum OnboardingStatus {
   PLAN_REQUIRED WORKSPACE_ACTIVATION PROFILE_CREATION SYNC_EMAIL APPS_INSTALLATION INVITE_TEAM BOOK_CALL COMPLETED
 }
@@ -63,8 +64,8 @@ type Workspace {
   isInternalMessagesImportEnabled: Boolean
   allowedIframeOrigins: [String!]
   editableProfileFields: [String!]
-  aiChatModelTier: String
-  aiAgentModelTier: String
+  aiChatModelTier: AiModelTier
+  aiAgentModelTier: AiModelTier
   isAutoModelSelectionEnabled: Boolean
   aiModelIdByTier: JSON
   aiEvaluationModelId: String
