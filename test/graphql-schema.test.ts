@@ -88,7 +88,7 @@ describe("the workspace schema", () => {
       searchVector: "TSVector"
     })
     expect(signature(objectType(schema, "Company").getFields()["people"])).toBe(
-      "(first: Int, last: Int, before: String, after: String, filter: PersonFilterInput, orderBy: [PersonOrderByInput]): PersonConnection"
+      "(first: Int, last: Int, offset: Int, before: String, after: String, filter: PersonFilterInput, orderBy: [PersonOrderByInput]): PersonConnection"
     )
     expect(typesOf(objectType(schema, "Person"), ["name", "emails", "phones", "linkedinLink", "companyId", "company", "avatarFile"])).toEqual({
       name: "FullName",
@@ -249,7 +249,7 @@ describe("the workspace schema", () => {
     const query = schema.getQueryType()!.getFields()
     const mutation = schema.getMutationType()!.getFields()
     expect(signature(query["companies"])).toBe(
-      "(first: Int, last: Int, before: String, after: String, filter: CompanyFilterInput, orderBy: [CompanyOrderByInput]): CompanyConnection"
+      "(first: Int, last: Int, offset: Int, before: String, after: String, filter: CompanyFilterInput, orderBy: [CompanyOrderByInput]): CompanyConnection"
     )
     expect(signature(query["company"])).toBe("(filter: CompanyFilterInput!): Company")
     expect(signature(query["companiesGroupBy"])).toBe(
@@ -285,7 +285,7 @@ describe("the workspace schema", () => {
     })
     expect(signature(query["companyDuplicates"])).toBe("(ids: [UUID], data: [CompanyCreateInput]): [CompanyConnection!]")
     expect(signature(query["people"])).toBe(
-      "(first: Int, last: Int, before: String, after: String, filter: PersonFilterInput, orderBy: [PersonOrderByInput]): PersonConnection"
+      "(first: Int, last: Int, offset: Int, before: String, after: String, filter: PersonFilterInput, orderBy: [PersonOrderByInput]): PersonConnection"
     )
     expect(query["opportunityDuplicates"]).toBeUndefined() // no duplicate criteria
     expect(signature(query["search"])).toBe(
@@ -377,7 +377,7 @@ describe("metadata changes", () => {
     })
     expect(typesOf(objectType(schema, "Company"), ["invoices"])).toEqual({ invoices: "InvoiceConnection" })
     expect(signature(schema.getQueryType()!.getFields()["invoices"])).toBe(
-      "(first: Int, last: Int, before: String, after: String, filter: InvoiceFilterInput, orderBy: [InvoiceOrderByInput]): InvoiceConnection"
+      "(first: Int, last: Int, offset: Int, before: String, after: String, filter: InvoiceFilterInput, orderBy: [InvoiceOrderByInput]): InvoiceConnection"
     )
     expect(schema.getMutationType()!.getFields()["createInvoices"]).toBeDefined()
 

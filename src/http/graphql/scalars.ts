@@ -12,9 +12,11 @@ const badInput = (message: string) => new GraphQLError(message, { extensions: { 
 
 const stringOf = (ast: ValueNode) => (ast.kind === Kind.STRING ? ast.value : undefined)
 
+/** Twenty's uuid.scalar.ts wording: "UUID must be a string", "Invalid UUID". */
 const parseUuid = (value: unknown) => {
+  if (typeof value !== "string") throw badInput("UUID must be a string")
   if (isUuid(value)) return value.toLowerCase()
-  throw badInput(`Invalid UUID: ${JSON.stringify(value)}`)
+  throw badInput("Invalid UUID")
 }
 
 export const UUIDScalar = new GraphQLScalarType({
@@ -31,7 +33,8 @@ const CANONICAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 const parseDateTime = (value: unknown) => {
   if (typeof value === "string" && CANONICAL_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))) return value
   const date = value instanceof Date ? value : typeof value === "string" ? new Date(value) : new Date(Number.NaN)
-  if (Number.isNaN(date.getTime())) throw badInput(`Invalid DateTime: ${JSON.stringify(value)}`)
+  // Twenty's date-time.scalar.ts wording
+  if (Number.isNaN(date.getTime())) throw badInput("Invalid date format, expected ISO date string")
   return date.toISOString()
 }
 
@@ -97,9 +100,10 @@ export const BigIntScalar = new GraphQLScalarType({
   parseLiteral: (ast) => parseBigInt(ast.kind === Kind.INT ? ast.value : stringOf(ast))
 })
 
+/** Twenty's position.scalar.ts wording, for variables and (shorter) for literals. */
 const parsePosition = (value: unknown) => {
   if ((typeof value === "number" && Number.isFinite(value)) || value === "first" || value === "last") return value
-  throw badInput(`Invalid position value: ${JSON.stringify(value)}. Position must be 'first', 'last', or a number`)
+  throw badInput(`Invalid position value: '${String(value)}'. Position must be 'first', 'last', or a number`)
 }
 
 export const PositionScalar = new GraphQLScalarType({
@@ -107,8 +111,11 @@ export const PositionScalar = new GraphQLScalarType({
   description: "A record position in a list: a number, or 'first' / 'last' on input",
   serialize: (value) => (typeof value === "number" ? value : Number(value)),
   parseValue: parsePosition,
-  parseLiteral: (ast) =>
-    parsePosition(ast.kind === Kind.INT || ast.kind === Kind.FLOAT ? Number(ast.value) : stringOf(ast))
+  parseLiteral: (ast) => {
+    if (ast.kind === Kind.INT || ast.kind === Kind.FLOAT) return Number(ast.value)
+    if (ast.kind === Kind.STRING && (ast.value === "first" || ast.value === "last")) return ast.value
+    throw badInput("Invalid position value")
+  }
 })
 
 const stringScalar = (name: string, description: string) => {

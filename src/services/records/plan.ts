@@ -205,7 +205,9 @@ export const planFindMany = (
     const columns = recordColumns(ctx, object, "t0", selection, 0)
     const cursor = cursorColumns(terms, columns.plainColumns, columns.width)
     const text = `SELECT ${columns.sql}${cursor.sql}
-            FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")} ORDER BY ${orderSql(terms)} LIMIT ${size + 1}`
+            FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")} ORDER BY ${orderSql(terms)} LIMIT ${size + 1}${
+      args.offset ? ` OFFSET ${ctx.params.add(args.offset)}` : ""
+    }`
     return { text, params: ctx.params.values, size, read: columns.read, cursorOf: cursor.read }
   }, guard)
   const totals = extras.totalCount || extras.aggregates.length > 0

@@ -203,7 +203,9 @@ const nestedConnection = (
   const cursors = relation.connection?.cursors !== false
   const inner = `SELECT ${recordJson(ctx, target, alias, relation.selection, depth)} AS r${cursors ? `, ${cursorValues(order)} AS c` : ""},
       row_number() OVER (ORDER BY ${orderSql(order)}) AS n
-    FROM ${ctx.model.table(target)} ${alias} WHERE ${where.join(" AND ")} ORDER BY ${orderSql(order)} LIMIT ${limit}`
+    FROM ${ctx.model.table(target)} ${alias} WHERE ${where.join(" AND ")} ORDER BY ${orderSql(order)} LIMIT ${limit}${
+    args.offset ? ` OFFSET ${ctx.params.add(args.offset)}` : ""
+  }`
   const counted = relation.connection?.totalCount
     ? `, 'totalCount', (SELECT count(*) FROM ${ctx.model.table(target)} ${alias} WHERE ${
       [parentLink, ...baseConditions(ctx, target, alias, { filter: args.filter ?? null })].join(" AND ")

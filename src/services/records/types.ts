@@ -29,6 +29,8 @@ export interface ConnectionArgs {
   /** Opaque cursors returned in `edges[].cursor` / `pageInfo`. */
   readonly after?: string | null
   readonly before?: string | null
+  /** Records skipped after filter, order and cursor (Twenty's findMany `offset`), a validated integer ≥ 0. */
+  readonly offset?: number | null
 }
 
 export type AggregateKind =

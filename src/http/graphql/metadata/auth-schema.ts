@@ -13,7 +13,9 @@ type WorkspaceUrls { subdomainUrl: String! customUrl: String }
 type WorkspaceUrlsAndId { id: UUID! workspaceUrls: WorkspaceUrls! }
 type SignUp { loginToken: AuthToken! workspace: WorkspaceUrlsAndId! }
 type CheckUserExist { exists: Boolean! availableWorkspacesCount: Float! isEmailVerified: Boolean! }
-type SSOConnection { id: UUID! issuer: String! name: String! type: String! status: String! }
+enum IdentityProviderType { OIDC SAML }
+enum SSOIdentityProviderStatus { Active Inactive Error }
+type SSOConnection { type: IdentityProviderType! id: UUID! issuer: String! name: String! status: SSOIdentityProviderStatus! }
 type AvailableWorkspace {
   id: UUID!
   displayName: String
@@ -30,12 +32,16 @@ type AvailableWorkspaces {
 }
 type AvailableWorkspacesAndAccessTokens { tokens: AuthTokenPair! availableWorkspaces: AvailableWorkspaces! }
 
+enum AiModelTier { extraFast fast balanced smart extraSmart }
+enum OnboardingStatus {
+  PLAN_REQUIRED WORKSPACE_ACTIVATION PROFILE_CREATION SYNC_EMAIL APPS_INSTALLATION INVITE_TEAM BOOK_CALL COMPLETED
+}
 enum WorkspaceActivationStatus { ACTIVE CREATED INACTIVE ONGOING_CREATION PENDING_CREATION SUSPENDED }
 enum WorkspaceDiscoverability { HIDDEN MEMBERS_AND_INVITEES PUBLIC }
 
 type Role {
   id: UUID!
-  universalIdentifier: String
+  universalIdentifier: UUID
   standardId: UUID
   label: String!
   description: String
@@ -58,8 +64,8 @@ type Workspace {
   isInternalMessagesImportEnabled: Boolean
   allowedIframeOrigins: [String!]
   editableProfileFields: [String!]
-  aiChatModelTier: String
-  aiAgentModelTier: String
+  aiChatModelTier: AiModelTier
+  aiAgentModelTier: AiModelTier
   isAutoModelSelectionEnabled: Boolean
   aiModelIdByTier: JSON
   aiEvaluationModelId: String
@@ -114,8 +120,8 @@ type UserWorkspace {
 
 type User {
   id: UUID!
-  onboardingStatus: String
-  previousOnboardingStatus: String
+  onboardingStatus: OnboardingStatus
+  previousOnboardingStatus: OnboardingStatus
   userVars: JSONObject
   supportUserHash: String
   isWorkspaceCreator: Boolean

@@ -7,6 +7,10 @@ enum FieldMetadataType {
   NUMBER NUMERIC PHONES POSITION RATING RAW_JSON RELATION RICH_TEXT RICH_TEXT_V2 SELECT TEXT TS_VECTOR UUID
 }
 enum RelationType { ONE_TO_MANY MANY_TO_ONE }
+"Twenty's object and field access enums; Score does not model them and answers null."
+enum ObjectOpenRecordIn { SIDE_PANEL RECORD_PAGE USER_CHOICE }
+enum MetadataReadability { OPEN PRIVATE INHERITED APPLICATION SYSTEM }
+enum MetadataWritability { OPEN APPLICATION SYSTEM }
 
 input CursorPaging { before: ConnectionCursor after: ConnectionCursor first: Int last: Int }
 type PageInfo { hasNextPage: Boolean hasPreviousPage: Boolean startCursor: ConnectionCursor endCursor: ConnectionCursor }
@@ -35,7 +39,7 @@ type Field {
   id: UUID!
   universalIdentifier: String!
   applicationId: UUID
-  writability: String
+  writability: MetadataWritability
   isSearchable: Boolean
   isAuditLogged: Boolean
   type: FieldMetadataType!
@@ -71,10 +75,10 @@ type Object {
   universalIdentifier: String!
   applicationId: UUID
   color: String
-  openRecordIn: String
-  readability: String
-  readabilityParentFieldUniversalIdentifiers: [String!]
-  writability: String
+  openRecordIn: ObjectOpenRecordIn
+  readability: MetadataReadability
+  readabilityParentFieldUniversalIdentifiers: [UUID!]
+  writability: MetadataWritability
   dataSourceId: UUID
   nameSingular: String!
   namePlural: String!

@@ -7,7 +7,8 @@ import { PERMISSION_FLAGS } from "../../../domain/permissions.js"
 export const roleTypeDefs = /* GraphQL */ `
 enum PermissionFlagType { ${PERMISSION_FLAGS.join(" ")} }
 
-type PermissionFlag { id: UUID! roleId: UUID! flag: PermissionFlagType! }
+"A role's permission flag, as Twenty's RolePermissionFlag (flag: one of PermissionFlagType's values)."
+type RolePermissionFlag { id: UUID! roleId: UUID! flag: String! }
 
 type ObjectPermission {
   id: UUID
@@ -50,9 +51,9 @@ type WorkspaceMember {
 }
 
 extend type Role {
-  workspaceMembers: [WorkspaceMember!]
-  apiKeys: [ApiKeyForRole!]
-  permissionFlags: [PermissionFlag!]
+  workspaceMembers: [WorkspaceMember!]!
+  apiKeys: [ApiKeyForRole!]!
+  permissionFlags: [RolePermissionFlag!]
   objectPermissions: [ObjectPermission!]
   fieldPermissions: [FieldPermission!]
   rowPermissions: [RowPermission!]
@@ -127,7 +128,7 @@ extend type Mutation {
   updateWorkspaceMemberRole(workspaceMemberId: UUID!, roleId: UUID!): WorkspaceMember!
   upsertObjectPermissions(upsertObjectPermissionsInput: UpsertObjectPermissionsInput!): [ObjectPermission!]!
   upsertFieldPermissions(upsertFieldPermissionsInput: UpsertFieldPermissionsInput!): [FieldPermission!]!
-  upsertPermissionFlags(upsertPermissionFlagsInput: UpsertPermissionFlagsInput!): [PermissionFlag!]!
+  upsertPermissionFlags(upsertPermissionFlagsInput: UpsertPermissionFlagsInput!): [RolePermissionFlag!]!
   upsertRowPermissions(upsertRowPermissionsInput: UpsertRowPermissionsInput!): [RowPermission!]!
   assignRoleToApiKey(apiKeyId: UUID!, roleId: UUID!): Boolean!
   transferWorkspaceOwnership(workspaceMemberId: UUID!): WorkspaceMember!

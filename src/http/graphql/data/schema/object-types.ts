@@ -113,10 +113,15 @@ const fieldShape = (object: ObjectMetadata, field: FieldMetadata, active: Readon
 
 const joinColumn = (field: FieldMetadata) => `${field.name}Id`
 
-/** Twenty's findMany arguments, also on ONE_TO_MANY relation fields. */
+/**
+ * Twenty's findMany arguments (get-resolver-args.util.ts, in its order), also on ONE_TO_MANY relation
+ * fields (object-metadata-with-relations-gql-object-type.generator.ts). `offset` skips records after
+ * filter, order and cursor.
+ */
 export const connectionArgs = (types: ObjectTypes): GraphQLFieldConfigArgumentMap => ({
   first: { type: GraphQLInt },
   last: { type: GraphQLInt },
+  offset: { type: GraphQLInt },
   before: { type: GraphQLString },
   after: { type: GraphQLString },
   filter: { type: types.filter },

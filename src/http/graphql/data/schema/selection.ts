@@ -94,8 +94,10 @@ export const checkPageSize = (args: { readonly first?: unknown; readonly last?: 
 
 export const toConnectionArgs = (args: Readonly<Record<string, unknown>>, limits: RecordsLimits): ConnectionArgs => {
   checkPageSize(args, limits)
+  const offset = args["offset"]
+  if (offset != null && (typeof offset !== "number" || offset < 0)) throw badUserInput(`Invalid argument: "offset" must be a non-negative number`)
   const picked: Record<string, unknown> = {}
-  for (const name of ["filter", "orderBy", "first", "last", "after", "before"]) {
+  for (const name of ["filter", "orderBy", "first", "last", "after", "before", "offset"]) {
     if (args[name] !== undefined) picked[name] = args[name]
   }
   return picked as ConnectionArgs

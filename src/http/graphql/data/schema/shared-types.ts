@@ -84,11 +84,16 @@ export const StringFilter = new GraphQLInputObjectType({
   }
 })
 
+/** Twenty's uuid-filter.input-type.ts: ordered comparisons too (ids compare as PostgreSQL uuids). */
 export const UUIDFilter = new GraphQLInputObjectType({
   name: "UUIDFilter",
   fields: {
     eq: { type: UUIDScalar },
+    gt: { type: UUIDScalar },
+    gte: { type: UUIDScalar },
     in: { type: new GraphQLList(UUIDScalar) },
+    lt: { type: UUIDScalar },
+    lte: { type: UUIDScalar },
     neq: { type: UUIDScalar },
     is: { type: FilterIs }
   }
