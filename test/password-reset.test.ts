@@ -204,6 +204,18 @@ describe("password reset", () => {
     expect(errorOf(await authTokens(app, pendingLogin)).code).toBe("UNAUTHENTICATED")
   }, 30_000)
 
+  test("two concurrent uses of one link: exactly one sets its password", async () => {
+    const owner = await signUpWithWorkspace(app, { name: "Race Co" })
+    await requestReset(app, owner.email)
+    const { token } = await resetToken(owner.email)
+    const results = await Promise.all([updatePassword(app, token, "first new password"), updatePassword(app, token, "second new password")])
+    const won = results.filter((r) => r.body.errors === undefined)
+    expect(won).toHaveLength(1)
+    expect(errorOf(results.find((r) => r.body.errors)!)).toEqual(TOKEN_INVALID)
+    const signedIn = await Promise.all(["first new password", "second new password"].map((p) => signIn(app, owner.email, p)))
+    expect(signedIn.filter((r) => r.body.errors === undefined)).toHaveLength(1)
+  }, 30_000)
+
   test("forged tokens are refused", async () => {
     for (const forged of [createHash("sha256").update("guess").digest("hex"), "not-a-token", ""]) {
       expect(errorOf(await validate(app, forged))).toEqual(TOKEN_INVALID)
