@@ -63,7 +63,7 @@ export const AdminLocal = Layer.effect(
     return {
       createWorkspace: ({ name, email, password, apiKeyName, days }) =>
         userErrorsOnly(Effect.gen(function*() {
-          const { user } = yield* auth.signUp({ email, password }).pipe(
+          const { user } = yield* auth.signUp({ email, password, isEmailVerified: true }).pipe(
             Effect.catchIf((e) => e._tag === "Forbidden" && e.subCode === "USER_ALREADY_EXISTS", () => auth.signIn(email, password))
           )
           const { workspace } = yield* auth.signUpInNewWorkspace(user, name)

@@ -4,6 +4,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { ApiKeys, ApiKeysLive } from "../services/api-keys/index.js"
 import { Auth, AuthLive } from "../services/auth/index.js"
+import { EmailVerification, EmailVerificationLive } from "../services/auth/email-verification.js"
+import { PasswordReset, PasswordResetLive } from "../services/auth/password-reset.js"
 import { Tokens, TokensLive } from "../services/auth/tokens.js"
 import { Cache, CacheMemory, CacheRedis } from "../platform/cache/index.js"
 import { AppConfig, type AppConfigShape } from "../platform/config.js"
@@ -42,6 +44,8 @@ export type Services =
   | MailTransport
   | Mailer
   | Members
+  | PasswordReset
+  | EmailVerification
 
 export class StartupError extends Error {}
 
@@ -130,7 +134,7 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
       Option.isSome(config.databaseUrl) ? RevocationsLive : RevocationsEmbedded)))
   )
   const mail = Layer.merge(MailTransportLive, MailerLive)
-  return Layer.mergeAll(SchemaBuilderLive, WebhooksLive, RolesLive, MembersLive).pipe(
+  return Layer.mergeAll(SchemaBuilderLive, WebhooksLive, RolesLive, MembersLive, PasswordResetLive, EmailVerificationLive).pipe(
     Layer.provideMerge(Layer.merge(domain, mail)),
     Layer.provideMerge(infra)
   )

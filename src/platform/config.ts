@@ -78,6 +78,9 @@ export const appConfig = Config.all({
   webhookTimeout: duration("WEBHOOK_TIMEOUT", "5s"),
   webhookAllowPrivateAddresses: Config.boolean("WEBHOOK_ALLOW_PRIVATE_ADDRESSES").pipe(Config.withDefault(false)),
   invitationTokenTtl: duration("INVITATION_TOKEN_EXPIRES_IN", "30d", 1000),
+  passwordResetTokenTtl: duration("PASSWORD_RESET_TOKEN_EXPIRES_IN", "5m", 1000),
+  emailVerificationTokenTtl: duration("EMAIL_VERIFICATION_TOKEN_EXPIRES_IN", "1h", 1000),
+  isEmailVerificationRequired: Config.boolean("IS_EMAIL_VERIFICATION_REQUIRED").pipe(Config.withDefault(false)),
   email: Config.all({
     driver: Config.option(Config.literal("SMTP", "LOGGER", "smtp", "logger")("EMAIL_DRIVER")),
     smtpHost: Config.option(Config.string("EMAIL_SMTP_HOST")),

@@ -40,6 +40,8 @@ export interface SignUpInput {
   readonly firstName?: string | undefined
   readonly lastName?: string | undefined
   readonly locale?: string | undefined
+  /** Accounts created by the operator (the CLI) need no verification mail. */
+  readonly isEmailVerified?: boolean | undefined
 }
 
 type AuthFailure = Unauthenticated | Forbidden | BadUserInput | TooManyRequests | SqlError.SqlError
@@ -64,7 +66,14 @@ export interface AuthShape {
   readonly getAuthTokensFromLoginToken: (loginToken: string) => Effect.Effect<AuthTokenPair, AuthFailure>
   /** Rotates the refresh token; presenting a rotated one again revokes all of that user's sessions. */
   readonly renewToken: (refreshToken: string) => Effect.Effect<AuthTokenPair, AuthFailure>
-  readonly signOut: (user: User) => Effect.Effect<void, SqlError.SqlError>
+  readonly signOut: (user: Pick<User, "id">) => Effect.Effect<void, SqlError.SqlError>
+  /**
+   * Runs `change` and ends every session of the user (refresh tokens, sessions, unused login tokens) in
+   * one transaction and one revocation: a password reset's old tokens stop with the old password.
+   */
+  readonly endSessionsWith: <A, E, R>(userId: string, change: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError.SqlError, R>
+  /** A new session for a user proved by other means than a password (a verified email link). */
+  readonly signInUser: (user: User) => Effect.Effect<SignInResult, SqlError.SqlError>
   /** Ends the one session the refresh token belongs to. */
   readonly signOutRefreshToken: (refreshToken: string) => Effect.Effect<void, AuthFailure>
   readonly checkUserExists: (email: string) => Effect.Effect<{ exists: boolean; availableWorkspacesCount: number; isEmailVerified: boolean }, SqlError.SqlError>
@@ -102,10 +111,12 @@ interface AuthSession {
  * checkUserExists still does, by design.
  */
 const invalidCredentials = new Forbidden({ message: "Invalid email or password", subCode: "FORBIDDEN_EXCEPTION" })
+/** Twenty's refusal while IS_EMAIL_VERIFICATION_REQUIRED and the address is unverified. */
+export const emailNotVerified = new Forbidden({ message: "Email is not verified", subCode: "EMAIL_NOT_VERIFIED" })
 const tokenInvalid = new Unauthenticated({ message: "Token invalid." })
 
 /** `https://acme.example.com` → `acme`; anything without a subdomain → null. */
-const subdomainOf = (origin: string | null) => {
+export const subdomainOf = (origin: string | null) => {
   if (!origin) return null
   try {
     const host = new URL(origin).hostname
@@ -237,19 +248,29 @@ export const AuthLive = Layer.effect(
         return user as User
       })
 
+    /** Asked only after the password proved right, so it tells nothing to someone without it. */
+    const requireVerifiedEmail = (user: Pick<User, "isEmailVerified">) =>
+      config.isEmailVerificationRequired && !user.isEmailVerified ? Effect.fail(emailNotVerified) : Effect.void
+
     const availableWorkspaces = (user: User) =>
       Effect.flatMap(workspaces.listForUser(user.id), (list) =>
         Effect.forEach(list, (workspace) =>
           Effect.map(loginToken(user, workspace.id), (token) => ({ workspace, loginToken: token }))))
 
-    const signIn = (email: string, password: string) =>
+    const signInUser = (user: User) =>
       Effect.gen(function*() {
-        const user = yield* checkCredentials(email, password)
         return {
           user,
           availableWorkspaces: yield* availableWorkspaces(user),
           tokens: yield* workspaceAgnosticPair(user, yield* startSession(user.id))
         }
+      })
+
+    const signIn = (email: string, password: string) =>
+      Effect.gen(function*() {
+        const user = yield* checkCredentials(email, password)
+        yield* requireVerifiedEmail(user)
+        return yield* signInUser(user)
       }).pipe(Effect.withSpan("Auth.signIn"))
 
     const signUp = (input: SignUpInput) =>
@@ -276,6 +297,7 @@ export const AuthLive = Layer.effect(
     const getLoginTokenFromCredentials = (email: string, password: string, origin: string | null) =>
       Effect.gen(function*() {
         const user = yield* checkCredentials(email, password)
+        yield* requireVerifiedEmail(user)
         const subdomain = subdomainOf(origin)
         const bySubdomain = subdomain ? yield* workspaces.findBySubdomain(subdomain) : null
         const workspaceId = bySubdomain?.id ?? user.defaultWorkspaceId ??
@@ -305,26 +327,29 @@ export const AuthLive = Layer.effect(
         const consumed = yield* consumeAppToken(payload.jti, "LoginToken")
         if (!consumed || consumed.workspaceId !== payload.workspaceId) return yield* tokenInvalid
         const user = yield* activeUser(consumed.userId)
+        yield* requireVerifiedEmail(user)
         return yield* accessPair(user, payload.workspaceId, yield* startSession(user.id))
       })
 
-    /** Refresh tokens and sessions both: the user's access tokens are refused from then on. */
-    const revokeAllSessions = (userId: string) =>
+    /** Refresh and login tokens and sessions: the user's access tokens are refused from then on. */
+    const endSessionsWith = <A, E, R>(userId: string, change: Effect.Effect<A, E, R>) =>
       revocations.revoking(
-        sql<{ id: string; kind: "token" | "session" }>`
+        Effect.zip(change, sql<{ id: string; kind: "token" | "session" }>`
           WITH tokens AS (
             UPDATE core."appToken" SET "revokedAt" = now(), "updatedAt" = now()
-            WHERE "userId" = ${userId} AND type = 'RefreshToken' AND "revokedAt" IS NULL RETURNING id
+            WHERE "userId" = ${userId} AND type IN ('RefreshToken', 'LoginToken') AND "revokedAt" IS NULL RETURNING id
           ), sessions AS (
             UPDATE core."authSession" SET "revokedAt" = now(), "updatedAt" = now()
             WHERE "userId" = ${userId} AND "revokedAt" IS NULL RETURNING id
           )
-          SELECT id, 'token' AS kind FROM tokens UNION ALL SELECT id, 'session' AS kind FROM sessions`,
+          SELECT id, 'token' AS kind FROM tokens UNION ALL SELECT id, 'session' AS kind FROM sessions`),
         {
-          changed: (rows) => rows.length > 0,
-          keys: (rows) => rows.flatMap((row) => (row.kind === "session" ? [sessionCacheKey(row.id)] : []))
+          changed: ([, rows]) => rows.length > 0,
+          keys: ([, rows]) => rows.flatMap((row) => (row.kind === "session" ? [sessionCacheKey(row.id)] : []))
         }
-      ).pipe(Effect.asVoid)
+      ).pipe(Effect.map(([result]) => result))
+
+    const revokeAllSessions = (userId: string) => endSessionsWith(userId, Effect.void)
 
     const revokeSession = (sessionId: string) =>
       revocations.revoking(
@@ -430,6 +455,8 @@ export const AuthLive = Layer.effect(
       getAuthTokensFromLoginToken,
       renewToken,
       signOut: (user) => revokeAllSessions(user.id),
+      endSessionsWith,
+      signInUser,
       signOutRefreshToken: (token) =>
         Effect.flatMap(tokens.verify(token, ["REFRESH"]), (payload) => consumeAppToken(payload.jti, "RefreshToken")).pipe(
           Effect.flatMap((consumed) => consumed?.sessionId ? revokeSession(consumed.sessionId) : Effect.void)

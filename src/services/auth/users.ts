@@ -32,11 +32,12 @@ export const insertUser = (input: {
   readonly firstName?: string | undefined
   readonly lastName?: string | undefined
   readonly locale?: string | undefined
+  readonly isEmailVerified?: boolean | undefined
 }) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`INSERT INTO core."user" (email, "passwordHash", "firstName", "lastName", locale)
+    sql`INSERT INTO core."user" (email, "passwordHash", "firstName", "lastName", locale, "isEmailVerified")
         VALUES (${input.email.trim()}, ${input.passwordHash}, ${input.firstName ?? ""}, ${input.lastName ?? ""},
-                ${input.locale ?? "en"})
+                ${input.locale ?? "en"}, ${input.isEmailVerified ?? false})
         RETURNING ${sql.literal(USER_COLUMNS)}`.pipe(
       Effect.map((rows) => firstRow<User>(rows)!),
       Effect.catchIf(isUniqueViolation, () =>

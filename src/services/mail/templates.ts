@@ -41,3 +41,55 @@ export const invitationMail = ({ link, workspaceName, sender }: InvitationMailIn
   )
   return { subject, text, html }
 }
+
+const button = (link: string, label: string) =>
+  `<p><a href="${escapeHtml(link)}" style="display:inline-block;padding:8px 16px;background:#333;color:#fff;` +
+  `text-decoration:none;border-radius:4px">${escapeHtml(label)}</a></p>`
+
+const footnote = (text: string) => `<p style="color:#888;font-size:12px">${escapeHtml(text)}</p>`
+
+/** Twenty's "Action Needed to Reset Password": the link and how long it works. */
+export const passwordResetMail = ({ link, validFor }: { readonly link: string; readonly validFor: string }): RenderedMail => {
+  const subject = "Action Needed to Reset Password"
+  const ignore = "If you did not ask to reset your password, you can ignore this email: your password stays as it is."
+  const text = [
+    "A password reset was requested for your Score account.",
+    "",
+    `Reset your password (the link works once, for ${validFor}): ${link}`,
+    "",
+    ignore
+  ].join("\n")
+  const html = layout(
+    subject,
+    `<h1 style="font-size:20px">Reset your password</h1>` +
+      `<p>A password reset was requested for your Score account. The link works once, for ${escapeHtml(validFor)}.</p>` +
+      button(link, "Reset password") + footnote(ignore)
+  )
+  return { subject, text, html }
+}
+
+/** Twenty's notice after a password change, so an owner who did not ask knows at once. */
+export const passwordChangedMail = ({ email, link }: { readonly email: string; readonly link: string }): RenderedMail => {
+  const subject = "Your Password Has Been Successfully Changed"
+  const warning = "If you did not change it, reset your password now: every session of your account has been signed out."
+  const text = [`The password of your Score account ${email} has been changed.`, "", warning, "", link].join("\n")
+  const html = layout(
+    subject,
+    `<h1 style="font-size:20px">Password changed</h1><p>The password of your Score account ` +
+      `<b>${escapeHtml(email)}</b> has been changed.</p>` + footnote(warning) + button(link, "Open Score")
+  )
+  return { subject, text, html }
+}
+
+/** Twenty's "Please Confirm Your Email". */
+export const emailVerificationMail = ({ link }: { readonly link: string }): RenderedMail => {
+  const subject = "Welcome to Score: Please Confirm Your Email"
+  const ignore = "If you did not create an account, you can ignore this email."
+  const text = ["Confirm your email address to start using Score:", "", link, "", ignore].join("\n")
+  const html = layout(
+    subject,
+    `<h1 style="font-size:20px">Confirm your email address</h1><p>Confirm your email address to start using Score.</p>` +
+      button(link, "Verify email") + footnote(ignore)
+  )
+  return { subject, text, html }
+}

@@ -3,6 +3,7 @@ import type { AuthContext, AuthToken, User, UserWorkspace, Workspace } from "../
 import { BadUserInput, Forbidden } from "../../../domain/errors.js"
 import { ApiKeys } from "../../../services/api-keys/index.js"
 import { Auth, type AvailableWorkspace } from "../../../services/auth/index.js"
+import { EmailVerification } from "../../../services/auth/email-verification.js"
 import { AppConfig } from "../../../platform/config.js"
 import { type Role, Workspaces } from "../../../services/workspace/index.js"
 import { toGraphQLError } from "../../errors.js"
@@ -16,7 +17,7 @@ import type { Access } from "../../../domain/permissions.js"
 import type { WorkspaceMetadata } from "../../../domain/metadata.js"
 
 /** What these resolvers run: the services they name. */
-export type AuthResolverServices = AppConfig | Auth | ApiKeys | Workspaces | Permissions | Roles | Metadata
+export type AuthResolverServices = AppConfig | Auth | ApiKeys | Workspaces | Permissions | Roles | Metadata | EmailVerification
 
 /**
  * Twenty's `currentUserWorkspace.objectsPermissions`: what the caller may do with each object's records,
@@ -50,7 +51,7 @@ const ownMembership = async (uw: UserWorkspace, ctx: Context) => {
 type Context = GraphQLContext<AuthResolverServices>
 type Args = Record<string, any>
 
-const workspaceUrls = (workspace: Pick<Workspace, "subdomain">) =>
+export const workspaceUrls = (workspace: Pick<Workspace, "subdomain">) =>
   Effect.map(AppConfig, ({ frontendUrl }) => {
     const url = new URL(frontendUrl.href)
     url.hostname = `${workspace.subdomain}.${url.hostname}`
@@ -69,7 +70,7 @@ const availableWorkspace = ({ workspace, loginToken }: AvailableWorkspace) =>
     workspaceUrls: urls
   }))
 
-const signInResult = (result: { availableWorkspaces: ReadonlyArray<AvailableWorkspace>; tokens: unknown }) =>
+export const signInResult = (result: { availableWorkspaces: ReadonlyArray<AvailableWorkspace>; tokens: unknown }) =>
   Effect.map(Effect.forEach(result.availableWorkspaces, availableWorkspace), (forSignIn) => ({
     tokens: result.tokens,
     availableWorkspaces: { availableWorkspacesForSignIn: forSignIn, availableWorkspacesForSignUp: [] }
@@ -197,7 +198,10 @@ export const authResolvers = {
   Mutation: {
     signUp: (_: unknown, args: Args, ctx: Context) =>
       ctx.run(Effect.flatMap(Auth, (auth) =>
-        Effect.zipRight(auth.admitSignUp(ctx.clientAddress), auth.signUp(args as never))).pipe(Effect.flatMap(signInResult))),
+        Effect.zipRight(auth.admitSignUp(ctx.clientAddress), auth.signUp(args as never))).pipe(
+          Effect.tap((result) => Effect.flatMap(EmailVerification, (v) => v.afterSignUp(result.user.email, null))),
+          Effect.flatMap(signInResult)
+        )),
     signIn: (_: unknown, args: Args, ctx: Context) =>
       ctx.run(Effect.flatMap(Auth, (auth) => auth.signIn(args.email, args.password)).pipe(Effect.flatMap(signInResult))),
     signUpInNewWorkspace: async (_: unknown, args: Args, ctx: Context) => {

@@ -14,6 +14,8 @@ import { dataModelTypeDefs } from "./data-model-schema.js"
 import { renderOfflineGraphiQL } from "./graphiql.js"
 import { membersResolvers, type MembersServices } from "./members-resolvers.js"
 import { membersTypeDefs } from "./members-schema.js"
+import { passwordResolvers, type PasswordServices } from "./password-resolvers.js"
+import { passwordTypeDefs } from "./password-schema.js"
 import { roleResolvers, type RoleServices } from "./role-resolvers.js"
 import { roleTypeDefs } from "./role-schema.js"
 import { webhookResolvers, type WebhookServices } from "./webhook-resolvers.js"
@@ -21,7 +23,7 @@ import { webhookTypeDefs } from "./webhook-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
 
 /** The services /metadata's resolvers run (Auth also authenticates the caller). */
-export type MetadataServices = AuthResolverServices | DataModelServices | WebhookServices | RoleServices | MembersServices
+export type MetadataServices = AuthResolverServices | DataModelServices | WebhookServices | RoleServices | MembersServices | PasswordServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -29,7 +31,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
   const authenticate = (token: string) => run(Effect.flatMap(Auth, (auth) => auth.authenticate(token)))
   const yoga = createYoga<GraphQLContext<MetadataServices>>({
     schema: createSchema<GraphQLContext<MetadataServices>>({
-      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs, roleTypeDefs, membersTypeDefs],
+      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs, roleTypeDefs, membersTypeDefs, passwordTypeDefs],
       resolvers: {
         ...authResolvers,
         ...dataModelResolvers,
@@ -40,14 +42,16 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...dataModelResolvers.Query,
           ...webhookResolvers.Query,
           ...roleResolvers.Query,
-          ...membersResolvers.Query
+          ...membersResolvers.Query,
+          ...passwordResolvers.Query
         },
         Mutation: {
           ...authResolvers.Mutation,
           ...dataModelResolvers.Mutation,
           ...webhookResolvers.Mutation,
           ...roleResolvers.Mutation,
-          ...membersResolvers.Mutation
+          ...membersResolvers.Mutation,
+          ...passwordResolvers.Mutation
         },
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,

@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import type { AuthContext, Workspace } from "../../../domain/auth.js"
 import { Forbidden } from "../../../domain/errors.js"
 import { AppConfig } from "../../../platform/config.js"
+import { EmailVerification } from "../../../services/auth/email-verification.js"
 import { Members } from "../../../services/members/index.js"
 import { workspacePageUrl } from "../../../services/members/shared.js"
 import { Permissions } from "../../../services/permissions/index.js"
@@ -10,7 +11,7 @@ import type { GraphQLContext } from "../yoga.js"
 import { workspaceOf } from "./auth-resolvers.js"
 
 /** The services member resolvers run. */
-export type MembersServices = AppConfig | Members | Permissions
+export type MembersServices = AppConfig | Members | Permissions | EmailVerification
 
 type Context = GraphQLContext<MembersServices>
 type Args = Record<string, any>
@@ -75,6 +76,7 @@ export const membersResolvers = {
             locale: args.locale,
             clientAddress: ctx.clientAddress
           }))
+        yield* Effect.flatMap(EmailVerification, (v) => v.afterSignUp(args.email, workspace))
         const { frontendUrl } = yield* AppConfig
         return {
           loginToken,
