@@ -381,6 +381,9 @@ const UNMODELLED = "a Twenty feature Score does not model (AI tiers, enterprise 
 
 /** Known /metadata differences from twenty-client-sdk's metadata schema, each with its reason. */
 const METADATA_ALLOWED: Record<string, string> = {
+  "Mutation.emailPasswordResetLink()": OTHER_VERSION,
+  "Mutation.verifyEmailAndGetLoginToken()": OTHER_VERSION,
+  "Mutation.verifyEmailAndGetWorkspaceAgnosticToken()": OTHER_VERSION,
   "Role.standardId": SCORE_ONLY,
   "Role.rowPermissions": SCORE_ONLY,
   "RowPermission: not in Twenty": SCORE_ONLY,
