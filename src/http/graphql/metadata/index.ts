@@ -16,12 +16,20 @@ import { membersResolvers, type MembersServices } from "./members-resolvers.js"
 import { membersTypeDefs } from "./members-schema.js"
 import { roleResolvers, type RoleServices } from "./role-resolvers.js"
 import { roleTypeDefs } from "./role-schema.js"
+import { viewResolvers, type ViewServices } from "./view-resolvers.js"
+import { viewTypeDefs } from "./view-schema.js"
 import { webhookResolvers, type WebhookServices } from "./webhook-resolvers.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
 
 /** The services /metadata's resolvers run (Auth also authenticates the caller). */
-export type MetadataServices = AuthResolverServices | DataModelServices | WebhookServices | RoleServices | MembersServices
+export type MetadataServices =
+  | AuthResolverServices
+  | DataModelServices
+  | WebhookServices
+  | RoleServices
+  | MembersServices
+  | ViewServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -29,25 +37,30 @@ export const makeMetadataHandler = Effect.gen(function*() {
   const authenticate = (token: string) => run(Effect.flatMap(Auth, (auth) => auth.authenticate(token)))
   const yoga = createYoga<GraphQLContext<MetadataServices>>({
     schema: createSchema<GraphQLContext<MetadataServices>>({
-      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs, roleTypeDefs, membersTypeDefs],
+      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs, roleTypeDefs, membersTypeDefs, viewTypeDefs],
       resolvers: {
         ...authResolvers,
         ...dataModelResolvers,
         ...roleResolvers,
+        View: viewResolvers.View,
+        ViewField: viewResolvers.ViewField,
+        ViewFieldGroup: viewResolvers.ViewFieldGroup,
         User: { ...authResolvers.User, ...roleResolvers.User },
         Query: {
           ...authResolvers.Query,
           ...dataModelResolvers.Query,
           ...webhookResolvers.Query,
           ...roleResolvers.Query,
-          ...membersResolvers.Query
+          ...membersResolvers.Query,
+          ...viewResolvers.Query
         },
         Mutation: {
           ...authResolvers.Mutation,
           ...dataModelResolvers.Mutation,
           ...webhookResolvers.Mutation,
           ...roleResolvers.Mutation,
-          ...membersResolvers.Mutation
+          ...membersResolvers.Mutation,
+          ...viewResolvers.Mutation
         },
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,

@@ -1,0 +1,110 @@
+import type { SqlError } from "@effect/sql"
+import { Effect } from "effect"
+import type { UserError } from "../../../domain/errors.js"
+import type { WorkspaceCaller } from "../../../services/auth/permissions.js"
+import type { Permissions } from "../../../services/permissions/index.js"
+import { type PartRow, type ViewPart, type ViewRow, Views, type ViewsShape } from "../../../services/views/index.js"
+import type { GraphQLContext } from "../yoga.js"
+import { workspaceOf } from "./auth-resolvers.js"
+
+/** What these resolvers run. Reads need a workspace caller; writes follow Twenty's view permission guards. */
+export type ViewServices = Views | Permissions
+
+type Context = GraphQLContext<ViewServices>
+type Args = Record<string, any>
+
+const withViews = async <A>(
+  ctx: Context,
+  run: (views: ViewsShape, caller: WorkspaceCaller) => Effect.Effect<A, UserError | SqlError.SqlError, ViewServices>
+) => {
+  const caller = await workspaceOf(ctx)
+  return ctx.run(Effect.flatMap(Views, (views) => run(views, caller)))
+}
+
+const list = (part: ViewPart) => (_: unknown, args: Args, ctx: Context) =>
+  withViews(ctx, (v, c) => v.listParts(c.workspace.id, part, args.viewId ?? null))
+const one = (part: ViewPart) => (_: unknown, args: Args, ctx: Context) => withViews(ctx, (v, c) => v.getPart(c.workspace.id, part, args.id))
+const create = (part: ViewPart) => (_: unknown, args: Args, ctx: Context) =>
+  withViews(ctx, (v, c) => Effect.map(v.createParts(c, part, [args.input]), (rows) => rows[0]!))
+const createMany = (part: ViewPart) => (_: unknown, args: Args, ctx: Context) => withViews(ctx, (v, c) => v.createParts(c, part, args.inputs))
+const update = (part: ViewPart) => (_: unknown, args: Args, ctx: Context) =>
+  withViews(ctx, (v, c) => v.updatePart(c, part, args.input.id, args.input.update))
+const remove = (part: ViewPart, how: "deletePart" | "destroyPart") => (_: unknown, args: Args, ctx: Context) =>
+  withViews(ctx, (v, c) => v[how](c, part, args.input?.id ?? args.id))
+const removeReturningTrue = (part: ViewPart, how: "deletePart" | "destroyPart") => (_: unknown, args: Args, ctx: Context) =>
+  withViews(ctx, (v, c) => Effect.as(v[how](c, part, args.input?.id ?? args.id), true))
+
+/** A view's parts, for the nested fields of View (and ViewFieldGroup.viewFields). */
+const partsOf = (part: ViewPart) => (view: ViewRow, _: Args, ctx: Context) =>
+  ctx.run(Effect.flatMap(Views, (v) => v.listParts(view.workspaceId, part, view.id)))
+
+export const viewResolvers = {
+  View: {
+    viewFields: partsOf("viewField"),
+    viewFilters: partsOf("viewFilter"),
+    viewFilterGroups: partsOf("viewFilterGroup"),
+    viewSorts: partsOf("viewSort"),
+    viewGroups: partsOf("viewGroup"),
+    viewFieldGroups: partsOf("viewFieldGroup")
+  },
+  ViewField: { isOverridden: () => false },
+  ViewFieldGroup: {
+    isOverridden: () => false,
+    viewFields: async (group: PartRow & { workspaceId: string }, _: Args, ctx: Context) =>
+      (await ctx.run(Effect.flatMap(Views, (v) => v.listParts(group.workspaceId, "viewField", group.viewId))))
+        .filter((field) => field.viewFieldGroupId === group.id)
+  },
+  Query: {
+    getViews: (_: unknown, args: Args, ctx: Context) =>
+      withViews(ctx, (v, c) => v.listViews(c, { objectMetadataId: args.objectMetadataId, viewTypes: args.viewTypes })),
+    getView: (_: unknown, args: Args, ctx: Context) => withViews(ctx, (v, c) => v.getView(c.workspace.id, args.id)),
+    getViewFields: list("viewField"),
+    getViewField: one("viewField"),
+    getViewFilters: list("viewFilter"),
+    getViewFilter: one("viewFilter"),
+    getViewFilterGroups: list("viewFilterGroup"),
+    getViewFilterGroup: one("viewFilterGroup"),
+    getViewSorts: list("viewSort"),
+    getViewSort: one("viewSort"),
+    getViewGroups: list("viewGroup"),
+    getViewGroup: one("viewGroup"),
+    getViewFieldGroups: list("viewFieldGroup"),
+    getViewFieldGroup: one("viewFieldGroup")
+  },
+  Mutation: {
+    createView: (_: unknown, args: Args, ctx: Context) => withViews(ctx, (v, c) => v.createView(c, args.input)),
+    updateView: (_: unknown, args: Args, ctx: Context) => withViews(ctx, (v, c) => v.updateView(c, args.id, args.input)),
+    deleteView: (_: unknown, args: Args, ctx: Context) => withViews(ctx, (v, c) => Effect.as(v.deleteView(c, args.id), true)),
+    destroyView: (_: unknown, args: Args, ctx: Context) => withViews(ctx, (v, c) => Effect.as(v.destroyView(c, args.id), true)),
+    createViewField: create("viewField"),
+    createManyViewFields: createMany("viewField"),
+    updateViewField: update("viewField"),
+    deleteViewField: remove("viewField", "deletePart"),
+    destroyViewField: remove("viewField", "destroyPart"),
+    createViewFilter: create("viewFilter"),
+    updateViewFilter: update("viewFilter"),
+    deleteViewFilter: remove("viewFilter", "deletePart"),
+    destroyViewFilter: remove("viewFilter", "destroyPart"),
+    createViewFilterGroup: create("viewFilterGroup"),
+    updateViewFilterGroup: (_: unknown, args: Args, ctx: Context) =>
+      withViews(ctx, (v, c) => v.updatePart(c, "viewFilterGroup", args.id, args.input)),
+    deleteViewFilterGroup: removeReturningTrue("viewFilterGroup", "deletePart"),
+    destroyViewFilterGroup: removeReturningTrue("viewFilterGroup", "destroyPart"),
+    createViewSort: create("viewSort"),
+    updateViewSort: update("viewSort"),
+    deleteViewSort: removeReturningTrue("viewSort", "deletePart"),
+    destroyViewSort: removeReturningTrue("viewSort", "destroyPart"),
+    createViewGroup: create("viewGroup"),
+    createManyViewGroups: createMany("viewGroup"),
+    updateViewGroup: update("viewGroup"),
+    updateManyViewGroups: (_: unknown, args: Args, ctx: Context) =>
+      withViews(ctx, (v, c) => Effect.forEach(args.inputs as Array<Args>, (input) => v.updatePart(c, "viewGroup", input.id, input.update))),
+    deleteViewGroup: remove("viewGroup", "deletePart"),
+    destroyViewGroup: remove("viewGroup", "destroyPart"),
+    createViewFieldGroup: create("viewFieldGroup"),
+    createManyViewFieldGroups: createMany("viewFieldGroup"),
+    updateViewFieldGroup: update("viewFieldGroup"),
+    deleteViewFieldGroup: remove("viewFieldGroup", "deletePart"),
+    destroyViewFieldGroup: remove("viewFieldGroup", "destroyPart")
+  }
+}

@@ -1,0 +1,48 @@
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import { STANDARD_VIEWS } from "../../domain/standard-views.js"
+
+/**
+ * Creates Twenty's standard views (and their fields, and a kanban's groups) for one workspace, or for
+ * every workspace when `workspaceId` is null (the migration that introduced views). Objects and fields
+ * are found by name; a view already seeded (same object, name, not custom) is left alone.
+ */
+export const seedStandardViews = (workspaceId: string | null) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const inWorkspace = workspaceId === null ? sql`true` : sql`o."workspaceId" = ${workspaceId}`
+    for (const view of STANDARD_VIEWS) {
+      const created = yield* sql<{ id: string; workspaceId: string; objectMetadataId: string }>`
+        INSERT INTO core.view ("workspaceId", "objectMetadataId", name, type, key, icon, position, "isCustom",
+          "mainGroupByFieldMetadataId", "kanbanAggregateOperation", "kanbanAggregateOperationFieldMetadataId")
+        SELECT o."workspaceId", o.id, ${view.name}, ${view.type}, ${view.key}, ${view.icon}, ${view.position}, false,
+          g.id, ${view.kanbanAggregateOperation ?? null}, a.id
+          FROM core."objectMetadata" o
+          LEFT JOIN core."fieldMetadata" g ON g."objectMetadataId" = o.id AND g.name = ${view.mainGroupByField ?? null}
+          LEFT JOIN core."fieldMetadata" a ON a."objectMetadataId" = o.id AND a.name = ${view.kanbanAggregateOperationField ?? null}
+         WHERE o."nameSingular" = ${view.object} AND ${inWorkspace}
+           AND NOT EXISTS (SELECT 1 FROM core.view v
+                            WHERE v."objectMetadataId" = o.id AND v.name = ${view.name} AND NOT v."isCustom")
+        RETURNING id, "workspaceId", "objectMetadataId"`
+      if (created.length === 0) continue
+      const ids = created.map((v) => v.id)
+      yield* sql`
+        INSERT INTO core."viewField" ("workspaceId", "viewId", "fieldMetadataId", position, size, "isVisible", "aggregateOperation")
+        SELECT v."workspaceId", v.id, fm.id, d.position, d.size, coalesce(d."isVisible", true), d."aggregateOperation"
+          FROM core.view v
+          CROSS JOIN jsonb_to_recordset(${JSON.stringify(view.fields)}::jsonb)
+            AS d(field text, position float8, size float8, "isVisible" boolean, "aggregateOperation" text)
+          JOIN core."fieldMetadata" fm ON fm."objectMetadataId" = v."objectMetadataId" AND fm.name = d.field
+         WHERE v.id IN ${sql.in(ids)}`
+      if (view.mainGroupByField) {
+        // One visible group per option of the grouping field, in the options' order.
+        yield* sql`
+          INSERT INTO core."viewGroup" ("workspaceId", "viewId", "fieldMetadataId", "fieldValue", position, "isVisible")
+          SELECT v."workspaceId", v.id, fm.id, opt.value->>'value', opt.ordinality - 1, true
+            FROM core.view v
+            JOIN core."fieldMetadata" fm ON fm.id = v."mainGroupByFieldMetadataId"
+            CROSS JOIN LATERAL jsonb_array_elements(coalesce(fm.options, '[]'::jsonb)) WITH ORDINALITY AS opt(value, ordinality)
+           WHERE v.id IN ${sql.in(ids)}`
+      }
+    }
+  })
