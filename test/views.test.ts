@@ -224,8 +224,8 @@ describe("views, fields, filters, sorts (view-v2 services)", () => {
     expect(ok(await app.gql(`mutation($id: String!) { deleteView(id: $id) }`, { id: view.id }, owner.accessToken))).toEqual({ deleteView: true })
     expect((await getViews()).some((v) => v.id === view.id)).toBe(false)
     expect(ok(await app.gql(`mutation($id: String!) { destroyView(id: $id) }`, { id: view.id }, owner.accessToken))).toEqual({ destroyView: true })
-    const [{ n }] = await sql<{ n: number }>((s) => s`SELECT count(*)::int AS n FROM core."viewField" WHERE "viewId" = ${view.id}`)
-    expect(n).toBe(0)
+    const [left] = await sql<{ n: number }>((s) => s`SELECT count(*)::int AS n FROM core."viewField" WHERE "viewId" = ${view.id}`)
+    expect(left!.n).toBe(0)
   })
 
   test("refusals: unknown ids, a field of another object, a duplicate column, a second INDEX view", async () => {
@@ -254,6 +254,55 @@ describe("views, fields, filters, sorts (view-v2 services)", () => {
     ))).toBe("BAD_USER_INPUT: View field already exists")
     expect(refusal(await createView({ name: "Another index", objectMetadataId: person.id, icon: "IconList", key: "INDEX" })))
       .toBe("BAD_USER_INPUT: An INDEX view already exists for this object")
+  })
+})
+
+describe("the Core-era names (getCoreViews, createCoreViewField, … as Twenty's front of late 2025 sends them)", () => {
+  // twenty-front src/modules/views/graphql: FIND_ALL_CORE_VIEWS and its fragments on CoreView, CoreViewField, …
+  const FIND_ALL_CORE_VIEWS = /* GraphQL */ `
+    fragment ViewFieldFragment on CoreViewField { id fieldMetadataId viewId isVisible position size aggregateOperation createdAt updatedAt deletedAt }
+    fragment ViewFilterFragment on CoreViewFilter {
+      id fieldMetadataId operand value viewFilterGroupId positionInViewFilterGroup subFieldName viewId createdAt updatedAt deletedAt }
+    fragment ViewFilterGroupFragment on CoreViewFilterGroup { id parentViewFilterGroupId logicalOperator positionInViewFilterGroup viewId }
+    fragment ViewSortFragment on CoreViewSort { id fieldMetadataId direction viewId }
+    fragment ViewGroupFragment on CoreViewGroup { id fieldMetadataId isVisible fieldValue position viewId }
+    fragment ViewFragment on CoreView {
+      id name objectMetadataId type key icon position isCompact openRecordIn kanbanAggregateOperation
+      kanbanAggregateOperationFieldMetadataId mainGroupByFieldMetadataId shouldHideEmptyGroups anyFieldFilterValue
+      calendarFieldMetadataId calendarLayout visibility createdByUserWorkspaceId
+      viewFields { ...ViewFieldFragment } viewFilters { ...ViewFilterFragment } viewFilterGroups { ...ViewFilterGroupFragment }
+      viewSorts { ...ViewSortFragment } viewGroups { ...ViewGroupFragment }
+    }
+    query FindAllCoreViews($viewTypes: [ViewType!]) { getCoreViews(viewTypes: $viewTypes) { ...ViewFragment } }`
+
+  test("getCoreViews answers the same views as getViews", async () => {
+    const core = ok(await app.gql(FIND_ALL_CORE_VIEWS, {}, owner.accessToken)).getCoreViews
+    const current = await getViews()
+    expect(core.map((v: any) => [v.id, v.name, v.viewFields.length])).toEqual(current.map((v) => [v.id, v.name, v.viewFields.length]))
+    const kanban = ok(await app.gql(FIND_ALL_CORE_VIEWS, { viewTypes: ["KANBAN"] }, owner.accessToken)).getCoreViews
+    expect(kanban.map((v: any) => v.name)).toEqual(["By Stage"])
+  })
+
+  test("createCoreView, createCoreViewField, updateCoreViewField and destroyCoreView", async () => {
+    const company = objects.get("company")!
+    const view = ok(await app.gql(
+      `mutation($input: CreateViewInput!) { createCoreView(input: $input) { id name } }`,
+      { input: { name: "Core era", objectMetadataId: company.id, icon: "IconList" } },
+      owner.accessToken
+    )).createCoreView
+    const field = ok(await app.gql(
+      `mutation($input: CreateViewFieldInput!) { createCoreViewField(input: $input) { id position } }`,
+      { input: { viewId: view.id, fieldMetadataId: company.fields.get("name"), position: 3 } },
+      owner.accessToken
+    )).createCoreViewField
+    const moved = ok(await app.gql(
+      `mutation($input: UpdateViewFieldInput!) { updateCoreViewField(input: $input) { id position } }`,
+      { input: { id: field.id, update: { position: 1 } } },
+      owner.accessToken
+    )).updateCoreViewField
+    expect(moved.position).toBe(1)
+    expect(ok(await app.gql(`mutation($id: String!) { destroyCoreView(id: $id) }`, { id: view.id }, owner.accessToken)))
+      .toEqual({ destroyCoreView: true })
   })
 })
 

@@ -43,7 +43,9 @@ export const makeMetadataHandler = Effect.gen(function*() {
         ...dataModelResolvers,
         ...roleResolvers,
         View: viewResolvers.View,
+        CoreView: viewResolvers.CoreView,
         ViewField: viewResolvers.ViewField,
+        CoreViewField: viewResolvers.CoreViewField,
         ViewFieldGroup: viewResolvers.ViewFieldGroup,
         User: { ...authResolvers.User, ...roleResolvers.User },
         Query: {

@@ -38,15 +38,29 @@ const removeReturningTrue = (part: ViewPart, how: "deletePart" | "destroyPart") 
 const partsOf = (part: ViewPart) => (view: ViewRow, _: Args, ctx: Context) =>
   ctx.run(Effect.flatMap(Views, (v) => v.listParts(view.workspaceId, part, view.id)))
 
+/** The same resolvers under the Core-era names (getCoreViews, createCoreView, …; see view-schema.ts). */
+const withCoreNames = <A>(resolvers: Record<string, A>): Record<string, A> => ({
+  ...resolvers,
+  ...Object.fromEntries(
+    Object.entries(resolvers)
+      .filter(([name]) => !name.includes("FieldGroup"))
+      .map(([name, resolver]) => [name.replace(/^(get|createMany|create|updateMany|update|delete|destroy)View/, "$1CoreView"), resolver])
+  )
+})
+
+const viewFieldsOf = {
+  viewFields: partsOf("viewField"),
+  viewFilters: partsOf("viewFilter"),
+  viewFilterGroups: partsOf("viewFilterGroup"),
+  viewSorts: partsOf("viewSort"),
+  viewGroups: partsOf("viewGroup"),
+  viewFieldGroups: partsOf("viewFieldGroup")
+}
+
 export const viewResolvers = {
-  View: {
-    viewFields: partsOf("viewField"),
-    viewFilters: partsOf("viewFilter"),
-    viewFilterGroups: partsOf("viewFilterGroup"),
-    viewSorts: partsOf("viewSort"),
-    viewGroups: partsOf("viewGroup"),
-    viewFieldGroups: partsOf("viewFieldGroup")
-  },
+  View: viewFieldsOf,
+  CoreView: viewFieldsOf,
+  CoreViewField: { isOverridden: () => false },
   ViewField: { isOverridden: () => false },
   ViewFieldGroup: {
     isOverridden: () => false,
@@ -54,7 +68,7 @@ export const viewResolvers = {
       (await ctx.run(Effect.flatMap(Views, (v) => v.listParts(group.workspaceId, "viewField", group.viewId))))
         .filter((field) => field.viewFieldGroupId === group.id)
   },
-  Query: {
+  Query: withCoreNames({
     getViews: (_: unknown, args: Args, ctx: Context) =>
       withViews(ctx, (v, c) => v.listViews(c, { objectMetadataId: args.objectMetadataId, viewTypes: args.viewTypes })),
     getView: (_: unknown, args: Args, ctx: Context) => withViews(ctx, (v, c) => v.getView(c.workspace.id, args.id)),
@@ -70,8 +84,8 @@ export const viewResolvers = {
     getViewGroup: one("viewGroup"),
     getViewFieldGroups: list("viewFieldGroup"),
     getViewFieldGroup: one("viewFieldGroup")
-  },
-  Mutation: {
+  }),
+  Mutation: withCoreNames({
     createView: (_: unknown, args: Args, ctx: Context) => withViews(ctx, (v, c) => v.createView(c, args.input)),
     updateView: (_: unknown, args: Args, ctx: Context) => withViews(ctx, (v, c) => v.updateView(c, args.id, args.input)),
     deleteView: (_: unknown, args: Args, ctx: Context) => withViews(ctx, (v, c) => Effect.as(v.deleteView(c, args.id), true)),
@@ -106,5 +120,5 @@ export const viewResolvers = {
     updateViewFieldGroup: update("viewFieldGroup"),
     deleteViewFieldGroup: remove("viewFieldGroup", "deletePart"),
     destroyViewFieldGroup: remove("viewFieldGroup", "destroyPart")
-  }
+  })
 }

@@ -1,8 +1,11 @@
 /**
  * Twenty's saved views on `/metadata`, as current Twenty names them (the types of twenty-client-sdk's
  * metadata client: View, ViewField, ViewFilter, ViewFilterGroup, ViewSort, ViewGroup, ViewFieldGroup).
+ * Twenty releases of late 2025 called them CoreView, CoreViewField, … with getCoreViews, createCoreView, …
+ * (same inputs): those names are served too, derived from the current ones (ViewFieldGroup had no Core twin).
  */
-export const viewTypeDefs = /* GraphQL */ `
+
+const enums = /* GraphQL */ `
 enum AggregateOperations { MIN MAX AVG SUM COUNT COUNT_UNIQUE_VALUES COUNT_EMPTY COUNT_NOT_EMPTY COUNT_TRUE COUNT_FALSE PERCENTAGE_EMPTY PERCENTAGE_NOT_EMPTY }
 enum ViewType { TABLE KANBAN CALENDAR FIELDS_WIDGET TABLE_WIDGET }
 enum ViewKey { INDEX }
@@ -12,7 +15,9 @@ enum ViewVisibility { WORKSPACE UNLISTED }
 enum ViewFilterGroupLogicalOperator { AND OR NOT }
 enum ViewFilterOperand { IS IS_NOT_NULL IS_NOT LESS_THAN_OR_EQUAL GREATER_THAN_OR_EQUAL IS_BEFORE IS_AFTER CONTAINS DOES_NOT_CONTAIN IS_EMPTY IS_NOT_EMPTY IS_RELATIVE IS_IN_PAST IS_IN_FUTURE IS_TODAY VECTOR_SEARCH }
 enum ViewSortDirection { ASC DESC }
+`
 
+const objectTypes = /* GraphQL */ `
 type View {
   id: UUID!
   name: String!
@@ -130,7 +135,9 @@ type ViewFieldGroup {
   viewFields: [ViewField!]!
   isOverridden: Boolean! @deprecated(reason: "isOverridden is deprecated")
 }
+`
 
+const inputs = /* GraphQL */ `
 input CreateViewInput {
   id: UUID
   name: String!
@@ -242,8 +249,9 @@ input UpdateViewFieldGroupInputUpdates { name: String position: Float isVisible:
 input UpdateViewFieldGroupInput { id: UUID! update: UpdateViewFieldGroupInputUpdates! }
 input DeleteViewFieldGroupInput { id: UUID! }
 input DestroyViewFieldGroupInput { id: UUID! }
+`
 
-extend type Query {
+const queries = /* GraphQL */ `
   getViews(objectMetadataId: String, viewTypes: [ViewType!]): [View!]!
   getView(id: String!): View
   getViewFields(viewId: String!): [ViewField!]!
@@ -258,9 +266,9 @@ extend type Query {
   getViewGroup(id: String!): ViewGroup
   getViewFieldGroups(viewId: String!): [ViewFieldGroup!]!
   getViewFieldGroup(id: String!): ViewFieldGroup
-}
+`
 
-extend type Mutation {
+const mutations = /* GraphQL */ `
   createView(input: CreateViewInput!): View!
   updateView(id: String!, input: UpdateViewInput!): View!
   deleteView(id: String!): Boolean!
@@ -293,5 +301,25 @@ extend type Mutation {
   updateViewFieldGroup(input: UpdateViewFieldGroupInput!): ViewFieldGroup!
   deleteViewFieldGroup(input: DeleteViewFieldGroupInput!): ViewFieldGroup!
   destroyViewFieldGroup(input: DestroyViewFieldGroupInput!): ViewFieldGroup!
-}
 `
+
+/** The Core-era name of a view type: View → CoreView, ViewField → CoreViewField, … (inputs keep their names). */
+export const coreTypeNames = (sdl: string) => sdl.replace(/\bView(FilterGroup|Field|Filter|Sort|Group)?\b/g, "CoreView$1")
+
+/** The Core-era operations: getViews → getCoreViews, createManyViewFields → createManyCoreViewFields, … */
+const coreOperations = (operations: string) =>
+  coreTypeNames(
+    operations.split("\n").filter((line) => !line.includes("FieldGroup")).join("\n")
+      .replace(/^(\s*)(get|createMany|create|updateMany|update|delete|destroy)View/gm, "$1$2CoreView")
+  )
+
+export const viewTypeDefs = [
+  enums,
+  objectTypes,
+  // Some Core-era fronts still read CoreViewGroup.fieldMetadataId (the grouping field, now on the view).
+  coreTypeNames(objectTypes.replace(/type ViewFieldGroup \{[^}]*\}/, ""))
+    .replace("type CoreViewGroup {", "type CoreViewGroup {\n  fieldMetadataId: UUID"),
+  inputs,
+  `extend type Query {${queries}${coreOperations(queries)}}`,
+  `extend type Mutation {${mutations}${coreOperations(mutations)}}`
+].join("\n")
