@@ -142,6 +142,24 @@ describe("standard views at provisioning (twenty-standard-application compute-st
       .toEqual(["name", "amount", "createdBy", "closeDate", "company", "pointOfContact"])
   })
 
+  test("a custom object gets its index view, named after its labelPlural even once renamed", async () => {
+    const rocket = ok(await app.gql(
+      `mutation { createOneObject(input: { object: { nameSingular: "rocket", namePlural: "rockets", labelSingular: "Rocket", labelPlural: "Rockets" } }) { id fieldsList { id name } } }`,
+      {},
+      owner.accessToken
+    )).createOneObject
+    const names = new Map<string, string>(rocket.fieldsList.map((f: any) => [f.id, f.name]))
+    const [view] = await getViews(owner.accessToken, `(objectMetadataId: "${rocket.id}")`)
+    expect(view).toMatchObject({ name: "All Rockets", type: "TABLE", key: "INDEX", icon: "IconList" })
+    expect(view.viewFields.map((f: any) => [names.get(f.fieldMetadataId), f.position])).toEqual([["name", 0], ["createdBy", 1], ["createdAt", 2]])
+    ok(await app.gql(
+      `mutation($id: UUID!) { updateOneObject(input: { id: $id, update: { labelPlural: "Spaceships", labelSingular: "Spaceship" } }) { id } }`,
+      { id: rocket.id },
+      owner.accessToken
+    ))
+    expect((await getViews(owner.accessToken, `(objectMetadataId: "${rocket.id}")`))[0].name).toBe("All Spaceships")
+  })
+
   test("the seeding the migration runs for existing workspaces is idempotent and restores missing standard views", async () => {
     const count = async () =>
       (await sql<{ n: number }>((s) => s`SELECT count(*)::int AS n FROM core.view WHERE "workspaceId" = ${owner.workspaceId}`))[0]!.n

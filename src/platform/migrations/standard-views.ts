@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { STANDARD_VIEWS } from "../../domain/standard-views.js"
+import { OBJECT_LABEL_PLURAL_PLACEHOLDER, STANDARD_VIEWS } from "../../domain/standard-views.js"
 
 /**
  * Creates Twenty's standard views (and their fields, and a kanban's groups) for one workspace, or for
@@ -45,4 +45,31 @@ export const seedStandardViews = (workspaceId: string | null) =>
            WHERE v.id IN ${sql.in(ids)}`
       }
     }
+  })
+
+/**
+ * The index view a new custom object gets, as Twenty creates one with the object ("All {objectLabelPlural}",
+ * TABLE, INDEX): the label identifier field first, then the object's own non-relation fields, then
+ * createdBy and createdAt as every standard index view shows them. Nothing when the object has an index view.
+ */
+export const seedObjectIndexView = (objectMetadataId: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const [view] = yield* sql<{ id: string }>`
+      INSERT INTO core.view ("workspaceId", "objectMetadataId", name, type, key, icon, position, "isCustom")
+      SELECT o."workspaceId", o.id, ${`All ${OBJECT_LABEL_PLURAL_PLACEHOLDER}`}, 'TABLE', 'INDEX', 'IconList', 0, false
+        FROM core."objectMetadata" o
+       WHERE o.id = ${objectMetadataId}
+         AND NOT EXISTS (SELECT 1 FROM core.view v WHERE v."objectMetadataId" = o.id AND v.key = 'INDEX' AND v."deletedAt" IS NULL)
+      RETURNING id`
+    if (!view) return
+    yield* sql`
+      INSERT INTO core."viewField" ("workspaceId", "viewId", "fieldMetadataId", position, size, "isVisible")
+      SELECT f."workspaceId", ${view.id}, f.id,
+             row_number() OVER (ORDER BY f.id = o."labelIdentifierFieldMetadataId" DESC, f."isSystem", f.name = 'createdAt', f."createdAt", f.name) - 1,
+             180, true
+        FROM core."fieldMetadata" f JOIN core."objectMetadata" o ON o.id = f."objectMetadataId"
+       WHERE o.id = ${objectMetadataId} AND f."isActive"
+         AND (f.id = o."labelIdentifierFieldMetadataId" OR f.name IN ('createdBy', 'createdAt')
+              OR (NOT f."isSystem" AND f.type NOT IN ('RELATION', 'MORPH_RELATION')))`
   })
