@@ -272,6 +272,48 @@ describe("views, fields, filters, sorts (view-v2 services)", () => {
     ))).toBe("BAD_USER_INPUT: View field already exists")
     expect(refusal(await createView({ name: "Another index", objectMetadataId: person.id, icon: "IconList", key: "INDEX" })))
       .toBe("BAD_USER_INPUT: An INDEX view already exists for this object")
+    expect(refusal(await createView({ name: "x", objectMetadataId: unknown, icon: "IconList" })))
+      .toBe("BAD_USER_INPUT: Object metadata not found")
+  })
+
+  test("FlatViewValidatorService rules: a kanban groups by a SELECT or many-to-one field; an object keeps one view", async () => {
+    const opportunity = objects.get("opportunity")!
+    expect(refusal(await createView({ name: "K", objectMetadataId: opportunity.id, icon: "IconLayoutKanban", type: "KANBAN" })))
+      .toBe("BAD_USER_INPUT: Kanban view must have a main group by field")
+    expect(refusal(await createView({
+      name: "K",
+      objectMetadataId: opportunity.id,
+      icon: "IconLayoutKanban",
+      type: "KANBAN",
+      mainGroupByFieldMetadataId: opportunity.fields.get("name")
+    }))).toBe("BAD_USER_INPUT: Kanban main group by field must be a SELECT or a many-to-one relation field")
+    expect(refusal(await createView({
+      name: "K",
+      objectMetadataId: opportunity.id,
+      icon: "IconLayoutKanban",
+      type: "KANBAN",
+      mainGroupByFieldMetadataId: objects.get("company")!.fields.get("name")
+    }))).toBe("BAD_USER_INPUT: Kanban main group by field metadata not found")
+    const byCompany = ok(await createView({
+      name: "By company",
+      objectMetadataId: opportunity.id,
+      icon: "IconLayoutKanban",
+      type: "KANBAN",
+      mainGroupByFieldMetadataId: opportunity.fields.get("company")
+    })).createView
+    expect(byCompany.type).toBe("KANBAN")
+    const [table] = await getViews(owner.accessToken, `(objectMetadataId: "${opportunity.id}", viewTypes: [TABLE])`)
+    expect(refusal(await app.gql(`mutation($id: String!) { updateView(id: $id, input: { type: KANBAN }) { id } }`, { id: table.id }, owner.accessToken)))
+      .toBe("BAD_USER_INPUT: Kanban view must have a main group by field")
+
+    const rocket = objects.get("rocket") ??
+      { id: ok(await app.gql(`{ objects(paging: { first: 100 }) { edges { node { id nameSingular } } } }`, {}, owner.accessToken))
+        .objects.edges.map((e: any) => e.node).find((o: any) => o.nameSingular === "rocket").id }
+    const [only] = await getViews(owner.accessToken, `(objectMetadataId: "${rocket.id}")`)
+    expect(refusal(await app.gql(`mutation($id: String!) { deleteView(id: $id) }`, { id: only.id }, owner.accessToken)))
+      .toBe("BAD_USER_INPUT: Cannot delete the only view for this object")
+    expect(refusal(await app.gql(`mutation($id: String!) { destroyView(id: $id) }`, { id: only.id }, owner.accessToken)))
+      .toBe("BAD_USER_INPUT: Cannot delete the only view for this object")
   })
 })
 
@@ -298,7 +340,8 @@ describe("the Core-era names (getCoreViews, createCoreViewField, … as Twenty's
     const current = await getViews()
     expect(core.map((v: any) => [v.id, v.name, v.viewFields.length])).toEqual(current.map((v) => [v.id, v.name, v.viewFields.length]))
     const kanban = ok(await app.gql(FIND_ALL_CORE_VIEWS, { viewTypes: ["KANBAN"] }, owner.accessToken)).getCoreViews
-    expect(kanban.map((v: any) => v.name)).toEqual(["By Stage"])
+    expect(kanban.map((v: any) => v.name)).toEqual((await getViews(owner.accessToken, "(viewTypes: [KANBAN])")).map((v) => v.name))
+    expect(kanban.map((v: any) => v.name)).toContain("By Stage")
   })
 
   test("createCoreView, createCoreViewField, updateCoreViewField and destroyCoreView", async () => {

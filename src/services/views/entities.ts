@@ -4,6 +4,8 @@
  * described once so one store serves all of them.
  */
 
+const FIELD_NOT_FOUND = "Field metadata not found"
+
 export type ViewPart = "viewField" | "viewFilter" | "viewFilterGroup" | "viewSort" | "viewGroup" | "viewFieldGroup"
 export type ViewEntity = "view" | ViewPart
 
@@ -17,8 +19,8 @@ export interface EntitySpec {
   readonly update: ReadonlyArray<string>
   /** jsonb columns (stored from their JSON text). */
   readonly json?: ReadonlyArray<string>
-  /** Columns naming a field of the view's object. */
-  readonly objectFields?: ReadonlyArray<string>
+  /** Columns naming a field of the view's object, with Twenty's message when it is not one. */
+  readonly objectFields?: Readonly<Record<string, string>>
   /** Columns naming a field of any object of the workspace. */
   readonly workspaceFields?: ReadonlyArray<string>
   /** Columns naming another part of the same view. */
@@ -66,7 +68,12 @@ export const ENTITIES: Record<ViewEntity, EntitySpec> = {
       "shouldHideEmptyGroups",
       "kanbanColumnWidth"
     ],
-    objectFields: ["kanbanAggregateOperationFieldMetadataId", "calendarFieldMetadataId", "mainGroupByFieldMetadataId"],
+    // Messages of Twenty's FlatViewValidatorService.
+    objectFields: {
+      kanbanAggregateOperationFieldMetadataId: "View kanban aggregate field metadata not found",
+      calendarFieldMetadataId: FIELD_NOT_FOUND,
+      mainGroupByFieldMetadataId: "Kanban main group by field metadata not found"
+    },
     orderBy: `position, "createdAt", id`
   },
   viewField: {
@@ -74,7 +81,7 @@ export const ENTITIES: Record<ViewEntity, EntitySpec> = {
     label: "View field",
     create: ["fieldMetadataId", "isVisible", "size", "position", "aggregateOperation", "viewFieldGroupId"],
     update: ["isVisible", "size", "position", "aggregateOperation", "viewFieldGroupId"],
-    objectFields: ["fieldMetadataId"],
+    objectFields: { fieldMetadataId: FIELD_NOT_FOUND },
     siblings: { viewFieldGroupId: "viewFieldGroup" },
     orderBy: `position, "createdAt", id`
   },
@@ -100,7 +107,7 @@ export const ENTITIES: Record<ViewEntity, EntitySpec> = {
       "relationTargetFieldMetadataId"
     ],
     json: ["value"],
-    objectFields: ["fieldMetadataId"],
+    objectFields: { fieldMetadataId: FIELD_NOT_FOUND },
     workspaceFields: ["relationTargetFieldMetadataId"],
     siblings: { viewFilterGroupId: "viewFilterGroup" },
     orderBy: `"createdAt", id`
@@ -118,7 +125,7 @@ export const ENTITIES: Record<ViewEntity, EntitySpec> = {
     label: "View sort",
     create: ["fieldMetadataId", "direction", "subFieldName"],
     update: ["direction", "subFieldName"],
-    objectFields: ["fieldMetadataId"],
+    objectFields: { fieldMetadataId: FIELD_NOT_FOUND },
     orderBy: `"createdAt", id`
   },
   viewGroup: {
@@ -126,7 +133,7 @@ export const ENTITIES: Record<ViewEntity, EntitySpec> = {
     label: "View group",
     create: ["isVisible", "fieldValue", "position"],
     update: ["fieldMetadataId", "isVisible", "fieldValue", "position"],
-    objectFields: ["fieldMetadataId"],
+    objectFields: { fieldMetadataId: FIELD_NOT_FOUND },
     orderBy: `position, "createdAt", id`
   },
   viewFieldGroup: {

@@ -131,10 +131,10 @@ export const ViewsLive = Layer.effect(
       view: Pick<ViewRow, "id" | "workspaceId" | "objectMetadataId">
     ) =>
       Effect.gen(function*() {
-        for (const column of spec.objectFields ?? []) {
+        for (const [column, message] of Object.entries(spec.objectFields ?? {})) {
           if (values[column] == null) continue
           if (!(yield* fieldExists(values[column], sql`"objectMetadataId" = ${view.objectMetadataId}`))) {
-            return yield* new BadUserInput({ message: "Field metadata not found", field: column })
+            return yield* new BadUserInput({ message, field: column })
           }
         }
         for (const column of spec.workspaceFields ?? []) {
@@ -160,6 +160,40 @@ export const ViewsLive = Layer.effect(
           message: isUniqueViolation(e) ? `${label} already exists` : `Invalid ${label.toLowerCase()} data: a required value is null`
         })))
 
+    /**
+     * Twenty's FlatViewValidatorService kanban rule: a KANBAN view groups by a SELECT or many-to-one relation
+     * field, checked when the view is created as one, becomes one, or changes its grouping field.
+     */
+    const checkKanban = (values: Record<string, unknown>, existing: ViewRow | null) =>
+      Effect.gen(function*() {
+        const type = values.type ?? existing?.type ?? "TABLE"
+        const groupBy = values.mainGroupByFieldMetadataId !== undefined ? values.mainGroupByFieldMetadataId : existing?.mainGroupByFieldMetadataId
+        const becomesKanban = type === "KANBAN" && existing?.type !== "KANBAN"
+        const groupByChanged = values.mainGroupByFieldMetadataId != null && values.mainGroupByFieldMetadataId !== existing?.mainGroupByFieldMetadataId
+        if (!becomesKanban && !groupByChanged) return
+        if (groupBy == null) {
+          if (becomesKanban) return yield* new BadUserInput({ message: "Kanban view must have a main group by field", field: "mainGroupByFieldMetadataId" })
+          return
+        }
+        const [field] = yield* sql<{ type: string; relationType: string | null }>`
+          SELECT type, "relationType" FROM core."fieldMetadata" WHERE id = ${String(groupBy)}`
+        if (field && !(field.type === "SELECT" || (field.type === "RELATION" && field.relationType === "MANY_TO_ONE"))) {
+          return yield* new BadUserInput({
+            message: "Kanban main group by field must be a SELECT or a many-to-one relation field",
+            field: "mainGroupByFieldMetadataId"
+          })
+        }
+      })
+
+    /** Twenty's FlatViewValidatorService: an object keeps at least one view. */
+    const checkNotOnlyView = (view: ViewRow) =>
+      Effect.gen(function*() {
+        const [row] = yield* sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM core.view
+           WHERE "objectMetadataId" = ${view.objectMetadataId} AND ("deletedAt" IS NULL OR id = ${view.id})`
+        if ((row?.n ?? 0) <= 1) return yield* new BadUserInput({ message: "Cannot delete the only view for this object" })
+      })
+
     const listViews: ViewsShape["listViews"] = (caller, filter) => {
       if (filter.objectMetadataId != null && !isUuid(filter.objectMetadataId)) return Effect.succeed([])
       return selectViews(sql.and([
@@ -183,6 +217,7 @@ export const ViewsLive = Layer.effect(
         if (!object) return yield* new BadUserInput({ message: "Object metadata not found", field: "objectMetadataId" })
         const values = recordOf(ENTITIES.view, ENTITIES.view.create, input)
         yield* checkReferences(ENTITIES.view, values, { id: "", workspaceId, objectMetadataId: object.id })
+        yield* checkKanban(values, null)
         if (values.key === "INDEX") {
           const existing = yield* sql`SELECT 1 FROM core.view WHERE "objectMetadataId" = ${object.id} AND key = 'INDEX' AND "deletedAt" IS NULL`
           if (existing.length > 0) return yield* new BadUserInput({ message: "An INDEX view already exists for this object", field: "key" })
@@ -207,6 +242,7 @@ export const ViewsLive = Layer.effect(
         const values = recordOf(ENTITIES.view, ENTITIES.view.update, input)
         if (typeof values.visibility === "string" && values.visibility !== view.visibility) yield* requireMayCreate(caller, values.visibility)
         yield* checkReferences(ENTITIES.view, values, view)
+        yield* checkKanban(values, view)
         if (Object.keys(values).length > 0) {
           yield* sql`UPDATE core.view SET ${sql.update({ ...values, updatedAt: new Date() })} WHERE id = ${view.id}`
         }
@@ -217,6 +253,7 @@ export const ViewsLive = Layer.effect(
       Effect.gen(function*() {
         const view = yield* requireView(caller.workspace.id, id)
         yield* requireMayModify(caller, view)
+        yield* checkNotOnlyView(view)
         yield* sql`UPDATE core.view SET "deletedAt" = now(), "updatedAt" = now() WHERE id = ${view.id}`
         return view
       })
@@ -225,6 +262,7 @@ export const ViewsLive = Layer.effect(
       Effect.gen(function*() {
         const view = yield* requireView(caller.workspace.id, id, true)
         yield* requireMayModify(caller, view)
+        yield* checkNotOnlyView(view)
         yield* sql`DELETE FROM core.view WHERE id = ${view.id}`
         return view
       })
