@@ -13,12 +13,18 @@ export type ViewServices = Views | Permissions
 type Context = GraphQLContext<ViewServices>
 type Args = Record<string, any>
 
+/** Per request: the workspace's parts of each kind, grouped by view (see partsByView). */
+const loaded = new WeakMap<object, Map<ViewPart, Promise<Map<string, Array<PartRow>>>>>()
+
 const withViews = async <A>(
   ctx: Context,
   run: (views: ViewsShape, caller: WorkspaceCaller) => Effect.Effect<A, UserError | SqlError.SqlError, ViewServices>
 ) => {
   const caller = await workspaceOf(ctx)
-  return ctx.run(Effect.flatMap(Views, (views) => run(views, caller)))
+  const result = await ctx.run(Effect.flatMap(Views, (views) => run(views, caller)))
+  // A root field may have written: parts loaded for an earlier one are stale.
+  loaded.delete(ctx)
+  return result
 }
 
 const list = (part: ViewPart) => (_: unknown, args: Args, ctx: Context) =>
@@ -34,9 +40,28 @@ const remove = (part: ViewPart, how: "deletePart" | "destroyPart") => (_: unknow
 const removeReturningTrue = (part: ViewPart, how: "deletePart" | "destroyPart") => (_: unknown, args: Args, ctx: Context) =>
   withViews(ctx, (v, c) => Effect.as(v[how](c, part, args.input?.id ?? args.id), true))
 
+/**
+ * The workspace's parts of one kind, grouped by view, loaded once per request: getViews with its nested
+ * viewFields, viewFilters, … costs one query per kind, not one per view and kind.
+ */
+const partsByView = (ctx: Context, workspaceId: string, part: ViewPart) => {
+  let byKind = loaded.get(ctx)
+  if (!byKind) loaded.set(ctx, byKind = new Map())
+  let parts = byKind.get(part)
+  if (!parts) {
+    parts = ctx.run(Effect.flatMap(Views, (v) => v.listParts(workspaceId, part, null))).then((rows) => {
+      const grouped = new Map<string, Array<PartRow>>()
+      for (const row of rows) grouped.set(row.viewId, [...(grouped.get(row.viewId) ?? []), row])
+      return grouped
+    })
+    byKind.set(part, parts)
+  }
+  return parts
+}
+
 /** A view's parts, for the nested fields of View (and ViewFieldGroup.viewFields). */
-const partsOf = (part: ViewPart) => (view: ViewRow, _: Args, ctx: Context) =>
-  ctx.run(Effect.flatMap(Views, (v) => v.listParts(view.workspaceId, part, view.id)))
+const partsOf = (part: ViewPart) => async (view: ViewRow, _: Args, ctx: Context) =>
+  (await partsByView(ctx, view.workspaceId, part)).get(view.id) ?? []
 
 /** The same resolvers under the Core-era names (getCoreViews, createCoreView, …; see view-schema.ts). */
 const withCoreNames = <A>(resolvers: Record<string, A>): Record<string, A> => ({
@@ -65,7 +90,7 @@ export const viewResolvers = {
   ViewFieldGroup: {
     isOverridden: () => false,
     viewFields: async (group: PartRow & { workspaceId: string }, _: Args, ctx: Context) =>
-      (await ctx.run(Effect.flatMap(Views, (v) => v.listParts(group.workspaceId, "viewField", group.viewId))))
+      ((await partsByView(ctx, group.workspaceId, "viewField")).get(group.viewId) ?? [])
         .filter((field) => field.viewFieldGroupId === group.id)
   },
   Query: withCoreNames({
