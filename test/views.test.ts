@@ -367,6 +367,28 @@ describe("the Core-era names (getCoreViews, createCoreViewField, … as Twenty's
   })
 })
 
+describe("minimalMetadata (Twenty's minimal-metadata.service.ts, what its front boots on)", () => {
+  const MINIMAL = `{ minimalMetadata {
+    objectMetadataItems { id nameSingular namePlural labelSingular labelPlural icon color isActive isSystem isRemote }
+    views { id type key objectMetadataId }
+    collectionHashes { collectionName hash } } }`
+  const minimal = async (token = owner.accessToken) => ok(await app.gql(MINIMAL, {}, token)).minimalMetadata
+  const hashOf = (m: any, name: string) => m.collectionHashes.find((h: any) => h.collectionName === name)?.hash
+
+  test("active objects, the listable views, and a hash per collection that moves when the collection changes", async () => {
+    const before = await minimal()
+    expect(before.objectMetadataItems.find((o: any) => o.nameSingular === "company"))
+      .toMatchObject({ namePlural: "companies", labelPlural: "Companies", isActive: true, isSystem: false, isRemote: false })
+    expect(before.views.map((v: any) => v.id).sort()).toEqual((await getViews()).map((v) => v.id).sort())
+    const created = ok(await createView({ name: "Hash probe", objectMetadataId: objects.get("company")!.id, icon: "IconList" })).createView
+    const after = await minimal()
+    expect(hashOf(after, "view")).not.toBe(hashOf(before, "view"))
+    expect(hashOf(after, "viewField")).toBe(hashOf(before, "viewField"))
+    expect(hashOf(after, "objectMetadata")).toBe(hashOf(before, "objectMetadata"))
+    expect(after.views.some((v: any) => v.id === created.id && v.type === "TABLE" && v.key === null)).toBe(true)
+  })
+})
+
 describe("view permissions (Twenty's ViewAccessService)", () => {
   test("a member without VIEWS lists views but may not create or change workspace views", async () => {
     const company = objects.get("company")!

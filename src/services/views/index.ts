@@ -54,7 +54,34 @@ export interface ViewsShape {
   readonly updatePart: (caller: WorkspaceCaller, part: ViewPart, id: string, input: ViewInput) => Effect.Effect<PartRow, Failure>
   readonly deletePart: (caller: WorkspaceCaller, part: ViewPart, id: string) => Effect.Effect<PartRow, Failure>
   readonly destroyPart: (caller: WorkspaceCaller, part: ViewPart, id: string) => Effect.Effect<PartRow, Failure>
+  /** Active objects, the views the caller may list, and a content hash per metadata collection. */
+  readonly minimalMetadata: (caller: WorkspaceCaller) => Effect.Effect<MinimalMetadata, SqlError.SqlError>
 }
+
+/** Twenty's minimalMetadata: what its front boots on (minimal-metadata/minimal-metadata.service.ts). */
+export interface MinimalMetadata {
+  readonly objectMetadataItems: ReadonlyArray<Record<string, unknown>>
+  readonly views: ReadonlyArray<Pick<ViewRow, "id" | "key" | "objectMetadataId"> & { readonly type: unknown }>
+  readonly collectionHashes: ReadonlyArray<{ readonly collectionName: string; readonly hash: string }>
+}
+
+/** Collections (Twenty's AllMetadataName) whose content hash minimalMetadata reports, with Score's table. */
+const HASHED_COLLECTIONS: ReadonlyArray<readonly [string, string]> = [
+  ["objectMetadata", "objectMetadata"],
+  ["fieldMetadata", "fieldMetadata"],
+  ["view", "view"],
+  ["viewField", "viewField"],
+  ["viewFieldGroup", "viewFieldGroup"],
+  ["viewGroup", "viewGroup"],
+  ["viewSort", "viewSort"],
+  ["viewFilterGroup", "viewFilterGroup"],
+  ["viewFilter", "viewFilter"],
+  ["role", "role"],
+  ["objectPermission", "objectPermission"],
+  ["fieldPermission", "fieldPermission"],
+  ["permissionFlag", "permissionFlag"],
+  ["webhook", "webhook"]
+]
 
 export class Views extends Context.Tag("score/Views")<Views, ViewsShape>() {}
 
@@ -343,7 +370,32 @@ export const ViewsLive = Layer.effect(
         return row
       })
 
+    const minimalMetadata: ViewsShape["minimalMetadata"] = (caller) =>
+      Effect.gen(function*() {
+        const workspaceId = caller.workspace.id
+        const [objectMetadataItems, views, collectionHashes] = yield* Effect.all([
+          sql`SELECT id, "nameSingular", "namePlural", "labelSingular", "labelPlural", icon, NULL::text AS color,
+                     "isActive", "isSystem", "isRemote"
+                FROM core."objectMetadata" WHERE "workspaceId" = ${workspaceId} AND "isActive" ORDER BY "nameSingular"`,
+          listViews(caller, {}),
+          // The hash changes whenever a row of the collection is added, changed or removed.
+          sql.unsafe<{ collectionName: string; hash: string }>(
+            HASHED_COLLECTIONS.map(([name, table]) =>
+              `SELECT '${name}' AS "collectionName", md5(coalesce(string_agg(row_to_json(t)::text, ',' ORDER BY t.id), '')) AS hash
+                 FROM core."${table}" t WHERE t."workspaceId" = $1`
+            ).join(" UNION ALL "),
+            [workspaceId]
+          )
+        ], { concurrency: "unbounded" })
+        return {
+          objectMetadataItems: jsonRows<Record<string, unknown>>(objectMetadataItems),
+          views: views.map((v) => ({ id: v.id, type: v.type, key: v.key, objectMetadataId: v.objectMetadataId })),
+          collectionHashes
+        }
+      })
+
     return {
+      minimalMetadata,
       listViews,
       getView: (workspaceId, id) => findView(workspaceId, id),
       createView,

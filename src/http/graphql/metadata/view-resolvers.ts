@@ -94,6 +94,7 @@ export const viewResolvers = {
         .filter((field) => field.viewFieldGroupId === group.id)
   },
   Query: withCoreNames({
+    minimalMetadata: (_: unknown, _args: Args, ctx: Context) => withViews(ctx, (v, c) => v.minimalMetadata(c)),
     getViews: (_: unknown, args: Args, ctx: Context) =>
       withViews(ctx, (v, c) => v.listViews(c, { objectMetadataId: args.objectMetadataId, viewTypes: args.viewTypes })),
     getView: (_: unknown, args: Args, ctx: Context) => withViews(ctx, (v, c) => v.getView(c.workspace.id, args.id)),

@@ -137,6 +137,36 @@ type ViewFieldGroup {
 }
 `
 
+// Twenty's minimalMetadata (metadata-modules/minimal-metadata): the bootstrap payload of its front.
+const minimalMetadata = /* GraphQL */ `
+enum AllMetadataName {
+  fieldMetadata objectMetadata view viewField viewFieldGroup viewGroup viewSort rowLevelPermissionPredicate
+  rowLevelPermissionPredicateGroup viewFilterGroup index logicFunction viewFilter role roleTarget agent skill pageLayout
+  pageLayoutWidget pageLayoutTab commandMenuItem navigationMenuItem rolePermissionFlag permissionFlag objectPermission
+  fieldPermission frontComponent webhook applicationVariable connectionProvider searchFieldMetadata
+}
+type CollectionHash { collectionName: AllMetadataName! hash: String! }
+type MinimalObjectMetadata {
+  id: UUID!
+  nameSingular: String!
+  namePlural: String!
+  labelSingular: String!
+  labelPlural: String!
+  icon: String
+  color: String
+  isActive: Boolean!
+  isSystem: Boolean!
+  isRemote: Boolean!
+}
+type MinimalView { id: UUID! type: ViewType! key: ViewKey objectMetadataId: UUID! }
+type MinimalMetadata {
+  objectMetadataItems: [MinimalObjectMetadata!]!
+  views: [MinimalView!]!
+  collectionHashes: [CollectionHash!]!
+}
+extend type Query { minimalMetadata: MinimalMetadata! }
+`
+
 const inputs = /* GraphQL */ `
 input CreateViewInput {
   id: UUID
@@ -320,6 +350,7 @@ export const viewTypeDefs = [
   coreTypeNames(objectTypes.replace(/type ViewFieldGroup \{[^}]*\}/, ""))
     .replace("type CoreViewGroup {", "type CoreViewGroup {\n  fieldMetadataId: UUID"),
   inputs,
+  minimalMetadata,
   `extend type Query {${queries}${coreOperations(queries)}}`,
   `extend type Mutation {${mutations}${coreOperations(mutations)}}`
 ].join("\n")
