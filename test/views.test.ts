@@ -160,6 +160,21 @@ describe("standard views at provisioning (twenty-standard-application compute-st
     expect((await getViews(owner.accessToken, `(objectMetadataId: "${rocket.id}")`))[0].name).toBe("All Spaceships")
   })
 
+  test("updateManyViewGroups reorders the kanban's columns, all or none", async () => {
+    const [kanban] = await getViews(owner.accessToken, `(viewTypes: [KANBAN])`)
+    const groups = kanban.viewGroups as Array<{ id: string; fieldValue: string }>
+    const reversed = groups.map((g, i) => ({ id: g.id, update: { position: groups.length - 1 - i } }))
+    const UPDATE_MANY = `mutation($inputs: [UpdateViewGroupInput!]!) { updateManyViewGroups(inputs: $inputs) { id position } }`
+    // One unknown id: nothing moves.
+    expect(refusal(await app.gql(UPDATE_MANY, { inputs: [...reversed, { id: crypto.randomUUID(), update: { position: 9 } }] }, owner.accessToken)))
+      .toStartWith("NOT_FOUND: View group")
+    expect((await getViews(owner.accessToken, `(viewTypes: [KANBAN])`))[0].viewGroups.map((g: any) => g.fieldValue))
+      .toEqual(groups.map((g) => g.fieldValue))
+    ok(await app.gql(UPDATE_MANY, { inputs: reversed }, owner.accessToken))
+    const [after] = (await getViews(owner.accessToken, `(viewTypes: [KANBAN])`)).filter((v) => v.id === kanban.id)
+    expect(after.viewGroups.map((g: any) => g.fieldValue)).toEqual(groups.map((g) => g.fieldValue).reverse())
+  })
+
   test("the seeding the migration runs for existing workspaces is idempotent and restores missing standard views", async () => {
     const count = async () =>
       (await sql<{ n: number }>((s) => s`SELECT count(*)::int AS n FROM core.view WHERE "workspaceId" = ${owner.workspaceId}`))[0]!.n

@@ -34,6 +34,12 @@ export interface ViewsShape {
   /** Creates parts (each input names its viewId), all or none. */
   readonly createParts: (caller: WorkspaceCaller, part: ViewPart, inputs: ReadonlyArray<ViewInput>) => Effect.Effect<ReadonlyArray<PartRow>, Failure>
   readonly updatePart: (caller: WorkspaceCaller, part: ViewPart, id: string, input: ViewInput) => Effect.Effect<PartRow, Failure>
+  /** Several updates of one kind, all or none. */
+  readonly updateParts: (
+    caller: WorkspaceCaller,
+    part: ViewPart,
+    updates: ReadonlyArray<{ readonly id: string; readonly update: ViewInput }>
+  ) => Effect.Effect<ReadonlyArray<PartRow>, Failure>
   readonly deletePart: (caller: WorkspaceCaller, part: ViewPart, id: string) => Effect.Effect<PartRow, Failure>
   readonly destroyPart: (caller: WorkspaceCaller, part: ViewPart, id: string) => Effect.Effect<PartRow, Failure>
   /** Active objects, the views the caller may list, and a content hash per metadata collection. */

@@ -132,5 +132,12 @@ export const makeViewWrites = (
       return row
     })
 
-  return { createView, updateView, deleteView, destroyView, createParts, updatePart, deletePart, destroyPart }
+  /** Several updates of one kind, all or none (Twenty's updateManyViewGroups). */
+  const updateParts = (
+    caller: WorkspaceCaller,
+    part: ViewPart,
+    updates: ReadonlyArray<{ readonly id: string; readonly update: ViewInput }>
+  ) => sql.withTransaction(Effect.forEach(updates, ({ id, update }) => updatePart(caller, part, id, update)))
+
+  return { createView, updateView, deleteView, destroyView, createParts, updatePart, updateParts, deletePart, destroyPart }
 }

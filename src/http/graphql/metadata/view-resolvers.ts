@@ -138,7 +138,7 @@ export const viewResolvers = {
     createManyViewGroups: createMany("viewGroup"),
     updateViewGroup: update("viewGroup"),
     updateManyViewGroups: (_: unknown, args: Args, ctx: Context) =>
-      withViews(ctx, (v, c) => Effect.forEach(args.inputs as Array<Args>, (input) => v.updatePart(c, "viewGroup", input.id, input.update))),
+      withViews(ctx, (v, c) => v.updateParts(c, "viewGroup", args.inputs)),
     deleteViewGroup: remove("viewGroup", "deletePart"),
     destroyViewGroup: remove("viewGroup", "destroyPart"),
     createViewFieldGroup: create("viewFieldGroup"),
