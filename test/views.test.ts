@@ -102,7 +102,9 @@ describe("standard views at provisioning (twenty-standard-application compute-st
       "opportunity:All Opportunities:TABLE:INDEX",
       "opportunity:By Stage:KANBAN:null",
       "person:All People:TABLE:INDEX",
-      "task:All Tasks:TABLE:INDEX"
+      "task:All Tasks:TABLE:INDEX",
+      "task:Assigned to Me:TABLE:null",
+      "task:By Status:KANBAN:null"
     ])
     expect(views.every((v) => v.isCustom === false && v.visibility === "WORKSPACE" && v.openRecordIn === "SIDE_PANEL")).toBe(true)
   })
@@ -161,18 +163,28 @@ describe("standard views at provisioning (twenty-standard-application compute-st
   })
 
   test("updateManyViewGroups reorders the kanban's columns, all or none", async () => {
-    const [kanban] = await getViews(owner.accessToken, `(viewTypes: [KANBAN])`)
+    const kanban = (await getViews(owner.accessToken, `(viewTypes: [KANBAN])`)).find((v) => v.name === "By Stage")
     const groups = kanban.viewGroups as Array<{ id: string; fieldValue: string }>
     const reversed = groups.map((g, i) => ({ id: g.id, update: { position: groups.length - 1 - i } }))
     const UPDATE_MANY = `mutation($inputs: [UpdateViewGroupInput!]!) { updateManyViewGroups(inputs: $inputs) { id position } }`
     // One unknown id: nothing moves.
     expect(refusal(await app.gql(UPDATE_MANY, { inputs: [...reversed, { id: crypto.randomUUID(), update: { position: 9 } }] }, owner.accessToken)))
       .toStartWith("NOT_FOUND: View group")
-    expect((await getViews(owner.accessToken, `(viewTypes: [KANBAN])`))[0].viewGroups.map((g: any) => g.fieldValue))
+    expect((await getViews(owner.accessToken, `(viewTypes: [KANBAN])`)).find((v) => v.id === kanban.id).viewGroups.map((g: any) => g.fieldValue))
       .toEqual(groups.map((g) => g.fieldValue))
     ok(await app.gql(UPDATE_MANY, { inputs: reversed }, owner.accessToken))
     const [after] = (await getViews(owner.accessToken, `(viewTypes: [KANBAN])`)).filter((v) => v.id === kanban.id)
     expect(after.viewGroups.map((g: any) => g.fieldValue)).toEqual(groups.map((g) => g.fieldValue).reverse())
+  })
+
+  test("tasks' Assigned to Me: grouped by status (empty group last), filtered on the current workspace member", async () => {
+    const task = objects.get("task")!
+    const mine = (await getViews(owner.accessToken, `(objectMetadataId: "${task.id}")`)).find((v) => v.name === "Assigned to Me")
+    expect(mine.mainGroupByFieldMetadataId).toBe(task.fields.get("status")!)
+    expect(mine.viewGroups.map((g: any) => g.fieldValue)).toEqual(["TODO", "IN_PROGRESS", "DONE", ""])
+    expect(mine.viewFilters.map((f: any) => [fieldName("task", f.fieldMetadataId), f.operand, JSON.parse(f.value)])).toEqual([
+      ["assignee", "IS", { isCurrentWorkspaceMemberSelected: true, selectedRecordIds: [] }]
+    ])
   })
 
   test("the seeding the migration runs for existing workspaces is idempotent and restores missing standard views", async () => {
@@ -184,7 +196,7 @@ describe("standard views at provisioning (twenty-standard-application compute-st
     await sql((s) => s`DELETE FROM core.view WHERE "workspaceId" = ${owner.workspaceId} AND name = 'By Stage'`)
     await app.run(seedStandardViews(null))
     expect(await count()).toBe(before)
-    const [kanban] = await getViews(owner.accessToken, `(viewTypes: [KANBAN])`)
+    const kanban = (await getViews(owner.accessToken, `(viewTypes: [KANBAN])`)).find((v) => v.name === "By Stage")
     expect(kanban.viewGroups).toHaveLength(5)
   })
 })

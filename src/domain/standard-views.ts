@@ -3,6 +3,7 @@
  *
  * Source: twentyhq/twenty, packages/twenty-server/src/engine/workspace-manager/twenty-standard-application/
  * utils/{view/compute-standard-*-views.util.ts, view-field/compute-standard-*-view-fields.util.ts}.
+ * View groups and filters: utils/{view-group,view-filter}/compute-standard-*-view-{groups,filters}.util.ts.
  * Index views are named "All {objectLabelPlural}" (OBJECT_LABEL_PLURAL_PLACEHOLDER); the name is resolved
  * with the object's labelPlural when read, as Twenty's view `name` resolver does.
  * Record-page FIELDS_WIDGET views are left out: they belong to page layouts, which Score does not serve.
@@ -43,8 +44,11 @@ export interface StandardView {
   readonly position: number
   readonly icon: string
   readonly fields: ReadonlyArray<StandardViewField>
-  /** KANBAN: the SELECT field grouping the columns; one view group per option. */
+  /** The field grouping the records (a kanban's columns, a table's groups), and its groups' values in order. */
   readonly mainGroupByField?: string
+  readonly groups?: ReadonlyArray<string>
+  /** Filters; `value` is the JSON text Twenty stores (its front parses it). */
+  readonly filters?: ReadonlyArray<{ readonly field: string; readonly operand: string; readonly value: string }>
   readonly kanbanAggregateOperation?: AggregateOperation
   readonly kanbanAggregateOperationField?: string
 }
@@ -111,6 +115,7 @@ export const STANDARD_VIEWS: ReadonlyArray<StandardView> = [
     icon: "IconLayoutKanban",
     fields: opportunityCard,
     mainGroupByField: "stage",
+    groups: ["NEW", "SCREENING", "MEETING", "PROPOSAL", "CUSTOMER"],
     kanbanAggregateOperation: "SUM",
     kanbanAggregateOperationField: "amount"
   },
@@ -124,6 +129,37 @@ export const STANDARD_VIEWS: ReadonlyArray<StandardView> = [
     f("bodyV2", 7, 150),
     f("createdAt", 8, 150)
   ]),
+  {
+    object: "task",
+    name: "By Status",
+    type: "KANBAN",
+    key: null,
+    position: 1,
+    icon: "IconLayoutKanban",
+    fields: [f("title", 0, 210), f("status", 2, 150), f("dueAt", 3, 150), f("assignee", 4, 150), f("createdAt", 6, 150)],
+    mainGroupByField: "status",
+    groups: ["TODO", "IN_PROGRESS", "DONE"]
+  },
+  {
+    object: "task",
+    name: "Assigned to Me",
+    type: "TABLE",
+    key: null,
+    position: 2,
+    icon: "IconUserCircle",
+    fields: [
+      f("title", 0, 210),
+      f("taskTargets", 3, 150),
+      f("createdBy", 4, 150),
+      f("dueAt", 5, 150),
+      f("assignee", 6, 150),
+      f("bodyV2", 7, 150),
+      f("createdAt", 8, 150)
+    ],
+    mainGroupByField: "status",
+    groups: ["TODO", "IN_PROGRESS", "DONE", ""],
+    filters: [{ field: "assignee", operand: "IS", value: JSON.stringify({ isCurrentWorkspaceMemberSelected: true, selectedRecordIds: [] }) }]
+  },
   indexView("note", [
     f("title", 0, 210),
     f("noteTargets", 1, 150),

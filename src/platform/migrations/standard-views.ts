@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { OBJECT_LABEL_PLURAL_PLACEHOLDER, STANDARD_VIEWS } from "../../domain/standard-views.js"
 
 /**
- * Creates Twenty's standard views (and their fields, and a kanban's groups) for one workspace, or for
+ * Creates Twenty's standard views (with their fields, groups and filters) for one workspace, or for
  * every workspace when `workspaceId` is null (the migration that introduced views). Objects and fields
  * are found by name; a view already seeded (same object, name, not custom) is left alone.
  */
@@ -34,14 +34,21 @@ export const seedStandardViews = (workspaceId: string | null) =>
             AS d(field text, position float8, size float8, "isVisible" boolean, "aggregateOperation" text)
           JOIN core."fieldMetadata" fm ON fm."objectMetadataId" = v."objectMetadataId" AND fm.name = d.field
          WHERE v.id IN ${sql.in(ids)}`
-      if (view.mainGroupByField) {
-        // One visible group per option of the grouping field, in the options' order.
+      if (view.groups?.length) {
         yield* sql`
           INSERT INTO core."viewGroup" ("workspaceId", "viewId", "fieldMetadataId", "fieldValue", position, "isVisible")
-          SELECT v."workspaceId", v.id, fm.id, opt.value->>'value', opt.ordinality - 1, true
+          SELECT v."workspaceId", v.id, v."mainGroupByFieldMetadataId", g.value, g.ordinality - 1, true
             FROM core.view v
-            JOIN core."fieldMetadata" fm ON fm.id = v."mainGroupByFieldMetadataId"
-            CROSS JOIN LATERAL jsonb_array_elements(coalesce(fm.options, '[]'::jsonb)) WITH ORDINALITY AS opt(value, ordinality)
+            CROSS JOIN jsonb_array_elements_text(${JSON.stringify(view.groups)}::jsonb) WITH ORDINALITY AS g(value, ordinality)
+           WHERE v.id IN ${sql.in(ids)}`
+      }
+      if (view.filters?.length) {
+        yield* sql`
+          INSERT INTO core."viewFilter" ("workspaceId", "viewId", "fieldMetadataId", operand, value)
+          SELECT v."workspaceId", v.id, fm.id, d.operand, to_jsonb(d.value)
+            FROM core.view v
+            CROSS JOIN jsonb_to_recordset(${JSON.stringify(view.filters)}::jsonb) AS d(field text, operand text, value text)
+            JOIN core."fieldMetadata" fm ON fm."objectMetadataId" = v."objectMetadataId" AND fm.name = d.field
            WHERE v.id IN ${sql.in(ids)}`
       }
     }
