@@ -7,7 +7,7 @@
 import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
-import { seedStandardViews } from "../src/platform/migrations/standard-views.js"
+import { seedMissingViews } from "../src/platform/migrations/standard-views.js"
 import { Workspaces } from "../src/services/workspace/index.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace, uniqueEmail } from "./support/flows.js"
@@ -187,14 +187,16 @@ describe("standard views at provisioning (twenty-standard-application compute-st
     ])
   })
 
-  test("the seeding the migration runs for existing workspaces is idempotent and restores missing standard views", async () => {
+  test("the seeding the migration runs for existing workspaces is idempotent and restores missing standard and custom-object views", async () => {
     const count = async () =>
       (await sql<{ n: number }>((s) => s`SELECT count(*)::int AS n FROM core.view WHERE "workspaceId" = ${owner.workspaceId}`))[0]!.n
     const before = await count()
-    await app.run(seedStandardViews(null))
+    await app.run(seedMissingViews(null))
     expect(await count()).toBe(before)
-    await sql((s) => s`DELETE FROM core.view WHERE "workspaceId" = ${owner.workspaceId} AND name = 'By Stage'`)
-    await app.run(seedStandardViews(null))
+    await sql((s) => s`DELETE FROM core.view WHERE "workspaceId" = ${owner.workspaceId} AND (name = 'By Stage' OR key = 'INDEX' AND "isCustom" = false
+      AND "objectMetadataId" IN (SELECT id FROM core."objectMetadata" WHERE "nameSingular" = 'rocket'))`)
+    expect(await count()).toBe(before - 2)
+    await app.run(seedMissingViews(null))
     expect(await count()).toBe(before)
     const kanban = (await getViews(owner.accessToken, `(viewTypes: [KANBAN])`)).find((v) => v.name === "By Stage")
     expect(kanban.viewGroups).toHaveLength(5)

@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { seedStandardViews } from "./standard-views.js"
+import { seedMissingViews } from "./standard-views.js"
 
 export interface Migration {
   readonly id: number
@@ -381,7 +381,7 @@ CREATE UNIQUE INDEX app_token_invitation_email_key ON core."appToken" ("workspac
     name: "views",
     // Twenty's saved views, core metadata as in current Twenty (view, viewField, viewFilter, viewFilterGroup,
     // viewSort, viewGroup, viewFieldGroup). `delete*` sets deletedAt, `destroy*` removes the row.
-    // Existing workspaces get the standard views.
+    // Existing workspaces get the standard views, and their custom objects an index view.
     up: Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const common = `
@@ -477,7 +477,7 @@ CREATE TABLE core."viewGroup" (${child},
 );
 CREATE INDEX view_group_view_idx ON core."viewGroup" ("viewId");
 `)
-      yield* seedStandardViews(null)
+      yield* seedMissingViews(null)
     })
   }
 ]

@@ -80,3 +80,14 @@ export const seedObjectIndexView = (objectMetadataId: string) =>
          AND (f.id = o."labelIdentifierFieldMetadataId" OR f.name IN ('createdBy', 'createdAt')
               OR (NOT f."isSystem" AND f.type NOT IN ('RELATION', 'MORPH_RELATION')))`
   })
+
+/** Every view a workspace (or every workspace) lacks: the standard ones, and each custom object's index view. */
+export const seedMissingViews = (workspaceId: string | null) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* seedStandardViews(workspaceId)
+    const custom = yield* sql<{ id: string }>`
+      SELECT id FROM core."objectMetadata"
+       WHERE "isCustom" AND ${workspaceId === null ? sql`true` : sql`"workspaceId" = ${workspaceId}`}`
+    for (const object of custom) yield* seedObjectIndexView(object.id)
+  })
