@@ -303,6 +303,22 @@ describe("views, fields, filters, sorts (view-v2 services)", () => {
       .toBe("BAD_USER_INPUT: An INDEX view already exists for this object")
     expect(refusal(await createView({ name: "x", objectMetadataId: unknown, icon: "IconList" })))
       .toBe("BAD_USER_INPUT: Object metadata not found")
+    const group = ok(await app.gql(
+      `mutation($input: CreateViewFieldGroupInput!) { createViewFieldGroup(input: $input) { id name viewFields { id } isOverridden } }`,
+      { input: { viewId: allPeople.id, name: "General" } },
+      owner.accessToken
+    )).createViewFieldGroup
+    expect(group).toMatchObject({ name: "General", viewFields: [], isOverridden: false })
+    expect(refusal(await app.gql(
+      `mutation($input: UpdateViewFieldGroupInput!) { updateViewFieldGroup(input: $input) { id } }`,
+      { input: { id: group.id, update: { deletedAt: "not a date" } } },
+      owner.accessToken
+    ))).toBe("BAD_USER_INPUT: Invalid view field group data")
+    expect(refusal(await app.gql(
+      `mutation($input: CreateViewFilterInput!) { createViewFilter(input: $input) { id } }`,
+      { input: { viewId: allPeople.id, fieldMetadataId: person.fields.get("name"), operand: null, value: "x" } },
+      owner.accessToken
+    ))).toBe("BAD_USER_INPUT: Invalid view filter data")
   })
 
   test("FlatViewValidatorService rules: a kanban groups by a SELECT or many-to-one field; an object keeps one view", async () => {

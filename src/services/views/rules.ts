@@ -18,6 +18,9 @@ export const recordOf = (spec: EntitySpec, columns: ReadonlyArray<string>, input
   return out
 }
 
+/** A required value left null, or a value its column cannot take (a malformed date: ViewFieldGroup.deletedAt). */
+const INVALID_VALUE_CODES = new Set(["23502", "22007", "22008", "22P02"])
+
 /** What a view and its parts must satisfy before a write (Twenty's view validators). */
 export const makeViewRules = (sql: SqlClient.SqlClient, reads: ViewReads) => {
   const fieldExists = (id: unknown, where: Statement.Fragment) =>
@@ -54,10 +57,14 @@ export const makeViewRules = (sql: SqlClient.SqlClient, reads: ViewReads) => {
 
   /** Database refusals a client caused: a duplicate, or null for a required column. */
   const userInputErrors = (label: string) => <A, R>(effect: Effect.Effect<A, ViewFailure, R>) =>
-    Effect.catchIf(effect, (e): e is SqlError.SqlError => e._tag === "SqlError" && (isUniqueViolation(e) || pgErrorCode(e) === "23502"), (e) =>
-      Effect.fail(new BadUserInput({
-        message: isUniqueViolation(e) ? `${label} already exists` : `Invalid ${label.toLowerCase()} data: a required value is null`
-      })))
+    Effect.catchIf(
+      effect,
+      (e): e is SqlError.SqlError => e._tag === "SqlError" && (isUniqueViolation(e) || INVALID_VALUE_CODES.has(pgErrorCode(e) ?? "")),
+      (e) =>
+        Effect.fail(new BadUserInput({
+          message: isUniqueViolation(e) ? `${label} already exists` : `Invalid ${label.toLowerCase()} data`
+        }))
+    )
 
   /**
    * Twenty's FlatViewValidatorService kanban rule: a KANBAN view groups by a SELECT or many-to-one relation
