@@ -23,6 +23,7 @@ import { Revocations, RevocationsEmbedded, RevocationsLive } from "../services/r
 import { SchemaBuilder, SchemaBuilderLive } from "../http/graphql/data/schema/index.js"
 import { Mailer, MailerLive, MailTransport, MailTransportLive } from "../services/mail/index.js"
 import { Members, MembersLive } from "../services/members/index.js"
+import { Views, ViewsLive } from "../services/views/index.js"
 import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 
@@ -46,6 +47,7 @@ export type Services =
   | Members
   | PasswordReset
   | EmailVerification
+  | Views
 
 export class StartupError extends Error {}
 
@@ -134,7 +136,15 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
       Option.isSome(config.databaseUrl) ? RevocationsLive : RevocationsEmbedded)))
   )
   const mail = Layer.merge(MailTransportLive, MailerLive)
-  return Layer.mergeAll(SchemaBuilderLive, WebhooksLive, RolesLive, MembersLive, PasswordResetLive, EmailVerificationLive).pipe(
+  return Layer.mergeAll(
+    SchemaBuilderLive,
+    WebhooksLive,
+    RolesLive,
+    MembersLive,
+    PasswordResetLive,
+    EmailVerificationLive,
+    ViewsLive
+  ).pipe(
     Layer.provideMerge(Layer.merge(domain, mail)),
     Layer.provideMerge(infra)
   )

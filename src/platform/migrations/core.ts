@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import { seedMissingViews } from "./standard-views.js"
 
 export interface Migration {
   readonly id: number
@@ -373,6 +374,110 @@ CREATE UNIQUE INDEX app_token_value_key ON core."appToken" (type, value) WHERE v
 CREATE UNIQUE INDEX app_token_invitation_email_key ON core."appToken" ("workspaceId", lower(context->>'email'))
   WHERE type = 'InvitationToken';
 `)
+    })
+  },
+  {
+    id: 9,
+    name: "views",
+    // Twenty's saved views, core metadata as in current Twenty (view, viewField, viewFilter, viewFilterGroup,
+    // viewSort, viewGroup, viewFieldGroup). `delete*` sets deletedAt, `destroy*` removes the row.
+    // Existing workspaces get the standard views, and their custom objects an index view.
+    up: Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const common = `
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "workspaceId" uuid NOT NULL REFERENCES core.workspace (id) ON DELETE CASCADE`
+      const child = `${common},
+  "viewId" uuid NOT NULL REFERENCES core.view (id) ON DELETE CASCADE`
+      const field = (onDelete: string) => `REFERENCES core."fieldMetadata" (id) ON DELETE ${onDelete}`
+      yield* sql.unsafe(`
+CREATE TABLE core.view (${common},
+  "objectMetadataId" uuid NOT NULL REFERENCES core."objectMetadata" (id) ON DELETE CASCADE,
+  name text NOT NULL,
+  type text NOT NULL DEFAULT 'TABLE',
+  key text,
+  icon text NOT NULL,
+  position double precision NOT NULL DEFAULT 0,
+  "isCompact" boolean NOT NULL DEFAULT false,
+  "isCustom" boolean NOT NULL DEFAULT true,
+  "openRecordIn" text NOT NULL DEFAULT 'SIDE_PANEL',
+  "kanbanAggregateOperation" text,
+  "kanbanAggregateOperationFieldMetadataId" uuid ${field("SET NULL")},
+  "mainGroupByFieldMetadataId" uuid ${field("SET NULL")},
+  "shouldHideEmptyGroups" boolean NOT NULL DEFAULT false,
+  "kanbanColumnWidth" integer,
+  "calendarFieldMetadataId" uuid ${field("SET NULL")},
+  "calendarLayout" text,
+  "anyFieldFilterValue" text,
+  visibility text NOT NULL DEFAULT 'WORKSPACE',
+  "createdByUserWorkspaceId" uuid,
+  "isActive" boolean NOT NULL DEFAULT true,${timestamps},
+  "deletedAt" timestamptz
+);
+CREATE INDEX view_workspace_object_idx ON core.view ("workspaceId", "objectMetadataId");
+
+CREATE TABLE core."viewFieldGroup" (${child},
+  name text NOT NULL,
+  position double precision NOT NULL DEFAULT 0,
+  "isVisible" boolean NOT NULL DEFAULT true,
+  "isActive" boolean NOT NULL DEFAULT true,${timestamps},
+  "deletedAt" timestamptz
+);
+CREATE INDEX view_field_group_view_idx ON core."viewFieldGroup" ("viewId");
+
+CREATE TABLE core."viewField" (${child},
+  "fieldMetadataId" uuid NOT NULL ${field("CASCADE")},
+  "isVisible" boolean NOT NULL DEFAULT true,
+  size double precision NOT NULL DEFAULT 0,
+  position double precision NOT NULL DEFAULT 0,
+  "aggregateOperation" text,
+  "viewFieldGroupId" uuid REFERENCES core."viewFieldGroup" (id) ON DELETE SET NULL,
+  "isActive" boolean NOT NULL DEFAULT true,${timestamps},
+  "deletedAt" timestamptz
+);
+CREATE UNIQUE INDEX view_field_unique_idx ON core."viewField" ("viewId", "fieldMetadataId") WHERE "deletedAt" IS NULL;
+CREATE INDEX view_field_field_idx ON core."viewField" ("fieldMetadataId");
+
+CREATE TABLE core."viewFilterGroup" (${child},
+  "parentViewFilterGroupId" uuid REFERENCES core."viewFilterGroup" (id) ON DELETE CASCADE,
+  "logicalOperator" text NOT NULL DEFAULT 'AND',
+  "positionInViewFilterGroup" double precision,${timestamps},
+  "deletedAt" timestamptz
+);
+CREATE INDEX view_filter_group_view_idx ON core."viewFilterGroup" ("viewId");
+
+CREATE TABLE core."viewFilter" (${child},
+  "fieldMetadataId" uuid NOT NULL ${field("CASCADE")},
+  operand text NOT NULL DEFAULT 'IS',
+  value jsonb NOT NULL,
+  "viewFilterGroupId" uuid REFERENCES core."viewFilterGroup" (id) ON DELETE CASCADE,
+  "positionInViewFilterGroup" double precision,
+  "subFieldName" text,
+  "relationTargetFieldMetadataId" uuid ${field("SET NULL")},${timestamps},
+  "deletedAt" timestamptz
+);
+CREATE INDEX view_filter_view_idx ON core."viewFilter" ("viewId");
+CREATE INDEX view_filter_field_idx ON core."viewFilter" ("fieldMetadataId");
+
+CREATE TABLE core."viewSort" (${child},
+  "fieldMetadataId" uuid NOT NULL ${field("CASCADE")},
+  direction text NOT NULL DEFAULT 'ASC',
+  "subFieldName" text,${timestamps},
+  "deletedAt" timestamptz
+);
+CREATE UNIQUE INDEX view_sort_unique_idx ON core."viewSort" ("viewId", "fieldMetadataId") WHERE "deletedAt" IS NULL;
+CREATE INDEX view_sort_field_idx ON core."viewSort" ("fieldMetadataId");
+
+CREATE TABLE core."viewGroup" (${child},
+  "fieldMetadataId" uuid ${field("CASCADE")},
+  "isVisible" boolean NOT NULL DEFAULT true,
+  "fieldValue" text NOT NULL,
+  position double precision NOT NULL DEFAULT 0,${timestamps},
+  "deletedAt" timestamptz
+);
+CREATE INDEX view_group_view_idx ON core."viewGroup" ("viewId");
+`)
+      yield* seedMissingViews(null)
     })
   }
 ]

@@ -1,5 +1,7 @@
+import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { Conflict } from "../../domain/errors.js"
+import { seedObjectIndexView } from "../../platform/migrations/standard-views.js"
 import type { MetadataWriter } from "./change.js"
 import type { ObjectMetadata, WorkspaceMetadata } from "../../domain/metadata.js"
 import { addFieldColumns, createTable, dropFieldColumns, dropTable, relationConstraint, renameFieldColumns, renameTable } from "./ddl.js"
@@ -56,6 +58,7 @@ export const makeObjectWrites = ({ change, ddl, reads, sql }: MetadataWriter) =>
           ])
           yield* sql`INSERT INTO core."objectMetadata" ${sql.insert(objectRow(object))}`
           yield* sql`INSERT INTO core."fieldMetadata" ${sql.insert([...object.fields, ...links.map((l) => l.field)].map(fieldRow))}`
+          yield* Effect.provideService(seedObjectIndexView(object.id), SqlClient.SqlClient, sql)
           return object.id
         }))
       return yield* reads.reloadObject(workspaceId, created)

@@ -1,5 +1,6 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, Effect, Layer } from "effect"
+import { seedStandardViews } from "../../platform/migrations/standard-views.js"
 import { fieldRow, modelDdl, objectRow, standardModel } from "./model.js"
 
 export interface WorkspaceOwner {
@@ -12,7 +13,7 @@ export interface WorkspaceOwner {
 
 export interface WorkspaceProvisionerShape {
   /**
-   * Creates the workspace's schema, the standard objects' tables and their metadata, and the owner's
+   * Creates the workspace's schema, the standard objects' tables and their metadata, Twenty's standard views, and the owner's
    * workspaceMember record. Runs inside the caller's transaction: all of it or nothing.
    */
   readonly provision: (
@@ -39,6 +40,7 @@ export const WorkspaceProvisionerLive = Layer.effect(
           yield* sql.unsafe(statements.join(";\n"))
           yield* sql`INSERT INTO core."objectMetadata" ${sql.insert(objects.map(objectRow))}`
           yield* sql`INSERT INTO core."fieldMetadata" ${sql.insert(objects.flatMap((o) => o.fields.map(fieldRow)))}`
+          yield* Effect.provideService(seedStandardViews(workspaceId), SqlClient.SqlClient, sql)
           const [member] = yield* sql<{ id: string }>`
             INSERT INTO ${sql(schema)}."workspaceMember"
               ("nameFirstName", "nameLastName", "userEmail", "userId", locale, "createdByName")

@@ -18,12 +18,21 @@ import { passwordResolvers, type PasswordServices } from "./password-resolvers.j
 import { passwordTypeDefs } from "./password-schema.js"
 import { roleResolvers, type RoleServices } from "./role-resolvers.js"
 import { roleTypeDefs } from "./role-schema.js"
+import { viewResolvers, type ViewServices } from "./view-resolvers.js"
+import { viewTypeDefs } from "./view-schema.js"
 import { webhookResolvers, type WebhookServices } from "./webhook-resolvers.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
 
 /** The services /metadata's resolvers run (Auth also authenticates the caller). */
-export type MetadataServices = AuthResolverServices | DataModelServices | WebhookServices | RoleServices | MembersServices | PasswordServices
+export type MetadataServices =
+  | AuthResolverServices
+  | DataModelServices
+  | WebhookServices
+  | RoleServices
+  | MembersServices
+  | PasswordServices
+  | ViewServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -31,11 +40,24 @@ export const makeMetadataHandler = Effect.gen(function*() {
   const authenticate = (token: string) => run(Effect.flatMap(Auth, (auth) => auth.authenticate(token)))
   const yoga = createYoga<GraphQLContext<MetadataServices>>({
     schema: createSchema<GraphQLContext<MetadataServices>>({
-      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs, roleTypeDefs, membersTypeDefs, passwordTypeDefs],
+      typeDefs: [
+        authTypeDefs,
+        dataModelTypeDefs,
+        webhookTypeDefs,
+        roleTypeDefs,
+        membersTypeDefs,
+        passwordTypeDefs,
+        viewTypeDefs
+      ],
       resolvers: {
         ...authResolvers,
         ...dataModelResolvers,
         ...roleResolvers,
+        View: viewResolvers.View,
+        CoreView: viewResolvers.CoreView,
+        ViewField: viewResolvers.ViewField,
+        CoreViewField: viewResolvers.CoreViewField,
+        ViewFieldGroup: viewResolvers.ViewFieldGroup,
         User: { ...authResolvers.User, ...roleResolvers.User },
         Query: {
           ...authResolvers.Query,
@@ -43,7 +65,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...webhookResolvers.Query,
           ...roleResolvers.Query,
           ...membersResolvers.Query,
-          ...passwordResolvers.Query
+          ...passwordResolvers.Query,
+          ...viewResolvers.Query
         },
         Mutation: {
           ...authResolvers.Mutation,
@@ -51,7 +74,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...webhookResolvers.Mutation,
           ...roleResolvers.Mutation,
           ...membersResolvers.Mutation,
-          ...passwordResolvers.Mutation
+          ...passwordResolvers.Mutation,
+          ...viewResolvers.Mutation
         },
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,
