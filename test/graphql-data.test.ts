@@ -362,9 +362,9 @@ describe("nested relation inputs (connect / disconnect)", () => {
       [`{ company: { connect: { where: { domainName: { primaryLinkUrl: "https://nowhere.example" } } } } }`, "but found 0 for domainNamePrimaryLinkUrl = https://nowhere.example"],
       [`{ company: { connect: { where: { id: "not-a-uuid" } } } }`, "Invalid id"],
       [`{ company: { connect: { where: {} } } }`, "Missing required fields"],
-      [`{ company: { connect: { where: { id: "00000000-0000-4000-8000-000000000000", domainName: { primaryLinkUrl: "x" } } } } }`, "Too many fields provided for connect field 'company'"],
+      [`{ company: { connect: { where: { id: "00000000-0000-4000-8000-000000000000", domainName: { primaryLinkUrl: "x" } } } } }`, "but found 0 for id = 00000000-0000-4000-8000-000000000000 and domainNamePrimaryLinkUrl = x"],
       [`{ company: { connect: { where: { id: "00000000-0000-4000-8000-000000000000" } } }, companyId: "00000000-0000-4000-8000-000000000000" }`, "company and companyId cannot be both provided."],
-      [`{ company: { disconnect: true, connect: { where: { id: "00000000-0000-4000-8000-000000000000" } } } }`, "Cannot connect and disconnect company at once"]
+      [`{ company: { disconnect: true, connect: { where: { id: "00000000-0000-4000-8000-000000000000" } } } }`, "Cannot have both connect and disconnect for the same relation field company."]
     ]
     for (const [data, message] of cases) {
       const result = await gql(`mutation { createPeople(data: [{ name: { firstName: "Never" } }, ${data}]) { id } }`)
