@@ -4,6 +4,7 @@ import type { FieldType } from "../../domain/field-types.js"
 import { RATING_VALUES } from "../metadata/columns.js"
 import { isUuid } from "../../platform/lib/uuid.js"
 import { type Model, QueryInputError, badInput } from "./query-builder.js"
+import { normalisePhones } from "./phones.js"
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/
 
@@ -89,7 +90,8 @@ export const toColumns = (model: Model, object: ObjectMetadata, data: unknown, o
         continue
       }
       if (typeof value !== "object" || Array.isArray(value)) fail(`Field "${key}" takes an object of subfields`, key)
-      for (const [subName, subValue] of Object.entries(value as object)) {
+      const subfields = field.type === "PHONES" ? normalisePhones(value as Record<string, unknown>, key) : value as object
+      for (const [subName, subValue] of Object.entries(subfields)) {
         if (subValue === undefined) continue
         const sub = COMPOSITE_TYPES[field.type].find((s) => s.name === subName) ??
           fail(`"${subName}" is not a subfield of ${key}`, `${key}.${subName}`)
