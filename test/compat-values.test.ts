@@ -69,3 +69,91 @@ describe("relation connect", () => {
     expect(JSON.stringify(await rest.json())).toContain("Missing required fields: at least one unique constraint have to be fully populated for 'company'.")
   })
 })
+
+// src/engine/core-modules/record-transformer/utils/transform-phones-value.util.ts (and its spec)
+describe("PHONES normalisation", () => {
+  test("a number is stored as its national number with the country and calling code inferred; a filter on it finds the record", async () => {
+    const created = await ok(`mutation { createPerson(data: { name: { firstName: "Phone" }, phones: { primaryPhoneNumber: "+33 6 12 34 56 78" } }) {
+      id phones { primaryPhoneNumber primaryPhoneCountryCode primaryPhoneCallingCode additionalPhones } } }`)
+    expect(created.createPerson.phones).toEqual({ primaryPhoneNumber: "612345678", primaryPhoneCountryCode: "FR", primaryPhoneCallingCode: "+33", additionalPhones: null })
+    const found = await ok(`{ people(filter: { phones: { primaryPhoneNumber: { eq: "612345678" } } }) { edges { node { id } } } }`)
+    expect(found.people.edges.map((e: any) => e.node.id)).toEqual([created.createPerson.id])
+    const national = await ok(`mutation { createPerson(data: { phones: { primaryPhoneCountryCode: "IN", primaryPhoneCallingCode: "", primaryPhoneNumber: "09999999999",
+      additionalPhones: [{ number: "06 11 22 33 44", countryCode: "FR" }] } }) { phones { primaryPhoneNumber primaryPhoneCountryCode primaryPhoneCallingCode additionalPhones } } }`)
+    expect(national.createPerson.phones).toEqual({
+      primaryPhoneNumber: "9999999999",
+      primaryPhoneCountryCode: "IN",
+      primaryPhoneCallingCode: "+91",
+      additionalPhones: [{ countryCode: "FR", callingCode: "+33", number: "611223344" }]
+    })
+  })
+
+  test("unknown or conflicting codes and unparseable numbers are refused with Twenty's messages", async () => {
+    const cases: Array<[string, string]> = [
+      [`{ primaryPhoneNumber: "5551234567" }`, "Provided phone number is invalid 5551234567"],
+      [`{ primaryPhoneCountryCode: "XX" }`, "Invalid country code XX"],
+      [`{ primaryPhoneCallingCode: "+999" }`, "Invalid calling code +999"],
+      [`{ primaryPhoneCountryCode: "FR", primaryPhoneCallingCode: "+1" }`, "Provided country code and calling code are conflicting"],
+      [`{ primaryPhoneCountryCode: "FR", primaryPhoneNumber: "+1 202 555 0123" }`, "Provided and inferred country code are conflicting"]
+    ]
+    for (const [phones, message] of cases) {
+      const result = await gql(`mutation { createPerson(data: { phones: ${phones} }) { id } }`)
+      expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+      expect(result.errors?.[0]?.message).toBe(message)
+    }
+    const rest = await app.request("/rest/people", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ phones: { primaryPhoneNumber: "0612345678", primaryPhoneCountryCode: "FR" } })
+    })
+    expect(rest.status).toBe(201)
+    const body = await rest.json() as any
+    expect(body.data.createPerson.phones.primaryPhoneNumber).toBe("612345678")
+  })
+})
+
+// src/engine/metadata-modules/field-metadata/services/field-metadata-enum-validation.service.ts,
+// test/integration/metadata/suites/field-metadata/enum/... select-and-multi-select test cases
+describe("SELECT options", () => {
+  const companyId = async () => {
+    const objects = await metadata(`{ objects(paging: { first: 100 }) { edges { node { id nameSingular } } } }`, {})
+    return objects.body.data.objects.edges.map((e: any) => e.node).find((o: any) => o.nameSingular === "company").id
+  }
+  const createSelect = async (name: string, options: Array<Record<string, unknown>>) =>
+    metadata(`mutation($f: CreateFieldInput!) { createOneField(input: { field: $f }) { id options } }`, {
+      f: { objectMetadataId: await companyId(), name, label: name, type: "SELECT", options }
+    })
+
+  test("labels and values are trimmed, inner whitespace collapsed; a given UUID id is kept", async () => {
+    const id = "26c602c3-cba9-4d83-92d4-4ba7dbae2f31"
+    const created = await createSelect("tier", [
+      { label: "       Option        1       ", value: "        OPTION_1        ", color: "green", position: 1, id },
+      { label: "Option 2", value: "OPTION_2", color: "green", position: 2 }
+    ])
+    expect(created.body.errors).toBeUndefined()
+    const [first, second] = created.body.data.createOneField.options
+    expect(first).toEqual({ id, label: "Option 1", value: "OPTION_1", color: "green", position: 1 })
+    expect(second.id).toMatch(/^[0-9a-f-]{36}$/)
+    const record = await ok(`mutation { createCompany(data: { name: "Tiered", tier: OPTION_1 }) { tier } }`)
+    expect(record.createCompany.tier).toBe("OPTION_1")
+  })
+
+  test("non-UUID ids, duplicated ids / values / positions, commas and bad values are refused with Twenty's messages", async () => {
+    const same = "fd1f11fd-3f05-4a33-bddf-800c3412ce98"
+    const cases: Array<[Array<Record<string, unknown>>, string]> = [
+      [[{ label: "Option 1", value: "OPTION_1", color: "green", position: 1, id: "not a uuid" }], "Option id is invalid"],
+      [[], "Options are required for enum fields"],
+      [[{ label: "Option 1", value: "Option 1 and some other things, /", color: "green", position: 1 }], 'Value must be in UPPER_CASE and follow snake_case "Option 1 and some other things, /"'],
+      [[{ label: "Option ,1", value: "OPTION_1", color: "green", position: 1 }], "Label must not contain a comma"],
+      [[{ label: "A", value: "OPTION_1", color: "green", position: 1, id: same }, { label: "B", value: "OPTION_2", color: "green", position: 2, id: same }], `Duplicated option id "${same}"`],
+      [[{ label: "A", value: "OPTION_1", color: "green", position: 1 }, { label: "B", value: "OPTION_2", color: "green", position: 1 }], 'Duplicated option position "1"'],
+      [[{ label: "A", value: "         OPTION_1     ", color: "green", position: 1 }, { label: "B", value: "   OPTION_1 ", color: "green", position: 2 }], 'Duplicated option value "OPTION_1"'],
+      [[{ value: "OPTION_1", color: "green", position: 1 }], "Option label is required"]
+    ]
+    for (const [options, message] of cases) {
+      const result = await createSelect("refused", options)
+      expect(result.body.errors?.[0]?.message).toBe(message)
+      expect(result.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+    }
+  })
+})
