@@ -75,7 +75,7 @@ describe("PHONES normalisation", () => {
   test("a number is stored as its national number with the country and calling code inferred; a filter on it finds the record", async () => {
     const created = await ok(`mutation { createPerson(data: { name: { firstName: "Phone" }, phones: { primaryPhoneNumber: "+33 6 12 34 56 78" } }) {
       id phones { primaryPhoneNumber primaryPhoneCountryCode primaryPhoneCallingCode additionalPhones } } }`)
-    expect(created.createPerson.phones).toEqual({ primaryPhoneNumber: "612345678", primaryPhoneCountryCode: "FR", primaryPhoneCallingCode: "+33", additionalPhones: null })
+    expect(created.createPerson.phones).toEqual({ primaryPhoneNumber: "612345678", primaryPhoneCountryCode: "FR", primaryPhoneCallingCode: "+33", additionalPhones: [] })
     const found = await ok(`{ people(filter: { phones: { primaryPhoneNumber: { eq: "612345678" } } }) { edges { node { id } } } }`)
     expect(found.people.edges.map((e: any) => e.node.id)).toEqual([created.createPerson.id])
     const national = await ok(`mutation { createPerson(data: { phones: { primaryPhoneCountryCode: "IN", primaryPhoneCallingCode: "", primaryPhoneNumber: "09999999999",
@@ -155,5 +155,26 @@ describe("SELECT options", () => {
       expect(result.body.errors?.[0]?.message).toBe(message)
       expect(result.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
     }
+  })
+})
+
+// src/engine/twenty-orm/utils/format-result.util.ts (reads) and data-arg-processor transform-*-field.util.ts (writes)
+describe("null-equivalent values", () => {
+  test("an unset TEXT is '', an empty list [] and empty text subfields ''; '' is stored as NULL so `is: NULL` finds it", async () => {
+    const created = await ok(`mutation { createPerson(data: { name: { firstName: "Blank" }, jobTitle: "" }) {
+      id jobTitle city name { firstName lastName } emails { primaryEmail additionalEmails } linkedinLink { primaryLinkUrl primaryLinkLabel secondaryLinks } } }`)
+    expect(created.createPerson).toMatchObject({
+      jobTitle: "",
+      city: "",
+      name: { firstName: "Blank", lastName: "" },
+      emails: { primaryEmail: "", additionalEmails: [] },
+      linkedinLink: { primaryLinkUrl: "", primaryLinkLabel: "", secondaryLinks: [] }
+    })
+    const found = await ok(`query($id: UUID!) { people(filter: { and: [{ id: { eq: $id } }, { jobTitle: { is: NULL } }] }) { totalCount } }`, { id: created.createPerson.id })
+    expect(found.people.totalCount).toBe(1)
+    const rest = await app.request(`/rest/people/${created.createPerson.id}`, { headers: { authorization: `Bearer ${token}` } })
+    const body = await rest.json() as any
+    expect(body.data.person.jobTitle).toBe("")
+    expect(body.data.person.emails).toEqual({ primaryEmail: "", additionalEmails: [] })
   })
 })

@@ -263,7 +263,7 @@ describe("<plural>GroupBy", () => {
     expect(sampled).toHaveLength(1)
     expect(sampled[0].totalCount).toBeUndefined()
     expect(sampled[0].records.map((r: any) => r.name.firstName)).toEqual(["Ada", "Grace"])
-    expect(sampled[0].records[0].emails).toEqual({ primaryEmail: "ada@acme.com", additionalEmails: null })
+    expect(sampled[0].records[0].emails).toEqual({ primaryEmail: "ada@acme.com", additionalEmails: [] })
   })
 
   test("REST: malformed group-by input is a 400, never a 500", async () => {

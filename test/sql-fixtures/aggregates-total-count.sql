@@ -1,4 +1,4 @@
-SELECT t0."id", t0."name"
+SELECT t0."id", coalesce(t0."name", '')
             FROM "workspace_fixture"."company" t0 WHERE t0."deletedAt" IS NULL AND t0."employees" IS NOT NULL ORDER BY t0."id" ASC NULLS LAST LIMIT 4
 -- params: []
 

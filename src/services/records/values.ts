@@ -17,6 +17,14 @@ const SYSTEM_MANAGED = new Set(["createdBy", "updatedBy", "searchVector", "delet
 
 const json = (value: unknown) => (value === null ? null : JSON.stringify(value))
 
+/**
+ * Twenty stores '' and empty lists as NULL (transform-text-field.util.ts, transform-array-field.util.ts and
+ * the composite transforms) and answers NULL as '' or [] (see selection.ts).
+ */
+const NULL_EQUIVALENT_TYPES: ReadonlySet<FieldType> = new Set(["TEXT", "MULTI_SELECT", "ARRAY"])
+const nullEquivalent = (value: unknown) =>
+  value === "" || value === "[]" || (Array.isArray(value) && value.length === 0) ? null : value
+
 /** One input value → the value stored in its column, or a BAD_USER_INPUT naming the field. */
 const columnValue = (type: FieldType, value: unknown, path: string, field?: FieldMetadata): unknown => {
   if (value === null) return null
@@ -96,11 +104,12 @@ export const toColumns = (model: Model, object: ObjectMetadata, data: unknown, o
         const sub = COMPOSITE_TYPES[field.type].find((s) => s.name === subName) ??
           fail(`"${subName}" is not a subfield of ${key}`, `${key}.${subName}`)
         const subType = sub.type === "SELECT" ? "TEXT" : sub.type
-        columns[compositeColumnName(key, sub.name)] = columnValue(subType, subValue, `${key}.${subName}`)
+        columns[compositeColumnName(key, sub.name)] = nullEquivalent(columnValue(subType, subValue, `${key}.${subName}`))
       }
       continue
     }
-    columns[key] = columnValue(field.type, value, key, field)
+    const stored = columnValue(field.type, value, key, field)
+    columns[key] = field.isNullable !== false && NULL_EQUIVALENT_TYPES.has(field.type) ? nullEquivalent(stored) : stored
   }
   return columns
 }
