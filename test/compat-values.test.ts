@@ -178,3 +178,55 @@ describe("null-equivalent values", () => {
     expect(body.data.person.emails).toEqual({ primaryEmail: "", additionalEmails: [] })
   })
 })
+
+// src/engine/api/common/common-query-runners/common-merge-many-query-runner.service.ts and
+// src/engine/api/graphql/graphql-query-runner/utils/merge-{field,emails,phones,links,array}-values.util.ts
+describe("merge", () => {
+  test("mergePeople gathers every email, phone and link into the additional lists; the priority record's primary wins", async () => {
+    const created = await ok(`mutation { createPeople(data: [
+      { name: { firstName: "Keep" }, jobTitle: "CEO",
+        emails: { primaryEmail: "keep@acme.example", additionalEmails: ["old@acme.example"] },
+        phones: { primaryPhoneNumber: "+33 6 12 34 56 78" },
+        linkedinLink: { primaryLinkUrl: "https://linkedin.example/keep" } },
+      { name: { firstName: "Other" }, city: "Paris",
+        emails: { primaryEmail: "other@acme.example", additionalEmails: ["old@acme.example", "more@acme.example"] },
+        phones: { primaryPhoneNumber: "+1 202 555 0123", additionalPhones: [{ number: "0611223344", countryCode: "FR" }] },
+        linkedinLink: { primaryLinkUrl: "https://linkedin.example/other", secondaryLinks: [{ url: "https://linkedin.example/keep", label: "dup" }] } }
+    ]) { id } }`)
+    const [keep, other] = created.createPeople.map((p: any) => p.id)
+    const merged = await ok(`mutation($ids: [UUID!]!) { mergePeople(ids: $ids, conflictPriorityIndex: 0) {
+      id jobTitle city name { firstName } emails { primaryEmail additionalEmails }
+      phones { primaryPhoneNumber primaryPhoneCountryCode additionalPhones } linkedinLink { primaryLinkUrl secondaryLinks } } }`, { ids: [keep, other] })
+    expect(merged.mergePeople).toMatchObject({
+      id: keep,
+      jobTitle: "CEO",
+      city: "Paris",
+      name: { firstName: "Keep" },
+      emails: { primaryEmail: "keep@acme.example", additionalEmails: ["old@acme.example", "other@acme.example", "more@acme.example"] },
+      phones: {
+        primaryPhoneNumber: "612345678",
+        primaryPhoneCountryCode: "FR",
+        additionalPhones: [{ number: "2025550123", countryCode: "US", callingCode: "+1" }, { number: "611223344", countryCode: "FR", callingCode: "+33" }]
+      },
+      linkedinLink: { primaryLinkUrl: "https://linkedin.example/keep", secondaryLinks: [{ url: "https://linkedin.example/other", label: "" }] }
+    })
+    const gone = await ok(`query($id: UUID!) { people(filter: { id: { eq: $id } }) { totalCount } }`, { id: other })
+    expect(gone.people.totalCount).toBe(0)
+  })
+
+  test("a dry run answers the merged record under a fresh id, deleted, and writes nothing; Twenty's refusals", async () => {
+    const created = await ok(`mutation { createPeople(data: [
+      { name: { firstName: "Dry" }, emails: { primaryEmail: "dry@acme.example" } },
+      { name: { firstName: "Run" }, emails: { primaryEmail: "run@acme.example" } }
+    ]) { id } }`)
+    const ids = created.createPeople.map((p: any) => p.id)
+    const preview = await ok(`mutation($ids: [UUID!]!) { mergePeople(ids: $ids, conflictPriorityIndex: 1, dryRun: true) { id deletedAt emails { primaryEmail additionalEmails } } }`, { ids })
+    expect(preview.mergePeople.id).not.toBe(ids[1])
+    expect(preview.mergePeople.deletedAt).not.toBeNull()
+    expect(preview.mergePeople.emails).toEqual({ primaryEmail: "run@acme.example", additionalEmails: ["dry@acme.example"] })
+    const still = await ok(`query($ids: [UUID!]) { people(filter: { id: { in: $ids } }) { edges { node { emails { additionalEmails } } } } }`, { ids })
+    expect(still.people.edges.map((e: any) => e.node.emails.additionalEmails)).toEqual([[], []])
+    const badIndex = await gql(`mutation($ids: [UUID!]!) { mergePeople(ids: $ids, conflictPriorityIndex: 5) { id } }`, { ids })
+    expect(badIndex.errors?.[0]?.message).toBe("Invalid conflict priority '5'. Valid options for 2 records: 0-1")
+  })
+})
