@@ -230,3 +230,38 @@ describe("merge", () => {
     expect(badIndex.errors?.[0]?.message).toBe("Invalid conflict priority '5'. Valid options for 2 records: 0-1")
   })
 })
+
+// src/engine/core-modules/search/services/search.service.ts, constants/standard-objects-by-priority-rank.ts,
+// utils/format-search-terms.ts
+describe("search order", () => {
+  const hits = async (args: string) => {
+    const result = await ok(`{ search(${args}) { edges { node { recordId objectNameSingular label imageUrl tsRankCD tsRank } } } }`)
+    return result.search.edges.map((e: any) => e.node)
+  }
+
+  test("an empty input lists people, then companies, then opportunities, each by id", async () => {
+    await ok(`mutation { createOpportunities(data: [{ name: "Deal one" }, { name: "Deal two" }]) { id } }`)
+    const found = await hits(`searchInput: "", limit: 100, includedObjectNameSingulars: ["opportunity", "company", "person"]`)
+    const objects = found.map((h: any) => h.objectNameSingular)
+    const firstOf = (name: string) => objects.indexOf(name)
+    const lastOf = (name: string) => objects.lastIndexOf(name)
+    expect(lastOf("person")).toBeLessThan(firstOf("company"))
+    expect(lastOf("company")).toBeLessThan(firstOf("opportunity"))
+    for (const name of ["person", "company", "opportunity"]) {
+      const ids = found.filter((h: any) => h.objectNameSingular === name).map((h: any) => h.recordId)
+      expect(ids).toEqual([...ids].sort())
+    }
+    expect(found.every((h: any) => h.tsRankCD === 0 && h.tsRank === 0)).toBe(true)
+    const acme = found.find((h: any) => h.label === "Acme")
+    expect(acme.imageUrl).toBe("https://twenty-icons.com/acme.example")
+  })
+
+  test("every word a prefix: records matching all words rank first, then those matching some", async () => {
+    await ok(`mutation { createCompanies(data: [{ name: "Zenith Orbital" }, { name: "Zenith Foods" }]) { id } }`)
+    await ok(`mutation { createPerson(data: { name: { firstName: "Orbit", lastName: "Smith" } }) { id } }`)
+    const found = await hits(`searchInput: "zen orbit", limit: 10`)
+    expect(found.map((h: any) => h.label)).toEqual(["Zenith Orbital", "Orbit Smith", "Zenith Foods"])
+    expect(found[0].tsRankCD).toBeGreaterThan(0)
+    expect(found[1].tsRankCD).toBe(0)
+  })
+})
