@@ -112,6 +112,20 @@ describe("PHONES normalisation", () => {
   })
 })
 
+// src/engine/core-modules/record-transformer/utils/transform-emails-value.util.ts, transform-links-value.util.ts
+describe("EMAILS and LINKS normalisation", () => {
+  test("addresses are lowercased; a URL's origin is lowercased without its trailing slash; a blank primary link takes the first secondary", async () => {
+    const created = await ok(`mutation { createPerson(data: {
+      emails: { primaryEmail: "Ada@ACME.example", additionalEmails: ["Grace@Navy.EXAMPLE"] },
+      linkedinLink: { primaryLinkUrl: "HTTPS://LinkedIn.example/in/Ada/", secondaryLinks: [{ url: "https://X.example/Ada/", label: "x" }] },
+      xLink: { primaryLinkUrl: "", secondaryLinks: [{ url: "https://Twitter.example/ada", label: "t" }] }
+    }) { emails { primaryEmail additionalEmails } linkedinLink { primaryLinkUrl secondaryLinks } xLink { primaryLinkUrl primaryLinkLabel secondaryLinks } } }`)
+    expect(created.createPerson.emails).toEqual({ primaryEmail: "ada@acme.example", additionalEmails: ["grace@navy.example"] })
+    expect(created.createPerson.linkedinLink).toEqual({ primaryLinkUrl: "https://linkedin.example/in/Ada", secondaryLinks: [{ url: "https://x.example/Ada", label: "x" }] })
+    expect(created.createPerson.xLink).toEqual({ primaryLinkUrl: "https://twitter.example/ada", primaryLinkLabel: "t", secondaryLinks: [] })
+  })
+})
+
 // src/engine/metadata-modules/field-metadata/services/field-metadata-enum-validation.service.ts,
 // test/integration/metadata/suites/field-metadata/enum/... select-and-multi-select test cases
 describe("SELECT options", () => {

@@ -5,6 +5,7 @@ import { RATING_VALUES } from "../metadata/columns.js"
 import { isUuid } from "../../platform/lib/uuid.js"
 import { type Model, QueryInputError, badInput } from "./query-builder.js"
 import { normalisePhones } from "./phones.js"
+import { normaliseEmails, normaliseLinks } from "./emails-links.js"
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/
 
@@ -98,7 +99,11 @@ export const toColumns = (model: Model, object: ObjectMetadata, data: unknown, o
         continue
       }
       if (typeof value !== "object" || Array.isArray(value)) fail(`Field "${key}" takes an object of subfields`, key)
-      const subfields = field.type === "PHONES" ? normalisePhones(value as Record<string, unknown>, key) : value as object
+      const given = value as Record<string, unknown>
+      const subfields = field.type === "PHONES" ? normalisePhones(given, key)
+        : field.type === "EMAILS" ? normaliseEmails(given)
+        : field.type === "LINKS" ? normaliseLinks(given)
+        : given
       for (const [subName, subValue] of Object.entries(subfields)) {
         if (subValue === undefined) continue
         const sub = COMPOSITE_TYPES[field.type].find((s) => s.name === subName) ??
