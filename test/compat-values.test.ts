@@ -279,3 +279,34 @@ describe("search order", () => {
     expect(found[1].tsRankCD).toBe(0)
   })
 })
+
+// test/integration/rest/suites/rest-api-core-group-by.integration-spec.ts (maxAmountAmountMicros is '1000000000000'),
+// process-aggregate.helper.ts (GraphQL's Float makes it a number)
+describe("BigFloat aggregates", () => {
+  test("REST group-by answers numeric aggregates as PostgreSQL's text; GraphQL as numbers", async () => {
+    await ok(`mutation { createOpportunities(data: [
+      { name: "Big one", stage: NEW, amount: { amountMicros: 1000000000000, currencyCode: "EUR" } },
+      { name: "Big two", stage: NEW, amount: { amountMicros: 3000000000000, currencyCode: "EUR" } }
+    ]) { id } }`)
+    const params = new URLSearchParams({
+      group_by: JSON.stringify([{ stage: true }]),
+      aggregate: JSON.stringify(["maxAmountAmountMicros", "sumAmountAmountMicros", "totalCount"]),
+      filter: `name[like]:"Big%"`
+    })
+    const response = await app.request(`/rest/opportunities/groupBy?${params}`, { headers: { authorization: `Bearer ${token}` } })
+    const groups = await response.json() as Array<any>
+    expect(groups).toEqual([{ groupByDimensionValues: ["NEW"], maxAmountAmountMicros: "3000000000000", sumAmountAmountMicros: "4000000000000", totalCount: 2 }])
+    const graph = await ok(`{ opportunities(filter: { name: { like: "Big%" } }) { maxAmountAmountMicros sumAmountAmountMicros avgAmountAmountMicros } }`)
+    expect(graph.opportunities).toEqual({ maxAmountAmountMicros: 3000000000000, sumAmountAmountMicros: 4000000000000, avgAmountAmountMicros: 2000000000000 })
+    const grouped = await ok(`{ opportunitiesGroupBy(groupBy: [{ stage: true }], filter: { name: { like: "Big%" } }) { groupByDimensionValues maxAmountAmountMicros } }`)
+    expect(grouped.opportunitiesGroupBy).toEqual([{ groupByDimensionValues: ["NEW"], maxAmountAmountMicros: 3000000000000 }])
+    // Groups still order by the number, not its text ("900000" < "4000000000000").
+    await ok(`mutation { createOpportunity(data: { name: "Big three", stage: MEETING, amount: { amountMicros: 900000, currencyCode: "EUR" } }) { id } }`)
+    const ordered = await ok(`{ opportunitiesGroupBy(groupBy: [{ stage: true }], filter: { name: { like: "Big%" } },
+      orderBy: [{ aggregate: { sumAmountAmountMicros: DescNullsLast } }]) { groupByDimensionValues sumAmountAmountMicros } }`)
+    expect(ordered.opportunitiesGroupBy).toEqual([
+      { groupByDimensionValues: ["NEW"], sumAmountAmountMicros: 4000000000000 },
+      { groupByDimensionValues: ["MEETING"], sumAmountAmountMicros: 900000 }
+    ])
+  })
+})

@@ -1,5 +1,5 @@
 WITH g AS (
-      SELECT t0."stage" AS d0, to_char(date_trunc('month', (t0."createdAt" AT TIME ZONE $1)), 'YYYY-MM-DD') AS d1, count(*)::int AS n, sum(t0."amountAmountMicros") AS a0, row_number() OVER (ORDER BY count(*) DESC NULLS LAST, t0."stage" ASC NULLS LAST, to_char(date_trunc('month', (t0."createdAt" AT TIME ZONE $1)), 'YYYY-MM-DD') ASC NULLS LAST) AS o
+      SELECT t0."stage" AS d0, to_char(date_trunc('month', (t0."createdAt" AT TIME ZONE $1)), 'YYYY-MM-DD') AS d1, count(*)::int AS n, (sum(t0."amountAmountMicros"))::text AS a0, row_number() OVER (ORDER BY count(*) DESC NULLS LAST, t0."stage" ASC NULLS LAST, to_char(date_trunc('month', (t0."createdAt" AT TIME ZONE $1)), 'YYYY-MM-DD') ASC NULLS LAST) AS o
       FROM "workspace_fixture"."opportunity" t0
       WHERE t0."deletedAt" IS NULL AND t0."amountAmountMicros" >= $2
       GROUP BY t0."stage", to_char(date_trunc('month', (t0."createdAt" AT TIME ZONE $1)), 'YYYY-MM-DD')

@@ -109,6 +109,20 @@ export const aggregateSql = (ctx: BuildContext, object: ObjectMetadata, request:
   }
 }
 
+/**
+ * An aggregate as answered: min/max/avg/sum of a BigFloat (numeric) column is PostgreSQL's text, as
+ * Twenty's raw group-by rows give it (REST answers "1000000000000"; GraphQL's Float makes it a number).
+ * Orderings use aggregateSql itself.
+ */
+export const answeredAggregateSql = (ctx: BuildContext, object: ObjectMetadata, request: AggregateRequest): string => {
+  const sql = aggregateSql(ctx, object, request)
+  if (!["min", "max", "avg", "sum"].includes(request.kind)) return sql
+  const field = ctx.model.field(object, request.field)?.field
+  const numeric = field !== undefined && (field.type === "NUMERIC" ||
+    (isCompositeFieldType(field.type) && COMPOSITE_TYPES[field.type].find((s) => s.name === request.subField)?.type === "NUMERIC"))
+  return numeric ? `(${sql})::text` : sql
+}
+
 export type Shape = (model: Model, object: ObjectMetadata, record: RecordValue | null, selection: Selection) => RecordValue | null
 
 /** Raw nested results → Twenty's shape: ONE_TO_MANY relations become connections with cursors. */
@@ -211,7 +225,7 @@ export const planFindMany = (
   const totals = extras.totalCount || extras.aggregates.length > 0
     ? build(model, limits, (ctx) => {
       const where = baseConditions(ctx, object, "t0", { filter: args.filter ?? null })
-      const pairs = [["totalCount", "count(*)"], ...extras.aggregates.map((a) => [a.key, aggregateSql(ctx, object, a)])]
+      const pairs = [["totalCount", "count(*)"], ...extras.aggregates.map((a) => [a.key, answeredAggregateSql(ctx, object, a)])]
       return {
         text: `SELECT json_build_object(${pairs.map(([k, v]) => `'${k!.replace(/'/g, "''")}', ${v}`).join(", ")}) AS a
                 FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")}`,
