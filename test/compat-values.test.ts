@@ -126,6 +126,29 @@ describe("EMAILS and LINKS normalisation", () => {
   })
 })
 
+// src/engine/api/common/common-args-processors/data-arg-processor/validator-utils/validate-*-field-or-throw.util.ts
+describe("record value messages", () => {
+  test("a value of the wrong type is refused with Twenty's message", async () => {
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ["companies", { employees: "many" }, `Invalid number value 'many' for field "employees"`],
+      ["companies", { name: 12 }, `Invalid string value 12 for text field "name"`],
+      ["companies", { idealCustomerProfile: "yes" }, `Invalid boolean value 'yes' for field "idealCustomerProfile"`],
+      ["opportunities", { stage: "LOST_FOREVER" }, `Invalid value 'LOST_FOREVER' for field "stage"`],
+      ["opportunities", { closeDate: "someday" }, `Invalid value 'someday' for date-time field "closeDate". Expected format: 'YYYY-MM-DDTHH:mm:ssZ'`],
+      ["people", { companyId: "not-a-uuid" }, `Invalid UUID value 'not-a-uuid' for field "companyId"`]
+    ]
+    for (const [plural, body, message] of cases) {
+      const response = await app.request(`/rest/${plural}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify(body)
+      })
+      expect(response.status).toBe(400)
+      expect(((await response.json()) as any).messages).toEqual([message])
+    }
+  })
+})
+
 // src/engine/metadata-modules/field-metadata/services/field-metadata-enum-validation.service.ts,
 // test/integration/metadata/suites/field-metadata/enum/... select-and-multi-select test cases
 describe("SELECT options", () => {

@@ -1,3 +1,4 @@
+import { inspect } from "node:util"
 import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../domain/composite-types.js"
 import type { FieldType } from "../../domain/field-types.js"
@@ -26,49 +27,60 @@ const NULL_EQUIVALENT_TYPES: ReadonlySet<FieldType> = new Set(["TEXT", "MULTI_SE
 const nullEquivalent = (value: unknown) =>
   value === "" || value === "[]" || (Array.isArray(value) && value.length === 0) ? null : value
 
-/** One input value → the value stored in its column, or a BAD_USER_INPUT naming the field. */
+/**
+ * One input value → the value stored in its column, or a BAD_USER_INPUT with the message of Twenty's
+ * validate-*-field-or-throw.util.ts for its type (values shown as Node's inspect shows them).
+ */
 const columnValue = (type: FieldType, value: unknown, path: string, field?: FieldMetadata): unknown => {
   if (value === null) return null
-  const wrong = (expected: string) => fail(`Invalid value ${JSON.stringify(value)} for ${path}: expected ${expected}`, path)
+  const refuse = (message: string) => fail(message, path)
+  const shown = inspect(value)
   switch (type) {
     case "UUID":
     case "RELATION":
-      return isUuid(value) ? value : wrong("a UUID")
+      return isUuid(value) ? value : refuse(`Invalid UUID value ${shown} for field "${path}"`)
     case "TEXT":
     case "RICH_TEXT":
-      return typeof value === "string" ? value : wrong("a string")
+      return typeof value === "string" ? value : refuse(`Invalid string value ${shown} for text field "${path}"`)
     case "NUMBER":
     case "POSITION":
-      return typeof value === "number" && Number.isFinite(value) ? value : wrong("a number")
+      return typeof value === "number" && Number.isFinite(value) ? value : refuse(`Invalid number value ${shown} for field "${path}"`)
     case "NUMERIC":
       return (typeof value === "number" && Number.isFinite(value)) || (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value))
         ? value
-        : wrong("a number")
+        : refuse(`Invalid number value ${inspect(Number(value))} for field "${path}"`)
     case "BOOLEAN":
-      return typeof value === "boolean" ? value : wrong("true or false")
+      return typeof value === "boolean" ? value : refuse(`Invalid boolean value ${shown} for field "${path}"`)
     case "DATE_TIME":
-      return typeof value === "string" && !Number.isNaN(Date.parse(value)) ? value : wrong("an ISO 8601 date-time")
-    case "DATE":
-      return typeof value === "string" && DATE.test(value) && !Number.isNaN(Date.parse(value)) ? value : wrong("a date (YYYY-MM-DD)")
-    case "SELECT": {
-      const values = field?.options?.map((o) => o.value) ?? []
-      return typeof value === "string" && values.includes(value) ? value : wrong(`one of ${values.join(", ")}`)
-    }
-    case "RATING":
-      return typeof value === "string" && RATING_VALUES.includes(value) ? value : wrong(`one of ${RATING_VALUES.join(", ")}`)
-    case "MULTI_SELECT": {
-      const values = field?.options?.map((o) => o.value) ?? []
-      return Array.isArray(value) && value.every((v) => typeof v === "string" && values.includes(v))
+      return typeof value === "string" && !Number.isNaN(Date.parse(value))
         ? value
-        : wrong(`a list of ${values.join(", ")}`)
+        : refuse(`Invalid value ${shown} for date-time field "${path}". Expected format: 'YYYY-MM-DDTHH:mm:ssZ'`)
+    case "DATE":
+      return typeof value === "string" && DATE.test(value) && !Number.isNaN(Date.parse(value))
+        ? value
+        : refuse(`Invalid value ${shown} for date field "${path}". Expected format: 'YYYY-MM-DD'`)
+    case "SELECT":
+    case "RATING": {
+      if (typeof value !== "string") return refuse(`Invalid string value ${shown} for text field "${path}"`)
+      const values = type === "RATING" ? RATING_VALUES : field?.options?.map((o) => o.value) ?? []
+      return values.includes(value) ? value : refuse(`Invalid value ${shown} for field "${path}"`)
+    }
+    case "MULTI_SELECT": {
+      if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+        return refuse(`Invalid value ${shown} for field "${path} - Array values need to be string"`)
+      }
+      const values = field?.options?.map((o) => o.value) ?? []
+      return value.every((v) => values.includes(v)) ? value : refuse(`Invalid value ${shown} for multi select field "${path}"`)
     }
     case "ARRAY":
-      return Array.isArray(value) && value.every((v) => typeof v === "string") ? value : wrong("a list of strings")
+      return Array.isArray(value) && value.every((v) => typeof v === "string")
+        ? value
+        : refuse(`Invalid value ${shown} for field "${path} - Array values need to be string"`)
     case "RAW_JSON":
     case "FILES":
       return json(value)
     default:
-      return wrong("a supported value")
+      return refuse(`Invalid value ${shown} for field "${path}"`)
   }
 }
 
