@@ -303,6 +303,20 @@ describe("search order", () => {
   })
 })
 
+// src/engine/api/graphql/graphql-query-runner/helpers/process-aggregate.helper.ts (CASE WHEN COUNT(*) = 0 THEN NULL)
+describe("aggregates of no records", () => {
+  test("counts and percentages of an empty set are null; totalCount is 0", async () => {
+    const none = await ok(`{ companies(filter: { name: { eq: "No such company" } }) {
+      totalCount countEmptyName countNotEmptyName countUniqueValuesName percentageEmptyName countTrueIdealCustomerProfile sumEmployees } }`)
+    expect(none.companies).toEqual({
+      totalCount: 0, countEmptyName: null, countNotEmptyName: null, countUniqueValuesName: null, percentageEmptyName: null,
+      countTrueIdealCustomerProfile: null, sumEmployees: null
+    })
+    const some = await ok(`{ companies(filter: { name: { eq: "Acme" } }) { countEmptyName percentageEmptyName } }`)
+    expect(some.companies).toEqual({ countEmptyName: 0, percentageEmptyName: 0 })
+  })
+})
+
 // test/integration/rest/suites/rest-api-core-group-by.integration-spec.ts (maxAmountAmountMicros is '1000000000000'),
 // process-aggregate.helper.ts (GraphQL's Float makes it a number)
 describe("BigFloat aggregates", () => {

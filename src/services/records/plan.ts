@@ -84,21 +84,23 @@ export const aggregateSql = (ctx: BuildContext, object: ObjectMetadata, request:
   const empty = columns.map((c) => (textual && !request.subField?.endsWith("Micros") ? `(${c} IS NULL OR ${c}::text = '')` : `${c} IS NULL`))
     .join(" AND ")
   const first = columns[0]!
+  // Twenty's process-aggregate.helper.ts: counts and percentages of no records are NULL.
+  const unlessNone = (sql: string) => `CASE WHEN count(*) = 0 THEN NULL ELSE ${sql} END`
   switch (request.kind) {
     case "countEmpty":
-      return `count(*) FILTER (WHERE ${empty})`
+      return unlessNone(`count(*) FILTER (WHERE ${empty})`)
     case "countNotEmpty":
-      return `count(*) FILTER (WHERE NOT (${empty}))`
+      return unlessNone(`count(*) FILTER (WHERE NOT (${empty}))`)
     case "countUniqueValues":
-      return `count(DISTINCT ${columns.length > 1 ? `(${columns.join(", ")})` : first})`
+      return unlessNone(`count(DISTINCT ${columns.length > 1 ? `(${columns.join(", ")})` : first})`)
     case "percentageEmpty":
-      return `coalesce(count(*) FILTER (WHERE ${empty})::float / nullif(count(*), 0), 0)`
+      return unlessNone(`count(*) FILTER (WHERE ${empty})::float / count(*)`)
     case "percentageNotEmpty":
-      return `coalesce(count(*) FILTER (WHERE NOT (${empty}))::float / nullif(count(*), 0), 0)`
+      return unlessNone(`count(*) FILTER (WHERE NOT (${empty}))::float / count(*)`)
     case "countTrue":
-      return `count(*) FILTER (WHERE ${first} IS TRUE)`
+      return unlessNone(`count(*) FILTER (WHERE ${first} IS TRUE)`)
     case "countFalse":
-      return `count(*) FILTER (WHERE ${first} IS FALSE)`
+      return unlessNone(`count(*) FILTER (WHERE ${first} IS FALSE)`)
     case "min":
     case "max":
     case "avg":
