@@ -71,9 +71,9 @@ describe("validation", () => {
 
   test("options must be UPPER_SNAKE values, unique, with labels and known colors", () => {
     expect(Effect.runSync(validateOptions("SELECT", [{ value: "A_1", label: "A" }]))![0]).toMatchObject({ value: "A_1", color: "gray", position: 0 })
-    expect(fails(validateOptions("SELECT", []))).toContain("at least one option")
+    expect(fails(validateOptions("SELECT", []))).toBe("Options are required for enum fields")
     expect(fails(validateOptions("SELECT", [{ value: "a", label: "A" }]))).toContain("UPPER_CASE")
-    expect(fails(validateOptions("SELECT", [{ value: "A", label: "A" }, { value: "A", label: "B" }]))).toContain("duplicated")
+    expect(fails(validateOptions("SELECT", [{ value: "A", label: "A" }, { value: "A", label: "B" }]))).toBe('Duplicated option value "A"')
     expect(fails(validateOptions("SELECT", [{ value: "A", label: "A", color: "chartreuse" }]))).toContain("color")
     expect(fails(validateOptions("TEXT", [{ value: "A", label: "A" }]))).toContain("only for SELECT")
   })

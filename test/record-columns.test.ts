@@ -103,7 +103,7 @@ test("a record with every field type set, and one with every field empty, read b
   expect(read).toEqual(written as Array<RecordValue>)
   // The values went through, so the comparison is between two real records.
   expect(read[0]).toMatchObject({ units: -7, flag: true, kind: "B_KIND", moment: "2026-11-25T10:11:12.345Z", labels: ["one", "two, three"] })
-  expect(read[1]).toMatchObject({ units: null, flag: null, notes: null, payload: null })
+  expect(read[1]).toMatchObject({ units: null, flag: null, notes: "", payload: null })
   const direct = await records.findManyDirect(scope, "gadget", { orderBy: [{ name: "DescNullsLast" }] }, selection(), { totalCount: false, aggregates: [] })
   expect(direct?.edges.map((edge) => edge.node)).toEqual(read)
   // Inside a transaction the page goes through the transaction's connection.

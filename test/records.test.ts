@@ -74,7 +74,7 @@ describe("records: reads", () => {
   test("returns Twenty's shapes: composites nested, actor set, dates ISO", async () => {
     const person = await records((r) => r.findOne(scope, "person", { emails: { primaryEmail: { eq: "ada@acme.com" } } }, sel(["name", "emails", "createdBy", "createdAt", "companyId"])))
     expect(person!["name"]).toEqual({ firstName: "Ada", lastName: "Lovelace" })
-    expect(person!["emails"]).toEqual({ primaryEmail: "ada@acme.com", additionalEmails: null })
+    expect(person!["emails"]).toEqual({ primaryEmail: "ada@acme.com", additionalEmails: [] })
     expect(person!["createdBy"]).toMatchObject({ source: "API", name: "test", workspaceMemberId: null })
     expect(person!["createdAt"]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
     expect(person!["companyId"]).toBe(acme)

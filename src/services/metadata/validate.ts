@@ -59,38 +59,53 @@ const OPTION_COLORS = new Set([
   "turquoise", "cyan", "sky", "blue", "iris", "violet", "purple", "plum", "pink", "bronze", "gold", "brown", "gray"
 ])
 
+/** Twenty's trimAndRemoveDuplicatedWhitespacesFromString. */
+const tidy = (value: unknown) => (typeof value === "string" ? value.trim().replace(/\s+/g, " ") : value)
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * SELECT / MULTI_SELECT options as Twenty's field-metadata-enum-validation.service.ts and
+ * prepare-custom-field-metadata-for-options.util.ts: id, label and value trimmed (inner whitespace
+ * collapsed), a given id must be a UUID, ids / values / positions unique. A missing position takes the
+ * option's index and a missing color "gray" (Twenty's input type requires both).
+ */
 export const validateOptions = (type: FieldType, options: unknown) =>
   Effect.gen(function*() {
     if (type !== "SELECT" && type !== "MULTI_SELECT") {
       if (options != null) return yield* bad(`options are only for SELECT and MULTI_SELECT fields`, "options")
       return null
     }
-    if (!Array.isArray(options) || options.length === 0) {
-      return yield* bad(`${type} fields need at least one option`, "options")
-    }
-    const seen = new Set<string>()
+    if (!Array.isArray(options) || options.length === 0) return yield* bad("Options are required for enum fields", "options")
     const result: Array<FieldOption> = []
     for (const [i, raw] of options.entries()) {
-      const option = raw as Partial<FieldOption>
-      if (typeof option?.value !== "string" || !OPTION_VALUE.test(option.value) || option.value.length > 63) {
-        return yield* bad(`Option value "${String(option?.value)}" must be in UPPER_CASE and follow snake_case`, "options")
-      }
-      if (seen.has(option.value)) return yield* bad(`Option value "${option.value}" is duplicated`, "options")
-      seen.add(option.value)
-      if (typeof option.label !== "string" || option.label.trim() === "" || option.label.length > 63 || option.label.includes(",")) {
-        return yield* bad(`Option "${option.value}" needs a label of 1 to 63 characters without commas`, "options")
-      }
-      if (option.color !== undefined && !OPTION_COLORS.has(option.color as string)) {
-        return yield* bad(`Option "${option.value}" has an unknown color "${String(option.color)}"`, "options")
-      }
-      const color = option.color ?? "gray"
-      result.push({
-        id: typeof option.id === "string" ? option.id : crypto.randomUUID(),
-        value: option.value,
-        label: option.label,
-        color,
-        position: typeof option.position === "number" ? option.position : i
-      })
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return yield* bad("Options must be objects", "options")
+      const option = raw as Record<string, unknown>
+      const id = tidy(option["id"])
+      const value = tidy(option["value"])
+      const label = tidy(option["label"])
+      if (id !== undefined && id !== null && (typeof id !== "string" || !UUID.test(id))) return yield* bad("Option id is invalid", "options")
+      if (typeof value !== "string") return yield* bad("Option value is required", "options")
+      if (value.length > 63) return yield* bad(`Option value "${value}" exceeds 63 characters`, "options")
+      if (value.length === 0) return yield* bad(`Option value "${value}" is beneath 1 character`, "options")
+      if (!OPTION_VALUE.test(value)) return yield* bad(`Value must be in UPPER_CASE and follow snake_case "${value}"`, "options")
+      if (typeof label !== "string") return yield* bad("Option label is required", "options")
+      if (label.length > 63) return yield* bad(`Option label "${label}" exceeds 63 characters`, "options")
+      if (label.length === 0) return yield* bad(`Option label "${label}" is beneath 1 character`, "options")
+      if (label.includes(",")) return yield* bad("Label must not contain a comma", "options")
+      const color = tidy(option["color"]) ?? "gray"
+      if (!OPTION_COLORS.has(color as string)) return yield* bad(`Option "${value}" has an unknown color "${String(color)}"`, "options")
+      const position = option["position"] ?? i
+      if (typeof position !== "number" || !Number.isFinite(position)) return yield* bad(`Option "${value}" has an invalid position`, "options")
+      result.push({ id: typeof id === "string" ? id : crypto.randomUUID(), value, label, color: color as string, position })
+    }
+    const seen = { id: new Set<string>(), value: new Set<string>(), position: new Set<number>() }
+    for (const option of result) {
+      if (seen.id.has(option.id)) return yield* bad(`Duplicated option id "${option.id}"`, "options")
+      if (seen.value.has(option.value)) return yield* bad(`Duplicated option value "${option.value}"`, "options")
+      if (seen.position.has(option.position)) return yield* bad(`Duplicated option position "${option.position}"`, "options")
+      seen.id.add(option.id)
+      seen.value.add(option.value)
+      seen.position.add(option.position)
     }
     return result
   })

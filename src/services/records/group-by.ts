@@ -315,7 +315,8 @@ export const groupByStatement = (
   args: GroupByArgs,
   aggregates: ReadonlyArray<AggregateRequest>,
   aggregate: (request: AggregateRequest) => string,
-  records: Selection | null
+  records: Selection | null,
+  answered: (request: AggregateRequest) => string = aggregate
 ): GroupByPlan => {
   if (ctx.guard !== null) requireReadable(ctx, object)
   const dimensions = dimensionsOf(ctx, object, args.groupBy)
@@ -354,7 +355,7 @@ export const groupByStatement = (
   const ordering = [...order, ...dimensions.map((d) => `${sortOf(d)} ASC NULLS LAST`)].join(", ") || "1"
   const grouped = dimensions.map((d) => d.expression(outer.aliases))
   const dimensionColumns = grouped.map((expression, i) => `${expression} AS d${i}`)
-  const aggregateColumns = requested.map((a, i) => `${aggregate(a)} AS a${i}`)
+  const aggregateColumns = requested.map((a, i) => `${answered(a)} AS a${i}`)
   const groupColumns = dimensions.map((_, i) => `d${i}`)
 
   let sample = ""

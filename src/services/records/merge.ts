@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { NotFound } from "../../domain/errors.js"
-import type { ObjectMetadata } from "../../domain/metadata.js"
+import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../domain/composite-types.js"
 import { ident } from "../metadata/columns.js"
 import { type Models, objectOf } from "./models.js"
@@ -12,22 +12,16 @@ import { isUuid } from "../../platform/lib/uuid.js"
 import type { Reads } from "./read.js"
 import type { RecordsShape } from "./service.js"
 import type { Statements } from "./statements.js"
-import type { Connection, RecordFilter, RecordsLimits } from "./types.js"
+import type { Connection, RecordFilter, RecordsLimits, RecordValue } from "./types.js"
 import { actorColumns, toColumns } from "./values.js"
+import { mergedColumns, mergeField } from "./merge-values.js"
 import { fullSelection, setClause, type Writes } from "./write.js"
 
-/** Columns a merge fills from the other records; a restricted caller's unreadable or read-only fields are left as they are. */
-const writableColumns = (model: Model, object: ObjectMetadata, guard: Guard | null) =>
+/** Fields a merge fills from the other records; a restricted caller's unreadable or read-only fields are left as they are. */
+const mergedFields = (model: Model, object: ObjectMetadata, guard: Guard | null) =>
   [...model.fields(object)]
-    .filter((f) => !f.isSystem && f.type !== "TS_VECTOR" && !(f.type === "RELATION" && f.relationType === "ONE_TO_MANY"))
+    .filter((f) => !f.isSystem && f.type !== "TS_VECTOR" && !(f.type === "RELATION" && f.relationType !== "MANY_TO_ONE"))
     .filter((f) => guard === null || objectAccess(guard, object)?.restrictedFields.has(f.name) !== true)
-    .flatMap((f): Array<string> =>
-      f.type === "RELATION" || f.type === "MORPH_RELATION"
-        ? [`${f.name}Id`]
-        : isCompositeFieldType(f.type)
-        ? COMPOSITE_TYPES[f.type].map((s) => compositeColumnName(f.name, s.name))
-        : [f.name]
-    )
 
 const isEmpty = (value: unknown) =>
   value === null || value === undefined || value === "" || (Array.isArray(value) && value.length === 0)
@@ -80,10 +74,13 @@ export const makeMerge = (
       if (memberRecordLimit(scope, object) !== null) return yield* denied("workspace members are not merged")
       yield* permitted(model, object, guard, "update", selection)
       yield* attempt(() => requireOperation(guard, object, "softDelete"))
-      if (ids.length < 2) return yield* badInput("Merging needs at least two ids", "ids")
+      if (!object.duplicateCriteria) {
+        return yield* badInput(`Merge is only available for objects with duplicate criteria. Object '${object.nameSingular}' does not have duplicate criteria defined.`)
+      }
+      if (ids.length < 2) return yield* badInput("At least 2 record IDs are required for merge", "ids")
       if (!ids.every(isUuid)) return yield* badInput("ids must be UUIDs", "ids")
       if (!Number.isInteger(priority) || priority < 0 || priority >= ids.length) {
-        return yield* badInput(`conflictPriorityIndex must be between 0 and ${ids.length - 1}`, "conflictPriorityIndex")
+        return yield* badInput(`Invalid conflict priority '${priority}'. Valid options for ${ids.length} records: 0-${ids.length - 1}`, "conflictPriorityIndex")
       }
       const rows = yield* rawRows(model, object, ids, guard)
       const byId = new Map(rows.map((r) => [r["id"] as string, r]))
@@ -91,20 +88,26 @@ export const makeMerge = (
       if (missing) return yield* new NotFound({ message: `Record ${missing} not found` })
       const keeperId = ids[priority]!
       const ordered = [byId.get(keeperId)!, ...ids.filter((id) => id !== keeperId).map((id) => byId.get(id)!)]
-      const merged: Record<string, unknown> = {}
-      for (const column of writableColumns(model, object, guard)) {
-        const winner = ordered.find((row) => !isEmpty(row[column]))
-        if (winner && winner !== ordered[0]) {
-          const value = winner[column]
-          merged[column] = value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Date)
-            ? JSON.stringify(value)
-            : value
-        }
+      // Twenty's performDeepMerge: each field's values combined, the priority record's first.
+      const values = new Map<FieldMetadata, unknown>()
+      for (const field of mergedFields(model, object, guard)) {
+        const value = mergeField(field, ordered)
+        if (value !== undefined) values.set(field, value)
       }
+      const merged: Record<string, unknown> = {}
+      for (const [field, value] of values) Object.assign(merged, mergedColumns(field, value))
       const others = ids.filter((id) => id !== keeperId)
       if (dryRun) {
+        // Twenty's dry run: the priority record with the merged values, a fresh id and deletedAt set.
         const [preview] = yield* byIds(model, object, [keeperId], selection, false, guard)
-        return { ...preview, ...merged }
+        const record: Record<string, unknown> = { ...preview }
+        for (const [field, value] of values) {
+          const key = field.type === "RELATION" || field.type === "MORPH_RELATION" ? `${field.name}Id` : field.name
+          if (key in record) record[key] = value
+        }
+        record["id"] = crypto.randomUUID()
+        if ("deletedAt" in record) record["deletedAt"] = new Date().toISOString()
+        return record as RecordValue
       }
       const full = fullSelection(model, object)
       const [keeperBefore] = yield* byIds(model, object, [keeperId], full, false)

@@ -84,21 +84,23 @@ export const aggregateSql = (ctx: BuildContext, object: ObjectMetadata, request:
   const empty = columns.map((c) => (textual && !request.subField?.endsWith("Micros") ? `(${c} IS NULL OR ${c}::text = '')` : `${c} IS NULL`))
     .join(" AND ")
   const first = columns[0]!
+  // Twenty's process-aggregate.helper.ts: counts and percentages of no records are NULL.
+  const unlessNone = (sql: string) => `CASE WHEN count(*) = 0 THEN NULL ELSE ${sql} END`
   switch (request.kind) {
     case "countEmpty":
-      return `count(*) FILTER (WHERE ${empty})`
+      return unlessNone(`count(*) FILTER (WHERE ${empty})`)
     case "countNotEmpty":
-      return `count(*) FILTER (WHERE NOT (${empty}))`
+      return unlessNone(`count(*) FILTER (WHERE NOT (${empty}))`)
     case "countUniqueValues":
-      return `count(DISTINCT ${columns.length > 1 ? `(${columns.join(", ")})` : first})`
+      return unlessNone(`count(DISTINCT ${columns.length > 1 ? `(${columns.join(", ")})` : first})`)
     case "percentageEmpty":
-      return `coalesce(count(*) FILTER (WHERE ${empty})::float / nullif(count(*), 0), 0)`
+      return unlessNone(`count(*) FILTER (WHERE ${empty})::float / count(*)`)
     case "percentageNotEmpty":
-      return `coalesce(count(*) FILTER (WHERE NOT (${empty}))::float / nullif(count(*), 0), 0)`
+      return unlessNone(`count(*) FILTER (WHERE NOT (${empty}))::float / count(*)`)
     case "countTrue":
-      return `count(*) FILTER (WHERE ${first} IS TRUE)`
+      return unlessNone(`count(*) FILTER (WHERE ${first} IS TRUE)`)
     case "countFalse":
-      return `count(*) FILTER (WHERE ${first} IS FALSE)`
+      return unlessNone(`count(*) FILTER (WHERE ${first} IS FALSE)`)
     case "min":
     case "max":
     case "avg":
@@ -107,6 +109,20 @@ export const aggregateSql = (ctx: BuildContext, object: ObjectMetadata, request:
         ? ISO(`${request.kind}(${first})`)
         : `${request.kind}(${first})`
   }
+}
+
+/**
+ * An aggregate as answered: min/max/avg/sum of a BigFloat (numeric) column is PostgreSQL's text, as
+ * Twenty's raw group-by rows give it (REST answers "1000000000000"; GraphQL's Float makes it a number).
+ * Orderings use aggregateSql itself.
+ */
+export const answeredAggregateSql = (ctx: BuildContext, object: ObjectMetadata, request: AggregateRequest): string => {
+  const sql = aggregateSql(ctx, object, request)
+  if (!["min", "max", "avg", "sum"].includes(request.kind)) return sql
+  const field = ctx.model.field(object, request.field)?.field
+  const numeric = field !== undefined && (field.type === "NUMERIC" ||
+    (isCompositeFieldType(field.type) && COMPOSITE_TYPES[field.type].find((s) => s.name === request.subField)?.type === "NUMERIC"))
+  return numeric ? `(${sql})::text` : sql
 }
 
 export type Shape = (model: Model, object: ObjectMetadata, record: RecordValue | null, selection: Selection) => RecordValue | null
@@ -213,7 +229,7 @@ export const planFindMany = (
   const totals = extras.totalCount || extras.aggregates.length > 0
     ? build(model, limits, (ctx) => {
       const where = baseConditions(ctx, object, "t0", { filter: args.filter ?? null })
-      const pairs = [["totalCount", "count(*)"], ...extras.aggregates.map((a) => [a.key, aggregateSql(ctx, object, a)])]
+      const pairs = [["totalCount", "count(*)"], ...extras.aggregates.map((a) => [a.key, answeredAggregateSql(ctx, object, a)])]
       return {
         text: `SELECT json_build_object(${pairs.map(([k, v]) => `'${k!.replace(/'/g, "''")}', ${v}`).join(", ")}) AS a
                 FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")}`,

@@ -2,7 +2,7 @@ import { Effect } from "effect"
 import type { ObjectMetadata } from "../../domain/metadata.js"
 import { groupByStatement, groupLimit, RECORDS_PER_GROUP } from "./group-by.js"
 import { type Models, objectOf } from "./models.js"
-import { aggregateSql, attempt, building, type FindManyPlan, PageEdge, planFindMany, shapeFor, worstCase } from "./plan.js"
+import { aggregateSql, answeredAggregateSql, attempt, building, type FindManyPlan, PageEdge, planFindMany, shapeFor, worstCase } from "./plan.js"
 import { badInput, type Guard, type Model, recordJson } from "./query-builder.js"
 import { guardOf } from "./access.js"
 import type { RecordsShape } from "./service.js"
@@ -43,7 +43,8 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
         }
       }
       const plan = yield* building(model, limits, (ctx) =>
-        groupByStatement(ctx, object, args, extras.aggregates, (request) => aggregateSql(ctx, object, request), records), guardOf(scope))
+        groupByStatement(ctx, object, args, extras.aggregates, (request) => aggregateSql(ctx, object, request), records,
+          (request) => answeredAggregateSql(ctx, object, request)), guardOf(scope))
       const rows = yield* run<{
         d: ReadonlyArray<unknown>
         n: number

@@ -19,45 +19,56 @@ export interface Connect {
   readonly index: number
   readonly field: FieldMetadata
   readonly target: ObjectMetadata
+  /** The unique fields named in `where`, in their order (Twenty compares them across a batch). */
+  readonly fields: ReadonlyArray<string>
   readonly conditions: ReadonlyArray<readonly [column: string, value: string]>
 }
 
-/** The target's unique constraints a connect may name: its id, then each unique field. */
+const notPopulated = (fieldName: string) =>
+  fail(`Missing required fields: at least one unique constraint have to be fully populated for '${fieldName}'.`, fieldName)
+
+/**
+ * The target's unique constraints a connect may name: its id, then each unique field. As Twenty's
+ * compute-relation-connect-query-configs.util.ts: one constraint must be fully populated, and every key of
+ * `where` must belong to a unique constraint; all of them are matched.
+ */
 const connectConditions = (model: Model, target: ObjectMetadata, where: unknown, fieldName: string) => {
-  if (!isObject(where)) return fail(`"${fieldName}.connect.where" must name a unique field of ${target.nameSingular}`, fieldName)
-  const keys = Object.keys(where).filter((key) => where[key] !== undefined && where[key] !== null)
-  if (keys.length === 0) {
-    return fail(`Missing required fields: unique constraint fields are not all populated for '${fieldName}'.`, fieldName)
+  if (!isObject(where)) return notPopulated(fieldName)
+  const keys = Object.keys(where).filter((key) => where[key] !== undefined)
+  const uniqueField = (key: string) => {
+    if (key === "id") return null
+    const found = model.field(target, key)
+    return found && !found.joinColumn && found.field.isUnique ? found.field : undefined
   }
-  if (keys.length > 1) {
-    return fail(`Too many fields provided for connect field '${fieldName}'. Only fields from one unique constraint are allowed.`, fieldName)
+  if (!keys.some((key) => where[key] !== null && uniqueField(key) !== undefined)) return notPopulated(fieldName)
+  const conditions: Array<readonly [string, string]> = []
+  for (const key of keys) {
+    const field = uniqueField(key)
+    if (field === undefined) fail(`Field ${key} is not a unique constraint field for '${fieldName}'.`, `${fieldName}.connect.where.${key}`)
+    const value = where[key]
+    if (value === null) continue
+    if (field === null) {
+      if (!isUuid(value)) fail(`Invalid id ${JSON.stringify(value)} to connect ${fieldName}`, `${fieldName}.connect.where.id`)
+      conditions.push(["id", (value as string).toLowerCase()])
+      continue
+    }
+    const type = field!.type
+    if (!isCompositeFieldType(type)) {
+      if (typeof value !== "string") fail(`Connect ${fieldName} by ${key} takes a string`, `${fieldName}.connect.where.${key}`)
+      conditions.push([field!.name, value as string])
+      continue
+    }
+    if (!isObject(value)) fail(`Connect ${fieldName} by ${key} takes an object of its unique subfields`, `${fieldName}.connect.where.${key}`)
+    const subs = Object.entries(value as Record<string, unknown>).filter(([, sub]) => sub !== undefined && sub !== null)
+    if (subs.length === 0) notPopulated(fieldName)
+    for (const [subName, sub] of subs) {
+      const known = COMPOSITE_TYPES[type].find((s) => s.name === subName && s.isIncludedInUniqueConstraint)
+      if (!known) fail(`"${subName}" is not a unique subfield of ${key}`, `${fieldName}.connect.where.${key}.${subName}`)
+      if (typeof sub !== "string") fail(`Connect ${fieldName} by ${key}.${subName} takes a string`, `${fieldName}.connect.where.${key}.${subName}`)
+      conditions.push([compositeColumnName(field!.name, subName), sub as string])
+    }
   }
-  const key = keys[0]!
-  const value = where[key]
-  const unique = key === "id" ? undefined : model.field(target, key)
-  if (key !== "id" && (!unique || unique.joinColumn || !unique.field.isUnique)) {
-    return fail(`"${key}" is not a unique field of ${target.nameSingular}: connect by id or a unique field`, `${fieldName}.connect.where.${key}`)
-  }
-  if (key === "id") {
-    if (!isUuid(value)) return fail(`Invalid id ${JSON.stringify(value)} to connect ${fieldName}`, `${fieldName}.connect.where.id`)
-    return [["id", value.toLowerCase()] as const]
-  }
-  const field = unique!.field
-  const type = field.type
-  if (!isCompositeFieldType(type)) {
-    if (typeof value !== "string") return fail(`Connect ${fieldName} by ${key} takes a string`, `${fieldName}.connect.where.${key}`)
-    return [[field.name, value] as const]
-  }
-  if (!isObject(value)) return fail(`Connect ${fieldName} by ${key} takes an object of its unique subfields`, `${fieldName}.connect.where.${key}`)
-  const conditions = Object.entries(value).filter(([, sub]) => sub !== undefined && sub !== null).map(([subName, sub]) => {
-    const known = COMPOSITE_TYPES[type].find((s) => s.name === subName && s.isIncludedInUniqueConstraint)
-    if (!known) return fail(`"${subName}" is not a unique subfield of ${key}`, `${fieldName}.connect.where.${key}.${subName}`)
-    if (typeof sub !== "string") return fail(`Connect ${fieldName} by ${key}.${subName} takes a string`, `${fieldName}.connect.where.${key}.${subName}`)
-    return [compositeColumnName(field.name, subName), sub] as const
-  })
-  return conditions.length > 0
-    ? conditions
-    : fail(`Missing required fields: unique constraint fields are not all populated for '${fieldName}'.`, fieldName)
+  return conditions.length > 0 ? { fields: keys, conditions } : notPopulated(fieldName)
 }
 
 /**
@@ -75,20 +86,26 @@ export const relationInputs = (model: Model, object: ObjectMetadata, data: Reado
       if (!found || found.joinColumn || found.field.type !== "RELATION" || found.field.relationType !== "MANY_TO_ONE") {
         return fail(`Connect is not allowed for ${key} on ${object.nameSingular}`, key)
       }
-      if (record[`${key}Id`] !== undefined) fail(`${key} and ${key}Id cannot be both provided.`, key)
+      if (record[`${key}Id`] != null) fail(`${key} and ${key}Id cannot be both provided.`, key)
       const extra = Object.keys(value).find((k) => k !== "connect" && k !== "disconnect")
       if (extra) fail(`"${extra}" is not allowed in ${key}: use connect or disconnect`, `${key}.${extra}`)
       const { connect, disconnect } = value
       if (disconnect !== undefined && disconnect !== null && typeof disconnect !== "boolean") fail(`"${key}.disconnect" takes true or false`, key)
       const connecting = connect !== undefined && connect !== null
-      if (connecting && disconnect === true) fail(`Cannot connect and disconnect ${key} at once`, key)
+      // Twenty refuses connect beside any boolean disconnect, even false.
+      if (connecting && typeof disconnect === "boolean") fail(`Cannot have both connect and disconnect for the same relation field ${key}.`, key)
       copy ??= { ...record }
       delete copy[key]
       if (disconnect === true) copy[`${key}Id`] = null
       if (connecting) {
         if (!isObject(connect)) fail(`"${key}.connect" takes { where: { … } }`, key)
         const target = model.target(found.field)
-        connects.push({ index, field: found.field, target, conditions: connectConditions(model, target, (connect as Record<string, unknown>)["where"], key) })
+        const { fields, conditions } = connectConditions(model, target, (connect as Record<string, unknown>)["where"], key)
+        const first = connects.find((c) => c.field.name === key)
+        if (first && first.fields.join("\u0000") !== fields.join("\u0000")) {
+          fail(`Expected the same constraint fields to be used consistently across all operations for ${key}.`, key)
+        }
+        connects.push({ index, field: found.field, target, fields, conditions })
       }
     }
     return copy ?? record

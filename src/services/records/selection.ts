@@ -14,6 +14,30 @@ export const ISO = (expression: string) => `to_char(${expression} AT TIME ZONE '
 const scalarJson = (field: Pick<FieldMetadata, "type">, expression: string) =>
   field.type === "DATE_TIME" ? ISO(expression) : expression
 
+const TEXT = "''"
+const LIST = "'[]'::jsonb"
+/** Composite subfields Twenty answers '' or [] for when NULL (null-equivalent-values.constant.ts). */
+const NULL_EQUIVALENT_SUBFIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  ADDRESS: Object.fromEntries(["addressStreet1", "addressStreet2", "addressCity", "addressState", "addressCountry", "addressPostcode"].map((s) => [s, TEXT])),
+  EMAILS: { primaryEmail: TEXT, additionalEmails: LIST },
+  LINKS: { primaryLinkUrl: TEXT, primaryLinkLabel: TEXT, secondaryLinks: LIST },
+  PHONES: { primaryPhoneNumber: TEXT, primaryPhoneCountryCode: TEXT, primaryPhoneCallingCode: TEXT, additionalPhones: LIST },
+  FULL_NAME: { firstName: TEXT, lastName: TEXT },
+  ACTOR: { name: TEXT },
+  RICH_TEXT_V2: { markdown: TEXT }
+}
+
+/**
+ * A column as Twenty answers it (format-result.util.ts): a NULL TEXT is '', a NULL MULTI_SELECT or ARRAY
+ * is [], and NULL text and list subfields of composites are '' and [].
+ */
+const answered = (type: FieldMetadata["type"], expression: string, subField?: string) => {
+  const empty = subField === undefined
+    ? type === "TEXT" ? TEXT : type === "MULTI_SELECT" || type === "ARRAY" ? "'{}'::text[]" : undefined
+    : NULL_EQUIVALENT_SUBFIELDS[type]?.[subField]
+  return empty === undefined ? expression : `coalesce(${expression}, ${empty})`
+}
+
 /** json_build_object takes at most 100 arguments: larger objects are merged from chunks. */
 export const jsonObject = (pairs: ReadonlyArray<readonly [string, string]>): string => {
   if (pairs.length === 0) return "json_build_object()"
@@ -29,10 +53,10 @@ export const jsonObject = (pairs: ReadonlyArray<readonly [string, string]>): str
 const fieldValue = (field: FieldMetadata, alias: string): string => {
   if (isCompositeFieldType(field.type)) {
     return jsonObject(COMPOSITE_TYPES[field.type].map((sub) =>
-      [sub.name, scalarJson(sub, col(alias, compositeColumnName(field.name, sub.name)))] as const
+      [sub.name, scalarJson(sub, answered(field.type, col(alias, compositeColumnName(field.name, sub.name)), sub.name))] as const
     ))
   }
-  return scalarJson(field, col(alias, field.name))
+  return scalarJson(field, answered(field.type, col(alias, field.name)))
 }
 
 interface OutputPair {
@@ -134,8 +158,10 @@ export const recordColumns = (ctx: BuildContext, object: ObjectMetadata, alias: 
   const readers = pairs.map((pair): ColumnReader => {
     const field = pair.field
     if (!field) return column(pair.value, true)
-    if (!isCompositeFieldType(field.type)) return scalar(field, col(alias, field.name))
-    const subs = COMPOSITE_TYPES[field.type].map((sub) => [sub.name, scalar(sub, col(alias, compositeColumnName(field.name, sub.name)))] as const)
+    if (!isCompositeFieldType(field.type)) return scalar(field, answered(field.type, col(alias, field.name)))
+    const subs = COMPOSITE_TYPES[field.type].map((sub) =>
+      [sub.name, scalar(sub, answered(field.type, col(alias, compositeColumnName(field.name, sub.name)), sub.name))] as const
+    )
     return (row) => {
       const value: Record<string, unknown> = {}
       for (const [name, reader] of subs) value[name] = typeof reader === "number" ? row[reader] : reader(row)

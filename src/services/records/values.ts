@@ -1,9 +1,12 @@
+import { inspect } from "node:util"
 import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
 import { COMPOSITE_TYPES, compositeColumnName, isCompositeFieldType } from "../../domain/composite-types.js"
 import type { FieldType } from "../../domain/field-types.js"
 import { RATING_VALUES } from "../metadata/columns.js"
 import { isUuid } from "../../platform/lib/uuid.js"
 import { type Model, QueryInputError, badInput } from "./query-builder.js"
+import { normalisePhones } from "./phones.js"
+import { normaliseEmails, normaliseLinks } from "./emails-links.js"
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/
 
@@ -16,49 +19,68 @@ const SYSTEM_MANAGED = new Set(["createdBy", "updatedBy", "searchVector", "delet
 
 const json = (value: unknown) => (value === null ? null : JSON.stringify(value))
 
-/** One input value → the value stored in its column, or a BAD_USER_INPUT naming the field. */
+/**
+ * Twenty stores '' and empty lists as NULL (transform-text-field.util.ts, transform-array-field.util.ts and
+ * the composite transforms) and answers NULL as '' or [] (see selection.ts).
+ */
+const NULL_EQUIVALENT_TYPES: ReadonlySet<FieldType> = new Set(["TEXT", "MULTI_SELECT", "ARRAY"])
+const nullEquivalent = (value: unknown) =>
+  value === "" || value === "[]" || (Array.isArray(value) && value.length === 0) ? null : value
+
+/**
+ * One input value → the value stored in its column, or a BAD_USER_INPUT with the message of Twenty's
+ * validate-*-field-or-throw.util.ts for its type (values shown as Node's inspect shows them).
+ */
 const columnValue = (type: FieldType, value: unknown, path: string, field?: FieldMetadata): unknown => {
   if (value === null) return null
-  const wrong = (expected: string) => fail(`Invalid value ${JSON.stringify(value)} for ${path}: expected ${expected}`, path)
+  const refuse = (message: string) => fail(message, path)
+  const shown = inspect(value)
   switch (type) {
     case "UUID":
     case "RELATION":
-      return isUuid(value) ? value : wrong("a UUID")
+      return isUuid(value) ? value : refuse(`Invalid UUID value ${shown} for field "${path}"`)
     case "TEXT":
     case "RICH_TEXT":
-      return typeof value === "string" ? value : wrong("a string")
+      return typeof value === "string" ? value : refuse(`Invalid string value ${shown} for text field "${path}"`)
     case "NUMBER":
     case "POSITION":
-      return typeof value === "number" && Number.isFinite(value) ? value : wrong("a number")
+      return typeof value === "number" && Number.isFinite(value) ? value : refuse(`Invalid number value ${shown} for field "${path}"`)
     case "NUMERIC":
       return (typeof value === "number" && Number.isFinite(value)) || (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value))
         ? value
-        : wrong("a number")
+        : refuse(`Invalid number value ${inspect(Number(value))} for field "${path}"`)
     case "BOOLEAN":
-      return typeof value === "boolean" ? value : wrong("true or false")
+      return typeof value === "boolean" ? value : refuse(`Invalid boolean value ${shown} for field "${path}"`)
     case "DATE_TIME":
-      return typeof value === "string" && !Number.isNaN(Date.parse(value)) ? value : wrong("an ISO 8601 date-time")
-    case "DATE":
-      return typeof value === "string" && DATE.test(value) && !Number.isNaN(Date.parse(value)) ? value : wrong("a date (YYYY-MM-DD)")
-    case "SELECT": {
-      const values = field?.options?.map((o) => o.value) ?? []
-      return typeof value === "string" && values.includes(value) ? value : wrong(`one of ${values.join(", ")}`)
-    }
-    case "RATING":
-      return typeof value === "string" && RATING_VALUES.includes(value) ? value : wrong(`one of ${RATING_VALUES.join(", ")}`)
-    case "MULTI_SELECT": {
-      const values = field?.options?.map((o) => o.value) ?? []
-      return Array.isArray(value) && value.every((v) => typeof v === "string" && values.includes(v))
+      return typeof value === "string" && !Number.isNaN(Date.parse(value))
         ? value
-        : wrong(`a list of ${values.join(", ")}`)
+        : refuse(`Invalid value ${shown} for date-time field "${path}". Expected format: 'YYYY-MM-DDTHH:mm:ssZ'`)
+    case "DATE":
+      return typeof value === "string" && DATE.test(value) && !Number.isNaN(Date.parse(value))
+        ? value
+        : refuse(`Invalid value ${shown} for date field "${path}". Expected format: 'YYYY-MM-DD'`)
+    case "SELECT":
+    case "RATING": {
+      if (typeof value !== "string") return refuse(`Invalid string value ${shown} for text field "${path}"`)
+      const values = type === "RATING" ? RATING_VALUES : field?.options?.map((o) => o.value) ?? []
+      return values.includes(value) ? value : refuse(`Invalid value ${shown} for field "${path}"`)
+    }
+    case "MULTI_SELECT": {
+      if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+        return refuse(`Invalid value ${shown} for field "${path} - Array values need to be string"`)
+      }
+      const values = field?.options?.map((o) => o.value) ?? []
+      return value.every((v) => values.includes(v)) ? value : refuse(`Invalid value ${shown} for multi select field "${path}"`)
     }
     case "ARRAY":
-      return Array.isArray(value) && value.every((v) => typeof v === "string") ? value : wrong("a list of strings")
+      return Array.isArray(value) && value.every((v) => typeof v === "string")
+        ? value
+        : refuse(`Invalid value ${shown} for field "${path} - Array values need to be string"`)
     case "RAW_JSON":
     case "FILES":
       return json(value)
     default:
-      return wrong("a supported value")
+      return refuse(`Invalid value ${shown} for field "${path}"`)
   }
 }
 
@@ -89,16 +111,22 @@ export const toColumns = (model: Model, object: ObjectMetadata, data: unknown, o
         continue
       }
       if (typeof value !== "object" || Array.isArray(value)) fail(`Field "${key}" takes an object of subfields`, key)
-      for (const [subName, subValue] of Object.entries(value as object)) {
+      const given = value as Record<string, unknown>
+      const subfields = field.type === "PHONES" ? normalisePhones(given, key)
+        : field.type === "EMAILS" ? normaliseEmails(given)
+        : field.type === "LINKS" ? normaliseLinks(given)
+        : given
+      for (const [subName, subValue] of Object.entries(subfields)) {
         if (subValue === undefined) continue
         const sub = COMPOSITE_TYPES[field.type].find((s) => s.name === subName) ??
           fail(`"${subName}" is not a subfield of ${key}`, `${key}.${subName}`)
         const subType = sub.type === "SELECT" ? "TEXT" : sub.type
-        columns[compositeColumnName(key, sub.name)] = columnValue(subType, subValue, `${key}.${subName}`)
+        columns[compositeColumnName(key, sub.name)] = nullEquivalent(columnValue(subType, subValue, `${key}.${subName}`))
       }
       continue
     }
-    columns[key] = columnValue(field.type, value, key, field)
+    const stored = columnValue(field.type, value, key, field)
+    columns[key] = field.isNullable !== false && NULL_EQUIVALENT_TYPES.has(field.type) ? nullEquivalent(stored) : stored
   }
   return columns
 }
