@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import { clearNullEquivalentValues } from "./null-equivalent-values.js"
 import { seedMissingViews } from "./standard-views.js"
 
 export interface Migration {
@@ -479,5 +480,11 @@ CREATE INDEX view_group_view_idx ON core."viewGroup" ("viewId");
 `)
       yield* seedMissingViews(null)
     })
+  },
+  {
+    id: 12,
+    name: "null_equivalent_values",
+    // '' and empty lists written before Score stored them as NULL (Twenty's null-equivalent values).
+    up: clearNullEquivalentValues
   }
 ]
