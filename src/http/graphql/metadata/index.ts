@@ -17,13 +17,15 @@ import { membersTypeDefs } from "./members-schema.js"
 import { passwordResolvers, type PasswordServices } from "./password-resolvers.js"
 import { passwordTypeDefs } from "./password-schema.js"
 import { roleResolvers, type RoleServices } from "./role-resolvers.js"
+import { ssoResolvers, type SsoServices } from "./sso-resolvers.js"
+import { ssoTypeDefs } from "./sso-schema.js"
 import { roleTypeDefs } from "./role-schema.js"
 import { webhookResolvers, type WebhookServices } from "./webhook-resolvers.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
 
 /** The services /metadata's resolvers run (Auth also authenticates the caller). */
-export type MetadataServices = AuthResolverServices | DataModelServices | WebhookServices | RoleServices | MembersServices | PasswordServices
+export type MetadataServices = AuthResolverServices | DataModelServices | WebhookServices | RoleServices | MembersServices | PasswordServices | SsoServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -31,19 +33,22 @@ export const makeMetadataHandler = Effect.gen(function*() {
   const authenticate = (token: string) => run(Effect.flatMap(Auth, (auth) => auth.authenticate(token)))
   const yoga = createYoga<GraphQLContext<MetadataServices>>({
     schema: createSchema<GraphQLContext<MetadataServices>>({
-      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs, roleTypeDefs, membersTypeDefs, passwordTypeDefs],
+      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs, roleTypeDefs, membersTypeDefs, passwordTypeDefs, ssoTypeDefs],
       resolvers: {
         ...authResolvers,
         ...dataModelResolvers,
         ...roleResolvers,
         User: { ...authResolvers.User, ...roleResolvers.User },
+        Workspace: { ...authResolvers.Workspace, ...ssoResolvers.Workspace },
+        AvailableWorkspace: ssoResolvers.AvailableWorkspace,
         Query: {
           ...authResolvers.Query,
           ...dataModelResolvers.Query,
           ...webhookResolvers.Query,
           ...roleResolvers.Query,
           ...membersResolvers.Query,
-          ...passwordResolvers.Query
+          ...passwordResolvers.Query,
+          ...ssoResolvers.Query
         },
         Mutation: {
           ...authResolvers.Mutation,
@@ -51,7 +56,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...webhookResolvers.Mutation,
           ...roleResolvers.Mutation,
           ...membersResolvers.Mutation,
-          ...passwordResolvers.Mutation
+          ...passwordResolvers.Mutation,
+          ...ssoResolvers.Mutation
         },
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,
