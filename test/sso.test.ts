@@ -111,6 +111,58 @@ describe("identity providers on /metadata", () => {
     expect(anonymous.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED")
   })
 
+  test("a caller without the SECURITY permission is refused", async () => {
+    const roles = await app.run(Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      sql<{ id: string }>`SELECT id FROM core.role WHERE "workspaceId" = ${owner.workspaceId} AND label = 'Member'`))
+    const exp = new Date(Date.now() + 86_400_000).toISOString()
+    const key = await app.gql(
+      `mutation($roleId: UUID, $exp: String!) { createApiKey(input: { name: "k", expiresAt: $exp, roleId: $roleId }) { id } }`,
+      { roleId: roles[0]!.id, exp },
+      owner.accessToken
+    )
+    const token = (await app.gql(
+      `mutation($id: UUID!, $exp: String!) { generateApiKeyToken(apiKeyId: $id, expiresAt: $exp) { token } }`,
+      { id: key.body.data.createApiKey.id, exp },
+      owner.accessToken
+    )).body.data.generateApiKeyToken.token
+    const denied = await app.gql(`{ getSSOIdentityProviders { id } }`, {}, token)
+    expect(denied.body.errors?.[0]?.extensions).toMatchObject({ code: "FORBIDDEN", subCode: "PERMISSION_DENIED" })
+  })
+
+  test("public workspace data lists the active identity providers and the configured social providers", async () => {
+    const { subdomain } = (await app.gql(`{ currentWorkspace { subdomain } }`, {}, owner.accessToken)).body.data.currentWorkspace
+    const data = await app.gql(
+      `query($origin: String) { getPublicWorkspaceDataByDomain(origin: $origin) {
+        id displayName authProviders { sso { id name type status issuer } google microsoft password magicLink } } }`,
+      { origin: `http://${subdomain}.localhost:3001` }
+    )
+    expect(data.body.data.getPublicWorkspaceDataByDomain).toEqual({
+      id: owner.workspaceId,
+      displayName: "SSO Co",
+      authProviders: {
+        sso: [{ id: identityProviderId, name: "Test IdP", type: "OIDC", status: "Active", issuer: provider.issuer }],
+        google: true,
+        microsoft: false,
+        password: true,
+        magicLink: false
+      }
+    })
+    const unknown = await app.gql(`{ getPublicWorkspaceDataByDomain(origin: "http://nowhere-at-all.localhost:3001") { id } }`)
+    expect(unknown.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
+  })
+
+  test("sign-in's available workspaces carry their active identity providers", async () => {
+    const signIn = await app.gql(
+      `mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) {
+        availableWorkspaces { availableWorkspacesForSignIn { id sso { id name type status issuer } } } } }`,
+      { email: owner.email, password: owner.password }
+    )
+    expect(signIn.body.data.signIn.availableWorkspaces.availableWorkspacesForSignIn).toEqual([{
+      id: owner.workspaceId,
+      sso: [{ id: identityProviderId, name: "Test IdP", type: "OIDC", status: "Active", issuer: provider.issuer }]
+    }])
+  })
+
   test("workspace flags answer from configuration", async () => {
     const ws = await app.gql(`{ currentWorkspace { isGoogleAuthEnabled isMicrosoftAuthEnabled } }`, {}, owner.accessToken)
     expect(ws.body.data.currentWorkspace).toEqual({ isGoogleAuthEnabled: true, isMicrosoftAuthEnabled: false })

@@ -382,6 +382,8 @@ const UNMODELLED = "a Twenty feature Score does not model (AI tiers, enterprise 
 /** Known /metadata differences from twenty-client-sdk's metadata schema, each with its reason. */
 const METADATA_ALLOWED: Record<string, string> = {
   "Mutation.emailPasswordResetLink()": OTHER_VERSION,
+  "Query.getPublicWorkspaceDataByDomain()":
+    "Twenty's optional `origin: String` (schema.d.ts `__args?: { origin?: String }`); the genql map writes a nullable argument as `[typeIndex]` without a typing string, which this reader drops",
   "Mutation.verifyEmailAndGetLoginToken()": OTHER_VERSION,
   "Mutation.verifyEmailAndGetWorkspaceAgnosticToken()": OTHER_VERSION,
   "Role.standardId": SCORE_ONLY,

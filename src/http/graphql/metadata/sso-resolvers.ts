@@ -2,12 +2,15 @@ import { Effect } from "effect"
 import type { Workspace } from "../../../domain/auth.js"
 import { AppConfig } from "../../../platform/config.js"
 import { type IdentityProvider, Sso, type SsoShape } from "../../../services/auth/sso.js"
+import { NotFound } from "../../../domain/errors.js"
+import { subdomainOf } from "../../../services/auth/index.js"
 import { Permissions } from "../../../services/permissions/index.js"
+import { Workspaces } from "../../../services/workspace/index.js"
 import type { GraphQLContext } from "../yoga.js"
-import { workspaceOf } from "./auth-resolvers.js"
+import { workspaceOf, workspaceUrls } from "./auth-resolvers.js"
 
 /** The services SSO resolvers run. */
-export type SsoServices = Sso | Permissions | AppConfig
+export type SsoServices = Sso | Permissions | AppConfig | Workspaces
 
 type Context = GraphQLContext<SsoServices>
 type Args = Record<string, any>
@@ -23,6 +26,40 @@ const withSso = async <A>(ctx: Context, run: (sso: SsoShape, workspace: Workspac
 
 const ssoConnection = ({ id, type, issuer, name, status }: IdentityProvider) => ({ id, type, issuer, name, status })
 
+/**
+ * Twenty's sign-in page data: the providers the server enables (configuration) and the workspace's
+ * active identity providers. Without an origin, Twenty's placeholder "default workspace".
+ */
+const publicWorkspaceData = (origin: string | null, originHeader: string | null) =>
+  Effect.gen(function*() {
+    const config = yield* AppConfig
+    const system = { google: config.google.enabled, microsoft: config.microsoft.enabled, password: true, magicLink: false }
+    const bypass = { google: false, microsoft: false, password: false }
+    if (!origin) {
+      const url = originHeader ?? config.frontendUrl.href
+      return {
+        id: "default-workspace",
+        logo: "",
+        displayName: "Default Workspace",
+        workspaceUrls: { subdomainUrl: url, customUrl: url },
+        authProviders: { ...system, sso: [] },
+        authBypassProviders: bypass
+      }
+    }
+    const subdomain = subdomainOf(origin)
+    const workspace = subdomain ? yield* Effect.flatMap(Workspaces, (w) => w.findBySubdomain(subdomain)) : null
+    if (!workspace) return yield* new NotFound({ message: "Workspace not found" })
+    const sso = yield* Effect.flatMap(Sso, (s) => s.listActive(workspace.id))
+    return {
+      id: workspace.id,
+      logo: workspace.logo ?? "",
+      displayName: workspace.displayName,
+      workspaceUrls: yield* workspaceUrls(workspace),
+      authProviders: { ...system, sso: sso.map(ssoConnection) },
+      authBypassProviders: bypass
+    }
+  })
+
 export const ssoResolvers = {
   Workspace: {
     isGoogleAuthEnabled: (_: Workspace, _args: Args, ctx: Context) => ctx.run(Effect.map(AppConfig, (c) => c.google.enabled)),
@@ -33,6 +70,8 @@ export const ssoResolvers = {
       ctx.run(Effect.flatMap(Sso, (sso) => Effect.map(sso.listActive(w.id), (list) => list.map(ssoConnection))))
   },
   Query: {
+    getPublicWorkspaceDataByDomain: (_: unknown, args: Args, ctx: Context) =>
+      ctx.run(publicWorkspaceData(args.origin ?? null, ctx.origin)),
     getSSOIdentityProviders: (_: unknown, _args: Args, ctx: Context) =>
       withSso(ctx, (sso, workspace) =>
         Effect.map(sso.list(workspace.id), (list) =>

@@ -1,4 +1,4 @@
-/** Twenty's SSO identity providers on `/metadata` (OIDC; SAML is not served). */
+/** Twenty's SSO identity providers and the public sign-in options of a workspace, on `/metadata` (OIDC; SAML is not served). */
 export const ssoTypeDefs = /* GraphQL */ `
 type WorkspaceNameAndId { displayName: String id: UUID! }
 type SetupSso { id: UUID! type: IdentityProviderType! issuer: String! name: String! status: SSOIdentityProviderStatus! }
@@ -12,6 +12,17 @@ type FindAvailableSSOIDP {
   status: SSOIdentityProviderStatus!
   workspace: WorkspaceNameAndId!
 }
+type SSOIdentityProvider { id: UUID! name: String! type: IdentityProviderType! status: SSOIdentityProviderStatus! issuer: String! }
+type AuthProviders { sso: [SSOIdentityProvider!]! google: Boolean! magicLink: Boolean! password: Boolean! microsoft: Boolean! }
+type AuthBypassProviders { google: Boolean! password: Boolean! microsoft: Boolean! }
+type PublicWorkspaceData {
+  id: UUID!
+  authProviders: AuthProviders!
+  authBypassProviders: AuthBypassProviders
+  logo: String
+  displayName: String
+  workspaceUrls: WorkspaceUrls!
+}
 type GetAuthorizationUrlForSSO { authorizationURL: String! type: String! id: UUID! }
 
 input SetupOIDCSsoInput { name: String! issuer: String! clientID: String! clientSecret: String! }
@@ -21,6 +32,7 @@ input GetAuthorizationUrlForSSOInput { identityProviderId: UUID! workspaceInvite
 
 extend type Query {
   getSSOIdentityProviders: [FindAvailableSSOIDP!]!
+  getPublicWorkspaceDataByDomain(origin: String): PublicWorkspaceData!
 }
 
 extend type Mutation {
