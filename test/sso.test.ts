@@ -24,7 +24,9 @@ beforeAll(async () => {
       AUTH_GOOGLE_ENABLED: "true",
       AUTH_GOOGLE_CLIENT_ID: provider.clientId,
       AUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
-      AUTH_GOOGLE_ISSUER: provider.issuer
+      AUTH_GOOGLE_ISSUER: provider.issuer,
+      // The test's provider listens on 127.0.0.1, a private address workspaces may not point at by default.
+      SSO_ALLOW_PRIVATE_ISSUERS: "true"
     }
   })
   owner = await signUpWithWorkspace(app, { name: "SSO Co" })
@@ -95,6 +97,22 @@ describe("identity providers on /metadata", () => {
     )
     expect(bad.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
     expect(bad.body.errors?.[0]?.message).toBe("Invalid issuer")
+  })
+
+  test("by default a workspace cannot point an identity provider at a private address", async () => {
+    const strict = await startTestApp({ redis: false })
+    try {
+      const admin = await signUpWithWorkspace(strict)
+      const refused = await strict.gql(
+        `mutation($input: SetupOIDCSsoInput!) { createOIDCIdentityProvider(input: $input) { id } }`,
+        { input: { name: "Local", issuer: provider.issuer, clientID: provider.clientId, clientSecret: provider.clientSecret } },
+        admin.accessToken
+      )
+      expect(refused.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+      expect(refused.body.errors?.[0]?.message).toBe("Invalid issuer")
+    } finally {
+      await strict.close()
+    }
   })
 
   test("getAuthorizationUrlForSSO points at the server's login route; anonymous callers cannot list", async () => {

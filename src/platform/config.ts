@@ -98,6 +98,7 @@ export const appConfig = Config.all({
       Config.withDefault(new URL("https://login.microsoftonline.com/common/v2.0"))
     )
   }),
+  ssoAllowPrivateIssuers: Config.boolean("SSO_ALLOW_PRIVATE_ISSUERS").pipe(Config.withDefault(false)),
   oauthSignInTtl: duration("OAUTH_SIGN_IN_EXPIRES_IN", "10m", 1000),
   email: Config.all({
     driver: Config.option(Config.literal("SMTP", "LOGGER", "smtp", "logger")("EMAIL_DRIVER")),

@@ -1,6 +1,7 @@
 import { Duration, Effect } from "effect"
 import * as oidc from "openid-client"
 import { OAuthAccessDenied } from "../../domain/errors.js"
+import { checkTarget } from "../webhooks/address-guard.js"
 
 /**
  * The OAuth 2.0 authorization code flow with PKCE, state and nonce, through `openid-client` (discovery,
@@ -11,6 +12,18 @@ export interface OAuthClient {
   readonly issuer: URL
   readonly clientId: string
   readonly clientSecret: string
+  /**
+   * For a provider a workspace admin configured: whether its endpoints may be private addresses
+   * (SSO_ALLOW_PRIVATE_ISSUERS). Undefined for the operator's own (Google, Microsoft): not checked.
+   */
+  readonly allowPrivate?: boolean | undefined
+}
+
+/** Every request to the provider (discovery, JWKS, token) first checks the address its host resolves to. */
+const guardedFetch = (allowPrivate: boolean): oidc.CustomFetch => async (url, options) => {
+  const check = await checkTarget(url, allowPrivate)
+  if (!check.ok) throw new Error(`identity provider request refused: ${check.reason}`)
+  return fetch(url, options as RequestInit)
 }
 
 export interface AuthorizationRequest {
@@ -38,11 +51,15 @@ const discoveries = new Map<string, { at: number; config: Promise<oidc.Configura
 export const discover = (client: OAuthClient) =>
   Effect.tryPromise({
     try: () => {
-      const key = `${client.issuer.href}\n${client.clientId}\n${client.clientSecret}`
+      const key = `${client.issuer.href}\n${client.clientId}\n${client.clientSecret}\n${client.allowPrivate}`
       const known = discoveries.get(key)
       if (known && Date.now() - known.at < DISCOVERY_TTL) return known.config
       const execute = [oidc.enableNonRepudiationChecks, ...(client.issuer.protocol === "http:" && isLoopback(client.issuer) ? [oidc.allowInsecureRequests] : [])]
-      const config = oidc.discovery(client.issuer, client.clientId, client.clientSecret, undefined, { execute, timeout: 10 })
+      const config = oidc.discovery(client.issuer, client.clientId, client.clientSecret, undefined, {
+        execute,
+        timeout: 10,
+        ...(client.allowPrivate === undefined ? {} : { [oidc.customFetch]: guardedFetch(client.allowPrivate) })
+      })
       discoveries.set(key, { at: Date.now(), config })
       config.catch(() => discoveries.delete(key))
       return config

@@ -118,7 +118,12 @@ export const SsoLive = Layer.effect(
           return yield* new OAuthAccessDenied({ message: "Identity provider not found" })
         }
         return {
-          client: { issuer: new URL(provider.issuer), clientId: provider.clientID, clientSecret: secret } satisfies OAuthClient,
+          client: {
+            issuer: new URL(provider.issuer),
+            clientId: provider.clientID,
+            clientSecret: secret,
+            allowPrivate: config.ssoAllowPrivateIssuers
+          } satisfies OAuthClient,
           redirectUri: serverPath("/auth/oidc/callback"),
           workspaceId: provider.workspaceId as string | null,
           identityProviderId: provider.id as string | null
@@ -189,7 +194,8 @@ export const SsoLive = Layer.effect(
           if (!issuer || !input.clientID || !input.clientSecret) {
             return yield* new BadUserInput({ message: "Invalid issuer" })
           }
-          const discovered = yield* discover({ issuer, clientId: input.clientID, clientSecret: input.clientSecret }).pipe(
+          const client = { issuer, clientId: input.clientID, clientSecret: input.clientSecret, allowPrivate: config.ssoAllowPrivateIssuers }
+          const discovered = yield* discover(client).pipe(
             Effect.mapError(() => new BadUserInput({ message: "Invalid issuer" }))
           )
           const rows = yield* sql<IdentityProvider>`INSERT INTO core."workspaceSSOIdentityProvider"
