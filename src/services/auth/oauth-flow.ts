@@ -1,4 +1,5 @@
 import { Duration, Effect } from "effect"
+import { createHash } from "node:crypto"
 import * as oidc from "openid-client"
 import { OAuthAccessDenied } from "../../domain/errors.js"
 import { checkTarget } from "../webhooks/address-guard.js"
@@ -51,7 +52,9 @@ const discoveries = new Map<string, { at: number; config: Promise<oidc.Configura
 export const discover = (client: OAuthClient) =>
   Effect.tryPromise({
     try: () => {
-      const key = `${client.issuer.href}\n${client.clientId}\n${client.clientSecret}\n${client.allowPrivate}`
+      const key = createHash("sha256")
+        .update(`${client.issuer.href}\n${client.clientId}\n${client.clientSecret}\n${client.allowPrivate}`)
+        .digest("hex")
       const known = discoveries.get(key)
       if (known && Date.now() - known.at < DISCOVERY_TTL) return known.config
       const execute = [oidc.enableNonRepudiationChecks, ...(client.issuer.protocol === "http:" && isLoopback(client.issuer) ? [oidc.allowInsecureRequests] : [])]

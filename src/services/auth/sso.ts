@@ -169,9 +169,10 @@ export const SsoLive = Layer.effect(
         const pending = yield* consumePending(kind, state)
         // The state must come back to the browser that started the sign-in (login CSRF).
         if (!pending || cookieState !== state) return yield* new OAuthAccessDenied({ message: "Invalid or expired sign-in state" })
-        const target: SignInTarget = pending.identityProviderId
-          ? { kind: "oidc", identityProviderId: pending.identityProviderId }
-          : { kind: kind === "oidc" ? "google" : kind, workspaceId: pending.workspaceId }
+        // consumePending matched `kind`, and an OIDC sign-in always names its identity provider.
+        const target: SignInTarget = kind === "oidc"
+          ? { kind, identityProviderId: pending.identityProviderId ?? "" }
+          : { kind, workspaceId: pending.workspaceId }
         const { client, redirectUri } = yield* clientOf(target)
         const callbackUrl = new URL(redirectUri)
         callbackUrl.search = search.toString()
