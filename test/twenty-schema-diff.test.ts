@@ -438,6 +438,8 @@ const METADATA_ALLOWED: Record<string, string> = {
   "Query.getViewSorts()": "an optional filter argument Twenty's older views API took (objectMetadataId, viewId); absent, every view part is listed",
   "Query.getViewGroups()": "an optional filter argument Twenty's older views API took (objectMetadataId, viewId); absent, every view part is listed",
   "Mutation.emailPasswordResetLink()": OTHER_VERSION,
+  "Query.getPublicWorkspaceDataByDomain()":
+    "Twenty's optional `origin: String` (schema.d.ts `__args?: { origin?: String }`); the genql map writes a nullable argument as `[typeIndex]` without a typing string, which this reader drops",
   "Mutation.verifyEmailAndGetLoginToken()": OTHER_VERSION,
   "Mutation.verifyEmailAndGetWorkspaceAgnosticToken()": OTHER_VERSION,
   "Role.standardId": SCORE_ONLY,

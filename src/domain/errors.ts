@@ -35,6 +35,11 @@ export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()("TooM
   message: Schema.String
 }) {}
 
+/** An OAuth / OIDC sign-in refused (Twenty's OAUTH_ACCESS_DENIED): answered by a redirect carrying the message. */
+export class OAuthAccessDenied extends Schema.TaggedError<OAuthAccessDenied>()("OAuthAccessDenied", {
+  message: Schema.String
+}) {}
+
 export type UserError = Unauthenticated | Forbidden | NotFound | BadUserInput | Conflict | TooManyRequests
 
 export const isUserError = (u: unknown): u is UserError =>

@@ -11,6 +11,7 @@ import { restMetadataRoutes } from "./rest/metadata.js"
 import { makeOpenApiRoutes } from "./rest/open-api.js"
 import { makeRestListLane } from "./rest/lane.js"
 import { restRecordRoutes } from "./rest/records.js"
+import { ssoRoutes } from "./sso-routes.js"
 
 const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
@@ -62,7 +63,7 @@ const makeApp = Effect.gen(function*() {
   const metadata = yield* makeMetadataHandler
   const { handler: data, fast } = yield* makeDataGraphQLHandler
   const openApiRoutes = yield* makeOpenApiRoutes
-  const router = HttpRouter.concatAll(healthRoutes, restMetadataRoutes, restRecordRoutes, openApiRoutes).pipe(
+  const router = HttpRouter.concatAll(healthRoutes, restMetadataRoutes, restRecordRoutes, openApiRoutes, ssoRoutes).pipe(
     HttpRouter.get("/metadata", metadata),
     HttpRouter.post("/metadata", metadata),
     HttpRouter.options("/metadata", metadata),

@@ -81,6 +81,25 @@ export const appConfig = Config.all({
   passwordResetTokenTtl: duration("PASSWORD_RESET_TOKEN_EXPIRES_IN", "5m", 1000),
   emailVerificationTokenTtl: duration("EMAIL_VERIFICATION_TOKEN_EXPIRES_IN", "1h", 1000),
   isEmailVerificationRequired: Config.boolean("IS_EMAIL_VERIFICATION_REQUIRED").pipe(Config.withDefault(false)),
+  serverUrl: Config.url("SERVER_URL").pipe(Config.withDefault(new URL("http://localhost:3000"))),
+  google: Config.all({
+    enabled: Config.boolean("AUTH_GOOGLE_ENABLED").pipe(Config.withDefault(false)),
+    clientId: Config.option(Config.string("AUTH_GOOGLE_CLIENT_ID")),
+    clientSecret: Config.option(Config.redacted("AUTH_GOOGLE_CLIENT_SECRET")),
+    callbackUrl: Config.option(Config.url("AUTH_GOOGLE_CALLBACK_URL")),
+    issuer: Config.url("AUTH_GOOGLE_ISSUER").pipe(Config.withDefault(new URL("https://accounts.google.com")))
+  }),
+  microsoft: Config.all({
+    enabled: Config.boolean("AUTH_MICROSOFT_ENABLED").pipe(Config.withDefault(false)),
+    clientId: Config.option(Config.string("AUTH_MICROSOFT_CLIENT_ID")),
+    clientSecret: Config.option(Config.redacted("AUTH_MICROSOFT_CLIENT_SECRET")),
+    callbackUrl: Config.option(Config.url("AUTH_MICROSOFT_CALLBACK_URL")),
+    issuer: Config.url("AUTH_MICROSOFT_ISSUER").pipe(
+      Config.withDefault(new URL("https://login.microsoftonline.com/common/v2.0"))
+    )
+  }),
+  ssoAllowPrivateIssuers: Config.boolean("SSO_ALLOW_PRIVATE_ISSUERS").pipe(Config.withDefault(false)),
+  oauthSignInTtl: duration("OAUTH_SIGN_IN_EXPIRES_IN", "10m", 1000),
   email: Config.all({
     driver: Config.option(Config.literal("SMTP", "LOGGER", "smtp", "logger")("EMAIL_DRIVER")),
     smtpHost: Config.option(Config.string("EMAIL_SMTP_HOST")),

@@ -482,6 +482,39 @@ CREATE INDEX view_group_view_idx ON core."viewGroup" ("viewId");
     })
   },
   {
+    id: 11,
+    name: "sso",
+    // Twenty's workspace SSO identity providers (the client secret sealed by SecretBox), and the pending
+    // OAuth sign-ins: one row per state (stored as its SHA-256), deleted when its callback arrives.
+    up: Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`
+CREATE TABLE core."workspaceSSOIdentityProvider" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "workspaceId" uuid NOT NULL REFERENCES core.workspace(id) ON DELETE CASCADE,
+  name text NOT NULL,
+  type text NOT NULL DEFAULT 'OIDC' CHECK (type IN ('OIDC', 'SAML')),
+  status text NOT NULL DEFAULT 'Active' CHECK (status IN ('Active', 'Inactive', 'Error')),
+  issuer text NOT NULL,
+  "clientID" text,
+  "clientSecret" text,
+  "createdAt" timestamptz NOT NULL DEFAULT now(),
+  "updatedAt" timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX workspace_sso_identity_provider_workspace ON core."workspaceSSOIdentityProvider" ("workspaceId");
+CREATE TABLE core."oauthSignIn" (
+  "stateHash" text PRIMARY KEY,
+  provider text NOT NULL,
+  "identityProviderId" uuid REFERENCES core."workspaceSSOIdentityProvider"(id) ON DELETE CASCADE,
+  "workspaceId" uuid REFERENCES core.workspace(id) ON DELETE CASCADE,
+  "codeVerifier" text NOT NULL,
+  nonce text NOT NULL,
+  "expiresAt" timestamptz NOT NULL
+);
+`)
+    })
+  },
+  {
     id: 12,
     name: "null_equivalent_values",
     // '' and empty lists written before Score stored them as NULL (Twenty's null-equivalent values).

@@ -17,6 +17,8 @@ import { membersTypeDefs } from "./members-schema.js"
 import { passwordResolvers, type PasswordServices } from "./password-resolvers.js"
 import { passwordTypeDefs } from "./password-schema.js"
 import { roleResolvers, type RoleServices } from "./role-resolvers.js"
+import { ssoResolvers, type SsoServices } from "./sso-resolvers.js"
+import { ssoTypeDefs } from "./sso-schema.js"
 import { roleTypeDefs } from "./role-schema.js"
 import { viewResolvers, type ViewServices } from "./view-resolvers.js"
 import { viewTypeDefs } from "./view-schema.js"
@@ -33,6 +35,7 @@ export type MetadataServices =
   | MembersServices
   | PasswordServices
   | ViewServices
+  | SsoServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -47,7 +50,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
         roleTypeDefs,
         membersTypeDefs,
         passwordTypeDefs,
-        viewTypeDefs
+        viewTypeDefs,
+        ssoTypeDefs
       ],
       resolvers: {
         ...authResolvers,
@@ -59,6 +63,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
         CoreViewField: viewResolvers.CoreViewField,
         ViewFieldGroup: viewResolvers.ViewFieldGroup,
         User: { ...authResolvers.User, ...roleResolvers.User },
+        Workspace: { ...authResolvers.Workspace, ...ssoResolvers.Workspace },
+        AvailableWorkspace: ssoResolvers.AvailableWorkspace,
         Query: {
           ...authResolvers.Query,
           ...dataModelResolvers.Query,
@@ -66,7 +72,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...roleResolvers.Query,
           ...membersResolvers.Query,
           ...passwordResolvers.Query,
-          ...viewResolvers.Query
+          ...viewResolvers.Query,
+          ...ssoResolvers.Query
         },
         Mutation: {
           ...authResolvers.Mutation,
@@ -75,7 +82,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...roleResolvers.Mutation,
           ...membersResolvers.Mutation,
           ...passwordResolvers.Mutation,
-          ...viewResolvers.Mutation
+          ...viewResolvers.Mutation,
+          ...ssoResolvers.Mutation
         },
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,

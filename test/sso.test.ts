@@ -1,0 +1,313 @@
+/**
+ * SSO against a real OpenID Connect provider started by the test (oidc-provider): discovery, the code
+ * flow with PKCE, state and nonce, ID token signature, Twenty's login-token redirect, and the refusals.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import { startTestApp, type TestApp } from "./support/app.js"
+import { signUpWithWorkspace } from "./support/flows.js"
+import { startOidcProvider, type TestOidcProvider } from "./support/oidc-provider.js"
+
+const SERVER = "http://localhost:3000"
+let provider: TestOidcProvider
+let app: TestApp
+let owner: Awaited<ReturnType<typeof signUpWithWorkspace>>
+let identityProviderId: string
+
+const ssoFields = "id type issuer name status"
+
+beforeAll(async () => {
+  provider = await startOidcProvider([`${SERVER}/auth/oidc/callback`, `${SERVER}/auth/google/redirect`])
+  app = await startTestApp({
+    env: {
+      AUTH_GOOGLE_ENABLED: "true",
+      AUTH_GOOGLE_CLIENT_ID: provider.clientId,
+      AUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
+      AUTH_GOOGLE_ISSUER: provider.issuer,
+      // The test's provider listens on 127.0.0.1, a private address workspaces may not point at by default.
+      SSO_ALLOW_PRIVATE_ISSUERS: "true"
+    }
+  })
+  owner = await signUpWithWorkspace(app, { name: "SSO Co" })
+  const created = await app.gql(
+    `mutation($input: SetupOIDCSsoInput!) { createOIDCIdentityProvider(input: $input) { ${ssoFields} } }`,
+    { input: { name: "Test IdP", issuer: provider.issuer, clientID: provider.clientId, clientSecret: provider.clientSecret } },
+    owner.accessToken
+  )
+  expect(created.body.errors).toBeUndefined()
+  identityProviderId = created.body.data.createOIDCIdentityProvider.id
+})
+afterAll(async () => {
+  await app?.close()
+  await provider?.close()
+})
+
+const cookieOf = (response: Response) => {
+  const line = response.headers.getSetCookie().find((c) => c.startsWith("score_oauth_state="))
+  return line ? line.split(";")[0]! : null
+}
+
+/** Starts a sign-in at `path`, lets the provider sign `email` in, and returns the callback to call. */
+const startFlow = async (path: string, email: string) => {
+  const start = await app.request(path)
+  expect(start.status).toBe(302)
+  const cookie = cookieOf(start)
+  expect(cookie).not.toBeNull()
+  provider.nextLogin.email = email
+  const callback = await provider.authorize(start.headers.get("location")!)
+  return { cookie: cookie!, callbackPath: `${callback.pathname}${callback.search}`, state: callback.searchParams.get("state")! }
+}
+
+const finish = async (callbackPath: string, cookie: string | null) => {
+  const response = await app.request(callbackPath, cookie ? { headers: { cookie } } : {})
+  expect(response.status).toBe(302)
+  return new URL(response.headers.get("location")!)
+}
+
+const exchange = (loginToken: string) =>
+  app.gql(
+    `mutation($t: String!) { getAuthTokensFromLoginToken(loginToken: $t, origin: "http://localhost:3001") {
+      tokens { accessOrWorkspaceAgnosticToken { token } } } }`,
+    { t: loginToken }
+  )
+
+describe("identity providers on /metadata", () => {
+  test("created after discovery, listed, and the client secret sealed at rest", async () => {
+    const list = await app.gql(`{ getSSOIdentityProviders { ${ssoFields} workspace { id displayName } } }`, {}, owner.accessToken)
+    expect(list.body.data.getSSOIdentityProviders).toEqual([{
+      id: identityProviderId,
+      type: "OIDC",
+      issuer: provider.issuer,
+      name: "Test IdP",
+      status: "Active",
+      workspace: { id: owner.workspaceId, displayName: "SSO Co" }
+    }])
+    const [row] = await app.run(Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      sql<{ clientSecret: string }>`SELECT "clientSecret" FROM core."workspaceSSOIdentityProvider" WHERE id = ${identityProviderId}`))
+    expect(row!.clientSecret.startsWith("v1:")).toBe(true)
+    expect(row!.clientSecret).not.toContain(provider.clientSecret)
+  })
+
+  test("an issuer without discovery is refused as Twenty does", async () => {
+    const bad = await app.gql(
+      `mutation($input: SetupOIDCSsoInput!) { createOIDCIdentityProvider(input: $input) { id } }`,
+      { input: { name: "Nope", issuer: "http://127.0.0.1:9/none", clientID: "x", clientSecret: "y" } },
+      owner.accessToken
+    )
+    expect(bad.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+    expect(bad.body.errors?.[0]?.message).toBe("Invalid issuer")
+  })
+
+  test("by default a workspace cannot point an identity provider at a private address", async () => {
+    const strict = await startTestApp({ redis: false })
+    try {
+      const admin = await signUpWithWorkspace(strict)
+      const refused = await strict.gql(
+        `mutation($input: SetupOIDCSsoInput!) { createOIDCIdentityProvider(input: $input) { id } }`,
+        { input: { name: "Local", issuer: provider.issuer, clientID: provider.clientId, clientSecret: provider.clientSecret } },
+        admin.accessToken
+      )
+      expect(refused.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+      expect(refused.body.errors?.[0]?.message).toBe("Invalid issuer")
+    } finally {
+      await strict.close()
+    }
+  })
+
+  test("getAuthorizationUrlForSSO points at the server's login route; anonymous callers cannot list", async () => {
+    const url = await app.gql(
+      `mutation($input: GetAuthorizationUrlForSSOInput!) { getAuthorizationUrlForSSO(input: $input) { authorizationURL type id } }`,
+      { input: { identityProviderId } }
+    )
+    expect(url.body.data.getAuthorizationUrlForSSO).toEqual({
+      authorizationURL: `${SERVER}/auth/oidc/login/${identityProviderId}`,
+      type: "OIDC",
+      id: identityProviderId
+    })
+    const anonymous = await app.gql(`{ getSSOIdentityProviders { id } }`)
+    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED")
+  })
+
+  test("a caller without the SECURITY permission is refused", async () => {
+    const roles = await app.run(Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      sql<{ id: string }>`SELECT id FROM core.role WHERE "workspaceId" = ${owner.workspaceId} AND label = 'Member'`))
+    const exp = new Date(Date.now() + 86_400_000).toISOString()
+    const key = await app.gql(
+      `mutation($roleId: UUID, $exp: String!) { createApiKey(input: { name: "k", expiresAt: $exp, roleId: $roleId }) { id } }`,
+      { roleId: roles[0]!.id, exp },
+      owner.accessToken
+    )
+    const token = (await app.gql(
+      `mutation($id: UUID!, $exp: String!) { generateApiKeyToken(apiKeyId: $id, expiresAt: $exp) { token } }`,
+      { id: key.body.data.createApiKey.id, exp },
+      owner.accessToken
+    )).body.data.generateApiKeyToken.token
+    const denied = await app.gql(`{ getSSOIdentityProviders { id } }`, {}, token)
+    expect(denied.body.errors?.[0]?.extensions).toMatchObject({ code: "FORBIDDEN", subCode: "PERMISSION_DENIED" })
+  })
+
+  test("public workspace data lists the active identity providers and the configured social providers", async () => {
+    const { subdomain } = (await app.gql(`{ currentWorkspace { subdomain } }`, {}, owner.accessToken)).body.data.currentWorkspace
+    const data = await app.gql(
+      `query($origin: String) { getPublicWorkspaceDataByDomain(origin: $origin) {
+        id displayName authProviders { sso { id name type status issuer } google microsoft password magicLink } } }`,
+      { origin: `http://${subdomain}.localhost:3001` }
+    )
+    expect(data.body.data.getPublicWorkspaceDataByDomain).toEqual({
+      id: owner.workspaceId,
+      displayName: "SSO Co",
+      authProviders: {
+        sso: [{ id: identityProviderId, name: "Test IdP", type: "OIDC", status: "Active", issuer: provider.issuer }],
+        google: true,
+        microsoft: false,
+        password: true,
+        magicLink: false
+      }
+    })
+    const unknown = await app.gql(`{ getPublicWorkspaceDataByDomain(origin: "http://nowhere-at-all.localhost:3001") { id } }`)
+    expect(unknown.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
+  })
+
+  test("sign-in's available workspaces carry their active identity providers", async () => {
+    const signIn = await app.gql(
+      `mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) {
+        availableWorkspaces { availableWorkspacesForSignIn { id sso { id name type status issuer } } } } }`,
+      { email: owner.email, password: owner.password }
+    )
+    expect(signIn.body.data.signIn.availableWorkspaces.availableWorkspacesForSignIn).toEqual([{
+      id: owner.workspaceId,
+      sso: [{ id: identityProviderId, name: "Test IdP", type: "OIDC", status: "Active", issuer: provider.issuer }]
+    }])
+  })
+
+  test("workspace flags answer from configuration", async () => {
+    const ws = await app.gql(`{ currentWorkspace { isGoogleAuthEnabled isMicrosoftAuthEnabled } }`, {}, owner.accessToken)
+    expect(ws.body.data.currentWorkspace).toEqual({ isGoogleAuthEnabled: true, isMicrosoftAuthEnabled: false })
+  })
+})
+
+describe("OIDC sign-in", () => {
+  test("code flow ends in Twenty's login-token redirect, and the token signs the member in", async () => {
+    const { cookie, callbackPath } = await startFlow(`/auth/oidc/login/${identityProviderId}`, owner.email)
+    const location = await finish(callbackPath, cookie)
+    expect(location.pathname).toBe("/verify")
+    const loginToken = location.searchParams.get("loginToken")
+    expect(loginToken).toBeTruthy()
+    const tokens = await exchange(loginToken!)
+    expect(tokens.body.errors).toBeUndefined()
+  })
+
+  test("a replayed callback is refused", async () => {
+    const { cookie, callbackPath } = await startFlow(`/auth/oidc/login/${identityProviderId}`, owner.email)
+    expect((await finish(callbackPath, cookie)).searchParams.get("loginToken")).toBeTruthy()
+    const replay = await finish(callbackPath, cookie)
+    expect(replay.searchParams.get("loginToken")).toBeNull()
+    expect(replay.searchParams.get("errorMessage")).toBe("Invalid or expired sign-in state")
+  })
+
+  test("a state that is not the browser's is refused (state mismatch, no cookie)", async () => {
+    const first = await startFlow(`/auth/oidc/login/${identityProviderId}`, owner.email)
+    const other = await startFlow(`/auth/oidc/login/${identityProviderId}`, owner.email)
+    expect((await finish(first.callbackPath, other.cookie)).searchParams.get("errorMessage")).toBe("Invalid or expired sign-in state")
+    expect((await finish(other.callbackPath, null)).searchParams.get("errorMessage")).toBe("Invalid or expired sign-in state")
+  })
+
+  test("a forged callback (a code the provider never issued) is refused", async () => {
+    const { cookie, state } = await startFlow(`/auth/oidc/login/${identityProviderId}`, owner.email)
+    const forged = await finish(`/auth/oidc/callback?code=forged-code&state=${state}&iss=${encodeURIComponent(provider.issuer)}`, cookie)
+    expect(forged.searchParams.get("loginToken")).toBeNull()
+    expect(forged.searchParams.get("errorMessage")).toBeTruthy()
+  })
+
+  test("a tampered ID token (another user's email, original signature) is refused", async () => {
+    const victim = await signUpWithWorkspace(app, { name: "Victim Co" })
+    const { cookie, callbackPath } = await startFlow(`/auth/oidc/login/${identityProviderId}`, "attacker@example.com")
+    provider.tamperIdToken = (claims) => ({ ...claims, email: victim.email })
+    try {
+      const location = await finish(callbackPath, cookie)
+      expect(location.searchParams.get("loginToken")).toBeNull()
+      expect(location.searchParams.get("errorMessage")).toBe("The identity provider's answer could not be verified")
+    } finally {
+      provider.tamperIdToken = null
+    }
+  })
+
+  test("an ID token whose nonce is not the one this sign-in sent is refused", async () => {
+    const { cookie, callbackPath } = await startFlow(`/auth/oidc/login/${identityProviderId}`, owner.email)
+    await app.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql`UPDATE core."oauthSignIn" SET nonce = 'another-nonce'`))
+    const location = await finish(callbackPath, cookie)
+    expect(location.searchParams.get("loginToken")).toBeNull()
+    expect(location.searchParams.get("errorMessage")).toBe("The identity provider's answer could not be verified")
+  })
+
+  test("an unknown provider, an inactive one, and a non-member are refused", async () => {
+    const unknown = await app.request(`/auth/oidc/login/${crypto.randomUUID()}`)
+    expect(unknown.status).toBe(302)
+    expect(new URL(unknown.headers.get("location")!).searchParams.get("errorMessage")).toBe("Identity provider not found")
+
+    const stranger = await signUpWithWorkspace(app, { name: "Elsewhere" })
+    const { cookie, callbackPath } = await startFlow(`/auth/oidc/login/${identityProviderId}`, stranger.email)
+    expect((await finish(callbackPath, cookie)).searchParams.get("errorMessage")).toBe("User is not part of the workspace")
+
+    const edit = await app.gql(
+      `mutation($input: EditSsoInput!) { editSSOIdentityProvider(input: $input) { id status } }`,
+      { input: { id: identityProviderId, status: "Inactive" } },
+      owner.accessToken
+    )
+    expect(edit.body.data.editSSOIdentityProvider.status).toBe("Inactive")
+    const inactive = await app.request(`/auth/oidc/login/${identityProviderId}`)
+    expect(new URL(inactive.headers.get("location")!).searchParams.get("errorMessage")).toBe("Identity provider not found")
+    await app.gql(
+      `mutation($input: EditSsoInput!) { editSSOIdentityProvider(input: $input) { id } }`,
+      { input: { id: identityProviderId, status: "Active" } },
+      owner.accessToken
+    )
+  })
+
+  test("an email the provider has not verified is refused", async () => {
+    provider.nextLogin.emailVerified = false
+    try {
+      const { cookie, callbackPath } = await startFlow(`/auth/oidc/login/${identityProviderId}`, owner.email)
+      expect((await finish(callbackPath, cookie)).searchParams.get("errorMessage")).toBe("The identity provider has not verified this email.")
+    } finally {
+      provider.nextLogin.emailVerified = true
+    }
+  })
+})
+
+describe("Google sign-in (same code flow, configured provider)", () => {
+  test("/auth/google → /auth/google/redirect signs the member into the requested workspace", async () => {
+    const { cookie, callbackPath } = await startFlow(`/auth/google?workspaceId=${owner.workspaceId}`, owner.email)
+    expect(callbackPath.startsWith("/auth/google/redirect?")).toBe(true)
+    const location = await finish(callbackPath, cookie)
+    expect(location.hostname.endsWith(".localhost")).toBe(true)
+    expect((await exchange(location.searchParams.get("loginToken")!)).body.errors).toBeUndefined()
+  })
+
+  test("a Google state cannot finish on the OIDC callback, and Microsoft is off", async () => {
+    const { cookie, state } = await startFlow(`/auth/google?workspaceId=${owner.workspaceId}`, owner.email)
+    const crossed = await finish(`/auth/oidc/callback?code=x&state=${state}`, cookie)
+    expect(crossed.searchParams.get("errorMessage")).toBe("Invalid or expired sign-in state")
+    const microsoft = await app.request("/auth/microsoft")
+    expect(microsoft.status).toBe(403)
+    expect(await microsoft.json()).toEqual({ statusCode: 403, error: "ForbiddenException", messages: ["Microsoft auth is not enabled"] })
+  })
+})
+
+describe("deleting a provider", () => {
+  test("deleteSSOIdentityProvider removes it; its login route then refuses", async () => {
+    const deleted = await app.gql(
+      `mutation($input: DeleteSsoInput!) { deleteSSOIdentityProvider(input: $input) { identityProviderId } }`,
+      { input: { identityProviderId } },
+      owner.accessToken
+    )
+    expect(deleted.body.data.deleteSSOIdentityProvider).toEqual({ identityProviderId })
+    const again = await app.gql(
+      `mutation($input: DeleteSsoInput!) { deleteSSOIdentityProvider(input: $input) { identityProviderId } }`,
+      { input: { identityProviderId } },
+      owner.accessToken
+    )
+    expect(again.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
+  })
+})
