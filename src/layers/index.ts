@@ -7,6 +7,8 @@ import { Auth, AuthLive } from "../services/auth/index.js"
 import { EmailVerification, EmailVerificationLive } from "../services/auth/email-verification.js"
 import { PasswordReset, PasswordResetLive } from "../services/auth/password-reset.js"
 import { Tokens, TokensLive } from "../services/auth/tokens.js"
+import { SecretBox, SecretBoxLive } from "../services/auth/secret-box.js"
+import { TwoFactor, TwoFactorLive } from "../services/auth/two-factor.js"
 import { Cache, CacheMemory, CacheRedis } from "../platform/cache/index.js"
 import { AppConfig, type AppConfigShape } from "../platform/config.js"
 import { DatabaseEmbedded, DatabaseLive, type PgPool, type PgReads } from "../platform/database/index.js"
@@ -27,7 +29,7 @@ import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 
 /** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
-export type Infrastructure = AppConfig | SqlClient.SqlClient | PgPool | PgReads | Cache | JobQueue | Tokens | Health
+export type Infrastructure = AppConfig | SqlClient.SqlClient | PgPool | PgReads | Cache | JobQueue | Tokens | SecretBox | Health
 
 export type Services =
   | Infrastructure
@@ -46,6 +48,7 @@ export type Services =
   | Members
   | PasswordReset
   | EmailVerification
+  | TwoFactor
 
 export class StartupError extends Error {}
 
@@ -108,6 +111,7 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
     Logger.minimumLogLevel(config.logLevel),
     Layer.succeed(AppConfig, config),
     TokensLive(appSecret),
+    SecretBoxLive(appSecret),
     cacheAndQueue,
     database
   )
@@ -134,7 +138,7 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
       Option.isSome(config.databaseUrl) ? RevocationsLive : RevocationsEmbedded)))
   )
   const mail = Layer.merge(MailTransportLive, MailerLive)
-  return Layer.mergeAll(SchemaBuilderLive, WebhooksLive, RolesLive, MembersLive, PasswordResetLive, EmailVerificationLive).pipe(
+  return Layer.mergeAll(SchemaBuilderLive, WebhooksLive, RolesLive, MembersLive, PasswordResetLive, EmailVerificationLive, TwoFactorLive).pipe(
     Layer.provideMerge(Layer.merge(domain, mail)),
     Layer.provideMerge(infra)
   )

@@ -16,6 +16,8 @@ import { membersResolvers, type MembersServices } from "./members-resolvers.js"
 import { membersTypeDefs } from "./members-schema.js"
 import { passwordResolvers, type PasswordServices } from "./password-resolvers.js"
 import { passwordTypeDefs } from "./password-schema.js"
+import { twoFactorResolvers, type TwoFactorServices } from "./two-factor-resolvers.js"
+import { twoFactorTypeDefs } from "./two-factor-schema.js"
 import { roleResolvers, type RoleServices } from "./role-resolvers.js"
 import { roleTypeDefs } from "./role-schema.js"
 import { webhookResolvers, type WebhookServices } from "./webhook-resolvers.js"
@@ -23,7 +25,7 @@ import { webhookTypeDefs } from "./webhook-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
 
 /** The services /metadata's resolvers run (Auth also authenticates the caller). */
-export type MetadataServices = AuthResolverServices | DataModelServices | WebhookServices | RoleServices | MembersServices | PasswordServices
+export type MetadataServices = AuthResolverServices | DataModelServices | WebhookServices | RoleServices | MembersServices | PasswordServices | TwoFactorServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -31,19 +33,21 @@ export const makeMetadataHandler = Effect.gen(function*() {
   const authenticate = (token: string) => run(Effect.flatMap(Auth, (auth) => auth.authenticate(token)))
   const yoga = createYoga<GraphQLContext<MetadataServices>>({
     schema: createSchema<GraphQLContext<MetadataServices>>({
-      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs, roleTypeDefs, membersTypeDefs, passwordTypeDefs],
+      typeDefs: [authTypeDefs, dataModelTypeDefs, webhookTypeDefs, roleTypeDefs, membersTypeDefs, passwordTypeDefs, twoFactorTypeDefs],
       resolvers: {
         ...authResolvers,
         ...dataModelResolvers,
         ...roleResolvers,
         User: { ...authResolvers.User, ...roleResolvers.User },
+        UserWorkspace: { ...authResolvers.UserWorkspace, ...twoFactorResolvers.UserWorkspace },
         Query: {
           ...authResolvers.Query,
           ...dataModelResolvers.Query,
           ...webhookResolvers.Query,
           ...roleResolvers.Query,
           ...membersResolvers.Query,
-          ...passwordResolvers.Query
+          ...passwordResolvers.Query,
+          ...twoFactorResolvers.Query
         },
         Mutation: {
           ...authResolvers.Mutation,
@@ -51,7 +55,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...webhookResolvers.Mutation,
           ...roleResolvers.Mutation,
           ...membersResolvers.Mutation,
-          ...passwordResolvers.Mutation
+          ...passwordResolvers.Mutation,
+          ...twoFactorResolvers.Mutation
         },
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,
