@@ -354,8 +354,8 @@ export const AuthLive = Layer.effect(
         const payload = yield* tokens.verify(token, ["LOGIN"])
         if (!options?.secondFactorProved) {
           const { user, workspaceId } = yield* peekLoginToken(token)
-          const [membership, workspace] = yield* Effect.all([workspaces.membership(user.id, workspaceId), activeWorkspace(workspaceId)])
-          if (membership) yield* provideSql(requireSecondFactor(membership.id, workspace))
+          const [membership, workspace] = yield* Effect.all([workspaces.membership(user.id, workspaceId), workspaces.findById(workspaceId)])
+          if (membership && workspace) yield* provideSql(requireSecondFactor(membership.id, workspace))
         }
         const consumed = yield* consumeAppToken(payload.jti, "LoginToken")
         if (!consumed || consumed.workspaceId !== payload.workspaceId) return yield* tokenInvalid
