@@ -371,7 +371,7 @@ export const AuthLive = Layer.effect(
           WITH tokens AS (
             UPDATE core."appToken" SET "revokedAt" = now(), "updatedAt" = now()
             WHERE "userId" = ${userId} AND type IN ('RefreshToken', 'LoginToken') AND "revokedAt" IS NULL
-              AND id <> ${options?.keepLoginTokenId ?? "00000000-0000-0000-0000-000000000000"} RETURNING id
+              AND id IS DISTINCT FROM ${options?.keepLoginTokenId ?? null} RETURNING id
           ), sessions AS (
             UPDATE core."authSession" SET "revokedAt" = now(), "updatedAt" = now()
             WHERE "userId" = ${userId} AND "revokedAt" IS NULL RETURNING id
