@@ -62,11 +62,11 @@ const exchange = (token: string) =>
     { t: token }
   )
 
-const withOtp = (token: string, otp: string) =>
+const withOtp = (token: string, otp: string, origin = ORIGIN) =>
   app.gql<any>(
-    `mutation($t: String!, $otp: String!) { getAuthTokensFromOTP(otp: $otp, loginToken: $t, origin: "${ORIGIN}") {
+    `mutation($t: String!, $otp: String!, $o: String!) { getAuthTokensFromOTP(otp: $otp, loginToken: $t, origin: $o) {
       tokens { accessOrWorkspaceAgnosticToken { token } } } }`,
-    { t: token, otp }
+    { t: token, otp, o: origin }
   )
 
 const accessOf = (result: { body: { data?: any } }, field: string) =>
@@ -168,6 +168,13 @@ describe("TOTP for a signed-in member", () => {
     expect(errorOf(await exchange(first))).toMatchObject({ code: "FORBIDDEN", subCode: "TWO_FACTOR_AUTHENTICATION_VERIFICATION_REQUIRED" })
     expect(errorOf(await withOtp(first, "123456"))).toMatchObject({ subCode: "INVALID_OTP" })
     expect(errorOf(await withOtp(first, firstCode))).toMatchObject({ subCode: "INVALID_OTP" })
+    // From another workspace's address, the login token is refused before any code is looked at.
+    const [elsewhere] = await sql<{ subdomain: string }>(
+      `INSERT INTO core.workspace (subdomain, "displayName") VALUES ($1, 'Elsewhere') RETURNING subdomain`,
+      [`elsewhere${crypto.randomUUID().slice(0, 8)}`]
+    )
+    expect(errorOf(await withOtp(first, codeAt(uri, firstUse + 30_000), `http://${elsewhere!.subdomain}.localhost:3001`)))
+      .toMatchObject({ code: "FORBIDDEN", message: "Token is not valid for this workspace" })
     const next = codeAt(uri, firstUse + 30_000)
     const raced = await Promise.all([withOtp(first, next), withOtp(second, next)])
     const won = raced.filter((r) => !r.body.errors)
