@@ -8,6 +8,7 @@ import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect, Redacted } from "effect"
 import * as OTPAuth from "otpauth"
+import { MetadataApiClient } from "twenty-client-sdk/metadata"
 import { makeSecretBox } from "../src/services/auth/secret-box.js"
 import { startTestApp, TEST_APP_SECRET, type TestApp } from "./support/app.js"
 import { signUpWithWorkspace, uniqueEmail } from "./support/flows.js"
@@ -198,6 +199,50 @@ describe("TOTP for a signed-in member", () => {
     expect(deleted.body.data.deleteTwoFactorAuthenticationMethod.success).toBe(true)
     expect(await summaryOf(alex.accessToken)).toEqual([])
     expect(errorOf(await exchange(await loginToken(alex.email)))).toBeNull()
+  })
+})
+
+describe("through twenty-client-sdk's MetadataApiClient (generated from Twenty's schema)", () => {
+  test("provision, verify, summary; then sign-in refused without a code and accepted with one", async () => {
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (req) => app.request(new URL(req.url).pathname, { method: req.method, headers: req.headers, body: await req.arrayBuffer() })
+    })
+    try {
+      const url = `http://127.0.0.1:${server.port}/metadata`
+      const sam = await signedInMember("Member")
+      const client = new MetadataApiClient({ url, headers: { Authorization: `Bearer ${sam.accessToken}` } })
+      const { initiateOTPProvisioningForAuthenticatedUser } = await client.mutation({
+        initiateOTPProvisioningForAuthenticatedUser: { uri: true }
+      })
+      const uri = initiateOTPProvisioningForAuthenticatedUser.uri
+      const now = Date.now()
+      const { verifyTwoFactorAuthenticationMethodForAuthenticatedUser } = await client.mutation({
+        verifyTwoFactorAuthenticationMethodForAuthenticatedUser: { __args: { otp: codeAt(uri, now) }, success: true }
+      })
+      expect(verifyTwoFactorAuthenticationMethodForAuthenticatedUser.success).toBe(true)
+      const { currentUser } = await client.query({
+        currentUser: { currentUserWorkspace: { twoFactorAuthenticationMethodSummary: { status: true, strategy: true } } }
+      })
+      expect(currentUser.currentUserWorkspace?.twoFactorAuthenticationMethodSummary).toEqual([{ status: "VERIFIED", strategy: "TOTP" }])
+
+      const anonymous = new MetadataApiClient({ url })
+      const token = await loginToken(sam.email)
+      const refused = await anonymous.mutation({
+        getAuthTokensFromLoginToken: { __args: { loginToken: token, origin: ORIGIN }, tokens: { accessOrWorkspaceAgnosticToken: { token: true } } }
+      }).then(() => null, (error: any) => error)
+      expect(JSON.stringify(refused?.errors ?? refused)).toContain("TWO_FACTOR_AUTHENTICATION_VERIFICATION_REQUIRED")
+      const { getAuthTokensFromOTP } = await anonymous.mutation({
+        getAuthTokensFromOTP: {
+          __args: { otp: codeAt(uri, now + 30_000), loginToken: token, origin: ORIGIN },
+          tokens: { accessOrWorkspaceAgnosticToken: { token: true } }
+        }
+      })
+      expect(getAuthTokensFromOTP.tokens.accessOrWorkspaceAgnosticToken.token).toBeString()
+    } finally {
+      server.stop(true)
+    }
   })
 })
 
