@@ -6,15 +6,42 @@
  */
 import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { Effect, Redacted } from "effect"
+import { Effect, Fiber, Redacted } from "effect"
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as OTPAuth from "otpauth"
 import { MetadataApiClient } from "twenty-client-sdk/metadata"
+import { registry } from "../src/jobs/registry.js"
+import { runWorker } from "../src/jobs/runner.js"
 import { makeSecretBox } from "../src/services/auth/secret-box.js"
 import { startTestApp, TEST_APP_SECRET, type TestApp } from "./support/app.js"
 import { signUpWithWorkspace, uniqueEmail } from "./support/flows.js"
 
 let app: TestApp
 let owner: Awaited<ReturnType<typeof signUpWithWorkspace>>
+let worker: Fiber.RuntimeFiber<unknown, unknown>
+/** No EMAIL_SMTP_HOST: the worker writes each mail to DATA_DIR/outbox. */
+const dataDir = mkdtempSync(join(tmpdir(), "score-two-factor-"))
+
+/** The outbox mail to this address whose subject matches, once the worker has written it. */
+const outboxMail = async (email: string, subject: string, timeoutMs = 15_000) => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const files = (() => {
+      try {
+        return readdirSync(join(dataDir, "outbox"))
+      } catch {
+        return []
+      }
+    })()
+    const found = files.map((f) => readFileSync(join(dataDir, "outbox", f), "utf8"))
+      .find((raw) => raw.includes(`To: ${email}`) && raw.includes(`Subject: ${subject}`))
+    if (found) return found
+    if (Date.now() > deadline) throw new Error(`no mail "${subject}" to ${email}`)
+    await Bun.sleep(50)
+  }
+}
 const ORIGIN = "http://localhost:3001"
 const PASSWORD = "correct horse battery"
 
@@ -96,11 +123,14 @@ const signedInMember = async (role: "Member" | "Admin") => {
 }
 
 beforeAll(async () => {
-  app = await startTestApp()
+  app = await startTestApp({ env: { DATA_DIR: dataDir } })
   owner = await signUpWithWorkspace(app, { name: "Two Factor Co", password: PASSWORD })
+  worker = await app.run(Effect.forkDaemon(Effect.scoped(Effect.zipRight(runWorker(registry, { pollInterval: "50 millis" }), Effect.never))))
 })
 afterAll(async () => {
+  await app.run(Fiber.interrupt(worker))
   await app.close()
+  rmSync(dataDir, { recursive: true, force: true })
 })
 
 describe("secret sealed at rest", () => {
@@ -310,6 +340,8 @@ describe("a workspace that enforces 2FA, and recovery codes", () => {
       { u: mia.id },
       owner.accessToken
     )
+    const notice = await outboxMail(mia.email, "A two-factor recovery code was issued for your account")
+    expect(notice).not.toContain(recoveryCode)
     expect(status.body.data.twoFactorAuthenticationRecoveryStatus).toMatchObject({
       hasVerifiedTwoFactorAuthenticationMethod: true,
       isAwaitingRecoveryEnrollment: false,
@@ -338,5 +370,6 @@ describe("a workspace that enforces 2FA, and recovery codes", () => {
     const newUri = provisioned.body.data.initiateOTPProvisioning.uri as string
     expect(OTPAuth.URI.parse(newUri).secret.base32).not.toBe(OTPAuth.URI.parse(miaUri).secret.base32)
     expect(errorOf(await withOtp(token, codeAt(newUri, Date.now())))).toBeNull()
+    expect(await outboxMail(mia.email, "Your two-factor authentication was reset")).toContain("signed out")
   })
 })

@@ -1,13 +1,16 @@
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Clock, Context, Effect, Layer } from "effect"
+import { Clock, Context, Duration, Effect, Layer } from "effect"
 import * as OTPAuth from "otpauth"
 import { createHash, randomBytes } from "node:crypto"
 import type { User, Workspace } from "../../domain/auth.js"
 import { BadUserInput, Forbidden } from "../../domain/errors.js"
+import { AppConfig } from "../../platform/config.js"
 import { firstRow } from "../../platform/lib/sql-rows.js"
 import { isUuid } from "../../platform/lib/uuid.js"
+import { Mailer, type RenderedMail, twoFactorRecoveryCodeIssuedMail, twoFactorResetMail } from "../mail/index.js"
 import { Workspaces } from "../workspace/index.js"
 import { Auth } from "./index.js"
+import { lifetimeInWords } from "./secret-tokens.js"
 import { SecretBox } from "./secret-box.js"
 import { methodsOf, type TwoFactorMethodRow } from "./two-factor-methods.js"
 
@@ -57,7 +60,8 @@ const PERIOD_SECONDS = 30
 /** Steps accepted either side of now: ±30 s of clock drift (Twenty's otplib window is 3 steps). */
 const WINDOW = 1
 const PENDING_REUSE_MS = 60 * 60 * 1000
-const RECOVERY_CODE_TTL_MS = 24 * 60 * 60 * 1000
+const RECOVERY_CODE_TTL = Duration.hours(24)
+const RECOVERY_CODE_TTL_MS = Duration.toMillis(RECOVERY_CODE_TTL)
 const RECOVERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 const invalidOtp = new BadUserInput({ message: "Invalid OTP", subCode: "INVALID_OTP" })
@@ -85,7 +89,15 @@ export const TwoFactorLive = Layer.effect(
     const box = yield* SecretBox
     const workspaces = yield* Workspaces
     const auth = yield* Auth
+    const mailer = yield* Mailer
+    const { frontendUrl } = yield* AppConfig
     const provideSql = Effect.provideService(SqlClient.SqlClient, sql)
+
+    /** A security notice; a mail that cannot be queued is logged, the operation it reports stands. */
+    const notify = (userId: string, render: (user: User) => RenderedMail) =>
+      Effect.flatMap(auth.findUser(userId), (user) => user ? mailer.send({ to: user.email, ...render(user) }) : Effect.void).pipe(
+        Effect.catchAll((e) => Effect.logWarning(`Two-factor notice to user ${userId} not queued: ${e.message}`))
+      )
 
     const membershipOf = (userId: string, workspaceId: string) =>
       Effect.flatMap(workspaces.membership(userId, workspaceId), (membership) =>
@@ -204,6 +216,10 @@ export const TwoFactorLive = Layer.effect(
           sql`INSERT INTO core."twoFactorAuthenticationRecoveryCode" ("userWorkspaceId", "codeHash", "issuedByUserId", "expiresAt")
               VALUES (${target.id}, ${hashRecoveryCode(recoveryCode)}, ${actorUserId}, ${expiresAt})`
         ))
+        const issuedBy = yield* auth.findUser(actorUserId)
+        const issuer = issuedBy ? `${issuedBy.firstName} ${issuedBy.lastName}`.trim() || issuedBy.email : "An administrator"
+        yield* notify(targetUserId, (user) =>
+          twoFactorRecoveryCodeIssuedMail({ email: user.email, issuer, validFor: lifetimeInWords(RECOVERY_CODE_TTL), link: frontendUrl.href }))
         return { recoveryCode, expiresAt }
       })
 
@@ -244,6 +260,7 @@ export const TwoFactorLive = Layer.effect(
         if (!consumed) return yield* invalidRecoveryCode
         // Whoever held the lost device may hold sessions too.
         yield* auth.endSessionsWith(userId, Effect.void, { keepLoginTokenId: loginTokenId })
+        yield* notify(userId, (user) => twoFactorResetMail({ email: user.email, link: frontendUrl.href }))
       })
 
     return { initiate, verify, remove, summary, issueRecoveryCode, revokeRecoveryCode, recoveryStatus, redeemRecoveryCode }
