@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as OTPAuth from "otpauth"
 import type { TestApp } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace, uniqueEmail } from "./support/flows.js"
 import { freePort, runScore, type ServerProcess, startServer } from "./support/process.js"
@@ -120,6 +121,34 @@ describe("embedded mode under concurrent load", () => {
     expect(created.stdout).toContain(`Workspace "During Load" created`)
     expect(server.output()).not.toMatch(PROTOCOL_ERRORS)
   }, 60_000)
+
+  test("two-factor authentication on PGlite: provision, verify, the login-token gate, getAuthTokensFromOTP, no replay", async () => {
+    const api = client(server.url)
+    const email = uniqueEmail("totp")
+    const account = await signUpWithWorkspace(api, { email, password: "correct horse battery", name: "Embedded 2FA" })
+    const provisioned = await api.gql(`mutation { initiateOTPProvisioningForAuthenticatedUser { uri } }`, {}, account.accessToken)
+    const totp = OTPAuth.URI.parse(provisioned.body.data.initiateOTPProvisioningForAuthenticatedUser.uri)
+    const now = Date.now()
+    const verify = (otp: string) =>
+      api.gql(`mutation($otp: String!) { verifyTwoFactorAuthenticationMethodForAuthenticatedUser(otp: $otp) { success } }`, { otp }, account.accessToken)
+    expect((await verify(totp.generate({ timestamp: now }))).body.data.verifyTwoFactorAuthenticationMethodForAuthenticatedUser.success).toBe(true)
+    expect((await verify(totp.generate({ timestamp: now }))).body.errors?.[0]?.extensions?.subCode).toBe("INVALID_OTP")
+    const login = await api.gql(
+      `mutation($e: String!) { getLoginTokenFromCredentials(email: $e, password: "correct horse battery", origin: "http://localhost:3001") { loginToken { token } } }`,
+      { e: email }
+    )
+    const loginToken = login.body.data.getLoginTokenFromCredentials.loginToken.token
+    const exchanged = await api.gql(
+      `mutation($t: String!) { getAuthTokensFromLoginToken(loginToken: $t, origin: "http://localhost:3001") { tokens { refreshToken { token } } } }`,
+      { t: loginToken }
+    )
+    expect(exchanged.body.errors?.[0]?.extensions?.subCode).toBe("TWO_FACTOR_AUTHENTICATION_VERIFICATION_REQUIRED")
+    const withOtp = await api.gql(
+      `mutation($t: String!, $otp: String!) { getAuthTokensFromOTP(otp: $otp, loginToken: $t, origin: "http://localhost:3001") { tokens { refreshToken { token } } } }`,
+      { t: loginToken, otp: totp.generate({ timestamp: now + 30_000 }) }
+    )
+    expect(withOtp.body.data.getAuthTokensFromOTP.tokens.refreshToken.token).toBeString()
+  }, 30_000)
 
   test("a second start on the same DATA_DIR is refused with one line and exit code 1", async () => {
     const second = runScore("main", { DATA_DIR: dataDir, PORT: String(freePort()), HOST: "127.0.0.1" })

@@ -1,7 +1,14 @@
 /** Mail templates: both parts carry the link, and every value is escaped in the HTML part. */
 import { expect, test } from "bun:test"
 import { lifetimeInWords } from "../src/services/auth/secret-tokens.js"
-import { emailVerificationMail, invitationMail, passwordChangedMail, passwordResetMail } from "../src/services/mail/index.js"
+import {
+  emailVerificationMail,
+  invitationMail,
+  passwordChangedMail,
+  passwordResetMail,
+  twoFactorRecoveryCodeIssuedMail,
+  twoFactorResetMail
+} from "../src/services/mail/index.js"
 import { Duration } from "effect"
 import { workspacePageUrl } from "../src/services/members/shared.js"
 
@@ -27,9 +34,17 @@ test("a sender without a name is named by their email; a workspace without a nam
   expect(mail.text.split("\n")[0]).toBe("x@y.z (x@y.z) has invited you to join their workspace on Score.")
 })
 
-test("reset, password-changed and verification mails carry the link in both parts, escaped in HTML", () => {
+test("reset, password-changed, verification and two-factor notice mails carry the link in both parts, escaped in HTML", () => {
   const link = "https://app.example.com/verify-email?emailVerificationToken=t0k&email=a%2Bb%40x.io"
-  for (const mail of [passwordResetMail({ link, validFor: "5 minutes" }), emailVerificationMail({ link }), passwordChangedMail({ email: "<a@b.c>", link })]) {
+  for (
+    const mail of [
+      passwordResetMail({ link, validFor: "5 minutes" }),
+      emailVerificationMail({ link }),
+      passwordChangedMail({ email: "<a@b.c>", link }),
+      twoFactorRecoveryCodeIssuedMail({ email: "<a@b.c>", issuer: "<a@b.c>", validFor: "1 day", link }),
+      twoFactorResetMail({ email: "<a@b.c>", link })
+    ]
+  ) {
     expect(mail.text).toContain(link)
     expect(mail.html).toContain(`href="${link.replace(/&/g, "&amp;")}"`)
     expect(mail.html).not.toContain("<a@b.c>")

@@ -377,6 +377,7 @@ const metadataDiffs = (schema: GraphQLSchema) => {
 
 const SCORE_ONLY = "Score's addition (see README), absent from Twenty"
 const OTHER_VERSION = "optional argument of Twenty's own front end (other versions), accepted and harmless to the SDK"
+const NEWER_TWENTY = "in Twenty's current source (two-factor-authentication.resolver.ts, auth.resolver.ts: admin-issued 2FA recovery codes), newer than the pinned SDK"
 const UNMODELLED = "a Twenty feature Score does not model (AI tiers, enterprise keys, applications, message import, object readability/writability/openRecordIn): Score answers null, so the field stays nullable rather than invent a value"
 
 /** Known /metadata differences from twenty-client-sdk's metadata schema, each with its reason. */
@@ -442,6 +443,13 @@ const METADATA_ALLOWED: Record<string, string> = {
     "Twenty's optional `origin: String` (schema.d.ts `__args?: { origin?: String }`); the genql map writes a nullable argument as `[typeIndex]` without a typing string, which this reader drops",
   "Mutation.verifyEmailAndGetLoginToken()": OTHER_VERSION,
   "Mutation.verifyEmailAndGetWorkspaceAgnosticToken()": OTHER_VERSION,
+  "Mutation.getAuthTokensFromOTP()": OTHER_VERSION,
+  "Query.twoFactorAuthenticationRecoveryStatus": NEWER_TWENTY,
+  "Mutation.generateTwoFactorAuthenticationRecoveryCode": NEWER_TWENTY,
+  "Mutation.revokeTwoFactorAuthenticationRecoveryCode": NEWER_TWENTY,
+  "Mutation.getAuthTokensFromTwoFactorAuthenticationRecoveryCode": NEWER_TWENTY,
+  "TwoFactorAuthenticationRecoveryCode: not in Twenty": NEWER_TWENTY,
+  "TwoFactorAuthenticationRecoveryStatus: not in Twenty": NEWER_TWENTY,
   "Role.standardId": SCORE_ONLY,
   "Role.rowPermissions": SCORE_ONLY,
   "RowPermission: not in Twenty": SCORE_ONLY,

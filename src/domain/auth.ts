@@ -75,6 +75,8 @@ export interface Workspace {
   readonly metadataVersion: number
   readonly allowImpersonation: boolean
   readonly isPublicInviteLinkEnabled: boolean
+  /** Members must set up and use a second factor to get workspace tokens. */
+  readonly isTwoFactorAuthenticationEnforced: boolean
   readonly createdAt: string
   readonly updatedAt: string
   readonly deletedAt: string | null

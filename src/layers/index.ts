@@ -9,6 +9,7 @@ import { PasswordReset, PasswordResetLive } from "../services/auth/password-rese
 import { Tokens, TokensLive } from "../services/auth/tokens.js"
 import { SecretBox, SecretBoxLive } from "../services/auth/secret-box.js"
 import { Sso, SsoLive } from "../services/auth/sso.js"
+import { TwoFactor, TwoFactorLive } from "../services/auth/two-factor.js"
 import { Cache, CacheMemory, CacheRedis } from "../platform/cache/index.js"
 import { AppConfig, type AppConfigShape } from "../platform/config.js"
 import { DatabaseEmbedded, DatabaseLive, type PgPool, type PgReads } from "../platform/database/index.js"
@@ -51,6 +52,7 @@ export type Services =
   | EmailVerification
   | Views
   | Sso
+  | TwoFactor
 
 export class StartupError extends Error {}
 
@@ -148,7 +150,8 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     PasswordResetLive,
     EmailVerificationLive,
     ViewsLive,
-    SsoLive
+    SsoLive,
+    TwoFactorLive
   ).pipe(
     Layer.provideMerge(Layer.merge(domain, mail)),
     Layer.provideMerge(infra)

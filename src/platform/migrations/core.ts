@@ -482,6 +482,38 @@ CREATE INDEX view_group_view_idx ON core."viewGroup" ("viewId");
     })
   },
   {
+    id: 10,
+    name: "two_factor_authentication",
+    // TOTP secrets are AES-GCM sealed with a key derived from APP_SECRET (services/auth/secret-box.ts);
+    // "lastUsedStep" is the last accepted time step, so a code is never accepted twice.
+    up: Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`
+ALTER TABLE core.workspace ADD COLUMN "isTwoFactorAuthenticationEnforced" boolean NOT NULL DEFAULT false;
+CREATE TABLE core."twoFactorAuthenticationMethod" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "userWorkspaceId" uuid NOT NULL REFERENCES core."userWorkspace"(id) ON DELETE CASCADE,
+  strategy text NOT NULL DEFAULT 'TOTP',
+  status text NOT NULL DEFAULT 'PENDING',
+  secret text NOT NULL,
+  "lastUsedStep" bigint,${timestamps},
+  UNIQUE ("userWorkspaceId", strategy)
+);
+CREATE TABLE core."twoFactorAuthenticationRecoveryCode" (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "userWorkspaceId" uuid NOT NULL REFERENCES core."userWorkspace"(id) ON DELETE CASCADE,
+  "codeHash" text NOT NULL,
+  "issuedByUserId" uuid,
+  "expiresAt" timestamptz NOT NULL,
+  "usedAt" timestamptz,
+  "revokedAt" timestamptz,${timestamps}
+);
+CREATE UNIQUE INDEX two_factor_recovery_code_pending_key ON core."twoFactorAuthenticationRecoveryCode" ("userWorkspaceId")
+  WHERE "usedAt" IS NULL AND "revokedAt" IS NULL;
+`)
+    })
+  },
+  {
     id: 11,
     name: "sso",
     // Twenty's workspace SSO identity providers (the client secret sealed by SecretBox), and the pending

@@ -22,6 +22,7 @@ import { makeSignUpLimits } from "./sign-up-limits.js"
 import { Tokens } from "./tokens.js"
 import { findUserById, findUserWithPasswordByEmail, insertUser, userCacheKey } from "./users.js"
 import { isUuid } from "../../platform/lib/uuid.js"
+import { requireSecondFactor } from "./two-factor-methods.js"
 
 export interface AvailableWorkspace {
   readonly workspace: Workspace
@@ -62,8 +63,16 @@ export interface AuthShape {
     password: string,
     origin: string | null
   ) => Effect.Effect<AuthToken, AuthFailure | NotFound>
-  /** Single use: a login token exchanged once cannot be exchanged again. */
-  readonly getAuthTokensFromLoginToken: (loginToken: string) => Effect.Effect<AuthTokenPair, AuthFailure>
+  /**
+   * Single use: a login token exchanged once cannot be exchanged again. Refused with Twenty's 2FA subcodes
+   * (the token stays usable) unless `secondFactorProved` (getAuthTokensFromOTP checked a code first).
+   */
+  readonly getAuthTokensFromLoginToken: (
+    loginToken: string,
+    options?: { readonly secondFactorProved?: boolean }
+  ) => Effect.Effect<AuthTokenPair, AuthFailure>
+  /** Who a login token, still unused, signs in and where; the token is not used up. */
+  readonly peekLoginToken: (loginToken: string) => Effect.Effect<{ user: User; workspaceId: string; id: string }, AuthFailure>
   /** Rotates the refresh token; presenting a rotated one again revokes all of that user's sessions. */
   readonly renewToken: (refreshToken: string) => Effect.Effect<AuthTokenPair, AuthFailure>
   readonly signOut: (user: Pick<User, "id">) => Effect.Effect<void, SqlError.SqlError>
@@ -71,7 +80,11 @@ export interface AuthShape {
    * Runs `change` and ends every session of the user (refresh tokens, sessions, unused login tokens) in
    * one transaction and one revocation: a password reset's old tokens stop with the old password.
    */
-  readonly endSessionsWith: <A, E, R>(userId: string, change: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError.SqlError, R>
+  readonly endSessionsWith: <A, E, R>(
+    userId: string,
+    change: Effect.Effect<A, E, R>,
+    options?: { readonly keepLoginTokenId?: string }
+  ) => Effect.Effect<A, E | SqlError.SqlError, R>
   /** A new session for a user proved by other means than a password (a verified email link). */
   readonly signInUser: (user: User) => Effect.Effect<SignInResult, SqlError.SqlError>
   /** Ends the one session the refresh token belongs to. */
@@ -321,9 +334,29 @@ export const AuthLive = Layer.effect(
       Effect.flatMap(findUser(id), (user) =>
         user && !user.disabled ? Effect.succeed(user) : Effect.fail(tokenInvalid))
 
-    const getAuthTokensFromLoginToken = (token: string) =>
+    const findLiveLoginToken = (id: string) =>
+      Effect.map(
+        sql`SELECT "userId", "workspaceId" FROM core."appToken"
+            WHERE id = ${id} AND type = 'LoginToken' AND "revokedAt" IS NULL AND "expiresAt" > now()`,
+        firstRow<{ userId: string; workspaceId: string | null }>
+      )
+
+    const peekLoginToken = (token: string) =>
       Effect.gen(function*() {
         const payload = yield* tokens.verify(token, ["LOGIN"])
+        const live = yield* findLiveLoginToken(payload.jti)
+        if (!live || live.workspaceId !== payload.workspaceId) return yield* tokenInvalid
+        return { user: yield* activeUser(live.userId), workspaceId: payload.workspaceId, id: payload.jti }
+      })
+
+    const getAuthTokensFromLoginToken = (token: string, options?: { readonly secondFactorProved?: boolean }) =>
+      Effect.gen(function*() {
+        const payload = yield* tokens.verify(token, ["LOGIN"])
+        if (!options?.secondFactorProved) {
+          const { user, workspaceId } = yield* peekLoginToken(token)
+          const [membership, workspace] = yield* Effect.all([workspaces.membership(user.id, workspaceId), workspaces.findById(workspaceId)])
+          if (membership && workspace) yield* provideSql(requireSecondFactor(membership.id, workspace))
+        }
         const consumed = yield* consumeAppToken(payload.jti, "LoginToken")
         if (!consumed || consumed.workspaceId !== payload.workspaceId) return yield* tokenInvalid
         const user = yield* activeUser(consumed.userId)
@@ -332,12 +365,13 @@ export const AuthLive = Layer.effect(
       })
 
     /** Refresh and login tokens and sessions: the user's access tokens are refused from then on. */
-    const endSessionsWith = <A, E, R>(userId: string, change: Effect.Effect<A, E, R>) =>
+    const endSessionsWith = <A, E, R>(userId: string, change: Effect.Effect<A, E, R>, options?: { readonly keepLoginTokenId?: string }) =>
       revocations.revoking(
         Effect.zip(change, sql<{ id: string; kind: "token" | "session" }>`
           WITH tokens AS (
             UPDATE core."appToken" SET "revokedAt" = now(), "updatedAt" = now()
-            WHERE "userId" = ${userId} AND type IN ('RefreshToken', 'LoginToken') AND "revokedAt" IS NULL RETURNING id
+            WHERE "userId" = ${userId} AND type IN ('RefreshToken', 'LoginToken') AND "revokedAt" IS NULL
+              AND id IS DISTINCT FROM ${options?.keepLoginTokenId ?? null} RETURNING id
           ), sessions AS (
             UPDATE core."authSession" SET "revokedAt" = now(), "updatedAt" = now()
             WHERE "userId" = ${userId} AND "revokedAt" IS NULL RETURNING id
@@ -453,6 +487,7 @@ export const AuthLive = Layer.effect(
       signUpInNewWorkspace,
       getLoginTokenFromCredentials,
       getAuthTokensFromLoginToken,
+      peekLoginToken,
       renewToken,
       signOut: (user) => revokeAllSessions(user.id),
       endSessionsWith,

@@ -10,6 +10,9 @@ import { Workspaces } from "../workspace/index.js"
 import { Auth } from "./index.js"
 import { authorizationRequest, discover, exchangeCode, issuerOf, type OAuthClient } from "./oauth-flow.js"
 import { SecretBox } from "./secret-box.js"
+
+/** A client secret opens only in its own workspace's provider rows. */
+const clientSecretContext = (workspaceId: string) => `sso-client-secret:${workspaceId}`
 import { findUserWithPasswordByEmail } from "./users.js"
 
 /** Twenty's workspace SSO identity provider, as its /metadata types show it (never the client secret). */
@@ -113,7 +116,7 @@ export const SsoLive = Layer.effect(
           return { ...found, workspaceId: target.workspaceId, identityProviderId: null }
         }
         const provider = yield* findProvider(target.identityProviderId)
-        const secret = provider?.clientSecret ? box.open(provider.clientSecret) : null
+        const secret = provider?.clientSecret ? box.open(provider.clientSecret, clientSecretContext(provider.workspaceId)) : null
         if (!provider || provider.status !== "Active" || provider.type !== "OIDC" || !provider.clientID || secret === null) {
           return yield* new OAuthAccessDenied({ message: "Identity provider not found" })
         }
@@ -201,7 +204,7 @@ export const SsoLive = Layer.effect(
           )
           const rows = yield* sql<IdentityProvider>`INSERT INTO core."workspaceSSOIdentityProvider"
               ("workspaceId", name, type, issuer, "clientID", "clientSecret")
-            VALUES (${workspaceId}, ${input.name}, 'OIDC', ${issuerOf(discovered)}, ${input.clientID}, ${box.seal(input.clientSecret)})
+            VALUES (${workspaceId}, ${input.name}, 'OIDC', ${issuerOf(discovered)}, ${input.clientID}, ${box.seal(input.clientSecret, clientSecretContext(workspaceId))})
             RETURNING ${sql.literal(COLUMNS)}`
           return rows[0]!
         }),

@@ -93,3 +93,31 @@ export const emailVerificationMail = ({ link }: { readonly link: string }): Rend
   )
   return { subject, text, html }
 }
+
+/** Twenty's notice to a member that an administrator issued a two-factor recovery code for them. */
+export const twoFactorRecoveryCodeIssuedMail = (
+  { email, issuer, validFor, link }: { readonly email: string; readonly issuer: string; readonly validFor: string; readonly link: string }
+): RenderedMail => {
+  const subject = "A two-factor recovery code was issued for your account"
+  const warning = "If you did not ask for it, tell your workspace administrator now."
+  const said = `${issuer} issued a two-factor authentication recovery code for your Score account ${email}. It is valid for ${validFor} and works once.`
+  const text = [said, "", warning, "", link].join("\n")
+  const html = layout(
+    subject,
+    `<h1 style="font-size:20px">Recovery code issued</h1><p>${escapeHtml(said)}</p>` + footnote(warning) + button(link, "Open Score")
+  )
+  return { subject, text, html }
+}
+
+/** Twenty's notice after a recovery code was used: the member's two-factor methods are gone, their sessions ended. */
+export const twoFactorResetMail = ({ email, link }: { readonly email: string; readonly link: string }): RenderedMail => {
+  const subject = "Your two-factor authentication was reset"
+  const warning = "If this was not you, reset your password and tell your workspace administrator now."
+  const said = `A recovery code was used to sign in to your Score account ${email}: its two-factor authentication was removed and every other session signed out. Set up two-factor authentication again.`
+  const text = [said, "", warning, "", link].join("\n")
+  const html = layout(
+    subject,
+    `<h1 style="font-size:20px">Two-factor authentication reset</h1><p>${escapeHtml(said)}</p>` + footnote(warning) + button(link, "Open Score")
+  )
+  return { subject, text, html }
+}

@@ -43,7 +43,11 @@ export interface WorkspacesShape {
   readonly findBySubdomain: (subdomain: string) => Effect.Effect<Workspace | null, SqlError.SqlError>
   readonly update: (
     id: string,
-    patch: { readonly displayName?: string | undefined; readonly activationStatus?: Workspace["activationStatus"] }
+    patch: {
+      readonly displayName?: string | undefined
+      readonly activationStatus?: Workspace["activationStatus"]
+      readonly isTwoFactorAuthenticationEnforced?: boolean | undefined
+    }
   ) => Effect.Effect<Workspace, SqlError.SqlError | NotFound | BadUserInput>
   /** Drops the workspace's schema and every row that belongs to it. */
   readonly remove: (id: string) => Effect.Effect<void, SqlError.SqlError | NotFound>
@@ -184,6 +188,7 @@ export const WorkspacesLive = Layer.effect(
           UPDATE core.workspace SET
             "displayName" = COALESCE(${patch.displayName ?? null}, "displayName"),
             "activationStatus" = COALESCE(${patch.activationStatus ?? null}, "activationStatus"),
+            "isTwoFactorAuthenticationEnforced" = COALESCE(${patch.isTwoFactorAuthenticationEnforced ?? null}, "isTwoFactorAuthenticationEnforced"),
             "updatedAt" = now()
           WHERE id = ${id} AND "deletedAt" IS NULL RETURNING *`
         const workspace = firstRow<Workspace>(rows)

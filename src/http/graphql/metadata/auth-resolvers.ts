@@ -113,7 +113,7 @@ export const authResolvers = {
     isGoogleAuthBypassEnabled: () => false,
     isMicrosoftAuthBypassEnabled: () => false,
     isPasswordAuthBypassEnabled: () => false,
-    isTwoFactorAuthenticationEnforced: () => false,
+    isTwoFactorAuthenticationEnforced: (w: Workspace) => w.isTwoFactorAuthenticationEnforced ?? false,
     workspaceDiscoverability: () => "MEMBERS_AND_INVITEES",
     trashRetentionDays: () => 14,
     eventLogRetentionDays: () => 365,
@@ -255,7 +255,12 @@ export const authResolvers = {
           yield* requireFlag(auth, "ROLES")
           yield* Effect.flatMap(Roles, (r) => r.setDefaultRole(auth.workspace.id, args.data.defaultRoleId))
         }
-        return yield* workspaces.update(auth.workspace.id, { displayName: args.data?.displayName ?? undefined })
+        const enforce = args.data?.isTwoFactorAuthenticationEnforced
+        if (typeof enforce === "boolean") yield* requireFlag(auth, "SECURITY")
+        return yield* workspaces.update(auth.workspace.id, {
+          displayName: args.data?.displayName ?? undefined,
+          isTwoFactorAuthenticationEnforced: typeof enforce === "boolean" ? enforce : undefined
+        })
       }))
     },
     createApiKey: async (_: unknown, args: Args, ctx: Context) => {

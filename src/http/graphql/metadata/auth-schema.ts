@@ -162,7 +162,7 @@ input RevokeApiKeyInput { id: UUID! }
 input GetApiKeyInput { id: UUID! }
 input SignUpInNewWorkspaceInput { displayName: String subdomain: String }
 input ActivateWorkspaceInput { displayName: String }
-input UpdateWorkspaceInput { displayName: String defaultRoleId: UUID }
+input UpdateWorkspaceInput { displayName: String defaultRoleId: UUID isTwoFactorAuthenticationEnforced: Boolean }
 
 type Query {
   checkUserExists(email: String!, captchaToken: String): CheckUserExist!

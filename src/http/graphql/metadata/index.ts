@@ -16,6 +16,8 @@ import { membersResolvers, type MembersServices } from "./members-resolvers.js"
 import { membersTypeDefs } from "./members-schema.js"
 import { passwordResolvers, type PasswordServices } from "./password-resolvers.js"
 import { passwordTypeDefs } from "./password-schema.js"
+import { twoFactorResolvers, type TwoFactorServices } from "./two-factor-resolvers.js"
+import { twoFactorTypeDefs } from "./two-factor-schema.js"
 import { roleResolvers, type RoleServices } from "./role-resolvers.js"
 import { ssoResolvers, type SsoServices } from "./sso-resolvers.js"
 import { ssoTypeDefs } from "./sso-schema.js"
@@ -36,6 +38,7 @@ export type MetadataServices =
   | PasswordServices
   | ViewServices
   | SsoServices
+  | TwoFactorServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -51,7 +54,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
         membersTypeDefs,
         passwordTypeDefs,
         viewTypeDefs,
-        ssoTypeDefs
+        ssoTypeDefs,
+        twoFactorTypeDefs
       ],
       resolvers: {
         ...authResolvers,
@@ -65,6 +69,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
         User: { ...authResolvers.User, ...roleResolvers.User },
         Workspace: { ...authResolvers.Workspace, ...ssoResolvers.Workspace },
         AvailableWorkspace: ssoResolvers.AvailableWorkspace,
+        UserWorkspace: { ...authResolvers.UserWorkspace, ...twoFactorResolvers.UserWorkspace },
         Query: {
           ...authResolvers.Query,
           ...dataModelResolvers.Query,
@@ -73,7 +78,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...membersResolvers.Query,
           ...passwordResolvers.Query,
           ...viewResolvers.Query,
-          ...ssoResolvers.Query
+          ...ssoResolvers.Query,
+          ...twoFactorResolvers.Query
         },
         Mutation: {
           ...authResolvers.Mutation,
@@ -83,7 +89,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...membersResolvers.Mutation,
           ...passwordResolvers.Mutation,
           ...viewResolvers.Mutation,
-          ...ssoResolvers.Mutation
+          ...ssoResolvers.Mutation,
+          ...twoFactorResolvers.Mutation
         },
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,
