@@ -17,13 +17,21 @@ import { membersTypeDefs } from "./members-schema.js"
 import { passwordResolvers, type PasswordServices } from "./password-resolvers.js"
 import { passwordTypeDefs } from "./password-schema.js"
 import { roleResolvers, type RoleServices } from "./role-resolvers.js"
+import { guardCredentialMutations, type SignInLimitServices } from "./sign-in-limits.js"
 import { roleTypeDefs } from "./role-schema.js"
 import { webhookResolvers, type WebhookServices } from "./webhook-resolvers.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
 
 /** The services /metadata's resolvers run (Auth also authenticates the caller). */
-export type MetadataServices = AuthResolverServices | DataModelServices | WebhookServices | RoleServices | MembersServices | PasswordServices
+export type MetadataServices =
+  | AuthResolverServices
+  | DataModelServices
+  | WebhookServices
+  | RoleServices
+  | MembersServices
+  | PasswordServices
+  | SignInLimitServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -45,14 +53,14 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...membersResolvers.Query,
           ...passwordResolvers.Query
         },
-        Mutation: {
+        Mutation: guardCredentialMutations({
           ...authResolvers.Mutation,
           ...dataModelResolvers.Mutation,
           ...webhookResolvers.Mutation,
           ...roleResolvers.Mutation,
           ...membersResolvers.Mutation,
           ...passwordResolvers.Mutation
-        },
+        }),
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,
         JSON: JSONScalar,

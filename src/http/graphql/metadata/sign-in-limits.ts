@@ -1,0 +1,56 @@
+import { Effect } from "effect"
+import { type AttemptKind, RateLimits } from "../../../services/rate-limits/index.js"
+import type { GraphQLContext } from "../yoga.js"
+
+/** What the guards run: the shared request budgets. */
+export type SignInLimitServices = RateLimits
+
+type Args = Record<string, any>
+type Resolver = (parent: unknown, args: Args, ctx: GraphQLContext<any>, info: unknown) => unknown
+
+const emailKey = (email: unknown) => typeof email === "string" ? email.trim().toLowerCase() : ""
+
+const sha256 = (text: string) => new Bun.CryptoHasher("sha256").update(text).digest("hex")
+
+/**
+ * The mutations that check a password or a code, and whose account each attempt counts against. A login
+ * token stands for its sign-in (a new one needs the password again); a signed-in caller for its user.
+ * Names absent from the schema (2FA before its resolvers exist) are skipped.
+ */
+const CREDENTIAL_CHECKS: Record<string, { kind: AttemptKind; account: (args: Args, ctx: GraphQLContext<any>) => Promise<string> }> = {
+  signIn: { kind: "password", account: async (args) => emailKey(args.email) },
+  getLoginTokenFromCredentials: { kind: "password", account: async (args) => emailKey(args.email) },
+  getAuthTokensFromOTP: { kind: "otp", account: async (args) => `login:${sha256(String(args.loginToken ?? ""))}` },
+  verifyTwoFactorAuthenticationMethodForAuthenticatedUser: {
+    kind: "otp",
+    account: (_, ctx) => ctx.auth().then((who) => who.kind === "apiKey" ? `key:${who.apiKey.id}` : `user:${who.user.id}`)
+  }
+}
+
+/**
+ * Wraps /metadata's credential mutations: each attempt is counted per client address and per account
+ * before any hash or code is checked (so a refused flood costs no argon2 time), and a success clears the
+ * account's count. `emailPasswordResetLink` is counted per address and per email.
+ */
+export const guardCredentialMutations = (mutations: Record<string, Resolver>): Record<string, Resolver> => {
+  const guarded: Record<string, Resolver> = { ...mutations }
+  for (const [name, check] of Object.entries(CREDENTIAL_CHECKS)) {
+    const resolve = mutations[name]
+    if (!resolve) continue
+    guarded[name] = async (parent, args, ctx, info) => {
+      const account = await check.account(args, ctx)
+      await ctx.run(Effect.flatMap(RateLimits, (limits) => limits.attempt(check.kind, ctx.clientAddress, account)))
+      const result = await resolve(parent, args, ctx, info)
+      await ctx.run(Effect.flatMap(RateLimits, (limits) => limits.succeeded(check.kind, account)))
+      return result
+    }
+  }
+  const resetLink = mutations["emailPasswordResetLink"]
+  if (resetLink) {
+    guarded["emailPasswordResetLink"] = async (parent, args, ctx, info) => {
+      await ctx.run(Effect.flatMap(RateLimits, (limits) => limits.resetLinkRequest(ctx.clientAddress, emailKey(args.email))))
+      return resetLink(parent, args, ctx, info)
+    }
+  }
+  return guarded
+}
