@@ -40,6 +40,11 @@ export interface RateLimitsShape {
    */
   readonly attempt: (kind: AttemptKind, clientAddress: string | null, account: string) => Effect.Effect<void, TooManyRequests>
   readonly succeeded: (kind: AttemptKind, account: string) => Effect.Effect<void>
+  /**
+   * While this process has seen the address refused (until its budget's window ends): the message to
+   * repeat, so the web handler can refuse further credential requests before any GraphQL work.
+   */
+  readonly refusedAddress: (clientAddress: string) => TooManyRequests | undefined
   /** A password reset link asked for: counted against the address and the email. */
   readonly resetLinkRequest: (clientAddress: string | null, email: string) => Effect.Effect<void, TooManyRequests>
 }
@@ -78,14 +83,20 @@ export const makeRateLimits = (config: AppConfigShape, limiter: MakeLimiter): Ra
   const consume = (rl: RateLimiterAbstract, key: string) =>
     Effect.promise(() => rl.consume(key).then(() => null, refusalOf))
 
+  const refusedAddresses = new Map<string, number>()
+  const addressRefusal = (retryMs: number) =>
+    new TooManyRequests({
+      message: `Too many sign-in attempts from this address: at most ${config.signInMaxAttemptsPerAddressPerMinute} per minute (SIGN_IN_MAX_ATTEMPTS_PER_IP_PER_MINUTE), retry in ${retryIn(retryMs)} s`,
+      retryAfterSeconds: retryIn(retryMs)
+    })
+
   const addressBudget = (clientAddress: string | null) =>
-    clientAddress === null ? Effect.void : Effect.flatMap(consume(perAddress, clientAddress), (refused) =>
-      refused
-        ? Effect.fail(new TooManyRequests({
-          message: `Too many sign-in attempts from this address: at most ${config.signInMaxAttemptsPerAddressPerMinute} per minute (SIGN_IN_MAX_ATTEMPTS_PER_IP_PER_MINUTE), retry in ${retryIn(refused.msBeforeNext)} s`,
-          retryAfterSeconds: retryIn(refused.msBeforeNext)
-        }))
-        : Effect.void)
+    clientAddress === null ? Effect.void : Effect.flatMap(consume(perAddress, clientAddress), (refused) => {
+      if (!refused) return Effect.void
+      if (refusedAddresses.size > 10_000) refusedAddresses.clear()
+      refusedAddresses.set(clientAddress, Date.now() + refused.msBeforeNext)
+      return Effect.fail(addressRefusal(refused.msBeforeNext))
+    })
 
   /** The attempt that goes one past the allowance starts a lock, twice as long as the previous one. */
   const lockAccount = (rl: RateLimiterAbstract, key: string, refused: RateLimiterRes) =>
@@ -125,6 +136,14 @@ export const makeRateLimits = (config: AppConfigShape, limiter: MakeLimiter): Ra
       Effect.promise(() =>
         Promise.all([failures[kind].delete(`${kind}:${account}`), locks.delete(`${kind}:${account}`)]).catch(() => undefined)
       ),
+    refusedAddress: (clientAddress) => {
+      const until = refusedAddresses.get(clientAddress)
+      if (until === undefined) return undefined
+      const left = until - Date.now()
+      if (left > 0) return addressRefusal(left)
+      refusedAddresses.delete(clientAddress)
+      return undefined
+    },
     resetLinkRequest: (clientAddress, email) =>
       Effect.zipRight(
         addressBudget(clientAddress),
