@@ -76,8 +76,9 @@ export const appConfig = Config.all({
   isSignUpDisabled: Config.boolean("IS_SIGN_UP_DISABLED").pipe(Config.withDefault(false)),
   signUpMaxPerAddressPerHour: Config.integer("SIGN_UP_MAX_PER_IP_PER_HOUR").pipe(Config.withDefault(20)),
   workspaceCreationMaxPerMinute: Config.integer("WORKSPACE_CREATION_MAX_PER_MINUTE").pipe(Config.withDefault(10)),
+  // Half the cores: argon2 never takes the cores the data APIs need (bench/sign-in-flood.ts).
   passwordHashConcurrency: Config.integer("PASSWORD_HASH_CONCURRENCY").pipe(
-    Config.withDefault(availableParallelism()),
+    Config.withDefault(Math.max(1, Math.floor(availableParallelism() / 2))),
     Config.validate({ message: "expected at least 1", validation: (n) => n >= 1 })
   ),
   passwordHashQueue: Config.integer("PASSWORD_HASH_QUEUE").pipe(Config.withDefault(100)),
