@@ -102,7 +102,7 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
   const cacheAndQueue = Option.match(config.redisUrl, {
     onNone: () =>
       Layer.mergeAll(CacheMemory, JobQueueMemory, RateLimitsMemory(config)).pipe(
-        Layer.tap(() => Effect.logInfo("Cache, queue and rate limits: in-memory (no REDIS_URL)"))
+        Layer.tap(() => Effect.logInfo("Cache and queue: in-memory (no REDIS_URL), rate limits per process"))
       ),
     onSome: (url) =>
       Layer.mergeAll(CacheRedis, JobQueueRedis, RateLimitsRedis(config)).pipe(
