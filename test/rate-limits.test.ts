@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { Runtime } from "effect"
+import { GraphQLError } from "graphql"
+import { RateLimiterMemory } from "rate-limiter-flexible"
+import { guardCredentialMutations } from "../src/http/graphql/metadata/sign-in-limits.js"
+import { makeRun } from "../src/http/graphql/yoga.js"
+import { makeRateLimits, RateLimits } from "../src/services/rate-limits/index.js"
 import { rememberClientAddress } from "../src/http/client-address.js"
 import { passwordHashCounts } from "../src/services/auth/password.js"
-import { startTestApp, type TestApp } from "./support/app.js"
+import { startTestApp, type TestApp, testConfig } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace, uniqueEmail } from "./support/flows.js"
 
 /**
@@ -240,5 +246,33 @@ describe("the flood from the issue", () => {
     } finally {
       await app.close()
     }
+  })
+})
+
+describe("the 2FA code checks are guarded once their resolvers exist", () => {
+  test("getAuthTokensFromOTP counts per login token, verifyTwoFactor… per caller, each on its own; other mutations untouched", async () => {
+    const config = await testConfig({ SIGN_IN_MAX_FAILURES_PER_ACCOUNT: "2", SIGN_IN_MAX_ATTEMPTS_PER_IP_PER_MINUTE: "100" })
+    const limits = makeRateLimits(config, (options) => new RateLimiterMemory(options))
+    let codeIsRight = false
+    const check = async () => {
+      if (!codeIsRight) throw new GraphQLError("Invalid code", { extensions: { code: "FORBIDDEN" } })
+      return { ok: true }
+    }
+    const guarded = guardCredentialMutations({ getAuthTokensFromOTP: check, verifyTwoFactorAuthenticationMethodForAuthenticatedUser: check, other: check })
+    const ctx = (userId: string) => ({
+      run: makeRun(Runtime.defaultRuntime.pipe(Runtime.provideService(RateLimits, limits))),
+      auth: async () => ({ kind: "user", user: { id: userId } }) as any,
+      origin: null,
+      clientAddress: "198.51.100.5"
+    })
+    const code = (p: Promise<unknown>) => p.then(() => "OK", (e: GraphQLError) => e.extensions["code"])
+    const otp = (token: string) => code(Promise.resolve(guarded.getAuthTokensFromOTP!(null, { otp: "000000", loginToken: token }, ctx("u1"), null)))
+    expect([await otp("a"), await otp("a"), await otp("a"), await otp("b")]).toEqual(["FORBIDDEN", "FORBIDDEN", "TOO_MANY_REQUESTS", "FORBIDDEN"])
+    const verify = (user: string) => code(Promise.resolve(guarded.verifyTwoFactorAuthenticationMethodForAuthenticatedUser!(null, { otp: "1" }, ctx(user), null)))
+    expect([await verify("u1"), await verify("u1")]).toEqual(["FORBIDDEN", "FORBIDDEN"])
+    codeIsRight = true
+    expect([await verify("u1"), await verify("u2")]).toEqual(["TOO_MANY_REQUESTS", "OK"])
+    // Unguarded mutations pass through untouched.
+    expect(guarded["other"]).toBe(check)
   })
 })
