@@ -48,7 +48,15 @@ const startServer = async (env: Record<string, string>): Promise<Server> => {
   const started = performance.now()
   const proc = Bun.spawn(["bun", "scripts/run.ts", "main"], {
     cwd: ROOT,
-    env: { ...baseEnv, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "Info", ...env },
+    env: {
+      API_RATE_LIMITING_SHORT_LIMIT: "1000000",
+      API_RATE_LIMITING_LONG_LIMIT: "1000000",
+      ...baseEnv,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      LOG_LEVEL: "Info",
+      ...env
+    },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe"

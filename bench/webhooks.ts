@@ -87,7 +87,7 @@ const spawn = (name: string, entry: "main" | "worker", env: Record<string, strin
   for (const key of ["DATABASE_URL", "REDIS_URL", "APP_SECRET", "DATA_DIR", "PORT", "LOG_LEVEL"]) delete baseEnv[key]
   const proc = Bun.spawn(["bun", "scripts/run.ts", entry], {
     cwd: ROOT,
-    env: { ...baseEnv, ...env },
+    env: { API_RATE_LIMITING_SHORT_LIMIT: "1000000", API_RATE_LIMITING_LONG_LIMIT: "1000000", ...baseEnv, ...env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe"

@@ -5,7 +5,7 @@ import { join } from "node:path"
 import * as OTPAuth from "otpauth"
 import type { TestApp } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace, uniqueEmail } from "./support/flows.js"
-import { freePort, runScore, type ServerProcess, startServer } from "./support/process.js"
+import { freePort, runScore, type ServerProcess, startServer, UNTHROTTLED } from "./support/process.js"
 
 // One embedded server (no DATABASE_URL, no REDIS_URL) for the whole file: its first start initialises PGlite.
 const dataDir = mkdtempSync(join(tmpdir(), "score-embedded-load-"))
@@ -14,7 +14,7 @@ let accessToken: string
 let apiKey: string
 
 beforeAll(async () => {
-  server = await startServer({ DATA_DIR: dataDir, SHUTDOWN_TIMEOUT: "3s" }, 60_000)
+  server = await startServer({ DATA_DIR: dataDir, SHUTDOWN_TIMEOUT: "3s", ...UNTHROTTLED }, 60_000)
   const account = await signUpWithWorkspace(client(server.url))
   accessToken = account.accessToken
   apiKey = (await createApiKey(client(server.url), accessToken)).token

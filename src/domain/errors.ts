@@ -32,7 +32,9 @@ export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {
 
 /** Refused for load, not for what was asked: retry later. GraphQL TOO_MANY_REQUESTS, HTTP 429. */
 export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()("TooManyRequests", {
-  message: Schema.String
+  message: Schema.String,
+  /** Sent as Retry-After when known. */
+  retryAfterSeconds: Schema.optional(Schema.Number)
 }) {}
 
 /** An OAuth / OIDC sign-in refused (Twenty's OAUTH_ACCESS_DENIED): answered by a redirect carrying the message. */

@@ -2,6 +2,9 @@ import { HttpApp, HttpMiddleware, HttpRouter, HttpServerRequest, HttpServerRespo
 import { Cause, Effect } from "effect"
 import type { Services } from "../layers/index.js"
 import { AppConfig } from "../platform/config.js"
+import { RateLimits } from "../services/rate-limits/index.js"
+import { makeApiRateLimit } from "./api-rate-limit.js"
+import { refuseKnownFlood } from "./graphql/metadata/sign-in-limits.js"
 import { boundRequestBody, tooLargeBody } from "./body-limit.js"
 import { causeIsDatabaseUnavailable, restError, restUnavailable } from "./errors.js"
 import { makeDataGraphQLHandler } from "./graphql/data/index.js"
@@ -95,12 +98,16 @@ const pathOf = (url: string) => {
  * The server's request handler: the Effect app, except two hot paths answered directly on the web
  * request when they can be (each sets the same CORS and security headers as the Effect app): POST
  * /graphql with a JSON body (graphql-data.ts) and GET /rest/{plural} lists (rest/lane.ts). MAX_BODY_SIZE
- * is enforced here, before either, for declared lengths and chunked bodies alike (body-limit.ts).
+ * is enforced here, before either, for declared lengths and chunked bodies alike (body-limit.ts), then
+ * API keys' request budgets (api-rate-limit.ts) and the refusal of addresses that flood sign-in
+ * (graphql/metadata/sign-in-limits.ts).
  */
 export const makeWebHandler = Effect.gen(function*() {
   const config = yield* AppConfig
   const { app, fast } = yield* makeApp
   const restList = yield* makeRestListLane
+  const apiRateLimit = yield* makeApiRateLimit
+  const limits = yield* RateLimits
   const effectHandler = HttpApp.toWebHandlerRuntime(yield* Effect.runtime<Services>())(app)
   const isAllowed = allowedOrigin(config.corsOrigins)
   /** What the Effect app's CORS and security middleware would add to an answer to this origin. */
@@ -118,7 +125,17 @@ export const makeWebHandler = Effect.gen(function*() {
       ? restList(request, pathOf(request.url), headersFor(request.headers.get("origin")), () => effectHandler(request))
       : null
   }
-  const route = (request: Request): Promise<Response> => lanes(request) ?? effectHandler(request)
+  const serve = (request: Request): Promise<Response> => lanes(request) ?? effectHandler(request)
+  const route = (request: Request): Promise<Response> => {
+    const path = pathOf(request.url)
+    if (request.method === "POST" && path === "/metadata") {
+      return refuseKnownFlood(request, limits, headersFor(request.headers.get("origin"))).then((early) =>
+        early === null ? serve(request) : "refused" in early ? early.refused : serve(early.rebuilt)
+      )
+    }
+    const throttled = apiRateLimit(request, path, headersFor(request.headers.get("origin")))
+    return throttled === null ? serve(request) : throttled.then((refused) => refused ?? serve(request))
+  }
   const tooLarge = (request: Request) => tooLargeBody(config.maxBodyBytes, headersFor(request.headers.get("origin")))
   return (request: Request): Promise<Response> => {
     // Most requests declare their length (or have no body): judged without an extra await.

@@ -19,7 +19,15 @@ const edge: Record<UserError["_tag"], EdgeError> = {
   TooManyRequests: { code: "TOO_MANY_REQUESTS", status: 429, error: "TooManyRequestsException" }
 }
 
-/** GraphQL errors in Twenty's shape; UNAUTHENTICATED also sets the HTTP status to 401. */
+const retryAfterHeader = (error: UserError): Record<string, string> =>
+  error._tag === "TooManyRequests" && error.retryAfterSeconds !== undefined
+    ? { "retry-after": String(error.retryAfterSeconds) }
+    : {}
+
+/**
+ * GraphQL errors in Twenty's shape; UNAUTHENTICATED also sets the HTTP status to 401, TOO_MANY_REQUESTS
+ * to 429 (with Retry-After when known), so clients and proxies back off.
+ */
 export const toGraphQLError = (error: UserError) => {
   const { code, status } = edge[error._tag]
   return new GraphQLError(error.message, {
@@ -28,7 +36,8 @@ export const toGraphQLError = (error: UserError) => {
       ...("subCode" in error && error.subCode ? { subCode: error.subCode } : {}),
       userFriendlyMessage: error.message,
       ...(error._tag === "BadUserInput" && error.field ? { field: error.field } : {}),
-      ...(status === 401 ? { http: { status } } : {})
+      ...(status === 401 ? { http: { status } } : {}),
+      ...(status === 429 ? { http: { status, headers: retryAfterHeader(error) } } : {})
     }
   })
 }
@@ -45,7 +54,7 @@ export const restError = (status: number, error: string, message: string) =>
 
 export const restUserError = (e: UserError) => {
   const { status, error } = edge[e._tag]
-  return restError(status, error, e.message)
+  return HttpServerResponse.setHeaders(restError(status, error, e.message), retryAfterHeader(e))
 }
 
 export const causeIsDatabaseUnavailable = (cause: Cause.Cause<unknown>) =>

@@ -22,6 +22,7 @@ import { Roles, RolesLive } from "../services/roles/index.js"
 import { runMigrations } from "../platform/migrations/index.js"
 import { JobQueue, JobQueueMemory, JobQueueRedis } from "../platform/queue/index.js"
 import { RedisLive } from "../platform/redis/index.js"
+import { RateLimits, RateLimitsMemory, RateLimitsRedis } from "../services/rate-limits/index.js"
 import { Revocations, RevocationsEmbedded, RevocationsLive } from "../services/revocations/index.js"
 import { SchemaBuilder, SchemaBuilderLive } from "../http/graphql/data/schema/index.js"
 import { Mailer, MailerLive, MailTransport, MailTransportLive } from "../services/mail/index.js"
@@ -31,7 +32,17 @@ import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 
 /** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
-export type Infrastructure = AppConfig | SqlClient.SqlClient | PgPool | PgReads | Cache | JobQueue | Tokens | SecretBox | Health
+export type Infrastructure =
+  | AppConfig
+  | SqlClient.SqlClient
+  | PgPool
+  | PgReads
+  | Cache
+  | JobQueue
+  | RateLimits
+  | Tokens
+  | SecretBox
+  | Health
 
 export type Services =
   | Infrastructure
@@ -98,10 +109,13 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
   })
   const cacheAndQueue = Option.match(config.redisUrl, {
     onNone: () =>
-      Layer.merge(CacheMemory, JobQueueMemory).pipe(
-        Layer.tap(() => Effect.logInfo("Cache and queue: in-memory (no REDIS_URL)"))
+      Layer.mergeAll(CacheMemory, JobQueueMemory, RateLimitsMemory(config)).pipe(
+        Layer.tap(() => Effect.logInfo("Cache and queue: in-memory (no REDIS_URL), rate limits per process"))
       ),
-    onSome: (url) => Layer.merge(CacheRedis, JobQueueRedis).pipe(Layer.provideMerge(RedisLive(url, config.redisKeyPrefix)))
+    onSome: (url) =>
+      Layer.mergeAll(CacheRedis, JobQueueRedis, RateLimitsRedis(config)).pipe(
+        Layer.provideMerge(RedisLive(url, config.redisKeyPrefix))
+      )
   })
   const modes = {
     database: Option.isSome(config.databaseUrl) ? "postgresql" : "embedded",

@@ -34,6 +34,12 @@ const byteSize = (name: string, fallback: number) =>
     Config.validate({ message: "expected a positive number of bytes", validation: (n) => n > 0 })
   )
 
+const positive = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({ message: "expected a positive integer", validation: (n) => n > 0 })
+  )
+
 export const appConfig = Config.all({
   port: Config.port("PORT").pipe(Config.withDefault(3000)),
   host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
@@ -70,11 +76,21 @@ export const appConfig = Config.all({
   isSignUpDisabled: Config.boolean("IS_SIGN_UP_DISABLED").pipe(Config.withDefault(false)),
   signUpMaxPerAddressPerHour: Config.integer("SIGN_UP_MAX_PER_IP_PER_HOUR").pipe(Config.withDefault(20)),
   workspaceCreationMaxPerMinute: Config.integer("WORKSPACE_CREATION_MAX_PER_MINUTE").pipe(Config.withDefault(10)),
+  // Half the cores: argon2 never takes the cores the data APIs need (bench/sign-in-flood.ts).
   passwordHashConcurrency: Config.integer("PASSWORD_HASH_CONCURRENCY").pipe(
-    Config.withDefault(availableParallelism()),
+    Config.withDefault(Math.max(1, Math.floor(availableParallelism() / 2))),
     Config.validate({ message: "expected at least 1", validation: (n) => n >= 1 })
   ),
   passwordHashQueue: Config.integer("PASSWORD_HASH_QUEUE").pipe(Config.withDefault(100)),
+  apiRateLimitingShortTtlMs: positive("API_RATE_LIMITING_SHORT_TTL_IN_MS", 1000),
+  apiRateLimitingShortLimit: positive("API_RATE_LIMITING_SHORT_LIMIT", 100),
+  apiRateLimitingLongTtlMs: positive("API_RATE_LIMITING_LONG_TTL_IN_MS", 60_000),
+  apiRateLimitingLongLimit: positive("API_RATE_LIMITING_LONG_LIMIT", 100),
+  signInMaxAttemptsPerAddressPerMinute: positive("SIGN_IN_MAX_ATTEMPTS_PER_IP_PER_MINUTE", 30),
+  signInMaxFailuresPerAccount: positive("SIGN_IN_MAX_FAILURES_PER_ACCOUNT", 5),
+  signInBackoff: duration("SIGN_IN_BACKOFF", "1m", 1000),
+  signInBackoffMax: duration("SIGN_IN_BACKOFF_MAX", "1h", 1000),
+  passwordResetMaxPerAccountPerHour: positive("PASSWORD_RESET_MAX_PER_ACCOUNT_PER_HOUR", 5),
   webhookTimeout: duration("WEBHOOK_TIMEOUT", "5s"),
   webhookAllowPrivateAddresses: Config.boolean("WEBHOOK_ALLOW_PRIVATE_ADDRESSES").pipe(Config.withDefault(false)),
   invitationTokenTtl: duration("INVITATION_TOKEN_EXPIRES_IN", "30d", 1000),

@@ -39,6 +39,11 @@ export const startTestApp = async (options: { redis?: boolean; databaseUrl?: str
     APP_SECRET: TEST_APP_SECRET,
     DATABASE_POOL_SIZE: "5",
     LOG_LEVEL: "Error",
+    // Request budgets out of the way of tests about something else; test/rate-limits.test.ts sets its own.
+    API_RATE_LIMITING_SHORT_LIMIT: "1000000",
+    API_RATE_LIMITING_LONG_LIMIT: "1000000",
+    SIGN_IN_MAX_FAILURES_PER_ACCOUNT: "1000000",
+    PASSWORD_RESET_MAX_PER_ACCOUNT_PER_HOUR: "1000000",
     // Instances on one database share a Redis key prefix (they are one deployment); other files never do.
     ...(options.redis === false ? {} : { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: testRedisPrefix(new URL(databaseUrl).pathname.slice(1)) }),
     ...options.env

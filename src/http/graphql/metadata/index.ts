@@ -21,6 +21,7 @@ import { twoFactorTypeDefs } from "./two-factor-schema.js"
 import { roleResolvers, type RoleServices } from "./role-resolvers.js"
 import { ssoResolvers, type SsoServices } from "./sso-resolvers.js"
 import { ssoTypeDefs } from "./sso-schema.js"
+import { guardCredentialMutations, type SignInLimitServices } from "./sign-in-limits.js"
 import { roleTypeDefs } from "./role-schema.js"
 import { viewResolvers, type ViewServices } from "./view-resolvers.js"
 import { viewTypeDefs } from "./view-schema.js"
@@ -39,6 +40,7 @@ export type MetadataServices =
   | ViewServices
   | SsoServices
   | TwoFactorServices
+  | SignInLimitServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -81,7 +83,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...ssoResolvers.Query,
           ...twoFactorResolvers.Query
         },
-        Mutation: {
+        Mutation: guardCredentialMutations({
           ...authResolvers.Mutation,
           ...dataModelResolvers.Mutation,
           ...webhookResolvers.Mutation,
@@ -91,7 +93,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...viewResolvers.Mutation,
           ...ssoResolvers.Mutation,
           ...twoFactorResolvers.Mutation
-        },
+        }),
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,
         JSON: JSONScalar,
