@@ -250,7 +250,7 @@ describe("the flood from the issue", () => {
 })
 
 describe("the 2FA code checks are guarded once their resolvers exist", () => {
-  test("getAuthTokensFromOTP counts per login token, verifyTwoFactor… per caller, each on its own; other mutations untouched", async () => {
+  test("getAuthTokensFromOTP and recovery codes count per login token, verifyTwoFactor… per caller, each on its own; other mutations untouched", async () => {
     const config = await testConfig({ SIGN_IN_MAX_FAILURES_PER_ACCOUNT: "2", SIGN_IN_MAX_ATTEMPTS_PER_IP_PER_MINUTE: "100" })
     const limits = makeRateLimits(config, (options) => new RateLimiterMemory(options))
     let codeIsRight = false
@@ -258,7 +258,12 @@ describe("the 2FA code checks are guarded once their resolvers exist", () => {
       if (!codeIsRight) throw new GraphQLError("Invalid code", { extensions: { code: "FORBIDDEN" } })
       return { ok: true }
     }
-    const guarded = guardCredentialMutations({ getAuthTokensFromOTP: check, verifyTwoFactorAuthenticationMethodForAuthenticatedUser: check, other: check })
+    const guarded = guardCredentialMutations({
+      getAuthTokensFromOTP: check,
+      getAuthTokensFromTwoFactorAuthenticationRecoveryCode: check,
+      verifyTwoFactorAuthenticationMethodForAuthenticatedUser: check,
+      other: check
+    })
     const ctx = (userId: string) => ({
       run: makeRun(Runtime.defaultRuntime.pipe(Runtime.provideService(RateLimits, limits))),
       auth: async () => ({ kind: "user", user: { id: userId } }) as any,
@@ -268,6 +273,9 @@ describe("the 2FA code checks are guarded once their resolvers exist", () => {
     const code = (p: Promise<unknown>) => p.then(() => "OK", (e: GraphQLError) => e.extensions["code"])
     const otp = (token: string) => code(Promise.resolve(guarded.getAuthTokensFromOTP!(null, { otp: "000000", loginToken: token }, ctx("u1"), null)))
     expect([await otp("a"), await otp("a"), await otp("a"), await otp("b")]).toEqual(["FORBIDDEN", "FORBIDDEN", "TOO_MANY_REQUESTS", "FORBIDDEN"])
+    const recovery = (token: string) =>
+      code(Promise.resolve(guarded.getAuthTokensFromTwoFactorAuthenticationRecoveryCode!(null, { recoveryCode: "x", loginToken: token }, ctx("u1"), null)))
+    expect([await recovery("c"), await recovery("c"), await recovery("c")]).toEqual(["FORBIDDEN", "FORBIDDEN", "TOO_MANY_REQUESTS"])
     const verify = (user: string) => code(Promise.resolve(guarded.verifyTwoFactorAuthenticationMethodForAuthenticatedUser!(null, { otp: "1" }, ctx(user), null)))
     expect([await verify("u1"), await verify("u1")]).toEqual(["FORBIDDEN", "FORBIDDEN"])
     codeIsRight = true

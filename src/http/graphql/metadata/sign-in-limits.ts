@@ -22,6 +22,10 @@ const CREDENTIAL_CHECKS: Record<string, { kind: AttemptKind; account: (args: Arg
   signIn: { kind: "password", account: async (args) => emailKey(args.email) },
   getLoginTokenFromCredentials: { kind: "password", account: async (args) => emailKey(args.email) },
   getAuthTokensFromOTP: { kind: "otp", account: async (args) => `login:${sha256(String(args.loginToken ?? ""))}` },
+  getAuthTokensFromTwoFactorAuthenticationRecoveryCode: {
+    kind: "otp",
+    account: async (args) => `login:${sha256(String(args.loginToken ?? ""))}`
+  },
   verifyTwoFactorAuthenticationMethodForAuthenticatedUser: {
     kind: "otp",
     account: (_, ctx) => ctx.auth().then((who) => who.kind === "apiKey" ? `key:${who.apiKey.id}` : `user:${who.user.id}`)
