@@ -284,3 +284,43 @@ describe("the 2FA code checks are guarded once their resolvers exist", () => {
     expect(guarded["other"]).toBe(check)
   })
 })
+
+describe("API budgets on the hot path", () => {
+  test("far below a budget requests are admitted at once and counted in the store in the background; near it, exactly", async () => {
+    const config = await testConfig({
+      API_RATE_LIMITING_SHORT_LIMIT: "1000",
+      API_RATE_LIMITING_SHORT_TTL_IN_MS: "60000",
+      API_RATE_LIMITING_LONG_LIMIT: "1000",
+      API_RATE_LIMITING_LONG_TTL_IN_MS: "60000"
+    })
+    const stores: Array<RateLimiterMemory> = []
+    let storeCalls = 0
+    const limits = makeRateLimits(config, (options) => {
+      const store = new RateLimiterMemory(options)
+      const consume = store.consume.bind(store)
+      store.consume = (key, points) => {
+        storeCalls++
+        return consume(key, points)
+      }
+      stores.push(store)
+      return store
+    })
+    const [short] = stores
+    // 100 requests: each admitted without waiting (null, not a promise), and without a store call each.
+    for (let i = 0; i < 100; i++) expect(limits.apiRequest("w1")).toBeNull()
+    expect(storeCalls).toBe(0)
+    await Bun.sleep(120)
+    expect(storeCalls).toBe(2) // one background flush per budget
+    expect((await short!.get("w1"))?.consumedPoints).toBe(100)
+    // From half the budget on, each request waits for the store and the refusal is exact.
+    let admitted = 100
+    for (;;) {
+      const counted = limits.apiRequest("w1")
+      const refusal = counted === null ? null : await counted
+      if (refusal) break
+      admitted++
+    }
+    expect(admitted).toBe(1000)
+    expect((await short!.get("w1"))?.consumedPoints).toBe(1001)
+  })
+})

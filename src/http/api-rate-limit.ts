@@ -44,10 +44,11 @@ export const makeApiRateLimit = Effect.gen(function*() {
     auth.authenticated(token) ??
       runExit(auth.authenticate(token)).then((exit) => Exit.isSuccess(exit) ? exit.value : undefined)
 
-  const judge = async (who: AuthContext | undefined, path: string, headers: Readonly<Record<string, string>>) => {
+  /** null at once when the budget admits the request without waiting for the store. */
+  const judge = (who: AuthContext | undefined, path: string, headers: Readonly<Record<string, string>>) => {
     if (who?.kind !== "apiKey") return null
-    const refusal = await limits.apiRequest(who.workspace.id)
-    return refusal && refusalResponse(path, refusal, headers)
+    const counted = limits.apiRequest(who.workspace.id)
+    return counted && counted.then((refusal) => refusal && refusalResponse(path, refusal, headers))
   }
 
   return (request: Request, path: string, headers: Readonly<Record<string, string>>): Promise<Response | null> | null => {
