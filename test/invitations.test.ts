@@ -8,7 +8,6 @@ import { Effect, Fiber } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { SMTPServer } from "smtp-server"
 import { registry } from "../src/jobs/registry.js"
 import { runWorker } from "../src/jobs/runner.js"
 import { Revocations } from "../src/services/revocations/index.js"
@@ -19,52 +18,14 @@ import { Mailer } from "../src/services/mail/index.js"
 import { workspaceCacheKey } from "../src/services/workspace/index.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { signUpWithWorkspace, uniqueEmail } from "./support/flows.js"
+import { decodedText, startTestSmtp } from "./support/smtp.js"
 
-interface Received {
-  readonly to: ReadonlyArray<string>
-  readonly raw: string
-}
-
-const received: Array<Received> = []
-let bounceAttempts = 0
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ["STARTTLS", "AUTH"],
-  logger: false,
-  onRcptTo(address, _session, callback) {
-    if (address.address.startsWith("bounce")) {
-      bounceAttempts++
-      const error = Object.assign(new Error("Mailbox temporarily unavailable"), { responseCode: 451 })
-      return callback(error)
-    }
-    callback()
-  },
-  onData(stream, session, callback) {
-    const chunks: Array<Buffer> = []
-    stream.on("data", (chunk: Buffer) => chunks.push(chunk))
-    stream.on("end", () => {
-      received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString("utf8") })
-      callback()
-    })
-  }
-})
-
-/** The mail's text, whatever its transfer encoding (quoted-printable or base64 parts). */
-const decodedText = (raw: string) =>
-  raw.split(/\r?\n--/).map((part) => {
-    const [head = "", ...rest] = part.split(/\r?\n\r?\n/)
-    const body = rest.join("\n\n")
-    if (/content-transfer-encoding:\s*base64/i.test(head)) return Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8")
-    if (/content-transfer-encoding:\s*quoted-printable/i.test(head)) {
-      return body.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)))
-    }
-    return body
-  }).join("\n")
+let smtp: Awaited<ReturnType<typeof startTestSmtp>>
 
 const mailTo = async (email: string, timeoutMs = 15_000) => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const mail = received.find((m) => m.to.includes(email))
+    const mail = smtp.received.find((m) => m.to.includes(email))
     if (mail) return mail
     if (Date.now() > deadline) throw new Error(`no mail to ${email}`)
     await Bun.sleep(50)
@@ -139,8 +100,8 @@ const joinAsNewMember = async (roleId: string | null = null) => {
 }
 
 beforeAll(async () => {
-  await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve))
-  const port = (smtp.server.address() as { port: number }).port
+  smtp = await startTestSmtp()
+  const port = smtp.port
   app = await startTestApp({
     env: { EMAIL_SMTP_HOST: "127.0.0.1", EMAIL_SMTP_PORT: String(port), EMAIL_SMTP_NO_TLS: "true", EMAIL_FROM_ADDRESS: "score@example.com" }
   })
@@ -157,7 +118,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app.run(Fiber.interrupt(worker))
   await app.close()
-  await new Promise<void>((resolve) => smtp.close(() => resolve()))
+  await smtp.close()
 })
 
 describe("invitations", () => {
@@ -257,7 +218,7 @@ describe("invitations", () => {
       // Resending the expired one: a fresh token works, the old one does not.
       const [old] = (await gql(`{ findWorkspaceInvitations { id email } }`, {}, owner.accessToken)).body.data.findWorkspaceInvitations
         .filter((i: { email: string }) => i.email === late)
-      received.splice(0, received.length)
+      smtp.received.splice(0, smtp.received.length)
       const resent = await gql(`mutation($id: String!) { resendWorkspaceInvitation(appTokenId: $id) { success result { id email } } }`, { id: old.id }, owner.accessToken)
       expect(resent.body.data.resendWorkspaceInvitation).toMatchObject({ success: true, result: [{ email: late }] })
       const fresh = await invitationLink(late)
@@ -398,7 +359,7 @@ describe("removing and leaving", () => {
       headers: { authorization: `Bearer ${first}`, "content-type": "application/json" },
       body: JSON.stringify({ name: "Before" })
     })
-    received.splice(0, received.length)
+    smtp.received.splice(0, smtp.received.length)
     expect((await removeMember(firstId, owner.accessToken)).body.errors).toBeUndefined()
     // Still a user: the account has its own workspace.
     expect(await roleOf(other.email, other.workspaceId)).toBe("Admin")
@@ -448,7 +409,7 @@ describe("removing and leaving", () => {
 
 describe("outgoing mail", () => {
   test("a mail the SMTP server keeps refusing is retried, then dead-lettered", async () => {
-    const before = bounceAttempts
+    const before = smtp.bounced()
     await app.run(enqueueMail({ to: "bounce@example.com", subject: "s", text: "t", html: "<p>t</p>" }, { attempts: 3, backoff: "50 millis" }))
     const deadline = Date.now() + 15_000
     let dead: ReadonlyArray<{ data: unknown; attemptsMade: number; lastError?: string }> = []
@@ -457,7 +418,7 @@ describe("outgoing mail", () => {
       if (dead.length > 0) break
       await Bun.sleep(50)
     }
-    expect(bounceAttempts - before).toBe(3)
+    expect(smtp.bounced() - before).toBe(3)
     expect(dead).toHaveLength(1)
     expect(dead[0]).toMatchObject({ data: { to: "bounce@example.com" }, attemptsMade: 3 })
     expect(dead[0]!.lastError).toContain("Mailbox temporarily unavailable")

@@ -6,49 +6,19 @@ import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect, Fiber } from "effect"
 import { createHash } from "node:crypto"
-import { SMTPServer } from "smtp-server"
 import { registry } from "../src/jobs/registry.js"
 import { runWorker } from "../src/jobs/runner.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { signUpWithWorkspace, uniqueEmail } from "./support/flows.js"
+import { decodedText, startTestSmtp } from "./support/smtp.js"
 
-interface Received {
-  readonly to: ReadonlyArray<string>
-  readonly raw: string
-}
-
-const received: Array<Received> = []
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ["STARTTLS", "AUTH"],
-  logger: false,
-  onData(stream, session, callback) {
-    const chunks: Array<Buffer> = []
-    stream.on("data", (chunk: Buffer) => chunks.push(chunk))
-    stream.on("end", () => {
-      received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString("utf8") })
-      callback()
-    })
-  }
-})
-
-/** The mail's text, whatever its transfer encoding (quoted-printable or base64 parts). */
-const decodedText = (raw: string) =>
-  raw.split(/\r?\n--/).map((part) => {
-    const [head = "", ...rest] = part.split(/\r?\n\r?\n/)
-    const body = rest.join("\n\n")
-    if (/content-transfer-encoding:\s*base64/i.test(head)) return Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8")
-    if (/content-transfer-encoding:\s*quoted-printable/i.test(head)) {
-      return body.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)))
-    }
-    return body
-  }).join("\n")
+let smtp: Awaited<ReturnType<typeof startTestSmtp>>
 
 /** The `n`-th mail (1-based) to this address with this subject. */
 const mailTo = async (email: string, subject: RegExp, n = 1, timeoutMs = 15_000) => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const mails = received.filter((m) => m.to.includes(email) && subject.test(m.raw))
+    const mails = smtp.received.filter((m) => m.to.includes(email) && subject.test(m.raw))
     if (mails.length >= n) return mails[n - 1]!
     if (Date.now() > deadline) throw new Error(`no mail ${n} "${subject}" to ${email}`)
     await Bun.sleep(50)
@@ -123,8 +93,8 @@ const errorOf = (res: { body: { errors?: Array<{ message: string; extensions?: a
 const TOKEN_INVALID = { message: "Token is invalid", code: "FORBIDDEN", subCode: "FORBIDDEN_EXCEPTION" }
 
 beforeAll(async () => {
-  await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve))
-  const port = (smtp.server.address() as { port: number }).port
+  smtp = await startTestSmtp()
+  const port = smtp.port
   const mail = { EMAIL_SMTP_HOST: "127.0.0.1", EMAIL_SMTP_PORT: String(port), EMAIL_SMTP_NO_TLS: "true", EMAIL_FROM_ADDRESS: "score@example.com" }
   app = await startTestApp({ env: mail })
   strict = await startTestApp({
@@ -139,7 +109,7 @@ afterAll(async () => {
   await app.run(Fiber.interrupt(worker))
   await strict.close()
   await app.close()
-  await new Promise<void>((resolve) => smtp.close(() => resolve()))
+  await smtp.close()
 })
 
 describe("password reset", () => {
@@ -243,7 +213,7 @@ describe("password reset", () => {
     // The known address's mail arrives; by then the unknown one's would have too.
     await mailTo(known.email, RESET_SUBJECT)
     await Bun.sleep(300)
-    expect(received.filter((m) => m.to.includes(unknown))).toEqual([])
+    expect(smtp.received.filter((m) => m.to.includes(unknown))).toEqual([])
     const after = await sqlQuery<{ n: number }>((sql) => sql`SELECT count(*)::int AS n FROM core."appToken" WHERE type = 'PasswordResetToken'`)
     expect(after[0]!.n).toBe(before[0]!.n + 1)
   }, 30_000)
@@ -264,7 +234,7 @@ describe("email verification", () => {
     expect(errorOf(await resend(app, email))).toMatchObject({ code: "BAD_USER_INPUT", subCode: "EMAIL_VERIFICATION_NOT_REQUIRED" })
     expect((await signIn(app, email, "a long password")).body.errors).toBeUndefined()
     await Bun.sleep(300)
-    expect(received.filter((m) => m.to.includes(email))).toEqual([])
+    expect(smtp.received.filter((m) => m.to.includes(email))).toEqual([])
   }, 30_000)
 
   test("verification required: sign-in refused until the link is followed; resend replaces the link; used once", async () => {
@@ -343,6 +313,6 @@ describe("email verification", () => {
     const unknown = uniqueEmail("ghost")
     expect((await resend(strict, unknown)).body).toEqual({ data: { resendEmailVerificationToken: { success: true } } })
     await Bun.sleep(300)
-    expect(received.filter((m) => m.to.includes(unknown))).toEqual([])
+    expect(smtp.received.filter((m) => m.to.includes(unknown))).toEqual([])
   }, 30_000)
 })
