@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../src/domain/metadata.js"
-import type { RolePermissions } from "../src/domain/permissions.js"
 import { compileAccess } from "../src/services/permissions/access.js"
+import { testRole } from "./support/roles.js"
 
 /** compileAccess on a small hand-made model: inheritance, defensive rules, restrictions, the timeline's filter. */
 
@@ -24,20 +24,8 @@ const metadata: WorkspaceMetadata = {
   ]
 }
 
-const role = (overrides: Partial<RolePermissions> = {}): RolePermissions => ({
-  roleId: "r",
-  canUpdateAllSettings: false,
-  canAccessAllTools: false,
-  canReadAllObjectRecords: true,
-  canUpdateAllObjectRecords: true,
-  canSoftDeleteAllObjectRecords: true,
-  canDestroyAllObjectRecords: true,
-  permissionFlags: [],
-  objectPermissions: [],
-  fieldPermissions: [],
-  rowPermissions: [],
-  ...overrides
-})
+const role = testRole
+
 
 describe("compileAccess", () => {
   test("every record permission and no restriction is unrestricted; null overrides inherit", () => {

@@ -9,7 +9,7 @@ import * as jose from "jose"
 import { createHash } from "node:crypto"
 import type { RecordEvent } from "../src/domain/events.js"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../src/domain/metadata.js"
-import { type RolePermissions, SETTINGS_PERMISSION_FLAGS } from "../src/domain/permissions.js"
+import { SETTINGS_PERMISSION_FLAGS } from "../src/domain/permissions.js"
 import { flagsOfRole } from "../src/services/permissions/index.js"
 import { checkFieldRestriction, checkObjectOverride, checkRoleRecordFlags } from "../src/services/roles/validate.js"
 import { makeTokens } from "../src/services/auth/tokens.js"
@@ -22,6 +22,7 @@ import { isUuid } from "../src/platform/lib/uuid.js"
 import { Revocations } from "../src/services/revocations/index.js"
 import { Workspaces } from "../src/services/workspace/index.js"
 import { matchingWebhooks, operationMatches, type Webhook, Webhooks } from "../src/services/webhooks/index.js"
+import { testRole } from "./support/roles.js"
 import { makeTestLayer } from "./support/test-layer.js"
 
 const WS = "3b8e6f2a-6f1c-4a57-9a0e-0c4d1f2b9a10"
@@ -219,20 +220,8 @@ describe("tokens", () => {
 })
 
 describe("settings flags and role consistency", () => {
-  const role = (over: Partial<RolePermissions> = {}): RolePermissions => ({
-    roleId: "r",
-    canUpdateAllSettings: false,
-    canAccessAllTools: false,
-    canReadAllObjectRecords: true,
-    canUpdateAllObjectRecords: true,
-    canSoftDeleteAllObjectRecords: true,
-    canDestroyAllObjectRecords: true,
-    permissionFlags: [],
-    objectPermissions: [],
-    fieldPermissions: [],
-    rowPermissions: [],
-    ...over
-  })
+  const role = testRole
+
 
   test("canUpdateAllSettings grants every settings flag, canAccessAllTools every tool flag; unknown stored flags are ignored", () => {
     expect([...flagsOfRole(role({ canUpdateAllSettings: true }))]).toEqual([...SETTINGS_PERMISSION_FLAGS])

@@ -8,9 +8,8 @@ import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
 import { seedMissingViews } from "../src/platform/migrations/standard-views.js"
-import { Workspaces } from "../src/services/workspace/index.js"
 import { startTestApp, type TestApp } from "./support/app.js"
-import { createApiKey, signUpWithWorkspace, uniqueEmail } from "./support/flows.js"
+import { addMemberWithRole, createApiKey, signUpWithWorkspace } from "./support/flows.js"
 
 let app: TestApp
 let owner: Awaited<ReturnType<typeof signUpWithWorkspace>>
@@ -31,35 +30,7 @@ const refusal = (result: Gql) => {
 const sql = <A extends object>(run: (sql: SqlClient.SqlClient) => Effect.Effect<ReadonlyArray<A>, any>) =>
   app.run(Effect.flatMap(SqlClient.SqlClient, run))
 
-/** A second member of the owner's workspace holding the standard Member role (no VIEWS flag). */
-const addMember = async (workspaceId: string, roleLabel: string) => {
-  const email = uniqueEmail("member")
-  const password = "correct horse battery"
-  ok(await app.gql(`mutation($e: String!, $p: String!) { signUp(email: $e, password: $p) { tokens { refreshToken { token } } } }`, {
-    e: email,
-    p: password
-  }))
-  const schema = await app.run(Effect.flatMap(Workspaces, (w) => w.schemaOf(workspaceId)))
-  const [user] = await sql<{ id: string }>((s) => s`SELECT id FROM core."user" WHERE email = ${email}`)
-  const [role] = await sql<{ id: string }>((s) => s`SELECT id FROM core.role WHERE "workspaceId" = ${workspaceId} AND label = ${roleLabel}`)
-  await sql((s) => s`INSERT INTO core."userWorkspace" ("userId", "workspaceId", "roleId") VALUES (${user!.id}, ${workspaceId}, ${role!.id})`)
-  await sql((s) =>
-    s`INSERT INTO ${s(schema!)}."workspaceMember" ("nameFirstName", "nameLastName", "userEmail", "userId", locale)
-      VALUES ('Second', 'User', ${email}, ${user!.id}, 'en') RETURNING id`
-  )
-  const signIn = ok(await app.gql(
-    `mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) {
-      availableWorkspaces { availableWorkspacesForSignIn { id loginToken } } } }`,
-    { e: email, p: password }
-  )).signIn
-  const loginToken = signIn.availableWorkspaces.availableWorkspacesForSignIn.find((w: any) => w.id === workspaceId).loginToken
-  const tokens = ok(await app.gql(
-    `mutation($t: String!) { getAuthTokensFromLoginToken(loginToken: $t, origin: "http://localhost:3001") {
-      tokens { accessOrWorkspaceAgnosticToken { token } } } }`,
-    { t: loginToken }
-  )).getAuthTokensFromLoginToken.tokens
-  return { token: tokens.accessOrWorkspaceAgnosticToken.token as string }
-}
+const addMember = (workspaceId: string, roleLabel: string) => addMemberWithRole(app, workspaceId, roleLabel)
 
 const VIEW = `id name objectMetadataId type key icon position isCompact isCustom openRecordIn visibility
   kanbanAggregateOperation kanbanAggregateOperationFieldMetadataId mainGroupByFieldMetadataId createdByUserWorkspaceId deletedAt
