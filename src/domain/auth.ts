@@ -1,6 +1,12 @@
 /** JWT types as Twenty names them; the signing key differs per type (and per workspace). */
 export type TokenType = "ACCESS" | "REFRESH" | "LOGIN" | "WORKSPACE_AGNOSTIC" | "API_KEY" | "FILE"
 
+/**
+ * How the user proved who they are (Twenty's AuthProviderEnum): set on the login token and carried by every
+ * token of that sign-in, renewals included. Tokens from before it existed count as "password", as in Twenty.
+ */
+export type AuthProvider = "password" | "sso" | "google" | "microsoft"
+
 export interface AccessTokenPayload {
   readonly sub: string
   readonly type: "ACCESS"
@@ -9,7 +15,7 @@ export interface AccessTokenPayload {
   readonly userWorkspaceId: string
   /** The sign-in it belongs to (core."authSession"): a revoked session refuses it. */
   readonly sessionId: string
-  readonly authProvider: string
+  readonly authProvider?: AuthProvider
 }
 
 export interface RefreshTokenPayload {
@@ -18,7 +24,7 @@ export interface RefreshTokenPayload {
   readonly workspaceId?: string
   readonly userId: string
   readonly jti: string
-  readonly authProvider: string
+  readonly authProvider?: AuthProvider
   readonly targetedTokenType: "ACCESS" | "WORKSPACE_AGNOSTIC"
 }
 
@@ -27,7 +33,7 @@ export interface LoginTokenPayload {
   readonly type: "LOGIN"
   readonly workspaceId: string
   readonly jti: string
-  readonly authProvider: string
+  readonly authProvider?: AuthProvider
 }
 
 export interface WorkspaceAgnosticTokenPayload {
@@ -35,7 +41,7 @@ export interface WorkspaceAgnosticTokenPayload {
   readonly type: "WORKSPACE_AGNOSTIC"
   readonly userId: string
   readonly sessionId: string
-  readonly authProvider: string
+  readonly authProvider?: AuthProvider
 }
 
 export interface ApiKeyTokenPayload {
@@ -128,6 +134,7 @@ export type AuthContext =
     readonly user: User
     readonly workspace: Workspace
     readonly userWorkspace: UserWorkspace
+    readonly authProvider: AuthProvider
   }
   | { readonly kind: "apiKey"; readonly apiKey: ApiKey; readonly workspace: Workspace }
-  | { readonly kind: "workspaceAgnostic"; readonly user: User }
+  | { readonly kind: "workspaceAgnostic"; readonly user: User; readonly authProvider: AuthProvider }

@@ -1,6 +1,7 @@
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
 import { AppConfig } from "../platform/config.js"
+import { clientAddressOf } from "./client-address.js"
 import { type SignInTarget, type SocialProvider, Sso } from "../services/auth/sso.js"
 import { restError } from "./errors.js"
 
@@ -38,7 +39,8 @@ const finish = (kind: SignInTarget["kind"]) =>
     const request = yield* HttpServerRequest.HttpServerRequest
     const sso = yield* Sso
     const options = yield* cookieOptions
-    const location = yield* sso.finishSignIn(kind, searchOf(request), request.cookies[STATE_COOKIE] ?? null)
+    const clientAddress = request.source instanceof Request ? clientAddressOf(request.source) : null
+    const location = yield* sso.finishSignIn(kind, searchOf(request), request.cookies[STATE_COOKIE] ?? null, clientAddress)
     return HttpServerResponse.expireCookie(HttpServerResponse.redirect(location), STATE_COOKIE, options)
   })
 
@@ -51,12 +53,17 @@ const whenEnabled = <E, R>(provider: SocialProvider, route: Effect.Effect<HttpSe
 
 const social = (provider: SocialProvider) => (request: HttpServerRequest.HttpServerRequest): SignInTarget => ({
   kind: provider,
-  workspaceId: searchOf(request).get("workspaceId")
+  workspaceId: searchOf(request).get("workspaceId"),
+  workspaceInviteHash: searchOf(request).get("workspaceInviteHash")
 })
 
 /** Twenty's sign-in routes: OIDC per workspace, Google and Microsoft, each ending in the login-token redirect. */
 export const ssoRoutes = HttpRouter.empty.pipe(
-  HttpRouter.get("/auth/oidc/login/:identityProviderId", start((_, params) => ({ kind: "oidc", identityProviderId: params.identityProviderId ?? "" }))),
+  HttpRouter.get("/auth/oidc/login/:identityProviderId", start((request, params) => ({
+    kind: "oidc",
+    identityProviderId: params.identityProviderId ?? "",
+    workspaceInviteHash: searchOf(request).get("workspaceInviteHash")
+  }))),
   HttpRouter.get("/auth/oidc/callback", finish("oidc")),
   HttpRouter.get("/auth/google", whenEnabled("google", start(social("google")))),
   HttpRouter.get("/auth/google/redirect", whenEnabled("google", finish("google"))),

@@ -160,13 +160,14 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     SchemaBuilderLive,
     WebhooksLive,
     RolesLive,
-    MembersLive,
     PasswordResetLive,
     EmailVerificationLive,
     ViewsLive,
     SsoLive,
     TwoFactorLive
   ).pipe(
+    // SSO signs members up and in through Members.
+    Layer.provideMerge(MembersLive),
     Layer.provideMerge(Layer.merge(domain, mail)),
     Layer.provideMerge(infra)
   )

@@ -551,5 +551,13 @@ CREATE TABLE core."oauthSignIn" (
     name: "null_equivalent_values",
     // '' and empty lists written before Score stored them as NULL (Twenty's null-equivalent values).
     up: clearNullEquivalentValues
+  },
+  {
+    id: 16,
+    name: "oauth_sign_in_invite_hash",
+    // A sign-in started from a workspace's public invite link (Twenty's `workspaceInviteHash` in the
+    // OAuth state) may join that workspace when its callback arrives.
+    up: Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      sql.unsafe(`ALTER TABLE core."oauthSignIn" ADD COLUMN "workspaceInviteHash" text`))
   }
 ]

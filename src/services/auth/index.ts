@@ -4,6 +4,7 @@ import { Context, Duration, Effect, Layer } from "effect"
 import type {
   ApiKey,
   AuthContext,
+  AuthProvider,
   AuthToken,
   AuthTokenPair,
   RefreshTokenPayload,
@@ -103,7 +104,11 @@ export interface AuthShape {
   /** Checks a new password against the rules and hashes it (through the hashing gate). */
   readonly hashNewPassword: (password: string) => Effect.Effect<string, BadUserInput | TooManyRequests>
   /** A single-use login token for a member of the workspace (exchanged by getAuthTokensFromLoginToken). */
-  readonly issueLoginToken: (user: Pick<User, "id" | "email">, workspaceId: string) => Effect.Effect<AuthToken, SqlError.SqlError>
+  readonly issueLoginToken: (
+    user: Pick<User, "id" | "email">,
+    workspaceId: string,
+    authProvider?: AuthProvider
+  ) => Effect.Effect<AuthToken, SqlError.SqlError>
 }
 
 export class Auth extends Context.Tag("score/Auth")<Auth, AuthShape>() {}
@@ -195,7 +200,8 @@ export const AuthLive = Layer.effect(
       user: User,
       workspaceId: string | null,
       target: RefreshTokenPayload["targetedTokenType"],
-      sessionId: string
+      sessionId: string,
+      authProvider: AuthProvider
     ) =>
       Effect.gen(function*() {
         const expiresAt = new Date(Date.now() + Duration.toMillis(config.refreshTokenTtl))
@@ -205,22 +211,22 @@ export const AuthLive = Layer.effect(
           type: "REFRESH",
           userId: user.id,
           jti,
-          authProvider: "password",
+          authProvider,
           targetedTokenType: target,
           ...(workspaceId ? { workspaceId } : {})
         }, { until: expiresAt })
       })
 
-    const workspaceAgnosticPair = (user: User, sessionId: string) =>
+    const workspaceAgnosticPair = (user: User, sessionId: string, authProvider: AuthProvider = "password") =>
       Effect.all({
         accessOrWorkspaceAgnosticToken: tokens.sign(
-          { sub: user.id, type: "WORKSPACE_AGNOSTIC", userId: user.id, sessionId, authProvider: "password" },
+          { sub: user.id, type: "WORKSPACE_AGNOSTIC", userId: user.id, sessionId, authProvider },
           config.workspaceAgnosticTokenTtl
         ),
-        refreshToken: refreshToken(user, null, "WORKSPACE_AGNOSTIC", sessionId)
+        refreshToken: refreshToken(user, null, "WORKSPACE_AGNOSTIC", sessionId, authProvider)
       })
 
-    const accessPair = (user: User, workspaceId: string, sessionId: string) =>
+    const accessPair = (user: User, workspaceId: string, sessionId: string, authProvider: AuthProvider) =>
       Effect.gen(function*() {
         const membership = yield* workspaces.membership(user.id, workspaceId)
         if (!membership) return yield* new Forbidden({ message: "User does not have access to this workspace" })
@@ -232,18 +238,18 @@ export const AuthLive = Layer.effect(
             userId: user.id,
             userWorkspaceId: membership.id,
             sessionId,
-            authProvider: "password"
+            authProvider
           }, config.accessTokenTtl),
-          refreshToken: refreshToken(user, workspaceId, "ACCESS", sessionId)
+          refreshToken: refreshToken(user, workspaceId, "ACCESS", sessionId, authProvider)
         })
       })
 
-    const loginToken = (user: Pick<User, "id" | "email">, workspaceId: string) =>
+    const loginToken = (user: Pick<User, "id" | "email">, workspaceId: string, authProvider: AuthProvider = "password") =>
       Effect.gen(function*() {
         const expiresAt = new Date(Date.now() + Duration.toMillis(config.loginTokenTtl))
         const jti = yield* storeAppToken("LoginToken", user.id, workspaceId, expiresAt)
         return yield* tokens.sign(
-          { sub: user.email, type: "LOGIN", workspaceId, jti, authProvider: "password" },
+          { sub: user.email, type: "LOGIN", workspaceId, jti, authProvider },
           { until: expiresAt }
         )
       })
@@ -361,7 +367,7 @@ export const AuthLive = Layer.effect(
         if (!consumed || consumed.workspaceId !== payload.workspaceId) return yield* tokenInvalid
         const user = yield* activeUser(consumed.userId)
         yield* requireVerifiedEmail(user)
-        return yield* accessPair(user, payload.workspaceId, yield* startSession(user.id))
+        return yield* accessPair(user, payload.workspaceId, yield* startSession(user.id), payload.authProvider ?? "password")
       })
 
     /** Refresh and login tokens and sessions: the user's access tokens are refused from then on. */
@@ -407,9 +413,10 @@ export const AuthLive = Layer.effect(
         const user = yield* activeUser(consumed.userId)
         // Refresh tokens issued before sessions existed start one.
         const sessionId = consumed.sessionId ?? (yield* startSession(user.id))
+        const authProvider = payload.authProvider ?? "password"
         return payload.targetedTokenType === "ACCESS" && payload.workspaceId
-          ? yield* accessPair(user, payload.workspaceId, sessionId)
-          : yield* workspaceAgnosticPair(user, sessionId)
+          ? yield* accessPair(user, payload.workspaceId, sessionId, authProvider)
+          : yield* workspaceAgnosticPair(user, sessionId, authProvider)
       }).pipe(Effect.withSpan("Auth.renewToken"))
 
     const activeWorkspace = (id: string) =>
@@ -460,7 +467,7 @@ export const AuthLive = Layer.effect(
               checkSession(payload.sessionId, payload.userId)
             ], { concurrency: "unbounded" })
             if (!userWorkspace || userWorkspace.id !== payload.userWorkspaceId) return yield* tokenInvalid
-            return { kind: "user", user, workspace, userWorkspace } as const
+            return { kind: "user", user, workspace, userWorkspace, authProvider: payload.authProvider ?? "password" } as const
           }
           case "API_KEY": {
             const apiKey: ApiKey | null = yield* apiKeys.findById(payload.jti)
@@ -474,7 +481,7 @@ export const AuthLive = Layer.effect(
             const [user] = yield* Effect.all([activeUser(payload.userId), checkSession(payload.sessionId, payload.userId)], {
               concurrency: "unbounded"
             })
-            return { kind: "workspaceAgnostic", user } as const
+            return { kind: "workspaceAgnostic", user, authProvider: payload.authProvider ?? "password" } as const
           }
         }
       }).pipe(Effect.withSpan("Auth.authenticate"))

@@ -1,10 +1,13 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 import { createHash } from "node:crypto"
+import type { AuthProvider, Workspace } from "../../domain/auth.js"
 import { BadUserInput, NotFound, OAuthAccessDenied } from "../../domain/errors.js"
 import { AppConfig } from "../../platform/config.js"
 import { firstRow } from "../../platform/lib/sql-rows.js"
+import { jsonRows } from "../../platform/lib/sql-rows.js"
 import { isUuid } from "../../platform/lib/uuid.js"
+import { Members } from "../members/index.js"
 import { workspacePageUrl } from "../members/shared.js"
 import { Workspaces } from "../workspace/index.js"
 import { Auth } from "./index.js"
@@ -26,10 +29,13 @@ export interface IdentityProvider {
 }
 
 export type SocialProvider = "google" | "microsoft"
-/** Where a sign-in starts: a workspace's identity provider, or Google / Microsoft for the whole server. */
+/**
+ * Where a sign-in starts: a workspace's identity provider, or Google / Microsoft for the whole server;
+ * `workspaceInviteHash` when it starts from a workspace's public invite link (Twenty's query parameter).
+ */
 export type SignInTarget =
-  | { readonly kind: "oidc"; readonly identityProviderId: string }
-  | { readonly kind: SocialProvider; readonly workspaceId: string | null }
+  | { readonly kind: "oidc"; readonly identityProviderId: string; readonly workspaceInviteHash: string | null }
+  | { readonly kind: SocialProvider; readonly workspaceId: string | null; readonly workspaceInviteHash: string | null }
 
 export interface SsoShape {
   /** Discovers the issuer first (Twenty's "Invalid issuer" otherwise) and stores the secret sealed. */
@@ -53,7 +59,12 @@ export interface SsoShape {
    */
   /** Twenty's error redirect: the front end's /verify page with `errorMessage`. */
   readonly refusalUrl: (message: string) => string
-  readonly finishSignIn: (kind: SignInTarget["kind"], callbackSearch: URLSearchParams, cookieState: string | null) => Effect.Effect<string, SqlError.SqlError>
+  readonly finishSignIn: (
+    kind: SignInTarget["kind"],
+    callbackSearch: URLSearchParams,
+    cookieState: string | null,
+    clientAddress: string | null
+  ) => Effect.Effect<string, SqlError.SqlError>
 }
 
 export class Sso extends Context.Tag("score/Sso")<Sso, SsoShape>() {}
@@ -66,6 +77,7 @@ interface PendingSignIn {
   readonly provider: string
   readonly identityProviderId: string | null
   readonly workspaceId: string | null
+  readonly workspaceInviteHash: string | null
   readonly codeVerifier: string
   readonly nonce: string
 }
@@ -78,6 +90,7 @@ export const SsoLive = Layer.effect(
     const box = yield* SecretBox
     const auth = yield* Auth
     const workspaces = yield* Workspaces
+    const members = yield* Members
 
     const serverPath = (path: string) => new URL(path, config.serverUrl).href
     /** A page of the default front end (no workspace known, or one the caller may not learn). */
@@ -142,8 +155,10 @@ export const SsoLive = Layer.effect(
         const request = yield* authorizationRequest(yield* discover(client), redirectUri)
         const expiresAt = new Date(Date.now() + Duration.toMillis(config.oauthSignInTtl))
         yield* sql`DELETE FROM core."oauthSignIn" WHERE "expiresAt" < now()`
-        yield* sql`INSERT INTO core."oauthSignIn" ("stateHash", provider, "identityProviderId", "workspaceId", "codeVerifier", nonce, "expiresAt")
-          VALUES (${hashState(request.state)}, ${target.kind}, ${identityProviderId}, ${workspaceId}, ${request.codeVerifier}, ${request.nonce}, ${expiresAt})`
+        yield* sql`INSERT INTO core."oauthSignIn"
+            ("stateHash", provider, "identityProviderId", "workspaceId", "workspaceInviteHash", "codeVerifier", nonce, "expiresAt")
+          VALUES (${hashState(request.state)}, ${target.kind}, ${identityProviderId}, ${workspaceId}, ${target.workspaceInviteHash},
+            ${request.codeVerifier}, ${request.nonce}, ${expiresAt})`
         return { url: request.url, state: request.state }
       })
 
@@ -151,21 +166,31 @@ export const SsoLive = Layer.effect(
     const consumePending = (kind: string, state: string) =>
       Effect.map(
         sql`DELETE FROM core."oauthSignIn" WHERE "stateHash" = ${hashState(state)} AND provider = ${kind} AND "expiresAt" > now()
-            RETURNING provider, "identityProviderId", "workspaceId", "codeVerifier", nonce`,
+            RETURNING provider, "identityProviderId", "workspaceId", "workspaceInviteHash", "codeVerifier", nonce`,
         firstRow<PendingSignIn>
       )
 
-    const signInWorkspace = (userId: string, defaultWorkspaceId: string | null, requested: string | null) =>
+    const workspaceOfInviteHash = (inviteHash: string) =>
+      Effect.map(
+        sql`SELECT * FROM core.workspace WHERE "inviteHash" = ${inviteHash} AND "deletedAt" IS NULL`,
+        (rows) => jsonRows<Workspace>(rows)[0] ?? null
+      )
+
+    /**
+     * Twenty's findWorkspaceForSignInUp: the invite link's workspace, else the identity provider's, else the
+     * one a Google / Microsoft sign-in asked for, else the known user's default (or first) workspace.
+     */
+    const workspaceForSignIn = (pending: PendingSignIn, email: string) =>
       Effect.gen(function*() {
-        const workspaceId = requested ?? defaultWorkspaceId ?? (yield* workspaces.listForUser(userId))[0]?.id
-        const workspace = workspaceId ? yield* workspaces.findById(workspaceId) : null
-        if (!workspace || !(yield* workspaces.membership(userId, workspace.id))) {
-          return yield* new OAuthAccessDenied({ message: "User is not part of the workspace" })
-        }
-        return workspace
+        if (pending.workspaceInviteHash) return yield* workspaceOfInviteHash(pending.workspaceInviteHash)
+        if (pending.workspaceId) return yield* workspaces.findById(pending.workspaceId)
+        const user = yield* Effect.provideService(findUserWithPasswordByEmail(email), SqlClient.SqlClient, sql)
+        if (!user) return null
+        const workspaceId = user.defaultWorkspaceId ?? (yield* workspaces.listForUser(user.id))[0]?.id
+        return workspaceId ? yield* workspaces.findById(workspaceId) : null
       })
 
-    const finishSignIn = (kind: SignInTarget["kind"], search: URLSearchParams, cookieState: string | null) =>
+    const finishSignIn = (kind: SignInTarget["kind"], search: URLSearchParams, cookieState: string | null, clientAddress: string | null) =>
       Effect.gen(function*() {
         const state = search.get("state")
         if (!state) return yield* new OAuthAccessDenied({ message: "Missing state" })
@@ -174,17 +199,32 @@ export const SsoLive = Layer.effect(
         if (!pending || cookieState !== state) return yield* new OAuthAccessDenied({ message: "Invalid or expired sign-in state" })
         // consumePending matched `kind`, and an OIDC sign-in always names its identity provider.
         const target: SignInTarget = kind === "oidc"
-          ? { kind, identityProviderId: pending.identityProviderId ?? "" }
-          : { kind, workspaceId: pending.workspaceId }
-        const { client, redirectUri } = yield* clientOf(target)
+          ? { kind, identityProviderId: pending.identityProviderId ?? "", workspaceInviteHash: pending.workspaceInviteHash }
+          : { kind, workspaceId: pending.workspaceId, workspaceInviteHash: pending.workspaceInviteHash }
+        const { client, redirectUri, workspaceId: providerWorkspaceId } = yield* clientOf(target)
         const callbackUrl = new URL(redirectUri)
         callbackUrl.search = search.toString()
         const claims = yield* exchangeCode(yield* discover(client), callbackUrl, { ...pending, state })
-        const user = yield* Effect.provideService(findUserWithPasswordByEmail(claims.email), SqlClient.SqlClient, sql)
-        if (!user) return yield* new OAuthAccessDenied({ message: "User not found" })
-        if (user.disabled) return yield* new OAuthAccessDenied({ message: "User is disabled" })
-        const workspace = yield* signInWorkspace(user.id, user.defaultWorkspaceId, pending.workspaceId)
-        const loginToken = yield* auth.issueLoginToken(user, workspace.id)
+        const workspace = yield* workspaceForSignIn(pending, claims.email)
+        if (!workspace) return yield* new OAuthAccessDenied({ message: "Workspace not found" })
+        if (kind === "oidc" && workspace.id !== providerWorkspaceId) {
+          return yield* new OAuthAccessDenied({ message: "Identity provider does not belong to this workspace" })
+        }
+        const user = yield* members.signInFromIdentityProvider({
+          ...claims,
+          workspace,
+          viaPublicInviteLink: pending.workspaceInviteHash !== null,
+          clientAddress
+        }).pipe(
+          Effect.catchTags({
+            Forbidden: (e) => Effect.fail(new OAuthAccessDenied({ message: e.message })),
+            NotFound: (e) => Effect.fail(new OAuthAccessDenied({ message: e.message })),
+            BadUserInput: (e) => Effect.fail(new OAuthAccessDenied({ message: e.message })),
+            TooManyRequests: (e) => Effect.fail(new OAuthAccessDenied({ message: e.message }))
+          })
+        )
+        const authProvider: AuthProvider = kind === "oidc" ? "sso" : kind
+        const loginToken = yield* auth.issueLoginToken(user, workspace.id, authProvider)
         return workspacePageUrl(config.frontendUrl, workspace.subdomain, "/verify", { loginToken: loginToken.token })
       }).pipe(
         Effect.catchTag("OAuthAccessDenied", (denied) =>

@@ -28,7 +28,8 @@ export const findUserWithPasswordByEmail = (email: string) =>
 
 export const insertUser = (input: {
   readonly email: string
-  readonly passwordHash: string
+  /** Null for an account made by an identity provider (SSO, Google, Microsoft): it has no password. */
+  readonly passwordHash: string | null
   readonly firstName?: string | undefined
   readonly lastName?: string | undefined
   readonly locale?: string | undefined

@@ -10,6 +10,7 @@ import { Mailer } from "../mail/index.js"
 import { Permissions } from "../permissions/index.js"
 import { Revocations } from "../revocations/index.js"
 import { Workspaces } from "../workspace/index.js"
+import { makeIdentityJoin } from "./identity-join.js"
 import { makeInvitations } from "./invitations.js"
 import { makeJoin } from "./join.js"
 import { makeRemoval } from "./removal.js"
@@ -45,6 +46,18 @@ export interface SignUpInWorkspaceInput {
 
 type Failure = Forbidden | NotFound | BadUserInput | SqlError.SqlError
 
+/** Someone an identity provider (SSO, Google, Microsoft) vouched for, signing in to `workspace`. */
+export interface IdentitySignInInput {
+  readonly email: string
+  readonly firstName: string
+  readonly lastName: string
+  readonly workspace: Workspace
+  /** The sign-in started from the workspace's public invite link (`workspaceInviteHash`). */
+  readonly viaPublicInviteLink: boolean
+  /** The socket's peer: a public-link sign-up counts against SIGN_UP_MAX_PER_IP_PER_HOUR. */
+  readonly clientAddress: string | null
+}
+
 export interface MembersShape {
   readonly sendInvitations: (
     caller: UserCaller,
@@ -69,6 +82,13 @@ export interface MembersShape {
     { readonly loginToken: AuthToken; readonly workspace: Workspace },
     Failure | Unauthenticated | TooManyRequests
   >
+  /**
+   * Twenty's SSO sign-in-up: a member signs in; an invited user (personal invitation for the email, or the
+   * public link) joins, created when unknown, consuming the invitation; anyone else is refused.
+   */
+  readonly signInFromIdentityProvider: (
+    input: IdentitySignInInput
+  ) => Effect.Effect<Pick<User, "id" | "email">, Failure | TooManyRequests>
   /**
    * Twenty's deleteUserFromWorkspace: the caller removes a member (WORKSPACE_MEMBERS) or themself. The
    * owner and the last admin stay; the removed member's tokens are refused from then on.
@@ -96,9 +116,11 @@ export const MembersLive = Layer.effect(
       revocations: yield* Revocations,
       workspaces: yield* Workspaces
     }
+    const joining = makeJoin(deps)
     return {
       ...makeInvitations(deps),
-      ...makeJoin(deps),
+      ...joining,
+      ...makeIdentityJoin(deps, joining.join),
       ...makeRemoval(deps)
     } satisfies MembersShape
   })
