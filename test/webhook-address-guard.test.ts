@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test"
-import { isPrivateAddress, refusalReason } from "../src/services/webhooks/address-guard.js"
+import { isPrivateAddress, refusalReason } from "../src/platform/lib/address-guard.js"
 import { sendWebhook } from "../src/services/webhooks/delivery.js"
 
 const hits: Array<string> = []

@@ -3,7 +3,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import type { RecordEvent } from "../src/domain/events.js"
 import { operationMatches, signature, Webhooks } from "../src/services/webhooks/index.js"
-import { isPrivateAddress } from "../src/services/webhooks/address-guard.js"
+import { isPrivateAddress } from "../src/platform/lib/address-guard.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { signUpWithWorkspace } from "./support/flows.js"
 

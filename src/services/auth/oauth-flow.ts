@@ -2,7 +2,8 @@ import { Duration, Effect } from "effect"
 import { createHash } from "node:crypto"
 import * as oidc from "openid-client"
 import { OAuthAccessDenied } from "../../domain/errors.js"
-import { checkTarget } from "../webhooks/address-guard.js"
+import type { Resolve } from "../../platform/lib/address-guard.js"
+import { guardedFetch } from "../../platform/lib/pinned-request.js"
 
 /**
  * The OAuth 2.0 authorization code flow with PKCE, state and nonce, through `openid-client` (discovery,
@@ -18,13 +19,8 @@ export interface OAuthClient {
    * (SSO_ALLOW_PRIVATE_ISSUERS). Undefined for the operator's own (Google, Microsoft): not checked.
    */
   readonly allowPrivate?: boolean | undefined
-}
-
-/** Every request to the provider (discovery, JWKS, token) first checks the address its host resolves to. */
-const guardedFetch = (allowPrivate: boolean): oidc.CustomFetch => async (url, options) => {
-  const check = await checkTarget(url, allowPrivate)
-  if (!check.ok) throw new Error(`identity provider request refused: ${check.reason}`)
-  return fetch(url, options as RequestInit)
+  /** How its host is resolved (tests play a rebinding DNS); the system resolver otherwise. */
+  readonly resolve?: Resolve | undefined
 }
 
 export interface AuthorizationRequest {
@@ -61,7 +57,9 @@ export const discover = (client: OAuthClient) =>
       const config = oidc.discovery(client.issuer, client.clientId, client.clientSecret, undefined, {
         execute,
         timeout: 10,
-        ...(client.allowPrivate === undefined ? {} : { [oidc.customFetch]: guardedFetch(client.allowPrivate) })
+        // Every request to the provider (discovery, JWKS, token) checks the address its host resolves to
+        // and connects to exactly that address.
+        ...(client.allowPrivate === undefined ? {} : { [oidc.customFetch]: guardedFetch(client.allowPrivate, client.resolve) })
       })
       discoveries.set(key, { at: Date.now(), config })
       config.catch(() => discoveries.delete(key))

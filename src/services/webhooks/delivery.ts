@@ -1,8 +1,7 @@
 import http from "node:http"
 import https from "node:https"
-import type { LookupAddress } from "node:dns"
-import { isIP } from "node:net"
-import { checkTarget, type Resolve, systemResolve } from "./address-guard.js"
+import { checkTarget, type Resolve, systemResolve } from "../../platform/lib/address-guard.js"
+import { pinnedLookup } from "../../platform/lib/pinned-request.js"
 
 export interface WebhookRequest {
   readonly url: string
@@ -37,14 +36,6 @@ const answered = (status: number): DeliveryOutcome =>
     ? { success: true, status, error: null, detail: null }
     : { success: false, status, error: status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`, detail: null }
 
-type PinnedLookup = (
-  host: string,
-  options: { readonly all?: boolean },
-  callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void
-) => void
-
-const familyOf = (address: string) => (isIP(address) === 6 ? 6 : 4)
-
 /** Settles with `fallback` once `ms` have passed, unless `promise` settles first. */
 const within = <A>(promise: Promise<A>, ms: number, fallback: A) =>
   new Promise<A>((resolve) => {
@@ -57,9 +48,8 @@ const within = <A>(promise: Promise<A>, ms: number, fallback: A) =>
 
 /**
  * One POST to a webhook target, within `timeoutMs` from DNS to the response's status. The host is
- * resolved and checked once, and the socket is opened only to those addresses (node's `lookup` hook,
- * honoured by Bun for http and https, which tries each in turn), while the Host header and the TLS name
- * stay the URL's: a second DNS answer is never asked for. Redirects are never followed.
+ * resolved and checked once, and the socket is opened only to those addresses (pinnedLookup): a second
+ * DNS answer is never asked for. Redirects are never followed.
  */
 export const sendWebhook = async (request: WebhookRequest, options: SendOptions): Promise<DeliveryOutcome> => {
   const deadline = performance.now() + options.timeoutMs
@@ -73,16 +63,13 @@ export const sendWebhook = async (request: WebhookRequest, options: SendOptions)
     const error = check.refusal === "private" ? "refused: private address" : check.refusal === "invalid" ? "refused: invalid URL" : "connection failed"
     return failed(error, check.reason)
   }
-  const checked = check.addresses.map((address) => ({ address, family: familyOf(address) }))
-  const lookup: PinnedLookup = (_host, lookupOptions, callback) =>
-    lookupOptions.all ? callback(null, checked) : callback(null, checked[0]!.address, checked[0]!.family)
   const client = check.url.protocol === "https:" ? https : http
   return new Promise((resolve) => {
     let timedOut = false
     const outgoing = client.request(check.url, {
       method: "POST",
       headers: { ...request.headers, "content-length": String(Buffer.byteLength(request.body)) },
-      lookup,
+      lookup: pinnedLookup(check.addresses),
       agent: false,
       ...(options.ca ? { ca: options.ca } : {})
     }, (response) => {

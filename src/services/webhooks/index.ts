@@ -6,7 +6,7 @@ import { BadUserInput, Conflict, NotFound } from "../../domain/errors.js"
 import { Cache } from "../../platform/cache/index.js"
 import { AppConfig } from "../../platform/config.js"
 import { firstRow, jsonRows } from "../../platform/lib/sql-rows.js"
-import { refusalReason } from "./address-guard.js"
+import { refusalReason } from "../../platform/lib/address-guard.js"
 import { sendWebhook } from "./delivery.js"
 import { isUuid } from "../../platform/lib/uuid.js"
 
