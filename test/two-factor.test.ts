@@ -372,4 +372,49 @@ describe("a workspace that enforces 2FA, and recovery codes", () => {
     expect(errorOf(await withOtp(token, codeAt(newUri, Date.now())))).toBeNull()
     expect(await outboxMail(mia.email, "Your two-factor authentication was reset")).toContain("signed out")
   })
+
+  test("renewToken, as Twenty's, does not ask for the second factor again; the next sign-in does", async () => {
+    const enforce = async (on: boolean) => {
+      const result = await app.gql<any>(
+        `mutation($on: Boolean!) { updateWorkspace(data: { isTwoFactorAuthenticationEnforced: $on }) { isTwoFactorAuthenticationEnforced } }`,
+        { on },
+        owner.accessToken
+      )
+      expect(errorOf(result)).toBeNull()
+    }
+    const renew = (refreshToken: string) =>
+      app.gql<any>(
+        `mutation($t: String!) { renewToken(appToken: $t) { tokens { accessOrWorkspaceAgnosticToken { token } refreshToken { token } } } }`,
+        { t: refreshToken }
+      )
+    const withRefresh = async (email: string) =>
+      (await app.gql<any>(
+        `mutation($t: String!) { getAuthTokensFromLoginToken(loginToken: $t, origin: "${ORIGIN}") { tokens { refreshToken { token } } } }`,
+        { t: await loginToken(email) }
+      )).body.data.getAuthTokensFromLoginToken.tokens.refreshToken.token as string
+
+    // A member signed in before enforcement, without any method.
+    await enforce(false)
+    const leo = await addMember("Member")
+    const leoRefresh = await withRefresh(leo.email)
+    await enforce(true)
+    const renewed = await renew(leoRefresh)
+    expect(errorOf(renewed)).toBeNull()
+    const access = renewed.body.data.renewToken.tokens.accessOrWorkspaceAgnosticToken.token
+    expect(errorOf(await app.gql(`{ currentUser { email } }`, {}, access))).toBeNull()
+    expect(errorOf(await exchange(await loginToken(leo.email)))).toMatchObject({ subCode: "TWO_FACTOR_AUTHENTICATION_PROVISION_REQUIRED" })
+
+    // The owner's method deleted after signing in with it: the session renews, the next sign-in must provision.
+    const [method] = await summaryOf(owner.accessToken)
+    const deleted = await app.gql<any>(
+      `mutation($id: UUID!) { deleteTwoFactorAuthenticationMethod(twoFactorAuthenticationMethodId: $id) { success } }`,
+      { id: method.twoFactorAuthenticationMethodId },
+      owner.accessToken
+    )
+    expect(errorOf(deleted)).toBeNull()
+    const ownerRenewed = await renew(owner.refreshToken)
+    expect(errorOf(ownerRenewed)).toBeNull()
+    owner.refreshToken = ownerRenewed.body.data.renewToken.tokens.refreshToken.token
+    expect(errorOf(await exchange(await loginToken(owner.email)))).toMatchObject({ subCode: "TWO_FACTOR_AUTHENTICATION_PROVISION_REQUIRED" })
+  })
 })
