@@ -1,24 +1,34 @@
 /**
  * Issue 15's flood: one client sends 500 wrong-password signIns (32 in flight) while a second client
- * reads /graphql with a member's session; prints the reader's req/s alone, while the flood lasts and over
- * a window from its start, with Score's limits, with them lifted (only PASSWORD_HASH_CONCURRENCY left:
- * half the cores by default), and lifted with hashes on every core, side by side. A real server
- * (scripts/run.ts main) on PostgreSQL and Redis, reached over TCP, so the flood has a client address;
- * the flood comes from its own process, as a second client would.
+ * reads /graphql with a member's session. PAIRED rounds on one server: each round reads alone for
+ * --seconds, then reads while a fresh flood runs (from a new client address, 127.0.0.N, at a new email,
+ * so every flood meets the same limits as the first), and the round's ratio is flooded / unloaded. The
+ * medians and the spread of the rounds are printed, so one noisy interval cannot make or break the ratio.
+ * Then the server's CPU time per refused request (429 from an address already refused, the path a flood
+ * spends nearly all its requests on), read from /proc.
  *
- *   bun bench/sign-in-flood.ts [--seconds=5] [--readers=8] [--flood=500]
+ * A real server (scripts/run.ts main) on PostgreSQL and Redis, reached over TCP; the flood comes from its
+ * own process, as a second client would. --compare adds the same rounds with the limits lifted (only
+ * PASSWORD_HASH_CONCURRENCY left) and with hashes on every core.
+ *
+ *   bun bench/sign-in-flood.ts [--rounds=5] [--seconds=3] [--readers=8] [--flood=500] [--refusals=3000] [--compare]
  */
+import http from "node:http"
 import { availableParallelism } from "node:os"
+import { readFileSync } from "node:fs"
 import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix } from "../test/support/database.js"
 import { startServer } from "../test/support/process.js"
 
 const arg = (name: string, fallback: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback)
-const SECONDS = arg("seconds", 5)
+const ROUNDS = arg("rounds", 5)
+const SECONDS = arg("seconds", 3)
 const READERS = arg("readers", 8)
 const FLOOD_IN_FLIGHT = 32
 const FLOOD = arg("flood", 500)
+const REFUSALS = arg("refusals", 3000)
 const APP_SECRET = "bench-secret-bench-secret-bench-secret-0123456789"
+const WRONG_SIGN_IN = `mutation($e: String!) { signIn(email: $e, password: "not the password") { tokens { accessOrWorkspaceAgnosticToken { token } } } }`
 
 const post = async (url: string, query: string, variables: Record<string, unknown>, token?: string) => {
   const response = await fetch(url, {
@@ -46,55 +56,76 @@ const setUp = async (base: string) => {
   for (let i = 0; i < 20; i++) {
     must(await post(`${base}/graphql`, `mutation($d: CompanyCreateInput!) { createCompany(data: $d) { id } }`, { d: { name: `Company ${i}`, employees: i } }, accessToken))
   }
-  return { email, accessToken }
+  return { accessToken }
 }
 
 const READ = `{ companies(first: 20) { edges { node { id name employees } } } }`
 
-/** The reader: READERS loops of /graphql reads until `stop` says so; req/s over that time. */
+/** The reader: READERS loops of /graphql reads until `stop` says so; the time of each answer. */
 const read = async (base: string, token: string, stop: { done: boolean }, times: Array<number> = []) => {
-  let done = 0
-  const started = performance.now()
   await Promise.all(Array.from({ length: READERS }, async () => {
     while (!stop.done) {
       const answer = await post(`${base}/graphql`, READ, {}, token)
       if (answer.status !== 200 || answer.body.errors) throw new Error(`read failed: ${JSON.stringify(answer.body)}`)
-      done++
       times.push(performance.now())
     }
   }))
-  return done / ((performance.now() - started) / 1000)
+  return times
 }
 
-const readFor = (base: string, token: string, seconds: number) => {
+const readFor = async (base: string, token: string, seconds: number) => {
   const stop = { done: false }
   setTimeout(() => (stop.done = true), seconds * 1000)
-  return read(base, token, stop)
+  const started = performance.now()
+  const times = await read(base, token, stop)
+  return times.length / ((performance.now() - started) / 1000)
 }
 
-/** The flooder: FLOOD wrong-password signIns, FLOOD_IN_FLIGHT at a time, then `stop`. */
-const floodHere = async (base: string, email: string, stop: { done: boolean }) => {
+/** `count` wrong-password signIns from `localAddress`, `inFlight` at a time, over kept-alive sockets. */
+const floodFrom = async (base: string, localAddress: string, email: string, count: number, inFlight: number) => {
+  const target = new URL(`${base}/metadata`)
+  const agent = new http.Agent({ keepAlive: true, maxSockets: inFlight, localAddress })
+  const body = JSON.stringify({ query: WRONG_SIGN_IN, variables: { e: email } })
   const counts = { sent: 0, refused429: 0, checked: 0, other: 0, seconds: 0 }
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const request = http.request({
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) }
+      }, (response) => {
+        let text = ""
+        response.on("data", (chunk) => (text += chunk))
+        response.on("end", () => {
+          if (response.statusCode === 429) counts.refused429++
+          else if (JSON.parse(text).errors?.[0]?.extensions?.code === "FORBIDDEN") counts.checked++
+          else counts.other++
+          resolve()
+        })
+      })
+      request.on("error", reject)
+      request.end(body)
+    })
   const started = performance.now()
-  const loop = async () => {
-    while (counts.sent < FLOOD) {
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (counts.sent < count) {
       counts.sent++
-      const answer = await post(`${base}/metadata`, `mutation($e: String!) { signIn(email: $e, password: "not the password") { tokens { accessOrWorkspaceAgnosticToken { token } } } }`, { e: email })
-      const code = answer.body.errors?.[0]?.extensions?.code
-      if (answer.status === 429) counts.refused429++
-      else if (code === "FORBIDDEN") counts.checked++
-      else counts.other++
+      await one()
     }
-  }
-  await Promise.all(Array.from({ length: FLOOD_IN_FLIGHT }, loop))
+  }))
   counts.seconds = (performance.now() - started) / 1000
-  stop.done = true
+  agent.destroy()
   return counts
 }
 
+type FloodCounts = Awaited<ReturnType<typeof floodFrom>>
+
 /** The flood from its own process, as a second client would be: its client-side work is not the reader's. */
-const startFlood = async (base: string, email: string) => {
-  const child = Bun.spawn([process.execPath, import.meta.path, `--flooder=${base}`, `--email=${email}`, `--flood=${FLOOD}`], {
+const startFlood = async (base: string, localAddress: string, email: string) => {
+  const child = Bun.spawn([process.execPath, import.meta.path, `--flooder=${base}`, `--from=${localAddress}`, `--email=${email}`, `--flood=${FLOOD}`], {
     stdin: "pipe",
     stdout: "pipe",
     stderr: "inherit"
@@ -103,26 +134,83 @@ const startFlood = async (base: string, email: string) => {
   let out = ""
   while (!out.includes("ready\n")) out += (await lines.read()).value ?? ""
   /** Starts the flood (the child is loaded and waiting); resolves with its counts when it is over. */
-  return async (stop: { done: boolean }) => {
+  return async () => {
     child.stdin.write("go\n")
     await child.stdin.flush()
     for (let chunk = await lines.read(); !chunk.done; chunk = await lines.read()) out += chunk.value
     await child.exited
-    stop.done = true
-    return JSON.parse(out.trim().split("\n").at(-1)!) as Awaited<ReturnType<typeof floodHere>>
+    return JSON.parse(out.trim().split("\n").at(-1)!) as FloodCounts
   }
 }
 
 const flooder = process.argv.find((a) => a.startsWith("--flooder="))?.slice("--flooder=".length)
 if (flooder) {
-  const email = process.argv.find((a) => a.startsWith("--email="))!.slice("--email=".length)
+  const value = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))!.slice(name.length + 3)
   console.log("ready")
   for await (const _ of console) break
-  console.log(JSON.stringify(await floodHere(flooder, email, { done: false })))
+  console.log(JSON.stringify(await floodFrom(flooder, value("from"), value("email"), FLOOD, FLOOD_IN_FLIGHT)))
   process.exit(0)
 }
 
-const run = async (label: string, env: Record<string, string>) => {
+/** The reader's rate while one flood lasts (at least SECONDS of reads, both rates from the same reads). */
+const floodedRound = async (base: string, token: string, round: number) => {
+  const flood = await startFlood(base, `127.0.0.${10 + round}`, `flood.${crypto.randomUUID().slice(0, 8)}@example.com`)
+  const started = performance.now()
+  const times: Array<number> = []
+  const stop = { done: false }
+  let floodOver = 0
+  const flooding = flood().then((counts) => {
+    floodOver = performance.now()
+    stop.done = floodOver - started >= SECONDS * 1000
+    return counts
+  })
+  setTimeout(() => (stop.done = floodOver > 0), SECONDS * 1000)
+  const [counts] = await Promise.all([flooding, read(base, token, stop, times)])
+  return { loaded: times.filter((t) => t <= floodOver).length / ((floodOver - started) / 1000), counts }
+}
+
+/** The server process's user + system CPU time in ms (/proc, Linux). */
+const cpuMs = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
+
+/**
+ * Server CPU per refusal on each path: a 429 through GraphQL (the address still has budget, the account
+ * is locked: no hash), a 429 before GraphQL (the address already refused), and a /graphql read.
+ */
+const refusalCost = async (base: string, pid: number, token: string) => {
+  const email = `refused.${crypto.randomUUID().slice(0, 8)}@example.com`
+  await floodFrom(base, "127.0.0.249", email, 8, 1) // locks the account
+  let before = cpuMs(pid)
+  const throughGraphQL = await floodFrom(base, "127.0.0.250", email, 25, 1)
+  const perGraphQLRefusal = (cpuMs(pid) - before) / 25
+  await floodFrom(base, "127.0.0.250", email, 30, 4) // uses up the address's budget
+  before = cpuMs(pid)
+  const early = await floodFrom(base, "127.0.0.250", email, REFUSALS, 16)
+  const perEarlyRefusal = (cpuMs(pid) - before) / REFUSALS
+  const stop = { done: false }
+  before = cpuMs(pid)
+  setTimeout(() => (stop.done = true), SECONDS * 1000)
+  const reads = (await read(base, token, stop)).length
+  return {
+    perGraphQLRefusal,
+    graphQLRefused: throughGraphQL.refused429,
+    perEarlyRefusal,
+    earlyRefused: early.refused429,
+    perRead: (cpuMs(pid) - before) / reads
+  }
+}
+
+const median = (values: ReadonlyArray<number>) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+const spread = (values: ReadonlyArray<number>, digits = 0) =>
+  `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`
+
+const run = async (label: string, env: Record<string, string>, measureRefusals: boolean) => {
   const database = await createTestDatabase()
   const server = await startServer({
     DATABASE_URL: database.url,
@@ -134,26 +222,15 @@ const run = async (label: string, env: Record<string, string>) => {
     ...env
   }, 60_000)
   try {
-    const { email, accessToken } = await setUp(server.url)
+    const { accessToken } = await setUp(server.url)
     await readFor(server.url, accessToken, 1) // warm-up
-    const unloaded = await readFor(server.url, accessToken, SECONDS)
-    const flood = await startFlood(server.url, email)
-    // Reads go on while the flood lasts, and at least SECONDS: both rates come from the same reads.
-    const started = performance.now()
-    const times: Array<number> = []
-    const stop = { done: false }
-    let floodOver = 0
-    const flooding = flood({ done: false }).then((counts) => {
-      floodOver = performance.now()
-      stop.done = performance.now() - started >= SECONDS * 1000
-      return counts
-    })
-    setTimeout(() => (stop.done = floodOver > 0), SECONDS * 1000)
-    const [counts] = await Promise.all([flooding, read(server.url, accessToken, stop, times)])
-    const ended = performance.now()
-    const loaded = times.filter((t) => t <= floodOver).length / ((floodOver - started) / 1000)
-    const window = times.length / ((ended - started) / 1000)
-    return { label, unloaded, loaded, window, counts }
+    const rounds: Array<{ unloaded: number; loaded: number; counts: FloodCounts }> = []
+    for (let round = 0; round < ROUNDS; round++) {
+      const unloaded = await readFor(server.url, accessToken, SECONDS)
+      rounds.push({ unloaded, ...(await floodedRound(server.url, accessToken, round)) })
+    }
+    const cost = measureRefusals ? await refusalCost(server.url, server.proc.pid, accessToken) : null
+    return { label, rounds, cost }
   } finally {
     await server.stop()
     await database.drop()
@@ -162,22 +239,38 @@ const run = async (label: string, env: Record<string, string>) => {
 
 const cores = String(availableParallelism())
 const lifted = { SIGN_IN_MAX_ATTEMPTS_PER_IP_PER_MINUTE: "100000000", SIGN_IN_MAX_FAILURES_PER_ACCOUNT: "100000000" }
-const rows = [
-  await run("Score's defaults", {}),
-  await run("limits lifted, hash cap default", lifted),
-  await run(`limits lifted, hash cap ${cores} (cores)`, { ...lifted, PASSWORD_HASH_CONCURRENCY: cores })
-]
-console.log(`\n/graphql reads (${READERS} in flight): alone for ${SECONDS} s; then while ${FLOOD} wrong-password signIns run (${FLOOD_IN_FLIGHT} in flight), and over the ${SECONDS} s from the flood's start (or the flood, if longer)`)
-console.log("setting".padEnd(36), "unloaded req/s".padStart(15), "during flood".padStart(13), "kept".padStart(6), `${SECONDS} s window`.padStart(11), "kept".padStart(6), "   flood: s / 429 / hashed / other")
-for (const r of rows) {
+const results = [await run("Score's defaults", {}, true)]
+if (process.argv.includes("--compare")) {
+  results.push(await run("limits lifted, hash cap default", lifted, false))
+  results.push(await run(`limits lifted, hash cap ${cores} (cores)`, { ...lifted, PASSWORD_HASH_CONCURRENCY: cores }, false))
+}
+
+console.log(`\n/graphql reads (${READERS} in flight), ${ROUNDS} paired rounds: alone for ${SECONDS} s, then while ${FLOOD} wrong-password signIns run (${FLOOD_IN_FLIGHT} in flight, a new client address each round)`)
+for (const { label, rounds, cost } of results) {
+  const ratios = rounds.map((r) => (r.loaded / r.unloaded) * 100)
+  console.log(`\n${label}`)
+  console.log("round".padStart(6), "unloaded req/s".padStart(15), "flooded req/s".padStart(14), "kept".padStart(6), "   flood: s / 429 / hashed / other")
+  rounds.forEach((r, i) =>
+    console.log(
+      String(i + 1).padStart(6),
+      r.unloaded.toFixed(0).padStart(15),
+      r.loaded.toFixed(0).padStart(14),
+      `${ratios[i]!.toFixed(0)} %`.padStart(6),
+      `   ${r.counts.seconds.toFixed(2)} / ${r.counts.refused429} / ${r.counts.checked} / ${r.counts.other}`
+    ))
   console.log(
-    r.label.padEnd(36),
-    r.unloaded.toFixed(0).padStart(15),
-    r.loaded.toFixed(0).padStart(13),
-    `${((r.loaded / r.unloaded) * 100).toFixed(0)} %`.padStart(6),
-    r.window.toFixed(0).padStart(11),
-    `${((r.window / r.unloaded) * 100).toFixed(0)} %`.padStart(6),
-    `   ${r.counts.seconds.toFixed(2)} / ${r.counts.refused429} / ${r.counts.checked} / ${r.counts.other}`
+    "median".padStart(6),
+    median(rounds.map((r) => r.unloaded)).toFixed(0).padStart(15),
+    median(rounds.map((r) => r.loaded)).toFixed(0).padStart(14),
+    `${median(ratios).toFixed(0)} %`.padStart(6),
+    `   kept ranges ${spread(ratios)} %; unloaded ${spread(rounds.map((r) => r.unloaded))}, flooded ${spread(rounds.map((r) => r.loaded))} req/s`
   )
+  if (cost) {
+    console.log(
+      `server CPU per 429 before GraphQL (address already refused): ${(cost.perEarlyRefusal * 1000).toFixed(0)} µs (${cost.earlyRefused}/${REFUSALS} refused); ` +
+        `per 429 through GraphQL (account locked): ${(cost.perGraphQLRefusal * 1000).toFixed(0)} µs (${cost.graphQLRefused}/25); ` +
+        `per /graphql read: ${(cost.perRead * 1000).toFixed(0)} µs`
+    )
+  }
 }
 process.exit(0)
