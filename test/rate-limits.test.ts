@@ -208,6 +208,26 @@ for (const redis of [false, true]) {
       expect((await attempt(7, nobody, "wrong password")).retryAfter).toBe("4")
     }, 20_000)
 
+    test("a locked account's further attempts are refused before GraphQL, and no longer use up the address's budget", async () => {
+      const address = "203.0.113.20"
+      const email = uniqueEmail("locked")
+      for (let i = 0; i < 3; i++) expect(codeOf(await metadataFrom(app, address, SIGN_IN, { e: email, p: "wrong password" }))).toBe("FORBIDDEN")
+      const locking = await metadataFrom(app, address, SIGN_IN, { e: email, p: "wrong password" })
+      expect(locking.body.errors[0].message).toBe("Too many failed attempts for this account, retry in 2 s")
+      // 4 of the address's 6 attempts are used: ten more on the locked account are answered without counting.
+      for (let i = 0; i < 10; i++) {
+        const refused = await metadataFrom(app, address, SIGN_IN, { e: email.toUpperCase(), p: "wrong password" })
+        expect([refused.status, refused.body.errors[0].message]).toEqual([429, expect.stringMatching(/^Too many failed attempts for this account, retry in [12] s$/)])
+        expect(refused.body.errors[0].path).toBeUndefined()
+      }
+      expect(codeOf(await metadataFrom(app, address, SIGN_IN, { e: account.email, p: account.password }))).toBe("OK")
+      // A document that also checks another account goes through GraphQL (and the address's count) as before.
+      const LOGIN_AND_SIGN_IN = `mutation($e: String!, $f: String!) { a: signIn(email: $e, password: "x") { tokens { refreshToken { token } } }
+        b: getLoginTokenFromCredentials(email: $f, password: "y", origin: "http://localhost:3001") { loginToken { token } } }`
+      const mixed = await metadataFrom(app, address, LOGIN_AND_SIGN_IN, { e: email, f: uniqueEmail("other") })
+      expect(mixed.body.errors[0]).toMatchObject({ path: ["a"], message: expect.stringMatching(/^Too many failed attempts for this account/) })
+    })
+
     test("getLoginTokenFromCredentials counts against the same account; emailPasswordResetLink per email (PASSWORD_RESET_MAX_PER_ACCOUNT_PER_HOUR)", async () => {
       const other = await signUpWithWorkspace(app)
       const LOGIN = `mutation($e: String!, $p: String!) { getLoginTokenFromCredentials(email: $e, password: $p, origin: "http://localhost:3001") { loginToken { token } } }`

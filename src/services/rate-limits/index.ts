@@ -47,6 +47,12 @@ export interface RateLimitsShape {
    * repeat, so the web handler can refuse further credential requests before any GraphQL work.
    */
   readonly refusedAddress: (clientAddress: string) => TooManyRequests | undefined
+  /**
+   * While this process has seen the account locked (until the lock ends or a success here): the refusal
+   * to repeat, so the web handler can refuse its further attempts before any GraphQL work.
+   */
+  readonly lockedAccount: (kind: AttemptKind, account: string) => TooManyRequests | undefined
+  readonly hasLockedAccounts: () => boolean
   /** A password reset link asked for: counted against the address and the email. */
   readonly resetLinkRequest: (clientAddress: string | null, email: string) => Effect.Effect<void, TooManyRequests>
 }
@@ -179,6 +185,10 @@ export const makeRateLimits = (config: AppConfigShape, limiter: MakeLimiter): Ra
       return Effect.fail(addressRefusal(refused.msBeforeNext))
     })
 
+  const lockedAccounts = new Map<string, number>()
+  const accountRefusal = (seconds: number) =>
+    new TooManyRequests({ message: `Too many failed attempts for this account, retry in ${seconds} s`, retryAfterSeconds: seconds })
+
   /** The attempt that goes one past the allowance starts a lock, twice as long as the previous one. */
   const lockAccount = (rl: RateLimiterAbstract, key: string, refused: RateLimiterRes) =>
     refused.consumedPoints !== rl.points + 1
@@ -209,17 +219,18 @@ export const makeRateLimits = (config: AppConfigShape, limiter: MakeLimiter): Ra
         addressBudget(clientAddress),
         Effect.flatMap(consume(failures[kind], `${kind}:${account}`), (refused) =>
           refused
-            ? Effect.flatMap(lockAccount(failures[kind], `${kind}:${account}`, refused), (wait) =>
-              Effect.fail(new TooManyRequests({
-                message: `Too many failed attempts for this account, retry in ${wait} s`,
-                retryAfterSeconds: wait
-              })))
+            ? Effect.flatMap(lockAccount(failures[kind], `${kind}:${account}`, refused), (wait) => {
+              if (lockedAccounts.size > 10_000) lockedAccounts.clear()
+              lockedAccounts.set(`${kind}:${account}`, Date.now() + wait * 1000)
+              return Effect.fail(accountRefusal(wait))
+            })
             : Effect.void)
       ),
     succeeded: (kind, account) =>
-      Effect.promise(() =>
-        Promise.all([failures[kind].delete(`${kind}:${account}`), locks.delete(`${kind}:${account}`)]).catch(() => undefined)
-      ),
+      Effect.promise(() => {
+        lockedAccounts.delete(`${kind}:${account}`)
+        return Promise.all([failures[kind].delete(`${kind}:${account}`), locks.delete(`${kind}:${account}`)]).catch(() => undefined)
+      }),
     refusedAddress: (clientAddress) => {
       const until = refusedAddresses.get(clientAddress)
       if (until === undefined) return undefined
@@ -228,6 +239,15 @@ export const makeRateLimits = (config: AppConfigShape, limiter: MakeLimiter): Ra
       refusedAddresses.delete(clientAddress)
       return undefined
     },
+    lockedAccount: (kind, account) => {
+      const until = lockedAccounts.get(`${kind}:${account}`)
+      if (until === undefined) return undefined
+      const left = until - Date.now()
+      if (left > 0) return accountRefusal(retryIn(left))
+      lockedAccounts.delete(`${kind}:${account}`)
+      return undefined
+    },
+    hasLockedAccounts: () => lockedAccounts.size > 0,
     resetLinkRequest: (clientAddress, email) =>
       Effect.zipRight(
         addressBudget(clientAddress),
