@@ -82,10 +82,10 @@ const readFor = async (base: string, token: string, seconds: number) => {
 }
 
 /** `count` wrong-password signIns from `localAddress`, `inFlight` at a time, over kept-alive sockets. */
-const floodFrom = async (base: string, localAddress: string, email: string, count: number, inFlight: number) => {
+const floodFrom = async (base: string, localAddress: string, email: string, count: number, inFlight: number, query = WRONG_SIGN_IN) => {
   const target = new URL(`${base}/metadata`)
   const agent = new http.Agent({ keepAlive: true, maxSockets: inFlight, localAddress })
-  const body = JSON.stringify({ query: WRONG_SIGN_IN, variables: { e: email } })
+  const body = JSON.stringify({ query, variables: { e: email } })
   const counts = { sent: 0, refused429: 0, checked: 0, other: 0, seconds: 0 }
   const one = () =>
     new Promise<void>((resolve, reject) => {
@@ -176,14 +176,17 @@ const cpuMs = (pid: number) => {
 }
 
 /**
- * Server CPU per refusal on each path: a 429 through GraphQL (the address still has budget, the account
- * is locked: no hash), a 429 before GraphQL (the address already refused), and a /graphql read.
+ * Server CPU per refusal on each path: a 429 through GraphQL (the account locked, in a document the early
+ * check leaves to GraphQL), a 429 before GraphQL (the address already refused), and a /graphql read.
  */
 const refusalCost = async (base: string, pid: number, token: string) => {
+  let before = cpuMs(pid)
+  await floodFrom(base, "127.0.0.248", `whole.${crypto.randomUUID().slice(0, 8)}@example.com`, FLOOD, FLOOD_IN_FLIGHT)
+  const perFlood = cpuMs(pid) - before
   const email = `refused.${crypto.randomUUID().slice(0, 8)}@example.com`
   await floodFrom(base, "127.0.0.249", email, 8, 1) // locks the account
-  let before = cpuMs(pid)
-  const throughGraphQL = await floodFrom(base, "127.0.0.250", email, 25, 1)
+  before = cpuMs(pid)
+  const throughGraphQL = await floodFrom(base, "127.0.0.250", email, 25, 1, WRONG_SIGN_IN.replace("{ signIn", "{ __typename signIn"))
   const perGraphQLRefusal = (cpuMs(pid) - before) / 25
   await floodFrom(base, "127.0.0.250", email, 30, 4) // uses up the address's budget
   before = cpuMs(pid)
@@ -194,6 +197,7 @@ const refusalCost = async (base: string, pid: number, token: string) => {
   setTimeout(() => (stop.done = true), SECONDS * 1000)
   const reads = (await read(base, token, stop)).length
   return {
+    perFlood,
     perGraphQLRefusal,
     graphQLRefused: throughGraphQL.refused429,
     perEarlyRefusal,
@@ -271,6 +275,7 @@ for (const { label, rounds, cost } of results) {
         `per 429 through GraphQL (account locked): ${(cost.perGraphQLRefusal * 1000).toFixed(0)} µs (${cost.graphQLRefused}/25); ` +
         `per /graphql read: ${(cost.perRead * 1000).toFixed(0)} µs`
     )
+    console.log(`server CPU for one whole flood of ${FLOOD} (no reads): ${cost.perFlood.toFixed(0)} ms, the CPU of ${(cost.perFlood / cost.perRead).toFixed(0)} reads`)
   }
 }
 process.exit(0)
