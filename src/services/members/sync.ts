@@ -29,6 +29,6 @@ export const syncUserFromWorkspaceMember = (event: RecordEvent) =>
     yield* sql`UPDATE core."userWorkspace" SET locale = COALESCE(${member.locale}, locale), "updatedAt" = now()
                WHERE "userId" = ${member.userId} AND "workspaceId" = ${event.workspaceId} AND "deletedAt" IS NULL`
     const revocations = yield* Revocations
-    yield* revocations.invalidate(userCacheKey(member.userId))
-    yield* revocations.invalidate(membershipCacheKey(member.userId, event.workspaceId))
+    // Both at once: a reader between two invalidations saw the new name with the old locale.
+    yield* revocations.invalidate(userCacheKey(member.userId), membershipCacheKey(member.userId, event.workspaceId))
   })

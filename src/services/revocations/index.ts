@@ -30,7 +30,7 @@ export interface RevocationsShape {
     options: CacheOptions
   ) => Effect.Effect<A | null, E, R>
   /** Drops a credential entry that changed without being a revocation (e.g. a user's default workspace). */
-  readonly invalidate: (key: string) => Effect.Effect<void>
+  readonly invalidate: (...keys: ReadonlyArray<string>) => Effect.Effect<void>
 }
 
 export class Revocations extends Context.Tag("score/Revocations")<Revocations, RevocationsShape>() {}
@@ -111,7 +111,7 @@ const makeRevocations = (poll: boolean) =>
           const epoch = current()
           return epoch === null ? load : cache.getOrLoad(scoped(key, epoch), load, options)
         }),
-      invalidate: (key) => Effect.suspend(() => cache.invalidate(scoped(key, known)))
+      invalidate: (...keys) => Effect.suspend(() => cache.invalidate(...keys.map((key) => scoped(key, known))))
     } satisfies RevocationsShape
   })
 
