@@ -1,7 +1,8 @@
 /**
  * Data benchmark: the workspace data APIs (GraphQL at POST /graphql, REST at /rest/*) on a seeded workspace of
- * 10,000 companies, 50,000 people and 20,000 opportunities, next to the floor of the raw node-postgres driver
- * running the equivalent SQL from this process.
+ * 10,000 companies, 50,000 people and 20,000 opportunities, next to PostGraphile 5 serving the same tables
+ * (bench/peer.ts) and the floor of the raw node-postgres driver running the equivalent SQL from this process.
+ * One file: every scenario shares the seed, the load loops and the SQL counting, and reads as one list.
  *
  *   bun bench/data.ts
  *
@@ -25,6 +26,8 @@
  * Prints a table and a final `RESULT {json}` line.
  *
  *   bun bench/data.ts --only=gqlList,pgList   runs only these scenarios (keys as in RESULT)
+ *   bun bench/data.ts --quick                 no settling between scenarios (no SQL/request): quicker paired rounds
+ *   BENCH_PEER=0 bun bench/data.ts            without PostGraphile (its scenarios, keys pgl…, are not run)
  *   bun bench/data.ts --hold                  seeds, prints the port and API key, and keeps the server up until ^C
  *   BENCH_SERVER_FLAGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof" bun bench/data.ts --hold   profiles the server
  *   BENCH_FROM_SOURCE=1 …                     runs src/main.ts instead of the minified bundle (readable profiles)
