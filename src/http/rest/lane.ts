@@ -21,14 +21,13 @@ const READ_PATH = /^\/rest\/([A-Za-z][A-Za-z0-9]*)(?:\/([0-9a-fA-F]{8}-[0-9a-fA-
 const EXTRAS = { totalCount: true, aggregates: [] }
 
 /**
- * `GET /rest/{plural}` and `GET /rest/{plural}/{id}` answered straight on the web request while everything it needs is in memory (an
- * API key's caller, the workspace's metadata and model): the same parsing, selection and envelope as
- * the Effect route (records.ts), with one Records.findManyDirect (or findOneDirect) promise; a record not
- * found is the Effect route's 404. Null, before the request is read,
- * for anything else (other routes, members' tokens, unknown objects, input errors): the Effect route
- * answers those, and `fields` projections. A failed statement is answered by `fallback` (the Effect route)
- * as well. `headers`
- * (CORS, security) go on the lane's own answers; the Effect route sets its own.
+ * `GET /rest/{plural}` and `GET /rest/{plural}/{id}` answered straight on the web request while everything
+ * it needs is in memory (an API key's caller, the workspace's metadata and model): the same parsing,
+ * selection and envelope as the Effect route (records.ts), with one Records.findManyDirect (or
+ * findOneDirect) promise. Null, before the request is read, for anything else (other routes, members'
+ * tokens, unknown objects, input errors): the Effect route answers those, and `fields` projections. A failed
+ * statement, and a record not found (its 404), are answered by `fallback` (the Effect route) as well.
+ * `headers` (CORS, security) go on the lane's own answers; the Effect route sets its own.
  */
 export const makeRestReadLane = Effect.gen(function*() {
   const auth = yield* Auth
