@@ -33,6 +33,9 @@ const preset = {
 const pgl = postgraphile(preset)
 const serv = pgl.createServ(grafserv)
 const server = createServer()
+// Node closes a keep-alive connection idle for 5 s, racing the next scenario's first request on it (ECONNRESET).
+server.keepAliveTimeout = 120_000
+server.headersTimeout = 121_000
 await serv.addTo(server)
 await pgl.getSchema() // built before the first request is timed
 server.listen(Number(env("PORT")), "127.0.0.1", () => console.log("listening"))
