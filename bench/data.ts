@@ -1,7 +1,8 @@
 /**
  * Data benchmark: the workspace data APIs (GraphQL at POST /graphql, REST at /rest/*) on a seeded workspace of
- * 10,000 companies, 50,000 people and 20,000 opportunities, next to the floor of the raw node-postgres driver
- * running the equivalent SQL from this process.
+ * 10,000 companies, 50,000 people and 20,000 opportunities, next to PostGraphile 5 serving the same tables
+ * (bench/peer.ts) and the floor of the raw node-postgres driver running the equivalent SQL from this process.
+ * One file: every scenario shares the seed, the load loops and the SQL counting, and reads as one list.
  *
  *   bun bench/data.ts
  *
@@ -25,6 +26,8 @@
  * Prints a table and a final `RESULT {json}` line.
  *
  *   bun bench/data.ts --only=gqlList,pgList   runs only these scenarios (keys as in RESULT)
+ *   bun bench/data.ts --quick                 no settling between scenarios (no SQL/request): quicker paired rounds
+ *   BENCH_PEER=0 bun bench/data.ts            without PostGraphile (its scenarios, keys pgl…, are not run)
  *   bun bench/data.ts --hold                  seeds, prints the port and API key, and keeps the server up until ^C
  *   BENCH_SERVER_FLAGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof" bun bench/data.ts --hold   profiles the server
  *   BENCH_FROM_SOURCE=1 …                     runs src/main.ts instead of the minified bundle (readable profiles)
@@ -34,6 +37,7 @@ import IORedis from "ioredis"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { installPeer, type Peer, PEER_APP, peerDocuments, peerGraphql, startPeer } from "./peer.js"
 import { collect, freePort, healthy } from "./support.js"
 
 const ROOT = path.resolve(import.meta.dir, "..")
@@ -62,11 +66,13 @@ const RAW_APP = "bench-raw"
 const SERVER_SETTLE_CAP_MS = 20_000 // the server's pool closes idle connections after 10 s (pg-pool's default)
 const POOL_SETTLE_CAP_MS = 5_000 // our own pool is ended at once
 const FALLBACK_SETTLE_MS = 11_000 // > PGSTAT_IDLE_INTERVAL (10 s), if no backend can be told apart
-const WATCHDOG_MS = 290_000
+const WATCHDOG_MS = 900_000
 
 const flag = (name: string) => process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))
 const HOLD = flag("hold") !== undefined
 const ONLY = flag("only")?.split("=")[1]?.split(",").filter(Boolean) ?? null
+/** No settling between scenarios (about 15 s each): no SQL/request figure, for quick paired rounds. */
+const QUICK = flag("quick") !== undefined
 const SERVER_FLAGS = (process.env["BENCH_SERVER_FLAGS"] ?? "").split(/\s+/).filter(Boolean)
 
 /** node-postgres ships no types and @types/pg is not installed: the little used here, typed by hand. */
@@ -86,6 +92,7 @@ const loadPg = async () => ((await import(PG_MODULE)) as { default: PgModule }).
 
 const leftovers = {
   server: null as Bun.Subprocess | null,
+  peer: null as Peer | null,
   database: null as string | null,
   pools: new Set<PgPool>(),
   sqls: new Set<SQL>()
@@ -124,6 +131,12 @@ const textArray = (values: ReadonlyArray<string>) => `ARRAY[${values.map(literal
 
 // ---------------------------------------------------------------------------------------------------------
 // Server process
+
+const stopPeer = async () => {
+  const peer = leftovers.peer
+  leftovers.peer = null
+  await peer?.stop()
+}
 
 const stopServer = async () => {
   const proc = leftovers.server
@@ -361,9 +374,18 @@ const seed = async (url: string, schema: string) => {
 // ---------------------------------------------------------------------------------------------------------
 // The SQL a hand-written client would send (the raw-driver floor)
 
-const rawQueries = (schema: string) => {
+const rawQueries = (schema: string, columns: Reference["columns"] = { company: ["id"], person: ["id"] }) => {
   const s = ident(schema)
+  const list = (names: ReadonlyArray<string>) => names.map(ident).join(", ")
+  const ilike = `"deletedAt" IS NULL AND "nameFirstName" ILIKE $1`
   return {
+    i: `SELECT id, name, employees, "domainNamePrimaryLinkUrl", "createdAt" FROM ${s}.company WHERE id = $1 AND "deletedAt" IS NULL`,
+    iAll: `SELECT ${list(columns.company)} FROM ${s}.company WHERE id = $1 AND "deletedAt" IS NULL`,
+    aAll: `SELECT ${list(columns.company)} FROM ${s}.company WHERE "deletedAt" IS NULL ORDER BY id LIMIT 21`,
+    aCount: `SELECT count(*)::int AS n FROM ${s}.company WHERE "deletedAt" IS NULL`,
+    cAll: `SELECT ${list(columns.person)} FROM ${s}.person WHERE ${ilike} ORDER BY id LIMIT 21`,
+    cCount: `SELECT count(*)::int AS n FROM ${s}.person WHERE ${ilike}`,
+    d: `INSERT INTO ${s}.company (name, employees) VALUES ($1, $2) RETURNING id, name, employees, "createdAt"`,
     a: `SELECT id, name, employees, "domainNamePrimaryLinkUrl", "createdAt" FROM ${s}.company
         WHERE "deletedAt" IS NULL ORDER BY id LIMIT 20`,
     b: `SELECT c.id, c.name, c.employees, c."domainNamePrimaryLinkUrl", c."createdAt", p.people
@@ -537,7 +559,8 @@ type Settle = ReturnType<typeof settler>
 interface Scenario {
   readonly key: string
   readonly label: string
-  readonly api: "graphql" | "rest" | "pg"
+  /** Who answers: Score's GraphQL or REST, the PostGraphile peer, or the raw driver from this process. */
+  readonly api: "graphql" | "rest" | "peer" | "pg"
   readonly concurrency: number
   readonly cap: number
   readonly call: () => Promise<unknown>
@@ -564,8 +587,13 @@ type Outcome =
 
 interface HttpLoad {
   readonly wrk: string
-  readonly port: number
   readonly token: string
+}
+
+/** The process answering a scenario's HTTP requests: its port and pid (CPU per request). */
+interface Answerer {
+  readonly port: number
+  readonly pid: number
 }
 
 const runScenario = async (
@@ -573,12 +601,12 @@ const runScenario = async (
   counter: Counter,
   settle: Settle,
   backgroundPerSecond: number,
-  serverPid: number,
+  answerer: Answerer | null,
   httpLoad: HttpLoad | null
 ): Promise<Outcome> => {
   const loop = (durationMs: number) =>
-    httpLoad && scenario.http
-      ? wrkLoop(httpLoad.wrk, httpLoad.port, httpLoad.token, scenario.http, scenario.concurrency, durationMs)
+    httpLoad && answerer && scenario.http
+      ? wrkLoop(httpLoad.wrk, answerer.port, httpLoad.token, scenario.http, scenario.concurrency, durationMs)
       : closedLoop(scenario.concurrency, durationMs, scenario.cap, scenario.call)
   await scenario.before?.()
   try {
@@ -594,13 +622,14 @@ const runScenario = async (
     }
     const start = await counter()
     const warm = await loop(WARMUP_MS)
-    const cpuBefore = cpuMs(serverPid)
+    const cpuBefore = answerer ? cpuMs(answerer.pid) : 0
     const clientBefore = process.cpuUsage()
     const load = await loop(LOAD_MS)
     const client = process.cpuUsage(clientBefore)
     const clientCpuMsPerRequest = (client.user + client.system) / 1000 / load.requests
-    const serverCpuMsPerRequest = scenario.api === "pg" ? null : (cpuMs(serverPid) - cpuBefore) / load.requests
+    const serverCpuMsPerRequest = answerer ? (cpuMs(answerer.pid) - cpuBefore) / load.requests : null
     await scenario.after?.()
+    if (QUICK) return { status: "ok", load, warmRequests: warm.requests, sqlPerRequest: NaN, serverCpuMsPerRequest, clientCpuMsPerRequest }
     await settle(scenario.settle.application, scenario.settle.capMs, scenario.settle.expectConnections)
     const end = await counter()
     const background = backgroundPerSecond * ((end.at - start.at) / 1000)
@@ -627,10 +656,15 @@ const GQL_D = `mutation($data: CompanyCreateInput!) { createCompany(data: $data)
 const REST_E = "/rest/companies?limit=20&depth=0"
 const REST_F = "/rest/companies?limit=20&depth=1"
 const REST_G = `/rest/people?filter=${encodeURIComponent(`name.firstName[ilike]:"%an%"`)}&limit=20&depth=0`
+const GQL_I = `query($id: UUID!) { company(filter: { id: { eq: $id } }) { ${COMPANY_FIELDS} } }`
 
 interface Reference {
   /** GraphQL selection of every field REST's depth=0 list returns for a company (read from a REST answer). */
   readonly restCompanyFields: string
+  /** The company every by-id scenario reads (the 8th by id). */
+  readonly companyId: string
+  /** Every column but the search vector: the raw floor's and PostGraphile's equivalent of REST's fields. */
+  readonly columns: { readonly company: ReadonlyArray<string>; readonly person: ReadonlyArray<string> }
   readonly companyIds: ReadonlyArray<string>
   readonly personIds: ReadonlyArray<string>
   readonly companies: number
@@ -650,15 +684,76 @@ const sameIds = (got: ReadonlyArray<string>, want: ReadonlyArray<string>, what: 
 
 const all = (checks: ReadonlyArray<string | null>) => checks.find((c) => c !== null) ?? null
 
+/** The PostGraphile peer's reads, checked against the same rows as Score's. */
+const peerScenarios = (port: number, ref: Reference): Array<Scenario> => {
+  const docs = peerDocuments(ref.columns)
+  const read = {
+    api: "peer" as const,
+    concurrency: CONCURRENCY,
+    cap: READ_CAP,
+    settle: { application: PEER_APP, capMs: SERVER_SETTLE_CAP_MS, expectConnections: true }
+  }
+  const post = (query: string, variables: Record<string, unknown> = {}) => ({
+    call: () => peerGraphql(port, query, variables),
+    http: { method: "POST" as const, path: "/graphql", body: JSON.stringify({ query, variables }) }
+  })
+  const ids = (connection: any) => (connection?.edges ?? []).map((e: any) => e.node.rowId)
+  const company = (data: any) => data.companyByRowId?.rowId === ref.companyId ? null : `unexpected ${clip(JSON.stringify(data))}`
+  return [
+    { key: "pglList", label: "(p-a) PostGraphile list 20 companies", ...read, ...post(docs.list), check: (data) => sameIds(ids(data.allCompanies), ref.companyIds, "companies") },
+    {
+      key: "pglNested",
+      label: "(p-b) PostGraphile 20 companies × 5 people",
+      ...read,
+      ...post(docs.nested),
+      check: (data) => data.allCompanies?.edges?.every((e: any) => e.node.peopleByCompanyId.edges.length === 5) ? null : "not 20 × 5"
+    },
+    { key: "pglIlike", label: "(p-c) PostGraphile people ilike %an%, 20", ...read, ...post(docs.ilike), check: (data) => sameIds(ids(data.allPeople), ref.personIds, "people") },
+    { key: "pglById", label: "(p-i) PostGraphile companyByRowId", ...read, ...post(docs.byId, { id: ref.companyId }), check: company },
+    {
+      key: "pglListAll",
+      label: "(p-e) PostGraphile 20 companies, every column, totalCount",
+      ...read,
+      ...post(docs.listAll),
+      check: (data) => all([sameIds(ids(data.allCompanies), ref.companyIds, "companies"), data.allCompanies.totalCount === ref.companies ? null : "totalCount"])
+    },
+    {
+      key: "pglIlikeAll",
+      label: "(p-g) PostGraphile people ilike, every column, totalCount",
+      ...read,
+      ...post(docs.ilikeAll),
+      check: (data) => all([sameIds(ids(data.allPeople), ref.personIds, "people"), data.allPeople.totalCount === ref.ilikeMatches ? null : "totalCount"])
+    },
+    { key: "pglByIdAll", label: "(p-j) PostGraphile companyByRowId, every column", ...read, ...post(docs.byIdAll, { id: ref.companyId }), check: company }
+  ]
+}
+
+const peerCreate = (port: number, next: () => number): Scenario => ({
+  key: "pglCreate",
+  label: "(p-d) PostGraphile createCompany (c=8)",
+  api: "peer",
+  concurrency: CREATE_CONCURRENCY,
+  cap: CREATE_CAP,
+  settle: { application: PEER_APP, capMs: SERVER_SETTLE_CAP_MS, expectConnections: true },
+  call: () => {
+    const n = next()
+    return peerGraphql(port, peerDocuments({ company: [], person: [] }).create, { company: { name: `Bench Created ${n}`, employees: n % 1000 } })
+  },
+  check: (data) => typeof data.createCompany?.company?.rowId === "string" ? null : `unexpected ${clip(JSON.stringify(data))}`
+})
+
 const buildScenarios = (
   clients: ReturnType<typeof makeClients>,
   pg: PgModule,
   databaseUrlForPool: string,
   schema: string,
-  ref: Reference
+  ref: Reference,
+  peer: { readonly port: number } | null
 ): Array<Scenario> => {
   const { graphql, rest } = clients
   const gqlRestFields = `query { companies(first: 20) { totalCount edges { node { ${ref.restCompanyFields} } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`
+  const gqlRestFieldsNoCount = gqlRestFields.replace("totalCount ", "")
+  const restById = (depth: number) => `/rest/companies/${ref.companyId}?depth=${depth}`
   const serverSettle = { application: SERVER_APP, capMs: SERVER_SETTLE_CAP_MS, expectConnections: true }
   const read = { concurrency: CONCURRENCY, cap: READ_CAP, settle: serverSettle }
   const edges = (connection: any): Array<any> => connection?.edges?.map((e: any) => e.node) ?? []
@@ -679,7 +774,7 @@ const buildScenarios = (
     leftovers.pools.delete(current)
     await current.end()
   }
-  const raw = rawQueries(schema)
+  const raw = rawQueries(schema, ref.columns)
   const pgRead = {
     concurrency: CONCURRENCY,
     cap: READ_CAP,
@@ -812,6 +907,45 @@ const buildScenarios = (
       }
     },
     {
+      key: "gqlListRestFieldsNoCount",
+      label: "(a**) same, REST's fields, no totalCount",
+      api: "graphql",
+      ...read,
+      call: () => graphql(gqlRestFieldsNoCount),
+      http: { method: "POST", path: "/graphql", body: JSON.stringify({ query: gqlRestFieldsNoCount, variables: {} }) },
+      check: (data) => sameIds(edges(data.companies).map((n) => n.id), ref.companyIds, "companies")
+    },
+    {
+      key: "gqlById",
+      label: "(i) GraphQL company(filter: { id: { eq } })",
+      api: "graphql",
+      ...read,
+      call: () => graphql(GQL_I, { id: ref.companyId }),
+      http: { method: "POST", path: "/graphql", body: JSON.stringify({ query: GQL_I, variables: { id: ref.companyId } }) },
+      check: (data) => data.company?.id === ref.companyId && typeof data.company.domainName?.primaryLinkUrl === "string"
+        ? null
+        : `unexpected company ${clip(JSON.stringify(data))}`
+    },
+    {
+      key: "restById",
+      label: "(j) REST company by id, depth=0",
+      api: "rest",
+      ...read,
+      call: () => rest(restById(0)),
+      http: { method: "GET", path: restById(0) },
+      check: (body) => body?.data?.company?.id === ref.companyId ? null : `unexpected company ${clip(JSON.stringify(body))}`
+    },
+    {
+      key: "restById1",
+      label: "(j1) REST company by id, depth=1",
+      api: "rest",
+      ...read,
+      call: () => rest(restById(1)),
+      http: { method: "GET", path: restById(1) },
+      check: (body) => body?.data?.company?.people?.length === 5 ? null : `people not expanded: ${clip(JSON.stringify(body))}`
+    },
+    ...(peer ? peerScenarios(peer.port, ref) : []),
+    {
       key: "pgList",
       label: "(h-a) raw pg: list 20 companies",
       api: "pg",
@@ -837,6 +971,59 @@ const buildScenarios = (
       check: (result) => sameIds(result.rows.map((r: any) => r.id), ref.personIds, "people")
     },
     {
+      key: "pgById",
+      label: "(h-i) raw pg: company by id",
+      api: "pg",
+      ...pgRead,
+      call: () => pool!.query(raw.i, [ref.companyId]),
+      check: (result) => result.rows[0]?.id === ref.companyId ? null : "not the company"
+    },
+    {
+      key: "pgListAll",
+      label: "(h-e) raw pg: 20 companies, every column, + count(*)",
+      api: "pg",
+      ...pgRead,
+      call: () => Promise.all([pool!.query(raw.aAll), pool!.query(raw.aCount)]),
+      check: ([page, count]) => all([
+        sameIds(page.rows.slice(0, 20).map((r: any) => r.id), ref.companyIds, "companies"),
+        count.rows[0]?.n === ref.companies ? null : `count ${count.rows[0]?.n}`
+      ])
+    },
+    {
+      key: "pgIlikeAll",
+      label: "(h-g) raw pg: people ilike, every column, + count(*)",
+      api: "pg",
+      ...pgRead,
+      call: () => Promise.all([pool!.query(raw.cAll, ["%an%"]), pool!.query(raw.cCount, ["%an%"])]),
+      check: ([page, count]) => all([
+        sameIds(page.rows.slice(0, 20).map((r: any) => r.id), ref.personIds, "people"),
+        count.rows[0]?.n === ref.ilikeMatches ? null : `count ${count.rows[0]?.n}`
+      ])
+    },
+    {
+      key: "pgByIdAll",
+      label: "(h-j) raw pg: company by id, every column",
+      api: "pg",
+      ...pgRead,
+      call: () => pool!.query(raw.iAll, [ref.companyId]),
+      check: (result) => result.rows[0]?.id === ref.companyId ? null : "not the company"
+    },
+    // The creates come last: their new companies would change the lists' first 20 ids.
+    {
+      key: "pgCreate",
+      label: "(h-d) raw pg: INSERT … RETURNING (c=8)",
+      api: "pg",
+      ...pgRead,
+      concurrency: CREATE_CONCURRENCY,
+      cap: CREATE_CAP,
+      call: () => {
+        const n = ++created
+        return pool!.query(raw.d, [`Bench Created ${n}`, n % 1000])
+      },
+      check: (result) => typeof result.rows[0]?.id === "string" ? null : "no id returned"
+    },
+    ...(peer ? [peerCreate(peer.port, () => ++created)] : []),
+    {
       key: "gqlCreate",
       label: "(d) GraphQL createCompany (c=8)",
       api: "graphql",
@@ -857,6 +1044,21 @@ const buildScenarios = (
 
 // ---------------------------------------------------------------------------------------------------------
 // Report
+
+/** [workload, Score's scenario, PostGraphile's, the raw floor's]: the goals are Score ≥ 1.0× PostGraphile, reads ≥ 0.8× raw. */
+const SIDE_BY_SIDE: ReadonlyArray<readonly [string, string, string | null, string | null]> = [
+  ["list 20 companies (GraphQL)", "gqlList", "pglList", "pgList"],
+  ["20 companies × 5 people (GraphQL)", "gqlNested", "pglNested", "pgNested"],
+  ["people ilike %an% (GraphQL)", "gqlIlike", "pglIlike", "pgIlike"],
+  ["one company by id (GraphQL)", "gqlById", "pglById", "pgById"],
+  ["create one company (GraphQL, c=8)", "gqlCreate", "pglCreate", "pgCreate"],
+  ["REST list 20 companies (+ totalCount)", "restList", "pglListAll", "pgListAll"],
+  ["GraphQL, REST's fields + totalCount", "gqlListRestFields", "pglListAll", "pgListAll"],
+  ["GraphQL, REST's fields, no totalCount", "gqlListRestFieldsNoCount", null, null],
+  ["REST people ilike (+ totalCount)", "restIlike", "pglIlikeAll", "pgIlikeAll"],
+  ["REST one company by id, depth=0", "restById", "pglByIdAll", "pgByIdAll"],
+  ["REST one company by id, depth=1", "restById1", null, null]
+]
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits
 
@@ -901,7 +1103,7 @@ const report = (input: {
       o.load.p99Ms.toFixed(2),
       String(o.load.requests),
       String(o.load.errors),
-      `${o.sqlPerRequest.toFixed(2)}${s.key === "gqlCreate" ? " tx" : ""}`,
+      Number.isNaN(o.sqlPerRequest) ? "-" : `${o.sqlPerRequest.toFixed(2)}${s.key.endsWith("Create") ? " tx" : ""}`,
       o.serverCpuMsPerRequest === null ? "-" : o.serverCpuMsPerRequest.toFixed(2),
       o.clientCpuMsPerRequest.toFixed(2)
     ]
@@ -932,8 +1134,25 @@ const report = (input: {
     restListOverGraphqlSameFields: ratio("restList", "gqlListRestFields"),
     graphqlNestedOverRawPg: ratio("gqlNested", "pgNested"),
     graphqlIlikeOverRawPg: ratio("gqlIlike", "pgIlike"),
+    restListOverGraphqlSameFieldsNoCount: ratio("restList", "gqlListRestFieldsNoCount"),
+    ...Object.fromEntries(SIDE_BY_SIDE.flatMap(([, score, peer, floor]): Array<[string, number | null]> => [
+      ...(peer ? [[`${score}OverPostGraphile`, ratio(score, peer)] as [string, number | null]] : []),
+      ...(floor ? [[`${score}OverRawPg`, ratio(score, floor)] as [string, number | null]] : [])
+    ])),
     restIlikeOverGraphqlIlike: ratio("restIlike", "gqlIlike")
   }
+  console.log("\nSide by side (req/s; the PostGraphile and raw figures answer the same rows and fields, see bench/peer.ts)\n")
+  const sideHeader = ["workload", "Score", "PostGraphile", "raw pg", "Score/PG", "Score/raw"]
+  const sideRows = SIDE_BY_SIDE.map(([label, score, peer, floor]) => {
+    const [a, b, c] = [rps(score), peer ? rps(peer) : null, floor ? rps(floor) : null]
+    const cell = (n: number | null, digits = 0) => (n === null ? "-" : n.toFixed(digits))
+    return [label, cell(a), cell(b), cell(c), cell(a !== null && b ? a / b : null, 2), cell(a !== null && c ? a / c : null, 2)]
+  })
+  const sideWidths = sideHeader.map((h, i) => Math.max(h.length, ...sideRows.map((r) => r[i]!.length)))
+  const sideLine = (cells: ReadonlyArray<string>) => cells.map((c, i) => (i === 0 ? c.padEnd(sideWidths[i]!) : c.padStart(sideWidths[i]!))).join("  ")
+  console.log(sideLine(sideHeader))
+  console.log(sideWidths.map((w) => "-".repeat(w)).join("  "))
+  for (const row of sideRows) console.log(sideLine(row))
   const show = (value: number | null, goal: string) => (value === null ? "n/a" : `${value.toFixed(2)}  (${goal})`)
   console.log("")
   console.log(`GraphQL(a) / raw pg(a)        ${show(ratios.graphqlListOverRawPg, "goal ≥ 0.5")}`)
@@ -996,6 +1215,8 @@ const main = async () => {
   await admin.unsafe(`CREATE DATABASE ${name}`)
   leftovers.database = name
   const url = databaseUrl(name)
+  const peerStarted = !ONLY || ONLY.some((key) => key.startsWith("pgl"))
+  const peerInstall = peerStarted ? installPeer(progress).catch((e) => String(e)) : Promise.resolve("not asked for (--only)")
   progress(`database ${name}; starting the server`)
   const server = await startServer(url)
   progress(`server ready in ${server.readyMs.toFixed(0)} ms on port ${server.port}`)
@@ -1011,9 +1232,15 @@ const main = async () => {
   progress(`seeded ${schema} in ${seeded.seedMs.toFixed(0)} ms: ${seeded.companies}/${seeded.people}/${seeded.opportunities}, ${seeded.ilikeMatches} ilike matches`)
 
   const check = openSql(url)
+  const columnsOf = async (table: string) =>
+    (await check.unsafe(`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2
+      AND data_type <> 'tsvector' ORDER BY ordinal_position`, [schema, table])).map((r: any) => r.c as string)
+  const companyIds = (await check.unsafe(raw.a)).map((r: any) => r.id)
   const ref: Reference = {
     restCompanyFields: selectionOf((await clients.rest(REST_E)).data.companies[0]),
-    companyIds: (await check.unsafe(raw.a)).map((r: any) => r.id),
+    companyId: companyIds[7],
+    columns: { company: await columnsOf("company"), person: await columnsOf("person") },
+    companyIds,
     personIds: (await check.unsafe(raw.c, ["%an%"])).map((r: any) => r.id),
     companies: seeded.companies,
     ilikeMatches: seeded.ilikeMatches
@@ -1028,8 +1255,18 @@ const main = async () => {
     await new Promise(() => {}) // until SIGINT
   }
 
+  const peer = peerStarted
+    ? await (async () => {
+      const unavailable = await peerInstall
+      if (unavailable) return progress(`PostGraphile peer unavailable: ${unavailable}`), null
+      const started = await startPeer(url, schema, PG_POOL_SIZE)
+      leftovers.peer = started
+      progress(`PostGraphile ready in ${started.readyMs.toFixed(0)} ms on port ${started.port}`)
+      return started
+    })()
+    : null
   const pg = await loadPg()
-  const scenarios = buildScenarios(clients, pg, url, schema, ref).filter((s) => !ONLY || ONLY.includes(s.key))
+  const scenarios = buildScenarios(clients, pg, url, schema, ref, peer).filter((s) => !ONLY || ONLY.includes(s.key))
 
   // A fresh server runs its first thousand requests through the interpreter and baseline JIT: without this,
   // whichever scenario comes first pays for compiling the shared request path (twice the CPU per request).
@@ -1037,13 +1274,19 @@ const main = async () => {
   const warmable = scenarios.filter((s) =>
     ["gqlList", "gqlListCount", "gqlNested", "gqlIlike", "restList"].includes(s.key) && (s.api === "rest" || graphqlStatus !== 404)
   )
-  let turn = 0
-  const jit = await closedLoop(CONCURRENCY, JIT_WARMUP_MAX_MS, JIT_WARMUP_REQUESTS, () => warmable[turn++ % warmable.length]!.call())
-  progress(`JIT warm-up: ${jit.requests} mixed read requests in ${(jit.elapsedMs / 1000).toFixed(1)} s, ${jit.errors} errors`)
+  const warm = async (who: string, calls: ReadonlyArray<Scenario>) => {
+    if (calls.length === 0) return
+    let turn = 0
+    const jit = await closedLoop(CONCURRENCY, JIT_WARMUP_MAX_MS, JIT_WARMUP_REQUESTS, () => calls[turn++ % calls.length]!.call())
+    progress(`${who} JIT warm-up: ${jit.requests} mixed read requests in ${(jit.elapsedMs / 1000).toFixed(1)} s, ${jit.errors} errors`)
+  }
+  await warm("Score", warmable)
+  await warm("PostGraphile", scenarios.filter((s) => ["pglList", "pglNested", "pglIlike", "pglById"].includes(s.key)))
 
   // Idle background: settle first (warm-up traffic still unflushed), then a 2 s idle window, settled again.
   const counter = commitCounter(admin, name)
   const settle = settler(admin, name, counter)
+  if (peer && !QUICK) await settle(PEER_APP, SERVER_SETTLE_CAP_MS, true)
   await settle(SERVER_APP, SERVER_SETTLE_CAP_MS, true)
   const idleStart = await counter()
   await Bun.sleep(IDLE_WINDOW_MS)
@@ -1052,7 +1295,9 @@ const main = async () => {
   const backgroundPerSecond = Math.max(0, idleEnd.value - idleStart.value) / ((idleEnd.at - idleStart.at) / 1000)
   progress(`idle background ${backgroundPerSecond.toFixed(2)} commits/s`)
   const wrk = findWrk()
-  const httpLoad = wrk ? { wrk, port: server.port, token: account.apiKey } : null
+  const httpLoad = wrk ? { wrk, token: account.apiKey } : null
+  const answererOf = (scenario: Scenario): Answerer | null =>
+    scenario.api === "pg" ? null : scenario.api === "peer" ? peer : { port: server.port, pid: server.proc.pid }
   const outcomes = new Map<string, Outcome>()
   const loadBefore = loadAverage()
   const rssBefore = rssMiB(server.proc.pid)
@@ -1061,18 +1306,19 @@ const main = async () => {
       outcomes.set(scenario.key, { status: "unavailable", reason: "POST /graphql answered 404" })
       continue
     }
-    const outcome = await runScenario(scenario, counter, settle, backgroundPerSecond, server.proc.pid, httpLoad)
+    const outcome = await runScenario(scenario, counter, settle, backgroundPerSecond, answererOf(scenario), httpLoad)
     outcomes.set(scenario.key, outcome)
     progress(
       outcome.status === "ok"
         ? `${scenario.label}: ${outcome.load.rps.toFixed(0)} req/s, p50 ${outcome.load.p50Ms.toFixed(2)} ms, ` +
-          `p99 ${outcome.load.p99Ms.toFixed(2)} ms, ${outcome.load.errors} errors, ${outcome.sqlPerRequest.toFixed(2)} SQL/req`
+          `p99 ${outcome.load.p99Ms.toFixed(2)} ms, ${outcome.load.errors} errors, ${QUICK ? "-" : outcome.sqlPerRequest.toFixed(2)} SQL/req`
         : `${scenario.label}: ${outcome.status}: ${clip(outcome.reason, 200)}`
     )
   }
 
   const rssAfter = rssMiB(server.proc.pid)
   await stopServer()
+  await stopPeer()
   const serverProblems = server.log().split("\n").filter((l) => /level=(WARN|WARNING|ERROR|FATAL)/i.test(l))
   report({
     seed: seeded,
@@ -1125,6 +1371,7 @@ const dropCacheEntries = async (database: string) => {
 /** Stops the server, closes pools and connections, deletes our cache keys, drops the database; safe twice. */
 const cleanUp = async () => {
   await stopServer().catch((e) => console.error(`could not stop the server: ${e}`))
+  await stopPeer().catch((e) => console.error(`could not stop PostGraphile: ${e}`))
   await Promise.all([...leftovers.pools].map((p) => p.end().catch(() => {})))
   leftovers.pools.clear()
   await Promise.all([...leftovers.sqls].map((s) => s.close().catch(() => {})))

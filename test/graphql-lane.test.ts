@@ -11,6 +11,7 @@ import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 let app: TestApp
 let token: string
 let acmeId: string
+let initechId: string
 
 interface Case {
   readonly name: string
@@ -48,6 +49,7 @@ beforeAll(async () => {
     ]
   })
   acmeId = created.data.createCompanies[0].id
+  initechId = created.data.createCompanies[1].id
   await gql(`mutation($data: [PersonCreateInput!]!) { createPeople(data: $data) { id } }`, {
     data: [
       { name: { firstName: "Ada", lastName: "Lovelace" }, companyId: acmeId, emails: { primaryEmail: "ada@acme.com" } },
@@ -88,6 +90,12 @@ const cases = (): ReadonlyArray<Case> => [
     }
   },
   { name: "singular by id", path: "plan", body: { query: `query($id: UUID!) { company(filter: { id: { eq: $id } }) { ${COMPANY} } }`, variables: { id: "ACME" } } },
+  {
+    name: "singular by id with a nested page from a variable",
+    path: "plan",
+    body: { query: `query($id: UUID!, $n: Int) { company(filter: { id: { eq: $id } }) { name people(first: $n) { edges { node { name { firstName } } } } } }`, variables: { id: "ACME", n: 1 } }
+  },
+  { name: "singular by another filter", path: "plan", body: { query: `{ company(filter: { name: { eq: "Initech" } }) { ${COMPANY} } }` } },
   { name: "two root fields", path: "plan", body: { query: `{ a: companies(first: 1) { totalCount } b: people(first: 1) { edges { node { id } } } }` } },
   { name: "operation chosen by name", path: "plan", body: { query: `query A { companies { totalCount } } query B { people { totalCount } }`, operationName: "B" } },
   {
@@ -138,6 +146,21 @@ describe("/graphql fast lane", () => {
     const after = await answer(await send(app.request, query))
     expect(after.body.data.list.edges[0].node.label).toBe("Zeta")
     expect(after).toEqual(await answer(await send(app.referenceRequest, query)))
+  })
+
+  test("a prepared by-id query answers each id with its own record, and nested pages from variables are not reused", async () => {
+    const byId = `query($id: UUID!, $n: Int) { company(filter: { id: { eq: $id } }) { name people(first: $n) { edges { node { name { firstName } } } } } }`
+    const ask = async (handler: TestApp["request"], id: string, n: number) =>
+      answer(await send(handler, { name: "", path: "plan", body: { query: byId, variables: { id, n } } }))
+    for (const [id, n, name, people] of [[acmeId, 1, "Acme", 1], [initechId, 2, "Initech", 0], [acmeId, 2, "Acme", 2], [acmeId, 1, "Acme", 1]] as const) {
+      const fast = await ask(app.request, id, n)
+      expect(fast.body.data.company.name).toBe(name)
+      expect(fast.body.data.company.people.edges).toHaveLength(people)
+      expect(fast).toEqual(await ask(app.referenceRequest, id, n))
+    }
+    const missing = await ask(app.request, "00000000-0000-4000-8000-000000000000", 1)
+    expect(missing.body.errors[0].extensions.code).toBe("NOT_FOUND")
+    expect(missing).toEqual(await ask(app.referenceRequest, "00000000-0000-4000-8000-000000000000", 1))
   })
 
   test("every case above reads real data (the comparison is not between two empty answers)", async () => {

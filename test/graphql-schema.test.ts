@@ -464,6 +464,7 @@ const fakeRecords = (calls: Array<Call>, canned: { findMany?: Connection } = {})
     groupBy: (scope, object, args, records, extras) => record("groupBy", scope, object, [args, records, extras], []),
     findOne: (scope, object, filter, selection) =>
       record("findOne", scope, object, [filter, selection], object === "workspaceMember" ? { id: MEMBER_ID } : { id: COMPANY_ID }),
+    findOneDirect: () => null, // every read through findOne, where calls are recorded
     createMany: (scope, object, data, selection, options) =>
       record("createMany", scope, object, [data, selection, options], data.map((d) => ({ id: COMPANY_ID, ...d }))),
     updateOne: (scope, object, id, data, selection) => record("updateOne", scope, object, [id, data, selection], { id, ...data }),

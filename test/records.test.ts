@@ -71,6 +71,32 @@ describe("records: reads", () => {
     expect(service.findManyDirect({ ...scope, workspaceId: crypto.randomUUID() }, "company", {}, sel(["name"]), none)).toBeNull()
   })
 
+  test("findOneDirect answers exactly as findOne, one by-id plan for every id, and declines what it cannot answer directly", async () => {
+    const service = await app.run(Records)
+    const nested = sel(["name", "employees", "domainName", "annualRecurringRevenue", "createdAt"], [
+      { field: "people", key: "people", selection: sel(["name", "emails"]), args: { first: 5 }, connection: { totalCount: false, aggregates: [] } }
+    ])
+    const all = await records((r) => r.findMany(scope, "company", {}, sel(["name"]), none))
+    const ids = all.edges.map((e) => e.node["id"] as string)
+    // One selection object for every id: the plan made for the first id answers the others.
+    for (const id of [...ids, crypto.randomUUID(), ids[0]!.toUpperCase()]) {
+      const direct = service.findOneDirect(scope, "company", { id: { eq: id } }, nested)
+      expect(direct).not.toBeNull()
+      expect(await direct!).toEqual(await records((r) => r.findOne(scope, "company", { id: { eq: id } }, nested)))
+    }
+    expect((await service.findOneDirect(scope, "company", { id: { eq: acme } }, nested)!)!["name"]).toBe("Acme")
+    expect(await service.findOneDirect(scope, "company", { id: { eq: crypto.randomUUID() } }, nested)!).toBeNull()
+    // Other single-record filters are planned by value.
+    for (const filter of [{ name: { eq: "Initech" } }, { id: { in: [initech] } }, { and: [{ id: { eq: acme } }, { employees: { gte: 1000 } }] }, { id: { eq: acme }, name: { eq: "Acme" } }]) {
+      expect(await service.findOneDirect(scope, "company", filter, nested)!)
+        .toEqual(await records((r) => r.findOne(scope, "company", filter, nested)))
+    }
+    expect((await service.findOneDirect(scope, "company", { name: { eq: "Initech" } }, nested)!)!["id"]).toBe(initech)
+    expect(service.findOneDirect(scope, "company", { id: { eq: "not-a-uuid" } }, nested)).toBeNull()
+    expect(service.findOneDirect(scope, "nothing", { id: { eq: acme } }, nested)).toBeNull()
+    expect(service.findOneDirect({ ...scope, workspaceId: crypto.randomUUID() }, "company", { id: { eq: acme } }, nested)).toBeNull()
+  })
+
   test("returns Twenty's shapes: composites nested, actor set, dates ISO", async () => {
     const person = await records((r) => r.findOne(scope, "person", { emails: { primaryEmail: { eq: "ada@acme.com" } } }, sel(["name", "emails", "createdBy", "createdAt", "companyId"])))
     expect(person!["name"]).toEqual({ firstName: "Ada", lastName: "Lovelace" })

@@ -8,6 +8,8 @@ import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 let app: TestApp
 let apiKey: string
 let member: string
+let acme: string
+let initech: string
 
 const get = (handler: TestApp["request"], path: string, token: string | null) =>
   handler(path, { headers: token ? { authorization: `Bearer ${token}` } : {} })
@@ -31,7 +33,8 @@ beforeAll(async () => {
     { name: "Globex" },
     { name: "Umbrella", employees: 5000, idealCustomerProfile: true }
   ])).json() as any
-  const acme = companies.data.createCompanies[0].id
+  acme = companies.data.createCompanies[0].id
+  initech = companies.data.createCompanies[1].id
   await post("/rest/batch/people", [
     { name: { firstName: "Ada", lastName: "Lovelace" }, companyId: acme, emails: { primaryEmail: "ada@acme.com" } },
     { name: { firstName: "Grace", lastName: "Hopper" }, companyId: acme }
@@ -46,7 +49,12 @@ const LANE = [
   "/rest/companies?limit=2&order_by=employees[DescNullsLast]",
   `/rest/companies?filter=${encodeURIComponent("or(employees[gte]:100,name[like]:\"%tech\")")}&depth=0`,
   `/rest/people?filter=${encodeURIComponent("name.firstName[eq]:\"Ada\"")}`,
-  "/rest/opportunities"
+  "/rest/opportunities",
+  "/rest/companies/ACME",
+  "/rest/companies/ACME?depth=0",
+  "/rest/companies/ACME?depth=1",
+  "/rest/companies/INITECH?depth=1",
+  "/rest/companies/INITECH?depth=0"
 ]
 const EFFECT_ROUTE = [
   "/rest/companies?depth=7",
@@ -55,12 +63,18 @@ const EFFECT_ROUTE = [
   `/rest/companies?filter=${encodeURIComponent("nope[eq]:1")}`,
   "/rest/companies?order_by=name[Sideways]",
   "/rest/gizmos",
-  "/rest/companies?starting_after=x&ending_before=y"
+  "/rest/companies?starting_after=x&ending_before=y",
+  "/rest/companies/not-a-uuid",
+  "/rest/companies/ACME?depth=3",
+  "/rest/gizmos/ACME",
+  "/rest/companies/00000000-0000-4000-8000-000000000000"
 ]
+const withIds = (path: string) => path.replace("ACME", acme).replace("INITECH", initech)
 
-describe("REST list lane", () => {
-  for (const path of LANE) {
-    test(`${path}: answered by the lane, as the Effect route answers`, async () => {
+describe("REST read lane", () => {
+  for (const template of LANE) {
+    test(`${template}: answered by the lane, as the Effect route answers`, async () => {
+      const path = withIds(template)
       const before = restLaneCounts.lane
       const lane = await answer(await get(app.request, path, apiKey))
       expect(restLaneCounts.lane - before).toBe(1)
@@ -68,8 +82,9 @@ describe("REST list lane", () => {
       expect(lane.status).toBe(200)
     })
   }
-  for (const path of EFFECT_ROUTE) {
-    test(`${path}: left to the Effect route`, async () => {
+  for (const template of EFFECT_ROUTE) {
+    test(`${template}: left to the Effect route`, async () => {
+      const path = withIds(template)
       const before = restLaneCounts.lane
       const answered = await answer(await get(app.request, path, apiKey))
       expect(restLaneCounts.lane - before).toBe(0)
@@ -77,6 +92,15 @@ describe("REST list lane", () => {
       expect(answered.status).toBeGreaterThanOrEqual(400)
     })
   }
+
+  test("a record by id reads real data, its relations at depth=1", async () => {
+    const { body } = await answer(await get(app.request, `/rest/companies/${acme}?depth=1`, apiKey))
+    expect(body.data.company.name).toBe("Acme")
+    expect(body.data.company.people.map((p: any) => p.name.firstName).sort()).toEqual(["Ada", "Grace"])
+    const flat = await answer(await get(app.request, `/rest/companies/${initech}?depth=0`, apiKey))
+    expect(flat.body.data.company).toMatchObject({ name: "Initech", employees: 40 })
+    expect(flat.body.data.company.people).toBeUndefined()
+  })
 
   test("pages through cursors the same way", async () => {
     const first = await answer(await get(app.request, "/rest/companies?limit=2&depth=0", apiKey))

@@ -12,7 +12,7 @@ import { healthRoutes } from "./health.js"
 import { makeMetadataHandler } from "./graphql/metadata/index.js"
 import { restMetadataRoutes } from "./rest/metadata.js"
 import { makeOpenApiRoutes } from "./rest/open-api.js"
-import { makeRestListLane } from "./rest/lane.js"
+import { makeRestReadLane } from "./rest/lane.js"
 import { restRecordRoutes } from "./rest/records.js"
 import { ssoRoutes } from "./sso-routes.js"
 
@@ -97,7 +97,7 @@ const pathOf = (url: string) => {
 /**
  * The server's request handler: the Effect app, except two hot paths answered directly on the web
  * request when they can be (each sets the same CORS and security headers as the Effect app): POST
- * /graphql with a JSON body (graphql-data.ts) and GET /rest/{plural} lists (rest/lane.ts). MAX_BODY_SIZE
+ * /graphql with a JSON body (graphql-data.ts) and GET /rest/{plural} lists and records by id (rest/lane.ts). MAX_BODY_SIZE
  * is enforced here, before either, for declared lengths and chunked bodies alike (body-limit.ts), then
  * API keys' request budgets (api-rate-limit.ts) and the refusal of addresses that flood sign-in
  * (graphql/metadata/sign-in-limits.ts).
@@ -105,7 +105,7 @@ const pathOf = (url: string) => {
 export const makeWebHandler = Effect.gen(function*() {
   const config = yield* AppConfig
   const { app, fast } = yield* makeApp
-  const restList = yield* makeRestListLane
+  const restRead = yield* makeRestReadLane
   const apiRateLimit = yield* makeApiRateLimit
   const limits = yield* RateLimits
   const effectHandler = HttpApp.toWebHandlerRuntime(yield* Effect.runtime<Services>())(app)
@@ -122,7 +122,7 @@ export const makeWebHandler = Effect.gen(function*() {
         : null
     }
     return request.method === "GET"
-      ? restList(request, pathOf(request.url), headersFor(request.headers.get("origin")), () => effectHandler(request))
+      ? restRead(request, pathOf(request.url), headersFor(request.headers.get("origin")), () => effectHandler(request))
       : null
   }
   const serve = (request: Request): Promise<Response> => lanes(request) ?? effectHandler(request)

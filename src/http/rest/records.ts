@@ -118,7 +118,14 @@ const findOne = Effect.gen(function*() {
   const context = yield* target
   const id = yield* idParam
   const selection = yield* answerSelection(context)
-  const record = yield* Effect.flatMap(Records, (r) => r.findOne(context.scope, context.object.nameSingular, byId(id), selection))
+  const records = yield* Records
+  const viaEffect = records.findOne(context.scope, context.object.nameSingular, byId(id), selection)
+  const now = records.findOneDirect(context.scope, context.object.nameSingular, byId(id), selection)
+  const record = now
+    ? yield* Effect.tryPromise({ try: () => now, catch: (error) => error }).pipe(
+      Effect.catchAll((error) => isDatabaseUnavailable(error) ? Effect.fail(error) : viaEffect)
+    )
+    : yield* viaEffect
   if (!record) return yield* recordNotFound()
   return json({ data: { [context.object.nameSingular]: flatten(record, selection) } })
 })

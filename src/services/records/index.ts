@@ -32,7 +32,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const writes = makeWrites(sql, limits, statements, models, reads)
       const { merge, findDuplicates } = makeMerge(sql, limits, statements, models, reads, writes)
       const { search } = makeSearch(limits, statements, models)
-      const { findMany, findManyDirect, groupBy, findOne } = reads
+      const { findMany, findManyDirect, groupBy, findOne, findOneDirect } = reads
       const { createMany, updateOne, updateMany, deleteMany, destroyMany, restoreMany } = writes
       return {
         limits,
@@ -40,6 +40,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         findManyDirect,
         groupBy,
         findOne,
+        findOneDirect,
         createMany,
         updateOne,
         updateMany,

@@ -7,9 +7,32 @@ import { badInput, type Guard, type Model, recordJson } from "./query-builder.js
 import { guardOf } from "./access.js"
 import type { RecordsShape } from "./service.js"
 import { type PageRow, recordsStatements, type Statements } from "./statements.js"
-import type { ConnectionArgs, ConnectionSelection, Group, RecordsLimits, RecordValue, Selection } from "./types.js"
+import type { ConnectionArgs, ConnectionSelection, Group, RecordFilter, RecordsLimits, RecordValue, Selection } from "./types.js"
+import { isUuid } from "../../platform/lib/uuid.js"
 
 const PLANS_PER_SELECTION = 64
+const ONE: ConnectionSelection = { totalCount: false, aggregates: [] }
+/** Stands for the id in a by-id plan; a request's own id takes its place among the parameters. */
+const PLACEHOLDER_ID = "00000000-0000-4000-8000-00000000d1d0"
+
+interface ByIdPlan {
+  readonly plan: FindManyPlan
+  /** Where the placeholder id sits among the page statement's parameters. */
+  readonly at: number
+}
+
+/** The id of a filter that is exactly `{ id: { eq: <uuid> } }`, else null. */
+const idEquality = (filter: RecordFilter): string | null => {
+  let keys = 0
+  for (const _ in filter) keys++
+  if (keys !== 1) return null
+  const id = filter["id"]
+  if (typeof id !== "object" || id === null) return null
+  let idKeys = 0
+  for (const _ in id) idKeys++
+  const eq = (id as Record<string, unknown>)["eq"]
+  return idKeys === 1 && isUuid(eq) ? eq : null
+}
 
 /** The reads: findMany, its direct twin findManyDirect, findOne, groupBy, and records by id for the writes. */
 export const makeReads = (limits: RecordsLimits, statements: Statements, models: Models) => {
@@ -109,6 +132,54 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
       : direct<PageRow>(plan.page, true).then((rows) => plan.answer(rows, null))
   }
 
+  /**
+   * `{ id: { eq } }`, the single-record read clients send most, planned once per selection with a placeholder
+   * id that each request swaps for its own: one plan whatever the id (the other filters are planned by value).
+   */
+  const byIdPlans = new WeakMap<object, WeakMap<Selection, Map<string, ByIdPlan | null>>>()
+  const byIdPlanOf = (model: Model, objectName: string, selection: Selection, guard: Guard | null) => {
+    const owner = guard === null ? model : guard.access
+    let bySelection = byIdPlans.get(owner)
+    if (!bySelection) byIdPlans.set(owner, bySelection = new WeakMap())
+    let byObject = bySelection.get(selection)
+    if (!byObject) bySelection.set(selection, byObject = new Map())
+    const key = guard === null ? objectName : `${objectName}\u0000${guard.memberId}`
+    let known = byObject.get(key)
+    if (known === undefined) {
+      const plan = planFindMany(model, limits, objectName, { filter: { id: { eq: PLACEHOLDER_ID } }, first: 1 }, selection, ONE, guard)
+      const at = plan.page.params.indexOf(PLACEHOLDER_ID)
+      known = at >= 0 && plan.page.params.lastIndexOf(PLACEHOLDER_ID) === at ? { plan, at } : null
+      byObject.set(key, known)
+    }
+    return known
+  }
+
+  const findOneDirect: RecordsShape["findOneDirect"] = (scope, objectName, filter, selection) => {
+    const model = models.current(scope.workspaceId)
+    if (!model) return null
+    const access = scope.access
+    const guard = access === undefined || access.unrestricted ? null : guardOf(scope)
+    const id = idEquality(filter)
+    let plan: FindManyPlan
+    let page: FindManyPlan["page"]
+    try {
+      const byId = id === null ? null : byIdPlanOf(model, objectName, selection, guard)
+      if (byId) {
+        plan = byId.plan
+        const params = [...plan.page.params]
+        params[byId.at] = id
+        page = { ...plan.page, params }
+      } else {
+        plan = planOf(model, objectName, { filter, first: 1 }, selection, ONE, guard)
+        page = plan.page
+      }
+    } catch {
+      return null
+    }
+    recordsStatements.unsafeUpdate(1, [])
+    return direct<PageRow>(page, true).then((rows) => plan.answer(rows, null).edges[0]?.node ?? null)
+  }
+
   const findOne: RecordsShape["findOne"] = (scope, objectName, filter, selection) =>
     Effect.map(
       findMany(scope, objectName, { filter, first: 1 }, selection, { totalCount: false, aggregates: [] }),
@@ -142,7 +213,7 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
       })
     })
 
-  return { findMany, findManyDirect, findOne, groupBy, byIds }
+  return { findMany, findManyDirect, findOne, findOneDirect, groupBy, byIds }
 }
 
 export type Reads = ReturnType<typeof makeReads>

@@ -62,6 +62,16 @@ export interface RecordsShape {
     filter: RecordFilter,
     selection: Selection
   ) => Effect.Effect<RecordValue | null, RecordsFailure>
+  /**
+   * The same read as `findOne` done directly, as `findManyDirect` is for `findMany` (and null, or a
+   * rejected promise, in the same cases); `{ id: { eq } }` reuses one plan for every id.
+   */
+  readonly findOneDirect: (
+    scope: RecordsScope,
+    object: string,
+    filter: RecordFilter,
+    selection: Selection
+  ) => Promise<RecordValue | null> | null
   /** Inserts all or none. With `upsert`, a record whose id (or a unique field) exists is updated instead. */
   readonly createMany: (
     scope: RecordsScope,

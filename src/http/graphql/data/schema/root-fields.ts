@@ -75,8 +75,11 @@ export const queryFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknown, 
       args: { filter: { type: new GraphQLNonNull(types.filter) } },
       resolve: resolver((ctx, args, info) => {
         const selection = rootRecordSelection(info, ctx.records.limits)
+        const filter = args["filter"] as RecordFilter
         return async (scope) => {
-          const record = await ctx.run(ctx.records.findOne(scope, object, args["filter"] as RecordFilter, selection))
+          const viaEffect = () => ctx.run(ctx.records.findOne(scope, object, filter, selection))
+          const record = await (ctx.records.findOneDirect(scope, object, filter, selection)
+            ?.catch((error) => isDatabaseUnavailable(error) ? ctx.run(Effect.fail(error)) : viaEffect()) ?? viaEffect())
           if (!record) throw notFound()
           return record
         }

@@ -13,7 +13,9 @@ import {
   isObjectType,
   Kind,
   type SelectionNode,
-  type SelectionSetNode
+  type SelectionSetNode,
+  visit,
+  BREAK
 } from "graphql"
 import type { RecordsLimits } from "../../../../services/records/types.js"
 import type {
@@ -199,31 +201,67 @@ const walkOf = (info: GraphQLResolveInfo, limits: RecordsLimits): Walk => ({
   limits
 })
 
-/** The records a root field returns (`company`, `createCompany`, `createCompanies`, …). */
-export const rootRecordSelection = (info: GraphQLResolveInfo, limits: RecordsLimits): Selection => {
-  const type = getNamedType(info.returnType)
-  if (!isObjectType(type)) throw new Error(`${info.fieldName} does not return records`)
-  return recordSelection(walkOf(info, limits), type, subSelections(info.fieldNodes), 0)
-}
-
 const hasNoVariables = (variables: Readonly<Record<string, unknown>>) => {
   for (const _ in variables) return false
   return true
 }
 
-type ConnectionWalk = ReturnType<typeof connectionSelection>
+/** Whether a variable appears below these field nodes (fragments they spread included): in an argument or a directive. */
+const usesVariables = (sets: ReadonlyArray<SelectionSetNode>, fragments: Readonly<Record<string, FragmentDefinitionNode>>) => {
+  const seen = new Set<string>()
+  const found = { value: false }
+  const visitor = {
+    Variable: () => {
+      found.value = true
+      return BREAK
+    },
+    FragmentSpread: (node: { readonly name: { readonly value: string } }) => {
+      const fragment = fragments[node.name.value]
+      if (!fragment || seen.has(node.name.value)) return
+      seen.add(node.name.value)
+      visit(fragment, visitor)
+    }
+  }
+  for (const set of sets) {
+    if (found.value) break
+    visit(set, visitor)
+  }
+  return found.value
+}
 
-/** Walks of variable-free root fields, by their field nodes (stable while a prepared document is reused). */
-const walked = new WeakMap<ReadonlyArray<FieldNode>, { readonly limits: RecordsLimits; readonly walk: ConnectionWalk }>()
-
-/** A root field returning `<Object>Connection` (or a list of them, for duplicates). */
-export const rootConnectionSelection = (info: GraphQLResolveInfo, limits: RecordsLimits): ConnectionWalk => {
-  const reusable = hasNoVariables(info.variableValues)
-  const known = reusable ? walked.get(info.fieldNodes) : undefined
-  if (known && known.limits === limits) return known.walk
-  const type = getNamedType(info.returnType)
-  if (!isObjectType(type)) throw new Error(`${info.fieldName} does not return a connection`)
-  const walk = connectionSelection(walkOf(info, limits), type, subSelections(info.fieldNodes), 0)
-  if (reusable) walked.set(info.fieldNodes, { limits, walk })
+/**
+ * A walk of a root field is reused while its field nodes are (a prepared document's, on the planned path)
+ * when nothing below them reads a variable: the root field's own arguments, a record's id for instance, may.
+ */
+const walkedBelow = new WeakMap<ReadonlyArray<FieldNode>, { readonly limits: RecordsLimits; readonly walk: unknown }>()
+const variableFree = new WeakMap<ReadonlyArray<FieldNode>, boolean>()
+const reusableWalk = (info: GraphQLResolveInfo) => {
+  if (hasNoVariables(info.variableValues)) return true
+  let free = variableFree.get(info.fieldNodes)
+  if (free === undefined) variableFree.set(info.fieldNodes, free = !usesVariables(subSelections(info.fieldNodes), info.fragments))
+  return free
+}
+const memoWalk = <A>(info: GraphQLResolveInfo, limits: RecordsLimits, make: () => A): A => {
+  const reusable = reusableWalk(info)
+  const known = reusable ? walkedBelow.get(info.fieldNodes) : undefined
+  if (known && known.limits === limits) return known.walk as A
+  const walk = make()
+  if (reusable) walkedBelow.set(info.fieldNodes, { limits, walk })
   return walk
 }
+
+/** The records a root field returns (`company`, `createCompany`, `createCompanies`, …). */
+export const rootRecordSelection = (info: GraphQLResolveInfo, limits: RecordsLimits): Selection =>
+  memoWalk(info, limits, () => {
+    const type = getNamedType(info.returnType)
+    if (!isObjectType(type)) throw new Error(`${info.fieldName} does not return records`)
+    return recordSelection(walkOf(info, limits), type, subSelections(info.fieldNodes), 0)
+  })
+
+/** A root field returning `<Object>Connection` (or a list of them, for duplicates). */
+export const rootConnectionSelection = (info: GraphQLResolveInfo, limits: RecordsLimits): ReturnType<typeof connectionSelection> =>
+  memoWalk(info, limits, () => {
+    const type = getNamedType(info.returnType)
+    if (!isObjectType(type)) throw new Error(`${info.fieldName} does not return a connection`)
+    return connectionSelection(walkOf(info, limits), type, subSelections(info.fieldNodes), 0)
+  })
