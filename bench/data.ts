@@ -375,7 +375,12 @@ const rawQueries = (schema: string) => {
                 WHERE "companyId" = c.id AND "deletedAt" IS NULL ORDER BY id LIMIT 5) x) p ON true
         WHERE c."deletedAt" IS NULL ORDER BY c.id LIMIT 20`,
     c: `SELECT id, "nameFirstName", "nameLastName", "emailsPrimaryEmail", "jobTitle" FROM ${s}.person
-        WHERE "deletedAt" IS NULL AND "nameFirstName" ILIKE $1 ORDER BY id LIMIT 20`
+        WHERE "deletedAt" IS NULL AND "nameFirstName" ILIKE $1 ORDER BY id LIMIT 20`,
+    create: `INSERT INTO ${s}.company (name, employees) VALUES ($1, $2) RETURNING id, name, employees, "createdAt"`,
+    update: `UPDATE ${s}.company SET employees = $2, "updatedAt" = now() WHERE id = $1 AND "deletedAt" IS NULL
+        RETURNING id, name, employees, "updatedAt"`,
+    // Past the first 100 ids, which the read scenarios' checks compare.
+    writeIds: `SELECT id FROM ${s}.company WHERE "deletedAt" IS NULL ORDER BY id OFFSET 100`
   }
 }
 
@@ -624,6 +629,10 @@ const GQL_B = `query { companies(first: 20) { edges { node { ${COMPANY_FIELDS}
 const GQL_C = `query { people(filter: { name: { firstName: { ilike: "%an%" } } }, first: 20) {
   edges { node { ${PERSON_FIELDS} jobTitle } } pageInfo { hasNextPage endCursor } } }`
 const GQL_D = `mutation($data: CompanyCreateInput!) { createCompany(data: $data) { id name employees createdAt } }`
+const GQL_D_UPDATE = `mutation($id: UUID!, $data: CompanyUpdateInput!) { updateCompany(id: $id, data: $data) { id name employees updatedAt } }`
+const GQL_D_DELETE = `mutation($id: UUID!) { deleteCompany(id: $id) { id deletedAt } }`
+const GQL_D_RESTORE = `mutation($id: UUID!) { restoreCompany(id: $id) { id deletedAt } }`
+const UPDATED_COMPANIES = 2_000 // updates cycle over these (c=8: two requests rarely wait on one row's lock)
 const REST_E = "/rest/companies?limit=20&depth=0"
 const REST_F = "/rest/companies?limit=20&depth=1"
 const REST_G = `/rest/people?filter=${encodeURIComponent(`name.firstName[ilike]:"%an%"`)}&limit=20&depth=0`
@@ -688,6 +697,20 @@ const buildScenarios = (
     after: closePool
   }
   let created = 0
+  let updated = 0
+  let deleted = 0
+  // Companies the update and delete scenarios write (loaded once, on a pool of their own).
+  let writeIds: ReadonlyArray<string> = []
+  const loadWriteIds = async () => {
+    if (writeIds.length > 0) return
+    const loader = new pg.Pool({ connectionString: databaseUrlForPool, max: 1, application_name: RAW_APP })
+    try {
+      writeIds = (await loader.query(raw.writeIds)).rows.map((r) => r["id"] as string)
+    } finally {
+      await loader.end()
+    }
+  }
+  const updatedId = () => writeIds[++updated % Math.min(UPDATED_COMPANIES, writeIds.length)]!
 
   return [
     {
@@ -851,6 +874,59 @@ const buildScenarios = (
         typeof data.createCompany?.id === "string" && data.createCompany.name?.startsWith("Bench Created")
           ? null
           : `unexpected createCompany result ${clip(JSON.stringify(data))}`
+    },
+    {
+      key: "pgCreate",
+      label: "(h-d) raw pg: INSERT a company RETURNING (c=8)",
+      api: "pg",
+      concurrency: CREATE_CONCURRENCY,
+      cap: CREATE_CAP,
+      settle: pgRead.settle,
+      before: openPool,
+      after: closePool,
+      call: () => {
+        const n = ++created
+        return pool!.query(raw.create, [`Bench Created ${n}`, n % 1000])
+      },
+      check: (result) => result.rows[0]?.name?.startsWith("Bench Created") ? null : "no row inserted"
+    },
+    {
+      key: "gqlUpdate",
+      label: "(d-u) GraphQL updateCompany (c=8)",
+      api: "graphql",
+      concurrency: CREATE_CONCURRENCY,
+      cap: CREATE_CAP,
+      settle: serverSettle,
+      before: loadWriteIds,
+      call: () => graphql(GQL_D_UPDATE, { id: updatedId(), data: { employees: updated % 997 } }),
+      check: (data) => typeof data.updateCompany?.employees === "number" ? null : `unexpected updateCompany result ${clip(JSON.stringify(data))}`
+    },
+    {
+      key: "pgUpdate",
+      label: "(h-du) raw pg: UPDATE a company RETURNING (c=8)",
+      api: "pg",
+      concurrency: CREATE_CONCURRENCY,
+      cap: CREATE_CAP,
+      settle: pgRead.settle,
+      before: () => loadWriteIds().then(openPool),
+      after: closePool,
+      call: () => pool!.query(raw.update, [updatedId(), updated % 997]),
+      check: (result) => result.rows.length === 1 ? null : "no row updated"
+    },
+    {
+      key: "gqlDelete",
+      label: "(d-d) GraphQL deleteCompany (c=8; restores once all are deleted)",
+      api: "graphql",
+      concurrency: CREATE_CONCURRENCY,
+      cap: CREATE_CAP,
+      settle: serverSettle,
+      before: loadWriteIds,
+      call: () => {
+        const n = deleted++
+        const pass = Math.floor(n / writeIds.length)
+        return graphql(pass % 2 === 0 ? GQL_D_DELETE : GQL_D_RESTORE, { id: writeIds[n % writeIds.length] })
+      },
+      check: (data) => typeof data.deleteCompany?.deletedAt === "string" ? null : `unexpected deleteCompany result ${clip(JSON.stringify(data))}`
     }
   ]
 }

@@ -53,7 +53,9 @@ type Input =
   | { readonly kind: "groupBy"; readonly object: string; readonly args: any; readonly records: any; readonly extras: any }
   | { readonly kind: "search"; readonly input: any }
   | { readonly kind: "createMany"; readonly object: string; readonly data: any; readonly selection: any }
-  | { readonly kind: "updateMany" | "deleteMany" | "destroyMany"; readonly object: string; readonly filter: any; readonly data?: any; readonly selection: any }
+  | { readonly kind: "updateMany"; readonly object: string; readonly filter: any; readonly data: any; readonly selection: any }
+  | { readonly kind: "deleteMany"; readonly object: string; readonly filter: any; readonly selection: any }
+  | { readonly kind: "destroyMany"; readonly object: string; readonly filter: any; readonly selection: any }
 
 const runtime = ManagedRuntime.make(layer)
 
