@@ -20,7 +20,8 @@
  * backend's last second only after PGSTAT_IDLE_INTERVAL (10 s) or when it exits, so the end value is read once the
  * server's pool has closed its idle connections (pg-pool's 10 s idle timeout; found by application_name in
  * pg_stat_activity) and the raw-driver scenarios have ended their pool. Statements inside one transaction count
- * once: for the create loop the figure is transactions per request.
+ * once: for the write scenarios the figure is transactions per request. CPU per request is read from /proc for the
+ * server process and for the PostgreSQL backends of the scenario's connections (by application_name).
  *
  * Prints a table and a final `RESULT {json}` line.
  *
@@ -564,6 +565,8 @@ type Outcome =
     readonly warmRequests: number
     readonly sqlPerRequest: number
     readonly serverCpuMsPerRequest: number | null
+    /** CPU of the PostgreSQL backends serving the scenario (its application's connections), per request. */
+    readonly dbCpuMsPerRequest: number | null
     readonly clientCpuMsPerRequest: number
   }
 
@@ -579,8 +582,22 @@ const runScenario = async (
   settle: Settle,
   backgroundPerSecond: number,
   serverPid: number,
-  httpLoad: HttpLoad | null
+  httpLoad: HttpLoad | null,
+  backends: (application: string) => Promise<ReadonlyArray<number>>
 ): Promise<Outcome> => {
+  const application = scenario.api === "pg" ? RAW_APP : SERVER_APP
+  /** The summed CPU of the scenario's backends; one that has gone since counts as its last reading. */
+  const seen = new Map<number, number>()
+  const backendCpuMs = async () => {
+    for (const pid of await backends(application)) {
+      try {
+        seen.set(pid, cpuMs(pid))
+      } catch {
+        // ended between the query and the read
+      }
+    }
+    return [...seen.values()].reduce((a, b) => a + b, 0)
+  }
   const loop = (durationMs: number) =>
     httpLoad && scenario.http
       ? wrkLoop(httpLoad.wrk, httpLoad.port, httpLoad.token, scenario.http, scenario.concurrency, durationMs)
@@ -599,10 +616,12 @@ const runScenario = async (
     }
     const start = await counter()
     const warm = await loop(WARMUP_MS)
+    const dbBefore = await backendCpuMs()
     const cpuBefore = cpuMs(serverPid)
     const clientBefore = process.cpuUsage()
     const load = await loop(LOAD_MS)
     const client = process.cpuUsage(clientBefore)
+    const dbCpuMsPerRequest = (await backendCpuMs() - dbBefore) / load.requests
     const clientCpuMsPerRequest = (client.user + client.system) / 1000 / load.requests
     const serverCpuMsPerRequest = scenario.api === "pg" ? null : (cpuMs(serverPid) - cpuBefore) / load.requests
     await scenario.after?.()
@@ -610,7 +629,7 @@ const runScenario = async (
     const end = await counter()
     const background = backgroundPerSecond * ((end.at - start.at) / 1000)
     const sqlPerRequest = Math.max(0, end.value - start.value - background) / (warm.requests + load.requests)
-    return { status: "ok", load, warmRequests: warm.requests, sqlPerRequest, serverCpuMsPerRequest, clientCpuMsPerRequest }
+    return { status: "ok", load, warmRequests: warm.requests, sqlPerRequest, serverCpuMsPerRequest, dbCpuMsPerRequest, clientCpuMsPerRequest }
   } catch (error) {
     await scenario.after?.().catch(() => {})
     throw error
@@ -632,6 +651,8 @@ const GQL_D = `mutation($data: CompanyCreateInput!) { createCompany(data: $data)
 const GQL_D_UPDATE = `mutation($id: UUID!, $data: CompanyUpdateInput!) { updateCompany(id: $id, data: $data) { id name employees updatedAt } }`
 const GQL_D_DELETE = `mutation($id: UUID!) { deleteCompany(id: $id) { id deletedAt } }`
 const GQL_D_RESTORE = `mutation($id: UUID!) { restoreCompany(id: $id) { id deletedAt } }`
+/** Scenarios whose SQL/req counts transactions (statements inside one count once). */
+const WRITES = new Set(["gqlCreate", "pgCreate", "gqlUpdate", "pgUpdate", "gqlDelete"])
 const UPDATED_COMPANIES = 2_000 // updates cycle over these (c=8: two requests rarely wait on one row's lock)
 const REST_E = "/rest/companies?limit=20&depth=0"
 const REST_F = "/rest/companies?limit=20&depth=1"
@@ -966,10 +987,10 @@ const report = (input: {
     `machine load average (1/5/15 min) before scenarios ${input.load.before.join(" ")}, after ${input.load.after.join(" ")} ` +
       `(${os.cpus().length} CPUs shared by server, PostgreSQL, this client and anything else running)\n`
   )
-  const header = ["scenario", "req/s", "p50 ms", "p99 ms", "requests", "errors", "SQL/req", "srv CPU ms/req", "client CPU ms/req"]
+  const header = ["scenario", "req/s", "p50 ms", "p99 ms", "requests", "errors", "SQL/req", "srv CPU ms/req", "db CPU ms/req", "client CPU ms/req"]
   const rows = scenarios.map((s) => {
     const o = outcomes.get(s.key)
-    if (!o || o.status !== "ok") return [s.label, o ? o.status : "not run", "", "", "", "", "", "", ""]
+    if (!o || o.status !== "ok") return [s.label, o ? o.status : "not run", "", "", "", "", "", "", "", ""]
     return [
       s.label,
       o.load.rps.toFixed(0),
@@ -977,8 +998,9 @@ const report = (input: {
       o.load.p99Ms.toFixed(2),
       String(o.load.requests),
       String(o.load.errors),
-      `${o.sqlPerRequest.toFixed(2)}${s.key === "gqlCreate" ? " tx" : ""}`,
+      `${o.sqlPerRequest.toFixed(2)}${WRITES.has(s.key) ? " tx" : ""}`,
       o.serverCpuMsPerRequest === null ? "-" : o.serverCpuMsPerRequest.toFixed(2),
+      o.dbCpuMsPerRequest === null ? "-" : o.dbCpuMsPerRequest.toFixed(2),
       o.clientCpuMsPerRequest.toFixed(2)
     ]
   })
@@ -1050,6 +1072,7 @@ const report = (input: {
         errors: o.load.errors,
         sqlPerRequest: round(o.sqlPerRequest, 2),
         serverCpuMsPerRequest: o.serverCpuMsPerRequest === null ? null : round(o.serverCpuMsPerRequest, 2),
+        dbCpuMsPerRequest: o.dbCpuMsPerRequest === null ? null : round(o.dbCpuMsPerRequest, 2),
         clientCpuMsPerRequest: round(o.clientCpuMsPerRequest, 2)
       }]
     })),
@@ -1120,6 +1143,9 @@ const main = async () => {
   // Idle background: settle first (warm-up traffic still unflushed), then a 2 s idle window, settled again.
   const counter = commitCounter(admin, name)
   const settle = settler(admin, name, counter)
+  const backends = async (application: string) =>
+    (await admin.unsafe(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`, [name, application]))
+      .map((row: { pid: number }) => row.pid)
   await settle(SERVER_APP, SERVER_SETTLE_CAP_MS, true)
   const idleStart = await counter()
   await Bun.sleep(IDLE_WINDOW_MS)
@@ -1137,7 +1163,7 @@ const main = async () => {
       outcomes.set(scenario.key, { status: "unavailable", reason: "POST /graphql answered 404" })
       continue
     }
-    const outcome = await runScenario(scenario, counter, settle, backgroundPerSecond, server.proc.pid, httpLoad)
+    const outcome = await runScenario(scenario, counter, settle, backgroundPerSecond, server.proc.pid, httpLoad, backends)
     outcomes.set(scenario.key, outcome)
     progress(
       outcome.status === "ok"

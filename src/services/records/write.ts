@@ -61,7 +61,7 @@ const updateSet = (ctx: BuildContext, scope: RecordsScope, columns: Record<strin
 export const makeWrites = (
   sql: SqlClient.SqlClient,
   limits: RecordsLimits,
-  { run }: Statements,
+  { run, write }: Statements,
   { modelFor }: Models,
   { byIds }: Pick<Reads, "byIds">
 ) => {
@@ -183,7 +183,7 @@ export const makeWrites = (
 
   /** A one-statement write's single row (none from a pool that answers nothing, as the SQL fixtures' does). */
   const written = (statement: Statement) =>
-    Effect.map(run<WrittenRow>(statement.text, statement.params), (rows) => rows[0] ?? { n: 0, records: null, selected: null })
+    Effect.map(write<WrittenRow>(statement.text, statement.params), (rows) => rows[0] ?? { n: 0, records: null, selected: null })
 
   /** What a write statement reads besides the full records: the caller's selection when it differs from them. */
   const targetOf = (model: Model, object: ObjectMetadata, scope: RecordsScope, selection: Selection | null) =>
