@@ -108,6 +108,23 @@ describe("one-statement writes", () => {
       { data: [{ name: "B1" }, { name: "B2" }, { name: "B3" }] }))
     expect(batch.answer.data.createCompanies.map((c: { name: string }) => c.name)).toEqual(["B1", "B2", "B3"])
     expect(batch.statements).toHaveLength(1)
+
+    const rest = (path: string, method: string, body: unknown) => async () => {
+      const response = await app.request(path, {
+        method,
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify(body)
+      })
+      return { status: response.status, body: await response.json() as any }
+    }
+    await rest("/rest/batch/companies", "POST", [{ name: "Warm-up R" }])()
+    const restBatch = await statementsOf(rest("/rest/batch/companies", "POST", [{ name: "R1" }, { name: "R2" }]))
+    expect(restBatch.answer.status).toBe(201)
+    expect(restBatch.statements).toHaveLength(1)
+    const restId = restBatch.answer.body.data.createCompanies[0].id
+    const restUpdate = await statementsOf(rest(`/rest/companies/${restId}`, "PATCH", { employees: 9 }))
+    expect(restUpdate.answer.body.data.updateCompany.employees).toBe(9)
+    expect(restUpdate.statements).toHaveLength(1)
   })
 
   test("the outbox holds, per record, the events built from the records before and after", async () => {
