@@ -38,6 +38,7 @@ beforeAll(async () => {
   const account = await signUpWithWorkspace(app)
   token = (await createApiKey(app, account.accessToken)).token
   scope = { workspaceId: account.workspaceId, actor: { source: "API", workspaceMemberId: null, name: "one statement" } }
+  sel = await fullCompany()
 })
 afterAll(async () => {
   await db.close()
@@ -128,7 +129,6 @@ describe("one-statement writes", () => {
   })
 
   test("the outbox holds, per record, the events built from the records before and after", async () => {
-    sel = await fullCompany()
     const object = await companyObject()
     await clearOutbox()
     const created = await records((r) => r.createMany(scope, "company", [{ name: "E1", employees: 1 }, { name: "E2", employees: 2 }], sel))
@@ -160,6 +160,39 @@ describe("one-statement writes", () => {
     await clearOutbox()
     await records((r) => r.destroyMany(scope, "company", { id: { in: ids } }, sel))
     expect(withoutTime(await outbox())).toEqual(withoutTime(recordEvents(scope.workspaceId, object, "destroyed", scope.actor, afterDelete.map((record) => ({ record })))))
+  })
+
+  test("an upsert batch is one statement: created events for new rows, updated events with the earlier record for existing ones", async () => {
+    const object = await companyObject()
+    const upsert = `mutation($data: [CompanyCreateInput!]!) { createCompanies(data: $data, upsert: true) { id name employees } }`
+    const [counted] = await records((r) => r.createMany(scope, "company", [{ name: "Up counted", employees: 1 }], sel))
+    await gql(upsert, { data: [{ name: "Warm-up U" }] })
+    const fresh = crypto.randomUUID()
+    const upserted = await statementsOf(() => gql(upsert, { data: [{ id: counted!["id"], name: "Up counted 2", employees: 2 }, { id: fresh, name: "Up fresh", employees: 3 }] }))
+    expect(upserted.answer.data.createCompanies).toEqual([
+      { id: counted!["id"], name: "Up counted 2", employees: 2 },
+      { id: fresh, name: "Up fresh", employees: 3 }
+    ])
+    expect(upserted.statements).toHaveLength(1)
+
+    const [existing] = await records((r) => r.createMany(scope, "company", [{ name: "Up old", employees: 1 }], sel))
+    const added = crypto.randomUUID()
+    await clearOutbox()
+    await records((r) => r.createMany(scope, "company", [{ id: existing!["id"], name: "Up new" }, { id: added, name: "Up added" }], sel, { upsert: true }))
+    const rows = await companiesById([existing!["id"] as string, added])
+    const after = rows.find((r) => r["id"] === existing!["id"])
+    const created = rows.find((r) => r["id"] === added)
+    expect(after!["name"]).toBe("Up new")
+    expect(withoutTime(await outbox())).toEqual(withoutTime([
+      ...recordEvents(scope.workspaceId, object, "updated", scope.actor, [{ record: after!, before: existing! }]),
+      ...recordEvents(scope.workspaceId, object, "created", scope.actor, [{ record: created! }])
+    ]))
+
+    // Matched by a unique field: that lookup, then the one statement.
+    await records((r) => r.createMany(scope, "company", [{ name: "By domain", domainName: { primaryLinkUrl: "https://by-domain.example" } }], sel))
+    const matched = await statementsOf(() => gql(upsert, { data: [{ domainName: { primaryLinkUrl: "https://by-domain.example" }, employees: 8 }] }))
+    expect(matched.answer.data.createCompanies).toMatchObject([{ name: "By domain", employees: 8 }])
+    expect(matched.statements).toHaveLength(2)
   })
 
   test("a constraint violation mid-batch writes no record and no event", async () => {

@@ -52,7 +52,7 @@ type Input =
   | { readonly kind: "findMany"; readonly object: string; readonly args: any; readonly selection: any; readonly extras: any }
   | { readonly kind: "groupBy"; readonly object: string; readonly args: any; readonly records: any; readonly extras: any }
   | { readonly kind: "search"; readonly input: any }
-  | { readonly kind: "createMany"; readonly object: string; readonly data: any; readonly selection: any }
+  | { readonly kind: "createMany"; readonly object: string; readonly data: any; readonly selection: any; readonly options?: any }
   | { readonly kind: "updateMany"; readonly object: string; readonly filter: any; readonly data: any; readonly selection: any }
   | { readonly kind: "deleteMany"; readonly object: string; readonly filter: any; readonly selection: any }
   | { readonly kind: "destroyMany"; readonly object: string; readonly filter: any; readonly selection: any }
@@ -67,7 +67,7 @@ const statementsOf = async (input: Input): Promise<Array<Sent>> => {
       : input.kind === "groupBy"
       ? records.groupBy(scope, input.object, input.args, input.records, input.extras)
       : input.kind === "createMany"
-      ? records.createMany(scope, input.object, input.data, input.selection)
+      ? records.createMany(scope, input.object, input.data, input.selection, input.options)
       : input.kind === "updateMany"
       ? records.updateMany(scope, input.object, input.filter, input.data, input.selection)
       : input.kind === "deleteMany"

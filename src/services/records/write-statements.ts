@@ -116,3 +116,28 @@ export const changeStatement = (
     ${answer("(SELECT n FROM counted)", target.selection !== null)}`
   return { text, params: ctx.params.values }
 }
+
+/**
+ * Upserts `rows` (the same columns each, distinct ids): inserted, or on an existing id (soft-deleted too)
+ * updated with `updates` and restored; `created` events for the new rows, `updated` events with the
+ * earlier record for the others, in one statement.
+ */
+export const upsertStatement = (ctx: BuildContext, target: Target, rows: ReadonlyArray<Record<string, unknown>>, updates: ReadonlyArray<string>) => {
+  const table = target.model.table(target.object)
+  const names = Object.keys(rows[0]!)
+  const tuples = rows.map((row) => `(${names.map((n) => ctx.params.add(row[n])).join(", ")})`)
+  const ids = ctx.params.add(rows.map((r) => r["id"]))
+  const earlier = recordJson(buildContext(target.model, target.limits, null, ctx.params), target.object, "t0", target.full, 0)
+  const set = [...updates.map((n) => `${ident(n)} = EXCLUDED.${ident(n)}`), `"updatedAt" = now()`, `"deletedAt" = NULL`]
+  // Not locked: the insert does not wait on it, and a row it updated would be skipped by a locking read of
+  // the same statement; the statement's snapshot gives the rows as they were (as the earlier read did).
+  const text = `WITH matched AS (SELECT t0."id" AS id, ${earlier} AS r FROM ${table} t0 WHERE t0."id" = ANY(${ids}::uuid[])),
+    written AS (INSERT INTO ${table} (${names.map(ident).join(", ")}) VALUES ${tuples.join(", ")}
+      ON CONFLICT ("id") DO UPDATE SET ${set.join(", ")} RETURNING *),
+    changed AS (SELECT t0."id" AS id, ${outputs(ctx, target)}, m.r AS b, array_position(${ids}::uuid[], t0."id") AS o
+      FROM written t0 LEFT JOIN matched m ON m.id = t0."id"),
+    created AS (${outboxInsert(ctx, target.scope, target.object, "created", "(SELECT * FROM changed WHERE b IS NULL)")}),
+    events AS (${outboxInsert(ctx, target.scope, target.object, "updated", "(SELECT * FROM changed WHERE b IS NOT NULL)")})
+    ${answer(`${rows.length}`, target.selection !== null)}`
+  return { text, params: ctx.params.values }
+}

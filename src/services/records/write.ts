@@ -14,7 +14,7 @@ import type { Reads } from "./read.js"
 import { applyConnects, connectGroups, connectLookup, relationInputs } from "./relation-inputs.js"
 import type { RecordsFailure, RecordsShape } from "./service.js"
 import { explain, type Statement, type Statements } from "./statements.js"
-import { changeStatement, createStatement, type WrittenRow } from "./write-statements.js"
+import { changeStatement, createStatement, upsertStatement, type WrittenRow } from "./write-statements.js"
 import type { RecordsLimits, RecordsScope, RecordValue, Selection } from "./types.js"
 import { actorColumns, toColumns } from "./values.js"
 import { createdByColumns, withoutCreatedBy } from "./created-by.js"
@@ -202,33 +202,34 @@ export const makeWrites = (
   const committing = <A>(scope: RecordsScope, object: ObjectMetadata, alone: boolean, write: Effect.Effect<A, RecordsFailure>) =>
     (alone ? write : sql.withTransaction(write)).pipe(Effect.tap(() => afterCommit(scope, object)))
 
-  /** Upserts one statement per record (each may match another existing record), then their events. */
-  const upsertRows = (model: Model, object: ObjectMetadata, scope: RecordsScope, rows: ReadonlyArray<Record<string, unknown>>,
-    createdBy: ReadonlyArray<Record<string, unknown>>, guard: Guard | null) =>
+  /** Upsert ids: a row without one takes the id of the live record sharing one of its unique values, else a new one. */
+  const upsertIds = (model: Model, object: ObjectMetadata, rows: ReadonlyArray<Record<string, unknown>>) =>
     Effect.gen(function*() {
-      const ids: Array<string> = []
       for (const row of rows) {
         if (row["id"] == null) {
           const existing = yield* matchExisting(model, object, row)
           if (existing) row["id"] = existing
         }
         row["id"] ??= crypto.randomUUID()
-        ids.push(row["id"] as string)
       }
-      const updated = actorColumns("updatedBy", scope.actor)
+    })
+
+  /** The upsert of rows that cannot share one statement (different columns, one id twice): a statement each. */
+  const upsertEach = (model: Model, object: ObjectMetadata, scope: RecordsScope, inserts: ReadonlyArray<Record<string, unknown>>,
+    updates: ReadonlyArray<ReadonlyArray<string>>, guard: Guard | null) =>
+    Effect.gen(function*() {
+      const ids = inserts.map((row) => row["id"] as string)
       const full = fullSelection(model, object)
       const existing = new Map((yield* byIds(model, object, ids, full, true)).map((r) => [r["id"] as string, r]))
       yield* requireVisible(model, object, guard, [...existing.keys()])
-      for (const [index, row] of rows.entries()) {
+      for (const [index, insert] of inserts.entries()) {
         const params = new Params()
-        const insert = { ...row, ...createdBy[index], ...updated }
         const names = Object.keys(insert)
         const values = names.map((n) => params.add(insert[n]))
-        const updates = [...Object.keys(row).filter((n) => n !== "id"), ...Object.keys(updated)]
-          .map((n) => `${ident(n)} = EXCLUDED.${ident(n)}`)
+        const set = [...updates[index]!.map((n) => `${ident(n)} = EXCLUDED.${ident(n)}`), `"updatedAt" = now()`, `"deletedAt" = NULL`]
         yield* run(
           `INSERT INTO ${model.table(object)} (${names.map(ident).join(", ")}) VALUES (${values.join(", ")})
-               ON CONFLICT ("id") DO UPDATE SET ${[...updates, `"updatedAt" = now()`, `"deletedAt" = NULL`].join(", ")}`,
+               ON CONFLICT ("id") DO UPDATE SET ${set.join(", ")}`,
           params.values
         )
       }
@@ -238,8 +239,14 @@ export const makeWrites = (
         const before = existing.get(record["id"] as string)
         return before ? [{ record, before }] : []
       }))
-      return { ids, after }
+      return after
     })
+
+  /** Whether rows can be written by one multi-row statement: the same columns each, and no id twice. */
+  const oneShape = (rows: ReadonlyArray<Record<string, unknown>>) => {
+    const columns = Object.keys(rows[0] ?? {}).join("\u0000")
+    return rows.every((row) => Object.keys(row).join("\u0000") === columns) && new Set(rows.map((r) => r["id"])).size === rows.length
+  }
 
   const createMany: RecordsShape["createMany"] = (scope, objectName, data, selection, options) =>
     Effect.gen(function*() {
@@ -249,30 +256,38 @@ export const makeWrites = (
       if (memberRecordLimit(scope, object) !== null) return yield* denied("members join through invitations")
       yield* permitted(model, object, guard, "update", selection)
       yield* checkCount(data.length)
+      if (data.length === 0) return []
       const upsert = options?.upsert === true
-      // A restricted caller's created rows are checked against its row filter after the insert, an upsert
-      // reads before it writes, nested relations are read back: those need the transaction.
-      const alone = guard === null && !upsert && selection.relations.length === 0
+      // Reads before the write (connect lookups, upsert matches, link checks) need no transaction: under
+      // READ COMMITTED it would not have held what they read either.
+      const inputs = data.map(withoutCreatedBy)
+      const records = yield* withConnections(model, object, inputs.map((i) => i.record), guard)
+      const rows = yield* building(model, limits, () => records.map((d) => toColumns(model, object, d, { creating: true })))
+      const createdBy = yield* building(model, limits, () => inputs.map((i) => createdByColumns(i.createdBy, scope.actor)))
+      yield* requireLinkedVisible(model, object, guard, rows)
+      if (upsert) yield* upsertIds(model, object, rows)
+      const updated = actorColumns("updatedBy", scope.actor)
+      const updates = rows.map((row) => [...Object.keys(row).filter((n) => n !== "id"), ...Object.keys(updated)])
+      const inserts = rows.map((row, index) => {
+        row["id"] ??= crypto.randomUUID()
+        return { ...row, ...createdBy[index], ...updated }
+      })
+      const ids = inserts.map((row) => row["id"] as string)
+      // A restricted caller's rows are checked against its row filter around the write, and nested
+      // relations read back after it: those need the transaction.
+      const single = !upsert || (guard === null && oneShape(inserts))
+      const alone = guard === null && selection.relations.length === 0 && single
       return yield* committing(scope, object, alone, Effect.gen(function*() {
-        const inputs = data.map(withoutCreatedBy)
-        const records = yield* withConnections(model, object, inputs.map((i) => i.record), guard)
-        const rows = yield* building(model, limits, () => records.map((d) => toColumns(model, object, d, { creating: true })))
-        const createdBy = yield* building(model, limits, () => inputs.map((i) => createdByColumns(i.createdBy, scope.actor)))
-        yield* requireLinkedVisible(model, object, guard, rows)
-        if (upsert) {
-          const { ids, after } = yield* upsertRows(model, object, scope, rows, createdBy, guard)
-          yield* requireVisible(model, object, guard, ids)
-          return yield* respond(model, object, after, selection, false, guard)
+        const target = targetOf(model, object, scope, null)
+        let after: ReadonlyArray<RecordValue>
+        if (!single) after = yield* upsertEach(model, object, scope, inserts, updates, guard)
+        else {
+          const statement = yield* building(model, limits, (ctx) =>
+            upsert ? upsertStatement(ctx, target, inserts, updates[0]!) : createStatement(ctx, target, inserts))
+          after = (yield* written(statement)).records ?? []
         }
-        if (rows.length === 0) return []
-        const updated = actorColumns("updatedBy", scope.actor)
-        const inserts = rows.map((row, index) => {
-          row["id"] ??= crypto.randomUUID()
-          return { ...row, ...createdBy[index], ...updated }
-        })
-        const result = yield* written(yield* building(model, limits, (ctx) => createStatement(ctx, targetOf(model, object, scope, null), inserts)))
-        yield* requireVisible(model, object, guard, inserts.map((row) => row["id"] as string))
-        return yield* respond(model, object, result.records ?? [], selection, false, guard)
+        yield* requireVisible(model, object, guard, ids)
+        return yield* respond(model, object, after, selection, false, guard)
       }))
     }).pipe(Effect.withSpan("Records.createMany", { attributes: { object: objectName, count: data.length } }))
 
