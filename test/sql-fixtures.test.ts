@@ -1,6 +1,7 @@
 /**
  * SQL snapshot fixtures: each `test/sql-fixtures/<name>.json` is a records read (findMany, groupBy or
- * search) and `<name>.sql` the exact statements it sends, with their parameters. The records service runs
+ * search) or a one-statement write (createMany, updateMany, deleteMany, destroyMany) and `<name>.sql` the
+ * exact statements it sends, with their parameters. The records service runs
  * on Twenty's standard model with a `pg` pool that only records what it is asked (no database), so a
  * change to generated SQL shows in review. Regenerate with `UPDATE_SQL_FIXTURES=1 bun test test/sql-fixtures.test.ts`.
  */
@@ -38,7 +39,7 @@ const pool = {
 
 const layer = RecordsLive(DEFAULT_LIMITS).pipe(
   Layer.provide(Layer.mergeAll(
-    // Reads outside a transaction never touch the SqlClient: they go to the pool.
+    // Reads and one-statement writes never touch the SqlClient: they go to the pool.
     Layer.succeed(SqlClient.SqlClient, {} as SqlClient.SqlClient),
     Layer.succeed(Metadata, { get: () => Effect.succeed(metadata) } as unknown as typeof Metadata.Service),
     Layer.succeed(PgPool, pool as unknown as typeof PgPool.Service),
@@ -51,6 +52,10 @@ type Input =
   | { readonly kind: "findMany"; readonly object: string; readonly args: any; readonly selection: any; readonly extras: any }
   | { readonly kind: "groupBy"; readonly object: string; readonly args: any; readonly records: any; readonly extras: any }
   | { readonly kind: "search"; readonly input: any }
+  | { readonly kind: "createMany"; readonly object: string; readonly data: any; readonly selection: any; readonly options?: any }
+  | { readonly kind: "updateMany"; readonly object: string; readonly filter: any; readonly data: any; readonly selection: any }
+  | { readonly kind: "deleteMany"; readonly object: string; readonly filter: any; readonly selection: any }
+  | { readonly kind: "destroyMany"; readonly object: string; readonly filter: any; readonly selection: any }
 
 const runtime = ManagedRuntime.make(layer)
 
@@ -61,6 +66,14 @@ const statementsOf = async (input: Input): Promise<Array<Sent>> => {
       ? records.findMany(scope, input.object, input.args, input.selection, input.extras)
       : input.kind === "groupBy"
       ? records.groupBy(scope, input.object, input.args, input.records, input.extras)
+      : input.kind === "createMany"
+      ? records.createMany(scope, input.object, input.data, input.selection, input.options)
+      : input.kind === "updateMany"
+      ? records.updateMany(scope, input.object, input.filter, input.data, input.selection)
+      : input.kind === "deleteMany"
+      ? records.deleteMany(scope, input.object, input.filter, input.selection)
+      : input.kind === "destroyMany"
+      ? records.destroyMany(scope, input.object, input.filter, input.selection)
       : records.search(scope, input.input)))
   return [...sent]
 }
@@ -75,9 +88,13 @@ const directStatementsOf = async (input: Extract<Input, { kind: "findMany" }>): 
   return [...sent]
 }
 
+/** The standard model's object ids are made afresh each run: a parameter naming one is written by its name. */
+const objectIds = new Map(metadata.objects.map((o) => [o.id, `<${o.nameSingular} id>`]))
+const stable = (value: unknown) => (typeof value === "string" ? objectIds.get(value) ?? value : value)
+
 /** Statements as the fixture file holds them: each text, then its parameters as a JSON comment. */
 const render = (statements: ReadonlyArray<Sent>) =>
-  statements.map((s) => `${s.text.split("\n").map((line) => line.trimEnd()).join("\n")}\n-- params: ${JSON.stringify(s.values)}\n`)
+  statements.map((s) => `${s.text.split("\n").map((line) => line.trimEnd()).join("\n")}\n-- params: ${JSON.stringify(s.values.map(stable))}\n`)
     .join("\n")
 
 const names = readdirSync(DIR).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort()

@@ -88,6 +88,19 @@ export const makeStatements = (
   const run = <A extends object>(text: string, params: ReadonlyArray<unknown>) => explained(statement<A>(text, params), 1)
 
   /**
+   * A one-statement write: outside a transaction, the first PREPARED_SHAPES texts run prepared on the `pg`
+   * pool (PostgreSQL parses a write's CTEs once per connection), others unnamed; inside one, on its connection.
+   */
+  const writeNames = new Map<string, string>()
+  const write = <A extends object>(text: string, params: ReadonlyArray<unknown>) =>
+    explained(Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) => {
+      if (Option.isSome(transaction)) return sql.unsafe<A>(text, params as Array<unknown>)
+      let name = writeNames.get(text)
+      if (name === undefined && writeNames.size < PREPARED_SHAPES) writeNames.set(text, name = `score_write_${writeNames.size}`)
+      return Effect.tryPromise({ try: () => poolRows<A>(text, params, false, name), catch: failed })
+    }), 1)
+
+  /**
    * The first PREPARED_SHAPES list statements (by text) run as prepared statements, through Bun's client
    * when the database is live: PostgreSQL parses and plans them once per connection (a third of its work
    * on a short list). Others run unnamed on the `pg` pool, so each connection holds a bounded number.
@@ -128,7 +141,7 @@ export const makeStatements = (
     return poolRows<A>(statement.text, statement.params, arrays, name)
   }
 
-  return { statement, pageAndTotals, explained, run, direct }
+  return { statement, pageAndTotals, explained, run, write, direct }
 }
 
 export type Statements = ReturnType<typeof makeStatements>

@@ -7,13 +7,14 @@ import { NotFound } from "../../domain/errors.js"
 import { recordEvents, writeToOutbox } from "../events/index.js"
 import { ident } from "../metadata/columns.js"
 import { type Models, objectOf } from "./models.js"
-import { attempt, buildContext, building } from "./plan.js"
+import { attempt, buildContext, building, shapeFor } from "./plan.js"
 import { badInput, baseConditions, type BuildContext, filterSql, type Guard, isRelation, type Model, Params, recordJson, UUID } from "./query-builder.js"
 import { denied, guardOf, memberRecordLimit, objectAccess, type Operation, ownMemberFilter, requireOperation, requireUpdatable, rowCondition } from "./access.js"
 import type { Reads } from "./read.js"
 import { applyConnects, connectGroups, connectLookup, relationInputs } from "./relation-inputs.js"
-import type { RecordsShape } from "./service.js"
-import { explain, type Statements } from "./statements.js"
+import type { RecordsFailure, RecordsShape } from "./service.js"
+import { explain, type Statement, type Statements } from "./statements.js"
+import { changeStatement, createStatement, upsertStatement, type WrittenRow } from "./write-statements.js"
 import type { RecordsLimits, RecordsScope, RecordValue, Selection } from "./types.js"
 import { actorColumns, toColumns } from "./values.js"
 import { createdByColumns, withoutCreatedBy } from "./created-by.js"
@@ -27,6 +28,12 @@ export const fullSelection = (model: Model, object: ObjectMetadata): Selection =
   ),
   relations: []
 })
+
+/**
+ * Runs after a write has committed (outside its transaction), once per write: the one place for what must
+ * follow a committed change of `object`'s records.
+ */
+const afterCommit = (_scope: RecordsScope, _object: ObjectMetadata): Effect.Effect<void> => Effect.void
 
 /** The caller's row filter on `object` (alias t0) where a write's target set is not built by baseConditions. */
 const visibleRows = (ctx: BuildContext, object: ObjectMetadata) => {
@@ -47,16 +54,18 @@ const updateSet = (ctx: BuildContext, scope: RecordsScope, columns: Record<strin
 ]
 
 /**
- * The writes, each in one transaction with its events written to the outbox: create (with upsert and
- * nested relation inputs), update, soft delete, restore and hard delete.
+ * The writes, each atomic with its events written to the outbox: create (with upsert and nested relation
+ * inputs), update, soft delete, restore and hard delete. Most are one statement (write-statements.ts); a
+ * transaction only where a check or a read must follow the write in it.
  */
 export const makeWrites = (
   sql: SqlClient.SqlClient,
   limits: RecordsLimits,
-  { run }: Statements,
+  { run, write }: Statements,
   { modelFor }: Models,
   { byIds }: Pick<Reads, "byIds">
 ) => {
+  const shape = shapeFor(limits)
   /**
    * Records for the response: the full depth-0 records serve any selection without relations for an
    * unrestricted caller; a restricted one gets its selection, read as its reads are.
@@ -172,145 +181,156 @@ export const makeWrites = (
       ? Effect.fail(badInput(`Cannot change more than ${limits.maxRecordsPerMutation} records at once (${count} match)`))
       : Effect.void
 
-  const createMany: RecordsShape["createMany"] = (scope, objectName, data, selection, options) =>
-    sql.withTransaction(Effect.gen(function*() {
-      const model = yield* modelFor(scope.workspaceId)
-      const object = yield* objectOf(model, objectName)
-      const guard = guardOf(scope)
-      if (memberRecordLimit(scope, object) !== null) return yield* denied("members join through invitations")
-      yield* permitted(model, object, guard, "update", selection)
-      yield* checkCount(data.length)
-      const inputs = data.map(withoutCreatedBy)
-      const records = yield* withConnections(model, object, inputs.map((i) => i.record), guard)
-      const rows = yield* building(model, limits, () => records.map((d) => toColumns(model, object, d, { creating: true })))
-      const createdBy = yield* building(model, limits, () => inputs.map((i) => createdByColumns(i.createdBy, scope.actor)))
-      yield* requireLinkedVisible(model, object, guard, rows)
-      const ids: Array<string> = []
+  /** A one-statement write's single row (none from a pool that answers nothing, as the SQL fixtures' does). */
+  const written = (statement: Statement) =>
+    Effect.map(write<WrittenRow>(statement.text, statement.params), (rows) => rows[0] ?? { n: 0, records: null, selected: null })
+
+  /** What a write statement reads besides the full records: the caller's selection when it differs from them. */
+  const targetOf = (model: Model, object: ObjectMetadata, scope: RecordsScope, selection: Selection | null) =>
+    ({ model, limits, object, scope, full: fullSelection(model, object), selection })
+
+  /** The response of a change: the selection read in its statement, else as `respond` makes it. */
+  const responded = (model: Model, object: ObjectMetadata, result: WrittenRow, selection: Selection, includeDeleted: boolean, guard: Guard | null) =>
+    result.selected !== null
+      ? Effect.succeed(result.selected.map((record) => shape(model, object, { ...record }, selection)!))
+      : respond(model, object, result.records ?? [], selection, includeDeleted, guard)
+
+  /**
+   * Runs a write: as its one statement alone when nothing else must share its transaction, else in a
+   * transaction; then `afterCommit`.
+   */
+  const committing = <A>(scope: RecordsScope, object: ObjectMetadata, alone: boolean, write: Effect.Effect<A, RecordsFailure>) =>
+    (alone ? write : sql.withTransaction(write)).pipe(Effect.tap(() => afterCommit(scope, object)))
+
+  /** Upsert ids: a row without one takes the id of the live record sharing one of its unique values, else a new one. */
+  const upsertIds = (model: Model, object: ObjectMetadata, rows: ReadonlyArray<Record<string, unknown>>) =>
+    Effect.gen(function*() {
       for (const row of rows) {
-        if (row["id"] == null && options?.upsert) {
+        if (row["id"] == null) {
           const existing = yield* matchExisting(model, object, row)
           if (existing) row["id"] = existing
         }
         row["id"] ??= crypto.randomUUID()
-        ids.push(row["id"] as string)
       }
-      const updated = actorColumns("updatedBy", scope.actor)
+    })
+
+  /** The upsert of rows that cannot share one statement (different columns, one id twice): a statement each. */
+  const upsertEach = (model: Model, object: ObjectMetadata, scope: RecordsScope, inserts: ReadonlyArray<Record<string, unknown>>,
+    updates: ReadonlyArray<ReadonlyArray<string>>, guard: Guard | null) =>
+    Effect.gen(function*() {
+      const ids = inserts.map((row) => row["id"] as string)
       const full = fullSelection(model, object)
-      const existing = options?.upsert
-        ? new Map((yield* byIds(model, object, ids, full, true)).map((r) => [r["id"] as string, r]))
-        : new Map<string, RecordValue>()
-      if (options?.upsert) {
-        yield* requireVisible(model, object, guard, [...existing.keys()])
-        for (const [index, row] of rows.entries()) {
-          const params = new Params()
-          const insert = { ...row, ...createdBy[index], ...updated }
-          const names = Object.keys(insert)
-          const values = names.map((n) => params.add(insert[n]))
-          const updates = [...Object.keys(row).filter((n) => n !== "id"), ...Object.keys(updated)]
-            .map((n) => `${ident(n)} = EXCLUDED.${ident(n)}`)
-          yield* run(
-            `INSERT INTO ${model.table(object)} (${names.map(ident).join(", ")}) VALUES (${values.join(", ")})
-                 ON CONFLICT ("id") DO UPDATE SET ${[...updates, `"updatedAt" = now()`, `"deletedAt" = NULL`].join(", ")}`,
-            params.values
-          )
-        }
-      } else if (rows.length > 0) {
+      const existing = new Map((yield* byIds(model, object, ids, full, true)).map((r) => [r["id"] as string, r]))
+      yield* requireVisible(model, object, guard, [...existing.keys()])
+      for (const [index, insert] of inserts.entries()) {
         const params = new Params()
-        const names = [...new Set(rows.flatMap((r) => Object.keys(r))), ...Object.keys(createdBy[0]!), ...Object.keys(updated)]
-        const tuples = rows.map((row, index) => {
-          const full: Record<string, unknown> = { ...row, ...createdBy[index], ...updated }
-          return `(${names.map((n) => (n in full ? params.add(full[n]) : "DEFAULT")).join(", ")})`
-        })
-        yield* run(`INSERT INTO ${model.table(object)} (${names.map(ident).join(", ")}) VALUES ${tuples.join(", ")}`, params.values)
+        const names = Object.keys(insert)
+        const values = names.map((n) => params.add(insert[n]))
+        const set = [...updates[index]!.map((n) => `${ident(n)} = EXCLUDED.${ident(n)}`), `"updatedAt" = now()`, `"deletedAt" = NULL`]
+        yield* run(
+          `INSERT INTO ${model.table(object)} (${names.map(ident).join(", ")}) VALUES (${values.join(", ")})
+               ON CONFLICT ("id") DO UPDATE SET ${set.join(", ")}`,
+          params.values
+        )
       }
-      yield* requireVisible(model, object, guard, ids)
       const after = yield* byIds(model, object, ids, full, false)
       yield* emit(scope, object, "created", after.filter((r) => !existing.has(r["id"] as string)).map((record) => ({ record })))
       yield* emit(scope, object, "updated", after.flatMap((record) => {
         const before = existing.get(record["id"] as string)
         return before ? [{ record, before }] : []
       }))
-      return yield* respond(model, object, after, selection, false, guard)
-    })).pipe(Effect.withSpan("Records.createMany", { attributes: { object: objectName, count: data.length } }))
+      return after
+    })
+
+  /** Whether rows can be written by one multi-row statement: the same columns each, and no id twice. */
+  const oneShape = (rows: ReadonlyArray<Record<string, unknown>>) => {
+    const columns = Object.keys(rows[0] ?? {}).join("\u0000")
+    return rows.every((row) => Object.keys(row).join("\u0000") === columns) && new Set(rows.map((r) => r["id"])).size === rows.length
+  }
+
+  const createMany: RecordsShape["createMany"] = (scope, objectName, data, selection, options) =>
+    Effect.gen(function*() {
+      const model = yield* modelFor(scope.workspaceId)
+      const object = yield* objectOf(model, objectName)
+      const guard = guardOf(scope)
+      if (memberRecordLimit(scope, object) !== null) return yield* denied("members join through invitations")
+      yield* permitted(model, object, guard, "update", selection)
+      yield* checkCount(data.length)
+      if (data.length === 0) return []
+      const upsert = options?.upsert === true
+      // Reads before the write (connect lookups, upsert matches, link checks) need no transaction: under
+      // READ COMMITTED it would not have held what they read either.
+      const inputs = data.map(withoutCreatedBy)
+      const records = yield* withConnections(model, object, inputs.map((i) => i.record), guard)
+      const rows = yield* building(model, limits, () => records.map((d) => toColumns(model, object, d, { creating: true })))
+      const createdBy = yield* building(model, limits, () => inputs.map((i) => createdByColumns(i.createdBy, scope.actor)))
+      yield* requireLinkedVisible(model, object, guard, rows)
+      if (upsert) yield* upsertIds(model, object, rows)
+      const updated = actorColumns("updatedBy", scope.actor)
+      const updates = rows.map((row) => [...Object.keys(row).filter((n) => n !== "id"), ...Object.keys(updated)])
+      const inserts = rows.map((row, index) => {
+        row["id"] ??= crypto.randomUUID()
+        return { ...row, ...createdBy[index], ...updated }
+      })
+      const ids = inserts.map((row) => row["id"] as string)
+      // A restricted caller's rows are checked against its row filter around the write, and nested
+      // relations read back after it: those need the transaction.
+      const single = !upsert || (guard === null && oneShape(inserts))
+      const alone = guard === null && selection.relations.length === 0 && single
+      return yield* committing(scope, object, alone, Effect.gen(function*() {
+        const target = targetOf(model, object, scope, null)
+        let after: ReadonlyArray<RecordValue>
+        if (!single) after = yield* upsertEach(model, object, scope, inserts, updates, guard)
+        else {
+          const statement = yield* building(model, limits, (ctx) =>
+            upsert ? upsertStatement(ctx, target, inserts, updates[0]!) : createStatement(ctx, target, inserts))
+          after = (yield* written(statement)).records ?? []
+        }
+        yield* requireVisible(model, object, guard, ids)
+        return yield* respond(model, object, after, selection, false, guard)
+      }))
+    }).pipe(Effect.withSpan("Records.createMany", { attributes: { object: objectName, count: data.length } }))
 
   /**
-   * The matching records (full, as events carry them: not the caller's selection), locked for the rest of
-   * the transaction; refused beyond the mutation limit.
+   * Changes the records matching `where` in one statement with their events (see changeStatement); the
+   * caller's selection is read in it unless it has relations, which are read back in the transaction.
    */
-  const lockedRecords = (
+  const change = (
+    scope: RecordsScope,
     model: Model,
     object: ObjectMetadata,
-    where: (ctx: BuildContext) => Array<string>,
+    action: Exclude<RecordAction, "created">,
     selection: Selection,
-    guard: Guard | null
-  ) =>
-    Effect.gen(function*() {
-      const query = yield* building(model, limits, (ctx) => {
-        const conditions = where(ctx)
-        ctx.trusted++
-        return {
-          text: `SELECT ${recordJson(ctx, object, "t0", selection, 0)} AS r FROM ${model.table(object)} t0
-              WHERE ${conditions.join(" AND ")} ORDER BY t0."id" LIMIT ${limits.maxRecordsPerMutation + 1} FOR UPDATE OF t0`,
-          params: ctx.params.values
-        }
-      }, guard)
-      const rows = yield* run<{ r: RecordValue }>(query.text, query.params)
-      yield* checkCount(rows.length)
-      return rows.map((row) => row.r)
-    })
-
-  /** Applies `change` to the rows matching `where` (built against alias t0) and returns their ids. */
-  const mutateWhere = (
-    model: Model,
-    object: ObjectMetadata,
-    where: (ctx: BuildContext) => Array<string>,
-    set: (ctx: BuildContext) => Array<string>,
-    guard: Guard | null
-  ) =>
-    Effect.gen(function*() {
-      const count = yield* building(model, limits, (ctx) => ({
-        text: `SELECT count(*)::int AS n FROM ${model.table(object)} t0 WHERE ${where(ctx).join(" AND ")}`,
-        params: ctx.params.values
-      }), guard)
-      const update = yield* building(model, limits, (ctx) => {
-        const assignments = set(ctx)
-        return {
-          text: `UPDATE ${model.table(object)} AS t0 SET ${assignments.join(", ")} WHERE ${where(ctx).join(" AND ")} RETURNING t0."id"`,
-          params: ctx.params.values
-        }
-      }, guard)
-      const [counted] = yield* run<{ n: number }>(count.text, count.params)
-      yield* checkCount(counted?.n ?? 0)
-      return (yield* run<{ id: string }>(update.text, update.params)).map((row) => row.id)
-    })
+    guard: Guard | null,
+    statement: (ctx: BuildContext, target: ReturnType<typeof targetOf>) => Statement,
+    includeDeleted: boolean
+  ) => {
+    const related = selection.relations.length > 0
+    // A destroyed record's relations are read before it goes, in the statement itself.
+    const alone = !related || action === "destroyed"
+    const inStatement = action === "destroyed" ? (guard !== null || related ? selection : null) : (guard !== null && !related ? selection : null)
+    return committing(scope, object, alone, Effect.gen(function*() {
+      const result = yield* written(yield* building(model, limits, (ctx) => statement(ctx, targetOf(model, object, scope, inStatement)), guard))
+      yield* checkCount(result.n)
+      return yield* responded(model, object, result, selection, includeDeleted, guard)
+    }))
+  }
 
   const updateMany: RecordsShape["updateMany"] = (scope, objectName, filter, data, selection) =>
-    sql.withTransaction(Effect.gen(function*() {
+    Effect.gen(function*() {
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
       const guard = guardOf(scope)
       const limit = memberRecordLimit(scope, object)
       if (limit !== null && "userId" in data) return yield* denied("a workspace member's user cannot be changed")
-      filter = ownMemberFilter(limit, filter)
+      const visible = ownMemberFilter(limit, filter)
       yield* permitted(model, object, guard, "update", selection)
       const [record] = yield* withConnections(model, object, [data], guard)
       const columns = yield* building(model, limits, () => toColumns(model, object, record, { creating: false }))
       yield* requireLinkedVisible(model, object, guard, [columns])
-      const full = fullSelection(model, object)
-      const before = yield* lockedRecords(model, object, (ctx) => baseConditions(ctx, object, "t0", { filter }), full, guard)
-      const ids = before.map((r) => r["id"] as string)
-      if (ids.length > 0) {
-        const update = yield* building(model, limits, (ctx) => ({
-          text: `UPDATE ${model.table(object)} SET ${updateSet(ctx, scope, columns).join(", ")} WHERE "id" = ANY(${ctx.params.add(ids)})`,
-          params: ctx.params.values
-        }))
-        yield* run(update.text, update.params)
-      }
-      const after = yield* byIds(model, object, ids, full, true)
-      const beforeById = new Map(before.map((r) => [r["id"] as string, r]))
-      yield* emit(scope, object, "updated", after.map((record) => ({ record, before: beforeById.get(record["id"] as string)! })))
-      return yield* respond(model, object, after, selection, true, guard)
-    })).pipe(Effect.withSpan("Records.updateMany", { attributes: { object: objectName } }))
+      return yield* change(scope, model, object, "updated", selection, guard, (ctx, target) =>
+        changeStatement(ctx, target, "updated", baseConditions(ctx, object, "t0", { filter: visible }), updateSet(ctx, scope, columns)), true)
+    }).pipe(Effect.withSpan("Records.updateMany", { attributes: { object: objectName } }))
 
   const updateOne: RecordsShape["updateOne"] = (scope, objectName, id, data, selection) =>
     Effect.gen(function*() {
@@ -324,63 +344,45 @@ export const makeWrites = (
       return records[0] ?? (yield* new NotFound({ message: `Record ${id} not found` }))
     })
 
+  /** The set of a soft delete (`deletedAt` now) or a restore (`deletedAt` NULL). */
+  const deletedAtSet = (ctx: BuildContext, scope: RecordsScope, deleted: boolean) =>
+    [`"deletedAt" = ${deleted ? "now()" : "NULL"}`, `"updatedAt" = now()`, ...setClause(ctx.params, actorColumns("updatedBy", scope.actor))]
+
   const deleteMany: RecordsShape["deleteMany"] = (scope, objectName, filter, selection) =>
-    sql.withTransaction(Effect.gen(function*() {
+    Effect.gen(function*() {
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
       const guard = guardOf(scope)
       if (memberRecordLimit(scope, object) !== null) return yield* denied("members leave through deleteUserFromWorkspace")
       yield* permitted(model, object, guard, "softDelete", selection)
-      const ids = yield* mutateWhere(
-        model,
-        object,
-        (ctx) => [...baseConditions(ctx, object, "t0", { filter }), `t0."deletedAt" IS NULL`],
-        (ctx) => [`"deletedAt" = now()`, `"updatedAt" = now()`, ...setClause(ctx.params, actorColumns("updatedBy", scope.actor))],
-        guard
-      )
-      const after = yield* byIds(model, object, ids, fullSelection(model, object), true)
-      yield* emit(scope, object, "deleted", after.map((record) => ({ record })))
-      return yield* respond(model, object, after, selection, true, guard)
-    })).pipe(Effect.withSpan("Records.deleteMany", { attributes: { object: objectName } }))
+      return yield* change(scope, model, object, "deleted", selection, guard, (ctx, target) =>
+        changeStatement(ctx, target, "deleted", [...baseConditions(ctx, object, "t0", { filter }), `t0."deletedAt" IS NULL`],
+          deletedAtSet(ctx, scope, true)), true)
+    }).pipe(Effect.withSpan("Records.deleteMany", { attributes: { object: objectName } }))
 
   const restoreMany: RecordsShape["restoreMany"] = (scope, objectName, filter, selection) =>
-    sql.withTransaction(Effect.gen(function*() {
+    Effect.gen(function*() {
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
       const guard = guardOf(scope)
       if (memberRecordLimit(scope, object) !== null) return yield* denied("members leave through deleteUserFromWorkspace")
       yield* permitted(model, object, guard, "softDelete", selection)
-      const ids = yield* mutateWhere(
-        model,
-        object,
-        (ctx) => [filterSql(ctx, object, "t0", filter, 0), `t0."deletedAt" IS NOT NULL`, ...visibleRows(ctx, object)],
-        (ctx) => [`"deletedAt" = NULL`, `"updatedAt" = now()`, ...setClause(ctx.params, actorColumns("updatedBy", scope.actor))],
-        guard
-      )
-      const after = yield* byIds(model, object, ids, fullSelection(model, object), false)
-      yield* emit(scope, object, "restored", after.map((record) => ({ record })))
-      return yield* respond(model, object, after, selection, false, guard)
-    })).pipe(Effect.withSpan("Records.restoreMany", { attributes: { object: objectName } }))
+      return yield* change(scope, model, object, "restored", selection, guard, (ctx, target) =>
+        changeStatement(ctx, target, "restored",
+          [filterSql(ctx, object, "t0", filter, 0), `t0."deletedAt" IS NOT NULL`, ...visibleRows(ctx, object)],
+          deletedAtSet(ctx, scope, false)), false)
+    }).pipe(Effect.withSpan("Records.restoreMany", { attributes: { object: objectName } }))
 
   const destroyMany: RecordsShape["destroyMany"] = (scope, objectName, filter, selection) =>
-    sql.withTransaction(Effect.gen(function*() {
+    Effect.gen(function*() {
       const model = yield* modelFor(scope.workspaceId)
       const object = yield* objectOf(model, objectName)
       const guard = guardOf(scope)
       if (memberRecordLimit(scope, object) !== null) return yield* denied("members leave through deleteUserFromWorkspace")
       yield* permitted(model, object, guard, "destroy", selection)
-      const query = yield* building(model, limits, (ctx) => {
-        const where = [filterSql(ctx, object, "t0", filter, 0), ...visibleRows(ctx, object)]
-        return { text: `SELECT t0."id" FROM ${model.table(object)} t0 WHERE ${where.join(" AND ")}`, params: ctx.params.values }
-      }, guard)
-      const ids = (yield* run<{ id: string }>(query.text, query.params)).map((row) => row.id)
-      yield* checkCount(ids.length)
-      const before = yield* byIds(model, object, ids, fullSelection(model, object), true)
-      const records = selection.relations.length === 0 && guard === null ? before : yield* byIds(model, object, ids, selection, true, guard)
-      if (ids.length > 0) yield* run(`DELETE FROM ${model.table(object)} WHERE "id" = ANY($1)`, [ids])
-      yield* emit(scope, object, "destroyed", before.map((record) => ({ record })))
-      return records
-    })).pipe(Effect.withSpan("Records.destroyMany", { attributes: { object: objectName } }))
+      return yield* change(scope, model, object, "destroyed", selection, guard, (ctx, target) =>
+        changeStatement(ctx, target, "destroyed", [filterSql(ctx, object, "t0", filter, 0), ...visibleRows(ctx, object)], []), true)
+    }).pipe(Effect.withSpan("Records.destroyMany", { attributes: { object: objectName } }))
 
   return { createMany, updateOne, updateMany, deleteMany, restoreMany, destroyMany, emit, checkCount, permitted }
 }

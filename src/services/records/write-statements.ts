@@ -1,0 +1,143 @@
+import type { RecordAction } from "../../domain/events.js"
+import type { ObjectMetadata } from "../../domain/metadata.js"
+import { ident } from "../metadata/columns.js"
+import { buildContext } from "./plan.js"
+import { type BuildContext, ISO, type Model, recordJson } from "./query-builder.js"
+import type { RecordsLimits, RecordsScope, Selection } from "./types.js"
+
+/*
+ * Writes as ONE statement: the insert/update/delete, the re-read of the written records and their outbox
+ * events are data-modifying CTEs of a single statement, atomic without BEGIN/COMMIT round trips (a create
+ * was 5 statements: BEGIN, INSERT, SELECT, INSERT outbox, COMMIT). Every statement answers one row:
+ * `n` (how many rows matched, for the mutation limit), `records` (full depth-0 records, as events carry
+ * them) and `selected` (the caller's selection, when it is not the full record's).
+ */
+
+/** What a one-statement write answers (its single row). */
+export interface WrittenRow {
+  readonly n: number
+  readonly records: ReadonlyArray<Record<string, unknown>> | null
+  readonly selected: ReadonlyArray<Record<string, unknown>> | null
+}
+
+/**
+ * The outbox insert of the events of `source`'s rows (columns `id`, `r` the record, `b` its earlier state
+ * for updates), with the payload recordEvents builds: an update that changed nothing but `updatedAt` and
+ * `updatedBy` has no event. `occurredAt` is the statement's time.
+ */
+const outboxInsert = (ctx: BuildContext, scope: RecordsScope, object: ObjectMetadata, action: RecordAction, source: string) => {
+  const p = ctx.params
+  const workspaceId = p.add(scope.workspaceId)
+  const name = p.add(`${object.nameSingular}.${action}`)
+  const updated = action === "updated"
+  const diff = updated
+    ? ` CROSS JOIN LATERAL (SELECT json_agg(x.k ORDER BY x.i) AS f FROM json_each(e.r) WITH ORDINALITY AS x(k, v, i)
+        WHERE x.k NOT IN ('updatedAt', 'updatedBy') AND (e.b::jsonb -> x.k) IS DISTINCT FROM x.v::jsonb) d WHERE d.f IS NOT NULL`
+    : ""
+  return `INSERT INTO core."eventOutbox" ("workspaceId", name, "recordId", payload)
+      SELECT ${workspaceId}::uuid, ${name}::text, e.id, jsonb_build_object('name', ${name}::text, 'action', ${p.add(action)}::text,
+        'workspaceId', ${workspaceId}::uuid, 'objectMetadataId', ${p.add(object.id)}::text, 'objectNameSingular', ${p.add(object.nameSingular)}::text,
+        'recordId', e.id, 'record', e.r${updated ? `, 'before', e.b, 'updatedFields', d.f` : ""},
+        'actor', ${p.add(JSON.stringify(scope.actor))}::jsonb, 'occurredAt', ${ISO("now()")})
+      FROM ${source} e${diff} ORDER BY e.o`
+}
+
+/** The answer of a statement whose written records are CTE `changed` (columns r, s, o). */
+const answer = (counted: string, selected: boolean) =>
+  `SELECT ${counted} AS n, (SELECT json_agg(c.r ORDER BY c.o) FROM changed c) AS records,
+      ${selected ? "(SELECT json_agg(c.s ORDER BY c.o) FROM changed c)" : "NULL"} AS selected`
+
+interface Target {
+  readonly model: Model
+  readonly limits: RecordsLimits
+  readonly object: ObjectMetadata
+  readonly scope: RecordsScope
+  /** The full depth-0 selection events carry. */
+  readonly full: Selection
+  /** The caller's selection when it must be read under its guard (depth 0 only), else null. */
+  readonly selection: Selection | null
+}
+
+/** The record (`r`, unrestricted) and, when asked, the caller's selection (`s`, under its guard) of alias t0. */
+const outputs = (ctx: BuildContext, target: Target) => {
+  const full = buildContext(target.model, target.limits, null, ctx.params)
+  return `${recordJson(full, target.object, "t0", target.full, 0)} AS r${
+    target.selection ? `, ${recordJson(ctx, target.object, "t0", target.selection, 0)} AS s` : ""
+  }`
+}
+
+/** Creates `rows` (column → value, ids set): INSERT, re-read and `created` events in one statement. */
+export const createStatement = (ctx: BuildContext, target: Target, rows: ReadonlyArray<Record<string, unknown>>) => {
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r)))]
+  const tuples = rows.map((row) => `(${names.map((n) => (n in row ? ctx.params.add(row[n]) : "DEFAULT")).join(", ")})`)
+  const ids = ctx.params.add(rows.map((r) => r["id"]))
+  const text = `WITH written AS (INSERT INTO ${target.model.table(target.object)} (${names.map(ident).join(", ")}) VALUES ${tuples.join(", ")} RETURNING *),
+    changed AS (SELECT t0."id" AS id, ${outputs(ctx, target)}, array_position(${ids}::uuid[], t0."id") AS o FROM written t0),
+    events AS (${outboxInsert(ctx, target.scope, target.object, "created", "changed")})
+    ${answer(`${rows.length}`, target.selection !== null)}`
+  return { text, params: ctx.params.values }
+}
+
+/**
+ * Changes the rows matching `where` (alias t0, at most `limit`, locked): `update` sets `set` and writes
+ * `updated` events with the records before and after; `softDelete`/`restore` set `set` and write their
+ * action's events; `destroy` deletes and writes `destroyed` events with the records as they were. Beyond
+ * the limit nothing is written and `n` says how many matched.
+ */
+export const changeStatement = (
+  ctx: BuildContext,
+  target: Target,
+  action: Exclude<RecordAction, "created">,
+  where: ReadonlyArray<string>,
+  set: ReadonlyArray<string>
+) => {
+  const table = target.model.table(target.object)
+  const limit = target.limits.maxRecordsPerMutation
+  const destroy = action === "destroyed"
+  // The earlier record: for an update's event, or a destroyed record's everything (read before it goes).
+  const before = action === "updated"
+    ? `, ${recordJson(buildContext(target.model, target.limits, null, ctx.params), target.object, "t0", target.full, 0)} AS r`
+    : destroy ? `, ${outputs(ctx, target)}` : ""
+  const locked = `matched AS (SELECT t0."id" AS id${before} FROM ${table} t0 WHERE ${where.join(" AND ")}
+      ORDER BY t0."id" LIMIT ${limit + 1} FOR UPDATE OF t0),
+    counted AS (SELECT count(*)::int AS n FROM matched)`
+  const allowed = `(SELECT n FROM counted) <= ${limit}`
+  const written = destroy
+    ? `written AS (DELETE FROM ${table} AS t0 USING matched m WHERE t0."id" = m.id AND ${allowed} RETURNING t0."id")`
+    : `written AS (UPDATE ${table} AS t0 SET ${set.join(", ")} FROM matched m WHERE t0."id" = m.id AND ${allowed} RETURNING t0.*)`
+  const changed = destroy
+    ? `changed AS (SELECT m.id, m.r${target.selection ? ", m.s" : ""}, m.id AS o FROM matched m JOIN written w ON w.id = m.id)`
+    : `changed AS (SELECT t0."id" AS id, ${outputs(ctx, target)}${action === "updated" ? ", m.r AS b" : ""}, t0."id" AS o
+        FROM written t0 JOIN matched m ON m.id = t0."id")`
+  const text = `WITH ${locked},
+    ${written},
+    ${changed},
+    events AS (${outboxInsert(ctx, target.scope, target.object, action, "changed")})
+    ${answer("(SELECT n FROM counted)", target.selection !== null)}`
+  return { text, params: ctx.params.values }
+}
+
+/**
+ * Upserts `rows` (the same columns each, distinct ids): inserted, or on an existing id (soft-deleted too)
+ * updated with `updates` and restored; `created` events for the new rows, `updated` events with the
+ * earlier record for the others, in one statement.
+ */
+export const upsertStatement = (ctx: BuildContext, target: Target, rows: ReadonlyArray<Record<string, unknown>>, updates: ReadonlyArray<string>) => {
+  const table = target.model.table(target.object)
+  const names = Object.keys(rows[0]!)
+  const tuples = rows.map((row) => `(${names.map((n) => ctx.params.add(row[n])).join(", ")})`)
+  const ids = ctx.params.add(rows.map((r) => r["id"]))
+  const earlier = recordJson(buildContext(target.model, target.limits, null, ctx.params), target.object, "t0", target.full, 0)
+  const set = [...updates.map((n) => `${ident(n)} = EXCLUDED.${ident(n)}`), `"updatedAt" = now()`, `"deletedAt" = NULL`]
+  // Not locked: the insert does not wait on it, and a row it updated would be skipped by a locking read of
+  // the same statement; the statement's snapshot gives the rows as they were (as the earlier read did).
+  const text = `WITH matched AS (SELECT t0."id" AS id, ${earlier} AS r FROM ${table} t0 WHERE t0."id" = ANY(${ids}::uuid[])),
+    written AS (INSERT INTO ${table} (${names.map(ident).join(", ")}) VALUES ${tuples.join(", ")}
+      ON CONFLICT ("id") DO UPDATE SET ${set.join(", ")} RETURNING *),
+    changed AS (SELECT t0."id" AS id, ${outputs(ctx, target)}, m.r AS b, array_position(${ids}::uuid[], t0."id") AS o
+      FROM written t0 LEFT JOIN matched m ON m.id = t0."id"),
+    created AS (${outboxInsert(ctx, target.scope, target.object, "created", "(SELECT * FROM changed WHERE b IS NULL)")}),
+    events AS (${outboxInsert(ctx, target.scope, target.object, "updated", "(SELECT * FROM changed WHERE b IS NOT NULL)")})
+    ${answer(`${rows.length}`, target.selection !== null)}`
+  return { text, params: ctx.params.values }
+}
