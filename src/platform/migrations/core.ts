@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { clearNullEquivalentValues } from "./null-equivalent-values.js"
 import { seedMissingViews } from "./standard-views.js"
+import { addStandardObjects } from "../../services/metadata/standard-sync.js"
 
 export interface Migration {
   readonly id: number
@@ -551,5 +552,13 @@ CREATE TABLE core."oauthSignIn" (
     name: "null_equivalent_values",
     // '' and empty lists written before Score stored them as NULL (Twenty's null-equivalent values).
     up: clearNullEquivalentValues
+  },
+  {
+    id: 17,
+    name: "workflow_objects",
+    // Twenty's workflow, workflowVersion, workflowRun and workflowAutomatedTrigger for workspaces made
+    // before them (new workspaces get them with the standard model). The one migration reaching into
+    // services: the standard model's builder lives with the metadata service.
+    up: addStandardObjects(["workflow", "workflowVersion", "workflowRun", "workflowAutomatedTrigger"])
   }
 ]

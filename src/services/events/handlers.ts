@@ -6,12 +6,14 @@ import { syncUserFromWorkspaceMember } from "../members/sync.js"
 import { recordTimelineActivity } from "../timeline/index.js"
 import { Webhooks } from "../webhooks/index.js"
 import { enqueueDeliveries } from "../webhooks/jobs.js"
+import { Workflows } from "../workflows/index.js"
 import { RECORD_EVENT_JOB } from "./index.js"
 import { RecordEventPayload } from "./payload.js"
 
 /**
  * A record event's consumers: one delivery job per matching webhook (each retried on its own), and the
- * record's timeline activity; a workspaceMember's name and locale copied to its user.
+ * record's timeline activity; a workspaceMember's name and locale copied to its user; the runs of the
+ * workflows whose DATABASE_EVENT trigger matches.
  */
 export const handleRecordEvent = (event: RecordEvent) =>
   Effect.gen(function*() {
@@ -20,6 +22,7 @@ export const handleRecordEvent = (event: RecordEvent) =>
     yield* enqueueDeliveries(matching, event)
     yield* recordTimelineActivity(event)
     yield* syncUserFromWorkspaceMember(event)
+    yield* Effect.flatMap(Workflows, (workflows) => workflows.startRunsForEvent(event))
   })
 
 type Requirements = Effect.Effect.Context<ReturnType<typeof handleRecordEvent>> | JobQueue
