@@ -18,9 +18,12 @@ export const addStandardObjects = (names: ReadonlyArray<string>) =>
                           WHERE o."workspaceId" = d."workspaceId" AND o."nameSingular" IN ${sql.in(names)})`
     for (const { workspaceId, schema } of workspaces) {
       const objects = standardObjects(workspaceId, definitions)
-      yield* sql.unsafe(modelDdl(schema, objects).join(";\n"))
-      yield* sql`INSERT INTO core."objectMetadata" ${sql.insert(objects.map(objectRow))}`
-      yield* sql`INSERT INTO core."fieldMetadata" ${sql.insert(objects.flatMap((o) => o.fields.map(fieldRow)))}`
+      // One transaction per workspace (a savepoint inside the migration's): the label identifier keys are deferred.
+      yield* sql.withTransaction(Effect.gen(function*() {
+        yield* sql.unsafe(modelDdl(schema, objects).join(";\n"))
+        yield* sql`INSERT INTO core."objectMetadata" ${sql.insert(objects.map(objectRow))}`
+        yield* sql`INSERT INTO core."fieldMetadata" ${sql.insert(objects.flatMap((o) => o.fields.map(fieldRow)))}`
+      }))
     }
     return workspaces.length
   })
