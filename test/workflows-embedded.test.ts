@@ -12,7 +12,8 @@ const dataDir = mkdtempSync(join(tmpdir(), "score-embedded-workflows-"))
 let server: ServerProcess
 
 beforeAll(async () => {
-  server = await startServer({ DATA_DIR: dataDir, SHUTDOWN_TIMEOUT: "3s", LOG_LEVEL: "Error", ...UNTHROTTLED }, 60_000)
+  // Private targets allowed: the HTTP_REQUEST step below calls a receiver on loopback.
+  server = await startServer({ DATA_DIR: dataDir, SHUTDOWN_TIMEOUT: "3s", LOG_LEVEL: "Error", WEBHOOK_ALLOW_PRIVATE_ADDRESSES: "true", ...UNTHROTTLED }, 60_000)
 }, 60_000)
 afterAll(async () => {
   await server?.stop()
@@ -33,15 +34,28 @@ const remote = (url: string) => {
   return { request, gql } as unknown as TestApp
 }
 
-test("a company created on the embedded server starts its workflow, run in-process", async () => {
+test("a company created on the embedded server starts its workflow, run in-process; HTTP_REQUEST feeds the next step", async () => {
   const app = remote(server.url)
   const account = await signUpWithWorkspace(app)
   const client = workflowClient(app, account.accessToken)
-  const noteStep = crypto.randomUUID()
+  const [call, noteStep] = [crypto.randomUUID(), crypto.randomUUID()]
+  const received: Array<unknown> = []
+  const receiver = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: async (request) => {
+      received.push({ method: request.method, body: await request.json() })
+      return Response.json({ greeting: "welcome" })
+    }
+  })
+  afterAll(() => receiver.stop(true))
   const { workflowId, versionId } = await client.createWorkflow(
     "Embedded",
-    { type: "DATABASE_EVENT", settings: { eventName: "company.created" }, nextStepIds: [noteStep] },
-    [step(noteStep, "CREATE_RECORD", { objectName: "note", objectRecord: { title: "welcome {{trigger.properties.after.name}}" } })]
+    { type: "DATABASE_EVENT", settings: { eventName: "company.created" }, nextStepIds: [call] },
+    [
+      step(call, "HTTP_REQUEST", { url: `http://127.0.0.1:${receiver.port}/hook`, method: "POST", headers: {}, body: { company: "{{trigger.properties.after.name}}" } }, [noteStep]),
+      step(noteStep, "CREATE_RECORD", { objectName: "note", objectRecord: { title: `{{${call}.greeting}} {{trigger.properties.after.name}}` } })
+    ]
   )
   await client.activate(versionId)
   await client.data(`mutation { createCompany(data: { name: "Pglite Ltd" }) { id } }`)
@@ -54,4 +68,5 @@ test("a company created on the embedded server starts its workflow, run in-proce
   expect(runs.workflowRuns.edges.map((e: any) => e.node.status)).toEqual(["COMPLETED"])
   const notes = await client.data(`{ notes(filter: { title: { like: "welcome%" } }) { edges { node { title } } } }`)
   expect(notes.notes.edges.map((e: any) => e.node.title)).toEqual(["welcome Pglite Ltd"])
+  expect(received).toEqual([{ method: "POST", body: { company: "Pglite Ltd" } }])
 }, 60_000)

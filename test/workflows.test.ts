@@ -246,3 +246,19 @@ test("stopWorkflowRun stops a waiting run; a finished run cannot be stopped", as
   const unknown = await client.meta(`mutation($id: UUID!) { stopWorkflowRun(workflowRunId: $id) { id status } }`, { id: uuid() })
   expect(unknown.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
 })
+
+test("HTTP_REQUEST to a private address is refused with a clear step error (the webhooks' SSRF guard)", async () => {
+  const call = uuid()
+  const receiver = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => Response.json({ reached: true }) })
+  try {
+    const { versionId } = await client.createWorkflow("Private call", { type: "MANUAL", settings: {}, nextStepIds: [call] }, [
+      step(call, "HTTP_REQUEST", { url: `http://127.0.0.1:${receiver.port}/hook`, method: "POST", headers: {}, body: { a: 1 } })
+    ])
+    const run = await client.settled(await client.run(versionId))
+    expect(run.status).toBe("FAILED")
+    expect(run.state.stepInfos[call].status).toBe("FAILED")
+    expect(run.state.stepInfos[call].error).toContain("private address")
+  } finally {
+    receiver.stop(true)
+  }
+})

@@ -56,8 +56,8 @@ export const WorkflowsLive = Layer.effect(
   Workflows,
   Effect.gen(function*() {
     const config = yield* AppConfig
-    const context = yield* Effect.context<SqlClient.SqlClient | Metadata | Records | JobQueue>()
-    const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue>) =>
+    const context = yield* Effect.context<SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig>()
+    const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig>) =>
       Effect.provide(effect, context)
     const settings = { maxRunningPerWorkspace: config.workflowMaxRunningPerWorkspace }
     return {

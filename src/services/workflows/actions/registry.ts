@@ -1,3 +1,4 @@
+import type { AppConfig } from "../../../platform/config.js"
 import type { Metadata } from "../../metadata/index.js"
 import type { Records } from "../../records/service.js"
 import type { ActionExecutor } from "./action.js"
@@ -5,15 +6,16 @@ import { createRecordAction } from "./create-record.js"
 import { deleteRecordAction } from "./delete-record.js"
 import { filterAction } from "./filter.js"
 import { findRecordsAction } from "./find-records.js"
+import { httpRequestAction } from "./http-request.js"
 import { ifElseAction } from "./if-else.js"
 import { updateRecordAction } from "./update-record.js"
 import { upsertRecordAction } from "./upsert-record.js"
 
 /** What the actions need; a new action needing another service adds it here. */
-export type ActionServices = Records | Metadata
+export type ActionServices = Records | Metadata | AppConfig
 
 /**
- * Action executors by Twenty's step type. CODE, SEND_EMAIL, HTTP_REQUEST, FORM, DELAY and ITERATOR are
+ * Action executors by Twenty's step type. CODE, SEND_EMAIL, FORM, DELAY and ITERATOR are
  * each one more module here; a step of a type not listed fails with "Action type … is not supported".
  */
 export const ACTIONS: Readonly<Record<string, ActionExecutor<ActionServices>>> = Object.fromEntries(
@@ -24,7 +26,8 @@ export const ACTIONS: Readonly<Record<string, ActionExecutor<ActionServices>>> =
     upsertRecordAction,
     findRecordsAction,
     filterAction,
-    ifElseAction
+    ifElseAction,
+    httpRequestAction
   ].map((action) => [action.type, action])
 )
 
