@@ -17,12 +17,14 @@ import { RecordEventPayload } from "./payload.js"
  */
 export const handleRecordEvent = (event: RecordEvent) =>
   Effect.gen(function*() {
+    // First: a failure here retries the job before any delivery is queued; starting runs again is a no-op
+    // (run ids derive from the event).
+    yield* Effect.flatMap(Workflows, (workflows) => workflows.startRunsForEvent(event))
     const webhooks = yield* Webhooks
     const matching = yield* webhooks.matching(event.workspaceId, event.name)
     yield* enqueueDeliveries(matching, event)
     yield* recordTimelineActivity(event)
     yield* syncUserFromWorkspaceMember(event)
-    yield* Effect.flatMap(Workflows, (workflows) => workflows.startRunsForEvent(event))
   })
 
 type Requirements = Effect.Effect.Context<ReturnType<typeof handleRecordEvent>> | JobQueue
