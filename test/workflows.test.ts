@@ -222,10 +222,21 @@ test("the webhook route starts an active WEBHOOK workflow and refuses others as 
     [step(noteStep, "CREATE_RECORD", { objectName: "note", objectRecord: { title: "hook {{trigger.ticket}}" } })]
   )
   const path = `/webhooks/workflows/${account.workspaceId}/${workflowId}`
-  const post = (body: unknown) => app.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
-  expect((await post({ ticket: 1 })).status).toBe(404)
+  const post = (body: unknown, to = path) => app.request(to, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+  const inactive = await post({ ticket: 1 })
+  expect(inactive.status).toBe(400)
+  expect(((await inactive.json()) as any).messages[0]).toContain("has not been activated")
+  const unknown = await post({}, `/webhooks/workflows/${account.workspaceId}/${uuid()}`)
+  expect(unknown.status).toBe(404)
+  expect(((await unknown.json()) as any).error).toBe("NotFoundException")
+  const manual = await client.createWorkflow("Not hooked", { type: "MANUAL", settings: {}, nextStepIds: [noteStep] }, [
+    step(noteStep, "CREATE_RECORD", { objectName: "note", objectRecord: { title: "manual" } })
+  ])
+  await client.activate(manual.versionId)
+  const notWebhook = await post({}, `/webhooks/workflows/${account.workspaceId}/${manual.workflowId}`)
+  expect(notWebhook.status).toBe(400)
+  expect(((await notWebhook.json()) as any).messages[0]).toContain("does not have a Webhook trigger")
   await client.activate(versionId)
-  expect((await app.request(path)).status).toBe(404) // GET: the trigger takes POST
   const answer = await post({ ticket: "T-7" })
   expect(answer.status).toBe(200)
   const body = (await answer.json()) as any

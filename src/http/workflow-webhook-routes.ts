@@ -6,21 +6,22 @@ import { restError, restUserError } from "./errors.js"
 
 /**
  * Twenty's workflow webhook trigger (workflow-trigger.controller.ts): `GET|POST /webhooks/workflows/:workspaceId/:workflowId`,
- * public; the query (GET) or the JSON body (POST) becomes the trigger's payload; the workflow must have an
- * ACTIVE version whose trigger is WEBHOOK with that method. Answers `{ workflowName, success, workflowRunId }`.
+ * public; the JSON body (POST) or the query (GET; Twenty passes `{}`) becomes the trigger's payload; the
+ * workflow's published version must be ACTIVE with a WEBHOOK trigger. Answers `{ workflowName, success, workflowRunId }`;
+ * refusals are Twenty's: 404 for an unknown workflow, 400 otherwise.
  */
 const trigger = (method: "GET" | "POST") =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const { workspaceId, workflowId } = yield* HttpRouter.params
     if (!workspaceId || !workflowId || !isUuid(workspaceId) || !isUuid(workflowId)) {
-      return restError(404, "NotFoundException", "Workflow not found or has no active webhook trigger")
+      return restError(404, "NotFoundException", `[Webhook trigger] Workflow ${workflowId} not found in workspace ${workspaceId}`)
     }
     const payload = method === "GET"
       ? Object.fromEntries(new URL(request.url, "http://localhost").searchParams)
       : yield* Effect.orElseSucceed(request.json, () => ({}))
     const workflows = yield* Workflows
-    return yield* workflows.startRunForWebhook(workspaceId, workflowId, method, payload).pipe(
+    return yield* workflows.startRunForWebhook(workspaceId, workflowId, payload).pipe(
       Effect.map((answer) => HttpServerResponse.unsafeJson(answer)),
       Effect.catchTags({
         NotFound: (e) => Effect.succeed(restUserError(e)),

@@ -41,7 +41,6 @@ export interface WorkflowsShape {
   readonly startRunForWebhook: (
     workspaceId: string,
     workflowId: string,
-    method: string,
     payload: unknown
   ) => Effect.Effect<{ readonly workflowName: string; readonly success: boolean; readonly workflowRunId: string }, WorkflowsFailure>
   readonly startRunsForCron: (now: Date) => Effect.Effect<void, WorkflowsFailure>
@@ -72,7 +71,7 @@ export const WorkflowsLive = Layer.effect(
       deleteStep: (ws, input) => provided(versions.deleteStep(ws, input)),
       stopRun: (ws, id) => provided(stopRun(ws, id)),
       startRunsForEvent: (event) => provided(startRunsForEvent(event)),
-      startRunForWebhook: (ws, workflowId, method, payload) => provided(startRunForWebhook(ws, workflowId, method, payload)),
+      startRunForWebhook: (ws, workflowId, payload) => provided(startRunForWebhook(ws, workflowId, payload)),
       startRunsForCron: (now) => provided(startRunsForCron(now)),
       executeRun: (ws, id) => provided(executeRun(ws, id, settings)),
       sweepRuns: provided(sweepRuns({ staleAfter: config.workflowRunStaleAfter, runsKeptPerWorkflow: config.workflowRunsKeptPerWorkflow }))

@@ -6,9 +6,9 @@
 import { SqlClient } from "@effect/sql"
 import { Cron, Effect, Either } from "effect"
 import type { RecordEvent } from "../../domain/events.js"
-import { NotFound } from "../../domain/errors.js"
+import { BadUserInput, NotFound } from "../../domain/errors.js"
 import { derivedRunId, startRun } from "./runs.js"
-import { automatedTriggers, findVersion, schemaOf, type VersionRow } from "./store.js"
+import { automatedTriggers, findVersion, schemaOf } from "./store.js"
 
 const TRIGGER_ACTOR = { source: "WORKFLOW", workspaceMemberId: null, name: "Workflow" } as const
 
@@ -58,21 +58,37 @@ export const startRunsForEvent = (event: RecordEvent) =>
     }
   }).pipe(Effect.catchTag("NotFound", () => Effect.void))
 
-const webhookNotFound = () => new NotFound({ message: "Workflow not found or has no active webhook trigger", subCode: "NOT_FOUND" })
+/** Twenty's webhook refusals (workflow-trigger.controller.ts): NOT_FOUND is a 404, the others 400. */
+const webhookRefusal = (code: "NOT_FOUND" | "INVALID_WORKFLOW_STATUS" | "INVALID_WORKFLOW_VERSION" | "INVALID_WORKFLOW_TRIGGER", message: string) =>
+  code === "NOT_FOUND"
+    ? new NotFound({ message: `[Webhook trigger] ${message}`, subCode: code })
+    : new BadUserInput({ message: `[Webhook trigger] ${message}`, subCode: code })
 
-/** The webhook route's run: the workflow must have an ACTIVE version with a WEBHOOK trigger (Twenty's answer). */
-export const startRunForWebhook = (workspaceId: string, workflowId: string, method: string, payload: unknown) =>
+/**
+ * The webhook route's run, with Twenty's checks in its order: the workflow exists, it has a published
+ * version, that version's trigger is WEBHOOK and it is ACTIVE. Any method starts it (as Twenty's).
+ */
+export const startRunForWebhook = (workspaceId: string, workflowId: string, payload: unknown) =>
   Effect.gen(function*() {
-    const schema = yield* Effect.catchTag(schemaOf(workspaceId), "NotFound", () => Effect.fail(webhookNotFound()))
+    const inWorkspace = `in workspace ${workspaceId}`
+    const schema = yield* Effect.catchTag(schemaOf(workspaceId), "NotFound", () =>
+      Effect.fail(webhookRefusal("NOT_FOUND", `Workflow ${workflowId} not found ${inWorkspace}`)))
     const sql = yield* SqlClient.SqlClient
-    const [workflow] = yield* sql<{ name: string | null }>`
-      SELECT name FROM ${sql(schema)}.workflow WHERE id = ${workflowId} AND "deletedAt" IS NULL`
-    const version: VersionRow | null = workflow ? yield* activeVersionOf(schema, workflowId) : null
-    const trigger = version?.trigger !== null && typeof version?.trigger === "object" ? version.trigger as Record<string, unknown> : null
-    if (!workflow || !version || trigger?.["type"] !== "WEBHOOK") return yield* webhookNotFound()
-    const settings = trigger["settings"] !== null && typeof trigger["settings"] === "object" ? trigger["settings"] as Record<string, unknown> : {}
-    const expected = typeof settings["httpMethod"] === "string" ? settings["httpMethod"] : "GET"
-    if (expected !== method) return yield* webhookNotFound()
+    const [workflow] = yield* sql<{ name: string | null; lastPublishedVersionId: string | null }>`
+      SELECT name, "lastPublishedVersionId" FROM ${sql(schema)}.workflow WHERE id = ${workflowId} AND "deletedAt" IS NULL`
+    if (!workflow) return yield* webhookRefusal("NOT_FOUND", `Workflow ${workflowId} not found ${inWorkspace}`)
+    if (!workflow.lastPublishedVersionId) {
+      return yield* webhookRefusal("INVALID_WORKFLOW_STATUS", `Workflow ${workflowId} has not been activated ${inWorkspace}`)
+    }
+    const version = yield* findVersion(schema, workflow.lastPublishedVersionId)
+    if (!version) return yield* webhookRefusal("INVALID_WORKFLOW_VERSION", `No workflow version activated for workflow ${workflowId} ${inWorkspace}`)
+    const trigger = version.trigger !== null && typeof version.trigger === "object" ? Object.fromEntries(Object.entries(version.trigger)) : {}
+    if (trigger["type"] !== "WEBHOOK") {
+      return yield* webhookRefusal("INVALID_WORKFLOW_TRIGGER", `Workflow ${workflowId} does not have a Webhook trigger ${inWorkspace}`)
+    }
+    if (version.status !== "ACTIVE") {
+      return yield* webhookRefusal("INVALID_WORKFLOW_STATUS", `Workflow version ${version.id} is not active ${inWorkspace}`)
+    }
     const run = yield* startRun(workspaceId, version, payload, { source: "WEBHOOK", workspaceMemberId: null, name: "Webhook" })
     return { workflowName: workflow.name ?? "", success: true, workflowRunId: run.id }
   })
