@@ -4,12 +4,14 @@
  * every `hour` hours at `minute`, `{ type: "MINUTES", schedule: { minute } }` every `minute` minutes,
  * `{ type: "CUSTOM", pattern }` as written.
  */
+import { asObject } from "./json.js"
+
 const positive = (value: unknown) => (typeof value === "number" && Number.isInteger(value) && value > 0 ? value : null)
 const within = (value: unknown, max: number) =>
   typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= max ? value : null
 
 export const cronPattern = (settings: Readonly<Record<string, unknown>>): string | null => {
-  const schedule = settings["schedule"] !== null && typeof settings["schedule"] === "object" ? settings["schedule"] as Record<string, unknown> : {}
+  const schedule = asObject(settings["schedule"])
   switch (settings["type"]) {
     case "CUSTOM":
       return typeof settings["pattern"] === "string" ? settings["pattern"] : null

@@ -4,17 +4,15 @@
  * finished step's chosen next steps, and among them the first not yet finished. A step found RUNNING
  * was interrupted and runs again (at least once per step).
  */
+import { asObject, asObjects, asStrings } from "./json.js"
 import type { RunState, StepInfo, WorkflowStep } from "./types.js"
 
 /** The next steps a finished step chose: an IF_ELSE's matching branch, nothing after a FILTER that did not hold. */
 export const chosenNextStepIds = (step: WorkflowStep, info: StepInfo | undefined): ReadonlyArray<string> => {
-  const result = info?.result !== null && typeof info?.result === "object" ? info.result as Record<string, unknown> : {}
+  const result = asObject(info?.result)
   if (step.type === "IF_ELSE" && info?.status === "SUCCESS") {
-    const input = step.settings.input
-    const branches = input !== null && typeof input === "object" && Array.isArray((input as Record<string, unknown>)["branches"])
-      ? (input as { branches: ReadonlyArray<{ id?: unknown; nextStepIds?: ReadonlyArray<string> }> }).branches
-      : []
-    return branches.find((b) => b.id === result["matchingBranchId"])?.nextStepIds ?? []
+    const branch = asObjects(asObject(step.settings.input)["branches"]).find((b) => b["id"] === result["matchingBranchId"])
+    return asStrings(branch?.["nextStepIds"])
   }
   if (step.type === "FILTER" && result["shouldEndWorkflowRun"] === true) return []
   return step.nextStepIds ?? []
@@ -56,8 +54,7 @@ export const nextStep = (state: RunState): NextStep => {
 /** Steps an IF_ELSE did not choose, marked SKIPPED (Twenty shows the other branches so). */
 export const skippedByBranch = (step: WorkflowStep, chosen: ReadonlyArray<string>): ReadonlyArray<string> => {
   if (step.type !== "IF_ELSE") return []
-  const input = step.settings.input as { branches?: ReadonlyArray<{ nextStepIds?: ReadonlyArray<string> }> } | undefined
-  return (input?.branches ?? []).flatMap((b) => b.nextStepIds ?? []).filter((id) => !chosen.includes(id))
+  return asObjects(asObject(step.settings.input)["branches"]).flatMap((b) => asStrings(b["nextStepIds"])).filter((id) => !chosen.includes(id))
 }
 
 /** The context variables resolve against: the trigger's payload and each finished step's result. */

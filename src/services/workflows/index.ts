@@ -16,7 +16,7 @@ import { Records } from "../records/service.js"
 import { executeRun } from "./executor.js"
 import { sweepRuns } from "./maintenance.js"
 import { startRun, stopRun } from "./runs.js"
-import type { VersionRow } from "./store.js"
+import { schemaOf, type VersionRow } from "./store.js"
 import { startRunForWebhook, startRunsForCron, startRunsForEvent } from "./triggers.js"
 import type { RunStatus, WorkflowStep } from "./types.js"
 import * as versions from "./versions.js"
@@ -58,18 +58,24 @@ export const WorkflowsLive = Layer.effect(
     const context = yield* Effect.context<SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig>()
     const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig>) =>
       Effect.provide(effect, context)
+    /**
+     * Lifecycle and step edits read, check and write several rows: all or nothing, the version locked. The
+     * workspace's metadata is loaded first, outside: the embedded database's one connection is the transaction's.
+     */
+    const transactional = <A, E>(workspaceId: string, effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig>) =>
+      provided(Effect.zipRight(schemaOf(workspaceId), Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(effect))))
     const settings = { maxRunningPerWorkspace: config.workflowMaxRunningPerWorkspace }
     return {
-      activateVersion: (ws, id) => provided(versions.activateVersion(ws, id)),
-      deactivateVersion: (ws, id) => provided(versions.deactivateVersion(ws, id)),
-      createDraftFromVersion: (ws, workflowId, id) => provided(versions.createDraftFromVersion(ws, workflowId, id)),
+      activateVersion: (ws, id) => transactional(ws, versions.activateVersion(ws, id)),
+      deactivateVersion: (ws, id) => transactional(ws, versions.deactivateVersion(ws, id)),
+      createDraftFromVersion: (ws, workflowId, id) => transactional(ws, versions.createDraftFromVersion(ws, workflowId, id)),
       runVersion: (ws, input, createdBy) =>
         provided(Effect.flatMap(versions.versionIn(ws, input.workflowVersionId), ({ version }) =>
           startRun(ws, version, input.payload ?? {}, createdBy, input.workflowRunId ?? undefined))),
-      createStep: (ws, input) => provided(versions.createStep(ws, input)),
-      updateStep: (ws, input) => provided(versions.updateStep(ws, input)),
-      deleteStep: (ws, input) => provided(versions.deleteStep(ws, input)),
-      stopRun: (ws, id) => provided(stopRun(ws, id)),
+      createStep: (ws, input) => transactional(ws, versions.createStep(ws, input)),
+      updateStep: (ws, input) => transactional(ws, versions.updateStep(ws, input)),
+      deleteStep: (ws, input) => transactional(ws, versions.deleteStep(ws, input)),
+      stopRun: (ws, id) => transactional(ws, stopRun(ws, id)),
       startRunsForEvent: (event) => provided(startRunsForEvent(event)),
       startRunForWebhook: (ws, workflowId, payload) => provided(startRunForWebhook(ws, workflowId, payload)),
       startRunsForCron: (now) => provided(startRunsForCron(now)),

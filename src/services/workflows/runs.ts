@@ -4,6 +4,7 @@ import type { Actor } from "../../domain/actor.js"
 import { idempotentUuid } from "./actions/records-io.js"
 import { enqueueRun } from "./executor.js"
 import { findRun, findWorkflowName, insertRun, schemaOf, updateRun, type VersionRow } from "./store.js"
+import { asObject } from "./json.js"
 import { keepExtraKeys, type RunState, type RunStatus, type StepInfo, WorkflowSteps, WorkflowTrigger } from "./types.js"
 
 const decodeTrigger = Schema.decodeUnknown(WorkflowTrigger, keepExtraKeys)
@@ -54,7 +55,8 @@ export const startRun = (
       createdBy
     })
     yield* enqueueRun(workspaceId, runId)
-    return { id: runId, status: "ENQUEUED" as RunStatus }
+    const status: RunStatus = "ENQUEUED"
+    return { id: runId, status }
   })
 
 /** A run id derived from what started it, so the same trigger firing twice makes one run. */
@@ -71,13 +73,12 @@ export const stopRun = (workspaceId: string, workflowRunId: string) =>
     if (!STOPPABLE.includes(run.status)) {
       return yield* new BadUserInput({ message: `Workflow run is ${run.status.toLowerCase()} and cannot be stopped`, subCode: "INVALID_WORKFLOW_RUN_STATUS" })
     }
-    const state = run.state !== null && typeof run.state === "object" ? run.state as RunState : null
-    const stepInfos = state
-      ? Object.fromEntries(Object.entries(state.stepInfos).map(([id, info]) => [
-        id,
-        ["NOT_STARTED", "RUNNING", "PENDING"].includes(info.status) ? { ...info, status: "STOPPED" } : info
-      ]))
-      : undefined
-    yield* updateRun(schema, workflowRunId, { status: "STOPPED", endedAt: true, ...(state ? { state: { ...state, stepInfos } } : {}) }, STOPPABLE)
-    return { id: workflowRunId, status: "STOPPED" as RunStatus }
+    const state = asObject(run.state)
+    const stepInfos = Object.fromEntries(Object.entries(asObject(state["stepInfos"])).map(([id, value]) => {
+      const info = asObject(value)
+      return [id, ["NOT_STARTED", "RUNNING", "PENDING"].includes(String(info["status"])) ? { ...info, status: "STOPPED" } : info]
+    }))
+    yield* updateRun(schema, workflowRunId, { status: "STOPPED", endedAt: true, state: { ...state, stepInfos } }, STOPPABLE)
+    const status: RunStatus = "STOPPED"
+    return { id: workflowRunId, status }
   })

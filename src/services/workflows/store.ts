@@ -39,11 +39,12 @@ export const schemaOf = (workspaceId: string) =>
 
 const table = (sql: SqlClient.SqlClient, schema: string, name: string) => sql`${sql(schema)}.${sql(name)}`
 
-export const findVersion = (schema: string, id: string) =>
+/** With `lock`, the row stays locked until the caller's transaction ends (edits read, change and write steps). */
+export const findVersion = (schema: string, id: string, lock = false) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.map(
       sql<VersionRow>`SELECT id, "workflowId", name, status, trigger, steps FROM ${table(sql, schema, "workflowVersion")}
-                       WHERE id = ${id} AND "deletedAt" IS NULL`,
+                       WHERE id = ${id} AND "deletedAt" IS NULL ${lock ? sql`FOR UPDATE` : sql``}`,
       (rows) => rows[0] ?? null
     ))
 

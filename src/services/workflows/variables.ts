@@ -15,7 +15,7 @@ const lookup = (context: VariableContext, path: string): unknown => {
   let value: unknown = context
   for (const key of path.split(".")) {
     if (value === null || typeof value !== "object") return undefined
-    value = (value as Record<string, unknown>)[key]
+    value = Object.getOwnPropertyDescriptor(value, key)?.value
   }
   return value
 }

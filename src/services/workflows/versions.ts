@@ -19,14 +19,15 @@ import {
 } from "./store.js"
 import type { WorkflowStep, WorkflowTrigger } from "./types.js"
 import { cronPattern } from "./cron.js"
+import { asObject, asStrings } from "./json.js"
 import { BadUserInput } from "../../domain/errors.js"
 
 const versionNotFound = () => new NotFound({ message: "Workflow version not found", subCode: "WORKFLOW_VERSION_NOT_FOUND" })
 
-export const versionIn = (workspaceId: string, versionId: string) =>
+export const versionIn = (workspaceId: string, versionId: string, lock = false) =>
   Effect.gen(function*() {
     const schema = yield* schemaOf(workspaceId)
-    const version = yield* findVersion(schema, versionId)
+    const version = yield* findVersion(schema, versionId, lock)
     if (!version) return yield* versionNotFound()
     return { schema, version }
   })
@@ -51,7 +52,7 @@ const automatedTriggerOf = (trigger: WorkflowTrigger) =>
 
 export const activateVersion = (workspaceId: string, versionId: string) =>
   Effect.gen(function*() {
-    const { schema, version } = yield* versionIn(workspaceId, versionId)
+    const { schema, version } = yield* versionIn(workspaceId, versionId, true)
     if (version.status !== "DRAFT" && version.status !== "DEACTIVATED") {
       return yield* invalidVersion("Cannot activate non-draft or non-deactivated workflow version")
     }
@@ -70,7 +71,7 @@ export const activateVersion = (workspaceId: string, versionId: string) =>
 
 export const deactivateVersion = (workspaceId: string, versionId: string) =>
   Effect.gen(function*() {
-    const { schema, version } = yield* versionIn(workspaceId, versionId)
+    const { schema, version } = yield* versionIn(workspaceId, versionId, true)
     if (version.status !== "ACTIVE") return yield* invalidVersion("Cannot deactivate non-active workflow version")
     yield* updateVersion(schema, version.id, { status: "DEACTIVATED" })
     if (version.workflowId) {
@@ -100,12 +101,10 @@ export const createDraftFromVersion = (workspaceId: string, workflowId: string, 
 
 const draftIn = (workspaceId: string, versionId: string) =>
   Effect.gen(function*() {
-    const found = yield* versionIn(workspaceId, versionId)
+    const found = yield* versionIn(workspaceId, versionId, true)
     if (found.version.status !== "DRAFT") return yield* invalidVersion("Only draft versions can be edited")
     const steps: Array<WorkflowStep> = Array.isArray(found.version.steps) ? [...found.version.steps] : []
-    const trigger = found.version.trigger !== null && typeof found.version.trigger === "object"
-      ? { ...found.version.trigger as Record<string, unknown> }
-      : null
+    const trigger = found.version.trigger !== null && typeof found.version.trigger === "object" ? asObject(found.version.trigger) : null
     return { ...found, steps, trigger }
   })
 
@@ -126,7 +125,7 @@ export const createStep = (
   input: { readonly workflowVersionId: string; readonly stepType: string; readonly parentStepId?: string | null; readonly nextStepId?: string | null }
 ) =>
   Effect.gen(function*() {
-    if (!(STEP_TYPES as ReadonlyArray<string>).includes(input.stepType)) {
+    if (!STEP_TYPES.some((type) => type === input.stepType)) {
       return yield* new BadUserInput({ message: `Unknown step type ${input.stepType}`, subCode: "INVALID_ACTION_TYPE" })
     }
     const { schema, version, steps, trigger } = yield* draftIn(workspaceId, input.workflowVersionId)
@@ -149,7 +148,7 @@ export const createStep = (
     const parentId = input.parentStepId ?? (steps.length > 0 ? steps[steps.length - 1]!.id : "trigger")
     let nextTrigger = trigger
     const nextSteps = steps.map((s) => (s.id === parentId ? { ...s, nextStepIds: link(s.nextStepIds) } : s))
-    if (parentId === "trigger" && trigger) nextTrigger = { ...trigger, nextStepIds: link(trigger["nextStepIds"] as ReadonlyArray<string> | undefined) }
+    if (parentId === "trigger" && trigger) nextTrigger = { ...trigger, nextStepIds: link(asStrings(trigger["nextStepIds"])) }
     yield* updateVersion(schema, version.id, { steps: [...nextSteps, step], ...(nextTrigger ? { trigger: nextTrigger } : {}) })
     return step
   })
@@ -171,7 +170,7 @@ export const deleteStep = (workspaceId: string, input: { readonly workflowVersio
     const relink = (ids: ReadonlyArray<string> | null | undefined) =>
       ids?.flatMap((id) => (id === input.stepId ? removed.nextStepIds ?? [] : [id]))
     const remaining = steps.filter((s) => s.id !== input.stepId).map((s) => ({ ...s, nextStepIds: relink(s.nextStepIds) ?? [] }))
-    const nextTrigger = trigger ? { ...trigger, nextStepIds: relink(trigger["nextStepIds"] as ReadonlyArray<string> | undefined) ?? [] } : null
+    const nextTrigger = trigger ? { ...trigger, nextStepIds: relink(asStrings(trigger["nextStepIds"])) ?? [] } : null
     yield* updateVersion(schema, version.id, { steps: remaining, ...(nextTrigger ? { trigger: nextTrigger } : {}) })
     return removed
   })

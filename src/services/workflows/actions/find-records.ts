@@ -4,6 +4,7 @@ import { Records } from "../../records/service.js"
 import type { RecordFilter } from "../../records/types.js"
 import { type ActionExecutor, inputObject, inputString, StepFailed } from "./action.js"
 import { asStepFailure, recordSelection } from "./records-io.js"
+import { asObject } from "../json.js"
 
 /**
  * Twenty's FIND_RECORDS `{ objectName, limit, filter: { gqlOperationFilter } }` (the filter as the
@@ -19,7 +20,7 @@ export const findRecordsAction: ActionExecutor<Records | Metadata> = {
       const records = yield* Records
       const limit = typeof input["limit"] === "number" ? Math.min(Math.max(1, Math.floor(input["limit"])), records.limits.maxPageSize) : records.limits.defaultPageSize
       const gql = inputObject(input, "filter")["gqlOperationFilter"]
-      const filter: RecordFilter | null = Array.isArray(gql) ? { and: gql } : gql && typeof gql === "object" ? gql as RecordFilter : null
+      const filter: RecordFilter | null = Array.isArray(gql) ? { and: gql } : gql && typeof gql === "object" ? asObject(gql) : null
       const page = yield* asStepFailure(
         records.findMany(scope, object, { filter, first: limit }, selection, { totalCount: true, aggregates: [] })
       )
