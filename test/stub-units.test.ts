@@ -21,6 +21,7 @@ import { timelinePlace } from "../src/services/timeline/index.js"
 import { isUuid } from "../src/platform/lib/uuid.js"
 import { Revocations } from "../src/services/revocations/index.js"
 import { Workspaces } from "../src/services/workspace/index.js"
+import { Workflows } from "../src/services/workflows/index.js"
 import { matchingWebhooks, operationMatches, type Webhook, Webhooks } from "../src/services/webhooks/index.js"
 import { testRole } from "./support/roles.js"
 import { makeTestLayer } from "./support/test-layer.js"
@@ -81,7 +82,8 @@ describe("event → webhook matching", () => {
       makeTestLayer(Metadata)({ get: (workspaceId) => Effect.succeed({ workspaceId, version: 1, schema: "ws", objects: [] }) }),
       makeTestLayer(SqlClient.SqlClient)({}),
       makeTestLayer(Workspaces)({}),
-      makeTestLayer(Revocations)({})
+      makeTestLayer(Revocations)({}),
+      makeTestLayer(Workflows)({ startRunsForEvent: () => Effect.void })
     )
     const e = event()
     await Effect.runPromise(handleRecordEvent(e).pipe(Effect.provide(layer)))

@@ -431,8 +431,36 @@ const CORE_VIEW_ALIAS_KEYS = [
   "CoreViewGroup",
 ]
 
+/**
+ * Twenty's workflow mutations as releases before core workflows served them (engine/core-modules/workflow/
+ * resolvers over the workspace's workflow objects); the pinned SDK has core workflows instead.
+ */
+const WORKFLOW_MUTATIONS = "Twenty's workflow mutations of the releases with workspace workflow objects (workflow-trigger, workflow-version-step resolvers), older than the pinned SDK's core workflows"
+const WORKFLOW_KEYS = [
+  "Mutation.activateWorkflowVersion",
+  "Mutation.deactivateWorkflowVersion",
+  "Mutation.runWorkflowVersion",
+  "Mutation.createDraftFromWorkflowVersion",
+  "Mutation.createWorkflowVersionStep",
+  "Mutation.updateWorkflowVersionStep",
+  "Mutation.deleteWorkflowVersionStep",
+  "Mutation.stopWorkflowRun",
+  "Mutation.computeStepOutputSchema",
+  "WorkflowRunStatusEnum",
+  "WorkflowRun",
+  "WorkflowAction",
+  "WorkflowVersionDTO",
+  "RunWorkflowVersionInput",
+  "CreateDraftFromWorkflowVersionInput",
+  "CreateWorkflowVersionStepInput",
+  "UpdateWorkflowVersionStepInput",
+  "DeleteWorkflowVersionStepInput",
+  "ComputeStepOutputSchemaInput"
+]
+
 const METADATA_ALLOWED: Record<string, string> = {
   ...Object.fromEntries(CORE_VIEW_ALIAS_KEYS.map((key) => [key, CORE_VIEW_ALIASES])),
+  ...Object.fromEntries(WORKFLOW_KEYS.map((key) => [key, WORKFLOW_MUTATIONS])),
   "Query.getViews()": "an optional filter argument Twenty's older views API took (objectMetadataId, viewId); absent, every view part is listed",
   "Query.getViewFilters()": "an optional filter argument Twenty's older views API took (objectMetadataId, viewId); absent, every view part is listed",
   "Query.getViewFilterGroups()": "an optional filter argument Twenty's older views API took (objectMetadataId, viewId); absent, every view part is listed",

@@ -9,6 +9,7 @@ import { boundRequestBody, tooLargeBody } from "./body-limit.js"
 import { causeIsDatabaseUnavailable, restError, restUnavailable } from "./errors.js"
 import { makeDataGraphQLHandler } from "./graphql/data/index.js"
 import { healthRoutes } from "./health.js"
+import { workflowWebhookRoutes } from "./workflow-webhook-routes.js"
 import { makeMetadataHandler } from "./graphql/metadata/index.js"
 import { restMetadataRoutes } from "./rest/metadata.js"
 import { makeOpenApiRoutes } from "./rest/open-api.js"
@@ -66,7 +67,7 @@ const makeApp = Effect.gen(function*() {
   const metadata = yield* makeMetadataHandler
   const { handler: data, fast } = yield* makeDataGraphQLHandler
   const openApiRoutes = yield* makeOpenApiRoutes
-  const router = HttpRouter.concatAll(healthRoutes, restMetadataRoutes, restRecordRoutes, openApiRoutes, ssoRoutes).pipe(
+  const router = HttpRouter.concatAll(healthRoutes, restMetadataRoutes, restRecordRoutes, openApiRoutes, ssoRoutes, workflowWebhookRoutes).pipe(
     HttpRouter.get("/metadata", metadata),
     HttpRouter.post("/metadata", metadata),
     HttpRouter.options("/metadata", metadata),

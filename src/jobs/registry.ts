@@ -3,6 +3,7 @@ import { EVENTS_QUEUE } from "../services/events/index.js"
 import { eventsQueue } from "../services/events/handlers.js"
 import { EMAILS_QUEUE, emailsQueue } from "../services/mail/jobs.js"
 import { WEBHOOKS_QUEUE, webhooksQueue } from "../services/webhooks/jobs.js"
+import { WORKFLOWS_QUEUE, workflowSchedules, workflowsQueue } from "../services/workflows/jobs.js"
 import { defineRegistry, jobHandler, type QueueSpec } from "./runner.js"
 
 type RequirementsOf<Q> = Q extends QueueSpec<infer R> ? R : never
@@ -12,11 +13,12 @@ type RequirementsOf<Q> = Q extends QueueSpec<infer R> ? R : never
  * Each subsystem declares its own queue and job payload schemas beside its handlers (events, webhooks, ...);
  * `schedule(queue, name, { every } | { cron })` enqueues a job once per tick across all workers.
  */
-export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue>>({
+export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue | typeof workflowsQueue>>({
   queues: {
     [EVENTS_QUEUE]: eventsQueue,
     [WEBHOOKS_QUEUE]: webhooksQueue,
     [EMAILS_QUEUE]: emailsQueue,
+    [WORKFLOWS_QUEUE]: workflowsQueue,
     system: {
       concurrency: 5,
       handlers: {
@@ -24,5 +26,5 @@ export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeo
       }
     }
   },
-  schedules: []
+  schedules: [...workflowSchedules]
 })

@@ -29,6 +29,7 @@ import { Mailer, MailerLive, MailTransport, MailTransportLive } from "../service
 import { Members, MembersLive } from "../services/members/index.js"
 import { Views, ViewsLive } from "../services/views/index.js"
 import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
+import { Workflows, WorkflowsLive } from "../services/workflows/index.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 
 /** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
@@ -64,6 +65,7 @@ export type Services =
   | Views
   | Sso
   | TwoFactor
+  | Workflows
 
 export class StartupError extends Error {}
 
@@ -164,7 +166,8 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     EmailVerificationLive,
     ViewsLive,
     SsoLive,
-    TwoFactorLive
+    TwoFactorLive,
+    WorkflowsLive
   ).pipe(
     // SSO signs members up and in through Members.
     Layer.provideMerge(MembersLive),

@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { clearNullEquivalentValues } from "./null-equivalent-values.js"
 import { seedMissingViews } from "./standard-views.js"
+import { addStandardObjects } from "../../services/metadata/standard-sync.js"
 
 export interface Migration {
   readonly id: number
@@ -559,5 +560,13 @@ CREATE TABLE core."oauthSignIn" (
     // OAuth state) may join that workspace when its callback arrives.
     up: Effect.flatMap(SqlClient.SqlClient, (sql) =>
       sql.unsafe(`ALTER TABLE core."oauthSignIn" ADD COLUMN "workspaceInviteHash" text`))
+  },
+  {
+    id: 17,
+    name: "workflow_objects",
+    // Twenty's workflow, workflowVersion, workflowRun and workflowAutomatedTrigger for workspaces made
+    // before them (new workspaces get them with the standard model). The one migration reaching into
+    // services: the standard model's builder lives with the metadata service.
+    up: addStandardObjects(["workflow", "workflowVersion", "workflowRun", "workflowAutomatedTrigger"])
   }
 ]

@@ -6,15 +6,20 @@ import { syncUserFromWorkspaceMember } from "../members/sync.js"
 import { recordTimelineActivity } from "../timeline/index.js"
 import { Webhooks } from "../webhooks/index.js"
 import { enqueueDeliveries } from "../webhooks/jobs.js"
+import { Workflows } from "../workflows/index.js"
 import { RECORD_EVENT_JOB } from "./index.js"
 import { RecordEventPayload } from "./payload.js"
 
 /**
  * A record event's consumers: one delivery job per matching webhook (each retried on its own), and the
- * record's timeline activity; a workspaceMember's name and locale copied to its user.
+ * record's timeline activity; a workspaceMember's name and locale copied to its user; the runs of the
+ * workflows whose DATABASE_EVENT trigger matches.
  */
 export const handleRecordEvent = (event: RecordEvent) =>
   Effect.gen(function*() {
+    // First: a failure here retries the job before any delivery is queued; starting runs again is a no-op
+    // (run ids derive from the event).
+    yield* Effect.flatMap(Workflows, (workflows) => workflows.startRunsForEvent(event))
     const webhooks = yield* Webhooks
     const matching = yield* webhooks.matching(event.workspaceId, event.name)
     yield* enqueueDeliveries(matching, event)

@@ -85,22 +85,29 @@ export const objectFromDefinition = (
   }
 }
 
-/** Twenty's standard data model for a new workspace, with ids and relations resolved. */
-export const standardModel = (workspaceId: string): Array<ObjectMetadata> => {
+/**
+ * Standard objects with ids and relations resolved; every relation's target must be among `definitions`
+ * (true of the whole model, and of the workflow objects on their own).
+ */
+export const standardObjects = (workspaceId: string, definitions: ReadonlyArray<StandardObject>): Array<ObjectMetadata> => {
   const now = new Date().toISOString()
-  const objects = STANDARD_OBJECTS.map((definition) => objectFromDefinition(definition, workspaceId, false, now))
+  const objects = definitions.map((definition) => objectFromDefinition(definition, workspaceId, false, now))
   const byName = new Map(objects.map((o) => [o.nameSingular, o]))
-  STANDARD_OBJECTS.forEach((definition, i) => {
+  definitions.forEach((definition, i) => {
     for (const fieldDef of definition.fields) {
       if (!fieldDef.relation) continue
       const field = objects[i]!.fields.find((f) => f.name === fieldDef.name)!
-      const target = byName.get(fieldDef.relation.target)!
+      const target = byName.get(fieldDef.relation.target)
+      if (!target) throw new Error(`${definition.nameSingular}.${fieldDef.name} targets ${fieldDef.relation.target}, not in the set`)
       field.relationTargetObjectMetadataId = target.id
       field.relationTargetFieldMetadataId = target.fields.find((f) => f.name === fieldDef.relation!.inverse)!.id
     }
   })
   return objects
 }
+
+/** Twenty's standard data model for a new workspace, with ids and relations resolved. */
+export const standardModel = (workspaceId: string): Array<ObjectMetadata> => standardObjects(workspaceId, STANDARD_OBJECTS)
 
 /** Every statement that creates the tables of `objects` in `schema`, foreign keys last. */
 export const modelDdl = (schema: string, objects: ReadonlyArray<ObjectMetadata>): Array<string> => {

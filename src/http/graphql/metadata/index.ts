@@ -27,6 +27,8 @@ import { viewResolvers, type ViewServices } from "./view-resolvers.js"
 import { viewTypeDefs } from "./view-schema.js"
 import { webhookResolvers, type WebhookServices } from "./webhook-resolvers.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
+import { workflowResolvers, type WorkflowServices } from "./workflow-resolvers.js"
+import { workflowTypeDefs } from "./workflow-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
 
 /** The services /metadata's resolvers run (Auth also authenticates the caller). */
@@ -41,6 +43,7 @@ export type MetadataServices =
   | SsoServices
   | TwoFactorServices
   | SignInLimitServices
+  | WorkflowServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -57,7 +60,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
         passwordTypeDefs,
         viewTypeDefs,
         ssoTypeDefs,
-        twoFactorTypeDefs
+        twoFactorTypeDefs,
+        workflowTypeDefs
       ],
       resolvers: {
         ...authResolvers,
@@ -92,7 +96,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...passwordResolvers.Mutation,
           ...viewResolvers.Mutation,
           ...ssoResolvers.Mutation,
-          ...twoFactorResolvers.Mutation
+          ...twoFactorResolvers.Mutation,
+          ...workflowResolvers.Mutation
         }),
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,

@@ -1,0 +1,129 @@
+/**
+ * Runs one workflow run, step after step, on the `workflows` job queue. The run's state (Twenty's
+ * `state.stepInfos`) is written after each step changes, so whichever worker takes the run's job next —
+ * after a crash, a lost lease, a deferral — continues from the last finished step (flow.ts). Each write is
+ * guarded by the run still being RUNNING: a stopWorkflowRun wins over the step in flight.
+ */
+import { Duration, Effect, Schedule, Schema } from "effect"
+import { JobQueue } from "../../platform/queue/index.js"
+import { ACTIONS, type ActionServices } from "./actions/registry.js"
+import { StepFailed } from "./actions/action.js"
+import { chosenNextStepIds, nextStep, skippedByBranch, variableContext } from "./flow.js"
+import { resolveVariables } from "./variables.js"
+import { findRun, runningRunsCount, schemaOf, updateRun } from "./store.js"
+import { keepExtraKeys, RunState, type StepInfo, type WorkflowStep } from "./types.js"
+
+export const WORKFLOWS_QUEUE = "workflows"
+export const RUN_WORKFLOW_JOB = "run"
+
+export interface ExecutorSettings {
+  /** Runs of one workspace RUNNING at once; more wait (their job comes back a second later). */
+  readonly maxRunningPerWorkspace: number
+}
+
+/** How many times a step with retryOnFailure is tried, and the pause before each retry (doubling). */
+const RETRY_ATTEMPTS = 3
+const RETRY_DELAY = Duration.millis(500)
+
+const decodeState = Schema.decodeUnknown(RunState, keepExtraKeys)
+
+const WORKFLOW_ACTOR = { source: "WORKFLOW", workspaceMemberId: null, name: "Workflow" } as const
+
+/** Enqueues the run's job; the run id as job id, so a run is queued once however often this is called. */
+export const enqueueRun = (workspaceId: string, workflowRunId: string, options: { readonly delay?: Duration.DurationInput; readonly suffix?: string } = {}) =>
+  Effect.flatMap(JobQueue, (queue) =>
+    queue.enqueue(WORKFLOWS_QUEUE, RUN_WORKFLOW_JOB, { workspaceId, workflowRunId }, {
+      jobId: `run-${workflowRunId}${options.suffix ?? ""}`,
+      attempts: 5,
+      ...(options.delay ? { delay: options.delay } : {})
+    }))
+
+const stepError = (error: unknown) => (error instanceof StepFailed ? error.message : String(error))
+
+const runStep = (workspaceId: string, workflowRunId: string, step: WorkflowStep, state: RunState) =>
+  Effect.gen(function*() {
+    const action = ACTIONS[step.type]
+    if (!action) return yield* new StepFailed({ message: `Action type ${step.type} is not supported` })
+    const raw = resolveVariables(step.settings.input ?? {}, variableContext(state))
+    const input = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? { ...raw } : {}
+    return yield* action.execute({
+      workspaceId,
+      workflowRunId,
+      step,
+      input,
+      idempotencyKey: `${workflowRunId}:${step.id}`,
+      scope: { workspaceId, actor: WORKFLOW_ACTOR }
+    })
+  })
+
+const withRetries = <A, R>(step: WorkflowStep, effect: Effect.Effect<A, StepFailed, R>) =>
+  step.settings.errorHandlingOptions?.retryOnFailure?.value
+    ? Effect.retry(effect, Schedule.intersect(Schedule.exponential(RETRY_DELAY), Schedule.recurs(RETRY_ATTEMPTS - 1)))
+    : effect
+
+const TERMINAL = ["COMPLETED", "FAILED", "STOPPED"]
+
+/**
+ * Takes the run's job: defers it while the workspace has `maxRunningPerWorkspace` runs RUNNING, then
+ * runs steps until the flow is done, a step fails for good, a step waits (PENDING), or the run is stopped.
+ */
+export const executeRun = (workspaceId: string, workflowRunId: string, settings: ExecutorSettings) =>
+  Effect.gen(function*() {
+    const schema = yield* schemaOf(workspaceId)
+    const run = yield* findRun(schema, workflowRunId)
+    if (!run || TERMINAL.includes(run.status) || run.status === "STOPPING") return
+    if (run.status !== "RUNNING") {
+      const running = yield* runningRunsCount(schema, workflowRunId)
+      if (running >= settings.maxRunningPerWorkspace) {
+        yield* enqueueRun(workspaceId, workflowRunId, { delay: "1 second", suffix: `-wait-${Date.now()}` })
+        return
+      }
+      const started = yield* updateRun(schema, workflowRunId, { status: "RUNNING", startedAt: true }, ["ENQUEUED", "NOT_STARTED"])
+      if (!started) return
+    }
+    const decoded = yield* Effect.either(decodeState(run.state))
+    if (decoded._tag === "Left") {
+      yield* updateRun(schema, workflowRunId, { status: "FAILED", endedAt: true }, ["RUNNING"])
+      return yield* Effect.logWarning(`Workflow run ${workflowRunId} has a malformed state`, decoded.left.message)
+    }
+    let state: RunState = decoded.right
+    const persist = (next: RunState, patch: { readonly status?: "COMPLETED" | "FAILED"; readonly endedAt?: boolean } = {}) =>
+      Effect.map(updateRun(schema, workflowRunId, { ...patch, state: next }, ["RUNNING"]), (written) => {
+        state = next
+        return written
+      })
+    const withInfo = (id: string, info: StepInfo, extra: Record<string, StepInfo> = {}): RunState => ({
+      ...state,
+      stepInfos: { ...state.stepInfos, ...extra, [id]: info }
+    })
+
+    while (true) {
+      const next = nextStep(state)
+      if (next.kind === "done") {
+        yield* persist(state, { status: "COMPLETED", endedAt: true })
+        return
+      }
+      if (next.kind === "waiting") return
+      const step = next.step
+      const attempts = (state.stepInfos[step.id]?.attempts ?? 0) + 1
+      if (!(yield* persist(withInfo(step.id, { status: "RUNNING", attempts })))) return
+      const outcome = yield* Effect.either(withRetries(step, runStep(workspaceId, workflowRunId, step, state)))
+      if (outcome._tag === "Right") {
+        const info: StepInfo = { status: "SUCCESS", result: outcome.right.result, attempts }
+        const chosen = outcome.right.nextStepIds ?? chosenNextStepIds(step, info)
+        const skipped = Object.fromEntries(skippedByBranch(step, chosen).map((id): [string, StepInfo] => [id, { status: "SKIPPED" }]))
+        if (!(yield* persist(withInfo(step.id, info, skipped)))) return
+        continue
+      }
+      const error = stepError(outcome.left)
+      const failed = withInfo(step.id, { status: "FAILED", error, attempts })
+      if (step.settings.errorHandlingOptions?.continueOnFailure?.value) {
+        if (!(yield* persist(failed))) return
+        continue
+      }
+      yield* persist({ ...failed, workflowRunError: error }, { status: "FAILED", endedAt: true })
+      return
+    }
+  }).pipe(Effect.withSpan("Workflows.executeRun", { attributes: { workflowRunId } }))
+
+export type ExecutorServices = ActionServices | JobQueue

@@ -1,0 +1,86 @@
+/**
+ * Twenty's workflows: the version lifecycle and step editing (versions.ts), runs (runs.ts, executor.ts,
+ * flow.ts), what starts them (triggers.ts), the actions (actions/), and upkeep (maintenance.ts). Runs are
+ * durable on the job runner with their state in the workspace's workflowRun rows (README, "Workflows").
+ */
+import type { SqlError } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
+import { Context, Effect, Layer } from "effect"
+import type { Actor } from "../../domain/actor.js"
+import type { BadUserInput, NotFound } from "../../domain/errors.js"
+import type { RecordEvent } from "../../domain/events.js"
+import { AppConfig } from "../../platform/config.js"
+import { JobQueue, type QueueUnavailable } from "../../platform/queue/index.js"
+import { Metadata } from "../metadata/index.js"
+import { Records } from "../records/service.js"
+import { executeRun } from "./executor.js"
+import { sweepRuns } from "./maintenance.js"
+import { startRun, stopRun } from "./runs.js"
+import { schemaOf, type VersionRow } from "./store.js"
+import { startRunForWebhook, startRunsForCron, startRunsForEvent } from "./triggers.js"
+import type { RunStatus, WorkflowStep } from "./types.js"
+import * as versions from "./versions.js"
+
+export type WorkflowsFailure = BadUserInput | NotFound | SqlError.SqlError | QueueUnavailable
+
+export interface WorkflowsShape {
+  readonly activateVersion: (workspaceId: string, versionId: string) => Effect.Effect<boolean, WorkflowsFailure>
+  readonly deactivateVersion: (workspaceId: string, versionId: string) => Effect.Effect<boolean, WorkflowsFailure>
+  readonly createDraftFromVersion: (workspaceId: string, workflowId: string, versionIdToCopy: string) => Effect.Effect<VersionRow, WorkflowsFailure>
+  /** A manual or test run of any version (Twenty's runWorkflowVersion); `workflowRunId` names the run. */
+  readonly runVersion: (
+    workspaceId: string,
+    input: { readonly workflowVersionId: string; readonly workflowRunId?: string | null; readonly payload?: unknown },
+    createdBy: Actor
+  ) => Effect.Effect<{ readonly id: string; readonly status: RunStatus }, WorkflowsFailure>
+  readonly createStep: (workspaceId: string, input: Parameters<typeof versions.createStep>[1]) => Effect.Effect<WorkflowStep, WorkflowsFailure>
+  readonly updateStep: (workspaceId: string, input: Parameters<typeof versions.updateStep>[1]) => Effect.Effect<WorkflowStep, WorkflowsFailure>
+  readonly deleteStep: (workspaceId: string, input: Parameters<typeof versions.deleteStep>[1]) => Effect.Effect<WorkflowStep, WorkflowsFailure>
+  readonly stopRun: (workspaceId: string, workflowRunId: string) => Effect.Effect<{ readonly id: string; readonly status: RunStatus }, WorkflowsFailure>
+  readonly startRunsForEvent: (event: RecordEvent) => Effect.Effect<void, WorkflowsFailure>
+  readonly startRunForWebhook: (
+    workspaceId: string,
+    workflowId: string,
+    payload: unknown
+  ) => Effect.Effect<{ readonly workflowName: string; readonly success: boolean; readonly workflowRunId: string }, WorkflowsFailure>
+  readonly startRunsForCron: (now: Date) => Effect.Effect<void, WorkflowsFailure>
+  /** The `workflows/run` job. */
+  readonly executeRun: (workspaceId: string, workflowRunId: string) => Effect.Effect<void, WorkflowsFailure>
+  readonly sweepRuns: Effect.Effect<void, SqlError.SqlError>
+}
+
+export class Workflows extends Context.Tag("score/Workflows")<Workflows, WorkflowsShape>() {}
+
+export const WorkflowsLive = Layer.effect(
+  Workflows,
+  Effect.gen(function*() {
+    const config = yield* AppConfig
+    const context = yield* Effect.context<SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig>()
+    const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig>) =>
+      Effect.provide(effect, context)
+    /**
+     * Lifecycle and step edits read, check and write several rows: all or nothing, the version locked. The
+     * workspace's metadata is loaded first, outside: the embedded database's one connection is the transaction's.
+     */
+    const transactional = <A, E>(workspaceId: string, effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig>) =>
+      provided(Effect.zipRight(schemaOf(workspaceId), Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(effect))))
+    const settings = { maxRunningPerWorkspace: config.workflowMaxRunningPerWorkspace }
+    return {
+      activateVersion: (ws, id) => transactional(ws, versions.activateVersion(ws, id)),
+      deactivateVersion: (ws, id) => transactional(ws, versions.deactivateVersion(ws, id)),
+      createDraftFromVersion: (ws, workflowId, id) => transactional(ws, versions.createDraftFromVersion(ws, workflowId, id)),
+      runVersion: (ws, input, createdBy) =>
+        provided(Effect.flatMap(versions.versionIn(ws, input.workflowVersionId), ({ version }) =>
+          startRun(ws, version, input.payload ?? {}, createdBy, input.workflowRunId ?? undefined))),
+      createStep: (ws, input) => transactional(ws, versions.createStep(ws, input)),
+      updateStep: (ws, input) => transactional(ws, versions.updateStep(ws, input)),
+      deleteStep: (ws, input) => transactional(ws, versions.deleteStep(ws, input)),
+      stopRun: (ws, id) => transactional(ws, stopRun(ws, id)),
+      startRunsForEvent: (event) => provided(startRunsForEvent(event)),
+      startRunForWebhook: (ws, workflowId, payload) => provided(startRunForWebhook(ws, workflowId, payload)),
+      startRunsForCron: (now) => provided(startRunsForCron(now)),
+      executeRun: (ws, id) => provided(executeRun(ws, id, settings)),
+      sweepRuns: provided(sweepRuns({ staleAfter: config.workflowRunStaleAfter, runsKeptPerWorkflow: config.workflowRunsKeptPerWorkflow }))
+    }
+  })
+)
