@@ -11,6 +11,7 @@ import { MailTransport } from "../src/services/mail/index.js"
 import { Revocations } from "../src/services/revocations/index.js"
 import { type Webhook, Webhooks } from "../src/services/webhooks/index.js"
 import { Workspaces } from "../src/services/workspace/index.js"
+import { Imports } from "../src/services/imports/index.js"
 import { makeTestLayer } from "./support/test-layer.js"
 
 const event: RecordEvent = {
@@ -41,6 +42,7 @@ const runQueues = <A>(body: (delivered: Array<{ webhookId: string; event: Record
     makeTestLayer(MailTransport)({}),
     makeTestLayer(Workspaces)({}),
     makeTestLayer(Revocations)({}),
+    makeTestLayer(Imports)({}),
     Logger.minimumLogLevel(LogLevel.None)
   )
   return Effect.runPromise(

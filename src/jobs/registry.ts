@@ -3,6 +3,7 @@ import { EVENTS_QUEUE } from "../services/events/index.js"
 import { eventsQueue } from "../services/events/handlers.js"
 import { EMAILS_QUEUE, emailsQueue } from "../services/mail/jobs.js"
 import { WEBHOOKS_QUEUE, webhooksQueue } from "../services/webhooks/jobs.js"
+import { IMPORTS_QUEUE, importsQueue } from "../services/imports/jobs.js"
 import { defineRegistry, jobHandler, type QueueSpec } from "./runner.js"
 
 type RequirementsOf<Q> = Q extends QueueSpec<infer R> ? R : never
@@ -12,11 +13,12 @@ type RequirementsOf<Q> = Q extends QueueSpec<infer R> ? R : never
  * Each subsystem declares its own queue and job payload schemas beside its handlers (events, webhooks, ...);
  * `schedule(queue, name, { every } | { cron })` enqueues a job once per tick across all workers.
  */
-export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue>>({
+export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue | typeof importsQueue>>({
   queues: {
     [EVENTS_QUEUE]: eventsQueue,
     [WEBHOOKS_QUEUE]: webhooksQueue,
     [EMAILS_QUEUE]: emailsQueue,
+    [IMPORTS_QUEUE]: importsQueue,
     system: {
       concurrency: 5,
       handlers: {

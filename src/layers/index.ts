@@ -30,6 +30,8 @@ import { Members, MembersLive } from "../services/members/index.js"
 import { Views, ViewsLive } from "../services/views/index.js"
 import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
+import { Imports, ImportsLive } from "../services/imports/index.js"
+import { copyRowsWithCopy, copyRowsWithInserts } from "../platform/database/copy.js"
 
 /** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
 export type Infrastructure =
@@ -64,6 +66,7 @@ export type Services =
   | Views
   | Sso
   | TwoFactor
+  | Imports
 
 export class StartupError extends Error {}
 
@@ -165,7 +168,10 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     EmailVerificationLive,
     ViewsLive,
     SsoLive,
-    TwoFactorLive
+    TwoFactorLive,
+    // PGlite's socket does not carry COPY's sub-protocol: the embedded database stages with INSERTs.
+    Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
+      ImportsLive(Option.isSome(config.databaseUrl) ? copyRowsWithCopy : copyRowsWithInserts)))
   ).pipe(
     Layer.provideMerge(Layer.merge(domain, mail)),
     Layer.provideMerge(infra)
