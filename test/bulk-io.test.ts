@@ -150,7 +150,7 @@ describe("import", () => {
 
 describe("export", () => {
   test("a filtered, ordered export (JSON lines and CSV, several pages) equals the GraphQL list", async () => {
-    const filter = encodeURIComponent(`name[like]:"Retry 1%"`)
+    const filter = encodeURIComponent(`name[like]:"Retry %"`)
     const jsonl = await rest("GET", `/rest/companies/export?format=jsonl&filter=${filter}&order_by=name[DescNullsLast]`)
     expect(jsonl.status).toBe(200)
     const exported = jsonl.text.trim().split("\n").map((line) => JSON.parse(line))
@@ -161,7 +161,7 @@ describe("export", () => {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
         body: JSON.stringify({
-          query: `query($after: String) { companies(filter: { name: { like: "Retry 1%" } }, orderBy: [{ name: DescNullsLast }], first: 200, after: $after) {
+          query: `query($after: String) { companies(filter: { name: { like: "Retry %" } }, orderBy: [{ name: DescNullsLast }], first: 200, after: $after) {
             edges { node { id name employees } } pageInfo { hasNextPage endCursor } } }`,
           variables: { after }
         })
@@ -170,7 +170,7 @@ describe("export", () => {
       listed.push(...page.edges.map((e: any) => e.node))
       after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null
     } while (after)
-    expect(listed.length).toBeGreaterThan(1_000)
+    expect(listed.length).toBeGreaterThan(6_000)
     expect(exported.map((r) => ({ id: r.id, name: r.name, employees: r.employees }))).toEqual(listed)
 
     const csv = await rest("GET", `/rest/companies/export?format=csv&filter=${filter}&order_by=name[DescNullsLast]`)

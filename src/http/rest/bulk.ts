@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { BadUserInput } from "../../domain/errors.js"
 import { Imports } from "../../services/imports/index.js"
 import type { ImportFormat, ImportMapping } from "../../services/imports/parse.js"
-import { csvColumns, type ExportFormat, exportPages, exportText } from "../../services/records/export.js"
+import { csvColumns, type ExportFormat, exportText } from "../../services/records/export.js"
 import { Records } from "../../services/records/index.js"
 import { restCaller } from "../caller.js"
 import { UploadTooLarge } from "../body-limit.js"
@@ -101,7 +101,8 @@ const exportRecords = Effect.gen(function*() {
   })
   const selection = yield* answerSelection(context)
   const { filter, orderBy } = yield* listArgs(object, limits)
-  const pages = yield* exportPages(yield* Records, scope, object, { filter, orderBy }, selection)
+  const records = yield* Records
+  const pages = yield* records.streamMany(scope, object.nameSingular, { filter, orderBy }, selection)
   const encoder = new TextEncoder()
   const chunks = exportText(format, pages, csvColumns(object, selection), (record) => flatten(record, selection))
   const body = new ReadableStream<Uint8Array>({

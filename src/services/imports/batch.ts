@@ -26,6 +26,18 @@ export interface BatchResult {
   readonly taken: number
   readonly created: number
   readonly failed: number
+  /** Milliseconds spent reading staged rows, checking them in JS, COPYing, inserting (with events), recording errors and committing. */
+  readonly timings: BatchTimings
+}
+
+export const BATCH_PHASES = ["read", "check", "copy", "insert", "finish"] as const
+
+export interface BatchTimings {
+  read: number
+  check: number
+  copy: number
+  insert: number
+  finish: number
 }
 
 /**
@@ -100,6 +112,13 @@ export const importBatch = async (
   run: BatchRun
 ): Promise<BatchResult> => {
   const client = await pool.connect()
+  const timings: BatchTimings = { read: 0, check: 0, copy: 0, insert: 0, finish: 0 }
+  let mark = performance.now()
+  const lap = (phase: keyof BatchTimings) => {
+    const now = performance.now()
+    timings[phase] += now - mark
+    mark = now
+  }
   try {
     await client.query("BEGIN")
     const { rows: [progress] } = await client.query<{ processedRows: number }>(
@@ -112,8 +131,9 @@ export const importBatch = async (
     )
     if (staged.rows.length === 0) {
       await client.query("COMMIT")
-      return { taken: 0, created: 0, failed: 0 }
+      return { taken: 0, created: 0, failed: 0, timings }
     }
+    lap("read")
     const errors: Array<[string, number, string]> = []
     const refuse = (rowNumber: number, error: unknown) => {
       const message = rowErrorMessage(error)
@@ -149,8 +169,10 @@ export const importBatch = async (
     if (good.length > 0) {
       const names = [...new Set(good.flatMap((g) => Object.keys(g.columns)))]
       const defaults = await columnDefaults(client, model, object)
+      lap("check")
       await client.query(`CREATE TEMPORARY TABLE import_stage ON COMMIT DROP AS SELECT ${names.map(ident).join(", ")} FROM ${model.table(object)} WITH NO DATA`)
       await copyRows(client, "pg_temp.import_stage", names, good.map((g) => names.map((n) => g.columns[n] ?? null)))
+      lap("copy")
       const params = new Params()
       const values = names.map((n) => defaults.has(n) ? `coalesce(s.${ident(n)}, ${defaults.get(n)})` : `s.${ident(n)}`)
       const insert = `INSERT INTO ${model.table(object)} (${names.map(ident).join(", ")})
@@ -165,6 +187,9 @@ export const importBatch = async (
           errors.push([run.id, g.rowNumber, "A record with the same id or the same unique value already exists"])
         }
       }
+      lap("insert")
+    } else {
+      lap("check")
     }
     await copyRows(client, `core."importError"`, ["importId", "rowNumber", "message"], errors)
     await client.query(
@@ -173,7 +198,8 @@ export const importBatch = async (
       [run.id, staged.rows.at(-1)!.rowNumber, created, errors.length]
     )
     await client.query("COMMIT")
-    return { taken: staged.rows.length, created, failed: errors.length }
+    lap("finish")
+    return { taken: staged.rows.length, created, failed: errors.length, timings }
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined)
     throw error

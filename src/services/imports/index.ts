@@ -10,7 +10,7 @@ import { denied, guardOf, memberRecordLimit, objectAccess, requireOperation, req
 import { attempt } from "../records/plan.js"
 import { isRelation, Model, QueryInputError } from "../records/query-builder.js"
 import type { RecordsScope } from "../records/types.js"
-import { BATCH_ROWS, type BatchRun, importBatch } from "./batch.js"
+import { BATCH_PHASES, BATCH_ROWS, type BatchRun, type BatchTimings, importBatch } from "./batch.js"
 import { IMPORTS_QUEUE, RUN_IMPORT_JOB } from "./jobs.js"
 import { readUpload, UnreadableUpload } from "./parse.js"
 import { type ImportRun, Imports, type ImportsShape } from "./service.js"
@@ -153,15 +153,23 @@ export const ImportsLive = (copyRows: CopyRows) =>
           const object = yield* Effect.option(attempt(() => model.object(row.objectNameSingular)))
           if (object._tag === "None") return yield* finish(id, "FAILED", `Object "${row.objectNameSingular}" no longer exists`)
           yield* query(pool, `UPDATE core."importRun" SET status = 'RUNNING', "updatedAt" = now() WHERE id = $1`, [id])
+          const spent: BatchTimings = { read: 0, check: 0, copy: 0, insert: 0, finish: 0 }
+          let rows = 0
+          const started = performance.now()
           while (true) {
             const batch = yield* Effect.tryPromise(() => importBatch(pool, copyRows, model, object.value, row)).pipe(
               Effect.tapError((error) =>
                 query(pool, `UPDATE core."importRun" SET "lastError" = $2, "updatedAt" = now() WHERE id = $1`, [id, String(error.error)]).pipe(Effect.ignore))
             )
             if (batch.taken === 0) break
+            rows += batch.taken
+            for (const phase of BATCH_PHASES) spent[phase] += batch.timings[phase]
             yield* afterImportBatchCommitted(row.workspaceId, row.objectNameSingular)
           }
           yield* finish(id, "COMPLETED", null)
+          const ms = (n: number) => `${Math.round(n)} ms`
+          yield* Effect.logInfo(`Import ${id}: ${rows} rows in ${ms(performance.now() - started)} (read ${ms(spent.read)}, check ${ms(spent.check)}, ` +
+            `copy ${ms(spent.copy)}, insert ${ms(spent.insert)}, errors and commit ${ms(spent.finish)})`)
         }).pipe(Effect.withSpan("Imports.run", { attributes: { importId: id } }))
 
       return { start, get, run }
