@@ -9,7 +9,7 @@ import { buildContext } from "../records/plan.js"
 import { type Model, Params, recordJson } from "../records/query-builder.js"
 import { actorColumns, toColumns } from "../records/values.js"
 import { fullSelection } from "../records/write.js"
-import { type Lookup, prepareRow, type PreparedRow, RowError, rowErrorMessage } from "./rows.js"
+import { type Lookup, type PreparedRow, rowPreparer, RowError, rowErrorMessage } from "./rows.js"
 
 /** Staged rows taken per transaction: large enough for COPY to pay, small enough to show progress. */
 export const BATCH_ROWS = 5_000
@@ -140,9 +140,10 @@ export const importBatch = async (
       if (message === null) throw error
       errors.push([run.id, rowNumber, message])
     }
+    const prepareRow = rowPreparer(model, object, run.format === "csv")
     const prepared = staged.rows.map((row) => {
       try {
-        return prepareRow(model, object, JSON.parse(row.data) as Record<string, unknown>, run.format === "csv")
+        return prepareRow(JSON.parse(row.data) as Record<string, unknown>)
       } catch (error) {
         refuse(row.rowNumber, error)
         return null

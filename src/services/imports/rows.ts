@@ -86,51 +86,85 @@ const flatRelation = (prefix: string, value: Record<string, unknown>, into: Arra
   }
 }
 
+/** What one column path of the upload does, worked out once per import rather than once per row. */
+type PathPlan =
+  | { readonly kind: "value"; readonly head: string; readonly type: FieldType | "TEXT" | null }
+  | { readonly kind: "subfield"; readonly head: string; readonly sub: string; readonly type: FieldType | "TEXT" }
+  | { readonly kind: "lookup"; readonly field: FieldMetadata; readonly column: string; readonly path: string }
+  | { readonly kind: "refused"; readonly message: string }
+
+const planPath = (model: Model, object: ObjectMetadata, path: string): PathPlan => {
+  const [head, ...rest] = path.split(".") as [string, ...Array<string>]
+  const found = model.field(object, head)
+  if (found?.joinColumn && rest.length === 0) return { kind: "lookup", field: found.field, column: "id", path: "id" }
+  if (!found || found.joinColumn || rest.length === 0) {
+    if (found && !found.joinColumn && found.field.relationType === "MANY_TO_ONE") {
+      return { kind: "refused", message: `Relation "${head}" needs a target field: "${head}.id" or "${head}.<unique field>"` }
+    }
+    return { kind: "value", head, type: found && !found.joinColumn ? found.field.type : null }
+  }
+  const field = found.field
+  if (field.relationType === "MANY_TO_ONE") {
+    try {
+      return { kind: "lookup", field, column: lookupColumn(model, field, rest), path: rest.join(".") }
+    } catch (error) {
+      return { kind: "refused", message: error instanceof Error ? error.message : String(error) }
+    }
+  }
+  if (!isCompositeFieldType(field.type) || rest.length !== 1) {
+    return { kind: "refused", message: `"${path}" does not name a field or a composite subfield of ${object.nameSingular}` }
+  }
+  return { kind: "subfield", head, sub: rest[0]!, type: subFieldType(field, rest[0]!) }
+}
+
 /**
- * A staged row (field paths → values; CSV cells as text) → the input values.ts checks and the lookups its
- * relations need. Throws RowError for what only this row gets wrong.
+ * The row reader of one import: a staged row (field paths → values; CSV cells as text) → the input
+ * values.ts checks and the lookups its relations need. Throws RowError for what only this row gets wrong.
  */
-export const prepareRow = (model: Model, object: ObjectMetadata, row: Record<string, unknown>, text: boolean): PreparedRow => {
-  const unreadable = row[ROW_PARSE_ERROR]
-  if (typeof unreadable === "string") refuse(unreadable)
-  const input: Record<string, unknown> = {}
-  const lookups: Array<Lookup> = []
-  const entries: Array<[string, unknown]> = []
-  for (const [key, value] of Object.entries(row)) {
-    const found = model.field(object, key)
-    if (found && !found.joinColumn && found.field.relationType === "MANY_TO_ONE" && isObject(value)) flatRelation(key, value, entries)
-    else entries.push([key, value])
+export const rowPreparer = (model: Model, object: ObjectMetadata, text: boolean) => {
+  const plans = new Map<string, PathPlan>()
+  const planOf = (path: string) => {
+    let plan = plans.get(path)
+    if (!plan) plans.set(path, plan = planPath(model, object, path))
+    return plan
   }
-  for (const [path, raw] of entries) {
-    if (raw === undefined || (text && raw === "")) continue
-    const [head, ...rest] = path.split(".")
-    const found = model.field(object, head!)
-    if (found?.joinColumn && rest.length === 0 && raw !== null) {
-      lookups.push({ field: found.field, column: "id", path: "id", value: String(raw) })
-      continue
-    }
-    if (!found || found.joinColumn || rest.length === 0) {
-      if (found && !found.joinColumn && found.field.relationType === "MANY_TO_ONE") {
-        refuse(`Relation "${head}" needs a target field: "${head}.id" or "${head}.<unique field>"`)
+  const relationHeads = new Set([...model.fields(object)].filter((f) => f.relationType === "MANY_TO_ONE").map((f) => f.name))
+  return (row: Record<string, unknown>): PreparedRow => {
+    const unreadable = row[ROW_PARSE_ERROR]
+    if (typeof unreadable === "string") refuse(unreadable)
+    const input: Record<string, unknown> = {}
+    const lookups: Array<Lookup> = []
+    let entries: Array<[string, unknown]> | Record<string, unknown> = row
+    if (!text) {
+      const flat: Array<[string, unknown]> = []
+      for (const [key, value] of Object.entries(row)) {
+        if (relationHeads.has(key) && isObject(value)) flatRelation(key, value, flat)
+        else flat.push([key, value])
       }
-      input[head!] = text && found && !found.joinColumn ? fromText(found.field.type, String(raw)) : raw
-      continue
+      entries = flat
     }
-    const field = found.field
-    if (field.relationType === "MANY_TO_ONE") {
-      const column = lookupColumn(model, field, rest)
-      // Ids are looked up too: a missing target is this row's error, not a foreign-key failure of the batch.
-      if (raw === null) input[`${field.name}Id`] = null
-      else lookups.push({ field, column, path: rest.join("."), value: String(raw) })
-      continue
+    for (const [path, raw] of Array.isArray(entries) ? entries : Object.entries(entries)) {
+      if (raw === undefined || (text && raw === "")) continue
+      const plan = planOf(path)
+      switch (plan.kind) {
+        case "refused":
+          return refuse(plan.message)
+        case "value":
+          input[plan.head] = text && plan.type !== null ? fromText(plan.type, String(raw)) : raw
+          break
+        case "subfield": {
+          const composite = (input[plan.head] ??= {}) as Record<string, unknown>
+          composite[plan.sub] = text ? fromText(plan.type, String(raw)) : raw
+          break
+        }
+        case "lookup":
+          // Ids are looked up too: a missing target is this row's error, not a foreign-key failure of the batch.
+          if (raw === null) input[`${plan.field.name}Id`] = null
+          else lookups.push({ field: plan.field, column: plan.column, path: plan.path, value: String(raw) })
+      }
     }
-    if (!isCompositeFieldType(field.type) || rest.length !== 1) {
-      refuse(`"${path}" does not name a field or a composite subfield of ${object.nameSingular}`)
-    }
-    const composite = (input[head!] ??= {}) as Record<string, unknown>
-    composite[rest[0]!] = text ? fromText(subFieldType(field, rest[0]!), String(raw)) : raw
+    return { input, lookups }
   }
-  return { input, lookups }
 }
 
 /** The message of a row's failure: values.ts's BAD_USER_INPUT message, or the import's own. */
