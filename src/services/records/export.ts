@@ -7,7 +7,7 @@ export type ExportFormat = "csv" | "jsonl"
 
 /** CSV columns of a selection: a field, or one column per composite subfield (`name.firstName`), as imports read them. */
 export const csvColumns = (object: ObjectMetadata, selection: Selection): ReadonlyArray<readonly [string, string | null]> =>
-  selection.fields.flatMap((name): Array<readonly [string, string | null]> => {
+  ["id", ...selection.fields.filter((name) => name !== "id")].flatMap((name): Array<readonly [string, string | null]> => {
     const field = object.fields.find((f) => f.name === name)
     return field && isCompositeFieldType(field.type)
       ? COMPOSITE_TYPES[field.type].map((sub) => [name, sub.name] as const)
