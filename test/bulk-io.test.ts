@@ -148,6 +148,24 @@ describe("import", () => {
   })
 })
 
+describe("GraphQL (/metadata)", () => {
+  test("createRecordImport takes inline content, recordImport answers its progress and refused rows", async () => {
+    const created = await app.gql(`mutation($input: CreateRecordImportInput!) { createRecordImport(input: $input) { id status format totalRows } }`, {
+      input: { objectNameSingular: "company", format: "CSV", content: "Name,Staff\nInline A,3\nInline B,x", mapping: { Name: "name", Staff: "employees" } }
+    }, token)
+    expect(created.body.errors).toBeUndefined()
+    expect(created.body.data.createRecordImport).toMatchObject({ status: "QUEUED", format: "CSV", totalRows: 2 })
+    const id = created.body.data.createRecordImport.id
+    await app.run(Effect.flatMap(Imports, (imports) => imports.run(id)))
+    const run = await app.gql(`query($id: UUID!) { recordImport(id: $id) { status createdRows failedRows errors { row message } } }`, { id }, token)
+    expect(run.body.data.recordImport).toEqual({
+      status: "COMPLETED", createdRows: 1, failedRows: 1, errors: [{ row: 2, message: `Invalid number value 'x' for field "employees"` }]
+    })
+    const unknown = await app.gql(`mutation { createRecordImport(input: { objectNameSingular: "nope", format: JSONL, content: "{}" }) { id } }`, {}, token)
+    expect(unknown.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
+  })
+})
+
 describe("export", () => {
   test("a filtered, ordered export (JSON lines and CSV, several pages) equals the GraphQL list", async () => {
     const filter = encodeURIComponent(`name[like]:"Retry %"`)

@@ -68,7 +68,7 @@ async function* chunksOf(body: ReadableStream<Uint8Array>) {
  */
 export const readUpload = (
   format: ImportFormat,
-  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
+  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   mapping?: ImportMapping
 ): AsyncIterable<Record<string, unknown>> => {
   const stream = Readable.from(body instanceof ReadableStream ? chunksOf(body) : body)

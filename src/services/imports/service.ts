@@ -28,7 +28,7 @@ export interface ImportRun {
 
 export interface StartImport {
   readonly format: ImportFormat
-  readonly body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>
+  readonly body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>
   readonly mapping?: ImportMapping | undefined
   /**
    * true (default): every imported record writes its `created` event (webhooks, timeline) as any create.

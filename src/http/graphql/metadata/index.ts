@@ -26,6 +26,8 @@ import { roleTypeDefs } from "./role-schema.js"
 import { viewResolvers, type ViewServices } from "./view-resolvers.js"
 import { viewTypeDefs } from "./view-schema.js"
 import { webhookResolvers, type WebhookServices } from "./webhook-resolvers.js"
+import { importResolvers, type ImportServices } from "./import-resolvers.js"
+import { importTypeDefs } from "./import-schema.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
 
@@ -34,6 +36,7 @@ export type MetadataServices =
   | AuthResolverServices
   | DataModelServices
   | WebhookServices
+  | ImportServices
   | RoleServices
   | MembersServices
   | PasswordServices
@@ -52,6 +55,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
         authTypeDefs,
         dataModelTypeDefs,
         webhookTypeDefs,
+        importTypeDefs,
         roleTypeDefs,
         membersTypeDefs,
         passwordTypeDefs,
@@ -76,6 +80,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...authResolvers.Query,
           ...dataModelResolvers.Query,
           ...webhookResolvers.Query,
+          ...importResolvers.Query,
           ...roleResolvers.Query,
           ...membersResolvers.Query,
           ...passwordResolvers.Query,
@@ -87,6 +92,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...authResolvers.Mutation,
           ...dataModelResolvers.Mutation,
           ...webhookResolvers.Mutation,
+          ...importResolvers.Mutation,
           ...roleResolvers.Mutation,
           ...membersResolvers.Mutation,
           ...passwordResolvers.Mutation,
