@@ -177,7 +177,7 @@ export const importBatch = async (
       const params = new Params()
       const values = names.map((n) => defaults.has(n) ? `coalesce(s.${ident(n)}, ${defaults.get(n)})` : `s.${ident(n)}`)
       const insert = `INSERT INTO ${model.table(object)} (${names.map(ident).join(", ")})
-        SELECT ${values.join(", ")} FROM pg_temp.import_stage s ON CONFLICT DO NOTHING RETURNING *`
+        SELECT ${values.join(", ")} FROM pg_temp.import_stage s ON CONFLICT DO NOTHING RETURNING ${run.emitEvents ? "*" : `"id"`}`
       const text = run.emitEvents
         ? `WITH inserted AS (${insert}), events AS (${eventsSql(model, object, run, params)}) SELECT "id" FROM inserted`
         : `WITH inserted AS (${insert}) SELECT "id" FROM inserted`
