@@ -17,7 +17,8 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { collect, dropDatabase, freePort, healthy, withAdmin } from "./support.js"
+import { SQL } from "bun"
+import { ADMIN_URL, collect, dropDatabase, freePort, healthy, withAdmin } from "./support.js"
 
 const ROOT = path.resolve(import.meta.dir, "..")
 const ROWS = Number(process.env["BENCH_ROWS"] ?? 1_000_000)
@@ -57,6 +58,7 @@ let server: Bun.Subprocess<"ignore", "pipe", "pipe"> | null = null
 const log = { text: "" }
 
 const cleanUp = async () => {
+  await admin?.close().catch(() => undefined)
   if (server && server.exitCode === null) {
     server.kill("SIGTERM")
     const timer = setTimeout(() => server?.kill("SIGKILL"), 15_000)
@@ -68,8 +70,10 @@ const cleanUp = async () => {
 
 /** CPU of this database's PostgreSQL backends (the server's connections), by pid, sampled while a step runs. */
 const backendCpu = new Map<number, { first: number; last: number }>()
+let admin: SQL | null = null
 const sampleBackends = async () => {
-  const pids = await withAdmin((sql) => sql`SELECT pid FROM pg_stat_activity WHERE datname = ${database}`) as Array<{ pid: number }>
+  admin ??= new SQL({ url: ADMIN_URL, max: 1 })
+  const pids = await admin`SELECT pid FROM pg_stat_activity WHERE datname = ${database}`.catch(() => []) as Array<{ pid: number }>
   for (const { pid } of pids) {
     try {
       const now = processCpuMs(pid)

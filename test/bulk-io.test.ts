@@ -42,7 +42,7 @@ const importAndRun = async (plural: string, body: string, query = "format=csv") 
 }
 
 beforeAll(async () => {
-  app = await startTestApp({ redis: false })
+  app = await startTestApp({ redis: false, env: { IMPORT_MAX_BODY_SIZE: "1000000" } })
   const account = await signUpWithWorkspace(app)
   workspaceId = account.workspaceId
   token = (await createApiKey(app, account.accessToken)).token
@@ -145,6 +145,21 @@ describe("import", () => {
     expect(broken.status).toBe(400)
     expect(broken.body.messages[0]).toContain("Invalid CSV")
     expect((await rest("GET", `/rest/imports/${crypto.randomUUID()}`)).status).toBe(404)
+  })
+
+  test("an upload past IMPORT_MAX_BODY_SIZE is a 413, declared or chunked, and nothing is kept", async () => {
+    const big = "name\n" + "x".repeat(1_100_000)
+    const declared = await rest("POST", "/rest/companies/import?format=csv", big)
+    expect(declared.status).toBe(413)
+    const runs = async () => (await sql<{ n: number }>((s) => s`SELECT count(*)::int AS n FROM core."importRun"`))[0]!.n
+    const before = await runs()
+    for (const format of ["csv", "jsonl"]) {
+      const chunks = [new TextEncoder().encode(format === "csv" ? "name\n" : ""), ...Array.from({ length: 20 }, () => new TextEncoder().encode(`${format === "csv" ? "Chunked" : JSON.stringify({ name: "Chunked" })}\n`.repeat(10_000)))]
+      const body = new ReadableStream<Uint8Array>({ pull: (controller) => { const next = chunks.shift(); next ? controller.enqueue(next) : controller.close() } })
+      const chunked = await app.request(`/rest/companies/import?format=${format}`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body })
+      expect(chunked.status).toBe(413)
+    }
+    expect(await runs()).toBe(before)
   })
 })
 

@@ -24,11 +24,18 @@ const mapped = (row: Record<string, unknown>, mapping: ImportMapping | undefined
 }
 
 async function* csvRows(body: Readable, mapping: ImportMapping | undefined) {
-  const parser = body.pipe(csvParser({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true, trim: false }))
+  const parser = csvParser({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true, trim: false })
+  // pipe() does not pass a failing upload on: the parser fails with it, so the loop below sees the error.
+  body.on("error", (error) => parser.destroy(error))
+  body.pipe(parser)
   try {
     for await (const record of parser as AsyncIterable<Record<string, string>>) yield mapped(record, mapping)
   } catch (error) {
-    throw new UnreadableUpload(`Invalid CSV: ${error instanceof Error ? error.message : String(error)}`)
+    // csv-parse's own errors carry a CSV_* code; anything else (the upload's stream failed) goes on as it is.
+    if (error instanceof Error && String((error as { code?: unknown }).code).startsWith("CSV_")) {
+      throw new UnreadableUpload(`Invalid CSV: ${error.message}`)
+    }
+    throw error
   }
 }
 
