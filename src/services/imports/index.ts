@@ -135,6 +135,9 @@ export const ImportsLive = (copyRows: CopyRows) =>
             Effect.tap(() => requireImportable(scope, model, objectName, heads)),
             Effect.tapError(() => query(pool, `DELETE FROM core."importRun" WHERE id = $1`, [id]).pipe(Effect.ignore))
           )
+          // Fresh statistics, or the job's batch reads may be planned as scans of the whole staging table: a
+          // 1,000,000-row import spent 134 s of its 356 s reading its batches before this.
+          yield* query(pool, `ANALYZE core."importRow"`)
           yield* query(pool, `UPDATE core."importRun" SET status = 'QUEUED', "totalRows" = $2, "updatedAt" = now() WHERE id = $1`, [id, staged])
           yield* queue.enqueue(IMPORTS_QUEUE, RUN_IMPORT_JOB, { importId: id }, { jobId: `import-${id}`, attempts: 5 })
           return yield* get(scope.workspaceId, id)
