@@ -462,6 +462,8 @@ const fakeRecords = (calls: Array<Call>, canned: { findMany?: Connection } = {})
       record("findMany", scope, object, [args, selection, extras], canned.findMany ?? connectionOf([])),
     findManyDirect: () => null, // every read through findMany, where calls are recorded
     groupBy: (scope, object, args, records, extras) => record("groupBy", scope, object, [args, records, extras], []),
+    streamMany: (scope, object, args, selection) =>
+      record("streamMany", scope, object, [args, selection], (async function*() {})()),
     findOne: (scope, object, filter, selection) =>
       record("findOne", scope, object, [filter, selection], object === "workspaceMember" ? { id: MEMBER_ID } : { id: COMPANY_ID }),
     findOneDirect: () => null, // every read through findOne, where calls are recorded

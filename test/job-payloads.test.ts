@@ -12,6 +12,7 @@ import { Revocations } from "../src/services/revocations/index.js"
 import { type Webhook, Webhooks } from "../src/services/webhooks/index.js"
 import { Workspaces } from "../src/services/workspace/index.js"
 import { Workflows } from "../src/services/workflows/index.js"
+import { Imports } from "../src/services/imports/index.js"
 import { makeTestLayer } from "./support/test-layer.js"
 
 const event: RecordEvent = {
@@ -43,6 +44,7 @@ const runQueues = <A>(body: (delivered: Array<{ webhookId: string; event: Record
     makeTestLayer(Workspaces)({}),
     makeTestLayer(Revocations)({}),
     makeTestLayer(Workflows)({ startRunsForEvent: () => Effect.void, startRunsForCron: () => Effect.void, sweepRuns: Effect.void }),
+    makeTestLayer(Imports)({}),
     Logger.minimumLogLevel(LogLevel.None)
   )
   return Effect.runPromise(

@@ -5,7 +5,7 @@ import { AppConfig } from "../platform/config.js"
 import { RateLimits } from "../services/rate-limits/index.js"
 import { makeApiRateLimit } from "./api-rate-limit.js"
 import { refuseKnownFlood } from "./graphql/metadata/sign-in-limits.js"
-import { boundRequestBody, tooLargeBody } from "./body-limit.js"
+import { boundRequestBody, IMPORT_PATH, limitedUpload, tooLargeBody } from "./body-limit.js"
 import { causeIsDatabaseUnavailable, restError, restUnavailable } from "./errors.js"
 import { makeDataGraphQLHandler } from "./graphql/data/index.js"
 import { healthRoutes } from "./health.js"
@@ -15,6 +15,7 @@ import { restMetadataRoutes } from "./rest/metadata.js"
 import { makeOpenApiRoutes } from "./rest/open-api.js"
 import { makeRestReadLane } from "./rest/lane.js"
 import { restRecordRoutes } from "./rest/records.js"
+import { restBulkRoutes } from "./rest/bulk.js"
 import { ssoRoutes } from "./sso-routes.js"
 
 const SECURITY_HEADERS = {
@@ -29,12 +30,13 @@ const securityHeaders = HttpMiddleware.make((app) =>
 )
 
 /** Bodies declared over MAX_BODY_SIZE are refused (the web handler also bounds chunked bodies, body-limit.ts). */
-const bodyLimit = (maxBytes: number) =>
+const bodyLimit = (maxBytes: number, importMaxBytes: number) =>
   HttpMiddleware.make((app) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       const length = Number(request.headers["content-length"] ?? 0)
-      return length > maxBytes
-        ? Effect.succeed(restError(413, "PayloadTooLargeException", `Request body exceeds ${maxBytes} bytes`))
+      const limit = request.method === "POST" && IMPORT_PATH.test(new URL(request.url, "http://localhost").pathname) ? importMaxBytes : maxBytes
+      return length > limit
+        ? Effect.succeed(restError(413, "PayloadTooLargeException", `Request body exceeds ${limit} bytes`))
         : app
     })
   )
@@ -67,7 +69,7 @@ const makeApp = Effect.gen(function*() {
   const metadata = yield* makeMetadataHandler
   const { handler: data, fast } = yield* makeDataGraphQLHandler
   const openApiRoutes = yield* makeOpenApiRoutes
-  const router = HttpRouter.concatAll(healthRoutes, restMetadataRoutes, restRecordRoutes, openApiRoutes, ssoRoutes, workflowWebhookRoutes).pipe(
+  const router = HttpRouter.concatAll(healthRoutes, restMetadataRoutes, restBulkRoutes, restRecordRoutes, openApiRoutes, ssoRoutes, workflowWebhookRoutes).pipe(
     HttpRouter.get("/metadata", metadata),
     HttpRouter.post("/metadata", metadata),
     HttpRouter.options("/metadata", metadata),
@@ -76,7 +78,7 @@ const makeApp = Effect.gen(function*() {
     HttpRouter.options("/graphql", data)
   )
   const app = edgeErrors(router).pipe(
-    bodyLimit(config.maxBodyBytes),
+    bodyLimit(config.maxBodyBytes, config.importMaxBodyBytes),
     HttpMiddleware.cors({
       allowedOrigins: allowedOrigin(config.corsOrigins),
       allowedHeaders: ["authorization", "content-type", "x-schema-version", "x-locale"],
@@ -138,9 +140,14 @@ export const makeWebHandler = Effect.gen(function*() {
     return throttled === null ? serve(request) : throttled.then((refused) => refused ?? serve(request))
   }
   const tooLarge = (request: Request) => tooLargeBody(config.maxBodyBytes, headersFor(request.headers.get("origin")))
+  const tooLargeUpload = (request: Request) => tooLargeBody(config.importMaxBodyBytes, headersFor(request.headers.get("origin")))
   return (request: Request): Promise<Response> => {
     // Most requests declare their length (or have no body): judged without an extra await.
     const declared = request.headers.get("content-length")
+    if (request.method === "POST" && IMPORT_PATH.test(pathOf(request.url))) {
+      if (declared !== null) return Number(declared) > config.importMaxBodyBytes ? Promise.resolve(tooLargeUpload(request)) : route(request)
+      return route(limitedUpload(request, config.importMaxBodyBytes))
+    }
     if (declared !== null) return Number(declared) > config.maxBodyBytes ? Promise.resolve(tooLarge(request)) : route(request)
     if (request.method === "GET" || request.method === "HEAD") return route(request)
     return boundRequestBody(request, config.maxBodyBytes).then((bounded) => (bounded ? route(bounded) : tooLarge(request)))

@@ -54,3 +54,27 @@ export const boundRequestBody = async (request: Request, maxBytes: number): Prom
   rememberClientAddress(buffered, clientAddressOf(request))
   return buffered
 }
+
+/** Uploads to `POST /rest/{plural}/import` stream to the import (IMPORT_MAX_BODY_SIZE), never buffered whole. */
+export const IMPORT_PATH = /^\/rest\/[^/]+\/import$/
+
+export class UploadTooLarge extends Error {}
+
+/**
+ * A chunked upload to an import route, streamed on with a byte count: past `maxBytes` the stream fails
+ * (the import then answers 413 and stages nothing).
+ */
+export const limitedUpload = (request: Request, maxBytes: number): Request => {
+  if (request.body === null) return request
+  let size = 0
+  const counted = request.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      size += chunk.byteLength
+      if (size > maxBytes) controller.error(new UploadTooLarge(`Request body exceeds ${maxBytes} bytes`))
+      else controller.enqueue(chunk)
+    }
+  }))
+  const limited = new Request(request.url, { method: request.method, headers: request.headers, body: counted, signal: request.signal, duplex: "half" } as RequestInit)
+  rememberClientAddress(limited, clientAddressOf(request))
+  return limited
+}

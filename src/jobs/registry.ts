@@ -4,6 +4,7 @@ import { eventsQueue } from "../services/events/handlers.js"
 import { EMAILS_QUEUE, emailsQueue } from "../services/mail/jobs.js"
 import { WEBHOOKS_QUEUE, webhooksQueue } from "../services/webhooks/jobs.js"
 import { WORKFLOWS_QUEUE, workflowSchedules, workflowsQueue } from "../services/workflows/jobs.js"
+import { IMPORTS_QUEUE, importsQueue } from "../services/imports/jobs.js"
 import { defineRegistry, jobHandler, type QueueSpec } from "./runner.js"
 
 type RequirementsOf<Q> = Q extends QueueSpec<infer R> ? R : never
@@ -13,12 +14,13 @@ type RequirementsOf<Q> = Q extends QueueSpec<infer R> ? R : never
  * Each subsystem declares its own queue and job payload schemas beside its handlers (events, webhooks, ...);
  * `schedule(queue, name, { every } | { cron })` enqueues a job once per tick across all workers.
  */
-export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue | typeof workflowsQueue>>({
+export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue | typeof workflowsQueue | typeof importsQueue>>({
   queues: {
     [EVENTS_QUEUE]: eventsQueue,
     [WEBHOOKS_QUEUE]: webhooksQueue,
     [EMAILS_QUEUE]: emailsQueue,
     [WORKFLOWS_QUEUE]: workflowsQueue,
+    [IMPORTS_QUEUE]: importsQueue,
     system: {
       concurrency: 5,
       handlers: {

@@ -31,6 +31,8 @@ import { Views, ViewsLive } from "../services/views/index.js"
 import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workflows, WorkflowsLive } from "../services/workflows/index.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
+import { Imports, ImportsLive } from "../services/imports/index.js"
+import { copyRowsWithCopy, copyRowsWithInserts } from "../platform/database/copy.js"
 
 /** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
 export type Infrastructure =
@@ -66,6 +68,7 @@ export type Services =
   | Sso
   | TwoFactor
   | Workflows
+  | Imports
 
 export class StartupError extends Error {}
 
@@ -167,7 +170,10 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     ViewsLive,
     SsoLive,
     TwoFactorLive,
-    WorkflowsLive
+    WorkflowsLive,
+    // PGlite's socket does not carry COPY's sub-protocol: the embedded database stages with INSERTs.
+    Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
+      ImportsLive(Option.isSome(config.databaseUrl) ? copyRowsWithCopy : copyRowsWithInserts)))
   ).pipe(
     // SSO signs members up and in through Members.
     Layer.provideMerge(MembersLive),

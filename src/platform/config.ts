@@ -60,6 +60,7 @@ export const appConfig = Config.all({
   frontendUrl: Config.url("FRONTEND_URL").pipe(Config.withDefault(new URL("http://localhost:3001"))),
   corsOrigins: Config.string("CORS_ORIGINS").pipe(Config.withDefault("*")),
   maxBodyBytes: byteSize("MAX_BODY_SIZE", 10 * 1024 * 1024),
+  importMaxBodyBytes: byteSize("IMPORT_MAX_BODY_SIZE", 1024 * 1024 * 1024),
   shutdownTimeout: duration("SHUTDOWN_TIMEOUT", "10s"),
   queryDefaultLimit: Config.integer("QUERY_DEFAULT_LIMIT_RECORDS").pipe(Config.withDefault(60)),
   queryMaxLimit: Config.integer("QUERY_MAX_RECORDS").pipe(Config.withDefault(200)),

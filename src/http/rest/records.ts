@@ -26,7 +26,7 @@ import { flatten, parseDepth, parseFields, restRecord, selectionFor } from "./se
 import { type bulkFilterMessage, listBody, parseFilter, parseListArgs, typeResolver } from "./list-args.js"
 
 const capitalize = (name: string) => name.charAt(0).toUpperCase() + name.slice(1)
-const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
+export const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
 
 /** An unknown `:plural` is Twenty's 400, with its hint (rest-api-base.handler.ts). */
 const unknownObject = (metadata: WorkspaceMetadata, plural: string | undefined) => {
@@ -36,7 +36,7 @@ const unknownObject = (metadata: WorkspaceMetadata, plural: string | undefined) 
 }
 
 /** The caller, their scope, and the object named by the `:plural` path segment. */
-const target = Effect.gen(function*() {
+export const target = Effect.gen(function*() {
   const caller = yield* restCaller
   const { plural } = yield* HttpRouter.params
   const metadata = yield* Effect.flatMap(Metadata, (m) => m.get(caller.workspace.id))
@@ -46,15 +46,15 @@ const target = Effect.gen(function*() {
   return { scope: yield* scopeOf(caller), metadata, object, limits }
 })
 
-const parsing = <A>(parse: () => A) =>
+export const parsing = <A>(parse: () => A) =>
   Effect.try({ try: parse, catch: (e) => (e instanceof BadUserInput ? e : new BadUserInput({ message: String(e) })) })
 
-const queryParams = Effect.map(HttpServerRequest.HttpServerRequest, (request) => new URL(request.url, "http://localhost").searchParams)
+export const queryParams = Effect.map(HttpServerRequest.HttpServerRequest, (request) => new URL(request.url, "http://localhost").searchParams)
 
 type Target = Effect.Effect.Success<typeof target>
 
 /** The selection a request's `depth` and `fields` ask for. */
-const answerSelection = ({ metadata, object, limits, scope }: Target) =>
+export const answerSelection = ({ metadata, object, limits, scope }: Target) =>
   Effect.flatMap(queryParams, (params) =>
     parsing(() => {
       const depth = parseDepth(params)
@@ -64,7 +64,7 @@ const answerSelection = ({ metadata, object, limits, scope }: Target) =>
 const filterParam = (object: ObjectMetadata, requiredFor?: Parameters<typeof bulkFilterMessage>[0]) =>
   Effect.flatMap(queryParams, (params) => parsing(() => parseFilter(params, object, requiredFor)))
 
-const listArgs = (object: ObjectMetadata, limits: RecordsLimits) =>
+export const listArgs = (object: ObjectMetadata, limits: RecordsLimits) =>
   Effect.flatMap(queryParams, (params) => parsing(() => parseListArgs(params, object, limits)))
 
 /** Twenty's path parser refuses an id that is not a UUID (parse-core-path.utils.ts). */
@@ -83,7 +83,7 @@ const objectBody = Effect.filterOrFail(
 const booleanParam = (name: string) =>
   Effect.map(queryParams, (params) => params.get(name) === "true")
 
-const asUserError = <E, R>(effect: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+export const asUserError = <E, R>(effect: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.catchIf(effect, isUserError, (e) => Effect.succeed(restUserError(e))) as Effect.Effect<
     HttpServerResponse.HttpServerResponse,
     Exclude<E, UserError>,

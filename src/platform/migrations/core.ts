@@ -554,6 +554,45 @@ CREATE TABLE core."oauthSignIn" (
     up: clearNullEquivalentValues
   },
   {
+    id: 14,
+    name: "import_runs",
+    // Bulk imports (services/imports): the run and its progress, the uploaded rows staged until the job has
+    // taken them, and each refused row with its reason.
+    up: Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`
+CREATE TABLE core."importRun" (
+  id uuid PRIMARY KEY,
+  "workspaceId" uuid NOT NULL REFERENCES core.workspace(id) ON DELETE CASCADE,
+  "objectNameSingular" text NOT NULL,
+  format text NOT NULL,
+  status text NOT NULL,
+  "emitEvents" boolean NOT NULL,
+  actor jsonb NOT NULL,
+  "totalRows" integer NOT NULL DEFAULT 0,
+  "processedRows" integer NOT NULL DEFAULT 0,
+  "createdRows" integer NOT NULL DEFAULT 0,
+  "failedRows" integer NOT NULL DEFAULT 0,
+  "lastError" text,
+  "finishedAt" timestamptz,${timestamps}
+);
+CREATE INDEX import_run_workspace_idx ON core."importRun" ("workspaceId", "createdAt" DESC);
+CREATE TABLE core."importRow" (
+  "importId" uuid NOT NULL REFERENCES core."importRun"(id) ON DELETE CASCADE,
+  "rowNumber" integer NOT NULL,
+  data text NOT NULL,
+  PRIMARY KEY ("importId", "rowNumber")
+);
+CREATE TABLE core."importError" (
+  "importId" uuid NOT NULL REFERENCES core."importRun"(id) ON DELETE CASCADE,
+  "rowNumber" integer NOT NULL,
+  message text NOT NULL,
+  PRIMARY KEY ("importId", "rowNumber")
+);
+`)
+    })
+  },
+  {
     id: 16,
     name: "oauth_sign_in_invite_hash",
     // A sign-in started from a workspace's public invite link (Twenty's `workspaceInviteHash` in the

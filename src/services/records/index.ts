@@ -10,6 +10,7 @@ import { makeReads } from "./read.js"
 import { makeSearch } from "./search.js"
 import { Records } from "./service.js"
 import { makeStatements } from "./statements.js"
+import { makePagedStreamMany, makeStreamMany } from "./stream.js"
 import type { ConnectionArgs, RecordsLimits } from "./types.js"
 import { makeWrites } from "./write.js"
 
@@ -26,13 +27,17 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
     Records,
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
-      const statements = makeStatements(sql, yield* PgPool, yield* PgReads)
+      const pool = yield* PgPool
+      const pgReads = yield* PgReads
+      const statements = makeStatements(sql, pool, pgReads)
       const models = makeModels(yield* Metadata, yield* Cache)
       const reads = makeReads(limits, statements, models)
       const writes = makeWrites(sql, limits, statements, models, reads)
       const { merge, findDuplicates } = makeMerge(sql, limits, statements, models, reads, writes)
       const { search } = makeSearch(limits, statements, models)
       const { findMany, findManyDirect, groupBy, findOne, findOneDirect } = reads
+      // Bun's read pool exists exactly on a live database, where an export may hold a connection throughout.
+      const streamMany = pgReads !== null ? makeStreamMany(limits, pool, models) : makePagedStreamMany(limits, findMany)
       const { createMany, updateOne, updateMany, deleteMany, destroyMany, restoreMany } = writes
       return {
         limits,
@@ -41,6 +46,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         groupBy,
         findOne,
         findOneDirect,
+        streamMany,
         createMany,
         updateOne,
         updateMany,

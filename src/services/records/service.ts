@@ -55,6 +55,16 @@ export interface RecordsShape {
     records: Selection | null,
     extras: ConnectionSelection
   ) => Effect.Effect<ReadonlyArray<Group>, RecordsFailure>
+  /**
+   * Every record matching `args.filter` in `args.order` (no page limit), batch after batch with one batch in
+   * memory: for exports of any size. Input is checked (and refused) before this succeeds.
+   */
+  readonly streamMany: (
+    scope: RecordsScope,
+    object: string,
+    args: Pick<ConnectionArgs, "filter" | "orderBy">,
+    selection: Selection
+  ) => Effect.Effect<AsyncGenerator<ReadonlyArray<RecordValue>>, RecordsFailure>
   /** The first record matching `filter`, or null. */
   readonly findOne: (
     scope: RecordsScope,

@@ -26,6 +26,8 @@ import { roleTypeDefs } from "./role-schema.js"
 import { viewResolvers, type ViewServices } from "./view-resolvers.js"
 import { viewTypeDefs } from "./view-schema.js"
 import { webhookResolvers, type WebhookServices } from "./webhook-resolvers.js"
+import { importResolvers, type ImportServices } from "./import-resolvers.js"
+import { importTypeDefs } from "./import-schema.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
 import { workflowResolvers, type WorkflowServices } from "./workflow-resolvers.js"
 import { workflowTypeDefs } from "./workflow-schema.js"
@@ -36,6 +38,7 @@ export type MetadataServices =
   | AuthResolverServices
   | DataModelServices
   | WebhookServices
+  | ImportServices
   | RoleServices
   | MembersServices
   | PasswordServices
@@ -55,6 +58,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
         authTypeDefs,
         dataModelTypeDefs,
         webhookTypeDefs,
+        importTypeDefs,
         roleTypeDefs,
         membersTypeDefs,
         passwordTypeDefs,
@@ -80,6 +84,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...authResolvers.Query,
           ...dataModelResolvers.Query,
           ...webhookResolvers.Query,
+          ...importResolvers.Query,
           ...roleResolvers.Query,
           ...membersResolvers.Query,
           ...passwordResolvers.Query,
@@ -91,6 +96,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...authResolvers.Mutation,
           ...dataModelResolvers.Mutation,
           ...webhookResolvers.Mutation,
+          ...importResolvers.Mutation,
           ...roleResolvers.Mutation,
           ...membersResolvers.Mutation,
           ...passwordResolvers.Mutation,

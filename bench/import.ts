@@ -1,0 +1,240 @@
+/**
+ * Bulk import and export benchmark, through the real server (`bun scripts/run.ts main` on PostgreSQL, jobs
+ * in-process on the memory queue):
+ *
+ *   bun bench/import.ts                 # 1,000,000 people
+ *   BENCH_ROWS=100000 bun bench/import.ts
+ *
+ * 1. 1,000 companies imported (JSON lines), so people can link to them by their unique domain;
+ * 2. BENCH_ROWS people uploaded as one streamed CSV (name, email, job title, city, company by domain), bulk
+ *    mode (no per-record events): upload (parse + COPY to staging) and job (checks, COPY, INSERT … SELECT)
+ *    timed apart, the job's own split of its time read from the server's log;
+ * 3. 20,000 people imported with their `created` events, for what the events cost;
+ * 4. every person exported as CSV then as JSON lines, streamed, with the server's peak RSS sampled.
+ * CPU used by the server, by its PostgreSQL backends and by the rest of the machine is read from /proc for
+ * steps 2 and 4: on a shared machine, CPU per row says more than rows per second.
+ * Everything it starts it stops: the server (SIGTERM, SIGKILL after 15 s) and the database (dropped).
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { SQL } from "bun"
+import { ADMIN_URL, collect, dropDatabase, freePort, healthy, withAdmin } from "./support.js"
+
+const ROOT = path.resolve(import.meta.dir, "..")
+const ROWS = Number(process.env["BENCH_ROWS"] ?? 1_000_000)
+const COMPANIES = 1_000
+const APP_SECRET = "bench-import-secret-bench-import-secret-0123"
+const began = performance.now()
+const progress = (message: string) => console.error(`[bench ${((performance.now() - began) / 1000).toFixed(1)}s] ${message}`)
+
+const database = `score_bench_import_${crypto.randomUUID().slice(0, 8)}`
+const url = `postgres://postgres@127.0.0.1:5432/${database}`
+const port = freePort()
+const env = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !["REDIS_URL", "DATA_DIR", "PORT"].includes(k))),
+  DATABASE_URL: url,
+  APP_SECRET,
+  HOST: "127.0.0.1",
+  PORT: String(port),
+  LOG_LEVEL: "Info",
+  DATABASE_POOL_SIZE: "3",
+  DATABASE_STATEMENT_TIMEOUT: "300s",
+  API_RATE_LIMITING_SHORT_LIMIT: "1000000",
+  API_RATE_LIMITING_LONG_LIMIT: "1000000"
+}
+
+const CLOCK_TICKS = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100
+const processCpuMs = (pid: number) => {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS
+}
+const machineBusyMs = () => {
+  const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number)
+  return ((line.slice(0, 8).reduce((a, b) => a + b, 0) - line[3]! - line[4]!) * 1000) / CLOCK_TICKS
+}
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024
+
+let server: Bun.Subprocess<"ignore", "pipe", "pipe"> | null = null
+const log = { text: "" }
+
+const cleanUp = async () => {
+  await admin?.close().catch(() => undefined)
+  if (server && server.exitCode === null) {
+    server.kill("SIGTERM")
+    const timer = setTimeout(() => server?.kill("SIGKILL"), 15_000)
+    await server.exited
+    clearTimeout(timer)
+  }
+  await dropDatabase(database).catch(() => undefined)
+}
+
+/** CPU of this database's PostgreSQL backends (the server's connections), by pid, sampled while a step runs. */
+const backendCpu = new Map<number, { first: number; last: number }>()
+let admin: SQL | null = null
+const sampleBackends = async () => {
+  admin ??= new SQL({ url: ADMIN_URL, max: 1 })
+  const pids = await admin`SELECT pid FROM pg_stat_activity WHERE datname = ${database}`.catch(() => []) as Array<{ pid: number }>
+  for (const { pid } of pids) {
+    try {
+      const now = processCpuMs(pid)
+      const seen = backendCpu.get(pid)
+      backendCpu.set(pid, { first: seen?.first ?? now, last: now })
+    } catch {
+      // the backend ended between the query and the read
+    }
+  }
+}
+const backendTotal = () => [...backendCpu.values()].reduce((sum, { first, last }) => sum + last - first, 0)
+
+const measured = async <A>(pid: number, body: () => Promise<A>) => {
+  const cpu = processCpuMs(pid)
+  const busy = machineBusyMs()
+  backendCpu.clear()
+  await sampleBackends()
+  const sampler = setInterval(() => void sampleBackends().catch(() => undefined), 500)
+  const started = performance.now()
+  const result = await body()
+  const wall = performance.now() - started
+  clearInterval(sampler)
+  await sampleBackends()
+  const serverCpu = processCpuMs(pid) - cpu
+  return { result, wall, serverCpu, postgresCpu: backendTotal(), otherCpu: machineBusyMs() - busy - serverCpu - backendTotal() }
+}
+
+const upload = async (token: string, plural: string, query: string, body: ReadableStream<Uint8Array>) => {
+  const response = await fetch(`http://127.0.0.1:${port}/rest/${plural}/import?${query}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+    body
+  })
+  const answer = await response.json() as any
+  if (response.status !== 202) throw new Error(`import refused: ${response.status} ${JSON.stringify(answer)}`)
+  return answer.data.import.id as string
+}
+
+const finished = async (token: string, id: string) => {
+  while (true) {
+    const response = await fetch(`http://127.0.0.1:${port}/rest/imports/${id}?errors_limit=3`, { headers: { authorization: `Bearer ${token}` } })
+    const run = ((await response.json()) as any).data.import
+    if (run.status === "COMPLETED" || run.status === "FAILED") return run
+    await Bun.sleep(100)
+  }
+}
+
+const lines = (count: number, line: (i: number) => string, header?: string) => {
+  const encoder = new TextEncoder()
+  let i = 0
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (i >= count) return controller.close()
+      let chunk = i === 0 && header ? `${header}\n` : ""
+      for (const end = Math.min(count, i + 2_000); i < end; i++) chunk += `${line(i)}\n`
+      controller.enqueue(encoder.encode(chunk))
+    }
+  })
+}
+
+const person = (i: number) =>
+  `First${i},Last${i},person${i}@example.com,Engineer,City ${i % 500},https://company${i % COMPANIES}.example`
+
+const main = async () => {
+  await withAdmin((sql) => sql.unsafe(`CREATE DATABASE ${database}`))
+  progress(`database ${database}; server on port ${port}`)
+  server = Bun.spawn(["bun", "scripts/run.ts", "main"], { cwd: ROOT, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" })
+  collect(server.stdout, log)
+  collect(server.stderr, log)
+  const ready = performance.now()
+  while (!(await healthy(port))) {
+    if (server.exitCode !== null || performance.now() - ready > 60_000) throw new Error(`server not ready:\n${log.text}`)
+    await Bun.sleep(50)
+  }
+  const cli = Bun.spawnSync(["bun", "scripts/run.ts", "cli", "workspace:create", "--name", "Bench", "--email", "bench@example.com", "--password", "a long bench password"], { cwd: ROOT, env })
+  const token = /\n(eyJ[^\s]+)\n/.exec(cli.stdout.toString())?.[1]
+  if (!token) throw new Error(`workspace:create failed:\n${cli.stdout}${cli.stderr}`)
+  const pid = server.pid
+
+  const companies = await finished(token, await upload(token, "companies", "format=jsonl&emit_events=false",
+    lines(COMPANIES, (i) => JSON.stringify({ name: `Company ${i}`, domainName: { primaryLinkUrl: `https://company${i}.example` } }))))
+  progress(`${companies.createdRows} companies imported`)
+
+  const header = "name.firstName,name.lastName,emails.primaryEmail,jobTitle,city,company.domainName.primaryLinkUrl"
+  let uploadMs = 0
+  const bulk = await measured(pid, async () => {
+    const started = performance.now()
+    const id = await upload(token, "people", "format=csv&emit_events=false", lines(ROWS, person, header))
+    uploadMs = performance.now() - started
+    progress(`${ROWS} people uploaded and staged in ${(uploadMs / 1000).toFixed(1)} s; job running`)
+    return finished(token, id)
+  })
+  const jobLine = log.text.split("\n").reverse().find((l) => l.includes(`Import ${bulk.result.id}`)) ?? ""
+  progress(`bulk import: ${JSON.stringify({ ...bulk.result, errors: bulk.result.errors.length })}`)
+
+  const EVENT_ROWS = 20_000
+  const withEvents = await measured(pid, () =>
+    upload(token, "people", "format=csv", lines(EVENT_ROWS, (i) => person(ROWS + i), header)).then((id) => finished(token, id)))
+
+  const exportAll = async (format: string) => {
+    let peak = rssMb(pid)
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100)
+    const run = await measured(pid, async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/rest/people/export?format=${format}`, { headers: { authorization: `Bearer ${token}` } })
+      let bytes = 0
+      let newlines = 0
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        bytes += chunk.byteLength
+        for (const byte of chunk) if (byte === 10) newlines++
+      }
+      return { bytes, newlines }
+    })
+    clearInterval(sampler)
+    return { ...run, peakRssMb: peak }
+  }
+  const rssBefore = rssMb(pid)
+  const csv = await exportAll("csv")
+  const jsonl = await exportAll("jsonl")
+
+  const rate = (rows: number, ms: number) => `${Math.round(rows / (ms / 1000)).toLocaleString("en")} rows/s`
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+  const table: Array<[string, string]> = [
+    [`bulk import of ${ROWS.toLocaleString("en")} people (upload → COMPLETED)`, `${s(bulk.wall)}, ${rate(ROWS, bulk.wall)}`],
+    ["  upload: parse + COPY to staging (until 202)", s(uploadMs)],
+    ["  job (server log)", jobLine.replace(/^.*Import [0-9a-f-]+: /, "").replace(/".*$/, "")],
+    ["  CPU: server / its PostgreSQL backends / rest of machine (other work)", `${s(bulk.serverCpu)} / ${s(bulk.postgresCpu)} / ${s(bulk.otherCpu)}`],
+    ["  CPU per row: server + PostgreSQL", `${((bulk.serverCpu + bulk.postgresCpu) * 1000 / ROWS).toFixed(1)} µs`],
+    [`import of ${EVENT_ROWS.toLocaleString("en")} people with created events`, `${s(withEvents.wall)}, ${rate(EVENT_ROWS, withEvents.wall)}`],
+    [`CSV export (${(csv.result.newlines - 1).toLocaleString("en")} rows, ${(csv.result.bytes / 1e6).toFixed(0)} MB)`, `${s(csv.wall)}, ${rate(csv.result.newlines - 1, csv.wall)}`],
+    [`JSON-lines export (${jsonl.result.newlines.toLocaleString("en")} rows)`, `${s(jsonl.wall)}, ${rate(jsonl.result.newlines, jsonl.wall)}`],
+    ["  CPU (CSV): server / its PostgreSQL backends", `${s(csv.serverCpu)} / ${s(csv.postgresCpu)}`],
+    ["server RSS before exports / peak during CSV / JSON lines", `${rssBefore.toFixed(0)} / ${csv.peakRssMb.toFixed(0)} / ${jsonl.peakRssMb.toFixed(0)} MB`]
+  ]
+  const width = Math.max(...table.map(([k]) => k.length))
+  for (const [k, v] of table) console.log(`${k.padEnd(width)}  ${v}`)
+  console.log(`RESULT ${JSON.stringify({
+    rows: ROWS,
+    importRowsPerSecond: Math.round(ROWS / (bulk.wall / 1000)),
+    uploadMs: Math.round(uploadMs),
+    cpuMicrosPerRow: Number(((bulk.serverCpu + bulk.postgresCpu) * 1000 / ROWS).toFixed(1)),
+    importMs: Math.round(bulk.wall),
+    eventsRowsPerSecond: Math.round(EVENT_ROWS / (withEvents.wall / 1000)),
+    csvExportRowsPerSecond: Math.round((csv.result.newlines - 1) / (csv.wall / 1000)),
+    jsonlExportRowsPerSecond: Math.round(jsonl.result.newlines / (jsonl.wall / 1000)),
+    peakRssMb: Math.round(Math.max(csv.peakRssMb, jsonl.peakRssMb))
+  })}`)
+}
+
+const watchdog = setTimeout(() => {
+  progress("watchdog: aborting after 20 minutes")
+  void cleanUp().then(() => process.exit(1))
+}, 20 * 60_000)
+main().then(
+  async () => {
+    clearTimeout(watchdog)
+    await cleanUp()
+  },
+  async (error) => {
+    console.error(error)
+    clearTimeout(watchdog)
+    await cleanUp()
+    process.exit(1)
+  }
+)

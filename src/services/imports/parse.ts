@@ -1,0 +1,83 @@
+import { parse as csvParser } from "csv-parse"
+import { Readable } from "node:stream"
+import { isObject } from "../records/query-builder.js"
+
+export type ImportFormat = "csv" | "jsonl"
+
+/** Column (CSV header or top-level JSON key) → field path (`name.firstName`, `company.domainName.primaryLinkUrl`); null skips it. */
+export type ImportMapping = Readonly<Record<string, string | null>>
+
+/** An upload that cannot be read at all (as opposed to a bad row, which is reported and skipped). */
+export class UnreadableUpload extends Error {}
+
+/** Key of a staged row that could not be parsed: the job reports it as that row's error. */
+export const ROW_PARSE_ERROR = "$error"
+
+const mapped = (row: Record<string, unknown>, mapping: ImportMapping | undefined) => {
+  if (!mapping) return row
+  const out: Record<string, unknown> = {}
+  for (const [column, value] of Object.entries(row)) {
+    const path = mapping[column]
+    if (typeof path === "string" && path !== "") out[path] = value
+  }
+  return out
+}
+
+async function* csvRows(body: Readable, mapping: ImportMapping | undefined) {
+  const parser = csvParser({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true, trim: false })
+  // pipe() does not pass a failing upload on: the parser fails with it, so the loop below sees the error.
+  body.on("error", (error) => parser.destroy(error))
+  body.pipe(parser)
+  try {
+    for await (const record of parser as AsyncIterable<Record<string, string>>) yield mapped(record, mapping)
+  } catch (error) {
+    // csv-parse's own errors carry a CSV_* code; anything else (the upload's stream failed) goes on as it is.
+    if (error instanceof Error && String((error as { code?: unknown }).code).startsWith("CSV_")) {
+      throw new UnreadableUpload(`Invalid CSV: ${error.message}`)
+    }
+    throw error
+  }
+}
+
+async function* jsonLines(body: Readable, mapping: ImportMapping | undefined) {
+  const decoder = new TextDecoder()
+  let pending = ""
+  const line = (text: string) => {
+    try {
+      const value: unknown = JSON.parse(text)
+      return isObject(value) ? mapped(value, mapping) : { [ROW_PARSE_ERROR]: "A JSON line must hold one object" }
+    } catch {
+      return { [ROW_PARSE_ERROR]: `Invalid JSON: ${text.length > 80 ? `${text.slice(0, 80)}…` : text}` }
+    }
+  }
+  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+    pending += decoder.decode(chunk, { stream: true })
+    const lines = pending.split("\n")
+    pending = lines.pop()!
+    for (const text of lines) if (text.trim() !== "") yield line(text)
+  }
+  pending += decoder.decode()
+  if (pending.trim() !== "") yield line(pending)
+}
+
+async function* chunksOf(body: ReadableStream<Uint8Array>) {
+  const reader = body.getReader()
+  while (true) {
+    const { done, value } = await reader.read()
+    if (done) return
+    yield value
+  }
+}
+
+/**
+ * The records of an upload, one at a time (constant memory): CSV with a header row, or JSON lines; each
+ * mapped from its columns to field paths (without a mapping, the column names are the paths).
+ */
+export const readUpload = (
+  format: ImportFormat,
+  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  mapping?: ImportMapping
+): AsyncIterable<Record<string, unknown>> => {
+  const stream = Readable.from(body instanceof ReadableStream ? chunksOf(body) : body)
+  return format === "csv" ? csvRows(stream, mapping) : jsonLines(stream, mapping)
+}
