@@ -1,5 +1,6 @@
 /** Job payloads are decoded with their Schema before a handler runs: malformed ones are dead-lettered at once. */
 import { SqlClient } from "@effect/sql"
+import { ResultCacheMemory } from "../src/platform/cache/results.js"
 import { describe, expect, test } from "bun:test"
 import { Effect, Layer, Logger, LogLevel } from "effect"
 import { registry } from "../src/jobs/registry.js"
@@ -41,6 +42,7 @@ const runQueues = <A>(body: (delivered: Array<{ webhookId: string; event: Record
     makeTestLayer(MailTransport)({}),
     makeTestLayer(Workspaces)({}),
     makeTestLayer(Revocations)({}),
+    ResultCacheMemory,
     Logger.minimumLogLevel(LogLevel.None)
   )
   return Effect.runPromise(

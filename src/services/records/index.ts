@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { Cache } from "../../platform/cache/index.js"
+import { ResultCache } from "../../platform/cache/results.js"
 import { PgPool, PgReads } from "../../platform/database/index.js"
 import { Metadata } from "../metadata/index.js"
 import { DEFAULT_LIMITS } from "./limits.js"
@@ -12,6 +13,7 @@ import { Records } from "./service.js"
 import { makeStatements } from "./statements.js"
 import type { ConnectionArgs, RecordsLimits } from "./types.js"
 import { makeWrites } from "./write.js"
+import { committing } from "./epochs.js"
 
 export { Records } from "./service.js"
 export { recordsStatements } from "./statements.js"
@@ -28,12 +30,13 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const sql = yield* SqlClient.SqlClient
       const statements = makeStatements(sql, yield* PgPool, yield* PgReads)
       const models = makeModels(yield* Metadata, yield* Cache)
-      const reads = makeReads(limits, statements, models)
+      const results = yield* ResultCache
+      const reads = makeReads(limits, statements, models, results)
       const writes = makeWrites(sql, limits, statements, models, reads)
       const { merge, findDuplicates } = makeMerge(sql, limits, statements, models, reads, writes)
       const { search } = makeSearch(limits, statements, models)
       const { findMany, findManyDirect, groupBy, findOne } = reads
-      const { createMany, updateOne, updateMany, deleteMany, destroyMany, restoreMany } = writes
+      const { createMany, updateOne, updateMany, deleteMany, destroyMany, restoreMany } = committing(models, results, writes, merge)
       return {
         limits,
         findMany,
@@ -46,7 +49,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         deleteMany,
         destroyMany,
         restoreMany,
-        merge,
+        merge: committing(models, results, writes, merge).merge,
         findDuplicates,
         search
       }
