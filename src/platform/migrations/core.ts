@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { clearNullEquivalentValues } from "./null-equivalent-values.js"
 import { seedMissingViews } from "./standard-views.js"
+import { createTrigramIndexes } from "./trigram-indexes.js"
 
 export interface Migration {
   readonly id: number
@@ -551,5 +552,11 @@ CREATE TABLE core."oauthSignIn" (
     name: "null_equivalent_values",
     // '' and empty lists written before Score stored them as NULL (Twenty's null-equivalent values).
     up: clearNullEquivalentValues
+  },
+  {
+    id: 13,
+    name: "trigram_indexes",
+    // pg_trgm GIN indexes on the text columns a CRM filters with ilike '%…%' (new workspaces get them at creation).
+    up: createTrigramIndexes
   }
 ]
