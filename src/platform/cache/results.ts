@@ -75,14 +75,16 @@ export const ResultCacheMemory = Layer.sync(ResultCache, (): ResultCacheShape =>
 
 /**
  * An epoch that does not exist yet starts at the server's clock in microseconds, not 0: an epoch key
- * evicted or expired comes back as a value no stored result was computed at.
+ * evicted or expired comes back as a value no stored result was computed at. So epochs can expire: an
+ * hour after the last write (and results are kept 10 minutes at most anyway).
  */
+const EPOCH_TTL_MS = 60 * 60_000
 const EPOCH_START = `local function epoch(key)
   local value = redis.call('GET', key)
   if value then return value end
   local now = redis.call('TIME')
   value = now[1] .. string.format('%06d', tonumber(now[2]))
-  redis.call('SET', key, value)
+  redis.call('SET', key, value, 'PX', ${EPOCH_TTL_MS})
   return value
 end
 local function stamp()
@@ -104,7 +106,12 @@ return 1`
 
 const BUMP = `${EPOCH_START}
 for _, key in ipairs(KEYS) do
-  if redis.call('EXISTS', key) == 1 then redis.call('INCR', key) else epoch(key) end
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('INCR', key)
+    redis.call('PEXPIRE', key, ${EPOCH_TTL_MS})
+  else
+    epoch(key)
+  end
 end
 return 1`
 
@@ -124,7 +131,7 @@ export const ResultCacheRedis = Layer.scoped(
     const { client, prefix } = yield* Redis
     const shared = sharedLoads()
     const [read, store, runBumpScript] = [script(client, READ), script(client, STORE), script(client, BUMP)]
-    const epochKey = (workspaceId: string, table: string) => `${prefix}epoch:${workspaceId}:${table}`
+    const epochKey = (workspaceId: string, table: string) => `${prefix}cache:epoch:${workspaceId}:${table}`
     const epochKeys = (workspaceId: string, tables: ReadonlyArray<string>) =>
       [WORKSPACE_EPOCH, ...tables].map((table) => epochKey(workspaceId, table))
     // Bumps Redis refused and not yet retried: until they land, this instance trusts no stored result.
@@ -135,7 +142,7 @@ export const ResultCacheRedis = Layer.scoped(
     const through: ResultCacheShape["through"] = async (workspaceId, key, tables, load) => {
       if (owed > 0) return load()
       const keys = epochKeys(workspaceId, tables)
-      const entry = `${prefix}results:${workspaceId}:${key}`
+      const entry = `${prefix}cache:results:${workspaceId}:${key}`
       let stamp: string
       let stored: string | null
       try {
