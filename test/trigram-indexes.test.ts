@@ -39,7 +39,7 @@ describe("trigram indexes", () => {
   test("a new workspace has them on its standard objects' searched text columns", async () => {
     const indexes = await trigramIndexes()
     for (const [table, column] of [["company", "name"], ["company", "domainNamePrimaryLinkUrl"], ["person", "nameFirstName"],
-      ["person", "emailsPrimaryEmail"], ["person", "jobTitle"], ["person", "city"], ["opportunity", "name"]]) {
+      ["person", "nameLastName"], ["person", "emailsPrimaryEmail"], ["opportunity", "name"], ["note", "title"], ["task", "title"]]) {
       expect(indexes).toContain(trigramIndexName(table!, column!))
     }
   })

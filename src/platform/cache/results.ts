@@ -6,8 +6,9 @@ import { Lru } from "../lib/lru.js"
 /**
  * Results of whole-table reads (totalCount, aggregates, group counts) kept under the write epochs of the
  * tables they read: every committed write to a table moves its epoch, so a result is served only while
- * no table it read has been written since it was computed. Exact, never stale: a result is stored only if
- * the epochs are still the ones read before it was computed (a write that committed meanwhile moved them).
+ * no table it read has been written since it was computed. Exact, never stale: a result is stored under the
+ * epochs read before it was computed, and only while they are still current, so a write that committed
+ * meanwhile (and moved one) leaves it unreachable, or unstored.
  */
 export interface ResultCacheShape {
   /**
