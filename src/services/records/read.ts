@@ -1,5 +1,5 @@
 import { SqlError } from "@effect/sql"
-import { Effect, Either } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import type { ObjectMetadata } from "../../domain/metadata.js"
 import { groupByStatement, groupLimit, RECORDS_PER_GROUP } from "./group-by.js"
 import { type Models, objectOf } from "./models.js"
@@ -16,6 +16,13 @@ import { cachedTotals } from "./totals.js"
 const PLANS_PER_SELECTION = 64
 
 type Aggregates = { a: Record<string, number | string | null> }
+
+/** An Effect's failure carried through a promise (the result cache's load), restored as it was on the way back. */
+class LoadFailed<E> {
+  constructor(readonly cause: Cause.Cause<E>) {}
+}
+const settled = <A, E>(exit: Exit.Exit<A, E>): A | Promise<never> =>
+  Exit.isSuccess(exit) ? exit.value : Promise.reject(new LoadFailed(exit.cause))
 
 /** The reads: findMany, its direct twin findManyDirect, findOne, groupBy, and records by id for the writes. */
 export const makeReads = (limits: RecordsLimits, statements: Statements, models: Models, results: ResultCacheShape) => {
@@ -74,9 +81,9 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
       const rows = records !== null || (yield* inTransaction)
         ? yield* load
         : yield* Effect.tryPromise({
-          try: () => cachedTotals(results, model, plan, () => Effect.runPromise(Effect.either(load)).then(Either.getOrThrow)),
-          catch: (cause) => cause
-        }).pipe(Effect.catchAll((cause) => Effect.fail(cause as Effect.Effect.Error<typeof load>)))
+          try: () => cachedTotals(results, model, plan, () => Effect.runPromiseExit(load).then(settled)),
+          catch: (e) => e
+        }).pipe(Effect.catchAll((e) => e instanceof LoadFailed ? Effect.failCause(e.cause) : Effect.die(e)))
       return rows.map((row): Group => {
         const edges = (row.r ?? []).map((x) => new PageEdge(shape(model, object, x.r, records!)!, x.c))
         return {
