@@ -1,5 +1,6 @@
 /** Job payloads are decoded with their Schema before a handler runs: malformed ones are dead-lettered at once. */
 import { SqlClient } from "@effect/sql"
+import { ResultCacheMemory } from "../src/platform/cache/results.js"
 import { describe, expect, test } from "bun:test"
 import { Effect, Layer, Logger, LogLevel } from "effect"
 import { registry } from "../src/jobs/registry.js"
@@ -45,6 +46,7 @@ const runQueues = <A>(body: (delivered: Array<{ webhookId: string; event: Record
     makeTestLayer(Revocations)({}),
     makeTestLayer(Workflows)({ startRunsForEvent: () => Effect.void, startRunsForCron: () => Effect.void, sweepRuns: Effect.void }),
     makeTestLayer(Imports)({}),
+    ResultCacheMemory,
     Logger.minimumLogLevel(LogLevel.None)
   )
   return Effect.runPromise(

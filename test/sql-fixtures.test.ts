@@ -12,6 +12,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { WorkspaceMetadata } from "../src/domain/metadata.js"
 import { CacheMemory } from "../src/platform/cache/index.js"
+import { ResultCache } from "../src/platform/cache/results.js"
 import { PgPool, PgReads } from "../src/platform/database/index.js"
 import { Metadata } from "../src/services/metadata/index.js"
 import { standardModel } from "../src/services/metadata/model.js"
@@ -44,7 +45,9 @@ const layer = RecordsLive(DEFAULT_LIMITS).pipe(
     Layer.succeed(Metadata, { get: () => Effect.succeed(metadata) } as unknown as typeof Metadata.Service),
     Layer.succeed(PgPool, pool as unknown as typeof PgPool.Service),
     Layer.succeed(PgReads, null),
-    CacheMemory
+    CacheMemory,
+    // Every statement is sent: the fixtures pin SQL, not what the result cache spares (test/result-cache.test.ts).
+    Layer.succeed(ResultCache, { through: (_w, _k, _t, load) => load(), bump: () => Effect.void, bumpWorkspace: () => Effect.void })
   ))
 )
 

@@ -3,6 +3,7 @@
  * The integration files (events, webhooks, tokens-and-keys, metadata-auth) cover the same paths end to end.
  */
 import { SqlClient } from "@effect/sql"
+import { ResultCacheMemory } from "../src/platform/cache/results.js"
 import { describe, expect, test } from "bun:test"
 import { Effect, Exit, Layer, Redacted } from "effect"
 import * as jose from "jose"
@@ -83,7 +84,8 @@ describe("event → webhook matching", () => {
       makeTestLayer(SqlClient.SqlClient)({}),
       makeTestLayer(Workspaces)({}),
       makeTestLayer(Revocations)({}),
-      makeTestLayer(Workflows)({ startRunsForEvent: () => Effect.void })
+      makeTestLayer(Workflows)({ startRunsForEvent: () => Effect.void }),
+      ResultCacheMemory
     )
     const e = event()
     await Effect.runPromise(handleRecordEvent(e).pipe(Effect.provide(layer)))

@@ -11,6 +11,7 @@ import { SecretBox, SecretBoxLive } from "../services/auth/secret-box.js"
 import { Sso, SsoLive } from "../services/auth/sso.js"
 import { TwoFactor, TwoFactorLive } from "../services/auth/two-factor.js"
 import { Cache, CacheMemory, CacheRedis } from "../platform/cache/index.js"
+import { ResultCache, ResultCacheMemory, ResultCacheRedis } from "../platform/cache/results.js"
 import { AppConfig, type AppConfigShape } from "../platform/config.js"
 import { DatabaseEmbedded, DatabaseLive, type PgPool, type PgReads } from "../platform/database/index.js"
 import { Health, HealthLive } from "../platform/health/index.js"
@@ -41,6 +42,7 @@ export type Infrastructure =
   | PgPool
   | PgReads
   | Cache
+  | ResultCache
   | JobQueue
   | RateLimits
   | Tokens
@@ -114,11 +116,11 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
   })
   const cacheAndQueue = Option.match(config.redisUrl, {
     onNone: () =>
-      Layer.mergeAll(CacheMemory, JobQueueMemory, RateLimitsMemory(config)).pipe(
+      Layer.mergeAll(CacheMemory, ResultCacheMemory, JobQueueMemory, RateLimitsMemory(config)).pipe(
         Layer.tap(() => Effect.logInfo("Cache and queue: in-memory (no REDIS_URL), rate limits per process"))
       ),
     onSome: (url) =>
-      Layer.mergeAll(CacheRedis, JobQueueRedis, RateLimitsRedis(config)).pipe(
+      Layer.mergeAll(CacheRedis, ResultCacheRedis, JobQueueRedis, RateLimitsRedis(config)).pipe(
         Layer.provideMerge(RedisLive(url, config.redisKeyPrefix))
       )
   })

@@ -1,6 +1,7 @@
 import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
 import { PGlite } from "@electric-sql/pglite"
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { Context, Duration, Effect, Layer, Redacted } from "effect"
 import * as fs from "node:fs"
@@ -125,7 +126,7 @@ export const DatabaseEmbedded = (dataDir: string) =>
       yield* lockDataDir(dir)
       fs.rmSync(socketPath, { force: true })
       const db = yield* Effect.acquireRelease(
-        Effect.promise(() => PGlite.create(path.join(dir, "pg"))),
+        Effect.promise(() => PGlite.create(path.join(dir, "pg"), { extensions: { pg_trgm } })),
         (db) => Effect.promise(() => db.close()).pipe(Effect.timeoutOption(RELEASE_TIMEOUT), Effect.ignore)
       )
       const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 1 })

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { clearNullEquivalentValues } from "./null-equivalent-values.js"
 import { seedMissingViews } from "./standard-views.js"
 import { addStandardObjects } from "../../services/metadata/standard-sync.js"
+import { createTrigramIndexes } from "./trigram-indexes.js"
 
 export interface Migration {
   readonly id: number
@@ -552,6 +553,12 @@ CREATE TABLE core."oauthSignIn" (
     name: "null_equivalent_values",
     // '' and empty lists written before Score stored them as NULL (Twenty's null-equivalent values).
     up: clearNullEquivalentValues
+  },
+  {
+    id: 13,
+    name: "trigram_indexes",
+    // pg_trgm GIN indexes on the text columns a CRM filters with ilike '%…%' (new workspaces get them at creation).
+    up: createTrigramIndexes
   },
   {
     id: 14,

@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
+import { ResultCache } from "../cache/results.js"
 import { coreMigrations, type Migration } from "./core.js"
 
 /** Any constant works; it only has to be the same for every Score process. */
@@ -12,7 +13,7 @@ const MIGRATION_LOCK_KEY = 7_310_100_001
 export const runMigrations = (migrations: ReadonlyArray<Migration> = coreMigrations) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    return yield* sql.withTransaction(
+    const names = yield* sql.withTransaction(
       Effect.gen(function*() {
         yield* sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`
         yield* sql`CREATE SCHEMA IF NOT EXISTS core`
@@ -32,4 +33,11 @@ export const runMigrations = (migrations: ReadonlyArray<Migration> = coreMigrati
         return pending.map((m) => `${m.id}_${m.name}`)
       })
     )
+    // A migration may have changed records: totals cached by running instances are reloaded, once it committed.
+    const results = yield* Effect.serviceOption(ResultCache)
+    if (names.length > 0 && Option.isSome(results)) {
+      const workspaces = yield* sql<{ workspaceId: string }>`SELECT "workspaceId" FROM core."dataSource"`
+      yield* Effect.forEach(workspaces, (w) => results.value.bumpWorkspace(w.workspaceId), { discard: true })
+    }
+    return names
   }).pipe(Effect.withSpan("runMigrations"))

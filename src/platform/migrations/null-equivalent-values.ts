@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
+import { ResultCache } from "../cache/results.js"
 import { compositeColumnName } from "../../domain/composite-types.js"
 
 /**
@@ -48,5 +49,11 @@ export const clearNullEquivalentValues = Effect.gen(function*() {
     const set = columns.map(([column, blank]) => `${quote(column)} = NULLIF(${quote(column)}, ${blank})`)
     const where = columns.map(([column, blank]) => `${quote(column)} = ${blank}`)
     yield* sql.unsafe(`UPDATE ${table} SET ${set.join(", ")} WHERE ${where.join(" OR ")}`)
+  }
+  // Totals cached by running instances counted the blanks: reloaded (runMigrations bumps again once committed).
+  const results = yield* Effect.serviceOption(ResultCache)
+  if (Option.isSome(results)) {
+    const workspaces = yield* sql<{ workspaceId: string }>`SELECT "workspaceId" FROM core."dataSource"`
+    yield* Effect.forEach(workspaces, (w) => results.value.bumpWorkspace(w.workspaceId), { discard: true })
   }
 })

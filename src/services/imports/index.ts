@@ -4,11 +4,13 @@ import type * as Pg from "pg"
 import { BadUserInput, NotFound } from "../../domain/errors.js"
 import type { CopyRows } from "../../platform/database/copy.js"
 import { PgPool } from "../../platform/database/index.js"
+import { ResultCache } from "../../platform/cache/results.js"
 import { JobQueue } from "../../platform/queue/index.js"
 import { Metadata } from "../metadata/index.js"
 import { denied, guardOf, memberRecordLimit, objectAccess, requireOperation, requireUpdatable } from "../records/access.js"
 import { attempt } from "../records/plan.js"
 import { isRelation, Model, QueryInputError } from "../records/query-builder.js"
+import { tablesWritten } from "../records/totals.js"
 import type { RecordsScope } from "../records/types.js"
 import { BATCH_PHASES, BATCH_ROWS, type BatchRun, type BatchTimings, importBatch } from "./batch.js"
 import { IMPORTS_QUEUE, RUN_IMPORT_JOB } from "./jobs.js"
@@ -32,11 +34,6 @@ type RunRow = Omit<ImportRun, "errors" | "createdAt" | "updatedAt" | "finishedAt
   finishedAt: Date | null
 }
 
-/**
- * Called after each committed batch with the object whose records changed: the place where a per-object
- * write epoch (the counts cache) is to be bumped once that hook exists on main.
- */
-const afterImportBatchCommitted = (_workspaceId: string, _objectNameSingular: string) => Effect.void
 
 /** The caller may create records of `object` and write the fields the upload names (checked on its column set). */
 const requireImportable = (scope: RecordsScope, model: Model, objectName: string, heads: ReadonlySet<string>) =>
@@ -64,6 +61,7 @@ export const ImportsLive = (copyRows: CopyRows) =>
       const pool = yield* PgPool
       const metadata = yield* Metadata
       const queue = yield* JobQueue
+      const results = yield* ResultCache
 
       const get: ImportsShape["get"] = (workspaceId, id, errorsLimit = 100) =>
         Effect.gen(function*() {
@@ -167,7 +165,8 @@ export const ImportsLive = (copyRows: CopyRows) =>
             if (batch.taken === 0) break
             rows += batch.taken
             for (const phase of BATCH_PHASES) spent[phase] += batch.timings[phase]
-            yield* afterImportBatchCommitted(row.workspaceId, row.objectNameSingular)
+            // Each committed batch moves the object's write epoch: totals over it are counted again.
+            yield* results.bump(row.workspaceId, tablesWritten(model, object.value, false))
           }
           yield* finish(id, "COMPLETED", null)
           const ms = (n: number) => `${Math.round(n)} ms`

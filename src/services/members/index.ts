@@ -3,6 +3,7 @@ import { Context, Effect, Layer } from "effect"
 import type { AuthToken, User, UserWorkspace, Workspace } from "../../domain/auth.js"
 import type { BadUserInput, Forbidden, NotFound, TooManyRequests, Unauthenticated } from "../../domain/errors.js"
 import { Cache } from "../../platform/cache/index.js"
+import { ResultCache } from "../../platform/cache/results.js"
 import { AppConfig } from "../../platform/config.js"
 import { Auth } from "../auth/index.js"
 import type { WorkspaceCaller } from "../auth/permissions.js"
@@ -109,6 +110,7 @@ export const MembersLive = Layer.effect(
     const deps = {
       sql: yield* SqlClient.SqlClient,
       cache: yield* Cache,
+      results: yield* ResultCache,
       config: yield* AppConfig,
       auth: yield* Auth,
       mailer: yield* Mailer,
@@ -129,6 +131,7 @@ export const MembersLive = Layer.effect(
 export type MembersDeps = {
   readonly sql: SqlClient.SqlClient
   readonly cache: Context.Tag.Service<Cache>
+  readonly results: Context.Tag.Service<ResultCache>
   readonly config: Context.Tag.Service<AppConfig>
   readonly auth: Context.Tag.Service<Auth>
   readonly mailer: Context.Tag.Service<Mailer>

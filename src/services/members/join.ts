@@ -23,7 +23,7 @@ export interface NewMember {
   readonly locale: string
 }
 
-export const makeJoin = ({ sql, auth, cache, workspaces, revocations }: MembersDeps) => {
+export const makeJoin = ({ sql, auth, cache, results, workspaces, revocations }: MembersDeps) => {
   const findWorkspace = (input: { workspaceId?: string | null | undefined; workspaceInviteHash?: string | null | undefined }) =>
     Effect.map(
       input.workspaceInviteHash
@@ -92,6 +92,7 @@ export const makeJoin = ({ sql, auth, cache, workspaces, revocations }: MembersD
       yield* revocations.invalidate(membershipCacheKey(member.id, workspace.id))
       yield* revocations.invalidate(userCacheKey(member.id))
       yield* cache.invalidate(workspaceMemberIdCacheKey(workspace.id, member.id))
+      yield* results.bump(workspace.id, ["workspaceMember"])
       return member
     })
 

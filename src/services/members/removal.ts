@@ -23,7 +23,7 @@ const lastAdmin = () =>
     subCode: "CANNOT_DELETE_LAST_ADMIN_USER"
   })
 
-export const makeRemoval = ({ sql, cache, permissions, revocations, workspaces }: MembersDeps) => {
+export const makeRemoval = ({ sql, cache, results, permissions, revocations, workspaces }: MembersDeps) => {
   /**
    * Inside the caller's transaction: checks the owner and last-admin rules against locked rows, soft-deletes
    * the membership and deletes the workspaceMember record (records pointing at it lose the link or go with
@@ -70,6 +70,8 @@ export const makeRemoval = ({ sql, cache, permissions, revocations, workspaces }
     Effect.gen(function*() {
       yield* revocations.invalidate(userCacheKey(userId))
       yield* cache.invalidate(...workspaceIds.map((workspaceId) => workspaceMemberIdCacheKey(workspaceId, userId)))
+      // The member's record is gone, and with it the links (or the records) of every object pointing at it.
+      yield* Effect.forEach(workspaceIds, results.bumpWorkspace, { discard: true })
     })
 
   const removeMember: MembersShape["removeMember"] = (caller, workspaceMemberId) =>

@@ -1,4 +1,5 @@
 import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
+import { trigramColumns, trigramIndexName } from "../../domain/trigram-indexes.js"
 import {
   checkName,
   columnDefinition,
@@ -46,6 +47,18 @@ const fieldIndexes = (schema: string, table: Table, field: FieldDdl) => {
   }
   return statements
 }
+
+/** The pg_trgm GIN indexes of an object's ilike-filtered text columns (domain/trigram-indexes.ts). */
+export const trigramIndexes = (
+  schema: string,
+  object: Pick<ObjectMetadata, "tableName" | "nameSingular" | "isCustom">,
+  fields: ReadonlyArray<FieldDdl>
+): Array<string> =>
+  trigramColumns(object, fields.flatMap(columnsOf).map((c) => c.name)).map((column) =>
+    `CREATE INDEX IF NOT EXISTS ${ident(trigramIndexName(object.tableName, column))} ON ${qualified(schema, object.tableName)} USING GIN (${
+      ident(column)
+    } gin_trgm_ops)`
+  )
 
 /** The join column of a MANY_TO_ONE relation: foreign key with its on-delete rule, and an index. */
 export const relationConstraint = (schema: string, table: Table, field: FieldDdl, target: Table): Array<string> => {

@@ -5,7 +5,7 @@ import {
   type StandardObject,
   SYSTEM_FIELDS
 } from "../../domain/standard-objects.js"
-import { createTable, relationConstraint } from "./ddl.js"
+import { createTable, relationConstraint, trigramIndexes } from "./ddl.js"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -112,7 +112,7 @@ export const standardModel = (workspaceId: string): Array<ObjectMetadata> => sta
 /** Every statement that creates the tables of `objects` in `schema`, foreign keys last. */
 export const modelDdl = (schema: string, objects: ReadonlyArray<ObjectMetadata>): Array<string> => {
   const byId = new Map(objects.map((o) => [o.id, o]))
-  const tables = objects.flatMap((o) => createTable(schema, o, o.fields))
+  const tables = objects.flatMap((o) => [...createTable(schema, o, o.fields), ...trigramIndexes(schema, o, o.fields)])
   const relations = objects.flatMap((o) =>
     o.fields
       .filter((f) => f.relationType === "MANY_TO_ONE" && f.relationTargetObjectMetadataId)

@@ -4,7 +4,7 @@ import { Conflict } from "../../domain/errors.js"
 import { seedObjectIndexView } from "../../platform/migrations/standard-views.js"
 import type { MetadataWriter } from "./change.js"
 import type { ObjectMetadata, WorkspaceMetadata } from "../../domain/metadata.js"
-import { addFieldColumns, createTable, dropFieldColumns, dropTable, relationConstraint, renameFieldColumns, renameTable } from "./ddl.js"
+import { addFieldColumns, createTable, dropFieldColumns, dropTable, relationConstraint, renameFieldColumns, renameTable, trigramIndexes } from "./ddl.js"
 import { bad, nameTaken, objectOf } from "./lookup.js"
 import { fieldRow, objectFromDefinition, objectRow, tableNameOf } from "./model.js"
 import { renamedStandardLinks, standardLinks } from "./relations.js"
@@ -51,6 +51,7 @@ export const makeObjectWrites = ({ change, ddl, reads, sql }: MetadataWriter) =>
           object.fields.push(...links.map((l) => l.inverse))
           yield* ddl([
             ...createTable(metadata.schema, object, object.fields),
+            ...trigramIndexes(metadata.schema, object, object.fields),
             ...links.flatMap((l) => [
               ...addFieldColumns(metadata.schema, l.owner, l.field),
               ...relationConstraint(metadata.schema, l.owner, l.field, object)

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { Cache } from "../../platform/cache/index.js"
+import { ResultCache } from "../../platform/cache/results.js"
 import { PgPool, PgReads } from "../../platform/database/index.js"
 import { Metadata } from "../metadata/index.js"
 import { DEFAULT_LIMITS } from "./limits.js"
@@ -13,6 +14,7 @@ import { makeStatements } from "./statements.js"
 import { makePagedStreamMany, makeStreamMany } from "./stream.js"
 import type { ConnectionArgs, RecordsLimits } from "./types.js"
 import { makeWrites } from "./write.js"
+import { committing } from "./epochs.js"
 
 export { Records } from "./service.js"
 export { recordsStatements } from "./statements.js"
@@ -31,14 +33,15 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const pgReads = yield* PgReads
       const statements = makeStatements(sql, pool, pgReads)
       const models = makeModels(yield* Metadata, yield* Cache)
-      const reads = makeReads(limits, statements, models)
+      const results = yield* ResultCache
+      const reads = makeReads(limits, statements, models, results)
       const writes = makeWrites(sql, limits, statements, models, reads)
       const { merge, findDuplicates } = makeMerge(sql, limits, statements, models, reads, writes)
       const { search } = makeSearch(limits, statements, models)
       const { findMany, findManyDirect, groupBy, findOne, findOneDirect } = reads
       // Bun's read pool exists exactly on a live database, where an export may hold a connection throughout.
       const streamMany = pgReads !== null ? makeStreamMany(limits, pool, models) : makePagedStreamMany(limits, findMany)
-      const { createMany, updateOne, updateMany, deleteMany, destroyMany, restoreMany } = writes
+      const { createMany, updateOne, updateMany, deleteMany, destroyMany, restoreMany } = committing(models, results, writes, merge)
       return {
         limits,
         findMany,
@@ -53,7 +56,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         deleteMany,
         destroyMany,
         restoreMany,
-        merge,
+        merge: committing(models, results, writes, merge).merge,
         findDuplicates,
         search
       }

@@ -1,4 +1,5 @@
-import { Effect } from "effect"
+import { SqlError } from "@effect/sql"
+import { Cause, Effect, Exit } from "effect"
 import type { ObjectMetadata } from "../../domain/metadata.js"
 import { groupByStatement, groupLimit, RECORDS_PER_GROUP } from "./group-by.js"
 import { type Models, objectOf } from "./models.js"
@@ -9,6 +10,9 @@ import type { RecordsShape } from "./service.js"
 import { type PageRow, recordsStatements, type Statements } from "./statements.js"
 import type { ConnectionArgs, ConnectionSelection, Group, RecordFilter, RecordsLimits, RecordValue, Selection } from "./types.js"
 import { isUuid } from "../../platform/lib/uuid.js"
+import type { ResultCacheShape } from "../../platform/cache/results.js"
+import { inTransaction } from "../../platform/lib/single-flight.js"
+import { cachedTotals } from "./totals.js"
 
 const PLANS_PER_SELECTION = 64
 const ONE: ConnectionSelection = { totalCount: false, aggregates: [] }
@@ -34,8 +38,17 @@ const idEquality = (filter: RecordFilter): string | null => {
   return idKeys === 1 && isUuid(eq) ? eq : null
 }
 
+type Aggregates = { a: Record<string, number | string | null> }
+
+/** An Effect's failure carried through a promise (the result cache's load), restored as it was on the way back. */
+class LoadFailed<E> {
+  constructor(readonly cause: Cause.Cause<E>) {}
+}
+const settled = <A, E>(exit: Exit.Exit<A, E>): A | Promise<never> =>
+  Exit.isSuccess(exit) ? exit.value : Promise.reject(new LoadFailed(exit.cause))
+
 /** The reads: findMany, its direct twin findManyDirect, findOne, groupBy, and records by id for the writes. */
-export const makeReads = (limits: RecordsLimits, statements: Statements, models: Models) => {
+export const makeReads = (limits: RecordsLimits, statements: Statements, models: Models, results: ResultCacheShape) => {
   const { direct, explained, pageAndTotals, run, statement } = statements
   const { modelFor } = models
   const shape = shapeFor(limits)
@@ -46,9 +59,22 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
       const model = yield* modelFor(scope.workspaceId)
       yield* objectOf(model, objectName)
       const plan = yield* attempt(() => planFindMany(model, limits, objectName, args, selection, extras, guardOf(scope)))
-      const [rows, aggregates] = plan.totals
-        ? yield* explained(pageAndTotals<{ a: Record<string, number | string | null> }>(plan.page, plan.totals), 2)
-        : [yield* explained(statement(plan.page.text, plan.page.params, true), 1), null]
+      const totals = plan.totals
+      // Inside a transaction the totals may count its own uncommitted writes: never cached.
+      const [rows, aggregates] = totals === null
+        ? [yield* explained(statement(plan.page.text, plan.page.params, true), 1), null]
+        : (yield* inTransaction)
+        ? yield* explained(pageAndTotals<Aggregates>(plan.page, totals), 2)
+        : yield* Effect.all([
+          explained(statement(plan.page.text, plan.page.params, true), 1),
+          explained(Effect.tryPromise({
+            try: () => cachedTotals(results, model, totals, () => {
+              recordsStatements.unsafeUpdate(1, [])
+              return direct<Aggregates>(totals, false)
+            }),
+            catch: (cause) => new SqlError.SqlError({ cause, message: "Failed to execute statement" })
+          }), 0)
+        ], { concurrency: 2 })
       return plan.answer(rows, aggregates)
     })
 
@@ -68,12 +94,19 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
       const plan = yield* building(model, limits, (ctx) =>
         groupByStatement(ctx, object, args, extras.aggregates, (request) => aggregateSql(ctx, object, request), records,
           (request) => answeredAggregateSql(ctx, object, request)), guardOf(scope))
-      const rows = yield* run<{
+      const load = run<{
         d: ReadonlyArray<unknown>
         n: number
         a: Record<string, number | string | null>
         r?: ReadonlyArray<{ r: RecordValue; c: unknown }>
       }>(plan.text, plan.params)
+      // Groups without sample records are totals: cached as a list's are (samples would hold whole records).
+      const rows = records !== null || (yield* inTransaction)
+        ? yield* load
+        : yield* Effect.tryPromise({
+          try: () => cachedTotals(results, model, plan, () => Effect.runPromiseExit(load).then(settled)),
+          catch: (e) => e
+        }).pipe(Effect.catchAll((e) => e instanceof LoadFailed ? Effect.failCause(e.cause) : Effect.die(e)))
       return rows.map((row): Group => {
         const edges = (row.r ?? []).map((x) => new PageEdge(shape(model, object, x.r, records!)!, x.c))
         return {
@@ -125,10 +158,13 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
     } catch {
       return null
     }
-    recordsStatements.unsafeUpdate(plan.totals ? 2 : 1, [])
-    return plan.totals
-      ? Promise.all([direct<PageRow>(plan.page, true), direct<{ a: Record<string, number | string | null> }>(plan.totals, false)])
-        .then(([rows, aggregates]) => plan.answer(rows, aggregates))
+    recordsStatements.unsafeUpdate(1, [])
+    const totals = plan.totals
+    return totals
+      ? Promise.all([direct<PageRow>(plan.page, true), cachedTotals(results, model, totals, () => {
+        recordsStatements.unsafeUpdate(1, [])
+        return direct<Aggregates>(totals, false)
+      })]).then(([rows, aggregates]) => plan.answer(rows, aggregates))
       : direct<PageRow>(plan.page, true).then((rows) => plan.answer(rows, null))
   }
 

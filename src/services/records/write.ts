@@ -29,12 +29,6 @@ export const fullSelection = (model: Model, object: ObjectMetadata): Selection =
   relations: []
 })
 
-/**
- * Runs after a write has committed (outside its transaction), once per write: the one place for what must
- * follow a committed change of `object`'s records.
- */
-const afterCommit = (_scope: RecordsScope, _object: ObjectMetadata): Effect.Effect<void> => Effect.void
-
 /** The caller's row filter on `object` (alias t0) where a write's target set is not built by baseConditions. */
 const visibleRows = (ctx: BuildContext, object: ObjectMetadata) => {
   const rows = ctx.guard === null ? null : rowCondition(ctx, object, "t0")
@@ -197,10 +191,10 @@ export const makeWrites = (
 
   /**
    * Runs a write: as its one statement alone when nothing else must share its transaction, else in a
-   * transaction; then `afterCommit`.
+   * transaction (index.ts's `committing` moves the result cache's epochs once it is over).
    */
-  const committing = <A>(scope: RecordsScope, object: ObjectMetadata, alone: boolean, write: Effect.Effect<A, RecordsFailure>) =>
-    (alone ? write : sql.withTransaction(write)).pipe(Effect.tap(() => afterCommit(scope, object)))
+  const runWrite = <A>(alone: boolean, write: Effect.Effect<A, RecordsFailure>) =>
+    alone ? write : sql.withTransaction(write)
 
   /** Upsert ids: a row without one takes the id of the live record sharing one of its unique values, else a new one. */
   const upsertIds = (model: Model, object: ObjectMetadata, rows: ReadonlyArray<Record<string, unknown>>) =>
@@ -277,7 +271,7 @@ export const makeWrites = (
       // relations read back after it: those need the transaction.
       const single = !upsert || (guard === null && oneShape(inserts))
       const alone = guard === null && selection.relations.length === 0 && single
-      return yield* committing(scope, object, alone, Effect.gen(function*() {
+      return yield* runWrite(alone, Effect.gen(function*() {
         const target = targetOf(model, object, scope, null)
         let after: ReadonlyArray<RecordValue>
         if (!single) after = yield* upsertEach(model, object, scope, inserts, updates, guard)
@@ -309,7 +303,7 @@ export const makeWrites = (
     // A destroyed record's relations are read before it goes, in the statement itself.
     const alone = !related || action === "destroyed"
     const inStatement = action === "destroyed" ? (guard !== null || related ? selection : null) : (guard !== null && !related ? selection : null)
-    return committing(scope, object, alone, Effect.gen(function*() {
+    return runWrite(alone, Effect.gen(function*() {
       const result = yield* written(yield* building(model, limits, (ctx) => statement(ctx, targetOf(model, object, scope, inStatement)), guard))
       yield* checkCount(result.n)
       return yield* responded(model, object, result, selection, includeDeleted, guard)

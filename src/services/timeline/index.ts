@@ -4,6 +4,7 @@ import type { RecordEvent } from "../../domain/events.js"
 import type { WorkspaceMetadata } from "../../domain/metadata.js"
 import { ident, qualified } from "../metadata/columns.js"
 import { Metadata } from "../metadata/index.js"
+import { ResultCache } from "../../platform/cache/results.js"
 import { type Diff, labelOf, mergeUpdates, propertiesOf } from "./properties.js"
 
 /** Updates of the same record by the same member within this window merge into one activity (as Twenty). */
@@ -65,4 +66,5 @@ export const recordTimelineActivity = (event: RecordEvent) =>
         [event.name, event.occurredAt, JSON.stringify(properties), member, event.recordId, labelOf(event.record), event.actor.source, event.actor.name]
       )
     }))
+    yield* Effect.flatMap(ResultCache, (results) => results.bump(event.workspaceId, [timeline.tableName]))
   }).pipe(Effect.withSpan("Timeline.record", { attributes: { event: event.name } }))
