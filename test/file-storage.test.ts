@@ -113,9 +113,10 @@ for (const [name, layer] of Object.entries(drivers)) {
         let total = 0
         let checksum = 0
         yield* Effect.promise(async () => {
-          for await (const chunk of object.stream) {
-            for (let i = 0; i < chunk.length; i += 4096) checksum = (checksum + chunk[i]!) % 1_000_003
-            total += chunk.length
+          const reader = object.stream.getReader()
+          for (let next = await reader.read(); !next.done; next = await reader.read()) {
+            for (const byte of next.value) checksum += byte
+            total += next.value.length
           }
         })
         yield* storage.remove(key)
@@ -124,6 +125,9 @@ for (const [name, layer] of Object.entries(drivers)) {
       if (!Exit.isSuccess(exit)) throw new Error(String(exit.cause))
       expect(exit.value.size).toBe(size)
       expect(exit.value.total).toBe(size)
+      let chunkSum = 0
+      for (let i = 0; i < 1 << 20; i++) chunkSum += i % 251
+      expect(exit.value.checksum).toBe(64 * chunkSum)
     }, 60_000)
   })
 }

@@ -31,7 +31,7 @@ export const startS3 = async (bucket = `score-test-${crypto.randomUUID().slice(0
       STORAGE_S3_SECRET_ACCESS_KEY: "S3RVER"
     },
     stop: async () => {
-      ;(server as unknown as { httpServer?: { closeAllConnections?: () => void } }).httpServer?.closeAllConnections?.()
+      server.httpServer?.closeAllConnections?.()
       await server.close()
       fs.rmSync(directory, { recursive: true, force: true })
     }
