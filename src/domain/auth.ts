@@ -45,7 +45,17 @@ export interface ApiKeyTokenPayload {
   readonly jti: string
 }
 
+/** A file's signed URL (`purpose: "read"`) or upload URL (`purpose: "upload"`): one file, one workspace. */
+export interface FileTokenPayload {
+  readonly sub: string
+  readonly type: "FILE"
+  readonly workspaceId: string
+  readonly fileId: string
+  readonly purpose: "read" | "upload"
+}
+
 export type TokenPayload =
+  | FileTokenPayload
   | AccessTokenPayload
   | RefreshTokenPayload
   | LoginTokenPayload

@@ -4,6 +4,7 @@ import type { Services } from "../layers/index.js"
 import { AppConfig } from "../platform/config.js"
 import { RateLimits } from "../services/rate-limits/index.js"
 import { makeApiRateLimit } from "./api-rate-limit.js"
+import { makeFileRoutes } from "./file-routes.js"
 import { refuseKnownFlood } from "./graphql/metadata/sign-in-limits.js"
 import { boundRequestBody, tooLargeBody } from "./body-limit.js"
 import { causeIsDatabaseUnavailable, restError, restUnavailable } from "./errors.js"
@@ -106,6 +107,7 @@ export const makeWebHandler = Effect.gen(function*() {
   const config = yield* AppConfig
   const { app, fast } = yield* makeApp
   const restList = yield* makeRestListLane
+  const fileRoutes = yield* makeFileRoutes
   const apiRateLimit = yield* makeApiRateLimit
   const limits = yield* RateLimits
   const effectHandler = HttpApp.toWebHandlerRuntime(yield* Effect.runtime<Services>())(app)
@@ -138,6 +140,9 @@ export const makeWebHandler = Effect.gen(function*() {
   }
   const tooLarge = (request: Request) => tooLargeBody(config.maxBodyBytes, headersFor(request.headers.get("origin")))
   return (request: Request): Promise<Response> => {
+    // File bytes stream past MAX_BODY_SIZE: the file routes enforce the file limits themselves.
+    const file = fileRoutes(request, pathOf(request.url), headersFor(request.headers.get("origin")))
+    if (file !== null) return file
     // Most requests declare their length (or have no body): judged without an extra await.
     const declared = request.headers.get("content-length")
     if (declared !== null) return Number(declared) > config.maxBodyBytes ? Promise.resolve(tooLarge(request)) : route(request)

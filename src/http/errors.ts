@@ -16,7 +16,8 @@ const edge: Record<UserError["_tag"], EdgeError> = {
   NotFound: { code: "NOT_FOUND", status: 404, error: "NotFoundException" },
   BadUserInput: { code: "BAD_USER_INPUT", status: 400, error: "BadRequestException" },
   Conflict: { code: "CONFLICT", status: 409, error: "ConflictException" },
-  TooManyRequests: { code: "TOO_MANY_REQUESTS", status: 429, error: "TooManyRequestsException" }
+  TooManyRequests: { code: "TOO_MANY_REQUESTS", status: 429, error: "TooManyRequestsException" },
+  PayloadTooLarge: { code: "BAD_USER_INPUT", status: 413, error: "PayloadTooLargeException" }
 }
 
 const retryAfterHeader = (error: UserError): Record<string, string> =>
@@ -51,6 +52,12 @@ export const internalGraphQLError = () =>
  */
 export const restError = (status: number, error: string, message: string) =>
   HttpServerResponse.unsafeJson({ statusCode: status, error, messages: [message] }, { status })
+
+/** A user error's REST status, Twenty-shaped body and headers, for routes that answer web responses directly. */
+export const restUserErrorBody = (e: UserError) => {
+  const { status, error } = edge[e._tag]
+  return { status, body: { statusCode: status, error, messages: [e.message] }, headers: retryAfterHeader(e) }
+}
 
 export const restUserError = (e: UserError) => {
   const { status, error } = edge[e._tag]

@@ -1,6 +1,7 @@
 import { Effect, Schema } from "effect"
 import { EVENTS_QUEUE } from "../services/events/index.js"
 import { eventsQueue } from "../services/events/handlers.js"
+import { FILES_QUEUE, filesQueue, filesSchedules } from "../services/files/jobs.js"
 import { EMAILS_QUEUE, emailsQueue } from "../services/mail/jobs.js"
 import { WEBHOOKS_QUEUE, webhooksQueue } from "../services/webhooks/jobs.js"
 import { defineRegistry, jobHandler, type QueueSpec } from "./runner.js"
@@ -12,11 +13,12 @@ type RequirementsOf<Q> = Q extends QueueSpec<infer R> ? R : never
  * Each subsystem declares its own queue and job payload schemas beside its handlers (events, webhooks, ...);
  * `schedule(queue, name, { every } | { cron })` enqueues a job once per tick across all workers.
  */
-export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue>>({
+export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue | typeof filesQueue>>({
   queues: {
     [EVENTS_QUEUE]: eventsQueue,
     [WEBHOOKS_QUEUE]: webhooksQueue,
     [EMAILS_QUEUE]: emailsQueue,
+    [FILES_QUEUE]: filesQueue,
     system: {
       concurrency: 5,
       handlers: {
@@ -24,5 +26,5 @@ export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeo
       }
     }
   },
-  schedules: []
+  schedules: [...filesSchedules]
 })

@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import type { RecordEvent } from "../../domain/events.js"
 import { jobHandler, type QueueSpec } from "../../jobs/runner.js"
 import type { JobQueue } from "../../platform/queue/index.js"
+import { deleteFilesOfRecordEvent } from "../files/jobs.js"
 import { syncUserFromWorkspaceMember } from "../members/sync.js"
 import { recordTimelineActivity } from "../timeline/index.js"
 import { Webhooks } from "../webhooks/index.js"
@@ -11,7 +12,8 @@ import { RecordEventPayload } from "./payload.js"
 
 /**
  * A record event's consumers: one delivery job per matching webhook (each retried on its own), and the
- * record's timeline activity; a workspaceMember's name and locale copied to its user.
+ * record's timeline activity; a workspaceMember's name and locale copied to its user; the files a destroy
+ * or an update drops, deleted through the files queue.
  */
 export const handleRecordEvent = (event: RecordEvent) =>
   Effect.gen(function*() {
@@ -20,6 +22,7 @@ export const handleRecordEvent = (event: RecordEvent) =>
     yield* enqueueDeliveries(matching, event)
     yield* recordTimelineActivity(event)
     yield* syncUserFromWorkspaceMember(event)
+    yield* deleteFilesOfRecordEvent(event)
   })
 
 type Requirements = Effect.Effect.Context<ReturnType<typeof handleRecordEvent>> | JobQueue
