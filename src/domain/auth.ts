@@ -77,6 +77,8 @@ export interface Workspace {
   readonly displayName: string | null
   readonly subdomain: string
   readonly logo: string | null
+  /** An uploaded logo (core.file), signed into `logo` when read. */
+  readonly logoFileId?: string | null
   readonly inviteHash: string
   readonly activationStatus: "PENDING_CREATION" | "ONGOING_CREATION" | "ACTIVE" | "INACTIVE" | "SUSPENDED"
   readonly defaultRoleId: string | null

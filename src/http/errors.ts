@@ -27,7 +27,7 @@ const retryAfterHeader = (error: UserError): Record<string, string> =>
 
 /**
  * GraphQL errors in Twenty's shape; UNAUTHENTICATED also sets the HTTP status to 401, TOO_MANY_REQUESTS
- * to 429 (with Retry-After when known), so clients and proxies back off.
+ * to 429 (with Retry-After when known), so clients and proxies back off; a file over its limit, 413.
  */
 export const toGraphQLError = (error: UserError) => {
   const { code, status } = edge[error._tag]
@@ -38,7 +38,8 @@ export const toGraphQLError = (error: UserError) => {
       userFriendlyMessage: error.message,
       ...(error._tag === "BadUserInput" && error.field ? { field: error.field } : {}),
       ...(status === 401 ? { http: { status } } : {}),
-      ...(status === 429 ? { http: { status, headers: retryAfterHeader(error) } } : {})
+      ...(status === 429 ? { http: { status, headers: retryAfterHeader(error) } } : {}),
+      ...(status === 413 ? { http: { status } } : {})
     }
   })
 }

@@ -36,7 +36,7 @@ export interface IncomingBytes {
   readonly size: number
 }
 
-type FilesFailure = BadUserInput | Forbidden | NotFound | PayloadTooLarge | SqlError.SqlError | StorageFailure
+export type FilesFailure = BadUserInput | Forbidden | NotFound | PayloadTooLarge | SqlError.SqlError | StorageFailure
 
 export interface FilesShape {
   /** A pending file and the URL its bytes go to (Twenty's createFileUpload). */
@@ -54,7 +54,12 @@ export interface FilesShape {
   /** Marks an uploaded file ready and signs its URL (Twenty's completeFileUpload). */
   readonly complete: (workspaceId: string, fileId: string, folder?: ServedFolder) => Effect.Effect<SignedFile, FilesFailure>
   /** Stores a file sent whole in one request (GraphQL multipart uploads) and signs its URL. */
-  readonly store: (workspaceId: string, folder: ServedFolder, bytes: IncomingBytes) => Effect.Effect<SignedFile, FilesFailure>
+  readonly store: (
+    workspaceId: string,
+    folder: ServedFolder,
+    bytes: IncomingBytes,
+    fieldMetadataId?: string | null
+  ) => Effect.Effect<SignedFile, FilesFailure>
   /** A ready file and its bytes, for a request to its signed URL. */
   readonly open: (
     token: string,
@@ -213,9 +218,10 @@ export const makeFiles = Effect.gen(function*() {
         if (ready === null) return yield* new BadUserInput({ message: "The file's bytes have not been uploaded yet" })
         return yield* sign(ready)
       }),
-    store: (workspaceId, folder, bytes) =>
+    store: (workspaceId, folder, bytes, fieldMetadataId = null) =>
       Effect.gen(function*() {
-        const row = yield* newRow(workspaceId, folder, bytes.name, bytes.size, null)
+        yield* checkField(workspaceId, fieldMetadataId)
+        const row = yield* newRow(workspaceId, folder, bytes.name, bytes.size, fieldMetadataId)
         yield* writeBytes(row, bytes).pipe(Effect.tapError(() => Effect.ignore(rows.remove(workspaceId, [row.id]))))
         const ready = yield* rows.advance(workspaceId, row.id, "pending", "ready")
         return yield* sign(ready ?? row)
