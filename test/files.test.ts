@@ -14,6 +14,7 @@ import { runWorker } from "../src/jobs/runner.js"
 import { Tokens } from "../src/services/auth/tokens.js"
 import { runRelay } from "../src/services/events/index.js"
 import { FileStorage } from "../src/services/files/index.js"
+import { Metadata } from "../src/services/metadata/index.js"
 import { sweepOrphans } from "../src/services/files/sweep.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { signUpWithWorkspace } from "./support/flows.js"
@@ -197,6 +198,29 @@ for (const [driver, storageEnv] of Object.entries(drivers)) {
         body: JSON.stringify({ query: `{ workspaceMembers { edges { node { avatarUrl } } } }` })
       }).then((r) => r.json() as any)
       expect(me.data.workspaceMembers.edges[0].node.avatarUrl).toBe(avatar.body.data.uploadWorkspaceMemberProfilePicture.url)
+    })
+
+    test("a FILES field upload names a FILES field of the caller's workspace", async () => {
+      const fieldId = (workspaceId: string, object: string, field: string) =>
+        app.run(Effect.map(Effect.flatMap(Metadata, (m) => m.get(workspaceId)), (md) =>
+          md.objects.find((o) => o.nameSingular === object)!.fields.find((f) => f.name === field)!.id))
+      const send = (identifier: string) => {
+        const form = new FormData()
+        form.append("operations", JSON.stringify({
+          query: `mutation($file: Upload!, $id: String!) { uploadFilesFieldFileByUniversalIdentifier(file: $file, fieldMetadataUniversalIdentifier: $id) { id path url } }`,
+          variables: { file: null, id: identifier }
+        }))
+        form.append("map", JSON.stringify({ "0": ["variables.file"] }))
+        form.append("0", new File(["minutes"], "minutes.txt", { type: "text/plain" }))
+        return app.request("/metadata", { method: "POST", body: form, headers: { authorization: `Bearer ${a.accessToken}`, "graphql-require-preflight": "1" } })
+          .then((r) => r.json() as any)
+      }
+      const ok = await send(await fieldId(a.workspaceId, "attachment", "file"))
+      expect(ok.errors).toBeUndefined()
+      expect(await (await app.request(localPath(ok.data.uploadFilesFieldFileByUniversalIdentifier.url))).text()).toBe("minutes")
+      for (const wrong of [await fieldId(a.workspaceId, "attachment", "name"), await fieldId(b.workspaceId, "attachment", "file")]) {
+        expect((await send(wrong)).errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+      }
     })
 
     test("destroying an attachment deletes its file through the files queue; the sweep removes unreferenced files", async () => {
