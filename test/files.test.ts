@@ -5,6 +5,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import sharp from "sharp"
 import { Effect, Fiber } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -185,6 +186,23 @@ for (const [driver, storageEnv] of Object.entries(drivers)) {
       expect(current.body.data.currentWorkspace.logoFileId).toBe(logo.body.data.uploadWorkspaceLogo.id)
       expect((await app.request(localPath(current.body.data.currentWorkspace.logo))).status).toBe(200)
 
+      // A 600×400 JPEG called .png: served as what it is, with a 256×171 WebP thumbnail.
+      const photo = new Uint8Array(await sharp({ create: { width: 600, height: 400, channels: 3, background: "teal" } }).jpeg().toBuffer())
+      const big = await multipart("uploadWorkspaceLogo", photo, "photo.png", a.accessToken)
+      expect(big.body.errors).toBeUndefined()
+      const original = await app.request(localPath(big.body.data.uploadWorkspaceLogo.url))
+      expect(original.headers.get("content-type")).toBe("image/jpeg")
+      const thumbnail = await app.request(`${localPath(big.body.data.uploadWorkspaceLogo.url)}&size=thumbnail`)
+      expect(thumbnail.headers.get("content-type")).toBe("image/webp")
+      const info = await sharp(new Uint8Array(await thumbnail.arrayBuffer())).metadata()
+      expect([info.format, info.width, info.height]).toEqual(["webp", 256, 171])
+      // The logo it replaced is deleted through the files queue.
+      const replacedDeadline = Date.now() + 10_000
+      while ((await app.request(localPath(logo.body.data.uploadWorkspaceLogo.url))).status !== 404) {
+        if (Date.now() > replacedDeadline) throw new Error("the previous logo was not deleted")
+        await Bun.sleep(50)
+      }
+
       const notAnImage = await multipart("uploadWorkspaceLogo", new TextEncoder().encode("<svg onload=alert(1)>"), "logo.png", a.accessToken)
       expect(notAnImage.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
       const tooBig = await multipart("uploadWorkspaceMemberProfilePicture", new Uint8Array(65 * 1024).fill(7), "me.png", a.accessToken)
@@ -245,9 +263,13 @@ for (const [driver, storageEnv] of Object.entries(drivers)) {
         if (Date.now() > deadline) throw new Error("the attachment's file was not deleted")
         await Bun.sleep(50)
       }
+      // The row goes first, then the bytes.
       const key = `workspace-${a.workspaceId}/FilesField/${attached.id}.pdf`
-      const gone = await app.run(Effect.either(Effect.flatMap(FileStorage, (s) => s.read(key))))
-      expect(gone._tag).toBe("Left")
+      const stored = () => app.run(Effect.map(Effect.either(Effect.flatMap(FileStorage, (s) => s.read(key))), (r) => r._tag === "Right"))
+      while (await stored()) {
+        if (Date.now() > deadline) throw new Error("the attachment's bytes were not deleted")
+        await Bun.sleep(50)
+      }
 
       // Older than the grace period: the orphan goes, the file an attachment holds stays.
       await app.run(Effect.flatMap(SqlClient.SqlClient, (sql) =>

@@ -8,7 +8,7 @@ const json = (status: number, body: unknown, headers: Readonly<Record<string, st
   new Response(JSON.stringify(body), { status, headers: { ...headers, "content-type": "application/json" } })
 
 /**
- * Twenty's file-by-id route, `GET /file/{folder}/{id}?token=…`, and the upload URL Score hands out for it,
+ * Twenty's file-by-id route, `GET /file/{folder}/{id}?token=…` (`&size=thumbnail`: a picture's thumbnail), and the upload URL Score hands out for it,
  * `PUT` on the same path with an upload token. Answered on the web request, outside the Effect HTTP
  * pipeline and before MAX_BODY_SIZE, so bytes stream both ways (files have their own limits,
  * FILE_MAX_SIZE and FILE_PICTURE_MAX_SIZE).
@@ -44,15 +44,16 @@ export const makeFileRoutes = Effect.gen(function*() {
       case "GET":
       case "HEAD":
         return answer(
-          Effect.flatMap(Files, (files) => files.open(token, folder, fileId)),
-          ({ file, stream }) => {
+          Effect.flatMap(Files, (files) =>
+            files.open(token, folder, fileId, new URL(request.url).searchParams.get("size") === "thumbnail" ? "thumbnail" : "original")),
+          ({ file, stream, size, mimeType }) => {
             if (request.method === "HEAD") void stream.cancel()
             return new Response(request.method === "HEAD" ? null : stream, {
               headers: {
                 ...headers,
-                "content-type": file.mimeType,
-                "content-length": String(file.size),
-                "content-disposition": contentDisposition(file.mimeType, file.name),
+                "content-type": mimeType,
+                "content-length": String(size),
+                "content-disposition": contentDisposition(mimeType, file.name),
                 "cache-control": "private, max-age=3600",
                 "content-security-policy": "default-src 'none'; sandbox"
               }

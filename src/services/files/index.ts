@@ -5,9 +5,10 @@ import { AppConfig } from "../../platform/config.js"
 import { Tokens } from "../auth/tokens.js"
 import { Metadata } from "../metadata/index.js"
 import { contentTypeOf, extensionOf, isServedFolder, sanitiseFilename, type ServedFolder, SNIFF_BYTES, sniffImage } from "./names.js"
-import { type FileRow, filePath, makeFileRows, storageKey } from "./rows.js"
+import { type FileRow, filePath, makeFileRows, storageKey, thumbnailKey } from "./rows.js"
 import { FileStorage, type StorageFailure } from "./storage.js"
 import { exactLength, peek } from "./stream-guards.js"
+import { makeThumbnail } from "./thumbnails.js"
 
 export { FileStorage } from "./storage.js"
 export type { FileRow } from "./rows.js"
@@ -60,12 +61,16 @@ export interface FilesShape {
     bytes: IncomingBytes,
     fieldMetadataId?: string | null
   ) => Effect.Effect<SignedFile, FilesFailure>
-  /** A ready file and its bytes, for a request to its signed URL. */
+  /** A ready file and its bytes (or its thumbnail's, for a picture that has one), for a request to its signed URL. */
   readonly open: (
     token: string,
     folder: string,
-    fileId: string
-  ) => Effect.Effect<{ readonly file: FileRow; readonly stream: ReadableStream<Uint8Array> }, FilesFailure>
+    fileId: string,
+    variant?: "original" | "thumbnail"
+  ) => Effect.Effect<
+    { readonly file: FileRow; readonly stream: ReadableStream<Uint8Array>; readonly size: number; readonly mimeType: string },
+    FilesFailure
+  >
   /** A ready file of the workspace, signed (null when there is none). */
   readonly signed: (workspaceId: string, fileId: string) => Effect.Effect<SignedFile | null, SqlError.SqlError>
   /** Deletes files' rows and bytes (the files jobs call it; missing ones are ignored). */
@@ -153,6 +158,7 @@ export const makeFiles = Effect.gen(function*() {
         }
         body = peeked.stream
         contentType = sniffed
+        if (sniffed !== row.mimeType) yield* rows.setMimeType(row.workspaceId, row.id, sniffed)
       }
       yield* storage.write(storageKey(row), body, { contentType, size: bytes.size }).pipe(
         Effect.catchAll((failure): Effect.Effect<never, PayloadTooLarge | BadUserInput | StorageFailure> =>
@@ -160,6 +166,17 @@ export const makeFiles = Effect.gen(function*() {
       )
       return contentType
     })
+
+  /** A picture's thumbnail, made once it is ready; a picture libvips cannot read simply has none. */
+  const addThumbnail = (row: FileRow) =>
+    row.folder !== "CorePicture"
+      ? Effect.void
+      : storage.read(storageKey(row)).pipe(
+        Effect.flatMap((object) => makeThumbnail(object.stream)),
+        Effect.flatMap((bytes) =>
+          storage.write(thumbnailKey(row), new Response(bytes).body!, { contentType: "image/webp", size: bytes.byteLength })),
+        Effect.catchAll((cause) => Effect.logWarning(`No thumbnail for picture ${row.id}`, cause))
+      )
 
   const newRow = (workspaceId: string, folder: ServedFolder, filename: string, size: number, fieldMetadataId: string | null) => {
     const name = sanitiseFilename(filename)
@@ -216,6 +233,7 @@ export const makeFiles = Effect.gen(function*() {
         if (row.status === "ready") return yield* sign(row)
         const ready = yield* rows.advance(workspaceId, fileId, "uploaded", "ready")
         if (ready === null) return yield* new BadUserInput({ message: "The file's bytes have not been uploaded yet" })
+        yield* addThumbnail(ready)
         return yield* sign(ready)
       }),
     store: (workspaceId, folder, bytes, fieldMetadataId = null) =>
@@ -223,23 +241,32 @@ export const makeFiles = Effect.gen(function*() {
         yield* checkField(workspaceId, fieldMetadataId)
         const row = yield* newRow(workspaceId, folder, bytes.name, bytes.size, fieldMetadataId)
         yield* writeBytes(row, bytes).pipe(Effect.tapError(() => Effect.ignore(rows.remove(workspaceId, [row.id]))))
-        const ready = yield* rows.advance(workspaceId, row.id, "pending", "ready")
-        return yield* sign(ready ?? row)
+        const ready = (yield* rows.advance(workspaceId, row.id, "pending", "ready")) ?? row
+        yield* addThumbnail(ready)
+        return yield* sign(ready)
       }),
-    open: (token, folder, fileId) =>
+    open: (token, folder, fileId, variant = "original") =>
       Effect.gen(function*() {
         const row = yield* fileForToken(token, folder, fileId, "read")
         if (row.status !== "ready") return yield* new NotFound({ message: "File not found" })
-        const object = yield* Effect.catchTag(storage.read(storageKey(row)), "StorageMissing", () =>
-          Effect.fail(new NotFound({ message: "File not found" })))
-        return { file: row, stream: object.stream }
+        const missing = () => Effect.fail(new NotFound({ message: "File not found" }))
+        if (variant === "thumbnail" && row.folder === "CorePicture") {
+          const thumbnail = yield* Effect.option(storage.read(thumbnailKey(row)))
+          if (thumbnail._tag === "Some") return { file: row, ...thumbnail.value, mimeType: "image/webp" }
+        }
+        const object = yield* Effect.catchTag(storage.read(storageKey(row)), "StorageMissing", missing)
+        return { file: row, ...object, mimeType: row.mimeType }
       }),
     signed: (workspaceId, fileId) =>
       Effect.flatMap(rows.find(workspaceId, fileId), (row) => (row?.status === "ready" ? sign(row) : Effect.succeed(null))),
     remove: (workspaceId, fileIds) =>
       Effect.gen(function*() {
         const removed = yield* rows.remove(workspaceId, fileIds)
-        yield* Effect.forEach(removed, (row) => storage.remove(storageKey(row)), { concurrency: 4, discard: true })
+        yield* Effect.forEach(
+          removed,
+          (row) => Effect.zipRight(storage.remove(storageKey(row)), row.folder === "CorePicture" ? storage.remove(thumbnailKey(row)) : Effect.void),
+          { concurrency: 4, discard: true }
+        )
         return removed.length
       })
   }

@@ -20,6 +20,10 @@ export interface FileRow {
 export const storageKey = (row: Pick<FileRow, "workspaceId" | "folder" | "id" | "extension">) =>
   `workspace-${row.workspaceId}/${row.folder}/${row.id}${row.extension}`
 
+/** A picture's thumbnail, beside it (services/files/thumbnails.ts). */
+export const thumbnailKey = (row: Pick<FileRow, "workspaceId" | "folder" | "id">) =>
+  `workspace-${row.workspaceId}/${row.folder}/${row.id}-thumbnail.webp`
+
 /** The `path` Twenty's FileWithSignedUrl carries: folder and stored name. */
 export const filePath = (row: Pick<FileRow, "folder" | "id" | "extension">) => `${row.folder}/${row.id}${row.extension}`
 
@@ -38,6 +42,8 @@ export const makeFileRows = Effect.gen(function*() {
         sql`SELECT * FROM core.file WHERE id = ${id} AND "workspaceId" = ${workspaceId}`,
         (rows) => (rows[0] ? decode(rows[0]) : null)
       ),
+    setMimeType: (workspaceId: string, id: string, mimeType: string) =>
+      sql`UPDATE core.file SET "mimeType" = ${mimeType} WHERE id = ${id} AND "workspaceId" = ${workspaceId}`,
     /** Moves a file from one status to the next; null when it was not in `from`. */
     advance: (workspaceId: string, id: string, from: FileRow["status"], to: FileRow["status"]) =>
       Effect.map(
