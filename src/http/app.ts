@@ -101,7 +101,8 @@ const pathOf = (url: string) => {
  * /graphql with a JSON body (graphql-data.ts) and GET /rest/{plural} lists (rest/lane.ts). MAX_BODY_SIZE
  * is enforced here, before either, for declared lengths and chunked bodies alike (body-limit.ts), then
  * API keys' request budgets (api-rate-limit.ts) and the refusal of addresses that flood sign-in
- * (graphql/metadata/sign-in-limits.ts).
+ * (graphql/metadata/sign-in-limits.ts). File bytes (`/file/…`, file-routes.ts) come first: they stream past
+ * MAX_BODY_SIZE under the file limits.
  */
 export const makeWebHandler = Effect.gen(function*() {
   const config = yield* AppConfig

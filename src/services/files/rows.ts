@@ -1,20 +1,24 @@
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
-import type { ServedFolder } from "./names.js"
+import { Effect, Schema } from "effect"
+import { SERVED_FOLDERS } from "./names.js"
 
-/** A row of core.file. */
-export interface FileRow {
-  readonly id: string
-  readonly workspaceId: string
-  readonly folder: ServedFolder
-  readonly name: string
-  readonly extension: string
-  readonly mimeType: string
-  readonly size: number
-  readonly status: "pending" | "uploaded" | "ready"
-  readonly fieldMetadataId: string | null
-  readonly createdAt: Date
-}
+/** A row of core.file, as PostgreSQL (pg or PGlite) hands it over: size is a bigint, read as a string. */
+const FileRowSchema = Schema.Struct({
+  id: Schema.String,
+  workspaceId: Schema.String,
+  folder: Schema.Literal(...SERVED_FOLDERS),
+  name: Schema.String,
+  extension: Schema.String,
+  mimeType: Schema.String,
+  size: Schema.Union(Schema.NumberFromString, Schema.Number),
+  status: Schema.Literal("pending", "uploaded", "ready"),
+  fieldMetadataId: Schema.NullOr(Schema.String),
+  createdAt: Schema.DateFromSelf
+})
+
+export type FileRow = typeof FileRowSchema.Type
+
+const decodeRows = Schema.decodeUnknown(Schema.Array(FileRowSchema))
 
 /** Where a file's bytes live: under its workspace, by id (client names never reach a key). */
 export const storageKey = (row: Pick<FileRow, "workspaceId" | "folder" | "id" | "extension">) =>
@@ -27,37 +31,28 @@ export const thumbnailKey = (row: Pick<FileRow, "workspaceId" | "folder" | "id">
 /** The `path` Twenty's FileWithSignedUrl carries: folder and stored name. */
 export const filePath = (row: Pick<FileRow, "folder" | "id" | "extension">) => `${row.folder}/${row.id}${row.extension}`
 
-const decode = (row: Record<string, unknown>): FileRow => ({ ...(row as unknown as FileRow), size: Number(row["size"]) })
-
 export const makeFileRows = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
+  // A row that does not decode is a bug in this module or the schema: a defect, not the caller's error.
+  const read = <E, R>(rows: Effect.Effect<ReadonlyArray<unknown>, E, R>) => Effect.flatMap(rows, (r) => Effect.orDie(decodeRows(r)))
   return {
     insert: (row: Omit<FileRow, "createdAt">) =>
-      Effect.map(
-        sql`INSERT INTO core.file ${sql.insert({ ...row })} RETURNING *`,
-        (rows) => decode(rows[0]!)
-      ),
+      Effect.map(read(sql`INSERT INTO core.file ${sql.insert({ ...row })} RETURNING *`), (rows) => rows[0]!),
     find: (workspaceId: string, id: string) =>
-      Effect.map(
-        sql`SELECT * FROM core.file WHERE id = ${id} AND "workspaceId" = ${workspaceId}`,
-        (rows) => (rows[0] ? decode(rows[0]) : null)
-      ),
+      Effect.map(read(sql`SELECT * FROM core.file WHERE id = ${id} AND "workspaceId" = ${workspaceId}`), (rows) => rows[0] ?? null),
     setMimeType: (workspaceId: string, id: string, mimeType: string) =>
       sql`UPDATE core.file SET "mimeType" = ${mimeType} WHERE id = ${id} AND "workspaceId" = ${workspaceId}`,
     /** Moves a file from one status to the next; null when it was not in `from`. */
     advance: (workspaceId: string, id: string, from: FileRow["status"], to: FileRow["status"]) =>
       Effect.map(
-        sql`UPDATE core.file SET status = ${to}, "updatedAt" = now()
-            WHERE id = ${id} AND "workspaceId" = ${workspaceId} AND status = ${from} RETURNING *`,
-        (rows) => (rows[0] ? decode(rows[0]) : null)
+        read(sql`UPDATE core.file SET status = ${to}, "updatedAt" = now()
+            WHERE id = ${id} AND "workspaceId" = ${workspaceId} AND status = ${from} RETURNING *`),
+        (rows) => rows[0] ?? null
       ),
     remove: (workspaceId: string, ids: ReadonlyArray<string>) =>
       ids.length === 0
-        ? Effect.succeed([] as ReadonlyArray<FileRow>)
-        : Effect.map(
-          sql`DELETE FROM core.file WHERE "workspaceId" = ${workspaceId} AND id IN ${sql.in(ids)} RETURNING *`,
-          (rows) => rows.map(decode)
-        )
+        ? Effect.succeed<ReadonlyArray<FileRow>>([])
+        : read(sql`DELETE FROM core.file WHERE "workspaceId" = ${workspaceId} AND id IN ${sql.in(ids)} RETURNING *`)
   }
 })
 

@@ -73,4 +73,18 @@ export const makeLocalStorage = (root: string): FileStorageShape => {
   }
 }
 
-export const FileStorageLocal = (root: string) => Layer.sync(FileStorage, () => makeLocalStorage(root))
+/** Writes a crash cut short stay in `.incoming/`: removed at start once a day old (no write lasts that long). */
+const clearStaleIncoming = (root: string) =>
+  Effect.promise(async () => {
+    const incoming = path.join(path.resolve(root), ".incoming")
+    const names = await fs.readdir(incoming).catch(() => [])
+    const dayAgo = Date.now() - 24 * 3600_000
+    for (const name of names) {
+      const file = path.join(incoming, name)
+      const stat = await fs.stat(file).catch(() => null)
+      if (stat && stat.mtimeMs < dayAgo) await fs.rm(file, { force: true })
+    }
+  })
+
+export const FileStorageLocal = (root: string) =>
+  Layer.effect(FileStorage, Effect.as(clearStaleIncoming(root), makeLocalStorage(root)))
