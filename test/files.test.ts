@@ -129,6 +129,11 @@ for (const [driver, storageEnv] of Object.entries(drivers)) {
       // An access token is not a file token.
       expect((await app.request(`/file/FilesField/${mine.id}?token=${a.accessToken}`)).status).toBe(403)
       expect(await (await app.request(localPath(mine.url))).text()).toBe("A's secret")
+      // Without a file token, a member's access token reads its own workspace's files only.
+      const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } })
+      expect(await (await app.request(`/file/FilesField/${mine.id}`, bearer(a.accessToken))).text()).toBe("A's secret")
+      expect((await app.request(`/file/FilesField/${theirs.id}`, bearer(a.accessToken))).status).toBe(404)
+      expect((await app.request(`/file/FilesField/${mine.id}`, bearer(`${a.accessToken}x`))).status).toBe(401)
     })
 
     test("size limits: declared over the limit is 413, a body longer or shorter than declared is refused", async () => {

@@ -71,6 +71,16 @@ export interface FilesShape {
     { readonly file: FileRow; readonly stream: ReadableStream<Uint8Array>; readonly size: number; readonly mimeType: string },
     FilesFailure
   >
+  /** The same for a caller of the workspace (an access token or API key instead of a file token). */
+  readonly openInWorkspace: (
+    workspaceId: string,
+    folder: string,
+    fileId: string,
+    variant?: "original" | "thumbnail"
+  ) => Effect.Effect<
+    { readonly file: FileRow; readonly stream: ReadableStream<Uint8Array>; readonly size: number; readonly mimeType: string },
+    FilesFailure
+  >
   /** A ready file of the workspace, signed (null when there is none). */
   readonly signed: (workspaceId: string, fileId: string) => Effect.Effect<SignedFile | null, SqlError.SqlError>
   /** Deletes files' rows and bytes (the files jobs call it; missing ones are ignored). */
@@ -178,6 +188,18 @@ export const makeFiles = Effect.gen(function*() {
         Effect.catchAll((cause) => Effect.logWarning(`No thumbnail for picture ${row.id}`, cause))
       )
 
+  const readReady = (row: FileRow, variant: "original" | "thumbnail") =>
+    Effect.gen(function*() {
+      if (row.status !== "ready") return yield* new NotFound({ message: "File not found" })
+      if (variant === "thumbnail" && row.folder === "CorePicture") {
+        const thumbnail = yield* Effect.option(storage.read(thumbnailKey(row)))
+        if (thumbnail._tag === "Some") return { file: row, ...thumbnail.value, mimeType: "image/webp" }
+      }
+      const object = yield* Effect.catchTag(storage.read(storageKey(row)), "StorageMissing", () =>
+        Effect.fail(new NotFound({ message: "File not found" })))
+      return { file: row, ...object, mimeType: row.mimeType }
+    })
+
   const newRow = (workspaceId: string, folder: ServedFolder, filename: string, size: number, fieldMetadataId: string | null) => {
     const name = sanitiseFilename(filename)
     const extension = extensionOf(name)
@@ -246,17 +268,10 @@ export const makeFiles = Effect.gen(function*() {
         return yield* sign(ready)
       }),
     open: (token, folder, fileId, variant = "original") =>
-      Effect.gen(function*() {
-        const row = yield* fileForToken(token, folder, fileId, "read")
-        if (row.status !== "ready") return yield* new NotFound({ message: "File not found" })
-        const missing = () => Effect.fail(new NotFound({ message: "File not found" }))
-        if (variant === "thumbnail" && row.folder === "CorePicture") {
-          const thumbnail = yield* Effect.option(storage.read(thumbnailKey(row)))
-          if (thumbnail._tag === "Some") return { file: row, ...thumbnail.value, mimeType: "image/webp" }
-        }
-        const object = yield* Effect.catchTag(storage.read(storageKey(row)), "StorageMissing", missing)
-        return { file: row, ...object, mimeType: row.mimeType }
-      }),
+      Effect.flatMap(fileForToken(token, folder, fileId, "read"), (row) => readReady(row, variant)),
+    openInWorkspace: (workspaceId, folder, fileId, variant = "original") =>
+      Effect.flatMap(rows.find(workspaceId, fileId), (row) =>
+        row === null || row.folder !== folder ? Effect.fail(new NotFound({ message: "File not found" })) : readReady(row, variant)),
     signed: (workspaceId, fileId) =>
       Effect.flatMap(rows.find(workspaceId, fileId), (row) => (row?.status === "ready" ? sign(row) : Effect.succeed(null))),
     remove: (workspaceId, fileIds) =>
