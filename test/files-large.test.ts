@@ -75,11 +75,11 @@ for (const driver of ["local", "s3"] as const) {
 test("the embedded start stores files under DATA_DIR/storage with no setting", async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "score-embedded-files-"))
   cleanup.push(() => fs.rmSync(dataDir, { recursive: true, force: true }))
-  const server = await startServer({ DATA_DIR: dataDir }, 60_000)
+  const server = await startServer({ DATA_DIR: dataDir }, 150_000)
   cleanup.push(() => server.stop())
   expect(server.output()).toContain(`File storage: local disk at ${path.join(dataDir, "storage")}`)
   const account = await signUpWithWorkspace(gqlOver(server.url) as never)
   const { fileId } = await transferThroughScore(server.url, account.accessToken, 8 * MB)
   const stored = fs.readdirSync(path.join(dataDir, "storage"), { recursive: true }).map(String)
   expect(stored.some((p) => p.endsWith(`FilesField/${fileId}.bin`))).toBe(true)
-}, 120_000)
+}, 240_000)
