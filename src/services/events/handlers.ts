@@ -12,17 +12,18 @@ import { RecordEventPayload } from "./payload.js"
 
 /**
  * A record event's consumers: one delivery job per matching webhook (each retried on its own), and the
- * record's timeline activity; a workspaceMember's name and locale copied to its user; the files a destroy
- * or an update drops, deleted through the files queue.
+ * record's timeline activity; a workspaceMember's name and locale copied to its user; and first, the files a
+ * destroy or an update drops, deleted through the files queue.
  */
 export const handleRecordEvent = (event: RecordEvent) =>
   Effect.gen(function*() {
+    // First: idempotent, so a later step's failure (the job is retried) only repeats it harmlessly.
+    yield* deleteFilesOfRecordEvent(event)
     const webhooks = yield* Webhooks
     const matching = yield* webhooks.matching(event.workspaceId, event.name)
     yield* enqueueDeliveries(matching, event)
     yield* recordTimelineActivity(event)
     yield* syncUserFromWorkspaceMember(event)
-    yield* deleteFilesOfRecordEvent(event)
   })
 
 type Requirements = Effect.Effect.Context<ReturnType<typeof handleRecordEvent>> | JobQueue
