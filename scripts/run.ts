@@ -37,8 +37,8 @@ if (builtAt < Math.max(newestSource(join(root, "src")), statSync(join(root, "bun
     naming: "[name].[ext]",
     // Libraries' production paths (graphql-js skips its development-only instanceof diagnostics).
     define: { "process.env.NODE_ENV": JSON.stringify("production") },
-    // PGlite loads its WASM and data files relative to its own module.
-    external: ["@electric-sql/pglite", "@electric-sql/pglite-socket"]
+    // PGlite loads its WASM and data files relative to its own module; sharp its native libvips binding.
+    external: ["@electric-sql/pglite", "@electric-sql/pglite-socket", "sharp"]
   })
   if (!result.success) {
     for (const log of result.logs) console.error(log)

@@ -8,6 +8,8 @@ import { runWorker } from "../src/jobs/runner.js"
 import type { RecordEvent } from "../src/domain/events.js"
 import { Metadata } from "../src/services/metadata/index.js"
 import { JobQueue, JobQueueMemory } from "../src/platform/queue/index.js"
+import { AppConfig } from "../src/platform/config.js"
+import { Files, FileStorage } from "../src/services/files/index.js"
 import { MailTransport } from "../src/services/mail/index.js"
 import { Revocations } from "../src/services/revocations/index.js"
 import { type Webhook, Webhooks } from "../src/services/webhooks/index.js"
@@ -42,6 +44,9 @@ const runQueues = <A>(body: (delivered: Array<{ webhookId: string; event: Record
     makeTestLayer(Metadata)({ get: (workspaceId) => Effect.succeed({ workspaceId, version: 1, schema: "ws", objects: [] }) }),
     makeTestLayer(SqlClient.SqlClient)({}),
     makeTestLayer(MailTransport)({}),
+    makeTestLayer(Files)({}),
+    makeTestLayer(FileStorage)({}),
+    makeTestLayer(AppConfig)({}),
     makeTestLayer(Workspaces)({}),
     makeTestLayer(Revocations)({}),
     makeTestLayer(Workflows)({ startRunsForEvent: () => Effect.void, startRunsForCron: () => Effect.void, sweepRuns: Effect.void }),

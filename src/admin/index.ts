@@ -1,7 +1,7 @@
 import { Rpc, RpcGroup } from "@effect/rpc"
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, Schema } from "effect"
-import { BadUserInput, Conflict, Forbidden, isUserError, NotFound, TooManyRequests, Unauthenticated, type UserError } from "../domain/errors.js"
+import { BadUserInput, Conflict, Forbidden, isUserError, NotFound, PayloadTooLarge, TooManyRequests, Unauthenticated, type UserError } from "../domain/errors.js"
 import { ApiKeys } from "../services/api-keys/index.js"
 import { Auth } from "../services/auth/index.js"
 import { AppConfig } from "../platform/config.js"
@@ -29,7 +29,7 @@ export const CreatedWorkspace = Schema.Struct({
 })
 export type CreatedWorkspace = typeof CreatedWorkspace.Type
 
-const AdminError = Schema.Union(Unauthenticated, Forbidden, NotFound, BadUserInput, Conflict, TooManyRequests)
+const AdminError = Schema.Union(Unauthenticated, Forbidden, NotFound, BadUserInput, Conflict, TooManyRequests, PayloadTooLarge)
 
 /** The commands of `bun run cli`, as a running server answers them on its admin socket. */
 export class AdminRpcs extends RpcGroup.make(

@@ -51,7 +51,17 @@ export interface ApiKeyTokenPayload {
   readonly jti: string
 }
 
+/** A file's signed URL (`purpose: "read"`) or upload URL (`purpose: "upload"`): one file, one workspace. */
+export interface FileTokenPayload {
+  readonly sub: string
+  readonly type: "FILE"
+  readonly workspaceId: string
+  readonly fileId: string
+  readonly purpose: "read" | "upload"
+}
+
 export type TokenPayload =
+  | FileTokenPayload
   | AccessTokenPayload
   | RefreshTokenPayload
   | LoginTokenPayload
@@ -73,6 +83,8 @@ export interface Workspace {
   readonly displayName: string | null
   readonly subdomain: string
   readonly logo: string | null
+  /** An uploaded logo (core.file), signed into `logo` when read. */
+  readonly logoFileId?: string | null
   readonly inviteHash: string
   readonly activationStatus: "PENDING_CREATION" | "ONGOING_CREATION" | "ACTIVE" | "INACTIVE" | "SUSPENDED"
   readonly defaultRoleId: string | null

@@ -42,11 +42,16 @@ export class OAuthAccessDenied extends Schema.TaggedError<OAuthAccessDenied>()("
   message: Schema.String
 }) {}
 
-export type UserError = Unauthenticated | Forbidden | NotFound | BadUserInput | Conflict | TooManyRequests
+/** A body or file over its size limit. GraphQL BAD_USER_INPUT, HTTP 413. */
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", {
+  message: Schema.String
+}) {}
+
+export type UserError = Unauthenticated | Forbidden | NotFound | BadUserInput | Conflict | TooManyRequests | PayloadTooLarge
 
 export const isUserError = (u: unknown): u is UserError =>
   typeof u === "object" && u !== null && "_tag" in u &&
-  ["Unauthenticated", "Forbidden", "NotFound", "BadUserInput", "Conflict", "TooManyRequests"].includes((u as { _tag: string })._tag)
+  ["Unauthenticated", "Forbidden", "NotFound", "BadUserInput", "Conflict", "TooManyRequests", "PayloadTooLarge"].includes((u as { _tag: string })._tag)
 
 /** Another Score process already serves the embedded database in this DATA_DIR. */
 export class DataDirInUse extends Schema.TaggedError<DataDirInUse>()("DataDirInUse", {

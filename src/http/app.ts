@@ -4,6 +4,7 @@ import type { Services } from "../layers/index.js"
 import { AppConfig } from "../platform/config.js"
 import { RateLimits } from "../services/rate-limits/index.js"
 import { makeApiRateLimit } from "./api-rate-limit.js"
+import { makeFileRoutes } from "./file-routes.js"
 import { refuseKnownFlood } from "./graphql/metadata/sign-in-limits.js"
 import { boundRequestBody, IMPORT_PATH, limitedUpload, tooLargeBody } from "./body-limit.js"
 import { causeIsDatabaseUnavailable, restError, restUnavailable } from "./errors.js"
@@ -103,12 +104,14 @@ const pathOf = (url: string) => {
  * /graphql with a JSON body (graphql-data.ts) and GET /rest/{plural} lists and records by id (rest/lane.ts). MAX_BODY_SIZE
  * is enforced here, before either, for declared lengths and chunked bodies alike (body-limit.ts), then
  * API keys' request budgets (api-rate-limit.ts) and the refusal of addresses that flood sign-in
- * (graphql/metadata/sign-in-limits.ts).
+ * (graphql/metadata/sign-in-limits.ts). File bytes (`/file/…`, file-routes.ts) come first: they stream past
+ * MAX_BODY_SIZE under the file limits.
  */
 export const makeWebHandler = Effect.gen(function*() {
   const config = yield* AppConfig
   const { app, fast } = yield* makeApp
   const restRead = yield* makeRestReadLane
+  const fileRoutes = yield* makeFileRoutes
   const apiRateLimit = yield* makeApiRateLimit
   const limits = yield* RateLimits
   const effectHandler = HttpApp.toWebHandlerRuntime(yield* Effect.runtime<Services>())(app)
@@ -142,6 +145,9 @@ export const makeWebHandler = Effect.gen(function*() {
   const tooLarge = (request: Request) => tooLargeBody(config.maxBodyBytes, headersFor(request.headers.get("origin")))
   const tooLargeUpload = (request: Request) => tooLargeBody(config.importMaxBodyBytes, headersFor(request.headers.get("origin")))
   return (request: Request): Promise<Response> => {
+    // File bytes stream past MAX_BODY_SIZE: the file routes enforce the file limits themselves.
+    const file = fileRoutes(request, pathOf(request.url), headersFor(request.headers.get("origin")))
+    if (file !== null) return file
     // Most requests declare their length (or have no body): judged without an extra await.
     const declared = request.headers.get("content-length")
     if (request.method === "POST" && IMPORT_PATH.test(pathOf(request.url))) {

@@ -16,7 +16,8 @@ const edge: Record<UserError["_tag"], EdgeError> = {
   NotFound: { code: "NOT_FOUND", status: 404, error: "NotFoundException" },
   BadUserInput: { code: "BAD_USER_INPUT", status: 400, error: "BadRequestException" },
   Conflict: { code: "CONFLICT", status: 409, error: "ConflictException" },
-  TooManyRequests: { code: "TOO_MANY_REQUESTS", status: 429, error: "TooManyRequestsException" }
+  TooManyRequests: { code: "TOO_MANY_REQUESTS", status: 429, error: "TooManyRequestsException" },
+  PayloadTooLarge: { code: "BAD_USER_INPUT", status: 413, error: "PayloadTooLargeException" }
 }
 
 const retryAfterHeader = (error: UserError): Record<string, string> =>
@@ -26,7 +27,7 @@ const retryAfterHeader = (error: UserError): Record<string, string> =>
 
 /**
  * GraphQL errors in Twenty's shape; UNAUTHENTICATED also sets the HTTP status to 401, TOO_MANY_REQUESTS
- * to 429 (with Retry-After when known), so clients and proxies back off.
+ * to 429 (with Retry-After when known), so clients and proxies back off; a file over its limit, 413.
  */
 export const toGraphQLError = (error: UserError) => {
   const { code, status } = edge[error._tag]
@@ -37,7 +38,8 @@ export const toGraphQLError = (error: UserError) => {
       userFriendlyMessage: error.message,
       ...(error._tag === "BadUserInput" && error.field ? { field: error.field } : {}),
       ...(status === 401 ? { http: { status } } : {}),
-      ...(status === 429 ? { http: { status, headers: retryAfterHeader(error) } } : {})
+      ...(status === 429 ? { http: { status, headers: retryAfterHeader(error) } } : {}),
+      ...(status === 413 ? { http: { status } } : {})
     }
   })
 }
@@ -51,6 +53,12 @@ export const internalGraphQLError = () =>
  */
 export const restError = (status: number, error: string, message: string) =>
   HttpServerResponse.unsafeJson({ statusCode: status, error, messages: [message] }, { status })
+
+/** A user error's REST status, Twenty-shaped body and headers, for routes that answer web responses directly. */
+export const restUserErrorBody = (e: UserError) => {
+  const { status, error } = edge[e._tag]
+  return { status, body: { statusCode: status, error, messages: [e.message] }, headers: retryAfterHeader(e) }
+}
 
 export const restUserError = (e: UserError) => {
   const { status, error } = edge[e._tag]

@@ -1,6 +1,7 @@
 import { Effect, Schema } from "effect"
 import { EVENTS_QUEUE } from "../services/events/index.js"
 import { eventsQueue } from "../services/events/handlers.js"
+import { FILES_QUEUE, filesQueue, filesSchedules } from "../services/files/jobs.js"
 import { EMAILS_QUEUE, emailsQueue } from "../services/mail/jobs.js"
 import { WEBHOOKS_QUEUE, webhooksQueue } from "../services/webhooks/jobs.js"
 import { WORKFLOWS_QUEUE, workflowSchedules, workflowsQueue } from "../services/workflows/jobs.js"
@@ -14,13 +15,14 @@ type RequirementsOf<Q> = Q extends QueueSpec<infer R> ? R : never
  * Each subsystem declares its own queue and job payload schemas beside its handlers (events, webhooks, ...);
  * `schedule(queue, name, { every } | { cron })` enqueues a job once per tick across all workers.
  */
-export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue | typeof workflowsQueue | typeof importsQueue>>({
+export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue | typeof workflowsQueue | typeof importsQueue | typeof filesQueue>>({
   queues: {
     [EVENTS_QUEUE]: eventsQueue,
     [WEBHOOKS_QUEUE]: webhooksQueue,
     [EMAILS_QUEUE]: emailsQueue,
     [WORKFLOWS_QUEUE]: workflowsQueue,
     [IMPORTS_QUEUE]: importsQueue,
+    [FILES_QUEUE]: filesQueue,
     system: {
       concurrency: 5,
       handlers: {
@@ -28,5 +30,5 @@ export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeo
       }
     }
   },
-  schedules: [...workflowSchedules]
+  schedules: [...workflowSchedules, ...filesSchedules]
 })

@@ -15,6 +15,10 @@ import { ResultCache, ResultCacheMemory, ResultCacheRedis } from "../platform/ca
 import { AppConfig, type AppConfigShape } from "../platform/config.js"
 import { DatabaseEmbedded, DatabaseLive, type PgPool, type PgReads } from "../platform/database/index.js"
 import { Health, HealthLive } from "../platform/health/index.js"
+import { Files, FilesLive } from "../services/files/index.js"
+import { FileStorage } from "../services/files/storage.js"
+import { FileStorageLocal } from "../services/files/storage-local.js"
+import { FileStorageS3 } from "../services/files/storage-s3.js"
 import { Metadata, MetadataLive } from "../services/metadata/index.js"
 import { WorkspaceProvisionerLive } from "../services/metadata/provisioner.js"
 import { Permissions, PermissionsLive } from "../services/permissions/index.js"
@@ -48,6 +52,7 @@ export type Infrastructure =
   | Tokens
   | SecretBox
   | Health
+  | FileStorage
 
 export type Services =
   | Infrastructure
@@ -71,6 +76,7 @@ export type Services =
   | TwoFactor
   | Workflows
   | Imports
+  | Files
 
 export class StartupError extends Error {}
 
@@ -100,6 +106,28 @@ export const resolveAppSecret = (config: AppConfigShape) =>
       return Redacted.make(fs.readFileSync(file, "utf8").trim())
     })
   })
+
+/** Files on local disk under DATA_DIR/storage (or STORAGE_LOCAL_PATH), or in S3 with STORAGE_TYPE=s3. */
+const fileStorage = (config: AppConfigShape) => {
+  const { storage } = config
+  if (storage.type === "local") {
+    const root = Option.getOrElse(storage.localPath, () => path.join(config.dataDir, "storage"))
+    return FileStorageLocal(root).pipe(Layer.tap(() => Effect.logInfo(`File storage: local disk at ${path.resolve(root)}`)))
+  }
+  return Layer.unwrapEffect(Option.match(storage.s3Name, {
+    onNone: () => Effect.fail(new StartupError("Invalid configuration: STORAGE_S3_NAME is missing (required when STORAGE_TYPE=s3)")),
+    onSome: (bucket) =>
+      Effect.succeed(
+        FileStorageS3({
+          bucket,
+          region: storage.s3Region,
+          endpoint: storage.s3Endpoint,
+          accessKeyId: storage.s3AccessKeyId,
+          secretAccessKey: storage.s3SecretAccessKey
+        }).pipe(Layer.tap(() => Effect.logInfo(`File storage: S3 bucket ${bucket}`)))
+      )
+  }))
+}
 
 /** The one place where Score chooses between live (PostgreSQL, Redis) and embedded (PGlite, memory) parts. */
 export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redacted<string>) => {
@@ -138,7 +166,8 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
     TokensLive(appSecret),
     SecretBoxLive(appSecret),
     cacheAndQueue,
-    database
+    database,
+    fileStorage(config)
   )
   return Layer.provideMerge(Layer.merge(HealthLive(modes), migrated), base).pipe(
     Layer.provide(Logger.minimumLogLevel(config.logLevel))
@@ -175,7 +204,8 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     WorkflowsLive,
     // PGlite's socket does not carry COPY's sub-protocol: the embedded database stages with INSERTs.
     Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
-      ImportsLive(Option.isSome(config.databaseUrl) ? copyRowsWithCopy : copyRowsWithInserts)))
+      ImportsLive(Option.isSome(config.databaseUrl) ? copyRowsWithCopy : copyRowsWithInserts))),
+    FilesLive
   ).pipe(
     // SSO signs members up and in through Members.
     Layer.provideMerge(MembersLive),

@@ -120,6 +120,23 @@ export const appConfig = Config.all({
   }),
   ssoAllowPrivateIssuers: Config.boolean("SSO_ALLOW_PRIVATE_ISSUERS").pipe(Config.withDefault(false)),
   oauthSignInTtl: duration("OAUTH_SIGN_IN_EXPIRES_IN", "10m", 1000),
+  storage: Config.all({
+    type: Config.literal("local", "s3")("STORAGE_TYPE").pipe(Config.withDefault("local" as const)),
+    localPath: Config.option(Config.string("STORAGE_LOCAL_PATH")),
+    s3Name: Config.option(Config.string("STORAGE_S3_NAME")),
+    s3Region: Config.string("STORAGE_S3_REGION").pipe(Config.withDefault("us-east-1")),
+    s3Endpoint: Config.option(Config.string("STORAGE_S3_ENDPOINT")),
+    s3AccessKeyId: Config.option(Config.string("STORAGE_S3_ACCESS_KEY_ID")),
+    s3SecretAccessKey: Config.option(Config.redacted("STORAGE_S3_SECRET_ACCESS_KEY"))
+  }),
+  fileMaxSize: byteSize("FILE_MAX_SIZE", 100 * 1024 * 1024),
+  pictureMaxSize: byteSize("FILE_PICTURE_MAX_SIZE", 10 * 1024 * 1024),
+  /** Extensions FilesField uploads may have, comma-separated ("pdf,png"); empty: any. */
+  fileAllowedExtensions: Config.string("FILE_ALLOWED_EXTENSIONS").pipe(Config.withDefault("")),
+  fileTokenTtl: duration("FILE_TOKEN_EXPIRES_IN", "1d", 1000),
+  // Pictures' URLs are stored in records (workspaceMember.avatarUrl); Twenty never expires their tokens.
+  pictureTokenTtl: duration("FILE_PICTURE_TOKEN_EXPIRES_IN", "3650d", 1000),
+  fileUploadTtl: duration("FILE_UPLOAD_EXPIRES_IN", "15m", 1000),
   email: Config.all({
     driver: Config.option(Config.literal("SMTP", "LOGGER", "smtp", "logger")("EMAIL_DRIVER")),
     smtpHost: Config.option(Config.string("EMAIL_SMTP_HOST")),

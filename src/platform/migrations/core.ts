@@ -600,6 +600,33 @@ CREATE TABLE core."importError" (
     })
   },
   {
+    id: 15,
+    name: "files",
+    // Uploaded files: bytes in FileStorage under workspace-{workspaceId}/{folder}/{id}{extension}, one row
+    // each. "pending" until its bytes arrived ("uploaded"), "ready" once completed; rows without a workspace
+    // or record referencing them are swept (services/files/sweep.ts).
+    up: Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`
+CREATE TABLE core.file (
+  id uuid PRIMARY KEY,
+  "workspaceId" uuid NOT NULL REFERENCES core.workspace(id) ON DELETE CASCADE,
+  folder text NOT NULL,
+  name text NOT NULL,
+  extension text NOT NULL,
+  "mimeType" text NOT NULL,
+  size bigint NOT NULL,
+  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'uploaded', 'ready')),
+  "fieldMetadataId" uuid,
+  "createdAt" timestamptz NOT NULL DEFAULT now(),
+  "updatedAt" timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX file_workspace ON core.file ("workspaceId", folder);
+ALTER TABLE core.workspace ADD COLUMN "logoFileId" uuid;
+`)
+    })
+  },
+  {
     id: 16,
     name: "oauth_sign_in_invite_hash",
     // A sign-in started from a workspace's public invite link (Twenty's `workspaceInviteHash` in the

@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import type { RecordEvent } from "../../domain/events.js"
 import { jobHandler, type QueueSpec } from "../../jobs/runner.js"
 import type { JobQueue } from "../../platform/queue/index.js"
+import { deleteFilesOfRecordEvent } from "../files/jobs.js"
 import { syncUserFromWorkspaceMember } from "../members/sync.js"
 import { recordTimelineActivity } from "../timeline/index.js"
 import { Webhooks } from "../webhooks/index.js"
@@ -13,12 +14,14 @@ import { RecordEventPayload } from "./payload.js"
 /**
  * A record event's consumers: one delivery job per matching webhook (each retried on its own), and the
  * record's timeline activity; a workspaceMember's name and locale copied to its user; the runs of the
- * workflows whose DATABASE_EVENT trigger matches.
+ * workflows whose DATABASE_EVENT trigger matches; and first, the files a destroy or an update drops,
+ * deleted through the files queue.
  */
 export const handleRecordEvent = (event: RecordEvent) =>
   Effect.gen(function*() {
-    // First: a failure here retries the job before any delivery is queued; starting runs again is a no-op
-    // (run ids derive from the event).
+    // First: idempotent, so a later step's failure (the job is retried) only repeats it harmlessly.
+    yield* deleteFilesOfRecordEvent(event)
+    // Then, before any delivery is queued: starting runs again is a no-op (run ids derive from the event).
     yield* Effect.flatMap(Workflows, (workflows) => workflows.startRunsForEvent(event))
     const webhooks = yield* Webhooks
     const matching = yield* webhooks.matching(event.workspaceId, event.name)

@@ -47,6 +47,8 @@ export interface WorkspacesShape {
       readonly displayName?: string | undefined
       readonly activationStatus?: Workspace["activationStatus"]
       readonly isTwoFactorAuthenticationEnforced?: boolean | undefined
+      /** The uploaded logo (core.file); `logo` is then signed from it when read. */
+      readonly logoFileId?: string | undefined
     }
   ) => Effect.Effect<Workspace, SqlError.SqlError | NotFound | BadUserInput>
   /** Drops the workspace's schema and every row that belongs to it. */
@@ -189,6 +191,7 @@ export const WorkspacesLive = Layer.effect(
             "displayName" = COALESCE(${patch.displayName ?? null}, "displayName"),
             "activationStatus" = COALESCE(${patch.activationStatus ?? null}, "activationStatus"),
             "isTwoFactorAuthenticationEnforced" = COALESCE(${patch.isTwoFactorAuthenticationEnforced ?? null}, "isTwoFactorAuthenticationEnforced"),
+            "logoFileId" = COALESCE(${patch.logoFileId ?? null}, "logoFileId"),
             "updatedAt" = now()
           WHERE id = ${id} AND "deletedAt" IS NULL RETURNING *`
         const workspace = firstRow<Workspace>(rows)

@@ -11,6 +11,8 @@ import { authResolvers, type AuthResolverServices } from "./auth-resolvers.js"
 import { authTypeDefs } from "./auth-schema.js"
 import { dataModelResolvers, type DataModelServices } from "./data-model-resolvers.js"
 import { dataModelTypeDefs } from "./data-model-schema.js"
+import { filesResolvers, type FilesServices } from "./files-resolvers.js"
+import { filesTypeDefs } from "./files-schema.js"
 import { renderOfflineGraphiQL } from "./graphiql.js"
 import { membersResolvers, type MembersServices } from "./members-resolvers.js"
 import { membersTypeDefs } from "./members-schema.js"
@@ -47,6 +49,7 @@ export type MetadataServices =
   | TwoFactorServices
   | SignInLimitServices
   | WorkflowServices
+  | FilesServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -65,7 +68,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
         viewTypeDefs,
         ssoTypeDefs,
         twoFactorTypeDefs,
-        workflowTypeDefs
+        workflowTypeDefs,
+        filesTypeDefs
       ],
       resolvers: {
         ...authResolvers,
@@ -77,7 +81,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
         CoreViewField: viewResolvers.CoreViewField,
         ViewFieldGroup: viewResolvers.ViewFieldGroup,
         User: { ...authResolvers.User, ...roleResolvers.User },
-        Workspace: { ...authResolvers.Workspace, ...ssoResolvers.Workspace },
+        Workspace: { ...authResolvers.Workspace, ...ssoResolvers.Workspace, ...filesResolvers.Workspace },
         AvailableWorkspace: ssoResolvers.AvailableWorkspace,
         UserWorkspace: { ...authResolvers.UserWorkspace, ...twoFactorResolvers.UserWorkspace },
         Query: {
@@ -103,8 +107,10 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...viewResolvers.Mutation,
           ...ssoResolvers.Mutation,
           ...twoFactorResolvers.Mutation,
-          ...workflowResolvers.Mutation
+          ...workflowResolvers.Mutation,
+          ...filesResolvers.Mutation
         }),
+        Upload: filesResolvers.Upload,
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,
         JSON: JSONScalar,
