@@ -14,8 +14,10 @@ const byName = (a: { readonly name: string }, b: { readonly name: string }) => (
  * `settings`) stays as it is: the model is then unique to its workspace, never wrongly shared.
  */
 export const modelFingerprint = (metadata: WorkspaceMetadata): string => {
+  // Fields are read in (createdAt, id) order, and provisioning gives a whole object's fields one createdAt.
+  const objects = metadata.objects.map((object) => ({ ...object, fields: [...object.fields].sort(byName) }))
   const names = new Map<string, string>()
-  for (const object of metadata.objects) {
+  for (const object of objects) {
     names.set(object.id, `object:${object.nameSingular}`)
     for (const field of object.fields) {
       names.set(field.id, `field:${object.nameSingular}.${field.name}`)
@@ -23,8 +25,6 @@ export const modelFingerprint = (metadata: WorkspaceMetadata): string => {
       for (const option of field.options ?? []) names.set(option.id, `option:${option.value}`)
     }
   }
-  // Fields are read in (createdAt, id) order, and provisioning gives a whole object's fields one createdAt.
-  const objects = metadata.objects.map((object) => ({ ...object, fields: [...object.fields].sort(byName) }))
   const text = JSON.stringify(objects, (key, value) => {
     if (PER_WORKSPACE.has(key)) return undefined
     return typeof value === "string" ? names.get(value) ?? value : value
