@@ -31,3 +31,12 @@ export const modelFingerprint = (metadata: WorkspaceMetadata): string => {
   })
   return new Bun.CryptoHasher("sha256").update(text).digest("base64url")
 }
+
+const fingerprints = new WeakMap<WorkspaceMetadata, string>()
+
+/** `modelFingerprint`, computed once per metadata value (a workspace at a version): about 1 ms on the standard model. */
+export const fingerprintOf = (metadata: WorkspaceMetadata) => {
+  let fingerprint = fingerprints.get(metadata)
+  if (fingerprint === undefined) fingerprints.set(metadata, fingerprint = modelFingerprint(metadata))
+  return fingerprint
+}

@@ -7,7 +7,7 @@ import { Cache, derivedMemo } from "../../../../platform/cache/index.js"
 import { AppConfig } from "../../../../platform/config.js"
 import { SizedLru } from "../../../../platform/lib/sized-lru.js"
 import { Metadata } from "../../../../services/metadata/index.js"
-import { modelFingerprint } from "../../../../services/metadata/fingerprint.js"
+import { fingerprintOf } from "../../../../services/metadata/fingerprint.js"
 import { buildWorkspaceSchema } from "./build.js"
 import { ANSWERED_SCHEMAS } from "./limits.js"
 import { estimatedSchemaBytes } from "./size.js"
@@ -36,14 +36,6 @@ export interface SchemaBuilderShape {
 }
 
 export class SchemaBuilder extends Context.Tag("score/SchemaBuilder")<SchemaBuilder, SchemaBuilderShape>() {}
-
-/** One fingerprint per metadata value (a workspace at a version), computed once: about 1 ms on the standard model. */
-const fingerprints = new WeakMap<WorkspaceMetadata, string>()
-const fingerprintOf = (metadata: WorkspaceMetadata) => {
-  let fingerprint = fingerprints.get(metadata)
-  if (fingerprint === undefined) fingerprints.set(metadata, fingerprint = modelFingerprint(metadata))
-  return fingerprint
-}
 
 export const SchemaBuilderLive = Layer.effect(
   SchemaBuilder,
