@@ -9,6 +9,13 @@
  * application on PostgreSQL and Redis) that touches every workspace with a GraphQL create, a GraphQL nested
  * list and a REST list, then reports its RSS, JS heap, schema cache entries and the p99 of each workspace's
  * first call (cold: caller, metadata and schema all to be made). Prints a table and `RESULT {json}`.
+ *
+ * Measured 2026-12-04 on a 2-core machine shared with other helpers (load 12–20: latencies are noise),
+ * RSS after touching (idle 5 s later), heap:
+ *   sharing off (a schema per workspace):  100 → 377 MiB, heap 205;  300 → 743 (714), heap 480
+ *   sharing on:  100 → 203–218 MiB, heap 64–68;  300 → 317 (308), heap 115;  1000 → 306 (300), heap 117;
+ *                1000 with 10 % having a custom object → 318 (308), heap 118, 2 schemas built
+ * 1,000 workspaces took 846 s to provision (BENCH_WORKSPACES=300 for a shorter run).
  */
 import { Effect } from "effect"
 import { heapStats } from "bun:jsc"
