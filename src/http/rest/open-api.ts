@@ -11,6 +11,8 @@ import type { RecordsLimits } from "../../services/records/types.js"
 import { restError, restUserError } from "../errors.js"
 import { bearerToken, restCaller } from "../caller.js"
 import type { OpenApiDocument } from "./open-api/common.js"
+import { Lru } from "../../platform/lib/lru.js"
+import { fingerprintOf } from "../../services/metadata/fingerprint.js"
 import { buildCoreDocument } from "./open-api/core.js"
 import { DOCS_CSP, DOCS_HTML, DOCS_PATH, docsAsset, swaggerUiDirectory } from "./open-api/docs-page.js"
 import { buildMetadataDocument } from "./open-api/metadata.js"
@@ -24,17 +26,18 @@ const asUserError = <E, R>(effect: Effect.Effect<HttpServerResponse.HttpServerRe
     R
   >
 
-/** Core documents by workspace, rebuilt when the workspace's metadata version changes. */
+/**
+ * Core documents by data model (workspaces with equal models share one: the document holds names only),
+ * the least recently used dropped beyond MAX_CACHED_WORKSPACES.
+ */
 const makeCoreDocumentCache = (limits: RecordsLimits) => {
-  const entries = new Map<string, { readonly version: number; readonly document: OpenApiDocument }>()
+  const entries = new Lru<string, OpenApiDocument>(MAX_CACHED_WORKSPACES)
   return (metadata: WorkspaceMetadata): OpenApiDocument => {
-    const cached = entries.get(metadata.workspaceId)
-    if (cached?.version === metadata.version) return cached.document
+    const key = fingerprintOf(metadata)
+    const cached = entries.get(key)
+    if (cached) return cached
     const document = buildCoreDocument(metadata.objects, limits)
-    entries.delete(metadata.workspaceId)
-    // Bounded: the oldest entry (Map keeps insertion order) makes room.
-    if (entries.size >= MAX_CACHED_WORKSPACES) entries.delete(entries.keys().next().value!)
-    entries.set(metadata.workspaceId, { version: metadata.version, document })
+    entries.set(key, document)
     return document
   }
 }

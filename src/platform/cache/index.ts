@@ -213,7 +213,13 @@ export const derivedMemo = <V>(cache: CacheShape, capacity: number) => {
     /** `since`: the epoch read before loading `value`; `until`: an earlier end (ms) when the value expires itself. */
     set: (key: string, value: V, since: number, until = Infinity) => {
       if (since !== cache.epoch()) return
-      entries.set(key, { value, epoch: since, until: Math.min(until, Date.now() + Duration.toMillis(LOCAL_TTL_CAP)) })
+      const now = Date.now()
+      // Stale entries go from the old end, so what the memo keeps is what was used within its lifetime,
+      // not `capacity` values (a workspace's model or metadata, which would outlive their own caches).
+      for (let oldest = entries.oldest(); oldest && (oldest[1].until <= now || oldest[1].epoch !== since); oldest = entries.oldest()) {
+        entries.delete(oldest[0])
+      }
+      entries.set(key, { value, epoch: since, until: Math.min(until, now + Duration.toMillis(LOCAL_TTL_CAP)) })
     }
   }
 }

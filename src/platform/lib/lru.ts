@@ -18,6 +18,11 @@ export class Lru<K, V> {
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!)
   }
 
+  /** The least recently used entry, if any. */
+  oldest(): [K, V] | undefined {
+    return this.entries.entries().next().value
+  }
+
   delete(key: K): void {
     this.entries.delete(key)
   }

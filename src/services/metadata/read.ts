@@ -3,12 +3,27 @@ import { Effect } from "effect"
 import { NotFound } from "../../domain/errors.js"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../domain/metadata.js"
 import { Cache, derivedMemo } from "../../platform/cache/index.js"
+import { AppConfig } from "../../platform/config.js"
+import { SizedLru } from "../../platform/lib/sized-lru.js"
 import { inTransaction, singleFlight } from "../../platform/lib/single-flight.js"
 import { jsonRows } from "../../platform/lib/sql-rows.js"
 import { Workspaces } from "../workspace/index.js"
+import { makeInterner } from "./intern.js"
 import { fieldOf, objectOf } from "./lookup.js"
 
-const MAX_CACHED_WORKSPACES = 500
+/** Workspaces whose metadata `current` answers without a lookup (references to what `local` keeps). */
+const ANSWERED_WORKSPACES = 2_000
+
+/**
+ * The heap a workspace's metadata retains, estimated: Twenty's standard model (12 objects, 210 fields)
+ * measured 148 KiB with Bun's heap statistics (`bun bench/schema-size.ts`, strings interned: intern.ts),
+ * about 0.7 KiB a field.
+ */
+export const estimatedMetadataBytes = (metadata: WorkspaceMetadata) => {
+  let fields = 0
+  for (const object of metadata.objects) fields += object.fields.length
+  return (fields + 2 * metadata.objects.length) * 700
+}
 
 /** A workspace's metadata rows at one version, read on the current connection (a transaction's, if any). */
 export const loadWorkspaceMetadata = (sql: SqlClient.SqlClient, workspaceId: string, version: number) =>
@@ -18,7 +33,8 @@ export const loadWorkspaceMetadata = (sql: SqlClient.SqlClient, workspaceId: str
       sql`SELECT * FROM core."objectMetadata" WHERE "workspaceId" = ${workspaceId} ORDER BY "createdAt", "nameSingular"`,
       sql`SELECT * FROM core."fieldMetadata" WHERE "workspaceId" = ${workspaceId} ORDER BY "createdAt", id`
     ]) // one after the other: inside a transaction they share a connection
-    const fields = jsonRows<FieldMetadata>(fieldRows)
+    const intern = makeInterner()
+    const fields = jsonRows<FieldMetadata>(fieldRows).map(intern)
     const byObject = new Map<string, Array<FieldMetadata>>()
     for (const field of fields) {
       const list = byObject.get(field.objectMetadataId)
@@ -26,7 +42,7 @@ export const loadWorkspaceMetadata = (sql: SqlClient.SqlClient, workspaceId: str
       else byObject.set(field.objectMetadataId, [field])
     }
     const objects = jsonRows<Omit<ObjectMetadata, "fields">>(objectRows).map((o) => ({
-      ...o,
+      ...intern(o),
       fields: byObject.get(o.id) ?? []
     }))
     if (!schema[0]) return yield* new NotFound({ message: "Workspace has no data source" })
@@ -41,14 +57,14 @@ export const makeMetadataReads = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const cache = yield* Cache
   const workspaces = yield* Workspaces
-  /** Most recently used workspaces' metadata, bounded: about 150 KiB each. */
-  const local = new Map<string, WorkspaceMetadata>()
+  const config = yield* AppConfig
+  /**
+   * Most recently used workspaces' metadata, bounded by METADATA_CACHE_MAX_MB. What is derived from a
+   * workspace's metadata (its records model, compiled access, plans) is kept by it (WeakMaps), so ends with it.
+   */
+  const local = new SizedLru<string, WorkspaceMetadata>(config.metadataCacheMaxMb * 1024 * 1024)
   const loadOnce = singleFlight()
-  const remember = (metadata: WorkspaceMetadata) => {
-    local.delete(metadata.workspaceId)
-    local.set(metadata.workspaceId, metadata)
-    if (local.size > MAX_CACHED_WORKSPACES) local.delete(local.keys().next().value!)
-  }
+  const remember = (metadata: WorkspaceMetadata) => local.set(metadata.workspaceId, metadata, estimatedMetadataBytes(metadata))
 
   const load = (workspaceId: string, version: number) => loadWorkspaceMetadata(sql, workspaceId, version)
 
@@ -57,16 +73,13 @@ export const makeMetadataReads = Effect.gen(function*() {
       const workspace = yield* workspaces.findById(workspaceId)
       if (!workspace) return yield* new NotFound({ message: "Workspace not found" })
       const hit = local.get(workspaceId)
-      if (hit && hit.version === workspace.metadataVersion) {
-        remember(hit)
-        return hit
-      }
+      if (hit && hit.version === workspace.metadataVersion) return hit
       const fresh = yield* loadOnce(`${workspaceId}:${workspace.metadataVersion}`, load(workspaceId, workspace.metadataVersion))
       if (!(yield* inTransaction)) remember(fresh) // a read in a transaction may not outlive it (see inTransaction)
       return fresh
     })
 
-  const answered = derivedMemo<WorkspaceMetadata>(cache, MAX_CACHED_WORKSPACES)
+  const answered = derivedMemo<WorkspaceMetadata>(cache, ANSWERED_WORKSPACES)
   const get = (workspaceId: string) =>
     Effect.suspend(() => {
       const since = cache.epoch()

@@ -6,5 +6,5 @@ export const GRAPHQL_LIMITS = DEFAULT_LIMITS
 /** Twenty's global `search` refuses a limit above 100. */
 export const MAX_SEARCH_LIMIT = 100
 
-/** How many workspace schemas one process keeps built. */
-export const SCHEMA_CACHE_SIZE = 200
+/** How many workspaces' last answered schemas are remembered (references to the shared ones). */
+export const ANSWERED_SCHEMAS = 2_000

@@ -1,0 +1,65 @@
+import { describe, expect, test } from "bun:test"
+import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../src/domain/metadata.js"
+import { SizedLru } from "../src/platform/lib/sized-lru.js"
+import { modelFingerprint } from "../src/services/metadata/fingerprint.js"
+
+describe("SizedLru", () => {
+  test("evicts the least recently used entries until the bytes fit, never the newest", () => {
+    const lru = new SizedLru<string, number>(100)
+    lru.set("a", 1, 40)
+    lru.set("b", 2, 40)
+    expect(lru.get("a")).toBe(1) // a is now the most recently used
+    lru.set("c", 3, 40)
+    expect([lru.get("a"), lru.get("b"), lru.get("c")]).toEqual([1, undefined, 3])
+    expect(lru.bytes).toBe(80)
+    lru.set("huge", 4, 500)
+    expect([lru.size, lru.bytes, lru.get("huge")]).toEqual([1, 500, 4])
+    lru.set("huge", 5, 10)
+    expect([lru.size, lru.bytes]).toEqual([1, 10])
+  })
+})
+
+const field = (id: string, name: string, extra: Partial<FieldMetadata> = {}): FieldMetadata => ({
+  id, workspaceId: "w", objectMetadataId: "o", name, label: name, type: "TEXT", description: null, icon: null,
+  isCustom: false, isActive: true, isSystem: false, isNullable: true, isUnique: false, isUIReadOnly: false,
+  isLabelSyncedWithName: false, defaultValue: null, options: null, settings: null, relationType: null,
+  relationTargetObjectMetadataId: null, relationTargetFieldMetadataId: null, onDelete: null, morphId: null,
+  createdAt: "2026-01-01", updatedAt: "2026-01-01", ...extra
+})
+const object = (id: string, name: string, fields: ReadonlyArray<FieldMetadata>): ObjectMetadata => ({
+  id, workspaceId: "w", nameSingular: name, namePlural: `${name}s`, labelSingular: name, labelPlural: `${name}s`,
+  description: null, icon: null, shortcut: null, tableName: name, isCustom: false, isActive: true, isSystem: false,
+  isRemote: false, isSearchable: false, isUIReadOnly: false, isLabelSyncedWithName: false,
+  labelIdentifierFieldMetadataId: fields.find((f) => f.name === "name")?.id ?? null, imageIdentifierFieldMetadataId: null, duplicateCriteria: null,
+  createdAt: "2026-01-01", updatedAt: "2026-01-01", fields
+})
+/** A two-object model whose ids, dates, workspace and schema all depend on `tag`. */
+const model = (tag: string, options: { label?: string; fieldOrder?: "ab" | "ba" } = {}): WorkspaceMetadata => {
+  const company = `${tag}-company`
+  const fields = [
+    field(`${tag}-name`, "name", { label: options.label ?? "Name", createdAt: tag }),
+    field(`${tag}-owner`, "owner", {
+      type: "RELATION", relationType: "MANY_TO_ONE", relationTargetObjectMetadataId: `${tag}-person`,
+      relationTargetFieldMetadataId: `${tag}-companies`, morphId: `${tag}-morph`
+    })
+  ]
+  return {
+    workspaceId: tag, version: 1, schema: `workspace_${tag}`,
+    objects: [
+      object(company, "company", options.fieldOrder === "ba" ? [...fields].reverse() : fields),
+      object(`${tag}-person`, "person", [field(`${tag}-companies`, "companies", { relationTargetObjectMetadataId: company })])
+    ]
+  }
+}
+
+describe("modelFingerprint", () => {
+  test("equal for models that differ only in ids, dates, workspace, schema and field order", () => {
+    expect(modelFingerprint(model("x"))).toBe(modelFingerprint(model("y", { fieldOrder: "ba" })))
+  })
+  test("different when anything of the model itself differs", () => {
+    expect(modelFingerprint(model("x"))).not.toBe(modelFingerprint(model("y", { label: "Title" })))
+    const moved = model("y")
+    const retargeted = { ...moved, objects: [moved.objects[0]!, { ...moved.objects[1]!, nameSingular: "human" }] }
+    expect(modelFingerprint(model("x"))).not.toBe(modelFingerprint(retargeted))
+  })
+})
