@@ -10,8 +10,9 @@
  * workspace and an API key over HTTP, seeds the workspace schema with INSERT … SELECT generate_series, warms the
  * server's JIT with 3,000 mixed reads (15 s at most), then runs each scenario as a bounded closed loop (warm-up 1 s,
  * then 5 s or a request cap). HTTP reads are loaded by wrk when the machine has it (installed from Debian when
- * missing; `BENCH_LOAD=fetch` keeps this process's fetch loop), the create loop and the raw-driver scenarios by
- * this process. Server CPU per request is read from /proc for the server process. Everything it starts
+ * missing; `BENCH_LOAD=fetch` keeps this process's fetch loop), the writes (create, update, soft delete) and the
+ * raw-driver scenarios by this process. CPU per request is read from /proc: for the process answering (Score or
+ * PostGraphile) and for the PostgreSQL backends of the scenario's connections (by application_name). Everything it starts
  * it stops: the server gets SIGTERM, the database is dropped WITH (FORCE), pools are closed, our Redis cache keys
  * deleted.
  *
@@ -21,7 +22,12 @@
  * backend's last second only after PGSTAT_IDLE_INTERVAL (10 s) or when it exits, so the end value is read once the
  * server's pool has closed its idle connections (pg-pool's 10 s idle timeout; found by application_name in
  * pg_stat_activity) and the raw-driver scenarios have ended their pool. Statements inside one transaction count
- * once: for the create loop the figure is transactions per request.
+ * once: for the write scenarios the figure is transactions per request.
+ *
+ * The writes (create, update, soft delete; keys gql…, pgl…, pg…Create/Update/Delete) run last, since new companies
+ * change the lists' first rows; update and delete write companies past the first 100 by id. PostGraphile's delete
+ * removes the row, so its soft delete is updateCompanyByRowId setting deletedAt; Score's writes also write their
+ * outbox event in the same statement, which neither PostGraphile nor the raw floor does.
  *
  * Prints a table and a final `RESULT {json}` line.
  *
@@ -397,7 +403,16 @@ const rawQueries = (schema: string, columns: Reference["columns"] = { company: [
                 WHERE "companyId" = c.id AND "deletedAt" IS NULL ORDER BY id LIMIT 5) x) p ON true
         WHERE c."deletedAt" IS NULL ORDER BY c.id LIMIT 20`,
     c: `SELECT id, "nameFirstName", "nameLastName", "emailsPrimaryEmail", "jobTitle" FROM ${s}.person
-        WHERE "deletedAt" IS NULL AND "nameFirstName" ILIKE $1 ORDER BY id LIMIT 20`
+        WHERE "deletedAt" IS NULL AND "nameFirstName" ILIKE $1 ORDER BY id LIMIT 20`,
+    update: `UPDATE ${s}.company SET employees = $2, "updatedAt" = now() WHERE id = $1 AND "deletedAt" IS NULL
+        RETURNING id, name, employees, "updatedAt"`,
+    // A soft delete and its undo, as Score's deleteCompany and restoreCompany write them.
+    softDelete: `UPDATE ${s}.company SET "deletedAt" = now(), "updatedAt" = now() WHERE id = $1 AND "deletedAt" IS NULL
+        RETURNING id, "deletedAt"`,
+    restore: `UPDATE ${s}.company SET "deletedAt" = NULL, "updatedAt" = now() WHERE id = $1 AND "deletedAt" IS NOT NULL
+        RETURNING id, "deletedAt"`,
+    // Past the first 100 ids, which the read scenarios' checks compare.
+    writeIds: `SELECT id FROM ${s}.company WHERE "deletedAt" IS NULL ORDER BY id OFFSET 100`
   }
 }
 
@@ -570,7 +585,7 @@ interface Scenario {
   readonly check: (result: any) => string | null
   readonly before?: () => Promise<void>
   readonly after?: () => Promise<void>
-  /** Whose connections must be gone before the end value is read, and how long to wait at most. */
+  /** Whose connections must be gone before the end value is read (and whose backends' CPU counts), how long to wait at most. */
   readonly settle: { readonly application: string; readonly capMs: number; readonly expectConnections: boolean }
 }
 
@@ -582,6 +597,8 @@ type Outcome =
     readonly warmRequests: number
     readonly sqlPerRequest: number
     readonly serverCpuMsPerRequest: number | null
+    /** CPU of the PostgreSQL backends serving the scenario (its application's connections), per request. */
+    readonly dbCpuMsPerRequest: number
     readonly clientCpuMsPerRequest: number
   }
 
@@ -602,8 +619,21 @@ const runScenario = async (
   settle: Settle,
   backgroundPerSecond: number,
   answerer: Answerer | null,
-  httpLoad: HttpLoad | null
+  httpLoad: HttpLoad | null,
+  backends: (application: string) => Promise<ReadonlyArray<number>>
 ): Promise<Outcome> => {
+  /** The summed CPU of the scenario's backends; one that has gone since counts as its last reading. */
+  const seen = new Map<number, number>()
+  const backendCpuMs = async () => {
+    for (const pid of await backends(scenario.settle.application)) {
+      try {
+        seen.set(pid, cpuMs(pid))
+      } catch {
+        // ended between the query and the read
+      }
+    }
+    return [...seen.values()].reduce((a, b) => a + b, 0)
+  }
   const loop = (durationMs: number) =>
     httpLoad && answerer && scenario.http
       ? wrkLoop(httpLoad.wrk, answerer.port, httpLoad.token, scenario.http, scenario.concurrency, durationMs)
@@ -622,19 +652,21 @@ const runScenario = async (
     }
     const start = await counter()
     const warm = await loop(WARMUP_MS)
+    const dbBefore = await backendCpuMs()
     const cpuBefore = answerer ? cpuMs(answerer.pid) : 0
     const clientBefore = process.cpuUsage()
     const load = await loop(LOAD_MS)
     const client = process.cpuUsage(clientBefore)
+    const dbCpuMsPerRequest = (await backendCpuMs() - dbBefore) / load.requests
     const clientCpuMsPerRequest = (client.user + client.system) / 1000 / load.requests
     const serverCpuMsPerRequest = answerer ? (cpuMs(answerer.pid) - cpuBefore) / load.requests : null
     await scenario.after?.()
-    if (QUICK) return { status: "ok", load, warmRequests: warm.requests, sqlPerRequest: NaN, serverCpuMsPerRequest, clientCpuMsPerRequest }
+    if (QUICK) return { status: "ok", load, warmRequests: warm.requests, sqlPerRequest: NaN, serverCpuMsPerRequest, dbCpuMsPerRequest, clientCpuMsPerRequest }
     await settle(scenario.settle.application, scenario.settle.capMs, scenario.settle.expectConnections)
     const end = await counter()
     const background = backgroundPerSecond * ((end.at - start.at) / 1000)
     const sqlPerRequest = Math.max(0, end.value - start.value - background) / (warm.requests + load.requests)
-    return { status: "ok", load, warmRequests: warm.requests, sqlPerRequest, serverCpuMsPerRequest, clientCpuMsPerRequest }
+    return { status: "ok", load, warmRequests: warm.requests, sqlPerRequest, serverCpuMsPerRequest, dbCpuMsPerRequest, clientCpuMsPerRequest }
   } catch (error) {
     await scenario.after?.().catch(() => {})
     throw error
@@ -653,6 +685,12 @@ const GQL_B = `query { companies(first: 20) { edges { node { ${COMPANY_FIELDS}
 const GQL_C = `query { people(filter: { name: { firstName: { ilike: "%an%" } } }, first: 20) {
   edges { node { ${PERSON_FIELDS} jobTitle } } pageInfo { hasNextPage endCursor } } }`
 const GQL_D = `mutation($data: CompanyCreateInput!) { createCompany(data: $data) { id name employees createdAt } }`
+const GQL_D_UPDATE = `mutation($id: UUID!, $data: CompanyUpdateInput!) { updateCompany(id: $id, data: $data) { id name employees updatedAt } }`
+const GQL_D_DELETE = `mutation($id: UUID!) { deleteCompany(id: $id) { id deletedAt } }`
+const GQL_D_RESTORE = `mutation($id: UUID!) { restoreCompany(id: $id) { id deletedAt } }`
+/** Scenarios whose SQL/req counts transactions (statements inside one count once). */
+const WRITES = new Set(["gqlCreate", "pglCreate", "pgCreate", "gqlUpdate", "pglUpdate", "pgUpdate", "gqlDelete", "pglDelete", "pgDelete"])
+const UPDATED_COMPANIES = 2_000 // updates cycle over these (c=8: two requests rarely wait on one row's lock)
 const REST_E = "/rest/companies?limit=20&depth=0"
 const REST_F = "/rest/companies?limit=20&depth=1"
 const REST_G = `/rest/people?filter=${encodeURIComponent(`name.firstName[ilike]:"%an%"`)}&limit=20&depth=0`
@@ -728,19 +766,63 @@ const peerScenarios = (port: number, ref: Reference): Array<Scenario> => {
   ]
 }
 
-const peerCreate = (port: number, next: () => number): Scenario => ({
-  key: "pglCreate",
-  label: "(p-d) PostGraphile createCompany (c=8)",
-  api: "peer",
-  concurrency: CREATE_CONCURRENCY,
-  cap: CREATE_CAP,
-  settle: { application: PEER_APP, capMs: SERVER_SETTLE_CAP_MS, expectConnections: true },
-  call: () => {
-    const n = next()
-    return peerGraphql(port, peerDocuments({ company: [], person: [] }).create, { company: { name: `Bench Created ${n}`, employees: n % 1000 } })
-  },
-  check: (data) => typeof data.createCompany?.company?.rowId === "string" ? null : `unexpected ${clip(JSON.stringify(data))}`
-})
+/**
+ * The companies the update and delete scenarios write, and whose turn is next. Deletes and restores share one
+ * count over every scenario: a pass over the ids soft-deletes them, the next restores them.
+ */
+interface WriteTargets {
+  readonly created: () => number
+  readonly updated: () => { readonly id: string; readonly n: number }
+  readonly deleted: () => { readonly id: string; readonly restore: boolean }
+  /** Loads the ids the update and delete scenarios write, once (before their first scenario). */
+  readonly load: () => Promise<void>
+}
+
+const peerWrites = (port: number, targets: WriteTargets): Array<Scenario> => {
+  const docs = peerDocuments({ company: [], person: [] })
+  const write = {
+    api: "peer" as const,
+    concurrency: CREATE_CONCURRENCY,
+    cap: CREATE_CAP,
+    settle: { application: PEER_APP, capMs: SERVER_SETTLE_CAP_MS, expectConnections: true }
+  }
+  const unexpected = (data: unknown) => `unexpected ${clip(JSON.stringify(data))}`
+  return [
+    {
+      key: "pglCreate",
+      label: "(p-d) PostGraphile createCompany (c=8)",
+      ...write,
+      call: () => {
+        const n = targets.created()
+        return peerGraphql(port, docs.create, { company: { name: `Bench Created ${n}`, employees: n % 1000 } })
+      },
+      check: (data) => typeof data.createCompany?.company?.rowId === "string" ? null : unexpected(data)
+    },
+    {
+      key: "pglUpdate",
+      label: "(p-du) PostGraphile updateCompanyByRowId (c=8)",
+      ...write,
+      before: targets.load,
+      call: () => {
+        const { id, n } = targets.updated()
+        return peerGraphql(port, docs.update, { id, patch: { employees: n % 997, updatedAt: new Date().toISOString() } })
+      },
+      check: (data) => typeof data.updateCompanyByRowId?.company?.employees === "number" ? null : unexpected(data)
+    },
+    {
+      key: "pglDelete",
+      label: "(p-dd) PostGraphile soft delete: updateCompanyByRowId deletedAt (c=8)",
+      ...write,
+      before: targets.load,
+      call: () => {
+        const { id, restore } = targets.deleted()
+        const now = new Date().toISOString()
+        return peerGraphql(port, docs.softDelete, { id, patch: { deletedAt: restore ? null : now, updatedAt: now } })
+      },
+      check: (data) => data.updateCompanyByRowId?.company?.rowId ? null : unexpected(data)
+    }
+  ]
+}
 
 const buildScenarios = (
   clients: ReturnType<typeof makeClients>,
@@ -782,7 +864,35 @@ const buildScenarios = (
     before: openPool,
     after: closePool
   }
+  const write = { concurrency: CREATE_CONCURRENCY, cap: CREATE_CAP, settle: serverSettle }
+  const pgWrite = { ...pgRead, concurrency: CREATE_CONCURRENCY, cap: CREATE_CAP }
   let created = 0
+  let updated = 0
+  let deleted = 0
+  // Companies the update and delete scenarios write (loaded once, on a pool of their own).
+  let writeIds: ReadonlyArray<string> = []
+  const loadWriteIds = async () => {
+    if (writeIds.length > 0) return
+    const loader = new pg.Pool({ connectionString: databaseUrlForPool, max: 1, application_name: RAW_APP })
+    try {
+      writeIds = (await loader.query(raw.writeIds)).rows.map((r) => r["id"] as string)
+    } finally {
+      await loader.end()
+    }
+  }
+  const targets: WriteTargets = {
+    created: () => ++created,
+    updated: () => {
+      const n = ++updated
+      return { id: writeIds[n % Math.min(UPDATED_COMPANIES, writeIds.length)]!, n }
+    },
+    deleted: () => {
+      const n = deleted++
+      return { id: writeIds[n % writeIds.length]!, restore: Math.floor(n / writeIds.length) % 2 === 1 }
+    },
+    load: loadWriteIds
+  }
+  const peerWrite = (key: string) => (peer ? peerWrites(peer.port, targets).filter((s) => s.key === key) : [])
 
   return [
     {
@@ -1008,36 +1118,86 @@ const buildScenarios = (
       call: () => pool!.query(raw.iAll, [ref.companyId]),
       check: (result) => result.rows[0]?.id === ref.companyId ? null : "not the company"
     },
-    // The creates come last: their new companies would change the lists' first 20 ids.
-    {
-      key: "pgCreate",
-      label: "(h-d) raw pg: INSERT … RETURNING (c=8)",
-      api: "pg",
-      ...pgRead,
-      concurrency: CREATE_CONCURRENCY,
-      cap: CREATE_CAP,
-      call: () => {
-        const n = ++created
-        return pool!.query(raw.d, [`Bench Created ${n}`, n % 1000])
-      },
-      check: (result) => typeof result.rows[0]?.id === "string" ? null : "no id returned"
-    },
-    ...(peer ? [peerCreate(peer.port, () => ++created)] : []),
+    // The writes come last: new companies would change the lists' first 20 ids. Updates before deletes: an update
+    // skips a soft-deleted company. Each has Score's, PostGraphile's and the raw driver's scenario.
     {
       key: "gqlCreate",
       label: "(d) GraphQL createCompany (c=8)",
       api: "graphql",
-      concurrency: CREATE_CONCURRENCY,
-      cap: CREATE_CAP,
-      settle: serverSettle,
+      ...write,
       call: () => {
-        const n = ++created
+        const n = targets.created()
         return graphql(GQL_D, { data: { name: `Bench Created ${n}`, employees: n % 1000 } })
       },
       check: (data) =>
         typeof data.createCompany?.id === "string" && data.createCompany.name?.startsWith("Bench Created")
           ? null
           : `unexpected createCompany result ${clip(JSON.stringify(data))}`
+    },
+    ...peerWrite("pglCreate"),
+    {
+      key: "pgCreate",
+      label: "(h-d) raw pg: INSERT … RETURNING (c=8)",
+      api: "pg",
+      ...pgWrite,
+      call: () => {
+        const n = targets.created()
+        return pool!.query(raw.d, [`Bench Created ${n}`, n % 1000])
+      },
+      check: (result) => result.rows[0]?.name?.startsWith("Bench Created") ? null : "no row inserted"
+    },
+    {
+      key: "gqlUpdate",
+      label: "(d-u) GraphQL updateCompany (c=8)",
+      api: "graphql",
+      ...write,
+      before: loadWriteIds,
+      call: () => {
+        const { id, n } = targets.updated()
+        return graphql(GQL_D_UPDATE, { id, data: { employees: n % 997 } })
+      },
+      check: (data) => typeof data.updateCompany?.employees === "number" ? null : `unexpected updateCompany result ${clip(JSON.stringify(data))}`
+    },
+    ...peerWrite("pglUpdate"),
+    {
+      key: "pgUpdate",
+      label: "(h-du) raw pg: UPDATE … RETURNING (c=8)",
+      api: "pg",
+      ...pgWrite,
+      before: () => loadWriteIds().then(openPool),
+      call: () => {
+        const { id, n } = targets.updated()
+        return pool!.query(raw.update, [id, n % 997])
+      },
+      check: (result) => result.rows.length === 1 ? null : "no row updated"
+    },
+    {
+      key: "gqlDelete",
+      label: "(d-d) GraphQL deleteCompany (soft; restores once all are deleted) (c=8)",
+      api: "graphql",
+      ...write,
+      before: loadWriteIds,
+      call: () => {
+        const { id, restore } = targets.deleted()
+        return graphql(restore ? GQL_D_RESTORE : GQL_D_DELETE, { id })
+      },
+      check: (data) =>
+        typeof data.deleteCompany?.deletedAt === "string" || (data.restoreCompany && data.restoreCompany.deletedAt === null)
+          ? null
+          : `unexpected deleteCompany result ${clip(JSON.stringify(data))}`
+    },
+    ...peerWrite("pglDelete"),
+    {
+      key: "pgDelete",
+      label: "(h-dd) raw pg: soft delete, UPDATE deletedAt … RETURNING (c=8)",
+      api: "pg",
+      ...pgWrite,
+      before: () => loadWriteIds().then(openPool),
+      call: () => {
+        const { id, restore } = targets.deleted()
+        return pool!.query(restore ? raw.restore : raw.softDelete, [id])
+      },
+      check: (result) => result.rows.length === 1 ? null : "no row soft-deleted"
     }
   ]
 }
@@ -1052,6 +1212,8 @@ const SIDE_BY_SIDE: ReadonlyArray<readonly [string, string, string | null, strin
   ["people ilike %an% (GraphQL)", "gqlIlike", "pglIlike", "pgIlike"],
   ["one company by id (GraphQL)", "gqlById", "pglById", "pgById"],
   ["create one company (GraphQL, c=8)", "gqlCreate", "pglCreate", "pgCreate"],
+  ["update one company (GraphQL, c=8)", "gqlUpdate", "pglUpdate", "pgUpdate"],
+  ["soft-delete one company (GraphQL, c=8)", "gqlDelete", "pglDelete", "pgDelete"],
   ["REST list 20 companies (+ totalCount)", "restList", "pglListAll", "pgListAll"],
   ["GraphQL, REST's fields + totalCount", "gqlListRestFields", "pglListAll", "pgListAll"],
   ["GraphQL, REST's fields, no totalCount", "gqlListRestFieldsNoCount", null, null],
@@ -1092,10 +1254,10 @@ const report = (input: {
     `machine load average (1/5/15 min) before scenarios ${input.load.before.join(" ")}, after ${input.load.after.join(" ")} ` +
       `(${os.cpus().length} CPUs shared by server, PostgreSQL, this client and anything else running)\n`
   )
-  const header = ["scenario", "req/s", "p50 ms", "p99 ms", "requests", "errors", "SQL/req", "srv CPU ms/req", "client CPU ms/req"]
+  const header = ["scenario", "req/s", "p50 ms", "p99 ms", "requests", "errors", "SQL/req", "srv CPU ms/req", "db CPU ms/req", "client CPU ms/req"]
   const rows = scenarios.map((s) => {
     const o = outcomes.get(s.key)
-    if (!o || o.status !== "ok") return [s.label, o ? o.status : "not run", "", "", "", "", "", "", ""]
+    if (!o || o.status !== "ok") return [s.label, o ? o.status : "not run", "", "", "", "", "", "", "", ""]
     return [
       s.label,
       o.load.rps.toFixed(0),
@@ -1103,8 +1265,9 @@ const report = (input: {
       o.load.p99Ms.toFixed(2),
       String(o.load.requests),
       String(o.load.errors),
-      Number.isNaN(o.sqlPerRequest) ? "-" : `${o.sqlPerRequest.toFixed(2)}${s.key.endsWith("Create") ? " tx" : ""}`,
+      Number.isNaN(o.sqlPerRequest) ? "-" : `${o.sqlPerRequest.toFixed(2)}${WRITES.has(s.key) ? " tx" : ""}`,
       o.serverCpuMsPerRequest === null ? "-" : o.serverCpuMsPerRequest.toFixed(2),
+      o.dbCpuMsPerRequest.toFixed(2),
       o.clientCpuMsPerRequest.toFixed(2)
     ]
   })
@@ -1193,6 +1356,7 @@ const report = (input: {
         errors: o.load.errors,
         sqlPerRequest: round(o.sqlPerRequest, 2),
         serverCpuMsPerRequest: o.serverCpuMsPerRequest === null ? null : round(o.serverCpuMsPerRequest, 2),
+        dbCpuMsPerRequest: round(o.dbCpuMsPerRequest, 2),
         clientCpuMsPerRequest: round(o.clientCpuMsPerRequest, 2)
       }]
     })),
@@ -1266,12 +1430,14 @@ const main = async () => {
     })()
     : null
   const pg = await loadPg()
-  const scenarios = buildScenarios(clients, pg, url, schema, ref, peer).filter((s) => !ONLY || ONLY.includes(s.key))
+  const every = buildScenarios(clients, pg, url, schema, ref, peer)
+  const scenarios = every.filter((s) => !ONLY || ONLY.includes(s.key))
 
   // A fresh server runs its first thousand requests through the interpreter and baseline JIT: without this,
   // whichever scenario comes first pays for compiling the shared request path (twice the CPU per request).
   // The cheap reads only: depth=1 and the REST ilike count cost PostgreSQL far more than they exercise the server.
-  const warmable = scenarios.filter((s) =>
+  // From every scenario, not only those selected by --only (with none of these selected it warmed nothing).
+  const warmable = every.filter((s) =>
     ["gqlList", "gqlListCount", "gqlNested", "gqlIlike", "restList"].includes(s.key) && (s.api === "rest" || graphqlStatus !== 404)
   )
   const warm = async (who: string, calls: ReadonlyArray<Scenario>) => {
@@ -1281,11 +1447,14 @@ const main = async () => {
     progress(`${who} JIT warm-up: ${jit.requests} mixed read requests in ${(jit.elapsedMs / 1000).toFixed(1)} s, ${jit.errors} errors`)
   }
   await warm("Score", warmable)
-  await warm("PostGraphile", scenarios.filter((s) => ["pglList", "pglNested", "pglIlike", "pglById"].includes(s.key)))
+  await warm("PostGraphile", every.filter((s) => ["pglList", "pglNested", "pglIlike", "pglById"].includes(s.key)))
 
   // Idle background: settle first (warm-up traffic still unflushed), then a 2 s idle window, settled again.
   const counter = commitCounter(admin, name)
   const settle = settler(admin, name, counter)
+  const backends = async (application: string) =>
+    (await admin.unsafe(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`, [name, application]))
+      .map((row: { pid: number }) => row.pid)
   if (peer && !QUICK) await settle(PEER_APP, SERVER_SETTLE_CAP_MS, true)
   await settle(SERVER_APP, SERVER_SETTLE_CAP_MS, true)
   const idleStart = await counter()
@@ -1306,7 +1475,7 @@ const main = async () => {
       outcomes.set(scenario.key, { status: "unavailable", reason: "POST /graphql answered 404" })
       continue
     }
-    const outcome = await runScenario(scenario, counter, settle, backgroundPerSecond, answererOf(scenario), httpLoad)
+    const outcome = await runScenario(scenario, counter, settle, backgroundPerSecond, answererOf(scenario), httpLoad, backends)
     outcomes.set(scenario.key, outcome)
     progress(
       outcome.status === "ok"
@@ -1331,7 +1500,7 @@ const main = async () => {
     totalMs: performance.now() - began,
     load: { before: loadBefore, after: loadAverage() },
     rss: { before: rssBefore, after: rssAfter },
-    loadGenerator: wrk ? "wrk (1 thread) for HTTP reads; fetch loop for the create loop" : "fetch loop in this process"
+    loadGenerator: wrk ? "wrk (1 thread) for HTTP reads; fetch loop for the writes" : "fetch loop in this process"
   })
 }
 

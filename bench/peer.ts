@@ -132,6 +132,11 @@ export const peerDocuments = (columns: { readonly company: ReadonlyArray<string>
       edges { node { ${PERSON} jobTitle } } pageInfo { hasNextPage endCursor } } }`,
     byId: `query($id: UUID!) { companyByRowId(rowId: $id) { ${COMPANY} } }`,
     create: `mutation($company: CompanyInput!) { createCompany(input: { company: $company }) { company { rowId name employees createdAt } } }`,
+    /** Score's update and soft delete in PostGraphile's names (its delete removes the row: a soft delete is an update). */
+    update: `mutation($id: UUID!, $patch: CompanyPatch!) { updateCompanyByRowId(input: { rowId: $id, companyPatch: $patch }) {
+      company { rowId name employees updatedAt } } }`,
+    softDelete: `mutation($id: UUID!, $patch: CompanyPatch!) { updateCompanyByRowId(input: { rowId: $id, companyPatch: $patch }) {
+      company { rowId deletedAt } } }`,
     /** What REST's depth=0 list, ilike and record answer: every column (the table's, as PostGraphile names them), the lists with totalCount. */
     listAll: `query { allCompanies(first: 20, orderBy: ROW_ID_ASC, filter: { ${LIVE} }) { totalCount edges { node { ${fields(columns.company)} } }
       pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`,
