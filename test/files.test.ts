@@ -18,7 +18,7 @@ import { FileStorage } from "../src/services/files/index.js"
 import { Metadata } from "../src/services/metadata/index.js"
 import { sweepOrphans } from "../src/services/files/sweep.js"
 import { startTestApp, type TestApp } from "./support/app.js"
-import { signUpWithWorkspace } from "./support/flows.js"
+import { addMemberWithRole, signUpWithWorkspace } from "./support/flows.js"
 import { type S3TestServer, startS3 } from "./support/s3.js"
 
 /** A 1×1 PNG. */
@@ -134,6 +134,9 @@ for (const [driver, storageEnv] of Object.entries(drivers)) {
       expect(await (await app.request(`/file/FilesField/${mine.id}`, bearer(a.accessToken))).text()).toBe("A's secret")
       expect((await app.request(`/file/FilesField/${theirs.id}`, bearer(a.accessToken))).status).toBe(404)
       expect((await app.request(`/file/FilesField/${mine.id}`, bearer(`${a.accessToken}x`))).status).toBe(401)
+      // A role that does not read every record unrestricted needs the file token.
+      const guest = await addMemberWithRole(app, a.workspaceId, "Guest")
+      expect((await app.request(`/file/FilesField/${mine.id}`, bearer(guest.token))).status).toBe(403)
     })
 
     test("size limits: declared over the limit is 413, a body longer or shorter than declared is refused", async () => {

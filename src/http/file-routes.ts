@@ -3,6 +3,8 @@ import { isUserError, type UserError } from "../domain/errors.js"
 import { Forbidden } from "../domain/errors.js"
 import { Auth } from "../services/auth/index.js"
 import { Files } from "../services/files/index.js"
+import { Metadata } from "../services/metadata/index.js"
+import { Permissions } from "../services/permissions/index.js"
 import { bearerToken } from "./caller.js"
 import { contentDisposition } from "../services/files/names.js"
 import { causeIsDatabaseUnavailable, restUnavailableBody, restUserErrorBody } from "./errors.js"
@@ -17,11 +19,11 @@ const json = (status: number, body: unknown, headers: Readonly<Record<string, st
  * FILE_MAX_SIZE and FILE_PICTURE_MAX_SIZE).
  */
 export const makeFileRoutes = Effect.gen(function*() {
-  const runtime = yield* Effect.runtime<Files | Auth>()
+  const runtime = yield* Effect.runtime<Files | Auth | Metadata | Permissions>()
   const runExit = Runtime.runPromiseExit(runtime)
 
   const answer = <A>(
-    effect: Effect.Effect<A, unknown, Files | Auth>,
+    effect: Effect.Effect<A, unknown, Files | Auth | Metadata | Permissions>,
     onSuccess: (a: A) => Response,
     headers: Readonly<Record<string, string>>
   ) =>
@@ -50,11 +52,15 @@ export const makeFileRoutes = Effect.gen(function*() {
           Effect.gen(function*() {
             const files = yield* Files
             const variant = new URL(request.url).searchParams.get("size") === "thumbnail" ? "thumbnail" : "original"
-            // Score's addition: without a file token, the caller's own access token or API key reads its workspace's files.
+            // Score's addition: without a file token, the caller's own access token or API key reads its workspace's
+            // files, when its role reads every record unrestricted (a file may belong to a record the role may not see).
             const bearer = token === "" ? bearerToken(request.headers.get("authorization")) : null
             if (bearer === null) return yield* files.open(token, folder, fileId, variant)
             const caller = yield* Effect.flatMap(Auth, (auth) => auth.authenticate(bearer))
             if (caller.kind === "workspaceAgnostic") return yield* new Forbidden({ message: "This file needs a workspace token" })
+            const metadata = yield* Effect.flatMap(Metadata, (m) => m.get(caller.workspace.id))
+            const access = yield* Effect.flatMap(Permissions, (p) => p.accessFor(caller, metadata))
+            if (!access.unrestricted) return yield* new Forbidden({ message: "This file needs a file token" })
             return yield* files.openInWorkspace(caller.workspace.id, folder, fileId, variant)
           }),
           ({ file, stream, size, mimeType }) => {
