@@ -1,4 +1,5 @@
 import type { AppConfig } from "../../../platform/config.js"
+import type { Mailer } from "../../mail/index.js"
 import type { Metadata } from "../../metadata/index.js"
 import type { Records } from "../../records/service.js"
 import type { ActionExecutor } from "./action.js"
@@ -8,11 +9,12 @@ import { filterAction } from "./filter.js"
 import { findRecordsAction } from "./find-records.js"
 import { httpRequestAction } from "./http-request.js"
 import { ifElseAction } from "./if-else.js"
+import { sendEmailAction } from "./send-email.js"
 import { updateRecordAction } from "./update-record.js"
 import { upsertRecordAction } from "./upsert-record.js"
 
 /** What the actions need; a new action needing another service adds it here. */
-export type ActionServices = Records | Metadata | AppConfig
+export type ActionServices = Records | Metadata | AppConfig | Mailer
 
 /**
  * Action executors by Twenty's step type. CODE, SEND_EMAIL, FORM, DELAY and ITERATOR are
@@ -27,7 +29,8 @@ export const ACTIONS: Readonly<Record<string, ActionExecutor<ActionServices>>> =
     findRecordsAction,
     filterAction,
     ifElseAction,
-    httpRequestAction
+    httpRequestAction,
+    sendEmailAction
   ].map((action) => [action.type, action])
 )
 

@@ -1,0 +1,85 @@
+/**
+ * SEND_EMAIL, DELAY, ITERATOR and FORM on real PostgreSQL and Redis, with a real SMTP server (smtp-server,
+ * started here) and the job runner's worker in this process.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test"
+import { Effect, Fiber } from "effect"
+import { registry } from "../src/jobs/registry.js"
+import { runWorker } from "../src/jobs/runner.js"
+import { runRelay } from "../src/services/events/index.js"
+import { startTestApp, type TestApp } from "./support/app.js"
+import { signUpWithWorkspace } from "./support/flows.js"
+import { decodedText, startTestSmtp } from "./support/smtp.js"
+import { step, workflowClient } from "./support/workflows.js"
+
+let app: TestApp
+let worker: Fiber.RuntimeFiber<unknown, unknown> | null = null
+let smtp: Awaited<ReturnType<typeof startTestSmtp>>
+let client: ReturnType<typeof workflowClient>
+
+const startWorker = async () => {
+  worker = await app.run(Effect.forkDaemon(Effect.scoped(Effect.gen(function*() {
+    yield* Effect.forkScoped(runRelay("20 millis"))
+    yield* runWorker(registry, { pollInterval: "50 millis" })
+    return yield* Effect.never
+  }))))
+}
+const stopWorker = async () => {
+  if (worker) await app.run(Fiber.interrupt(worker))
+  worker = null
+}
+
+beforeAll(async () => {
+  smtp = await startTestSmtp()
+  app = await startTestApp({
+    env: { EMAIL_SMTP_HOST: "127.0.0.1", EMAIL_SMTP_PORT: String(smtp.port), EMAIL_SMTP_NO_TLS: "true", EMAIL_FROM_ADDRESS: "score@example.com" }
+  })
+  await startWorker()
+  const account = await signUpWithWorkspace(app, { name: "Actions Co" })
+  client = workflowClient(app, account.accessToken)
+})
+afterAll(async () => {
+  await stopWorker()
+  await app.close()
+  await smtp.close()
+})
+
+const uuid = () => crypto.randomUUID()
+const manual = (next: Array<string>) => ({ type: "MANUAL", settings: {}, nextStepIds: next })
+
+const waitFor = async <A>(probe: () => A | undefined, timeoutMs = 15_000): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  while (true) {
+    const value = probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error("timed out")
+    await Bun.sleep(50)
+  }
+}
+
+test("SEND_EMAIL sends the mail, variables resolved, to each recipient; the step's result is { success: true }", async () => {
+  const send = uuid()
+  const { versionId } = await client.createWorkflow("Mail", manual([send]), [
+    step(send, "SEND_EMAIL", { recipients: { to: "{{trigger.to}}", cc: "", bcc: "audit@example.com" }, subject: "Hello {{trigger.name}}", body: "Dear {{trigger.name}},\nwelcome." })
+  ])
+  const runId = await client.run(versionId, { to: "ada@example.com", name: "Ada" })
+  const run = await client.settled(runId)
+  expect(run.status).toBe("COMPLETED")
+  expect(run.state.stepInfos[send]).toMatchObject({ status: "SUCCESS", result: { success: true } })
+  const ada = await waitFor(() => smtp.received.find((m) => m.to.includes("ada@example.com")))
+  expect(ada.raw).toContain("Subject: Hello Ada")
+  expect(decodedText(ada.raw)).toContain("Dear Ada,")
+  await waitFor(() => smtp.received.find((m) => m.to.includes("audit@example.com")))
+})
+
+test("SEND_EMAIL without a recipient, or with an invalid one, fails the step with a clear error", async () => {
+  const send = uuid()
+  const { versionId } = await client.createWorkflow("Bad mail", manual([send]), [step(send, "SEND_EMAIL", { email: "not an address", subject: "x", body: "y" })])
+  const run = await client.settled(await client.run(versionId))
+  expect(run.status).toBe("FAILED")
+  expect(run.state.stepInfos[send]).toMatchObject({ status: "FAILED", error: "Email not an address is invalid" })
+  const empty = uuid()
+  const other = await client.createWorkflow("No recipient", manual([empty]), [step(empty, "SEND_EMAIL", { email: "", subject: "x", body: "y" })])
+  const second = await client.settled(await client.run(other.versionId))
+  expect(second.state.stepInfos[empty]).toMatchObject({ status: "FAILED", error: "Email is required" })
+})
