@@ -83,3 +83,55 @@ test("SEND_EMAIL without a recipient, or with an invalid one, fails the step wit
   const second = await client.settled(await client.run(other.versionId))
   expect(second.state.stepInfos[empty]).toMatchObject({ status: "FAILED", error: "Email is required" })
 })
+
+const untilStep = async (runId: string, stepId: string, status: string, timeoutMs = 15_000) => {
+  const deadline = Date.now() + timeoutMs
+  while (true) {
+    const record = await client.runRecord(runId)
+    if (record?.state?.stepInfos?.[stepId]?.status === status) return record
+    if (Date.now() > deadline) throw new Error(`step ${stepId} not ${status}: ${JSON.stringify(record?.state?.stepInfos)}`)
+    await Bun.sleep(50)
+  }
+}
+
+test("DELAY pauses the run PENDING; a job queued for its time resumes it, even on a worker started after the pause", async () => {
+  const wait = uuid()
+  const after = uuid()
+  const { versionId } = await client.createWorkflow("Delayed", manual([wait]), [
+    step(wait, "DELAY", { delayType: "DURATION", duration: { days: 0, hours: 0, minutes: 0, seconds: 3 } }, [after]),
+    step(after, "CREATE_RECORD", { objectName: "company", objectRecord: { name: "After the delay" } })
+  ])
+  const startedAt = Date.now()
+  const runId = await client.run(versionId)
+  const paused = await untilStep(runId, wait, "PENDING")
+  expect(paused.status).toBe("RUNNING")
+  expect(paused.state.stepInfos[after].status).toBe("NOT_STARTED")
+  const resumeAt = Date.parse(paused.state.stepInfos[wait].resumeAt)
+  expect(resumeAt - startedAt).toBeGreaterThanOrEqual(2_500)
+
+  await stopWorker()
+  await Bun.sleep(Math.max(0, resumeAt - Date.now()) + 500)
+  expect((await client.runRecord(runId)).state.stepInfos[wait].status).toBe("PENDING")
+  await startWorker()
+  const run = await client.settled(runId)
+  expect(run.status).toBe("COMPLETED")
+  expect(run.state.stepInfos[wait]).toMatchObject({ status: "SUCCESS", result: { success: true } })
+  expect(run.state.stepInfos[after].status).toBe("SUCCESS")
+  const companies = await client.data(`{ companies(filter: { name: { eq: "After the delay" } }) { totalCount } }`)
+  expect(companies.companies.totalCount).toBe(1)
+})
+
+test("DELAY to a date already past resumes at once; a bad delay fails the step", async () => {
+  const wait = uuid()
+  const { versionId } = await client.createWorkflow("Past date", manual([wait]), [
+    step(wait, "DELAY", { delayType: "SCHEDULED_DATE", scheduledDateTime: "2020-01-01T00:00:00.000Z" })
+  ])
+  const run = await client.settled(await client.run(versionId))
+  expect(run.status).toBe("COMPLETED")
+  expect(run.state.stepInfos[wait]).toMatchObject({ status: "SUCCESS", result: { success: true } })
+  const bad = uuid()
+  const other = await client.createWorkflow("Bad delay", manual([bad]), [step(bad, "DELAY", { delayType: "DURATION", duration: { minutes: -1 } })])
+  const failed = await client.settled(await client.run(other.versionId))
+  expect(failed.state.stepInfos[bad].status).toBe("FAILED")
+  expect(failed.state.stepInfos[bad].error).toContain("none negative")
+})

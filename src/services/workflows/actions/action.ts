@@ -18,6 +18,8 @@ export interface ActionContext {
 export interface ActionSuccess {
   readonly result: unknown
   readonly nextStepIds?: ReadonlyArray<string>
+  /** The step waits (Twenty's PENDING): until `resumeAt` (ISO time; the run's job is queued for it), or until submitted. */
+  readonly pending?: { readonly resumeAt?: string }
 }
 
 /** The step failed; the run fails unless the step continues on failure (or a retry succeeds). */

@@ -4,6 +4,7 @@ import type { Metadata } from "../../metadata/index.js"
 import type { Records } from "../../records/service.js"
 import type { ActionExecutor } from "./action.js"
 import { createRecordAction } from "./create-record.js"
+import { delayAction } from "./delay.js"
 import { deleteRecordAction } from "./delete-record.js"
 import { filterAction } from "./filter.js"
 import { findRecordsAction } from "./find-records.js"
@@ -30,7 +31,8 @@ export const ACTIONS: Readonly<Record<string, ActionExecutor<ActionServices>>> =
     filterAction,
     ifElseAction,
     httpRequestAction,
-    sendEmailAction
+    sendEmailAction,
+    delayAction
   ].map((action) => [action.type, action])
 )
 
