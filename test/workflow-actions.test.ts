@@ -135,3 +135,48 @@ test("DELAY to a date already past resumes at once; a bad delay fails the step",
   expect(failed.state.stepInfos[bad].status).toBe("FAILED")
   expect(failed.state.stepInfos[bad].error).toContain("none negative")
 })
+
+test("ITERATOR over FIND_RECORDS' records runs its loop once per item, then the steps after it", async () => {
+  const tag = `Iter ${uuid().slice(0, 8)}`
+  for (const n of [1, 2, 3]) {
+    await client.data(`mutation($name: String) { createCompany(data: { name: $name }) { id } }`, { name: `${tag} ${n}` })
+  }
+  const find = uuid()
+  const iterate = uuid()
+  const body = uuid()
+  const done = uuid()
+  const { versionId } = await client.createWorkflow("Loop", manual([find]), [
+    step(find, "FIND_RECORDS", { objectName: "company", limit: 10, filter: { gqlOperationFilter: [{ name: { like: `${tag}%` } }] } }, [iterate]),
+    step(iterate, "ITERATOR", { items: `{{${find}.all}}`, initialLoopStepIds: [body] }, [done]),
+    step(body, "CREATE_RECORD", {
+      objectName: "person",
+      objectRecord: { name: { firstName: "Item {{" + iterate + ".currentItemIndex}}", lastName: `{{${iterate}.currentItem.name}}` } }
+    }, [iterate]),
+    step(done, "CREATE_RECORD", { objectName: "company", objectRecord: { name: `${tag} done` } })
+  ])
+  const run = await client.settled(await client.run(versionId))
+  expect(run.status).toBe("COMPLETED")
+  expect(run.state.stepInfos[iterate]).toMatchObject({ status: "SUCCESS", result: { hasProcessedAllItems: true } })
+  const people = await client.data(`query($like: String) { people(filter: { name: { lastName: { like: $like } } }) { edges { node { name { firstName lastName } } } } }`, { like: `${tag}%` })
+  const names = people.people.edges.map((e: any) => `${e.node.name.firstName}/${e.node.name.lastName}`).sort()
+  expect(names).toHaveLength(3)
+  expect(names.map((n: string) => n.split("/")[1]).sort()).toEqual([`${tag} 1`, `${tag} 2`, `${tag} 3`])
+  expect(names.map((n: string) => n.split("/")[0]).sort()).toEqual(["Item 0", "Item 1", "Item 2"])
+  const after = await client.data(`query($name: String) { companies(filter: { name: { eq: $name } }) { totalCount } }`, { name: `${tag} done` })
+  expect(after.companies.totalCount).toBe(1)
+})
+
+test("ITERATOR over an empty array goes straight to its next steps; items that are not an array fail it", async () => {
+  const iterate = uuid()
+  const body = uuid()
+  const { versionId } = await client.createWorkflow("Empty loop", manual([iterate]), [
+    step(iterate, "ITERATOR", { items: "{{trigger.items}}", initialLoopStepIds: [body] }),
+    step(body, "CREATE_RECORD", { objectName: "company", objectRecord: { name: "never" } }, [iterate])
+  ])
+  const run = await client.settled(await client.run(versionId, { items: [] }))
+  expect(run.status).toBe("COMPLETED")
+  expect(run.state.stepInfos[iterate].result).toEqual({ hasProcessedAllItems: true })
+  expect(run.state.stepInfos[body].status).toBe("NOT_STARTED")
+  const bad = await client.settled(await client.run(versionId, { items: "not a list" }))
+  expect(bad.state.stepInfos[iterate]).toMatchObject({ status: "FAILED", error: "Iterator items must be an array" })
+})

@@ -8,7 +8,8 @@ import { Duration, Effect, Schedule, Schema } from "effect"
 import { JobQueue } from "../../platform/queue/index.js"
 import { ACTIONS, type ActionServices } from "./actions/registry.js"
 import { StepFailed } from "./actions/action.js"
-import { chosenNextStepIds, nextStep, skippedByBranch, variableContext } from "./flow.js"
+import { chosenNextStepIds, loopBody, loopIndexes, nextStep, skippedByBranch, variableContext } from "./flow.js"
+import { asObject } from "./json.js"
 import { resolveVariables } from "./variables.js"
 import { findRun, runningRunsCount, schemaOf, updateRun } from "./store.js"
 import { keepExtraKeys, RunState, type StepInfo, type WorkflowStep } from "./types.js"
@@ -51,7 +52,8 @@ const runStep = (workspaceId: string, workflowRunId: string, step: WorkflowStep,
       workflowRunId,
       step,
       input,
-      idempotencyKey: `${workflowRunId}:${step.id}`,
+      previousResult: state.stepInfos[step.id]?.result,
+      idempotencyKey: [workflowRunId, step.id, ...loopIndexes(state, step.id)].join(":"),
       scope: { workspaceId, actor: WORKFLOW_ACTOR }
     })
   })
@@ -120,7 +122,9 @@ export const executeRun = (workspaceId: string, workflowRunId: string, settings:
       }
       const step = next.step
       const attempts = (state.stepInfos[step.id]?.attempts ?? 0) + 1
-      if (!(yield* persist(withInfo(step.id, { status: "RUNNING", attempts })))) return
+      // An ITERATOR keeps its last result while it runs: which item comes next.
+      const kept = step.type === "ITERATOR" ? { result: state.stepInfos[step.id]?.result } : {}
+      if (!(yield* persist(withInfo(step.id, { status: "RUNNING", attempts, ...kept })))) return
       const outcome = yield* Effect.either(withRetries(step, runStep(workspaceId, workflowRunId, step, state)))
       if (outcome._tag === "Right" && outcome.right.pending) {
         const { resumeAt } = outcome.right.pending
@@ -131,7 +135,11 @@ export const executeRun = (workspaceId: string, workflowRunId: string, settings:
         const info: StepInfo = { status: "SUCCESS", result: outcome.right.result, attempts }
         const chosen = outcome.right.nextStepIds ?? chosenNextStepIds(step, info)
         const skipped = Object.fromEntries(skippedByBranch(step, chosen).map((id): [string, StepInfo] => [id, { status: "SKIPPED" }]))
-        if (!(yield* persist(withInfo(step.id, info, skipped)))) return
+        // A new item: the loop's steps run again from NOT_STARTED.
+        const reset = step.type === "ITERATOR" && chosen.length > 0 && asObject(info.result)["hasProcessedAllItems"] === false
+          ? Object.fromEntries(loopBody(state, step).map((id): [string, StepInfo] => [id, { status: "NOT_STARTED" }]))
+          : {}
+        if (!(yield* persist(withInfo(step.id, info, { ...skipped, ...reset })))) return
         continue
       }
       const error = stepError(outcome.left)

@@ -8,7 +8,9 @@ export interface ActionContext {
   readonly workflowRunId: string
   readonly step: WorkflowStep
   readonly input: Readonly<Record<string, unknown>>
-  /** `<runId>:<stepId>`: the same on every attempt, so a write done before a crash is not done twice. */
+  /** The step's result from its last run (an ITERATOR's previous item), if any. */
+  readonly previousResult: unknown
+  /** `<runId>:<stepId>` (`:<item index>` per enclosing loop): the same on every attempt, so a write done before a crash is not done twice. */
   readonly idempotencyKey: string
   /** The workflow's writes: source WORKFLOW, no role restrictions (as Twenty's workflow actor). */
   readonly scope: RecordsScope

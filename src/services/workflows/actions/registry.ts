@@ -10,6 +10,7 @@ import { filterAction } from "./filter.js"
 import { findRecordsAction } from "./find-records.js"
 import { httpRequestAction } from "./http-request.js"
 import { ifElseAction } from "./if-else.js"
+import { iteratorAction } from "./iterator.js"
 import { sendEmailAction } from "./send-email.js"
 import { updateRecordAction } from "./update-record.js"
 import { upsertRecordAction } from "./upsert-record.js"
@@ -32,7 +33,8 @@ export const ACTIONS: Readonly<Record<string, ActionExecutor<ActionServices>>> =
     ifElseAction,
     httpRequestAction,
     sendEmailAction,
-    delayAction
+    delayAction,
+    iteratorAction
   ].map((action) => [action.type, action])
 )
 
