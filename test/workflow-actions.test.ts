@@ -180,3 +180,40 @@ test("ITERATOR over an empty array goes straight to its next steps; items that a
   const bad = await client.settled(await client.run(versionId, { items: "not a list" }))
   expect(bad.state.stepInfos[iterate]).toMatchObject({ status: "FAILED", error: "Iterator items must be an array" })
 })
+
+const submit = (stepId: string, workflowRunId: string, response: unknown) =>
+  client.meta(`mutation($input: SubmitFormStepInput!) { submitFormStep(input: $input) }`, { input: { stepId, workflowRunId, response } })
+
+test("FORM pauses the run PENDING until submitFormStep; its response is the step's result for the next steps", async () => {
+  const form = uuid()
+  const create = uuid()
+  const { versionId } = await client.createWorkflow("Form", manual([form]), [
+    step(form, "FORM", [{ id: uuid(), name: "company", label: "Company", type: "TEXT", placeholder: "Name" }], [create]),
+    step(create, "CREATE_RECORD", { objectName: "company", objectRecord: { name: `{{${form}.company}}` } })
+  ])
+  const runId = await client.run(versionId)
+  const paused = await untilStep(runId, form, "PENDING")
+  expect(paused.status).toBe("RUNNING")
+  await Bun.sleep(300)
+  expect((await client.runRecord(runId)).state.stepInfos[create].status).toBe("NOT_STARTED")
+
+  const wrongStep = await submit(create, runId, { company: "x" })
+  expect(wrongStep.body.errors[0].message).toBe("Step is not a form")
+  expect(wrongStep.body.errors[0].extensions.code).toBe("BAD_USER_INPUT")
+  const notObject = await submit(form, runId, "just text")
+  expect(notObject.body.errors[0].message).toBe("Form response must be an object")
+
+  const name = `Formed ${uuid().slice(0, 8)}`
+  const submitted = await submit(form, runId, { company: name })
+  expect(submitted.body).toEqual({ data: { submitFormStep: true } })
+  const run = await client.settled(runId)
+  expect(run.status).toBe("COMPLETED")
+  expect(run.state.stepInfos[form]).toMatchObject({ status: "SUCCESS", result: { company: name } })
+  const found = await client.data(`query($name: String) { companies(filter: { name: { eq: $name } }) { totalCount } }`, { name })
+  expect(found.companies.totalCount).toBe(1)
+
+  const again = await submit(form, runId, { company: "twice" })
+  expect(again.body.errors[0].message).toBe("Form step is not waiting for a response")
+  const missing = await submit(form, uuid(), { company: "x" })
+  expect(missing.body.errors[0].extensions.code).toBe("NOT_FOUND")
+})

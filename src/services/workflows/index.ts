@@ -15,6 +15,7 @@ import { Mailer } from "../mail/index.js"
 import { Metadata } from "../metadata/index.js"
 import { Records } from "../records/service.js"
 import { executeRun } from "./executor.js"
+import { submitForm, type SubmitFormInput } from "./forms.js"
 import { sweepRuns } from "./maintenance.js"
 import { startRun, stopRun } from "./runs.js"
 import { schemaOf, type VersionRow } from "./store.js"
@@ -37,6 +38,8 @@ export interface WorkflowsShape {
   readonly createStep: (workspaceId: string, input: Parameters<typeof versions.createStep>[1]) => Effect.Effect<WorkflowStep, WorkflowsFailure>
   readonly updateStep: (workspaceId: string, input: Parameters<typeof versions.updateStep>[1]) => Effect.Effect<WorkflowStep, WorkflowsFailure>
   readonly deleteStep: (workspaceId: string, input: Parameters<typeof versions.deleteStep>[1]) => Effect.Effect<WorkflowStep, WorkflowsFailure>
+  /** Twenty's submitFormStep: the FORM step's response, and the run goes on. */
+  readonly submitForm: (workspaceId: string, input: SubmitFormInput) => Effect.Effect<boolean, WorkflowsFailure>
   readonly stopRun: (workspaceId: string, workflowRunId: string) => Effect.Effect<{ readonly id: string; readonly status: RunStatus }, WorkflowsFailure>
   readonly startRunsForEvent: (event: RecordEvent) => Effect.Effect<void, WorkflowsFailure>
   readonly startRunForWebhook: (
@@ -76,6 +79,7 @@ export const WorkflowsLive = Layer.effect(
       createStep: (ws, input) => transactional(ws, versions.createStep(ws, input)),
       updateStep: (ws, input) => transactional(ws, versions.updateStep(ws, input)),
       deleteStep: (ws, input) => transactional(ws, versions.deleteStep(ws, input)),
+      submitForm: (ws, input) => transactional(ws, submitForm(ws, input)),
       stopRun: (ws, id) => transactional(ws, stopRun(ws, id)),
       startRunsForEvent: (event) => provided(startRunsForEvent(event)),
       startRunForWebhook: (ws, workflowId, payload) => provided(startRunForWebhook(ws, workflowId, payload)),

@@ -8,6 +8,7 @@ import { delayAction } from "./delay.js"
 import { deleteRecordAction } from "./delete-record.js"
 import { filterAction } from "./filter.js"
 import { findRecordsAction } from "./find-records.js"
+import { formAction } from "./form.js"
 import { httpRequestAction } from "./http-request.js"
 import { ifElseAction } from "./if-else.js"
 import { iteratorAction } from "./iterator.js"
@@ -19,8 +20,7 @@ import { upsertRecordAction } from "./upsert-record.js"
 export type ActionServices = Records | Metadata | AppConfig | Mailer
 
 /**
- * Action executors by Twenty's step type. CODE, SEND_EMAIL, FORM, DELAY and ITERATOR are
- * each one more module here; a step of a type not listed fails with "Action type … is not supported".
+ * Action executors by Twenty's step type. CODE and AI_AGENT would each be one more module here; a step of a type not listed fails with "Action type … is not supported".
  */
 export const ACTIONS: Readonly<Record<string, ActionExecutor<ActionServices>>> = Object.fromEntries(
   [
@@ -34,7 +34,8 @@ export const ACTIONS: Readonly<Record<string, ActionExecutor<ActionServices>>> =
     httpRequestAction,
     sendEmailAction,
     delayAction,
-    iteratorAction
+    iteratorAction,
+    formAction
   ].map((action) => [action.type, action])
 )
 
