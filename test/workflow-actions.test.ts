@@ -181,8 +181,8 @@ test("ITERATOR over an empty array goes straight to its next steps; items that a
   expect(bad.state.stepInfos[iterate]).toMatchObject({ status: "FAILED", error: "Iterator items must be an array" })
 })
 
-const submit = (stepId: string, workflowRunId: string, response: unknown) =>
-  client.meta(`mutation($input: SubmitFormStepInput!) { submitFormStep(input: $input) }`, { input: { stepId, workflowRunId, response } })
+const submit = async (stepId: string, workflowRunId: string, response: unknown): Promise<{ body: any }> =>
+  await client.meta(`mutation($input: SubmitFormStepInput!) { submitFormStep(input: $input) }`, { input: { stepId, workflowRunId, response } })
 
 test("FORM pauses the run PENDING until submitFormStep; its response is the step's result for the next steps", async () => {
   const form = uuid()
