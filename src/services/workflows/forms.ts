@@ -12,8 +12,8 @@ export interface SubmitFormInput {
 
 /**
  * Twenty's submitFormStep: a FORM step waiting (PENDING) in a RUNNING run ends SUCCESS with the response as
- * its result, and the run's job is queued again to go on from it. The write is conditional on the run
- * still being RUNNING (a stop wins).
+ * its result, and the run's job is queued again, once that write is committed, to go on from it. The write
+ * is conditional on the run still being RUNNING (a stop wins).
  */
 export const submitForm = (workspaceId: string, input: SubmitFormInput) =>
   Effect.gen(function*() {

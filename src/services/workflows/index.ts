@@ -79,7 +79,8 @@ export const WorkflowsLive = Layer.effect(
       createStep: (ws, input) => transactional(ws, versions.createStep(ws, input)),
       updateStep: (ws, input) => transactional(ws, versions.updateStep(ws, input)),
       deleteStep: (ws, input) => transactional(ws, versions.deleteStep(ws, input)),
-      submitForm: (ws, input) => transactional(ws, submitForm(ws, input)),
+      // Not in a transaction: the run's job, queued last, must find the response already committed.
+      submitForm: (ws, input) => provided(submitForm(ws, input)),
       stopRun: (ws, id) => transactional(ws, stopRun(ws, id)),
       startRunsForEvent: (event) => provided(startRunsForEvent(event)),
       startRunForWebhook: (ws, workflowId, payload) => provided(startRunForWebhook(ws, workflowId, payload)),
