@@ -445,6 +445,7 @@ const WORKFLOW_KEYS = [
   "Mutation.updateWorkflowVersionStep",
   "Mutation.deleteWorkflowVersionStep",
   "Mutation.stopWorkflowRun",
+  "Mutation.submitFormStep",
   "Mutation.computeStepOutputSchema",
   "WorkflowRunStatusEnum",
   "WorkflowRun",
@@ -455,7 +456,8 @@ const WORKFLOW_KEYS = [
   "CreateWorkflowVersionStepInput",
   "UpdateWorkflowVersionStepInput",
   "DeleteWorkflowVersionStepInput",
-  "ComputeStepOutputSchemaInput"
+  "ComputeStepOutputSchemaInput",
+  "SubmitFormStepInput"
 ]
 
 const METADATA_ALLOWED: Record<string, string> = {

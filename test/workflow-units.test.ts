@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test"
 import { evaluateStepFilters } from "../src/services/workflows/actions/step-filters.js"
 import { idempotentUuid } from "../src/services/workflows/actions/records-io.js"
 import { cronPattern } from "../src/services/workflows/cron.js"
-import { nextStep } from "../src/services/workflows/flow.js"
+import { loopBody, loopIndexes, nextStep } from "../src/services/workflows/flow.js"
 import type { RunState, WorkflowStep } from "../src/services/workflows/types.js"
 import { resolveVariables } from "../src/services/workflows/variables.js"
 
@@ -80,6 +80,24 @@ describe("which step runs next, from the state alone", () => {
     expect(nextStep(state(branching, { a: { status: "SUCCESS", result: { matchingBranchId: "else" } } }))).toMatchObject({ step: { id: "c" } })
     const filtered = [step("a", ["b"], "FILTER"), step("b", [])]
     expect(nextStep(state(filtered, { a: { status: "SUCCESS", result: { shouldEndWorkflowRun: true } } }))).toEqual({ kind: "done" })
+  })
+  test("an ITERATOR runs its loop per item, runs again once the loop is finished, then goes on after it", () => {
+    const looping = [
+      step("a", ["d"], "ITERATOR", { initialLoopStepIds: ["b"] }),
+      step("b", ["c"]),
+      step("c", ["a"]),
+      step("d", [])
+    ]
+    const item = (index: number) => ({ status: "SUCCESS" as const, result: { currentItem: index, currentItemIndex: index, hasProcessedAllItems: false } })
+    expect(nextStep(state(looping, { a: item(0) }))).toMatchObject({ kind: "run", step: { id: "b" } })
+    expect(nextStep(state(looping, { a: item(0), b: { status: "SUCCESS" } }))).toMatchObject({ kind: "run", step: { id: "c" } })
+    expect(nextStep(state(looping, { a: item(0), b: { status: "SUCCESS" }, c: { status: "SUCCESS" } }))).toMatchObject({ kind: "run", step: { id: "a" } })
+    expect(nextStep(state(looping, { a: item(1), b: { status: "SUCCESS" }, c: { status: "PENDING" } }))).toMatchObject({ kind: "waiting", step: { id: "c" } })
+    const finished = { a: { status: "SUCCESS" as const, result: { hasProcessedAllItems: true } }, b: { status: "SUCCESS" as const }, c: { status: "SUCCESS" as const } }
+    expect(nextStep(state(looping, finished))).toMatchObject({ kind: "run", step: { id: "d" } })
+    expect([...loopBody(state(looping, {}), looping[0]!)].sort()).toEqual(["b", "c"])
+    expect(loopIndexes(state(looping, { a: item(2) }), "c")).toEqual([2])
+    expect(loopIndexes(state(looping, { a: item(2) }), "d")).toEqual([])
   })
   test("a created record's id is stable per run and step, and a UUID", () => {
     expect(idempotentUuid("run:step")).toBe(idempotentUuid("run:step"))

@@ -11,7 +11,8 @@ export * from "./templates.js"
  * retrying with backoff; a mail still failing after the last attempt is logged and dead-lettered.
  */
 export interface MailerShape {
-  readonly send: (mail: Mail) => Effect.Effect<void, QueueUnavailable>
+  /** `dedupKey`: while a mail queued with this key waits or is being sent, queueing it again does nothing. */
+  readonly send: (mail: Mail, options?: { readonly dedupKey?: string }) => Effect.Effect<void, QueueUnavailable>
 }
 
 export class Mailer extends Context.Tag("score/Mailer")<Mailer, MailerShape>() {}
@@ -19,6 +20,6 @@ export class Mailer extends Context.Tag("score/Mailer")<Mailer, MailerShape>() {
 export const MailerLive = Layer.effect(
   Mailer,
   Effect.map(JobQueue, (queue) => ({
-    send: (mail) => Effect.asVoid(Effect.provideService(enqueueMail(mail), JobQueue, queue))
+    send: (mail, options) => Effect.asVoid(Effect.provideService(enqueueMail(mail, undefined, options?.dedupKey), JobQueue, queue))
   }) satisfies MailerShape)
 )

@@ -20,9 +20,9 @@ export type SendEmailJob = typeof SendEmailPayload.Type
 /** 5 attempts, 5 s apart doubling (5, 10, 20, 40 s), then the dead-letter list. */
 const DEFAULT_RETRIES = { attempts: 5, backoff: "5 seconds" as Duration.DurationInput }
 
-export const enqueueMail = (mail: Mail, retries: { attempts: number; backoff: Duration.DurationInput } = DEFAULT_RETRIES) =>
+export const enqueueMail = (mail: Mail, retries: { attempts: number; backoff: Duration.DurationInput } = DEFAULT_RETRIES, jobId?: string) =>
   Effect.flatMap(JobQueue, (queue) =>
-    queue.enqueue(EMAILS_QUEUE, SEND_EMAIL_JOB, { to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, ...(mail.from ? { from: mail.from } : {}) } satisfies SendEmailJob, retries))
+    queue.enqueue(EMAILS_QUEUE, SEND_EMAIL_JOB, { to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, ...(mail.from ? { from: mail.from } : {}) } satisfies SendEmailJob, jobId ? { ...retries, jobId } : retries))
 
 export const emailsQueue: QueueSpec<MailTransport> = {
   concurrency: 5,

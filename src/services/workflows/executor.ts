@@ -8,7 +8,8 @@ import { Duration, Effect, Schedule, Schema } from "effect"
 import { JobQueue } from "../../platform/queue/index.js"
 import { ACTIONS, type ActionServices } from "./actions/registry.js"
 import { StepFailed } from "./actions/action.js"
-import { chosenNextStepIds, nextStep, skippedByBranch, variableContext } from "./flow.js"
+import { chosenNextStepIds, loopBody, loopIndexes, nextStep, skippedByBranch, variableContext } from "./flow.js"
+import { asObject } from "./json.js"
 import { resolveVariables } from "./variables.js"
 import { findRun, runningRunsCount, schemaOf, updateRun } from "./store.js"
 import { keepExtraKeys, RunState, type StepInfo, type WorkflowStep } from "./types.js"
@@ -51,7 +52,8 @@ const runStep = (workspaceId: string, workflowRunId: string, step: WorkflowStep,
       workflowRunId,
       step,
       input,
-      idempotencyKey: `${workflowRunId}:${step.id}`,
+      previousResult: state.stepInfos[step.id]?.result,
+      idempotencyKey: [workflowRunId, step.id, ...loopIndexes(state, step.id)].join(":"),
       scope: { workspaceId, actor: WORKFLOW_ACTOR }
     })
   })
@@ -66,6 +68,7 @@ const TERMINAL = ["COMPLETED", "FAILED", "STOPPED"]
 /**
  * Takes the run's job: defers it while the workspace has `maxRunningPerWorkspace` runs RUNNING, then
  * runs steps until the flow is done, a step fails for good, a step waits (PENDING), or the run is stopped.
+ * A DELAY's PENDING step carries `resumeAt`: its job is queued for then, and once due the step ends SUCCESS.
  */
 export const executeRun = (workspaceId: string, workflowRunId: string, settings: ExecutorSettings) =>
   Effect.gen(function*() {
@@ -103,16 +106,40 @@ export const executeRun = (workspaceId: string, workflowRunId: string, settings:
         yield* persist(state, { status: "COMPLETED", endedAt: true })
         return
       }
-      if (next.kind === "waiting") return
+      if (next.kind === "waiting") {
+        const waiting = state.stepInfos[next.step.id]
+        const resumeAt = waiting?.resumeAt ? Date.parse(waiting.resumeAt) : NaN
+        if (Number.isNaN(resumeAt)) return
+        const remaining = resumeAt - Date.now()
+        if (remaining > 0) {
+          // One job per resume time (a run resumed twice queues it once); a job woken just early queues another.
+          const suffix = `-resume-${next.step.id}-${resumeAt}${remaining > 2000 ? "" : `-${Date.now()}`}`
+          yield* enqueueRun(workspaceId, workflowRunId, { delay: Duration.millis(remaining), suffix })
+          return
+        }
+        if (!(yield* persist(withInfo(next.step.id, { status: "SUCCESS", result: { success: true }, attempts: waiting?.attempts ?? 1 })))) return
+        continue
+      }
       const step = next.step
       const attempts = (state.stepInfos[step.id]?.attempts ?? 0) + 1
-      if (!(yield* persist(withInfo(step.id, { status: "RUNNING", attempts })))) return
+      // An ITERATOR keeps its last result while it runs: which item comes next.
+      const kept = step.type === "ITERATOR" ? { result: state.stepInfos[step.id]?.result } : {}
+      if (!(yield* persist(withInfo(step.id, { status: "RUNNING", attempts, ...kept })))) return
       const outcome = yield* Effect.either(withRetries(step, runStep(workspaceId, workflowRunId, step, state)))
+      if (outcome._tag === "Right" && outcome.right.pending) {
+        const { resumeAt } = outcome.right.pending
+        if (!(yield* persist(withInfo(step.id, { status: "PENDING", attempts, ...(resumeAt ? { resumeAt } : {}) })))) return
+        continue
+      }
       if (outcome._tag === "Right") {
         const info: StepInfo = { status: "SUCCESS", result: outcome.right.result, attempts }
         const chosen = outcome.right.nextStepIds ?? chosenNextStepIds(step, info)
         const skipped = Object.fromEntries(skippedByBranch(step, chosen).map((id): [string, StepInfo] => [id, { status: "SKIPPED" }]))
-        if (!(yield* persist(withInfo(step.id, info, skipped)))) return
+        // A new item: the loop's steps run again from NOT_STARTED.
+        const reset = step.type === "ITERATOR" && chosen.length > 0 && asObject(info.result)["hasProcessedAllItems"] === false
+          ? Object.fromEntries(loopBody(state, step).map((id): [string, StepInfo] => [id, { status: "NOT_STARTED" }]))
+          : {}
+        if (!(yield* persist(withInfo(step.id, info, { ...skipped, ...reset })))) return
         continue
       }
       const error = stepError(outcome.left)

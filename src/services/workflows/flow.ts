@@ -2,7 +2,8 @@
  * Which step runs next, computed from the run's state alone, so a run resumed by another worker (after a
  * crash, a deferral) continues where the state says: the steps reached from the trigger through each
  * finished step's chosen next steps, and among them the first not yet finished. A step found RUNNING
- * was interrupted and runs again (at least once per step).
+ * was interrupted and runs again (at least once per step). An ITERATOR reached again through its loop
+ * runs again (its next item) once the loop's steps are all finished.
  */
 import { asObject, asObjects, asStrings } from "./json.js"
 import type { RunState, StepInfo, WorkflowStep } from "./types.js"
@@ -15,8 +16,50 @@ export const chosenNextStepIds = (step: WorkflowStep, info: StepInfo | undefined
     return asStrings(branch?.["nextStepIds"])
   }
   if (step.type === "FILTER" && result["shouldEndWorkflowRun"] === true) return []
+  if (step.type === "ITERATOR" && info?.status === "SUCCESS" && result["hasProcessedAllItems"] === false) {
+    return asStrings(asObject(step.settings.input)["initialLoopStepIds"])
+  }
   return step.nextStepIds ?? []
 }
+
+/** An ITERATOR between two items: its loop's steps are under way, and the loop's last step leads back to it. */
+const iterating = (step: WorkflowStep, info: StepInfo | undefined) =>
+  step.type === "ITERATOR" && info?.status === "SUCCESS" && asObject(info.result)["hasProcessedAllItems"] === false
+
+/** Every step a step may lead to: its next steps, an IF_ELSE's branches, an ITERATOR's loop. */
+const successors = (step: WorkflowStep): ReadonlyArray<string> => {
+  const input = asObject(step.settings.input)
+  return [
+    ...(step.nextStepIds ?? []),
+    ...asObjects(input["branches"]).flatMap((b) => asStrings(b["nextStepIds"])),
+    ...(step.type === "ITERATOR" ? asStrings(input["initialLoopStepIds"]) : [])
+  ]
+}
+
+/** An ITERATOR's loop: the steps reached from its `initialLoopStepIds` without going back through it. */
+export const loopBody = (state: RunState, iterator: WorkflowStep): ReadonlyArray<string> => {
+  const byId = new Map(state.flow.steps.map((s) => [s.id, s]))
+  const body = new Set<string>()
+  const queue = [...asStrings(asObject(iterator.settings.input)["initialLoopStepIds"])]
+  while (queue.length > 0) {
+    const id = queue.shift()!
+    if (id === iterator.id || body.has(id)) continue
+    const step = byId.get(id)
+    if (!step) continue
+    body.add(id)
+    queue.push(...successors(step))
+  }
+  return [...body]
+}
+
+/** The item indexes of the loops a step is in, outermost first: part of its idempotency key (one write per item). */
+export const loopIndexes = (state: RunState, stepId: string): ReadonlyArray<number> =>
+  state.flow.steps.flatMap((s) => {
+    const info = state.stepInfos[s.id]
+    if (!iterating(s, info) || !loopBody(state, s).includes(stepId)) return []
+    const index = asObject(info?.result)["currentItemIndex"]
+    return typeof index === "number" ? [index] : []
+  })
 
 const isDone = (info: StepInfo | undefined) => info?.status === "SUCCESS" || info?.status === "FAILED" || info?.status === "SKIPPED"
 
@@ -30,13 +73,18 @@ export const nextStep = (state: RunState): NextStep => {
   const queue = [...(state.flow.trigger.nextStepIds ?? [])]
   const seen = new Set<string>()
   let waiting: WorkflowStep | undefined
+  let loopingBack: WorkflowStep | undefined
   while (queue.length > 0) {
     const id = queue.shift()!
-    if (seen.has(id)) continue
-    seen.add(id)
     const step = byId.get(id)
     if (!step) continue
     const info = state.stepInfos[id]
+    if (seen.has(id)) {
+      // Reached again from its loop's last step: the next item, once nothing else in the loop is left to run.
+      if (iterating(step, info)) loopingBack ??= step
+      continue
+    }
+    seen.add(id)
     if (isDone(info)) {
       queue.push(...chosenNextStepIds(step, info))
       continue
@@ -48,7 +96,8 @@ export const nextStep = (state: RunState): NextStep => {
     if (info?.status === "STOPPED") continue
     return { kind: "run", step }
   }
-  return waiting ? { kind: "waiting", step: waiting } : { kind: "done" }
+  if (waiting) return { kind: "waiting", step: waiting }
+  return loopingBack ? { kind: "run", step: loopingBack } : { kind: "done" }
 }
 
 /** Steps an IF_ELSE did not choose, marked SKIPPED (Twenty shows the other branches so). */

@@ -11,9 +11,11 @@ import type { BadUserInput, NotFound } from "../../domain/errors.js"
 import type { RecordEvent } from "../../domain/events.js"
 import { AppConfig } from "../../platform/config.js"
 import { JobQueue, type QueueUnavailable } from "../../platform/queue/index.js"
+import { Mailer } from "../mail/index.js"
 import { Metadata } from "../metadata/index.js"
 import { Records } from "../records/service.js"
 import { executeRun } from "./executor.js"
+import { submitForm, type SubmitFormInput } from "./forms.js"
 import { sweepRuns } from "./maintenance.js"
 import { startRun, stopRun } from "./runs.js"
 import { schemaOf, type VersionRow } from "./store.js"
@@ -36,6 +38,8 @@ export interface WorkflowsShape {
   readonly createStep: (workspaceId: string, input: Parameters<typeof versions.createStep>[1]) => Effect.Effect<WorkflowStep, WorkflowsFailure>
   readonly updateStep: (workspaceId: string, input: Parameters<typeof versions.updateStep>[1]) => Effect.Effect<WorkflowStep, WorkflowsFailure>
   readonly deleteStep: (workspaceId: string, input: Parameters<typeof versions.deleteStep>[1]) => Effect.Effect<WorkflowStep, WorkflowsFailure>
+  /** Twenty's submitFormStep: the FORM step's response, and the run goes on. */
+  readonly submitForm: (workspaceId: string, input: SubmitFormInput) => Effect.Effect<boolean, WorkflowsFailure>
   readonly stopRun: (workspaceId: string, workflowRunId: string) => Effect.Effect<{ readonly id: string; readonly status: RunStatus }, WorkflowsFailure>
   readonly startRunsForEvent: (event: RecordEvent) => Effect.Effect<void, WorkflowsFailure>
   readonly startRunForWebhook: (
@@ -55,14 +59,14 @@ export const WorkflowsLive = Layer.effect(
   Workflows,
   Effect.gen(function*() {
     const config = yield* AppConfig
-    const context = yield* Effect.context<SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig>()
-    const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig>) =>
+    const context = yield* Effect.context<SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer>()
+    const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer>) =>
       Effect.provide(effect, context)
     /**
      * Lifecycle and step edits read, check and write several rows: all or nothing, the version locked. The
      * workspace's metadata is loaded first, outside: the embedded database's one connection is the transaction's.
      */
-    const transactional = <A, E>(workspaceId: string, effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig>) =>
+    const transactional = <A, E>(workspaceId: string, effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer>) =>
       provided(Effect.zipRight(schemaOf(workspaceId), Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(effect))))
     const settings = { maxRunningPerWorkspace: config.workflowMaxRunningPerWorkspace }
     return {
@@ -75,6 +79,8 @@ export const WorkflowsLive = Layer.effect(
       createStep: (ws, input) => transactional(ws, versions.createStep(ws, input)),
       updateStep: (ws, input) => transactional(ws, versions.updateStep(ws, input)),
       deleteStep: (ws, input) => transactional(ws, versions.deleteStep(ws, input)),
+      // Not in a transaction: the run's job, queued last, must find the response already committed.
+      submitForm: (ws, input) => provided(submitForm(ws, input)),
       stopRun: (ws, id) => transactional(ws, stopRun(ws, id)),
       startRunsForEvent: (event) => provided(startRunsForEvent(event)),
       startRunForWebhook: (ws, workflowId, payload) => provided(startRunForWebhook(ws, workflowId, payload)),

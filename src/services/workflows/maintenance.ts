@@ -1,8 +1,9 @@
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect } from "effect"
+import { waitingCondition } from "./store.js"
 
 export interface MaintenanceSettings {
-  /** A run ENQUEUED or RUNNING without any write for this long is marked FAILED (Twenty's stale runs). */
+  /** A run ENQUEUED or RUNNING without any write for this long, and not paused on a PENDING step, is marked FAILED. */
   readonly staleAfter: Duration.Duration
   /** Finished runs kept per workflow, newest first (Twenty's clean-workflow-runs). */
   readonly runsKeptPerWorkflow: number
@@ -24,7 +25,8 @@ export const sweepRuns = (settings: MaintenanceSettings) =>
       yield* sql`
         UPDATE ${runs} SET status = 'FAILED', "endedAt" = now(), "updatedAt" = now(),
                state = jsonb_set(coalesce(state, '{}'::jsonb), '{workflowRunError}', '"Workflow run is stale"')
-         WHERE status IN ('ENQUEUED', 'RUNNING', 'NOT_STARTED') AND "updatedAt" < ${staleBefore}`
+         WHERE status IN ('ENQUEUED', 'RUNNING', 'NOT_STARTED') AND "updatedAt" < ${staleBefore}
+           AND NOT ${waitingCondition(sql)}`
       yield* sql`
         DELETE FROM ${runs} WHERE id IN (
           SELECT id FROM (

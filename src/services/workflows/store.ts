@@ -169,11 +169,16 @@ export const updateRun = (
     )
   })
 
+/** A run with a step PENDING (a DELAY, a FORM) is paused: not stale, and not counted as running. */
+export const waitingCondition = (sql: SqlClient.SqlClient) =>
+  sql`EXISTS (SELECT 1 FROM jsonb_each(coalesce(state->'stepInfos', '{}'::jsonb)) s WHERE s.value->>'status' = 'PENDING')`
+
 export const runningRunsCount = (schema: string, exceptId: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.map(
       sql<{ count: number }>`SELECT count(*)::int AS count FROM ${table(sql, schema, "workflowRun")}
-                              WHERE status = 'RUNNING' AND id <> ${exceptId} AND "deletedAt" IS NULL`,
+                              WHERE status = 'RUNNING' AND id <> ${exceptId} AND "deletedAt" IS NULL
+                                AND NOT ${waitingCondition(sql)}`,
       (rows) => rows[0]?.count ?? 0
     ))
 

@@ -48,7 +48,9 @@ export const StepInfo = Schema.Struct({
   result: Schema.optional(Schema.Unknown),
   error: Schema.optional(Schema.Unknown),
   /** Score's: attempts made, so a retried step stops at its limit across worker restarts. */
-  attempts: Schema.optional(Schema.Number)
+  attempts: Schema.optional(Schema.Number),
+  /** Score's: when a PENDING DELAY step resumes (ISO time). */
+  resumeAt: Schema.optional(Schema.String)
 })
 export type StepInfo = typeof StepInfo.Type
 

@@ -58,6 +58,7 @@ export const workflowResolvers = {
     deleteWorkflowVersionStep: (_: unknown, args: Args, ctx: Context) =>
       withWorkflows(ctx, (w, ws) => Effect.map(w.deleteStep(ws, args.input), action)),
     stopWorkflowRun: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.stopRun(ws, args.workflowRunId)),
+    submitFormStep: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.submitForm(ws, args.input)),
     computeStepOutputSchema: (_: unknown, args: Args, ctx: Context) =>
       withWorkflows(ctx, (_w, ws) => computeStepOutputSchema(ws, args.input.step))
   }

@@ -33,6 +33,7 @@ input CreateDraftFromWorkflowVersionInput { workflowId: UUID! workflowVersionIdT
 input CreateWorkflowVersionStepInput { workflowVersionId: UUID! stepType: String! parentStepId: String nextStepId: UUID }
 input UpdateWorkflowVersionStepInput { workflowVersionId: UUID! step: JSON! }
 input DeleteWorkflowVersionStepInput { workflowVersionId: UUID! stepId: String! }
+input SubmitFormStepInput { stepId: String! workflowRunId: UUID! response: JSON! }
 input ComputeStepOutputSchemaInput { step: JSON! workflowVersionId: UUID }
 
 extend type Mutation {
@@ -44,6 +45,7 @@ extend type Mutation {
   updateWorkflowVersionStep(input: UpdateWorkflowVersionStepInput!): WorkflowAction!
   deleteWorkflowVersionStep(input: DeleteWorkflowVersionStepInput!): WorkflowAction!
   stopWorkflowRun(workflowRunId: UUID!): WorkflowRun!
+  submitFormStep(input: SubmitFormStepInput!): Boolean!
   computeStepOutputSchema(input: ComputeStepOutputSchemaInput!): JSON!
 }
 `

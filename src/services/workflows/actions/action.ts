@@ -8,7 +8,9 @@ export interface ActionContext {
   readonly workflowRunId: string
   readonly step: WorkflowStep
   readonly input: Readonly<Record<string, unknown>>
-  /** `<runId>:<stepId>`: the same on every attempt, so a write done before a crash is not done twice. */
+  /** The step's result from its last run (an ITERATOR's previous item), if any. */
+  readonly previousResult: unknown
+  /** `<runId>:<stepId>` (`:<item index>` per enclosing loop): the same on every attempt, so a write done before a crash is not done twice. */
   readonly idempotencyKey: string
   /** The workflow's writes: source WORKFLOW, no role restrictions (as Twenty's workflow actor). */
   readonly scope: RecordsScope
@@ -18,6 +20,8 @@ export interface ActionContext {
 export interface ActionSuccess {
   readonly result: unknown
   readonly nextStepIds?: ReadonlyArray<string>
+  /** The step waits (Twenty's PENDING): until `resumeAt` (ISO time; the run's job is queued for it), or until submitted. */
+  readonly pending?: { readonly resumeAt?: string }
 }
 
 /** The step failed; the run fails unless the step continues on failure (or a retry succeeds). */

@@ -1,22 +1,26 @@
 import type { AppConfig } from "../../../platform/config.js"
+import type { Mailer } from "../../mail/index.js"
 import type { Metadata } from "../../metadata/index.js"
 import type { Records } from "../../records/service.js"
 import type { ActionExecutor } from "./action.js"
 import { createRecordAction } from "./create-record.js"
+import { delayAction } from "./delay.js"
 import { deleteRecordAction } from "./delete-record.js"
 import { filterAction } from "./filter.js"
 import { findRecordsAction } from "./find-records.js"
+import { formAction } from "./form.js"
 import { httpRequestAction } from "./http-request.js"
 import { ifElseAction } from "./if-else.js"
+import { iteratorAction } from "./iterator.js"
+import { sendEmailAction } from "./send-email.js"
 import { updateRecordAction } from "./update-record.js"
 import { upsertRecordAction } from "./upsert-record.js"
 
 /** What the actions need; a new action needing another service adds it here. */
-export type ActionServices = Records | Metadata | AppConfig
+export type ActionServices = Records | Metadata | AppConfig | Mailer
 
 /**
- * Action executors by Twenty's step type. CODE, SEND_EMAIL, FORM, DELAY and ITERATOR are
- * each one more module here; a step of a type not listed fails with "Action type … is not supported".
+ * Action executors by Twenty's step type. CODE and AI_AGENT would each be one more module here; a step of a type not listed fails with "Action type … is not supported".
  */
 export const ACTIONS: Readonly<Record<string, ActionExecutor<ActionServices>>> = Object.fromEntries(
   [
@@ -27,7 +31,11 @@ export const ACTIONS: Readonly<Record<string, ActionExecutor<ActionServices>>> =
     findRecordsAction,
     filterAction,
     ifElseAction,
-    httpRequestAction
+    httpRequestAction,
+    sendEmailAction,
+    delayAction,
+    iteratorAction,
+    formAction
   ].map((action) => [action.type, action])
 )
 

@@ -1,0 +1,43 @@
+import { Effect } from "effect"
+import { Mailer } from "../../mail/index.js"
+import { type ActionExecutor, inputObject, inputString, StepFailed } from "./action.js"
+
+const ADDRESS = /^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/
+
+/** Addresses from a string ("a@x.io, b@y.io") or an array of them. */
+const addresses = (value: unknown): Array<string> =>
+  (Array.isArray(value) ? value : typeof value === "string" ? value.split(/[,;]/) : [])
+    .map((item) => String(item).trim())
+    .filter((item) => item.length > 0)
+
+const escapeHtml = (text: string) =>
+  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+
+/**
+ * Twenty's SEND_EMAIL: `{ email, subject, body }` (the older shape) or `{ recipients: { to, cc, bcc }, subject,
+ * body }` → `{ success: true }`. Sent through the outgoing mail service (the `emails` queue, its retries), one
+ * mail per recipient; the connected account is not used (email sync does not exist). Each mail is queued
+ * under `<runId>:<stepId>:<address>`, so a step re-run while its mail still waits does not queue it twice.
+ */
+export const sendEmailAction: ActionExecutor<Mailer> = {
+  type: "SEND_EMAIL",
+  execute: ({ input, idempotencyKey }) =>
+    Effect.gen(function*() {
+      const recipients = inputObject(input, "recipients")
+      const to = [...addresses(input["email"]), ...addresses(recipients["to"]), ...addresses(recipients["cc"]), ...addresses(recipients["bcc"])]
+      if (to.length === 0) return yield* new StepFailed({ message: "Email is required" })
+      const invalid = to.find((address) => !ADDRESS.test(address))
+      if (invalid) return yield* new StepFailed({ message: `Email ${invalid} is invalid` })
+      const subject = inputString(input, "subject") ?? ""
+      const body = inputString(input, "body") ?? ""
+      const html = `<div>${escapeHtml(body).replace(/\r?\n/g, "<br>")}</div>`
+      const mailer = yield* Mailer
+      for (const address of new Set(to)) {
+        yield* Effect.mapError(
+          mailer.send({ to: address, subject, text: body, html }, { dedupKey: `workflow-mail:${idempotencyKey}:${address}` }),
+          (error) => new StepFailed({ message: `Email could not be queued: ${error.message}` })
+        )
+      }
+      return { result: { success: true } }
+    })
+}
