@@ -22,7 +22,7 @@ export interface WrittenRow {
 
 /**
  * The outbox insert of the events of `source`'s rows (columns `id`, `r` the record, `b` its earlier state
- * for updates), with the payload recordEvents builds: an update that changed nothing but `updatedAt` and
+ * for updates, as jsonb: cast once, not once per field compared), with the payload recordEvents builds: an update that changed nothing but `updatedAt` and
  * `updatedBy` has no event. `occurredAt` is the statement's time.
  */
 const outboxInsert = (ctx: BuildContext, scope: RecordsScope, object: ObjectMetadata, action: RecordAction, source: string) => {
@@ -32,7 +32,7 @@ const outboxInsert = (ctx: BuildContext, scope: RecordsScope, object: ObjectMeta
   const updated = action === "updated"
   const diff = updated
     ? ` CROSS JOIN LATERAL (SELECT json_agg(x.k ORDER BY x.i) AS f FROM json_each(e.r) WITH ORDINALITY AS x(k, v, i)
-        WHERE x.k NOT IN ('updatedAt', 'updatedBy') AND (e.b::jsonb -> x.k) IS DISTINCT FROM x.v::jsonb) d WHERE d.f IS NOT NULL`
+        WHERE x.k NOT IN ('updatedAt', 'updatedBy') AND (e.b -> x.k) IS DISTINCT FROM x.v::jsonb) d WHERE d.f IS NOT NULL`
     : ""
   return `INSERT INTO core."eventOutbox" ("workspaceId", name, "recordId", payload)
       SELECT ${workspaceId}::uuid, ${name}::text, e.id, jsonb_build_object('name', ${name}::text, 'action', ${p.add(action)}::text,
@@ -107,7 +107,7 @@ export const changeStatement = (
     : `written AS (UPDATE ${table} AS t0 SET ${set.join(", ")} FROM matched m WHERE t0."id" = m.id AND ${allowed} RETURNING t0.*)`
   const changed = destroy
     ? `changed AS (SELECT m.id, m.r${target.selection ? ", m.s" : ""}, m.id AS o FROM matched m JOIN written w ON w.id = m.id)`
-    : `changed AS (SELECT t0."id" AS id, ${outputs(ctx, target)}${action === "updated" ? ", m.r AS b" : ""}, t0."id" AS o
+    : `changed AS (SELECT t0."id" AS id, ${outputs(ctx, target)}${action === "updated" ? ", m.r::jsonb AS b" : ""}, t0."id" AS o
         FROM written t0 JOIN matched m ON m.id = t0."id")`
   const text = `WITH ${locked},
     ${written},
@@ -134,7 +134,7 @@ export const upsertStatement = (ctx: BuildContext, target: Target, rows: Readonl
   const text = `WITH matched AS (SELECT t0."id" AS id, ${earlier} AS r FROM ${table} t0 WHERE t0."id" = ANY(${ids}::uuid[])),
     written AS (INSERT INTO ${table} (${names.map(ident).join(", ")}) VALUES ${tuples.join(", ")}
       ON CONFLICT ("id") DO UPDATE SET ${set.join(", ")} RETURNING *),
-    changed AS (SELECT t0."id" AS id, ${outputs(ctx, target)}, m.r AS b, array_position(${ids}::uuid[], t0."id") AS o
+    changed AS (SELECT t0."id" AS id, ${outputs(ctx, target)}, m.r::jsonb AS b, array_position(${ids}::uuid[], t0."id") AS o
       FROM written t0 LEFT JOIN matched m ON m.id = t0."id"),
     created AS (${outboxInsert(ctx, target.scope, target.object, "created", "(SELECT * FROM changed WHERE b IS NULL)")}),
     events AS (${outboxInsert(ctx, target.scope, target.object, "updated", "(SELECT * FROM changed WHERE b IS NOT NULL)")})
