@@ -13,6 +13,16 @@ import type { RecordsLimits, RecordsScope, Selection } from "./types.js"
  * them) and `selected` (the caller's selection, when it is not the full record's).
  */
 
+/** Every active field at depth 0: what events carry. */
+export const fullSelection = (model: Model, object: ObjectMetadata): Selection => ({
+  fields: [...model.fields(object)].flatMap((f) =>
+    f.type === "TS_VECTOR" ? [] : f.type === "RELATION" || f.type === "MORPH_RELATION"
+      ? (f.relationType === "MANY_TO_ONE" ? [`${f.name}Id`] : [])
+      : [f.name]
+  ),
+  relations: []
+})
+
 /** What a one-statement write answers (its single row). */
 export interface WrittenRow {
   readonly n: number
@@ -52,16 +62,29 @@ interface Target {
   readonly limits: RecordsLimits
   readonly object: ObjectMetadata
   readonly scope: RecordsScope
-  /** The full depth-0 selection events carry. */
-  readonly full: Selection
   /** The caller's selection when it must be read under its guard (depth 0 only), else null. */
   readonly selection: Selection | null
 }
 
+/**
+ * The full depth-0 record of alias t0 as JSON: the same text for every write of a model's object (no
+ * relations, no guard, so no parameters), built once per (model, object) instead of once or twice per write.
+ */
+const fullRecords = new WeakMap<Model, Map<string, string>>()
+const fullRecordJson = (target: Target) => {
+  let texts = fullRecords.get(target.model)
+  if (!texts) fullRecords.set(target.model, texts = new Map())
+  let text = texts.get(target.object.id)
+  if (text === undefined) {
+    text = recordJson(buildContext(target.model, target.limits), target.object, "t0", fullSelection(target.model, target.object), 0)
+    texts.set(target.object.id, text)
+  }
+  return text
+}
+
 /** The record (`r`, unrestricted) and, when asked, the caller's selection (`s`, under its guard) of alias t0. */
 const outputs = (ctx: BuildContext, target: Target) => {
-  const full = buildContext(target.model, target.limits, null, ctx.params)
-  return `${recordJson(full, target.object, "t0", target.full, 0)} AS r${
+  return `${fullRecordJson(target)} AS r${
     target.selection ? `, ${recordJson(ctx, target.object, "t0", target.selection, 0)} AS s` : ""
   }`
 }
@@ -96,7 +119,7 @@ export const changeStatement = (
   const destroy = action === "destroyed"
   // The earlier record: for an update's event, or a destroyed record's everything (read before it goes).
   const before = action === "updated"
-    ? `, ${recordJson(buildContext(target.model, target.limits, null, ctx.params), target.object, "t0", target.full, 0)} AS r`
+    ? `, ${fullRecordJson(target)} AS r`
     : destroy ? `, ${outputs(ctx, target)}` : ""
   const locked = `matched AS (SELECT t0."id" AS id${before} FROM ${table} t0 WHERE ${where.join(" AND ")}
       ORDER BY t0."id" LIMIT ${limit + 1} FOR UPDATE OF t0),
@@ -127,7 +150,7 @@ export const upsertStatement = (ctx: BuildContext, target: Target, rows: Readonl
   const names = Object.keys(rows[0]!)
   const tuples = rows.map((row) => `(${names.map((n) => ctx.params.add(row[n])).join(", ")})`)
   const ids = ctx.params.add(rows.map((r) => r["id"]))
-  const earlier = recordJson(buildContext(target.model, target.limits, null, ctx.params), target.object, "t0", target.full, 0)
+  const earlier = fullRecordJson(target)
   const set = [...updates.map((n) => `${ident(n)} = EXCLUDED.${ident(n)}`), `"updatedAt" = now()`, `"deletedAt" = NULL`]
   // Not locked: the insert does not wait on it, and a row it updated would be skipped by a locking read of
   // the same statement; the statement's snapshot gives the rows as they were (as the earlier read did).
