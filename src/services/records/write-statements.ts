@@ -13,6 +13,16 @@ import type { RecordsLimits, RecordsScope, Selection } from "./types.js"
  * them) and `selected` (the caller's selection, when it is not the full record's).
  */
 
+/** Every active field at depth 0: what events carry. */
+export const fullSelection = (model: Model, object: ObjectMetadata): Selection => ({
+  fields: [...model.fields(object)].flatMap((f) =>
+    f.type === "TS_VECTOR" ? [] : f.type === "RELATION" || f.type === "MORPH_RELATION"
+      ? (f.relationType === "MANY_TO_ONE" ? [`${f.name}Id`] : [])
+      : [f.name]
+  ),
+  relations: []
+})
+
 /** What a one-statement write answers (its single row). */
 export interface WrittenRow {
   readonly n: number
@@ -22,7 +32,7 @@ export interface WrittenRow {
 
 /**
  * The outbox insert of the events of `source`'s rows (columns `id`, `r` the record, `b` its earlier state
- * for updates), with the payload recordEvents builds: an update that changed nothing but `updatedAt` and
+ * for updates, as jsonb: cast once, not once per field compared), with the payload recordEvents builds: an update that changed nothing but `updatedAt` and
  * `updatedBy` has no event. `occurredAt` is the statement's time.
  */
 const outboxInsert = (ctx: BuildContext, scope: RecordsScope, object: ObjectMetadata, action: RecordAction, source: string) => {
@@ -32,7 +42,7 @@ const outboxInsert = (ctx: BuildContext, scope: RecordsScope, object: ObjectMeta
   const updated = action === "updated"
   const diff = updated
     ? ` CROSS JOIN LATERAL (SELECT json_agg(x.k ORDER BY x.i) AS f FROM json_each(e.r) WITH ORDINALITY AS x(k, v, i)
-        WHERE x.k NOT IN ('updatedAt', 'updatedBy') AND (e.b::jsonb -> x.k) IS DISTINCT FROM x.v::jsonb) d WHERE d.f IS NOT NULL`
+        WHERE x.k NOT IN ('updatedAt', 'updatedBy') AND (e.b -> x.k) IS DISTINCT FROM x.v::jsonb) d WHERE d.f IS NOT NULL`
     : ""
   return `INSERT INTO core."eventOutbox" ("workspaceId", name, "recordId", payload)
       SELECT ${workspaceId}::uuid, ${name}::text, e.id, jsonb_build_object('name', ${name}::text, 'action', ${p.add(action)}::text,
@@ -52,16 +62,29 @@ interface Target {
   readonly limits: RecordsLimits
   readonly object: ObjectMetadata
   readonly scope: RecordsScope
-  /** The full depth-0 selection events carry. */
-  readonly full: Selection
   /** The caller's selection when it must be read under its guard (depth 0 only), else null. */
   readonly selection: Selection | null
 }
 
+/**
+ * The full depth-0 record of alias t0 as JSON: the same text for every write of a model's object (no
+ * relations, no guard, so no parameters), built once per (model, object) instead of once or twice per write.
+ */
+const fullRecords = new WeakMap<Model, Map<string, string>>()
+const fullRecordJson = (target: Target) => {
+  let texts = fullRecords.get(target.model)
+  if (!texts) fullRecords.set(target.model, texts = new Map())
+  let text = texts.get(target.object.id)
+  if (text === undefined) {
+    text = recordJson(buildContext(target.model, target.limits), target.object, "t0", fullSelection(target.model, target.object), 0)
+    texts.set(target.object.id, text)
+  }
+  return text
+}
+
 /** The record (`r`, unrestricted) and, when asked, the caller's selection (`s`, under its guard) of alias t0. */
 const outputs = (ctx: BuildContext, target: Target) => {
-  const full = buildContext(target.model, target.limits, null, ctx.params)
-  return `${recordJson(full, target.object, "t0", target.full, 0)} AS r${
+  return `${fullRecordJson(target)} AS r${
     target.selection ? `, ${recordJson(ctx, target.object, "t0", target.selection, 0)} AS s` : ""
   }`
 }
@@ -96,7 +119,7 @@ export const changeStatement = (
   const destroy = action === "destroyed"
   // The earlier record: for an update's event, or a destroyed record's everything (read before it goes).
   const before = action === "updated"
-    ? `, ${recordJson(buildContext(target.model, target.limits, null, ctx.params), target.object, "t0", target.full, 0)} AS r`
+    ? `, ${fullRecordJson(target)} AS r`
     : destroy ? `, ${outputs(ctx, target)}` : ""
   const locked = `matched AS (SELECT t0."id" AS id${before} FROM ${table} t0 WHERE ${where.join(" AND ")}
       ORDER BY t0."id" LIMIT ${limit + 1} FOR UPDATE OF t0),
@@ -107,7 +130,7 @@ export const changeStatement = (
     : `written AS (UPDATE ${table} AS t0 SET ${set.join(", ")} FROM matched m WHERE t0."id" = m.id AND ${allowed} RETURNING t0.*)`
   const changed = destroy
     ? `changed AS (SELECT m.id, m.r${target.selection ? ", m.s" : ""}, m.id AS o FROM matched m JOIN written w ON w.id = m.id)`
-    : `changed AS (SELECT t0."id" AS id, ${outputs(ctx, target)}${action === "updated" ? ", m.r AS b" : ""}, t0."id" AS o
+    : `changed AS (SELECT t0."id" AS id, ${outputs(ctx, target)}${action === "updated" ? ", m.r::jsonb AS b" : ""}, t0."id" AS o
         FROM written t0 JOIN matched m ON m.id = t0."id")`
   const text = `WITH ${locked},
     ${written},
@@ -127,14 +150,14 @@ export const upsertStatement = (ctx: BuildContext, target: Target, rows: Readonl
   const names = Object.keys(rows[0]!)
   const tuples = rows.map((row) => `(${names.map((n) => ctx.params.add(row[n])).join(", ")})`)
   const ids = ctx.params.add(rows.map((r) => r["id"]))
-  const earlier = recordJson(buildContext(target.model, target.limits, null, ctx.params), target.object, "t0", target.full, 0)
+  const earlier = fullRecordJson(target)
   const set = [...updates.map((n) => `${ident(n)} = EXCLUDED.${ident(n)}`), `"updatedAt" = now()`, `"deletedAt" = NULL`]
   // Not locked: the insert does not wait on it, and a row it updated would be skipped by a locking read of
   // the same statement; the statement's snapshot gives the rows as they were (as the earlier read did).
   const text = `WITH matched AS (SELECT t0."id" AS id, ${earlier} AS r FROM ${table} t0 WHERE t0."id" = ANY(${ids}::uuid[])),
     written AS (INSERT INTO ${table} (${names.map(ident).join(", ")}) VALUES ${tuples.join(", ")}
       ON CONFLICT ("id") DO UPDATE SET ${set.join(", ")} RETURNING *),
-    changed AS (SELECT t0."id" AS id, ${outputs(ctx, target)}, m.r AS b, array_position(${ids}::uuid[], t0."id") AS o
+    changed AS (SELECT t0."id" AS id, ${outputs(ctx, target)}, m.r::jsonb AS b, array_position(${ids}::uuid[], t0."id") AS o
       FROM written t0 LEFT JOIN matched m ON m.id = t0."id"),
     created AS (${outboxInsert(ctx, target.scope, target.object, "created", "(SELECT * FROM changed WHERE b IS NULL)")}),
     events AS (${outboxInsert(ctx, target.scope, target.object, "updated", "(SELECT * FROM changed WHERE b IS NOT NULL)")})

@@ -14,20 +14,12 @@ import type { Reads } from "./read.js"
 import { applyConnects, connectGroups, connectLookup, relationInputs } from "./relation-inputs.js"
 import type { RecordsFailure, RecordsShape } from "./service.js"
 import { explain, type Statement, type Statements } from "./statements.js"
-import { changeStatement, createStatement, upsertStatement, type WrittenRow } from "./write-statements.js"
+import { changeStatement, createStatement, fullSelection, upsertStatement, type WrittenRow } from "./write-statements.js"
+
+export { fullSelection }
 import type { RecordsLimits, RecordsScope, RecordValue, Selection } from "./types.js"
 import { actorColumns, toColumns } from "./values.js"
 import { createdByColumns, withoutCreatedBy } from "./created-by.js"
-
-/** Every active field at depth 0: what events carry. */
-export const fullSelection = (model: Model, object: ObjectMetadata): Selection => ({
-  fields: [...model.fields(object)].flatMap((f) =>
-    f.type === "TS_VECTOR" ? [] : f.type === "RELATION" || f.type === "MORPH_RELATION"
-      ? (f.relationType === "MANY_TO_ONE" ? [`${f.name}Id`] : [])
-      : [f.name]
-  ),
-  relations: []
-})
 
 /** The caller's row filter on `object` (alias t0) where a write's target set is not built by baseConditions. */
 const visibleRows = (ctx: BuildContext, object: ObjectMetadata) => {
@@ -181,7 +173,7 @@ export const makeWrites = (
 
   /** What a write statement reads besides the full records: the caller's selection when it differs from them. */
   const targetOf = (model: Model, object: ObjectMetadata, scope: RecordsScope, selection: Selection | null) =>
-    ({ model, limits, object, scope, full: fullSelection(model, object), selection })
+    ({ model, limits, object, scope, selection })
 
   /** The response of a change: the selection read in its statement, else as `respond` makes it. */
   const responded = (model: Model, object: ObjectMetadata, result: WrittenRow, selection: Selection, includeDeleted: boolean, guard: Guard | null) =>
