@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { mkdtempSync, rmSync } from "node:fs"
 import * as os from "node:os"
+import { join } from "node:path"
 import { inlineHashWork } from "../src/services/auth/hasher.js"
 import { type ChildHasher, makeChildHasher } from "../src/services/auth/hasher-process.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { signUpWithWorkspace } from "./support/flows.js"
+import { startServer } from "./support/process.js"
 
 /** Issue #15: argon2 runs in a low-priority child process that is replaced when it dies and never outlives the server. */
 
@@ -138,5 +141,31 @@ describe("sign-in through the hasher child", () => {
     const again = await app.gql(SIGN_IN, { e: account.email, p: "correct horse battery" })
     expect(again.body.errors).toBeUndefined()
     expect(hasherChildren(process.pid).filter((pid) => pid !== child)).toHaveLength(1)
+  })
+})
+
+describe("the embedded server and its hasher", () => {
+  test("signs up through the hasher child and leaves none behind after SIGTERM", async () => {
+    const dataDir = mkdtempSync(join(os.tmpdir(), "score-hasher-"))
+    const server = await startServer({ DATA_DIR: dataDir, SHUTDOWN_TIMEOUT: "3s" }, 60_000)
+    try {
+      const response = await fetch(`${server.url}/metadata`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          query: `mutation { signUp(email: "hasher@example.com", password: "correct horse battery") { tokens { refreshToken { token } } } }`
+        })
+      })
+      const body = await response.json() as { errors?: unknown }
+      expect(body.errors).toBeUndefined()
+      const [child] = hasherChildren(server.proc.pid)
+      expect(child).toBeGreaterThan(0)
+      expect(os.getPriority(child!)).toBe(19)
+      await server.stop("SIGTERM")
+      expect(await waitUntil(() => !alive(child!))).toBe(true)
+    } finally {
+      server.proc.kill("SIGKILL")
+      rmSync(dataDir, { recursive: true, force: true })
+    }
   })
 })
