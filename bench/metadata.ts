@@ -19,7 +19,7 @@ import * as os from "node:os"
 import { makeHttpApp } from "../src/http/app.js"
 import { infrastructure, type Services, services } from "../src/layers/index.js"
 import { Auth } from "../src/services/auth/index.js"
-import { hashPassword } from "../src/services/auth/password.js"
+import { PasswordHasher } from "../src/services/auth/hasher.js"
 import { insertUser } from "../src/services/auth/users.js"
 import { appConfig } from "../src/platform/config.js"
 import { Metadata } from "../src/services/metadata/index.js"
@@ -387,7 +387,7 @@ const growth = async () => {
   const database = await createDatabase("growth")
   const instance = await startInstance(database.url, { poolSize: GROWTH_CONCURRENCY + 2, http: false })
   const started = performance.now()
-  const passwordHash = await instance.run(hashPassword(PASSWORD))
+  const passwordHash = await instance.run(Effect.flatMap(PasswordHasher, (hasher) => hasher.hash(PASSWORD)))
   const snapshots: Array<Snapshot> = [await snapshot(database.url)]
   const buckets: Array<{ upTo: number; stats: Stats; wallMs: number }> = []
   const workspaceIds: Array<string> = []

@@ -11,7 +11,9 @@
  * own process, as a second client would. --compare adds the same rounds with the limits lifted (only
  * PASSWORD_HASH_CONCURRENCY left) and with hashes on every core.
  *
- *   bun bench/sign-in-flood.ts [--rounds=5] [--seconds=3] [--readers=8] [--flood=500] [--refusals=3000] [--compare]
+ * --hasher=inline hashes in the server process (PASSWORD_HASHER), as before the low-priority hasher child.
+ *
+ *   bun bench/sign-in-flood.ts [--rounds=5] [--seconds=3] [--readers=8] [--flood=500] [--refusals=3000] [--compare] [--hasher=process|inline]
  */
 import http from "node:http"
 import { availableParallelism } from "node:os"
@@ -22,6 +24,7 @@ import { startServer } from "../test/support/process.js"
 const arg = (name: string, fallback: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback)
 const ROUNDS = arg("rounds", 5)
+const HASHER = process.argv.find((a) => a.startsWith("--hasher="))?.slice("--hasher=".length) ?? "process"
 const SECONDS = arg("seconds", 3)
 const READERS = arg("readers", 8)
 const FLOOD_IN_FLIGHT = 32
@@ -223,6 +226,7 @@ const run = async (label: string, env: Record<string, string>, measureRefusals: 
     APP_SECRET,
     DATABASE_POOL_SIZE: "4",
     LOG_LEVEL: "Warn",
+    PASSWORD_HASHER: HASHER,
     ...env
   }, 60_000)
   try {

@@ -6,7 +6,7 @@ import { guardCredentialMutations } from "../src/http/graphql/metadata/sign-in-l
 import { makeRun } from "../src/http/graphql/yoga.js"
 import { makeRateLimits, RateLimits } from "../src/services/rate-limits/index.js"
 import { rememberClientAddress } from "../src/http/client-address.js"
-import { passwordHashCounts } from "../src/services/auth/password.js"
+import { passwordHashCounts } from "../src/services/auth/hasher.js"
 import { startTestApp, type TestApp, testConfig } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace, uniqueEmail } from "./support/flows.js"
 

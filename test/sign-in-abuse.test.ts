@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
 import { rememberClientAddress } from "../src/http/client-address.js"
 import { Auth } from "../src/services/auth/index.js"
-import { passwordHashCounts } from "../src/services/auth/password.js"
+import { passwordHashCounts } from "../src/services/auth/hasher.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { signUpWithWorkspace, uniqueEmail } from "./support/flows.js"
 

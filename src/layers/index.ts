@@ -5,6 +5,7 @@ import * as path from "node:path"
 import { ApiKeys, ApiKeysLive } from "../services/api-keys/index.js"
 import { Auth, AuthLive } from "../services/auth/index.js"
 import { EmailVerification, EmailVerificationLive } from "../services/auth/email-verification.js"
+import { PasswordHasher, PasswordHasherLive } from "../services/auth/hasher.js"
 import { PasswordReset, PasswordResetLive } from "../services/auth/password-reset.js"
 import { Tokens, TokensLive } from "../services/auth/tokens.js"
 import { SecretBox, SecretBoxLive } from "../services/auth/secret-box.js"
@@ -53,6 +54,7 @@ export type Infrastructure =
   | SecretBox
   | Health
   | FileStorage
+  | PasswordHasher
 
 export type Services =
   | Infrastructure
@@ -169,7 +171,7 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
     database,
     fileStorage(config)
   )
-  return Layer.provideMerge(Layer.merge(HealthLive(modes), migrated), base).pipe(
+  return Layer.provideMerge(Layer.mergeAll(HealthLive(modes), migrated, PasswordHasherLive), base).pipe(
     Layer.provide(Logger.minimumLogLevel(config.logLevel))
   )
 }

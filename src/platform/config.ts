@@ -86,6 +86,9 @@ export const appConfig = Config.all({
     Config.validate({ message: "expected at least 1", validation: (n) => n >= 1 })
   ),
   passwordHashQueue: Config.integer("PASSWORD_HASH_QUEUE").pipe(Config.withDefault(100)),
+  // A low-priority child process (hasher-process.ts), or the server's own threads.
+  passwordHasher: Config.literal("process", "inline")("PASSWORD_HASHER").pipe(Config.withDefault("process" as const)),
+  passwordHashTimeout: duration("PASSWORD_HASH_TIMEOUT", "30s", 100),
   apiRateLimitingShortTtlMs: positive("API_RATE_LIMITING_SHORT_TTL_IN_MS", 1000),
   apiRateLimitingShortLimit: positive("API_RATE_LIMITING_SHORT_LIMIT", 100),
   apiRateLimitingLongTtlMs: positive("API_RATE_LIMITING_LONG_TTL_IN_MS", 60_000),

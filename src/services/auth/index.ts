@@ -18,7 +18,8 @@ import { AppConfig } from "../../platform/config.js"
 import { Revocations } from "../revocations/index.js"
 import { firstRow } from "../../platform/lib/sql-rows.js"
 import { Workspaces } from "../workspace/index.js"
-import { hashPassword, makeHashGate, validatePassword, verifyAgainstDummy, verifyPassword } from "./password.js"
+import { PasswordHasher } from "./hasher.js"
+import { makeHashGate, validatePassword } from "./password.js"
 import { makeSignUpLimits } from "./sign-up-limits.js"
 import { Tokens } from "./tokens.js"
 import { findUserById, findUserWithPasswordByEmail, insertUser, userCacheKey } from "./users.js"
@@ -156,6 +157,7 @@ export const AuthLive = Layer.effect(
     const apiKeys = yield* ApiKeys
     const revocations = yield* Revocations
     const provideSql = Effect.provideService(SqlClient.SqlClient, sql)
+    const hasher = yield* PasswordHasher
     const hashing = yield* makeHashGate(config.passwordHashConcurrency, config.passwordHashQueue)
     const signUpLimits = makeSignUpLimits(config)
 
@@ -259,7 +261,7 @@ export const AuthLive = Layer.effect(
         const found = yield* provideSql(findUserWithPasswordByEmail(email))
         // The same work whether or not the account exists, so timing does not tell either.
         const verified = yield* hashing(
-          found?.passwordHash ? verifyPassword(password, found.passwordHash) : verifyAgainstDummy(password)
+          found?.passwordHash ? hasher.verify(password, found.passwordHash) : hasher.verifyAgainstDummy(password)
         )
         if (!found || !verified) return yield* invalidCredentials
         if (found.disabled) return yield* new Forbidden({ message: "User is disabled" })
@@ -299,7 +301,7 @@ export const AuthLive = Layer.effect(
           return yield* new BadUserInput({ message: `Invalid email: "${input.email}"`, field: "email" })
         }
         yield* validatePassword(input.password)
-        const passwordHash = yield* hashing(hashPassword(input.password))
+        const passwordHash = yield* hashing(hasher.hash(input.password))
         const user = yield* provideSql(insertUser({ ...input, email, passwordHash })).pipe(
           Effect.catchTag("Conflict", () =>
             Effect.fail(new Forbidden({ message: "User already exists", subCode: "USER_ALREADY_EXISTS" })))
@@ -514,7 +516,7 @@ export const AuthLive = Layer.effect(
       authenticated,
       findUser,
       verifyCredentials: checkCredentials,
-      hashNewPassword: (password) => Effect.zipRight(validatePassword(password), hashing(hashPassword(password))),
+      hashNewPassword: (password) => Effect.zipRight(validatePassword(password), hashing(hasher.hash(password))),
       issueLoginToken: loginToken
     }
   })
