@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect, Metric } from "effect"
-import { Records, recordsStatements } from "../src/services/records/index.js"
-import type { RecordOrderBy, RecordsScope, Selection } from "../src/services/records/types.js"
+import { DEFAULT_LIMITS, Records, recordsStatements } from "../src/services/records/index.js"
+import type { Connection, RecordOrderBy, RecordsScope, Selection } from "../src/services/records/types.js"
+import { selectionFor } from "../src/http/rest/selection.js"
+import { Metadata } from "../src/services/metadata/index.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { signUpWithWorkspace } from "./support/flows.js"
 
@@ -95,6 +97,24 @@ describe("records: reads", () => {
     expect(service.findOneDirect(scope, "company", { id: { eq: "not-a-uuid" } }, nested)).toBeNull()
     expect(service.findOneDirect(scope, "nothing", { id: { eq: acme } }, nested)).toBeNull()
     expect(service.findOneDirect({ ...scope, workspaceId: crypto.randomUUID() }, "company", { id: { eq: acme } }, nested)).toBeNull()
+  })
+
+  test("a page's nested lists (rows as arrays of values) read the same records as a write's answer (JSON objects)", async () => {
+    const metadata = await app.run(Effect.flatMap(Metadata, (m) => m.get(scope.workspaceId)))
+    const company = metadata.objects.find((o) => o.nameSingular === "company")!
+    // Every readable field of every relation, as REST's depth=1 asks (dates, composites, nulls, empty lists).
+    const restDepthOne = selectionFor(metadata, company, 1, DEFAULT_LIMITS)
+    expect(restDepthOne.relations.map((r) => r.field)).toContain("people")
+    const withCursors: Selection = { ...restDepthOne, relations: restDepthOne.relations.map(({ connection: _, ...r }) => r) }
+    for (const selection of [restDepthOne, withCursors]) {
+      // Each company written with the value it has: the other tests' data stays as it is.
+      for (const [id, employees] of [[acme, 120], [initech, 40]] as const) {
+        const [written] = await records((r) => r.updateMany(scope, "company", { id: { eq: id } }, { employees }, selection))
+        const page = await records((r) => r.findMany(scope, "company", { filter: { id: { eq: id } } }, selection, none))
+        expect(page.edges[0]!.node).toEqual(written!)
+        expect((written!["people"] as Connection).edges.length).toBeGreaterThan(0)
+      }
+    }
   })
 
   test("returns Twenty's shapes: composites nested, actor set, dates ISO", async () => {

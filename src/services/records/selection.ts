@@ -67,10 +67,12 @@ interface OutputPair {
    * column). Without it the value is an id or a relation's subquery (already JSON): selected as is.
    */
   readonly field?: FieldMetadata
+  /** How a compact nested list (recordArray rows) is read back into records. */
+  readonly decode?: (value: unknown) => unknown
 }
 
 /** The output of a record of `object` (row alias `alias`) for `selection`, key by key. */
-const recordPairs = (ctx: BuildContext, object: ObjectMetadata, alias: string, selection: Selection, depth: number) => {
+const recordPairs = (ctx: BuildContext, object: ObjectMetadata, alias: string, selection: Selection, depth: number, compact = false) => {
   const pairs: Array<OutputPair> = [{ key: "id", value: col(alias, "id") }]
   const seen = new Set(["id"])
   const guarded = ctx.guard !== null
@@ -108,7 +110,8 @@ const recordPairs = (ctx: BuildContext, object: ObjectMetadata, alias: string, s
     } else {
       const inverse = ctx.model.inverse(field)
       const parentLink = `${col(child, `${inverse.name}Id`)} = ${col(alias, "id")}`
-      pairs.push({ key: relation.key, value: nestedConnection(ctx, target, child, parentLink, relation, depth + 1) })
+      const nested = nestedConnection(ctx, target, child, parentLink, relation, depth + 1, compact)
+      pairs.push({ key: relation.key, value: nested.sql, ...(nested.decode ? { decode: nested.decode } : {}) })
     }
   }
   return pairs
@@ -153,10 +156,15 @@ export const recordColumns = (ctx: BuildContext, object: ObjectMetadata, alias: 
     const index = column(`${expression}::text`, true)
     return (row) => isoDateTime(row[index] as string | null)
   }
-  const pairs = recordPairs(ctx, object, alias, selection, depth)
+  const pairs = recordPairs(ctx, object, alias, selection, depth, true)
   const keys = pairs.map((pair) => pair.key)
   const readers = pairs.map((pair): ColumnReader => {
     const field = pair.field
+    if (pair.decode) {
+      const index = column(pair.value, true)
+      const decode = pair.decode
+      return (row) => decode(row[index])
+    }
     if (!field) return column(pair.value, true)
     if (!isCompositeFieldType(field.type)) return scalar(field, answered(field.type, col(alias, field.name)))
     const subs = COMPOSITE_TYPES[field.type].map((sub) =>
@@ -220,14 +228,16 @@ const nestedConnection = (
   alias: string,
   parentLink: string,
   relation: Selection["relations"][number],
-  depth: number
-) => {
+  depth: number,
+  compact: boolean
+): { readonly sql: string; readonly decode?: (value: unknown) => unknown } => {
   const args = relation.args ?? {}
   const where = [parentLink, ...baseConditions(ctx, target, alias, args)]
   const order = orderTerms(ctx, target, alias, args.orderBy, args.last != null && args.first == null)
   const limit = pageSize(ctx, args) + 1
   const cursors = relation.connection?.cursors !== false
-  const inner = `SELECT ${recordJson(ctx, target, alias, relation.selection, depth)} AS r${cursors ? `, ${cursorValues(order)} AS c` : ""},
+  const rows = compact ? recordArray(ctx, target, alias, relation.selection, depth) : null
+  const inner = `SELECT ${rows ? rows.sql : recordJson(ctx, target, alias, relation.selection, depth)} AS r${cursors ? `, ${cursorValues(order)} AS c` : ""},
       row_number() OVER (ORDER BY ${orderSql(order)}) AS n
     FROM ${ctx.model.table(target)} ${alias} WHERE ${where.join(" AND ")} ORDER BY ${orderSql(order)} LIMIT ${limit}${
     args.offset ? ` OFFSET ${ctx.params.add(args.offset)}` : ""
@@ -238,7 +248,66 @@ const nestedConnection = (
     })`
     : ""
   const row = cursors ? `json_build_object('r', x.r, 'c', x.c)` : "x.r"
-  return `(SELECT json_build_object('rows', coalesce(json_agg(${row} ORDER BY x.n), '[]'::json)${counted})
+  const sql = `(SELECT json_build_object('rows', coalesce(json_agg(${row} ORDER BY x.n), '[]'::json)${counted})
     FROM (${inner}) x)`
+  if (!rows) return { sql }
+  const read = rows.read
+  const decode = (value: unknown) => {
+    const list = (value as { rows: Array<any> } | null)?.rows ?? []
+    for (let i = 0; i < list.length; i++) {
+      if (cursors) list[i].r = read(list[i].r)
+      else list[i] = read(list[i])
+    }
+    return value
+  }
+  return { sql, decode }
+}
+
+/** json_build_array takes at most 100 arguments: longer records are arrays of such chunks. */
+const ARRAY_CHUNK = 100
+
+/**
+ * A record as a JSON array of its values, keys left out (a nested list's rows: a third less of
+ * PostgreSQL's work than recordJson, date-times as text made ISO here), and its reading back into the
+ * record recordJson gives.
+ */
+const recordArray = (ctx: BuildContext, object: ObjectMetadata, alias: string, selection: Selection, depth: number) => {
+  const values: Array<string> = []
+  const slot = (expression: string) => values.push(expression) - 1
+  const scalar = (field: Typed, expression: string): ColumnReader => {
+    if (field.type !== "DATE_TIME") return slot(expression)
+    const index = slot(`${expression}::text`)
+    return (row) => isoDateTime(row[index] as string | null)
+  }
+  const pairs = recordPairs(ctx, object, alias, selection, depth)
+  const keys = pairs.map((pair) => pair.key)
+  const readers = pairs.map((pair): ColumnReader => {
+    const field = pair.field
+    if (!field) return slot(pair.value)
+    if (!isCompositeFieldType(field.type)) return scalar(field, answered(field.type, col(alias, field.name)))
+    const subs = COMPOSITE_TYPES[field.type].map((sub) =>
+      [sub.name, scalar(sub, answered(field.type, col(alias, compositeColumnName(field.name, sub.name)), sub.name))] as const
+    )
+    return (row) => {
+      const value: Record<string, unknown> = {}
+      for (const [name, reader] of subs) value[name] = typeof reader === "number" ? row[reader] : reader(row)
+      return value
+    }
+  })
+  const chunked = values.length > ARRAY_CHUNK
+  const chunks: Array<string> = []
+  for (let i = 0; i < values.length; i += ARRAY_CHUNK) chunks.push(`json_build_array(${values.slice(i, i + ARRAY_CHUNK).join(", ")})`)
+  return {
+    sql: chunked ? `json_build_array(${chunks.join(", ")})` : chunks[0]!,
+    read: (value: unknown): RecordValue => {
+      const row = (chunked ? (value as Array<Array<unknown>>).flat() : value) as Row
+      const record: RecordValue = {}
+      for (let i = 0; i < keys.length; i++) {
+        const reader = readers[i]!
+        record[keys[i]!] = (typeof reader === "number" ? row[reader] : reader(row)) as never
+      }
+      return record
+    }
+  }
 }
 
