@@ -1,5 +1,8 @@
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
+import { AppConfig } from "../../platform/config.js"
+import { Tokens } from "../auth/tokens.js"
+import type { SignFileUrl } from "./file-urls.js"
 import { Cache } from "../../platform/cache/index.js"
 import { ResultCache } from "../../platform/cache/results.js"
 import { PgPool, PgReads } from "../../platform/database/index.js"
@@ -20,6 +23,20 @@ export { Records } from "./service.js"
 export { recordsStatements } from "./statements.js"
 export { DEFAULT_LIMITS } from "./limits.js"
 
+/** Signs FILES items on reads when tokens and settings are at hand (a bare Records in tests has neither). */
+const fileUrlSigner = Effect.map(
+  Effect.all([Effect.serviceOption(Tokens), Effect.serviceOption(AppConfig)]),
+  ([tokens, config]): SignFileUrl | null => {
+    if (Option.isNone(tokens) || Option.isNone(config)) return null
+    const { fileTokenTtl, serverUrl } = config.value
+    const base = new URL("/file/FilesField/", serverUrl).href
+    return (workspaceId, fileId) =>
+      `${base}${fileId}?token=${
+        tokens.value.signNow({ sub: fileId, type: "FILE", workspaceId, fileId, purpose: "read" }, fileTokenTtl)
+      }`
+  }
+)
+
 /**
  * The Records service, assembled from its parts: statements (the drivers), models (metadata lookups),
  * reads, writes, merge/duplicates and search; the SQL itself is built by query-builder and group-by.
@@ -34,7 +51,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const statements = makeStatements(sql, pool, pgReads)
       const models = makeModels(yield* Metadata, yield* Cache)
       const results = yield* ResultCache
-      const reads = makeReads(limits, statements, models, results)
+      const reads = makeReads(limits, statements, models, results, yield* fileUrlSigner)
       const writes = makeWrites(sql, limits, statements, models, reads)
       const { merge, findDuplicates } = makeMerge(sql, limits, statements, models, reads, writes)
       const { search } = makeSearch(limits, statements, models)
