@@ -112,6 +112,17 @@ describe("FILES items carry a signed url on reads", () => {
     }
   })
 
+  test("a write's returned records carry the url too", async () => {
+    const updated = await graphql(
+      app.request,
+      a.accessToken,
+      `mutation($id: UUID!) { updateAttachment(id: $id, data: { name: "plan v2" }) { name file { url } } }`,
+      { id: attachmentId }
+    )
+    expect(updated.errors).toBeUndefined()
+    expect(await downloaded(updated.data.updateAttachment.file[0].url)).toBe("the plan")
+  })
+
   test("a signed url never serves another workspace's file", async () => {
     const theirs = await upload(b.accessToken, "theirs.pdf", "their secret")
     const list = await graphql(app.request, a.accessToken, LIST)

@@ -72,3 +72,23 @@ export const signConnection = <C extends Connection>(
   for (const edge of connection.edges) walk(edge.node, sign)
   return connection
 }
+
+/** Signed copies of records a write returns (the originals may be the change's event payload: left as they are). */
+export const signRecords = (
+  signer: SignFileUrl | null,
+  workspaceId: string,
+  model: Model | undefined,
+  object: ObjectMetadata | undefined,
+  selection: Selection,
+  records: ReadonlyArray<RecordValue>
+): ReadonlyArray<RecordValue> => {
+  if (signer === null || model === undefined || object === undefined || records.length === 0) return records
+  const walk = filesWalkOf(model, object, selection)
+  if (walk === null) return records
+  const sign = (fileId: string) => signer(workspaceId, fileId)
+  return records.map((record) => {
+    const copy = { ...record }
+    walk(copy, sign)
+    return copy
+  })
+}
