@@ -8,11 +8,12 @@ import { badInput, type Guard, type Model, recordJson } from "./query-builder.js
 import { guardOf } from "./access.js"
 import type { RecordsShape } from "./service.js"
 import { type PageRow, recordsStatements, type Statements } from "./statements.js"
-import type { ConnectionArgs, ConnectionSelection, Group, RecordFilter, RecordsLimits, RecordValue, Selection } from "./types.js"
+import type { Connection, ConnectionArgs, ConnectionSelection, Group, RecordFilter, RecordsLimits, RecordValue, Selection } from "./types.js"
 import { isUuid } from "../../platform/lib/uuid.js"
 import type { ResultCacheShape } from "../../platform/cache/results.js"
 import { inTransaction } from "../../platform/lib/single-flight.js"
 import { cachedTotals } from "./totals.js"
+import { signConnection, type SignFileUrl } from "./file-urls.js"
 
 const PLANS_PER_SELECTION = 64
 const ONE: ConnectionSelection = { totalCount: false, aggregates: [] }
@@ -48,7 +49,13 @@ const settled = <A, E>(exit: Exit.Exit<A, E>): A | Promise<never> =>
   Exit.isSuccess(exit) ? exit.value : Promise.reject(new LoadFailed(exit.cause))
 
 /** The reads: findMany, its direct twin findManyDirect, findOne, groupBy, and records by id for the writes. */
-export const makeReads = (limits: RecordsLimits, statements: Statements, models: Models, results: ResultCacheShape) => {
+export const makeReads = (
+  limits: RecordsLimits,
+  statements: Statements,
+  models: Models,
+  results: ResultCacheShape,
+  signFileUrl: SignFileUrl | null = null
+) => {
   const { direct, explained, pageAndTotals, run, statement } = statements
   const { modelFor } = models
   const shape = shapeFor(limits)
@@ -75,7 +82,7 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
             catch: (cause) => new SqlError.SqlError({ cause, message: "Failed to execute statement" })
           }), 0)
         ], { concurrency: 2 })
-      return plan.answer(rows, aggregates)
+      return signConnection(signFileUrl, scope.workspaceId, model, model.object(objectName), selection, plan.answer(rows, aggregates))
     })
 
   const groupBy: RecordsShape["groupBy"] = (scope, objectName, args, records, extras) =>
@@ -160,12 +167,14 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
     }
     recordsStatements.unsafeUpdate(1, [])
     const totals = plan.totals
+    const signed = (connection: Connection) =>
+      signConnection(signFileUrl, scope.workspaceId, model, model.object(objectName), selection, connection)
     return totals
       ? Promise.all([direct<PageRow>(plan.page, true), cachedTotals(results, model, totals, () => {
         recordsStatements.unsafeUpdate(1, [])
         return direct<Aggregates>(totals, false)
-      })]).then(([rows, aggregates]) => plan.answer(rows, aggregates))
-      : direct<PageRow>(plan.page, true).then((rows) => plan.answer(rows, null))
+      })]).then(([rows, aggregates]) => signed(plan.answer(rows, aggregates)))
+      : direct<PageRow>(plan.page, true).then((rows) => signed(plan.answer(rows, null)))
   }
 
   /**
@@ -213,7 +222,9 @@ export const makeReads = (limits: RecordsLimits, statements: Statements, models:
       return null
     }
     recordsStatements.unsafeUpdate(1, [])
-    return direct<PageRow>(page, true).then((rows) => plan.answer(rows, null).edges[0]?.node ?? null)
+    return direct<PageRow>(page, true).then((rows) =>
+      signConnection(signFileUrl, scope.workspaceId, model, model.object(objectName), selection, plan.answer(rows, null)).edges[0]?.node ?? null
+    )
   }
 
   const findOne: RecordsShape["findOne"] = (scope, objectName, filter, selection) =>

@@ -36,7 +36,7 @@ const isIntegerNumber = (field: FieldMetadata | undefined) =>
 
 const file = (shape: RecordShape): Schema =>
   objectOf(
-    { fileId: uuid, label: { type: "string" }, ...(shape === "response" ? { fileCategory: { type: "string" } } : {}) },
+    { fileId: uuid, label: { type: "string" }, ...(shape === "response" ? { fileCategory: { type: "string" }, url: { type: "string", format: "uri" } } : {}) },
     ["fileId", "label"]
   )
 

@@ -56,7 +56,9 @@ const FileObject = new GraphQLObjectType({
   fields: {
     fileId: { type: new GraphQLNonNull(UUIDScalar) },
     label: { type: new GraphQLNonNull(GraphQLString) },
-    fileCategory: { type: FileCategory }
+    fileCategory: { type: FileCategory },
+    /** Signed on read (Twenty's SignedFileOutput): downloads the file until FILE_TOKEN_EXPIRES_IN. */
+    url: { type: GraphQLString }
   }
 })
 
