@@ -1,4 +1,4 @@
-import type { Socket, TCPSocketListener } from "bun"
+import { startTcpProxy } from "./tcp-proxy.js"
 
 /**
  * A relay in front of PostgreSQL that reads the frontend protocol and logs every statement the clients have
@@ -62,67 +62,15 @@ const frontendParser = (log: (text: string) => void) => {
   }
 }
 
-interface Pair {
-  upstream: Socket<Pair> | null
-  client: Socket<Pair> | null
-  pending: Array<Uint8Array>
-  parse: (chunk: Uint8Array) => void
-}
-
 export const startPgStatementLog = (target: { host: string; port: number }): PgStatementLog => {
   let logged: Array<string> = []
-  const pairs = new Set<Pair>()
-  const closePair = (pair: Pair | undefined) => {
-    if (!pair) return
-    pairs.delete(pair)
-    pair.client?.end()
-    pair.upstream?.end()
-  }
-  const listener: TCPSocketListener<Pair> = Bun.listen<Pair>({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: {
-      open(client) {
-        const pair: Pair = { upstream: null, client, pending: [], parse: frontendParser((text) => logged.push(text)) }
-        client.data = pair
-        pairs.add(pair)
-        void Bun.connect<Pair>({
-          hostname: target.host,
-          port: target.port,
-          socket: {
-            open(upstream) {
-              upstream.data = pair
-              pair.upstream = upstream
-              for (const chunk of pair.pending) upstream.write(chunk)
-              pair.pending = []
-            },
-            data(_upstream, chunk) {
-              pair.client?.write(chunk)
-            },
-            close: () => closePair(pair),
-            error: () => closePair(pair)
-          }
-        }).catch(() => closePair(pair))
-      },
-      data(client, chunk) {
-        const pair = client.data
-        pair.parse(new Uint8Array(chunk))
-        if (pair.upstream) pair.upstream.write(chunk)
-        else pair.pending.push(new Uint8Array(chunk))
-      },
-      close: (client) => closePair(client.data),
-      error: (client) => closePair(client.data)
-    }
-  })
+  const proxy = startTcpProxy(target, { observeClient: () => frontendParser((text) => logged.push(text)) })
   return {
-    port: listener.port,
+    port: proxy.port,
     statements: () => [...logged],
     clear: () => {
       logged = []
     },
-    close: () => {
-      for (const pair of [...pairs]) closePair(pair)
-      listener.stop(true)
-    }
+    close: proxy.close
   }
 }

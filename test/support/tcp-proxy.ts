@@ -3,7 +3,8 @@ import type { Socket, TCPSocketListener } from "bun"
 /**
  * A TCP relay in front of a real server, for failure tests: `blackhole(true)` makes it swallow every byte in
  * both directions while keeping the connections open (a network that silently drops packets), `cut()` closes
- * every connection and refuses new ones until `restore()`.
+ * every connection and refuses new ones until `restore()`. `observeClient`, when given, is called once per
+ * connection and then sees every byte the client sends (the statement log reads PostgreSQL's protocol with it).
  */
 export interface TcpProxy {
   readonly port: number
@@ -17,9 +18,13 @@ interface Pair {
   upstream: Socket<Pair> | null
   client: Socket<Pair> | null
   pending: Array<Uint8Array>
+  observe: ((chunk: Uint8Array) => void) | null
 }
 
-export const startTcpProxy = (target: { host: string; port: number }): TcpProxy => {
+export const startTcpProxy = (
+  target: { host: string; port: number },
+  options: { readonly observeClient?: () => (chunk: Uint8Array) => void } = {}
+): TcpProxy => {
   let swallowing = false
   let refusing = false
   const pairs = new Set<Pair>()
@@ -35,7 +40,7 @@ export const startTcpProxy = (target: { host: string; port: number }): TcpProxy 
     socket: {
       open(client) {
         if (refusing) return void client.end()
-        const pair: Pair = { upstream: null, client, pending: [] }
+        const pair: Pair = { upstream: null, client, pending: [], observe: options.observeClient?.() ?? null }
         client.data = pair
         pairs.add(pair)
         void Bun.connect<Pair>({
@@ -63,6 +68,7 @@ export const startTcpProxy = (target: { host: string; port: number }): TcpProxy 
       data(client, chunk) {
         if (swallowing) return
         const pair = client.data
+        pair.observe?.(new Uint8Array(chunk))
         if (pair.upstream) pair.upstream.write(chunk)
         else pair.pending.push(new Uint8Array(chunk))
       },
