@@ -26,6 +26,8 @@
  * its inverse on the target object.
  */
 import type { FieldType, OnDeleteAction, RelationDirection, SelectOption } from "./field-types.js"
+import { manyToOne, morphTarget, oneToMany } from "./standard-relations.js"
+import { workflow, workflowAutomatedTrigger, workflowRun, workflowVersion } from "./standard-workflow-objects.js"
 
 // ---------------------------------------------------------------------------------------------
 // Object & field descriptions
@@ -111,53 +113,6 @@ export const SYSTEM_FIELDS: ReadonlyArray<StandardField> = [
   { name: "position", label: "Position", type: "POSITION", description: "Record position", icon: "IconHierarchy2", isNullable: false, isSystem: true, defaultValue: 0 },
   { name: "searchVector", label: "Search vector", type: "TS_VECTOR", description: "Field used for full-text search", icon: "IconUser", isNullable: true, isSystem: true }
 ]
-
-// ---------------------------------------------------------------------------------------------
-// Small builders for relation fields (data only)
-
-type Extra = Partial<Omit<StandardField, "name" | "label" | "type" | "relation">>
-
-const oneToMany = (name: string, label: string, target: string, inverse: string, extra: Extra = {}): StandardField => ({
-  name,
-  label,
-  type: "RELATION",
-  ...extra,
-  relation: { type: "ONE_TO_MANY", target, inverse }
-})
-
-const manyToOne = (
-  name: string,
-  label: string,
-  target: string,
-  inverse: string,
-  onDelete: OnDeleteAction,
-  extra: Extra = {}
-): StandardField => ({
-  name,
-  label,
-  type: "RELATION",
-  isNullable: true,
-  ...extra,
-  relation: { type: "MANY_TO_ONE", target, inverse, onDelete }
-})
-
-const morphTarget = (
-  morphId: string,
-  name: string,
-  label: string,
-  target: string,
-  inverse: string,
-  onDelete: OnDeleteAction,
-  extra: Extra = {}
-): StandardField => ({
-  name,
-  label,
-  type: "MORPH_RELATION",
-  isNullable: true,
-  isUIReadOnly: true,
-  ...extra,
-  relation: { type: "MANY_TO_ONE", target, inverse, onDelete, morphId }
-})
 
 // Twenty's morph ids (STANDARD_OBJECTS.<object>.morphIds.targetMorphId)
 const ATTACHMENT_TARGET = "20202020-f634-435d-ab8d-e1168b375c69"
@@ -551,145 +506,6 @@ const favoriteFolder: StandardObject = {
   fields: [
     { name: "name", label: "Name", type: "TEXT", description: "Name of the favorite folder", icon: "IconText", isUIReadOnly: true },
     oneToMany("favorites", "Favorites", "favorite", "favoriteFolder", { description: "Favorites in this folder", icon: "IconHeart", isNullable: false, isUIReadOnly: true })
-  ]
-}
-
-// Twenty's workflow objects (modules/workflow/common/standard-objects/*.workspace-entity.ts, the version
-// with enqueuedAt, state and the ENQUEUED / STOPPING / STOPPED run statuses). Their relations to favorites,
-// timeline activities and attachments are left out, as the header says.
-const workflow: StandardObject = {
-  nameSingular: "workflow",
-  namePlural: "workflows",
-  labelSingular: "Workflow",
-  labelPlural: "Workflows",
-  description: "A workflow",
-  icon: "IconSettingsAutomation",
-  labelIdentifierField: "name",
-  isSearchable: true,
-  searchFields: ["name"],
-  fields: [
-    { name: "name", label: "Name", type: "TEXT", description: "The workflow name", icon: "IconSettingsAutomation" },
-    { name: "lastPublishedVersionId", label: "Last published Version Id", type: "TEXT", description: "The workflow last published version id", icon: "IconVersions", isUIReadOnly: true },
-    {
-      name: "statuses",
-      label: "Statuses",
-      type: "MULTI_SELECT",
-      description: "The current statuses of the workflow versions",
-      icon: "IconStatusChange",
-      isUIReadOnly: true,
-      options: [
-        { value: "DRAFT", label: "Draft", color: "yellow", position: 0 },
-        { value: "ACTIVE", label: "Active", color: "green", position: 1 },
-        { value: "DEACTIVATED", label: "Deactivated", color: "gray", position: 2 }
-      ]
-    },
-    oneToMany("versions", "Versions", "workflowVersion", "workflow", { description: "Workflow versions linked to the workflow.", icon: "IconVersions", isUIReadOnly: true }),
-    oneToMany("runs", "Runs", "workflowRun", "workflow", { description: "Workflow runs linked to the workflow.", icon: "IconRun", isUIReadOnly: true }),
-    oneToMany("automatedTriggers", "Automated Triggers", "workflowAutomatedTrigger", "workflow", { description: "Workflow automated triggers linked to the workflow.", icon: "IconSettingsAutomation", isUIReadOnly: true })
-  ]
-}
-
-const workflowVersion: StandardObject = {
-  nameSingular: "workflowVersion",
-  namePlural: "workflowVersions",
-  labelSingular: "Workflow Version",
-  labelPlural: "Workflow Versions",
-  description: "A workflow version",
-  icon: "IconVersions",
-  labelIdentifierField: "name",
-  isSystem: true,
-  isSearchable: true,
-  searchFields: ["name"],
-  fields: [
-    { name: "name", label: "Name", type: "TEXT", description: "The workflow version name", icon: "IconSettingsAutomation" },
-    manyToOne("workflow", "Workflow", "workflow", "versions", "CASCADE", { description: "WorkflowVersion workflow", icon: "IconSettingsAutomation", isUIReadOnly: true }),
-    { name: "trigger", label: "Version trigger", type: "RAW_JSON", description: "Json object to provide trigger", icon: "IconSettingsAutomation" },
-    { name: "steps", label: "Version steps", type: "RAW_JSON", description: "Json object to provide steps", icon: "IconSettingsAutomation" },
-    {
-      name: "status",
-      label: "Version status",
-      type: "SELECT",
-      description: "The workflow version status",
-      icon: "IconStatusChange",
-      isNullable: false,
-      isUIReadOnly: true,
-      defaultValue: "'DRAFT'",
-      options: [
-        { value: "DRAFT", label: "Draft", color: "yellow", position: 0 },
-        { value: "ACTIVE", label: "Active", color: "green", position: 1 },
-        { value: "DEACTIVATED", label: "Deactivated", color: "red", position: 2 },
-        { value: "ARCHIVED", label: "Archived", color: "gray", position: 3 }
-      ]
-    },
-    oneToMany("runs", "Runs", "workflowRun", "workflowVersion", { description: "Workflow runs linked to the version.", icon: "IconRun", isUIReadOnly: true })
-  ]
-}
-
-const workflowRun: StandardObject = {
-  nameSingular: "workflowRun",
-  namePlural: "workflowRuns",
-  labelSingular: "Workflow Run",
-  labelPlural: "Workflow Runs",
-  description: "A workflow run",
-  icon: "IconHistoryToggle",
-  labelIdentifierField: "name",
-  isSystem: true,
-  isSearchable: true,
-  searchFields: ["name"],
-  fields: [
-    { name: "name", label: "Name", type: "TEXT", description: "Name of the workflow run", icon: "IconSettingsAutomation" },
-    { name: "enqueuedAt", label: "Enqueued at", type: "DATE_TIME", description: "Workflow run enqueued at", icon: "IconHistory", isUIReadOnly: true },
-    { name: "startedAt", label: "Workflow run started at", type: "DATE_TIME", description: "Workflow run started at", icon: "IconHistory", isUIReadOnly: true },
-    { name: "endedAt", label: "Workflow run ended at", type: "DATE_TIME", description: "Workflow run ended at", icon: "IconHistory", isUIReadOnly: true },
-    {
-      name: "status",
-      label: "Workflow run status",
-      type: "SELECT",
-      description: "Workflow run status",
-      icon: "IconStatusChange",
-      isNullable: false,
-      isUIReadOnly: true,
-      defaultValue: "'NOT_STARTED'",
-      options: [
-        { value: "NOT_STARTED", label: "Not started", color: "gray", position: 0 },
-        { value: "RUNNING", label: "Running", color: "yellow", position: 1 },
-        { value: "COMPLETED", label: "Completed", color: "green", position: 2 },
-        { value: "FAILED", label: "Failed", color: "red", position: 3 },
-        { value: "ENQUEUED", label: "Enqueued", color: "blue", position: 4 },
-        { value: "STOPPING", label: "Stopping", color: "orange", position: 5 },
-        { value: "STOPPED", label: "Stopped", color: "gray", position: 6 }
-      ]
-    },
-    { name: "state", label: "State", type: "RAW_JSON", description: "State of the workflow run", icon: "IconHierarchy2", isUIReadOnly: true },
-    manyToOne("workflowVersion", "Workflow version", "workflowVersion", "runs", "CASCADE", { description: "Workflow version linked to the run.", icon: "IconVersions", isUIReadOnly: true }),
-    manyToOne("workflow", "Workflow", "workflow", "runs", "CASCADE", { description: "Workflow linked to the run.", icon: "IconSettingsAutomation", isUIReadOnly: true })
-  ]
-}
-
-const workflowAutomatedTrigger: StandardObject = {
-  nameSingular: "workflowAutomatedTrigger",
-  namePlural: "workflowAutomatedTriggers",
-  labelSingular: "WorkflowAutomatedTrigger",
-  labelPlural: "WorkflowAutomatedTriggers",
-  description: "A workflow automated trigger",
-  icon: "IconSettingsAutomation",
-  labelIdentifierField: "id",
-  isSystem: true,
-  fields: [
-    {
-      name: "type",
-      label: "Automated Trigger Type",
-      type: "SELECT",
-      description: "The workflow automated trigger type",
-      icon: "IconSettingsAutomation",
-      isNullable: false,
-      options: [
-        { value: "DATABASE_EVENT", label: "Database Event", color: "green", position: 0 },
-        { value: "CRON", label: "Cron", color: "blue", position: 1 }
-      ]
-    },
-    { name: "settings", label: "Settings", type: "RAW_JSON", description: "The workflow automated trigger settings", icon: "IconSettingsAutomation", isNullable: false },
-    manyToOne("workflow", "Workflow", "workflow", "automatedTriggers", "CASCADE", { description: "WorkflowAutomatedTrigger workflow", icon: "IconSettingsAutomation", isUIReadOnly: true })
   ]
 }
 

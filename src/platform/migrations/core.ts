@@ -4,6 +4,8 @@ import { clearNullEquivalentValues } from "./null-equivalent-values.js"
 import { seedMissingViews } from "./standard-views.js"
 import { addStandardObjects } from "../../services/metadata/standard-sync.js"
 import { createTrigramIndexes } from "./trigram-indexes.js"
+import { createImportRunTables } from "./import-runs.js"
+import { createFileTable } from "./files.js"
 
 export interface Migration {
   readonly id: number
@@ -565,39 +567,7 @@ CREATE TABLE core."oauthSignIn" (
     name: "import_runs",
     // Bulk imports (services/imports): the run and its progress, the uploaded rows staged until the job has
     // taken them, and each refused row with its reason.
-    up: Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      yield* sql.unsafe(`
-CREATE TABLE core."importRun" (
-  id uuid PRIMARY KEY,
-  "workspaceId" uuid NOT NULL REFERENCES core.workspace(id) ON DELETE CASCADE,
-  "objectNameSingular" text NOT NULL,
-  format text NOT NULL,
-  status text NOT NULL,
-  "emitEvents" boolean NOT NULL,
-  actor jsonb NOT NULL,
-  "totalRows" integer NOT NULL DEFAULT 0,
-  "processedRows" integer NOT NULL DEFAULT 0,
-  "createdRows" integer NOT NULL DEFAULT 0,
-  "failedRows" integer NOT NULL DEFAULT 0,
-  "lastError" text,
-  "finishedAt" timestamptz,${timestamps}
-);
-CREATE INDEX import_run_workspace_idx ON core."importRun" ("workspaceId", "createdAt" DESC);
-CREATE TABLE core."importRow" (
-  "importId" uuid NOT NULL REFERENCES core."importRun"(id) ON DELETE CASCADE,
-  "rowNumber" integer NOT NULL,
-  data text NOT NULL,
-  PRIMARY KEY ("importId", "rowNumber")
-);
-CREATE TABLE core."importError" (
-  "importId" uuid NOT NULL REFERENCES core."importRun"(id) ON DELETE CASCADE,
-  "rowNumber" integer NOT NULL,
-  message text NOT NULL,
-  PRIMARY KEY ("importId", "rowNumber")
-);
-`)
-    })
+    up: createImportRunTables
   },
   {
     id: 15,
@@ -605,26 +575,7 @@ CREATE TABLE core."importError" (
     // Uploaded files: bytes in FileStorage under workspace-{workspaceId}/{folder}/{id}{extension}, one row
     // each. "pending" until its bytes arrived ("uploaded"), "ready" once completed; rows without a workspace
     // or record referencing them are swept (services/files/sweep.ts).
-    up: Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      yield* sql.unsafe(`
-CREATE TABLE core.file (
-  id uuid PRIMARY KEY,
-  "workspaceId" uuid NOT NULL REFERENCES core.workspace(id) ON DELETE CASCADE,
-  folder text NOT NULL,
-  name text NOT NULL,
-  extension text NOT NULL,
-  "mimeType" text NOT NULL,
-  size bigint NOT NULL,
-  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'uploaded', 'ready')),
-  "fieldMetadataId" uuid,
-  "createdAt" timestamptz NOT NULL DEFAULT now(),
-  "updatedAt" timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX file_workspace ON core.file ("workspaceId", folder);
-ALTER TABLE core.workspace ADD COLUMN "logoFileId" uuid;
-`)
-    })
+    up: createFileTable
   },
   {
     id: 16,
