@@ -99,6 +99,31 @@ describe("which step runs next, from the state alone", () => {
     expect(loopIndexes(state(looping, { a: item(2) }), "c")).toEqual([2])
     expect(loopIndexes(state(looping, { a: item(2) }), "d")).toEqual([])
   })
+  test("a step with several parents runs once, after all of them; a branch not taken is skipped to its end", () => {
+    // a -> (b, c -> c2) -> d: d waits for both b and c2, however short b's branch is.
+    const diamond = [step("a", ["b", "c"]), step("b", ["d"]), step("c", ["c2"]), step("c2", ["d"]), step("d", [])]
+    expect(nextStep(state(diamond, { a: { status: "SUCCESS" }, b: { status: "SUCCESS" } }))).toMatchObject({ kind: "run", step: { id: "c" } })
+    expect(nextStep(state(diamond, { a: { status: "SUCCESS" }, b: { status: "SUCCESS" }, c: { status: "PENDING" } })))
+      .toMatchObject({ kind: "waiting", step: { id: "c" } })
+    const both = { a: { status: "SUCCESS" as const }, b: { status: "SUCCESS" as const }, c: { status: "SUCCESS" as const } }
+    expect(nextStep(state(diamond, both))).toMatchObject({ kind: "run", step: { id: "c2" } })
+    expect(nextStep(state(diamond, { ...both, c2: { status: "SUCCESS" } }))).toMatchObject({ kind: "run", step: { id: "d" } })
+    // IF_ELSE a: if -> b -> b2 -> join, else -> c -> join. The else branch taken: b SKIPPED, then b2, then join runs.
+    const branches = [
+      step("a", [], "IF_ELSE", { branches: [{ id: "if", nextStepIds: ["b"] }, { id: "else", nextStepIds: ["c"] }] }),
+      step("b", ["b2"]),
+      step("b2", ["join"]),
+      step("c", ["join"]),
+      step("join", [])
+    ]
+    const chosenElse = { a: { status: "SUCCESS" as const, result: { matchingBranchId: "else" } }, b: { status: "SKIPPED" as const } }
+    expect(nextStep(state(branches, { ...chosenElse, c: { status: "SUCCESS" } }))).toMatchObject({ kind: "skip", step: { id: "b2" } })
+    expect(nextStep(state(branches, { ...chosenElse, b2: { status: "SKIPPED" } }))).toMatchObject({ kind: "run", step: { id: "c" } })
+    expect(nextStep(state(branches, { ...chosenElse, b2: { status: "SKIPPED" }, c: { status: "SUCCESS" } })))
+      .toMatchObject({ kind: "run", step: { id: "join" } })
+    expect(nextStep(state(branches, { ...chosenElse, b2: { status: "SKIPPED" }, c: { status: "SUCCESS" }, join: { status: "SUCCESS" } })))
+      .toEqual({ kind: "done" })
+  })
   test("a created record's id is stable per run and step, and a UUID", () => {
     expect(idempotentUuid("run:step")).toBe(idempotentUuid("run:step"))
     expect(idempotentUuid("run:step")).not.toBe(idempotentUuid("run:other"))

@@ -106,6 +106,10 @@ export const executeRun = (workspaceId: string, workflowRunId: string, settings:
         yield* persist(state, { status: "COMPLETED", endedAt: true })
         return
       }
+      if (next.kind === "skip") {
+        if (!(yield* persist(withInfo(next.step.id, { status: "SKIPPED" })))) return
+        continue
+      }
       if (next.kind === "waiting") {
         const waiting = state.stepInfos[next.step.id]
         const resumeAt = waiting?.resumeAt ? Date.parse(waiting.resumeAt) : NaN

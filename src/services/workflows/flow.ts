@@ -65,11 +65,36 @@ const isDone = (info: StepInfo | undefined) => info?.status === "SUCCESS" || inf
 
 export type NextStep =
   | { readonly kind: "run"; readonly step: WorkflowStep }
+  | { readonly kind: "skip"; readonly step: WorkflowStep }
   | { readonly kind: "waiting"; readonly step: WorkflowStep }
   | { readonly kind: "done" }
 
+/** Each step's parents: the trigger and the steps that may lead to it (next steps, branches, loops). */
+const parentsOf = (state: RunState): Map<string, Array<string>> => {
+  const parents = new Map<string, Array<string>>()
+  const add = (child: string, parent: string) => parents.set(child, [...(parents.get(child) ?? []), parent])
+  for (const id of state.flow.trigger.nextStepIds ?? []) add(id, "trigger")
+  for (const step of state.flow.steps) for (const id of new Set(successors(step))) add(id, step.id)
+  return parents
+}
+
+/**
+ * Twenty's canExecuteStep: a step runs once every parent is finished (a join waits for all its branches)
+ * and one of them chose it. An ITERATOR does not wait for its own loop's steps (they lead back to it). A
+ * step no finished parent chose, under a SKIPPED parent, is SKIPPED too: a branch not taken is skipped
+ * to its end, and a join after an IF_ELSE runs after the branch taken. Under a FILTER that did not hold
+ * it stays NOT_STARTED, as Twenty leaves it.
+ */
 export const nextStep = (state: RunState): NextStep => {
   const byId = new Map(state.flow.steps.map((s) => [s.id, s]))
+  const parents = parentsOf(state)
+  const chose = (parentId: string, childId: string) => {
+    if (parentId === "trigger") return true
+    const parent = byId.get(parentId)
+    const info = state.stepInfos[parentId]
+    return parent !== undefined && info?.status !== "SKIPPED" && chosenNextStepIds(parent, info).includes(childId)
+  }
+  const finished = (id: string) => id === "trigger" || isDone(state.stepInfos[id])
   const queue = [...(state.flow.trigger.nextStepIds ?? [])]
   const seen = new Set<string>()
   let waiting: WorkflowStep | undefined
@@ -77,16 +102,13 @@ export const nextStep = (state: RunState): NextStep => {
   while (queue.length > 0) {
     const id = queue.shift()!
     const step = byId.get(id)
-    if (!step) continue
-    const info = state.stepInfos[id]
-    if (seen.has(id)) {
-      // Reached again from its loop's last step: the next item, once nothing else in the loop is left to run.
-      if (iterating(step, info)) loopingBack ??= step
-      continue
-    }
+    if (!step || seen.has(id)) continue
     seen.add(id)
+    queue.push(...successors(step))
+    const info = state.stepInfos[id]
     if (isDone(info)) {
-      queue.push(...chosenNextStepIds(step, info))
+      // Between two items: the next one, once nothing in the loop is left to run.
+      if (iterating(step, info)) loopingBack ??= step
       continue
     }
     if (info?.status === "PENDING") {
@@ -94,7 +116,11 @@ export const nextStep = (state: RunState): NextStep => {
       continue
     }
     if (info?.status === "STOPPED") continue
-    return { kind: "run", step }
+    const own = step.type === "ITERATOR" ? new Set(loopBody(state, step)) : new Set<string>()
+    const stepParents = (parents.get(id) ?? []).filter((p) => !own.has(p))
+    if (!stepParents.every(finished)) continue
+    if (stepParents.some((p) => chose(p, id))) return { kind: "run", step }
+    if (stepParents.some((p) => state.stepInfos[p]?.status === "SKIPPED")) return { kind: "skip", step }
   }
   if (waiting) return { kind: "waiting", step: waiting }
   return loopingBack ? { kind: "run", step: loopingBack } : { kind: "done" }

@@ -7,7 +7,7 @@ import type { SqlError } from "@effect/sql"
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer } from "effect"
 import type { Actor } from "../../domain/actor.js"
-import type { BadUserInput, NotFound } from "../../domain/errors.js"
+import type { BadUserInput, NotFound, Unauthenticated } from "../../domain/errors.js"
 import type { RecordEvent } from "../../domain/events.js"
 import { AppConfig } from "../../platform/config.js"
 import { JobQueue, type QueueUnavailable } from "../../platform/queue/index.js"
@@ -23,7 +23,7 @@ import { startRunForWebhook, startRunsForCron, startRunsForEvent } from "./trigg
 import type { RunStatus, WorkflowStep } from "./types.js"
 import * as versions from "./versions.js"
 
-export type WorkflowsFailure = BadUserInput | NotFound | SqlError.SqlError | QueueUnavailable
+export type WorkflowsFailure = BadUserInput | NotFound | Unauthenticated | SqlError.SqlError | QueueUnavailable
 
 export interface WorkflowsShape {
   readonly activateVersion: (workspaceId: string, versionId: string) => Effect.Effect<boolean, WorkflowsFailure>
@@ -42,10 +42,12 @@ export interface WorkflowsShape {
   readonly submitForm: (workspaceId: string, input: SubmitFormInput) => Effect.Effect<boolean, WorkflowsFailure>
   readonly stopRun: (workspaceId: string, workflowRunId: string) => Effect.Effect<{ readonly id: string; readonly status: RunStatus }, WorkflowsFailure>
   readonly startRunsForEvent: (event: RecordEvent) => Effect.Effect<void, WorkflowsFailure>
+  /** `apiKeyWorkspaceId`: the workspace of the request's API key, read only when the trigger asks for one. */
   readonly startRunForWebhook: (
     workspaceId: string,
     workflowId: string,
-    payload: unknown
+    payload: unknown,
+    apiKeyWorkspaceId?: Effect.Effect<string | null>
   ) => Effect.Effect<{ readonly workflowName: string; readonly success: boolean; readonly workflowRunId: string }, WorkflowsFailure>
   readonly startRunsForCron: (now: Date) => Effect.Effect<void, WorkflowsFailure>
   /** The `workflows/run` job. */
@@ -83,7 +85,7 @@ export const WorkflowsLive = Layer.effect(
       submitForm: (ws, input) => provided(submitForm(ws, input)),
       stopRun: (ws, id) => transactional(ws, stopRun(ws, id)),
       startRunsForEvent: (event) => provided(startRunsForEvent(event)),
-      startRunForWebhook: (ws, workflowId, payload) => provided(startRunForWebhook(ws, workflowId, payload)),
+      startRunForWebhook: (ws, workflowId, payload, apiKeyWorkspaceId) => provided(startRunForWebhook(ws, workflowId, payload, apiKeyWorkspaceId)),
       startRunsForCron: (now) => provided(startRunsForCron(now)),
       executeRun: (ws, id) => provided(executeRun(ws, id, settings)),
       sweepRuns: provided(sweepRuns({ staleAfter: config.workflowRunStaleAfter, runsKeptPerWorkflow: config.workflowRunsKeptPerWorkflow }))

@@ -6,7 +6,7 @@
 import { SqlClient } from "@effect/sql"
 import { Cron, Effect, Either } from "effect"
 import type { RecordEvent } from "../../domain/events.js"
-import { BadUserInput, NotFound } from "../../domain/errors.js"
+import { BadUserInput, NotFound, Unauthenticated } from "../../domain/errors.js"
 import { derivedRunId, startRun } from "./runs.js"
 import { automatedTriggers, findVersion, schemaOf } from "./store.js"
 
@@ -66,9 +66,16 @@ const webhookRefusal = (code: "NOT_FOUND" | "INVALID_WORKFLOW_STATUS" | "INVALID
 
 /**
  * The webhook route's run, with Twenty's checks in its order: the workflow exists, it has a published
- * version, that version's trigger is WEBHOOK and it is ACTIVE. Any method starts it (as Twenty's).
+ * version, that version's trigger is WEBHOOK and it is ACTIVE. Any method starts it (as Twenty's). A trigger
+ * whose settings say `authentication: "API_KEY"` (Twenty's webhook trigger schema) also needs the request
+ * to carry one of the workspace's API keys; `apiKeyWorkspaceId` reads it only then (a token check costs a lookup).
  */
-export const startRunForWebhook = (workspaceId: string, workflowId: string, payload: unknown) =>
+export const startRunForWebhook = <R>(
+  workspaceId: string,
+  workflowId: string,
+  payload: unknown,
+  apiKeyWorkspaceId: Effect.Effect<string | null, never, R> = Effect.succeed(null)
+) =>
   Effect.gen(function*() {
     const inWorkspace = `in workspace ${workspaceId}`
     const schema = yield* Effect.catchTag(schemaOf(workspaceId), "NotFound", () =>
@@ -88,6 +95,10 @@ export const startRunForWebhook = (workspaceId: string, workflowId: string, payl
     }
     if (version.status !== "ACTIVE") {
       return yield* webhookRefusal("INVALID_WORKFLOW_STATUS", `Workflow version ${version.id} is not active ${inWorkspace}`)
+    }
+    const settings = trigger["settings"] !== null && typeof trigger["settings"] === "object" ? Object.fromEntries(Object.entries(trigger["settings"])) : {}
+    if (settings["authentication"] === "API_KEY" && (yield* apiKeyWorkspaceId) !== workspaceId) {
+      return yield* new Unauthenticated({ message: `[Webhook trigger] Workflow ${workflowId} requires a valid API key of workspace ${workspaceId}` })
     }
     const run = yield* startRun(workspaceId, version, payload, { source: "WEBHOOK", workspaceMemberId: null, name: "Webhook" })
     return { workflowName: workflow.name ?? "", success: true, workflowRunId: run.id }

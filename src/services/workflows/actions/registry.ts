@@ -3,6 +3,7 @@ import type { Mailer } from "../../mail/index.js"
 import type { Metadata } from "../../metadata/index.js"
 import type { Records } from "../../records/service.js"
 import type { ActionExecutor } from "./action.js"
+import { aiAgentAction } from "./ai-agent.js"
 import { createRecordAction } from "./create-record.js"
 import { delayAction } from "./delay.js"
 import { deleteRecordAction } from "./delete-record.js"
@@ -20,7 +21,7 @@ import { upsertRecordAction } from "./upsert-record.js"
 export type ActionServices = Records | Metadata | AppConfig | Mailer
 
 /**
- * Action executors by Twenty's step type. CODE and AI_AGENT would each be one more module here; a step of a type not listed fails with "Action type … is not supported".
+ * Action executors by Twenty's step type. CODE would be one more module here; a step of a type not listed fails with "Action type … is not supported".
  */
 export const ACTIONS: Readonly<Record<string, ActionExecutor<ActionServices>>> = Object.fromEntries(
   [
@@ -35,7 +36,8 @@ export const ACTIONS: Readonly<Record<string, ActionExecutor<ActionServices>>> =
     sendEmailAction,
     delayAction,
     iteratorAction,
-    formAction
+    formAction,
+    aiAgentAction
   ].map((action) => [action.type, action])
 )
 
