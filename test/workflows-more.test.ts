@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, expect, test } from "bun:test"
+import { Effect, Fiber } from "effect"
+import { registry } from "../src/jobs/registry.js"
+import { runWorker } from "../src/jobs/runner.js"
+import { runRelay } from "../src/services/events/index.js"
+import { startTestApp, type TestApp } from "./support/app.js"
+import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
+import { step, workflowClient } from "./support/workflows.js"
+
+let app: TestApp
+let worker: Fiber.RuntimeFiber<unknown, unknown>
+let account: Awaited<ReturnType<typeof signUpWithWorkspace>>
+let client: ReturnType<typeof workflowClient>
+/** A local endpoint for HTTP_REQUEST steps: answers 500 while `failuresLeft` lasts, then 200. */
+let server: ReturnType<typeof Bun.serve>
+let failuresLeft = 0
+let hits = 0
+
+beforeAll(async () => {
+  app = await startTestApp({ env: { WEBHOOK_ALLOW_PRIVATE_ADDRESSES: "true" } })
+  worker = await app.run(Effect.forkDaemon(Effect.scoped(
+    Effect.gen(function*() {
+      yield* Effect.forkScoped(runRelay("20 millis"))
+      yield* runWorker(registry, { pollInterval: "100 millis" })
+      return yield* Effect.never
+    })
+  )))
+  account = await signUpWithWorkspace(app, { name: "More Flows Co" })
+  client = workflowClient(app, account.accessToken)
+  server = Bun.serve({
+    port: 0,
+    fetch: () => {
+      hits += 1
+      if (failuresLeft > 0) {
+        failuresLeft -= 1
+        return new Response("try later", { status: 500 })
+      }
+      return Response.json({ ok: true })
+    }
+  })
+})
+afterAll(async () => {
+  server.stop(true)
+  await app.run(Fiber.interrupt(worker))
+  await app.close()
+})
+
+const uuid = () => crypto.randomUUID()
+const note = (id: string, title: string, next: Array<string> = []) =>
+  step(id, "CREATE_RECORD", { objectName: "note", objectRecord: { title } }, next)
+const notesTitled = async (prefix: string) =>
+  (await client.data(`query($like: String) { notes(filter: { title: { like: $like } }) { edges { node { title } } } }`, { like: `${prefix}%` }))
+    .notes.edges.map((e: any) => e.node.title).sort()
+
+test("a step with two parents runs once, after both branches; the branch an IF_ELSE did not take is skipped to its end", async () => {
+  const [left, right, right2, join] = [uuid(), uuid(), uuid(), uuid()]
+  const parallel = await client.createWorkflow("Diamond", { type: "MANUAL", settings: {}, nextStepIds: [left, right] }, [
+    note(left, "diamond left", [join]),
+    note(right, "diamond right", [right2]),
+    note(right2, "diamond right 2", [join]),
+    step(join, "CREATE_RECORD", { objectName: "note", objectRecord: { title: "diamond join after {{" + right2 + ".title}}" } })
+  ])
+  const run = await client.settled(await client.run(parallel.versionId))
+  expect(run.status).toBe("COMPLETED")
+  expect(run.state.stepInfos[join]).toMatchObject({ status: "SUCCESS", attempts: 1 })
+  expect(await notesTitled("diamond join")).toEqual(["diamond join after diamond right 2"])
+
+  const [ifElse, group, a1, a2, b1, merge] = [uuid(), uuid(), uuid(), uuid(), uuid(), uuid()]
+  const branching = await client.createWorkflow("Merge", { type: "MANUAL", settings: {}, nextStepIds: [ifElse] }, [
+    step(ifElse, "IF_ELSE", {
+      stepFilterGroups: [{ id: group, logicalOperator: "AND" }],
+      stepFilters: [{ id: uuid(), stepFilterGroupId: group, stepOutputKey: "{{trigger.amount}}", operand: "GREATER_THAN_OR_EQUAL", value: "100" }],
+      branches: [{ id: "if", filterGroupId: group, nextStepIds: [a1] }, { id: "else", nextStepIds: [b1] }]
+    }),
+    note(a1, "merge big", [a2]),
+    note(a2, "merge big again", [merge]),
+    note(b1, "merge small", [merge]),
+    note(merge, "merge joined")
+  ])
+  const small = await client.settled(await client.run(branching.versionId, { amount: 5 }))
+  expect(small.status).toBe("COMPLETED")
+  const statuses = (infos: any) => [a1, a2, b1, merge].map((id) => infos[id].status)
+  expect(statuses(small.state.stepInfos)).toEqual(["SKIPPED", "SKIPPED", "SUCCESS", "SUCCESS"])
+  expect(await notesTitled("merge")).toEqual(["merge joined", "merge small"])
+})
+
+test("retryOnFailure tries a failing step again (3 attempts, as Twenty); continueOnFailure goes on after it fails", async () => {
+  const url = `http://127.0.0.1:${server.port}/hook`
+  const [call, after] = [uuid(), uuid()]
+  const retrying = await client.createWorkflow("Retrying", { type: "MANUAL", settings: {}, nextStepIds: [call] }, [
+    step(call, "HTTP_REQUEST", { url, method: "GET" }, [after], {
+      errorHandlingOptions: { retryOnFailure: { value: true }, continueOnFailure: { value: false } }
+    }),
+    note(after, "after retried call")
+  ])
+  ;[failuresLeft, hits] = [2, 0]
+  const recovered = await client.settled(await client.run(retrying.versionId))
+  expect(recovered.status).toBe("COMPLETED")
+  expect(recovered.state.stepInfos[call]).toMatchObject({ status: "SUCCESS", result: { ok: true } })
+  expect(hits).toBe(3)
+  ;[failuresLeft, hits] = [5, 0]
+  const exhausted = await client.settled(await client.run(retrying.versionId))
+  expect(exhausted.status).toBe("FAILED")
+  expect(exhausted.state.stepInfos[call].error).toContain("HTTP 500")
+  expect(hits).toBe(3)
+
+  const plain = await client.createWorkflow("Not retrying", { type: "MANUAL", settings: {}, nextStepIds: [call] }, [
+    step(call, "HTTP_REQUEST", { url, method: "GET" }, [after], {
+      errorHandlingOptions: { retryOnFailure: { value: false }, continueOnFailure: { value: true } }
+    }),
+    note(after, "after failed call")
+  ])
+  ;[failuresLeft, hits] = [1, 0]
+  const continued = await client.settled(await client.run(plain.versionId))
+  expect(hits).toBe(1)
+  expect(continued.status).toBe("COMPLETED")
+  expect(continued.state.stepInfos[call].status).toBe("FAILED")
+  expect(continued.state.stepInfos[after].status).toBe("SUCCESS")
+})
+
+test("an AI_AGENT step fails the run with a clear step error", async () => {
+  const agent = uuid()
+  const { versionId } = await client.createWorkflow("Agent", { type: "MANUAL", settings: {}, nextStepIds: [agent] }, [
+    step(agent, "AI_AGENT", { agentId: uuid(), prompt: "Summarise" })
+  ])
+  const run = await client.settled(await client.run(versionId))
+  expect(run.status).toBe("FAILED")
+  expect(run.state.stepInfos[agent].error).toContain("AI_AGENT steps cannot run on this server")
+})
+
+test("a webhook trigger with API_KEY authentication needs an API key of the workspace (401 otherwise)", async () => {
+  const noteStep = uuid()
+  const { workflowId, versionId } = await client.createWorkflow(
+    "Guarded hook",
+    { type: "WEBHOOK", settings: { httpMethod: "POST", expectedBody: {}, authentication: "API_KEY", outputSchema: {} }, nextStepIds: [noteStep] },
+    [note(noteStep, "guarded {{trigger.n}}")]
+  )
+  await client.activate(versionId)
+  const path = `/webhooks/workflows/${account.workspaceId}/${workflowId}`
+  const post = (headers: Record<string, string>) =>
+    app.request(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ n: 1 }) })
+  const anonymous = await post({})
+  expect(anonymous.status).toBe(401)
+  expect(await anonymous.json()).toMatchObject({ statusCode: 401, error: "UnauthorizedException", messages: [expect.stringContaining("[Webhook trigger]")] })
+  expect((await post({ authorization: "Bearer not-a-key" })).status).toBe(401)
+  // A member's session is not an API key; another workspace's key is not this one's.
+  expect((await post({ authorization: `Bearer ${account.accessToken}` })).status).toBe(401)
+  const other = await signUpWithWorkspace(app, { name: "Other Hooks Co" })
+  expect((await post({ authorization: `Bearer ${(await createApiKey(app, other.accessToken)).token}` })).status).toBe(401)
+  const key = (await createApiKey(app, account.accessToken)).token
+  const accepted = await post({ authorization: `Bearer ${key}` })
+  expect(accepted.status).toBe(200)
+  const run = await client.settled(((await accepted.json()) as any).workflowRunId)
+  expect(run.state.stepInfos[noteStep].result.title).toBe("guarded 1")
+})
