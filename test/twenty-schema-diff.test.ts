@@ -444,6 +444,10 @@ const WORKFLOW_KEYS = [
   "Mutation.createWorkflowVersionStep",
   "Mutation.updateWorkflowVersionStep",
   "Mutation.deleteWorkflowVersionStep",
+  "Mutation.duplicateWorkflowVersionStep",
+  "Mutation.createWorkflowVersionEdge",
+  "Mutation.deleteWorkflowVersionEdge",
+  "Mutation.updateWorkflowVersionPositions",
   "Mutation.stopWorkflowRun",
   "Mutation.submitFormStep",
   "Mutation.computeStepOutputSchema",
@@ -457,7 +461,13 @@ const WORKFLOW_KEYS = [
   "UpdateWorkflowVersionStepInput",
   "DeleteWorkflowVersionStepInput",
   "ComputeStepOutputSchemaInput",
-  "SubmitFormStepInput"
+  "SubmitFormStepInput",
+  "WorkflowVersionStepChanges",
+  "WorkflowStepPositionInput",
+  "WorkflowStepPositionUpdateInput",
+  "DuplicateWorkflowVersionStepInput",
+  "CreateWorkflowVersionEdgeInput",
+  "UpdateWorkflowVersionPositionsInput"
 ]
 
 const METADATA_ALLOWED: Record<string, string> = {

@@ -153,3 +153,60 @@ test("a webhook trigger with API_KEY authentication needs an API key of the work
   const run = await client.settled(((await accepted.json()) as any).workflowRunId)
   expect(run.state.stepInfos[noteStep].result.title).toBe("guarded 1")
 })
+
+test("the builder's mutations answer Twenty's WorkflowVersionStepChanges: steps, edges, a duplicate, positions", async () => {
+  const { versionId } = await client.createWorkflow("Built", { type: "MANUAL", settings: {}, nextStepIds: [] }, [])
+  const changes = `{ triggerDiff stepsDiff }`
+  const create = async (input: Record<string, unknown>) =>
+    (await client.metaData(`mutation($input: CreateWorkflowVersionStepInput!) { createWorkflowVersionStep(input: $input) ${changes} }`, {
+      input: { workflowVersionId: versionId, ...input }
+    })).createWorkflowVersionStep
+  const first = uuid()
+  const made = await create({ stepType: "CREATE_RECORD", parentStepId: "trigger", id: first, position: { x: 10, y: 20 } })
+  expect(made.triggerDiff).toEqual([{ type: "CREATE", path: ["trigger", "nextStepIds", 0], value: first }])
+  expect(made.stepsDiff).toEqual([{ type: "CREATE", path: ["steps", 0], value: expect.objectContaining({ id: first, type: "CREATE_RECORD", position: { x: 10, y: 20 } }) }])
+  const loop = (await create({ stepType: "ITERATOR", parentStepId: first })).stepsDiff
+  const newStepIn = (diff: Array<any>) => diff.find((d) => d.type === "CREATE" && d.path.length === 2).value.id
+  const iterator = newStepIn(loop)
+  expect(loop).toContainEqual({ type: "CREATE", path: ["steps", 0, "nextStepIds", 0], value: iterator })
+  // Hung inside the ITERATOR's loop, not after it.
+  const inside = (await create({ stepType: "FIND_RECORDS", parentStepId: iterator, parentStepConnectionOptions: { connectedStepType: "ITERATOR", settings: { shouldInsertToLoop: true } } })).stepsDiff
+  const insideId = newStepIn(inside)
+  expect(inside).toContainEqual({ type: "CREATE", path: ["steps", 1, "settings", "input", "initialLoopStepIds", 0], value: insideId })
+
+  const edge = (name: string, input: Record<string, unknown>) =>
+    client.metaData(`mutation($input: CreateWorkflowVersionEdgeInput!) { ${name}(input: $input) ${changes} }`, { input: { workflowVersionId: versionId, ...input } })
+  const linked = (await edge("createWorkflowVersionEdge", { source: "trigger", target: iterator })).createWorkflowVersionEdge
+  expect(linked).toEqual({ triggerDiff: [{ type: "CREATE", path: ["trigger", "nextStepIds", 1], value: iterator }], stepsDiff: [] })
+  const again = (await edge("createWorkflowVersionEdge", { source: "trigger", target: iterator })).createWorkflowVersionEdge
+  expect(again).toEqual({ triggerDiff: [], stepsDiff: [] })
+  const unlinked = (await edge("deleteWorkflowVersionEdge", { source: first, target: iterator })).deleteWorkflowVersionEdge
+  expect(unlinked.stepsDiff).toEqual([{ type: "REMOVE", path: ["steps", 0, "nextStepIds", 0], oldValue: iterator }])
+  const missing = await client.meta(`mutation($input: CreateWorkflowVersionEdgeInput!) { createWorkflowVersionEdge(input: $input) { stepsDiff } }`, {
+    input: { workflowVersionId: versionId, source: first, target: uuid() }
+  })
+  expect(missing.body.errors?.[0]).toMatchObject({ message: expect.stringContaining("Target step"), extensions: { code: "NOT_FOUND" } })
+
+  const duplicated = (await client.metaData(`mutation($input: DuplicateWorkflowVersionStepInput!) { duplicateWorkflowVersionStep(input: $input) ${changes} }`, {
+    input: { workflowVersionId: versionId, stepId: first }
+  })).duplicateWorkflowVersionStep
+  expect(duplicated.triggerDiff).toEqual([])
+  expect(duplicated.stepsDiff).toEqual([{
+    type: "CREATE",
+    path: ["steps", 3],
+    value: expect.objectContaining({ name: "Create record (Duplicate)", type: "CREATE_RECORD", nextStepIds: [], position: { x: 60, y: 70 } })
+  }])
+
+  const moved = await client.metaData(`mutation($input: UpdateWorkflowVersionPositionsInput!) { updateWorkflowVersionPositions(input: $input) }`, {
+    input: { workflowVersionId: versionId, positions: [{ id: "trigger", position: { x: 0, y: -100 } }, { id: iterator, position: { x: 5, y: 150 } }] }
+  })
+  expect(moved.updateWorkflowVersionPositions).toBe(true)
+  const version = (await client.data(`query($id: UUID!) { workflowVersion(filter: { id: { eq: $id } }) { trigger steps } }`, { id: versionId })).workflowVersion
+  expect(version.trigger).toMatchObject({ position: { x: 0, y: -100 }, nextStepIds: [first, iterator] })
+  expect(version.steps.find((s: any) => s.id === iterator).position).toEqual({ x: 5, y: 150 })
+
+  const removed = (await client.metaData(`mutation($input: DeleteWorkflowVersionStepInput!) { deleteWorkflowVersionStep(input: $input) ${changes} }`, {
+    input: { workflowVersionId: versionId, stepId: iterator }
+  })).deleteWorkflowVersionStep
+  expect(removed.triggerDiff).toEqual([{ type: "REMOVE", path: ["trigger", "nextStepIds", 1], oldValue: iterator }])
+})

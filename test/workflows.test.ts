@@ -165,11 +165,13 @@ test("a failing step fails the run with its error, unless it continues on failur
 test("only DRAFT versions are editable; activating a draft archives the active version", async () => {
   const { workflowId, versionId } = await client.createWorkflow("Editable", { type: "MANUAL", settings: {}, nextStepIds: [] }, [])
   const created = await client.metaData(
-    `mutation($input: CreateWorkflowVersionStepInput!) { createWorkflowVersionStep(input: $input) { id type valid settings nextStepIds } }`,
+    `mutation($input: CreateWorkflowVersionStepInput!) { createWorkflowVersionStep(input: $input) { triggerDiff stepsDiff } }`,
     { input: { workflowVersionId: versionId, stepType: "CREATE_RECORD" } }
   )
-  const newStep = created.createWorkflowVersionStep
+  // Twenty's WorkflowVersionStepChanges: the new step is a CREATE in the steps' differences.
+  const newStep = created.createWorkflowVersionStep.stepsDiff.find((d: any) => d.type === "CREATE").value
   expect(newStep).toMatchObject({ type: "CREATE_RECORD", valid: false, nextStepIds: [] })
+  expect(created.createWorkflowVersionStep.triggerDiff).toEqual([{ type: "CREATE", path: ["trigger", "nextStepIds", 0], value: newStep.id }])
   const updated = await client.metaData(
     `mutation($input: UpdateWorkflowVersionStepInput!) { updateWorkflowVersionStep(input: $input) { id settings } }`,
     { input: { workflowVersionId: versionId, step: { ...newStep, settings: { ...newStep.settings, input: { objectName: "note", objectRecord: { title: "edited" } } } } } }
@@ -181,7 +183,7 @@ test("only DRAFT versions are editable; activating a draft archives the active v
 
   await client.activate(versionId)
   const refused = await client.meta(
-    `mutation($input: DeleteWorkflowVersionStepInput!) { deleteWorkflowVersionStep(input: $input) { id } }`,
+    `mutation($input: DeleteWorkflowVersionStepInput!) { deleteWorkflowVersionStep(input: $input) { stepsDiff } }`,
     { input: { workflowVersionId: versionId, stepId: newStep.id } }
   )
   expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", subCode: "INVALID_WORKFLOW_VERSION" })
@@ -195,14 +197,14 @@ test("only DRAFT versions are editable; activating a draft archives the active v
   expect(draft).toMatchObject({ name: "v2", status: "DRAFT" })
   expect(draft.steps.map((s: any) => s.id)).toEqual([newStep.id])
   const deleted = await client.metaData(
-    `mutation($input: DeleteWorkflowVersionStepInput!) { deleteWorkflowVersionStep(input: $input) { id } }`,
+    `mutation($input: DeleteWorkflowVersionStepInput!) { deleteWorkflowVersionStep(input: $input) { stepsDiff } }`,
     { input: { workflowVersionId: draft.id, stepId: newStep.id } }
   )
-  expect(deleted.deleteWorkflowVersionStep.id).toBe(newStep.id)
+  expect(deleted.deleteWorkflowVersionStep.stepsDiff).toEqual([{ type: "REMOVE", path: ["steps", 0], oldValue: expect.objectContaining({ id: newStep.id }) }])
   const empty = await client.meta(`mutation($id: UUID!) { activateWorkflowVersion(workflowVersionId: $id) }`, { id: draft.id })
   expect(empty.body.errors?.[0]?.message).toBe("No steps provided in workflow version")
   await client.metaData(
-    `mutation($input: CreateWorkflowVersionStepInput!) { createWorkflowVersionStep(input: $input) { id } }`,
+    `mutation($input: CreateWorkflowVersionStepInput!) { createWorkflowVersionStep(input: $input) { stepsDiff } }`,
     { input: { workflowVersionId: draft.id, stepType: "FIND_RECORDS" } }
   )
   await client.activate(draft.id)

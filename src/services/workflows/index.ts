@@ -22,6 +22,8 @@ import { schemaOf, type VersionRow } from "./store.js"
 import { startRunForWebhook, startRunsForCron, startRunsForEvent } from "./triggers.js"
 import type { RunStatus, WorkflowStep } from "./types.js"
 import * as versions from "./versions.js"
+import * as builder from "./builder.js"
+import type { WorkflowVersionStepChanges } from "./step-changes.js"
 
 export type WorkflowsFailure = BadUserInput | NotFound | Unauthenticated | SqlError.SqlError | QueueUnavailable
 
@@ -35,9 +37,13 @@ export interface WorkflowsShape {
     input: { readonly workflowVersionId: string; readonly workflowRunId?: string | null; readonly payload?: unknown },
     createdBy: Actor
   ) => Effect.Effect<{ readonly id: string; readonly status: RunStatus }, WorkflowsFailure>
-  readonly createStep: (workspaceId: string, input: Parameters<typeof versions.createStep>[1]) => Effect.Effect<WorkflowStep, WorkflowsFailure>
+  readonly createStep: (workspaceId: string, input: versions.CreateStepInput) => Effect.Effect<WorkflowVersionStepChanges, WorkflowsFailure>
   readonly updateStep: (workspaceId: string, input: Parameters<typeof versions.updateStep>[1]) => Effect.Effect<WorkflowStep, WorkflowsFailure>
-  readonly deleteStep: (workspaceId: string, input: Parameters<typeof versions.deleteStep>[1]) => Effect.Effect<WorkflowStep, WorkflowsFailure>
+  readonly deleteStep: (workspaceId: string, input: Parameters<typeof versions.deleteStep>[1]) => Effect.Effect<WorkflowVersionStepChanges, WorkflowsFailure>
+  readonly duplicateStep: (workspaceId: string, input: Parameters<typeof builder.duplicateStep>[1]) => Effect.Effect<WorkflowVersionStepChanges, WorkflowsFailure>
+  readonly createEdge: (workspaceId: string, input: builder.EdgeInput) => Effect.Effect<WorkflowVersionStepChanges, WorkflowsFailure>
+  readonly deleteEdge: (workspaceId: string, input: builder.EdgeInput) => Effect.Effect<WorkflowVersionStepChanges, WorkflowsFailure>
+  readonly updatePositions: (workspaceId: string, input: builder.PositionsInput) => Effect.Effect<boolean, WorkflowsFailure>
   /** Twenty's submitFormStep: the FORM step's response, and the run goes on. */
   readonly submitForm: (workspaceId: string, input: SubmitFormInput) => Effect.Effect<boolean, WorkflowsFailure>
   readonly stopRun: (workspaceId: string, workflowRunId: string) => Effect.Effect<{ readonly id: string; readonly status: RunStatus }, WorkflowsFailure>
@@ -81,6 +87,10 @@ export const WorkflowsLive = Layer.effect(
       createStep: (ws, input) => transactional(ws, versions.createStep(ws, input)),
       updateStep: (ws, input) => transactional(ws, versions.updateStep(ws, input)),
       deleteStep: (ws, input) => transactional(ws, versions.deleteStep(ws, input)),
+      duplicateStep: (ws, input) => transactional(ws, builder.duplicateStep(ws, input)),
+      createEdge: (ws, input) => transactional(ws, builder.createEdge(ws, input)),
+      deleteEdge: (ws, input) => transactional(ws, builder.deleteEdge(ws, input)),
+      updatePositions: (ws, input) => transactional(ws, builder.updatePositions(ws, input)),
       // Not in a transaction: the run's job, queued last, must find the response already committed.
       submitForm: (ws, input) => provided(submitForm(ws, input)),
       stopRun: (ws, id) => transactional(ws, stopRun(ws, id)),

@@ -33,7 +33,9 @@ export const WorkflowStep = Schema.Struct({
     outputSchema: Schema.optional(Schema.Unknown),
     errorHandlingOptions: Schema.optional(ErrorHandlingOptions)
   }),
-  nextStepIds: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
+  nextStepIds: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+  /** Where the builder draws it (Twenty's `{ x, y }`); the executor ignores it. */
+  position: Schema.optional(Schema.Unknown)
 })
 export type WorkflowStep = typeof WorkflowStep.Type
 

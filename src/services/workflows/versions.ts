@@ -19,7 +19,8 @@ import {
 } from "./store.js"
 import type { WorkflowStep, WorkflowTrigger } from "./types.js"
 import { cronPattern } from "./cron.js"
-import { asObject, asStrings } from "./json.js"
+import { asObject, asObjects, asStrings } from "./json.js"
+import { stepChanges } from "./step-changes.js"
 import { BadUserInput } from "../../domain/errors.js"
 
 const versionNotFound = () => new NotFound({ message: "Workflow version not found", subCode: "WORKFLOW_VERSION_NOT_FOUND" })
@@ -99,7 +100,7 @@ export const createDraftFromVersion = (workspaceId: string, workflowId: string, 
     return result
   })
 
-const draftIn = (workspaceId: string, versionId: string) =>
+export const draftIn = (workspaceId: string, versionId: string) =>
   Effect.gen(function*() {
     const found = yield* versionIn(workspaceId, versionId, true)
     if (found.version.status !== "DRAFT") return yield* invalidVersion("Only draft versions can be edited")
@@ -115,22 +116,61 @@ const DEFAULT_INPUTS: Readonly<Record<string, unknown>> = {
   UPSERT_RECORD: { objectName: "company", objectRecord: {} },
   FIND_RECORDS: { objectName: "company", limit: 1 },
   FILTER: { stepFilterGroups: [], stepFilters: [] },
-  IF_ELSE: { stepFilterGroups: [], stepFilters: [], branches: [] }
+  IF_ELSE: { stepFilterGroups: [], stepFilters: [], branches: [] },
+  ITERATOR: { items: [], initialLoopStepIds: [] }
 }
 
 const stepName = (type: string) => type.toLowerCase().split("_").map((w, i) => (i === 0 ? w[0]!.toUpperCase() + w.slice(1) : w)).join(" ")
 
-export const createStep = (
-  workspaceId: string,
-  input: { readonly workflowVersionId: string; readonly stepType: string; readonly parentStepId?: string | null; readonly nextStepId?: string | null }
-) =>
+/** Where a new step hangs under its parent: Twenty's parentStepConnectionOptions (an ITERATOR's loop, an IF_ELSE's branch). */
+interface ConnectionOptions {
+  readonly connectedStepType?: string
+  readonly settings?: { readonly shouldInsertToLoop?: boolean; readonly branchId?: string }
+}
+
+export interface CreateStepInput {
+  readonly workflowVersionId: string
+  readonly stepType: string
+  readonly parentStepId?: string | null
+  readonly nextStepId?: string | null
+  readonly parentStepConnectionOptions?: ConnectionOptions | null
+  readonly position?: { readonly x: number; readonly y: number } | null
+  readonly id?: string | null
+}
+
+/** `ids` with `replaced` swapped for `id` where it stood, else `id` appended (Twenty's insertStep). */
+const linked = (ids: ReadonlyArray<string> | null | undefined, id: string, replaced: string | null | undefined) =>
+  replaced && ids?.includes(replaced) ? ids.map((x) => (x === replaced ? id : x)) : [...(ids ?? []), id]
+
+/** The parent step after `child` is hung under it: in its loop, in one of its branches, or among its next steps. */
+const withChild = (parent: WorkflowStep, child: string, next: string | null | undefined, options: ConnectionOptions | null | undefined): WorkflowStep => {
+  const input = asObject(parent.settings.input)
+  if (options?.connectedStepType === "ITERATOR" && options.settings?.shouldInsertToLoop && parent.type === "ITERATOR") {
+    const loop = linked(asStrings(input["initialLoopStepIds"]), child, next)
+    return { ...parent, settings: { ...parent.settings, input: { ...input, initialLoopStepIds: loop } } }
+  }
+  const branchId = options?.settings?.branchId
+  if (options?.connectedStepType === "IF_ELSE" && branchId && parent.type === "IF_ELSE") {
+    const branches = asObjects(input["branches"]).map((b) => (b["id"] === branchId ? { ...b, nextStepIds: linked(asStrings(b["nextStepIds"]), child, next) } : b))
+    return { ...parent, settings: { ...parent.settings, input: { ...input, branches } } }
+  }
+  return { ...parent, nextStepIds: linked(parent.nextStepIds, child, next) }
+}
+
+/**
+ * Twenty's createWorkflowVersionStep → WorkflowVersionStepChanges. Without `parentStepId` Score hangs the
+ * step under the last one (or the trigger), as the builders before edges did.
+ */
+export const createStep = (workspaceId: string, input: CreateStepInput) =>
   Effect.gen(function*() {
     if (!STEP_TYPES.some((type) => type === input.stepType)) {
       return yield* new BadUserInput({ message: `Unknown step type ${input.stepType}`, subCode: "INVALID_ACTION_TYPE" })
     }
     const { schema, version, steps, trigger } = yield* draftIn(workspaceId, input.workflowVersionId)
+    const id = input.id ?? crypto.randomUUID()
+    if (steps.some((s) => s.id === id)) return yield* new BadUserInput({ message: `Step ${id} already exists`, subCode: "INVALID_REQUEST" })
     const step: WorkflowStep = {
-      id: crypto.randomUUID(),
+      id,
       name: stepName(input.stepType),
       type: input.stepType,
       valid: false,
@@ -139,18 +179,15 @@ export const createStep = (
         outputSchema: {},
         errorHandlingOptions: { retryOnFailure: { value: false }, continueOnFailure: { value: false } }
       },
-      nextStepIds: input.nextStepId ? [input.nextStepId] : []
+      nextStepIds: input.nextStepId ? [input.nextStepId] : [],
+      ...(input.position ? { position: input.position } : {})
     }
-    const link = (ids: ReadonlyArray<string> | null | undefined) =>
-      input.nextStepId && ids?.includes(input.nextStepId)
-        ? ids.map((id) => (id === input.nextStepId ? step.id : id))
-        : [...(ids ?? []), step.id]
     const parentId = input.parentStepId ?? (steps.length > 0 ? steps[steps.length - 1]!.id : "trigger")
-    let nextTrigger = trigger
-    const nextSteps = steps.map((s) => (s.id === parentId ? { ...s, nextStepIds: link(s.nextStepIds) } : s))
-    if (parentId === "trigger" && trigger) nextTrigger = { ...trigger, nextStepIds: link(asStrings(trigger["nextStepIds"])) }
-    yield* updateVersion(schema, version.id, { steps: [...nextSteps, step], ...(nextTrigger ? { trigger: nextTrigger } : {}) })
-    return step
+    const nextSteps = steps.map((s) => (s.id === parentId ? withChild(s, step.id, input.nextStepId, input.parentStepConnectionOptions) : s))
+    const nextTrigger = parentId === "trigger" && trigger ? { ...trigger, nextStepIds: linked(asStrings(trigger["nextStepIds"]), step.id, input.nextStepId) } : undefined
+    const updatedSteps = [...nextSteps, step]
+    yield* updateVersion(schema, version.id, { steps: updatedSteps, ...(nextTrigger ? { trigger: nextTrigger } : {}) })
+    return stepChanges({ trigger, steps }, { steps: updatedSteps, ...(nextTrigger ? { trigger: nextTrigger } : {}) })
   })
 
 export const updateStep = (workspaceId: string, input: { readonly workflowVersionId: string; readonly step: WorkflowStep }) =>
@@ -161,16 +198,33 @@ export const updateStep = (workspaceId: string, input: { readonly workflowVersio
     return input.step
   })
 
-/** Removes the step; whatever led to it leads to its next steps instead. */
+/**
+ * Twenty's deleteWorkflowVersionStep → WorkflowVersionStepChanges: the step goes, whatever led to it (next
+ * steps, branches, loops) leads to its next steps instead; `trigger` as the id removes the trigger.
+ */
 export const deleteStep = (workspaceId: string, input: { readonly workflowVersionId: string; readonly stepId: string }) =>
   Effect.gen(function*() {
     const { schema, version, steps, trigger } = yield* draftIn(workspaceId, input.workflowVersionId)
+    if (input.stepId === "trigger") {
+      if (!trigger) return yield* new NotFound({ message: "Trigger not found", subCode: "INVALID_REQUEST" })
+      yield* updateVersion(schema, version.id, { trigger: null })
+      return stepChanges({ trigger, steps }, { trigger: null })
+    }
     const removed = steps.find((s) => s.id === input.stepId)
     if (!removed) return yield* new NotFound({ message: "Step not found", subCode: "INVALID_REQUEST" })
     const relink = (ids: ReadonlyArray<string> | null | undefined) =>
-      ids?.flatMap((id) => (id === input.stepId ? removed.nextStepIds ?? [] : [id]))
-    const remaining = steps.filter((s) => s.id !== input.stepId).map((s) => ({ ...s, nextStepIds: relink(s.nextStepIds) ?? [] }))
-    const nextTrigger = trigger ? { ...trigger, nextStepIds: relink(asStrings(trigger["nextStepIds"])) ?? [] } : null
+      [...new Set(ids?.flatMap((id) => (id === input.stepId ? removed.nextStepIds ?? [] : [id])) ?? [])]
+    const remaining = steps.filter((s) => s.id !== input.stepId).map((s) => {
+      const stepInput = asObject(s.settings.input)
+      const relinked = { ...s, nextStepIds: relink(s.nextStepIds) }
+      if (s.type === "ITERATOR") return { ...relinked, settings: { ...s.settings, input: { ...stepInput, initialLoopStepIds: relink(asStrings(stepInput["initialLoopStepIds"])) } } }
+      if (s.type === "IF_ELSE") {
+        const branches = asObjects(stepInput["branches"]).map((b) => ({ ...b, nextStepIds: relink(asStrings(b["nextStepIds"])) }))
+        return { ...relinked, settings: { ...s.settings, input: { ...stepInput, branches } } }
+      }
+      return relinked
+    })
+    const nextTrigger = trigger ? { ...trigger, nextStepIds: relink(asStrings(trigger["nextStepIds"])) } : undefined
     yield* updateVersion(schema, version.id, { steps: remaining, ...(nextTrigger ? { trigger: nextTrigger } : {}) })
-    return removed
+    return stepChanges({ trigger, steps }, { steps: remaining, ...(nextTrigger ? { trigger: nextTrigger } : {}) })
   })

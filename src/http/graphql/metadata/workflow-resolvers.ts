@@ -46,8 +46,7 @@ export const workflowResolvers = {
     createDraftFromWorkflowVersion: (_: unknown, args: Args, ctx: Context) =>
       withWorkflows(ctx, (w, ws) =>
         Effect.map(w.createDraftFromVersion(ws, args.input.workflowId, args.input.workflowVersionIdToCopy), (v) => ({ ...v, name: v.name ?? "" }))),
-    createWorkflowVersionStep: (_: unknown, args: Args, ctx: Context) =>
-      withWorkflows(ctx, (w, ws) => Effect.map(w.createStep(ws, args.input), action)),
+    createWorkflowVersionStep: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.createStep(ws, args.input)),
     updateWorkflowVersionStep: (_: unknown, args: Args, ctx: Context) =>
       withWorkflows(ctx, (w, ws) =>
         decodeStep(args.input.step).pipe(
@@ -55,8 +54,11 @@ export const workflowResolvers = {
           Effect.flatMap((step) => w.updateStep(ws, { workflowVersionId: args.input.workflowVersionId, step })),
           Effect.map(action)
         )),
-    deleteWorkflowVersionStep: (_: unknown, args: Args, ctx: Context) =>
-      withWorkflows(ctx, (w, ws) => Effect.map(w.deleteStep(ws, args.input), action)),
+    deleteWorkflowVersionStep: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.deleteStep(ws, args.input)),
+    duplicateWorkflowVersionStep: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.duplicateStep(ws, args.input)),
+    createWorkflowVersionEdge: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.createEdge(ws, args.input)),
+    deleteWorkflowVersionEdge: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.deleteEdge(ws, args.input)),
+    updateWorkflowVersionPositions: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.updatePositions(ws, args.input)),
     stopWorkflowRun: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.stopRun(ws, args.workflowRunId)),
     submitFormStep: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.submitForm(ws, args.input)),
     computeStepOutputSchema: (_: unknown, args: Args, ctx: Context) =>

@@ -1,6 +1,8 @@
 /**
  * Twenty's workflow mutations (engine/core-modules/workflow/resolvers: workflow-trigger, workflow-version,
- * workflow-version-step, workflow-run, workflow-builder), as releases before core workflows served them.
+ * workflow-version-step, workflow-version-edge, workflow-run, workflow-builder), as the last releases before
+ * core workflows served them: step, edge and duplicate mutations answer WorkflowVersionStepChanges (microdiff
+ * differences of the version's trigger and steps).
  */
 export const workflowTypeDefs = /* GraphQL */ `
 enum WorkflowRunStatusEnum { NOT_STARTED ENQUEUED RUNNING COMPLETED FAILED STOPPING STOPPED }
@@ -30,7 +32,25 @@ type WorkflowVersionDTO {
 
 input RunWorkflowVersionInput { workflowVersionId: UUID! workflowRunId: UUID payload: JSON }
 input CreateDraftFromWorkflowVersionInput { workflowId: UUID! workflowVersionIdToCopy: UUID! }
-input CreateWorkflowVersionStepInput { workflowVersionId: UUID! stepType: String! parentStepId: String nextStepId: UUID }
+type WorkflowVersionStepChanges {
+  triggerDiff: JSON
+  stepsDiff: JSON
+}
+
+input WorkflowStepPositionInput { x: Float! y: Float! }
+input WorkflowStepPositionUpdateInput { id: String! position: WorkflowStepPositionInput! }
+input CreateWorkflowVersionStepInput {
+  workflowVersionId: UUID!
+  stepType: String!
+  parentStepId: String
+  parentStepConnectionOptions: JSON
+  nextStepId: UUID
+  position: WorkflowStepPositionInput
+  id: String
+}
+input DuplicateWorkflowVersionStepInput { workflowVersionId: String! stepId: String! }
+input CreateWorkflowVersionEdgeInput { workflowVersionId: String! source: String! target: String! sourceConnectionOptions: JSON }
+input UpdateWorkflowVersionPositionsInput { workflowVersionId: UUID! positions: [WorkflowStepPositionUpdateInput!]! }
 input UpdateWorkflowVersionStepInput { workflowVersionId: UUID! step: JSON! }
 input DeleteWorkflowVersionStepInput { workflowVersionId: UUID! stepId: String! }
 input SubmitFormStepInput { stepId: String! workflowRunId: UUID! response: JSON! }
@@ -41,9 +61,13 @@ extend type Mutation {
   deactivateWorkflowVersion(workflowVersionId: UUID!): Boolean!
   runWorkflowVersion(input: RunWorkflowVersionInput!): WorkflowRun!
   createDraftFromWorkflowVersion(input: CreateDraftFromWorkflowVersionInput!): WorkflowVersionDTO!
-  createWorkflowVersionStep(input: CreateWorkflowVersionStepInput!): WorkflowAction!
+  createWorkflowVersionStep(input: CreateWorkflowVersionStepInput!): WorkflowVersionStepChanges!
   updateWorkflowVersionStep(input: UpdateWorkflowVersionStepInput!): WorkflowAction!
-  deleteWorkflowVersionStep(input: DeleteWorkflowVersionStepInput!): WorkflowAction!
+  deleteWorkflowVersionStep(input: DeleteWorkflowVersionStepInput!): WorkflowVersionStepChanges!
+  duplicateWorkflowVersionStep(input: DuplicateWorkflowVersionStepInput!): WorkflowVersionStepChanges!
+  createWorkflowVersionEdge(input: CreateWorkflowVersionEdgeInput!): WorkflowVersionStepChanges!
+  deleteWorkflowVersionEdge(input: CreateWorkflowVersionEdgeInput!): WorkflowVersionStepChanges!
+  updateWorkflowVersionPositions(input: UpdateWorkflowVersionPositionsInput!): Boolean!
   stopWorkflowRun(workflowRunId: UUID!): WorkflowRun!
   submitFormStep(input: SubmitFormStepInput!): Boolean!
   computeStepOutputSchema(input: ComputeStepOutputSchemaInput!): JSON!
