@@ -2,7 +2,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test"
 import { Effect, Fiber } from "effect"
 import { registry } from "../src/jobs/registry.js"
 import { runWorker } from "../src/jobs/runner.js"
+import { Cache, type CacheOptions } from "../src/platform/cache/index.js"
 import { runRelay } from "../src/services/events/index.js"
+import { eventTriggersKey } from "../src/services/workflows/triggers.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 import { step, workflowClient } from "./support/workflows.js"
@@ -38,12 +40,12 @@ beforeAll(async () => {
       return Response.json({ ok: true })
     }
   })
-})
+}, 60_000)
 afterAll(async () => {
-  server.stop(true)
+  server?.stop(true)
   await app.run(Fiber.interrupt(worker))
   await app.close()
-})
+}, 30_000)
 
 const uuid = () => crypto.randomUUID()
 const note = (id: string, title: string, next: Array<string> = []) =>
@@ -210,3 +212,44 @@ test("the builder's mutations answer Twenty's WorkflowVersionStepChanges: steps,
   })).deleteWorkflowVersionStep
   expect(removed.triggerDiff).toEqual([{ type: "REMOVE", path: ["trigger", "nextStepIds", 1], oldValue: iterator }])
 })
+
+test("event triggers are cached per workspace; (de)activating a version drops the entry on every instance", async () => {
+  const key = eventTriggersKey(account.workspaceId)
+  const ttl: CacheOptions = { ttl: "1 minute" }
+  /** What the instance's cache holds: its entry, or ["reloaded"] when it had to load again. */
+  const cached = (instance: TestApp) => instance.run(Effect.flatMap(Cache, (cache) => cache.getOrLoad(key, Effect.succeed(["reloaded"]), ttl)))
+  const other = await startTestApp({ databaseUrl: app.databaseUrl })
+  try {
+    const noteStep = uuid()
+    const { workflowId, versionId } = await client.createWorkflow(
+      "Cached trigger",
+      { type: "DATABASE_EVENT", settings: { eventName: "opportunity.created", outputSchema: {} }, nextStepIds: [noteStep] },
+      [note(noteStep, "opportunity {{trigger.properties.after.name}}")]
+    )
+    // An event loads the workspace's triggers (none yet) into the shared cache; the other instance reads them too.
+    // (After the workflow's own events: each of those drops the entry.)
+    await Bun.sleep(400)
+    await client.data(`mutation { createOpportunity(data: { name: "Before" }) { id } }`)
+    const peek = () => app.run(Effect.flatMap(Cache, (cache) => cache.getOrLoad(key, Effect.succeed(null), ttl)))
+    for (const until = Date.now() + 5000; (await peek()) === null && Date.now() < until;) await Bun.sleep(50)
+    expect(await cached(app)).toEqual([])
+    expect(await cached(other)).toEqual([])
+    // Activated on the other instance: this one's entry is gone, and the next event finds the trigger.
+    expect((await workflowClient(other, account.accessToken).activate(versionId)).activateWorkflowVersion).toBe(true)
+    expect(await cached(app)).toEqual(["reloaded"])
+    await app.run(Effect.flatMap(Cache, (cache) => cache.invalidate(key)))
+    await client.data(`mutation { createOpportunity(data: { name: "After" }) { id } }`)
+    const started = async () =>
+      // Edges, not totalCount: totals are cached, and a run's bookkeeping writes emit no events to drop them.
+      (await client.data(`query($id: UUID!) { workflowRuns(filter: { workflowId: { eq: $id } }) { edges { node { id } } } }`, { id: workflowId })).workflowRuns.edges.length
+    const deadline = Date.now() + 10_000
+    while ((await started()) < 1 && Date.now() < deadline) await Bun.sleep(50)
+    expect(await started()).toBe(1)
+    expect((await cached(other) ?? []).map((t: any) => t.workflowId)).toEqual([workflowId])
+    // Deactivated here: the other instance's entry goes too.
+    await client.metaData(`mutation($id: UUID!) { deactivateWorkflowVersion(workflowVersionId: $id) }`, { id: versionId })
+    expect(await cached(other)).toEqual(["reloaded"])
+  } finally {
+    await other.close()
+  }
+}, 60_000)

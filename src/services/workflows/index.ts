@@ -9,6 +9,7 @@ import { Context, Effect, Layer } from "effect"
 import type { Actor } from "../../domain/actor.js"
 import type { BadUserInput, NotFound, Unauthenticated } from "../../domain/errors.js"
 import type { RecordEvent } from "../../domain/events.js"
+import { Cache } from "../../platform/cache/index.js"
 import { AppConfig } from "../../platform/config.js"
 import { JobQueue, type QueueUnavailable } from "../../platform/queue/index.js"
 import { Mailer } from "../mail/index.js"
@@ -19,7 +20,7 @@ import { submitForm, type SubmitFormInput } from "./forms.js"
 import { sweepRuns } from "./maintenance.js"
 import { startRun, stopRun } from "./runs.js"
 import { schemaOf, type VersionRow } from "./store.js"
-import { startRunForWebhook, startRunsForCron, startRunsForEvent } from "./triggers.js"
+import { eventTriggersKey, startRunForWebhook, startRunsForCron, startRunsForEvent } from "./triggers.js"
 import type { RunStatus, WorkflowStep } from "./types.js"
 import * as versions from "./versions.js"
 import * as builder from "./builder.js"
@@ -67,8 +68,8 @@ export const WorkflowsLive = Layer.effect(
   Workflows,
   Effect.gen(function*() {
     const config = yield* AppConfig
-    const context = yield* Effect.context<SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer>()
-    const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer>) =>
+    const context = yield* Effect.context<SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | Cache>()
+    const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | Cache>) =>
       Effect.provide(effect, context)
     /**
      * Lifecycle and step edits read, check and write several rows: all or nothing, the version locked. The
@@ -76,10 +77,14 @@ export const WorkflowsLive = Layer.effect(
      */
     const transactional = <A, E>(workspaceId: string, effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer>) =>
       provided(Effect.zipRight(schemaOf(workspaceId), Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(effect))))
+    const cache = yield* Cache
+    /** Once committed, every instance drops the workspace's cached event triggers (Cache's pub/sub). */
+    const triggersChanged = <A, E, R>(workspaceId: string, effect: Effect.Effect<A, E, R>) =>
+      Effect.tap(effect, () => cache.invalidate(eventTriggersKey(workspaceId)))
     const settings = { maxRunningPerWorkspace: config.workflowMaxRunningPerWorkspace }
     return {
-      activateVersion: (ws, id) => transactional(ws, versions.activateVersion(ws, id)),
-      deactivateVersion: (ws, id) => transactional(ws, versions.deactivateVersion(ws, id)),
+      activateVersion: (ws, id) => triggersChanged(ws, transactional(ws, versions.activateVersion(ws, id))),
+      deactivateVersion: (ws, id) => triggersChanged(ws, transactional(ws, versions.deactivateVersion(ws, id))),
       createDraftFromVersion: (ws, workflowId, id) => transactional(ws, versions.createDraftFromVersion(ws, workflowId, id)),
       runVersion: (ws, input, createdBy) =>
         provided(Effect.flatMap(versions.versionIn(ws, input.workflowVersionId), ({ version }) =>

@@ -8,7 +8,8 @@ import { Cron, Effect, Either } from "effect"
 import type { RecordEvent } from "../../domain/events.js"
 import { BadUserInput, NotFound, Unauthenticated } from "../../domain/errors.js"
 import { derivedRunId, startRun } from "./runs.js"
-import { automatedTriggers, findVersion, schemaOf } from "./store.js"
+import { Cache } from "../../platform/cache/index.js"
+import { automatedTriggers, findVersion, schemaOf, type VersionRow } from "./store.js"
 
 const TRIGGER_ACTOR = { source: "WORKFLOW", workspaceMemberId: null, name: "Workflow" } as const
 
@@ -38,23 +39,63 @@ const eventPayload = (event: RecordEvent) => ({
 
 const isWorkflowObject = (name: string) => ["workflow", "workflowVersion", "workflowRun", "workflowAutomatedTrigger"].includes(name)
 
-/** Starts the runs of the active DATABASE_EVENT triggers matching the event (`fields` narrows `updated`). */
+/** The cache entry of a workspace's active DATABASE_EVENT triggers; dropped on every instance when a version is (de)activated. */
+export const eventTriggersKey = (workspaceId: string) => `workflow-event-triggers:${workspaceId}`
+
+/** Long: activation, deactivation and any write to the workflow objects drop the entry everywhere. */
+const EVENT_TRIGGERS_TTL = "10 minutes"
+
+interface EventTrigger {
+  readonly id: string
+  readonly workflowId: string
+  readonly eventName: string
+  readonly fields: ReadonlyArray<string>
+  readonly version: VersionRow
+}
+
+/** Every DATABASE_EVENT trigger whose workflow's last published version is ACTIVE, with that version, in one query. */
+export const loadEventTriggers = (schema: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{ id: string; workflowId: string; settings: Record<string, unknown> } & { versionId: string; name: string | null; trigger: unknown; steps: unknown }>`
+      SELECT t.id, t."workflowId", t.settings, v.id AS "versionId", v.name, v.trigger, v.steps
+        FROM ${sql(schema)}."workflowAutomatedTrigger" t
+        JOIN ${sql(schema)}.workflow w ON w.id = t."workflowId" AND w."deletedAt" IS NULL
+        JOIN ${sql(schema)}."workflowVersion" v ON v.id::text = w."lastPublishedVersionId" AND v."deletedAt" IS NULL AND v.status = 'ACTIVE'
+       WHERE t.type = 'DATABASE_EVENT' AND t."deletedAt" IS NULL`
+    return rows.map((row): EventTrigger => ({
+      id: row.id,
+      workflowId: row.workflowId,
+      eventName: String(row.settings["eventName"] ?? ""),
+      fields: Array.isArray(row.settings["fields"]) ? row.settings["fields"].map(String) : [],
+      version: { id: row.versionId, workflowId: row.workflowId, name: row.name, status: "ACTIVE", trigger: row.trigger, steps: row.steps }
+    }))
+  })
+
+/** The workflow objects whose writes may change which triggers are active (a run's do not). */
+const changesTriggers = (name: string) => ["workflow", "workflowVersion", "workflowAutomatedTrigger"].includes(name)
+
+/**
+ * Starts the runs of the active DATABASE_EVENT triggers matching the event (`fields` narrows `updated`).
+ * The workspace's triggers come from the cache: most events match none, and then cost no query (`bun
+ * bench/workflows.ts` measures both). A write to the workflow objects through the records API drops the entry.
+ */
 export const startRunsForEvent = (event: RecordEvent) =>
   Effect.gen(function*() {
-    if (isWorkflowObject(event.objectNameSingular)) return
+    const cache = yield* Cache
+    if (isWorkflowObject(event.objectNameSingular)) {
+      if (changesTriggers(event.objectNameSingular)) yield* cache.invalidate(eventTriggersKey(event.workspaceId))
+      return
+    }
     const names: Array<string> = [event.name]
     if (event.action === "created" || event.action === "updated") names.push(`${event.objectNameSingular}.upserted`)
     const schema = yield* schemaOf(event.workspaceId)
-    const triggers = yield* automatedTriggers(schema, "DATABASE_EVENT", names)
+    const triggers = (yield* cache.getOrLoad(eventTriggersKey(event.workspaceId), loadEventTriggers(schema), { ttl: EVENT_TRIGGERS_TTL })) ?? []
     for (const trigger of triggers) {
-      const fields = trigger.settings["fields"]
-      if (event.action === "updated" && Array.isArray(fields) && fields.length > 0) {
-        if (!fields.some((f) => event.updatedFields?.includes(String(f)))) continue
-      }
-      const version = yield* activeVersionOf(schema, trigger.workflowId)
-      if (!version) continue
+      if (!names.includes(trigger.eventName)) continue
+      if (event.action === "updated" && trigger.fields.length > 0 && !trigger.fields.some((f) => event.updatedFields?.includes(f))) continue
       const key = `${trigger.id}:${event.name}:${event.recordId}:${event.occurredAt}`
-      yield* startRun(event.workspaceId, version, eventPayload(event), TRIGGER_ACTOR, derivedRunId(key))
+      yield* startRun(event.workspaceId, trigger.version, eventPayload(event), TRIGGER_ACTOR, derivedRunId(key))
     }
   }).pipe(Effect.catchTag("NotFound", () => Effect.void))
 
