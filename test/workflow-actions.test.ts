@@ -6,7 +6,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test"
 import { Effect, Fiber } from "effect"
 import { registry } from "../src/jobs/registry.js"
 import { runWorker } from "../src/jobs/runner.js"
+import { SqlClient } from "@effect/sql"
 import { runRelay } from "../src/services/events/index.js"
+import { enqueueRun } from "../src/services/workflows/executor.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { signUpWithWorkspace } from "./support/flows.js"
 import { decodedText, startTestSmtp } from "./support/smtp.js"
@@ -16,6 +18,7 @@ let app: TestApp
 let worker: Fiber.RuntimeFiber<unknown, unknown> | null = null
 let smtp: Awaited<ReturnType<typeof startTestSmtp>>
 let client: ReturnType<typeof workflowClient>
+let workspaceId: string
 
 const startWorker = async () => {
   worker = await app.run(Effect.forkDaemon(Effect.scoped(Effect.gen(function*() {
@@ -36,13 +39,14 @@ beforeAll(async () => {
   })
   await startWorker()
   const account = await signUpWithWorkspace(app, { name: "Actions Co" })
+  workspaceId = account.workspaceId
   client = workflowClient(app, account.accessToken)
-})
+}, 60_000)
 afterAll(async () => {
   await stopWorker()
   await app.close()
   await smtp.close()
-})
+}, 30_000)
 
 const uuid = () => crypto.randomUUID()
 const manual = (next: Array<string>) => ({ type: "MANUAL", settings: {}, nextStepIds: next })
@@ -70,6 +74,32 @@ test("SEND_EMAIL sends the mail, variables resolved, to each recipient; the step
   expect(ada.raw).toContain("Subject: Hello Ada")
   expect(decodedText(ada.raw)).toContain("Dear Ada,")
   await waitFor(() => smtp.received.find((m) => m.to.includes("audit@example.com")))
+})
+
+test("SEND_EMAIL run again after its mail was sent (its worker died before the step's SUCCESS was written) sends nothing twice", async () => {
+  const send = uuid()
+  const { versionId } = await client.createWorkflow("Mail once", manual([send]), [
+    step(send, "SEND_EMAIL", { email: "once@example.com", subject: "Only once", body: "Hello" })
+  ])
+  const runId = await client.run(versionId)
+  expect((await client.settled(runId)).status).toBe("COMPLETED")
+  await waitFor(() => smtp.received.find((m) => m.to.includes("once@example.com")))
+  // The state a worker killed between the send and the step's write leaves: the step RUNNING, the run too.
+  await app.run(Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const [dataSource] = yield* sql<{ schema: string }>`SELECT schema FROM core."dataSource" WHERE "workspaceId" = ${workspaceId}`
+    const schema = dataSource!.schema
+    yield* sql`UPDATE ${sql(schema)}."workflowRun"
+                  SET status = 'RUNNING', "endedAt" = NULL,
+                      state = jsonb_set(state, ${`{stepInfos,${send}}`}::text[], '{"status":"RUNNING","attempts":1}'::jsonb)
+                WHERE id = ${runId}`
+    yield* enqueueRun(workspaceId, runId, { suffix: "-after-crash" })
+  }))
+  const again = await client.settled(runId)
+  expect(again.status).toBe("COMPLETED")
+  expect(again.state.stepInfos[send]).toMatchObject({ status: "SUCCESS", attempts: 2 })
+  await Bun.sleep(1500)
+  expect(smtp.received.filter((m) => m.to.includes("once@example.com"))).toHaveLength(1)
 })
 
 test("SEND_EMAIL without a recipient, or with an invalid one, fails the step with a clear error", async () => {

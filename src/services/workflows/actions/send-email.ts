@@ -17,7 +17,8 @@ const escapeHtml = (text: string) =>
  * Twenty's SEND_EMAIL: `{ email, subject, body }` (the older shape) or `{ recipients: { to, cc, bcc }, subject,
  * body }` → `{ success: true }`. Sent through the outgoing mail service (the `emails` queue, its retries), one
  * mail per recipient; the connected account is not used (email sync does not exist). Each mail is queued
- * under `<runId>:<stepId>:<address>`, so a step re-run while its mail still waits does not queue it twice.
+ * under `<runId>:<stepId>:<address>`, sent once per key (mail/deliveries.ts): a step re-run after its worker
+ * died — its mail waiting, or already sent — sends nothing twice.
  */
 export const sendEmailAction: ActionExecutor<Mailer> = {
   type: "SEND_EMAIL",
