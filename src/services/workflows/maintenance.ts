@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect } from "effect"
+import { pruneDeliveries } from "../mail/deliveries.js"
 import { waitingCondition } from "./store.js"
 
 export interface MaintenanceSettings {
@@ -10,7 +11,8 @@ export interface MaintenanceSettings {
 }
 
 /**
- * Once a minute: stale runs failed, then old finished runs deleted beyond the newest N per workflow.
+ * Once a minute: stale runs failed, then old finished runs deleted beyond the newest N per workflow, and
+ * mail delivery records older than 30 days.
  * A run whose worker died is not stale: its job comes back when the lease expires and resumes it.
  */
 export const sweepRuns = (settings: MaintenanceSettings) =>
@@ -34,4 +36,6 @@ export const sweepRuns = (settings: MaintenanceSettings) =>
               FROM ${runs} WHERE status IN ('COMPLETED', 'FAILED', 'STOPPED')
           ) ranked WHERE n > ${settings.runsKeptPerWorkflow})`
     }
+    // SEND_EMAIL's once-per-key records, long after any run could re-run its step.
+    yield* pruneDeliveries
   }).pipe(Effect.withSpan("Workflows.sweepRuns"))
