@@ -7,7 +7,12 @@
  *     From the mutation's answer (after the commit) to the run's `startedAt` (the worker took it, the first
  *     step starts) and to the note's `createdAt` (the first step's write), p50 / p99;
  *  2. throughput: BENCH_RUNS (300) runs of a 3-step MANUAL workflow (CREATE_RECORD, UPDATE_RECORD of that
- *     record through `{{<stepId>.id}}`, FIND_RECORDS) queued at once, runs completed per second.
+ *     record through `{{<stepId>.id}}`, FIND_RECORDS) queued at once, runs completed per second;
+ *  3. the trigger lookup every record event pays (most match no workflow): BENCH_LOOKUPS (2000) events that
+ *     match none through startRunsForEvent (the cached triggers) against the query each event ran before
+ *     the cache, per event, in µs;
+ *  4. the queue bench (bench/queue.ts, BENCH_QUEUE_JOBS jobs, one round) in the same run, as the floor a
+ *     workflow run's jobs stand on: a loaded machine moves both together.
  *
  *   bun bench/workflows.ts
  *
@@ -19,13 +24,17 @@ import { Effect, Fiber } from "effect"
 import { registry } from "../src/jobs/registry.js"
 import { runWorker } from "../src/jobs/runner.js"
 import { runRelay } from "../src/services/events/index.js"
+import type { RecordEvent } from "../src/domain/events.js"
 import { Workflows } from "../src/services/workflows/index.js"
+import { automatedTriggers } from "../src/services/workflows/store.js"
 import { startTestApp } from "../test/support/app.js"
 import { signUpWithWorkspace } from "../test/support/flows.js"
 import { step, workflowClient } from "../test/support/workflows.js"
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200)
 const RUNS = Number(process.env.BENCH_RUNS ?? 300)
+const LOOKUPS = Number(process.env.BENCH_LOOKUPS ?? 2000)
+const QUEUE_JOBS = process.env.BENCH_QUEUE_JOBS ?? "5000"
 
 const percentile = (values: Array<number>, p: number) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -90,6 +99,33 @@ try {
     await Bun.sleep(100)
   }
   const seconds = (Date.now() - started) / 1000
+
+  // 3. trigger lookup per event: cached, against the query every event ran before the cache
+  const event: RecordEvent = {
+    name: "person.created",
+    action: "created",
+    workspaceId: account.workspaceId,
+    objectMetadataId: crypto.randomUUID(),
+    objectNameSingular: "person",
+    recordId: crypto.randomUUID(),
+    record: {},
+    actor: { source: "API", workspaceMemberId: null, name: "Bench" },
+    occurredAt: new Date().toISOString()
+  }
+  const timePerCall = async (effect: Effect.Effect<unknown, unknown, any>) => {
+    await app.run(effect)
+    const begun = performance.now()
+    await app.run(Effect.repeatN(effect, LOOKUPS - 1))
+    return Math.round(((performance.now() - begun) * 1000) / LOOKUPS)
+  }
+  const cachedLookupUs = await timePerCall(Effect.flatMap(Workflows, (w) => w.startRunsForEvent(event)))
+  const queriedLookupUs = await timePerCall(automatedTriggers(schema, "DATABASE_EVENT", ["person.created", "person.upserted"]))
+
+  // 4. the queue bench, same machine, same minute
+  const queueBench = Bun.spawnSync(["bun", "bench/queue.ts"], { env: { ...process.env, BENCH_JOBS: QUEUE_JOBS, BENCH_ROUNDS: "1" }, stdout: "pipe", stderr: "pipe" })
+  const queueLine = queueBench.stdout.toString().split("\n").find((line) => line.startsWith("RESULT "))
+  const queue = queueLine ? JSON.parse(queueLine.slice("RESULT ".length)) : { error: queueBench.stderr.toString().slice(-300) }
+
   const figures = {
     events: rows.length,
     commitToRunStartP50Ms: percentile(toStart, 50),
@@ -97,10 +133,13 @@ try {
     commitToFirstStepWriteP50Ms: percentile(toStep, 50),
     commitToFirstStepWriteP99Ms: percentile(toStep, 99),
     threeStepRuns: completed,
-    threeStepRunsPerSecond: Math.round((completed / seconds) * 10) / 10
+    threeStepRunsPerSecond: Math.round((completed / seconds) * 10) / 10,
+    triggerLookupCachedUsPerEvent: cachedLookupUs,
+    triggerLookupQueriedUsPerEvent: queriedLookupUs
   }
   console.table(figures)
-  console.log(`RESULT ${JSON.stringify(figures)}`)
+  console.log("queue bench (same run):", JSON.stringify(queue))
+  console.log(`RESULT ${JSON.stringify({ ...figures, queue })}`)
 } finally {
   await app.run(Fiber.interrupt(worker))
   await sql.close()

@@ -1,9 +1,9 @@
 /**
  * Which step runs next, computed from the run's state alone, so a run resumed by another worker (after a
- * crash, a deferral) continues where the state says: the steps reached from the trigger through each
- * finished step's chosen next steps, and among them the first not yet finished. A step found RUNNING
- * was interrupted and runs again (at least once per step). An ITERATOR reached again through its loop
- * runs again (its next item) once the loop's steps are all finished.
+ * crash, a deferral) continues where the state says: among the steps reached from the trigger, the first
+ * whose parents are all finished and one of which chose it (see `nextStep`). A step found RUNNING was
+ * interrupted and runs again (at least once per step). An ITERATOR runs again (its next item) once
+ * nothing in its loop is left to run.
  */
 import { asObject, asObjects, asStrings } from "./json.js"
 import type { RunState, StepInfo, WorkflowStep } from "./types.js"
