@@ -77,7 +77,9 @@ describe("which step runs next, from the state alone", () => {
       step("b", []),
       step("c", [])
     ]
-    expect(nextStep(state(branching, { a: { status: "SUCCESS", result: { matchingBranchId: "else" } } }))).toMatchObject({ step: { id: "c" } })
+    const chose = { a: { status: "SUCCESS" as const, result: { matchingBranchId: "else" } } }
+    expect(nextStep(state(branching, chose))).toMatchObject({ kind: "skip", step: { id: "b" } })
+    expect(nextStep(state(branching, { ...chose, b: { status: "SKIPPED" } }))).toMatchObject({ kind: "run", step: { id: "c" } })
     const filtered = [step("a", ["b"], "FILTER"), step("b", [])]
     expect(nextStep(state(filtered, { a: { status: "SUCCESS", result: { shouldEndWorkflowRun: true } } }))).toEqual({ kind: "done" })
   })
@@ -116,6 +118,7 @@ describe("which step runs next, from the state alone", () => {
       step("c", ["join"]),
       step("join", [])
     ]
+    expect(nextStep(state(branches, { a: { status: "SUCCESS", result: { matchingBranchId: "else" } } }))).toMatchObject({ kind: "skip", step: { id: "b" } })
     const chosenElse = { a: { status: "SUCCESS" as const, result: { matchingBranchId: "else" } }, b: { status: "SKIPPED" as const } }
     expect(nextStep(state(branches, { ...chosenElse, c: { status: "SUCCESS" } }))).toMatchObject({ kind: "skip", step: { id: "b2" } })
     expect(nextStep(state(branches, { ...chosenElse, b2: { status: "SKIPPED" } }))).toMatchObject({ kind: "run", step: { id: "c" } })
@@ -123,6 +126,14 @@ describe("which step runs next, from the state alone", () => {
       .toMatchObject({ kind: "run", step: { id: "join" } })
     expect(nextStep(state(branches, { ...chosenElse, b2: { status: "SKIPPED" }, c: { status: "SUCCESS" }, join: { status: "SUCCESS" } })))
       .toEqual({ kind: "done" })
+    // The branch not taken leads to the join directly: the join still waits for, and runs after, the branch taken.
+    const direct = [
+      step("a", [], "IF_ELSE", { branches: [{ id: "if", nextStepIds: ["join"] }, { id: "else", nextStepIds: ["c"] }] }),
+      step("c", ["join"]),
+      step("join", [])
+    ]
+    expect(nextStep(state(direct, { a: chosenElse.a }))).toMatchObject({ kind: "run", step: { id: "c" } })
+    expect(nextStep(state(direct, { a: chosenElse.a, c: { status: "SUCCESS" } }))).toMatchObject({ kind: "run", step: { id: "join" } })
   })
   test("a created record's id is stable per run and step, and a UUID", () => {
     expect(idempotentUuid("run:step")).toBe(idempotentUuid("run:step"))

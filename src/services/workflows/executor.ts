@@ -8,7 +8,7 @@ import { Duration, Effect, Schedule, Schema } from "effect"
 import { JobQueue } from "../../platform/queue/index.js"
 import { ACTIONS, type ActionServices } from "./actions/registry.js"
 import { StepFailed } from "./actions/action.js"
-import { chosenNextStepIds, loopBody, loopIndexes, nextStep, skippedByBranch, variableContext } from "./flow.js"
+import { chosenNextStepIds, loopBody, loopIndexes, nextStep, variableContext } from "./flow.js"
 import { asObject } from "./json.js"
 import { resolveVariables } from "./variables.js"
 import { findRun, runningRunsCount, schemaOf, updateRun } from "./store.js"
@@ -138,12 +138,11 @@ export const executeRun = (workspaceId: string, workflowRunId: string, settings:
       if (outcome._tag === "Right") {
         const info: StepInfo = { status: "SUCCESS", result: outcome.right.result, attempts }
         const chosen = outcome.right.nextStepIds ?? chosenNextStepIds(step, info)
-        const skipped = Object.fromEntries(skippedByBranch(step, chosen).map((id): [string, StepInfo] => [id, { status: "SKIPPED" }]))
         // A new item: the loop's steps run again from NOT_STARTED.
         const reset = step.type === "ITERATOR" && chosen.length > 0 && asObject(info.result)["hasProcessedAllItems"] === false
           ? Object.fromEntries(loopBody(state, step).map((id): [string, StepInfo] => [id, { status: "NOT_STARTED" }]))
           : {}
-        if (!(yield* persist(withInfo(step.id, info, { ...skipped, ...reset })))) return
+        if (!(yield* persist(withInfo(step.id, info, reset)))) return
         continue
       }
       const error = stepError(outcome.left)

@@ -81,9 +81,9 @@ const parentsOf = (state: RunState): Map<string, Array<string>> => {
 /**
  * Twenty's canExecuteStep: a step runs once every parent is finished (a join waits for all its branches)
  * and one of them chose it. An ITERATOR does not wait for its own loop's steps (they lead back to it). A
- * step no finished parent chose, under a SKIPPED parent, is SKIPPED too: a branch not taken is skipped
- * to its end, and a join after an IF_ELSE runs after the branch taken. Under a FILTER that did not hold
- * it stays NOT_STARTED, as Twenty leaves it.
+ * step no finished parent chose, under an IF_ELSE or a SKIPPED parent, is SKIPPED: a branch not taken is
+ * skipped to its end, and a join after an IF_ELSE runs after the branch taken (even one the other branch
+ * leads to directly). Under a FILTER that did not hold it stays NOT_STARTED, as Twenty leaves it.
  */
 export const nextStep = (state: RunState): NextStep => {
   const byId = new Map(state.flow.steps.map((s) => [s.id, s]))
@@ -95,6 +95,8 @@ export const nextStep = (state: RunState): NextStep => {
     return parent !== undefined && info?.status !== "SKIPPED" && chosenNextStepIds(parent, info).includes(childId)
   }
   const finished = (id: string) => id === "trigger" || isDone(state.stepInfos[id])
+  // A SKIPPED step, or an IF_ELSE, passes "not taken" on to a child it did not choose.
+  const skipsChildren = (id: string) => state.stepInfos[id]?.status === "SKIPPED" || byId.get(id)?.type === "IF_ELSE"
   const queue = [...(state.flow.trigger.nextStepIds ?? [])]
   const seen = new Set<string>()
   let waiting: WorkflowStep | undefined
@@ -120,16 +122,10 @@ export const nextStep = (state: RunState): NextStep => {
     const stepParents = (parents.get(id) ?? []).filter((p) => !own.has(p))
     if (!stepParents.every(finished)) continue
     if (stepParents.some((p) => chose(p, id))) return { kind: "run", step }
-    if (stepParents.some((p) => state.stepInfos[p]?.status === "SKIPPED")) return { kind: "skip", step }
+    if (stepParents.some(skipsChildren)) return { kind: "skip", step }
   }
   if (waiting) return { kind: "waiting", step: waiting }
   return loopingBack ? { kind: "run", step: loopingBack } : { kind: "done" }
-}
-
-/** Steps an IF_ELSE did not choose, marked SKIPPED (Twenty shows the other branches so). */
-export const skippedByBranch = (step: WorkflowStep, chosen: ReadonlyArray<string>): ReadonlyArray<string> => {
-  if (step.type !== "IF_ELSE") return []
-  return asObjects(asObject(step.settings.input)["branches"]).flatMap((b) => asStrings(b["nextStepIds"])).filter((id) => !chosen.includes(id))
 }
 
 /** The context variables resolve against: the trigger's payload and each finished step's result. */
