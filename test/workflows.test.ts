@@ -24,11 +24,11 @@ beforeAll(async () => {
   )))
   account = await signUpWithWorkspace(app, { name: "Flows Co" })
   client = workflowClient(app, account.accessToken)
-})
+}, 60_000)
 afterAll(async () => {
   await app.run(Fiber.interrupt(worker))
   await app.close()
-})
+}, 30_000)
 
 const uuid = () => crypto.randomUUID()
 
