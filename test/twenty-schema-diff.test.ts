@@ -448,6 +448,7 @@ const WORKFLOW_KEYS = [
   "Mutation.createWorkflowVersionEdge",
   "Mutation.deleteWorkflowVersionEdge",
   "Mutation.updateWorkflowVersionPositions",
+  "Mutation.duplicateWorkflow",
   "Mutation.stopWorkflowRun",
   "Mutation.submitFormStep",
   "Mutation.computeStepOutputSchema",
@@ -467,7 +468,8 @@ const WORKFLOW_KEYS = [
   "WorkflowStepPositionUpdateInput",
   "DuplicateWorkflowVersionStepInput",
   "CreateWorkflowVersionEdgeInput",
-  "UpdateWorkflowVersionPositionsInput"
+  "UpdateWorkflowVersionPositionsInput",
+  "DuplicateWorkflowInput"
 ]
 
 const METADATA_ALLOWED: Record<string, string> = {

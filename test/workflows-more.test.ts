@@ -253,3 +253,30 @@ test("event triggers are cached per workspace; (de)activating a version drops th
     await other.close()
   }
 }, 60_000)
+
+test("duplicateWorkflow copies a version into a new workflow's draft, every step under a new id and every reference remapped", async () => {
+  const [first, second] = [uuid(), uuid()]
+  const source = await client.createWorkflow("Original", { type: "MANUAL", settings: {}, nextStepIds: [first] }, [
+    note(first, "copied", [second]),
+    step(second, "CREATE_RECORD", { objectName: "note", objectRecord: { title: `after {{${first}.title}}` } })
+  ])
+  const copy = (await client.metaData(
+    `mutation($input: DuplicateWorkflowInput!) { duplicateWorkflow(input: $input) { id name status workflowId trigger steps } }`,
+    { input: { workflowIdToDuplicate: source.workflowId, workflowVersionIdToCopy: source.versionId } }
+  )).duplicateWorkflow
+  expect(copy).toMatchObject({ name: "v1", status: "DRAFT" })
+  expect(copy.workflowId).not.toBe(source.workflowId)
+  const [a, b] = copy.steps
+  expect([a.id, b.id]).not.toContain(first)
+  expect(copy.trigger.nextStepIds).toEqual([a.id])
+  expect(a.nextStepIds).toEqual([b.id])
+  expect(b.settings.input.objectRecord.title).toBe(`after {{${a.id}.title}}`)
+  const workflow = (await client.data(`query($id: UUID!) { workflow(filter: { id: { eq: $id } }) { name statuses } }`, { id: copy.workflowId })).workflow
+  expect(workflow).toEqual({ name: "Original (Duplicate)", statuses: ["DRAFT"] })
+  const run = await client.settled(await client.run(copy.id))
+  expect(run.state.stepInfos[b.id].result.title).toBe("after copied")
+  const missing = await client.meta(`mutation($input: DuplicateWorkflowInput!) { duplicateWorkflow(input: $input) { id } }`, {
+    input: { workflowIdToDuplicate: uuid(), workflowVersionIdToCopy: source.versionId }
+  })
+  expect(missing.body.errors?.[0]).toMatchObject({ message: "Source workflow not found", extensions: { code: "NOT_FOUND" } })
+})

@@ -7,7 +7,8 @@ import { Effect } from "effect"
 import { BadUserInput, NotFound } from "../../domain/errors.js"
 import { asObject, asStrings } from "./json.js"
 import { stepChanges } from "./step-changes.js"
-import { updateVersion } from "./store.js"
+import { invalidVersion } from "./runs.js"
+import { findVersion, findWorkflowName, insertVersion, insertWorkflow, refreshWorkflowStatuses, schemaOf, updateVersion } from "./store.js"
 import type { WorkflowStep } from "./types.js"
 import { draftIn } from "./versions.js"
 
@@ -147,4 +148,37 @@ export const duplicateStep = (workspaceId: string, input: { readonly workflowVer
     const updatedSteps = [...steps, copy]
     yield* updateVersion(schema, version.id, { steps: updatedSteps })
     return stepChanges({ trigger, steps }, { steps: updatedSteps })
+  })
+
+/** `value` with every old step id replaced by its copy's (next steps, loops, branches, `{{<stepId>.…}}` variables). */
+const remapIds = (value: unknown, ids: ReadonlyMap<string, string>): unknown =>
+  typeof value === "string"
+    ? [...ids].reduce((text, [from, to]) => text.split(from).join(to), value)
+    : Array.isArray(value)
+    ? value.map((item) => remapIds(item, ids))
+    : value !== null && typeof value === "object"
+    ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, remapIds(v, ids)]))
+    : value
+
+/**
+ * Twenty's duplicateWorkflow: a new workflow "<name> (Duplicate)" with one DRAFT version `v1` holding a copy
+ * of `workflowVersionIdToCopy`, every step under a new id and every reference to a step remapped.
+ */
+export const duplicateWorkflow = (workspaceId: string, input: { readonly workflowIdToDuplicate: string; readonly workflowVersionIdToCopy: string }) =>
+  Effect.gen(function*() {
+    const schema = yield* schemaOf(workspaceId)
+    const source = yield* findWorkflowName(schema, input.workflowIdToDuplicate)
+    if (!source) return yield* new NotFound({ message: "Source workflow not found", subCode: "NOT_FOUND" })
+    const version = yield* findVersion(schema, input.workflowVersionIdToCopy)
+    if (!version || version.workflowId !== input.workflowIdToDuplicate) {
+      return yield* new NotFound({ message: "WorkflowVersion to copy not found", subCode: "NOT_FOUND" })
+    }
+    if (version.trigger === null || version.trigger === undefined) return yield* invalidVersion("Workflow version trigger is not defined")
+    const steps: ReadonlyArray<unknown> = Array.isArray(version.steps) ? version.steps : []
+    if (steps.length === 0) return yield* invalidVersion("Workflow version does not contain at least one step")
+    const ids = new Map(steps.map((step) => [String(asObject(step)["id"]), crypto.randomUUID()]))
+    const workflowId = yield* insertWorkflow(schema, `${source.name ?? ""} (Duplicate)`)
+    const copy = yield* insertVersion(schema, { workflowId, name: "v1", trigger: remapIds(version.trigger, ids), steps: remapIds(steps, ids) })
+    yield* refreshWorkflowStatuses(schema, workflowId)
+    return copy
   })

@@ -45,6 +45,7 @@ export interface WorkflowsShape {
   readonly createEdge: (workspaceId: string, input: builder.EdgeInput) => Effect.Effect<WorkflowVersionStepChanges, WorkflowsFailure>
   readonly deleteEdge: (workspaceId: string, input: builder.EdgeInput) => Effect.Effect<WorkflowVersionStepChanges, WorkflowsFailure>
   readonly updatePositions: (workspaceId: string, input: builder.PositionsInput) => Effect.Effect<boolean, WorkflowsFailure>
+  readonly duplicateWorkflow: (workspaceId: string, input: Parameters<typeof builder.duplicateWorkflow>[1]) => Effect.Effect<VersionRow, WorkflowsFailure>
   /** Twenty's submitFormStep: the FORM step's response, and the run goes on. */
   readonly submitForm: (workspaceId: string, input: SubmitFormInput) => Effect.Effect<boolean, WorkflowsFailure>
   readonly stopRun: (workspaceId: string, workflowRunId: string) => Effect.Effect<{ readonly id: string; readonly status: RunStatus }, WorkflowsFailure>
@@ -96,6 +97,7 @@ export const WorkflowsLive = Layer.effect(
       createEdge: (ws, input) => transactional(ws, builder.createEdge(ws, input)),
       deleteEdge: (ws, input) => transactional(ws, builder.deleteEdge(ws, input)),
       updatePositions: (ws, input) => transactional(ws, builder.updatePositions(ws, input)),
+      duplicateWorkflow: (ws, input) => transactional(ws, builder.duplicateWorkflow(ws, input)),
       // Not in a transaction: the run's job, queued last, must find the response already committed.
       submitForm: (ws, input) => provided(submitForm(ws, input)),
       stopRun: (ws, id) => transactional(ws, stopRun(ws, id)),

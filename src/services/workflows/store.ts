@@ -86,6 +86,15 @@ export const insertVersion = (
       (rows) => rows[0]!
     ))
 
+export const insertWorkflow = (schema: string, name: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.map(
+      sql<{ id: string }>`INSERT INTO ${table(sql, schema, "workflow")} ${
+        sql.insert({ name, createdByName: "Workflow", createdBySource: "WORKFLOW" })
+      } RETURNING id`,
+      (rows) => rows[0]!.id
+    ))
+
 /** Sets the workflow's statuses from its versions' (Twenty's WorkflowStatusesUpdateJob), and its last published version. */
 export const refreshWorkflowStatuses = (schema: string, workflowId: string, lastPublishedVersionId?: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>

@@ -46,6 +46,8 @@ export const workflowResolvers = {
     createDraftFromWorkflowVersion: (_: unknown, args: Args, ctx: Context) =>
       withWorkflows(ctx, (w, ws) =>
         Effect.map(w.createDraftFromVersion(ws, args.input.workflowId, args.input.workflowVersionIdToCopy), (v) => ({ ...v, name: v.name ?? "" }))),
+    duplicateWorkflow: (_: unknown, args: Args, ctx: Context) =>
+      withWorkflows(ctx, (w, ws) => Effect.map(w.duplicateWorkflow(ws, args.input), (v) => ({ ...v, name: v.name ?? "" }))),
     createWorkflowVersionStep: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.createStep(ws, args.input)),
     updateWorkflowVersionStep: (_: unknown, args: Args, ctx: Context) =>
       withWorkflows(ctx, (w, ws) =>

@@ -48,6 +48,7 @@ input CreateWorkflowVersionStepInput {
   position: WorkflowStepPositionInput
   id: String
 }
+input DuplicateWorkflowInput { workflowIdToDuplicate: UUID! workflowVersionIdToCopy: UUID! }
 input DuplicateWorkflowVersionStepInput { workflowVersionId: String! stepId: String! }
 input CreateWorkflowVersionEdgeInput { workflowVersionId: String! source: String! target: String! sourceConnectionOptions: JSON }
 input UpdateWorkflowVersionPositionsInput { workflowVersionId: UUID! positions: [WorkflowStepPositionUpdateInput!]! }
@@ -61,6 +62,7 @@ extend type Mutation {
   deactivateWorkflowVersion(workflowVersionId: UUID!): Boolean!
   runWorkflowVersion(input: RunWorkflowVersionInput!): WorkflowRun!
   createDraftFromWorkflowVersion(input: CreateDraftFromWorkflowVersionInput!): WorkflowVersionDTO!
+  duplicateWorkflow(input: DuplicateWorkflowInput!): WorkflowVersionDTO!
   createWorkflowVersionStep(input: CreateWorkflowVersionStepInput!): WorkflowVersionStepChanges!
   updateWorkflowVersionStep(input: UpdateWorkflowVersionStepInput!): WorkflowAction!
   deleteWorkflowVersionStep(input: DeleteWorkflowVersionStepInput!): WorkflowVersionStepChanges!
