@@ -240,7 +240,6 @@ test("event triggers are cached per workspace; (de)activating a version drops th
     await app.run(Effect.flatMap(Cache, (cache) => cache.invalidate(key)))
     await client.data(`mutation { createOpportunity(data: { name: "After" }) { id } }`)
     const started = async () =>
-      // Edges, not totalCount: totals are cached, and a run's bookkeeping writes emit no events to drop them.
       (await client.data(`query($id: UUID!) { workflowRuns(filter: { workflowId: { eq: $id } }) { edges { node { id } } } }`, { id: workflowId })).workflowRuns.edges.length
     const deadline = Date.now() + 10_000
     while ((await started()) < 1 && Date.now() < deadline) await Bun.sleep(50)
@@ -279,4 +278,24 @@ test("duplicateWorkflow copies a version into a new workflow's draft, every step
     input: { workflowIdToDuplicate: uuid(), workflowVersionIdToCopy: source.versionId }
   })
   expect(missing.body.errors?.[0]).toMatchObject({ message: "Source workflow not found", extensions: { code: "NOT_FOUND" } })
+})
+
+test("counts of runs follow the run's own writes (its bookkeeping moves the result cache's epochs)", async () => {
+  const noteStep = uuid()
+  const { workflowId, versionId } = await client.createWorkflow("Counted", { type: "MANUAL", settings: {}, nextStepIds: [noteStep] }, [
+    note(noteStep, "counted")
+  ])
+  const count = async (status: string) =>
+    (await client.data(`query($id: UUID!, $status: WorkflowRunStatusEnum) { workflowRuns(filter: { workflowId: { eq: $id }, status: { eq: $status } }) { totalCount } }`, {
+      id: workflowId,
+      status
+    })).workflowRuns.totalCount as number
+  // Both totals are now cached at 0.
+  expect(await count("COMPLETED")).toBe(0)
+  expect(await count("ENQUEUED")).toBe(0)
+  const runId = await client.run(versionId)
+  expect(await count("ENQUEUED") + await count("RUNNING") + await count("COMPLETED")).toBe(1)
+  await client.settled(runId)
+  expect(await count("COMPLETED")).toBe(1)
+  expect(await count("ENQUEUED")).toBe(0)
 })

@@ -11,7 +11,7 @@ import { StepFailed } from "./actions/action.js"
 import { chosenNextStepIds, loopBody, loopIndexes, nextStep, variableContext } from "./flow.js"
 import { asObject } from "./json.js"
 import { resolveVariables } from "./variables.js"
-import { findRun, runningRunsCount, schemaOf, updateRun } from "./store.js"
+import { findRun, runningRunsCount, schemaOf, updateRun, workflowRowsWritten } from "./store.js"
 import { keepExtraKeys, RunState, type StepInfo, type WorkflowStep } from "./types.js"
 
 export const WORKFLOWS_QUEUE = "workflows"
@@ -73,6 +73,7 @@ const TERMINAL = ["COMPLETED", "FAILED", "STOPPED"]
 export const executeRun = (workspaceId: string, workflowRunId: string, settings: ExecutorSettings) =>
   Effect.gen(function*() {
     const schema = yield* schemaOf(workspaceId)
+    const runWritten = <A, E, R>(write: Effect.Effect<A, E, R>) => Effect.tap(write, () => workflowRowsWritten(workspaceId, ["workflowRun"]))
     const run = yield* findRun(schema, workflowRunId)
     if (!run || TERMINAL.includes(run.status) || run.status === "STOPPING") return
     if (run.status !== "RUNNING") {
@@ -81,17 +82,17 @@ export const executeRun = (workspaceId: string, workflowRunId: string, settings:
         yield* enqueueRun(workspaceId, workflowRunId, { delay: "1 second", suffix: `-wait-${Date.now()}` })
         return
       }
-      const started = yield* updateRun(schema, workflowRunId, { status: "RUNNING", startedAt: true }, ["ENQUEUED", "NOT_STARTED"])
+      const started = yield* runWritten(updateRun(schema, workflowRunId, { status: "RUNNING", startedAt: true }, ["ENQUEUED", "NOT_STARTED"]))
       if (!started) return
     }
     const decoded = yield* Effect.either(decodeState(run.state))
     if (decoded._tag === "Left") {
-      yield* updateRun(schema, workflowRunId, { status: "FAILED", endedAt: true }, ["RUNNING"])
+      yield* runWritten(updateRun(schema, workflowRunId, { status: "FAILED", endedAt: true }, ["RUNNING"]))
       return yield* Effect.logWarning(`Workflow run ${workflowRunId} has a malformed state`, decoded.left.message)
     }
     let state: RunState = decoded.right
     const persist = (next: RunState, patch: { readonly status?: "COMPLETED" | "FAILED"; readonly endedAt?: boolean } = {}) =>
-      Effect.map(updateRun(schema, workflowRunId, { ...patch, state: next }, ["RUNNING"]), (written) => {
+      Effect.map(runWritten(updateRun(schema, workflowRunId, { ...patch, state: next }, ["RUNNING"])), (written) => {
         state = next
         return written
       })

@@ -10,6 +10,7 @@ import type { Actor } from "../../domain/actor.js"
 import type { BadUserInput, NotFound, Unauthenticated } from "../../domain/errors.js"
 import type { RecordEvent } from "../../domain/events.js"
 import { Cache } from "../../platform/cache/index.js"
+import { ResultCache } from "../../platform/cache/results.js"
 import { AppConfig } from "../../platform/config.js"
 import { JobQueue, type QueueUnavailable } from "../../platform/queue/index.js"
 import { Mailer } from "../mail/index.js"
@@ -19,7 +20,7 @@ import { executeRun } from "./executor.js"
 import { submitForm, type SubmitFormInput } from "./forms.js"
 import { sweepRuns } from "./maintenance.js"
 import { startRun, stopRun } from "./runs.js"
-import { schemaOf, type VersionRow } from "./store.js"
+import { schemaOf, type VersionRow, workflowRowsWritten } from "./store.js"
 import { eventTriggersKey, startRunForWebhook, startRunsForCron, startRunsForEvent } from "./triggers.js"
 import type { RunStatus, WorkflowStep } from "./types.js"
 import * as versions from "./versions.js"
@@ -69,15 +70,18 @@ export const WorkflowsLive = Layer.effect(
   Workflows,
   Effect.gen(function*() {
     const config = yield* AppConfig
-    const context = yield* Effect.context<SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | Cache>()
-    const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | Cache>) =>
+    const context = yield* Effect.context<SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | Cache | ResultCache>()
+    const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | Cache | ResultCache>) =>
       Effect.provide(effect, context)
     /**
      * Lifecycle and step edits read, check and write several rows: all or nothing, the version locked. The
      * workspace's metadata is loaded first, outside: the embedded database's one connection is the transaction's.
      */
     const transactional = <A, E>(workspaceId: string, effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer>) =>
-      provided(Effect.zipRight(schemaOf(workspaceId), Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(effect))))
+      written(workspaceId, Effect.zipRight(schemaOf(workspaceId), Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(effect))))
+    /** Workflow rows written outside the records service: the result cache's epochs move once it is over. */
+    const written = <A, E>(workspaceId: string, effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | Cache | ResultCache>) =>
+      provided(Effect.ensuring(effect, workflowRowsWritten(workspaceId)))
     const cache = yield* Cache
     /** Once committed, every instance drops the workspace's cached event triggers (Cache's pub/sub). */
     const triggersChanged = <A, E, R>(workspaceId: string, effect: Effect.Effect<A, E, R>) =>
@@ -88,7 +92,7 @@ export const WorkflowsLive = Layer.effect(
       deactivateVersion: (ws, id) => triggersChanged(ws, transactional(ws, versions.deactivateVersion(ws, id))),
       createDraftFromVersion: (ws, workflowId, id) => transactional(ws, versions.createDraftFromVersion(ws, workflowId, id)),
       runVersion: (ws, input, createdBy) =>
-        provided(Effect.flatMap(versions.versionIn(ws, input.workflowVersionId), ({ version }) =>
+        written(ws, Effect.flatMap(versions.versionIn(ws, input.workflowVersionId), ({ version }) =>
           startRun(ws, version, input.payload ?? {}, createdBy, input.workflowRunId ?? undefined))),
       createStep: (ws, input) => transactional(ws, versions.createStep(ws, input)),
       updateStep: (ws, input) => transactional(ws, versions.updateStep(ws, input)),
@@ -99,10 +103,10 @@ export const WorkflowsLive = Layer.effect(
       updatePositions: (ws, input) => transactional(ws, builder.updatePositions(ws, input)),
       duplicateWorkflow: (ws, input) => transactional(ws, builder.duplicateWorkflow(ws, input)),
       // Not in a transaction: the run's job, queued last, must find the response already committed.
-      submitForm: (ws, input) => provided(submitForm(ws, input)),
+      submitForm: (ws, input) => written(ws, submitForm(ws, input)),
       stopRun: (ws, id) => transactional(ws, stopRun(ws, id)),
-      startRunsForEvent: (event) => provided(startRunsForEvent(event)),
-      startRunForWebhook: (ws, workflowId, payload, apiKeyWorkspaceId) => provided(startRunForWebhook(ws, workflowId, payload, apiKeyWorkspaceId)),
+      startRunsForEvent: (event) => written(event.workspaceId, startRunsForEvent(event)),
+      startRunForWebhook: (ws, workflowId, payload, apiKeyWorkspaceId) => written(ws, startRunForWebhook(ws, workflowId, payload, apiKeyWorkspaceId)),
       startRunsForCron: (now) => provided(startRunsForCron(now)),
       executeRun: (ws, id) => provided(executeRun(ws, id, settings)),
       sweepRuns: provided(sweepRuns({ staleAfter: config.workflowRunStaleAfter, runsKeptPerWorkflow: config.workflowRunsKeptPerWorkflow }))

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect } from "effect"
 import { pruneDeliveries } from "../mail/deliveries.js"
-import { waitingCondition } from "./store.js"
+import { waitingCondition, workflowRowsWritten } from "./store.js"
 
 export interface MaintenanceSettings {
   /** A run ENQUEUED or RUNNING without any write for this long, and not paused on a PENDING step, is marked FAILED. */
@@ -18,11 +18,11 @@ export interface MaintenanceSettings {
 export const sweepRuns = (settings: MaintenanceSettings) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const schemas = yield* sql<{ schema: string }>`
-      SELECT d.schema FROM core."dataSource" d
+    const schemas = yield* sql<{ workspaceId: string; schema: string }>`
+      SELECT d."workspaceId", d.schema FROM core."dataSource" d
         JOIN core."objectMetadata" o ON o."workspaceId" = d."workspaceId" AND o."nameSingular" = 'workflowRun'`
     const staleBefore = new Date(Date.now() - Duration.toMillis(settings.staleAfter)).toISOString()
-    for (const { schema } of schemas) {
+    for (const { workspaceId, schema } of schemas) {
       const runs = sql`${sql(schema)}."workflowRun"`
       yield* sql`
         UPDATE ${runs} SET status = 'FAILED', "endedAt" = now(), "updatedAt" = now(),
@@ -35,6 +35,7 @@ export const sweepRuns = (settings: MaintenanceSettings) =>
             SELECT id, row_number() OVER (PARTITION BY "workflowId" ORDER BY "createdAt" DESC) AS n
               FROM ${runs} WHERE status IN ('COMPLETED', 'FAILED', 'STOPPED')
           ) ranked WHERE n > ${settings.runsKeptPerWorkflow})`
+      yield* workflowRowsWritten(workspaceId, ["workflowRun"])
     }
     // SEND_EMAIL's once-per-key records, long after any run could re-run its step.
     yield* pruneDeliveries

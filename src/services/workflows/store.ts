@@ -6,6 +6,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import type { Actor } from "../../domain/actor.js"
+import { ResultCache } from "../../platform/cache/results.js"
 import { Metadata } from "../metadata/index.js"
 import type { RunStatus, VersionStatus } from "./types.js"
 
@@ -36,6 +37,15 @@ export interface AutomatedTriggerRow {
 /** The workspace's schema, from its metadata (memoized by Metadata). */
 export const schemaOf = (workspaceId: string) =>
   Effect.map(Effect.flatMap(Metadata, (metadata) => metadata.get(workspaceId)), (m) => m.schema)
+
+const WORKFLOW_TABLES = ["workflow", "workflowVersion", "workflowRun", "workflowAutomatedTrigger"]
+
+/**
+ * These writes bypass the records service, so they move the result cache's epochs themselves: a count of
+ * runs by status must change when a step moves the run on. Called after the write commits.
+ */
+export const workflowRowsWritten = (workspaceId: string, tables: ReadonlyArray<string> = WORKFLOW_TABLES) =>
+  Effect.flatMap(ResultCache, (results) => results.bump(workspaceId, tables))
 
 const table = (sql: SqlClient.SqlClient, schema: string, name: string) => sql`${sql(schema)}.${sql(name)}`
 

@@ -9,7 +9,7 @@ import type { RecordEvent } from "../../domain/events.js"
 import { BadUserInput, NotFound, Unauthenticated } from "../../domain/errors.js"
 import { derivedRunId, startRun } from "./runs.js"
 import { Cache } from "../../platform/cache/index.js"
-import { automatedTriggers, findVersion, schemaOf, type VersionRow } from "./store.js"
+import { automatedTriggers, findVersion, schemaOf, type VersionRow, workflowRowsWritten } from "./store.js"
 
 const TRIGGER_ACTOR = { source: "WORKFLOW", workspaceMemberId: null, name: "Workflow" } as const
 
@@ -160,6 +160,7 @@ export const startRunsForCron = (now: Date) =>
         if (!version) continue
         const runId = derivedRunId(`${trigger.id}:${minute.toISOString()}`)
         yield* startRun(workspaceId, version, {}, TRIGGER_ACTOR, runId)
+        yield* workflowRowsWritten(workspaceId, ["workflowRun"])
       }
     }
   })
