@@ -2,9 +2,10 @@
  * Issue 15's flood: one client sends 500 wrong-password signIns (32 in flight) while a second client
  * reads /graphql with a member's session; the reader must keep >= 80 % of its unloaded req/s.
  *
- * PAIRED rounds on one server: each round reads alone for --seconds, then reads while a fresh flood runs
+ * PAIRED rounds on one server: each round reads alone for --seconds, then while a fresh flood runs
  * (from a new client address, 127.0.0.N, at a new email, so every flood meets the same limits as the
- * first); the round's "kept" is flooded / unloaded req/s. Medians and spreads are printed, so one noisy
+ * first), then alone again; the round's "kept" is flooded / unloaded req/s, unloaded being the mean of
+ * the two reads alone. Medians and spreads are printed, so one noisy
  * interval cannot make or break the ratio. After each round, one more flood of the same size runs alone
  * (no reads) and the server's CPU for it (server and hasher child, /proc) is the round's "flood CPU".
  * Then the server's CPU per refused request on each path.
@@ -254,9 +255,12 @@ const run = async (label: string, env: Record<string, string>, measureRefusals: 
     await readFor(server.url, accessToken, 1) // warm-up
     const rounds: Array<{ unloaded: number; loaded: number; counts: FloodCounts; floodCpuMs: number }> = []
     for (let round = 0; round < ROUNDS; round++) {
-      const unloaded = await readFor(server.url, accessToken, SECONDS)
+      // Alone before and after the flood: their mean is the round's unloaded rate, so drift in the
+      // machine's other load during a long flood weighs on both sides.
+      const before = await readFor(server.url, accessToken, SECONDS)
       const flooded = await floodedRound(server.url, accessToken, round)
-      rounds.push({ unloaded, ...flooded, floodCpuMs: await floodCpuAlone(server.url, server.proc.pid, round) })
+      const after = await readFor(server.url, accessToken, SECONDS)
+      rounds.push({ unloaded: (before + after) / 2, ...flooded, floodCpuMs: await floodCpuAlone(server.url, server.proc.pid, round) })
     }
     const cost = measureRefusals ? await refusalCost(server.url, server.proc.pid, accessToken) : null
     return { label, rounds, cost }
@@ -276,11 +280,11 @@ if (process.argv.includes("--compare")) {
   results.push(await run(`limits lifted, hash cap ${cores} (cores)`, { ...lifted, PASSWORD_HASH_CONCURRENCY: cores }, false))
 }
 
-console.log(`\n/graphql reads (${READERS} in flight), ${ROUNDS} paired rounds: alone for ${SECONDS} s, then while ${FLOOD} wrong-password signIns run (${FLOOD_IN_FLIGHT} in flight, a new client address each round)`)
+console.log(`\n/graphql reads (${READERS} in flight), ${ROUNDS} paired rounds: alone for ${SECONDS} s, while ${FLOOD} wrong-password signIns run (${FLOOD_IN_FLIGHT} in flight, a new client address each round), alone again for ${SECONDS} s`)
 console.log(PINNED
   ? `pinned (taskset): server and hasher child on CPU ${SERVER_CPU}, reader and flood client on CPU ${CLIENT_CPU}; raw HTTP/1.1 flood client; PostgreSQL and Redis unpinned`
   : `NOT pinned${OLD ? " (--old)" : hasTaskset ? " (fewer than 2 CPUs)" : " (no taskset: util-linux)"}: server, reader and flood client share every CPU; ${OLD ? "node:http" : "raw HTTP/1.1"} flood client`)
-console.log("kept = flooded / unloaded req/s of the same round (goal: >= 80 %); 429 = refused before hashing; hashed = wrong password checked;")
+console.log("unloaded = mean of the round's two reads alone; kept = flooded / unloaded req/s (goal: >= 80 %); 429 = refused before hashing; hashed = wrong password checked;")
 console.log("flood s = how long the flood's 500 answers took (hashes wait: the hasher runs at OS priority 19 behind the reads);")
 console.log("flood CPU ms = the server's CPU (with its hasher child, /proc) for one more flood of the same size right after the round, without reads")
 for (const { label, rounds, cost } of results) {
