@@ -208,6 +208,40 @@ describe("approved access domains", () => {
   })
 })
 
+describe("a password sign-up on an approved domain", () => {
+  test("joins only where sign-ups verify their address (IS_EMAIL_VERIFICATION_REQUIRED), its login token refused until the address is verified", async () => {
+    const created = (await createDomain("verified-corp.dev", "it@verified-corp.dev")).body.data.createApprovedAccessDomain
+    const token = (await validationLink("it@verified-corp.dev")).searchParams.get("validationToken")!
+    expect((await validateDomain(created.id, token)).body.errors).toBeUndefined()
+    const signUp = (on: TestApp, email: string) =>
+      on.gql(
+        `mutation($email: String!, $ws: String) { signUpInWorkspace(email: $email, password: "a long password", workspaceId: $ws) { loginToken { token } } }`,
+        { email, ws: owner.workspaceId }
+      )
+    const email = uniqueEmail("verified").replace("@example.com", "@verified-corp.dev")
+    expect((await signUp(app, email)).body.errors?.[0]?.message).toBe("User does not have access to this workspace")
+
+    const strict = await startTestApp({
+      databaseUrl: app.databaseUrl,
+      env: { IS_EMAIL_VERIFICATION_REQUIRED: "true", DATABASE_POOL_SIZE: "2", EMAIL_SMTP_HOST: "127.0.0.1", EMAIL_SMTP_PORT: String(smtp.port), EMAIL_SMTP_NO_TLS: "true" }
+    })
+    try {
+      const joined = await signUp(strict, email)
+      expect(joined.body.errors).toBeUndefined()
+      expect(await membershipsOf(email)).toEqual([{ workspaceId: owner.workspaceId, same: true }])
+      const exchanged = await strict.gql(
+        `mutation($t: String!) { getAuthTokensFromLoginToken(loginToken: $t, origin: "http://localhost:3001") { tokens { accessOrWorkspaceAgnosticToken { token } } } }`,
+        { t: joined.body.data.signUpInWorkspace.loginToken.token }
+      )
+      expect(exchanged.body.errors?.[0]?.extensions?.subCode).toBe("EMAIL_NOT_VERIFIED")
+      // Off the domain, the same instance still refuses.
+      expect((await signUp(strict, uniqueEmail("off-domain"))).body.errors?.[0]?.message).toBe("User does not have access to this workspace")
+    } finally {
+      await strict.close()
+    }
+  }, 120_000)
+})
+
 describe("the public invite link through updateWorkspace", () => {
   const currentLink = async () => (await gql(`{ currentWorkspace { inviteHash isPublicInviteLinkEnabled } }`, {}, owner.accessToken)).body.data.currentWorkspace
   const isValid = async (inviteHash: string) =>
