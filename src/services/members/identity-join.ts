@@ -12,13 +12,6 @@ import { isOnValidatedDomain } from "./approved-access-domains.js"
 // Twenty's AuthException messages (auth.service.ts checkAccessForSignIn, user.service.ts).
 const forbidden = (message: string) => new Forbidden({ message, subCode: "FORBIDDEN_EXCEPTION" })
 
-/**
- * Twenty's SSO sign-in-up (auth.service.ts checkAccessForSignIn + signInUp) for an email an identity
- * provider vouched for: a member signs in; a user invited (a pending personal invitation for that email,
- * or the workspace's public link while it is enabled) joins, created first when unknown (no password,
- * email verified); so does anyone whose address is on one of the workspace's validated approved access
- * domains (the provider vouched for the address); anyone else is refused.
- */
 /** No password: the identity provider proved the address, so it counts as verified. */
 const insertVerifiedUser = (sql: SqlClient.SqlClient, email: string, input: { readonly firstName: string; readonly lastName: string }) =>
   insertUser({ email, passwordHash: null, firstName: input.firstName, lastName: input.lastName, isEmailVerified: true }).pipe(
@@ -26,6 +19,13 @@ const insertVerifiedUser = (sql: SqlClient.SqlClient, email: string, input: { re
     Effect.catchTag("Conflict", () => Effect.fail(new Forbidden({ message: "User already exists", subCode: "USER_ALREADY_EXISTS" })))
   )
 
+/**
+ * Twenty's SSO sign-in-up (auth.service.ts checkAccessForSignIn + signInUp) for an email an identity
+ * provider vouched for: a member signs in; a user invited (a pending personal invitation for that email,
+ * or the workspace's public link while it is enabled) joins, created first when unknown (no password,
+ * email verified); so does anyone whose address is on one of the workspace's validated approved access
+ * domains (the provider vouched for the address); anyone else is refused.
+ */
 export const makeIdentityJoin = ({ sql, auth, workspaces }: MembersDeps, join: ReturnType<typeof makeJoin>["join"]) => {
   const pendingInvitation = (workspaceId: string, email: string) =>
     Effect.map(
