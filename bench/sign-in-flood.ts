@@ -1,25 +1,38 @@
 /**
  * Issue 15's flood: one client sends 500 wrong-password signIns (32 in flight) while a second client
- * reads /graphql with a member's session. PAIRED rounds on one server: each round reads alone for
- * --seconds, then reads while a fresh flood runs (from a new client address, 127.0.0.N, at a new email,
- * so every flood meets the same limits as the first), and the round's ratio is flooded / unloaded. The
- * medians and the spread of the rounds are printed, so one noisy interval cannot make or break the ratio.
- * Then the server's CPU time per refused request (429 from an address already refused, the path a flood
- * spends nearly all its requests on), read from /proc.
+ * reads /graphql with a member's session; the reader must keep >= 80 % of its unloaded req/s.
  *
- * A real server (scripts/run.ts main) on PostgreSQL and Redis, reached over TCP; the flood comes from its
- * own process, as a second client would. --compare adds the same rounds with the limits lifted (only
- * PASSWORD_HASH_CONCURRENCY left) and with hashes on every core.
+ * PAIRED rounds on one server: each round reads alone for --seconds, then while a fresh flood runs
+ * (from a new client address, 127.0.0.N, at a new email, so every flood meets the same limits as the
+ * first), then alone again; the round's "kept" is flooded / unloaded req/s, unloaded being the mean of
+ * the two reads alone. Medians and spreads are printed, so one noisy
+ * interval cannot make or break the ratio. After each round, one more flood of the same size runs alone
+ * (no reads) and the server's CPU for it (server and hasher child, /proc) is the round's "flood CPU".
+ * Then the server's CPU per refused request on each path.
  *
+ * Only the server's cost should count against the reader. On a 2-core machine the flood client's own CPU
+ * competes with the server, so by default (taskset, util-linux) the server and its hasher child are pinned
+ * to CPU 0, and this process (the reader) and the flood child to CPU 1; the flood client is raw HTTP/1.1
+ * over kept-alive sockets (bench/flood-client.ts). PostgreSQL and Redis are not ours to pin: they run
+ * where the OS puts them. --old runs as before: nothing pinned, node:http flood client.
+ *
+ * A real server (scripts/run.ts main) on PostgreSQL and Redis, reached over TCP. --compare adds the same
+ * rounds with the limits lifted (only PASSWORD_HASH_CONCURRENCY left) and with hashes on every core.
  * --hasher=inline hashes in the server process (PASSWORD_HASHER), as before the low-priority hasher child.
  *
- *   bun bench/sign-in-flood.ts [--rounds=5] [--seconds=3] [--readers=8] [--flood=500] [--refusals=3000] [--compare] [--hasher=process|inline]
+ *   bun bench/sign-in-flood.ts [--rounds=5] [--seconds=3] [--readers=8] [--flood=500] [--refusals=3000]
+ *                              [--compare] [--hasher=process|inline] [--old] [--help]
  */
-import http from "node:http"
 import { availableParallelism } from "node:os"
-import { readFileSync } from "node:fs"
+import { readdirSync, readFileSync } from "node:fs"
+import { type FloodCounts, floodOverNodeHttp, floodRaw } from "./flood-client.js"
 import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix } from "../test/support/database.js"
 import { startServer } from "../test/support/process.js"
+
+if (process.argv.includes("--help")) {
+  console.log(readFileSync(import.meta.path, "utf8").split("*/")[0]!.replace(/^\/\*\*\n|^ \* ?/gm, ""))
+  process.exit(0)
+}
 
 const arg = (name: string, fallback: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback)
@@ -30,6 +43,11 @@ const READERS = arg("readers", 8)
 const FLOOD_IN_FLIGHT = 32
 const FLOOD = arg("flood", 500)
 const REFUSALS = arg("refusals", 3000)
+const OLD = process.argv.includes("--old")
+const hasTaskset = Bun.spawnSync(["taskset", "-V"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0
+const PINNED = !OLD && hasTaskset && availableParallelism() >= 2
+const SERVER_CPU = "0"
+const CLIENT_CPU = "1"
 const APP_SECRET = "bench-secret-bench-secret-bench-secret-0123456789"
 const WRONG_SIGN_IN = `mutation($e: String!) { signIn(email: $e, password: "not the password") { tokens { accessOrWorkspaceAgnosticToken { token } } } }`
 
@@ -85,50 +103,13 @@ const readFor = async (base: string, token: string, seconds: number) => {
 }
 
 /** `count` wrong-password signIns from `localAddress`, `inFlight` at a time, over kept-alive sockets. */
-const floodFrom = async (base: string, localAddress: string, email: string, count: number, inFlight: number, query = WRONG_SIGN_IN) => {
-  const target = new URL(`${base}/metadata`)
-  const agent = new http.Agent({ keepAlive: true, maxSockets: inFlight, localAddress })
-  const body = JSON.stringify({ query, variables: { e: email } })
-  const counts = { sent: 0, refused429: 0, checked: 0, other: 0, seconds: 0 }
-  const one = () =>
-    new Promise<void>((resolve, reject) => {
-      const request = http.request({
-        host: target.hostname,
-        port: target.port,
-        path: target.pathname,
-        method: "POST",
-        agent,
-        headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) }
-      }, (response) => {
-        let text = ""
-        response.on("data", (chunk) => (text += chunk))
-        response.on("end", () => {
-          if (response.statusCode === 429) counts.refused429++
-          else if (JSON.parse(text).errors?.[0]?.extensions?.code === "FORBIDDEN") counts.checked++
-          else counts.other++
-          resolve()
-        })
-      })
-      request.on("error", reject)
-      request.end(body)
-    })
-  const started = performance.now()
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (counts.sent < count) {
-      counts.sent++
-      await one()
-    }
-  }))
-  counts.seconds = (performance.now() - started) / 1000
-  agent.destroy()
-  return counts
-}
+const floodFrom = (base: string, localAddress: string, email: string, count: number, inFlight: number, query = WRONG_SIGN_IN) =>
+  (OLD ? floodOverNodeHttp : floodRaw)(new URL(`${base}/metadata`), localAddress, JSON.stringify({ query, variables: { e: email } }), count, inFlight)
 
-type FloodCounts = Awaited<ReturnType<typeof floodFrom>>
 
 /** The flood from its own process, as a second client would be: its client-side work is not the reader's. */
 const startFlood = async (base: string, localAddress: string, email: string) => {
-  const child = Bun.spawn([process.execPath, import.meta.path, `--flooder=${base}`, `--from=${localAddress}`, `--email=${email}`, `--flood=${FLOOD}`], {
+  const child = Bun.spawn([process.execPath, import.meta.path, `--flooder=${base}`, `--from=${localAddress}`, `--email=${email}`, `--flood=${FLOOD}`, ...(OLD ? ["--old"] : [])], {
     stdin: "pipe",
     stdout: "pipe",
     stderr: "inherit"
@@ -155,13 +136,13 @@ if (flooder) {
   process.exit(0)
 }
 
-/** The reader's rate while one flood lasts (at least SECONDS of reads, both rates from the same reads). */
+/** The reader's rate while one flood lasts (reads go on for at least SECONDS; the rate counts those done while the flood ran). */
 const floodedRound = async (base: string, token: string, round: number) => {
   const flood = await startFlood(base, `127.0.0.${10 + round}`, `flood.${crypto.randomUUID().slice(0, 8)}@example.com`)
-  const started = performance.now()
   const times: Array<number> = []
   const stop = { done: false }
   let floodOver = 0
+  const started = performance.now()
   const flooding = flood().then((counts) => {
     floodOver = performance.now()
     stop.done = floodOver - started >= SECONDS * 1000
@@ -172,10 +153,48 @@ const floodedRound = async (base: string, token: string, round: number) => {
   return { loaded: times.filter((t) => t <= floodOver).length / ((floodOver - started) / 1000), counts }
 }
 
-/** The server process's user + system CPU time in ms (/proc, Linux). */
-const cpuMs = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+/** The server's CPU (with its hasher child) for one more flood, alone: no reads mixed into the figure. */
+const floodCpuAlone = async (base: string, serverPid: number, round: number) => {
+  const before = serverCpuMs(serverPid)
+  await floodFrom(base, `127.0.0.${100 + round}`, `alone.${crypto.randomUUID().slice(0, 8)}@example.com`, FLOOD, FLOOD_IN_FLIGHT)
+  return serverCpuMs(serverPid) - before
+}
+
+/** A process's fields after its name in /proc/<pid>/stat (Linux), or null once it is gone. */
+const statOf = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  } catch {
+    return null
+  }
+}
+
+/** `pid` and every process below it (the server's hasher child), from /proc. */
+const processTree = (pid: number) => {
+  const parents = new Map<number, number>()
+  for (const entry of readdirSync("/proc")) {
+    const child = Number(entry)
+    const fields = Number.isInteger(child) ? statOf(child) : null
+    if (fields) parents.set(child, Number(fields[1]))
+  }
+  const tree = [pid]
+  for (let i = 0; i < tree.length; i++) for (const [child, parent] of parents) if (parent === tree[i]) tree.push(child)
+  return tree
+}
+
+/** User + system CPU time in ms of the server and its children (exited children included), /proc. */
+const serverCpuMs = (pid: number) =>
+  processTree(pid).reduce((sum, member) => {
+    const fields = statOf(member)
+    return fields ? sum + ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) / 100 : sum
+  }, 0)
+
+/** Pins every thread of `pid` (and of its children now running) to `cpu`; later children inherit it. */
+const pin = (pid: number, cpu: string) => {
+  for (const member of processTree(pid)) {
+    const result = Bun.spawnSync(["taskset", "-a", "-p", "-c", cpu, String(member)], { stdout: "ignore", stderr: "pipe" })
+    if (result.exitCode !== 0) throw new Error(`taskset failed for ${member}: ${result.stderr.toString()}`)
+  }
 }
 
 /**
@@ -183,20 +202,20 @@ const cpuMs = (pid: number) => {
  * check leaves to GraphQL), a 429 before GraphQL (the address already refused), and a /graphql read.
  */
 const refusalCost = async (base: string, pid: number, token: string) => {
-  let before = cpuMs(pid)
+  let before = serverCpuMs(pid)
   await floodFrom(base, "127.0.0.248", `whole.${crypto.randomUUID().slice(0, 8)}@example.com`, FLOOD, FLOOD_IN_FLIGHT)
-  const perFlood = cpuMs(pid) - before
+  const perFlood = serverCpuMs(pid) - before
   const email = `refused.${crypto.randomUUID().slice(0, 8)}@example.com`
   await floodFrom(base, "127.0.0.249", email, 8, 1) // locks the account
-  before = cpuMs(pid)
+  before = serverCpuMs(pid)
   const throughGraphQL = await floodFrom(base, "127.0.0.250", email, 25, 1, WRONG_SIGN_IN.replace("{ signIn", "{ __typename signIn"))
-  const perGraphQLRefusal = (cpuMs(pid) - before) / 25
+  const perGraphQLRefusal = (serverCpuMs(pid) - before) / 25
   await floodFrom(base, "127.0.0.250", email, 30, 4) // uses up the address's budget
-  before = cpuMs(pid)
+  before = serverCpuMs(pid)
   const early = await floodFrom(base, "127.0.0.250", email, REFUSALS, 16)
-  const perEarlyRefusal = (cpuMs(pid) - before) / REFUSALS
+  const perEarlyRefusal = (serverCpuMs(pid) - before) / REFUSALS
   const stop = { done: false }
-  before = cpuMs(pid)
+  before = serverCpuMs(pid)
   setTimeout(() => (stop.done = true), SECONDS * 1000)
   const reads = (await read(base, token, stop)).length
   return {
@@ -205,7 +224,7 @@ const refusalCost = async (base: string, pid: number, token: string) => {
     graphQLRefused: throughGraphQL.refused429,
     perEarlyRefusal,
     earlyRefused: early.refused429,
-    perRead: (cpuMs(pid) - before) / reads
+    perRead: (serverCpuMs(pid) - before) / reads
   }
 }
 
@@ -230,12 +249,18 @@ const run = async (label: string, env: Record<string, string>, measureRefusals: 
     ...env
   }, 60_000)
   try {
+    // Before the first sign-in: the hasher child, spawned on first use, inherits the server's CPU.
+    if (PINNED) pin(server.proc.pid, SERVER_CPU)
     const { accessToken } = await setUp(server.url)
     await readFor(server.url, accessToken, 1) // warm-up
-    const rounds: Array<{ unloaded: number; loaded: number; counts: FloodCounts }> = []
+    const rounds: Array<{ unloaded: number; loaded: number; counts: FloodCounts; floodCpuMs: number }> = []
     for (let round = 0; round < ROUNDS; round++) {
-      const unloaded = await readFor(server.url, accessToken, SECONDS)
-      rounds.push({ unloaded, ...(await floodedRound(server.url, accessToken, round)) })
+      // Alone before and after the flood: their mean is the round's unloaded rate, so drift in the
+      // machine's other load during a long flood weighs on both sides.
+      const before = await readFor(server.url, accessToken, SECONDS)
+      const flooded = await floodedRound(server.url, accessToken, round)
+      const after = await readFor(server.url, accessToken, SECONDS)
+      rounds.push({ unloaded: (before + after) / 2, ...flooded, floodCpuMs: await floodCpuAlone(server.url, server.proc.pid, round) })
     }
     const cost = measureRefusals ? await refusalCost(server.url, server.proc.pid, accessToken) : null
     return { label, rounds, cost }
@@ -245,7 +270,9 @@ const run = async (label: string, env: Record<string, string>, measureRefusals: 
   }
 }
 
-const cores = String(availableParallelism())
+// The reader and the flood child (spawned by this process) on the other CPU than the server.
+if (PINNED) pin(process.pid, CLIENT_CPU)
+const cores = PINNED ? "1" : String(availableParallelism())
 const lifted = { SIGN_IN_MAX_ATTEMPTS_PER_IP_PER_MINUTE: "100000000", SIGN_IN_MAX_FAILURES_PER_ACCOUNT: "100000000" }
 const results = [await run("Score's defaults", {}, true)]
 if (process.argv.includes("--compare")) {
@@ -253,26 +280,43 @@ if (process.argv.includes("--compare")) {
   results.push(await run(`limits lifted, hash cap ${cores} (cores)`, { ...lifted, PASSWORD_HASH_CONCURRENCY: cores }, false))
 }
 
-console.log(`\n/graphql reads (${READERS} in flight), ${ROUNDS} paired rounds: alone for ${SECONDS} s, then while ${FLOOD} wrong-password signIns run (${FLOOD_IN_FLIGHT} in flight, a new client address each round)`)
+console.log(`\n/graphql reads (${READERS} in flight), ${ROUNDS} paired rounds: alone for ${SECONDS} s, while ${FLOOD} wrong-password signIns run (${FLOOD_IN_FLIGHT} in flight, a new client address each round), alone again for ${SECONDS} s`)
+console.log(PINNED
+  ? `pinned (taskset): server and hasher child on CPU ${SERVER_CPU}, reader and flood client on CPU ${CLIENT_CPU}; raw HTTP/1.1 flood client; PostgreSQL and Redis unpinned`
+  : `NOT pinned${OLD ? " (--old)" : hasTaskset ? " (fewer than 2 CPUs)" : " (no taskset: util-linux)"}: server, reader and flood client share every CPU; ${OLD ? "node:http" : "raw HTTP/1.1"} flood client`)
+console.log("unloaded = mean of the round's two reads alone; kept = flooded / unloaded req/s (goal: >= 80 %); 429 = refused before hashing; hashed = wrong password checked;")
+console.log("flood s = how long the flood's 500 answers took (hashes wait: the hasher runs at OS priority 19 behind the reads);")
+console.log("flood CPU ms = the server's CPU (with its hasher child, /proc) for one more flood of the same size right after the round, without reads")
 for (const { label, rounds, cost } of results) {
   const ratios = rounds.map((r) => (r.loaded / r.unloaded) * 100)
   console.log(`\n${label}`)
-  console.log("round".padStart(6), "unloaded req/s".padStart(15), "flooded req/s".padStart(14), "kept".padStart(6), "   flood: s / 429 / hashed / other")
+  const columns = ["round", "unloaded req/s", "flooded req/s", "kept", "429", "hashed", "other", "flood s", "flood CPU ms"]
+  const row = (cells: ReadonlyArray<string>) => console.log(cells.map((cell, i) => cell.padStart(columns[i]!.length + 2)).join(""))
+  row(columns)
   rounds.forEach((r, i) =>
-    console.log(
-      String(i + 1).padStart(6),
-      r.unloaded.toFixed(0).padStart(15),
-      r.loaded.toFixed(0).padStart(14),
-      `${ratios[i]!.toFixed(0)} %`.padStart(6),
-      `   ${r.counts.seconds.toFixed(2)} / ${r.counts.refused429} / ${r.counts.checked} / ${r.counts.other}`
-    ))
-  console.log(
-    "median".padStart(6),
-    median(rounds.map((r) => r.unloaded)).toFixed(0).padStart(15),
-    median(rounds.map((r) => r.loaded)).toFixed(0).padStart(14),
-    `${median(ratios).toFixed(0)} %`.padStart(6),
-    `   kept ranges ${spread(ratios)} %; unloaded ${spread(rounds.map((r) => r.unloaded))}, flooded ${spread(rounds.map((r) => r.loaded))} req/s`
-  )
+    row([
+      String(i + 1),
+      r.unloaded.toFixed(0),
+      r.loaded.toFixed(0),
+      `${ratios[i]!.toFixed(0)} %`,
+      String(r.counts.refused429),
+      String(r.counts.checked),
+      String(r.counts.other),
+      r.counts.seconds.toFixed(2),
+      r.floodCpuMs.toFixed(0)
+    ]))
+  row([
+    "median",
+    median(rounds.map((r) => r.unloaded)).toFixed(0),
+    median(rounds.map((r) => r.loaded)).toFixed(0),
+    `${median(ratios).toFixed(0)} %`,
+    median(rounds.map((r) => r.counts.refused429)).toFixed(0),
+    median(rounds.map((r) => r.counts.checked)).toFixed(0),
+    median(rounds.map((r) => r.counts.other)).toFixed(0),
+    median(rounds.map((r) => r.counts.seconds)).toFixed(2),
+    median(rounds.map((r) => r.floodCpuMs)).toFixed(0)
+  ])
+  console.log(`  spread: kept ${spread(ratios)} %; unloaded ${spread(rounds.map((r) => r.unloaded))}, flooded ${spread(rounds.map((r) => r.loaded))} req/s`)
   if (cost) {
     console.log(
       `server CPU per 429 before GraphQL (address already refused): ${(cost.perEarlyRefusal * 1000).toFixed(0)} µs (${cost.earlyRefused}/${REFUSALS} refused); ` +

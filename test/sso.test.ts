@@ -117,7 +117,7 @@ describe("identity providers on /metadata", () => {
     } finally {
       await strict.close()
     }
-  })
+ }, 60_000)
 
   test("getAuthorizationUrlForSSO points at the server's login route; anonymous callers cannot list", async () => {
     const url = await app.gql(
@@ -370,10 +370,10 @@ describe("SSO signs up and joins as Twenty does", () => {
 
   test("the public invite link lets a new user join only while the workspace enables it", async () => {
     const { inviteHash } = (await app.gql(`{ currentWorkspace { inviteHash } }`, {}, owner.accessToken)).body.data.currentWorkspace
-    // Score's updateWorkspace does not take the switch yet (as invitations.test.ts, set in the database).
-    const setLink = (on: boolean) =>
-      app.run(Effect.flatMap(SqlClient.SqlClient, (sql) =>
-        sql`UPDATE core.workspace SET "isPublicInviteLinkEnabled" = ${on} WHERE id = ${owner.workspaceId}`))
+    const setLink = async (on: boolean) => {
+      const set = await app.gql(`mutation($on: Boolean) { updateWorkspace(data: { isPublicInviteLinkEnabled: $on }) { id } }`, { on }, owner.accessToken)
+      expect(set.body.errors).toBeUndefined()
+    }
     await setLink(false)
     const refusedEmail = uniqueEmail("sso-link-off")
     const off = await startFlow(`/auth/oidc/login/${identityProviderId}?workspaceInviteHash=${inviteHash}`, refusedEmail)
@@ -413,6 +413,106 @@ describe("Google sign-in (same code flow, configured provider)", () => {
     const microsoft = await app.request("/auth/microsoft")
     expect(microsoft.status).toBe(403)
     expect(await microsoft.json()).toEqual({ statusCode: 403, error: "ForbiddenException", messages: ["Microsoft auth is not enabled"] })
+  })
+})
+
+describe("Google sign-in of someone without a workspace (Twenty's signUpOnNewWorkspace)", () => {
+  const googleEnv = {
+    AUTH_GOOGLE_ENABLED: "true",
+    AUTH_GOOGLE_CLIENT_ID: "",
+    AUTH_GOOGLE_CLIENT_SECRET: "",
+    AUTH_GOOGLE_ISSUER: "",
+    SSO_ALLOW_PRIVATE_ISSUERS: "true",
+    DATABASE_POOL_SIZE: "2"
+  }
+  const usersNamed = (email: string) =>
+    app.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT id FROM core."user" WHERE lower(email) = ${email.toLowerCase()}`))
+  /** A Google sign-in on `on` (another instance on the same database) naming no workspace. */
+  const googleSignIn = async (on: TestApp, email: string) => {
+    const start = await on.request("/auth/google")
+    const cookie = cookieOf(start)!
+    provider.nextLogin.email = email
+    const callback = await provider.authorize(start.headers.get("location")!)
+    const response = await on.request(`${callback.pathname}${callback.search}`, { headers: { cookie } })
+    return new URL(response.headers.get("location")!)
+  }
+  const ownedWorkspace = async (location: URL) => {
+    const exchanged = await exchange(location.searchParams.get("loginToken")!)
+    expect(exchanged.body.errors).toBeUndefined()
+    const token = exchanged.body.data.getAuthTokensFromLoginToken.tokens.accessOrWorkspaceAgnosticToken.token
+    expect(authProviderOf(token)).toBe("google")
+    const me = await app.gql(`{ currentUser { email currentWorkspace { id subdomain activationStatus } workspaceMember { roles { label } } } }`, {}, token)
+    expect(me.body.errors).toBeUndefined()
+    return me.body.data.currentUser
+  }
+
+  test("an unknown user gets a workspace of their own, as its owner and Admin, and lands on its /verify page", async () => {
+    const email = uniqueEmail("google-new")
+    const location = await googleSignIn(app, email)
+    expect(location.searchParams.get("errorMessage")).toBeNull()
+    expect(location.pathname).toBe("/verify")
+    const me = await ownedWorkspace(location)
+    expect(me.email).toBe(email)
+    expect(me.currentWorkspace.id).not.toBe(owner.workspaceId)
+    expect(me.currentWorkspace.activationStatus).toBe("ACTIVE")
+    expect(location.hostname).toBe(`${me.currentWorkspace.subdomain}.localhost`)
+    expect(me.workspaceMember.roles.map((r: { label: string }) => r.label)).toEqual(["Admin"])
+    const [row] = await app.run(Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      sql<{ owned: boolean; isEmailVerified: boolean; hasPassword: boolean }>`SELECT w."ownerUserId" = u.id AS owned, u."isEmailVerified",
+          u."passwordHash" IS NOT NULL AS "hasPassword"
+        FROM core.workspace w, core."user" u WHERE w.id = ${me.currentWorkspace.id} AND lower(u.email) = ${email}`))
+    expect(row).toEqual({ owned: true, isEmailVerified: true, hasPassword: false })
+    // The next sign-in lands in that workspace, and makes no other.
+    const again = await ownedWorkspace(await googleSignIn(app, email))
+    expect(again.currentWorkspace.id).toBe(me.currentWorkspace.id)
+  })
+
+  test("a known user without a workspace gets one too", async () => {
+    const email = uniqueEmail("google-known")
+    const signedUp = await app.gql(`mutation($e: String!) { signUp(email: $e, password: "a long password") { tokens { refreshToken { token } } } }`, { e: email })
+    expect(signedUp.body.errors).toBeUndefined()
+    const me = await ownedWorkspace(await googleSignIn(app, email))
+    expect(me.email).toBe(email)
+    expect(await usersNamed(email)).toHaveLength(1)
+  })
+
+  test("refused without IS_MULTIWORKSPACE_ENABLED once a workspace exists, and with IS_SIGN_UP_DISABLED; nobody is made", async () => {
+    for (const [setting, message] of [["IS_MULTIWORKSPACE_ENABLED", "New workspace setup is disabled"], ["IS_SIGN_UP_DISABLED", "Sign up is disabled"]] as const) {
+      const strict = await startTestApp({
+        databaseUrl: app.databaseUrl,
+        env: {
+          ...googleEnv,
+          AUTH_GOOGLE_CLIENT_ID: provider.clientId,
+          AUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
+          AUTH_GOOGLE_ISSUER: provider.issuer,
+          [setting]: setting === "IS_SIGN_UP_DISABLED" ? "true" : "false"
+        }
+      })
+      try {
+        const email = uniqueEmail("google-refused")
+        const location = await googleSignIn(strict, email)
+        expect(location.searchParams.get("loginToken")).toBeNull()
+        expect(location.searchParams.get("errorMessage")).toBe(message)
+        expect(await usersNamed(email)).toEqual([])
+        // A member still signs in to their own workspace.
+        const member = await googleSignIn(strict, owner.email)
+        expect(member.searchParams.get("errorMessage")).toBeNull()
+        expect(member.searchParams.get("loginToken")).toBeTruthy()
+      } finally {
+        await strict.close()
+      }
+    }
+  }, 120_000)
+
+  test("a sign-in naming a workspace or an invite link that does not exist makes none", async () => {
+    const email = uniqueEmail("google-named")
+    const start = await app.request(`/auth/google?workspaceInviteHash=no-such-hash`)
+    const cookie = cookieOf(start)!
+    provider.nextLogin.email = email
+    const callback = await provider.authorize(start.headers.get("location")!)
+    const location = await finish(`${callback.pathname}${callback.search}`, cookie)
+    expect(location.searchParams.get("errorMessage")).toBe("Workspace not found")
+    expect(await usersNamed(email)).toEqual([])
   })
 })
 

@@ -1,5 +1,5 @@
 /** JWT types as Twenty names them; the signing key differs per type (and per workspace). */
-export type TokenType = "ACCESS" | "REFRESH" | "LOGIN" | "WORKSPACE_AGNOSTIC" | "API_KEY" | "FILE"
+export type TokenType = "ACCESS" | "REFRESH" | "LOGIN" | "WORKSPACE_AGNOSTIC" | "API_KEY" | "FILE" | "APPROVED_ACCESS_DOMAIN"
 
 /**
  * How the user proved who they are (Twenty's AuthProviderEnum): set on the login token and carried by every
@@ -60,7 +60,17 @@ export interface FileTokenPayload {
   readonly purpose: "read" | "upload"
 }
 
+/** The link mailed to validate an approved access domain (Twenty's APPROVED_ACCESS_DOMAIN token, 7 days). */
+export interface ApprovedAccessDomainTokenPayload {
+  readonly sub: string
+  readonly type: "APPROVED_ACCESS_DOMAIN"
+  readonly workspaceId: string
+  readonly approvedAccessDomainId: string
+  readonly domain: string
+}
+
 export type TokenPayload =
+  | ApprovedAccessDomainTokenPayload
   | FileTokenPayload
   | AccessTokenPayload
   | RefreshTokenPayload

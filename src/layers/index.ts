@@ -33,6 +33,7 @@ import { Revocations, RevocationsEmbedded, RevocationsLive } from "../services/r
 import { SchemaBuilder, SchemaBuilderLive } from "../http/graphql/data/schema/index.js"
 import { Mailer, MailerLive, MailTransport, MailTransportLive } from "../services/mail/index.js"
 import { Members, MembersLive } from "../services/members/index.js"
+import { ApprovedAccessDomains, ApprovedAccessDomainsLive } from "../services/members/approved-access-domains.js"
 import { Views, ViewsLive } from "../services/views/index.js"
 import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workflows, WorkflowsLive } from "../services/workflows/index.js"
@@ -71,6 +72,7 @@ export type Services =
   | MailTransport
   | Mailer
   | Members
+  | ApprovedAccessDomains
   | PasswordReset
   | EmailVerification
   | Views
@@ -202,6 +204,7 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     EmailVerificationLive,
     ViewsLive,
     SsoLive,
+    ApprovedAccessDomainsLive,
     TwoFactorLive,
     WorkflowsLive,
     // PGlite's socket does not carry COPY's sub-protocol: the embedded database stages with INSERTs.

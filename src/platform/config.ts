@@ -78,6 +78,8 @@ export const appConfig = Config.all({
   queryMaxFields: Config.integer("QUERY_MAX_FIELDS").pipe(Config.withDefault(5_000)),
   queryMaxDepth: Config.integer("QUERY_MAX_DEPTH").pipe(Config.withDefault(20)),
   isSignUpDisabled: Config.boolean("IS_SIGN_UP_DISABLED").pipe(Config.withDefault(false)),
+  // Twenty's switch (its default is false): off, a new workspace is made only while none exists.
+  isMultiWorkspaceEnabled: Config.boolean("IS_MULTIWORKSPACE_ENABLED").pipe(Config.withDefault(true)),
   signUpMaxPerAddressPerHour: Config.integer("SIGN_UP_MAX_PER_IP_PER_HOUR").pipe(Config.withDefault(20)),
   workspaceCreationMaxPerMinute: Config.integer("WORKSPACE_CREATION_MAX_PER_MINUTE").pipe(Config.withDefault(10)),
   // Half the cores: argon2 never takes the cores the data APIs need (bench/sign-in-flood.ts).

@@ -1,12 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { clearNullEquivalentValues } from "./null-equivalent-values.js"
 import { seedMissingViews } from "./standard-views.js"
-import { addStandardObjects } from "../../services/metadata/standard-sync.js"
-import { createTrigramIndexes } from "./trigram-indexes.js"
-import { createImportRunTables } from "./import-runs.js"
-import { createFileTable } from "./files.js"
-import { createMailDeliveryTable } from "./mail-deliveries.js"
+import { laterMigrations } from "./later.js"
 
 export interface Migration {
   readonly id: number
@@ -551,48 +546,5 @@ CREATE TABLE core."oauthSignIn" (
 `)
     })
   },
-  {
-    id: 12,
-    name: "null_equivalent_values",
-    // '' and empty lists written before Score stored them as NULL (Twenty's null-equivalent values).
-    up: clearNullEquivalentValues
-  },
-  {
-    id: 13,
-    name: "trigram_indexes",
-    // pg_trgm GIN indexes on the text columns a CRM filters with ilike '%…%' (new workspaces get them at creation).
-    up: createTrigramIndexes
-  },
-  {
-    id: 14,
-    name: "import_runs",
-    // Bulk imports (services/imports): the run and its progress, the uploaded rows staged until the job has
-    // taken them, and each refused row with its reason.
-    up: createImportRunTables
-  },
-  {
-    id: 15,
-    name: "files",
-    // Uploaded files: bytes in FileStorage under workspace-{workspaceId}/{folder}/{id}{extension}, one row
-    // each. "pending" until its bytes arrived ("uploaded"), "ready" once completed; rows without a workspace
-    // or record referencing them are swept (services/files/sweep.ts).
-    up: createFileTable
-  },
-  {
-    id: 16,
-    name: "oauth_sign_in_invite_hash",
-    // A sign-in started from a workspace's public invite link (Twenty's `workspaceInviteHash` in the
-    // OAuth state) may join that workspace when its callback arrives.
-    up: Effect.flatMap(SqlClient.SqlClient, (sql) =>
-      sql.unsafe(`ALTER TABLE core."oauthSignIn" ADD COLUMN "workspaceInviteHash" text`))
-  },
-  {
-    id: 17,
-    name: "workflow_objects",
-    // Twenty's workflow, workflowVersion, workflowRun and workflowAutomatedTrigger for workspaces made
-    // before them (new workspaces get them with the standard model). The one migration reaching into
-    // services: the standard model's builder lives with the metadata service.
-    up: addStandardObjects(["workflow", "workflowVersion", "workflowRun", "workflowAutomatedTrigger"])
-  },
-  { id: 28, name: "mail_deliveries", up: createMailDeliveryTable }
+  ...laterMigrations
 ]

@@ -53,8 +53,11 @@ export interface AuthShape {
   readonly signUp: (input: SignUpInput) => Effect.Effect<SignInResult, AuthFailure>
   /** Public sign-up from this client address: off by IS_SIGN_UP_DISABLED, limited per address. */
   readonly admitSignUp: (clientAddress: string | null) => Effect.Effect<void, Forbidden | TooManyRequests>
-  /** A public request for a new workspace: off by IS_SIGN_UP_DISABLED, limited per minute. */
-  readonly admitWorkspaceCreation: () => Effect.Effect<void, Forbidden | TooManyRequests>
+  /**
+   * A public request for a new workspace: off by IS_SIGN_UP_DISABLED, or once one exists without
+   * IS_MULTIWORKSPACE_ENABLED; limited per minute.
+   */
+  readonly admitWorkspaceCreation: () => Effect.Effect<void, Forbidden | TooManyRequests | SqlError.SqlError>
   readonly signIn: (email: string, password: string) => Effect.Effect<SignInResult, AuthFailure>
   readonly signUpInNewWorkspace: (
     user: User,
@@ -160,6 +163,13 @@ export const AuthLive = Layer.effect(
     const hasher = yield* PasswordHasher
     const hashing = yield* makeHashGate(config.passwordHashConcurrency, config.passwordHashQueue)
     const signUpLimits = makeSignUpLimits(config)
+    /** Twenty's isSignUpEnabled: without IS_MULTIWORKSPACE_ENABLED, only the first workspace may be made. */
+    const singleWorkspaceGate = config.isMultiWorkspaceEnabled
+      ? Effect.void
+      : Effect.flatMap(
+        sql`SELECT 1 FROM core.workspace LIMIT 1`,
+        (rows) => rows.length === 0 ? Effect.void : Effect.fail(new Forbidden({ message: "New workspace setup is disabled", subCode: "SIGNUP_DISABLED" }))
+      )
 
     const findUser = (id: string) =>
       revocations.credential(userCacheKey(id), provideSql(findUserById(id)), { ttl: "5 minutes" })
@@ -491,7 +501,7 @@ export const AuthLive = Layer.effect(
     return {
       signUp,
       admitSignUp: signUpLimits.admitSignUp,
-      admitWorkspaceCreation: signUpLimits.admitWorkspaceCreation,
+      admitWorkspaceCreation: () => Effect.zipRight(singleWorkspaceGate, signUpLimits.admitWorkspaceCreation()),
       signIn,
       signUpInNewWorkspace,
       getLoginTokenFromCredentials,

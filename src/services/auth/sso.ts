@@ -205,17 +205,21 @@ export const SsoLive = Layer.effect(
         const callbackUrl = new URL(redirectUri)
         callbackUrl.search = search.toString()
         const claims = yield* exchangeCode(yield* discover(client), callbackUrl, { ...pending, state })
-        const workspace = yield* workspaceForSignIn(pending, claims.email)
-        if (!workspace) return yield* new OAuthAccessDenied({ message: "Workspace not found" })
-        if (kind === "oidc" && workspace.id !== providerWorkspaceId) {
+        const found = yield* workspaceForSignIn(pending, claims.email)
+        // Twenty's signUpOnNewWorkspace: a Google / Microsoft sign-in naming no workspace, by someone without one.
+        const startsWorkspace = !found && kind !== "oidc" && !pending.workspaceInviteHash && !pending.workspaceId
+        if (!found && !startsWorkspace) return yield* new OAuthAccessDenied({ message: "Workspace not found" })
+        if (found && kind === "oidc" && found.id !== providerWorkspaceId) {
           return yield* new OAuthAccessDenied({ message: "Identity provider does not belong to this workspace" })
         }
-        const user = yield* members.signInFromIdentityProvider({
-          ...claims,
-          workspace,
-          viaPublicInviteLink: pending.workspaceInviteHash !== null,
-          clientAddress
-        }).pipe(
+        const { user, workspace } = yield* (found
+          ? Effect.map(members.signInFromIdentityProvider({
+            ...claims,
+            workspace: found,
+            viaPublicInviteLink: pending.workspaceInviteHash !== null,
+            clientAddress
+          }), (user) => ({ user, workspace: found }))
+          : members.signUpInNewWorkspaceFromIdentityProvider({ ...claims, clientAddress })).pipe(
           Effect.catchTags({
             Forbidden: (e) => Effect.fail(new OAuthAccessDenied({ message: e.message })),
             NotFound: (e) => Effect.fail(new OAuthAccessDenied({ message: e.message })),

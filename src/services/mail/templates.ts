@@ -121,3 +121,23 @@ export const twoFactorResetMail = ({ email, link }: { readonly email: string; re
   )
   return { subject, text, html }
 }
+
+/** Twenty's "Approve your access domain": the member asks the domain's mailbox owner to confirm it. */
+export const approvedAccessDomainValidationMail = (
+  { link, domain, workspaceName, sender }: {
+    readonly link: string
+    readonly domain: string
+    readonly workspaceName: string | null
+    readonly sender: { readonly firstName: string; readonly lastName: string; readonly email: string }
+  }
+): RenderedMail => {
+  const subject = "Approve your access domain"
+  const senderName = `${sender.firstName} ${sender.lastName}`.trim() || sender.email
+  const workspace = workspaceName?.trim() || "their workspace"
+  const said = `${senderName} (${sender.email}) asks you to approve ${domain}: anyone with an address on it will be able to join ${workspace} on Score.`
+  const ignore = "If you do not know this request, you can ignore this email: the domain stays unapproved."
+  const text = [said, "", `Approve ${domain} (the link works for 7 days): ${link}`, "", ignore].join("\n")
+  const html = layout(subject, `<h1 style="font-size:20px">Approve your access domain</h1><p>${escapeHtml(said)}</p>` +
+    button(link, `Approve ${domain}`) + footnote(ignore))
+  return { subject, text, html }
+}

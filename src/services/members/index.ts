@@ -91,6 +91,14 @@ export interface MembersShape {
     input: IdentitySignInInput
   ) => Effect.Effect<Pick<User, "id" | "email">, Failure | TooManyRequests>
   /**
+   * Twenty's signUpOnNewWorkspace for a Google / Microsoft sign-in without a workspace: a new workspace owned
+   * by the user (created when unknown). Refused by IS_SIGN_UP_DISABLED, or once a workspace exists without
+   * IS_MULTIWORKSPACE_ENABLED ("New workspace setup is disabled").
+   */
+  readonly signUpInNewWorkspaceFromIdentityProvider: (
+    input: Omit<IdentitySignInInput, "workspace" | "viaPublicInviteLink">
+  ) => Effect.Effect<{ readonly user: Pick<User, "id" | "email">; readonly workspace: Workspace }, Failure | TooManyRequests>
+  /**
    * Twenty's deleteUserFromWorkspace: the caller removes a member (WORKSPACE_MEMBERS) or themself. The
    * owner and the last admin stay; the removed member's tokens are refused from then on.
    */

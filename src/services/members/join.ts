@@ -10,6 +10,7 @@ import { membershipCacheKey } from "../workspace/index.js"
 import type { MembersDeps, MembersShape } from "./index.js"
 import { type InvitationRow, toInvitation } from "./invitations.js"
 import { hashInvitationToken, isEmail, normalizeEmail } from "./shared.js"
+import { isOnValidatedDomain } from "./approved-access-domains.js"
 
 // Twenty's AuthException messages (auth.service.ts, sign-in-up.service.ts, workspace-invitation.service.ts).
 const forbidden = (message: string) => new Forbidden({ message, subCode: "FORBIDDEN_EXCEPTION" })
@@ -23,7 +24,7 @@ export interface NewMember {
   readonly locale: string
 }
 
-export const makeJoin = ({ sql, auth, cache, results, workspaces, revocations }: MembersDeps) => {
+export const makeJoin = ({ sql, auth, cache, config, results, workspaces, revocations }: MembersDeps) => {
   const findWorkspace = (input: { workspaceId?: string | null | undefined; workspaceInviteHash?: string | null | undefined }) =>
     Effect.map(
       input.workspaceInviteHash
@@ -107,10 +108,13 @@ export const makeJoin = ({ sql, auth, cache, results, workspaces, revocations }:
         : null
       const existing = yield* Effect.provideService(findUserWithPasswordByEmail(email), SqlClient.SqlClient, sql)
       const hasPublicLink = Boolean(input.workspaceInviteHash)
-      if (hasPublicLink && !invitation && !workspace.isPublicInviteLinkEnabled) {
+      // A validated approved access domain lets its addresses in (Twenty's checkAccessForSignIn), but a password
+      // proves no address: only where sign-ups must verify it (IS_EMAIL_VERIFICATION_REQUIRED), as in Twenty.
+      const onApprovedDomain = config.isEmailVerificationRequired && (yield* isOnValidatedDomain(sql, workspace.id, email))
+      if (hasPublicLink && !invitation && !onApprovedDomain && !workspace.isPublicInviteLinkEnabled) {
         return yield* forbidden("Public invite link is disabled for this workspace")
       }
-      if (!invitation && !hasPublicLink) {
+      if (!invitation && !hasPublicLink && !onApprovedDomain) {
         if (!existing || !(yield* workspaces.membership(existing.id, workspace.id))) return yield* noAccess()
       }
       if (invitation) {

@@ -47,6 +47,9 @@ export interface WorkspacesShape {
       readonly displayName?: string | undefined
       readonly activationStatus?: Workspace["activationStatus"]
       readonly isTwoFactorAuthenticationEnforced?: boolean | undefined
+      readonly isPublicInviteLinkEnabled?: boolean | undefined
+      /** A new public invite link (Twenty's front end rotates it with a fresh UUID); links of the old one stop working. */
+      readonly inviteHash?: string | undefined
       /** The uploaded logo (core.file); `logo` is then signed from it when read. */
       readonly logoFileId?: string | undefined
     }
@@ -186,11 +189,20 @@ export const WorkspacesLive = Layer.effect(
         if (patch.displayName !== undefined && patch.displayName.trim().length === 0) {
           return yield* new BadUserInput({ message: "displayName cannot be empty", field: "displayName" })
         }
+        if (patch.inviteHash !== undefined) {
+          if (!/^[A-Za-z0-9_-]{8,100}$/.test(patch.inviteHash)) {
+            return yield* new BadUserInput({ message: "inviteHash must be 8 to 100 letters, digits, - or _", field: "inviteHash" })
+          }
+          const taken = yield* sql`SELECT 1 FROM core.workspace WHERE "inviteHash" = ${patch.inviteHash} AND id <> ${id}`
+          if (taken.length > 0) return yield* new BadUserInput({ message: "inviteHash is already in use", field: "inviteHash" })
+        }
         const rows = yield* sql`
           UPDATE core.workspace SET
             "displayName" = COALESCE(${patch.displayName ?? null}, "displayName"),
             "activationStatus" = COALESCE(${patch.activationStatus ?? null}, "activationStatus"),
             "isTwoFactorAuthenticationEnforced" = COALESCE(${patch.isTwoFactorAuthenticationEnforced ?? null}, "isTwoFactorAuthenticationEnforced"),
+            "isPublicInviteLinkEnabled" = COALESCE(${patch.isPublicInviteLinkEnabled ?? null}, "isPublicInviteLinkEnabled"),
+            "inviteHash" = COALESCE(${patch.inviteHash ?? null}, "inviteHash"),
             "logoFileId" = COALESCE(${patch.logoFileId ?? null}, "logoFileId"),
             "updatedAt" = now()
           WHERE id = ${id} AND "deletedAt" IS NULL RETURNING *`

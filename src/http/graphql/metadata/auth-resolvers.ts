@@ -256,10 +256,14 @@ export const authResolvers = {
           yield* Effect.flatMap(Roles, (r) => r.setDefaultRole(auth.workspace.id, args.data.defaultRoleId))
         }
         const enforce = args.data?.isTwoFactorAuthenticationEnforced
-        if (typeof enforce === "boolean") yield* requireFlag(auth, "SECURITY")
+        const publicLink = args.data?.isPublicInviteLinkEnabled
+        // Twenty's validateSecurityPermissions: the sign-in switches need SECURITY.
+        if (typeof enforce === "boolean" || typeof publicLink === "boolean") yield* requireFlag(auth, "SECURITY")
         return yield* workspaces.update(auth.workspace.id, {
           displayName: args.data?.displayName ?? undefined,
-          isTwoFactorAuthenticationEnforced: typeof enforce === "boolean" ? enforce : undefined
+          isTwoFactorAuthenticationEnforced: typeof enforce === "boolean" ? enforce : undefined,
+          isPublicInviteLinkEnabled: typeof publicLink === "boolean" ? publicLink : undefined,
+          inviteHash: typeof args.data?.inviteHash === "string" ? args.data.inviteHash : undefined
         })
       }))
     },

@@ -162,7 +162,13 @@ input RevokeApiKeyInput { id: UUID! }
 input GetApiKeyInput { id: UUID! }
 input SignUpInNewWorkspaceInput { displayName: String subdomain: String }
 input ActivateWorkspaceInput { displayName: String }
-input UpdateWorkspaceInput { displayName: String defaultRoleId: UUID isTwoFactorAuthenticationEnforced: Boolean }
+input UpdateWorkspaceInput {
+  displayName: String
+  defaultRoleId: UUID
+  isTwoFactorAuthenticationEnforced: Boolean
+  isPublicInviteLinkEnabled: Boolean
+  inviteHash: String
+}
 
 type Query {
   checkUserExists(email: String!, captchaToken: String): CheckUserExist!

@@ -7,6 +7,8 @@ import { clientAddressOf } from "../../client-address.js"
 import { documentLimitsOf, useQueryLimits } from "../limits.js"
 import { bearerToken } from "../../caller.js"
 import { bufferedResponse, type GraphQLContext, lazyAuth, makeRun, maskError, useInputErrorCodes } from "../yoga.js"
+import { approvedAccessDomainResolvers, type ApprovedAccessDomainServices } from "./approved-access-domain-resolvers.js"
+import { approvedAccessDomainTypeDefs } from "./approved-access-domain-schema.js"
 import { authResolvers, type AuthResolverServices } from "./auth-resolvers.js"
 import { authTypeDefs } from "./auth-schema.js"
 import { dataModelResolvers, type DataModelServices } from "./data-model-resolvers.js"
@@ -50,6 +52,7 @@ export type MetadataServices =
   | SignInLimitServices
   | WorkflowServices
   | FilesServices
+  | ApprovedAccessDomainServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -69,7 +72,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
         ssoTypeDefs,
         twoFactorTypeDefs,
         workflowTypeDefs,
-        filesTypeDefs
+        filesTypeDefs,
+        approvedAccessDomainTypeDefs
       ],
       resolvers: {
         ...authResolvers,
@@ -94,7 +98,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...passwordResolvers.Query,
           ...viewResolvers.Query,
           ...ssoResolvers.Query,
-          ...twoFactorResolvers.Query
+          ...twoFactorResolvers.Query,
+          ...approvedAccessDomainResolvers.Query
         },
         Mutation: guardCredentialMutations({
           ...authResolvers.Mutation,
@@ -108,7 +113,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...ssoResolvers.Mutation,
           ...twoFactorResolvers.Mutation,
           ...workflowResolvers.Mutation,
-          ...filesResolvers.Mutation
+          ...filesResolvers.Mutation,
+          ...approvedAccessDomainResolvers.Mutation
         }),
         Upload: filesResolvers.Upload,
         UUID: UUIDScalar,
