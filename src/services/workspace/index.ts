@@ -6,6 +6,7 @@ import { Cache } from "../../platform/cache/index.js"
 import { WorkspaceProvisioner } from "../metadata/provisioner.js"
 import { Revocations } from "../revocations/index.js"
 import { firstRow, jsonRows } from "../../platform/lib/sql-rows.js"
+import { isUniqueViolation } from "../../platform/lib/pg-errors.js"
 
 export interface Role {
   readonly id: string
@@ -193,8 +194,6 @@ export const WorkspacesLive = Layer.effect(
           if (!/^[A-Za-z0-9_-]{8,100}$/.test(patch.inviteHash)) {
             return yield* new BadUserInput({ message: "inviteHash must be 8 to 100 letters, digits, - or _", field: "inviteHash" })
           }
-          const taken = yield* sql`SELECT 1 FROM core.workspace WHERE "inviteHash" = ${patch.inviteHash} AND id <> ${id}`
-          if (taken.length > 0) return yield* new BadUserInput({ message: "inviteHash is already in use", field: "inviteHash" })
         }
         const rows = yield* sql`
           UPDATE core.workspace SET
@@ -205,7 +204,10 @@ export const WorkspacesLive = Layer.effect(
             "inviteHash" = COALESCE(${patch.inviteHash ?? null}, "inviteHash"),
             "logoFileId" = COALESCE(${patch.logoFileId ?? null}, "logoFileId"),
             "updatedAt" = now()
-          WHERE id = ${id} AND "deletedAt" IS NULL RETURNING *`
+          WHERE id = ${id} AND "deletedAt" IS NULL RETURNING *`.pipe(
+          // The unique index decides, so two workspaces taking the same hash at once cannot both get it.
+          Effect.catchIf(isUniqueViolation, () => new BadUserInput({ message: "inviteHash is already in use", field: "inviteHash" }))
+        )
         const workspace = firstRow<Workspace>(rows)
         if (!workspace) return yield* new NotFound({ message: "Workspace not found" })
         yield* revocations.invalidate(workspaceCacheKey(id))
