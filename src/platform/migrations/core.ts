@@ -6,6 +6,7 @@ import { addStandardObjects } from "../../services/metadata/standard-sync.js"
 import { createTrigramIndexes } from "./trigram-indexes.js"
 import { createImportRunTables } from "./import-runs.js"
 import { createFileTable } from "./files.js"
+import { createLogicFunctionTable } from "./logic-functions.js"
 
 export interface Migration {
   readonly id: number
@@ -592,5 +593,11 @@ CREATE TABLE core."oauthSignIn" (
     // before them (new workspaces get them with the standard model). The one migration reaching into
     // services: the standard model's builder lives with the metadata service.
     up: addStandardObjects(["workflow", "workflowVersion", "workflowRun", "workflowAutomatedTrigger"])
+  },
+  {
+    id: 26,
+    name: "logic_functions",
+    // Twenty's logic functions (workflow CODE steps): their settings and source, per workspace.
+    up: createLogicFunctionTable
   }
 ]

@@ -30,6 +30,8 @@ import { viewTypeDefs } from "./view-schema.js"
 import { webhookResolvers, type WebhookServices } from "./webhook-resolvers.js"
 import { importResolvers, type ImportServices } from "./import-resolvers.js"
 import { importTypeDefs } from "./import-schema.js"
+import { logicFunctionResolvers, type LogicFunctionServices } from "./logic-function-resolvers.js"
+import { logicFunctionTypeDefs } from "./logic-function-schema.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
 import { workflowResolvers, type WorkflowServices } from "./workflow-resolvers.js"
 import { workflowTypeDefs } from "./workflow-schema.js"
@@ -49,6 +51,7 @@ export type MetadataServices =
   | TwoFactorServices
   | SignInLimitServices
   | WorkflowServices
+  | LogicFunctionServices
   | FilesServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
@@ -69,6 +72,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
         ssoTypeDefs,
         twoFactorTypeDefs,
         workflowTypeDefs,
+        logicFunctionTypeDefs,
         filesTypeDefs
       ],
       resolvers: {
@@ -94,7 +98,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...passwordResolvers.Query,
           ...viewResolvers.Query,
           ...ssoResolvers.Query,
-          ...twoFactorResolvers.Query
+          ...twoFactorResolvers.Query,
+          ...logicFunctionResolvers.Query
         },
         Mutation: guardCredentialMutations({
           ...authResolvers.Mutation,
@@ -108,6 +113,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...ssoResolvers.Mutation,
           ...twoFactorResolvers.Mutation,
           ...workflowResolvers.Mutation,
+          ...logicFunctionResolvers.Mutation,
           ...filesResolvers.Mutation
         }),
         Upload: filesResolvers.Upload,

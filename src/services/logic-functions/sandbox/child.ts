@@ -22,7 +22,7 @@ process.stdout.write = () => true
 const syntaxError = (error: unknown) => {
   if (!(error instanceof Error) || error.name !== "BuildMessage") return null
   const position = (error as { position?: { line?: number; column?: number } | null }).position
-  return position?.line ? `${error.message} (line ${position.line}, column ${position.column ?? 0})` : error.message
+  return `Syntax error: ${error.message}${position?.line ? ` (line ${position.line}, column ${position.column ?? 0})` : ""}`
 }
 
 const failed = (error: unknown) =>

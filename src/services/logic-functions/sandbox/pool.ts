@@ -34,11 +34,11 @@ export class LogicFunctionSandbox extends Context.Tag("score/LogicFunctionSandbo
 const NOBODY = 65534
 const MB = 1024 * 1024
 
-/** child.ts beside this module when running from sources; `sandbox.js` beside the bundle (scripts/run.ts). */
+/** child.ts beside this module when running from sources; `child.js` beside the bundle (scripts/run.ts). */
 const childEntry = () => {
   const here = dirname(fileURLToPath(import.meta.url))
   const source = join(here, "child.ts")
-  return existsSync(source) ? source : join(here, "sandbox.js")
+  return existsSync(source) ? source : join(here, "child.js")
 }
 
 interface Isolation {
@@ -128,7 +128,7 @@ const SIGNALS_OF_MEMORY = ["SIGABRT", "SIGSEGV", "SIGBUS", "SIGTRAP", "SIGILL"]
 const ended = (sandbox: Sandbox, settings: SandboxSettings) =>
   Effect.gen(function*() {
     yield* Effect.promise(() => sandbox.process.exited).pipe(Effect.timeout("2 seconds"), Effect.ignore)
-    const signal = sandbox.process.signalCode
+    const signal = sandbox.process.signalCode === null ? null : String(sandbox.process.signalCode)
     const stderr = yield* Effect.promise(() => new Response(sandbox.process.stderr).text()).pipe(Effect.timeout("1 second"), Effect.orElseSucceed(() => ""))
     const fail = (errorType: string, errorMessage: string) => new FunctionFailed({ errorType, errorMessage, stackTrace: "", logs: stderr.slice(-4000) })
     if (signal === "SIGXCPU" || signal === "SIGKILL") return fail("CpuTimeLimitExceeded", `Function exceeded its CPU time limit of ${settings.cpuSeconds} s`)
@@ -140,24 +140,24 @@ export const LogicFunctionSandboxProcesses = (settings: SandboxSettings) =>
   Layer.scoped(
     LogicFunctionSandbox,
     Effect.gen(function*() {
-      const isolation = yield* probeIsolation(settings)
+      // Nothing starts before the first execution: a server whose workflows have no CODE step pays nothing.
+      const isolationOnce = yield* Effect.cached(probeIsolation(settings))
       const entry = childEntry()
       const spares: Array<Sandbox> = []
-      const refill = () => {
+      const refill = (isolation: Isolation) => {
         while (spares.length < settings.spares) spares.push(spawnSandbox(isolation, entry))
       }
-      const take = () => {
+      const take = (isolation: Isolation) => {
         let sandbox = spares.shift()
         while (sandbox && sandbox.process.exitCode !== null) sandbox = spares.shift()
         return sandbox ?? spawnSandbox(isolation, entry)
       }
       yield* Effect.addFinalizer(() => Effect.forEach(spares.splice(0), endSandbox, { discard: true }))
-      yield* Effect.sync(refill)
       const permits = yield* Effect.makeSemaphore(settings.maxConcurrent)
 
       const execute: SandboxShape["execute"] = (request, timeout) =>
-        Effect.acquireUseRelease(
-          Effect.sync(take),
+        Effect.flatMap(isolationOnce, (isolation) => Effect.acquireUseRelease(
+          Effect.sync(() => take(isolation)),
           (sandbox) =>
             Effect.gen(function*() {
               const client = yield* RpcClient.make(SandboxRpcs)
@@ -178,8 +178,8 @@ export const LogicFunctionSandboxProcesses = (settings: SandboxSettings) =>
               Effect.provide(Layer.scoped(RpcClient.Protocol, stdioProtocol(sandbox)).pipe(Layer.provide(RpcSerialization.layerNdjson))),
               Effect.scoped
             ),
-          (sandbox) => Effect.zipRight(endSandbox(sandbox), Effect.sync(refill))
-        ).pipe(permits.withPermits(1))
+          (sandbox) => Effect.zipRight(endSandbox(sandbox), Effect.sync(() => refill(isolation)))
+        )).pipe(permits.withPermits(1))
       return { execute }
     })
   )

@@ -1,0 +1,48 @@
+import { Effect } from "effect"
+import type { Cache } from "../../../platform/cache/index.js"
+import { LogicFunctions, type LogicFunctionRow, type LogicFunctionsShape } from "../../../services/logic-functions/index.js"
+import { Permissions } from "../../../services/permissions/index.js"
+import type { Workspaces } from "../../../services/workspace/index.js"
+import type { GraphQLContext } from "../yoga.js"
+import { workspaceOf } from "./auth-resolvers.js"
+
+export type LogicFunctionServices = LogicFunctions | Permissions | Workspaces | Cache
+
+type Context = GraphQLContext<LogicFunctionServices>
+type Args = Record<string, any>
+
+/** Every logic function door needs Twenty's WORKFLOWS permission (the resolver's class guard). */
+const withFunctions = async <A>(ctx: Context, run: (functions: LogicFunctionsShape, workspaceId: string) => Effect.Effect<A, any, any>) => {
+  const auth = await workspaceOf(ctx)
+  return ctx.run(Effect.gen(function*() {
+    yield* Effect.flatMap(Permissions, (p) => p.requireFlag(auth, "WORKFLOWS"))
+    return yield* run(yield* LogicFunctions, auth.workspace.id)
+  }))
+}
+
+/** Twenty's LogicFunctionDTO: the row without its workspace, sources and checksum. */
+const dto = ({ workspaceId: _w, sources: _s, checksum: _c, ...row }: LogicFunctionRow) => ({ ...row, applicationId: null, universalIdentifier: null })
+
+/** GraphQL's absent and null inputs both mean "not given", except `description`, which null clears. */
+const given = (input: Args) => Object.fromEntries(Object.entries(input).filter(([key, value]) => value !== null || key === "description"))
+
+export const logicFunctionResolvers = {
+  Query: {
+    findOneLogicFunction: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => Effect.map(f.findOne(ws, args.input.id), dto)),
+    findManyLogicFunctions: (_: unknown, _args: Args, ctx: Context) =>
+      withFunctions(ctx, (f, ws) => Effect.map(f.findMany(ws), (rows) => rows.map(dto))),
+    getLogicFunctionSourceCode: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => f.sourceCode(ws, args.input.id)),
+    // The sandbox has Bun's built-in modules only: no npm package is installed for functions.
+    getAvailablePackages: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => Effect.as(f.findOne(ws, args.input.id), {}))
+  },
+  Mutation: {
+    createOneLogicFunction: (_: unknown, args: Args, ctx: Context) =>
+      withFunctions(ctx, (f, ws) => Effect.map(f.create(ws, { ...given(args.input), name: args.input.name }), dto)),
+    updateOneLogicFunction: (_: unknown, args: Args, ctx: Context) =>
+      withFunctions(ctx, (f, ws) => Effect.map(f.update(ws, args.input.id, given(args.input.update)), dto)),
+    deleteOneLogicFunction: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => Effect.map(f.destroy(ws, args.input.id), dto)),
+    updateLogicFunctionSource: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => f.updateSource(ws, args.input.id, args.input.code)),
+    executeOneLogicFunction: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => f.execute(ws, args.input.id, args.input.payload)),
+    testLogicFunction: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => f.execute(ws, args.input.id, args.input.payload))
+  }
+}

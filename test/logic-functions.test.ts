@@ -1,0 +1,198 @@
+/**
+ * Logic functions (/metadata) and the workflow CODE step, on real PostgreSQL and Redis, each execution in
+ * a real sandbox process (sandbox/pool.ts): results feed the next step; CPU, memory and wall-clock limits
+ * stop a function with a clear step error and the worker goes on; no environment, no network.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test"
+import { Effect, Fiber } from "effect"
+import { createServer, type Server } from "node:http"
+import { registry } from "../src/jobs/registry.js"
+import { runWorker } from "../src/jobs/runner.js"
+import { startTestApp, type TestApp } from "./support/app.js"
+import { signUpWithWorkspace } from "./support/flows.js"
+import { step, workflowClient } from "./support/workflows.js"
+
+let app: TestApp
+let worker: Fiber.RuntimeFiber<unknown, unknown> | null = null
+let client: ReturnType<typeof workflowClient>
+let token: string
+let listener: Server
+let listenerHits = 0
+let listenerPort = 0
+
+beforeAll(async () => {
+  listener = createServer((_req, res) => {
+    listenerHits++
+    res.end("reached")
+  })
+  await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve))
+  listenerPort = (listener.address() as { port: number }).port
+  app = await startTestApp({
+    env: { LOGIC_FUNCTION_CPU_TIME_LIMIT: "1s", LOGIC_FUNCTION_MEMORY_LIMIT_MB: "512", LOGIC_FUNCTION_TIMEOUT: "30s" }
+  })
+  worker = await app.run(Effect.forkDaemon(Effect.scoped(Effect.zipRight(runWorker(registry, { pollInterval: "50 millis" }), Effect.never))))
+  const account = await signUpWithWorkspace(app, { name: "Code Co" })
+  token = account.accessToken
+  client = workflowClient(app, token)
+})
+afterAll(async () => {
+  if (worker) await app.run(Fiber.interrupt(worker))
+  await app.close()
+  listener.close()
+})
+
+const uuid = () => crypto.randomUUID()
+const manual = (next: Array<string>) => ({ type: "MANUAL", settings: {}, nextStepIds: next })
+
+const FIELDS = "id name runtime timeoutSeconds handlerName sourceHandlerPath builtHandlerPath isTool createdAt updatedAt"
+
+/** A function whose `src/index.ts` is `code`. */
+const createFunction = async (code: string, extra: Record<string, unknown> = {}) => {
+  const { createOneLogicFunction: fn } = await client.metaData(
+    `mutation($input: CreateLogicFunctionInput!) { createOneLogicFunction(input: $input) { ${FIELDS} } }`,
+    { input: { name: "fn", ...extra } }
+  )
+  await client.metaData(`mutation($input: UpdateLogicFunctionSourceInput!) { updateLogicFunctionSource(input: $input) }`, {
+    input: { id: fn.id, code: { "src/index.ts": code } }
+  })
+  return fn.id as string
+}
+
+/** A MANUAL workflow with one CODE step running `code`, then `after` steps. */
+const runCode = async (code: string, functionInput: Record<string, unknown> = {}, options: Record<string, unknown> = {}, after: Array<unknown> = []) => {
+  const functionId = await createFunction(code)
+  const codeStep = uuid()
+  const next = after.map((s) => (s as { id: string }).id)
+  const { versionId } = await client.createWorkflow("Code", manual([codeStep]), [
+    step(codeStep, "CODE", { logicFunctionId: functionId, logicFunctionInput: functionInput }, next, options),
+    ...after
+  ])
+  const run = await client.settled(await client.run(versionId, { a: "Ada" }), 40_000)
+  return { run, info: run.state.stepInfos[codeStep], codeStep }
+}
+
+test("the logic function API: create (defaults, a default source), edit the source, read it, list, execute, delete", async () => {
+  const { createOneLogicFunction: fn } = await client.metaData(
+    `mutation { createOneLogicFunction(input: { name: "Greeter", description: "says hi" }) { ${FIELDS} } }`
+  )
+  expect(fn).toMatchObject({ name: "Greeter", runtime: "nodejs22.x", timeoutSeconds: 300, handlerName: "main", sourceHandlerPath: "src/index.ts", isTool: false })
+  const initial = await client.metaData(`query($id: UUID!) { getLogicFunctionSourceCode(input: { id: $id }) }`, { id: fn.id })
+  expect(initial.getLogicFunctionSourceCode["src/index.ts"]).toContain("export const main = async")
+
+  const code = { src: { "index.ts": "export const main = async (params: { name: string }) => {\n  console.log('greeting', params.name)\n  return { greeting: `Hi ${params.name}` }\n}\n" } }
+  await client.metaData(`mutation($id: UUID!, $code: JSON!) { updateLogicFunctionSource(input: { id: $id, code: $code }) }`, { id: fn.id, code })
+  expect((await client.metaData(`query($id: UUID!) { getLogicFunctionSourceCode(input: { id: $id }) }`, { id: fn.id })).getLogicFunctionSourceCode).toEqual(code)
+
+  const { updateOneLogicFunction: updated } = await client.metaData(
+    `mutation($id: UUID!) { updateOneLogicFunction(input: { id: $id, update: { name: "Greeter 2", timeoutSeconds: 10 } }) { name timeoutSeconds } }`,
+    { id: fn.id }
+  )
+  expect(updated).toEqual({ name: "Greeter 2", timeoutSeconds: 10 })
+  const { findManyLogicFunctions } = await client.metaData(`{ findManyLogicFunctions { id name } }`)
+  expect(findManyLogicFunctions).toContainEqual({ id: fn.id, name: "Greeter 2" })
+
+  const { executeOneLogicFunction: result } = await client.metaData(
+    `mutation($id: UUID!) { executeOneLogicFunction(input: { id: $id, payload: { name: "Ada" } }) { data logs duration status error } }`,
+    { id: fn.id }
+  )
+  expect(result).toMatchObject({ status: "SUCCESS", data: { greeting: "Hi Ada" }, error: null })
+  expect(result.logs).toContain("greeting Ada")
+  expect(result.duration).toBeGreaterThan(0)
+
+  await client.metaData(`mutation($id: UUID!) { deleteOneLogicFunction(input: { id: $id }) { id } }`, { id: fn.id })
+  const gone = await client.meta(`query($id: UUID!) { findOneLogicFunction(input: { id: $id }) { id } }`, { id: fn.id })
+  expect(gone.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
+})
+
+test("bad input is BAD_USER_INPUT; another workspace's function is NOT_FOUND", async () => {
+  const zero = await client.meta(`mutation { createOneLogicFunction(input: { name: "x", timeoutSeconds: 0 }) { id } }`)
+  expect(zero.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+  const fnId = await createFunction("export const main = async () => 1")
+  const badCode = await client.meta(`mutation($id: UUID!) { updateLogicFunctionSource(input: { id: $id, code: { file: 3 } }) }`, { id: fnId })
+  expect(badCode.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+  const other = await signUpWithWorkspace(app, { name: "Other Co" })
+  const foreign = await app.gql(`mutation($id: UUID!) { executeOneLogicFunction(input: { id: $id, payload: {} }) { status } }`, { id: fnId }, other.accessToken)
+  expect(foreign.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
+})
+
+test("a CODE step's result is used by the next step ({{<stepId>.<field>}})", async () => {
+  const create = uuid()
+  const functionId = await createFunction("export const main = async (params: { who: string }): Promise<object> => ({ companyName: `${params.who} Industries` })")
+  const codeStep = uuid()
+  const after = [step(create, "CREATE_RECORD", { objectName: "company", objectRecord: { name: `{{${codeStep}.companyName}}` } })]
+  const { versionId } = await client.createWorkflow("Chain", manual([codeStep]), [
+    step(codeStep, "CODE", { logicFunctionId: functionId, logicFunctionInput: { who: "{{trigger.a}}" } }, [create]),
+    ...after
+  ])
+  const run = await client.settled(await client.run(versionId, { a: "Ada" }), 40_000)
+  expect(run.status).toBe("COMPLETED")
+  expect(run.state.stepInfos[codeStep]).toMatchObject({ status: "SUCCESS", result: { companyName: "Ada Industries" } })
+  expect(run.state.stepInfos[create]).toMatchObject({ status: "SUCCESS", result: { name: "Ada Industries" } })
+})
+
+test("a function looping forever is stopped by the CPU time limit; the worker runs the next one", async () => {
+  const { run, info } = await runCode("export const main = async () => { while (true) {} }")
+  expect(run.status).toBe("FAILED")
+  expect(info).toMatchObject({ status: "FAILED", error: "Function exceeded its CPU time limit of 1 s" })
+  const next = await runCode("export const main = async () => ({ ok: true })")
+  expect(next.info).toMatchObject({ status: "SUCCESS", result: { ok: true } })
+}, 60_000)
+
+test("a function allocating too much is stopped by the memory limit", async () => {
+  const { run, info } = await runCode("export const main = async () => { const kept: Array<string> = []; for (;;) kept.push('x'.repeat(10_000_000) + Math.random()) }")
+  expect(run.status).toBe("FAILED")
+  expect(info).toMatchObject({ status: "FAILED", error: "Function exceeded its memory limit of 512 MB" })
+}, 60_000)
+
+test("a function sees no environment and cannot read the server's", async () => {
+  process.env["SCORE_TEST_SECRET_FOR_CODE"] = "must-not-leak"
+  const { info } = await runCode(`
+import { readFileSync } from "node:fs"
+const attempt = (path: string) => { try { return readFileSync(path, "utf8") } catch (error) { return "refused: " + (error as Error).message } }
+export const main = async () => ({
+  env: { ...process.env },
+  parent: attempt("/proc/" + process.ppid + "/environ"),
+  init: attempt("/proc/1/environ"),
+  uid: process.getuid?.()
+})`)
+  expect(info.status).toBe("SUCCESS")
+  expect(info.result.env).toEqual({})
+  expect(info.result.parent).toStartWith("refused: ")
+  expect(info.result.init).toStartWith("refused: ")
+  expect(info.result.uid).not.toBe(0)
+  expect(JSON.stringify(info.result)).not.toContain("must-not-leak")
+  expect(JSON.stringify(info.result)).not.toContain(app.databaseUrl)
+})
+
+test("a function cannot reach the network (a server on this machine's loopback is never hit)", async () => {
+  const { run, info } = await runCode(`export const main = async () => (await fetch("http://127.0.0.1:${listenerPort}/")).text()`)
+  expect(run.status).toBe("FAILED")
+  expect(info.status).toBe("FAILED")
+  expect(String(info.error)).not.toContain("reached")
+  expect(listenerHits).toBe(0)
+})
+
+test("a syntax error fails the step with a clear error; continueOnFailure lets the run go on", async () => {
+  const after = uuid()
+  const { run, info } = await runCode(
+    "export const main = async ( => {",
+    {},
+    { errorHandlingOptions: { retryOnFailure: { value: false }, continueOnFailure: { value: true } } },
+    [step(after, "FIND_RECORDS", { objectName: "company", limit: 1 })]
+  )
+  expect(info).toMatchObject({ status: "FAILED" })
+  expect(info.error).toStartWith("Syntax error: Unexpected =>")
+  expect(run.status).toBe("COMPLETED")
+  expect(run.state.stepInfos[after].status).toBe("SUCCESS")
+})
+
+test("a thrown error is the step's error; a wall-clock timeout stops a function that waits", async () => {
+  const thrown = await runCode("export const main = async () => { throw new Error('no invoice for this customer') }")
+  expect(thrown.info).toMatchObject({ status: "FAILED", error: "no invoice for this customer" })
+  const fnId = await createFunction("export const main = async () => { await new Promise((r) => setTimeout(r, 60_000)) }", { timeoutSeconds: 1 })
+  const { executeOneLogicFunction: result } = await client.metaData(
+    `mutation($id: UUID!) { executeOneLogicFunction(input: { id: $id, payload: {} }) { status error } }`,
+    { id: fnId }
+  )
+  expect(result).toMatchObject({ status: "ERROR", error: { errorType: "TimeoutError", errorMessage: "Function timed out after 1s" } })
+})
