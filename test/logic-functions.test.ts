@@ -196,3 +196,21 @@ test("a thrown error is the step's error; a wall-clock timeout stops a function 
   )
   expect(result).toMatchObject({ status: "ERROR", error: { errorType: "TimeoutError", errorMessage: "Function timed out after 1s" } })
 })
+
+test("createWorkflowVersionStep of type CODE creates the step's logic function (Twenty's default source)", async () => {
+  const { versionId } = await client.createWorkflow("Builder", manual([]), [])
+  const { createWorkflowVersionStep: created } = await client.metaData(
+    `mutation($input: CreateWorkflowVersionStepInput!) { createWorkflowVersionStep(input: $input) { id type settings } }`,
+    { input: { workflowVersionId: versionId, stepType: "CODE" } }
+  )
+  expect(created.type).toBe("CODE")
+  const functionId = created.settings.input.logicFunctionId
+  expect(created.settings.input.logicFunctionInput).toEqual({})
+  const { findOneLogicFunction } = await client.metaData(`query($id: UUID!) { findOneLogicFunction(input: { id: $id }) { id handlerName } }`, { id: functionId })
+  expect(findOneLogicFunction).toEqual({ id: functionId, handlerName: "main" })
+  const { executeOneLogicFunction: result } = await client.metaData(
+    `mutation($id: UUID!) { executeOneLogicFunction(input: { id: $id, payload: { a: "x", b: 2 } }) { data status } }`,
+    { id: functionId }
+  )
+  expect(result).toEqual({ status: "SUCCESS", data: { message: "Hello, input: x and 2" } })
+})

@@ -81,3 +81,13 @@ export const deleteFunction = (workspaceId: string, id: string) =>
       sql<LogicFunctionRow>`DELETE FROM core."logicFunction" WHERE "workspaceId" = ${workspaceId} AND id = ${id} RETURNING *`,
       (rows) => rows[0] ?? null
     ))
+
+/**
+ * A new CODE step's function (Twenty creates one with each CODE step): the default source, in the caller's
+ * transaction, so the step and its function are written together.
+ */
+export const createCodeStepFunction = (workspaceId: string, sources: unknown) =>
+  Effect.map(
+    insertFunction(workspaceId, crypto.randomUUID(), { name: "A Logic Function", sources }),
+    (row) => ({ logicFunctionId: row.id, logicFunctionInput: {} })
+  )

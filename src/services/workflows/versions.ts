@@ -5,6 +5,8 @@
  */
 import { Cron, Effect, Either } from "effect"
 import { NotFound } from "../../domain/errors.js"
+import { defaultSources } from "../logic-functions/sources.js"
+import { createCodeStepFunction } from "../logic-functions/store.js"
 import { STEP_TYPES } from "./actions/registry.js"
 import { flowOf, invalidVersion } from "./runs.js"
 import {
@@ -135,7 +137,9 @@ export const createStep = (
       type: input.stepType,
       valid: false,
       settings: {
-        input: DEFAULT_INPUTS[input.stepType] ?? {},
+        input: input.stepType === "CODE"
+          ? yield* createCodeStepFunction(workspaceId, defaultSources("src/index.ts", "main"))
+          : DEFAULT_INPUTS[input.stepType] ?? {},
         outputSchema: {},
         errorHandlingOptions: { retryOnFailure: { value: false }, continueOnFailure: { value: false } }
       },
