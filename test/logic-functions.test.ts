@@ -214,3 +214,31 @@ test("createWorkflowVersionStep of type CODE creates the step's logic function (
   )
   expect(result).toEqual({ status: "SUCCESS", data: { message: "Hello, input: x and 2" } })
 })
+
+test("each execution runs as a user of its own, and a process it leaves behind ends with its sandbox", async () => {
+  const fnId = await createFunction(`
+export const main = async () => {
+  const sleeper = Bun.spawn(["/bin/sleep", "300"], { stdout: "ignore", stderr: "ignore" })
+  sleeper.unref()
+  return { uid: process.getuid?.(), sleeper: sleeper.pid }
+}`)
+  const execute = async () =>
+    (await client.metaData(`mutation($id: UUID!) { executeOneLogicFunction(input: { id: $id, payload: {} }) { data status error } }`, { id: fnId }))
+      .executeOneLogicFunction
+  const first = await execute()
+  const second = await execute()
+  expect(first.status).toBe("SUCCESS")
+  expect(first.data.uid).not.toBe(0)
+  expect(second.data.uid).not.toBe(first.data.uid)
+  // Gone, or a zombie waiting for its reaper (PID 1 of a container may never reap it).
+  const alive = (pid: number) => {
+    try {
+      return !/^State:\s+Z/m.test(require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8"))
+    } catch {
+      return false
+    }
+  }
+  await Bun.sleep(200)
+  expect(alive(first.data.sleeper)).toBe(false)
+  expect(alive(second.data.sleeper)).toBe(false)
+})

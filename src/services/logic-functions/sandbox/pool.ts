@@ -1,7 +1,7 @@
 /**
  * Runs logic functions out of process: each execution gets its own Bun process (child.ts), started with an
- * empty environment in a fresh temporary directory, as user `nobody` (setpriv: it cannot read the server's
- * /proc/<pid>/environ or its 0600 files), in an empty network namespace unless allowed (unshare -n), under
+ * empty environment in a fresh temporary directory, as an unprivileged user of its own (setpriv: it cannot
+ * read the server's /proc/<pid>/environ or its 0600 files, nor touch another sandbox), in an empty network namespace unless allowed (unshare -n), under
  * RLIMIT_CPU and RLIMIT_AS (prlimit) and a wall-clock timeout. The worker talks to it over @effect/rpc on its
  * stdio. A process serves one execution and is then killed; `spares` processes are kept started ahead.
  */
@@ -31,8 +31,15 @@ export interface SandboxShape {
 
 export class LogicFunctionSandbox extends Context.Tag("score/LogicFunctionSandbox")<LogicFunctionSandbox, SandboxShape>() {}
 
-const NOBODY = 65534
 const MB = 1024 * 1024
+/**
+ * Each sandbox runs as its own user id, taken in turn from this range (no account needed): sandboxes running
+ * at once cannot read each other's files, pipes or /proc entries, signal or trace each other, and RLIMIT_NPROC
+ * (counted per user) bounds each one's processes.
+ */
+const SANDBOX_UID_BASE = 1_000_000
+const SANDBOX_UIDS = 100_000
+const SANDBOX_MAX_PROCESSES = 32
 
 /** child.ts beside this module when running from sources; `child.js` beside the bundle (scripts/run.ts). */
 const childEntry = () => {
@@ -42,8 +49,10 @@ const childEntry = () => {
 }
 
 interface Isolation {
+  /** Commands each sandbox starts through, before its user is set. */
   readonly prefix: ReadonlyArray<string>
-  readonly dropUser: boolean
+  /** `setpriv`, when the server may switch user (it runs as root). */
+  readonly setpriv: string | null
 }
 
 /** Which isolation this machine allows; each missing part is logged once, with what it means. */
@@ -51,6 +60,9 @@ const probeIsolation = (settings: SandboxSettings) =>
   Effect.gen(function*() {
     const prefix: Array<string> = []
     const isRoot = process.getuid?.() === 0
+    // A session of its own: ending the sandbox ends every process it started (its process group).
+    const setsid = Bun.which("setsid")
+    if (setsid) prefix.push(setsid)
     const unshare = Bun.which("unshare")
     if (!settings.allowNetwork) {
       const works = unshare !== null && isRoot && Bun.spawnSync([unshare, "-n", "true"], { env: {} }).exitCode === 0
@@ -58,38 +70,44 @@ const probeIsolation = (settings: SandboxSettings) =>
       else yield* Effect.logWarning("Logic functions: no network namespace here (unshare -n needs root and the util-linux tool): functions can reach the network")
     }
     const prlimit = Bun.which("prlimit")
-    if (prlimit) prefix.push(prlimit, `--cpu=${settings.cpuSeconds}:${settings.cpuSeconds + 1}`, `--as=${settings.memoryMb * MB}`, "--core=0")
-    else yield* Effect.logWarning("Logic functions: prlimit not found: no CPU time or memory limit, only the wall-clock timeout")
-    const setpriv = Bun.which("setpriv")
-    const dropUser = isRoot && setpriv !== null
-    if (dropUser) prefix.push(setpriv, `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--no-new-privs")
-    else yield* Effect.logWarning("Logic functions: cannot switch to an unprivileged user (needs root and setpriv): functions run as the server's user")
-    return { prefix, dropUser } satisfies Isolation
+    if (prlimit) {
+      prefix.push(prlimit, `--cpu=${settings.cpuSeconds}:${settings.cpuSeconds + 1}`, `--as=${settings.memoryMb * MB}`, `--nproc=${SANDBOX_MAX_PROCESSES}`, "--core=0")
+    } else {
+      yield* Effect.logWarning("Logic functions: prlimit not found: no CPU time or memory limit, only the wall-clock timeout")
+    }
+    const setpriv = isRoot ? Bun.which("setpriv") : null
+    if (!setpriv) yield* Effect.logWarning("Logic functions: cannot switch to an unprivileged user (needs root and setpriv): functions run as the server's user")
+    return { prefix, setpriv } satisfies Isolation
   })
 
 interface Sandbox {
   readonly process: Subprocess<"pipe", "pipe", "pipe">
   readonly workdir: string
-  killedByUs: boolean
 }
 
-const spawnSandbox = (isolation: Isolation, entry: string): Sandbox => {
+const spawnSandbox = (isolation: Isolation, entry: string, uid: number): Sandbox => {
   const workdir = mkdtempSync(join(tmpdir(), "score-fn-"))
-  if (isolation.dropUser) chownSync(workdir, NOBODY, NOBODY)
-  const child = Bun.spawn([...isolation.prefix, process.execPath, entry], {
+  const user = isolation.setpriv ? [isolation.setpriv, `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--no-new-privs"] : []
+  if (isolation.setpriv) chownSync(workdir, uid, uid)
+  const child = Bun.spawn([...isolation.prefix, ...user, process.execPath, entry], {
     cwd: workdir,
     env: {},
     stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe"
   })
-  return { process: child, workdir, killedByUs: false }
+  return { process: child, workdir }
 }
 
 const endSandbox = (sandbox: Sandbox) =>
   Effect.sync(() => {
-    sandbox.killedByUs = true
-    sandbox.process.kill("SIGKILL")
+    for (const target of [-sandbox.process.pid, sandbox.process.pid]) {
+      try {
+        process.kill(target, "SIGKILL")
+      } catch {
+        // Already gone.
+      }
+    }
     rmSync(sandbox.workdir, { recursive: true, force: true })
   })
 
@@ -144,13 +162,15 @@ export const LogicFunctionSandboxProcesses = (settings: SandboxSettings) =>
       const isolationOnce = yield* Effect.cached(probeIsolation(settings))
       const entry = childEntry()
       const spares: Array<Sandbox> = []
+      let started = 0
+      const spawn = (isolation: Isolation) => spawnSandbox(isolation, entry, SANDBOX_UID_BASE + (started++ % SANDBOX_UIDS))
       const refill = (isolation: Isolation) => {
-        while (spares.length < settings.spares) spares.push(spawnSandbox(isolation, entry))
+        while (spares.length < settings.spares) spares.push(spawn(isolation))
       }
       const take = (isolation: Isolation) => {
         let sandbox = spares.shift()
         while (sandbox && sandbox.process.exitCode !== null) sandbox = spares.shift()
-        return sandbox ?? spawnSandbox(isolation, entry)
+        return sandbox ?? spawn(isolation)
       }
       yield* Effect.addFinalizer(() => Effect.forEach(spares.splice(0), endSandbox, { discard: true }))
       const permits = yield* Effect.makeSemaphore(settings.maxConcurrent)
