@@ -242,3 +242,30 @@ export const main = async () => {
   expect(alive(first.data.sleeper)).toBe(false)
   expect(alive(second.data.sleeper)).toBe(false)
 })
+
+test("a draft made from a version gets its own copies of the CODE steps' functions; deleting a CODE step deletes its function", async () => {
+  const fnId = await createFunction("export const main = async () => ({ version: 1 })")
+  const codeStep = uuid()
+  const { workflowId, versionId } = await client.createWorkflow("Drafts", manual([codeStep]), [
+    step(codeStep, "CODE", { logicFunctionId: fnId, logicFunctionInput: {} })
+  ])
+  await client.activate(versionId)
+  const { createDraftFromWorkflowVersion: draft } = await client.metaData(
+    `mutation($input: CreateDraftFromWorkflowVersionInput!) { createDraftFromWorkflowVersion(input: $input) { id steps } }`,
+    { input: { workflowId, workflowVersionIdToCopy: versionId } }
+  )
+  const copyId = draft.steps[0].settings.input.logicFunctionId
+  expect(copyId).not.toBe(fnId)
+  const source = async (id: string) =>
+    (await client.metaData(`query($id: UUID!) { getLogicFunctionSourceCode(input: { id: $id }) }`, { id })).getLogicFunctionSourceCode
+  expect(await source(copyId)).toEqual(await source(fnId))
+  await client.metaData(`mutation($id: UUID!) { updateLogicFunctionSource(input: { id: $id, code: { src: { index_ts: "x" } } }) }`, { id: copyId })
+  expect((await source(fnId))["src/index.ts"]).toContain("version: 1")
+
+  await client.metaData(`mutation($input: DeleteWorkflowVersionStepInput!) { deleteWorkflowVersionStep(input: $input) { id } }`, {
+    input: { workflowVersionId: draft.id, stepId: codeStep }
+  })
+  const gone = await client.meta(`query($id: UUID!) { findOneLogicFunction(input: { id: $id }) { id } }`, { id: copyId })
+  expect(gone.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
+  expect((await client.metaData(`query($id: UUID!) { findOneLogicFunction(input: { id: $id }) { id } }`, { id: fnId })).findOneLogicFunction.id).toBe(fnId)
+})
