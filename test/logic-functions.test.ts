@@ -5,7 +5,10 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test"
 import { Effect, Fiber } from "effect"
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { createServer, type Server } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { registry } from "../src/jobs/registry.js"
 import { runWorker } from "../src/jobs/runner.js"
 import { startTestApp, type TestApp } from "./support/app.js"
@@ -233,7 +236,7 @@ export const main = async () => {
   // Gone, or a zombie waiting for its reaper (PID 1 of a container may never reap it).
   const alive = (pid: number) => {
     try {
-      return !/^State:\s+Z/m.test(require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8"))
+      return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"))
     } catch {
       return false
     }
@@ -268,4 +271,24 @@ test("a draft made from a version gets its own copies of the CODE steps' functio
   const gone = await client.meta(`query($id: UUID!) { findOneLogicFunction(input: { id: $id }) { id } }`, { id: copyId })
   expect(gone.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
   expect((await client.metaData(`query($id: UUID!) { findOneLogicFunction(input: { id: $id }) { id } }`, { id: fnId })).findOneLogicFunction.id).toBe(fnId)
+})
+
+test("retryOnFailure runs a failed CODE step again, in a fresh sandbox", async () => {
+  // A directory every sandbox user may write: the first attempt leaves a mark there and fails, the retry sees it.
+  const marks = mkdtempSync(join(tmpdir(), "score-code-retry-"))
+  chmodSync(marks, 0o777)
+  const { run, info } = await runCode(
+    `import { existsSync, writeFileSync } from "node:fs"
+export const main = async (params: { mark: string }) => {
+  if (existsSync(params.mark)) return { attempt: "second", uid: process.getuid?.() }
+  writeFileSync(params.mark, String(process.getuid?.()))
+  throw new Error("first attempt fails")
+}`,
+    { mark: join(marks, "tried") },
+    { errorHandlingOptions: { retryOnFailure: { value: true }, continueOnFailure: { value: false } } }
+  )
+  expect(run.status).toBe("COMPLETED")
+  expect(info).toMatchObject({ status: "SUCCESS", result: { attempt: "second" } })
+  expect(String(info.result.uid)).not.toBe(readFileSync(join(marks, "tried"), "utf8"))
+  rmSync(marks, { recursive: true, force: true })
 })
