@@ -292,3 +292,15 @@ export const main = async (params: { mark: string }) => {
   expect(String(info.result.uid)).not.toBe(readFileSync(join(marks, "tried"), "utf8"))
   rmSync(marks, { recursive: true, force: true })
 })
+
+test("a function writing over the sandbox's protocol (its stdout) fails with a clear error, and the next one runs", async () => {
+  const fnId = await createFunction(`import { writeSync } from "node:fs"
+export const main = async () => { writeSync(1, "not the protocol\\n"); return { ok: true } }`)
+  const execute = async (id: string) =>
+    (await client.metaData(`mutation($id: UUID!) { executeOneLogicFunction(input: { id: $id, payload: {} }) { data status error } }`, { id }))
+      .executeOneLogicFunction
+  const broken = await execute(fnId)
+  expect(broken).toMatchObject({ status: "ERROR", error: { errorType: "SandboxError" } })
+  expect(broken.error.errorMessage).toContain("must not write to the process's stdout")
+  expect(await execute(await createFunction("export const main = async () => 7"))).toMatchObject({ status: "SUCCESS", data: 7 })
+})

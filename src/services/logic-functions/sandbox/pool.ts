@@ -117,8 +117,11 @@ const stdioProtocol = (sandbox: Sandbox) =>
     const serialization = yield* RpcSerialization.RpcSerialization
     const parser = serialization.unsafeMake()
     yield* Stream.fromReadableStream({ evaluate: () => sandbox.process.stdout, onError: (e) => e }).pipe(
-      Stream.runForEach((chunk) => Effect.forEach(parser.decode(chunk) as ReadonlyArray<FromServerEncoded>, writeResponse, { discard: true })),
-      Effect.ignore,
+      Stream.runForEach((chunk) =>
+        Effect.flatMap(Effect.try(() => parser.decode(chunk) as ReadonlyArray<FromServerEncoded>), (responses) =>
+          Effect.forEach(responses, writeResponse, { discard: true }))),
+      // Unreadable output (a function wrote to the protocol's stdout) ends the sandbox as its exit does.
+      Effect.catchAllCause(() => Effect.void),
       // Suspended: writeResponse is only the client's handler once the client runs.
       Effect.zipRight(Effect.suspend(() =>
         writeResponse({
@@ -149,8 +152,15 @@ const ended = (sandbox: Sandbox, settings: SandboxSettings) =>
     const signal = sandbox.process.signalCode === null ? null : String(sandbox.process.signalCode)
     const stderr = yield* Effect.promise(() => new Response(sandbox.process.stderr).text()).pipe(Effect.timeout("1 second"), Effect.orElseSucceed(() => ""))
     const fail = (errorType: string, errorMessage: string) => new FunctionFailed({ errorType, errorMessage, stackTrace: "", logs: stderr.slice(-4000) })
-    if (signal === "SIGXCPU" || signal === "SIGKILL") return fail("CpuTimeLimitExceeded", `Function exceeded its CPU time limit of ${settings.cpuSeconds} s`)
+    // SIGXCPU at the soft limit, SIGKILL at the hard one (a second later): a SIGKILL before is someone else's.
+    const cpuMicros = sandbox.process.resourceUsage()?.cpuTime.total ?? 0
+    if (signal === "SIGXCPU" || (signal === "SIGKILL" && cpuMicros >= settings.cpuSeconds * 1e6)) {
+      return fail("CpuTimeLimitExceeded", `Function exceeded its CPU time limit of ${settings.cpuSeconds} s`)
+    }
     if (signal && SIGNALS_OF_MEMORY.includes(signal)) return fail("MemoryLimitExceeded", `Function exceeded its memory limit of ${settings.memoryMb} MB`)
+    if (sandbox.process.exitCode === null && signal === null) {
+      return fail("SandboxError", "The function's sandbox answered something unreadable: a function must not write to the process's stdout (console output is collected)")
+    }
     return fail("SandboxError", `The function's sandbox stopped unexpectedly (${signal ?? `exit code ${sandbox.process.exitCode}`})`)
   })
 
