@@ -83,6 +83,8 @@ const probeIsolation = (settings: SandboxSettings) =>
 interface Sandbox {
   readonly process: Subprocess<"pipe", "pipe", "pipe">
   readonly workdir: string
+  /** Its stdout carried something that is not the protocol (a function wrote to it). */
+  unreadableOutput: boolean
 }
 
 const spawnSandbox = (isolation: Isolation, entry: string, uid: number): Sandbox => {
@@ -96,7 +98,7 @@ const spawnSandbox = (isolation: Isolation, entry: string, uid: number): Sandbox
     stdout: "pipe",
     stderr: "pipe"
   })
-  return { process: child, workdir }
+  return { process: child, workdir, unreadableOutput: false }
 }
 
 const endSandbox = (sandbox: Sandbox) =>
@@ -118,8 +120,12 @@ const stdioProtocol = (sandbox: Sandbox) =>
     const parser = serialization.unsafeMake()
     yield* Stream.fromReadableStream({ evaluate: () => sandbox.process.stdout, onError: (e) => e }).pipe(
       Stream.runForEach((chunk) =>
-        Effect.flatMap(Effect.try(() => parser.decode(chunk) as ReadonlyArray<FromServerEncoded>), (responses) =>
-          Effect.forEach(responses, writeResponse, { discard: true }))),
+        Effect.flatMap(
+          Effect.try(() => parser.decode(chunk) as ReadonlyArray<FromServerEncoded>).pipe(Effect.tapError(() => Effect.sync(() => {
+            sandbox.unreadableOutput = true
+          }))),
+          (responses) => Effect.forEach(responses, writeResponse, { discard: true })
+        )),
       // Unreadable output (a function wrote to the protocol's stdout) ends the sandbox as its exit does.
       Effect.catchAllCause(() => Effect.void),
       // Suspended: writeResponse is only the client's handler once the client runs.
@@ -158,7 +164,7 @@ const ended = (sandbox: Sandbox, settings: SandboxSettings) =>
       return fail("CpuTimeLimitExceeded", `Function exceeded its CPU time limit of ${settings.cpuSeconds} s`)
     }
     if (signal && SIGNALS_OF_MEMORY.includes(signal)) return fail("MemoryLimitExceeded", `Function exceeded its memory limit of ${settings.memoryMb} MB`)
-    if (sandbox.process.exitCode === null && signal === null) {
+    if (sandbox.unreadableOutput) {
       return fail("SandboxError", "The function's sandbox answered something unreadable: a function must not write to the process's stdout (console output is collected)")
     }
     return fail("SandboxError", `The function's sandbox stopped unexpectedly (${signal ?? `exit code ${sandbox.process.exitCode}`})`)
