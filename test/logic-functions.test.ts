@@ -5,9 +5,8 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test"
 import { Effect, Fiber } from "effect"
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer, type Server } from "node:http"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { registry } from "../src/jobs/registry.js"
 import { runWorker } from "../src/jobs/runner.js"
@@ -274,8 +273,9 @@ test("a draft made from a version gets its own copies of the CODE steps' functio
 })
 
 test("retryOnFailure runs a failed CODE step again, in a fresh sandbox", async () => {
-  // A directory every sandbox user may write: the first attempt leaves a mark there and fails, the retry sees it.
-  const marks = mkdtempSync(join(tmpdir(), "score-code-retry-"))
+  // A directory every sandbox user may write (not under /tmp, which each sandbox has of its own): the first
+  // attempt leaves a mark there and fails, the retry sees it.
+  const marks = mkdtempSync(join(import.meta.dir, ".code-retry-"))
   chmodSync(marks, 0o777)
   const { run, info } = await runCode(
     `import { existsSync, writeFileSync } from "node:fs"
@@ -303,4 +303,24 @@ export const main = async () => { writeSync(1, "not the protocol\\n"); return { 
   expect(broken).toMatchObject({ status: "ERROR", error: { errorType: "SandboxError" } })
   expect(broken.error.errorMessage).toContain("must not write to the process's stdout")
   expect(await execute(await createFunction("export const main = async () => 7"))).toMatchObject({ status: "SUCCESS", data: 7 })
+})
+
+test("each sandbox has a /tmp of its own: the server's files there are not visible, nor another sandbox's", async () => {
+  const hostFile = join("/tmp", `score-host-${crypto.randomUUID()}`)
+  writeFileSync(hostFile, "host", { mode: 0o644 })
+  const fnId = await createFunction(`import { existsSync, readdirSync, writeFileSync } from "node:fs"
+export const main = async (params: { hostFile: string }) => {
+  const seen = { host: existsSync(params.hostFile), left: existsSync("/tmp/left-by-a-sandbox"), entries: readdirSync("/tmp") }
+  writeFileSync("/tmp/left-by-a-sandbox", "x")
+  return seen
+}`)
+  const execute = async () =>
+    (await client.metaData(`mutation($id: UUID!, $p: JSON!) { executeOneLogicFunction(input: { id: $id, payload: $p }) { data status error } }`, { id: fnId, p: { hostFile } }))
+      .executeOneLogicFunction
+  const first = await execute()
+  const second = await execute()
+  rmSync(hostFile, { force: true })
+  expect(first).toMatchObject({ status: "SUCCESS", data: { host: false, left: false } })
+  expect(second).toMatchObject({ status: "SUCCESS", data: { host: false, left: false } })
+  expect(existsSync("/tmp/left-by-a-sandbox")).toBe(false)
 })

@@ -1,6 +1,6 @@
 /**
  * Runs logic functions out of process: each execution gets its own Bun process (child.ts), started with an
- * empty environment in a fresh temporary directory, as an unprivileged user of its own (setpriv: it cannot
+ * empty environment and a /tmp of its own (a mount namespace with fresh tmpfs, its working directory there), as an unprivileged user of its own (setpriv: it cannot
  * read the server's /proc/<pid>/environ or its 0600 files, nor touch another sandbox), in an empty network namespace unless allowed (unshare -n), under
  * RLIMIT_CPU and RLIMIT_AS (prlimit) and a wall-clock timeout. The worker talks to it over @effect/rpc on its
  * stdio. A process serves one execution and is then killed; `spares` processes are kept started ahead.
@@ -49,11 +49,28 @@ const childEntry = () => {
 }
 
 interface Isolation {
-  /** Commands each sandbox starts through, before its user is set. */
+  /** Commands each sandbox starts through, as root (session, namespaces). */
   readonly prefix: ReadonlyArray<string>
+  /** A mount namespace of its own: fresh tmpfs on /tmp, /var/tmp and /dev/shm, its working directory in /tmp. */
+  readonly privateTmp: boolean
+  /** prlimit and its limits. */
+  readonly limits: ReadonlyArray<string>
   /** `setpriv`, when the server may switch user (it runs as root). */
   readonly setpriv: string | null
 }
+
+/** Run by /bin/sh as root inside the new mount namespace, then replaced by the rest of the command ($0: the sandbox's uid). */
+const PRIVATE_TMP_SCRIPT = [
+  "mount -t tmpfs -o size=64m,mode=1777 tmpfs /tmp",
+  "mount -t tmpfs -o size=1m,mode=1777 tmpfs /var/tmp",
+  "{ ! [ -d /dev/shm ] || mount -t tmpfs -o size=1m,mode=1777 tmpfs /dev/shm; }",
+  "mkdir -m 700 /tmp/function",
+  "chown \"$0:$0\" /tmp/function",
+  "cd /tmp/function",
+  // cd exported these; the function's environment stays empty.
+  "unset PWD OLDPWD",
+  "exec \"$@\""
+].join(" && ")
 
 /** Which isolation this machine allows; each missing part is logged once, with what it means. */
 const probeIsolation = (settings: SandboxSettings) =>
@@ -63,36 +80,40 @@ const probeIsolation = (settings: SandboxSettings) =>
     // A session of its own: ending the sandbox ends every process it started (its process group).
     const setsid = Bun.which("setsid")
     if (setsid) prefix.push(setsid)
-    const unshare = Bun.which("unshare")
-    if (!settings.allowNetwork) {
-      const works = unshare !== null && isRoot && Bun.spawnSync([unshare, "-n", "true"], { env: {} }).exitCode === 0
-      if (works) prefix.push(unshare, "-n")
-      else yield* Effect.logWarning("Logic functions: no network namespace here (unshare -n needs root and the util-linux tool): functions can reach the network")
+    const unshare = isRoot ? Bun.which("unshare") : null
+    const works = (...flags: Array<string>) => unshare !== null && Bun.spawnSync([unshare, ...flags, "true"], { env: {} }).exitCode === 0
+    const network = !settings.allowNetwork && works("-n")
+    if (!settings.allowNetwork && !network) {
+      yield* Effect.logWarning("Logic functions: no network namespace here (unshare -n needs root and util-linux): functions can reach the network")
     }
+    const privateTmp = existsSync("/bin/sh") && works("-m")
+    if (!privateTmp) yield* Effect.logWarning("Logic functions: no mount namespace here (unshare -m needs root): sandboxes share /tmp")
+    if (unshare && (network || privateTmp)) prefix.push(unshare, ...(network ? ["-n"] : []), ...(privateTmp ? ["-m"] : []))
     const prlimit = Bun.which("prlimit")
-    if (prlimit) {
-      prefix.push(prlimit, `--cpu=${settings.cpuSeconds}:${settings.cpuSeconds + 1}`, `--as=${settings.memoryMb * MB}`, `--nproc=${SANDBOX_MAX_PROCESSES}`, "--core=0")
-    } else {
-      yield* Effect.logWarning("Logic functions: prlimit not found: no CPU time or memory limit, only the wall-clock timeout")
-    }
+    const limits = prlimit
+      ? [prlimit, `--cpu=${settings.cpuSeconds}:${settings.cpuSeconds + 1}`, `--as=${settings.memoryMb * MB}`, `--nproc=${SANDBOX_MAX_PROCESSES}`, "--core=0"]
+      : []
+    if (!prlimit) yield* Effect.logWarning("Logic functions: prlimit not found: no CPU time or memory limit, only the wall-clock timeout")
     const setpriv = isRoot ? Bun.which("setpriv") : null
     if (!setpriv) yield* Effect.logWarning("Logic functions: cannot switch to an unprivileged user (needs root and setpriv): functions run as the server's user")
-    return { prefix, setpriv } satisfies Isolation
+    return { prefix, privateTmp, limits, setpriv } satisfies Isolation
   })
 
 interface Sandbox {
   readonly process: Subprocess<"pipe", "pipe", "pipe">
-  readonly workdir: string
+  /** Its working directory on the host, when it has no /tmp of its own. */
+  readonly workdir: string | null
   /** Its stdout carried something that is not the protocol (a function wrote to it). */
   unreadableOutput: boolean
 }
 
 const spawnSandbox = (isolation: Isolation, entry: string, uid: number): Sandbox => {
-  const workdir = mkdtempSync(join(tmpdir(), "score-fn-"))
+  const workdir = isolation.privateTmp ? null : mkdtempSync(join(tmpdir(), "score-fn-"))
+  if (workdir && isolation.setpriv) chownSync(workdir, uid, uid)
+  const mounts = isolation.privateTmp ? ["/bin/sh", "-c", PRIVATE_TMP_SCRIPT, String(uid)] : []
   const user = isolation.setpriv ? [isolation.setpriv, `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--no-new-privs"] : []
-  if (isolation.setpriv) chownSync(workdir, uid, uid)
-  const child = Bun.spawn([...isolation.prefix, ...user, process.execPath, entry], {
-    cwd: workdir,
+  const child = Bun.spawn([...isolation.prefix, ...mounts, ...isolation.limits, ...user, process.execPath, entry], {
+    cwd: workdir ?? "/",
     env: {},
     stdin: "pipe",
     stdout: "pipe",
@@ -110,7 +131,7 @@ const endSandbox = (sandbox: Sandbox) =>
         // Already gone.
       }
     }
-    rmSync(sandbox.workdir, { recursive: true, force: true })
+    if (sandbox.workdir) rmSync(sandbox.workdir, { recursive: true, force: true })
   })
 
 /** An RPC client protocol over the sandbox's stdin/stdout; its end (the process died) fails what is in flight. */
