@@ -48,15 +48,12 @@ const manual = (next: Array<string>) => ({ type: "MANUAL", settings: {}, nextSte
 
 const FIELDS = "id name runtime timeoutSeconds handlerName sourceHandlerPath builtHandlerPath isTool createdAt updatedAt"
 
-/** A function whose `src/index.ts` is `code`. */
+/** A function whose handler (`main` in `src/index.ts`) is `code`. */
 const createFunction = async (code: string, extra: Record<string, unknown> = {}) => {
   const { createOneLogicFunction: fn } = await client.metaData(
-    `mutation($input: CreateLogicFunctionInput!) { createOneLogicFunction(input: $input) { ${FIELDS} } }`,
-    { input: { name: "fn", ...extra } }
+    `mutation($input: CreateLogicFunctionFromSourceInput!) { createOneLogicFunction(input: $input) { ${FIELDS} } }`,
+    { input: { name: "fn", source: { sourceHandlerCode: code, handlerName: "main", toolInputSchema: {} }, ...extra } }
   )
-  await client.metaData(`mutation($input: UpdateLogicFunctionSourceInput!) { updateLogicFunctionSource(input: $input) }`, {
-    input: { id: fn.id, code: { "src/index.ts": code } }
-  })
   return fn.id as string
 }
 
@@ -73,37 +70,55 @@ const runCode = async (code: string, functionInput: Record<string, unknown> = {}
   return { run, info: run.state.stepInfos[codeStep], codeStep }
 }
 
-test("the logic function API: create (defaults, a default source), edit the source, read it, list, execute, delete", async () => {
+test("the logic function API (twenty-client-sdk 2.43's): create from source, read the code, update it, list, execute, delete", async () => {
   const { createOneLogicFunction: fn } = await client.metaData(
-    `mutation { createOneLogicFunction(input: { name: "Greeter", description: "says hi" }) { ${FIELDS} } }`
+    `mutation { createOneLogicFunction(input: { name: "Greeter", description: "says hi" }) { ${FIELDS} executionMode } }`
   )
-  expect(fn).toMatchObject({ name: "Greeter", runtime: "nodejs22.x", timeoutSeconds: 300, handlerName: "main", sourceHandlerPath: "src/index.ts", isTool: false })
-  const initial = await client.metaData(`query($id: UUID!) { getLogicFunctionSourceCode(input: { id: $id }) }`, { id: fn.id })
-  expect(initial.getLogicFunctionSourceCode["src/index.ts"]).toContain("export const main = async")
+  expect(fn).toMatchObject({ name: "Greeter", runtime: "nodejs22.x", timeoutSeconds: 300, handlerName: "main", sourceHandlerPath: "src/index.ts", isTool: false, executionMode: "LIVE" })
+  const code = async (id: string) => (await client.metaData(`query($id: ID!) { getLogicFunctionSourceCode(input: { id: $id }) }`, { id })).getLogicFunctionSourceCode
+  expect(await code(fn.id)).toContain("export const main = async")
 
-  const code = { src: { "index.ts": "export const main = async (params: { name: string }) => {\n  console.log('greeting', params.name)\n  return { greeting: `Hi ${params.name}` }\n}\n" } }
-  await client.metaData(`mutation($id: UUID!, $code: JSON!) { updateLogicFunctionSource(input: { id: $id, code: $code }) }`, { id: fn.id, code })
-  expect((await client.metaData(`query($id: UUID!) { getLogicFunctionSourceCode(input: { id: $id }) }`, { id: fn.id })).getLogicFunctionSourceCode).toEqual(code)
-
-  const { updateOneLogicFunction: updated } = await client.metaData(
-    `mutation($id: UUID!) { updateOneLogicFunction(input: { id: $id, update: { name: "Greeter 2", timeoutSeconds: 10 } }) { name timeoutSeconds } }`,
-    { id: fn.id }
+  const greet = "export const main = async (params: { name: string }) => {\n  console.log('greeting', params.name)\n  return { greeting: `Hi ${params.name}` }\n}\n"
+  const { updateOneLogicFunction } = await client.metaData(
+    `mutation($input: UpdateLogicFunctionFromSourceInput!) { updateOneLogicFunction(input: $input) }`,
+    { input: { id: fn.id, update: { name: "Greeter 2", timeoutSeconds: 10, sourceHandlerCode: greet } } }
   )
-  expect(updated).toEqual({ name: "Greeter 2", timeoutSeconds: 10 })
+  expect(updateOneLogicFunction).toBe(true)
+  expect(await code(fn.id)).toBe(greet)
+  const { findOneLogicFunction } = await client.metaData(`query($id: ID!) { findOneLogicFunction(input: { id: $id }) { name timeoutSeconds } }`, { id: fn.id })
+  expect(findOneLogicFunction).toEqual({ name: "Greeter 2", timeoutSeconds: 10 })
   const { findManyLogicFunctions } = await client.metaData(`{ findManyLogicFunctions { id name } }`)
   expect(findManyLogicFunctions).toContainEqual({ id: fn.id, name: "Greeter 2" })
 
   const { executeOneLogicFunction: result } = await client.metaData(
-    `mutation($id: UUID!) { executeOneLogicFunction(input: { id: $id, payload: { name: "Ada" } }) { data logs duration status error } }`,
-    { id: fn.id }
+    `mutation($input: ExecuteOneLogicFunctionInput!) { executeOneLogicFunction(input: $input) { data logs duration status error } }`,
+    { input: { id: fn.id, payload: { name: "Ada" } } }
   )
   expect(result).toMatchObject({ status: "SUCCESS", data: { greeting: "Hi Ada" }, error: null })
   expect(result.logs).toContain("greeting Ada")
   expect(result.duration).toBeGreaterThan(0)
 
-  await client.metaData(`mutation($id: UUID!) { deleteOneLogicFunction(input: { id: $id }) { id } }`, { id: fn.id })
-  const gone = await client.meta(`query($id: UUID!) { findOneLogicFunction(input: { id: $id }) { id } }`, { id: fn.id })
+  // Twenty's `source` on create; a whole Sources tree through updateLogicFunctionSource (folders nested).
+  const { createOneLogicFunction: fromSource } = await client.metaData(
+    `mutation($input: CreateLogicFunctionFromSourceInput!) { createOneLogicFunction(input: $input) { id handlerName } }`,
+    { input: { name: "Doubler", source: { sourceHandlerCode: "export const double = async (p: { n: number }) => p.n * 2", handlerName: "double", toolInputSchema: {} } } }
+  )
+  expect(fromSource.handlerName).toBe("double")
+  const run = async (id: string, payload: unknown) =>
+    (await client.metaData(`mutation($id: UUID!, $p: JSON!) { executeOneLogicFunction(input: { id: $id, payload: $p }) { data status } }`, { id, p: payload }))
+      .executeOneLogicFunction
+  expect(await run(fromSource.id, { n: 21 })).toEqual({ status: "SUCCESS", data: 42 })
+  await client.metaData(`mutation($id: UUID!, $code: JSON!) { updateLogicFunctionSource(input: { id: $id, code: $code }) }`, {
+    id: fromSource.id,
+    code: { src: { "index.ts": "export const double = async (p: { n: number }) => p.n * 3" } }
+  })
+  expect(await run(fromSource.id, { n: 2 })).toEqual({ status: "SUCCESS", data: 6 })
+
+  await client.metaData(`mutation($id: ID!) { deleteOneLogicFunction(input: { id: $id }) { id } }`, { id: fn.id })
+  const gone = await client.meta(`query($id: ID!) { findOneLogicFunction(input: { id: $id }) { id } }`, { id: fn.id })
   expect(gone.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
+  const notAnId = await client.meta(`{ findOneLogicFunction(input: { id: "nope" }) { id } }`)
+  expect(notAnId.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
 })
 
 test("bad input is BAD_USER_INPUT; another workspace's function is NOT_FOUND", async () => {
@@ -112,6 +127,8 @@ test("bad input is BAD_USER_INPUT; another workspace's function is NOT_FOUND", a
   const fnId = await createFunction("export const main = async () => 1")
   const badCode = await client.meta(`mutation($id: UUID!) { updateLogicFunctionSource(input: { id: $id, code: { file: 3 } }) }`, { id: fnId })
   expect(badCode.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+  const taken = await client.meta(`mutation($id: UUID!) { createOneLogicFunction(input: { id: $id, name: "again" }) { id } }`, { id: fnId })
+  expect(taken.body.errors?.[0]?.extensions?.code).toBe("CONFLICT")
   const other = await signUpWithWorkspace(app, { name: "Other Co" })
   const foreign = await app.gql(`mutation($id: UUID!) { executeOneLogicFunction(input: { id: $id, payload: {} }) { status } }`, { id: fnId }, other.accessToken)
   expect(foreign.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
@@ -208,7 +225,7 @@ test("createWorkflowVersionStep of type CODE creates the step's logic function (
   expect(created.type).toBe("CODE")
   const functionId = created.settings.input.logicFunctionId
   expect(created.settings.input.logicFunctionInput).toEqual({})
-  const { findOneLogicFunction } = await client.metaData(`query($id: UUID!) { findOneLogicFunction(input: { id: $id }) { id handlerName } }`, { id: functionId })
+  const { findOneLogicFunction } = await client.metaData(`query($id: ID!) { findOneLogicFunction(input: { id: $id }) { id handlerName } }`, { id: functionId })
   expect(findOneLogicFunction).toEqual({ id: functionId, handlerName: "main" })
   const { executeOneLogicFunction: result } = await client.metaData(
     `mutation($id: UUID!) { executeOneLogicFunction(input: { id: $id, payload: { a: "x", b: 2 } }) { data status } }`,
@@ -259,17 +276,18 @@ test("a draft made from a version gets its own copies of the CODE steps' functio
   const copyId = draft.steps[0].settings.input.logicFunctionId
   expect(copyId).not.toBe(fnId)
   const source = async (id: string) =>
-    (await client.metaData(`query($id: UUID!) { getLogicFunctionSourceCode(input: { id: $id }) }`, { id })).getLogicFunctionSourceCode
+    (await client.metaData(`query($id: ID!) { getLogicFunctionSourceCode(input: { id: $id }) }`, { id })).getLogicFunctionSourceCode
   expect(await source(copyId)).toEqual(await source(fnId))
-  await client.metaData(`mutation($id: UUID!) { updateLogicFunctionSource(input: { id: $id, code: { src: { index_ts: "x" } } }) }`, { id: copyId })
-  expect((await source(fnId))["src/index.ts"]).toContain("version: 1")
+  await client.metaData(`mutation($id: UUID!) { updateOneLogicFunction(input: { id: $id, update: { sourceHandlerCode: "x" } }) }`, { id: copyId })
+  expect(await source(copyId)).toBe("x")
+  expect(await source(fnId)).toContain("version: 1")
 
   await client.metaData(`mutation($input: DeleteWorkflowVersionStepInput!) { deleteWorkflowVersionStep(input: $input) { id } }`, {
     input: { workflowVersionId: draft.id, stepId: codeStep }
   })
-  const gone = await client.meta(`query($id: UUID!) { findOneLogicFunction(input: { id: $id }) { id } }`, { id: copyId })
+  const gone = await client.meta(`query($id: ID!) { findOneLogicFunction(input: { id: $id }) { id } }`, { id: copyId })
   expect(gone.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
-  expect((await client.metaData(`query($id: UUID!) { findOneLogicFunction(input: { id: $id }) { id } }`, { id: fnId })).findOneLogicFunction.id).toBe(fnId)
+  expect((await client.metaData(`query($id: ID!) { findOneLogicFunction(input: { id: $id }) { id } }`, { id: fnId })).findOneLogicFunction.id).toBe(fnId)
 })
 
 test("retryOnFailure runs a failed CODE step again, in a fresh sandbox", async () => {

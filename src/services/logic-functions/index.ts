@@ -6,15 +6,15 @@
 import type { SqlError } from "@effect/sql"
 import { SqlClient } from "@effect/sql"
 import { Context, Duration, Effect, Layer, Schema } from "effect"
-import { BadUserInput, NotFound } from "../../domain/errors.js"
+import { BadUserInput, Conflict, NotFound } from "../../domain/errors.js"
 import { AppConfig } from "../../platform/config.js"
 import { LogicFunctionSandbox } from "./sandbox/pool.js"
-import { defaultSources, fileAt, MAX_SOURCES_BYTES, sandboxFileName, Sources } from "./sources.js"
+import { defaultSources, fileAt, MAX_SOURCES_BYTES, sandboxFileName, Sources, withFile } from "./sources.js"
 import { deleteFunction, findFunction, insertFunction, listFunctions, type LogicFunctionFields, type LogicFunctionRow, updateFunction } from "./store.js"
 
 export type { LogicFunctionRow } from "./store.js"
 
-export type LogicFunctionsFailure = BadUserInput | NotFound | SqlError.SqlError
+export type LogicFunctionsFailure = BadUserInput | Conflict | NotFound | SqlError.SqlError
 
 /** Twenty's LogicFunctionExecutionResult. */
 export interface ExecutionResult {
@@ -28,18 +28,28 @@ export interface ExecutionResult {
 export interface LogicFunctionsShape {
   readonly findMany: (workspaceId: string) => Effect.Effect<ReadonlyArray<LogicFunctionRow>, LogicFunctionsFailure>
   readonly findOne: (workspaceId: string, id: string) => Effect.Effect<LogicFunctionRow, LogicFunctionsFailure>
-  readonly create: (workspaceId: string, input: LogicFunctionFields & { readonly name: string }) => Effect.Effect<LogicFunctionRow, LogicFunctionsFailure>
-  readonly update: (workspaceId: string, id: string, update: LogicFunctionFields) => Effect.Effect<LogicFunctionRow, LogicFunctionsFailure>
+  /** Twenty's create "from source": `sourceHandlerCode` is the handler file's content (else a default source). */
+  readonly create: (
+    workspaceId: string,
+    input: LogicFunctionFields & { readonly name: string; readonly id?: string | null; readonly sourceHandlerCode?: string | null }
+  ) => Effect.Effect<LogicFunctionRow, LogicFunctionsFailure>
+  readonly update: (workspaceId: string, id: string, update: LogicFunctionFields & { readonly sourceHandlerCode?: string | null }) => Effect.Effect<LogicFunctionRow, LogicFunctionsFailure>
   readonly destroy: (workspaceId: string, id: string) => Effect.Effect<LogicFunctionRow, LogicFunctionsFailure>
-  readonly sourceCode: (workspaceId: string, id: string) => Effect.Effect<Sources, LogicFunctionsFailure>
+  /** The handler file's content. */
+  readonly sourceCode: (workspaceId: string, id: string) => Effect.Effect<string | null, LogicFunctionsFailure>
   readonly updateSource: (workspaceId: string, id: string, code: unknown) => Effect.Effect<boolean, LogicFunctionsFailure>
-  readonly execute: (workspaceId: string, id: string, payload: unknown) => Effect.Effect<ExecutionResult, LogicFunctionsFailure>
+  readonly execute: (workspaceId: string, id: string, payload: unknown) => Effect.Effect<ExecutionResult, NotFound | SqlError.SqlError>
 }
 
 export class LogicFunctions extends Context.Tag("score/LogicFunctions")<LogicFunctions, LogicFunctionsShape>() {}
 
 const notFound = () => new NotFound({ message: "Logic function not found", subCode: "LOGIC_FUNCTION_NOT_FOUND" })
 const invalid = (message: string, field?: string) => new BadUserInput({ message, ...(field ? { field } : {}) })
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** An id that is not a UUID names no function (rather than failing the SQL cast). */
+const checkedId = (id: string) => (UUID.test(id) ? Effect.succeed(id) : Effect.fail(notFound()))
 
 const decodeSources = (code: unknown) =>
   Schema.decodeUnknown(Sources)(code).pipe(
@@ -70,7 +80,8 @@ export const LogicFunctionsLive = Layer.effect(
     const sql = yield* SqlClient.SqlClient
     const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) => Effect.provideService(effect, SqlClient.SqlClient, sql)
     const existing = (workspaceId: string, id: string) =>
-      provided(Effect.flatMap(findFunction(workspaceId, id), (row) => (row ? Effect.succeed(row) : Effect.fail(notFound()))))
+      Effect.flatMap(checkedId(id), () =>
+        provided(Effect.flatMap(findFunction(workspaceId, id), (row) => (row ? Effect.succeed(row) : Effect.fail(notFound())))))
     const maxWallClock = Duration.toMillis(config.logicFunctionTimeout)
 
     const execute = (workspaceId: string, id: string, payload: unknown) =>
@@ -94,26 +105,39 @@ export const LogicFunctionsLive = Layer.effect(
     return {
       findMany: (workspaceId) => provided(listFunctions(workspaceId)),
       findOne: existing,
-      create: (workspaceId, input) =>
+      create: (workspaceId, { id, sourceHandlerCode, ...input }) =>
         Effect.gen(function*() {
           yield* checkFields(input)
+          if (id && !UUID.test(id)) return yield* invalid("id must be a UUID", "id")
           const handlerName = input.handlerName ?? "main"
           const sourceHandlerPath = input.sourceHandlerPath ?? "src/index.ts"
-          const sources = input.sources === undefined ? defaultSources(sourceHandlerPath, handlerName) : yield* decodeSources(input.sources)
-          return yield* provided(insertFunction(workspaceId, crypto.randomUUID(), { ...input, name: input.name.trim(), handlerName, sourceHandlerPath, sources }))
+          const sources = typeof sourceHandlerCode === "string"
+            ? yield* decodeSources({ [sourceHandlerPath]: sourceHandlerCode })
+            : input.sources === undefined
+            ? defaultSources(sourceHandlerPath, handlerName)
+            : yield* decodeSources(input.sources)
+          if (id && (yield* provided(findFunction(workspaceId, id)))) return yield* new Conflict({ message: "Logic function already exists" })
+          return yield* provided(insertFunction(workspaceId, id ?? crypto.randomUUID(), { ...input, name: input.name.trim(), handlerName, sourceHandlerPath, sources }))
         }),
-      update: (workspaceId, id, update) =>
+      update: (workspaceId, id, { sourceHandlerCode, sources: _whole, ...fields }) =>
         Effect.gen(function*() {
-          yield* checkFields(update)
-          const { sources: _ignored, ...fields } = update
-          const row = yield* provided(updateFunction(workspaceId, id, fields))
+          yield* checkFields(fields)
+          const current = yield* existing(workspaceId, id)
+          const path = fields.sourceHandlerPath ?? current.sourceHandlerPath
+          const sources = typeof sourceHandlerCode === "string"
+            ? yield* decodeSources(withFile(Schema.is(Sources)(current.sources) ? current.sources : {}, path, sourceHandlerCode))
+            : undefined
+          const row = yield* provided(updateFunction(workspaceId, id, { ...fields, ...(sources ? { sources } : {}) }))
           return row ?? (yield* notFound())
         }),
-      destroy: (workspaceId, id) => Effect.flatMap(provided(deleteFunction(workspaceId, id)), (row) => (row ? Effect.succeed(row) : Effect.fail(notFound()))),
+      destroy: (workspaceId, id) =>
+        Effect.flatMap(checkedId(id), () =>
+          Effect.flatMap(provided(deleteFunction(workspaceId, id)), (row) => (row ? Effect.succeed(row) : Effect.fail(notFound())))),
       sourceCode: (workspaceId, id) =>
-        Effect.map(existing(workspaceId, id), (fn) => Schema.is(Sources)(fn.sources) ? fn.sources : {}),
+        Effect.map(existing(workspaceId, id), (fn) => fileAt(Schema.is(Sources)(fn.sources) ? fn.sources : {}, fn.sourceHandlerPath)),
       updateSource: (workspaceId, id, code) =>
         Effect.gen(function*() {
+          yield* checkedId(id)
           const sources = yield* decodeSources(code)
           const row = yield* provided(updateFunction(workspaceId, id, { sources }))
           if (!row) return yield* notFound()

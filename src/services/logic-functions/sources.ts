@@ -42,3 +42,12 @@ export const sandboxFileName = (path: string) => {
   const extension = RUNNABLE.exec(path)?.[0]
   return `handler${extension ?? ".ts"}`
 }
+
+/** `sources` with the file at `path` replaced by `content` (where it is, flat or in its folders; else flat). */
+export const withFile = (sources: Sources, path: string, content: string): Sources => {
+  if (typeof sources[path] === "string" || !path.includes("/")) return { ...sources, [path]: content }
+  const [head, ...rest] = path.split("/")
+  const folder = sources[head!]
+  if (folder === undefined || typeof folder === "string" || fileAt(folder, rest.join("/")) === null) return { ...sources, [path]: content }
+  return { ...sources, [head!]: withFile(folder, rest.join("/"), content) }
+}

@@ -21,10 +21,29 @@ const withFunctions = async <A>(ctx: Context, run: (functions: LogicFunctionsSha
 }
 
 /** Twenty's LogicFunctionDTO: the row without its workspace, sources and checksum. */
-const dto = ({ workspaceId: _w, sources: _s, checksum: _c, ...row }: LogicFunctionRow) => ({ ...row, applicationId: null, universalIdentifier: null })
+const dto = ({ workspaceId: _w, sources: _s, checksum: _c, ...row }: LogicFunctionRow) => ({
+  ...row,
+  executionMode: "LIVE",
+  applicationId: null,
+  universalIdentifier: null,
+  toolTriggerSettings: null,
+  workflowActionTriggerSettings: null
+})
 
-/** GraphQL's absent and null inputs both mean "not given", except `description`, which null clears. */
-const given = (input: Args) => Object.fromEntries(Object.entries(input).filter(([key, value]) => value !== null || key === "description"))
+const EDITABLE = [
+  "name", "description", "timeoutSeconds", "handlerName", "sourceHandlerPath", "builtHandlerPath", "toolInputSchema", "isTool",
+  "cronTriggerSettings", "databaseEventTriggerSettings", "httpRouteTriggerSettings", "sourceHandlerCode"
+]
+
+/** The inputs Score keeps; absent and null both mean "not given", except `description`, which null clears. */
+const given = (input: Args) =>
+  Object.fromEntries(Object.entries(input).filter(([key, value]) => EDITABLE.includes(key) && (value !== null || key === "description")))
+
+/** Twenty's `source: { sourceHandlerCode, toolInputSchema, handlerName }` of a create, over the same top-level inputs. */
+const createInput = (input: Args) => {
+  const source = input.source !== null && typeof input.source === "object" ? input.source as Args : {}
+  return { ...given({ ...input, ...given(source) }), name: String(input.name), id: input.id ?? null }
+}
 
 export const logicFunctionResolvers = {
   Query: {
@@ -37,9 +56,9 @@ export const logicFunctionResolvers = {
   },
   Mutation: {
     createOneLogicFunction: (_: unknown, args: Args, ctx: Context) =>
-      withFunctions(ctx, (f, ws) => Effect.map(f.create(ws, { ...given(args.input), name: args.input.name }), dto)),
+      withFunctions(ctx, (f, ws) => Effect.map(f.create(ws, createInput(args.input)), dto)),
     updateOneLogicFunction: (_: unknown, args: Args, ctx: Context) =>
-      withFunctions(ctx, (f, ws) => Effect.map(f.update(ws, args.input.id, given(args.input.update)), dto)),
+      withFunctions(ctx, (f, ws) => Effect.as(f.update(ws, args.input.id, given(args.input.update)), true)),
     deleteOneLogicFunction: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => Effect.map(f.destroy(ws, args.input.id), dto)),
     updateLogicFunctionSource: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => f.updateSource(ws, args.input.id, args.input.code)),
     executeOneLogicFunction: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => f.execute(ws, args.input.id, args.input.payload)),

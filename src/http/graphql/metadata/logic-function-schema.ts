@@ -1,7 +1,9 @@
 /**
- * Twenty's logic function API (metadata-modules/logic-function/logic-function.resolver.ts). Score's
- * differences: `handlerName`, `sourceHandlerPath` and `builtHandlerPath` are optional on create (defaults
- * `main`, `src/index.ts`, `src/index.mjs`), and the `logicFunctionLogs` subscription is absent.
+ * Twenty's logic function API (metadata-modules/logic-function/logic-function.resolver.ts) as the metadata
+ * schema of twenty-client-sdk 2.43 has it (create and update "from source", the handler's code as a string),
+ * plus the later `updateLogicFunctionSource` (a whole `Sources` tree) and `testLogicFunction`. Inputs also take
+ * Score's `handlerName`, `sourceHandlerPath`, `builtHandlerPath`, `toolInputSchema`, `isTool`. Absent: the
+ * `logicFunctionLogs` subscription.
  */
 export const logicFunctionTypeDefs = /* GraphQL */ `
 type LogicFunction {
@@ -10,6 +12,7 @@ type LogicFunction {
   description: String
   runtime: String!
   timeoutSeconds: Float!
+  executionMode: LogicFunctionExecutionMode!
   sourceHandlerPath: String!
   builtHandlerPath: String
   handlerName: String!
@@ -18,12 +21,15 @@ type LogicFunction {
   cronTriggerSettings: JSON
   databaseEventTriggerSettings: JSON
   httpRouteTriggerSettings: JSON
+  toolTriggerSettings: JSON
+  workflowActionTriggerSettings: JSON
   applicationId: UUID
   universalIdentifier: UUID
   createdAt: DateTime!
   updatedAt: DateTime!
 }
 
+enum LogicFunctionExecutionMode { LIVE PREBUILT }
 enum LogicFunctionExecutionStatus { IDLE SUCCESS ERROR }
 
 type LogicFunctionExecutionResult {
@@ -34,56 +40,65 @@ type LogicFunctionExecutionResult {
   error: JSON
 }
 
-input LogicFunctionIdInput { id: UUID! }
-input GetLogicFunctionSourceCodeInput { id: UUID! version: String }
-input ExecuteLogicFunctionInput { id: UUID! payload: JSON! forceRebuild: Boolean version: String }
+input LogicFunctionIdInput { id: ID! }
+input ExecuteOneLogicFunctionInput { id: UUID! payload: JSON! forceRebuild: Boolean }
 input TestLogicFunctionInput { id: UUID! payload: JSON! }
 input UpdateLogicFunctionSourceInput { id: UUID! code: JSON! }
 
-input CreateLogicFunctionInput {
+input CreateLogicFunctionFromSourceInput {
+  id: UUID
+  universalIdentifier: UUID
   name: String!
   description: String
   timeoutSeconds: Float
+  "Twenty's { sourceHandlerCode, toolInputSchema, handlerName }"
+  source: JSON
+  toolInputSchema: JSON
+  isTool: Boolean
   handlerName: String
   sourceHandlerPath: String
   builtHandlerPath: String
-  toolInputSchema: JSON
-  isTool: Boolean
   cronTriggerSettings: JSON
   databaseEventTriggerSettings: JSON
   httpRouteTriggerSettings: JSON
+  serverRouteTriggerSettings: JSON
+  toolTriggerSettings: JSON
+  workflowActionTriggerSettings: JSON
 }
 
-input UpdateLogicFunctionInputUpdates {
+input UpdateLogicFunctionFromSourceInputUpdates {
   name: String
   description: String
   timeoutSeconds: Float
+  "The handler file's new content"
+  sourceHandlerCode: String
   handlerName: String
   sourceHandlerPath: String
   builtHandlerPath: String
   toolInputSchema: JSON
   isTool: Boolean
-  checksum: String
   cronTriggerSettings: JSON
   databaseEventTriggerSettings: JSON
   httpRouteTriggerSettings: JSON
+  toolTriggerSettings: JSON
+  workflowActionTriggerSettings: JSON
 }
 
-input UpdateLogicFunctionInput { id: UUID! update: UpdateLogicFunctionInputUpdates! }
+input UpdateLogicFunctionFromSourceInput { id: UUID! update: UpdateLogicFunctionFromSourceInputUpdates! }
 
 extend type Query {
   findOneLogicFunction(input: LogicFunctionIdInput!): LogicFunction!
   findManyLogicFunctions: [LogicFunction!]!
-  getLogicFunctionSourceCode(input: GetLogicFunctionSourceCodeInput!): JSON
+  getLogicFunctionSourceCode(input: LogicFunctionIdInput!): String
   getAvailablePackages(input: LogicFunctionIdInput!): JSON!
 }
 
 extend type Mutation {
-  createOneLogicFunction(input: CreateLogicFunctionInput!): LogicFunction!
-  updateOneLogicFunction(input: UpdateLogicFunctionInput!): LogicFunction!
+  createOneLogicFunction(input: CreateLogicFunctionFromSourceInput!): LogicFunction!
+  updateOneLogicFunction(input: UpdateLogicFunctionFromSourceInput!): Boolean!
   deleteOneLogicFunction(input: LogicFunctionIdInput!): LogicFunction!
   updateLogicFunctionSource(input: UpdateLogicFunctionSourceInput!): Boolean!
-  executeOneLogicFunction(input: ExecuteLogicFunctionInput!): LogicFunctionExecutionResult!
+  executeOneLogicFunction(input: ExecuteOneLogicFunctionInput!): LogicFunctionExecutionResult!
   testLogicFunction(input: TestLogicFunctionInput!): LogicFunctionExecutionResult!
 }
 `

@@ -18,7 +18,6 @@ export const codeAction: ActionExecutor<LogicFunctions> = {
       const result = yield* functions.execute(workspaceId, id, payload).pipe(
         Effect.catchTags({
           NotFound: (e) => new StepFailed({ message: e.message }),
-          BadUserInput: (e) => new StepFailed({ message: e.message }),
           SqlError: (e) => new StepFailed({ message: `Could not read the logic function: ${e.message}` })
         })
       )
