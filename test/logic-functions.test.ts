@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test"
 import { Effect, Fiber } from "effect"
+import { MetadataApiClient } from "twenty-client-sdk/metadata"
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer, type Server } from "node:http"
 import { join } from "node:path"
@@ -341,4 +342,39 @@ export const main = async (params: { hostFile: string }) => {
   expect(first).toMatchObject({ status: "SUCCESS", data: { host: false, left: false } })
   expect(second).toMatchObject({ status: "SUCCESS", data: { host: false, left: false } })
   expect(existsSync("/tmp/left-by-a-sandbox")).toBe(false)
+})
+
+test("the MetadataApiClient twenty-client-sdk ships (Twenty's own metadata schema) manages and runs a logic function", async () => {
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: async (req) => {
+      const url = new URL(req.url)
+      return app.request(url.pathname + url.search, { method: req.method, headers: req.headers, body: await req.arrayBuffer() })
+    }
+  })
+  try {
+    const sdk = new MetadataApiClient({ url: `http://127.0.0.1:${server.port}/metadata`, headers: { Authorization: `Bearer ${token}` } })
+    const { createOneLogicFunction: fn } = await sdk.mutation({
+      createOneLogicFunction: {
+        __args: { input: { name: "Sdk", source: { sourceHandlerCode: "export const main = async (p: { x: number }) => ({ y: p.x + 1 })", handlerName: "main", toolInputSchema: {} } } },
+        id: true,
+        name: true,
+        handlerName: true,
+        executionMode: true
+      }
+    })
+    expect(fn).toMatchObject({ name: "Sdk", handlerName: "main", executionMode: "LIVE" })
+    await sdk.mutation({
+      updateOneLogicFunction: { __args: { input: { id: fn.id, update: { sourceHandlerCode: "export const main = async (p: { x: number }) => ({ y: p.x * 10 })" } } } }
+    })
+    const { getLogicFunctionSourceCode } = await sdk.query({ getLogicFunctionSourceCode: { __args: { input: { id: fn.id } } } })
+    expect(getLogicFunctionSourceCode).toContain("p.x * 10")
+    const { executeOneLogicFunction } = await sdk.mutation({
+      executeOneLogicFunction: { __args: { input: { id: fn.id, payload: { x: 4 } } }, data: true, status: true, error: true }
+    })
+    expect(executeOneLogicFunction).toMatchObject({ status: "SUCCESS", data: { y: 40 } })
+  } finally {
+    server.stop(true)
+  }
 })
