@@ -47,7 +47,7 @@ afterAll(async () => {
 const uuid = () => crypto.randomUUID()
 const manual = (next: Array<string>) => ({ type: "MANUAL", settings: {}, nextStepIds: next })
 
-const FIELDS = "id name runtime timeoutSeconds handlerName sourceHandlerPath builtHandlerPath isTool createdAt updatedAt"
+const FIELDS = "id name runtime timeoutSeconds handlerName sourceHandlerPath createdAt updatedAt"
 
 /** A function whose handler (`main` in `src/index.ts`) is `code`. */
 const createFunction = async (code: string, extra: Record<string, unknown> = {}) => {
@@ -75,7 +75,7 @@ test("the logic function API (twenty-client-sdk 2.43's): create from source, rea
   const { createOneLogicFunction: fn } = await client.metaData(
     `mutation { createOneLogicFunction(input: { name: "Greeter", description: "says hi" }) { ${FIELDS} executionMode } }`
   )
-  expect(fn).toMatchObject({ name: "Greeter", runtime: "nodejs22.x", timeoutSeconds: 300, handlerName: "main", sourceHandlerPath: "src/index.ts", isTool: false, executionMode: "LIVE" })
+  expect(fn).toMatchObject({ name: "Greeter", runtime: "nodejs22.x", timeoutSeconds: 300, handlerName: "main", sourceHandlerPath: "src/index.ts", executionMode: "LIVE" })
   const code = async (id: string) => (await client.metaData(`query($id: ID!) { getLogicFunctionSourceCode(input: { id: $id }) }`, { id })).getLogicFunctionSourceCode
   expect(await code(fn.id)).toContain("export const main = async")
 
@@ -99,7 +99,7 @@ test("the logic function API (twenty-client-sdk 2.43's): create from source, rea
   expect(result.logs).toContain("greeting Ada")
   expect(result.duration).toBeGreaterThan(0)
 
-  // Twenty's `source` on create; a whole Sources tree through updateLogicFunctionSource (folders nested).
+  // Twenty's `source` on create names the handler; its code is replaced by updateOneLogicFunction.
   const { createOneLogicFunction: fromSource } = await client.metaData(
     `mutation($input: CreateLogicFunctionFromSourceInput!) { createOneLogicFunction(input: $input) { id handlerName } }`,
     { input: { name: "Doubler", source: { sourceHandlerCode: "export const double = async (p: { n: number }) => p.n * 2", handlerName: "double", toolInputSchema: {} } } }
@@ -109,9 +109,8 @@ test("the logic function API (twenty-client-sdk 2.43's): create from source, rea
     (await client.metaData(`mutation($id: UUID!, $p: JSON!) { executeOneLogicFunction(input: { id: $id, payload: $p }) { data status } }`, { id, p: payload }))
       .executeOneLogicFunction
   expect(await run(fromSource.id, { n: 21 })).toEqual({ status: "SUCCESS", data: 42 })
-  await client.metaData(`mutation($id: UUID!, $code: JSON!) { updateLogicFunctionSource(input: { id: $id, code: $code }) }`, {
-    id: fromSource.id,
-    code: { src: { "index.ts": "export const double = async (p: { n: number }) => p.n * 3" } }
+  await client.metaData(`mutation($id: UUID!) { updateOneLogicFunction(input: { id: $id, update: { sourceHandlerCode: "export const double = async (p: { n: number }) => p.n * 3" } }) }`, {
+    id: fromSource.id
   })
   expect(await run(fromSource.id, { n: 2 })).toEqual({ status: "SUCCESS", data: 6 })
 
@@ -126,8 +125,8 @@ test("bad input is BAD_USER_INPUT; another workspace's function is NOT_FOUND", a
   const zero = await client.meta(`mutation { createOneLogicFunction(input: { name: "x", timeoutSeconds: 0 }) { id } }`)
   expect(zero.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
   const fnId = await createFunction("export const main = async () => 1")
-  const badCode = await client.meta(`mutation($id: UUID!) { updateLogicFunctionSource(input: { id: $id, code: { file: 3 } }) }`, { id: fnId })
-  expect(badCode.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+  const badHandler = await client.meta(`mutation($id: UUID!) { updateOneLogicFunction(input: { id: $id, update: { handlerName: "1 main" } }) }`, { id: fnId })
+  expect(badHandler.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
   const taken = await client.meta(`mutation($id: UUID!) { createOneLogicFunction(input: { id: $id, name: "again" }) { id } }`, { id: fnId })
   expect(taken.body.errors?.[0]?.extensions?.code).toBe("CONFLICT")
   const other = await signUpWithWorkspace(app, { name: "Other Co" })

@@ -76,9 +76,9 @@ test("a CODE step runs in the sandbox on the embedded server too, its result fee
   const account = await signUpWithWorkspace(app)
   const client = workflowClient(app, account.accessToken)
   const { createOneLogicFunction: fn } = await client.metaData(`mutation { createOneLogicFunction(input: { name: "upper" }) { id } }`)
-  await client.metaData(`mutation($id: UUID!, $code: JSON!) { updateLogicFunctionSource(input: { id: $id, code: $code }) }`, {
+  await client.metaData(`mutation($id: UUID!, $code: String!) { updateOneLogicFunction(input: { id: $id, update: { sourceHandlerCode: $code } }) }`, {
     id: fn.id,
-    code: { "src/index.ts": "export const main = async (params: { name: string }) => ({ upper: params.name.toUpperCase() })" }
+    code: "export const main = async (params: { name: string }) => ({ upper: params.name.toUpperCase() })"
   })
   const [code, noteStep] = [crypto.randomUUID(), crypto.randomUUID()]
   const { versionId } = await client.createWorkflow("Embedded code", { type: "MANUAL", settings: {}, nextStepIds: [code] }, [

@@ -37,7 +37,6 @@ export interface LogicFunctionsShape {
   readonly destroy: (workspaceId: string, id: string) => Effect.Effect<LogicFunctionRow, LogicFunctionsFailure>
   /** The handler file's content. */
   readonly sourceCode: (workspaceId: string, id: string) => Effect.Effect<string | null, LogicFunctionsFailure>
-  readonly updateSource: (workspaceId: string, id: string, code: unknown) => Effect.Effect<boolean, LogicFunctionsFailure>
   readonly execute: (workspaceId: string, id: string, payload: unknown) => Effect.Effect<ExecutionResult, NotFound | SqlError.SqlError>
 }
 
@@ -135,14 +134,6 @@ export const LogicFunctionsLive = Layer.effect(
           Effect.flatMap(provided(deleteFunction(workspaceId, id)), (row) => (row ? Effect.succeed(row) : Effect.fail(notFound())))),
       sourceCode: (workspaceId, id) =>
         Effect.map(existing(workspaceId, id), (fn) => fileAt(Schema.is(Sources)(fn.sources) ? fn.sources : {}, fn.sourceHandlerPath)),
-      updateSource: (workspaceId, id, code) =>
-        Effect.gen(function*() {
-          yield* checkedId(id)
-          const sources = yield* decodeSources(code)
-          const row = yield* provided(updateFunction(workspaceId, id, { sources }))
-          if (!row) return yield* notFound()
-          return true
-        }),
       execute
     }
   })

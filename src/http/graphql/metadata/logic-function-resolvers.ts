@@ -60,8 +60,6 @@ export const logicFunctionResolvers = {
     updateOneLogicFunction: (_: unknown, args: Args, ctx: Context) =>
       withFunctions(ctx, (f, ws) => Effect.as(f.update(ws, args.input.id, given(args.input.update)), true)),
     deleteOneLogicFunction: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => Effect.map(f.destroy(ws, args.input.id), dto)),
-    updateLogicFunctionSource: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => f.updateSource(ws, args.input.id, args.input.code)),
-    executeOneLogicFunction: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => f.execute(ws, args.input.id, args.input.payload)),
-    testLogicFunction: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => f.execute(ws, args.input.id, args.input.payload))
+    executeOneLogicFunction: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => f.execute(ws, args.input.id, args.input.payload))
   }
 }

@@ -1,9 +1,7 @@
 /**
- * Twenty's logic function API (metadata-modules/logic-function/logic-function.resolver.ts) as the metadata
- * schema of twenty-client-sdk 2.43 has it (create and update "from source", the handler's code as a string),
- * plus the later `updateLogicFunctionSource` (a whole `Sources` tree) and `testLogicFunction`. Inputs also take
- * Score's `handlerName`, `sourceHandlerPath`, `builtHandlerPath`, `toolInputSchema`, `isTool`. Absent: the
- * `logicFunctionLogs` subscription.
+ * Twenty's logic function API (metadata-modules/logic-function/logic-function.resolver.ts) exactly as the
+ * metadata schema of twenty-client-sdk 2.43 has it (test/twenty-schema-diff.test.ts): create and update "from
+ * source", the handler's code as a string. Absent: the `logicFunctionLogs` subscription.
  */
 export const logicFunctionTypeDefs = /* GraphQL */ `
 type LogicFunction {
@@ -14,10 +12,7 @@ type LogicFunction {
   timeoutSeconds: Float!
   executionMode: LogicFunctionExecutionMode!
   sourceHandlerPath: String!
-  builtHandlerPath: String
   handlerName: String!
-  toolInputSchema: JSON
-  isTool: Boolean!
   cronTriggerSettings: JSON
   databaseEventTriggerSettings: JSON
   httpRouteTriggerSettings: JSON
@@ -41,9 +36,7 @@ type LogicFunctionExecutionResult {
 }
 
 input LogicFunctionIdInput { id: ID! }
-input ExecuteOneLogicFunctionInput { id: UUID! payload: JSON! forceRebuild: Boolean }
-input TestLogicFunctionInput { id: UUID! payload: JSON! }
-input UpdateLogicFunctionSourceInput { id: UUID! code: JSON! }
+input ExecuteOneLogicFunctionInput { id: UUID! payload: JSON! }
 
 input CreateLogicFunctionFromSourceInput {
   id: UUID
@@ -53,11 +46,6 @@ input CreateLogicFunctionFromSourceInput {
   timeoutSeconds: Float
   "Twenty's { sourceHandlerCode, toolInputSchema, handlerName }"
   source: JSON
-  toolInputSchema: JSON
-  isTool: Boolean
-  handlerName: String
-  sourceHandlerPath: String
-  builtHandlerPath: String
   cronTriggerSettings: JSON
   databaseEventTriggerSettings: JSON
   httpRouteTriggerSettings: JSON
@@ -74,9 +62,6 @@ input UpdateLogicFunctionFromSourceInputUpdates {
   sourceHandlerCode: String
   handlerName: String
   sourceHandlerPath: String
-  builtHandlerPath: String
-  toolInputSchema: JSON
-  isTool: Boolean
   cronTriggerSettings: JSON
   databaseEventTriggerSettings: JSON
   httpRouteTriggerSettings: JSON
@@ -97,8 +82,6 @@ extend type Mutation {
   createOneLogicFunction(input: CreateLogicFunctionFromSourceInput!): LogicFunction!
   updateOneLogicFunction(input: UpdateLogicFunctionFromSourceInput!): Boolean!
   deleteOneLogicFunction(input: LogicFunctionIdInput!): LogicFunction!
-  updateLogicFunctionSource(input: UpdateLogicFunctionSourceInput!): Boolean!
   executeOneLogicFunction(input: ExecuteOneLogicFunctionInput!): LogicFunctionExecutionResult!
-  testLogicFunction(input: TestLogicFunctionInput!): LogicFunctionExecutionResult!
 }
 `
