@@ -6,6 +6,8 @@ import { readdirSync, statSync } from "node:fs"
 import { join } from "node:path"
 
 const ENTRIES = { main: "src/main.ts", worker: "src/jobs/worker.ts", cli: "src/cli.ts" } as const
+/** Not a command: the logic functions' sandbox process, started by the bundle it sits beside (dist/child.js). */
+const SANDBOX_CHILD = "src/services/logic-functions/sandbox/child.ts"
 const root = join(import.meta.dir, "..")
 const entry = process.argv[2] as keyof typeof ENTRIES
 if (!(entry in ENTRIES)) {
@@ -30,7 +32,7 @@ const builtAt = (() => {
 
 if (builtAt < Math.max(newestSource(join(root, "src")), statSync(join(root, "bun.lock")).mtimeMs, statSync(import.meta.path).mtimeMs)) {
   const result = await Bun.build({
-    entrypoints: Object.values(ENTRIES).map((file) => join(root, file)),
+    entrypoints: [...Object.values(ENTRIES), SANDBOX_CHILD].map((file) => join(root, file)),
     outdir: join(root, "dist"),
     target: "bun",
     minify: true,

@@ -9,6 +9,16 @@ if ! command -v bun >/dev/null 2>&1; then
 fi
 bun install --frozen-lockfile
 
+# Logic functions' sandbox (services/logic-functions/sandbox): setpriv, unshare and prlimit, from util-linux.
+if ! command -v setpriv >/dev/null 2>&1 || ! command -v unshare >/dev/null 2>&1 || ! command -v prlimit >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    echo "Installing util-linux (logic functions' sandbox)..."
+    apt-get install -y --no-install-recommends util-linux >/dev/null
+  else
+    echo "setpriv, unshare or prlimit missing: logic functions will run less isolated (the server log says how)" >&2
+  fi
+fi
+
 # The tests use the machine's PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379); start them if down.
 if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
   if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then

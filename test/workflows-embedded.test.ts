@@ -70,3 +70,23 @@ test("a company created on the embedded server starts its workflow, run in-proce
   expect(notes.notes.edges.map((e: any) => e.node.title)).toEqual(["welcome Pglite Ltd"])
   expect(received).toEqual([{ method: "POST", body: { company: "Pglite Ltd" } }])
 }, 60_000)
+
+test("a CODE step runs in the sandbox on the embedded server too, its result feeding the next step", async () => {
+  const app = remote(server.url)
+  const account = await signUpWithWorkspace(app)
+  const client = workflowClient(app, account.accessToken)
+  const { createOneLogicFunction: fn } = await client.metaData(`mutation { createOneLogicFunction(input: { name: "upper" }) { id } }`)
+  await client.metaData(`mutation($id: UUID!, $code: String!) { updateOneLogicFunction(input: { id: $id, update: { sourceHandlerCode: $code } }) }`, {
+    id: fn.id,
+    code: "export const main = async (params: { name: string }) => ({ upper: params.name.toUpperCase() })"
+  })
+  const [code, noteStep] = [crypto.randomUUID(), crypto.randomUUID()]
+  const { versionId } = await client.createWorkflow("Embedded code", { type: "MANUAL", settings: {}, nextStepIds: [code] }, [
+    step(code, "CODE", { logicFunctionId: fn.id, logicFunctionInput: { name: "{{trigger.name}}" } }, [noteStep]),
+    step(noteStep, "CREATE_RECORD", { objectName: "note", objectRecord: { title: `{{${code}.upper}}` } })
+  ])
+  const run = await client.settled(await client.run(versionId, { name: "ada" }), 40_000)
+  expect(run.status).toBe("COMPLETED")
+  expect(run.state.stepInfos[code]).toMatchObject({ status: "SUCCESS", result: { upper: "ADA" } })
+  expect(run.state.stepInfos[noteStep]).toMatchObject({ status: "SUCCESS", result: { title: "ADA" } })
+}, 60_000)

@@ -1,5 +1,5 @@
 import type { SqlClient } from "@effect/sql"
-import { Effect, Layer, Logger, Option, Redacted } from "effect"
+import { Duration, Effect, Layer, Logger, Option, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { ApiKeys, ApiKeysLive } from "../services/api-keys/index.js"
@@ -37,6 +37,8 @@ import { ApprovedAccessDomains, ApprovedAccessDomainsLive } from "../services/me
 import { Views, ViewsLive } from "../services/views/index.js"
 import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workflows, WorkflowsLive } from "../services/workflows/index.js"
+import { LogicFunctions, LogicFunctionsLive } from "../services/logic-functions/index.js"
+import { LogicFunctionSandboxProcesses } from "../services/logic-functions/sandbox/pool.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 import { Imports, ImportsLive } from "../services/imports/index.js"
 import { copyRowsWithCopy, copyRowsWithInserts } from "../platform/database/copy.js"
@@ -79,6 +81,7 @@ export type Services =
   | Sso
   | TwoFactor
   | Workflows
+  | LogicFunctions
   | Imports
   | Files
 
@@ -196,6 +199,14 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
       Option.isSome(config.databaseUrl) ? RevocationsLive : RevocationsEmbedded)))
   )
   const mail = Layer.merge(MailTransportLive, MailerLive)
+  const logicFunctions = LogicFunctionsLive.pipe(Layer.provide(Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
+    LogicFunctionSandboxProcesses({
+      cpuSeconds: Math.max(1, Math.ceil(Duration.toSeconds(config.logicFunctionCpuTime))),
+      memoryMb: config.logicFunctionMemoryMb,
+      allowNetwork: config.logicFunctionAllowNetwork,
+      spares: config.logicFunctionSpareProcesses,
+      maxConcurrent: config.logicFunctionMaxConcurrency
+    })))))
   return Layer.mergeAll(
     SchemaBuilderLive,
     WebhooksLive,
@@ -214,7 +225,7 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
   ).pipe(
     // SSO signs members up and in through Members.
     Layer.provideMerge(MembersLive),
-    Layer.provideMerge(Layer.merge(domain, mail)),
+    Layer.provideMerge(Layer.mergeAll(domain, mail, logicFunctions)),
     Layer.provideMerge(infra)
   )
 }

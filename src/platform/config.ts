@@ -105,6 +105,19 @@ export const appConfig = Config.all({
   workflowMaxRunningPerWorkspace: positive("WORKFLOW_MAX_RUNNING_PER_WORKSPACE", 10),
   workflowRunStaleAfter: duration("WORKFLOW_RUN_STALE_AFTER", "1h", 1000),
   workflowRunsKeptPerWorkflow: positive("WORKFLOW_RUNS_KEPT_PER_WORKFLOW", 1000),
+  logicFunctionTimeout: duration("LOGIC_FUNCTION_TIMEOUT", "60s", 100),
+  logicFunctionCpuTime: duration("LOGIC_FUNCTION_CPU_TIME_LIMIT", "10s", 1000),
+  // Address space (RLIMIT_AS): Bun itself needs about 300 MB of it to start.
+  logicFunctionMemoryMb: Config.integer("LOGIC_FUNCTION_MEMORY_LIMIT_MB").pipe(
+    Config.withDefault(512),
+    Config.validate({ message: "expected at least 384 (Bun needs about 300 MB of address space to start)", validation: (n) => n >= 384 })
+  ),
+  logicFunctionAllowNetwork: Config.boolean("LOGIC_FUNCTION_ALLOW_NETWORK").pipe(Config.withDefault(false)),
+  logicFunctionSpareProcesses: Config.integer("LOGIC_FUNCTION_SPARE_PROCESSES").pipe(
+    Config.withDefault(1),
+    Config.validate({ message: "expected 0 or more", validation: (n) => n >= 0 })
+  ),
+  logicFunctionMaxConcurrency: positive("LOGIC_FUNCTION_MAX_CONCURRENCY", 4),
   invitationTokenTtl: duration("INVITATION_TOKEN_EXPIRES_IN", "30d", 1000),
   passwordResetTokenTtl: duration("PASSWORD_RESET_TOKEN_EXPIRES_IN", "5m", 1000),
   emailVerificationTokenTtl: duration("EMAIL_VERIFICATION_TOKEN_EXPIRES_IN", "1h", 1000),

@@ -4,6 +4,7 @@ import { addStandardObjects } from "../../services/metadata/standard-sync.js"
 import type { Migration } from "./core.js"
 import { createFileTable } from "./files.js"
 import { createImportRunTables } from "./import-runs.js"
+import { createLogicFunctionTable } from "./logic-functions.js"
 import { createMailDeliveryTable } from "./mail-deliveries.js"
 import { clearNullEquivalentValues } from "./null-equivalent-values.js"
 import { signInAccessMigrations } from "./sign-in-access.js"
@@ -55,5 +56,11 @@ export const laterMigrations: ReadonlyArray<Migration> = [
     up: addStandardObjects(["workflow", "workflowVersion", "workflowRun", "workflowAutomatedTrigger"])
   },
   ...signInAccessMigrations,
-  { id: 28, name: "mail_deliveries", up: createMailDeliveryTable }
+  { id: 28, name: "mail_deliveries", up: createMailDeliveryTable },
+  {
+    id: 26,
+    name: "logic_functions",
+    // Twenty's logic functions (workflow CODE steps): their settings and source, per workspace.
+    up: createLogicFunctionTable
+  }
 ]

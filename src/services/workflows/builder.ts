@@ -5,6 +5,7 @@
  */
 import { Effect } from "effect"
 import { BadUserInput, NotFound } from "../../domain/errors.js"
+import { copyCodeStepFunction, copyCodeStepFunctions } from "../logic-functions/code-steps.js"
 import { asObject, asStrings } from "./json.js"
 import { stepChanges } from "./step-changes.js"
 import { invalidVersion } from "./runs.js"
@@ -131,7 +132,7 @@ const positionOf = (step: WorkflowStep) => {
   return { x: coordinate(position["x"]), y: coordinate(position["y"]) }
 }
 
-/** Twenty's duplicateWorkflowVersionStep: a copy under a new id, named "… (Duplicate)", linked to nothing. */
+/** Twenty's duplicateWorkflowVersionStep: a copy under a new id, named "… (Duplicate)", linked to nothing (a CODE step with its own function). */
 export const duplicateStep = (workspaceId: string, input: { readonly workflowVersionId: string; readonly stepId: string }) =>
   Effect.gen(function*() {
     const { schema, version, steps, trigger } = yield* draftIn(workspaceId, input.workflowVersionId)
@@ -145,7 +146,7 @@ export const duplicateStep = (workspaceId: string, input: { readonly workflowVer
       nextStepIds: [],
       position: { x: x + DUPLICATE_OFFSET, y: y + DUPLICATE_OFFSET }
     }
-    const updatedSteps = [...steps, copy]
+    const updatedSteps = [...steps, yield* copyCodeStepFunction(workspaceId, copy)]
     yield* updateVersion(schema, version.id, { steps: updatedSteps })
     return stepChanges({ trigger, steps }, { steps: updatedSteps })
   })
@@ -178,7 +179,8 @@ export const duplicateWorkflow = (workspaceId: string, input: { readonly workflo
     if (steps.length === 0) return yield* invalidVersion("Workflow version does not contain at least one step")
     const ids = new Map(steps.map((step) => [String(asObject(step)["id"]), crypto.randomUUID()]))
     const workflowId = yield* insertWorkflow(schema, `${source.name ?? ""} (Duplicate)`)
-    const copy = yield* insertVersion(schema, { workflowId, name: "v1", trigger: remapIds(version.trigger, ids), steps: remapIds(steps, ids) })
+    const copiedSteps = yield* copyCodeStepFunctions(workspaceId, remapIds(steps, ids))
+    const copy = yield* insertVersion(schema, { workflowId, name: "v1", trigger: remapIds(version.trigger, ids), steps: copiedSteps })
     yield* refreshWorkflowStatuses(schema, workflowId)
     return copy
   })

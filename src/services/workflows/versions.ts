@@ -5,6 +5,9 @@
  */
 import { Cron, Effect, Either } from "effect"
 import { NotFound } from "../../domain/errors.js"
+import { copyCodeStepFunctions, deleteCodeStepFunction } from "../logic-functions/code-steps.js"
+import { defaultSources } from "../logic-functions/sources.js"
+import { createCodeStepFunction } from "../logic-functions/store.js"
 import { STEP_TYPES } from "./actions/registry.js"
 import { flowOf, invalidVersion } from "./runs.js"
 import {
@@ -91,10 +94,12 @@ export const createDraftFromVersion = (workspaceId: string, workflowId: string, 
     const draft = versions.find((v) => v.status === "DRAFT")
     let result: VersionRow
     if (draft) {
-      if (draft.id !== version.id) yield* updateVersion(schema, draft.id, { trigger: version.trigger, steps: version.steps })
-      result = { ...draft, trigger: version.trigger, steps: version.steps }
+      const steps = draft.id === version.id ? version.steps : yield* copyCodeStepFunctions(workspaceId, version.steps)
+      if (draft.id !== version.id) yield* updateVersion(schema, draft.id, { trigger: version.trigger, steps })
+      result = { ...draft, trigger: version.trigger, steps }
     } else {
-      result = yield* insertVersion(schema, { workflowId, name: `v${versions.length + 1}`, trigger: version.trigger, steps: version.steps })
+      const steps = yield* copyCodeStepFunctions(workspaceId, version.steps)
+      result = yield* insertVersion(schema, { workflowId, name: `v${versions.length + 1}`, trigger: version.trigger, steps })
     }
     yield* refreshWorkflowStatuses(schema, workflowId)
     return result
@@ -175,7 +180,9 @@ export const createStep = (workspaceId: string, input: CreateStepInput) =>
       type: input.stepType,
       valid: false,
       settings: {
-        input: DEFAULT_INPUTS[input.stepType] ?? {},
+        input: input.stepType === "CODE"
+          ? yield* createCodeStepFunction(workspaceId, defaultSources("src/index.ts", "main"))
+          : DEFAULT_INPUTS[input.stepType] ?? {},
         outputSchema: {},
         errorHandlingOptions: { retryOnFailure: { value: false }, continueOnFailure: { value: false } }
       },
@@ -226,5 +233,6 @@ export const deleteStep = (workspaceId: string, input: { readonly workflowVersio
     })
     const nextTrigger = trigger ? { ...trigger, nextStepIds: relink(asStrings(trigger["nextStepIds"])) } : undefined
     yield* updateVersion(schema, version.id, { steps: remaining, ...(nextTrigger ? { trigger: nextTrigger } : {}) })
+    yield* deleteCodeStepFunction(workspaceId, removed)
     return stepChanges({ trigger, steps }, { steps: remaining, ...(nextTrigger ? { trigger: nextTrigger } : {}) })
   })

@@ -32,6 +32,8 @@ import { viewTypeDefs } from "./view-schema.js"
 import { webhookResolvers, type WebhookServices } from "./webhook-resolvers.js"
 import { importResolvers, type ImportServices } from "./import-resolvers.js"
 import { importTypeDefs } from "./import-schema.js"
+import { logicFunctionResolvers, type LogicFunctionServices } from "./logic-function-resolvers.js"
+import { logicFunctionTypeDefs } from "./logic-function-schema.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
 import { workflowResolvers, type WorkflowServices } from "./workflow-resolvers.js"
 import { workflowTypeDefs } from "./workflow-schema.js"
@@ -51,6 +53,7 @@ export type MetadataServices =
   | TwoFactorServices
   | SignInLimitServices
   | WorkflowServices
+  | LogicFunctionServices
   | FilesServices
   | ApprovedAccessDomainServices
 
@@ -72,6 +75,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
         ssoTypeDefs,
         twoFactorTypeDefs,
         workflowTypeDefs,
+        logicFunctionTypeDefs,
         filesTypeDefs,
         approvedAccessDomainTypeDefs
       ],
@@ -99,7 +103,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...viewResolvers.Query,
           ...ssoResolvers.Query,
           ...twoFactorResolvers.Query,
-          ...approvedAccessDomainResolvers.Query
+          ...approvedAccessDomainResolvers.Query,
+          ...logicFunctionResolvers.Query
         },
         Mutation: guardCredentialMutations({
           ...authResolvers.Mutation,
@@ -113,6 +118,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...ssoResolvers.Mutation,
           ...twoFactorResolvers.Mutation,
           ...workflowResolvers.Mutation,
+          ...logicFunctionResolvers.Mutation,
           ...filesResolvers.Mutation,
           ...approvedAccessDomainResolvers.Mutation
         }),

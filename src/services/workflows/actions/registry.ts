@@ -1,9 +1,11 @@
 import type { AppConfig } from "../../../platform/config.js"
 import type { Mailer } from "../../mail/index.js"
+import type { LogicFunctions } from "../../logic-functions/index.js"
 import type { Metadata } from "../../metadata/index.js"
 import type { Records } from "../../records/service.js"
 import type { ActionExecutor } from "./action.js"
 import { aiAgentAction } from "./ai-agent.js"
+import { codeAction } from "./code.js"
 import { createRecordAction } from "./create-record.js"
 import { delayAction } from "./delay.js"
 import { deleteRecordAction } from "./delete-record.js"
@@ -18,10 +20,10 @@ import { updateRecordAction } from "./update-record.js"
 import { upsertRecordAction } from "./upsert-record.js"
 
 /** What the actions need; a new action needing another service adds it here. */
-export type ActionServices = Records | Metadata | AppConfig | Mailer
+export type ActionServices = Records | Metadata | AppConfig | Mailer | LogicFunctions
 
 /**
- * Action executors by Twenty's step type. CODE would be one more module here; a step of a type not listed fails with "Action type … is not supported".
+ * Action executors by Twenty's step type; a step of a type not listed fails with "Action type … is not supported".
  */
 export const ACTIONS: Readonly<Record<string, ActionExecutor<ActionServices>>> = Object.fromEntries(
   [
@@ -37,7 +39,8 @@ export const ACTIONS: Readonly<Record<string, ActionExecutor<ActionServices>>> =
     delayAction,
     iteratorAction,
     formAction,
-    aiAgentAction
+    aiAgentAction,
+    codeAction
   ].map((action) => [action.type, action])
 )
 
