@@ -137,7 +137,7 @@ const script = (client: Context.Tag.Service<Redis>["client"], source: string) =>
  * after every request in it was made, never folded into a flight already sent), so the epochs stay exact;
  * concurrent writers share round trips (at 8 concurrent creates, about 3 writes per script).
  */
-const coalesced = (send: (keys: ReadonlyArray<string>) => Promise<unknown>) => {
+export const coalesced = (send: (keys: ReadonlyArray<string>) => Promise<unknown>) => {
   interface Batch {
     readonly keys: Set<string>
     readonly waiters: Array<{ readonly resolve: () => void; readonly reject: (error: unknown) => void }>
