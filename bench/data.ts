@@ -1185,6 +1185,30 @@ const buildScenarios = (
       },
       check: (result) => result.rows.length === 1 ? null : "no row updated"
     },
+    // REST's create and update after GraphQL's (before the deletes: an update skips a soft-deleted company).
+    {
+      key: "restCreate",
+      label: "(r-d) REST POST /rest/companies (c=8)",
+      api: "rest",
+      ...write,
+      call: () => {
+        const n = targets.created()
+        return restWrite("POST", "/rest/companies", { name: `Bench Created ${n}`, employees: n % 1000 }, 201)
+      },
+      check: (body) => body.data?.createCompany?.name?.startsWith("Bench Created") ? null : `unexpected create result ${clip(JSON.stringify(body))}`
+    },
+    {
+      key: "restUpdate",
+      label: "(r-du) REST PATCH /rest/companies/:id (c=8)",
+      api: "rest",
+      ...write,
+      before: loadWriteIds,
+      call: () => {
+        const { id, n } = targets.updated()
+        return restWrite("PATCH", `/rest/companies/${id}`, { employees: n % 997 }, 200)
+      },
+      check: (body) => typeof body.data?.updateCompany?.employees === "number" ? null : `unexpected update result ${clip(JSON.stringify(body))}`
+    },
     {
       key: "gqlDelete",
       label: "(d-d) GraphQL deleteCompany (soft; restores once all are deleted) (c=8)",
@@ -1213,30 +1237,7 @@ const buildScenarios = (
       },
       check: (result) => result.rows.length === 1 ? null : "no row soft-deleted"
     },
-    // REST's writes after GraphQL's: the same companies, the same counts (REST has no restore: GraphQL's restores).
-    {
-      key: "restCreate",
-      label: "(r-d) REST POST /rest/companies (c=8)",
-      api: "rest",
-      ...write,
-      call: () => {
-        const n = targets.created()
-        return restWrite("POST", "/rest/companies", { name: `Bench Created ${n}`, employees: n % 1000 }, 201)
-      },
-      check: (body) => body.data?.createCompany?.name?.startsWith("Bench Created") ? null : `unexpected create result ${clip(JSON.stringify(body))}`
-    },
-    {
-      key: "restUpdate",
-      label: "(r-du) REST PATCH /rest/companies/:id (c=8)",
-      api: "rest",
-      ...write,
-      before: loadWriteIds,
-      call: () => {
-        const { id, n } = targets.updated()
-        return restWrite("PATCH", `/rest/companies/${id}`, { employees: n % 997 }, 200)
-      },
-      check: (body) => typeof body.data?.updateCompany?.employees === "number" ? null : `unexpected update result ${clip(JSON.stringify(body))}`
-    },
+    // REST has no restore: once every company is deleted, GraphQL's restoreCompany undoes them.
     {
       key: "restDelete",
       label: "(r-dd) REST DELETE /rest/companies/:id?soft_delete=true (c=8)",
