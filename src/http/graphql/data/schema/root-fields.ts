@@ -48,6 +48,8 @@ const checkBatchSize = (data: ReadonlyArray<unknown>, limits: RecordsLimits) => 
  */
 const resolver = <A>(prepare: (context: DataGraphQLContext, args: Args, info: GraphQLResolveInfo) => (scope: RecordsScope) => Promise<A>) =>
 async (_source: unknown, args: Args, context: DataGraphQLContext, info: GraphQLResolveInfo): Promise<A> => {
+  const key = info.path.key
+  if (context.replay?.has(String(key))) return context.replay.get(String(key)) as A
   const call = prepare(context, args, info)
   return call(await context.scope())
 }
