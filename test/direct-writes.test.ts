@@ -154,6 +154,9 @@ describe("direct writes", () => {
     expect(records.updateOneDirect(scope, "company", "not-a-uuid", {}, sel)).toBeNull()
     // Nested relation inputs, relations in the selection, a restricted role, workspace members, unknown objects.
     expect(records.createOneDirect(scope, "person", { company: { connect: { where: { id } } } }, { fields: ["id"], relations: [] })).toBeNull()
+    expect(records.updateOneDirect(scope, "person", id, { company: { disconnect: true } }, { fields: ["id"], relations: [] })).toBeNull()
+    // Refused by the reference on a field that is not a relation ("Connect is not allowed"), even where the value would fit.
+    expect(records.createOneDirect(scope, "workflowVersion", { name: "v", trigger: { connect: 1 } }, { fields: ["id"], relations: [] })).toBeNull()
     expect(records.createOneDirect(scope, "company", { name: "R" }, { fields: ["id"], relations: [{ name: "people", selection: { fields: ["id"], relations: [] } } as never] })).toBeNull()
     const metadata = await app.run(Effect.flatMap(Metadata, (m) => m.get(scope.workspaceId)))
     const company = metadata.objects.find((o) => o.nameSingular === "company")!

@@ -92,12 +92,16 @@ export const makeDirectWrites = (
     return { model, object }
   }
 
-  /** Whether `data` is a record input the direct path writes: no nested relation input among its keys. */
-  const plainInput = (model: Model, object: ObjectMetadata, data: unknown): data is Record<string, unknown> => {
+  /**
+   * Whether `data` is a record input the direct path writes: an object with no value relationInputs would
+   * read as a nested relation input (`{ connect }`, `{ disconnect }`, on any key: the reference refuses
+   * them on fields that are not many-to-one relations).
+   */
+  const plainInput = (data: unknown): data is Record<string, unknown> => {
     if (!isObject(data)) return false
     for (const key in data) {
-      const found = model.field(object, key)
-      if (found && !found.joinColumn && (found.field.type === "RELATION" || found.field.type === "MORPH_RELATION")) return false
+      const value = data[key]
+      if (isObject(value) && ("connect" in value || "disconnect" in value)) return false
     }
     return true
   }
@@ -131,7 +135,7 @@ export const makeDirectWrites = (
     if (!found) return null
     const { model, object } = found
     const input = withoutCreatedBy(data)
-    if (!plainInput(model, object, input.record)) return null
+    if (!plainInput(input.record)) return null
     const row = columnsOf(model, object, input.record, true)
     if (row === null) return null
     let createdBy
@@ -180,7 +184,7 @@ export const makeDirectWrites = (
     const found = eligible(scope, objectName, selection)
     if (!found) return null
     const { model, object } = found
-    if (!plainInput(model, object, data)) return null
+    if (!plainInput(data)) return null
     const columns = columnsOf(model, object, data, false)
     if (columns === null) return null
     const names = Object.keys(columns)
