@@ -72,7 +72,12 @@ export const makeDirectWrites = (
     if (!byKey) plans.set(model, byKey = new Lru(PLANS_KEPT))
     let plan = byKey.get(key)
     if (plan === undefined) {
-      plan = make()
+      // A shape the builders refuse is the reference's for good (it answers why).
+      try {
+        plan = make()
+      } catch {
+        plan = null
+      }
       byKey.set(key, plan)
     }
     return plan
