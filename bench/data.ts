@@ -24,7 +24,7 @@
  * pg_stat_activity) and the raw-driver scenarios have ended their pool. Statements inside one transaction count
  * once: for the write scenarios the figure is transactions per request.
  *
- * The writes (create, update, soft delete; keys gql…, pgl…, pg…Create/Update/Delete) run last, since new companies
+ * The writes (create, update, soft delete; keys gql…, rest…, pgl…, pg…Create/Update/Delete) run last, since new companies
  * change the lists' first rows; update and delete write companies past the first 100 by id. PostGraphile's delete
  * removes the row, so its soft delete is updateCompanyByRowId setting deletedAt; Score's writes also write their
  * outbox event in the same statement, which neither PostGraphile nor the raw floor does.
