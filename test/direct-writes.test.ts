@@ -251,6 +251,13 @@ describe("REST write lane", () => {
   })
 })
 
+describe("event outbox storage", () => {
+  test("events are compressed with lz4 where PostgreSQL has it (migration 20)", async () => {
+    const [column] = await db`SELECT attcompression AS method FROM pg_attribute WHERE attrelid = 'core."eventOutbox"'::regclass AND attname = 'payload'`
+    expect(column.method).toBe("l")
+  })
+})
+
 describe("coalesced epoch bumps", () => {
   test("a bump asked for while one is in flight goes in the next script, never in the one already sent", async () => {
     const sent: Array<{ keys: ReadonlyArray<string>; land: () => void }> = []
