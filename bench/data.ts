@@ -24,7 +24,7 @@
  * pg_stat_activity) and the raw-driver scenarios have ended their pool. Statements inside one transaction count
  * once: for the write scenarios the figure is transactions per request.
  *
- * The writes (create, update, soft delete; keys gql…, pgl…, pg…Create/Update/Delete) run last, since new companies
+ * The writes (create, update, soft delete; keys gql…, rest…, pgl…, pg…Create/Update/Delete) run last, since new companies
  * change the lists' first rows; update and delete write companies past the first 100 by id. PostGraphile's delete
  * removes the row, so its soft delete is updateCompanyByRowId setting deletedAt; Score's writes also write their
  * outbox event in the same statement, which neither PostGraphile nor the raw floor does.
@@ -266,7 +266,18 @@ const makeClients = (port: number, apiKey: string) => {
     await response.arrayBuffer()
     return response.status
   }
-  return { graphql, rest, graphqlStatus }
+  /** A REST write: its JSON body, or an error unless the status is `expected`. */
+  const restWrite = async (method: string, pathAndQuery: string, body: unknown, expected: number) => {
+    const response = await fetch(`http://127.0.0.1:${port}${pathAndQuery}`, {
+      method,
+      headers: { "content-type": "application/json", ...auth },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })
+    const text = await response.text()
+    if (response.status !== expected) throw new Error(`HTTP ${response.status}: ${clip(text)}`)
+    return JSON.parse(text)
+  }
+  return { graphql, rest, restWrite, graphqlStatus }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -689,7 +700,10 @@ const GQL_D_UPDATE = `mutation($id: UUID!, $data: CompanyUpdateInput!) { updateC
 const GQL_D_DELETE = `mutation($id: UUID!) { deleteCompany(id: $id) { id deletedAt } }`
 const GQL_D_RESTORE = `mutation($id: UUID!) { restoreCompany(id: $id) { id deletedAt } }`
 /** Scenarios whose SQL/req counts transactions (statements inside one count once). */
-const WRITES = new Set(["gqlCreate", "pglCreate", "pgCreate", "gqlUpdate", "pglUpdate", "pgUpdate", "gqlDelete", "pglDelete", "pgDelete"])
+const WRITES = new Set([
+  "gqlCreate", "pglCreate", "pgCreate", "gqlUpdate", "pglUpdate", "pgUpdate", "gqlDelete", "pglDelete", "pgDelete",
+  "restCreate", "restUpdate", "restDelete"
+])
 const UPDATED_COMPANIES = 2_000 // updates cycle over these (c=8: two requests rarely wait on one row's lock)
 const REST_E = "/rest/companies?limit=20&depth=0"
 const REST_F = "/rest/companies?limit=20&depth=1"
@@ -832,7 +846,7 @@ const buildScenarios = (
   ref: Reference,
   peer: { readonly port: number } | null
 ): Array<Scenario> => {
-  const { graphql, rest } = clients
+  const { graphql, rest, restWrite } = clients
   const gqlRestFields = `query { companies(first: 20) { totalCount edges { node { ${ref.restCompanyFields} } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`
   const gqlRestFieldsNoCount = gqlRestFields.replace("totalCount ", "")
   const restById = (depth: number) => `/rest/companies/${ref.companyId}?depth=${depth}`
@@ -1171,6 +1185,30 @@ const buildScenarios = (
       },
       check: (result) => result.rows.length === 1 ? null : "no row updated"
     },
+    // REST's create and update after GraphQL's (before the deletes: an update skips a soft-deleted company).
+    {
+      key: "restCreate",
+      label: "(r-d) REST POST /rest/companies (c=8)",
+      api: "rest",
+      ...write,
+      call: () => {
+        const n = targets.created()
+        return restWrite("POST", "/rest/companies", { name: `Bench Created ${n}`, employees: n % 1000 }, 201)
+      },
+      check: (body) => body.data?.createCompany?.name?.startsWith("Bench Created") ? null : `unexpected create result ${clip(JSON.stringify(body))}`
+    },
+    {
+      key: "restUpdate",
+      label: "(r-du) REST PATCH /rest/companies/:id (c=8)",
+      api: "rest",
+      ...write,
+      before: loadWriteIds,
+      call: () => {
+        const { id, n } = targets.updated()
+        return restWrite("PATCH", `/rest/companies/${id}`, { employees: n % 997 }, 200)
+      },
+      check: (body) => typeof body.data?.updateCompany?.employees === "number" ? null : `unexpected update result ${clip(JSON.stringify(body))}`
+    },
     {
       key: "gqlDelete",
       label: "(d-d) GraphQL deleteCompany (soft; restores once all are deleted) (c=8)",
@@ -1198,6 +1236,19 @@ const buildScenarios = (
         return pool!.query(restore ? raw.restore : raw.softDelete, [id])
       },
       check: (result) => result.rows.length === 1 ? null : "no row soft-deleted"
+    },
+    // REST has no restore: once every company is deleted, GraphQL's restoreCompany undoes them.
+    {
+      key: "restDelete",
+      label: "(r-dd) REST DELETE /rest/companies/:id?soft_delete=true (c=8)",
+      api: "rest",
+      ...write,
+      before: loadWriteIds,
+      call: () => {
+        const { id, restore } = targets.deleted()
+        return restore ? graphql(GQL_D_RESTORE, { id }) : restWrite("DELETE", `/rest/companies/${id}?soft_delete=true`, undefined, 200)
+      },
+      check: (body) => body.data?.deleteCompany?.id || body.restoreCompany ? null : `unexpected delete result ${clip(JSON.stringify(body))}`
     }
   ]
 }
@@ -1214,6 +1265,9 @@ const SIDE_BY_SIDE: ReadonlyArray<readonly [string, string, string | null, strin
   ["create one company (GraphQL, c=8)", "gqlCreate", "pglCreate", "pgCreate"],
   ["update one company (GraphQL, c=8)", "gqlUpdate", "pglUpdate", "pgUpdate"],
   ["soft-delete one company (GraphQL, c=8)", "gqlDelete", "pglDelete", "pgDelete"],
+  ["create one company (REST POST, c=8)", "restCreate", "pglCreate", "pgCreate"],
+  ["update one company (REST PATCH, c=8)", "restUpdate", "pglUpdate", "pgUpdate"],
+  ["soft-delete one company (REST DELETE, c=8)", "restDelete", "pglDelete", "pgDelete"],
   ["REST list 20 companies (+ totalCount)", "restList", "pglListAll", "pgListAll"],
   ["GraphQL, REST's fields + totalCount", "gqlListRestFields", "pglListAll", "pgListAll"],
   ["GraphQL, REST's fields, no totalCount", "gqlListRestFieldsNoCount", null, null],

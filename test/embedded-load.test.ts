@@ -122,6 +122,34 @@ describe("embedded mode under concurrent load", () => {
     expect(server.output()).not.toMatch(PROTOCOL_ERRORS)
   }, 60_000)
 
+  test("the direct writes (GraphQL and REST, one record) on PGlite: their answers, and totals that move at once", async () => {
+    const count = async () => (await data(`{ companies(filter: { name: { like: "direct-%" } }) { totalCount } }`)).body.data.companies.totalCount as number
+    expect(await count()).toBe(0)
+    const created = await data(`mutation { createCompany(data: { name: "direct-1", employees: 3 }) { id name employees } }`)
+    expect(created.body.data.createCompany).toMatchObject({ name: "direct-1", employees: 3 })
+    expect(await count()).toBe(1)
+    const id = created.body.data.createCompany.id
+    const updated = await data(`mutation($id: UUID!) { updateCompany(id: $id, data: { employees: 4 }) { employees } }`, { id })
+    expect(updated.body.data.updateCompany).toEqual({ employees: 4 })
+    const write = (method: string, path: string, body?: unknown) =>
+      fetch(`${server.url}${path}`, {
+        method,
+        headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) })
+      }).then(async (r) => ({ status: r.status, body: await r.json() as any }))
+    const posted = await write("POST", "/rest/companies", { name: "direct-2" })
+    expect(posted.status).toBe(201)
+    expect(await count()).toBe(2)
+    const patched = await write("PATCH", `/rest/companies/${posted.body.data.createCompany.id}`, { employees: 9 })
+    expect(patched.body.data.updateCompany.employees).toBe(9)
+    expect((await write("DELETE", `/rest/companies/${posted.body.data.createCompany.id}?soft_delete=true`)).status).toBe(200)
+    const deleted = await data(`mutation($id: UUID!) { deleteCompany(id: $id) { id deletedAt } }`, { id })
+    expect(deleted.body.data.deleteCompany.deletedAt).toBeString()
+    expect(await count()).toBe(0)
+    expect((await write("PATCH", `/rest/companies/${crypto.randomUUID()}`, { employees: 1 })).status).toBe(404)
+    expect(server.output()).not.toMatch(PROTOCOL_ERRORS)
+  }, 30_000)
+
   test("two-factor authentication on PGlite: provision, verify, the login-token gate, getAuthTokensFromOTP, no replay", async () => {
     const api = client(server.url)
     const email = uniqueEmail("totp")

@@ -467,6 +467,9 @@ const fakeRecords = (calls: Array<Call>, canned: { findMany?: Connection } = {})
     findOne: (scope, object, filter, selection) =>
       record("findOne", scope, object, [filter, selection], object === "workspaceMember" ? { id: MEMBER_ID } : { id: COMPANY_ID }),
     findOneDirect: () => null, // every read through findOne, where calls are recorded
+    createOneDirect: () => null, // every write through the reference calls, where calls are recorded
+    updateOneDirect: () => null,
+    deleteOneDirect: () => null,
     createMany: (scope, object, data, selection, options) =>
       record("createMany", scope, object, [data, selection, options], data.map((d) => ({ id: COMPANY_ID, ...d }))),
     updateOne: (scope, object, id, data, selection) => record("updateOne", scope, object, [id, data, selection], { id, ...data }),

@@ -47,7 +47,7 @@ const layer = RecordsLive(DEFAULT_LIMITS).pipe(
     Layer.succeed(PgReads, null),
     CacheMemory,
     // Every statement is sent: the fixtures pin SQL, not what the result cache spares (test/result-cache.test.ts).
-    Layer.succeed(ResultCache, { through: (_w, _k, _t, load) => load(), bump: () => Effect.void, bumpWorkspace: () => Effect.void })
+    Layer.succeed(ResultCache, { through: (_w, _k, _t, load) => load(), bump: () => Effect.void, bumpNow: () => Promise.resolve(), bumpWorkspace: () => Effect.void })
   ))
 )
 

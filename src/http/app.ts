@@ -15,6 +15,7 @@ import { makeMetadataHandler } from "./graphql/metadata/index.js"
 import { restMetadataRoutes } from "./rest/metadata.js"
 import { makeOpenApiRoutes } from "./rest/open-api.js"
 import { makeRestReadLane } from "./rest/lane.js"
+import { makeRestWriteLane } from "./rest/write-lane.js"
 import { restRecordRoutes } from "./rest/records.js"
 import { restBulkRoutes } from "./rest/bulk.js"
 import { ssoRoutes } from "./sso-routes.js"
@@ -99,9 +100,10 @@ const pathOf = (url: string) => {
 }
 
 /**
- * The server's request handler: the Effect app, except two hot paths answered directly on the web
+ * The server's request handler: the Effect app, except the hot paths answered directly on the web
  * request when they can be (each sets the same CORS and security headers as the Effect app): POST
- * /graphql with a JSON body (graphql-data.ts) and GET /rest/{plural} lists and records by id (rest/lane.ts). MAX_BODY_SIZE
+ * /graphql with a JSON body (graphql-data.ts), GET /rest/{plural} lists and records by id (rest/lane.ts), and REST creates,
+ * updates and soft deletes of one record (rest/write-lane.ts). MAX_BODY_SIZE
  * is enforced here, before either, for declared lengths and chunked bodies alike (body-limit.ts), then
  * API keys' request budgets (api-rate-limit.ts) and the refusal of addresses that flood sign-in
  * (graphql/metadata/sign-in-limits.ts). File bytes (`/file/…`, file-routes.ts) come first: they stream past
@@ -111,6 +113,7 @@ export const makeWebHandler = Effect.gen(function*() {
   const config = yield* AppConfig
   const { app, fast } = yield* makeApp
   const restRead = yield* makeRestReadLane
+  const restWrite = yield* makeRestWriteLane
   const fileRoutes = yield* makeFileRoutes
   const apiRateLimit = yield* makeApiRateLimit
   const limits = yield* RateLimits
@@ -122,14 +125,13 @@ export const makeWebHandler = Effect.gen(function*() {
       ? { ...SECURITY_HEADERS, "access-control-allow-origin": origin, vary: "Origin" }
       : SECURITY_HEADERS
   const lanes = (request: Request): Promise<Response> | null => {
-    if (request.method === "POST") {
-      return Number(request.headers.get("content-length") ?? 0) <= config.maxBodyBytes && pathOf(request.url) === "/graphql"
-        ? fast(request, headersFor(request.headers.get("origin")))
-        : null
+    const method = request.method
+    if (method === "GET") return restRead(request, pathOf(request.url), headersFor(request.headers.get("origin")), () => effectHandler(request))
+    const path = pathOf(request.url)
+    if (method === "POST" && path === "/graphql") {
+      return Number(request.headers.get("content-length") ?? 0) <= config.maxBodyBytes ? fast(request, headersFor(request.headers.get("origin"))) : null
     }
-    return request.method === "GET"
-      ? restRead(request, pathOf(request.url), headersFor(request.headers.get("origin")), () => effectHandler(request))
-      : null
+    return path.startsWith("/rest/") ? restWrite(request, path, headersFor(request.headers.get("origin")), effectHandler) : null
   }
   const serve = (request: Request): Promise<Response> => lanes(request) ?? effectHandler(request)
   const route = (request: Request): Promise<Response> => {

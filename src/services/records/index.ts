@@ -18,6 +18,7 @@ import { makePagedStreamMany, makeStreamMany } from "./stream.js"
 import type { ConnectionArgs, RecordsLimits, RecordsScope, RecordValue, Selection } from "./types.js"
 import type { RecordsShape } from "./service.js"
 import { makeWrites } from "./write.js"
+import { makeDirectWrites } from "./write-direct.js"
 import { committing } from "./epochs.js"
 
 export { Records } from "./service.js"
@@ -55,6 +56,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const signer = yield* fileUrlSigner
       const reads = makeReads(limits, statements, models, results, signer)
       const writes = makeWrites(sql, limits, statements, models, reads)
+      const { createOneDirect, updateOneDirect, deleteOneDirect } = makeDirectWrites(limits, statements, models, results, signer)
       const { merge, findDuplicates } = makeMerge(sql, limits, statements, models, reads, writes)
       const { search } = makeSearch(limits, statements, models)
       const { findMany, findManyDirect, groupBy, findOne, findOneDirect } = reads
@@ -87,6 +89,9 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         findOneDirect,
         streamMany,
         createMany,
+        createOneDirect,
+        updateOneDirect,
+        deleteOneDirect,
         updateOne,
         updateMany,
         deleteMany,

@@ -1,6 +1,6 @@
-import type { SqlError } from "@effect/sql"
+import { SqlError } from "@effect/sql"
 import { Context, type Effect } from "effect"
-import type { BadUserInput, Conflict, Forbidden, NotFound } from "../../domain/errors.js"
+import { BadUserInput, Conflict, Forbidden, NotFound } from "../../domain/errors.js"
 import type {
   Connection,
   ConnectionArgs,
@@ -15,6 +15,11 @@ import type {
 } from "./types.js"
 
 export type RecordsFailure = BadUserInput | NotFound | Conflict | Forbidden | SqlError.SqlError
+
+/** What a direct write's rejection carries (anything else is a defect). */
+export const isRecordsFailure = (error: unknown): error is RecordsFailure =>
+  error instanceof BadUserInput || error instanceof NotFound || error instanceof Conflict || error instanceof Forbidden ||
+  error instanceof SqlError.SqlError
 
 /**
  * Reads and writes of workspace records: the one path GraphQL, REST, workflows and imports share.
@@ -90,6 +95,33 @@ export interface RecordsShape {
     selection: Selection,
     options?: { readonly upsert?: boolean }
   ) => Effect.Effect<ReadonlyArray<RecordValue>, RecordsFailure>
+  /**
+   * The common writes done directly, as `findManyDirect` is for reads: `createMany` of one record without
+   * upsert, `updateOne`, and `deleteMany` of one id, as plain promises outside Effect, with the same
+   * statement, events, epoch bump and answer. Null, before anything runs, whenever the reference call must
+   * answer (a restricted role, relations in the selection, nested relation inputs, input the builders
+   * refuse, a model not in memory). A resolved null: no live record has the id (the reference's not found).
+   * A rejection is the statement's failure as the reference fails (RecordsFailure): nothing was written.
+   */
+  readonly createOneDirect: (
+    scope: RecordsScope,
+    object: string,
+    data: unknown,
+    selection: Selection
+  ) => Promise<RecordValue | null> | null
+  readonly updateOneDirect: (
+    scope: RecordsScope,
+    object: string,
+    id: string,
+    data: unknown,
+    selection: Selection
+  ) => Promise<RecordValue | null> | null
+  readonly deleteOneDirect: (
+    scope: RecordsScope,
+    object: string,
+    id: string,
+    selection: Selection
+  ) => Promise<RecordValue | null> | null
   readonly updateOne: (
     scope: RecordsScope,
     object: string,

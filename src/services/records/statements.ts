@@ -92,13 +92,26 @@ export const makeStatements = (
    * pool (PostgreSQL parses a write's CTEs once per connection), others unnamed; inside one, on its connection.
    */
   const writeNames = new Map<string, string>()
+  const writeName = (text: string) => {
+    let name = writeNames.get(text)
+    if (name === undefined && writeNames.size < PREPARED_SHAPES) writeNames.set(text, name = `score_write_${writeNames.size}`)
+    return name
+  }
   const write = <A extends object>(text: string, params: ReadonlyArray<unknown>) =>
-    explained(Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) => {
-      if (Option.isSome(transaction)) return sql.unsafe<A>(text, params as Array<unknown>)
-      let name = writeNames.get(text)
-      if (name === undefined && writeNames.size < PREPARED_SHAPES) writeNames.set(text, name = `score_write_${writeNames.size}`)
-      return Effect.tryPromise({ try: () => poolRows<A>(text, params, false, name), catch: failed })
-    }), 1)
+    explained(Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
+      Option.isSome(transaction)
+        ? sql.unsafe<A>(text, params as Array<unknown>)
+        : Effect.tryPromise({ try: () => poolRows<A>(text, params, false, writeName(text)), catch: failed })), 1)
+
+  /**
+   * A one-statement write of the direct path as a plain promise, prepared as `write` does; a rejection is
+   * the statement's failure already explained (a RecordsFailure: BadUserInput for the caller's values).
+   */
+  const writeDirect = <A extends object>(statement: Statement): Promise<Array<A>> => {
+    recordsStatements.unsafeUpdate(1, [])
+    return poolRows<A>(statement.text, statement.params, false, writeName(statement.text))
+      .catch((cause) => Promise.reject(explain(failed(cause))))
+  }
 
   /**
    * The first PREPARED_SHAPES list statements (by text) run as prepared statements, through Bun's client
@@ -141,7 +154,7 @@ export const makeStatements = (
     return poolRows<A>(statement.text, statement.params, arrays, name)
   }
 
-  return { statement, pageAndTotals, explained, run, write, direct }
+  return { statement, pageAndTotals, explained, run, write, writeDirect, direct }
 }
 
 export type Statements = ReturnType<typeof makeStatements>

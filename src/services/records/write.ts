@@ -33,11 +33,15 @@ export const setClause = (params: Params, columns: Record<string, unknown>) =>
 const uniqueLookups = (model: Model, object: ObjectMetadata) =>
   [...model.fields(object)].filter((f) => f.isUnique && f.name !== "id")
 
-const updateSet = (ctx: BuildContext, scope: RecordsScope, columns: Record<string, unknown>) => [
+export const updateSet = (ctx: BuildContext, scope: RecordsScope, columns: Record<string, unknown>) => [
   ...setClause(ctx.params, columns),
   ...setClause(ctx.params, actorColumns("updatedBy", scope.actor)),
   `"updatedAt" = now()`
 ]
+
+/** The set of a soft delete (`deletedAt` now) or a restore (`deletedAt` NULL). */
+export const deletedAtSet = (ctx: BuildContext, scope: RecordsScope, deleted: boolean) =>
+  [`"deletedAt" = ${deleted ? "now()" : "NULL"}`, `"updatedAt" = now()`, ...setClause(ctx.params, actorColumns("updatedBy", scope.actor))]
 
 /**
  * The writes, each atomic with its events written to the outbox: create (with upsert and nested relation
@@ -329,10 +333,6 @@ export const makeWrites = (
       const records = yield* updateMany(scope, objectName, { id: { eq: id } }, data, selection)
       return records[0] ?? (yield* new NotFound({ message: `Record ${id} not found` }))
     })
-
-  /** The set of a soft delete (`deletedAt` now) or a restore (`deletedAt` NULL). */
-  const deletedAtSet = (ctx: BuildContext, scope: RecordsScope, deleted: boolean) =>
-    [`"deletedAt" = ${deleted ? "now()" : "NULL"}`, `"updatedAt" = now()`, ...setClause(ctx.params, actorColumns("updatedBy", scope.actor))]
 
   const deleteMany: RecordsShape["deleteMany"] = (scope, objectName, filter, selection) =>
     Effect.gen(function*() {

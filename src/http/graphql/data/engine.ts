@@ -2,12 +2,12 @@ import { type DocumentNode, execute as executeDocument, getOperationAST, type Gr
 import { Lru } from "../../../platform/lib/lru.js"
 import { isUnavailableGraphQLError } from "../../errors.js"
 import { type DocumentLimits, documentShapeError, documentSizeError, type RequestRecordLimits, requestVolume, volumeError } from "../limits.js"
-import { OFF_PLAN, planQuery, type QueryPlan } from "./plan.js"
+import { MutationFailed, MutationReplay, OFF_PLAN, planQuery, type QueryPlan } from "./plan.js"
 
 /**
  * The fast lane of a GraphQL endpoint. A document that parses, validates and holds a query or mutation
  * is prepared once per (schema, document, operation) and executed from then on without re-parsing or
- * re-validating; queries run from a plan (graphql-plan.ts) when one could be made, else graphql-js
+ * re-validating; queries and one-field mutations run from a plan (plan.ts) when one could be made, else graphql-js
  * executes. Whatever the lane does not take (a syntax or validation error, a subscription, variables
  * that do not coerce) is left, before any resolver runs, to the caller's reference path (yoga), so
  * every error answer stays the reference's.
@@ -125,6 +125,7 @@ export const makeGraphQLEngine = (options: {
     if (prepared.recordsVary) {
       if (volumeError(requestVolume(prepared.schema, prepared.document, prepared.operation, variables, limits), limits)) return NOT_TAKEN
     }
+    let replayed: ReadonlyMap<string, unknown> | undefined
     if (prepared.plan) {
       let data
       try {
@@ -133,7 +134,12 @@ export const makeGraphQLEngine = (options: {
         if (isUnavailableGraphQLError(error)) return answerOf(null, [error])
         throw error
       }
-      if (data !== OFF_PLAN) {
+      if (data instanceof MutationFailed) {
+        laneCounts.plan++
+        return answerOf(data.data, data.errors.map(options.formatError))
+      }
+      if (data instanceof MutationReplay) replayed = data.values
+      else if (data !== OFF_PLAN) {
         laneCounts.plan++
         return { status: 200, body: JSON.stringify({ data }) }
       }
@@ -142,7 +148,8 @@ export const makeGraphQLEngine = (options: {
       schema: prepared.schema,
       document: prepared.document,
       operationName: prepared.operationName,
-      contextValue: context,
+      // A mutation the plan ran: its root resolver answers the value it wrote instead of writing again.
+      contextValue: replayed === undefined ? context : { ...(context as object), replay: replayed },
       variableValues: variables
     })
     if (!("data" in result) || result.data === undefined) return NOT_TAKEN

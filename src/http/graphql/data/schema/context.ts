@@ -9,4 +9,9 @@ export interface DataGraphQLContext {
   readonly records: RecordsShape
   /** The caller as a Records scope, resolved at most once per request and only if a resolver asks. */
   readonly scope: () => Promise<RecordsScope>
+  /**
+   * Root fields a planned mutation already resolved, by response key (data/plan.ts): graphql-js completes
+   * these values, the resolver does not write again.
+   */
+  readonly replay?: ReadonlyMap<string, unknown>
 }

@@ -13,6 +13,8 @@ import {
 import { Effect } from "effect"
 import { isDatabaseUnavailable } from "../../../../platform/database/index.js"
 import type { RecordsLimits } from "../../../../services/records/types.js"
+import { NotFound } from "../../../../domain/errors.js"
+import { isRecordsFailure } from "../../../../services/records/service.js"
 import type { GroupByArgs, RecordFilter, RecordsScope, RecordValue } from "../../../../services/records/types.js"
 import type { DataGraphQLContext } from "./context.js"
 import { resolverNames } from "./names.js"
@@ -46,9 +48,18 @@ const checkBatchSize = (data: ReadonlyArray<unknown>, limits: RecordsLimits) => 
  */
 const resolver = <A>(prepare: (context: DataGraphQLContext, args: Args, info: GraphQLResolveInfo) => (scope: RecordsScope) => Promise<A>) =>
 async (_source: unknown, args: Args, context: DataGraphQLContext, info: GraphQLResolveInfo): Promise<A> => {
+  const key = info.path.key
+  if (context.replay?.has(String(key))) return context.replay.get(String(key)) as A
   const call = prepare(context, args, info)
   return call(await context.scope())
 }
+
+/**
+ * A direct write's answer (Records.*Direct); its failure becomes the reference's GraphQL error through
+ * `ctx.run`, so both paths answer the same errors.
+ */
+const directly = <A>(ctx: DataGraphQLContext, write: Promise<A>): Promise<A> =>
+  write.catch((failure) => ctx.run(isRecordsFailure(failure) ? Effect.fail(failure) : Effect.die(failure)))
 
 const nonNullList = <T extends GraphQLObjectType | GraphQLInputObjectType>(type: T) => new GraphQLList(new GraphQLNonNull(type))
 
@@ -145,7 +156,14 @@ export const mutationFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknow
     args: { id },
     resolve: resolver((ctx, args, info) => {
       const selection = rootRecordSelection(info, ctx.records.limits)
-      return async (scope) => firstOrNotFound(await ctx.run(ctx.records[method](scope, object, byId(args["id"]), selection)))
+      return async (scope) => {
+        const direct = method === "deleteMany" ? ctx.records.deleteOneDirect(scope, object, args["id"] as string, selection) : null
+        if (direct) {
+          const record = await directly(ctx, direct)
+          return firstOrNotFound(record ? [record] : [])
+        }
+        return firstOrNotFound(await ctx.run(ctx.records[method](scope, object, byId(args["id"]), selection)))
+      }
     })
   })
   const manyByFilter = (method: "deleteMany" | "destroyMany" | "restoreMany"): RootField => ({
@@ -164,8 +182,15 @@ export const mutationFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknow
       resolve: resolver((ctx, args, info) => {
         const selection = rootRecordSelection(info, ctx.records.limits)
         const data = [args["data"] as Record<string, unknown>]
-        return async (scope) =>
-          firstOrNotFound(await ctx.run(ctx.records.createMany(scope, object, data, selection, { upsert: args["upsert"] === true })))
+        const upsert = args["upsert"] === true
+        return async (scope) => {
+          const direct = upsert ? null : ctx.records.createOneDirect(scope, object, data[0], selection)
+          if (direct) {
+            const record = await directly(ctx, direct)
+            return firstOrNotFound(record ? [record] : [])
+          }
+          return firstOrNotFound(await ctx.run(ctx.records.createMany(scope, object, data, selection, { upsert })))
+        }
       })
     },
     [names.createMany]: {
@@ -183,8 +208,13 @@ export const mutationFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknow
       args: { id, data: { type: new GraphQLNonNull(types.update) } },
       resolve: resolver((ctx, args, info) => {
         const selection = rootRecordSelection(info, ctx.records.limits)
-        return (scope) =>
-          ctx.run(ctx.records.updateOne(scope, object, args["id"] as string, args["data"] as Record<string, unknown>, selection))
+        const recordId = args["id"] as string
+        const data = args["data"] as Record<string, unknown>
+        return async (scope) => {
+          const direct = ctx.records.updateOneDirect(scope, object, recordId, data, selection)
+          if (!direct) return ctx.run(ctx.records.updateOne(scope, object, recordId, data, selection))
+          return (await directly(ctx, direct)) ?? ctx.run(Effect.fail(new NotFound({ message: `Record ${recordId} not found` })))
+        }
       })
     },
     [names.updateMany]: {
