@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
 import * as Pg from "pg"
 import { copyRowsWithCopy } from "../src/platform/database/copy.js"
-import { importBatch } from "../src/services/imports/batch.js"
+import { BATCH_ROWS, importBatch, rowId } from "../src/services/imports/batch.js"
 import { Imports } from "../src/services/imports/index.js"
 import { Metadata } from "../src/services/metadata/index.js"
 import { Model } from "../src/services/records/query-builder.js"
@@ -106,7 +106,7 @@ describe("import", () => {
   })
 
   test("a job retried after a crash resumes after its last committed batch: no row twice", async () => {
-    const rows = Array.from({ length: 6_100 }, (_, i) => JSON.stringify({ name: `Retry ${i}` })).join("\n")
+    const rows = Array.from({ length: BATCH_ROWS + 100 }, (_, i) => JSON.stringify({ name: `Retry ${i}` })).join("\n")
     const started = await rest("POST", "/rest/companies/import?format=jsonl", rows)
     const id = started.body.data.import.id as string
     // The first worker commits one batch, then dies.
@@ -115,17 +115,37 @@ describe("import", () => {
     const [run] = await sql<any>((s) => s`SELECT id, "workspaceId", format, "emitEvents", actor FROM core."importRun" WHERE id = ${id}`)
     const first = await importBatch(pool, copyRowsWithCopy, model, model.object("company"), run)
     await pool.end()
-    expect(first).toMatchObject({ taken: 5_000, created: 5_000 })
+    expect(first).toMatchObject({ taken: BATCH_ROWS, created: BATCH_ROWS })
     // The retry, then a duplicate delivery of the finished job.
     await app.run(Effect.flatMap(Imports, (imports) => imports.run(id)))
     await app.run(Effect.flatMap(Imports, (imports) => imports.run(id)))
     const [{ n }] = await sql<{ n: number }>((s) =>
       s`SELECT count(*)::int AS n FROM ${s(model.metadata.schema)}.company WHERE name LIKE 'Retry %'`) as [{ n: number }]
-    expect(n).toBe(6_100)
+    expect(n).toBe(BATCH_ROWS + 100)
     const done = await rest("GET", `/rest/imports/${id}`)
-    expect(done.body.data.import).toMatchObject({ status: "COMPLETED", createdRows: 6_100, failedRows: 0 })
+    expect(done.body.data.import).toMatchObject({ status: "COMPLETED", createdRows: BATCH_ROWS + 100, failedRows: 0 })
     const staged = await sql<{ n: number }>((s) => s`SELECT count(*)::int AS n FROM core."importRow" WHERE "importId" = ${id}`)
     expect(staged[0]!.n).toBe(0)
+  })
+
+  test("a unique value already taken, or taken twice in the upload, refuses those rows only; imported ids follow the rows", async () => {
+    const first = await importAndRun("people", "name.firstName,emails.primaryEmail\nTaken,taken@example.com")
+    expect(first).toMatchObject({ createdRows: 1, failedRows: 0 })
+    const run = await importAndRun("people", [
+      "name.firstName,emails.primaryEmail",
+      "Fresh,fresh@example.com",
+      "Again,TAKEN@example.com",
+      "Twice,fresh@example.com",
+      "Other,other@example.com"
+    ].join("\n"))
+    expect(run).toMatchObject({ status: "COMPLETED", createdRows: 2, failedRows: 2 })
+    expect(run.errors).toEqual([
+      { row: 2, message: "A record with the same id or the same unique value already exists" },
+      { row: 3, message: "A record with the same id or the same unique value already exists" }
+    ])
+    const listed = await rest("GET", `/rest/people?filter=${encodeURIComponent(`emails.primaryEmail[in]:["fresh@example.com","other@example.com"]`)}&order_by=id`)
+    const ids = listed.body.data.people.map((p: any) => p.id)
+    expect(ids).toEqual([rowId(run.id, 1), rowId(run.id, 4)])
   })
 
   test("a role that cannot create the object's records is refused, and nothing is staged", async () => {
