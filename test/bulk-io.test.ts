@@ -148,6 +148,18 @@ describe("import", () => {
     expect(ids).toEqual([rowId(run.id, 1), rowId(run.id, 4)])
   })
 
+  test("staged rows live in an unlogged table; a run whose rows a database crash emptied fails and says which", async () => {
+    const [table] = await sql<{ persistence: string }>((s) => s`SELECT relpersistence AS persistence FROM pg_class WHERE oid = 'core."importRow"'::regclass`)
+    expect(table!.persistence).toBe("u")
+    const started = await rest("POST", "/rest/notes/import?format=jsonl", ["{\"title\":\"kept\"}", "{\"title\":\"lost\"}"].join("\n"))
+    const id = started.body.data.import.id as string
+    await sql((s) => s`DELETE FROM core."importRow" WHERE "importId" = ${id} AND "rowNumber" = 2`)
+    await app.run(Effect.flatMap(Imports, (imports) => imports.run(id)))
+    const run = (await rest("GET", `/rest/imports/${id}`)).body.data.import
+    expect(run).toMatchObject({ status: "FAILED", totalRows: 2, processedRows: 1, createdRows: 1 })
+    expect(run.lastError).toBe("Rows 2 to 2 were lost from staging (the database restarted): upload them again")
+  })
+
   test("a role that cannot create the object's records is refused, and nothing is staged", async () => {
     const guest = await addMemberWithRole(app, workspaceId, "Guest")
     const before = await sql<{ n: number }>((s) => s`SELECT count(*)::int AS n FROM core."importRun"`)
@@ -233,7 +245,7 @@ describe("export", () => {
     expect(lines.length).toBe(listed.length + 1)
     const nameColumn = lines[0]!.split(",").indexOf("name")
     expect(lines.slice(1).map((line) => line.split(",")[nameColumn])).toEqual(listed.map((c) => c.name))
-  })
+  }, 60_000)
 
   test("a bad filter is a 400 before anything is streamed", async () => {
     const bad = await rest("GET", `/rest/companies/export?filter=${encodeURIComponent("nope[eq]:1")}`)

@@ -4,7 +4,7 @@ import { clearNullEquivalentValues } from "./null-equivalent-values.js"
 import { seedMissingViews } from "./standard-views.js"
 import { addStandardObjects } from "../../services/metadata/standard-sync.js"
 import { createTrigramIndexes } from "./trigram-indexes.js"
-import { createImportRunTables } from "./import-runs.js"
+import { createImportRunTables, unlogImportRows } from "./import-runs.js"
 import { createFileTable } from "./files.js"
 
 export interface Migration {
@@ -592,5 +592,6 @@ CREATE TABLE core."oauthSignIn" (
     // before them (new workspaces get them with the standard model). The one migration reaching into
     // services: the standard model's builder lives with the metadata service.
     up: addStandardObjects(["workflow", "workflowVersion", "workflowRun", "workflowAutomatedTrigger"])
-  }
+  },
+  { id: 22, name: "unlogged_import_rows", up: unlogImportRows }
 ]

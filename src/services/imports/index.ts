@@ -148,8 +148,9 @@ export const ImportsLive = (copyRows: CopyRows) =>
 
       const run: ImportsShape["run"] = (id) =>
         Effect.gen(function*() {
-          const [row] = yield* query<BatchRun & { objectNameSingular: string; status: string; processedRows: number }>(pool,
-            `SELECT id, "workspaceId", format, "emitEvents", actor, "objectNameSingular", status, "processedRows" FROM core."importRun" WHERE id = $1`, [id])
+          const [row] = yield* query<BatchRun & { objectNameSingular: string; status: string; processedRows: number; totalRows: number }>(pool,
+            `SELECT id, "workspaceId", format, "emitEvents", actor, "objectNameSingular", status, "processedRows", "totalRows"
+               FROM core."importRun" WHERE id = $1`, [id])
           if (!row || row.status === "COMPLETED" || row.status === "FAILED" || row.status === "UPLOADING") return
           const model = new Model(yield* metadata.get(row.workspaceId))
           const object = yield* Effect.option(attempt(() => model.object(row.objectNameSingular)))
@@ -166,7 +167,8 @@ export const ImportsLive = (copyRows: CopyRows) =>
           const recordingFailure = <A>(step: () => Promise<A>) =>
             Effect.tryPromise(step).pipe(Effect.tapError((error) =>
               query(pool, `UPDATE core."importRun" SET "lastError" = $2, "updatedAt" = now() WHERE id = $1`, [id, String(error.error)]).pipe(Effect.ignore)))
-          let next = prepare(row.processedRows)
+          let processed = row.processedRows
+          let next = prepare(processed)
           while (true) {
             const batch = yield* recordingFailure(() => next)
             if (batch.taken === 0) break
@@ -174,13 +176,17 @@ export const ImportsLive = (copyRows: CopyRows) =>
             next = prepare(batch.last)
             const result = yield* recordingFailure(() => commitBatch(pool, copyRows, model, object.value, row, batch))
             if ("stale" in result) {
-              next = prepare(result.stale)
+              next = prepare(processed = result.stale)
               continue
             }
+            processed = batch.last
             rows += batch.taken
             for (const phase of BATCH_PHASES) spent[phase] += result.timings[phase]
             // Each committed batch moves the object's write epoch: totals over it are counted again.
             yield* results.bump(row.workspaceId, tablesWritten(model, object.value, false))
+          }
+          if (processed < row.totalRows) {
+            return yield* finish(id, "FAILED", `Rows ${processed + 1} to ${row.totalRows} were lost from staging (the database restarted): upload them again`)
           }
           yield* finish(id, "COMPLETED", null)
           const ms = (n: number) => `${Math.round(n)} ms`
