@@ -116,15 +116,25 @@ export const ImportsLive = (copyRows: CopyRows) =>
             try: async () => {
               let count = 0
               let batch: Array<[string, number, string]> = []
-              for await (const row of readUpload(input.format, input.body, input.mapping)) {
-                for (const key of Object.keys(row)) heads.add(key.split(".")[0]!)
-                batch.push([id, ++count, JSON.stringify(row)])
-                if (batch.length === STAGE_ROWS) {
-                  await Effect.runPromise(stage(batch))
-                  batch = []
-                }
+              // One COPY in flight while the next rows are parsed: PostgreSQL stages as Bun reads.
+              let copying: Promise<void> = Promise.resolve()
+              const flush = async () => {
+                await copying
+                copying = Effect.runPromise(stage(batch))
+                copying.catch(() => undefined) // awaited at the next flush or below
+                batch = []
               }
-              await Effect.runPromise(stage(batch))
+              try {
+                for await (const row of readUpload(input.format, input.body, input.mapping)) {
+                  for (const key of Object.keys(row)) heads.add(key.split(".")[0]!)
+                  batch.push([id, ++count, JSON.stringify(row)])
+                  if (batch.length === STAGE_ROWS) await flush()
+                }
+                await flush()
+                await copying
+              } finally {
+                await copying.catch(() => undefined)
+              }
               return count
             },
             catch: (cause) => cause instanceof UnreadableUpload
