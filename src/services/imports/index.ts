@@ -112,6 +112,7 @@ export const ImportsLive = (copyRows: CopyRows) =>
           yield* query(pool, `INSERT INTO core."importRun" (id, "workspaceId", "objectNameSingular", format, status, "emitEvents", actor)
             VALUES ($1, $2, $3, $4, 'UPLOADING', $5, $6)`, [id, scope.workspaceId, objectName, input.format, input.emitEvents ?? true, JSON.stringify(actor)])
           const heads = new Set<string>()
+          const keys = new Set<string>()
           const staged = yield* Effect.tryPromise({
             try: async () => {
               let count = 0
@@ -126,7 +127,11 @@ export const ImportsLive = (copyRows: CopyRows) =>
               }
               try {
                 for await (const row of readUpload(input.format, input.body, input.mapping)) {
-                  for (const key of Object.keys(row)) heads.add(key.split(".")[0]!)
+                  for (const key in row) {
+                    if (keys.has(key)) continue
+                    keys.add(key)
+                    heads.add(key.split(".")[0]!)
+                  }
                   batch.push([id, ++count, JSON.stringify(row)])
                   if (batch.length === STAGE_ROWS) await flush()
                 }
