@@ -10,14 +10,21 @@
  *    mode (no per-record events): upload (parse + COPY to staging) and job (checks, COPY, INSERT … SELECT)
  *    timed apart, the job's own split of its time read from the server's log;
  * 3. 20,000 people imported with their `created` events, for what the events cost;
- * 4. every person exported as CSV then as JSON lines, streamed, with the server's peak RSS sampled.
+ * 4. every person exported as CSV then as JSON lines, streamed, with the server's peak RSS sampled;
+ * 5. the floors, in the same run: the same CSV streamed by COPY into a plain six-column table, then those
+ *    rows put by one INSERT … SELECT into a copy of the workspace's person table with all its indexes.
  * CPU used by the server, by its PostgreSQL backends and by the rest of the machine is read from /proc for
  * steps 2 and 4: on a shared machine, CPU per row says more than rows per second.
  * Everything it starts it stops: the server (SIGTERM, SIGKILL after 15 s) and the database (dropped).
  */
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { SQL } from "bun"
+import * as Pg from "pg"
+import { from as copyFrom } from "pg-copy-streams"
+import { Readable } from "node:stream"
+import { pipeline } from "node:stream/promises"
 import { ADMIN_URL, collect, dropDatabase, freePort, healthy, withAdmin } from "./support.js"
 
 const ROOT = path.resolve(import.meta.dir, "..")
@@ -137,6 +144,35 @@ const lines = (count: number, line: (i: number) => string, header?: string) => {
 const person = (i: number) =>
   `First${i},Last${i},person${i}@example.com,Engineer,City ${i % 500},https://company${i % COMPANIES}.example`
 
+/** The floors: raw COPY of the same CSV into a plain table, then an INSERT … SELECT into a copy of person (its indexes). */
+const floors = async (rows: number, header: string) => {
+  const client = new Pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const [{ pid }] = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows as [{ pid: number }]
+    const { rows: [{ schema }] } = await client.query<{ schema: string }>(
+      `SELECT table_schema AS schema FROM information_schema.tables WHERE table_name = 'person' AND table_schema LIKE 'workspace_%' LIMIT 1`) as any
+    await client.query(`CREATE TABLE floor_people (first text, last text, email text, job text, city text, site text)`)
+    const cpu = processCpuMs(pid)
+    let started = performance.now()
+    const body = Readable.from((async function*() {
+      for await (const chunk of lines(rows, person, header) as unknown as AsyncIterable<Uint8Array>) yield Buffer.from(chunk)
+    })())
+    await pipeline(body, client.query(copyFrom(`COPY floor_people FROM STDIN WITH (FORMAT csv, HEADER true)`)))
+    const copy = { wall: performance.now() - started, postgresCpu: processCpuMs(pid) - cpu }
+    await client.query(`CREATE TABLE floor_person (LIKE "${schema}".person INCLUDING ALL)`)
+    const insertCpu = processCpuMs(pid)
+    started = performance.now()
+    await client.query(`INSERT INTO floor_person ("nameFirstName", "nameLastName", "emailsPrimaryEmail", "jobTitle", city)
+      SELECT first, last, email, job, city FROM floor_people`)
+    const insert = { wall: performance.now() - started, postgresCpu: processCpuMs(pid) - insertCpu }
+    await client.query(`DROP TABLE floor_people, floor_person`)
+    return { copy, insert }
+  } finally {
+    await client.end()
+  }
+}
+
 const main = async () => {
   await withAdmin((sql) => sql.unsafe(`CREATE DATABASE ${database}`))
   progress(`database ${database}; server on port ${port}`)
@@ -159,6 +195,8 @@ const main = async () => {
 
   const header = "name.firstName,name.lastName,emails.primaryEmail,jobTitle,city,company.domainName.primaryLinkUrl"
   let uploadMs = 0
+  let importPeakRss = rssMb(pid)
+  const importSampler = setInterval(() => (importPeakRss = Math.max(importPeakRss, rssMb(pid))), 100)
   const bulk = await measured(pid, async () => {
     const started = performance.now()
     const id = await upload(token, "people", "format=csv&emit_events=false", lines(ROWS, person, header))
@@ -166,6 +204,7 @@ const main = async () => {
     progress(`${ROWS} people uploaded and staged in ${(uploadMs / 1000).toFixed(1)} s; job running`)
     return finished(token, id)
   })
+  clearInterval(importSampler)
   const jobLine = log.text.split("\n").reverse().find((l) => l.includes(`Import ${bulk.result.id}`)) ?? ""
   progress(`bulk import: ${JSON.stringify({ ...bulk.result, errors: bulk.result.errors.length })}`)
 
@@ -192,6 +231,8 @@ const main = async () => {
   const rssBefore = rssMb(pid)
   const csv = await exportAll("csv")
   const jsonl = await exportAll("jsonl")
+  progress("exports done; floors")
+  const floor = await floors(ROWS, header)
 
   const rate = (rows: number, ms: number) => `${Math.round(rows / (ms / 1000)).toLocaleString("en")} rows/s`
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
@@ -201,12 +242,16 @@ const main = async () => {
     ["  job (server log)", jobLine.replace(/^.*Import [0-9a-f-]+: /, "").replace(/".*$/, "")],
     ["  CPU: server / its PostgreSQL backends / rest of machine (other work)", `${s(bulk.serverCpu)} / ${s(bulk.postgresCpu)} / ${s(bulk.otherCpu)}`],
     ["  CPU per row: server + PostgreSQL", `${((bulk.serverCpu + bulk.postgresCpu) * 1000 / ROWS).toFixed(1)} µs`],
+    ["  server peak RSS during the import", `${importPeakRss.toFixed(0)} MB`],
+    ["floor: COPY of the same CSV into a plain table", `${s(floor.copy.wall)}, ${rate(ROWS, floor.copy.wall)}, PostgreSQL CPU ${(floor.copy.postgresCpu * 1000 / ROWS).toFixed(1)} µs/row`],
+    ["floor: INSERT … SELECT of those rows into a copy of person (its indexes)", `${s(floor.insert.wall)}, ${rate(ROWS, floor.insert.wall)}, PostgreSQL CPU ${(floor.insert.postgresCpu * 1000 / ROWS).toFixed(1)} µs/row`],
     [`import of ${EVENT_ROWS.toLocaleString("en")} people with created events`, `${s(withEvents.wall)}, ${rate(EVENT_ROWS, withEvents.wall)}`],
     [`CSV export (${(csv.result.newlines - 1).toLocaleString("en")} rows, ${(csv.result.bytes / 1e6).toFixed(0)} MB)`, `${s(csv.wall)}, ${rate(csv.result.newlines - 1, csv.wall)}`],
     [`JSON-lines export (${jsonl.result.newlines.toLocaleString("en")} rows)`, `${s(jsonl.wall)}, ${rate(jsonl.result.newlines, jsonl.wall)}`],
     ["  CPU (CSV): server / its PostgreSQL backends", `${s(csv.serverCpu)} / ${s(csv.postgresCpu)}`],
     ["server RSS before exports / peak during CSV / JSON lines", `${rssBefore.toFixed(0)} / ${csv.peakRssMb.toFixed(0)} / ${jsonl.peakRssMb.toFixed(0)} MB`]
   ]
+  table.push(["machine load average (1 min) at the end; other work shares the 2 cores", os.loadavg()[0]!.toFixed(1)])
   const width = Math.max(...table.map(([k]) => k.length))
   for (const [k, v] of table) console.log(`${k.padEnd(width)}  ${v}`)
   console.log(`RESULT ${JSON.stringify({
@@ -215,6 +260,9 @@ const main = async () => {
     uploadMs: Math.round(uploadMs),
     cpuMicrosPerRow: Number(((bulk.serverCpu + bulk.postgresCpu) * 1000 / ROWS).toFixed(1)),
     importMs: Math.round(bulk.wall),
+    importPeakRssMb: Math.round(importPeakRss),
+    floorCopyRowsPerSecond: Math.round(ROWS / (floor.copy.wall / 1000)),
+    floorInsertRowsPerSecond: Math.round(ROWS / (floor.insert.wall / 1000)),
     eventsRowsPerSecond: Math.round(EVENT_ROWS / (withEvents.wall / 1000)),
     csvExportRowsPerSecond: Math.round((csv.result.newlines - 1) / (csv.wall / 1000)),
     jsonlExportRowsPerSecond: Math.round(jsonl.result.newlines / (jsonl.wall / 1000)),

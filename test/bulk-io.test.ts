@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
 import * as Pg from "pg"
 import { copyRowsWithCopy } from "../src/platform/database/copy.js"
-import { importBatch } from "../src/services/imports/batch.js"
+import { BATCH_ROWS, importBatch, rowId } from "../src/services/imports/batch.js"
 import { Imports } from "../src/services/imports/index.js"
 import { Metadata } from "../src/services/metadata/index.js"
 import { Model } from "../src/services/records/query-builder.js"
@@ -106,8 +106,8 @@ describe("import", () => {
   })
 
   test("a job retried after a crash resumes after its last committed batch: no row twice", async () => {
-    const rows = Array.from({ length: 6_100 }, (_, i) => JSON.stringify({ name: `Retry ${i}` })).join("\n")
-    const started = await rest("POST", "/rest/companies/import?format=jsonl", rows)
+    const rows = Array.from({ length: BATCH_ROWS + 100 }, (_, i) => JSON.stringify({ name: `Retry ${i}` })).join("\n")
+    const started = await rest("POST", "/rest/companies/import?format=jsonl&emit_events=false", rows)
     const id = started.body.data.import.id as string
     // The first worker commits one batch, then dies.
     const model = new Model(await app.run(Effect.flatMap(Metadata, (m) => m.get(workspaceId))))
@@ -115,17 +115,49 @@ describe("import", () => {
     const [run] = await sql<any>((s) => s`SELECT id, "workspaceId", format, "emitEvents", actor FROM core."importRun" WHERE id = ${id}`)
     const first = await importBatch(pool, copyRowsWithCopy, model, model.object("company"), run)
     await pool.end()
-    expect(first).toMatchObject({ taken: 5_000, created: 5_000 })
+    expect(first).toMatchObject({ taken: BATCH_ROWS, created: BATCH_ROWS })
     // The retry, then a duplicate delivery of the finished job.
     await app.run(Effect.flatMap(Imports, (imports) => imports.run(id)))
     await app.run(Effect.flatMap(Imports, (imports) => imports.run(id)))
     const [{ n }] = await sql<{ n: number }>((s) =>
       s`SELECT count(*)::int AS n FROM ${s(model.metadata.schema)}.company WHERE name LIKE 'Retry %'`) as [{ n: number }]
-    expect(n).toBe(6_100)
+    expect(n).toBe(BATCH_ROWS + 100)
     const done = await rest("GET", `/rest/imports/${id}`)
-    expect(done.body.data.import).toMatchObject({ status: "COMPLETED", createdRows: 6_100, failedRows: 0 })
+    expect(done.body.data.import).toMatchObject({ status: "COMPLETED", createdRows: BATCH_ROWS + 100, failedRows: 0 })
     const staged = await sql<{ n: number }>((s) => s`SELECT count(*)::int AS n FROM core."importRow" WHERE "importId" = ${id}`)
     expect(staged[0]!.n).toBe(0)
+  })
+
+  test("a unique value already taken, or taken twice in the upload, refuses those rows only; imported ids follow the rows", async () => {
+    const first = await importAndRun("people", "name.firstName,emails.primaryEmail\nTaken,taken@example.com")
+    expect(first).toMatchObject({ createdRows: 1, failedRows: 0 })
+    const run = await importAndRun("people", [
+      "name.firstName,emails.primaryEmail",
+      "Fresh,fresh@example.com",
+      "Again,TAKEN@example.com",
+      "Twice,fresh@example.com",
+      "Other,other@example.com"
+    ].join("\n"))
+    expect(run).toMatchObject({ status: "COMPLETED", createdRows: 2, failedRows: 2 })
+    expect(run.errors).toEqual([
+      { row: 2, message: "A record with the same id or the same unique value already exists" },
+      { row: 3, message: "A record with the same id or the same unique value already exists" }
+    ])
+    const listed = await rest("GET", `/rest/people?filter=${encodeURIComponent(`emails.primaryEmail[in]:["fresh@example.com","other@example.com"]`)}&order_by=id`)
+    const ids = listed.body.data.people.map((p: any) => p.id)
+    expect(ids).toEqual([rowId(run.id, 1), rowId(run.id, 4)])
+  })
+
+  test("staged rows live in an unlogged table; a run whose rows a database crash emptied fails and says which", async () => {
+    const [table] = await sql<{ persistence: string }>((s) => s`SELECT relpersistence AS persistence FROM pg_class WHERE oid = 'core."importRow"'::regclass`)
+    expect(table!.persistence).toBe("u")
+    const started = await rest("POST", "/rest/notes/import?format=jsonl", ["{\"title\":\"kept\"}", "{\"title\":\"lost\"}"].join("\n"))
+    const id = started.body.data.import.id as string
+    await sql((s) => s`DELETE FROM core."importRow" WHERE "importId" = ${id} AND "rowNumber" = 2`)
+    await app.run(Effect.flatMap(Imports, (imports) => imports.run(id)))
+    const run = (await rest("GET", `/rest/imports/${id}`)).body.data.import
+    expect(run).toMatchObject({ status: "FAILED", totalRows: 2, processedRows: 1, createdRows: 1 })
+    expect(run.lastError).toBe("Rows 2 to 2 were lost from staging (the database restarted): upload them again")
   })
 
   test("a role that cannot create the object's records is refused, and nothing is staged", async () => {
@@ -213,7 +245,7 @@ describe("export", () => {
     expect(lines.length).toBe(listed.length + 1)
     const nameColumn = lines[0]!.split(",").indexOf("name")
     expect(lines.slice(1).map((line) => line.split(",")[nameColumn])).toEqual(listed.map((c) => c.name))
-  })
+  }, 60_000)
 
   test("a bad filter is a 400 before anything is streamed", async () => {
     const bad = await rest("GET", `/rest/companies/export?filter=${encodeURIComponent("nope[eq]:1")}`)

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { addStandardObjects } from "../../services/metadata/standard-sync.js"
 import type { Migration } from "./core.js"
 import { createFileTable } from "./files.js"
-import { createImportRunTables } from "./import-runs.js"
+import { createImportRunTables, unlogImportRows } from "./import-runs.js"
 import { createLogicFunctionTable } from "./logic-functions.js"
 import { createMailDeliveryTable } from "./mail-deliveries.js"
 import { clearNullEquivalentValues } from "./null-equivalent-values.js"
@@ -74,5 +74,6 @@ export const laterMigrations: ReadonlyArray<Migration> = [
         ALTER TABLE core."eventOutbox" ALTER COLUMN payload SET COMPRESSION lz4;
       EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN NULL;
       END $$`))
-  }
+  },
+  { id: 22, name: "unlogged_import_rows", up: unlogImportRows }
 ]

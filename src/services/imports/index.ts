@@ -12,7 +12,7 @@ import { attempt } from "../records/plan.js"
 import { isRelation, Model, QueryInputError } from "../records/query-builder.js"
 import { tablesWritten } from "../records/totals.js"
 import type { RecordsScope } from "../records/types.js"
-import { BATCH_PHASES, BATCH_ROWS, type BatchRun, type BatchTimings, importBatch } from "./batch.js"
+import { BATCH_PHASES, type BatchRun, type BatchTimings, commitBatch, prepareBatch, STAGE_ROWS } from "./batch.js"
 import { IMPORTS_QUEUE, RUN_IMPORT_JOB } from "./jobs.js"
 import { readUpload, UnreadableUpload } from "./parse.js"
 import { type ImportRun, Imports, type ImportsShape } from "./service.js"
@@ -106,24 +106,40 @@ export const ImportsLive = (copyRows: CopyRows) =>
             return yield* denied("members join through invitations")
           }
           yield* requireImportable(scope, model, objectName, new Set())
-          const id = crypto.randomUUID()
+          // Time-ordered, so its rows' ids are too (batch.ts rowId).
+          const id = Bun.randomUUIDv7()
           const actor = { ...scope.actor, source: "IMPORT" as const }
           yield* query(pool, `INSERT INTO core."importRun" (id, "workspaceId", "objectNameSingular", format, status, "emitEvents", actor)
             VALUES ($1, $2, $3, $4, 'UPLOADING', $5, $6)`, [id, scope.workspaceId, objectName, input.format, input.emitEvents ?? true, JSON.stringify(actor)])
           const heads = new Set<string>()
+          const keys = new Set<string>()
           const staged = yield* Effect.tryPromise({
             try: async () => {
               let count = 0
               let batch: Array<[string, number, string]> = []
-              for await (const row of readUpload(input.format, input.body, input.mapping)) {
-                for (const key of Object.keys(row)) heads.add(key.split(".")[0]!)
-                batch.push([id, ++count, JSON.stringify(row)])
-                if (batch.length === BATCH_ROWS) {
-                  await Effect.runPromise(stage(batch))
-                  batch = []
-                }
+              // One COPY in flight while the next rows are parsed: PostgreSQL stages as Bun reads.
+              let copying: Promise<void> = Promise.resolve()
+              const flush = async () => {
+                await copying
+                copying = Effect.runPromise(stage(batch))
+                copying.catch(() => undefined) // awaited at the next flush or below
+                batch = []
               }
-              await Effect.runPromise(stage(batch))
+              try {
+                for await (const row of readUpload(input.format, input.body, input.mapping)) {
+                  for (const key in row) {
+                    if (keys.has(key)) continue
+                    keys.add(key)
+                    heads.add(key.split(".")[0]!)
+                  }
+                  batch.push([id, ++count, JSON.stringify(row)])
+                  if (batch.length === STAGE_ROWS) await flush()
+                }
+                await flush()
+                await copying
+              } finally {
+                await copying.catch(() => undefined)
+              }
               return count
             },
             catch: (cause) => cause instanceof UnreadableUpload
@@ -147,8 +163,9 @@ export const ImportsLive = (copyRows: CopyRows) =>
 
       const run: ImportsShape["run"] = (id) =>
         Effect.gen(function*() {
-          const [row] = yield* query<BatchRun & { objectNameSingular: string; status: string }>(pool,
-            `SELECT id, "workspaceId", format, "emitEvents", actor, "objectNameSingular", status FROM core."importRun" WHERE id = $1`, [id])
+          const [row] = yield* query<BatchRun & { objectNameSingular: string; status: string; processedRows: number; totalRows: number }>(pool,
+            `SELECT id, "workspaceId", format, "emitEvents", actor, "objectNameSingular", status, "processedRows", "totalRows"
+               FROM core."importRun" WHERE id = $1`, [id])
           if (!row || row.status === "COMPLETED" || row.status === "FAILED" || row.status === "UPLOADING") return
           const model = new Model(yield* metadata.get(row.workspaceId))
           const object = yield* Effect.option(attempt(() => model.object(row.objectNameSingular)))
@@ -157,16 +174,34 @@ export const ImportsLive = (copyRows: CopyRows) =>
           const spent: BatchTimings = { read: 0, check: 0, copy: 0, insert: 0, finish: 0 }
           let rows = 0
           const started = performance.now()
+          const prepare = (after: number) => {
+            const prepared = prepareBatch(pool, model, object.value, row, after)
+            prepared.catch(() => undefined) // awaited below, or dropped with the failed batch before it
+            return prepared
+          }
+          const recordingFailure = <A>(step: () => Promise<A>) =>
+            Effect.tryPromise(step).pipe(Effect.tapError((error) =>
+              query(pool, `UPDATE core."importRun" SET "lastError" = $2, "updatedAt" = now() WHERE id = $1`, [id, String(error.error)]).pipe(Effect.ignore)))
+          let processed = row.processedRows
+          let next = prepare(processed)
           while (true) {
-            const batch = yield* Effect.tryPromise(() => importBatch(pool, copyRows, model, object.value, row)).pipe(
-              Effect.tapError((error) =>
-                query(pool, `UPDATE core."importRun" SET "lastError" = $2, "updatedAt" = now() WHERE id = $1`, [id, String(error.error)]).pipe(Effect.ignore))
-            )
+            const batch = yield* recordingFailure(() => next)
             if (batch.taken === 0) break
+            // The next batch is read and checked (Bun) while this one is inserted (PostgreSQL).
+            next = prepare(batch.last)
+            const result = yield* recordingFailure(() => commitBatch(pool, copyRows, model, object.value, row, batch))
+            if ("stale" in result) {
+              next = prepare(processed = result.stale)
+              continue
+            }
+            processed = batch.last
             rows += batch.taken
-            for (const phase of BATCH_PHASES) spent[phase] += batch.timings[phase]
+            for (const phase of BATCH_PHASES) spent[phase] += result.timings[phase]
             // Each committed batch moves the object's write epoch: totals over it are counted again.
             yield* results.bump(row.workspaceId, tablesWritten(model, object.value, false))
+          }
+          if (processed < row.totalRows) {
+            return yield* finish(id, "FAILED", `Rows ${processed + 1} to ${row.totalRows} were lost from staging (the database restarted): upload them again`)
           }
           yield* finish(id, "COMPLETED", null)
           const ms = (n: number) => `${Math.round(n)} ms`
