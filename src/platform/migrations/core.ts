@@ -6,6 +6,7 @@ import { addStandardObjects } from "../../services/metadata/standard-sync.js"
 import { createTrigramIndexes } from "./trigram-indexes.js"
 import { createImportRunTables } from "./import-runs.js"
 import { createFileTable } from "./files.js"
+import { createMessagingTables } from "./messaging.js"
 
 export interface Migration {
   readonly id: number
@@ -592,5 +593,21 @@ CREATE TABLE core."oauthSignIn" (
     // before them (new workspaces get them with the standard model). The one migration reaching into
     // services: the standard model's builder lives with the metadata service.
     up: addStandardObjects(["workflow", "workflowVersion", "workflowRun", "workflowAutomatedTrigger"])
+  },
+  {
+    id: 30,
+    name: "messaging_tables",
+    up: createMessagingTables
+  },
+  {
+    id: 31,
+    name: "messaging_objects",
+    // Twenty's messaging and calendar objects for workspaces made before them, with their inverse
+    // fields on person and workspaceMember.
+    up: addStandardObjects([
+      "connectedAccount", "messageChannel", "messageFolder", "messageThread", "message", "messageParticipant",
+      "messageChannelMessageAssociation", "calendarChannel", "calendarEvent", "calendarEventParticipant",
+      "calendarChannelEventAssociation", "blocklist"
+    ])
   }
 ]
