@@ -33,6 +33,8 @@ import { importTypeDefs } from "./import-schema.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
 import { workflowResolvers, type WorkflowServices } from "./workflow-resolvers.js"
 import { workflowTypeDefs } from "./workflow-schema.js"
+import { messagingResolvers, type MessagingServices } from "./messaging-resolvers.js"
+import { messagingTypeDefs } from "./messaging-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
 
 /** The services /metadata's resolvers run (Auth also authenticates the caller). */
@@ -50,6 +52,7 @@ export type MetadataServices =
   | SignInLimitServices
   | WorkflowServices
   | FilesServices
+  | MessagingServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -69,7 +72,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
         ssoTypeDefs,
         twoFactorTypeDefs,
         workflowTypeDefs,
-        filesTypeDefs
+        filesTypeDefs,
+        messagingTypeDefs
       ],
       resolvers: {
         ...authResolvers,
@@ -94,7 +98,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...passwordResolvers.Query,
           ...viewResolvers.Query,
           ...ssoResolvers.Query,
-          ...twoFactorResolvers.Query
+          ...twoFactorResolvers.Query,
+          ...messagingResolvers.Query
         },
         Mutation: guardCredentialMutations({
           ...authResolvers.Mutation,
@@ -108,7 +113,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...ssoResolvers.Mutation,
           ...twoFactorResolvers.Mutation,
           ...workflowResolvers.Mutation,
-          ...filesResolvers.Mutation
+          ...filesResolvers.Mutation,
+          ...messagingResolvers.Mutation
         }),
         Upload: filesResolvers.Upload,
         UUID: UUIDScalar,
