@@ -12,6 +12,8 @@ import { matchParticipantsOfRecordEvent } from "../src/services/messaging/partic
 import { startTestApp, type TestApp } from "./support/app.js"
 import { type Dovecot, hasDovecot, rawMail, startDovecot } from "./support/dovecot.js"
 import { signUpWithWorkspace } from "./support/flows.js"
+import { startTestSmtp } from "./support/smtp.js"
+import { sendFromAccount } from "../src/services/messaging/send.js"
 
 const ALICE = "alice@acme.dev"
 const PASSWORD = "alice-password"
@@ -259,6 +261,36 @@ describe.skipIf(!hasDovecot)("IMAP sync", () => {
     const message = (await messages()).find((m) => m.headerMessageId === "<v1@corp.io>")!
     expect(message).toMatchObject({ subject: "Secret plan", text: null })
     await data(`mutation($id: UUID!) { updateMessageChannel(id: $id, data: { visibility: SHARE_EVERYTHING }) { id } }`, { id: channelId })
+  })
+
+  test("sending through the account's SMTP: delivered, stored in Sent, and threaded as OUTGOING after the next sync", async () => {
+    const smtp = await startTestSmtp()
+    try {
+      const saved = await app.gql<any>(
+        `mutation($owner: UUID!, $handle: String!, $params: EmailAccountConnectionParameters!, $id: UUID) {
+          saveImapSmtpCaldavAccount(accountOwnerId: $owner, handle: $handle, connectionParameters: $params, id: $id) { success } }`,
+        { owner: memberId, handle: ALICE, id: accountId, params: {
+          IMAP: { host: "127.0.0.1", port: dovecot.port, secure: false, password: PASSWORD },
+          SMTP: { host: "127.0.0.1", port: smtp.port, secure: false, password: PASSWORD }
+        } },
+        owner.accessToken)
+      expect(saved.body.errors).toBeUndefined()
+      const sent = await app.run(sendFromAccount(owner.workspaceId, accountId, {
+        to: ["carol@client.co"], subject: "Re: Proposal", text: "Signed copy attached", inReplyTo: "<m3@client.co>",
+        references: ["<m2@acme.dev>", "<m3@client.co>"], idempotencyKey: "reply-1"
+      }))
+      expect(smtp.received).toHaveLength(1)
+      expect(smtp.received[0]!.to).toEqual(["carol@client.co"])
+      expect(smtp.received[0]!.raw).toContain(`Message-ID: ${sent.messageId}`)
+      expect(await sync()).toBe("synced")
+      const all = await messages()
+      const reply = all.find((m) => m.headerMessageId === sent.messageId)!
+      expect(reply.messageThreadId).toBe(all.find((m) => m.headerMessageId === "<m2@acme.dev>")!.messageThreadId)
+      const [association] = await sql<{ direction: string }>(`SELECT direction FROM "${schema}"."messageChannelMessageAssociation" WHERE "messageExternalId" = $1`, [sent.messageId])
+      expect(association!.direction).toBe("OUTGOING")
+    } finally {
+      await smtp.close()
+    }
   })
 
   test("the server killed mid-sync: the channel backs off, then the next run finishes without duplicates", async () => {

@@ -12,6 +12,7 @@ import type { RecordEvent } from "../../domain/events.js"
 import { AppConfig } from "../../platform/config.js"
 import { JobQueue, type QueueUnavailable } from "../../platform/queue/index.js"
 import { Mailer } from "../mail/index.js"
+import type { SecretBox } from "../auth/secret-box.js"
 import { Metadata } from "../metadata/index.js"
 import { Records } from "../records/service.js"
 import { executeRun } from "./executor.js"
@@ -59,14 +60,14 @@ export const WorkflowsLive = Layer.effect(
   Workflows,
   Effect.gen(function*() {
     const config = yield* AppConfig
-    const context = yield* Effect.context<SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer>()
-    const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer>) =>
+    const context = yield* Effect.context<SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | SecretBox>()
+    const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | SecretBox>) =>
       Effect.provide(effect, context)
     /**
      * Lifecycle and step edits read, check and write several rows: all or nothing, the version locked. The
      * workspace's metadata is loaded first, outside: the embedded database's one connection is the transaction's.
      */
-    const transactional = <A, E>(workspaceId: string, effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer>) =>
+    const transactional = <A, E>(workspaceId: string, effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | SecretBox>) =>
       provided(Effect.zipRight(schemaOf(workspaceId), Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(effect))))
     const settings = { maxRunningPerWorkspace: config.workflowMaxRunningPerWorkspace }
     return {

@@ -1,4 +1,6 @@
+import type { SqlClient } from "@effect/sql"
 import type { AppConfig } from "../../../platform/config.js"
+import type { SecretBox } from "../../auth/secret-box.js"
 import type { Mailer } from "../../mail/index.js"
 import type { Metadata } from "../../metadata/index.js"
 import type { Records } from "../../records/service.js"
@@ -17,7 +19,7 @@ import { updateRecordAction } from "./update-record.js"
 import { upsertRecordAction } from "./upsert-record.js"
 
 /** What the actions need; a new action needing another service adds it here. */
-export type ActionServices = Records | Metadata | AppConfig | Mailer
+export type ActionServices = Records | Metadata | AppConfig | Mailer | SecretBox | SqlClient.SqlClient
 
 /**
  * Action executors by Twenty's step type. CODE and AI_AGENT would each be one more module here; a step of a type not listed fails with "Action type … is not supported".
