@@ -9,6 +9,7 @@ import { Effect } from "effect"
 import { Metadata } from "../src/services/metadata/index.js"
 import { fetchMessageList, importMessages } from "../src/services/messaging/imap-sync.js"
 import { matchParticipantsOfRecordEvent } from "../src/services/messaging/participant-events.js"
+import { cleanUpDeletedAccount } from "../src/services/messaging/account-events.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { type Dovecot, hasDovecot, rawMail, startDovecot } from "./support/dovecot.js"
 import { signUpWithWorkspace } from "./support/flows.js"
@@ -321,5 +322,19 @@ describe.skipIf(!hasDovecot)("IMAP sync", () => {
     expect((await save("changed-elsewhere", accountId)).body.errors).toBeUndefined()
     expect(await sync()).toBe("synced")
     expect(await channel()).toMatchObject({ syncStatus: "ACTIVE" })
+  })
+
+  test("deleting the account removes its channel, messages, threads and credentials (the events queue's cleanup)", async () => {
+    expect((await messages()).length).toBeGreaterThan(0)
+    await data(`mutation($id: UUID!) { destroyConnectedAccount(id: $id) { id } }`, { id: accountId })
+    await app.run(cleanUpDeletedAccount({
+      name: "connectedAccount.destroyed", action: "destroyed", workspaceId: owner.workspaceId, objectMetadataId: "", objectNameSingular: "connectedAccount",
+      recordId: accountId, record: {}, actor: { source: "MANUAL", workspaceMemberId: null, name: "" }, occurredAt: new Date().toISOString()
+    }))
+    expect(await messages()).toEqual([])
+    expect(await sql(`SELECT 1 FROM "${schema}"."messageThread"`)).toEqual([])
+    expect(await sql(`SELECT 1 FROM "${schema}"."messageParticipant"`)).toEqual([])
+    expect(await sql(`SELECT 1 FROM core."connectedAccountCredential" WHERE "connectedAccountId" = $1`, [accountId])).toEqual([])
+    expect(await sql(`SELECT 1 FROM core."imapMessageUid" WHERE "workspaceId" = $1`, [owner.workspaceId])).toEqual([])
   })
 })
