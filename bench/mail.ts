@@ -66,14 +66,9 @@ try {
   await imap.logout()
 
   const owner = await signUpWithWorkspace(app)
-  const memberId = (await (await app.request("/graphql", {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${owner.accessToken}` },
-    body: JSON.stringify({ query: `{ workspaceMembers { edges { node { id } } } }` })
-  })).json() as any).data.workspaceMembers.edges[0].node.id
   const saved = await app.gql<any>(
-    `mutation($o: UUID!, $p: EmailAccountConnectionParameters!) { saveImapSmtpCaldavAccount(accountOwnerId: $o, handle: "${USER}", connectionParameters: $p) { connectedAccountId } }`,
-    { o: memberId, p: { IMAP: { host: "127.0.0.1", port: dovecot.port, secure: false, password: PASSWORD } } }, owner.accessToken)
+    `mutation($p: EmailAccountConnectionParameters!) { saveImapSmtpCaldavAccount(handle: "${USER}", connectionParameters: $p) { connectedAccountId } }`,
+    { p: { IMAP: { host: "127.0.0.1", port: dovecot.port, connectionSecurity: "NONE", password: PASSWORD } } }, owner.accessToken)
   if (saved.body.errors) throw new Error(JSON.stringify(saved.body.errors))
   const channelId = (await app.run(Effect.gen(function*() {
     const { Records } = yield* Effect.promise(() => import("../src/services/records/index.js"))

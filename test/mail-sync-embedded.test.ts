@@ -51,10 +51,9 @@ test.skipIf(!hasDovecot)("the first sync runs by itself after the account is sav
   await data(`mutation { createPerson(data: { name: { firstName: "Bob" }, emails: { primaryEmail: "bob@corp.io" } }) { id } }`)
   await dovecot.append(USER, "INBOX", rawMail({ from: "Bob <bob@corp.io>", to: [USER], subject: "Kickoff", messageId: "<k1@corp.io>" }))
   await dovecot.append(USER, "Sent", rawMail({ from: USER, to: ["bob@corp.io"], subject: "Re: Kickoff", messageId: "<k2@acme.dev>", inReplyTo: "<k1@corp.io>", references: ["<k1@corp.io>"] }))
-  const memberId = (await data(`{ workspaceMembers { edges { node { id } } } }`)).workspaceMembers.edges[0].node.id
   const saved = await app.gql(
-    `mutation($o: UUID!, $p: EmailAccountConnectionParameters!) { saveImapSmtpCaldavAccount(accountOwnerId: $o, handle: "${USER}", connectionParameters: $p) { success } }`,
-    { o: memberId, p: { IMAP: { host: "127.0.0.1", port: dovecot.port, secure: false, password: "mail-password" } } },
+    `mutation($p: EmailAccountConnectionParameters!) { saveImapSmtpCaldavAccount(handle: "${USER}", connectionParameters: $p) { success } }`,
+    { p: { IMAP: { host: "127.0.0.1", port: dovecot.port, connectionSecurity: "NONE", password: "mail-password" } } },
     account.accessToken
   )
   expect(saved.body.errors).toBeUndefined()

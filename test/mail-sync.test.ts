@@ -70,9 +70,9 @@ const day = (n: number) => new Date(Date.UTC(2026, 10, n, 9))
 
 const save = (password: string, id?: string) =>
   app.gql<any>(
-    `mutation($owner: UUID!, $handle: String!, $params: EmailAccountConnectionParameters!, $id: UUID) {
-      saveImapSmtpCaldavAccount(accountOwnerId: $owner, handle: $handle, connectionParameters: $params, id: $id) { success connectedAccountId } }`,
-    { owner: memberId, handle: ALICE, params: { IMAP: { host: "127.0.0.1", port: dovecot.port, secure: false, password } }, id },
+    `mutation($handle: String!, $params: EmailAccountConnectionParameters!, $id: UUID) {
+      saveImapSmtpCaldavAccount(handle: $handle, connectionParameters: $params, id: $id) { success connectedAccountId } }`,
+    { handle: ALICE, params: { IMAP: { host: "127.0.0.1", port: dovecot.port, connectionSecurity: "NONE", password } }, id },
     owner.accessToken
   )
 
@@ -106,10 +106,11 @@ describe.skipIf(!hasDovecot)("IMAP account", () => {
         body: JSON.stringify({ query: `{ workspaceMembers { edges { node { id } } } }` })
       })
       const id = ((await me.json()) as any).data.workspaceMembers.edges[0].node.id
+      expect(id).toBeString()
       const answer = await guarded.gql<any>(
-        `mutation($owner: UUID!, $params: EmailAccountConnectionParameters!) {
-          saveImapSmtpCaldavAccount(accountOwnerId: $owner, handle: "x@acme.dev", connectionParameters: $params) { success } }`,
-        { owner: id, params: { IMAP: { host: "127.0.0.1", port: dovecot.port, secure: false, password: PASSWORD } } },
+        `mutation($params: EmailAccountConnectionParameters!) {
+          saveImapSmtpCaldavAccount(handle: "x@acme.dev", connectionParameters: $params) { success } }`,
+        { params: { IMAP: { host: "127.0.0.1", port: dovecot.port, connectionSecurity: "NONE", password: PASSWORD } } },
         other.accessToken
       )
       expect(answer.body.errors?.[0]?.message).toContain("MESSAGING_ALLOW_PRIVATE_ADDRESSES")
@@ -123,12 +124,16 @@ describe.skipIf(!hasDovecot)("IMAP account", () => {
     expect(answer.body.errors).toBeUndefined()
     accountId = answer.body.data.saveImapSmtpCaldavAccount.connectedAccountId
     const read = await app.gql<any>(
-      `query($id: UUID!) { getConnectedImapSmtpCaldavAccount(id: $id) { id handle provider accountOwnerId connectionParameters { IMAP { host port password secure } } } }`,
+      `query($id: UUID!) { getConnectedImapSmtpCaldavAccount(id: $id) { id handle provider userWorkspaceId connectionParameters { name IMAP { host port username connectionSecurity } } } }`,
       { id: accountId }, owner.accessToken)
+    const [membership] = await sql<{ id: string }>(`SELECT id FROM core."userWorkspace" WHERE "workspaceId" = $1`, [owner.workspaceId])
     expect(read.body.data.getConnectedImapSmtpCaldavAccount).toEqual({
-      id: accountId, handle: ALICE, provider: "imap_smtp_caldav", accountOwnerId: memberId,
-      connectionParameters: { IMAP: { host: "127.0.0.1", port: dovecot.port, password: null, secure: false } }
+      id: accountId, handle: ALICE, provider: "imap_smtp_caldav", userWorkspaceId: membership!.id,
+      connectionParameters: { name: null, IMAP: { host: "127.0.0.1", port: dovecot.port, username: null, connectionSecurity: "NONE" } }
     })
+    // The caller owns it; no field of the API carries a password.
+    const accounts = await data(`{ connectedAccounts { edges { node { id accountOwner { id } } } } }`)
+    expect(accounts.connectedAccounts.edges[0].node).toEqual({ id: accountId, accountOwner: { id: memberId } })
     const stored = JSON.stringify(await sql(`SELECT * FROM core."connectedAccountCredential"`)) + JSON.stringify(await sql(`SELECT * FROM "${schema}"."connectedAccount"`))
     expect(stored).not.toContain(PASSWORD)
     const channels = await data(`{ messageChannels { edges { node { id handle syncStage syncStatus } } } }`)
@@ -268,11 +273,11 @@ describe.skipIf(!hasDovecot)("IMAP sync", () => {
     const smtp = await startTestSmtp()
     try {
       const saved = await app.gql<any>(
-        `mutation($owner: UUID!, $handle: String!, $params: EmailAccountConnectionParameters!, $id: UUID) {
-          saveImapSmtpCaldavAccount(accountOwnerId: $owner, handle: $handle, connectionParameters: $params, id: $id) { success } }`,
-        { owner: memberId, handle: ALICE, id: accountId, params: {
-          IMAP: { host: "127.0.0.1", port: dovecot.port, secure: false, password: PASSWORD },
-          SMTP: { host: "127.0.0.1", port: smtp.port, secure: false, password: PASSWORD }
+        `mutation($handle: String!, $params: EmailAccountConnectionParameters!, $id: UUID) {
+          saveImapSmtpCaldavAccount(handle: $handle, connectionParameters: $params, id: $id) { success } }`,
+        { handle: ALICE, id: accountId, params: {
+          IMAP: { host: "127.0.0.1", port: dovecot.port, connectionSecurity: "NONE", password: PASSWORD },
+          SMTP: { host: "127.0.0.1", port: smtp.port, connectionSecurity: "NONE", password: PASSWORD }
         } },
         owner.accessToken)
       expect(saved.body.errors).toBeUndefined()
@@ -313,7 +318,7 @@ describe.skipIf(!hasDovecot)("IMAP sync", () => {
   })
 
   test("a password changed on the server: the channel fails with insufficient permissions and a clear log, no crash", async () => {
-    dovecot.setPassword(ALICE, "changed-elsewhere")
+    await dovecot.setPassword(ALICE, "changed-elsewhere")
     expect(await sync()).toBe("failed")
     expect(await channel()).toMatchObject({ syncStage: "FAILED", syncStatus: "FAILED_INSUFFICIENT_PERMISSIONS" })
     const [account] = await sql<{ authFailedAt: Date | null }>(`SELECT "authFailedAt" FROM "${schema}"."connectedAccount" WHERE id = $1`, [accountId])

@@ -172,10 +172,11 @@ protocol imap {
         await imap.logout()
       }
     },
-    /** Replaces a user's password (Dovecot re-reads its passwd-file when it changes). */
-    setPassword: (user: string, password: string) => {
+    /** Replaces a user's password (Dovecot re-reads its passwd-file when it changes, checking at most once a second). */
+    setPassword: async (user: string, password: string) => {
       users[user] = password
       writeFileSync(path.join(dir, "users"), Object.entries(users).map(([u, p]) => `${u}:{PLAIN}${p}`).join("\n") + "\n")
+      await Bun.sleep(1100)
     },
     /** An IMAP session as `user`, for moves and deletions. */
     client,

@@ -17,6 +17,7 @@ import { enqueueChannelSync } from "./jobs-queue.js"
 import { emailScope, IMAP_PROVIDER, select } from "./scope.js"
 
 export interface SaveAccountInput {
+  /** The workspace member connecting it (Twenty: the caller); an update keeps the account's owner. */
   readonly accountOwnerId: string
   readonly handle: string
   readonly connectionParameters: AccountParameters
@@ -26,13 +27,15 @@ export interface SaveAccountInput {
 const sealContext = (workspaceId: string, accountId: string) => `connectedAccount:${workspaceId}:${accountId}`
 
 /** The parameters a client may see: Twenty's buildPublicConnectionParameters, no password. */
-const publicParameters = (parameters: AccountParameters) =>
-  Object.fromEntries(PROTOCOLS.flatMap((p) => {
+const publicParameters = (parameters: AccountParameters) => ({
+  name: parameters.name ?? null,
+  ...Object.fromEntries(PROTOCOLS.flatMap((p) => {
     const params = parameters[p]
     if (!params) return []
     const { password: _, ...rest } = params
     return [[p, rest]]
   }))
+})
 
 const refused = (e: unknown) =>
   e instanceof ConnectionRefused ? new BadUserInput({ message: e.message }) : new BadUserInput({ message: String(e) })
@@ -72,11 +75,13 @@ export const saveAccount = (workspaceId: string, input: SaveAccountInput) =>
     const scope = emailScope(workspaceId)
     const handle = input.handle.trim().toLowerCase()
     if (!handle.includes("@")) return yield* new BadUserInput({ message: "handle must be an email address" })
-    const owner = yield* records.findOne(scope, "workspaceMember", { id: { eq: input.accountOwnerId } }, select())
-    if (!owner) return yield* new BadUserInput({ message: `Workspace member ${input.accountOwnerId} not found` })
+    if (!input.id) {
+      const owner = yield* records.findOne(scope, "workspaceMember", { id: { eq: input.accountOwnerId } }, select())
+      if (!owner) return yield* new BadUserInput({ message: `Workspace member ${input.accountOwnerId} not found` })
+    }
     yield* testConnections(handle, input.connectionParameters)
 
-    const data = { handle, provider: IMAP_PROVIDER, accountOwnerId: input.accountOwnerId, connectionParameters: publicParameters(input.connectionParameters), authFailedAt: null }
+    const data = { handle, provider: IMAP_PROVIDER, connectionParameters: publicParameters(input.connectionParameters), authFailedAt: null }
     let accountId: string
     if (input.id) {
       const existing = yield* records.findOne(scope, "connectedAccount", { id: { eq: input.id }, provider: { eq: IMAP_PROVIDER } }, select())
@@ -84,7 +89,7 @@ export const saveAccount = (workspaceId: string, input: SaveAccountInput) =>
       yield* records.updateOne(scope, "connectedAccount", input.id, data, select())
       accountId = input.id
     } else {
-      const [created] = yield* records.createMany(scope, "connectedAccount", [data], select())
+      const [created] = yield* records.createMany(scope, "connectedAccount", [{ ...data, accountOwnerId: input.accountOwnerId }], select())
       accountId = created!["id"] as string
     }
     const sealed = box.seal(JSON.stringify(input.connectionParameters), sealContext(workspaceId, accountId))
@@ -109,19 +114,27 @@ export const saveAccount = (workspaceId: string, input: SaveAccountInput) =>
     return accountId
   })
 
-/** Twenty's getConnectedImapSmtpCaldavAccount: the account with its parameters, never a password. */
+/**
+ * Twenty's getConnectedImapSmtpCaldavAccount: the account with its parameters, never a password, and its
+ * owner as their membership (`userWorkspaceId`).
+ */
 export const getAccount = (workspaceId: string, id: string) =>
   Effect.gen(function*() {
     const records = yield* Records
+    const sql = yield* SqlClient.SqlClient
     const account = yield* records.findOne(emailScope(workspaceId), "connectedAccount", { id: { eq: id }, provider: { eq: IMAP_PROVIDER } },
-      select("handle", "provider", "accountOwnerId", "connectionParameters"))
+      { fields: ["handle", "provider", "connectionParameters"], relations: [{ field: "accountOwner", key: "accountOwner", selection: select("userId") }] })
     if (!account || !account["handle"]) return yield* new BadUserInput({ message: `Connected mail account with ID ${id} not found` })
+    const owner = account["accountOwner"] as { userId?: string } | null
+    const [membership] = owner?.userId
+      ? yield* sql<{ id: string }>`SELECT id FROM core."userWorkspace" WHERE "userId" = ${owner.userId} AND "workspaceId" = ${workspaceId} AND "deletedAt" IS NULL`
+      : []
     const parameters = Schema.decodeUnknownOption(AccountParameters)(account["connectionParameters"])
     return {
       id,
       handle: account["handle"] as string,
       provider: account["provider"] as string,
-      accountOwnerId: account["accountOwnerId"] as string,
+      userWorkspaceId: membership?.id ?? null,
       connectionParameters: parameters._tag === "Some" ? publicParameters(parameters.value) : null
     }
   })

@@ -4,13 +4,16 @@ import nodemailer from "nodemailer"
 import { Schema } from "effect"
 import { addressRestriction, systemResolve } from "../../platform/lib/address-guard.js"
 
-/** Twenty's ConnectionParameters (one protocol): what a client sends and what is stored, sealed. */
+/** Twenty's EmailConnectionSecurity: TLS from the start, an upgrade that must happen, or none. */
+export const ConnectionSecurity = Schema.Literal("NONE", "STARTTLS", "SSL_TLS")
+
+/** Twenty's ConnectionParametersInput (one protocol): what a client sends and what is stored, sealed. */
 export const ProtocolParameters = Schema.Struct({
   host: Schema.String,
   port: Schema.Number,
   username: Schema.optional(Schema.NullOr(Schema.String)),
   password: Schema.optional(Schema.NullOr(Schema.String)),
-  secure: Schema.optional(Schema.NullOr(Schema.Boolean))
+  connectionSecurity: Schema.optional(Schema.NullOr(ConnectionSecurity))
 })
 export type ProtocolParameters = typeof ProtocolParameters.Type
 
@@ -18,6 +21,7 @@ export const PROTOCOLS = ["IMAP", "SMTP", "CALDAV"] as const
 export type Protocol = (typeof PROTOCOLS)[number]
 
 export const AccountParameters = Schema.Struct({
+  name: Schema.optional(Schema.NullOr(Schema.String)),
   IMAP: Schema.optional(Schema.NullOr(ProtocolParameters)),
   SMTP: Schema.optional(Schema.NullOr(ProtocolParameters)),
   CALDAV: Schema.optional(Schema.NullOr(ProtocolParameters))
@@ -62,11 +66,13 @@ const TIMEOUT_MS = 15_000
 /** An IMAP client for the account (not yet connected); `handle` is the login when no username is set. */
 export const imapClient = async (handle: string, params: ProtocolParameters, allowPrivate: boolean) => {
   const address = await pinnedAddress(params.host, allowPrivate)
-  const secure = params.secure ?? params.port === 993
+  // Without a choice: TLS on the IMAPS port, else STARTTLS when the server offers it (imapflow's default).
+  const security = params.connectionSecurity ?? (params.port === 993 ? "SSL_TLS" : null)
   return new ImapFlow({
     host: address,
     port: params.port,
-    secure,
+    secure: security === "SSL_TLS",
+    ...(security === "STARTTLS" ? { doSTARTTLS: true } : security === "NONE" ? { doSTARTTLS: false } : {}),
     ...(isIP(params.host) ? {} : { servername: params.host }),
     auth: { user: params.username || handle, pass: params.password ?? "" },
     logger: false,
@@ -102,11 +108,12 @@ export const testImap = async (handle: string, params: ProtocolParameters, allow
 
 export const smtpTransport = async (handle: string, params: ProtocolParameters, allowPrivate: boolean) => {
   const address = await pinnedAddress(params.host, allowPrivate)
-  const secure = params.secure ?? params.port === 465
+  const security = params.connectionSecurity ?? (params.port === 465 ? "SSL_TLS" : null)
   return nodemailer.createTransport({
     host: address,
     port: params.port,
-    secure,
+    secure: security === "SSL_TLS",
+    ...(security === "STARTTLS" ? { requireTLS: true } : security === "NONE" ? { ignoreTLS: true } : {}),
     tls: isIP(params.host) ? {} : { servername: params.host },
     auth: { user: params.username || handle, pass: params.password ?? "" },
     connectionTimeout: TIMEOUT_MS,

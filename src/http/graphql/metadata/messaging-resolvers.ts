@@ -1,5 +1,5 @@
 import { Effect, Schema } from "effect"
-import { BadUserInput } from "../../../domain/errors.js"
+import { BadUserInput, Forbidden } from "../../../domain/errors.js"
 import type { AppConfig } from "../../../platform/config.js"
 import type { JobQueue } from "../../../platform/queue/index.js"
 import type { SecretBox } from "../../../services/auth/secret-box.js"
@@ -22,16 +22,20 @@ type Context = GraphQLContext<MessagingServices>
 type Args = Record<string, any>
 
 /**
- * Twenty guards these with the WORKSPACE settings permission; a member may also manage an account they
- * own (or are connecting for themselves).
+ * A member manages the accounts they own; anyone else's needs the WORKSPACE settings permission (Twenty's
+ * older guard). `ownerOf` null: a new account, the caller's own.
  */
-const withAccountAccess = async <A>(ctx: Context, ownerOf: (workspaceId: string) => Effect.Effect<string | null, any, MessagingServices>, run: (workspaceId: string) => Effect.Effect<A, any, MessagingServices>) => {
+const withAccountAccess = async <A>(
+  ctx: Context,
+  ownerOf: (workspaceId: string) => Effect.Effect<string | null, any, MessagingServices>,
+  run: (workspaceId: string, self: string | null) => Effect.Effect<A, any, MessagingServices>
+) => {
   const auth = await workspaceOf(ctx)
   return ctx.run(Effect.gen(function*() {
     const owner = yield* ownerOf(auth.workspace.id)
-    const self = auth.kind === "user" && owner !== null ? (yield* actorOf(auth)).workspaceMemberId : null
-    if (self === null || self !== owner) yield* Effect.flatMap(Permissions, (p) => p.requireFlag(auth, "WORKSPACE"))
-    return yield* run(auth.workspace.id)
+    const self = auth.kind === "user" ? (yield* actorOf(auth)).workspaceMemberId : null
+    if (owner !== null && (self === null || self !== owner)) yield* Effect.flatMap(Permissions, (p) => p.requireFlag(auth, "WORKSPACE"))
+    return yield* run(auth.workspace.id, self)
   }))
 }
 
@@ -43,18 +47,19 @@ const decodeParameters = (value: unknown) =>
 export const messagingResolvers = {
   Query: {
     getConnectedImapSmtpCaldavAccount: (_: unknown, args: Args, ctx: Context) =>
-      withAccountAccess(ctx, (ws) => accountOwnerOf(ws, args.id), (ws) => getAccount(ws, args.id))
+      withAccountAccess(ctx, (ws) => Effect.map(accountOwnerOf(ws, args.id), (owner) => owner ?? ""), (ws) => getAccount(ws, args.id))
   },
   Mutation: {
     saveImapSmtpCaldavAccount: (_: unknown, args: Args, ctx: Context) =>
-      withAccountAccess(ctx, (ws) => (args.id ? accountOwnerOf(ws, args.id) : Effect.succeed(args.accountOwnerId as string)), (ws) =>
+      withAccountAccess(ctx, (ws) => (args.id ? Effect.map(accountOwnerOf(ws, args.id), (owner) => owner ?? "") : Effect.succeed(null)), (ws, self) =>
         Effect.gen(function*() {
+          if (!args.id && self === null) return yield* new Forbidden({ message: "A mail account is connected by a workspace member, not an API key" })
           const connectionParameters = yield* decodeParameters(args.connectionParameters)
-          const connectedAccountId = yield* saveAccount(ws, { accountOwnerId: args.accountOwnerId, handle: args.handle, connectionParameters, id: args.id ?? null })
+          const connectedAccountId = yield* saveAccount(ws, { accountOwnerId: self ?? "", handle: args.handle, connectionParameters, id: args.id ?? null })
           return { success: true, connectedAccountId }
         })),
     startChannelSync: (_: unknown, args: Args, ctx: Context) =>
-      withAccountAccess(ctx, (ws) => accountOwnerOf(ws, args.connectedAccountId), (ws) =>
+      withAccountAccess(ctx, (ws) => Effect.map(accountOwnerOf(ws, args.connectedAccountId), (owner) => owner ?? ""), (ws) =>
         Effect.map(startChannelSync(ws, args.connectedAccountId), (success) => ({ success })))
   }
 }

@@ -1,36 +1,38 @@
-/** Twenty's IMAP / SMTP / CalDAV accounts on `/metadata` (imap-smtp-caldav-connection resolver, startChannelSync). */
+/** Twenty's IMAP / SMTP / CalDAV accounts on `/metadata` (twenty-client-sdk 2.43's shapes), and startChannelSync. */
 export const messagingTypeDefs = /* GraphQL */ `
-input ConnectionParameters {
+enum EmailConnectionSecurity { NONE STARTTLS SSL_TLS }
+input ConnectionParametersInput {
   host: String!
   port: Float!
   username: String
   password: String
-  secure: Boolean
+  connectionSecurity: EmailConnectionSecurity
 }
 input EmailAccountConnectionParameters {
-  IMAP: ConnectionParameters
-  SMTP: ConnectionParameters
-  CALDAV: ConnectionParameters
+  name: String
+  IMAP: ConnectionParametersInput
+  SMTP: ConnectionParametersInput
+  CALDAV: ConnectionParametersInput
 }
-type ConnectionParametersOutput {
+"Never a password: credentials are stored sealed and only read by the sync and by sending."
+type ImapSmtpCaldavPublicConnectionParams {
   host: String!
   port: Float!
   username: String
-  "Never answered: credentials are stored sealed and only read by the sync."
-  password: String
-  secure: Boolean
+  connectionSecurity: EmailConnectionSecurity
 }
-type ImapSmtpCaldavConnectionParameters {
-  IMAP: ConnectionParametersOutput
-  SMTP: ConnectionParametersOutput
-  CALDAV: ConnectionParametersOutput
+type ImapSmtpCaldavPublicConnectionParameters {
+  name: String
+  IMAP: ImapSmtpCaldavPublicConnectionParams
+  SMTP: ImapSmtpCaldavPublicConnectionParams
+  CALDAV: ImapSmtpCaldavPublicConnectionParams
 }
 type ConnectedImapSmtpCaldavAccount {
   id: UUID!
   handle: String!
   provider: String!
-  accountOwnerId: UUID!
-  connectionParameters: ImapSmtpCaldavConnectionParameters
+  userWorkspaceId: UUID!
+  connectionParameters: ImapSmtpCaldavPublicConnectionParameters
 }
 type ImapSmtpCaldavConnectionSuccess { success: Boolean! connectedAccountId: String! }
 type ChannelSyncSuccess { success: Boolean! }
@@ -39,7 +41,8 @@ extend type Query {
   getConnectedImapSmtpCaldavAccount(id: UUID!): ConnectedImapSmtpCaldavAccount!
 }
 extend type Mutation {
-  saveImapSmtpCaldavAccount(accountOwnerId: UUID!, handle: String!, connectionParameters: EmailAccountConnectionParameters!, id: UUID): ImapSmtpCaldavConnectionSuccess!
+  "Connects (or, with id, updates) a mail account of the caller's."
+  saveImapSmtpCaldavAccount(handle: String!, connectionParameters: EmailAccountConnectionParameters!, id: UUID): ImapSmtpCaldavConnectionSuccess!
   startChannelSync(connectedAccountId: UUID!): ChannelSyncSuccess!
 }
 `
