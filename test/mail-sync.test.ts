@@ -15,6 +15,7 @@ import { type Dovecot, hasDovecot, rawMail, startDovecot } from "./support/dovec
 import { signUpWithWorkspace } from "./support/flows.js"
 import { startTestSmtp } from "./support/smtp.js"
 import { sendFromAccount } from "../src/services/messaging/send.js"
+import { sendEmailAction } from "../src/services/workflows/actions/send-email.js"
 
 const ALICE = "alice@acme.dev"
 const PASSWORD = "alice-password"
@@ -294,6 +295,18 @@ describe.skipIf(!hasDovecot)("IMAP sync", () => {
       expect(reply.messageThreadId).toBe(all.find((m) => m.headerMessageId === "<m2@acme.dev>")!.messageThreadId)
       const [association] = await sql<{ direction: string }>(`SELECT direction FROM "${schema}"."messageChannelMessageAssociation" WHERE "messageExternalId" = $1`, [sent.messageId])
       expect(association!.direction).toBe("OUTGOING")
+      // The workflow SEND_EMAIL action given a connectedAccountId sends the same way.
+      const step = await app.run(sendEmailAction.execute({
+        workspaceId: owner.workspaceId, workflowRunId: crypto.randomUUID(), step: { id: "send", type: "SEND_EMAIL", name: "Send", valid: true, settings: {} } as never,
+        input: { connectedAccountId: accountId, recipients: { to: "carol@client.co" }, subject: "From a workflow", body: "Hi Carol" },
+        previousResult: null, idempotencyKey: "run-1:send", scope: { workspaceId: owner.workspaceId, actor: { source: "WORKFLOW", workspaceMemberId: null, name: "Workflow" } }
+      }))
+      expect(step.result).toEqual({ success: true })
+      expect(smtp.received).toHaveLength(2)
+      expect(smtp.received[1]!.raw).toContain("Subject: From a workflow")
+      expect(smtp.received[1]!.raw).toContain(`From: ${ALICE}`)
+      expect(await sync()).toBe("synced")
+      expect((await messages()).map((m) => m.subject)).toContain("From a workflow")
     } finally {
       await smtp.close()
     }
