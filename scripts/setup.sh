@@ -33,3 +33,14 @@ if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
     for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
   fi
 fi
+
+# The mail-sync tests start their own Dovecot (IMAP) on a free port; install it when missing.
+if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
+  if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then
+    echo "Installing dovecot-imapd..."
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends dovecot-imapd >/dev/null
+    # the package's own service is not used: each test runs its own dovecot with its own config
+    $SUDO service dovecot stop >/dev/null 2>&1 || true
+  fi
+fi

@@ -16,6 +16,8 @@ import { type Webhook, Webhooks } from "../src/services/webhooks/index.js"
 import { Workspaces } from "../src/services/workspace/index.js"
 import { Workflows } from "../src/services/workflows/index.js"
 import { Imports } from "../src/services/imports/index.js"
+import { Records } from "../src/services/records/index.js"
+import { SecretBox } from "../src/services/auth/secret-box.js"
 import { makeTestLayer } from "./support/test-layer.js"
 
 const event: RecordEvent = {
@@ -51,6 +53,8 @@ const runQueues = <A>(body: (delivered: Array<{ webhookId: string; event: Record
     makeTestLayer(Revocations)({}),
     makeTestLayer(Workflows)({ startRunsForEvent: () => Effect.void, startRunsForCron: () => Effect.void, sweepRuns: Effect.void }),
     makeTestLayer(Imports)({}),
+    makeTestLayer(Records)({}),
+    makeTestLayer(SecretBox)({}),
     ResultCacheMemory,
     Logger.minimumLogLevel(LogLevel.None)
   )

@@ -25,6 +25,7 @@ import { Workspaces } from "../src/services/workspace/index.js"
 import { Workflows } from "../src/services/workflows/index.js"
 import { matchingWebhooks, operationMatches, type Webhook, Webhooks } from "../src/services/webhooks/index.js"
 import { testRole } from "./support/roles.js"
+import { Records } from "../src/services/records/index.js"
 import { makeTestLayer } from "./support/test-layer.js"
 
 const WS = "3b8e6f2a-6f1c-4a57-9a0e-0c4d1f2b9a10"
@@ -85,6 +86,7 @@ describe("event → webhook matching", () => {
       makeTestLayer(Workspaces)({}),
       makeTestLayer(Revocations)({}),
       makeTestLayer(Workflows)({ startRunsForEvent: () => Effect.void }),
+      makeTestLayer(Records)({}),
       ResultCacheMemory
     )
     const e = event()

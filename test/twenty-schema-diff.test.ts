@@ -483,6 +483,8 @@ const METADATA_ALLOWED: Record<string, string> = {
   "Mutation.emailPasswordResetLink()": OTHER_VERSION,
   "Query.getPublicWorkspaceDataByDomain()":
     "Twenty's optional `origin: String` (schema.d.ts `__args?: { origin?: String }`); the genql map writes a nullable argument as `[typeIndex]` without a typing string, which this reader drops",
+  "Mutation.saveImapSmtpCaldavAccount()":
+    "Twenty's optional `id: UUID` (schema.d.ts `__args`: the account to update); the genql map writes nullable arguments without a typing string, which this reader drops",
   "Mutation.createFileUpload()":
     "Twenty's optional `fieldMetadataId` and `fieldMetadataUniversalIdentifier: String` (schema.d.ts `__args`); the genql map writes nullable arguments without a typing string, which this reader drops",
   "Mutation.verifyEmailAndGetLoginToken()": OTHER_VERSION,

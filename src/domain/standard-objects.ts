@@ -21,12 +21,12 @@
  *    company drops employees/xLink/idealCustomerProfile and renames ARR to `annualRevenue`; person drops
  *    city/xLink; RICH_TEXT_V2 is renamed RICH_TEXT; images identified by avatarFile / domainName.
  *    We keep favorites because clients of the releases we target still use them.
- * Relations whose other side is an object not listed here (dashboard, messageParticipant,
- * calendarEventParticipant, connectedAccount, blocklist, …) are left out, so every relation below has
+ * Relations whose other side is an object not listed here (dashboard, …) are left out, so every relation below has
  * its inverse on the target object.
  */
 import type { FieldType, OnDeleteAction, RelationDirection, SelectOption } from "./field-types.js"
 import { manyToOne, morphTarget, oneToMany } from "./standard-relations.js"
+import { MESSAGING_INVERSE_FIELDS, MESSAGING_OBJECTS } from "./standard-messaging-objects.js"
 import { workflow, workflowAutomatedTrigger, workflowRun, workflowVersion } from "./standard-workflow-objects.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -186,7 +186,8 @@ const person: StandardObject = {
     oneToMany("noteTargets", "Notes", "noteTarget", "targetPerson", { description: "Notes tied to the contact", icon: "IconNotes", isUIReadOnly: true }),
     oneToMany("favorites", "Favorites", "favorite", "person", { description: "Favorites linked to the contact", icon: "IconHeart" }),
     oneToMany("attachments", "Attachments", "attachment", "targetPerson", { description: "Attachments linked to the contact.", icon: "IconFileImport" }),
-    oneToMany("timelineActivities", "Events", "timelineActivity", "targetPerson", { description: "Events linked to the person", icon: "IconTimelineEvent" })
+    oneToMany("timelineActivities", "Events", "timelineActivity", "targetPerson", { description: "Events linked to the person", icon: "IconTimelineEvent" }),
+    ...MESSAGING_INVERSE_FIELDS.person!
   ]
 }
 
@@ -468,7 +469,8 @@ const workspaceMember: StandardObject = {
     oneToMany("favorites", "Favorites", "favorite", "forWorkspaceMember", { description: "Favorites linked to the workspace member", icon: "IconHeart", isNullable: false, isUIReadOnly: true }),
     oneToMany("accountOwnerForCompanies", "Account Owner For Companies", "company", "accountOwner", { description: "Account owner for companies", icon: "IconBriefcase", isNullable: false, isUIReadOnly: true }),
     oneToMany("timelineActivities", "Events", "timelineActivity", "workspaceMember", { description: "Events linked to the workspace member", icon: "IconTimelineEvent", isUIReadOnly: true }),
-    oneToMany("ownedOpportunities", "Owned opportunities", "opportunity", "owner", { description: "Opportunities owned by the workspace member", icon: "IconTargetArrow", isNullable: false, isUIReadOnly: true })
+    oneToMany("ownedOpportunities", "Owned opportunities", "opportunity", "owner", { description: "Opportunities owned by the workspace member", icon: "IconTargetArrow", isNullable: false, isUIReadOnly: true }),
+    ...MESSAGING_INVERSE_FIELDS.workspaceMember!
   ]
 }
 
@@ -525,5 +527,6 @@ export const STANDARD_OBJECTS: ReadonlyArray<StandardObject> = [
   workflow,
   workflowVersion,
   workflowRun,
-  workflowAutomatedTrigger
+  workflowAutomatedTrigger,
+  ...MESSAGING_OBJECTS
 ]

@@ -6,6 +6,7 @@ import { EMAILS_QUEUE, emailsQueue } from "../services/mail/jobs.js"
 import { WEBHOOKS_QUEUE, webhooksQueue } from "../services/webhooks/jobs.js"
 import { WORKFLOWS_QUEUE, workflowSchedules, workflowsQueue } from "../services/workflows/jobs.js"
 import { IMPORTS_QUEUE, importsQueue } from "../services/imports/jobs.js"
+import { MESSAGING_QUEUE, messagingQueue, messagingSchedules } from "../services/messaging/jobs.js"
 import { defineRegistry, jobHandler, type QueueSpec } from "./runner.js"
 
 type RequirementsOf<Q> = Q extends QueueSpec<infer R> ? R : never
@@ -15,7 +16,7 @@ type RequirementsOf<Q> = Q extends QueueSpec<infer R> ? R : never
  * Each subsystem declares its own queue and job payload schemas beside its handlers (events, webhooks, ...);
  * `schedule(queue, name, { every } | { cron })` enqueues a job once per tick across all workers.
  */
-export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue | typeof workflowsQueue | typeof importsQueue | typeof filesQueue>>({
+export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue | typeof workflowsQueue | typeof importsQueue | typeof filesQueue | typeof messagingQueue>>({
   queues: {
     [EVENTS_QUEUE]: eventsQueue,
     [WEBHOOKS_QUEUE]: webhooksQueue,
@@ -23,6 +24,7 @@ export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeo
     [WORKFLOWS_QUEUE]: workflowsQueue,
     [IMPORTS_QUEUE]: importsQueue,
     [FILES_QUEUE]: filesQueue,
+    [MESSAGING_QUEUE]: messagingQueue,
     system: {
       concurrency: 5,
       handlers: {
@@ -30,5 +32,5 @@ export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeo
       }
     }
   },
-  schedules: [...workflowSchedules, ...filesSchedules]
+  schedules: [...workflowSchedules, ...filesSchedules, ...messagingSchedules]
 })

@@ -102,6 +102,7 @@ export const appConfig = Config.all({
   passwordResetMaxPerAccountPerHour: positive("PASSWORD_RESET_MAX_PER_ACCOUNT_PER_HOUR", 5),
   webhookTimeout: duration("WEBHOOK_TIMEOUT", "5s"),
   webhookAllowPrivateAddresses: Config.boolean("WEBHOOK_ALLOW_PRIVATE_ADDRESSES").pipe(Config.withDefault(false)),
+  messagingAllowPrivateAddresses: Config.boolean("MESSAGING_ALLOW_PRIVATE_ADDRESSES").pipe(Config.withDefault(false)),
   workflowMaxRunningPerWorkspace: positive("WORKFLOW_MAX_RUNNING_PER_WORKSPACE", 10),
   workflowRunStaleAfter: duration("WORKFLOW_RUN_STALE_AFTER", "1h", 1000),
   workflowRunsKeptPerWorkflow: positive("WORKFLOW_RUNS_KEPT_PER_WORKFLOW", 1000),

@@ -6,6 +6,7 @@ import { createFileTable } from "./files.js"
 import { createImportRunTables, unlogImportRows } from "./import-runs.js"
 import { createLogicFunctionTable } from "./logic-functions.js"
 import { createMailDeliveryTable } from "./mail-deliveries.js"
+import { createMessagingTables } from "./messaging.js"
 import { clearNullEquivalentValues } from "./null-equivalent-values.js"
 import { signInAccessMigrations } from "./sign-in-access.js"
 import { createTrigramIndexes } from "./trigram-indexes.js"
@@ -75,5 +76,16 @@ export const laterMigrations: ReadonlyArray<Migration> = [
       EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN NULL;
       END $$`))
   },
-  { id: 22, name: "unlogged_import_rows", up: unlogImportRows }
+  { id: 22, name: "unlogged_import_rows", up: unlogImportRows },
+  { id: 30, name: "messaging_tables", up: createMessagingTables },
+  {
+    id: 31,
+    name: "messaging_objects",
+    // Twenty's messaging and calendar objects for workspaces made before them, with their inverse relations.
+    up: addStandardObjects([
+      "connectedAccount", "messageChannel", "messageFolder", "messageThread", "message", "messageParticipant",
+      "messageChannelMessageAssociation", "calendarChannel", "calendarEvent", "calendarEventParticipant",
+      "calendarChannelEventAssociation", "blocklist"
+    ])
+  }
 ]

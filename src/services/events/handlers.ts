@@ -4,6 +4,8 @@ import { jobHandler, type QueueSpec } from "../../jobs/runner.js"
 import type { JobQueue } from "../../platform/queue/index.js"
 import { deleteFilesOfRecordEvent } from "../files/jobs.js"
 import { syncUserFromWorkspaceMember } from "../members/sync.js"
+import { cleanUpDeletedAccount } from "../messaging/account-events.js"
+import { matchParticipantsOfRecordEvent } from "../messaging/participant-events.js"
 import { recordTimelineActivity } from "../timeline/index.js"
 import { Webhooks } from "../webhooks/index.js"
 import { enqueueDeliveries } from "../webhooks/jobs.js"
@@ -15,7 +17,8 @@ import { RecordEventPayload } from "./payload.js"
  * A record event's consumers: one delivery job per matching webhook (each retried on its own), and the
  * record's timeline activity; a workspaceMember's name and locale copied to its user; the runs of the
  * workflows whose DATABASE_EVENT trigger matches; and first, the files a destroy or an update drops,
- * deleted through the files queue.
+ * deleted through the files queue; mail and calendar participants linked to a person or member
+ * created after them; a deleted connected account's messages removed.
  */
 export const handleRecordEvent = (event: RecordEvent) =>
   Effect.gen(function*() {
@@ -28,6 +31,8 @@ export const handleRecordEvent = (event: RecordEvent) =>
     yield* enqueueDeliveries(matching, event)
     yield* recordTimelineActivity(event)
     yield* syncUserFromWorkspaceMember(event)
+    yield* matchParticipantsOfRecordEvent(event)
+    yield* cleanUpDeletedAccount(event)
   })
 
 type Requirements = Effect.Effect.Context<ReturnType<typeof handleRecordEvent>> | JobQueue

@@ -85,24 +85,42 @@ export const objectFromDefinition = (
   }
 }
 
+/** An object outside the set being built that relations may target (an existing workspace's person). */
+export interface RelationTarget {
+  readonly id: string
+  readonly nameSingular: string
+  readonly tableName: string
+  readonly fields: ReadonlyArray<Mutable<FieldMetadata>>
+}
+
 /**
  * Standard objects with ids and relations resolved; every relation's target must be among `definitions`
- * (true of the whole model, and of the workflow objects on their own).
+ * or `outside` (true of the whole model; the workflow objects on their own; the messaging objects with
+ * person and workspaceMember given as `outside`, their inverse fields included).
  */
-export const standardObjects = (workspaceId: string, definitions: ReadonlyArray<StandardObject>): Array<ObjectMetadata> => {
+export const standardObjects = (
+  workspaceId: string,
+  definitions: ReadonlyArray<StandardObject>,
+  outside: ReadonlyArray<RelationTarget> = []
+): Array<ObjectMetadata> => {
   const now = new Date().toISOString()
   const objects = definitions.map((definition) => objectFromDefinition(definition, workspaceId, false, now))
-  const byName = new Map(objects.map((o) => [o.nameSingular, o]))
+  const byName = new Map<string, RelationTarget>([...outside, ...objects].map((o) => [o.nameSingular, o]))
+  const resolve = (owner: string, field: Mutable<FieldMetadata>, fieldDef: StandardField) => {
+    const target = byName.get(fieldDef.relation!.target)
+    if (!target) throw new Error(`${owner}.${fieldDef.name} targets ${fieldDef.relation!.target}, not in the set`)
+    field.relationTargetObjectMetadataId = target.id
+    field.relationTargetFieldMetadataId = target.fields.find((f) => f.name === fieldDef.relation!.inverse)!.id
+  }
   definitions.forEach((definition, i) => {
     for (const fieldDef of definition.fields) {
-      if (!fieldDef.relation) continue
-      const field = objects[i]!.fields.find((f) => f.name === fieldDef.name)!
-      const target = byName.get(fieldDef.relation.target)
-      if (!target) throw new Error(`${definition.nameSingular}.${fieldDef.name} targets ${fieldDef.relation.target}, not in the set`)
-      field.relationTargetObjectMetadataId = target.id
-      field.relationTargetFieldMetadataId = target.fields.find((f) => f.name === fieldDef.relation!.inverse)!.id
+      if (fieldDef.relation) resolve(definition.nameSingular, objects[i]!.fields.find((f) => f.name === fieldDef.name)!, fieldDef)
     }
   })
+  for (const target of outside) {
+    const definition = STANDARD_OBJECTS.find((o) => o.nameSingular === target.nameSingular)!
+    for (const field of target.fields) resolve(target.nameSingular, field, definition.fields.find((f) => f.name === field.name)!)
+  }
   return objects
 }
 
@@ -110,8 +128,12 @@ export const standardObjects = (workspaceId: string, definitions: ReadonlyArray<
 export const standardModel = (workspaceId: string): Array<ObjectMetadata> => standardObjects(workspaceId, STANDARD_OBJECTS)
 
 /** Every statement that creates the tables of `objects` in `schema`, foreign keys last. */
-export const modelDdl = (schema: string, objects: ReadonlyArray<ObjectMetadata>): Array<string> => {
-  const byId = new Map(objects.map((o) => [o.id, o]))
+export const modelDdl = (
+  schema: string,
+  objects: ReadonlyArray<ObjectMetadata>,
+  outside: ReadonlyArray<RelationTarget> = []
+): Array<string> => {
+  const byId = new Map<string, { readonly tableName: string }>([...outside, ...objects].map((o) => [o.id, o]))
   const tables = objects.flatMap((o) => [...createTable(schema, o, o.fields), ...trigramIndexes(schema, o, o.fields)])
   const relations = objects.flatMap((o) =>
     o.fields

@@ -15,6 +15,7 @@ import { AppConfig } from "../../platform/config.js"
 import { JobQueue, type QueueUnavailable } from "../../platform/queue/index.js"
 import { LogicFunctions } from "../logic-functions/index.js"
 import { Mailer } from "../mail/index.js"
+import type { SecretBox } from "../auth/secret-box.js"
 import { Metadata } from "../metadata/index.js"
 import { Records } from "../records/service.js"
 import { executeRun } from "./executor.js"
@@ -71,17 +72,17 @@ export const WorkflowsLive = Layer.effect(
   Workflows,
   Effect.gen(function*() {
     const config = yield* AppConfig
-    const context = yield* Effect.context<SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | Cache | ResultCache | LogicFunctions>()
-    const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | Cache | ResultCache | LogicFunctions>) =>
+    const context = yield* Effect.context<SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | Cache | ResultCache | LogicFunctions | SecretBox>()
+    const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | Cache | ResultCache | LogicFunctions | SecretBox>) =>
       Effect.provide(effect, context)
     /**
      * Lifecycle and step edits read, check and write several rows: all or nothing, the version locked. The
      * workspace's metadata is loaded first, outside: the embedded database's one connection is the transaction's.
      */
-    const transactional = <A, E>(workspaceId: string, effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | LogicFunctions>) =>
+    const transactional = <A, E>(workspaceId: string, effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | LogicFunctions | SecretBox>) =>
       written(workspaceId, Effect.zipRight(schemaOf(workspaceId), Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(effect))))
     /** Workflow rows written outside the records service: the result cache's epochs move once it is over. */
-    const written = <A, E>(workspaceId: string, effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | Cache | ResultCache | LogicFunctions>) =>
+    const written = <A, E>(workspaceId: string, effect: Effect.Effect<A, E, SqlClient.SqlClient | Metadata | Records | JobQueue | AppConfig | Mailer | Cache | ResultCache | LogicFunctions | SecretBox>) =>
       provided(Effect.ensuring(effect, workflowRowsWritten(workspaceId)))
     const cache = yield* Cache
     /** Once committed, every instance drops the workspace's cached event triggers (Cache's pub/sub). */

@@ -37,6 +37,8 @@ import { logicFunctionTypeDefs } from "./logic-function-schema.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
 import { workflowResolvers, type WorkflowServices } from "./workflow-resolvers.js"
 import { workflowTypeDefs } from "./workflow-schema.js"
+import { messagingResolvers, type MessagingServices } from "./messaging-resolvers.js"
+import { messagingTypeDefs } from "./messaging-schema.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
 
 /** The services /metadata's resolvers run (Auth also authenticates the caller). */
@@ -56,6 +58,7 @@ export type MetadataServices =
   | LogicFunctionServices
   | FilesServices
   | ApprovedAccessDomainServices
+  | MessagingServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -77,7 +80,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
         workflowTypeDefs,
         logicFunctionTypeDefs,
         filesTypeDefs,
-        approvedAccessDomainTypeDefs
+        approvedAccessDomainTypeDefs,
+        messagingTypeDefs
       ],
       resolvers: {
         ...authResolvers,
@@ -104,7 +108,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...ssoResolvers.Query,
           ...twoFactorResolvers.Query,
           ...approvedAccessDomainResolvers.Query,
-          ...logicFunctionResolvers.Query
+          ...logicFunctionResolvers.Query,
+          ...messagingResolvers.Query
         },
         Mutation: guardCredentialMutations({
           ...authResolvers.Mutation,
@@ -120,7 +125,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...workflowResolvers.Mutation,
           ...logicFunctionResolvers.Mutation,
           ...filesResolvers.Mutation,
-          ...approvedAccessDomainResolvers.Mutation
+          ...approvedAccessDomainResolvers.Mutation,
+          ...messagingResolvers.Mutation
         }),
         Upload: filesResolvers.Upload,
         UUID: UUIDScalar,

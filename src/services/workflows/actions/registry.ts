@@ -1,4 +1,6 @@
+import type { SqlClient } from "@effect/sql"
 import type { AppConfig } from "../../../platform/config.js"
+import type { SecretBox } from "../../auth/secret-box.js"
 import type { Mailer } from "../../mail/index.js"
 import type { LogicFunctions } from "../../logic-functions/index.js"
 import type { Metadata } from "../../metadata/index.js"
@@ -20,7 +22,7 @@ import { updateRecordAction } from "./update-record.js"
 import { upsertRecordAction } from "./upsert-record.js"
 
 /** What the actions need; a new action needing another service adds it here. */
-export type ActionServices = Records | Metadata | AppConfig | Mailer | LogicFunctions
+export type ActionServices = Records | Metadata | AppConfig | Mailer | LogicFunctions | SecretBox | SqlClient.SqlClient
 
 /**
  * Action executors by Twenty's step type; a step of a type not listed fails with "Action type … is not supported".
