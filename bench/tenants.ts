@@ -23,6 +23,15 @@ import { ApiKeys } from "../src/services/api-keys/index.js"
 import { Auth } from "../src/services/auth/index.js"
 import { Metadata } from "../src/services/metadata/index.js"
 import { SchemaBuilder, type SchemaCacheStats } from "../src/http/graphql/data/schema/index.js"
+import { SqlClient } from "@effect/sql"
+import { Fiber } from "effect"
+import { JobQueue } from "../src/platform/queue/job-queue.js"
+import { runRelay } from "../src/services/events/index.js"
+import { EVENTS_QUEUE } from "../src/services/events/index.js"
+import { WEBHOOKS_QUEUE } from "../src/services/webhooks/jobs.js"
+import { WORKFLOWS_QUEUE } from "../src/services/workflows/executor.js"
+import { registry } from "../src/jobs/registry.js"
+import { runWorker } from "../src/jobs/runner.js"
 import { startTestApp } from "../test/support/app.js"
 
 const MiB = 1024 * 1024
@@ -38,6 +47,11 @@ interface ServeReport {
   readonly peakRssMiB: number
   readonly heapMiB: number
   readonly idleRssMiB: number
+  /** RSS after 30 s idle: the allocators hand back what the touches freed slowly. */
+  readonly idle30RssMiB: number
+  /** JavaScriptCore's heap capacity and memory outside it (strings, buffers) as process.memoryUsage() says. */
+  readonly heapCapacityMiB: number
+  readonly externalMiB: number
   readonly schemas: SchemaCacheStats
   readonly firstCallP50: number
   readonly firstCallP99: number
@@ -91,11 +105,17 @@ const serve = async (databaseUrl: string, tenants: ReadonlyArray<Tenant>) => {
   const schemas = await app.run(Effect.map(SchemaBuilder, (s) => s.stats()))
   await Bun.sleep(5_000)
   Bun.gc(true)
+  const idleRss = rssNow()
+  await Bun.sleep(25_000)
+  Bun.gc(true)
   const report: ServeReport = {
+    idle30RssMiB: mib(rssNow()),
+    heapCapacityMiB: mib(heapStats().heapCapacity),
+    externalMiB: mib(process.memoryUsage().external),
     rssMiB: mib(rss),
     peakRssMiB: mib(peak),
     heapMiB: mib(heap),
-    idleRssMiB: mib(rssNow()),
+    idleRssMiB: mib(idleRss),
     schemas,
     firstCallP50: Math.round(percentile(firstCalls, 0.5) * 10) / 10,
     firstCallP99: Math.round(percentile(firstCalls, 0.99) * 10) / 10,
@@ -104,6 +124,57 @@ const serve = async (databaseUrl: string, tenants: ReadonlyArray<Tenant>) => {
   }
   await app.close()
   return report
+}
+
+interface WorkReport {
+  readonly events: number
+  readonly seconds: number
+  readonly rssMiB: number
+  readonly peakRssMiB: number
+  readonly heapMiB: number
+  readonly left: number
+}
+
+/** The worker process: relays the outbox and runs the jobs the touches made (every workspace's events), until drained. */
+const work = async (databaseUrl: string): Promise<WorkReport> => {
+  const app = await startTestApp({ databaseUrl, env: { DATABASE_POOL_SIZE: "3" } })
+  const backlog = () =>
+    app.run(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const queue = yield* JobQueue
+      const [outbox] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM core."eventOutbox"`
+      let pending = outbox!.n
+      for (const name of [EVENTS_QUEUE, WEBHOOKS_QUEUE, WORKFLOWS_QUEUE]) {
+        const c = yield* queue.counts(name)
+        pending += c.waiting + c.active + c.delayed
+      }
+      return { pending, outbox: outbox!.n }
+    }))
+  const initial = (await backlog()).outbox
+  let peak = rssNow()
+  const started = performance.now()
+  const worker = await app.run(Effect.forkDaemon(Effect.scoped(
+    Effect.zipRight(Effect.forkScoped(runRelay()), runWorker(registry, { shutdownTimeout: "5 seconds" }))
+  )))
+  let left = initial
+  for (let idle = 0; idle < 2 && performance.now() - started < 900_000;) {
+    await Bun.sleep(1_000)
+    peak = Math.max(peak, rssNow())
+    left = (await backlog()).pending
+    idle = left === 0 ? idle + 1 : 0
+  }
+  const seconds = (performance.now() - started) / 1000
+  Bun.gc(true)
+  const report: WorkReport = { events: initial, seconds: Math.round(seconds), rssMiB: mib(rssNow()), peakRssMiB: mib(peak), heapMiB: mib(heapStats().heapSize), left }
+  await app.run(Fiber.interrupt(worker))
+  await app.close()
+  return report
+}
+
+if (process.argv[2] === "--work") {
+  const input = JSON.parse(await Bun.stdin.text()) as { databaseUrl: string }
+  console.log(`REPORT ${JSON.stringify(await work(input.databaseUrl))}`)
+  process.exit(0)
 }
 
 if (process.argv[2] === "--serve") {
@@ -117,8 +188,8 @@ const COUNT = Number(process.env["BENCH_WORKSPACES"] ?? 1_000)
 const MODES = (process.env["BENCH_MODES"] ?? "on,on-64,off").split(",")
 const app = await startTestApp({ env: { DATABASE_POOL_SIZE: "3" } })
 
-const runServe = async (mode: string, tenants: ReadonlyArray<Tenant>): Promise<ServeReport> => {
-  const child = Bun.spawn(["bun", import.meta.path, "--serve"], {
+const runChild = async <A = ServeReport>(mode: string, tenants: ReadonlyArray<Tenant>, role = "--serve"): Promise<A> => {
+  const child = Bun.spawn(["bun", import.meta.path, role], {
     stdin: new Blob([JSON.stringify({ databaseUrl: app.databaseUrl, tenants })]),
     stdout: "pipe",
     stderr: "inherit",
@@ -133,7 +204,7 @@ const runServe = async (mode: string, tenants: ReadonlyArray<Tenant>): Promise<S
   const out = await new Response(child.stdout).text()
   await child.exited
   const line = out.split("\n").find((l) => l.startsWith("REPORT "))
-  if (!line) throw new Error(`serve (${mode}) printed no report: ${out.slice(-500)}`)
+  if (!line) throw new Error(`${role} (${mode}) printed no report: ${out.slice(-500)}`)
   return JSON.parse(line.slice("REPORT ".length))
 }
 
@@ -160,7 +231,7 @@ try {
   const scenario = async (name: string, touched: ReadonlyArray<Tenant>) => {
     results[name] = {}
     for (const mode of MODES) {
-      results[name]![mode] = await runServe(mode, touched)
+      results[name]![mode] = await runChild(mode, touched)
       console.error(`${name} ${mode}: ${JSON.stringify(results[name]![mode])}`)
     }
   }
@@ -176,14 +247,18 @@ try {
   await scenario(`${COUNT}, 10 % with a custom object`, tenants)
 
   console.log(`\nprovisioned ${COUNT} workspaces in ${provisionSeconds} s (${Math.round((provisionSeconds * 1000) / COUNT)} ms each, API key included); machine shared with other helpers (noisy)`)
-  console.log("scenario | mode | RSS MiB (peak, idle after 5 s) | heap MiB | schemas kept (built, MiB est.) | first call p50/p99 ms | errors")
+  console.log("scenario | mode | RSS MiB (peak, idle after 5 s, 30 s) | heap MiB (capacity, external) | schemas kept (built, MiB est.) | first call p50/p99 ms | errors")
   for (const [name, modes] of Object.entries(results)) {
     for (const [mode, r] of Object.entries(modes)) {
       const s = `${r.schemas.schemas} (${r.schemas.builds}, ${mib(r.schemas.bytes)})`
-      console.log(`${name} | ${mode} | ${r.rssMiB} (${r.peakRssMiB}, ${r.idleRssMiB}) | ${r.heapMiB} | ${s} | ${r.firstCallP50}/${r.firstCallP99} | ${r.errors}`)
+      const heap = `${r.heapMiB} (${r.heapCapacityMiB}, ${r.externalMiB})`
+      console.log(`${name} | ${mode} | ${r.rssMiB} (${r.peakRssMiB}, ${r.idleRssMiB}, ${r.idle30RssMiB}) | ${heap} | ${s} | ${r.firstCallP50}/${r.firstCallP99} | ${r.errors}`)
     }
   }
-  console.log(`RESULT ${JSON.stringify({ provisionSeconds, results })}`)
+  // The worker after all touches: every workspace's record events through the event, webhook and workflow jobs.
+  const worker = await runChild<WorkReport>("on", [], "--work")
+  console.log(`worker: ${worker.events} events of ${COUNT} workspaces in ${worker.seconds} s (${worker.left} left): RSS ${worker.rssMiB} MiB (peak ${worker.peakRssMiB}), heap ${worker.heapMiB} MiB`)
+  console.log(`RESULT ${JSON.stringify({ provisionSeconds, results, worker })}`)
 } finally {
   await app.close()
 }
