@@ -1,21 +1,23 @@
 /**
  * Many tenants: what one API process holds per active workspace, with schema sharing on and off.
  *
- *   bun bench/tenants.ts     (BENCH_WORKSPACES=1000 to change the largest count; BENCH_MODES=on,off)
+ *   bun bench/tenants.ts     (BENCH_WORKSPACES=1000 to change the largest count; BENCH_MODES=on,on-64,off)
  *
  * Provisions BENCH_WORKSPACES workspaces (Twenty's standard model) in a database of its own, then for each
- * scenario — the first 100, all of them, all of them after 10 % got one custom object — and each mode
- * (SCHEMA_SHARING on / off) starts a fresh API process (`bun bench/tenants.ts --serve`, the real
- * application on PostgreSQL and Redis) that touches every workspace with a GraphQL create, a GraphQL nested
- * list and a REST list, then reports its RSS, JS heap, schema cache entries and the p99 of each workspace's
- * first call (cold: caller, metadata and schema all to be made). Prints a table and `RESULT {json}`.
+ * scenario — the first 100, all of them, all of them after 10 % got one custom object — and each mode (see
+ * MODES) starts a fresh API process (`bun bench/tenants.ts --serve`, the real application on PostgreSQL and
+ * Redis) that touches every workspace with a GraphQL create, a GraphQL nested list and a REST list, then
+ * reports its RSS, JS heap, schema cache entries and the p99 of each workspace's first call (cold: caller,
+ * metadata and schema all to be made). Last, a worker process (`--work`) relays and runs every workspace's
+ * events. Prints a table and `RESULT {json}`.
  *
- * Measured 2026-12-04 on a 2-core machine shared with other helpers (load 12–20: latencies are noise),
- * RSS after touching (idle 5 s later), heap:
- *   sharing off (a schema per workspace):  100 → 377 MiB, heap 205;  300 → 743 (714), heap 480
- *   sharing on:  100 → 203–218 MiB, heap 64–68;  300 → 317 (308), heap 115;  1000 → 306 (300), heap 117;
- *                1000 with 10 % having a custom object → 318 (308), heap 118, 2 schemas built
- * 1,000 workspaces took 846 s to provision (BENCH_WORKSPACES=300 for a shorter run).
+ * Earlier figures (sharing added, 64 MB metadata): 1000 → 306 MiB (300 idle), heap 117; 846 s to provision.
+ * 2026-12-04, load 12–15, RSS after touching (idle 5 s later), heap:
+ *   off:   100 → 433 (425), heap 247;  1000 → 1064 (909), heap 504
+ *   on-64: 100 → 225 (219), heap 69;   1000 → 327 (322), heap 124;  10 % custom → 457 (359), heap 126
+ *   on:    100 → 224 (219), heap 70;   1000 → 423 (322), heap 89;   10 % custom → 338 (330), heap 92
+ *   on, with the cache's local tier swept (second run): 1000 → 339 (323, 30 s: 323), heap 88 (capacity 182)
+ * 1,000 workspaces took 555 s and 431 s to provision (API keys included).
  */
 import { Effect } from "effect"
 import { heapStats } from "bun:jsc"
