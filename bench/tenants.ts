@@ -135,23 +135,27 @@ interface WorkReport {
   readonly peakRssMiB: number
   readonly heapMiB: number
   readonly left: number
+  readonly queues: unknown
 }
 
 /** The worker process: relays the outbox and runs the jobs the touches made (every workspace's events), until drained. */
 const work = async (databaseUrl: string): Promise<WorkReport> => {
   // Warnings shown: the relay retries a failed batch with a warning only.
-  const app = await startTestApp({ databaseUrl, env: { DATABASE_POOL_SIZE: "3", LOG_LEVEL: "Warning" } })
+  const app = await startTestApp({ databaseUrl, env: { DATABASE_POOL_SIZE: "3", LOG_LEVEL: "WARN" } })
   const backlog = () =>
     app.run(Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const queue = yield* JobQueue
       const [outbox] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM core."eventOutbox"`
+      // Waiting and running jobs: delayed ones are retries' backoffs and the schedules' next ticks.
       let pending = outbox!.n
+      const counts: Record<string, unknown> = {}
       for (const name of [EVENTS_QUEUE, WEBHOOKS_QUEUE, WORKFLOWS_QUEUE]) {
         const c = yield* queue.counts(name)
-        pending += c.waiting + c.active + c.delayed
+        counts[name] = c
+        pending += c.waiting + c.active
       }
-      return { pending, outbox: outbox!.n }
+      return { pending, outbox: outbox!.n, counts }
     }))
   const initial = (await backlog()).outbox
   let peak = rssNow()
@@ -159,15 +163,18 @@ const work = async (databaseUrl: string): Promise<WorkReport> => {
   const relay = await app.run(Effect.forkDaemon(runRelay()))
   const worker = await app.run(Effect.forkDaemon(Effect.scoped(runWorker(registry, { shutdownTimeout: "5 seconds" }))))
   let left = initial
+  let queues: unknown = null
   for (let idle = 0; idle < 2 && performance.now() - started < 300_000;) {
     await Bun.sleep(1_000)
     peak = Math.max(peak, rssNow())
-    left = (await backlog()).pending
+    const now = await backlog()
+    left = now.pending
+    queues = now.counts
     idle = left === 0 ? idle + 1 : 0
   }
   const seconds = (performance.now() - started) / 1000
   Bun.gc(true)
-  const report: WorkReport = { events: initial, seconds: Math.round(seconds), rssMiB: mib(rssNow()), peakRssMiB: mib(peak), heapMiB: mib(heapStats().heapSize), left }
+  const report: WorkReport = { events: initial, seconds: Math.round(seconds), rssMiB: mib(rssNow()), peakRssMiB: mib(peak), heapMiB: mib(heapStats().heapSize), left, queues }
   const stopped = await app.run(Effect.all([Fiber.interrupt(worker), Fiber.interrupt(relay)]))
   for (const exit of stopped) if (exit._tag === "Failure" && !Exit.isInterrupted(exit)) console.error("worker fiber failed", exit.cause)
   await app.close()
