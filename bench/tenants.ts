@@ -1,21 +1,23 @@
 /**
  * Many tenants: what one API process holds per active workspace, with schema sharing on and off.
  *
- *   bun bench/tenants.ts     (BENCH_WORKSPACES=1000 to change the largest count; BENCH_MODES=on,off)
+ *   bun bench/tenants.ts     (BENCH_WORKSPACES=1000 to change the largest count; BENCH_MODES=on,on-64,off)
  *
  * Provisions BENCH_WORKSPACES workspaces (Twenty's standard model) in a database of its own, then for each
- * scenario — the first 100, all of them, all of them after 10 % got one custom object — and each mode
- * (SCHEMA_SHARING on / off) starts a fresh API process (`bun bench/tenants.ts --serve`, the real
- * application on PostgreSQL and Redis) that touches every workspace with a GraphQL create, a GraphQL nested
- * list and a REST list, then reports its RSS, JS heap, schema cache entries and the p99 of each workspace's
- * first call (cold: caller, metadata and schema all to be made). Prints a table and `RESULT {json}`.
+ * scenario — the first 100, all of them, all of them after 10 % got one custom object — and each mode (see
+ * MODES) starts a fresh API process (`bun bench/tenants.ts --serve`, the real application on PostgreSQL and
+ * Redis) that touches every workspace with a GraphQL create, a GraphQL nested list and a REST list, then
+ * reports its RSS, JS heap, schema cache entries and the p99 of each workspace's first call (cold: caller,
+ * metadata and schema all to be made). Last, a worker process (`--work`) relays and runs every workspace's
+ * events. Prints a table and `RESULT {json}`.
  *
- * Measured 2026-12-04 on a 2-core machine shared with other helpers (load 12–20: latencies are noise),
- * RSS after touching (idle 5 s later), heap:
- *   sharing off (a schema per workspace):  100 → 377 MiB, heap 205;  300 → 743 (714), heap 480
- *   sharing on:  100 → 203–218 MiB, heap 64–68;  300 → 317 (308), heap 115;  1000 → 306 (300), heap 117;
- *                1000 with 10 % having a custom object → 318 (308), heap 118, 2 schemas built
- * 1,000 workspaces took 846 s to provision (BENCH_WORKSPACES=300 for a shorter run).
+ * Earlier figures (sharing added, 64 MB metadata): 1000 → 306 MiB (300 idle), heap 117; 846 s to provision.
+ * 2026-12-04, load 12–15, RSS after touching (idle 5 s later), heap:
+ *   off:   100 → 433 (425), heap 247;  1000 → 1064 (909), heap 504
+ *   on-64: 100 → 225 (219), heap 69;   1000 → 327 (322), heap 124;  10 % custom → 457 (359), heap 126
+ *   on:    100 → 224 (219), heap 70;   1000 → 423 (322), heap 89;   10 % custom → 338 (330), heap 92
+ *   on, with the cache's local tier swept (second run): 1000 → 339 (323, 30 s: 323), heap 88 (capacity 182)
+ * 1,000 workspaces took 555 s and 431 s to provision (API keys included).
  */
 import { Effect } from "effect"
 import { heapStats } from "bun:jsc"
@@ -23,6 +25,15 @@ import { ApiKeys } from "../src/services/api-keys/index.js"
 import { Auth } from "../src/services/auth/index.js"
 import { Metadata } from "../src/services/metadata/index.js"
 import { SchemaBuilder, type SchemaCacheStats } from "../src/http/graphql/data/schema/index.js"
+import { SqlClient } from "@effect/sql"
+import { Exit, Fiber } from "effect"
+import { JobQueue } from "../src/platform/queue/job-queue.js"
+import { runRelay } from "../src/services/events/index.js"
+import { EVENTS_QUEUE } from "../src/services/events/index.js"
+import { WEBHOOKS_QUEUE } from "../src/services/webhooks/jobs.js"
+import { WORKFLOWS_QUEUE } from "../src/services/workflows/executor.js"
+import { registry } from "../src/jobs/registry.js"
+import { runWorker } from "../src/jobs/runner.js"
 import { startTestApp } from "../test/support/app.js"
 
 const MiB = 1024 * 1024
@@ -38,6 +49,11 @@ interface ServeReport {
   readonly peakRssMiB: number
   readonly heapMiB: number
   readonly idleRssMiB: number
+  /** RSS after 30 s idle: the allocators hand back what the touches freed slowly. */
+  readonly idle30RssMiB: number
+  /** JavaScriptCore's heap capacity and memory outside it (strings, buffers) as process.memoryUsage() says. */
+  readonly heapCapacityMiB: number
+  readonly externalMiB: number
   readonly schemas: SchemaCacheStats
   readonly firstCallP50: number
   readonly firstCallP99: number
@@ -53,7 +69,12 @@ const rssNow = () => process.memoryUsage().rss
 const serve = async (databaseUrl: string, tenants: ReadonlyArray<Tenant>) => {
   const app = await startTestApp({
     databaseUrl,
-    env: { DATABASE_POOL_SIZE: "3", SCHEMA_SHARING: process.env["SCHEMA_SHARING"] ?? "on", SCHEMA_CACHE_MAX_MB: process.env["SCHEMA_CACHE_MAX_MB"] ?? "64" }
+    env: {
+      DATABASE_POOL_SIZE: "3",
+      SCHEMA_SHARING: process.env["SCHEMA_SHARING"] ?? "on",
+      SCHEMA_CACHE_MAX_MB: process.env["SCHEMA_CACHE_MAX_MB"] ?? "64",
+      ...(process.env["METADATA_CACHE_MAX_MB"] ? { METADATA_CACHE_MAX_MB: process.env["METADATA_CACHE_MAX_MB"] } : {})
+    }
   })
   let peak = rssNow()
   const firstCalls: Array<number> = []
@@ -86,11 +107,17 @@ const serve = async (databaseUrl: string, tenants: ReadonlyArray<Tenant>) => {
   const schemas = await app.run(Effect.map(SchemaBuilder, (s) => s.stats()))
   await Bun.sleep(5_000)
   Bun.gc(true)
+  const idleRss = rssNow()
+  await Bun.sleep(25_000)
+  Bun.gc(true)
   const report: ServeReport = {
+    idle30RssMiB: mib(rssNow()),
+    heapCapacityMiB: mib(heapStats().heapCapacity),
+    externalMiB: mib(process.memoryUsage().external),
     rssMiB: mib(rss),
     peakRssMiB: mib(peak),
     heapMiB: mib(heap),
-    idleRssMiB: mib(rssNow()),
+    idleRssMiB: mib(idleRss),
     schemas,
     firstCallP50: Math.round(percentile(firstCalls, 0.5) * 10) / 10,
     firstCallP99: Math.round(percentile(firstCalls, 0.99) * 10) / 10,
@@ -101,6 +128,65 @@ const serve = async (databaseUrl: string, tenants: ReadonlyArray<Tenant>) => {
   return report
 }
 
+interface WorkReport {
+  readonly events: number
+  readonly seconds: number
+  readonly rssMiB: number
+  readonly peakRssMiB: number
+  readonly heapMiB: number
+  readonly left: number
+  readonly queues: unknown
+}
+
+/** The worker process: relays the outbox and runs the jobs the touches made (every workspace's events), until drained. */
+const work = async (databaseUrl: string): Promise<WorkReport> => {
+  // Warnings shown: the relay retries a failed batch with a warning only.
+  const app = await startTestApp({ databaseUrl, env: { DATABASE_POOL_SIZE: "3", LOG_LEVEL: "WARN" } })
+  const backlog = () =>
+    app.run(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const queue = yield* JobQueue
+      const [outbox] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM core."eventOutbox"`
+      // Waiting and running jobs: delayed ones are retries' backoffs and the schedules' next ticks.
+      let pending = outbox!.n
+      const counts: Record<string, unknown> = {}
+      for (const name of [EVENTS_QUEUE, WEBHOOKS_QUEUE, WORKFLOWS_QUEUE]) {
+        const c = yield* queue.counts(name)
+        counts[name] = c
+        pending += c.waiting + c.active
+      }
+      return { pending, outbox: outbox!.n, counts }
+    }))
+  const initial = (await backlog()).outbox
+  let peak = rssNow()
+  const started = performance.now()
+  const relay = await app.run(Effect.forkDaemon(runRelay()))
+  const worker = await app.run(Effect.forkDaemon(Effect.scoped(runWorker(registry, { shutdownTimeout: "5 seconds" }))))
+  let left = initial
+  let queues: unknown = null
+  for (let idle = 0; idle < 2 && performance.now() - started < 300_000;) {
+    await Bun.sleep(1_000)
+    peak = Math.max(peak, rssNow())
+    const now = await backlog()
+    left = now.pending
+    queues = now.counts
+    idle = left === 0 ? idle + 1 : 0
+  }
+  const seconds = (performance.now() - started) / 1000
+  Bun.gc(true)
+  const report: WorkReport = { events: initial, seconds: Math.round(seconds), rssMiB: mib(rssNow()), peakRssMiB: mib(peak), heapMiB: mib(heapStats().heapSize), left, queues }
+  const stopped = await app.run(Effect.all([Fiber.interrupt(worker), Fiber.interrupt(relay)]))
+  for (const exit of stopped) if (exit._tag === "Failure" && !Exit.isInterrupted(exit)) console.error("worker fiber failed", exit.cause)
+  await app.close()
+  return report
+}
+
+if (process.argv[2] === "--work") {
+  const input = JSON.parse(await Bun.stdin.text()) as { databaseUrl: string }
+  console.log(`REPORT ${JSON.stringify(await work(input.databaseUrl))}`)
+  process.exit(0)
+}
+
 if (process.argv[2] === "--serve") {
   const input = JSON.parse(await Bun.stdin.text()) as { databaseUrl: string; tenants: Array<Tenant> }
   console.log(`REPORT ${JSON.stringify(await serve(input.databaseUrl, input.tenants))}`)
@@ -108,21 +194,31 @@ if (process.argv[2] === "--serve") {
 }
 
 const COUNT = Number(process.env["BENCH_WORKSPACES"] ?? 1_000)
-const MODES = (process.env["BENCH_MODES"] ?? "on,off").split(",")
+/**
+ * on: today's defaults; on-smol: the same under `bun --smol`; on-64: sharing with the earlier 64 MB metadata
+ * budget; off: a schema per workspace (the old behaviour).
+ */
+const MODES = (process.env["BENCH_MODES"] ?? "on,on-64,off").split(",")
 const app = await startTestApp({ env: { DATABASE_POOL_SIZE: "3" } })
 
-const runServe = async (mode: string, tenants: ReadonlyArray<Tenant>): Promise<ServeReport> => {
-  const child = Bun.spawn(["bun", import.meta.path, "--serve"], {
+const runChild = async <A = ServeReport>(mode: string, tenants: ReadonlyArray<Tenant>, role = "--serve"): Promise<A> => {
+  // on-smol: the same as on, with Bun's --smol (a smaller JavaScriptCore heap, collected more often).
+  const child = Bun.spawn(["bun", ...(mode.endsWith("-smol") ? ["--smol"] : []), import.meta.path, role], {
     stdin: new Blob([JSON.stringify({ databaseUrl: app.databaseUrl, tenants })]),
     stdout: "pipe",
     stderr: "inherit",
-    // Off is today's behaviour: a schema per workspace, room for about 200 standard ones (the old count bound).
-    env: { ...process.env, SCHEMA_SHARING: mode, ...(mode === "off" ? { SCHEMA_CACHE_MAX_MB: "300" } : {}) }
+    // Off is the behaviour before sharing: a schema per workspace, room for about 200 standard ones (the old count bound).
+    env: {
+      ...process.env,
+      SCHEMA_SHARING: mode.startsWith("on") ? "on" : "off",
+      ...(mode === "off" ? { SCHEMA_CACHE_MAX_MB: "300" } : {}),
+      ...(mode.startsWith("on") && !mode.startsWith("on-64") ? {} : { METADATA_CACHE_MAX_MB: "64" })
+    }
   })
   const out = await new Response(child.stdout).text()
   await child.exited
   const line = out.split("\n").find((l) => l.startsWith("REPORT "))
-  if (!line) throw new Error(`serve (${mode}) printed no report: ${out.slice(-500)}`)
+  if (!line) throw new Error(`${role} (${mode}) printed no report: ${out.slice(-500)}`)
   return JSON.parse(line.slice("REPORT ".length))
 }
 
@@ -149,7 +245,7 @@ try {
   const scenario = async (name: string, touched: ReadonlyArray<Tenant>) => {
     results[name] = {}
     for (const mode of MODES) {
-      results[name]![mode] = await runServe(mode, touched)
+      results[name]![mode] = await runChild(mode, touched)
       console.error(`${name} ${mode}: ${JSON.stringify(results[name]![mode])}`)
     }
   }
@@ -164,15 +260,19 @@ try {
   }))
   await scenario(`${COUNT}, 10 % with a custom object`, tenants)
 
-  console.log(`\nprovisioned ${COUNT} workspaces in ${provisionSeconds} s; machine shared with other helpers (noisy)`)
-  console.log("scenario | mode | RSS MiB (peak, idle after 5 s) | heap MiB | schemas kept (built, MiB est.) | first call p50/p99 ms | errors")
+  console.log(`\nprovisioned ${COUNT} workspaces in ${provisionSeconds} s (${Math.round((provisionSeconds * 1000) / COUNT)} ms each, API key included); machine shared with other helpers (noisy)`)
+  console.log("scenario | mode | RSS MiB (peak, idle after 5 s, 30 s) | heap MiB (capacity, external) | schemas kept (built, MiB est.) | first call p50/p99 ms | errors")
   for (const [name, modes] of Object.entries(results)) {
     for (const [mode, r] of Object.entries(modes)) {
       const s = `${r.schemas.schemas} (${r.schemas.builds}, ${mib(r.schemas.bytes)})`
-      console.log(`${name} | ${mode} | ${r.rssMiB} (${r.peakRssMiB}, ${r.idleRssMiB}) | ${r.heapMiB} | ${s} | ${r.firstCallP50}/${r.firstCallP99} | ${r.errors}`)
+      const heap = `${r.heapMiB} (${r.heapCapacityMiB}, ${r.externalMiB})`
+      console.log(`${name} | ${mode} | ${r.rssMiB} (${r.peakRssMiB}, ${r.idleRssMiB}, ${r.idle30RssMiB}) | ${heap} | ${s} | ${r.firstCallP50}/${r.firstCallP99} | ${r.errors}`)
     }
   }
-  console.log(`RESULT ${JSON.stringify({ provisionSeconds, results })}`)
+  // The worker after all touches: every workspace's record events through the event, webhook and workflow jobs.
+  const worker = await runChild<WorkReport>("on", [], "--work")
+  console.log(`worker: ${worker.events} events of ${COUNT} workspaces in ${worker.seconds} s (${worker.left} left): RSS ${worker.rssMiB} MiB (peak ${worker.peakRssMiB}), heap ${worker.heapMiB} MiB`)
+  console.log(`RESULT ${JSON.stringify({ provisionSeconds, results, worker })}`)
 } finally {
   await app.close()
 }

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../src/domain/metadata.js"
+import { Duration } from "effect"
+import { LocalTier } from "../src/platform/cache/index.js"
 import { SizedLru } from "../src/platform/lib/sized-lru.js"
 import { modelFingerprint } from "../src/services/metadata/fingerprint.js"
 
@@ -16,6 +18,18 @@ describe("SizedLru", () => {
     expect([lru.size, lru.bytes, lru.get("huge")]).toEqual([1, 500, 4])
     lru.set("huge", 5, 10)
     expect([lru.size, lru.bytes]).toEqual([1, 10])
+  })
+})
+
+describe("the cache's local tier", () => {
+  test("expired entries leave as new ones come, not only when read again", async () => {
+    const local = new LocalTier()
+    for (let i = 0; i < 100; i++) local.set(`workspace:${i}`, { i }, Duration.millis(5))
+    local.set("long", { kept: true }, Duration.seconds(10))
+    expect(local.size).toBe(101)
+    await Bun.sleep(20)
+    local.set("next", { i: 1 }, Duration.seconds(10))
+    expect(local.size).toBe(2)
   })
 })
 

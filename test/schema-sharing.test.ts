@@ -27,11 +27,11 @@ beforeAll(async () => {
   a = await tenant(app, "Alpha")
   b = await tenant(app, "Beta")
   c = await tenant(app, "Gamma")
-})
+}, 60_000)
 afterAll(async () => {
   await plain.close()
   await app.close()
-})
+}, 30_000)
 
 const schemaOf = (on: TestApp, workspaceId: string) => on.run(Effect.flatMap(SchemaBuilder, (s) => s.schemaFor(workspaceId)))
 const statsOf = (on: TestApp) => on.run(Effect.map(SchemaBuilder, (s) => s.stats()))
@@ -102,5 +102,31 @@ describe("schema sharing", () => {
     expect(refused.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED")
     expect(await companyNames(b.key)).toEqual(["Only in Beta"])
     expect(await companyNames(c.key)).toEqual([])
+  })
+
+  test("two workspaces reaching a new model together build it once, leaving the event loop free while it is built", async () => {
+    const companyOf = async (workspaceId: string) =>
+      (await app.run(Effect.flatMap(Metadata, (m) => m.get(workspaceId)))).objects.find((o) => o.nameSingular === "company")!
+    for (const tenant of [b, c]) {
+      const company = await companyOf(tenant.workspaceId)
+      await app.run(Effect.flatMap(Metadata, (m) =>
+        m.createField(tenant.workspaceId, { objectMetadataId: company.id, name: "region", label: "Region", type: "TEXT" })))
+    }
+    await app.run(Effect.flatMap(Metadata, (m) => Effect.all([m.get(b.workspaceId), m.get(c.workspaceId)])))
+    const before = (await statsOf(app)).builds
+    // Turns of the event loop that ran while the schema was being built: none if the build held the loop.
+    let turns = 0
+    let ticking = true
+    const tick = () => {
+      turns++
+      if (ticking) setImmediate(tick)
+    }
+    setImmediate(tick)
+    const [sb, sc] = await Promise.all([schemaOf(app, b.workspaceId), schemaOf(app, c.workspaceId)])
+    ticking = false
+    expect(sb === sc).toBe(true)
+    expect((await statsOf(app)).builds - before).toBe(1)
+    expect(turns).toBeGreaterThan(10)
+    expect((await graphql(c.key, `{ companies(first: 1) { edges { node { region } } } }`)).errors).toBeUndefined()
   })
 })

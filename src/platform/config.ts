@@ -64,7 +64,7 @@ export const appConfig = Config.all({
   shutdownTimeout: duration("SHUTDOWN_TIMEOUT", "10s"),
   schemaSharing: Config.boolean("SCHEMA_SHARING").pipe(Config.withDefault(true)),
   schemaCacheMaxMb: positive("SCHEMA_CACHE_MAX_MB", 64),
-  metadataCacheMaxMb: positive("METADATA_CACHE_MAX_MB", 64),
+  metadataCacheMaxMb: positive("METADATA_CACHE_MAX_MB", 32),
   queryDefaultLimit: Config.integer("QUERY_DEFAULT_LIMIT_RECORDS").pipe(Config.withDefault(60)),
   queryMaxLimit: Config.integer("QUERY_MAX_RECORDS").pipe(Config.withDefault(200)),
   mutationMaxRecords: Config.integer("MUTATION_MAXIMUM_AFFECTED_RECORDS").pipe(Config.withDefault(200)),

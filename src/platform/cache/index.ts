@@ -35,7 +35,7 @@ const LOCAL_TTL_CAP = Duration.seconds(10)
 const INVALIDATION_ACK_TIMEOUT_MS = 1_000
 const LOCAL_MAX_ENTRIES = 50_000
 
-class LocalTier {
+export class LocalTier {
   private readonly entries = new Map<string, { value: unknown; expiresAt: number }>()
   /** Bumped by every invalidation: a value loaded across one is not kept, since it may predate it. */
   epoch = 0
@@ -53,11 +53,19 @@ class LocalTier {
   /** Values are stored as their JSON form so both tiers hand back the same shapes (dates as strings). */
   set(key: string, value: unknown, ttl: Duration.Duration) {
     value = JSON.parse(JSON.stringify(value))
-    if (this.entries.size >= LOCAL_MAX_ENTRIES) {
-      const oldest = this.entries.keys().next()
-      if (!oldest.done) this.entries.delete(oldest.value)
+    const now = Date.now()
+    // Expired entries go from the old end as new ones come: a workspace's entries (its row, roles, members'
+    // credentials) would otherwise stay until read again or LOCAL_MAX_ENTRIES, ~10 a workspace seen.
+    for (const [oldest, entry] of this.entries) {
+      if (entry.expiresAt >= now && this.entries.size < LOCAL_MAX_ENTRIES) break
+      this.entries.delete(oldest)
     }
-    this.entries.set(key, { value, expiresAt: Date.now() + Duration.toMillis(ttl) })
+    this.entries.delete(key)
+    this.entries.set(key, { value, expiresAt: now + Duration.toMillis(ttl) })
+  }
+
+  get size(): number {
+    return this.entries.size
   }
 
   delete(key: string) {

@@ -55,6 +55,65 @@ export const seedStandardViews = (workspaceId: string | null) =>
   })
 
 /**
+ * The standard views of a workspace that has none yet (a new one), as one statement: the same rows as
+ * `seedStandardViews(workspaceId)` (test/provisioning.test.ts compares them), in one round trip instead
+ * of one to four per view (~25): a new workspace spent most of its view seeding waiting on them.
+ */
+export const seedNewWorkspaceViews = (workspaceId: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const views = STANDARD_VIEWS.map((view) => ({
+      object: view.object,
+      name: view.name,
+      type: view.type,
+      key: view.key,
+      icon: view.icon,
+      position: view.position,
+      groupBy: view.mainGroupByField ?? null,
+      aggregate: view.kanbanAggregateOperation ?? null,
+      aggregateField: view.kanbanAggregateOperationField ?? null,
+      fields: view.fields,
+      groups: view.groups ?? [],
+      filters: view.filters ?? []
+    }))
+    yield* sql`
+      WITH d AS (
+        SELECT d.*, o.id AS "objectMetadataId", g.id AS "groupById", a.id AS "aggregateFieldId"
+          FROM jsonb_to_recordset(${JSON.stringify(views)}::jsonb)
+            AS d(object text, name text, type text, key text, icon text, position float8, "groupBy" text,
+                 aggregate text, "aggregateField" text, fields jsonb, groups jsonb, filters jsonb)
+          JOIN core."objectMetadata" o ON o."nameSingular" = d.object AND o."workspaceId" = ${workspaceId}
+          LEFT JOIN core."fieldMetadata" g ON g."objectMetadataId" = o.id AND g.name = d."groupBy"
+          LEFT JOIN core."fieldMetadata" a ON a."objectMetadataId" = o.id AND a.name = d."aggregateField"
+      ), v AS (
+        INSERT INTO core.view ("workspaceId", "objectMetadataId", name, type, key, icon, position, "isCustom",
+          "mainGroupByFieldMetadataId", "kanbanAggregateOperation", "kanbanAggregateOperationFieldMetadataId")
+        SELECT ${workspaceId}, "objectMetadataId", name, type, key, icon, position, false, "groupById", aggregate, "aggregateFieldId"
+          FROM d
+        RETURNING id, "objectMetadataId", name, "mainGroupByFieldMetadataId"
+      ), vd AS (
+        SELECT v.id, v."objectMetadataId", v."mainGroupByFieldMetadataId", d.fields, d.groups, d.filters
+          FROM v JOIN d ON d."objectMetadataId" = v."objectMetadataId" AND d.name = v.name
+      ), fields AS (
+        INSERT INTO core."viewField" ("workspaceId", "viewId", "fieldMetadataId", position, size, "isVisible", "aggregateOperation")
+        SELECT ${workspaceId}, vd.id, fm.id, f.position, f.size, coalesce(f."isVisible", true), f."aggregateOperation"
+          FROM vd
+          CROSS JOIN jsonb_to_recordset(vd.fields)
+            AS f(field text, position float8, size float8, "isVisible" boolean, "aggregateOperation" text)
+          JOIN core."fieldMetadata" fm ON fm."objectMetadataId" = vd."objectMetadataId" AND fm.name = f.field
+      ), groups AS (
+        INSERT INTO core."viewGroup" ("workspaceId", "viewId", "fieldMetadataId", "fieldValue", position, "isVisible")
+        SELECT ${workspaceId}, vd.id, vd."mainGroupByFieldMetadataId", g.value, g.ordinality - 1, true
+          FROM vd CROSS JOIN jsonb_array_elements_text(vd.groups) WITH ORDINALITY AS g(value, ordinality)
+      )
+      INSERT INTO core."viewFilter" ("workspaceId", "viewId", "fieldMetadataId", operand, value)
+      SELECT ${workspaceId}, vd.id, fm.id, f.operand, to_jsonb(f.value)
+        FROM vd
+        CROSS JOIN jsonb_to_recordset(vd.filters) AS f(field text, operand text, value text)
+        JOIN core."fieldMetadata" fm ON fm."objectMetadataId" = vd."objectMetadataId" AND fm.name = f.field`
+  })
+
+/**
  * The index view a new custom object gets, as Twenty creates one with the object ("All {objectLabelPlural}",
  * TABLE, INDEX): the label identifier field first, then the object's own non-relation fields, then
  * createdBy and createdAt as every standard index view shows them. Nothing when the object has an index view.

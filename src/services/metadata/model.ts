@@ -157,3 +157,8 @@ export const fieldRow = ({ createdAt: _c, updatedAt: _u, ...field }: FieldMetada
   options: json(field.options),
   settings: json(field.settings)
 })
+
+/** The same rows with jsonb columns as JSON values, for `jsonb_populate_recordset` (one parameter for all rows). */
+export const objectRecord = ({ fields: _, createdAt: _c, updatedAt: _u, ...object }: ObjectMetadata) => object
+
+export const fieldRecord = ({ createdAt: _c, updatedAt: _u, ...field }: FieldMetadata) => field

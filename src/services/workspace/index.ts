@@ -81,6 +81,30 @@ const randomSuffix = () => Math.random().toString(36).slice(2, 8)
 /** Workspace schemas are named by us, never by users: `workspace_` + 24 base36 characters. */
 const newSchemaName = () => `workspace_${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`
 
+const roleFlags = (all: boolean, settings: boolean, writes: boolean) => ({
+  canUpdateAllSettings: settings,
+  canAccessAllTools: settings,
+  canReadAllObjectRecords: all,
+  canUpdateAllObjectRecords: writes,
+  canSoftDeleteAllObjectRecords: writes,
+  canDestroyAllObjectRecords: writes
+})
+
+/** A new workspace's Admin, Member and Guest roles. */
+const standardRoles = (workspaceId: string) => [
+  { workspaceId, standardId: ADMIN_ROLE_STANDARD_ID, label: "Admin", description: "Admin role", icon: "IconUserCog", isEditable: false, ...roleFlags(true, true, true) },
+  { workspaceId, standardId: MEMBER_ROLE_STANDARD_ID, label: "Member", description: "Member role", icon: "IconUser", isEditable: true, ...roleFlags(true, false, true) },
+  {
+    workspaceId,
+    standardId: GUEST_ROLE_STANDARD_ID,
+    label: "Guest",
+    description: "Guest role: reads records, changes nothing",
+    icon: "IconUserQuestion",
+    isEditable: false,
+    ...roleFlags(true, false, false)
+  }
+]
+
 export const WorkspacesLive = Layer.effect(
   Workspaces,
   Effect.gen(function*() {
@@ -109,75 +133,32 @@ export const WorkspacesLive = Layer.effect(
         return yield* Effect.die(new Error(`No free subdomain for "${base}"`))
       })
 
+    /** Five round trips and a transaction (the roles, the owner's membership and the schema's rows: one statement). */
     const create = (input: CreateWorkspaceInput) =>
       sql.withTransaction(
         Effect.gen(function*() {
           const workspaceId = yield* insertWorkspace(input.displayName)
-          const [admin] = yield* sql<{ id: string }>`
-            INSERT INTO core.role ${
-            sql.insert({
-              workspaceId,
-              standardId: ADMIN_ROLE_STANDARD_ID,
-              label: "Admin",
-              description: "Admin role",
-              icon: "IconUserCog",
-              isEditable: false,
-              canUpdateAllSettings: true,
-              canAccessAllTools: true,
-              canReadAllObjectRecords: true,
-              canUpdateAllObjectRecords: true,
-              canSoftDeleteAllObjectRecords: true,
-              canDestroyAllObjectRecords: true
-            })
-          } RETURNING id`
-          const [member] = yield* sql<{ id: string }>`
-            INSERT INTO core.role ${
-            sql.insert({
-              workspaceId,
-              standardId: MEMBER_ROLE_STANDARD_ID,
-              label: "Member",
-              description: "Member role",
-              icon: "IconUser",
-              isEditable: true,
-              canUpdateAllSettings: false,
-              canAccessAllTools: false,
-              canReadAllObjectRecords: true,
-              canUpdateAllObjectRecords: true,
-              canSoftDeleteAllObjectRecords: true,
-              canDestroyAllObjectRecords: true
-            })
-          } RETURNING id`
-          yield* sql`
-            INSERT INTO core.role ${
-            sql.insert({
-              workspaceId,
-              standardId: GUEST_ROLE_STANDARD_ID,
-              label: "Guest",
-              description: "Guest role: reads records, changes nothing",
-              icon: "IconUserQuestion",
-              isEditable: false,
-              canUpdateAllSettings: false,
-              canAccessAllTools: false,
-              canReadAllObjectRecords: true,
-              canUpdateAllObjectRecords: false,
-              canSoftDeleteAllObjectRecords: false,
-              canDestroyAllObjectRecords: false
-            })
-          }`
-          yield* sql`UPDATE core.workspace SET "defaultRoleId" = ${member!.id}, "ownerUserId" = ${input.ownerUserId}
-                     WHERE id = ${workspaceId}`
           const schema = newSchemaName()
-          yield* sql`INSERT INTO core."dataSource" ("workspaceId", schema) VALUES (${workspaceId}, ${schema})`
           const [owner] = yield* sql<{ email: string; firstName: string; lastName: string; locale: string }>`
+            WITH roles AS (
+              INSERT INTO core.role ${sql.insert(standardRoles(workspaceId))} RETURNING id, "standardId"
+            ), owned AS (
+              UPDATE core.workspace
+                 SET "defaultRoleId" = (SELECT id FROM roles WHERE "standardId" = ${MEMBER_ROLE_STANDARD_ID}),
+                     "ownerUserId" = ${input.ownerUserId}
+               WHERE id = ${workspaceId}
+            ), source AS (
+              INSERT INTO core."dataSource" ("workspaceId", schema) VALUES (${workspaceId}, ${schema})
+            ), membership AS (
+              INSERT INTO core."userWorkspace" ("userId", "workspaceId", "roleId")
+              SELECT ${input.ownerUserId}, ${workspaceId}, id FROM roles WHERE "standardId" = ${ADMIN_ROLE_STANDARD_ID}
+            ), defaulted AS (
+              UPDATE core."user" SET "defaultWorkspaceId" = ${workspaceId}, "updatedAt" = now()
+               WHERE id = ${input.ownerUserId} AND "defaultWorkspaceId" IS NULL
+            )
             SELECT email, "firstName", "lastName", locale FROM core."user" WHERE id = ${input.ownerUserId}`
           if (!owner) return yield* Effect.die(new Error(`Workspace owner ${input.ownerUserId} does not exist`))
           yield* provisioner.provision(workspaceId, schema, { userId: input.ownerUserId, ...owner })
-          yield* sql`
-            INSERT INTO core."userWorkspace" ("userId", "workspaceId", "roleId")
-            VALUES (${input.ownerUserId}, ${workspaceId}, ${admin!.id})`
-          yield* sql`
-            UPDATE core."user" SET "defaultWorkspaceId" = ${workspaceId}, "updatedAt" = now()
-            WHERE id = ${input.ownerUserId} AND "defaultWorkspaceId" IS NULL`
           return (yield* loadWorkspace(workspaceId))!
         })
       ).pipe(

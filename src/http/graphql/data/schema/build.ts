@@ -1,10 +1,18 @@
-import { type GraphQLFieldConfigMap, type GraphQLNamedType, GraphQLObjectType, GraphQLSchema } from "graphql"
+import {
+  type GraphQLFieldConfigMap,
+  type GraphQLNamedType,
+  GraphQLObjectType,
+  GraphQLSchema,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType
+} from "graphql"
 import type { ObjectMetadata, WorkspaceMetadata } from "../../../../domain/metadata.js"
 import { allCompositeTypes } from "./composites.js"
 import type { DataGraphQLContext } from "./context.js"
 import { FILE_TYPES } from "./field-types.js"
 import { resolverNames, typeNames } from "./names.js"
-import { buildObjectTypes, type ObjectTypes, uniqueWhereTypeNames } from "./object-types.js"
+import { objectTypesInSteps, type ObjectTypes, uniqueWhereTypeNames } from "./object-types.js"
 import { mutationFields, queryFields } from "./root-fields.js"
 import { SCALARS } from "../../scalars.js"
 import { searchField } from "./search.js"
@@ -70,16 +78,37 @@ const namedTypesOf = (types: ObjectTypes): Array<GraphQLNamedType> => [
  * `skipped` names the objects left out because their names clash.
  */
 export const buildWorkspaceSchema = (metadata: WorkspaceMetadata) => {
+  const steps = workspaceSchemaInSteps(metadata)
+  for (;;) {
+    const step = steps.next()
+    if (step.done) return step.value
+  }
+}
+
+/**
+ * `buildWorkspaceSchema` in steps of about one object: its types made, then its types' fields and root
+ * fields resolved (graphql-js does it in `new GraphQLSchema`, most of a build), so the constructor has less
+ * left. The standard model's build, 20–35 ms in one piece (more on a loaded machine), is 36 steps.
+ */
+export function* workspaceSchemaInSteps(metadata: WorkspaceMetadata): Generator<void, { schema: GraphQLSchema; skipped: Array<string> }> {
   const { kept, skipped } = withoutClashes(metadata.objects)
-  const objects = [...buildObjectTypes({ ...metadata, objects: kept }).values()]
-  const merge = (build: (types: ObjectTypes) => RootFields): RootFields => Object.assign({}, ...objects.map(build))
-  const schema = new GraphQLSchema({
-    query: new GraphQLObjectType<unknown, DataGraphQLContext>({
-      name: "Query",
-      fields: () => ({ ...merge(queryFields), search: searchField })
-    }),
-    mutation: new GraphQLObjectType<unknown, DataGraphQLContext>({ name: "Mutation", fields: () => merge(mutationFields) }),
-    types: [...STATIC_TYPES, ...objects.flatMap(namedTypesOf)]
-  })
+  const objects = [...(yield* objectTypesInSteps({ ...metadata, objects: kept })).values()]
+  const query: RootFields = {}
+  const mutation: RootFields = {}
+  for (const types of objects) {
+    for (const type of namedTypesOf(types)) {
+      if (isObjectType(type) || isInputObjectType(type) || isInterfaceType(type)) type.getFields()
+    }
+    Object.assign(query, queryFields(types))
+    Object.assign(mutation, mutationFields(types))
+    yield
+  }
+  const queryType = new GraphQLObjectType<unknown, DataGraphQLContext>({ name: "Query", fields: { ...query, search: searchField } })
+  const mutationType = new GraphQLObjectType<unknown, DataGraphQLContext>({ name: "Mutation", fields: mutation })
+  queryType.getFields()
+  yield
+  mutationType.getFields()
+  yield
+  const schema = new GraphQLSchema({ query: queryType, mutation: mutationType, types: [...STATIC_TYPES, ...objects.flatMap(namedTypesOf)] })
   return { schema, skipped }
 }

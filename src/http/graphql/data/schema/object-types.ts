@@ -452,12 +452,22 @@ const buildOne = (object: ObjectMetadata, shapes: ReadonlyArray<FieldShape>, typ
  * objects built later; inactive objects and fields, and relations to inactive objects, are left out.
  */
 export const buildObjectTypes = (metadata: WorkspaceMetadata): Map<string, ObjectTypes> => {
+  const steps = objectTypesInSteps(metadata)
+  for (;;) {
+    const step = steps.next()
+    if (step.done) return step.value
+  }
+}
+
+/** `buildObjectTypes` one object a step, so a build can let other work run between objects. */
+export function* objectTypesInSteps(metadata: WorkspaceMetadata): Generator<void, Map<string, ObjectTypes>> {
   const objects = metadata.objects.filter((o) => o.isActive && isGraphQLName(o.nameSingular) && isGraphQLName(o.namePlural))
   const active = new Set(objects.map((o) => o.id))
   const types = new Map<string, ObjectTypes>()
   for (const object of objects) {
     const shapes = object.fields.flatMap((f) => fieldShape(object, f, active) ?? [])
     types.set(object.id, buildOne(object, shapes, types))
+    yield
   }
   return types
 }
