@@ -9,7 +9,7 @@ import { RpcClient, RpcClientError, RpcSerialization } from "@effect/rpc"
 import type { FromServerEncoded } from "@effect/rpc/RpcMessage"
 import type { Subprocess } from "bun"
 import { Context, Duration, Effect, Layer, Stream } from "effect"
-import { chownSync, existsSync, mkdtempSync, rmSync } from "node:fs"
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -49,6 +49,8 @@ const childEntry = () => {
 }
 
 interface Isolation {
+  /** The child's script, where the sandbox can read it. */
+  readonly entry: string
   /** Commands each sandbox starts through, as root (session, namespaces). */
   readonly prefix: ReadonlyArray<string>
   /** A mount namespace of its own: fresh tmpfs on /tmp, /var/tmp and /dev/shm, its working directory in /tmp. */
@@ -72,6 +74,30 @@ const PRIVATE_TMP_SCRIPT = [
   "exec \"$@\""
 ].join(" && ")
 
+/** The folders a sandbox gets fresh (PRIVATE_TMP_SCRIPT): a script under them is out of its sight. */
+const HIDDEN_IN_SANDBOX = ["/tmp/", "/var/tmp/", "/dev/shm/"]
+const STAGING_DIR = "/run/score-sandbox"
+
+/**
+ * The child's script where a sandbox with its own /tmp can read it. A server installed under /tmp (a CI
+ * clone, say) has its sources and node_modules hidden there, so the child is bundled into one file under
+ * /run (root's tmpfs, readable by the sandbox's user) once per process; null when that cannot be done.
+ */
+const stageEntry = (entry: string) =>
+  Effect.gen(function*() {
+    const real = realpathSync(entry)
+    if (!HIDDEN_IN_SANDBOX.some((dir) => real.startsWith(dir))) return real
+    const built = yield* Effect.promise(() => Bun.build({ entrypoints: [real], target: "bun" }))
+    const output = built.success ? built.outputs[0] : undefined
+    if (!output) return null
+    const text = yield* Effect.promise(() => output.text())
+    const staged = join(STAGING_DIR, `child-${Bun.hash(text).toString(16)}.js`)
+    mkdirSync(STAGING_DIR, { recursive: true, mode: 0o755 })
+    chmodSync(STAGING_DIR, 0o755)
+    if (!existsSync(staged)) writeFileSync(staged, text, { mode: 0o644 })
+    return staged
+  }).pipe(Effect.catchAllDefect(() => Effect.succeed(null)))
+
 /** Which isolation this machine allows; each missing part is logged once, with what it means. */
 const probeIsolation = (settings: SandboxSettings) =>
   Effect.gen(function*() {
@@ -86,8 +112,11 @@ const probeIsolation = (settings: SandboxSettings) =>
     if (!settings.allowNetwork && !network) {
       yield* Effect.logWarning("Logic functions: no network namespace here (unshare -n needs root and util-linux): functions can reach the network")
     }
-    const privateTmp = existsSync("/bin/sh") && works("-m")
-    if (!privateTmp) yield* Effect.logWarning("Logic functions: no mount namespace here (unshare -m needs root): sandboxes share /tmp")
+    const mountable = existsSync("/bin/sh") && works("-m")
+    const staged = mountable ? yield* stageEntry(childEntry()) : null
+    const privateTmp = staged !== null
+    if (!mountable) yield* Effect.logWarning("Logic functions: no mount namespace here (unshare -m needs root): sandboxes share /tmp")
+    else if (!privateTmp) yield* Effect.logWarning(`Logic functions: the sandbox's script could not be placed in ${STAGING_DIR}: sandboxes share /tmp`)
     if (unshare && (network || privateTmp)) prefix.push(unshare, ...(network ? ["-n"] : []), ...(privateTmp ? ["-m"] : []))
     const prlimit = Bun.which("prlimit")
     const limits = prlimit
@@ -96,7 +125,7 @@ const probeIsolation = (settings: SandboxSettings) =>
     if (!prlimit) yield* Effect.logWarning("Logic functions: prlimit not found: no CPU time or memory limit, only the wall-clock timeout")
     const setpriv = isRoot ? Bun.which("setpriv") : null
     if (!setpriv) yield* Effect.logWarning("Logic functions: cannot switch to an unprivileged user (needs root and setpriv): functions run as the server's user")
-    return { prefix, privateTmp, limits, setpriv } satisfies Isolation
+    return { entry: staged ?? childEntry(), prefix, privateTmp, limits, setpriv } satisfies Isolation
   })
 
 interface Sandbox {
@@ -107,12 +136,12 @@ interface Sandbox {
   unreadableOutput: boolean
 }
 
-const spawnSandbox = (isolation: Isolation, entry: string, uid: number): Sandbox => {
+const spawnSandbox = (isolation: Isolation, uid: number): Sandbox => {
   const workdir = isolation.privateTmp ? null : mkdtempSync(join(tmpdir(), "score-fn-"))
   if (workdir && isolation.setpriv) chownSync(workdir, uid, uid)
   const mounts = isolation.privateTmp ? ["/bin/sh", "-c", PRIVATE_TMP_SCRIPT, String(uid)] : []
   const user = isolation.setpriv ? [isolation.setpriv, `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--no-new-privs"] : []
-  const child = Bun.spawn([...isolation.prefix, ...mounts, ...isolation.limits, ...user, process.execPath, entry], {
+  const child = Bun.spawn([...isolation.prefix, ...mounts, ...isolation.limits, ...user, process.execPath, isolation.entry], {
     cwd: workdir ?? "/",
     env: {},
     stdin: "pipe",
@@ -197,10 +226,9 @@ export const LogicFunctionSandboxProcesses = (settings: SandboxSettings) =>
     Effect.gen(function*() {
       // Nothing starts before the first execution: a server whose workflows have no CODE step pays nothing.
       const isolationOnce = yield* Effect.cached(probeIsolation(settings))
-      const entry = childEntry()
       const spares: Array<Sandbox> = []
       let started = 0
-      const spawn = (isolation: Isolation) => spawnSandbox(isolation, entry, SANDBOX_UID_BASE + (started++ % SANDBOX_UIDS))
+      const spawn = (isolation: Isolation) => spawnSandbox(isolation, SANDBOX_UID_BASE + (started++ % SANDBOX_UIDS))
       const refill = (isolation: Isolation) => {
         while (spares.length < settings.spares) spares.push(spawn(isolation))
       }
