@@ -319,9 +319,9 @@ test("a duplicated CODE step, and a duplicated workflow's CODE steps, get functi
 })
 
 test("retryOnFailure runs a failed CODE step again, in a fresh sandbox", async () => {
-  // A directory every sandbox user may write (not under /tmp, which each sandbox has of its own): the first
-  // attempt leaves a mark there and fails, the retry sees it.
-  const marks = mkdtempSync(join(import.meta.dir, ".code-retry-"))
+  // A directory every sandbox user may write (not under /tmp, which each sandbox has of its own, nor under the
+  // checkout, which may itself be under /tmp): the first attempt leaves a mark there and fails, the retry sees it.
+  const marks = mkdtempSync(process.getuid?.() === 0 && existsSync("/run") ? "/run/score-code-retry-" : join(import.meta.dir, ".code-retry-"))
   chmodSync(marks, 0o777)
   const { run, info } = await runCode(
     `import { existsSync, writeFileSync } from "node:fs"
