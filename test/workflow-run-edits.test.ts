@@ -37,6 +37,7 @@ beforeAll(async () => {
     fetch: async (request) => {
       const path = new URL(request.url).pathname
       received.push({ method: request.method, path, body: await request.text(), header: request.headers.get("x-test") })
+      if (path === "/slow") await Bun.sleep(1500)
       if (path === "/missing") return Response.json({ message: "no such thing" }, { status: 404 })
       return Response.json({ ok: true, path }, { headers: { "x-answer": "42" } })
     }
@@ -102,6 +103,23 @@ test("updateWorkflowRunStep replaces the step in the run's own flow (a waiting f
   expect(missing.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
   const malformed = await client.meta(UPDATE_RUN_STEP, { input: { workflowRunId: runId, step: { name: "no id" } } })
   expect(malformed.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+})
+
+test("an edit made while a step is in flight is kept: the worker's next state writes leave the run's flow alone", async () => {
+  const [call, after] = [uuid(), uuid()]
+  const { versionId } = await client.createWorkflow("Edited while running", manual([call]), [
+    step(call, "HTTP_REQUEST", { url: `http://127.0.0.1:${server.port}/slow`, method: "GET" }, [after]),
+    step(after, "FIND_RECORDS", { objectName: "company", limit: 1 })
+  ])
+  const runId = await client.run(versionId)
+  const running = await untilStep(runId, call, "RUNNING")
+  const original = running.state.flow.steps.find((s: { id: string }) => s.id === after)
+  const { body } = await client.meta(UPDATE_RUN_STEP, { input: { workflowRunId: runId, step: { ...original, name: "Renamed mid-run" } } })
+  expect(body.errors).toBeUndefined()
+  const run = await client.settled(runId)
+  expect(run.status).toBe("COMPLETED")
+  expect(run.state.stepInfos[call].status).toBe("SUCCESS")
+  expect(run.state.flow.steps.find((s: { id: string }) => s.id === after).name).toBe("Renamed mid-run")
 })
 
 test("testHttpRequest sends the request once and answers Twenty's TestHttpRequest: result, status, statusText, headers", async () => {
