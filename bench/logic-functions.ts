@@ -21,7 +21,7 @@ const measure = (spares: number, pauseMs: number) =>
     for (let i = 0; i <= runs; i++) {
       yield* Effect.sleep(pauseMs)
       const started = performance.now()
-      yield* sandbox.execute({ fileName: "handler.ts", source: SOURCE, handlerName: "main", params: { n: i } }, "30 seconds")
+      yield* sandbox.execute({ files: [{ path: "handler.ts", content: SOURCE }], handlerPath: "handler.ts", handlerName: "main", params: { n: i } }, "30 seconds")
       if (i > 0) times.push(performance.now() - started)
     }
     return times

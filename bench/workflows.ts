@@ -8,6 +8,8 @@
  *     step starts) and to the note's `createdAt` (the first step's write), p50 / p99;
  *  2. throughput: BENCH_RUNS (300) runs of a 3-step MANUAL workflow (CREATE_RECORD, UPDATE_RECORD of that
  *     record through `{{<stepId>.id}}`, FIND_RECORDS) queued at once, runs completed per second;
+ *     And BENCH_CODE_RUNS (40) runs of a 1-step MANUAL workflow whose step is CODE (a trivial logic function,
+ *     each execution in a fresh sandbox process), runs completed per second;
  *  3. the trigger lookup every record event pays (most match no workflow): BENCH_LOOKUPS (2000) events that
  *     match none through startRunsForEvent (the cached triggers) against the query each event ran before
  *     the cache, per event, in µs;
@@ -33,6 +35,7 @@ import { step, workflowClient } from "../test/support/workflows.js"
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200)
 const RUNS = Number(process.env.BENCH_RUNS ?? 300)
+const CODE_RUNS = Number(process.env.BENCH_CODE_RUNS ?? 40)
 const LOOKUPS = Number(process.env.BENCH_LOOKUPS ?? 2000)
 const QUEUE_JOBS = process.env.BENCH_QUEUE_JOBS ?? "5000"
 
@@ -85,20 +88,35 @@ try {
     step(find, "FIND_RECORDS", { objectName: "note", limit: 1, filter: { gqlOperationFilter: { id: { eq: `{{${create}.id}}` } } } })
   ])
   const actor = { source: "MANUAL", workspaceMemberId: null, name: "Bench" } as const
-  const started = Date.now()
-  await app.run(Effect.flatMap(Workflows, (w) =>
-    Effect.forEach(Array.from({ length: RUNS }, (_, i) => i), (i) =>
-      w.runVersion(account.workspaceId, { workflowVersionId: threeSteps.versionId, payload: { i } }, actor), { concurrency: 10 })))
-  let completed = 0
-  while (Date.now() - started < 180_000) {
-    const [row] = await sql.unsafe(`SELECT count(*) FILTER (WHERE status = 'COMPLETED')::int AS done, count(*) FILTER (WHERE status = 'FAILED')::int AS failed
-      FROM "${schema}"."workflowRun" WHERE "workflowId" = $1`, [threeSteps.workflowId])
-    completed = row.done
-    if (row.failed > 0) throw new Error(`${row.failed} runs failed`)
-    if (completed >= RUNS) break
-    await Bun.sleep(100)
+  /** Queues `count` runs of the version at once; runs completed per second until all are. */
+  const throughput = async (workflow: { workflowId: string; versionId: string }, count: number) => {
+    const started = Date.now()
+    await app.run(Effect.flatMap(Workflows, (w) =>
+      Effect.forEach(Array.from({ length: count }, (_, i) => i), (i) =>
+        w.runVersion(account.workspaceId, { workflowVersionId: workflow.versionId, payload: { i } }, actor), { concurrency: 10 })))
+    let completed = 0
+    while (Date.now() - started < 180_000) {
+      const [row] = await sql.unsafe(`SELECT count(*) FILTER (WHERE status = 'COMPLETED')::int AS done, count(*) FILTER (WHERE status = 'FAILED')::int AS failed
+        FROM "${schema}"."workflowRun" WHERE "workflowId" = $1`, [workflow.workflowId])
+      completed = row.done
+      if (row.failed > 0) throw new Error(`${row.failed} runs failed`)
+      if (completed >= count) break
+      await Bun.sleep(100)
+    }
+    return { completed, perSecond: Math.round((completed / ((Date.now() - started) / 1000)) * 10) / 10 }
   }
-  const seconds = (Date.now() - started) / 1000
+  const three = await throughput(threeSteps, RUNS)
+
+  // 2b. runs per second of a CODE step workflow: one sandbox process per execution
+  const { createOneLogicFunction: fn } = await client.metaData(
+    `mutation($input: CreateLogicFunctionFromSourceInput!) { createOneLogicFunction(input: $input) { id } }`,
+    { input: { name: "bench", source: { sourceHandlerCode: "export const main = async (p: { i: number }) => ({ double: p.i * 2 })", handlerName: "main", toolInputSchema: {} } } }
+  )
+  const codeStep = crypto.randomUUID()
+  const codeWorkflow = await client.createWorkflow("Code step", { type: "MANUAL", settings: {}, nextStepIds: [codeStep] }, [
+    step(codeStep, "CODE", { logicFunctionId: fn.id, logicFunctionInput: { i: "{{trigger.i}}" } })
+  ])
+  const code = await throughput(codeWorkflow, CODE_RUNS)
 
   // 3. trigger lookup per event: cached, against the query every event ran before the cache
   const event: RecordEvent = {
@@ -132,12 +150,15 @@ try {
     commitToRunStartP99Ms: percentile(toStart, 99),
     commitToFirstStepWriteP50Ms: percentile(toStep, 50),
     commitToFirstStepWriteP99Ms: percentile(toStep, 99),
-    threeStepRuns: completed,
-    threeStepRunsPerSecond: Math.round((completed / seconds) * 10) / 10,
+    threeStepRuns: three.completed,
+    threeStepRunsPerSecond: three.perSecond,
+    codeStepRuns: code.completed,
+    codeStepRunsPerSecond: code.perSecond,
     triggerLookupCachedUsPerEvent: cachedLookupUs,
     triggerLookupQueriedUsPerEvent: queriedLookupUs
   }
-  console.table(figures)
+  // Side by side with the floor they stand on: the queue's own no-op jobs per second, and BullMQ's.
+  console.table({ ...figures, queueNoOpJobsPerSecond: queue.best?.score?.process ?? null, bullmqNoOpJobsPerSecond: queue.best?.bullmq?.process ?? null })
   console.log("queue bench (same run):", JSON.stringify(queue))
   console.log(`RESULT ${JSON.stringify({ ...figures, queue })}`)
 } finally {

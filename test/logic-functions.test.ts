@@ -121,6 +121,37 @@ test("the logic function API (twenty-client-sdk 2.43's): create from source, rea
   expect(notAnId.body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
 })
 
+test("a function's other files are importable from its handler (written beside it in the sandbox); a path leaving its directory is refused", async () => {
+  const id = await createFunction("export const main = async () => 'replaced below'")
+  const update = (fields: Record<string, unknown>) =>
+    client.metaData(`mutation($input: UpdateLogicFunctionFromSourceInput!) { updateOneLogicFunction(input: $input) }`, { input: { id, update: fields } })
+  const execute = async (payload: unknown) =>
+    (await client.metaData(`mutation($id: UUID!, $p: JSON!) { executeOneLogicFunction(input: { id: $id, payload: $p }) { data status error } }`, { id, p: payload }))
+      .executeOneLogicFunction
+  // Twenty's API writes a file at `sourceHandlerPath`: each file in turn, the handler's path set last.
+  await update({ sourceHandlerPath: "src/utils.ts", sourceHandlerCode: "export const greet = (name: string): string => `Hello ${name}`\n" })
+  await update({ sourceHandlerPath: "lib/shout.js", sourceHandlerCode: "export const shout = (text) => text.toUpperCase()\n" })
+  await update({
+    sourceHandlerPath: "src/index.ts",
+    sourceHandlerCode: "import { greet } from './utils'\nimport { shout } from '../lib/shout.js'\nexport const main = async (p: { name: string }) => ({ message: shout(greet(p.name)) })\n"
+  })
+  expect(await execute({ name: "Ada" })).toEqual({ status: "SUCCESS", data: { message: "HELLO ADA" }, error: null })
+
+  // Through a workflow CODE step too.
+  const codeStep = uuid()
+  const { versionId } = await client.createWorkflow("Multi-file", manual([codeStep]), [
+    step(codeStep, "CODE", { logicFunctionId: id, logicFunctionInput: { name: "{{trigger.a}}" } })
+  ])
+  const run = await client.settled(await client.run(versionId, { a: "Grace" }), 40_000)
+  expect(run.state.stepInfos[codeStep]).toMatchObject({ status: "SUCCESS", result: { message: "HELLO GRACE" } })
+
+  await update({ sourceHandlerPath: "../escape.ts", sourceHandlerCode: "export const x = 1\n" })
+  await update({ sourceHandlerPath: "src/index.ts" })
+  const refused = await execute({ name: "Ada" })
+  expect(refused.status).toBe("ERROR")
+  expect(refused.error).toMatchObject({ errorType: "InvalidSourcePath", errorMessage: "File path ../escape.ts is outside the function's directory" })
+})
+
 test("bad input is BAD_USER_INPUT; another workspace's function is NOT_FOUND", async () => {
   const zero = await client.meta(`mutation { createOneLogicFunction(input: { name: "x", timeoutSeconds: 0 }) { id } }`)
   expect(zero.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")

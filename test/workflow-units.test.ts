@@ -5,6 +5,7 @@ import { cronPattern } from "../src/services/workflows/cron.js"
 import { loopBody, loopIndexes, nextStep } from "../src/services/workflows/flow.js"
 import type { RunState, WorkflowStep } from "../src/services/workflows/types.js"
 import { resolveVariables } from "../src/services/workflows/variables.js"
+import { isContainedPath, sandboxFiles } from "../src/services/logic-functions/sources.js"
 
 describe("variables as Twenty resolves them", () => {
   const context = { trigger: { properties: { after: { name: "Acme", employees: 12, address: { city: "Paris" } } } }, s1: { id: "r1" } }
@@ -139,5 +140,28 @@ describe("which step runs next, from the state alone", () => {
     expect(idempotentUuid("run:step")).toBe(idempotentUuid("run:step"))
     expect(idempotentUuid("run:step")).not.toBe(idempotentUuid("run:other"))
     expect(idempotentUuid("run:step")).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+  })
+})
+
+describe("the files a logic function's sandbox writes", () => {
+  test("every file, nested folders joined by /, the handler among them", () => {
+    const prepared = sandboxFiles({ "src/index.ts": "main", src: { "utils.ts": "u", lib: { "a.js": "a" } }, "package.json": "{}" }, "src/index.ts")
+    expect(prepared?.handlerPath).toBe("src/index.ts")
+    expect(prepared?.outside).toBeNull()
+    expect([...(prepared?.files ?? [])].sort((a, b) => a.path.localeCompare(b.path))).toEqual([
+      { path: "package.json", content: "{}" },
+      { path: "src/index.ts", content: "main" },
+      { path: "src/lib/a.js", content: "a" },
+      { path: "src/utils.ts", content: "u" }
+    ])
+  })
+  test("a handler found in its folder; without a runnable extension it is written as TypeScript; missing, null", () => {
+    expect(sandboxFiles({ src: { index: "main" } }, "src/index")?.handlerPath).toBe("src/index.ts")
+    expect(sandboxFiles({ src: { "other.ts": "x" } }, "src/index.ts")).toBeNull()
+  })
+  test("a path leaving the function's directory is named", () => {
+    expect(sandboxFiles({ "src/index.ts": "main", "../x.ts": "x" }, "src/index.ts")?.outside).toBe("../x.ts")
+    for (const path of ["../x", "/etc/passwd", "a/../../b", "a//b", "./a", "a\\b", ""]) expect(isContainedPath(path)).toBe(false)
+    for (const path of ["a", "src/index.ts", ".env", "a/..b/c"]) expect(isContainedPath(path)).toBe(true)
   })
 })

@@ -9,7 +9,7 @@ import { Context, Duration, Effect, Layer, Schema } from "effect"
 import { BadUserInput, Conflict, NotFound } from "../../domain/errors.js"
 import { AppConfig } from "../../platform/config.js"
 import { LogicFunctionSandbox } from "./sandbox/pool.js"
-import { defaultSources, fileAt, MAX_SOURCES_BYTES, sandboxFileName, Sources, withFile } from "./sources.js"
+import { defaultSources, fileAt, MAX_SOURCES_BYTES, sandboxFiles, Sources, withFile } from "./sources.js"
 import { deleteFunction, findFunction, insertFunction, listFunctions, type LogicFunctionFields, type LogicFunctionRow, updateFunction } from "./store.js"
 
 export type { LogicFunctionRow } from "./store.js"
@@ -88,11 +88,14 @@ export const LogicFunctionsLive = Layer.effect(
         const fn = yield* existing(workspaceId, id)
         const started = performance.now()
         const sources = yield* Effect.orElseSucceed(Schema.decodeUnknown(Sources)(fn.sources), () => ({}))
-        const source = fileAt(sources, fn.sourceHandlerPath)
-        const outcome = source === null
-          ? { _tag: "Left" as const, left: { errorType: "HandlerNotFound", errorMessage: `File ${fn.sourceHandlerPath} is not in the function's sources`, stackTrace: "", logs: "" } }
+        const prepared = sandboxFiles(sources, fn.sourceHandlerPath)
+        const refused = (errorType: string, errorMessage: string) => ({ _tag: "Left" as const, left: { errorType, errorMessage, stackTrace: "", logs: "" } })
+        const outcome = prepared === null
+          ? refused("HandlerNotFound", `File ${fn.sourceHandlerPath} is not in the function's sources`)
+          : prepared.outside !== null
+          ? refused("InvalidSourcePath", `File path ${prepared.outside} is outside the function's directory`)
           : yield* Effect.either(sandbox.execute(
-            { fileName: sandboxFileName(fn.sourceHandlerPath), source, handlerName: fn.handlerName, params: payload ?? {} },
+            { files: prepared.files, handlerPath: prepared.handlerPath, handlerName: fn.handlerName, params: payload ?? {} },
             Duration.millis(Math.min(fn.timeoutSeconds * 1000, maxWallClock))
           ))
         const duration = Math.round(performance.now() - started)

@@ -1,8 +1,9 @@
 /**
  * Twenty's `Sources`: a function's files as `{ path: content }`, flat (`"src/index.ts"`) or nested by folder
- * (`{ src: { "index.ts": … } }`). The sandbox gets the handler file alone (no imports between files yet).
+ * (`{ src: { "index.ts": … } }`). The sandbox gets every file, so the handler imports the others (`./utils`).
  */
 import { Schema } from "effect"
+import type { SourceFile } from "./sandbox/protocol.js"
 
 export interface Sources {
   readonly [path: string]: string | Sources
@@ -37,10 +38,27 @@ export const fileAt = (sources: Sources, path: string): string | null => {
 
 const RUNNABLE = /\.(ts|mts|cts|js|mjs|cjs)$/
 
-/** The sandbox's file name for the handler: its extension decides TypeScript or JavaScript. */
-export const sandboxFileName = (path: string) => {
-  const extension = RUNNABLE.exec(path)?.[0]
-  return `handler${extension ?? ".ts"}`
+/** A relative path that stays inside the function's directory: no leading `/`, no `..`, `.` or empty segment. */
+export const isContainedPath = (path: string) =>
+  path.length > 0 && !path.startsWith("/") && !path.includes("\\") && !path.includes("\0") &&
+  path.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..")
+
+/** Every file of `sources`, nested folders joined by `/`. */
+export const flattenSources = (sources: Sources, prefix = ""): Array<SourceFile> =>
+  Object.entries(sources).flatMap(([name, value]) =>
+    typeof value === "string" ? [{ path: `${prefix}${name}`, content: value }] : flattenSources(value, `${prefix}${name}/`))
+
+/**
+ * What the sandbox writes for one execution: the function's files and the handler's path among them (a
+ * handler path without a runnable extension is written as TypeScript, `<path>.ts`). Null when the handler
+ * is missing; a path leaving the function's directory is named, to be refused.
+ */
+export const sandboxFiles = (sources: Sources, sourceHandlerPath: string) => {
+  const handler = fileAt(sources, sourceHandlerPath)
+  if (handler === null) return null
+  const handlerPath = RUNNABLE.test(sourceHandlerPath) ? sourceHandlerPath : `${sourceHandlerPath}.ts`
+  const files = [...flattenSources(sources).filter((file) => file.path !== sourceHandlerPath), { path: handlerPath, content: handler }]
+  return { files, handlerPath, outside: files.find((file) => !isContainedPath(file.path))?.path ?? null }
 }
 
 /** `sources` with the file at `path` replaced by `content` (where it is, flat or in its folders; else flat). */

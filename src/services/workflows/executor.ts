@@ -92,7 +92,7 @@ export const executeRun = (workspaceId: string, workflowRunId: string, settings:
     }
     let state: RunState = decoded.right
     const persist = (next: RunState, patch: { readonly status?: "COMPLETED" | "FAILED"; readonly endedAt?: boolean } = {}) =>
-      Effect.map(runWritten(updateRun(schema, workflowRunId, { ...patch, state: next }, ["RUNNING"])), (written) => {
+      Effect.map(runWritten(updateRun(schema, workflowRunId, { ...patch, state: next, keepStoredFlow: true }, ["RUNNING"])), (written) => {
         state = next
         return written
       })

@@ -21,7 +21,9 @@ import { Records } from "../records/service.js"
 import { executeRun } from "./executor.js"
 import { submitForm, type SubmitFormInput } from "./forms.js"
 import { sweepRuns } from "./maintenance.js"
+import { updateRunStep } from "./run-steps.js"
 import { startRun, stopRun } from "./runs.js"
+import { testHttpRequest, type TestHttpRequestAnswer } from "./test-http-request.js"
 import { schemaOf, type VersionRow, workflowRowsWritten } from "./store.js"
 import { eventTriggersKey, startRunForWebhook, startRunsForCron, startRunsForEvent } from "./triggers.js"
 import type { RunStatus, WorkflowStep } from "./types.js"
@@ -51,6 +53,10 @@ export interface WorkflowsShape {
   readonly duplicateWorkflow: (workspaceId: string, input: Parameters<typeof builder.duplicateWorkflow>[1]) => Effect.Effect<VersionRow, WorkflowsFailure>
   /** Twenty's submitFormStep: the FORM step's response, and the run goes on. */
   readonly submitForm: (workspaceId: string, input: SubmitFormInput) => Effect.Effect<boolean, WorkflowsFailure>
+  /** Twenty's updateWorkflowRunStep: a step of the run's own flow replaced (a form's fields while it waits). */
+  readonly updateRunStep: (workspaceId: string, input: { readonly workflowRunId: string; readonly step: WorkflowStep }) => Effect.Effect<WorkflowStep, WorkflowsFailure>
+  /** Twenty's testHttpRequest: an HTTP_REQUEST step's request sent once, through the same SSRF guard. */
+  readonly testHttpRequest: (input: Readonly<Record<string, unknown>>) => Effect.Effect<TestHttpRequestAnswer>
   readonly stopRun: (workspaceId: string, workflowRunId: string) => Effect.Effect<{ readonly id: string; readonly status: RunStatus }, WorkflowsFailure>
   readonly startRunsForEvent: (event: RecordEvent) => Effect.Effect<void, WorkflowsFailure>
   /** `apiKeyWorkspaceId`: the workspace of the request's API key, read only when the trigger asks for one. */
@@ -106,6 +112,8 @@ export const WorkflowsLive = Layer.effect(
       duplicateWorkflow: (ws, input) => transactional(ws, builder.duplicateWorkflow(ws, input)),
       // Not in a transaction: the run's job, queued last, must find the response already committed.
       submitForm: (ws, input) => written(ws, submitForm(ws, input)),
+      updateRunStep: (ws, input) => written(ws, updateRunStep(ws, input)),
+      testHttpRequest: (input) => provided(testHttpRequest(input)),
       stopRun: (ws, id) => transactional(ws, stopRun(ws, id)),
       startRunsForEvent: (event) => written(event.workspaceId, startRunsForEvent(event)),
       startRunForWebhook: (ws, workflowId, payload, apiKeyWorkspaceId) => written(ws, startRunForWebhook(ws, workflowId, payload, apiKeyWorkspaceId)),

@@ -170,6 +170,8 @@ export const updateRun = (
     readonly state?: unknown
     readonly startedAt?: boolean
     readonly endedAt?: boolean
+    /** The stored `state.flow` stays (the executor's writes): an updateWorkflowRunStep made meanwhile is kept. */
+    readonly keepStoredFlow?: boolean
   },
   /** Only while the run is in one of these statuses (a stop request wins over a step's write). */
   onlyIf?: ReadonlyArray<RunStatus>
@@ -178,12 +180,17 @@ export const updateRun = (
     const now = new Date().toISOString()
     const set: Record<string, unknown> = { updatedAt: now }
     if (patch.status) set["status"] = patch.status
-    if (patch.state !== undefined) set["state"] = JSON.stringify(patch.state)
+    const keepFlow = patch.state !== undefined && patch.keepStoredFlow === true
+    if (patch.state !== undefined && !keepFlow) set["state"] = JSON.stringify(patch.state)
     if (patch.startedAt) set["startedAt"] = now
     if (patch.endedAt) set["endedAt"] = now
+    const given = JSON.stringify(patch.state)
+    const state = keepFlow
+      ? sql`, state = CASE WHEN state->'flow' IS NOT NULL THEN jsonb_set(${given}::jsonb, '{flow}', state->'flow') ELSE ${given}::jsonb END`
+      : sql``
     const guard = onlyIf ? sql`AND status IN ${sql.in(onlyIf)}` : sql``
     return Effect.map(
-      sql<{ id: string }>`UPDATE ${table(sql, schema, "workflowRun")} SET ${sql.update(set)} WHERE id = ${id} ${guard} RETURNING id`,
+      sql<{ id: string }>`UPDATE ${table(sql, schema, "workflowRun")} SET ${sql.update(set)}${state} WHERE id = ${id} ${guard} RETURNING id`,
       (rows) => rows.length > 0
     )
   })

@@ -61,6 +61,14 @@ export const workflowResolvers = {
     createWorkflowVersionEdge: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.createEdge(ws, args.input)),
     deleteWorkflowVersionEdge: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.deleteEdge(ws, args.input)),
     updateWorkflowVersionPositions: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.updatePositions(ws, args.input)),
+    updateWorkflowRunStep: (_: unknown, args: Args, ctx: Context) =>
+      withWorkflows(ctx, (w, ws) =>
+        decodeStep(args.input.step).pipe(
+          Effect.mapError(() => new BadUserInput({ message: "Step is invalid: it needs an id, a type and settings", subCode: "INVALID_REQUEST" })),
+          Effect.flatMap((step) => w.updateRunStep(ws, { workflowRunId: args.input.workflowRunId, step })),
+          Effect.map(action)
+        )),
+    testHttpRequest: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w) => w.testHttpRequest(args.input)),
     stopWorkflowRun: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.stopRun(ws, args.workflowRunId)),
     submitFormStep: (_: unknown, args: Args, ctx: Context) => withWorkflows(ctx, (w, ws) => w.submitForm(ws, args.input)),
     computeStepOutputSchema: (_: unknown, args: Args, ctx: Context) =>

@@ -55,6 +55,17 @@ input UpdateWorkflowVersionPositionsInput { workflowVersionId: UUID! positions: 
 input UpdateWorkflowVersionStepInput { workflowVersionId: UUID! step: JSON! }
 input DeleteWorkflowVersionStepInput { workflowVersionId: UUID! stepId: String! }
 input SubmitFormStepInput { stepId: String! workflowRunId: UUID! response: JSON! }
+input UpdateWorkflowRunStepInput { workflowRunId: UUID! step: JSON! }
+input TestHttpRequestInput { url: String! method: String! headers: JSON body: JSON }
+type TestHttpRequest {
+  success: Boolean!
+  message: String!
+  result: JSON
+  error: JSON
+  status: Float
+  statusText: String
+  headers: JSON
+}
 input ComputeStepOutputSchemaInput { step: JSON! workflowVersionId: UUID }
 
 extend type Mutation {
@@ -70,6 +81,8 @@ extend type Mutation {
   createWorkflowVersionEdge(input: CreateWorkflowVersionEdgeInput!): WorkflowVersionStepChanges!
   deleteWorkflowVersionEdge(input: CreateWorkflowVersionEdgeInput!): WorkflowVersionStepChanges!
   updateWorkflowVersionPositions(input: UpdateWorkflowVersionPositionsInput!): Boolean!
+  updateWorkflowRunStep(input: UpdateWorkflowRunStepInput!): WorkflowAction!
+  testHttpRequest(input: TestHttpRequestInput!): TestHttpRequest!
   stopWorkflowRun(workflowRunId: UUID!): WorkflowRun!
   submitFormStep(input: SubmitFormStepInput!): Boolean!
   computeStepOutputSchema(input: ComputeStepOutputSchemaInput!): JSON!

@@ -5,8 +5,8 @@
  */
 import { RpcSerialization, RpcServer } from "@effect/rpc"
 import { Effect, Layer, Sink, Stream } from "effect"
-import { writeFileSync } from "node:fs"
-import { join } from "node:path"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { dirname, relative, resolve } from "node:path"
 import { FunctionFailed, SandboxRpcs } from "./protocol.js"
 
 // The protocol owns stdout: a function's console output is collected and answered as its logs.
@@ -33,13 +33,24 @@ const failed = (error: unknown) =>
     logs: logs.join("\n")
   })
 
+/** `path` under the working directory; the worker checked it too, this keeps a bad one from writing elsewhere. */
+const contained = (path: string) => {
+  const full = resolve(process.cwd(), path)
+  const inside = relative(process.cwd(), full)
+  if (inside === "" || inside.startsWith("..") || resolve(process.cwd(), inside) !== full) throw new Error(`File path ${path} is outside the function's directory`)
+  return full
+}
+
 const Handlers = SandboxRpcs.toLayer({
-  Execute: ({ fileName, source, handlerName, params }) =>
+  Execute: ({ files, handlerPath, handlerName, params }) =>
     Effect.tryPromise({
       try: async () => {
-        const path = join(process.cwd(), fileName)
-        writeFileSync(path, source)
-        const module = await import(path)
+        for (const file of files) {
+          const path = contained(file.path)
+          mkdirSync(dirname(path), { recursive: true })
+          writeFileSync(path, file.content)
+        }
+        const module = await import(contained(handlerPath))
         const handler = module[handlerName]
         if (typeof handler !== "function") throw new TypeError(`The function does not export ${handlerName}`)
         const data = await handler(params)

@@ -13,10 +13,15 @@ export class FunctionFailed extends Schema.TaggedError<FunctionFailed>()("Functi
   logs: Schema.String
 }) {}
 
+/** One of the function's files, its path relative to the sandbox's working directory (`src/utils.ts`). */
+export const SourceFile = Schema.Struct({ path: Schema.String, content: Schema.String })
+export type SourceFile = typeof SourceFile.Type
+
 export const ExecuteRequest = Schema.Struct({
-  /** The handler file's name inside the sandbox's working directory (`index.ts`, `index.mjs`). */
-  fileName: Schema.String,
-  source: Schema.String,
+  /** Every file of the function, written under the sandbox's working directory before the handler is imported. */
+  files: Schema.Array(SourceFile),
+  /** The handler file among `files` (its extension decides TypeScript or JavaScript). */
+  handlerPath: Schema.String,
   handlerName: Schema.String,
   params: Schema.Unknown
 })

@@ -10,10 +10,16 @@ const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 /** A response body larger than this fails the step rather than fill the run's state. */
 const MAX_RESPONSE_BYTES = 1024 * 1024
 
-interface Answer {
+export interface HttpAnswer {
+  readonly method: string
+  readonly url: string
   readonly status: number
+  readonly statusText: string
+  readonly headers: Readonly<Record<string, string>>
   readonly text: string
 }
+
+type Answer = Omit<HttpAnswer, "method" | "url">
 
 /**
  * One request to a checked target, with the webhooks' SSRF guard: the host is resolved and checked once and
@@ -41,7 +47,13 @@ const send = (target: string, method: string, headers: Record<string, string>, b
             if (size > MAX_RESPONSE_BYTES) response.destroy(new Error(`Response larger than ${MAX_RESPONSE_BYTES} bytes`))
             else chunks.push(chunk)
           })
-          response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }))
+          response.on("end", () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              statusText: response.statusMessage ?? "",
+              headers: Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : String(v ?? "")])),
+              text: Buffer.concat(chunks).toString("utf8")
+            }))
           response.on("error", reject)
         })
         outgoing.on("timeout", () => outgoing.destroy(new Error(`No answer within ${timeoutMs} ms`)))
@@ -52,7 +64,7 @@ const send = (target: string, method: string, headers: Record<string, string>, b
     catch: (error) => new StepFailed({ message: error instanceof Error ? error.message : String(error) })
   })
 
-const parsed = (text: string): unknown => {
+export const parsedBody = (text: string): unknown => {
   try {
     return JSON.parse(text)
   } catch {
@@ -61,27 +73,34 @@ const parsed = (text: string): unknown => {
 }
 
 /**
- * Twenty's HTTP_REQUEST `{ url, method, headers, body }` → the response body (JSON parsed when it is JSON).
- * A status of 400 or more fails the step. Private, loopback and link-local targets are refused unless
- * WEBHOOK_ALLOW_PRIVATE_ADDRESSES; each attempt waits at most WEBHOOK_TIMEOUT.
+ * Twenty's HTTP_REQUEST input `{ url, method, headers, body }` sent once. Private, loopback and link-local
+ * targets are refused unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES; the request waits at most WEBHOOK_TIMEOUT.
  */
+export const sendHttpRequest = (input: Readonly<Record<string, unknown>>) =>
+  Effect.gen(function*() {
+    const config = yield* AppConfig
+    const url = inputString(input, "url")
+    if (!url) return yield* new StepFailed({ message: "URL is required" })
+    const method = (inputString(input, "method") ?? "GET").toUpperCase()
+    if (!METHODS.includes(method)) return yield* new StepFailed({ message: `Method ${method} is not supported` })
+    const headers = Object.fromEntries(Object.entries(inputObject(input, "headers")).map(([k, v]) => [k, String(v)]))
+    const raw = input["body"]
+    const body = method === "GET" || raw === undefined || raw === null ? null : typeof raw === "string" ? raw : JSON.stringify(raw)
+    if (body !== null && typeof raw !== "string" && !Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) {
+      headers["content-type"] = "application/json"
+    }
+    const answer = yield* send(url, method, headers, body, config.webhookAllowPrivateAddresses, Duration.toMillis(config.webhookTimeout))
+    const sent: HttpAnswer = { ...answer, method, url }
+    return sent
+  })
+
+/** Twenty's HTTP_REQUEST step → the response body (JSON parsed when it is JSON); a status of 400 or more fails the step. */
 export const httpRequestAction: ActionExecutor<AppConfig> = {
   type: "HTTP_REQUEST",
   execute: ({ input }) =>
     Effect.gen(function*() {
-      const config = yield* AppConfig
-      const url = inputString(input, "url")
-      if (!url) return yield* new StepFailed({ message: "URL is required" })
-      const method = (inputString(input, "method") ?? "GET").toUpperCase()
-      if (!METHODS.includes(method)) return yield* new StepFailed({ message: `Method ${method} is not supported` })
-      const headers = Object.fromEntries(Object.entries(inputObject(input, "headers")).map(([k, v]) => [k, String(v)]))
-      const raw = input["body"]
-      const body = method === "GET" || raw === undefined || raw === null ? null : typeof raw === "string" ? raw : JSON.stringify(raw)
-      if (body !== null && typeof raw !== "string" && !Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) {
-        headers["content-type"] = "application/json"
-      }
-      const answer = yield* send(url, method, headers, body, config.webhookAllowPrivateAddresses, Duration.toMillis(config.webhookTimeout))
+      const answer = yield* sendHttpRequest(input)
       if (answer.status >= 400) return yield* new StepFailed({ message: `HTTP ${answer.status}: ${answer.text.slice(0, 200)}` })
-      return { result: parsed(answer.text) }
+      return { result: parsedBody(answer.text) }
     })
 }
