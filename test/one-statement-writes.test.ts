@@ -152,6 +152,17 @@ describe("one-statement writes", () => {
     await records((r) => r.updateMany(scope, "company", { id: { in: ids } }, { employees: 7 }, sel))
     expect(await outbox()).toEqual([])
 
+    // Several fields written, some to the value they had: updatedFields names the changed ones, in the record's order.
+    const beforeMixed = await companiesById(ids)
+    await records((r) => r.updateMany(scope, "company", { id: { in: ids } },
+      { employees: 7, name: "Mixed", address: { addressCity: "Lyon" }, idealCustomerProfile: beforeMixed[0]!["idealCustomerProfile"] }, sel))
+    const afterMixed = await companiesById(ids)
+    const mixed = await outbox()
+    expect(withoutTime(mixed)).toEqual(withoutTime(recordEvents(scope.workspaceId, object, "updated", scope.actor,
+      afterMixed.map((record, i) => ({ record, before: beforeMixed[i]! })))))
+    expect(mixed.map((e) => e.updatedFields)).toEqual(ids.map(() => Object.keys(afterMixed[0]!).filter((k) => k === "name" || k === "address")))
+    await clearOutbox()
+
     await records((r) => r.deleteMany(scope, "company", { id: { in: ids } }, sel))
     const afterDelete = await records((r) => r.findMany(scope, "company", { filter: { id: { in: ids }, deletedAt: { is: "NOT_NULL" } }, orderBy: [{ id: "AscNullsFirst" }] },
       sel, { totalCount: false, aggregates: [] })).then((c) => c.edges.map((e) => e.node))
