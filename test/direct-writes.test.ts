@@ -256,6 +256,11 @@ describe("event outbox storage", () => {
     const [column] = await db`SELECT attcompression AS method FROM pg_attribute WHERE attrelid = 'core."eventOutbox"'::regclass AND attname = 'payload'`
     expect(column.method).toBe("l")
   })
+
+  test("the payload is json (migration 21): the statement puts the records' JSON in as built", async () => {
+    const [column] = await db`SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'core."eventOutbox"'::regclass AND attname = 'payload'`
+    expect(column.type).toBe("json")
+  })
 })
 
 describe("coalesced epoch bumps", () => {
