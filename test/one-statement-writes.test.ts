@@ -20,6 +20,7 @@ import { createTestDatabase } from "./support/database.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 import { startPgStatementLog, type PgStatementLog } from "./support/pg-statement-log.js"
 import { testRole } from "./support/roles.js"
+import { eventOfOutbox, type OutboxPayload } from "../src/services/events/outbox.js"
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 let wire: PgStatementLog
@@ -64,7 +65,7 @@ const statementsOf = async <A>(request: () => Promise<A>) => {
 }
 
 const outbox = async (): Promise<Array<RecordEvent>> =>
-  (await db`SELECT payload FROM core."eventOutbox" WHERE "workspaceId" = ${scope.workspaceId} ORDER BY id`).map((r: { payload: RecordEvent }) => r.payload)
+  (await db`SELECT payload FROM core."eventOutbox" WHERE "workspaceId" = ${scope.workspaceId} ORDER BY id`).map((r: { payload: OutboxPayload }) => eventOfOutbox(r.payload))
 const clearOutbox = () => db`DELETE FROM core."eventOutbox"`
 const records = <A, E>(f: (r: typeof Records.Service) => Effect.Effect<A, E, never>) => app.run(Effect.flatMap(Records, f))
 const companyObject = async () => (await app.run(Effect.flatMap(Metadata, (m) => m.get(scope.workspaceId)))).objects.find((o) => o.nameSingular === "company")!

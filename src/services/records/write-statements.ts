@@ -64,7 +64,9 @@ const updatedFieldsOf = (compared: ReadonlyArray<string> | null) => {
  * The outbox insert of the events of `source`'s rows (columns `id`, `r` the record, `b` its earlier state
  * for updates), with the payload recordEvents builds: an update that changed nothing but `updatedAt` and
  * `updatedBy` has no event. `occurredAt` is the statement's time. The payload is json (migration 21): the
- * records' JSON goes in as built, never parsed into jsonb (about 13 µs of database CPU an update).
+ * records' JSON goes in as built, never parsed into jsonb (about 13 µs of database CPU an update). With
+ * `compared`, an update stores only the written fields' earlier values (`beforeFields`, column `p`), which
+ * the relay makes `before` again (events/outbox.ts): the statement builds one full record, not two.
  */
 const outboxInsert = (
   ctx: BuildContext,
@@ -81,7 +83,7 @@ const outboxInsert = (
   return `INSERT INTO core."eventOutbox" ("workspaceId", name, "recordId", payload)
       SELECT ${workspaceId}::uuid, ${name}::text, e.id, json_build_object('name', ${name}::text, 'action', ${p.add(action)}::text,
         'workspaceId', ${workspaceId}::uuid, 'objectMetadataId', ${p.add(object.id)}::text, 'objectNameSingular', ${p.add(object.nameSingular)}::text,
-        'recordId', e.id, 'record', e.r${updated ? `, 'before', e.b, 'updatedFields', d.f` : ""},
+        'recordId', e.id, 'record', e.r${updated ? `, ${compared === null ? "'before', e.b" : "'beforeFields', e.p"}, 'updatedFields', d.f` : ""},
         'actor', ${p.add(JSON.stringify(scope.actor))}::jsonb, 'occurredAt', ${ISO("now()")})
       FROM ${source} e${updated ? updatedFieldsOf(compared) : ""} ORDER BY e.o`
 }
@@ -160,9 +162,11 @@ export const changeStatement = (
   // An update's updatedFields: only the fields it writes are compared (about 30 µs of database CPU less
   // than comparing every field of the record as JSON).
   const compared = updated ? writtenFields(target.model, target.object, written) : []
-  // The earlier record: for an update's event (and the compared fields), or a destroyed record's everything.
+  // What the update may change, as it was (its event's `before` is the record with these), or a destroyed
+  // record's everything.
   const before = updated
-    ? `, ${fullRecordJson(target)} AS r, ${fieldsJsonb(target, compared)} AS p`
+    ? `, ${fieldsJsonb(target, fullSelection(target.model, target.object).fields
+      .filter((k) => k === "updatedAt" || k === "updatedBy" || compared.includes(k)))} AS p`
     : destroy ? `, ${outputs(ctx, target)}` : ""
   const locked = `matched AS (SELECT t0."id" AS id${before} FROM ${table} t0 WHERE ${where.join(" AND ")}
       ORDER BY t0."id" LIMIT ${limit + 1} FOR UPDATE OF t0),
@@ -174,7 +178,7 @@ export const changeStatement = (
   const changed = destroy
     ? `changed AS (SELECT m.id, m.r${target.selection ? ", m.s" : ""}, m.id AS o FROM matched m JOIN written w ON w.id = m.id)`
     : `changed AS (SELECT t0."id" AS id, ${outputs(ctx, target)}${
-      updated ? `, m.r AS b, m.p, ${fieldsJsonb(target, compared)} AS q` : ""
+      updated ? `, m.p, ${fieldsJsonb(target, compared)} AS q` : ""
     }, t0."id" AS o
         FROM written t0 JOIN matched m ON m.id = t0."id")`
   const text = `WITH ${locked},
