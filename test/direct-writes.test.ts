@@ -21,6 +21,7 @@ import { startTestApp, type TestApp } from "./support/app.js"
 import { createTestDatabase } from "./support/database.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 import { testRole } from "./support/roles.js"
+import { eventOfOutbox, type OutboxPayload } from "../src/services/events/outbox.js"
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 let app: TestApp
@@ -59,7 +60,7 @@ const gql = async (query: string, variables: Record<string, unknown> = {}) => {
 }
 
 const outbox = async (): Promise<Array<RecordEvent>> =>
-  (await db`SELECT payload FROM core."eventOutbox" WHERE "workspaceId" = ${scope.workspaceId} ORDER BY id`).map((r: { payload: RecordEvent }) => r.payload)
+  (await db`SELECT payload FROM core."eventOutbox" WHERE "workspaceId" = ${scope.workspaceId} ORDER BY id`).map((r: { payload: OutboxPayload }) => eventOfOutbox(r.payload))
 const clearOutbox = () => db`DELETE FROM core."eventOutbox"`
 const either = <A, E>(effect: Effect.Effect<A, E>) => app.run(Effect.either(effect))
 const settled = <A>(promise: Promise<A> | null) => {
@@ -255,6 +256,27 @@ describe("event outbox storage", () => {
   test("events are compressed with lz4 where PostgreSQL has it (migration 20)", async () => {
     const [column] = await db`SELECT attcompression AS method FROM pg_attribute WHERE attrelid = 'core."eventOutbox"'::regclass AND attname = 'payload'`
     expect(column.method).toBe("l")
+  })
+
+  test("the payload is json (migration 21): the statement puts the records' JSON in as built", async () => {
+    const [column] = await db`SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'core."eventOutbox"'::regclass AND attname = 'payload'`
+    expect(column.type).toBe("json")
+  })
+
+  test("an update's event stores the written fields as they were; the relay gives the whole earlier record", async () => {
+    const [company] = await app.run(records.createMany(scope, "company", [{ name: "Stored", employees: 1, address: { addressCity: "Nice" } }], sel))
+    const id = company!["id"] as string
+    await clearOutbox()
+    await settled(records.updateOneDirect(scope, "company", id, { employees: 2 }, sel))
+    const [row] = await db`SELECT payload FROM core."eventOutbox" WHERE "recordId" = ${id}`
+    const stored = row.payload as OutboxPayload
+    expect(stored.before).toBeUndefined()
+    expect(Object.keys(stored.beforeFields!).sort()).toEqual(["employees", "id", "updatedAt", "updatedBy"])
+    const event = eventOfOutbox(stored)
+    expect(event.before).toEqual({ ...company, employees: 1 })
+    expect(Object.keys(event.before!)).toEqual(Object.keys(event.record))
+    expect(event.updatedFields).toEqual(["employees"])
+    expect("beforeFields" in event).toBe(false)
   })
 })
 

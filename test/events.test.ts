@@ -8,6 +8,7 @@ import { Records } from "../src/services/records/index.js"
 import type { RecordsScope } from "../src/services/records/types.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { signUpWithWorkspace } from "./support/flows.js"
+import { eventOfOutbox, type OutboxPayload } from "../src/services/events/outbox.js"
 
 let app: TestApp
 let db: SQL
@@ -26,7 +27,7 @@ afterAll(async () => {
 })
 
 const outbox = async (): Promise<Array<RecordEvent>> =>
-  (await db`SELECT payload FROM core."eventOutbox" WHERE "workspaceId" = ${scope.workspaceId} ORDER BY id`).map((r: { payload: RecordEvent }) => r.payload)
+  (await db`SELECT payload FROM core."eventOutbox" WHERE "workspaceId" = ${scope.workspaceId} ORDER BY id`).map((r: { payload: OutboxPayload }) => eventOfOutbox(r.payload))
 const clearOutbox = () => db`DELETE FROM core."eventOutbox"`
 const records = <A, E>(f: (r: typeof Records.Service) => Effect.Effect<A, E, never>) => app.run(Effect.flatMap(Records, f))
 

@@ -20,6 +20,7 @@ import { createTestDatabase } from "./support/database.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 import { startPgStatementLog, type PgStatementLog } from "./support/pg-statement-log.js"
 import { testRole } from "./support/roles.js"
+import { eventOfOutbox, type OutboxPayload } from "../src/services/events/outbox.js"
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 let wire: PgStatementLog
@@ -64,7 +65,7 @@ const statementsOf = async <A>(request: () => Promise<A>) => {
 }
 
 const outbox = async (): Promise<Array<RecordEvent>> =>
-  (await db`SELECT payload FROM core."eventOutbox" WHERE "workspaceId" = ${scope.workspaceId} ORDER BY id`).map((r: { payload: RecordEvent }) => r.payload)
+  (await db`SELECT payload FROM core."eventOutbox" WHERE "workspaceId" = ${scope.workspaceId} ORDER BY id`).map((r: { payload: OutboxPayload }) => eventOfOutbox(r.payload))
 const clearOutbox = () => db`DELETE FROM core."eventOutbox"`
 const records = <A, E>(f: (r: typeof Records.Service) => Effect.Effect<A, E, never>) => app.run(Effect.flatMap(Records, f))
 const companyObject = async () => (await app.run(Effect.flatMap(Metadata, (m) => m.get(scope.workspaceId)))).objects.find((o) => o.nameSingular === "company")!
@@ -151,6 +152,17 @@ describe("one-statement writes", () => {
     await clearOutbox()
     await records((r) => r.updateMany(scope, "company", { id: { in: ids } }, { employees: 7 }, sel))
     expect(await outbox()).toEqual([])
+
+    // Several fields written, some to the value they had: updatedFields names the changed ones, in the record's order.
+    const beforeMixed = await companiesById(ids)
+    await records((r) => r.updateMany(scope, "company", { id: { in: ids } },
+      { employees: 7, name: "Mixed", address: { addressCity: "Lyon" }, idealCustomerProfile: beforeMixed[0]!["idealCustomerProfile"] }, sel))
+    const afterMixed = await companiesById(ids)
+    const mixed = await outbox()
+    expect(withoutTime(mixed)).toEqual(withoutTime(recordEvents(scope.workspaceId, object, "updated", scope.actor,
+      afterMixed.map((record, i) => ({ record, before: beforeMixed[i]! })))))
+    expect(mixed.map((e) => e.updatedFields)).toEqual(ids.map(() => Object.keys(afterMixed[0]!).filter((k) => k === "name" || k === "address")))
+    await clearOutbox()
 
     await records((r) => r.deleteMany(scope, "company", { id: { in: ids } }, sel))
     const afterDelete = await records((r) => r.findMany(scope, "company", { filter: { id: { in: ids }, deletedAt: { is: "NOT_NULL" } }, orderBy: [{ id: "AscNullsFirst" }] },

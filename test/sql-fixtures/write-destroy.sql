@@ -7,7 +7,7 @@ WITH matched AS (SELECT t0."id" AS id, json_build_object('id', t0."id", 'created
     written AS (DELETE FROM "workspace_fixture"."company" AS t0 USING matched m WHERE t0."id" = m.id AND (SELECT n FROM counted) <= 200 RETURNING t0."id"),
     changed AS (SELECT m.id, m.r, m.s, m.id AS o FROM matched m JOIN written w ON w.id = m.id),
     events AS (INSERT INTO core."eventOutbox" ("workspaceId", name, "recordId", payload)
-      SELECT $2::uuid, $3::text, e.id, jsonb_build_object('name', $3::text, 'action', $4::text,
+      SELECT $2::uuid, $3::text, e.id, json_build_object('name', $3::text, 'action', $4::text,
         'workspaceId', $2::uuid, 'objectMetadataId', $5::text, 'objectNameSingular', $6::text,
         'recordId', e.id, 'record', e.r,
         'actor', $7::jsonb, 'occurredAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))

@@ -4,6 +4,7 @@ import type { RecordAction, RecordEvent } from "../../domain/events.js"
 import type { ObjectMetadata } from "../../domain/metadata.js"
 import { JobQueue } from "../../platform/queue/index.js"
 import type { Actor } from "../records/types.js"
+import { eventOfOutbox, type OutboxPayload } from "./outbox.js"
 
 export const EVENTS_QUEUE = "events"
 export const RECORD_EVENT_JOB = "record-event"
@@ -68,13 +69,13 @@ export const relayOnce = Effect.gen(function*() {
   const queue = yield* JobQueue
   return yield* sql.withTransaction(
     Effect.gen(function*() {
-      const rows = yield* sql<{ id: string; payload: RecordEvent }>`
+      const rows = yield* sql<{ id: string; payload: OutboxPayload }>`
         SELECT id, payload FROM core."eventOutbox" ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`
       if (rows.length === 0) return 0
       // The outbox id as job id: an event relayed twice (crash before the delete) is not queued twice.
       yield* queue.enqueueMany(
         EVENTS_QUEUE,
-        rows.map((row) => ({ name: RECORD_EVENT_JOB, data: row.payload, options: { jobId: `event-${row.id}`, attempts: 5 } }))
+        rows.map((row) => ({ name: RECORD_EVENT_JOB, data: eventOfOutbox(row.payload), options: { jobId: `event-${row.id}`, attempts: 5 } }))
       )
       yield* sql`DELETE FROM core."eventOutbox" WHERE id IN ${sql.in(rows.map((row) => row.id))}`
       return rows.length

@@ -195,7 +195,7 @@ export const makeDirectWrites = (
     const names = Object.keys(columns)
     const slots = Object.fromEntries(names.map((name, i) => [name, new Slot(i)]))
     return changeOne(scope, model, object, selection, id, `update\u0000${names.join("\u0000")}`, names.map((name) => columns[name]),
-      (ctx, where) => changeStatement(ctx, targetOf(model, object, scope), "updated", where, updateSet(ctx, scope, slots)))
+      (ctx, where) => changeStatement(ctx, targetOf(model, object, scope), "updated", where, updateSet(ctx, scope, slots), names))
   }
 
   /** Soft-deletes the live record `id` (deleteMany by id's direct twin): the record, or null when there is none. */

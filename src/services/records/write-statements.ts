@@ -1,6 +1,6 @@
 import type { RecordAction } from "../../domain/events.js"
-import type { ObjectMetadata } from "../../domain/metadata.js"
-import { ident } from "../metadata/columns.js"
+import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
+import { columnsOf, ident } from "../metadata/columns.js"
 import { buildContext } from "./plan.js"
 import { type BuildContext, ISO, type Model, recordJson } from "./query-builder.js"
 import type { RecordsLimits, RecordsScope, Selection } from "./types.js"
@@ -13,15 +13,29 @@ import type { RecordsLimits, RecordsScope, Selection } from "./types.js"
  * them) and `selected` (the caller's selection, when it is not the full record's).
  */
 
+/** The name a field has in a depth-0 record (a many-to-one relation: its id), or null when records do not carry it. */
+const recordKey = (f: FieldMetadata) =>
+  f.type === "TS_VECTOR" ? null : f.type === "RELATION" || f.type === "MORPH_RELATION"
+    ? (f.relationType === "MANY_TO_ONE" ? `${f.name}Id` : null)
+    : f.name
+
 /** Every active field at depth 0: what events carry. */
 export const fullSelection = (model: Model, object: ObjectMetadata): Selection => ({
-  fields: [...model.fields(object)].flatMap((f) =>
-    f.type === "TS_VECTOR" ? [] : f.type === "RELATION" || f.type === "MORPH_RELATION"
-      ? (f.relationType === "MANY_TO_ONE" ? [`${f.name}Id`] : [])
-      : [f.name]
-  ),
+  fields: [...model.fields(object)].flatMap((f) => recordKey(f) ?? []),
   relations: []
 })
+
+/**
+ * The record fields an update writing `columns` can change, in the record's order, without the system
+ * timestamps and actors (as recordEvents' changedFields): an update's `updatedFields` are among them.
+ */
+const writtenFields = (model: Model, object: ObjectMetadata, columns: ReadonlyArray<string>) => {
+  const written = new Set(columns)
+  return [...model.fields(object)].flatMap((f) => {
+    const key = recordKey(f)
+    return key === null || key === "updatedAt" || key === "updatedBy" || !columnsOf(f).some((c) => written.has(c.name)) ? [] : [key]
+  })
+}
 
 /** What a one-statement write answers (its single row). */
 export interface WrittenRow {
@@ -31,25 +45,47 @@ export interface WrittenRow {
 }
 
 /**
- * The outbox insert of the events of `source`'s rows (columns `id`, `r` the record, `b` its earlier state
- * for updates, as jsonb: cast once, not once per field compared), with the payload recordEvents builds: an update that changed nothing but `updatedAt` and
- * `updatedBy` has no event. `occurredAt` is the statement's time.
+ * How an update's `updatedFields` are found: `compared` by name (columns `p` and `q` of the source: those
+ * fields before and after, as jsonb; only the fields its SET writes can change), or every field of `r` and
+ * `b` (jsonb).
  */
-const outboxInsert = (ctx: BuildContext, scope: RecordsScope, object: ObjectMetadata, action: RecordAction, source: string) => {
+const updatedFieldsOf = (compared: ReadonlyArray<string> | null) => {
+  if (compared === null) {
+    return ` CROSS JOIN LATERAL (SELECT json_agg(x.k ORDER BY x.i) AS f FROM json_each(e.r) WITH ORDINALITY AS x(k, v, i)
+        WHERE x.k NOT IN ('updatedAt', 'updatedBy') AND (e.b -> x.k) IS DISTINCT FROM x.v::jsonb) d WHERE d.f IS NOT NULL`
+  }
+  const names = compared.map((k) => `'${k.replace(/'/g, "''")}'`)
+  const changed = names.map((k) => `CASE WHEN e.p -> ${k} IS DISTINCT FROM e.q -> ${k} THEN ${k} END`)
+  return ` CROSS JOIN LATERAL (SELECT to_json(array_remove(ARRAY[${changed.join(", ")}]::text[], NULL)) AS f) d
+      WHERE json_array_length(d.f) > 0`
+}
+
+/**
+ * The outbox insert of the events of `source`'s rows (columns `id`, `r` the record, `b` its earlier state
+ * for updates), with the payload recordEvents builds: an update that changed nothing but `updatedAt` and
+ * `updatedBy` has no event. `occurredAt` is the statement's time. The payload is json (migration 21): the
+ * records' JSON goes in as built, never parsed into jsonb (about 13 µs of database CPU an update). With
+ * `compared`, an update stores only the written fields' earlier values (`beforeFields`, column `p`), which
+ * the relay makes `before` again (events/outbox.ts): the statement builds one full record, not two.
+ */
+const outboxInsert = (
+  ctx: BuildContext,
+  scope: RecordsScope,
+  object: ObjectMetadata,
+  action: RecordAction,
+  source: string,
+  compared: ReadonlyArray<string> | null = null
+) => {
   const p = ctx.params
   const workspaceId = p.add(scope.workspaceId)
   const name = p.add(`${object.nameSingular}.${action}`)
   const updated = action === "updated"
-  const diff = updated
-    ? ` CROSS JOIN LATERAL (SELECT json_agg(x.k ORDER BY x.i) AS f FROM json_each(e.r) WITH ORDINALITY AS x(k, v, i)
-        WHERE x.k NOT IN ('updatedAt', 'updatedBy') AND (e.b -> x.k) IS DISTINCT FROM x.v::jsonb) d WHERE d.f IS NOT NULL`
-    : ""
   return `INSERT INTO core."eventOutbox" ("workspaceId", name, "recordId", payload)
-      SELECT ${workspaceId}::uuid, ${name}::text, e.id, jsonb_build_object('name', ${name}::text, 'action', ${p.add(action)}::text,
+      SELECT ${workspaceId}::uuid, ${name}::text, e.id, json_build_object('name', ${name}::text, 'action', ${p.add(action)}::text,
         'workspaceId', ${workspaceId}::uuid, 'objectMetadataId', ${p.add(object.id)}::text, 'objectNameSingular', ${p.add(object.nameSingular)}::text,
-        'recordId', e.id, 'record', e.r${updated ? `, 'before', e.b, 'updatedFields', d.f` : ""},
+        'recordId', e.id, 'record', e.r${updated ? `, ${compared === null ? "'before', e.b" : "'beforeFields', e.p"}, 'updatedFields', d.f` : ""},
         'actor', ${p.add(JSON.stringify(scope.actor))}::jsonb, 'occurredAt', ${ISO("now()")})
-      FROM ${source} e${diff} ORDER BY e.o`
+      FROM ${source} e${updated ? updatedFieldsOf(compared) : ""} ORDER BY e.o`
 }
 
 /** The answer of a statement whose written records are CTE `changed` (columns r, s, o). */
@@ -101,41 +137,54 @@ export const createStatement = (ctx: BuildContext, target: Target, rows: Readonl
   return { text, params: ctx.params.values }
 }
 
+/** JSON of the record fields `keys` of alias t0 (no parameters), as jsonb. */
+const fieldsJsonb = (target: Target, keys: ReadonlyArray<string>) =>
+  `${recordJson(buildContext(target.model, target.limits), target.object, "t0", { fields: [...keys], relations: [] }, 0)}::jsonb`
+
 /**
- * Changes the rows matching `where` (alias t0, at most `limit`, locked): `update` sets `set` and writes
- * `updated` events with the records before and after; `softDelete`/`restore` set `set` and write their
- * action's events; `destroy` deletes and writes `destroyed` events with the records as they were. Beyond
- * the limit nothing is written and `n` says how many matched.
+ * Changes the rows matching `where` (alias t0, at most `limit`, locked): `update` sets `set` (writing the
+ * columns `written`) and writes `updated` events with the records before and after; `softDelete`/`restore`
+ * set `set` and write their action's events; `destroy` deletes and writes `destroyed` events with the
+ * records as they were. Beyond the limit nothing is written and `n` says how many matched.
  */
 export const changeStatement = (
   ctx: BuildContext,
   target: Target,
   action: Exclude<RecordAction, "created">,
   where: ReadonlyArray<string>,
-  set: ReadonlyArray<string>
+  set: ReadonlyArray<string>,
+  written: ReadonlyArray<string> = []
 ) => {
   const table = target.model.table(target.object)
   const limit = target.limits.maxRecordsPerMutation
   const destroy = action === "destroyed"
-  // The earlier record: for an update's event, or a destroyed record's everything (read before it goes).
-  const before = action === "updated"
-    ? `, ${fullRecordJson(target)} AS r`
+  const updated = action === "updated"
+  // An update's updatedFields: only the fields it writes are compared (about 30 µs of database CPU less
+  // than comparing every field of the record as JSON).
+  const compared = updated ? writtenFields(target.model, target.object, written) : []
+  // What the update may change, as it was (its event's `before` is the record with these), or a destroyed
+  // record's everything.
+  const before = updated
+    ? `, ${fieldsJsonb(target, fullSelection(target.model, target.object).fields
+      .filter((k) => k === "updatedAt" || k === "updatedBy" || compared.includes(k)))} AS p`
     : destroy ? `, ${outputs(ctx, target)}` : ""
   const locked = `matched AS (SELECT t0."id" AS id${before} FROM ${table} t0 WHERE ${where.join(" AND ")}
       ORDER BY t0."id" LIMIT ${limit + 1} FOR UPDATE OF t0),
     counted AS (SELECT count(*)::int AS n FROM matched)`
   const allowed = `(SELECT n FROM counted) <= ${limit}`
-  const written = destroy
+  const writing = destroy
     ? `written AS (DELETE FROM ${table} AS t0 USING matched m WHERE t0."id" = m.id AND ${allowed} RETURNING t0."id")`
     : `written AS (UPDATE ${table} AS t0 SET ${set.join(", ")} FROM matched m WHERE t0."id" = m.id AND ${allowed} RETURNING t0.*)`
   const changed = destroy
     ? `changed AS (SELECT m.id, m.r${target.selection ? ", m.s" : ""}, m.id AS o FROM matched m JOIN written w ON w.id = m.id)`
-    : `changed AS (SELECT t0."id" AS id, ${outputs(ctx, target)}${action === "updated" ? ", m.r::jsonb AS b" : ""}, t0."id" AS o
+    : `changed AS (SELECT t0."id" AS id, ${outputs(ctx, target)}${
+      updated ? `, m.p, ${fieldsJsonb(target, compared)} AS q` : ""
+    }, t0."id" AS o
         FROM written t0 JOIN matched m ON m.id = t0."id")`
   const text = `WITH ${locked},
-    ${written},
+    ${writing},
     ${changed},
-    events AS (${outboxInsert(ctx, target.scope, target.object, action, "changed")})
+    events AS (${outboxInsert(ctx, target.scope, target.object, action, "changed", compared)})
     ${answer("(SELECT n FROM counted)", target.selection !== null)}`
   return { text, params: ctx.params.values }
 }

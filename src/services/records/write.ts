@@ -319,7 +319,8 @@ export const makeWrites = (
       const columns = yield* building(model, limits, () => toColumns(model, object, record, { creating: false }))
       yield* requireLinkedVisible(model, object, guard, [columns])
       return yield* change(scope, model, object, "updated", selection, guard, (ctx, target) =>
-        changeStatement(ctx, target, "updated", baseConditions(ctx, object, "t0", { filter: visible }), updateSet(ctx, scope, columns)), true)
+        changeStatement(ctx, target, "updated", baseConditions(ctx, object, "t0", { filter: visible }), updateSet(ctx, scope, columns),
+          Object.keys(columns)), true)
     }).pipe(Effect.withSpan("Records.updateMany", { attributes: { object: objectName } }))
 
   const updateOne: RecordsShape["updateOne"] = (scope, objectName, id, data, selection) =>
