@@ -3,6 +3,7 @@ import { Duration, Effect, Layer, Logger, Option } from "effect"
 import { AdminLocal } from "./admin/index.js"
 import { AdminSocketServer } from "./admin/socket.js"
 import { makeWebHandler } from "./http/app.js"
+import { serveMetricsPort } from "./http/metrics.js"
 import { serve } from "./http/server.js"
 import { runRelay } from "./services/events/index.js"
 import { registry } from "./jobs/registry.js"
@@ -51,7 +52,7 @@ const main = Effect.gen(function*() {
   const adminSocket = Option.isNone(config.databaseUrl)
     ? AdminSocketServer(config.dataDir).pipe(Layer.provide(AdminLocal))
     : Layer.empty
-  return yield* Layer.launch(Layer.provide(Layer.mergeAll(server, jobs, adminSocket), app)).pipe(
+  return yield* Layer.launch(Layer.provide(Layer.mergeAll(server, serveMetricsPort(Object.keys(registry.queues)), jobs, adminSocket), app)).pipe(
     Effect.provide(Logger.minimumLogLevel(config.logLevel))
   )
 })

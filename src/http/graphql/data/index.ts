@@ -16,9 +16,10 @@ import { type DataGraphQLContext, SchemaBuilder } from "./schema/index.js"
 import { causeIsDatabaseUnavailable, toGraphQLError, unavailableGraphQLBody } from "../../errors.js"
 import { documentLimitsOf, recordLimitsOf, useQueryLimits } from "../limits.js"
 import { laneCounts, makeGraphQLEngine, readPost } from "./engine.js"
+import { noteOperation } from "../../metrics.js"
 import type { WorkspaceCaller } from "../../../services/auth/permissions.js"
 import { bearerToken, workspaceCaller } from "../../caller.js"
-import { bufferedResponse, makeRun, maskError, useInputErrorCodes, withCode } from "../yoga.js"
+import { bufferedResponse, makeRun, maskError, useInputErrorCodes, useOperationLabel, withCode } from "../yoga.js"
 
 /** What /graphql hands to yoga per request: the resolvers' context and the workspace's schema. */
 interface DataServerContext extends DataGraphQLContext {
@@ -74,7 +75,7 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     landingPage: false,
     graphiql: false,
     maskedErrors: { maskError },
-    plugins: [useInputErrorCodes, useQueryLimits(documentLimits, recordLimits)]
+    plugins: [useOperationLabel, useInputErrorCodes, useQueryLimits(documentLimits, recordLimits)]
   })
   const engine = makeGraphQLEngine({
     formatError: (error) => withCode(maskError(error) as typeof error),
@@ -159,6 +160,7 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     } catch {
       // not JSON: yoga says so
     }
+    noteOperation(request, post?.operationName)
     const compiled = post && engine.prepare(schema, post)
     const answer = compiled && await engine.execute(compiled, context, post!.variables)
     if (answer) return new Response(answer.body, { status: answer.status, headers: { ...JSON_HEADERS, ...headers } })

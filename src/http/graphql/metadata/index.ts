@@ -6,7 +6,7 @@ import { AppConfig } from "../../../platform/config.js"
 import { clientAddressOf } from "../../client-address.js"
 import { documentLimitsOf, useQueryLimits } from "../limits.js"
 import { bearerToken } from "../../caller.js"
-import { bufferedResponse, type GraphQLContext, lazyAuth, makeRun, maskError, useInputErrorCodes } from "../yoga.js"
+import { bufferedResponse, type GraphQLContext, lazyAuth, makeRun, maskError, useInputErrorCodes, useOperationLabel } from "../yoga.js"
 import { approvedAccessDomainResolvers, type ApprovedAccessDomainServices } from "./approved-access-domain-resolvers.js"
 import { approvedAccessDomainTypeDefs } from "./approved-access-domain-schema.js"
 import { authResolvers, type AuthResolverServices } from "./auth-resolvers.js"
@@ -136,7 +136,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
     graphiql: { title: "Score /metadata" },
     renderGraphiQL: renderOfflineGraphiQL,
     maskedErrors: { maskError },
-    plugins: [useInputErrorCodes, useQueryLimits(documentLimitsOf(yield* AppConfig))]
+    plugins: [useOperationLabel, useInputErrorCodes, useQueryLimits(documentLimitsOf(yield* AppConfig))]
   })
 
   return Effect.gen(function*() {
