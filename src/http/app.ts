@@ -21,6 +21,8 @@ import { restBulkRoutes } from "./rest/bulk.js"
 import { ssoRoutes } from "./sso-routes.js"
 import { registry as jobRegistry } from "../jobs/registry.js"
 import { linkRebuiltRequest, makeMetricsEndpoint, measured } from "./metrics.js"
+import { linkRequestLog, startRequestLog, withRequestLog } from "./request-log.js"
+import { Auth } from "../services/auth/index.js"
 
 const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
@@ -63,6 +65,11 @@ const edgeErrors = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerRespon
     )
   })
 
+/** LOG_FORMAT=json: the Effect routes' log lines carry the request's id and caller (request-log.ts). */
+const requestLogs = HttpMiddleware.make((app) =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => withRequestLog(request.source as Request, app))
+)
+
 const allowedOrigin = (corsOrigins: string) => {
   const origins = corsOrigins.split(",").map((o) => o.trim()).filter(Boolean)
   return origins.includes("*") ? () => true : (origin: string) => origins.includes(origin)
@@ -82,6 +89,7 @@ const makeApp = Effect.gen(function*() {
     HttpRouter.options("/graphql", data)
   )
   const app = edgeErrors(router).pipe(
+    requestLogs,
     bodyLimit(config.maxBodyBytes, config.importMaxBodyBytes),
     HttpMiddleware.cors({
       allowedOrigins: allowedOrigin(config.corsOrigins),
@@ -143,12 +151,16 @@ export const makeWebHandler = Effect.gen(function*() {
       return refuseKnownFlood(request, limits, headersFor(request.headers.get("origin"))).then((early) => {
         if (early === null) return serve(request)
         if ("refused" in early) return early.refused
-        linkRebuiltRequest(early.rebuilt, request)
+        relink(early.rebuilt, request)
         return serve(early.rebuilt)
       })
     }
     const throttled = apiRateLimit(request, path, headersFor(request.headers.get("origin")))
     return throttled === null ? serve(request) : throttled.then((refused) => refused ?? serve(request))
+  }
+  const relink = (rebuilt: Request, original: Request) => {
+    linkRebuiltRequest(rebuilt, original)
+    linkRequestLog(rebuilt, original)
   }
   const tooLarge = (request: Request) => tooLargeBody(config.maxBodyBytes, headersFor(request.headers.get("origin")))
   const tooLargeUpload = (request: Request) => tooLargeBody(config.importMaxBodyBytes, headersFor(request.headers.get("origin")))
@@ -166,13 +178,20 @@ export const makeWebHandler = Effect.gen(function*() {
     if (request.method === "GET" || request.method === "HEAD") return route(request)
     return boundRequestBody(request, config.maxBodyBytes).then((bounded) => {
       if (!bounded) return tooLarge(request)
-      linkRebuiltRequest(bounded, request)
+      relink(bounded, request)
       return route(bounded)
     })
   }
+  const auth = yield* Auth
+  const logged = config.logFormat === "json"
+    ? (request: Request, path: string) => {
+      startRequestLog(request, auth.authenticated)
+      return handle(request, path)
+    }
+    : handle
   // Metrics off (no METRICS_TOKEN nor METRICS_PORT): the handler is exactly the unmeasured one.
-  if (!metrics.enabled) return (request: Request): Promise<Response> => handle(request, pathOf(request.url))
-  const measuredHandle = measured(handle)
+  if (!metrics.enabled) return (request: Request): Promise<Response> => logged(request, pathOf(request.url))
+  const measuredHandle = measured(logged)
   const scrape = metrics.onApiPort
   return (request: Request): Promise<Response> => {
     const path = pathOf(request.url)

@@ -26,6 +26,7 @@ import { Permissions, PermissionsLive } from "../services/permissions/index.js"
 import { Records, RecordsLive } from "../services/records/index.js"
 import { Roles, RolesLive } from "../services/roles/index.js"
 import { runMigrations } from "../platform/migrations/index.js"
+import { loggerFor } from "../platform/logging.js"
 import { JobQueue, JobQueueMemory, JobQueueRedis } from "../platform/queue/index.js"
 import { RedisLive } from "../platform/redis/index.js"
 import { RateLimits, RateLimitsMemory, RateLimitsRedis } from "../services/rate-limits/index.js"
@@ -169,6 +170,7 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
   )
   const base = Layer.mergeAll(
     Logger.minimumLogLevel(config.logLevel),
+    loggerFor(config.logFormat),
     Layer.succeed(AppConfig, config),
     TokensLive(appSecret),
     SecretBoxLive(appSecret),
@@ -177,7 +179,7 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
     fileStorage(config)
   )
   return Layer.provideMerge(Layer.mergeAll(HealthLive(modes), migrated, PasswordHasherLive), base).pipe(
-    Layer.provide(Logger.minimumLogLevel(config.logLevel))
+    Layer.provide(Layer.merge(Logger.minimumLogLevel(config.logLevel), loggerFor(config.logFormat)))
   )
 }
 

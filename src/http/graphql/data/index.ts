@@ -17,6 +17,7 @@ import { causeIsDatabaseUnavailable, toGraphQLError, unavailableGraphQLBody } fr
 import { documentLimitsOf, recordLimitsOf, useQueryLimits } from "../limits.js"
 import { laneCounts, makeGraphQLEngine, readPost } from "./engine.js"
 import { noteOperation } from "../../metrics.js"
+import { withRequestLog } from "../../request-log.js"
 import type { WorkspaceCaller } from "../../../services/auth/permissions.js"
 import { bearerToken, workspaceCaller } from "../../caller.js"
 import { bufferedResponse, makeRun, maskError, useInputErrorCodes, useOperationLabel, withCode } from "../yoga.js"
@@ -148,7 +149,7 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     let known = knownCallerAndSchema(token)
     if (!known) {
       const exit = await runExit(callerAndSchema(token))
-      if (Exit.isFailure(exit)) return withHeaders(failure(exit.cause), headers)
+      if (Exit.isFailure(exit)) return withHeaders(failure(exit.cause, request), headers)
       known = exit.value
     }
     const { who, schema } = known
@@ -168,17 +169,17 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     return withHeaders(await yoga.fetch(new Request(request.url, { method: "POST", headers: request.headers, body: text }), context), headers)
   }
 
-  const failure = (cause: Cause.Cause<unknown>) => {
+  const failure = (cause: Cause.Cause<unknown>, request: Request) => {
     const error = Cause.failureOption(cause)
     if (Option.isSome(error) && isUserError(error.value)) {
       const { status, body } = errorBody(error.value)
       return Response.json(body, { status })
     }
     if (causeIsDatabaseUnavailable(cause)) {
-      Runtime.runFork(runtime)(Effect.logWarning("Database unavailable", Cause.squash(cause)))
+      Runtime.runFork(runtime)(withRequestLog(request, Effect.logWarning("Database unavailable", Cause.squash(cause))))
       return Response.json(unavailableGraphQLBody(), { status: 503 })
     }
-    Runtime.runFork(runtime)(Effect.logError("GraphQL request failed", cause))
+    Runtime.runFork(runtime)(withRequestLog(request, Effect.logError("GraphQL request failed", cause)))
     return Response.json({ errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] }, {
       status: 500
     })

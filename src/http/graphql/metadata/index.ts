@@ -37,6 +37,7 @@ import { logicFunctionTypeDefs } from "./logic-function-schema.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
 import { workflowResolvers, type WorkflowServices } from "./workflow-resolvers.js"
 import { workflowTypeDefs } from "./workflow-schema.js"
+import { withRequestLog } from "../../request-log.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
 
 /** The services /metadata's resolvers run (Auth also authenticates the caller). */
@@ -141,13 +142,14 @@ export const makeMetadataHandler = Effect.gen(function*() {
 
   return Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
+    const source = request.source as Request
     const context: GraphQLContext<MetadataServices> = {
-      run,
+      run: (effect) => run(withRequestLog(source, effect)),
       auth: lazyAuth(bearerToken(request.headers["authorization"]), authenticate),
       origin: request.headers["origin"] ?? null,
-      clientAddress: clientAddressOf(request.source as Request)
+      clientAddress: clientAddressOf(source)
     }
-    const response = yield* Effect.promise(async () => bufferedResponse(await yoga.fetch(request.source as Request, context)))
+    const response = yield* Effect.promise(async () => bufferedResponse(await yoga.fetch(source, context)))
     return response
   })
 })

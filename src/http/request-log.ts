@@ -1,0 +1,24 @@
+import { Effect } from "effect"
+import { REQUEST_LOG_ANNOTATION, RequestLogContext, requestIdOf } from "../platform/logging.js"
+import type { AuthContext } from "../domain/auth.js"
+import { bearerToken } from "./caller.js"
+
+/** Each request's log identity (LOG_FORMAT=json only), found by the web request the handlers are given. */
+const contexts = new WeakMap<Request, RequestLogContext>()
+
+export const startRequestLog = (request: Request, authenticated: (token: string) => AuthContext | undefined): void => {
+  const token = bearerToken(request.headers.get("authorization"))
+  contexts.set(request, new RequestLogContext(requestIdOf(request.headers.get("x-request-id")), () => token ? authenticated(token) : undefined))
+}
+
+/** A request the edge re-created keeps the original's identity. */
+export const linkRequestLog = (rebuilt: Request, original: Request): void => {
+  const context = contexts.get(original)
+  if (context) contexts.set(rebuilt, context)
+}
+
+/** `effect` with the request's identity on its log lines (unchanged when JSON logs are off). */
+export const withRequestLog = <A, E, R>(request: Request | undefined, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+  const context = request && contexts.get(request)
+  return context ? Effect.annotateLogs(effect, REQUEST_LOG_ANNOTATION, context) : effect
+}
