@@ -26,7 +26,7 @@ const runJson = (effect: Effect.Effect<void>) =>
 describe("LOG_FORMAT=json", () => {
   test("a line written during a request carries its request id, workspace id and user id", async () => {
     const request = new Request("http://localhost/graphql", { headers: { authorization: "Bearer token-1", "x-request-id": "req-42" } })
-    startRequestLog(request, (token) => (token === "token-1" ? member : undefined))
+    startRequestLog(request, "/graphql", (token) => (token === "token-1" ? member : undefined))
     capture()
     await runJson(withRequestLog(request, Effect.logInfo("hello", { n: 1 }).pipe(Effect.annotateLogs("queue", "events"))))
     expect(printed).toHaveLength(1)
@@ -37,7 +37,7 @@ describe("LOG_FORMAT=json", () => {
 
   test("a forged request id is replaced; an API key has a workspace and no user; outside requests the ids are null", async () => {
     const request = new Request("http://localhost/rest/companies", { headers: { authorization: "Bearer k", "x-request-id": "bad id {\"x\":1}" } })
-    startRequestLog(request, () => ({ kind: "apiKey", apiKey: { id: "key" }, workspace: { id: "w2" } }) as unknown as AuthContext)
+    startRequestLog(request, "/rest/companies", () => ({ kind: "apiKey", apiKey: { id: "key" }, workspace: { id: "w2" } }) as unknown as AuthContext)
     capture()
     await runJson(withRequestLog(request, Effect.logError("boom", new Error("x"))))
     await runJson(Effect.logWarning("background"))

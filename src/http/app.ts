@@ -1,5 +1,5 @@
 import { HttpApp, HttpMiddleware, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Cause, Effect } from "effect"
+import { Cause, Effect, Option } from "effect"
 import type { Services } from "../layers/index.js"
 import { AppConfig } from "../platform/config.js"
 import { RateLimits } from "../services/rate-limits/index.js"
@@ -183,9 +183,9 @@ export const makeWebHandler = Effect.gen(function*() {
     })
   }
   const auth = yield* Auth
-  const logged = config.logFormat === "json"
+  const logged = config.logFormat === "json" || Option.isSome(config.sentryDsn)
     ? (request: Request, path: string) => {
-      startRequestLog(request, auth.authenticated)
+      startRequestLog(request, path, auth.authenticated)
       return handle(request, path)
     }
     : handle

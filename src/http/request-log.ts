@@ -2,13 +2,15 @@ import { Effect } from "effect"
 import { REQUEST_LOG_ANNOTATION, RequestLogContext, requestIdOf } from "../platform/logging.js"
 import type { AuthContext } from "../domain/auth.js"
 import { bearerToken } from "./caller.js"
+import { routeLabel } from "./metrics.js"
 
-/** Each request's log identity (LOG_FORMAT=json only), found by the web request the handlers are given. */
+/** Each request's log identity (with LOG_FORMAT=json or SENTRY_DSN), found by the web request the handlers are given. */
 const contexts = new WeakMap<Request, RequestLogContext>()
 
-export const startRequestLog = (request: Request, authenticated: (token: string) => AuthContext | undefined): void => {
+export const startRequestLog = (request: Request, path: string, authenticated: (token: string) => AuthContext | undefined): void => {
   const token = bearerToken(request.headers.get("authorization"))
-  contexts.set(request, new RequestLogContext(requestIdOf(request.headers.get("x-request-id")), () => token ? authenticated(token) : undefined))
+  const requestId = requestIdOf(request.headers.get("x-request-id"))
+  contexts.set(request, new RequestLogContext(requestId, request.method, routeLabel(path), () => token ? authenticated(token) : undefined))
 }
 
 /** A request the edge re-created keeps the original's identity. */

@@ -27,6 +27,7 @@ import { Records, RecordsLive } from "../services/records/index.js"
 import { Roles, RolesLive } from "../services/roles/index.js"
 import { runMigrations } from "../platform/migrations/index.js"
 import { loggerFor } from "../platform/logging.js"
+import { ErrorReportingSentry } from "../platform/error-reporting.js"
 import { JobQueue, JobQueueMemory, JobQueueRedis } from "../platform/queue/index.js"
 import { RedisLive } from "../platform/redis/index.js"
 import { RateLimits, RateLimitsMemory, RateLimitsRedis } from "../services/rate-limits/index.js"
@@ -137,6 +138,13 @@ const fileStorage = (config: AppConfigShape) => {
   }))
 }
 
+/** SENTRY_DSN: unexpected errors logged anywhere reach Sentry (error-reporting.ts). */
+const errorReporting = (config: AppConfigShape) =>
+  Option.match(config.sentryDsn, {
+    onNone: () => Layer.empty,
+    onSome: (dsn) => ErrorReportingSentry(dsn, { environment: Option.getOrUndefined(config.sentryEnvironment) })
+  })
+
 /** The one place where Score chooses between live (PostgreSQL, Redis) and embedded (PGlite, memory) parts. */
 export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redacted<string>) => {
   const database = Option.match(config.databaseUrl, {
@@ -168,9 +176,10 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
     Effect.flatMap(runMigrations(), (applied) =>
       applied.length > 0 ? Effect.logInfo(`Migrations applied: ${applied.join(", ")}`) : Effect.void)
   )
+  // One layer value in both places, so Sentry is initialised once.
+  const loggers = Layer.mergeAll(Logger.minimumLogLevel(config.logLevel), loggerFor(config.logFormat), errorReporting(config))
   const base = Layer.mergeAll(
-    Logger.minimumLogLevel(config.logLevel),
-    loggerFor(config.logFormat),
+    loggers,
     Layer.succeed(AppConfig, config),
     TokensLive(appSecret),
     SecretBoxLive(appSecret),
@@ -179,7 +188,7 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
     fileStorage(config)
   )
   return Layer.provideMerge(Layer.mergeAll(HealthLive(modes), migrated, PasswordHasherLive), base).pipe(
-    Layer.provide(Layer.merge(Logger.minimumLogLevel(config.logLevel), loggerFor(config.logFormat)))
+    Layer.provide(loggers)
   )
 }
 

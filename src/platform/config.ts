@@ -61,6 +61,8 @@ export const appConfig = Config.all({
     Config.validate({ message: "expected at least 16 characters", validation: (token) => Redacted.value(token).length >= 16 })
   )),
   metricsPort: Config.option(Config.port("METRICS_PORT")),
+  sentryDsn: Config.option(Config.redacted("SENTRY_DSN")),
+  sentryEnvironment: Config.option(Config.string("SENTRY_ENVIRONMENT")),
   dataDir: Config.string("DATA_DIR").pipe(Config.withDefault(".data")),
   frontendUrl: Config.url("FRONTEND_URL").pipe(Config.withDefault(new URL("http://localhost:3001"))),
   corsOrigins: Config.string("CORS_ORIGINS").pipe(Config.withDefault("*")),

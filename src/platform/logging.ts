@@ -6,7 +6,18 @@ import type { AuthContext } from "../domain/auth.js"
  * is memoised by Auth by then), so the hot paths pay nothing per request but this object.
  */
 export class RequestLogContext {
-  constructor(readonly requestId: string, private readonly caller: () => AuthContext | undefined) {}
+  constructor(
+    readonly requestId: string,
+    readonly method: string,
+    /** The route pattern (`/rest/:plural/:id`), never the path: paths carry ids and tokens. */
+    readonly route: string,
+    private readonly caller: () => AuthContext | undefined
+  ) {}
+
+  /** Effect's text logger prints annotations as JSON. */
+  toJSON() {
+    return { ...this.ids, method: this.method, route: this.route }
+  }
 
   get ids(): { readonly requestId: string; readonly workspaceId: string | null; readonly userId: string | null } {
     const caller = this.caller()
