@@ -63,6 +63,8 @@ export const appConfig = Config.all({
   metricsPort: Config.option(Config.port("METRICS_PORT")),
   sentryDsn: Config.option(Config.redacted("SENTRY_DSN")),
   sentryEnvironment: Config.option(Config.string("SENTRY_ENVIRONMENT")),
+  otlpEndpoint: Config.option(Config.url("OTEL_EXPORTER_OTLP_ENDPOINT")),
+  otelServiceName: Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault("score")),
   dataDir: Config.string("DATA_DIR").pipe(Config.withDefault(".data")),
   frontendUrl: Config.url("FRONTEND_URL").pipe(Config.withDefault(new URL("http://localhost:3001"))),
   corsOrigins: Config.string("CORS_ORIGINS").pipe(Config.withDefault("*")),
