@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { operationLabel, routeLabel } from "../src/http/metrics.js"
+import { Effect, Option } from "effect"
+import { makeMetricsEndpoint, operationLabel, routeLabel } from "../src/http/metrics.js"
+import { AppConfig } from "../src/platform/config.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 
@@ -113,6 +115,27 @@ describe("GET /metrics", () => {
     const operations = samples.filter((s) => s.name === "score_http_requests_total" && s.labels["route"] === "/graphql").map((s) => s.labels["operation"])
     expect(operations).toContain("other")
     expect(operations.some((o) => o!.startsWith("Opxxx"))).toBe(false)
+  })
+})
+
+describe("where /metrics is served", () => {
+  test("METRICS_PORT alone: not on the API port, and on the metrics port without a token", async () => {
+    const endpoint = await app.run(Effect.flatMap(AppConfig, (config) =>
+      makeMetricsEndpoint(["events"]).pipe(
+        Effect.provideService(AppConfig, { ...config, metricsToken: Option.none(), metricsPort: Option.some(9464) })
+      )))
+    expect(endpoint.onApiPort).toBeNull()
+    expect(endpoint.enabled).toBe(true)
+    const response = await endpoint.onMetricsPort(new Request("http://localhost:9464/metrics"))
+    expect(response.status).toBe(200)
+    expect(await response.text()).toContain("score_http_requests_total")
+  })
+
+  test("neither setting: disabled", async () => {
+    const endpoint = await app.run(Effect.flatMap(AppConfig, (config) =>
+      makeMetricsEndpoint([]).pipe(Effect.provideService(AppConfig, { ...config, metricsToken: Option.none(), metricsPort: Option.none() }))))
+    expect(endpoint.enabled).toBe(false)
+    expect(endpoint.onApiPort).toBeNull()
   })
 })
 

@@ -137,14 +137,15 @@ export const makeMetricsEndpoint = (queues: ReadonlyArray<string>) =>
     const pool = yield* Effect.serviceOption(PgPool)
     const queue = yield* JobQueue
     const runPromise = Runtime.runPromise(yield* Effect.runtime<never>())
-    registerGauges(
-      Option.getOrNull(pool),
-      (name) => runPromise(queue.counts(name).pipe(Effect.option, Effect.map(Option.getOrNull))),
-      queues
-    )
     const token = Option.map(config.metricsToken, Redacted.value)
     const enabled = Option.isSome(token) || Option.isSome(config.metricsPort)
-    if (enabled) labelling = true
+    if (enabled) {
+      labelling = true
+      // A queue whose counts cannot be read (Redis down) is left out of this scrape.
+      const counts = (name: string) =>
+        runPromise(queue.counts(name).pipe(Effect.option, Effect.map(Option.getOrNull))).catch(() => null)
+      registerGauges(Option.getOrNull(pool), counts, queues)
+    }
     const scrape = async (request: Request, requireToken: boolean): Promise<Response> => {
       if (request.method !== "GET") return Response.json({ statusCode: 405, error: "MethodNotAllowed", messages: ["Method not allowed"] }, { status: 405 })
       if (requireToken || Option.isSome(token)) {
