@@ -34,6 +34,7 @@ export const routeLabel = (path: string): string => {
   return parts.length > 4 ? "/rest/:plural/:id/restore" : "/rest/:plural/:id"
 }
 
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 const MAX_OPERATION_NAMES = 200
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/
 const knownOperations = new Set<string>()
@@ -72,7 +73,7 @@ export const measured = (handler: (request: Request, path: string) => Promise<Re
   const observe = (request: Request, path: string, started: number, status: number) => {
     const route = routeLabel(path)
     const operation = route === "/graphql" || route === "/metadata" ? operations.get(request) ?? "anonymous" : ""
-    const method = request.method
+    const method = METHODS.has(request.method) ? request.method : "other"
     httpRequests.inc({ method, route, operation, status: String(status) })
     httpDuration.observe({ method, route, operation }, (performance.now() - started) / 1000)
   }
