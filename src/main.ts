@@ -3,12 +3,14 @@ import { Duration, Effect, Layer, Logger, Option } from "effect"
 import { AdminLocal } from "./admin/index.js"
 import { AdminSocketServer } from "./admin/socket.js"
 import { makeWebHandler } from "./http/app.js"
+import { serveMetricsPort } from "./http/metrics.js"
 import { serve } from "./http/server.js"
 import { runRelay } from "./services/events/index.js"
 import { registry } from "./jobs/registry.js"
 import { runWorker } from "./jobs/runner.js"
 import { infrastructure, resolveAppSecret, services } from "./layers/index.js"
 import { appConfig } from "./platform/config.js"
+import { loggerFor } from "./platform/logging.js"
 import { watchJobDurability } from "./platform/health/job-durability.js"
 import { JobQueue } from "./platform/queue/index.js"
 import { Redis } from "./platform/redis/index.js"
@@ -51,8 +53,8 @@ const main = Effect.gen(function*() {
   const adminSocket = Option.isNone(config.databaseUrl)
     ? AdminSocketServer(config.dataDir).pipe(Layer.provide(AdminLocal))
     : Layer.empty
-  return yield* Layer.launch(Layer.provide(Layer.mergeAll(server, jobs, adminSocket), app)).pipe(
-    Effect.provide(Logger.minimumLogLevel(config.logLevel))
+  return yield* Layer.launch(Layer.provide(Layer.mergeAll(server, serveMetricsPort(Object.keys(registry.queues)), jobs, adminSocket), app)).pipe(
+    Effect.provide(Layer.merge(Logger.minimumLogLevel(config.logLevel), loggerFor(config.logFormat)))
   )
 })
 

@@ -1,5 +1,5 @@
 import { HttpApp, HttpMiddleware, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Cause, Effect } from "effect"
+import { Cause, Effect, Option } from "effect"
 import type { Services } from "../layers/index.js"
 import { AppConfig } from "../platform/config.js"
 import { RateLimits } from "../services/rate-limits/index.js"
@@ -19,6 +19,10 @@ import { makeRestWriteLane } from "./rest/write-lane.js"
 import { restRecordRoutes } from "./rest/records.js"
 import { restBulkRoutes } from "./rest/bulk.js"
 import { ssoRoutes } from "./sso-routes.js"
+import { registry as jobRegistry } from "../jobs/registry.js"
+import { linkRebuiltRequest, makeMetricsEndpoint, measured } from "./metrics.js"
+import { linkRequestLog, startRequestLog, withRequestLog } from "./request-log.js"
+import { Auth } from "../services/auth/index.js"
 
 const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
@@ -61,6 +65,11 @@ const edgeErrors = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerRespon
     )
   })
 
+/** LOG_FORMAT=json: the Effect routes' log lines carry the request's id and caller (request-log.ts). */
+const requestLogs = HttpMiddleware.make((app) =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => withRequestLog(request.source as Request, app))
+)
+
 const allowedOrigin = (corsOrigins: string) => {
   const origins = corsOrigins.split(",").map((o) => o.trim()).filter(Boolean)
   return origins.includes("*") ? () => true : (origin: string) => origins.includes(origin)
@@ -80,6 +89,7 @@ const makeApp = Effect.gen(function*() {
     HttpRouter.options("/graphql", data)
   )
   const app = edgeErrors(router).pipe(
+    requestLogs,
     bodyLimit(config.maxBodyBytes, config.importMaxBodyBytes),
     HttpMiddleware.cors({
       allowedOrigins: allowedOrigin(config.corsOrigins),
@@ -117,6 +127,7 @@ export const makeWebHandler = Effect.gen(function*() {
   const fileRoutes = yield* makeFileRoutes
   const apiRateLimit = yield* makeApiRateLimit
   const limits = yield* RateLimits
+  const metrics = yield* makeMetricsEndpoint(Object.keys(jobRegistry.queues))
   const effectHandler = HttpApp.toWebHandlerRuntime(yield* Effect.runtime<Services>())(app)
   const isAllowed = allowedOrigin(config.corsOrigins)
   /** What the Effect app's CORS and security middleware would add to an answer to this origin. */
@@ -137,27 +148,54 @@ export const makeWebHandler = Effect.gen(function*() {
   const route = (request: Request): Promise<Response> => {
     const path = pathOf(request.url)
     if (request.method === "POST" && path === "/metadata") {
-      return refuseKnownFlood(request, limits, headersFor(request.headers.get("origin"))).then((early) =>
-        early === null ? serve(request) : "refused" in early ? early.refused : serve(early.rebuilt)
-      )
+      return refuseKnownFlood(request, limits, headersFor(request.headers.get("origin"))).then((early) => {
+        if (early === null) return serve(request)
+        if ("refused" in early) return early.refused
+        relink(early.rebuilt, request)
+        return serve(early.rebuilt)
+      })
     }
     const throttled = apiRateLimit(request, path, headersFor(request.headers.get("origin")))
     return throttled === null ? serve(request) : throttled.then((refused) => refused ?? serve(request))
   }
+  const relink = (rebuilt: Request, original: Request) => {
+    linkRebuiltRequest(rebuilt, original)
+    linkRequestLog(rebuilt, original)
+  }
   const tooLarge = (request: Request) => tooLargeBody(config.maxBodyBytes, headersFor(request.headers.get("origin")))
   const tooLargeUpload = (request: Request) => tooLargeBody(config.importMaxBodyBytes, headersFor(request.headers.get("origin")))
-  return (request: Request): Promise<Response> => {
+  const handle = (request: Request, path: string): Promise<Response> => {
     // File bytes stream past MAX_BODY_SIZE: the file routes enforce the file limits themselves.
-    const file = fileRoutes(request, pathOf(request.url), headersFor(request.headers.get("origin")))
+    const file = fileRoutes(request, path, headersFor(request.headers.get("origin")))
     if (file !== null) return file
     // Most requests declare their length (or have no body): judged without an extra await.
     const declared = request.headers.get("content-length")
-    if (request.method === "POST" && IMPORT_PATH.test(pathOf(request.url))) {
+    if (request.method === "POST" && IMPORT_PATH.test(path)) {
       if (declared !== null) return Number(declared) > config.importMaxBodyBytes ? Promise.resolve(tooLargeUpload(request)) : route(request)
       return route(limitedUpload(request, config.importMaxBodyBytes))
     }
     if (declared !== null) return Number(declared) > config.maxBodyBytes ? Promise.resolve(tooLarge(request)) : route(request)
     if (request.method === "GET" || request.method === "HEAD") return route(request)
-    return boundRequestBody(request, config.maxBodyBytes).then((bounded) => (bounded ? route(bounded) : tooLarge(request)))
+    return boundRequestBody(request, config.maxBodyBytes).then((bounded) => {
+      if (!bounded) return tooLarge(request)
+      relink(bounded, request)
+      return route(bounded)
+    })
+  }
+  const auth = yield* Auth
+  const logged = config.logFormat === "json" || Option.isSome(config.sentryDsn)
+    ? (request: Request, path: string) => {
+      startRequestLog(request, path, auth.authenticated)
+      return handle(request, path)
+    }
+    : handle
+  // Metrics off (no METRICS_TOKEN nor METRICS_PORT): the handler is exactly the unmeasured one.
+  if (!metrics.enabled) return (request: Request): Promise<Response> => logged(request, pathOf(request.url))
+  const measuredHandle = measured(logged)
+  const scrape = metrics.onApiPort
+  return (request: Request): Promise<Response> => {
+    const path = pathOf(request.url)
+    if (scrape !== null && path === "/metrics") return scrape(request)
+    return measuredHandle(request, path)
   }
 })

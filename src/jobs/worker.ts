@@ -4,6 +4,7 @@ import { infrastructure, resolveAppSecret, services, StartupError } from "../lay
 import { appConfig } from "../platform/config.js"
 import { exitOnStartupError } from "../startup.js"
 import { runRelay } from "../services/events/index.js"
+import { serveMetricsPort } from "../http/metrics.js"
 import { registry } from "./registry.js"
 import { runWorker } from "./runner.js"
 
@@ -18,7 +19,9 @@ const main = Effect.gen(function*() {
   const worker = Layer.scopedDiscard(
       Effect.zipRight(Effect.forkScoped(runRelay()), runWorker(registry, { shutdownTimeout: config.shutdownTimeout }))
     )
-  return yield* Layer.launch(Layer.provide(worker, services(infrastructure(config, appSecret))))
+  // Webhook deliveries and workflow runs are counted where they run: here, on METRICS_PORT when set.
+  const metrics = serveMetricsPort(Object.keys(registry.queues))
+  return yield* Layer.launch(Layer.provide(Layer.merge(worker, metrics), services(infrastructure(config, appSecret))))
 })
 
 BunRuntime.runMain(exitOnStartupError(main), { disablePrettyLogger: true })

@@ -26,6 +26,9 @@ import { Permissions, PermissionsLive } from "../services/permissions/index.js"
 import { Records, RecordsLive } from "../services/records/index.js"
 import { Roles, RolesLive } from "../services/roles/index.js"
 import { runMigrations } from "../platform/migrations/index.js"
+import { loggerFor } from "../platform/logging.js"
+import { ErrorReportingSentry } from "../platform/error-reporting.js"
+import { TracingOtlp } from "../platform/tracing.js"
 import { JobQueue, JobQueueMemory, JobQueueRedis } from "../platform/queue/index.js"
 import { RedisLive } from "../platform/redis/index.js"
 import { RateLimits, RateLimitsMemory, RateLimitsRedis } from "../services/rate-limits/index.js"
@@ -136,6 +139,20 @@ const fileStorage = (config: AppConfigShape) => {
   }))
 }
 
+/** SENTRY_DSN: unexpected errors logged anywhere reach Sentry (error-reporting.ts). */
+const errorReporting = (config: AppConfigShape) =>
+  Option.match(config.sentryDsn, {
+    onNone: () => Layer.empty,
+    onSome: (dsn) => ErrorReportingSentry(dsn, { environment: Option.getOrUndefined(config.sentryEnvironment) })
+  })
+
+/** OTEL_EXPORTER_OTLP_ENDPOINT: spans exported over OTLP/HTTP (tracing.ts). */
+const tracing = (config: AppConfigShape) =>
+  Option.match(config.otlpEndpoint, {
+    onNone: () => Layer.empty,
+    onSome: (endpoint) => TracingOtlp(endpoint.href, { serviceName: config.otelServiceName })
+  })
+
 /** The one place where Score chooses between live (PostgreSQL, Redis) and embedded (PGlite, memory) parts. */
 export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redacted<string>) => {
   const database = Option.match(config.databaseUrl, {
@@ -167,8 +184,10 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
     Effect.flatMap(runMigrations(), (applied) =>
       applied.length > 0 ? Effect.logInfo(`Migrations applied: ${applied.join(", ")}`) : Effect.void)
   )
+  // One layer value in both places, so Sentry and the exporter are set up once.
+  const loggers = Layer.mergeAll(Logger.minimumLogLevel(config.logLevel), loggerFor(config.logFormat), errorReporting(config), tracing(config))
   const base = Layer.mergeAll(
-    Logger.minimumLogLevel(config.logLevel),
+    loggers,
     Layer.succeed(AppConfig, config),
     TokensLive(appSecret),
     SecretBoxLive(appSecret),
@@ -177,7 +196,7 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
     fileStorage(config)
   )
   return Layer.provideMerge(Layer.mergeAll(HealthLive(modes), migrated, PasswordHasherLive), base).pipe(
-    Layer.provide(Logger.minimumLogLevel(config.logLevel))
+    Layer.provide(loggers)
   )
 }
 

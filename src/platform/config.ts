@@ -56,6 +56,15 @@ export const appConfig = Config.all({
   workspaceAgnosticTokenTtl: duration("WORKSPACE_AGNOSTIC_TOKEN_EXPIRES_IN", "30m"),
   revocationCheckInterval: duration("REVOCATION_CHECK_INTERVAL", "1s", 10),
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  logFormat: Config.literal("text", "json")("LOG_FORMAT").pipe(Config.withDefault("text" as const)),
+  metricsToken: Config.option(Config.redacted("METRICS_TOKEN").pipe(
+    Config.validate({ message: "expected at least 16 characters", validation: (token) => Redacted.value(token).length >= 16 })
+  )),
+  metricsPort: Config.option(Config.port("METRICS_PORT")),
+  sentryDsn: Config.option(Config.redacted("SENTRY_DSN")),
+  sentryEnvironment: Config.option(Config.string("SENTRY_ENVIRONMENT")),
+  otlpEndpoint: Config.option(Config.url("OTEL_EXPORTER_OTLP_ENDPOINT")),
+  otelServiceName: Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault("score")),
   dataDir: Config.string("DATA_DIR").pipe(Config.withDefault(".data")),
   frontendUrl: Config.url("FRONTEND_URL").pipe(Config.withDefault(new URL("http://localhost:3001"))),
   corsOrigins: Config.string("CORS_ORIGINS").pipe(Config.withDefault("*")),

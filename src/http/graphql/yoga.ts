@@ -6,6 +6,7 @@ import type { Plugin } from "graphql-yoga"
 import type { AuthContext } from "../../domain/auth.js"
 import { isUserError, Unauthenticated, type UserError } from "../../domain/errors.js"
 import { causeIsDatabaseUnavailable, internalGraphQLError, toGraphQLError, unavailableGraphQLError } from "../errors.js"
+import { noteOperation } from "../metrics.js"
 
 /** What every resolver receives: how to run a service Effect, and the caller (resolved lazily). */
 export interface GraphQLContext<R> {
@@ -62,6 +63,13 @@ export const withCode = (error: GraphQLError) =>
     })
 
 /** Errors graphql-js raises itself while executing (bad variables, argument types) are BAD_USER_INPUT. */
+/** Labels the request's metrics with the operation name its parameters give (metrics.ts bounds the names). */
+export const useOperationLabel: Plugin = {
+  onParams({ params, request }) {
+    noteOperation(request, params.operationName)
+  }
+}
+
 export const useInputErrorCodes: Plugin = {
   onExecute: () => ({
     onExecuteDone: ({ result, setResult }) => {

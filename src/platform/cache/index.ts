@@ -2,6 +2,7 @@ import { Context, Duration, Effect, Fiber, Layer, Option } from "effect"
 import { Redis } from "../redis/index.js"
 import { Lru } from "../lib/lru.js"
 import { inTransaction, singleFlight } from "../lib/single-flight.js"
+import { cacheLookups } from "../metrics/index.js"
 
 export interface CacheOptions {
   readonly ttl: Duration.DurationInput
@@ -32,6 +33,9 @@ export interface CacheShape {
 export class Cache extends Context.Tag("score/Cache")<Cache, CacheShape>() {}
 
 const LOCAL_TTL_CAP = Duration.seconds(10)
+const LOCAL_HIT = { cache: "metadata", result: "local_hit" } as const
+const SHARED_HIT = { cache: "metadata", result: "shared_hit" } as const
+const MISS = { cache: "metadata", result: "miss" } as const
 const INVALIDATION_ACK_TIMEOUT_MS = 1_000
 const LOCAL_MAX_ENTRIES = 50_000
 
@@ -82,7 +86,11 @@ export const CacheMemory = Layer.sync(Cache, () => {
     getOrLoad: (key, load, options) =>
       Effect.suspend(() => {
         const hit = local.get(key)
-        if (Option.isSome(hit)) return Effect.succeed(hit.value as never)
+        if (Option.isSome(hit)) {
+          cacheLookups.inc(LOCAL_HIT)
+          return Effect.succeed(hit.value as never)
+        }
+        cacheLookups.inc(MISS)
         const epoch = local.epoch
         return Effect.map(Effect.zip(shared(key, load), inTransaction), ([value, transaction]) => {
           if (value === null) return null
@@ -163,9 +171,11 @@ export const CacheRedis = Layer.scoped(
         const epoch = local.epoch
         const shared = yield* readShared(key)
         if (Option.isSome(shared.value)) {
+          cacheLookups.inc(SHARED_HIT)
           if (useLocal && local.epoch === epoch) local.set(key, shared.value.value, localTtl)
           return shared.value.value as A
         }
+        cacheLookups.inc(MISS)
         const value = yield* load
         if (value === null) return null
         if (yield* inTransaction) return JSON.parse(JSON.stringify(value)) as A
@@ -178,7 +188,9 @@ export const CacheRedis = Layer.scoped(
       getOrLoad: (key, load, options) =>
         Effect.suspend(() => {
           const hit = options.local !== false ? local.get(key) : Option.none()
-          return Option.isSome(hit) ? Effect.succeed(hit.value as never) : once(key, loadThroughShared(key, load, options))
+          if (Option.isNone(hit)) return once(key, loadThroughShared(key, load, options))
+          cacheLookups.inc(LOCAL_HIT)
+          return Effect.succeed(hit.value as never)
         }),
       /** Returns once every instance's subscriber has been sent the invalidation (our own got it back). */
       invalidate: (...keys) =>

@@ -2,6 +2,10 @@ import { createHash } from "node:crypto"
 import { Context, Effect, Layer, Runtime, Schedule } from "effect"
 import { Redis } from "../redis/index.js"
 import { Lru } from "../lib/lru.js"
+import { cacheLookups } from "../metrics/index.js"
+
+const HIT = { cache: "results", result: "hit" } as const
+const MISS = { cache: "results", result: "miss" } as const
 
 /**
  * Results of whole-table reads (totalCount, aggregates, group counts) kept under the write epochs of the
@@ -65,7 +69,11 @@ export const ResultCacheMemory = Layer.sync(ResultCache, (): ResultCacheShape =>
       const entry = `${workspaceId}:${key}@${stamp}`
       const hit = results.get(entry)
       // Kept as JSON, as Redis keeps it: every reader gets its own copy.
-      if (hit && hit.until > Date.now()) return Promise.resolve(JSON.parse(hit.json))
+      if (hit && hit.until > Date.now()) {
+        cacheLookups.inc(HIT)
+        return Promise.resolve(JSON.parse(hit.json))
+      }
+      cacheLookups.inc(MISS)
       return shared(entry, load).then((value) => {
         if (stampOf(workspaceId, tables) === stamp) results.set(entry, { json: JSON.stringify(value), until: Date.now() + RESULT_TTL_MS })
         return value
@@ -192,7 +200,11 @@ export const ResultCacheRedis = Layer.scoped(
       } catch {
         return load()
       }
-      if (stored !== null) return JSON.parse(stored)
+      if (stored !== null) {
+        cacheLookups.inc(HIT)
+        return JSON.parse(stored)
+      }
+      cacheLookups.inc(MISS)
       const value = await shared(`${entry}@${stamp}`, load)
       store(keys, entry, stamp, JSON.stringify(value), RESULT_TTL_MS).catch(() => {})
       return value

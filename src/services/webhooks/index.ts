@@ -8,6 +8,7 @@ import { AppConfig } from "../../platform/config.js"
 import { firstRow, jsonRows } from "../../platform/lib/sql-rows.js"
 import { refusalReason } from "../../platform/lib/address-guard.js"
 import { sendWebhook } from "./delivery.js"
+import { webhookDeliveries } from "../../platform/metrics/index.js"
 import { isUuid } from "../../platform/lib/uuid.js"
 
 export interface Webhook {
@@ -210,6 +211,7 @@ export const WebhooksLive = Layer.effect(
           const started = performance.now()
           const outcome = yield* Effect.promise(() => post(webhook, event))
           yield* record(webhook, event, attempt, { ...outcome, durationMs: performance.now() - started })
+          webhookDeliveries.inc({ outcome: outcome.success ? "success" : outcome.status !== null ? "http_error" : "failure" })
           if (outcome.detail) yield* Effect.logWarning(`Webhook ${webhook.id} delivery attempt ${attempt}: ${outcome.error}: ${outcome.detail}`)
           if (!outcome.success) return yield* new DeliveryFailed({ message: `${webhook.targetUrl}: ${outcome.error}` })
         }).pipe(Effect.withSpan("Webhooks.deliver"))

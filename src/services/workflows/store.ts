@@ -8,6 +8,7 @@ import { Effect } from "effect"
 import type { Actor } from "../../domain/actor.js"
 import { ResultCache } from "../../platform/cache/results.js"
 import { Metadata } from "../metadata/index.js"
+import { workflowRunTransitions } from "../../platform/metrics/index.js"
 import type { RunStatus, VersionStatus } from "./types.js"
 
 export interface VersionRow {
@@ -151,7 +152,10 @@ export const insertRun = (
           createdByWorkspaceMemberId: row.createdBy.workspaceMemberId
         })
       } ON CONFLICT (id) DO NOTHING RETURNING id`,
-      (rows) => rows.length > 0
+      (rows) => {
+        if (rows.length > 0) workflowRunTransitions.inc({ status: "ENQUEUED" })
+        return rows.length > 0
+      }
     ))
 
 export const findRun = (schema: string, id: string) =>
@@ -191,7 +195,10 @@ export const updateRun = (
     const guard = onlyIf ? sql`AND status IN ${sql.in(onlyIf)}` : sql``
     return Effect.map(
       sql<{ id: string }>`UPDATE ${table(sql, schema, "workflowRun")} SET ${sql.update(set)}${state} WHERE id = ${id} ${guard} RETURNING id`,
-      (rows) => rows.length > 0
+      (rows) => {
+        if (rows.length > 0 && patch.status) workflowRunTransitions.inc({ status: patch.status })
+        return rows.length > 0
+      }
     )
   })
 

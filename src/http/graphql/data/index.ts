@@ -16,9 +16,11 @@ import { type DataGraphQLContext, SchemaBuilder } from "./schema/index.js"
 import { causeIsDatabaseUnavailable, toGraphQLError, unavailableGraphQLBody } from "../../errors.js"
 import { documentLimitsOf, recordLimitsOf, useQueryLimits } from "../limits.js"
 import { laneCounts, makeGraphQLEngine, readPost } from "./engine.js"
+import { noteOperation } from "../../metrics.js"
+import { withRequestLog } from "../../request-log.js"
 import type { WorkspaceCaller } from "../../../services/auth/permissions.js"
 import { bearerToken, workspaceCaller } from "../../caller.js"
-import { bufferedResponse, makeRun, maskError, useInputErrorCodes, withCode } from "../yoga.js"
+import { bufferedResponse, makeRun, maskError, useInputErrorCodes, useOperationLabel, withCode } from "../yoga.js"
 
 /** What /graphql hands to yoga per request: the resolvers' context and the workspace's schema. */
 interface DataServerContext extends DataGraphQLContext {
@@ -74,7 +76,7 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     landingPage: false,
     graphiql: false,
     maskedErrors: { maskError },
-    plugins: [useInputErrorCodes, useQueryLimits(documentLimits, recordLimits)]
+    plugins: [useOperationLabel, useInputErrorCodes, useQueryLimits(documentLimits, recordLimits)]
   })
   const engine = makeGraphQLEngine({
     formatError: (error) => withCode(maskError(error) as typeof error),
@@ -147,7 +149,7 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     let known = knownCallerAndSchema(token)
     if (!known) {
       const exit = await runExit(callerAndSchema(token))
-      if (Exit.isFailure(exit)) return withHeaders(failure(exit.cause), headers)
+      if (Exit.isFailure(exit)) return withHeaders(failure(exit.cause, request), headers)
       known = exit.value
     }
     const { who, schema } = known
@@ -159,6 +161,7 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     } catch {
       // not JSON: yoga says so
     }
+    noteOperation(request, post?.operationName)
     const compiled = post && engine.prepare(schema, post)
     const answer = compiled && await engine.execute(compiled, context, post!.variables)
     if (answer) return new Response(answer.body, { status: answer.status, headers: { ...JSON_HEADERS, ...headers } })
@@ -166,17 +169,17 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     return withHeaders(await yoga.fetch(new Request(request.url, { method: "POST", headers: request.headers, body: text }), context), headers)
   }
 
-  const failure = (cause: Cause.Cause<unknown>) => {
+  const failure = (cause: Cause.Cause<unknown>, request: Request) => {
     const error = Cause.failureOption(cause)
     if (Option.isSome(error) && isUserError(error.value)) {
       const { status, body } = errorBody(error.value)
       return Response.json(body, { status })
     }
     if (causeIsDatabaseUnavailable(cause)) {
-      Runtime.runFork(runtime)(Effect.logWarning("Database unavailable", Cause.squash(cause)))
+      Runtime.runFork(runtime)(withRequestLog(request, Effect.logWarning("Database unavailable", Cause.squash(cause))))
       return Response.json(unavailableGraphQLBody(), { status: 503 })
     }
-    Runtime.runFork(runtime)(Effect.logError("GraphQL request failed", cause))
+    Runtime.runFork(runtime)(withRequestLog(request, Effect.logError("GraphQL request failed", cause)))
     return Response.json({ errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] }, {
       status: 500
     })

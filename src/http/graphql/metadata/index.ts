@@ -6,7 +6,7 @@ import { AppConfig } from "../../../platform/config.js"
 import { clientAddressOf } from "../../client-address.js"
 import { documentLimitsOf, useQueryLimits } from "../limits.js"
 import { bearerToken } from "../../caller.js"
-import { bufferedResponse, type GraphQLContext, lazyAuth, makeRun, maskError, useInputErrorCodes } from "../yoga.js"
+import { bufferedResponse, type GraphQLContext, lazyAuth, makeRun, maskError, useInputErrorCodes, useOperationLabel } from "../yoga.js"
 import { approvedAccessDomainResolvers, type ApprovedAccessDomainServices } from "./approved-access-domain-resolvers.js"
 import { approvedAccessDomainTypeDefs } from "./approved-access-domain-schema.js"
 import { authResolvers, type AuthResolverServices } from "./auth-resolvers.js"
@@ -39,6 +39,7 @@ import { workflowResolvers, type WorkflowServices } from "./workflow-resolvers.j
 import { workflowTypeDefs } from "./workflow-schema.js"
 import { messagingResolvers, type MessagingServices } from "./messaging-resolvers.js"
 import { messagingTypeDefs } from "./messaging-schema.js"
+import { withRequestLog } from "../../request-log.js"
 import { DateTimeScalar, JSONObjectScalar, JSONScalar, UUIDScalar } from "../scalars.js"
 
 /** The services /metadata's resolvers run (Auth also authenticates the caller). */
@@ -142,18 +143,19 @@ export const makeMetadataHandler = Effect.gen(function*() {
     graphiql: { title: "Score /metadata" },
     renderGraphiQL: renderOfflineGraphiQL,
     maskedErrors: { maskError },
-    plugins: [useInputErrorCodes, useQueryLimits(documentLimitsOf(yield* AppConfig))]
+    plugins: [useOperationLabel, useInputErrorCodes, useQueryLimits(documentLimitsOf(yield* AppConfig))]
   })
 
   return Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
+    const source = request.source as Request
     const context: GraphQLContext<MetadataServices> = {
-      run,
+      run: (effect) => run(withRequestLog(source, effect)),
       auth: lazyAuth(bearerToken(request.headers["authorization"]), authenticate),
       origin: request.headers["origin"] ?? null,
-      clientAddress: clientAddressOf(request.source as Request)
+      clientAddress: clientAddressOf(source)
     }
-    const response = yield* Effect.promise(async () => bufferedResponse(await yoga.fetch(request.source as Request, context)))
+    const response = yield* Effect.promise(async () => bufferedResponse(await yoga.fetch(source, context)))
     return response
   })
 })
