@@ -35,6 +35,7 @@ import { WORKFLOWS_QUEUE } from "../src/services/workflows/executor.js"
 import { registry } from "../src/jobs/registry.js"
 import { runWorker } from "../src/jobs/runner.js"
 import { startTestApp } from "../test/support/app.js"
+import { testRedisPrefix } from "../test/support/database.js"
 
 const MiB = 1024 * 1024
 const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10
@@ -61,15 +62,22 @@ interface ServeReport {
   readonly touchSeconds: number
 }
 
+/** What a child process needs to be the same deployment as the parent: its database and its Redis key prefix. */
+interface ChildInput {
+  readonly databaseUrl: string
+  readonly redisKeyPrefix: string
+}
+
 const percentile = (xs: ReadonlyArray<number>, p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!
 
 const rssNow = () => process.memoryUsage().rss
 
 /** The API process: touches every tenant once (three calls), then reports what it holds. */
-const serve = async (databaseUrl: string, tenants: ReadonlyArray<Tenant>) => {
+const serve = async ({ databaseUrl, redisKeyPrefix }: ChildInput, tenants: ReadonlyArray<Tenant>) => {
   const app = await startTestApp({
     databaseUrl,
     env: {
+      REDIS_KEY_PREFIX: redisKeyPrefix,
       DATABASE_POOL_SIZE: "3",
       SCHEMA_SHARING: process.env["SCHEMA_SHARING"] ?? "on",
       SCHEMA_CACHE_MAX_MB: process.env["SCHEMA_CACHE_MAX_MB"] ?? "64",
@@ -139,9 +147,9 @@ interface WorkReport {
 }
 
 /** The worker process: relays the outbox and runs the jobs the touches made (every workspace's events), until drained. */
-const work = async (databaseUrl: string): Promise<WorkReport> => {
+const work = async ({ databaseUrl, redisKeyPrefix }: ChildInput): Promise<WorkReport> => {
   // Warnings shown: the relay retries a failed batch with a warning only.
-  const app = await startTestApp({ databaseUrl, env: { DATABASE_POOL_SIZE: "3", LOG_LEVEL: "WARN" } })
+  const app = await startTestApp({ databaseUrl, env: { DATABASE_POOL_SIZE: "3", LOG_LEVEL: "WARN", REDIS_KEY_PREFIX: redisKeyPrefix } })
   const backlog = () =>
     app.run(Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
@@ -161,7 +169,11 @@ const work = async (databaseUrl: string): Promise<WorkReport> => {
   let peak = rssNow()
   const started = performance.now()
   const relay = await app.run(Effect.forkDaemon(runRelay()))
-  const worker = await app.run(Effect.forkDaemon(Effect.scoped(runWorker(registry, { shutdownTimeout: "5 seconds" }))))
+  // runWorker forks its fibers into the scope and returns: the scope must stay open (Effect.never) until interrupted,
+  // or closing it at once runs the worker's shutdown and no job is ever taken.
+  const worker = await app.run(
+    Effect.forkDaemon(Effect.scoped(Effect.zipRight(runWorker(registry, { shutdownTimeout: "5 seconds" }), Effect.never)))
+  )
   let left = initial
   let queues: unknown = null
   for (let idle = 0; idle < 2 && performance.now() - started < 300_000;) {
@@ -182,14 +194,14 @@ const work = async (databaseUrl: string): Promise<WorkReport> => {
 }
 
 if (process.argv[2] === "--work") {
-  const input = JSON.parse(await Bun.stdin.text()) as { databaseUrl: string }
-  console.log(`REPORT ${JSON.stringify(await work(input.databaseUrl))}`)
+  const input = JSON.parse(await Bun.stdin.text()) as ChildInput
+  console.log(`REPORT ${JSON.stringify(await work(input))}`)
   process.exit(0)
 }
 
 if (process.argv[2] === "--serve") {
-  const input = JSON.parse(await Bun.stdin.text()) as { databaseUrl: string; tenants: Array<Tenant> }
-  console.log(`REPORT ${JSON.stringify(await serve(input.databaseUrl, input.tenants))}`)
+  const input = JSON.parse(await Bun.stdin.text()) as ChildInput & { tenants: Array<Tenant> }
+  console.log(`REPORT ${JSON.stringify(await serve(input, input.tenants))}`)
   process.exit(0)
 }
 
@@ -200,11 +212,13 @@ const COUNT = Number(process.env["BENCH_WORKSPACES"] ?? 1_000)
  */
 const MODES = (process.env["BENCH_MODES"] ?? "on,on-64,off").split(",")
 const app = await startTestApp({ env: { DATABASE_POOL_SIZE: "3" } })
+// What startTestApp gave this process: the children (other pids) would each get a prefix of their own.
+const redisKeyPrefix = testRedisPrefix(new URL(app.databaseUrl).pathname.slice(1))
 
 const runChild = async <A = ServeReport>(mode: string, tenants: ReadonlyArray<Tenant>, role = "--serve"): Promise<A> => {
   // on-smol: the same as on, with Bun's --smol (a smaller JavaScriptCore heap, collected more often).
   const child = Bun.spawn(["bun", ...(mode.endsWith("-smol") ? ["--smol"] : []), import.meta.path, role], {
-    stdin: new Blob([JSON.stringify({ databaseUrl: app.databaseUrl, tenants })]),
+    stdin: new Blob([JSON.stringify({ databaseUrl: app.databaseUrl, redisKeyPrefix, tenants })]),
     stdout: "pipe",
     stderr: "inherit",
     // Off is the behaviour before sharing: a schema per workspace, room for about 200 standard ones (the old count bound).
