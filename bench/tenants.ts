@@ -3,6 +3,8 @@
  *
  *   bun bench/tenants.ts     (BENCH_WORKSPACES=1000 to change the largest count; BENCH_MODES=on,on-64,off)
  *
+ *   BENCH_WORK_ONLY=1 BENCH_MODES=on: provision, touch every workspace once, then only the worker's figures.
+ *
  * Provisions BENCH_WORKSPACES workspaces (Twenty's standard model) in a database of its own, then for each
  * scenario — the first 100, all of them, all of them after 10 % got one custom object — and each mode (see
  * MODES) starts a fresh API process (`bun bench/tenants.ts --serve`, the real application on PostgreSQL and
@@ -138,6 +140,9 @@ const serve = async ({ databaseUrl, redisKeyPrefix }: ChildInput, tenants: Reado
 
 interface WorkReport {
   readonly events: number
+  /** The same process before relaying or running anything: the floor the figures below compare with. */
+  readonly startRssMiB: number
+  readonly startHeapMiB: number
   readonly seconds: number
   readonly rssMiB: number
   readonly peakRssMiB: number
@@ -166,6 +171,9 @@ const work = async ({ databaseUrl, redisKeyPrefix }: ChildInput): Promise<WorkRe
       return { pending, outbox: outbox!.n, counts }
     }))
   const initial = (await backlog()).outbox
+  Bun.gc(true)
+  const startRssMiB = mib(rssNow())
+  const startHeapMiB = mib(heapStats().heapSize)
   let peak = rssNow()
   const started = performance.now()
   const relay = await app.run(Effect.forkDaemon(runRelay()))
@@ -186,7 +194,7 @@ const work = async ({ databaseUrl, redisKeyPrefix }: ChildInput): Promise<WorkRe
   }
   const seconds = (performance.now() - started) / 1000
   Bun.gc(true)
-  const report: WorkReport = { events: initial, seconds: Math.round(seconds), rssMiB: mib(rssNow()), peakRssMiB: mib(peak), heapMiB: mib(heapStats().heapSize), left, queues }
+  const report: WorkReport = { events: initial, startRssMiB, startHeapMiB, seconds: Math.round(seconds), rssMiB: mib(rssNow()), peakRssMiB: mib(peak), heapMiB: mib(heapStats().heapSize), left, queues }
   const stopped = await app.run(Effect.all([Fiber.interrupt(worker), Fiber.interrupt(relay)]))
   for (const exit of stopped) if (exit._tag === "Failure" && !Exit.isInterrupted(exit)) console.error("worker fiber failed", exit.cause)
   await app.close()
@@ -211,6 +219,8 @@ const COUNT = Number(process.env["BENCH_WORKSPACES"] ?? 1_000)
  * budget; off: a schema per workspace (the old behaviour).
  */
 const MODES = (process.env["BENCH_MODES"] ?? "on,on-64,off").split(",")
+/** BENCH_WORK_ONLY=1: every workspace touched once per mode (BENCH_MODES=on: once), then the worker: its figures, sooner. */
+const WORK_ONLY = process.env["BENCH_WORK_ONLY"] === "1"
 const app = await startTestApp({ env: { DATABASE_POOL_SIZE: "3" } })
 // What startTestApp gave this process: the children (other pids) would each get a prefix of their own.
 const redisKeyPrefix = testRedisPrefix(new URL(app.databaseUrl).pathname.slice(1))
@@ -263,16 +273,17 @@ try {
       console.error(`${name} ${mode}: ${JSON.stringify(results[name]![mode])}`)
     }
   }
-  await scenario(`${Math.min(100, COUNT)} standard`, tenants.slice(0, 100))
-  if (COUNT > 100) await scenario(`${COUNT} standard`, tenants)
-  const customized = tenants.filter((_, i) => i % 10 === 0)
+  if (WORK_ONLY) await scenario(`${COUNT} standard`, tenants)
+  else await scenario(`${Math.min(100, COUNT)} standard`, tenants.slice(0, 100))
+  if (COUNT > 100 && !WORK_ONLY) await scenario(`${COUNT} standard`, tenants)
+  const customized = WORK_ONLY ? [] : tenants.filter((_, i) => i % 10 === 0)
   await app.run(Effect.gen(function*() {
     const metadata = yield* Metadata
     for (const { workspaceId } of customized) {
       yield* metadata.createObject(workspaceId, { nameSingular: "invoice", namePlural: "invoices", labelSingular: "Invoice", labelPlural: "Invoices" })
     }
   }))
-  await scenario(`${COUNT}, 10 % with a custom object`, tenants)
+  if (!WORK_ONLY) await scenario(`${COUNT}, 10 % with a custom object`, tenants)
 
   console.log(`\nprovisioned ${COUNT} workspaces in ${provisionSeconds} s (${Math.round((provisionSeconds * 1000) / COUNT)} ms each, API key included); machine shared with other helpers (noisy)`)
   console.log("scenario | mode | RSS MiB (peak, idle after 5 s, 30 s) | heap MiB (capacity, external) | schemas kept (built, MiB est.) | first call p50/p99 ms | errors")
@@ -285,7 +296,7 @@ try {
   }
   // The worker after all touches: every workspace's record events through the event, webhook and workflow jobs.
   const worker = await runChild<WorkReport>("on", [], "--work")
-  console.log(`worker: ${worker.events} events of ${COUNT} workspaces in ${worker.seconds} s (${worker.left} left): RSS ${worker.rssMiB} MiB (peak ${worker.peakRssMiB}), heap ${worker.heapMiB} MiB`)
+  console.log(`worker: ${worker.events} events of ${COUNT} workspaces in ${worker.seconds} s (${worker.left} left): RSS ${worker.rssMiB} MiB (peak ${worker.peakRssMiB}, before ${worker.startRssMiB}), heap ${worker.heapMiB} MiB (before ${worker.startHeapMiB}); queues ${JSON.stringify(worker.queues)}`)
   console.log(`RESULT ${JSON.stringify({ provisionSeconds, results, worker })}`)
 } finally {
   await app.close()
