@@ -143,6 +143,9 @@ interface WorkReport {
   /** The same process before relaying or running anything: the floor the figures below compare with. */
   readonly startRssMiB: number
   readonly startHeapMiB: number
+  /** 30 s after draining: the per-workspace memos (10 s) have let go of the last workspaces' metadata. */
+  readonly idle30RssMiB: number
+  readonly idle30HeapMiB: number
   readonly seconds: number
   readonly rssMiB: number
   readonly peakRssMiB: number
@@ -194,7 +197,10 @@ const work = async ({ databaseUrl, redisKeyPrefix }: ChildInput): Promise<WorkRe
   }
   const seconds = (performance.now() - started) / 1000
   Bun.gc(true)
-  const report: WorkReport = { events: initial, startRssMiB, startHeapMiB, seconds: Math.round(seconds), rssMiB: mib(rssNow()), peakRssMiB: mib(peak), heapMiB: mib(heapStats().heapSize), left, queues }
+  const drained = { rssMiB: mib(rssNow()), heapMiB: mib(heapStats().heapSize) }
+  await Bun.sleep(30_000)
+  Bun.gc(true)
+  const report: WorkReport = { events: initial, startRssMiB, startHeapMiB, idle30RssMiB: mib(rssNow()), idle30HeapMiB: mib(heapStats().heapSize), ...drained, seconds: Math.round(seconds), peakRssMiB: mib(peak), left, queues }
   const stopped = await app.run(Effect.all([Fiber.interrupt(worker), Fiber.interrupt(relay)]))
   for (const exit of stopped) if (exit._tag === "Failure" && !Exit.isInterrupted(exit)) console.error("worker fiber failed", exit.cause)
   await app.close()
@@ -296,7 +302,7 @@ try {
   }
   // The worker after all touches: every workspace's record events through the event, webhook and workflow jobs.
   const worker = await runChild<WorkReport>("on", [], "--work")
-  console.log(`worker: ${worker.events} events of ${COUNT} workspaces in ${worker.seconds} s (${worker.left} left): RSS ${worker.rssMiB} MiB (peak ${worker.peakRssMiB}, before ${worker.startRssMiB}), heap ${worker.heapMiB} MiB (before ${worker.startHeapMiB}); queues ${JSON.stringify(worker.queues)}`)
+  console.log(`worker: ${worker.events} events of ${COUNT} workspaces in ${worker.seconds} s (${worker.left} left): RSS ${worker.rssMiB} MiB (peak ${worker.peakRssMiB}, before ${worker.startRssMiB}, idle 30 s ${worker.idle30RssMiB}), heap ${worker.heapMiB} MiB (before ${worker.startHeapMiB}, idle 30 s ${worker.idle30HeapMiB}); queues ${JSON.stringify(worker.queues)}`)
   console.log(`RESULT ${JSON.stringify({ provisionSeconds, results, worker })}`)
 } finally {
   await app.close()
