@@ -177,6 +177,7 @@ const work = async ({ databaseUrl, redisKeyPrefix }: ChildInput): Promise<WorkRe
   Bun.gc(true)
   const startRssMiB = mib(rssNow())
   const startHeapMiB = mib(heapStats().heapSize)
+  const startTypes = heapStats().objectTypeCounts
   let peak = rssNow()
   const started = performance.now()
   const relay = await app.run(Effect.forkDaemon(runRelay()))
@@ -200,6 +201,11 @@ const work = async ({ databaseUrl, redisKeyPrefix }: ChildInput): Promise<WorkRe
   const drained = { rssMiB: mib(rssNow()), heapMiB: mib(heapStats().heapSize) }
   await Bun.sleep(30_000)
   Bun.gc(true)
+  // The object types that grew most while the worker ran (still held 30 s later): where its memory goes.
+  const types = heapStats().objectTypeCounts
+  const grown = Object.entries(types).map(([type, n]) => [type, n - (startTypes[type] ?? 0)] as const)
+    .sort((a, b) => b[1] - a[1]).slice(0, 12)
+  console.error(`worker: object types grown ${JSON.stringify(Object.fromEntries(grown))}`)
   const report: WorkReport = { events: initial, startRssMiB, startHeapMiB, idle30RssMiB: mib(rssNow()), idle30HeapMiB: mib(heapStats().heapSize), ...drained, seconds: Math.round(seconds), peakRssMiB: mib(peak), left, queues }
   const stopped = await app.run(Effect.all([Fiber.interrupt(worker), Fiber.interrupt(relay)]))
   for (const exit of stopped) if (exit._tag === "Failure" && !Exit.isInterrupted(exit)) console.error("worker fiber failed", exit.cause)
