@@ -21,7 +21,7 @@
  *   on, with the cache's local tier swept (second run): 1000 → 339 (323, 30 s: 323), heap 88 (capacity 182)
  * 1,000 workspaces took 555 s and 431 s to provision (API keys included).
  * Worker (BENCH_WORK_ONLY=1, 2026-12-04, load 8–10): 1,000 events drained in 14–18 s, RSS 191–208 → 547–599 MiB;
- * heap 30 s after draining at 300 workspaces 108 MiB, 67 with the memos swept (derivedMemo).
+ * heap 30 s after draining at 300 / 1,000 workspaces 108 / 211 MiB, 67 / 68 with the memos swept (derivedMemo).
  */
 import { Effect } from "effect"
 import { heapStats } from "bun:jsc"
