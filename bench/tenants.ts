@@ -3,6 +3,8 @@
  *
  *   bun bench/tenants.ts     (BENCH_WORKSPACES=1000 to change the largest count; BENCH_MODES=on,on-64,off)
  *
+ *   BENCH_WORK_ONLY=1 BENCH_MODES=on: provision, touch every workspace once, then only the worker's figures.
+ *
  * Provisions BENCH_WORKSPACES workspaces (Twenty's standard model) in a database of its own, then for each
  * scenario — the first 100, all of them, all of them after 10 % got one custom object — and each mode (see
  * MODES) starts a fresh API process (`bun bench/tenants.ts --serve`, the real application on PostgreSQL and
@@ -18,6 +20,8 @@
  *   on:    100 → 224 (219), heap 70;   1000 → 423 (322), heap 89;   10 % custom → 338 (330), heap 92
  *   on, with the cache's local tier swept (second run): 1000 → 339 (323, 30 s: 323), heap 88 (capacity 182)
  * 1,000 workspaces took 555 s and 431 s to provision (API keys included).
+ * Worker (BENCH_WORK_ONLY=1, 2026-12-04, load 8–10): 1,000 events drained in 14–18 s, RSS 191–208 → 547–599 MiB;
+ * heap 30 s after draining at 300 / 1,000 workspaces 108 / 211 MiB, 67 / 68 with the memos swept (derivedMemo).
  */
 import { Effect } from "effect"
 import { heapStats } from "bun:jsc"
@@ -35,6 +39,7 @@ import { WORKFLOWS_QUEUE } from "../src/services/workflows/executor.js"
 import { registry } from "../src/jobs/registry.js"
 import { runWorker } from "../src/jobs/runner.js"
 import { startTestApp } from "../test/support/app.js"
+import { testRedisPrefix } from "../test/support/database.js"
 
 const MiB = 1024 * 1024
 const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10
@@ -61,15 +66,22 @@ interface ServeReport {
   readonly touchSeconds: number
 }
 
+/** What a child process needs to be the same deployment as the parent: its database and its Redis key prefix. */
+interface ChildInput {
+  readonly databaseUrl: string
+  readonly redisKeyPrefix: string
+}
+
 const percentile = (xs: ReadonlyArray<number>, p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!
 
 const rssNow = () => process.memoryUsage().rss
 
 /** The API process: touches every tenant once (three calls), then reports what it holds. */
-const serve = async (databaseUrl: string, tenants: ReadonlyArray<Tenant>) => {
+const serve = async ({ databaseUrl, redisKeyPrefix }: ChildInput, tenants: ReadonlyArray<Tenant>) => {
   const app = await startTestApp({
     databaseUrl,
     env: {
+      REDIS_KEY_PREFIX: redisKeyPrefix,
       DATABASE_POOL_SIZE: "3",
       SCHEMA_SHARING: process.env["SCHEMA_SHARING"] ?? "on",
       SCHEMA_CACHE_MAX_MB: process.env["SCHEMA_CACHE_MAX_MB"] ?? "64",
@@ -130,6 +142,12 @@ const serve = async (databaseUrl: string, tenants: ReadonlyArray<Tenant>) => {
 
 interface WorkReport {
   readonly events: number
+  /** The same process before relaying or running anything: the floor the figures below compare with. */
+  readonly startRssMiB: number
+  readonly startHeapMiB: number
+  /** 30 s after draining: the per-workspace memos (10 s) have let go of the last workspaces' metadata. */
+  readonly idle30RssMiB: number
+  readonly idle30HeapMiB: number
   readonly seconds: number
   readonly rssMiB: number
   readonly peakRssMiB: number
@@ -139,9 +157,9 @@ interface WorkReport {
 }
 
 /** The worker process: relays the outbox and runs the jobs the touches made (every workspace's events), until drained. */
-const work = async (databaseUrl: string): Promise<WorkReport> => {
+const work = async ({ databaseUrl, redisKeyPrefix }: ChildInput): Promise<WorkReport> => {
   // Warnings shown: the relay retries a failed batch with a warning only.
-  const app = await startTestApp({ databaseUrl, env: { DATABASE_POOL_SIZE: "3", LOG_LEVEL: "WARN" } })
+  const app = await startTestApp({ databaseUrl, env: { DATABASE_POOL_SIZE: "3", LOG_LEVEL: "WARN", REDIS_KEY_PREFIX: redisKeyPrefix } })
   const backlog = () =>
     app.run(Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
@@ -158,10 +176,18 @@ const work = async (databaseUrl: string): Promise<WorkReport> => {
       return { pending, outbox: outbox!.n, counts }
     }))
   const initial = (await backlog()).outbox
+  Bun.gc(true)
+  const startRssMiB = mib(rssNow())
+  const startHeapMiB = mib(heapStats().heapSize)
+  const startTypes = heapStats().objectTypeCounts
   let peak = rssNow()
   const started = performance.now()
   const relay = await app.run(Effect.forkDaemon(runRelay()))
-  const worker = await app.run(Effect.forkDaemon(Effect.scoped(runWorker(registry, { shutdownTimeout: "5 seconds" }))))
+  // runWorker forks its fibers into the scope and returns: the scope must stay open (Effect.never) until interrupted,
+  // or closing it at once runs the worker's shutdown and no job is ever taken.
+  const worker = await app.run(
+    Effect.forkDaemon(Effect.scoped(Effect.zipRight(runWorker(registry, { shutdownTimeout: "5 seconds" }), Effect.never)))
+  )
   let left = initial
   let queues: unknown = null
   for (let idle = 0; idle < 2 && performance.now() - started < 300_000;) {
@@ -174,7 +200,15 @@ const work = async (databaseUrl: string): Promise<WorkReport> => {
   }
   const seconds = (performance.now() - started) / 1000
   Bun.gc(true)
-  const report: WorkReport = { events: initial, seconds: Math.round(seconds), rssMiB: mib(rssNow()), peakRssMiB: mib(peak), heapMiB: mib(heapStats().heapSize), left, queues }
+  const drained = { rssMiB: mib(rssNow()), heapMiB: mib(heapStats().heapSize) }
+  await Bun.sleep(30_000)
+  Bun.gc(true)
+  // The object types that grew most while the worker ran (still held 30 s later): where its memory goes.
+  const types = heapStats().objectTypeCounts
+  const grown = Object.entries(types).map(([type, n]) => [type, n - (startTypes[type] ?? 0)] as const)
+    .sort((a, b) => b[1] - a[1]).slice(0, 12)
+  console.error(`worker: object types grown ${JSON.stringify(Object.fromEntries(grown))}`)
+  const report: WorkReport = { events: initial, startRssMiB, startHeapMiB, idle30RssMiB: mib(rssNow()), idle30HeapMiB: mib(heapStats().heapSize), ...drained, seconds: Math.round(seconds), peakRssMiB: mib(peak), left, queues }
   const stopped = await app.run(Effect.all([Fiber.interrupt(worker), Fiber.interrupt(relay)]))
   for (const exit of stopped) if (exit._tag === "Failure" && !Exit.isInterrupted(exit)) console.error("worker fiber failed", exit.cause)
   await app.close()
@@ -182,14 +216,14 @@ const work = async (databaseUrl: string): Promise<WorkReport> => {
 }
 
 if (process.argv[2] === "--work") {
-  const input = JSON.parse(await Bun.stdin.text()) as { databaseUrl: string }
-  console.log(`REPORT ${JSON.stringify(await work(input.databaseUrl))}`)
+  const input = JSON.parse(await Bun.stdin.text()) as ChildInput
+  console.log(`REPORT ${JSON.stringify(await work(input))}`)
   process.exit(0)
 }
 
 if (process.argv[2] === "--serve") {
-  const input = JSON.parse(await Bun.stdin.text()) as { databaseUrl: string; tenants: Array<Tenant> }
-  console.log(`REPORT ${JSON.stringify(await serve(input.databaseUrl, input.tenants))}`)
+  const input = JSON.parse(await Bun.stdin.text()) as ChildInput & { tenants: Array<Tenant> }
+  console.log(`REPORT ${JSON.stringify(await serve(input, input.tenants))}`)
   process.exit(0)
 }
 
@@ -199,12 +233,16 @@ const COUNT = Number(process.env["BENCH_WORKSPACES"] ?? 1_000)
  * budget; off: a schema per workspace (the old behaviour).
  */
 const MODES = (process.env["BENCH_MODES"] ?? "on,on-64,off").split(",")
+/** BENCH_WORK_ONLY=1: every workspace touched once per mode (BENCH_MODES=on: once), then the worker: its figures, sooner. */
+const WORK_ONLY = process.env["BENCH_WORK_ONLY"] === "1"
 const app = await startTestApp({ env: { DATABASE_POOL_SIZE: "3" } })
+// What startTestApp gave this process: the children (other pids) would each get a prefix of their own.
+const redisKeyPrefix = testRedisPrefix(new URL(app.databaseUrl).pathname.slice(1))
 
 const runChild = async <A = ServeReport>(mode: string, tenants: ReadonlyArray<Tenant>, role = "--serve"): Promise<A> => {
   // on-smol: the same as on, with Bun's --smol (a smaller JavaScriptCore heap, collected more often).
   const child = Bun.spawn(["bun", ...(mode.endsWith("-smol") ? ["--smol"] : []), import.meta.path, role], {
-    stdin: new Blob([JSON.stringify({ databaseUrl: app.databaseUrl, tenants })]),
+    stdin: new Blob([JSON.stringify({ databaseUrl: app.databaseUrl, redisKeyPrefix, tenants })]),
     stdout: "pipe",
     stderr: "inherit",
     // Off is the behaviour before sharing: a schema per workspace, room for about 200 standard ones (the old count bound).
@@ -249,16 +287,17 @@ try {
       console.error(`${name} ${mode}: ${JSON.stringify(results[name]![mode])}`)
     }
   }
-  await scenario(`${Math.min(100, COUNT)} standard`, tenants.slice(0, 100))
-  if (COUNT > 100) await scenario(`${COUNT} standard`, tenants)
-  const customized = tenants.filter((_, i) => i % 10 === 0)
+  if (WORK_ONLY) await scenario(`${COUNT} standard`, tenants)
+  else await scenario(`${Math.min(100, COUNT)} standard`, tenants.slice(0, 100))
+  if (COUNT > 100 && !WORK_ONLY) await scenario(`${COUNT} standard`, tenants)
+  const customized = WORK_ONLY ? [] : tenants.filter((_, i) => i % 10 === 0)
   await app.run(Effect.gen(function*() {
     const metadata = yield* Metadata
     for (const { workspaceId } of customized) {
       yield* metadata.createObject(workspaceId, { nameSingular: "invoice", namePlural: "invoices", labelSingular: "Invoice", labelPlural: "Invoices" })
     }
   }))
-  await scenario(`${COUNT}, 10 % with a custom object`, tenants)
+  if (!WORK_ONLY) await scenario(`${COUNT}, 10 % with a custom object`, tenants)
 
   console.log(`\nprovisioned ${COUNT} workspaces in ${provisionSeconds} s (${Math.round((provisionSeconds * 1000) / COUNT)} ms each, API key included); machine shared with other helpers (noisy)`)
   console.log("scenario | mode | RSS MiB (peak, idle after 5 s, 30 s) | heap MiB (capacity, external) | schemas kept (built, MiB est.) | first call p50/p99 ms | errors")
@@ -271,7 +310,7 @@ try {
   }
   // The worker after all touches: every workspace's record events through the event, webhook and workflow jobs.
   const worker = await runChild<WorkReport>("on", [], "--work")
-  console.log(`worker: ${worker.events} events of ${COUNT} workspaces in ${worker.seconds} s (${worker.left} left): RSS ${worker.rssMiB} MiB (peak ${worker.peakRssMiB}), heap ${worker.heapMiB} MiB`)
+  console.log(`worker: ${worker.events} events of ${COUNT} workspaces in ${worker.seconds} s (${worker.left} left): RSS ${worker.rssMiB} MiB (peak ${worker.peakRssMiB}, before ${worker.startRssMiB}, idle 30 s ${worker.idle30RssMiB}), heap ${worker.heapMiB} MiB (before ${worker.startHeapMiB}, idle 30 s ${worker.idle30HeapMiB}); queues ${JSON.stringify(worker.queues)}`)
   console.log(`RESULT ${JSON.stringify({ provisionSeconds, results, worker })}`)
 } finally {
   await app.close()

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Deferred, Duration, Effect, Exit, Layer, Redacted } from "effect"
-import { Cache, CacheMemory, CacheRedis } from "../src/platform/cache/index.js"
+import { Cache, CacheMemory, CacheRedis, type CacheShape, derivedMemo } from "../src/platform/cache/index.js"
 import { DatabaseLive } from "../src/platform/database/index.js"
 import { RedisLive } from "../src/platform/redis/index.js"
 import { createTestDatabase, TEST_REDIS_URL } from "./support/database.js"
@@ -92,5 +92,18 @@ describe.each(["memory", "redis"] as const)("cache loads (%s)", (kind) => {
       return yield* Effect.all([writer, reader], { concurrency: "unbounded" }).pipe(Effect.timeoutOption("3 seconds"))
     }))
     expect(outcome._tag).toBe("Some")
+  })
+})
+
+describe("derived memo", () => {
+  test("an idle memo lets go of its expired entries without a later set", async () => {
+    const memo = derivedMemo<object>({ epoch: () => 0 } as CacheShape, 1_000, "50 millis")
+    for (let i = 0; i < 100; i++) memo.set(`workspace-${i}`, { i }, 0)
+    expect(memo.size()).toBe(100)
+    expect(memo.get("workspace-7")).toEqual({ i: 7 })
+    await Bun.sleep(200)
+    // Nothing set since: the entries went with the sweep, not with the next set.
+    expect(memo.size()).toBe(0)
+    expect(memo.get("workspace-7")).toBeUndefined()
   })
 })

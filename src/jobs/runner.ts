@@ -390,6 +390,8 @@ const runSchedule = (spec: ScheduleSpec) =>
  * a lease-renewal fiber; a stalled-job check. Each job runs with log annotations (queue, job, jobId, attempt)
  * and, when a tracer is installed, a span `job <queue>/<name>`. Closing the scope stops taking jobs, waits
  * for running ones up to `shutdownTimeout`, then releases what is left back to its queue.
+ * It returns once started: `Effect.scoped(runWorker(r))` alone stops the worker at once; keep the scope open
+ * (`Layer.scopedDiscard`, or `Effect.zipRight(runWorker(r), Effect.never)` inside `Effect.scoped`).
  */
 export const runWorker = <R = never>(
   registry: Registry<R>,

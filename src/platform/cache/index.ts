@@ -218,10 +218,30 @@ export const CacheRedis = Layer.scoped(
 
 /**
  * A process-local memo of values derived from cached entries: an entry is dropped by any invalidation
- * this process sees since it began loading, and after at most the local tier's lifetime.
+ * this process sees since it began loading, and after at most the local tier's lifetime. A sweep one
+ * lifetime after a set drops what expired, so an idle process keeps nothing (a worker that has just run
+ * a thousand workspaces' jobs would otherwise keep their models and metadata until its next set).
  */
-export const derivedMemo = <V>(cache: CacheShape, capacity: number) => {
+export const derivedMemo = <V>(cache: CacheShape, capacity: number, lifetime: Duration.DurationInput = LOCAL_TTL_CAP) => {
+  const lifetimeMs = Duration.toMillis(lifetime)
   const entries = new Lru<string, { readonly value: V; readonly epoch: number; readonly until: number }>(capacity)
+  /** Drops stale entries from the old end: every entry behind a fresh one is fresher. */
+  const dropStale = (now: number) => {
+    const epoch = cache.epoch()
+    for (let oldest = entries.oldest(); oldest && (oldest[1].until <= now || oldest[1].epoch !== epoch); oldest = entries.oldest()) {
+      entries.delete(oldest[0])
+    }
+  }
+  let sweep: ReturnType<typeof setTimeout> | undefined
+  const sweepLater = () => {
+    if (sweep !== undefined) return
+    sweep = setTimeout(() => {
+      sweep = undefined
+      dropStale(Date.now())
+      if (entries.size > 0) sweepLater()
+    }, lifetimeMs + 10)
+    sweep.unref?.()
+  }
   return {
     get: (key: string): V | undefined => {
       const entry = entries.get(key)
@@ -236,10 +256,11 @@ export const derivedMemo = <V>(cache: CacheShape, capacity: number) => {
       const now = Date.now()
       // Stale entries go from the old end, so what the memo keeps is what was used within its lifetime,
       // not `capacity` values (a workspace's model or metadata, which would outlive their own caches).
-      for (let oldest = entries.oldest(); oldest && (oldest[1].until <= now || oldest[1].epoch !== since); oldest = entries.oldest()) {
-        entries.delete(oldest[0])
-      }
-      entries.set(key, { value, epoch: since, until: Math.min(until, now + Duration.toMillis(LOCAL_TTL_CAP)) })
-    }
+      dropStale(now)
+      entries.set(key, { value, epoch: since, until: Math.min(until, now + lifetimeMs) })
+      sweepLater()
+    },
+    /** Entries held, fresh or not yet swept. */
+    size: () => entries.size
   }
 }
