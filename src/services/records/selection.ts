@@ -135,6 +135,19 @@ export interface RecordColumns {
 /** A column index (its value as is) or how a value is made from the row. */
 type ColumnReader = number | ((row: Row) => unknown)
 
+/** A field's reader: its column's, or a composite's object built from one column per subfield. */
+const fieldReader = (field: FieldMetadata, alias: string, scalar: (field: Typed, expression: string) => ColumnReader): ColumnReader => {
+  if (!isCompositeFieldType(field.type)) return scalar(field, answered(field.type, col(alias, field.name)))
+  const subs = COMPOSITE_TYPES[field.type].map((sub) =>
+    [sub.name, scalar(sub, answered(field.type, col(alias, compositeColumnName(field.name, sub.name)), sub.name))] as const
+  )
+  return (row) => {
+    const value: Record<string, unknown> = {}
+    for (const [name, reader] of subs) value[name] = typeof reader === "number" ? row[reader] : reader(row)
+    return value
+  }
+}
+
 /**
  * A record as columns rather than one JSON value: PostgreSQL builds no JSON for plain fields, composites
  * (one column per subfield) and date-times (ISO text made here), and pg parses none; relations stay JSON,
@@ -166,15 +179,7 @@ export const recordColumns = (ctx: BuildContext, object: ObjectMetadata, alias: 
       return (row) => decode(row[index])
     }
     if (!field) return column(pair.value, true)
-    if (!isCompositeFieldType(field.type)) return scalar(field, answered(field.type, col(alias, field.name)))
-    const subs = COMPOSITE_TYPES[field.type].map((sub) =>
-      [sub.name, scalar(sub, answered(field.type, col(alias, compositeColumnName(field.name, sub.name)), sub.name))] as const
-    )
-    return (row) => {
-      const value: Record<string, unknown> = {}
-      for (const [name, reader] of subs) value[name] = typeof reader === "number" ? row[reader] : reader(row)
-      return value
-    }
+    return fieldReader(field, alias, scalar)
   })
   return {
     sql: select.join(", "),
@@ -284,15 +289,7 @@ const recordArray = (ctx: BuildContext, object: ObjectMetadata, alias: string, s
   const readers = pairs.map((pair): ColumnReader => {
     const field = pair.field
     if (!field) return slot(pair.value)
-    if (!isCompositeFieldType(field.type)) return scalar(field, answered(field.type, col(alias, field.name)))
-    const subs = COMPOSITE_TYPES[field.type].map((sub) =>
-      [sub.name, scalar(sub, answered(field.type, col(alias, compositeColumnName(field.name, sub.name)), sub.name))] as const
-    )
-    return (row) => {
-      const value: Record<string, unknown> = {}
-      for (const [name, reader] of subs) value[name] = typeof reader === "number" ? row[reader] : reader(row)
-      return value
-    }
+    return fieldReader(field, alias, scalar)
   })
   const chunked = values.length > ARRAY_CHUNK
   const chunks: Array<string> = []
