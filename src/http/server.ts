@@ -1,6 +1,6 @@
 import { Duration, Effect, Layer } from "effect"
 import { AppConfig } from "../platform/config.js"
-import { rememberClientAddress } from "./client-address.js"
+import { clientAddressFrom, rememberClientAddress } from "./client-address.js"
 
 /**
  * Bun.serve around a web handler. Shutdown stops accepting connections, lets in-flight requests
@@ -10,6 +10,7 @@ export const serve = (handler: (request: Request) => Promise<Response>) =>
   Layer.scopedDiscard(
     Effect.gen(function*() {
       const config = yield* AppConfig
+      const trustedProxies = config.trustedProxies
       const server = Bun.serve({
         port: config.port,
         hostname: config.host,
@@ -18,7 +19,8 @@ export const serve = (handler: (request: Request) => Promise<Response>) =>
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         development: false,
         fetch: (request, server) => {
-          rememberClientAddress(request, server.requestIP(request)?.address)
+          const peer = server.requestIP(request)?.address
+          rememberClientAddress(request, peer && clientAddressFrom(peer, request.headers.get("x-forwarded-for"), trustedProxies))
           return handler(request)
         }
       })

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os"
 import { Config, ConfigError, Context, Duration, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
+import { parseTrustedProxies } from "./lib/trusted-proxies.js"
 
 /** Durations in Twenty's style ("30m", "60d", "15s") or Effect's ("30 minutes"). */
 const parseDuration = (input: string): Either.Either<Duration.Duration, string> => {
@@ -68,6 +69,15 @@ export const appConfig = Config.all({
   dataDir: Config.string("DATA_DIR").pipe(Config.withDefault(".data")),
   frontendUrl: Config.url("FRONTEND_URL").pipe(Config.withDefault(new URL("http://localhost:3001"))),
   corsOrigins: Config.string("CORS_ORIGINS").pipe(Config.withDefault("*")),
+  trustedProxies: Config.string("TRUSTED_PROXIES").pipe(
+    Config.withDefault(""),
+    Config.mapOrFail((raw) =>
+      Either.try({
+        try: () => parseTrustedProxies(raw),
+        catch: () => ConfigError.InvalidData(["TRUSTED_PROXIES"], `expected comma-separated addresses or CIDR ranges, got "${raw}"`)
+      })
+    )
+  ),
   maxBodyBytes: byteSize("MAX_BODY_SIZE", 10 * 1024 * 1024),
   importMaxBodyBytes: byteSize("IMPORT_MAX_BODY_SIZE", 1024 * 1024 * 1024),
   shutdownTimeout: duration("SHUTDOWN_TIMEOUT", "10s"),
