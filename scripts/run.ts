@@ -9,9 +9,11 @@ const ENTRIES = { main: "src/main.ts", worker: "src/jobs/worker.ts", cli: "src/c
 /** Not a command: the logic functions' sandbox process, started by the bundle it sits beside (dist/child.js). */
 const SANDBOX_CHILD = "src/services/logic-functions/sandbox/child.ts"
 const root = join(import.meta.dir, "..")
-const entry = process.argv[2] as keyof typeof ENTRIES
+/** `build` only (re)builds dist/ (a container image does it once, at build time). */
+const buildOnly = process.argv[2] === "build"
+const entry = (buildOnly ? "main" : process.argv[2]) as keyof typeof ENTRIES
 if (!(entry in ENTRIES)) {
-  process.stderr.write(`usage: bun scripts/run.ts ${Object.keys(ENTRIES).join("|")} [args]\n`)
+  process.stderr.write(`usage: bun scripts/run.ts ${Object.keys(ENTRIES).join("|")}|build [args]\n`)
   process.exit(2)
 }
 
@@ -48,5 +50,7 @@ if (builtAt < Math.max(newestSource(join(root, "src")), statSync(join(root, "bun
   }
 }
 
-process.argv.splice(2, 1)
-await import(bundle)
+if (!buildOnly) {
+  process.argv.splice(2, 1)
+  await import(bundle)
+}
