@@ -44,3 +44,18 @@ if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
     $SUDO service dovecot stop >/dev/null 2>&1 || true
   fi
 fi
+
+# The topology (`bun run topology`, bench/chaos.ts, test/deploy.test.ts): nginx and PgBouncer from Debian.
+if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
+  missing=""
+  [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+  [ -x /usr/sbin/pgbouncer ] || missing="$missing pgbouncer"
+  if [ -n "$missing" ]; then
+    echo "Installing$missing..."
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    # the packages' own services are not used: the topology runs its own instances
+    $SUDO service nginx stop >/dev/null 2>&1 || true
+    $SUDO service pgbouncer stop >/dev/null 2>&1 || true
+  fi
+fi
