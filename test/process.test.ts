@@ -120,4 +120,36 @@ describe("live mode", () => {
     expect(await exited).toBe(0)
     expect(server.output()).toContain("Shutting down")
   }, 30_000)
+
+  test("SHUTDOWN_DRAIN: after SIGTERM it goes on serving, closing each connection after its answer, then stops accepting", async () => {
+    const database = await createTestDatabase()
+    cleanup.push(() => database.drop())
+    const server = await startServer({ DATABASE_URL: database.url, APP_SECRET: TEST_APP_SECRET, DATABASE_POOL_SIZE: "2", SHUTDOWN_DRAIN: "1500ms" })
+    cleanup.push(() => server.proc.kill("SIGKILL"))
+    const port = Number(new URL(server.url).port)
+    // A balancer's idle keep-alive connection, opened before the signal.
+    const { connect } = await import("node:net")
+    const socket = connect(port, "127.0.0.1")
+    let received = ""
+    let closed = false
+    socket.on("data", (chunk) => { received += chunk.toString() })
+    socket.on("close", () => { closed = true })
+    await new Promise((resolve) => socket.once("connect", resolve))
+    socket.write("GET /healthz HTTP/1.1\r\nHost: score\r\n\r\n")
+    while (!received.includes("\r\n\r\n")) await Bun.sleep(10)
+    expect(received.toLowerCase()).not.toContain("connection: close")
+
+    const exited = server.stop("SIGTERM")
+    await Bun.sleep(300)
+    expect(closed).toBe(false) // the idle connection is kept: a request may already be on its way
+    received = ""
+    socket.write("GET /healthz HTTP/1.1\r\nHost: score\r\n\r\n")
+    while (!closed) await Bun.sleep(10)
+    expect(received).toStartWith("HTTP/1.1 200")
+    expect(received.toLowerCase()).toContain("connection: close")
+    // New connections are still served while draining.
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
+    expect(await exited).toBe(0)
+    expect(server.output()).toContain("draining connections for 1500 ms")
+  }, 30_000)
 })

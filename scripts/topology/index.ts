@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { reloadNginx, startNginx, writeUpstream } from "./nginx.js"
+import { startNginx } from "./nginx.js"
 import { startPgBouncer } from "./pgbouncer.js"
 import { createDatabase, createReplica, type PgNode, startNode, startPrimary, stopNode } from "./postgres.js"
 import { freePort, healthy, isAlive, logPath, run, signal, spawnDetached, stopProcess, waitUntil } from "./processes.js"
@@ -19,7 +19,6 @@ export interface Instance {
   readonly name: string
   readonly port: number
   pid: number
-  down: boolean
 }
 
 export interface TopologyState {
@@ -93,8 +92,8 @@ export const start = async (options: TopologyOptions = {}): Promise<TopologyStat
   }
   const state: TopologyState = {
     ...base,
-    apis: Array.from({ length: options.apis ?? 3 }, (_, i) => ({ name: `api-${i + 1}`, port: freePort(), pid: 0, down: false })),
-    workers: Array.from({ length: options.workers ?? 2 }, (_, i) => ({ name: `worker-${i + 1}`, port: 0, pid: 0, down: false })),
+    apis: Array.from({ length: options.apis ?? 3 }, (_, i) => ({ name: `api-${i + 1}`, port: freePort(), pid: 0 })),
+    workers: Array.from({ length: options.workers ?? 2 }, (_, i) => ({ name: `worker-${i + 1}`, port: 0, pid: 0 })),
     env: {
       DATABASE_URL: databaseUrl,
       DATABASE_READ_URL: `postgres://postgres@127.0.0.1:${replica.port}/${DATABASE}`,
@@ -102,6 +101,8 @@ export const start = async (options: TopologyOptions = {}): Promise<TopologyStat
       REDIS_CLUSTER_NODES: redisPorts.slice(0, 3).map((p) => `127.0.0.1:${p}`).join(","),
       APP_SECRET: base.appSecret,
       TRUSTED_PROXIES: "127.0.0.1",
+      // Above nginx's upstream keepalive_timeout (5 s): no idle connection is left when a server stops listening.
+      SHUTDOWN_DRAIN: "6s",
       SERVER_URL: `http://127.0.0.1:${base.nginx.port}`,
       DATA_DIR: join(dir, "data"),
       ...options.env
@@ -146,18 +147,15 @@ export const restartApi = async (state: TopologyState, index: number) => {
   saveState(state)
 }
 
-/** One API server at a time: out of nginx's upstream, drained, restarted, healthy, back in. */
+/**
+ * One API server at a time: SIGTERM (it drains for SHUTDOWN_DRAIN, closing nginx's keep-alive connections as
+ * it answers, then refuses new ones, which nginx retries on the others), restarted, healthy, next.
+ * No nginx reload: a reload closes clients' idle connections to nginx, and a request sent on one as it closes fails.
+ */
 export const rollingRestart = async (state: TopologyState) => {
   for (const api of state.apis) {
-    api.down = true
-    writeUpstream(state.dir, state.apis)
-    reloadNginx(state.dir)
-    await Bun.sleep(500) // nginx's old workers finish what they forwarded before the reload
-    await stopProcess(api.pid)
+    await stopProcess(api.pid, 30_000)
     await startInstance(state, api, "main")
-    api.down = false
-    writeUpstream(state.dir, state.apis)
-    reloadNginx(state.dir)
     saveState(state)
   }
 }

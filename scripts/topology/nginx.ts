@@ -1,26 +1,25 @@
 /**
  * nginx in front of the API servers, with deploy/nginx/score.conf as the server block and an upstream file
- * written from the topology's state (a server being restarted is marked `down`, then nginx reloads).
+ * written from the topology's state.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { run, spawnDetached } from "./processes.js"
+import { spawnDetached } from "./processes.js"
 
 const NGINX = "/usr/sbin/nginx"
 const SERVER_BLOCK = resolve(import.meta.dir, "../../deploy/nginx/score.conf")
 
 export interface Upstream {
   readonly port: number
-  readonly down: boolean
 }
 
 const upstreamFile = (dir: string) => join(dir, "nginx", "upstream.conf")
 
-export const writeUpstream = (dir: string, servers: ReadonlyArray<Upstream>) =>
+const writeUpstream = (dir: string, servers: ReadonlyArray<Upstream>) =>
   writeFileSync(upstreamFile(dir), [
     "upstream score_api {",
     "    least_conn;",
-    ...servers.map((s) => `    server 127.0.0.1:${s.port} max_fails=1 fail_timeout=2s${s.down ? " down" : ""};`),
+    ...servers.map((s) => `    server 127.0.0.1:${s.port} max_fails=1 fail_timeout=2s;`),
     "    keepalive 64;",
     "    keepalive_timeout 5s;",
     "}"
@@ -48,6 +47,3 @@ export const startNginx = (dir: string, port: number, servers: ReadonlyArray<Ups
   ].join("\n") + "\n")
   return spawnDetached([NGINX, "-p", root, "-c", join(root, "nginx.conf")], log)
 }
-
-/** Re-reads the upstream file: new connections follow it, requests in flight finish where they are. */
-export const reloadNginx = (dir: string) => run([NGINX, "-p", join(dir, "nginx"), "-c", join(dir, "nginx", "nginx.conf"), "-s", "reload"])

@@ -2,15 +2,29 @@ import { Duration, Effect, Layer } from "effect"
 import { AppConfig } from "../platform/config.js"
 import { clientAddressFrom, rememberClientAddress } from "./client-address.js"
 
+/** A response that tells the client (a balancer) not to send more on this connection. */
+const closingConnection = (response: Response) => {
+  try {
+    response.headers.set("connection", "close")
+    return response
+  } catch {
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers: [...response.headers, ["connection", "close"]] })
+  }
+}
+
 /**
- * Bun.serve around a web handler. Shutdown stops accepting connections, lets in-flight requests
- * finish (up to SHUTDOWN_TIMEOUT), and only then releases what the handler depends on.
+ * Bun.serve around a web handler. Shutdown first drains for SHUTDOWN_DRAIN: it goes on serving, but every
+ * response closes its connection, so a balancer holds no idle keep-alive connection to this server (Bun's
+ * stop drops idle ones at once, and a request the balancer sends on one as it drops is lost). Then it stops
+ * accepting connections (a balancer retries those elsewhere), lets in-flight requests finish (up to
+ * SHUTDOWN_TIMEOUT), and only then releases what the handler depends on.
  */
 export const serve = (handler: (request: Request) => Promise<Response>) =>
   Layer.scopedDiscard(
     Effect.gen(function*() {
       const config = yield* AppConfig
       const trustedProxies = config.trustedProxies
+      let draining = false
       const server = Bun.serve({
         port: config.port,
         hostname: config.host,
@@ -21,13 +35,19 @@ export const serve = (handler: (request: Request) => Promise<Response>) =>
         fetch: (request, server) => {
           const peer = server.requestIP(request)?.address
           rememberClientAddress(request, peer && clientAddressFrom(peer, request.headers.get("x-forwarded-for"), trustedProxies))
-          return handler(request)
+          return draining ? handler(request).then(closingConnection) : handler(request)
         }
       })
       const inFlight = () => server.pendingRequests
       yield* Effect.logInfo(`Listening on http://${config.host}:${server.port}`)
       yield* Effect.addFinalizer(() =>
         Effect.gen(function*() {
+          const drain = Duration.toMillis(config.shutdownDrain)
+          if (drain > 0) {
+            yield* Effect.logInfo(`Shutting down: draining connections for ${drain} ms`)
+            draining = true
+            yield* Effect.promise(() => Bun.sleep(drain))
+          }
           yield* Effect.logInfo(`Shutting down: finishing ${inFlight()} in-flight request(s)`)
           void server.stop(false)
           const drained = yield* Effect.promise(async () => {

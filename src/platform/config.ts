@@ -81,6 +81,7 @@ export const appConfig = Config.all({
   maxBodyBytes: byteSize("MAX_BODY_SIZE", 10 * 1024 * 1024),
   importMaxBodyBytes: byteSize("IMPORT_MAX_BODY_SIZE", 1024 * 1024 * 1024),
   shutdownTimeout: duration("SHUTDOWN_TIMEOUT", "10s"),
+  shutdownDrain: duration("SHUTDOWN_DRAIN", "0s"),
   schemaSharing: Config.boolean("SCHEMA_SHARING").pipe(Config.withDefault(true)),
   schemaCacheMaxMb: positive("SCHEMA_CACHE_MAX_MB", 64),
   metadataCacheMaxMb: positive("METADATA_CACHE_MAX_MB", 32),
