@@ -115,7 +115,7 @@ export const CacheMemory = Layer.sync(Cache, () => {
 
 
 /** Stores the loaded value only if no invalidation happened since the load began (same generation). */
-const SET_IF_SAME_GENERATION = `
+export const SET_IF_SAME_GENERATION = `
 if (redis.call('GET', KEYS[2]) or '0') == ARGV[2] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 end

@@ -130,6 +130,9 @@ for _, key in ipairs(KEYS) do
 end
 return 1`
 
+/** Every script of the result cache (a test runs each one on a Redis Cluster). */
+export const resultCacheScripts = { read: READ, store: STORE, bump: BUMP }
+
 /** A Lua script sent once per connection (EVALSHA, then EVAL when Redis does not know it yet). */
 const script = (client: Context.Tag.Service<Redis>["client"], source: string) => {
   const sha = createHash("sha1").update(source).digest("hex")

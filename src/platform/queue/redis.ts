@@ -28,8 +28,12 @@ const script = (lua: string) => {
     )
 }
 
-/** How long an enqueue waits for the replicas REDIS_CLUSTER_WAIT_REPLICAS asks for. */
-const REPLICA_WAIT_MS = 1000
+/**
+ * How long an enqueue waits for the replicas REDIS_CLUSTER_WAIT_REPLICAS asks for: a replica on the same
+ * network answers within a millisecond; a master left without one (its replica promoted, the old master not
+ * back yet) costs each enqueue this much, so it is kept short.
+ */
+const REPLICA_WAIT_MS = 250
 
 /**
  * The script, then WAIT in the same pipeline (so on the same master, the one owning the keys): the reply
