@@ -10,7 +10,7 @@ import { Duration, Effect, Exit, Layer, Logger, LogLevel, ManagedRuntime, Scope 
 import { createHash } from "node:crypto"
 import { readdirSync, readFileSync } from "node:fs"
 import { join, relative } from "node:path"
-import { runWorker } from "../src/jobs/runner.js"
+import { type JobHandler, runWorker } from "../src/jobs/runner.js"
 import { Cache, CacheRedis, SET_IF_SAME_GENERATION } from "../src/platform/cache/index.js"
 import { ResultCache, ResultCacheRedis, resultCacheScripts } from "../src/platform/cache/results.js"
 import { parseClusterNodes } from "../src/platform/config.js"
@@ -69,7 +69,7 @@ const waitFor = async (what: string, check: () => boolean | Promise<boolean>, ti
 }
 
 /** Starts a worker on `a` for `queue`; the returned function stops it. */
-const startWorker = async (runtime: typeof a, queue: string, handlers: Parameters<typeof runWorker>[0]["queues"][string]["handlers"], lease: Duration.DurationInput = "30 seconds") => {
+const startWorker = async (runtime: typeof a, queue: string, handlers: Readonly<Record<string, JobHandler>>, lease: Duration.DurationInput = "30 seconds") => {
   const scope = await runtime.runPromise(Scope.make())
   await runtime.runPromise(runWorker({ queues: { [queue]: { handlers, lease, concurrency: 4 } } }, { pollInterval: "1 second" }).pipe(Scope.extend(scope)))
   return () => runtime.runPromise(Scope.close(scope, Exit.void))

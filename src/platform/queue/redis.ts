@@ -1,4 +1,5 @@
 import { Duration, Effect, Layer, Option, Scope } from "effect"
+import { Cluster } from "ioredis"
 import { createHash } from "node:crypto"
 import { primaries, Redis, type RedisClient } from "../redis/index.js"
 import {
@@ -146,10 +147,13 @@ export const makeJobQueueRedis = (options: JobQueueRedisOptions = {}) =>
             const name = channelQueue.get(channel)
             if (name !== undefined) signals.bump(name)
           })
-          // Messages sent while disconnected are gone: wake every waiter to look again.
-          connection.on("ready", () => {
+          // Messages sent while disconnected are gone: wake every waiter to look again (on a cluster, when a
+          // node leaves: the subscriber may have been on it, and is moved to another).
+          const wakeAll = () => {
             for (const name of watched) signals.bump(name)
-          })
+          }
+          connection.on("ready", wakeAll)
+          if (connection instanceof Cluster) connection.on("-node", wakeAll)
           subscriber = connection
         }
         const channel = keysOf(queue).channel
