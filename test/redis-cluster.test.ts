@@ -19,7 +19,8 @@ import * as queueScripts from "../src/platform/queue/lua.js"
 import { JobQueue, makeJobQueueRedis } from "../src/platform/queue/index.js"
 import { Redis, RedisClusterLive } from "../src/platform/redis/index.js"
 import { RateLimits, RateLimitsRedis } from "../src/services/rate-limits/index.js"
-import { testConfig } from "./support/app.js"
+import { startTestApp, testConfig, type TestApp } from "./support/app.js"
+import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 import { testRedisPrefix } from "./support/database.js"
 import { type RedisClusterHandle, startRedisCluster } from "./support/redis-cluster.js"
 
@@ -266,6 +267,47 @@ describe("Redis Cluster", () => {
       expect(errors).not.toContain("CROSSSLOT")
     }
   })
+
+  test("the application on the cluster: two instances share totals, and a metadata change made on one is seen by the other at once", async () => {
+    const env = { REDIS_CLUSTER_NODES: cluster.seeds, DATABASE_POOL_SIZE: "3" }
+    const first = await startTestApp({ env })
+    const second = await startTestApp({ databaseUrl: first.databaseUrl, env }) // one deployment: one key prefix
+    try {
+      const health = await (await first.request("/healthz")).json() as any
+      expect(health).toMatchObject({ status: "ok", info: { redis: { status: "up", mode: "redis-cluster", persistence: "aof" } } })
+      const owner = await signUpWithWorkspace(first)
+      const apiKey = (await createApiKey(first, owner.accessToken)).token
+      const rest = async (app: TestApp, path: string, body?: unknown) => {
+        const response = await app.request(path, {
+          method: body === undefined ? "GET" : "POST",
+          headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) })
+        })
+        return { status: response.status, body: await response.json() as any }
+      }
+      const total = async (app: TestApp) => (await rest(app, "/rest/companies?limit=1")).body.totalCount as number
+      const start = await total(second)
+      expect(await total(first)).toBe(start)
+      expect((await rest(first, "/rest/companies", { name: "Acme" })).status).toBe(201)
+      expect(await total(second)).toBe(start + 1) // the write moved the workspace's epoch in the cluster
+      expect((await rest(second, "/rest/companies", { name: "Globex" })).status).toBe(201)
+      expect(await total(first)).toBe(start + 2)
+
+      // The second instance has the data model cached; the object created on the first is there at once.
+      expect((await rest(second, "/rest/invoices")).status).toBeGreaterThanOrEqual(400)
+      const created = await first.gql(
+        `mutation { createOneObject(input: { object: { nameSingular: "invoice", namePlural: "invoices", labelSingular: "Invoice", labelPlural: "Invoices" } }) { id } }`,
+        {},
+        apiKey
+      )
+      expect(created.body.errors).toBeUndefined()
+      expect((await rest(second, "/rest/invoices", { name: "INV-1" })).status).toBe(201)
+      expect((await rest(second, "/rest/invoices")).body.totalCount).toBe(1)
+    } finally {
+      await second.close()
+      await first.close()
+    }
+  }, 120_000)
 
   test("a master SIGKILLed under load: its replica takes over, no acknowledged job is lost, the cache keeps working", async () => {
     const queue = `q-${crypto.randomUUID().slice(0, 8)}`
