@@ -120,6 +120,23 @@ describe("Redis Cluster", () => {
     expect(loads).toBe(2)
   })
 
+  test("subscribers whose connections are dropped (as when their node goes) are re-subscribed: invalidations arrive again", async () => {
+    const key = `role:${crypto.randomUUID()}`
+    const read = (runtime: typeof a, value: string) =>
+      runtime.runPromise(Effect.flatMap(Cache, (cache) => cache.getOrLoad(key, Effect.succeed(value), { ttl: "1 minute" })))
+    expect(await read(b, "v1")).toBe("v1")
+    let dropped = 0
+    for (const node of cluster.nodes) dropped += Number((await cluster.cli(node.port, "CLIENT", "KILL", "TYPE", "pubsub")).trim())
+    expect(dropped).toBeGreaterThanOrEqual(2) // at least both instances' cache subscribers
+    const epoch = await b.runPromise(Effect.map(Cache, (cache) => cache.epoch()))
+    await waitFor("b's invalidation to arrive through its new subscriber", async () => {
+      await a.runPromise(Effect.flatMap(Cache, (cache) => cache.invalidate(`other:${crypto.randomUUID()}`)))
+      return b.runPromise(Effect.map(Cache, (cache) => cache.epoch() > epoch))
+    })
+    await a.runPromise(Effect.flatMap(Cache, (cache) => cache.invalidate(key)))
+    await waitFor("b to drop its copy", async () => (await read(b, "v2")) === "v2")
+  })
+
   test("the result cache: epochs per workspace, bumps of several workspaces coalesced", async () => {
     const [w1, w2, w3] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()]
     let loads = 0
@@ -242,6 +259,7 @@ describe("Redis Cluster", () => {
     }
   })
 
+  // Runs after the tests above, which run every script (on its own it reports those that did not run).
   test("every Lua script of the codebase has run on the cluster, none refused for crossing slots", async () => {
     // A script added elsewhere must be listed (and run) here: the files that hold Lua today.
     const sources = (dir: string): Array<string> =>
