@@ -22,6 +22,7 @@ import { RateLimits, RateLimitsRedis } from "../src/services/rate-limits/index.j
 import { startTestApp, testConfig, type TestApp } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 import { testRedisPrefix } from "./support/database.js"
+import { freePort } from "./support/process.js"
 import { type RedisClusterHandle, startRedisCluster } from "./support/redis-cluster.js"
 
 const ROOT = join(import.meta.dir, "..")
@@ -100,6 +101,14 @@ describe("Redis Cluster", () => {
     expect(parseClusterNodes("127.0.0.1")).toBeUndefined()
     expect(parseClusterNodes("a:1,b:99999")).toBeUndefined()
     expect(parseClusterNodes("")).toBeUndefined()
+  })
+
+  test("a malformed REDIS_CLUSTER_NODES, or a cluster none of whose nodes answers, is one clear error", async () => {
+    await expect(testConfig({ REDIS_CLUSTER_NODES: "127.0.0.1" })).rejects.toThrow(/REDIS_CLUSTER_NODES.*expected host:port/)
+    const startedAt = Date.now()
+    const failure = await Effect.runPromise(Effect.flip(Effect.scoped(Layer.build(RedisClusterLive([{ host: "127.0.0.1", port: freePort() }])))))
+    expect(failure).toMatchObject({ _tag: "RedisUnavailable", message: expect.stringMatching(/^Redis Cluster unreachable/) })
+    expect(Date.now() - startedAt).toBeLessThan(7_000)
   })
 
   test("the cache: shared between instances, invalidated in every instance's local tier through pub/sub", async () => {

@@ -28,23 +28,28 @@ export class Redis extends Context.Tag("score/Redis")<Redis, RedisConnections>()
 const CONNECT_TIMEOUT = Duration.seconds(5)
 const retryStrategy = (attempt: number) => Math.min(attempt * 100, 2000)
 
+/** Connects `make`'s client, which is closed with the scope. */
 const open = <C extends RedisClient>(make: () => C, describe: string) =>
   Effect.acquireRelease(
-    Effect.tryPromise({
-      try: async () => {
-        const client = make()
-        client.on("error", () => {}) // reported through failing commands and /healthz
-        await client.connect()
-        return client
-      },
-      catch: (e) => new RedisUnavailable({ message: `${describe} unreachable: ${(e as Error).message}` })
-    }).pipe(
-      Effect.timeoutFail({
-        duration: CONNECT_TIMEOUT,
-        onTimeout: () => new RedisUnavailable({ message: `${describe} unreachable: connection timed out` })
-      })
-    ),
-    (client) => Effect.promise(() => client.quit().then(() => {}, () => client.disconnect()))
+    Effect.sync(() => {
+      const client = make()
+      client.on("error", () => {}) // reported through failing commands and /healthz
+      return client
+    }),
+    (client) => Effect.promise(() => client.status === "ready" ? client.quit().then(() => {}, () => client.disconnect()) : Promise.resolve(client.disconnect()))
+  ).pipe(
+    Effect.tap((client) =>
+      Effect.tryPromise({
+        try: () => client.connect(),
+        catch: (e) => new RedisUnavailable({ message: `${describe} unreachable: ${(e as Error).message}` })
+      }).pipe(
+        Effect.timeoutFail({
+          duration: CONNECT_TIMEOUT,
+          onTimeout: () => new RedisUnavailable({ message: `${describe} unreachable: connection timed out` })
+        }),
+        // Its retries stop at once, even when the scope outlives the failure (a subscriber opened on first use).
+        Effect.tapError(() => Effect.sync(() => client.disconnect()))
+      ))
   )
 
 const connect = (url: string, name: string) =>
