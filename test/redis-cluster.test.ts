@@ -343,34 +343,45 @@ describe("Redis Cluster", () => {
     const acknowledged: Array<string> = []
     let refused = 0
     let producing = true
-    const producer = (async () => {
+    let killedAt = Infinity
+    let firstAfterKill: number | undefined
+    // Three producers at once, so enqueues are in flight when the master dies.
+    const producer = Promise.all([0, 1, 2].map(async () => {
       while (producing) {
-        await b.runPromise(Effect.flatMap(JobQueue, (jobs) => jobs.enqueue(queue, "work", { at: Date.now() }))).then(
-          (id) => acknowledged.push(id),
+        const startedAt = Date.now()
+        await b.runPromise(Effect.flatMap(JobQueue, (jobs) => jobs.enqueue(queue, "work", { at: startedAt }))).then(
+          (id) => {
+            acknowledged.push(id)
+            if (startedAt >= killedAt) firstAfterKill ??= Date.now()
+          },
           () => refused++
         )
         await Bun.sleep(2)
       }
-    })()
+    }))
     const cacheKey = `workspace:${crypto.randomUUID()}`
     const cached = (runtime: typeof a, value: number) =>
       runtime.runPromise(Effect.flatMap(Cache, (cache) => cache.getOrLoad(cacheKey, Effect.succeed({ value }), { ttl: "1 minute" })))
     try {
       await waitFor("some jobs enqueued", () => acknowledged.length >= 200, 20_000)
       const victim = await masterOf(`${PREFIX}jobs:{${queue}}:wait`)
-      const killedAt = Date.now()
+      killedAt = Date.now()
       await cluster.kill(victim)
       await cluster.waitHealthy(20_000)
       const promotedIn = Date.now() - killedAt
       const before = acknowledged.length
       // The promoted master has no replica left: each enqueue waits REPLICA_WAIT_MS for one, and is logged.
-      await waitFor("enqueues to resume", () => acknowledged.length > before + 5, 20_000)
-      const resumedIn = Date.now() - killedAt
+      await waitFor("enqueues to resume", () => acknowledged.length > before + 15, 20_000)
+      const resumedIn = firstAfterKill! - killedAt
       producing = false
       await producer
       await waitFor("every acknowledged job to run", () => acknowledged.every((id) => done.has(id)), 30_000)
-      console.log(`failover: promoted in ${promotedIn} ms, enqueues resumed in ${resumedIn} ms; ${acknowledged.length} acknowledged (all run), ${refused} refused during the failover`)
+      console.log(`failover: promoted in ${promotedIn} ms, the first enqueue sent after the kill acknowledged in ${resumedIn} ms; ${acknowledged.length} acknowledged (all run), ${refused} refused during the failover`)
       expect(await b.runPromise(Effect.flatMap(JobQueue, (jobs) => jobs.counts(queue)))).toMatchObject({ waiting: 0, active: 0, dead: 0 })
+      // The durability check reads the masters as they are now (the promoted replica has its append-only file).
+      const durability = await a.runPromise(Effect.flatMap(Redis, (redis) => Effect.flatMap(JobQueue, (jobs) => jobDurability(redis, jobs))))
+      expect(durability).toMatchObject({ persistence: "aof" })
+      expect(durability.workers).toBeGreaterThanOrEqual(1)
 
       // The cache and its invalidations after the failover (a subscriber on the lost node was moved).
       expect(await cached(a, 1)).toEqual({ value: 1 })
