@@ -91,6 +91,13 @@ const masterOf = async (key: string) => {
   throw new Error(`no master serves ${key}`)
 }
 
+/** The replicas of the master on `port`. */
+const replicasOf = async (port: number) => {
+  const lines = (await cluster.cli(port, "CLUSTER", "NODES")).split("\n").map((line) => line.split(" "))
+  const masterId = lines.find((fields) => fields[2]?.includes("myself"))![0]
+  return lines.filter((fields) => fields[2]?.includes("slave") && fields[3] === masterId).map((fields) => Number(fields[1]!.split("@")[0]!.split(":")[1]))
+}
+
 describe("Redis Cluster", () => {
   test("REDIS_CLUSTER_NODES: host:port lists, bad ones refused", () => {
     expect(parseClusterNodes("127.0.0.1:7000, redis-b:7001,[::1]:7002")).toEqual([
@@ -210,6 +217,28 @@ describe("Redis Cluster", () => {
     }
     await b.runPromise(Effect.flatMap(JobQueue, (jobs) => jobs.obliterate(queue)))
     expect(await b.runPromise(Effect.flatMap(JobQueue, (jobs) => jobs.counts(queue)))).toMatchObject({ waiting: 0, dead: 0, completed: 0 })
+  })
+
+  test("an enqueue is acknowledged once a replica of its queue's master has it (WAIT on that master)", async () => {
+    const queue = `q-${crypto.randomUUID().slice(0, 8)}`
+    const enqueueTime = async () => {
+      const startedAt = performance.now()
+      await b.runPromise(Effect.flatMap(JobQueue, (jobs) => jobs.enqueue(queue, "x", null)))
+      return performance.now() - startedAt
+    }
+    const master = await masterOf(`${PREFIX}jobs:{${queue}}:wait`)
+    const [replica] = await replicasOf(master)
+    expect(await enqueueTime()).toBeLessThan(200)
+    // The replica stopped (SIGSTOP, well under cluster-node-timeout): the enqueue waits for it, up to the 250 ms bound.
+    const stopped = cluster.nodes.find((node) => node.port === replica)!.proc
+    stopped.kill("SIGSTOP")
+    try {
+      expect(await enqueueTime()).toBeGreaterThanOrEqual(240)
+    } finally {
+      stopped.kill("SIGCONT")
+    }
+    expect(await enqueueTime()).toBeLessThan(200)
+    await b.runPromise(Effect.flatMap(JobQueue, (jobs) => jobs.obliterate(queue)))
   })
 
   test("the queue's lease scripts: extend, release and stall recovery on the cluster", async () => {
