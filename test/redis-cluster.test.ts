@@ -1,9 +1,10 @@
 /**
  * Issue 21, Redis Cluster (REDIS_CLUSTER_NODES): a real 3-master + 3-replica cluster started for this file
  * (test/support/redis-cluster.ts). The cache and its pub/sub invalidation between two instances, the result
- * cache's epochs, the job queue (run, retry, dead, delayed), rate limits; every Lua script of the codebase
- * run on the cluster (no CROSSSLOT possible); and a master SIGKILLed under load: its replica takes over, no
- * acknowledged job is lost, the cache and its invalidations keep working.
+ * cache's epochs, the job queue (run, retry, dead, delayed; an enqueue waits for a replica), rate limits, two
+ * application instances; every Lua script of the codebase run on the cluster (no CROSSSLOT possible); and a
+ * master SIGKILLed under load: its replica takes over, no acknowledged job is lost, the cache and its
+ * invalidations keep working.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Duration, Effect, Exit, Layer, Logger, LogLevel, ManagedRuntime, Scope } from "effect"
