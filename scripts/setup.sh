@@ -19,6 +19,18 @@ if ! command -v setpriv >/dev/null 2>&1 || ! command -v unshare >/dev/null 2>&1 
   fi
 fi
 
+# Redis for the tests below, and test/redis-cluster.test.ts's own cluster (redis-server 7+, redis-cli --cluster).
+if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
+  if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+      echo "Installing redis-server and redis-tools..."
+      apt-get install -y --no-install-recommends redis-server redis-tools >/dev/null
+    else
+      echo "redis-server or redis-cli missing: the Redis tests cannot run" >&2
+    fi
+  fi
+fi
+
 # The tests use the machine's PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379); start them if down.
 if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
   if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then

@@ -9,7 +9,7 @@ import { runRelay } from "./services/events/index.js"
 import { registry } from "./jobs/registry.js"
 import { runWorker } from "./jobs/runner.js"
 import { infrastructure, resolveAppSecret, services } from "./layers/index.js"
-import { appConfig } from "./platform/config.js"
+import { appConfig, usesRedis } from "./platform/config.js"
 import { loggerFor } from "./platform/logging.js"
 import { watchJobDurability } from "./platform/health/job-durability.js"
 import { JobQueue } from "./platform/queue/index.js"
@@ -41,7 +41,7 @@ const main = Effect.gen(function*() {
   )
   // Without Redis there is no shared queue for `bun run worker`: jobs run in this process.
   // With Redis, `bun run worker` takes them: the log says when Redis would lose them or no worker runs.
-  const jobs = Option.isNone(config.redisUrl)
+  const jobs = !usesRedis(config)
     ? Layer.scopedDiscard(
       Effect.zipRight(Effect.forkScoped(runRelay()), runWorker(registry, { shutdownTimeout: config.shutdownTimeout }))
     )

@@ -1,7 +1,7 @@
 import * as BunRuntime from "@effect/platform-bun/BunRuntime"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer } from "effect"
 import { infrastructure, resolveAppSecret, services, StartupError } from "../layers/index.js"
-import { appConfig } from "../platform/config.js"
+import { appConfig, usesRedis } from "../platform/config.js"
 import { exitOnStartupError } from "../startup.js"
 import { runRelay } from "../services/events/index.js"
 import { serveMetricsPort } from "../http/metrics.js"
@@ -10,9 +10,9 @@ import { runWorker } from "./runner.js"
 
 const main = Effect.gen(function*() {
   const config = yield* appConfig
-  if (Option.isNone(config.redisUrl)) {
+  if (!usesRedis(config)) {
     return yield* Effect.fail(new StartupError(
-      "REDIS_URL is not set: without Redis, jobs run inside `bun run start` (in-memory queue) and a worker has nothing to take"
+      "Neither REDIS_URL nor REDIS_CLUSTER_NODES is set: without Redis, jobs run inside `bun run start` (in-memory queue) and a worker has nothing to take"
     ))
   }
   const appSecret = yield* resolveAppSecret(config)

@@ -30,7 +30,7 @@ import { loggerFor } from "../platform/logging.js"
 import { ErrorReportingSentry } from "../platform/error-reporting.js"
 import { TracingOtlp } from "../platform/tracing.js"
 import { JobQueue, JobQueueMemory, JobQueueRedis } from "../platform/queue/index.js"
-import { RedisLive } from "../platform/redis/index.js"
+import { redisLayer } from "../platform/redis/index.js"
 import { RateLimits, RateLimitsMemory, RateLimitsRedis } from "../services/rate-limits/index.js"
 import { Revocations, RevocationsEmbedded, RevocationsLive } from "../services/revocations/index.js"
 import { SchemaBuilder, SchemaBuilderLive } from "../http/graphql/data/schema/index.js"
@@ -166,19 +166,17 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
         Layer.effectDiscard(Effect.logInfo(`Database: PostgreSQL at ${safeHost(Redacted.value(url))}`))
       )
   })
-  const cacheAndQueue = Option.match(config.redisUrl, {
+  const cacheAndQueue = Option.match(redisLayer(config), {
     onNone: () =>
       Layer.mergeAll(CacheMemory, ResultCacheMemory, JobQueueMemory, RateLimitsMemory(config)).pipe(
-        Layer.tap(() => Effect.logInfo("Cache and queue: in-memory (no REDIS_URL), rate limits per process"))
+        Layer.tap(() => Effect.logInfo("Cache and queue: in-memory (no REDIS_URL or REDIS_CLUSTER_NODES), rate limits per process"))
       ),
-    onSome: (url) =>
-      Layer.mergeAll(CacheRedis, ResultCacheRedis, JobQueueRedis, RateLimitsRedis(config)).pipe(
-        Layer.provideMerge(RedisLive(url, config.redisKeyPrefix))
-      )
+    onSome: (redis) =>
+      Layer.mergeAll(CacheRedis, ResultCacheRedis, JobQueueRedis, RateLimitsRedis(config)).pipe(Layer.provideMerge(redis))
   })
   const modes = {
     database: Option.isSome(config.databaseUrl) ? "postgresql" : "embedded",
-    redis: Option.isSome(config.redisUrl) ? "redis" : "memory"
+    redis: Option.isSome(config.redisClusterNodes) ? "redis-cluster" : Option.isSome(config.redisUrl) ? "redis" : "memory"
   }
   const migrated = Layer.effectDiscard(
     Effect.flatMap(runMigrations(), (applied) =>

@@ -41,6 +41,30 @@ const positive = (name: string, fallback: number) =>
     Config.validate({ message: "expected a positive integer", validation: (n) => n > 0 })
   )
 
+export interface ClusterNode {
+  readonly host: string
+  readonly port: number
+}
+
+/** `host:port,host:port` (REDIS_CLUSTER_NODES, `[v6]:port` too); undefined when a part is not of that form. */
+export const parseClusterNodes = (text: string): ReadonlyArray<ClusterNode> | undefined => {
+  const parts = text.split(",").map((part) => part.trim()).filter((part) => part !== "")
+  const nodes = parts.flatMap((part): Array<ClusterNode> => {
+    const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(part)
+    const port = Number(match?.[2])
+    return match && port > 0 && port < 65536 ? [{ host: match[1]!.replace(/^\[|\]$/g, ""), port }] : []
+  })
+  return nodes.length > 0 && nodes.length === parts.length ? nodes : undefined
+}
+
+const clusterNodes = (name: string) =>
+  Config.string(name).pipe(
+    Config.mapOrFail((raw) => {
+      const nodes = parseClusterNodes(raw)
+      return nodes ? Either.right(nodes) : Either.left(ConfigError.InvalidData([name], `expected host:port,host:port,..., got "${raw}"`))
+    })
+  )
+
 export const appConfig = Config.all({
   port: Config.port("PORT").pipe(Config.withDefault(3000)),
   host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
@@ -50,6 +74,11 @@ export const appConfig = Config.all({
   databaseConnectTimeout: duration("DATABASE_CONNECT_TIMEOUT", "5s"),
   redisUrl: Config.option(Config.redacted("REDIS_URL")),
   redisKeyPrefix: Config.string("REDIS_KEY_PREFIX").pipe(Config.withDefault("score:")),
+  redisClusterNodes: Config.option(clusterNodes("REDIS_CLUSTER_NODES")),
+  redisClusterWaitReplicas: Config.integer("REDIS_CLUSTER_WAIT_REPLICAS").pipe(
+    Config.withDefault(1),
+    Config.validate({ message: "expected 0 or more replicas", validation: (n) => n >= 0 })
+  ),
   appSecret: Config.option(Config.redacted("APP_SECRET")),
   accessTokenTtl: duration("ACCESS_TOKEN_EXPIRES_IN", "30m"),
   refreshTokenTtl: duration("REFRESH_TOKEN_EXPIRES_IN", "60d"),
@@ -194,6 +223,10 @@ export const appConfig = Config.all({
 export type AppConfigShape = Config.Config.Success<typeof appConfig> & {
   readonly appSecret: Option.Option<Redacted.Redacted<string>>
 }
+
+/** Redis is configured (a single server or a cluster): the cache, queue and rate limits are shared by every instance. */
+export const usesRedis = (config: Pick<AppConfigShape, "redisUrl" | "redisClusterNodes">) =>
+  Option.isSome(config.redisUrl) || Option.isSome(config.redisClusterNodes)
 
 export class AppConfig extends Context.Tag("score/AppConfig")<AppConfig, AppConfigShape>() {
   static readonly layer = Layer.effect(AppConfig, appConfig)

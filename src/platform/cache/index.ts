@@ -1,4 +1,5 @@
 import { Context, Duration, Effect, Fiber, Layer, Option } from "effect"
+import { Cluster } from "ioredis"
 import { Redis } from "../redis/index.js"
 import { Lru } from "../lib/lru.js"
 import { inTransaction, singleFlight } from "../lib/single-flight.js"
@@ -38,6 +39,7 @@ const SHARED_HIT = { cache: "metadata", result: "shared_hit" } as const
 const MISS = { cache: "metadata", result: "miss" } as const
 const INVALIDATION_ACK_TIMEOUT_MS = 1_000
 const LOCAL_MAX_ENTRIES = 50_000
+const GENERATION_TTL_MS = 86_400_000
 
 export class LocalTier {
   private readonly entries = new Map<string, { value: unknown; expiresAt: number }>()
@@ -76,6 +78,12 @@ export class LocalTier {
     this.epoch++
     this.entries.delete(key)
   }
+
+  /** Everything goes (invalidations may have been missed while the subscriber was away). */
+  clear() {
+    this.epoch++
+    this.entries.clear()
+  }
 }
 
 /** One process, no Redis: embedded mode and unit tests. */
@@ -107,7 +115,7 @@ export const CacheMemory = Layer.sync(Cache, () => {
 
 
 /** Stores the loaded value only if no invalidation happened since the load began (same generation). */
-const SET_IF_SAME_GENERATION = `
+export const SET_IF_SAME_GENERATION = `
 if (redis.call('GET', KEYS[2]) or '0') == ARGV[2] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 end
@@ -120,10 +128,12 @@ return 1`
 export const CacheRedis = Layer.scoped(
   Cache,
   Effect.gen(function*() {
-    const { client, duplicate, prefix } = yield* Redis
+    const { client, duplicate, prefix, slotTag } = yield* Redis
     const INVALIDATION_CHANNEL = `${prefix}cache:invalidate`
-    const PREFIX = `${prefix}cache:`
-    const GENERATION = `${prefix}cache-gen:`
+    // A value and its generation share a slot on a cluster (the key is their hash tag): one script reads and writes both.
+    const valueKey = (key: string) => `${prefix}cache:${slotTag(key)}`
+    const generationKey = (key: string) => `${prefix}cache-gen:${slotTag(key)}`
+    const clustered = client instanceof Cluster
     const local = new LocalTier()
     const once = singleFlight()
     const subscriber = yield* duplicate
@@ -134,6 +144,10 @@ export const CacheRedis = Layer.scoped(
       for (const key of keys) local.delete(key)
       awaitingEcho.get(id)?.()
     })
+    // Invalidations published while the subscriber was reconnecting (a single server's restart, or on a
+    // cluster the subscriber's node lost and another chosen) never arrive: the local tier is dropped instead.
+    subscriber.on("ready", () => local.clear())
+    if (subscriber instanceof Cluster) subscriber.on("-node", () => local.clear())
     const echoOf = (id: string) =>
       Effect.async<void>((resume) => {
         const timer = setTimeout(() => done(), INVALIDATION_ACK_TIMEOUT_MS)
@@ -149,7 +163,7 @@ export const CacheRedis = Layer.scoped(
 
     /** The shared value and its key's generation, in one round trip. */
     const readShared = (key: string) =>
-      Effect.tryPromise(() => client.mget(PREFIX + key, GENERATION + key)).pipe(
+      Effect.tryPromise(() => client.mget(valueKey(key), generationKey(key))).pipe(
         Effect.map(([raw, generation]) => ({
           value: raw == null ? Option.none() : Option.some(JSON.parse(raw) as unknown),
           generation: generation ?? "0"
@@ -160,8 +174,24 @@ export const CacheRedis = Layer.scoped(
       generation === null
         ? Effect.void
         : Effect.tryPromise(() =>
-          client.eval(SET_IF_SAME_GENERATION, 2, PREFIX + key, GENERATION + key, JSON.stringify(value), generation, Duration.toMillis(ttl))
+          client.eval(SET_IF_SAME_GENERATION, 2, valueKey(key), generationKey(key), JSON.stringify(value), generation, Duration.toMillis(ttl))
         ).pipe(Effect.catchAll((e) => Effect.logWarning("cache write failed", e)))
+
+    /**
+     * Deletes the shared values and moves their generations (so a load that began before cannot store its
+     * result), then tells every instance. One transaction on a single server; on a cluster one per key (each
+     * in its key's slot), the message sent once all are done.
+     */
+    const dropShared = async (keys: ReadonlyArray<string>, message: string) => {
+      const moveGeneration = <M extends ReturnType<typeof client.multi>>(multi: M, key: string) =>
+        multi.incr(generationKey(key)).pexpire(generationKey(key), GENERATION_TTL_MS)
+      if (!clustered) {
+        await keys.reduce(moveGeneration, client.multi().del(...keys.map(valueKey))).publish(INVALIDATION_CHANNEL, message).exec()
+        return
+      }
+      await Promise.all(keys.map((key) => moveGeneration(client.multi(), key).del(valueKey(key)).exec()))
+      await client.publish(INVALIDATION_CHANNEL, message)
+    }
 
     const loadThroughShared = <A, E, R>(key: string, load: Effect.Effect<A | null, E, R>, options: CacheOptions) =>
       Effect.gen(function*() {
@@ -199,12 +229,7 @@ export const CacheRedis = Layer.scoped(
           keys.forEach((key) => local.delete(key))
           const id = crypto.randomUUID()
           const echo = yield* Effect.fork(echoOf(id))
-          yield* Effect.tryPromise(() =>
-            keys.reduce(
-              (multi, key) => multi.incr(GENERATION + key).pexpire(GENERATION + key, 86_400_000),
-              client.multi().del(...keys.map((key) => PREFIX + key))
-            ).publish(INVALIDATION_CHANNEL, JSON.stringify({ keys, id })).exec()
-          ).pipe(
+          yield* Effect.tryPromise(() => dropShared(keys, JSON.stringify({ keys, id }))).pipe(
             Effect.zipRight(Fiber.join(echo)),
             Effect.catchAll((e) => Effect.zipRight(Fiber.interrupt(echo), Effect.logError("cache invalidation failed", e)))
           )

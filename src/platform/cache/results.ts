@@ -130,6 +130,9 @@ for _, key in ipairs(KEYS) do
 end
 return 1`
 
+/** Every script of the result cache (a test runs each one on a Redis Cluster). */
+export const resultCacheScripts = { read: READ, store: STORE, bump: BUMP }
+
 /** A Lua script sent once per connection (EVALSHA, then EVAL when Redis does not know it yet). */
 const script = (client: Context.Tag.Service<Redis>["client"], source: string) => {
   const sha = createHash("sha1").update(source).digest("hex")
@@ -177,22 +180,34 @@ export const coalesced = (send: (keys: ReadonlyArray<string>) => Promise<unknown
 export const ResultCacheRedis = Layer.scoped(
   ResultCache,
   Effect.gen(function*() {
-    const { client, prefix } = yield* Redis
+    const { client, prefix, slotTag } = yield* Redis
     const runPromise = Runtime.runPromise(yield* Effect.runtime<never>())
     const shared = sharedLoads()
     const [read, store, runBumpScript] = [script(client, READ), script(client, STORE), script(client, BUMP)]
-    const epochKey = (workspaceId: string, table: string) => `${prefix}cache:epoch:${workspaceId}:${table}`
+    // A workspace's epochs and results share a slot on a cluster (its id is their hash tag): the scripts read
+    // and write them together, and workspaces spread over the masters.
+    const epochKey = (workspaceId: string, table: string) => `${prefix}cache:epoch:${slotTag(workspaceId)}:${table}`
+    /** An epoch key without its table (tables are identifiers or `*`, never with a colon). */
+    const workspaceOfEpoch = (key: string) => key.slice(0, key.lastIndexOf(":"))
     const epochKeys = (workspaceId: string, tables: ReadonlyArray<string>) =>
       [WORKSPACE_EPOCH, ...tables].map((table) => epochKey(workspaceId, table))
     // Bumps Redis refused and not yet retried: until they land, this instance trusts no stored result.
     let owed = 0
-    const sendBump = coalesced((keys) => runBumpScript(keys))
+    // A batch holds several workspaces' epochs: one script per workspace, each in its own slot on a cluster.
+    const sendBump = coalesced((keys) => {
+      const byWorkspace = new Map<string, Array<string>>()
+      for (const key of keys) {
+        const workspace = workspaceOfEpoch(key)
+        byWorkspace.set(workspace, [...byWorkspace.get(workspace) ?? [], key])
+      }
+      return Promise.all([...byWorkspace.values()].map((group) => runBumpScript(group)))
+    })
     const runBump = (keys: ReadonlyArray<string>) => Effect.tryPromise(() => sendBump(keys))
 
     const through: ResultCacheShape["through"] = async (workspaceId, key, tables, load) => {
       if (owed > 0) return load()
       const keys = epochKeys(workspaceId, tables)
-      const entry = `${prefix}cache:results:${workspaceId}:${key}`
+      const entry = `${prefix}cache:results:${slotTag(workspaceId)}:${key}`
       let stamp: string
       let stored: string | null
       try {

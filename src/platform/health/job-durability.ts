@@ -1,6 +1,7 @@
 import { Duration, Effect, Option } from "effect"
 import type { JobQueueShape } from "../queue/job-queue.js"
-import type { RedisConnections } from "../redis/index.js"
+import type IORedis from "ioredis"
+import { primaries, type RedisConnections } from "../redis/index.js"
 
 /** How Redis keeps queued jobs across its own restart: an append-only file, snapshots only, nothing, or unknown (CONFIG refused). */
 export type RedisPersistence = "aof" | "rdb" | "none" | "unknown"
@@ -16,20 +17,30 @@ export interface JobDurability {
 export const WORKER_HEARTBEAT = Duration.seconds(5)
 export const WORKER_SEEN_WITHIN = Duration.seconds(30)
 
-const configValue = (redis: RedisConnections, name: string) =>
-  Effect.tryPromise(() => redis.client.config("GET", name) as Promise<Array<string>>).pipe(
+const configValue = (node: IORedis, name: string) =>
+  Effect.tryPromise(() => node.config("GET", name) as Promise<Array<string>>).pipe(
     Effect.map((reply) => Option.fromNullable(reply[1])),
     Effect.orElseSucceed(() => Option.none<string>())
   )
 
-export const redisPersistence = (redis: RedisConnections) =>
+const nodePersistence = (node: IORedis) =>
   Effect.gen(function*() {
-    const appendonly = yield* configValue(redis, "appendonly")
+    const appendonly = yield* configValue(node, "appendonly")
     if (Option.isNone(appendonly)) return "unknown" as const
     if (appendonly.value === "yes") return "aof" as const
-    const save = yield* configValue(redis, "save")
+    const save = yield* configValue(node, "save")
     return Option.isSome(save) && save.value.trim() !== "" ? "rdb" as const : "none" as const
   })
+
+/** Worst first: on a cluster, the master that would lose the most decides. */
+const RISK: ReadonlyArray<RedisPersistence> = ["none", "rdb", "unknown", "aof"]
+
+/** The server's persistence, or on a cluster the weakest of its masters' (each holds its own queues). */
+export const redisPersistence = (redis: RedisConnections) =>
+  Effect.map(
+    Effect.forEach(primaries(redis.client), nodePersistence, { concurrency: "unbounded" }),
+    (found) => RISK.find((level) => found.includes(level)) ?? "unknown"
+  )
 
 const persistenceWarning: Record<RedisPersistence, string | null> = {
   aof: null,

@@ -1,7 +1,7 @@
 import { Duration, Effect, Layer, Option, Scope } from "effect"
-import type IORedis from "ioredis"
+import { Cluster } from "ioredis"
 import { createHash } from "node:crypto"
-import { Redis } from "../redis/index.js"
+import { primaries, Redis, type RedisClient } from "../redis/index.js"
 import {
   checkQueueName,
   DEAD_LETTER_CAP,
@@ -18,14 +18,46 @@ import { enqueueLua, exchangeLua, extendLua, failLua, recoverLua, releaseLua, re
 
 type Arg = string | number
 
-/** EVALSHA, falling back to EVAL when Redis lost its script cache (a restart). */
+const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith("NOSCRIPT")
+
+/** EVALSHA, falling back to EVAL when Redis lost its script cache (a restart, or a replica promoted). */
 const script = (lua: string) => {
   const sha = createHash("sha1").update(lua).digest("hex")
-  return (client: IORedis, keys: ReadonlyArray<string>, args: ReadonlyArray<Arg>): Promise<unknown> =>
+  return (client: RedisClient, keys: ReadonlyArray<string>, args: ReadonlyArray<Arg>): Promise<unknown> =>
     client.evalsha(sha, keys.length, ...keys, ...args).catch((error: Error) =>
-      String(error?.message).startsWith("NOSCRIPT") ? client.eval(lua, keys.length, ...keys, ...args) : Promise.reject(error)
+      isNoScript(error) ? client.eval(lua, keys.length, ...keys, ...args) : Promise.reject(error)
     )
 }
+
+/**
+ * How long an enqueue waits for the replicas REDIS_CLUSTER_WAIT_REPLICAS asks for: a replica on the same
+ * network answers within a millisecond; a master left without one (its replica promoted, the old master not
+ * back yet) costs each enqueue this much, so it is kept short.
+ */
+const REPLICA_WAIT_MS = 250
+
+/**
+ * The script, then WAIT in the same pipeline (so on the same master, the one owning the keys): the reply
+ * comes once `replicas` replicas have the write, so a master lost right after cannot take the job with it
+ * (replication is asynchronous otherwise). Returns the script's reply and how many replicas acknowledged.
+ */
+const scriptReplicated = (lua: string) => {
+  const sha = createHash("sha1").update(lua).digest("hex")
+  const run = async (client: RedisClient, keys: ReadonlyArray<string>, args: ReadonlyArray<Arg>, replicas: number, useSha: boolean) => {
+    const pipeline = client.pipeline()
+    if (useSha) pipeline.evalsha(sha, keys.length, ...keys, ...args)
+    else pipeline.eval(lua, keys.length, ...keys, ...args)
+    const [[error, reply] = [null, null], [waitError, acknowledged] = [null, 0]] = (await pipeline.wait(replicas, REPLICA_WAIT_MS).exec()) ?? []
+    if (error) throw error
+    if (waitError) throw waitError
+    return { reply, acknowledged: Number(acknowledged) }
+  }
+  return (client: RedisClient, keys: ReadonlyArray<string>, args: ReadonlyArray<Arg>, replicas: number) =>
+    run(client, keys, args, replicas, true).catch((error: unknown) =>
+      isNoScript(error) ? run(client, keys, args, replicas, false) : Promise.reject(error)
+    )
+}
+const enqueueReplicated = scriptReplicated(enqueueLua)
 
 const scripts = {
   enqueue: script(enqueueLua),
@@ -71,7 +103,7 @@ export interface JobQueueRedisOptions {
  */
 export const makeJobQueueRedis = (options: JobQueueRedisOptions = {}) =>
   Effect.gen(function*() {
-    const { client, duplicate, prefix: redisPrefix } = yield* Redis
+    const { client, duplicate, prefix: redisPrefix, waitReplicas } = yield* Redis
     const scope = yield* Effect.scope
     const prefix = options.prefix ?? `${redisPrefix}jobs:`
     const workersKey = `${prefix}workers`
@@ -104,7 +136,7 @@ export const makeJobQueueRedis = (options: JobQueueRedisOptions = {}) =>
     const signals = makeSignals()
     const watched = new Set<string>()
     const channelQueue = new Map<string, string>()
-    let subscriber: IORedis | undefined
+    let subscriber: RedisClient | undefined
     const lock = yield* Effect.makeSemaphore(1)
     const watch = (queue: string) =>
       watched.has(queue) ? Effect.void : lock.withPermits(1)(Effect.gen(function*() {
@@ -115,10 +147,13 @@ export const makeJobQueueRedis = (options: JobQueueRedisOptions = {}) =>
             const name = channelQueue.get(channel)
             if (name !== undefined) signals.bump(name)
           })
-          // Messages sent while disconnected are gone: wake every waiter to look again.
-          connection.on("ready", () => {
+          // Messages sent while disconnected are gone: wake every waiter to look again (on a cluster, when a
+          // node leaves: the subscriber may have been on it, and is moved to another).
+          const wakeAll = () => {
             for (const name of watched) signals.bump(name)
-          })
+          }
+          connection.on("ready", wakeAll)
+          if (connection instanceof Cluster) connection.on("-node", wakeAll)
           subscriber = connection
         }
         const channel = keysOf(queue).channel
@@ -133,10 +168,19 @@ export const makeJobQueueRedis = (options: JobQueueRedisOptions = {}) =>
       for (const job of jobs) {
         args.push(job.id, job.name, job.data, job.priority, job.delayMs, job.attempts, job.backoffMs)
       }
-      return attempt("enqueue", () => scripts.enqueue(client, [k.wait, k.delayed, k.meta], args)) as Effect.Effect<
-        Array<string> | null,
-        QueueUnavailable
-      >
+      if (waitReplicas === 0) {
+        return attempt("enqueue", () => scripts.enqueue(client, [k.wait, k.delayed, k.meta], args)) as Effect.Effect<
+          Array<string> | null,
+          QueueUnavailable
+        >
+      }
+      return attempt("enqueue", () => enqueueReplicated(client, [k.wait, k.delayed, k.meta], args, waitReplicas)).pipe(
+        Effect.tap(({ acknowledged }) =>
+          acknowledged < waitReplicas
+            ? Effect.logWarning(`queue ${queue}: a job is on its master only (${acknowledged} of ${waitReplicas} replicas acknowledged within ${REPLICA_WAIT_MS} ms): a failover now would lose it`)
+            : Effect.void),
+        Effect.map(({ reply }) => reply as Array<string> | null)
+      )
     }
 
     const toJob = (queue: string, row: Reply): Job => {
@@ -287,14 +331,16 @@ export const makeJobQueueRedis = (options: JobQueueRedisOptions = {}) =>
       size: (queue) => attempt("size", () => client.zcard(keysOf(queue).wait)),
       obliterate: (queue) => {
         const pattern = `${globEscape(keysOf(queue).base)}*`
-        return attempt("obliterate", async () => {
-          let cursor = "0"
-          do {
-            const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1000)
-            if (keys.length > 0) await client.unlink(...keys)
-            cursor = next
-          } while (cursor !== "0")
-        })
+        // A cluster's SCAN covers one node: every master is scanned (the queue's keys share a slot, so one has them).
+        return attempt("obliterate", () =>
+          Promise.all(primaries(client).map(async (node) => {
+            let cursor = "0"
+            do {
+              const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000)
+              if (keys.length > 0) await node.unlink(...keys)
+              cursor = next
+            } while (cursor !== "0")
+          })))
       }
     }
     return { ...self, take: takeOne(self, owner) } satisfies JobQueueShape

@@ -1,43 +1,88 @@
-import { Context, Data, Duration, Effect, Layer, Redacted } from "effect"
-import IORedis from "ioredis"
+import { Context, Data, Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import IORedis, { Cluster } from "ioredis"
+import type { ClusterNode } from "../config.js"
 
 export class RedisUnavailable extends Data.TaggedError("RedisUnavailable")<{ readonly message: string }> {}
 
+/** A single server (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES); ioredis speaks both with one command set. */
+export type RedisClient = IORedis | Cluster
+
 export interface RedisConnections {
   /** Commands; fails fast (no offline queue) so a Redis outage degrades instead of hanging requests. */
-  readonly client: IORedis
+  readonly client: RedisClient
   /** Opens a dedicated connection (subscribers and blocking commands need their own). */
-  readonly duplicate: Effect.Effect<IORedis, RedisUnavailable, import("effect").Scope.Scope>
+  readonly duplicate: Effect.Effect<RedisClient, RedisUnavailable, Scope.Scope>
   /** Starts every key and channel Score uses (REDIS_KEY_PREFIX), so deployments or test runs can share a server. */
   readonly prefix: string
+  /**
+   * `text` as a hash tag (`{text}`) on a cluster, where keys a script or transaction uses together must share a
+   * slot; unchanged on a single server, so the key names of existing deployments stay as they were.
+   */
+  readonly slotTag: (text: string) => string
+  /** On a cluster: how many replicas must have an enqueued job before it is acknowledged (0: not waited for). */
+  readonly waitReplicas: number
 }
 
 export class Redis extends Context.Tag("score/Redis")<Redis, RedisConnections>() {}
 
-const connect = (url: string, name: string) =>
+const CONNECT_TIMEOUT = Duration.seconds(5)
+const retryStrategy = (attempt: number) => Math.min(attempt * 100, 2000)
+
+/** Connects `make`'s client, which is closed with the scope. */
+const open = <C extends RedisClient>(make: () => C, describe: string) =>
   Effect.acquireRelease(
-    Effect.tryPromise({
-      try: async () => {
-        const client = new IORedis(url, {
-          connectionName: name,
-          lazyConnect: true,
-          enableOfflineQueue: false,
-          maxRetriesPerRequest: 1,
-          retryStrategy: (attempt) => Math.min(attempt * 100, 2000)
-        })
-        client.on("error", () => {}) // reported through failing commands and /healthz
-        await client.connect()
-        return client
-      },
-      catch: (e) => new RedisUnavailable({ message: `Redis unreachable: ${(e as Error).message}` })
-    }).pipe(
-      Effect.timeoutFail({
-        duration: Duration.seconds(5),
-        onTimeout: () => new RedisUnavailable({ message: "Redis unreachable: connection timed out" })
-      })
-    ),
-    (client) => Effect.promise(() => client.quit().catch(() => client.disconnect()))
+    Effect.sync(() => {
+      const client = make()
+      client.on("error", () => {}) // reported through failing commands and /healthz
+      return client
+    }),
+    (client) => Effect.promise(() => client.status === "ready" ? client.quit().then(() => {}, () => client.disconnect()) : Promise.resolve(client.disconnect()))
+  ).pipe(
+    Effect.tap((client) =>
+      Effect.tryPromise({
+        try: () => client.connect(),
+        catch: (e) => new RedisUnavailable({ message: `${describe} unreachable: ${(e as Error).message}` })
+      }).pipe(
+        Effect.timeoutFail({
+          duration: CONNECT_TIMEOUT,
+          onTimeout: () => new RedisUnavailable({ message: `${describe} unreachable: connection timed out` })
+        }),
+        // Its retries stop at once, even when the scope outlives the failure (a subscriber opened on first use).
+        Effect.tapError(() => Effect.sync(() => client.disconnect()))
+      ))
   )
+
+const connect = (url: string, name: string) =>
+  open(() =>
+    new IORedis(url, {
+      connectionName: name,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy
+    }), "Redis")
+
+/**
+ * A cluster client: commands follow MOVED/ASK, and while a master fails over they are retried against the
+ * refreshed slot map (every 200 ms, 25 times: 5 s, a failover detected within cluster-node-timeout plus the
+ * election). Subscribers are ioredis's own, re-subscribed on another node when theirs is lost.
+ */
+const connectCluster = (nodes: ReadonlyArray<ClusterNode>, name: string) =>
+  open(() =>
+    new Cluster(nodes.map((node) => ({ ...node })), {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      clusterRetryStrategy: retryStrategy,
+      retryDelayOnFailover: 200,
+      retryDelayOnClusterDown: 200,
+      retryDelayOnTryAgain: 100,
+      maxRedirections: 25,
+      slotsRefreshTimeout: 2000,
+      redisOptions: { connectionName: name, maxRetriesPerRequest: 1 }
+    }), "Redis Cluster")
+
+const plain = (text: string) => text
+const tagged = (text: string) => `{${text}}`
 
 export const RedisLive = (url: Redacted.Redacted<string>, prefix = "score:") =>
   Layer.scoped(
@@ -46,6 +91,32 @@ export const RedisLive = (url: Redacted.Redacted<string>, prefix = "score:") =>
       const raw = Redacted.value(url)
       const client = yield* connect(raw, "score")
       yield* Effect.logInfo(`Redis: ${new URL(raw).host}`)
-      return { client, duplicate: connect(raw, "score-sub"), prefix }
+      return { client, duplicate: connect(raw, "score-sub"), prefix, slotTag: plain, waitReplicas: 0 }
     })
   )
+
+export const RedisClusterLive = (nodes: ReadonlyArray<ClusterNode>, prefix = "score:", waitReplicas = 1) =>
+  Layer.scoped(
+    Redis,
+    Effect.gen(function*() {
+      const client = yield* connectCluster(nodes, "score")
+      yield* Effect.logInfo(`Redis Cluster: ${client.nodes("master").length} masters (seeds ${nodes.map((n) => `${n.host}:${n.port}`).join(",")})`)
+      return { client, duplicate: connectCluster(nodes, "score-sub"), prefix, slotTag: tagged, waitReplicas }
+    })
+  )
+
+/** REDIS_CLUSTER_NODES when set (it takes precedence), else REDIS_URL; none: the in-memory twins. */
+export const redisLayer = (settings: {
+  readonly redisUrl: Option.Option<Redacted.Redacted<string>>
+  readonly redisClusterNodes: Option.Option<ReadonlyArray<ClusterNode>>
+  readonly redisKeyPrefix: string
+  readonly redisClusterWaitReplicas: number
+}): Option.Option<Layer.Layer<Redis, RedisUnavailable>> =>
+  Option.match(settings.redisClusterNodes, {
+    onSome: (nodes) => Option.some(RedisClusterLive(nodes, settings.redisKeyPrefix, settings.redisClusterWaitReplicas)),
+    onNone: () => Option.map(settings.redisUrl, (url) => RedisLive(url, settings.redisKeyPrefix))
+  })
+
+/** The masters of a cluster (each one serves its own slots), or the single server. */
+export const primaries = (client: RedisClient): ReadonlyArray<IORedis> =>
+  client instanceof Cluster ? client.nodes("master") : [client]
