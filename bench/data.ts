@@ -1237,7 +1237,7 @@ const buildScenarios = (
       },
       check: (result) => result.rows.length === 1 ? null : "no row soft-deleted"
     },
-    // REST has no restore: once every company is deleted, GraphQL's restoreCompany undoes them.
+    // Once every company is deleted, REST's restore (`PATCH /rest/companies/:id/restore`, Twenty's path) undoes them.
     {
       key: "restDelete",
       label: "(r-dd) REST DELETE /rest/companies/:id?soft_delete=true (c=8)",
@@ -1246,9 +1246,11 @@ const buildScenarios = (
       before: loadWriteIds,
       call: () => {
         const { id, restore } = targets.deleted()
-        return restore ? graphql(GQL_D_RESTORE, { id }) : restWrite("DELETE", `/rest/companies/${id}?soft_delete=true`, undefined, 200)
+        return restore
+          ? restWrite("PATCH", `/rest/companies/${id}/restore`, undefined, 200)
+          : restWrite("DELETE", `/rest/companies/${id}?soft_delete=true`, undefined, 200)
       },
-      check: (body) => body.data?.deleteCompany?.id || body.restoreCompany ? null : `unexpected delete result ${clip(JSON.stringify(body))}`
+      check: (body) => body.data?.deleteCompany?.id || body.data?.restoreCompany?.deletedAt === null ? null : `unexpected delete result ${clip(JSON.stringify(body))}`
     }
   ]
 }
