@@ -25,7 +25,9 @@
  * once: for the write scenarios the figure is transactions per request.
  *
  * The writes (create, update, soft delete; keys gql…, rest…, pgl…, pg…Create/Update/Delete) run last, since new companies
- * change the lists' first rows; update and delete write companies past the first 100 by id. PostGraphile's delete
+ * change the lists' first rows; update and delete write companies past the first 100 by id, and once every one of
+ * them is deleted the delete scenarios restore them (GraphQL's restoreCompany, REST's PATCH …/:id/restore, both on
+ * the direct write path; PostGraphile's and the raw floor's an update of deletedAt). PostGraphile's delete
  * removes the row, so its soft delete is updateCompanyByRowId setting deletedAt; Score's writes also write their
  * outbox event in the same statement, which neither PostGraphile nor the raw floor does.
  *
