@@ -25,7 +25,9 @@
  * once: for the write scenarios the figure is transactions per request.
  *
  * The writes (create, update, soft delete; keys gql…, rest…, pgl…, pg…Create/Update/Delete) run last, since new companies
- * change the lists' first rows; update and delete write companies past the first 100 by id. PostGraphile's delete
+ * change the lists' first rows; update and delete write companies past the first 100 by id, and once every one of
+ * them is deleted the delete scenarios restore them (GraphQL's restoreCompany, REST's PATCH …/:id/restore, both on
+ * the direct write path; PostGraphile's and the raw floor's an update of deletedAt). PostGraphile's delete
  * removes the row, so its soft delete is updateCompanyByRowId setting deletedAt; Score's writes also write their
  * outbox event in the same statement, which neither PostGraphile nor the raw floor does.
  *
@@ -1237,7 +1239,7 @@ const buildScenarios = (
       },
       check: (result) => result.rows.length === 1 ? null : "no row soft-deleted"
     },
-    // REST has no restore: once every company is deleted, GraphQL's restoreCompany undoes them.
+    // Once every company is deleted, REST's restore (`PATCH /rest/companies/:id/restore`, Twenty's path) undoes them.
     {
       key: "restDelete",
       label: "(r-dd) REST DELETE /rest/companies/:id?soft_delete=true (c=8)",
@@ -1246,9 +1248,11 @@ const buildScenarios = (
       before: loadWriteIds,
       call: () => {
         const { id, restore } = targets.deleted()
-        return restore ? graphql(GQL_D_RESTORE, { id }) : restWrite("DELETE", `/rest/companies/${id}?soft_delete=true`, undefined, 200)
+        return restore
+          ? restWrite("PATCH", `/rest/companies/${id}/restore`, undefined, 200)
+          : restWrite("DELETE", `/rest/companies/${id}?soft_delete=true`, undefined, 200)
       },
-      check: (body) => body.data?.deleteCompany?.id || body.restoreCompany ? null : `unexpected delete result ${clip(JSON.stringify(body))}`
+      check: (body) => body.data?.deleteCompany?.id || body.data?.restoreCompany?.deletedAt === null ? null : `unexpected delete result ${clip(JSON.stringify(body))}`
     }
   ]
 }

@@ -123,6 +123,20 @@ describe("direct writes", () => {
     expect(deleted.ok && strip(deleted.value)).toEqual(strip(referenceDeleted))
     expect(deletedEvents.map((e) => comparable({ ...e, record: strip(e.record) }))).toEqual((await outbox()).map((e) => comparable({ ...e, record: strip(e.record) })))
     expect(deletedEvents.map((e) => e.name)).toEqual(["company.deleted"])
+
+    await clearOutbox()
+    const restored = await settled(records.restoreOneDirect(scope, "company", ids[0]!, sel))
+    const restoredEvents = await outbox()
+    await clearOutbox()
+    const [referenceRestored] = await app.run(records.restoreMany(scope, "company", { id: { eq: ids[1]! } }, sel))
+    expect(restored.ok && restored.value!["deletedAt"]).toBeNull()
+    expect(restored.ok && strip(restored.value)).toEqual(strip(referenceRestored))
+    expect(restoredEvents.map((e) => comparable({ ...e, record: strip(e.record) }))).toEqual((await outbox()).map((e) => comparable({ ...e, record: strip(e.record) })))
+    expect(restoredEvents.map((e) => e.name)).toEqual(["company.restored"])
+    // A live record is not restored again (restoreMany's `deletedAt IS NOT NULL`): not found, no event.
+    await clearOutbox()
+    expect(await records.restoreOneDirect(scope, "company", ids[0]!, sel)).toBeNull()
+    expect(await outbox()).toEqual([])
   })
 
   test("a refused statement rejects with the reference's error and writes neither record nor event; a missing id is not found", async () => {
@@ -142,6 +156,7 @@ describe("direct writes", () => {
     const missing = crypto.randomUUID()
     expect(await records.updateOneDirect(scope, "company", missing, { name: "x" }, sel)).toBeNull()
     expect(await records.deleteOneDirect(scope, "company", missing, sel)).toBeNull()
+    expect(await records.restoreOneDirect(scope, "company", missing, sel)).toBeNull()
     expect(await outbox()).toEqual([])
   })
 
@@ -165,6 +180,8 @@ describe("direct writes", () => {
     const restricted = { ...scope, access: compileAccess(role, metadata) }
     expect(records.createOneDirect(restricted, "company", { name: "R" }, sel)).toBeNull()
     expect(records.deleteOneDirect(restricted, "company", id, sel)).toBeNull()
+    expect(records.restoreOneDirect(restricted, "company", id, sel)).toBeNull()
+    expect(records.restoreOneDirect(scope, "company", "not-a-uuid", sel)).toBeNull()
     expect(records.updateOneDirect(scope, "workspaceMember", id, {}, { fields: ["id"], relations: [] })).toBeNull()
     expect(records.createOneDirect(scope, "unicorn", {}, sel)).toBeNull()
 
@@ -191,7 +208,12 @@ describe("direct writes", () => {
     const deleted = await gql(`mutation($id: UUID!) { deleteCompany(id: $id) { id deletedAt } }`, { id })
     expect(deleted.data.deleteCompany.deletedAt).toBeString()
     expect(await count()).toBe(start)
-    expect(directWriteCounts.writes).toBe(taken + 3)
+    const restored = await gql(`mutation($id: UUID!) { restoreCompany(id: $id) { id deletedAt employees } }`, { id })
+    expect(restored.data.restoreCompany).toEqual({ id, deletedAt: null, employees: 3 })
+    expect(await count()).toBe(start + 1)
+    const restoreLive = await gql(`mutation($id: UUID!) { restoreCompany(id: $id) { id } }`, { id })
+    expect(restoreLive.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([["Record not found", "NOT_FOUND"]])
+    expect(directWriteCounts.writes).toBe(taken + 5)
   })
 })
 
@@ -205,7 +227,7 @@ describe("REST write lane", () => {
     return { status: response.status, body: await response.json() as any }
   }
 
-  test("POST, PATCH and DELETE ?soft_delete=true answer as the Effect routes (depth=0 there) and are taken by the lane", async () => {
+  test("POST, PATCH, DELETE ?soft_delete=true and PATCH …/restore answer as the Effect routes (depth=0 there) and are taken by the lane", async () => {
     await rest("POST", "/rest/companies", { name: "Warm-up" }) // the caller's access is then in memory
     const taken = restWriteLaneCounts.lane
     const input = { name: "Rest same", employees: 5, address: { addressCity: "Nantes" } }
@@ -227,7 +249,19 @@ describe("REST write lane", () => {
     const referenceDeleted = await rest("DELETE", `/rest/companies/${referenceId}?soft_delete=true&depth=0`)
     expect(deleted).toEqual({ status: 200, body: { data: { deleteCompany: { id: laneId } } } })
     expect(referenceDeleted).toEqual({ status: 200, body: { data: { deleteCompany: { id: referenceId } } } })
-    expect(restWriteLaneCounts.lane).toBe(taken + 3)
+
+    const restored = await rest("PATCH", `/rest/companies/${laneId}/restore`)
+    const referenceRestored = await rest("PATCH", `/rest/companies/${referenceId}/restore?depth=0`)
+    expect(restored.status).toBe(200)
+    expect(restored.body.data.restoreCompany).toMatchObject({ id: laneId, deletedAt: null, employees: 6 })
+    expect(comparable(restored.body)).toEqual(comparable(referenceRestored.body))
+    expect(Object.keys(restored.body.data.restoreCompany)).toEqual(Object.keys(referenceRestored.body.data.restoreCompany))
+    expect(restWriteLaneCounts.lane).toBe(taken + 4)
+    // Restoring a live record is the Effect route's 404.
+    const again = await rest("PATCH", `/rest/companies/${laneId}/restore`)
+    expect(again).toEqual(await rest("PATCH", `/rest/companies/${laneId}/restore?depth=0`))
+    expect(again.status).toBe(404)
+    expect(restWriteLaneCounts.lane).toBe(taken + 4)
   })
 
   test("what the lane does not take is answered by the Effect route, errors included", async () => {

@@ -470,6 +470,7 @@ const fakeRecords = (calls: Array<Call>, canned: { findMany?: Connection } = {})
     createOneDirect: () => null, // every write through the reference calls, where calls are recorded
     updateOneDirect: () => null,
     deleteOneDirect: () => null,
+    restoreOneDirect: () => null,
     createMany: (scope, object, data, selection, options) =>
       record("createMany", scope, object, [data, selection, options], data.map((d) => ({ id: COMPANY_ID, ...d }))),
     updateOne: (scope, object, id, data, selection) => record("updateOne", scope, object, [id, data, selection], { id, ...data }),

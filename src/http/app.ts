@@ -113,7 +113,7 @@ const pathOf = (url: string) => {
  * The server's request handler: the Effect app, except the hot paths answered directly on the web
  * request when they can be (each sets the same CORS and security headers as the Effect app): POST
  * /graphql with a JSON body (graphql-data.ts), GET /rest/{plural} lists and records by id (rest/lane.ts), and REST creates,
- * updates and soft deletes of one record (rest/write-lane.ts). MAX_BODY_SIZE
+ * updates, soft deletes and restores of one record (rest/write-lane.ts). MAX_BODY_SIZE
  * is enforced here, before either, for declared lengths and chunked bodies alike (body-limit.ts), then
  * API keys' request budgets (api-rate-limit.ts) and the refusal of addresses that flood sign-in
  * (graphql/metadata/sign-in-limits.ts). File bytes (`/file/…`, file-routes.ts) come first: they stream past

@@ -15,8 +15,9 @@ import { restRecord, selectionFor } from "./selection.js"
 /** How many writes this process's REST write lane answered itself, for tests and benchmarks. */
 export const restWriteLaneCounts = { lane: 0 }
 
-/** `/rest/{plural}` (a create) or `/rest/{plural}/{uuid}` (an update or a delete). */
-const WRITE_PATH = /^\/rest\/([A-Za-z][A-Za-z0-9]*)(?:\/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}))?$/
+/** `/rest/{plural}` (a create), `/rest/{plural}/{uuid}` (an update or a delete) or `/rest/{plural}/{uuid}/restore`. */
+const WRITE_PATH =
+  /^\/rest\/([A-Za-z][A-Za-z0-9]*)(?:\/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(\/restore)?)?$/
 const ID_ONLY: Selection = { fields: [], relations: [] }
 /** Query parameters the lane answers; any other (depth, fields, upsert, a hard delete) is the Effect route's. */
 const ANSWERED_PARAMS = new Set(["soft_delete"])
@@ -27,8 +28,8 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
 /**
- * `POST /rest/{plural}`, `PATCH|PUT /rest/{plural}/{id}` and `DELETE /rest/{plural}/{id}?soft_delete=true`
- * answered straight on the web request by Records' direct writes, with the Effect route's envelope and
+ * `POST /rest/{plural}`, `PATCH|PUT /rest/{plural}/{id}`, `DELETE /rest/{plural}/{id}?soft_delete=true` and
+ * `PATCH /rest/{plural}/{id}/restore` (no query parameters) answered straight on the web request by Records' direct writes, with the Effect route's envelope and
  * status (records.ts). Null, before the request is read, for other routes and callers (members' tokens,
  * restricted roles, unknown objects, query parameters other than soft_delete). Once read, anything the
  * direct write does not take (a body that is not a JSON object, a create naming its id, which Twenty
@@ -65,9 +66,12 @@ export const makeRestWriteLane = Effect.gen(function*() {
     const match = WRITE_PATH.exec(path)
     if (!match || match[1] === "metadata") return null
     const id = match[2]
-    if (id === undefined ? method !== "POST" : method !== "PATCH" && method !== "PUT" && method !== "DELETE") return null
+    const restore = match[3] !== undefined
+    if (restore ? method !== "PATCH" : id === undefined ? method !== "POST" : method !== "PATCH" && method !== "PUT" && method !== "DELETE") {
+      return null
+    }
     const params = new URL(request.url).searchParams
-    for (const name of params.keys()) if (!ANSWERED_PARAMS.has(name)) return null
+    for (const name of params.keys()) if (!ANSWERED_PARAMS.has(name) || restore) return null
     const soft = params.get("soft_delete") === "true"
     if (method === "DELETE" ? !soft : params.has("soft_delete")) return null
     const token = bearerToken(request.headers.get("authorization"))
@@ -82,10 +86,11 @@ export const makeRestWriteLane = Effect.gen(function*() {
     const name = object.nameSingular
 
     const answer = async (): Promise<Response> => {
+      // A restore's body is not read by the Effect route either: it is passed on as it came.
       const text = method === "DELETE" ? "" : await request.text()
       const again = () => fallback(new Request(request.url, { method, headers: request.headers, body: text || undefined }))
       let body: unknown = null
-      if (method !== "DELETE") {
+      if (method !== "DELETE" && !restore) {
         try {
           body = JSON.parse(text)
         } catch {
@@ -94,6 +99,7 @@ export const makeRestWriteLane = Effect.gen(function*() {
         if (!isPlainObject(body) || (method === "POST" && "id" in body)) return again()
       }
       const write = method === "POST" ? records.createOneDirect(scope, name, body, selection)
+        : restore ? records.restoreOneDirect(scope, name, id!, selection)
         : method === "DELETE" ? records.deleteOneDirect(scope, name, id!, ID_ONLY)
         : records.updateOneDirect(scope, name, id!, body, selection)
       if (write === null) return again()
@@ -107,6 +113,7 @@ export const makeRestWriteLane = Effect.gen(function*() {
       if (record === null) return again()
       restWriteLaneCounts.lane++
       const [key, value, status] = method === "POST" ? [`create${capitalize(name)}`, restRecord(record, selection), 201]
+        : restore ? [`restore${capitalize(name)}`, restRecord(record, selection), 200]
         : method === "DELETE" ? [`delete${capitalize(name)}`, { id: record["id"] }, 200]
         : [`update${capitalize(name)}`, restRecord(record, selection), 200]
       return new Response(JSON.stringify({ data: { [key]: value } }), { status, headers: { "content-type": "application/json", ...headers } })

@@ -56,7 +56,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const signer = yield* fileUrlSigner
       const reads = makeReads(limits, statements, models, results, signer)
       const writes = makeWrites(sql, limits, statements, models, reads)
-      const { createOneDirect, updateOneDirect, deleteOneDirect } = makeDirectWrites(limits, statements, models, results, signer)
+      const { createOneDirect, updateOneDirect, deleteOneDirect, restoreOneDirect } = makeDirectWrites(limits, statements, models, results, signer)
       const { merge, findDuplicates } = makeMerge(sql, limits, statements, models, reads, writes)
       const { search } = makeSearch(limits, statements, models)
       const { findMany, findManyDirect, groupBy, findOne, findOneDirect } = reads
@@ -92,6 +92,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         createOneDirect,
         updateOneDirect,
         deleteOneDirect,
+        restoreOneDirect,
         updateOne,
         updateMany,
         deleteMany,

@@ -97,7 +97,7 @@ export interface RecordsShape {
   ) => Effect.Effect<ReadonlyArray<RecordValue>, RecordsFailure>
   /**
    * The common writes done directly, as `findManyDirect` is for reads: `createMany` of one record without
-   * upsert, `updateOne`, and `deleteMany` of one id, as plain promises outside Effect, with the same
+   * upsert, `updateOne`, and `deleteMany` and `restoreMany` of one id, as plain promises outside Effect, with the same
    * statement, events, epoch bump and answer. Null, before anything runs, whenever the reference call must
    * answer (a restricted role, relations in the selection, nested relation inputs, input the builders
    * refuse, a model not in memory). A resolved null: no live record has the id (the reference's not found).
@@ -117,6 +117,13 @@ export interface RecordsShape {
     selection: Selection
   ) => Promise<RecordValue | null> | null
   readonly deleteOneDirect: (
+    scope: RecordsScope,
+    object: string,
+    id: string,
+    selection: Selection
+  ) => Promise<RecordValue | null> | null
+  /** `restoreMany` of one id: resolves to null when no soft-deleted record has it. */
+  readonly restoreOneDirect: (
     scope: RecordsScope,
     object: string,
     id: string,

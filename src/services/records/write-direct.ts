@@ -7,6 +7,7 @@ import { createdByColumns, withoutCreatedBy } from "./created-by.js"
 import { signRecords, type SignFileUrl } from "./file-urls.js"
 import type { Models } from "./models.js"
 import { build } from "./plan.js"
+import { filterSql } from "./filters.js"
 import { baseConditions, type BuildContext, isObject, type Model } from "./query-builder.js"
 import type { Statement, Statements } from "./statements.js"
 import { tablesWritten } from "./totals.js"
@@ -16,7 +17,8 @@ import { deletedAtSet, updateSet } from "./write.js"
 import { changeStatement, createStatement, type WrittenRow } from "./write-statements.js"
 
 /*
- * The writes clients send most, done directly: create one record, update one by id, soft-delete one by id,
+ * The writes clients send most, done directly: create one record, update one by id, soft-delete (and
+ * restore) one by id,
  * as plain promises outside the Effect runtime (which was about half of a write's server CPU). Each is the
  * reference write's own one statement (write-statements.ts: the write, its re-read and its outbox events),
  * planned once per (model, object, written columns, actor) with placeholders that each request fills, then
@@ -51,6 +53,9 @@ const fill = (value: unknown, values: ReadonlyArray<unknown>): unknown =>
 
 const statementOf = (plan: WritePlan, values: ReadonlyArray<unknown>): Statement =>
   ({ text: plan.text, params: plan.params.map((p) => fill(p, values)) })
+
+/** The reference's conditions for the live record with the placeholder id (updateMany's and deleteMany's by id). */
+const liveById = (ctx: BuildContext, object: ObjectMetadata) => baseConditions(ctx, object, "t0", { filter: { id: { eq: PLACEHOLDER_ID } } })
 
 /** `params` with each occurrence of the placeholder id made a slot (index `at`); null when it is not exactly once. */
 const withIdSlot = (params: ReadonlyArray<unknown>, at: number): ReadonlyArray<unknown> | null => {
@@ -162,8 +167,8 @@ export const makeDirectWrites = (
   }
 
   /**
-   * A change of the live record `id` (update, soft delete) as changeStatement writes it; resolves to the
-   * record, or null when no live record has that id.
+   * A change of the record `id` (update, soft delete, restore) as changeStatement writes it, `statement`
+   * naming the id by PLACEHOLDER_ID once; resolves to the record, or null when no record matched.
    */
   const changeOne = (
     scope: RecordsScope,
@@ -173,10 +178,10 @@ export const makeDirectWrites = (
     id: string,
     key: string,
     values: ReadonlyArray<unknown>,
-    statement: (ctx: BuildContext, where: ReadonlyArray<string>) => Statement
+    statement: (ctx: BuildContext) => Statement
   ) => {
     const plan = planOf(model, `${key}\u0000${object.nameSingular}\u0000${JSON.stringify(scope.actor)}`, () => {
-      const built = build(model, limits, (ctx) => statement(ctx, baseConditions(ctx, object, "t0", { filter: { id: { eq: PLACEHOLDER_ID } } })))
+      const built = build(model, limits, statement)
       const params = withIdSlot(built.params, values.length)
       return params && { text: built.text, params }
     })
@@ -195,7 +200,7 @@ export const makeDirectWrites = (
     const names = Object.keys(columns)
     const slots = Object.fromEntries(names.map((name, i) => [name, new Slot(i)]))
     return changeOne(scope, model, object, selection, id, `update\u0000${names.join("\u0000")}`, names.map((name) => columns[name]),
-      (ctx, where) => changeStatement(ctx, targetOf(model, object, scope), "updated", where, updateSet(ctx, scope, slots), names))
+      (ctx) => changeStatement(ctx, targetOf(model, object, scope), "updated", liveById(ctx, object), updateSet(ctx, scope, slots), names))
   }
 
   /** Soft-deletes the live record `id` (deleteMany by id's direct twin): the record, or null when there is none. */
@@ -204,11 +209,26 @@ export const makeDirectWrites = (
     const found = eligible(scope, objectName, selection)
     if (!found) return null
     const { model, object } = found
-    return changeOne(scope, model, object, selection, id, "delete", [], (ctx, where) =>
-      changeStatement(ctx, targetOf(model, object, scope), "deleted", [...where, `t0."deletedAt" IS NULL`], deletedAtSet(ctx, scope, true)))
+    return changeOne(scope, model, object, selection, id, "delete", [], (ctx) =>
+      changeStatement(ctx, targetOf(model, object, scope), "deleted", [...liveById(ctx, object), `t0."deletedAt" IS NULL`],
+        deletedAtSet(ctx, scope, true)))
   }
 
-  return { createOneDirect, updateOneDirect, deleteOneDirect }
+  /**
+   * Restores the soft-deleted record `id` (restoreMany by id's direct twin, with its conditions): the record,
+   * or null when no soft-deleted record has that id.
+   */
+  const restoreOneDirect = (scope: RecordsScope, objectName: string, id: string, selection: Selection) => {
+    if (!isUuid(id)) return null
+    const found = eligible(scope, objectName, selection)
+    if (!found) return null
+    const { model, object } = found
+    return changeOne(scope, model, object, selection, id, "restore", [], (ctx) =>
+      changeStatement(ctx, targetOf(model, object, scope), "restored",
+        [filterSql(ctx, object, "t0", { id: { eq: PLACEHOLDER_ID } }, 0), `t0."deletedAt" IS NOT NULL`], deletedAtSet(ctx, scope, false)))
+  }
+
+  return { createOneDirect, updateOneDirect, deleteOneDirect, restoreOneDirect }
 }
 
 export type DirectWrites = ReturnType<typeof makeDirectWrites>

@@ -157,7 +157,9 @@ export const mutationFields = (types: ObjectTypes): GraphQLFieldConfigMap<unknow
     resolve: resolver((ctx, args, info) => {
       const selection = rootRecordSelection(info, ctx.records.limits)
       return async (scope) => {
-        const direct = method === "deleteMany" ? ctx.records.deleteOneDirect(scope, object, args["id"] as string, selection) : null
+        const direct = method === "deleteMany" ? ctx.records.deleteOneDirect(scope, object, args["id"] as string, selection)
+          : method === "restoreMany" ? ctx.records.restoreOneDirect(scope, object, args["id"] as string, selection)
+          : null
         if (direct) {
           const record = await directly(ctx, direct)
           return firstOrNotFound(record ? [record] : [])
