@@ -1,0 +1,242 @@
+/**
+ * CalDAV calendar sync against a real Radicale (started by this file on its own port and storage):
+ * connecting the account, first import, incremental sync by sync-token (and by ETags when the token is
+ * refused), events created, updated and deleted upstream, participants matched, contact auto-creation on
+ * and off, a refused login and a server killed mid-sync.
+ */
+import { SqlClient } from "@effect/sql"
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { Effect } from "effect"
+import { Metadata } from "../src/services/metadata/index.js"
+import { syncCalendarChannel, type SyncOptions } from "../src/services/calendar/caldav-sync.js"
+import { startChannelSync } from "../src/services/messaging/accounts.js"
+import { startTestApp, type TestApp } from "./support/app.js"
+import { hasRadicale, icsCalendar, icsEvent, type Radicale, startRadicale } from "./support/radicale.js"
+import { signUpWithWorkspace } from "./support/flows.js"
+
+const PASSWORD = "alice-password"
+
+let app: TestApp
+let radicale: Radicale
+let owner: Awaited<ReturnType<typeof signUpWithWorkspace>>
+let accountId: string
+let channelId: string
+let schema: string
+
+const sql = <A extends object = Record<string, unknown>>(text: string, params: Array<unknown> = []) =>
+  app.run(Effect.flatMap(SqlClient.SqlClient, (s) => s.unsafe<A>(text, params)))
+
+const channel = async () =>
+  (await sql<{ syncStage: string; syncStatus: string; throttleFailureCount: number; syncCursor: string | null }>(
+    `SELECT "syncStage", "syncStatus", "throttleFailureCount", "syncCursor" FROM "${schema}"."calendarChannel" WHERE id = $1`, [channelId]))[0]!
+
+const sync = (options: SyncOptions = {}) => app.run(syncCalendarChannel(owner.workspaceId, channelId, options))
+
+const events = () =>
+  sql<{ id: string; title: string; iCalUID: string; isCanceled: boolean; isFullDay: boolean; startsAt: Date; endsAt: Date; location: string; description: string; conferenceLinkPrimaryLinkUrl: string | null; externalId: string; recurringEventExternalId: string | null }>(
+    `SELECT e.id, e.title, e."iCalUID", e."isCanceled", e."isFullDay", e."startsAt", e."endsAt", e.location, e.description, e."conferenceLinkPrimaryLinkUrl",
+            a."eventExternalId" AS "externalId", a."recurringEventExternalId"
+       FROM "${schema}"."calendarEvent" e JOIN "${schema}"."calendarChannelEventAssociation" a ON a."calendarEventId" = e.id
+      WHERE e."deletedAt" IS NULL ORDER BY a."eventExternalId"`)
+
+const eventByUid = async (uid: string) => (await events()).find((e) => e.iCalUID === uid && e.recurringEventExternalId === null)
+
+const participantsOf = (eventId: string) =>
+  sql<{ handle: string; displayName: string; isOrganizer: boolean; responseStatus: string; personId: string | null; workspaceMemberId: string | null }>(
+    `SELECT handle, "displayName", "isOrganizer", "responseStatus", "personId", "workspaceMemberId" FROM "${schema}"."calendarEventParticipant"
+      WHERE "calendarEventId" = $1 AND "deletedAt" IS NULL ORDER BY handle`, [eventId])
+
+const personByEmail = async (email: string) =>
+  (await sql<{ id: string; companyId: string | null; nameFirstName: string }>(
+    `SELECT id, "companyId", "nameFirstName" FROM "${schema}".person WHERE "emailsPrimaryEmail" = $1 AND "deletedAt" IS NULL`, [email]))[0] ?? null
+
+const hour = (day: number, h: number) => new Date(Date.UTC(2026, 11, day, h))
+
+const save = (password: string) =>
+  app.gql<any>(
+    `mutation($handle: String!, $params: EmailAccountConnectionParameters!) {
+      saveImapSmtpCaldavAccount(handle: $handle, connectionParameters: $params) { success connectedAccountId } }`,
+    { handle: owner.email, params: { CALDAV: { host: radicale.url, port: radicale.port, username: "alice", password } } },
+    owner.accessToken
+  )
+
+const kickoff = { uid: "kickoff", summary: "Kickoff", start: hour(7, 9), end: hour(7, 10) }
+
+beforeAll(async () => {
+  if (!hasRadicale) return
+  app = await startTestApp({ redis: false, env: { MESSAGING_ALLOW_PRIVATE_ADDRESSES: "true" } })
+  radicale = await startRadicale({ alice: PASSWORD })
+  owner = await signUpWithWorkspace(app)
+  schema = (await app.run(Effect.flatMap(Metadata, (m) => m.get(owner.workspaceId)))).schema
+  await sql(`INSERT INTO "${schema}".person ("nameFirstName", "emailsPrimaryEmail") VALUES ('Dave', 'dave@known.io')`)
+})
+afterAll(async () => {
+  await radicale?.close()
+  await app?.close()
+})
+
+describe.skipIf(!hasRadicale)("CalDAV calendar sync", () => {
+  test("a wrong password is refused before anything is saved, with the server's verdict", async () => {
+    await radicale.makeCalendar("alice", "work")
+    const answer = await save("wrong")
+    expect(answer.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+    expect(answer.body.errors?.[0]?.message).toContain("CALDAV authentication failed")
+    expect(await sql(`SELECT 1 FROM "${schema}"."connectedAccount"`)).toHaveLength(0)
+  })
+
+  test("saved: a calendar channel waits for its first sync", async () => {
+    const answer = await save(PASSWORD)
+    expect(answer.body.errors).toBeUndefined()
+    accountId = answer.body.data.saveImapSmtpCaldavAccount.connectedAccountId
+    const [row] = await sql<{ id: string; handle: string; syncStage: string; syncStatus: string }>(
+      `SELECT id, handle, "syncStage", "syncStatus" FROM "${schema}"."calendarChannel" WHERE "connectedAccountId" = $1`, [accountId])
+    expect(row).toMatchObject({ handle: owner.email, syncStage: "CALENDAR_EVENT_LIST_FETCH_PENDING", syncStatus: "NOT_SYNCED" })
+    channelId = row!.id
+    expect(await sql(`SELECT 1 FROM "${schema}"."messageChannel"`)).toHaveLength(0)
+  })
+
+  test("first import: events, full-day, recurrence overrides, cancellations, participants matched, contacts created", async () => {
+    await radicale.putEvent("alice", "work", "kickoff.ics", icsCalendar(icsEvent({
+      ...kickoff, location: "Room 1", description: "Agenda: scope", url: "https://zoom.us/j/123",
+      organizer: { email: "bob@partner.io", name: "Bob Stone" },
+      attendees: [
+        { email: owner.email, partstat: "ACCEPTED" }, { email: "carol@partner.io", name: "Carol Reed", partstat: "TENTATIVE" },
+        { email: "dave@known.io", partstat: "DECLINED" }
+      ]
+    })))
+    await radicale.putEvent("alice", "work", "offsite.ics", icsCalendar(icsEvent({ uid: "offsite", summary: "Offsite", start: hour(10, 0), end: hour(11, 0), allDay: true })))
+    await radicale.putEvent("alice", "work", "weekly.ics", icsCalendar(
+      icsEvent({ uid: "weekly", summary: "Weekly", start: hour(8, 14), end: hour(8, 15), rrule: "FREQ=WEEKLY;COUNT=4" }),
+      icsEvent({ uid: "weekly", summary: "Weekly (moved)", start: hour(15, 16), end: hour(15, 17), recurrenceId: hour(15, 14) })
+    ))
+    await radicale.putEvent("alice", "work", "dropped.ics", icsCalendar(icsEvent({ uid: "dropped", summary: "Dropped", start: hour(9, 9), end: hour(9, 10), status: "CANCELLED" })))
+
+    expect(await sync()).toBe("synced")
+    const all = await events()
+    expect(all.map((e) => [e.title, e.isCanceled])).toEqual([
+      ["Dropped", true], ["Kickoff", false], ["Offsite", false], ["Weekly", false], ["Weekly (moved)", false]
+    ])
+    const k = all.find((e) => e.iCalUID === "kickoff")!
+    expect(k).toMatchObject({ location: "Room 1", description: "Agenda: scope", conferenceLinkPrimaryLinkUrl: "https://zoom.us/j/123", isFullDay: false, externalId: "/alice/work/kickoff.ics" })
+    expect(new Date(k.startsAt).toISOString()).toBe(hour(7, 9).toISOString())
+    expect(new Date(k.endsAt).toISOString()).toBe(hour(7, 10).toISOString())
+    expect(all.find((e) => e.iCalUID === "offsite")!.isFullDay).toBe(true)
+    const moved = all.find((e) => e.title === "Weekly (moved)")!
+    expect(moved).toMatchObject({ externalId: `/alice/work/weekly.ics#recurrence=${hour(15, 14).toISOString()}`, recurringEventExternalId: "/alice/work/weekly.ics" })
+
+    const members = await sql<{ id: string }>(`SELECT id FROM "${schema}"."workspaceMember"`)
+    const dave = await personByEmail("dave@known.io")
+    const bob = await personByEmail("bob@partner.io")
+    const carol = await personByEmail("carol@partner.io")
+    expect(bob).toMatchObject({ nameFirstName: "Bob" })
+    expect(bob!.companyId).toBeString()
+    expect(carol!.companyId).toBe(bob!.companyId)
+    expect(await participantsOf(k.id)).toEqual([
+      { handle: "bob@partner.io", displayName: "Bob Stone", isOrganizer: true, responseStatus: "ACCEPTED", personId: bob!.id, workspaceMemberId: null },
+      { handle: "carol@partner.io", displayName: "Carol Reed", isOrganizer: false, responseStatus: "TENTATIVE", personId: carol!.id, workspaceMemberId: null },
+      { handle: "dave@known.io", displayName: "dave@known.io", isOrganizer: false, responseStatus: "DECLINED", personId: dave!.id, workspaceMemberId: null },
+      { handle: owner.email, displayName: owner.email, isOrganizer: false, responseStatus: "ACCEPTED", personId: null, workspaceMemberId: members[0]!.id }
+    ].sort((a, b) => a.handle.localeCompare(b.handle)))
+    expect(await personByEmail(owner.email)).toBeNull()
+    const state = await channel()
+    expect(state).toMatchObject({ syncStage: "CALENDAR_EVENT_LIST_FETCH_PENDING", syncStatus: "ACTIVE", throttleFailureCount: 0 })
+    expect(JSON.parse(state.syncCursor!).calendars["/alice/work/"].syncToken).toStartWith("http://radicale.org/ns/sync/")
+
+    // a second run finds nothing new and changes nothing
+    const seen: Array<unknown> = []
+    expect(await sync({ onCalendar: (path, summary) => seen.push([path, summary]) })).toBe("synced")
+    expect(seen).toEqual([["/alice/work/", { mode: "sync-token", changed: 0, deleted: 0 }]])
+    expect(await events()).toEqual(all)
+  })
+
+  test("incremental: an event created, one updated in place, one deleted upstream (canceled)", async () => {
+    const before = await events()
+    const kickoffId = before.find((e) => e.iCalUID === "kickoff")!.id
+    await radicale.putEvent("alice", "work", "review.ics", icsCalendar(icsEvent({ uid: "review", summary: "Review", start: hour(12, 9), end: hour(12, 10) })))
+    await radicale.putEvent("alice", "work", "kickoff.ics", icsCalendar(icsEvent({
+      ...kickoff, summary: "Kickoff (final)", start: hour(7, 11), end: hour(7, 12), sequence: 1,
+      organizer: { email: "bob@partner.io", name: "Bob Stone" }, attendees: [{ email: "carol@partner.io", name: "Carol Reed", partstat: "ACCEPTED" }]
+    })))
+    await radicale.deleteEvent("alice", "work", "offsite.ics")
+    const seen: Array<unknown> = []
+    expect(await sync({ onCalendar: (path, summary) => seen.push([path, summary]) })).toBe("synced")
+    expect(seen).toEqual([["/alice/work/", { mode: "sync-token", changed: 2, deleted: 1 }]])
+    const after = await events()
+    expect(after.length).toBe(before.length + 1)
+    const k = after.find((e) => e.iCalUID === "kickoff")!
+    expect(k).toMatchObject({ id: kickoffId, title: "Kickoff (final)" })
+    expect(new Date(k.startsAt).toISOString()).toBe(hour(7, 11).toISOString())
+    expect((await participantsOf(kickoffId)).map((p) => [p.handle, p.responseStatus])).toEqual([["bob@partner.io", "ACCEPTED"], ["carol@partner.io", "ACCEPTED"]])
+    expect(after.find((e) => e.iCalUID === "offsite")!.isCanceled).toBe(true)
+    expect(after.find((e) => e.iCalUID === "review")!.isCanceled).toBe(false)
+  })
+
+  test("a sync-token the server refuses: the ETags are compared instead, and nothing is missed", async () => {
+    const state = await channel()
+    const cursor = JSON.parse(state.syncCursor!)
+    cursor.calendars["/alice/work/"].syncToken = "http://radicale.org/ns/sync/forgotten"
+    await sql(`UPDATE "${schema}"."calendarChannel" SET "syncCursor" = $1 WHERE id = $2`, [JSON.stringify(cursor), channelId])
+    await radicale.putEvent("alice", "work", "review.ics", icsCalendar(icsEvent({ uid: "review", summary: "Review (moved)", start: hour(13, 9), end: hour(13, 10) })))
+    await radicale.deleteEvent("alice", "work", "dropped.ics")
+    const count = (await events()).length
+    const seen: Array<unknown> = []
+    expect(await sync({ onCalendar: (path, summary) => seen.push([path, summary]) })).toBe("synced")
+    expect(seen).toEqual([["/alice/work/", { mode: "etags", changed: 1, deleted: 1 }]])
+    expect((await events()).length).toBe(count)
+    expect((await eventByUid("review"))!.title).toBe("Review (moved)")
+    expect(JSON.parse((await channel()).syncCursor!).calendars["/alice/work/"].syncToken).not.toBe("http://radicale.org/ns/sync/forgotten")
+  })
+
+  test("contact auto-creation off, then only organizers", async () => {
+    await sql(`UPDATE "${schema}"."calendarChannel" SET "isContactAutoCreationEnabled" = false WHERE id = $1`, [channelId])
+    await radicale.putEvent("alice", "work", "demo.ics", icsCalendar(icsEvent({
+      uid: "demo", summary: "Demo", start: hour(14, 9), end: hour(14, 10), organizer: { email: "erin@other.io" }, attendees: [{ email: "fay@other.io" }]
+    })))
+    expect(await sync()).toBe("synced")
+    expect(await personByEmail("erin@other.io")).toBeNull()
+    expect((await participantsOf((await eventByUid("demo"))!.id)).map((p) => [p.handle, p.personId, p.responseStatus])).toEqual([
+      ["erin@other.io", null, "ACCEPTED"], ["fay@other.io", null, "NEEDS_ACTION"]
+    ])
+
+    await sql(`UPDATE "${schema}"."calendarChannel" SET "isContactAutoCreationEnabled" = true, "contactAutoCreationPolicy" = 'AS_ORGANIZER' WHERE id = $1`, [channelId])
+    await radicale.putEvent("alice", "work", "pitch.ics", icsCalendar(icsEvent({
+      uid: "pitch", summary: "Pitch", start: hour(16, 9), end: hour(16, 10), organizer: { email: "gus@third.io" }, attendees: [{ email: "hal@third.io" }]
+    })))
+    expect(await sync()).toBe("synced")
+    const gus = await personByEmail("gus@third.io")
+    expect(gus).not.toBeNull()
+    expect(await personByEmail("hal@third.io")).toBeNull()
+    expect((await participantsOf((await eventByUid("pitch"))!.id)).map((p) => [p.handle, p.personId])).toEqual([["gus@third.io", gus!.id], ["hal@third.io", null]])
+  })
+
+  test("a refused login fails the channel with a clear state, and startChannelSync resumes it", async () => {
+    radicale.setPassword("alice", "changed")
+    expect(await sync()).toBe("failed")
+    expect(await channel()).toMatchObject({ syncStage: "FAILED", syncStatus: "FAILED_INSUFFICIENT_PERMISSIONS" })
+    const [account] = await sql<{ authFailedAt: Date | null }>(`SELECT "authFailedAt" FROM "${schema}"."connectedAccount" WHERE id = $1`, [accountId])
+    expect(account!.authFailedAt).not.toBeNull()
+    // the cron leaves it alone until the account is fixed
+    expect(await sync()).toBe("skipped")
+    radicale.setPassword("alice", PASSWORD)
+    expect(await app.run(startChannelSync(owner.workspaceId, accountId))).toBe(true)
+    expect(await sync()).toBe("synced")
+    expect(await channel()).toMatchObject({ syncStatus: "ACTIVE" })
+  })
+
+  test("the server killed mid-sync: the channel backs off, then the next run finishes without duplicates", async () => {
+    const before = (await events()).length
+    for (let i = 0; i < 60; i++) {
+      await radicale.putEvent("alice", "work", `bulk-${i}.ics`, icsCalendar(icsEvent({ uid: `bulk-${i}`, summary: `Bulk ${i}`, start: hour(20, 9), end: hour(20, 10) })))
+    }
+    let batches = 0
+    expect(await sync({ batch: 20, afterBatch: async () => { if (++batches === 1) await radicale.kill() } })).toBe("failed")
+    expect((await events()).length).toBe(before + 20)
+    expect(await channel()).toMatchObject({ syncStage: "CALENDAR_EVENT_LIST_FETCH_PENDING", throttleFailureCount: 1 })
+    await radicale.restart()
+    expect(await sync({ batch: 20 })).toBe("synced")
+    const after = await events()
+    expect(after.length).toBe(before + 60)
+    expect(new Set(after.map((e) => e.externalId)).size).toBe(after.length)
+    expect(await channel()).toMatchObject({ syncStatus: "ACTIVE", throttleFailureCount: 0 })
+  })
+})
