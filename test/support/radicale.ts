@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
@@ -91,6 +91,15 @@ type = none
     putEvent: (user: string, calendar: string, file: string, ics: string) =>
       request(user, "PUT", `/${user}/${calendar}/${file}`, ics, { "content-type": "text/calendar; charset=utf-8" }),
     deleteEvent: (user: string, calendar: string, file: string) => request(user, "DELETE", `/${user}/${calendar}/${file}`),
+    /**
+     * Writes objects straight into an existing calendar's storage folder, as Radicale keeps them (one file
+     * each): what a thousand PUTs would leave, in a fraction of their time (a PUT costs Radicale ~80 ms).
+     */
+    seedEvents: (user: string, calendar: string, files: Record<string, string>) => {
+      const folder = path.join(dir, "collections", "collection-root", user, calendar)
+      if (!existsSync(folder)) throw new Error(`no calendar ${user}/${calendar}: makeCalendar first`)
+      for (const [file, ics] of Object.entries(files)) writeFileSync(path.join(folder, file), ics)
+    },
     setPassword: (user: string, password: string) => {
       users[user] = password
       writeUsers()
