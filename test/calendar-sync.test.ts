@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect } from "effect"
 import { Metadata } from "../src/services/metadata/index.js"
 import { syncCalendarChannel, type SyncOptions } from "../src/services/calendar/caldav-sync.js"
+import { caldavUrl } from "../src/services/calendar/caldav-client.js"
+import { parseCalendarObject } from "../src/services/calendar/ics.js"
 import { startChannelSync } from "../src/services/messaging/accounts.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { hasRadicale, icsCalendar, icsEvent, type Radicale, startRadicale } from "./support/radicale.js"
@@ -82,6 +84,23 @@ describe.skipIf(!hasRadicale)("CalDAV calendar sync", () => {
     expect(answer.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
     expect(answer.body.errors?.[0]?.message).toContain("CALDAV authentication failed")
     expect(await sql(`SELECT 1 FROM "${schema}"."connectedAccount"`)).toHaveLength(0)
+  })
+
+  test("a private address is refused unless allowed", async () => {
+    const guarded = await startTestApp({ redis: false })
+    try {
+      const other = await signUpWithWorkspace(guarded)
+      const answer = await guarded.gql<any>(
+        `mutation($params: EmailAccountConnectionParameters!) {
+          saveImapSmtpCaldavAccount(handle: "x@acme.dev", connectionParameters: $params) { success } }`,
+        { params: { CALDAV: { host: radicale.url, port: radicale.port, username: "alice", password: PASSWORD } } },
+        other.accessToken
+      )
+      expect(answer.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
+      expect(answer.body.errors?.[0]?.message).toContain("MESSAGING_ALLOW_PRIVATE_ADDRESSES")
+    } finally {
+      await guarded.close()
+    }
   })
 
   test("saved: a calendar channel waits for its first sync", async () => {
@@ -238,5 +257,47 @@ describe.skipIf(!hasRadicale)("CalDAV calendar sync", () => {
     expect(after.length).toBe(before + 60)
     expect(new Set(after.map((e) => e.externalId)).size).toBe(after.length)
     expect(await channel()).toMatchObject({ syncStatus: "ACTIVE", throttleFailureCount: 0 })
+  })
+})
+
+describe("ICS and server URLs", () => {
+  test("ical.js reads folded lines, escapes, TZID times, CN and PARTSTAT; the organizer once", () => {
+    const ics = [
+      "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN",
+      "BEGIN:VTIMEZONE", "TZID:Europe/Paris",
+      "BEGIN:STANDARD", "DTSTART:19701025T030000", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "END:STANDARD",
+      "BEGIN:DAYLIGHT", "DTSTART:19700329T020000", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "END:DAYLIGHT",
+      "END:VTIMEZONE",
+      "BEGIN:VEVENT", "UID:u1", "DTSTAMP:20261201T000000Z",
+      "DTSTART;TZID=Europe/Paris:20261207T100000", "DTEND;TZID=Europe/Paris:20261207T110000",
+      "SUMMARY:Budget\\, Q1 \\; review", "DESCRIPTION:Line one\\nJoin: https://meet.google.com/abc-defg-hij now",
+      "ORGANIZER;CN=\"Stone, Bob\":MAILTO:Bob@Partner.io",
+      "ATTENDEE;CN=Carol;PARTSTAT=DECLINED;ROLE=REQ-PARTICIPANT:mailto:carol@partner.io",
+      "ATTENDEE;PARTSTAT=DELEGATED:mailto:dan@partner.io",
+      "ATTENDEE:mailto:bob@partner.io",
+      "END:VEVENT",
+      "END:VCALENDAR", ""
+    ].join("\r\n").replace("Line one", "Line\r\n  one")
+    const [event] = parseCalendarObject(ics, "/a/cal/u1.ics")
+    expect(event).toMatchObject({
+      externalId: "/a/cal/u1.ics", recurringEventExternalId: null, iCalUID: "u1", title: "Budget, Q1 ; review",
+      description: "Line one\nJoin: https://meet.google.com/abc-defg-hij now", conferenceLink: "https://meet.google.com/abc-defg-hij",
+      startsAt: "2026-12-07T09:00:00.000Z", endsAt: "2026-12-07T10:00:00.000Z", isFullDay: false, isCanceled: false
+    })
+    expect(event!.participants).toEqual([
+      { handle: "bob@partner.io", displayName: "Stone, Bob", isOrganizer: true, responseStatus: "ACCEPTED" },
+      { handle: "carol@partner.io", displayName: "Carol", isOrganizer: false, responseStatus: "DECLINED" },
+      { handle: "dan@partner.io", displayName: "", isOrganizer: false, responseStatus: "NEEDS_ACTION" }
+    ])
+  })
+
+  test("what does not parse yields no events", () => {
+    expect(parseCalendarObject("BEGIN:VCALENDAR\r\nnot ics", "/x.ics")).toEqual([])
+  })
+
+  test("the server URL from a bare host or a full URL", () => {
+    expect(caldavUrl({ host: "dav.example.com", port: 443 })).toBe("https://dav.example.com/")
+    expect(caldavUrl({ host: "dav.example.com", port: 5232, connectionSecurity: "NONE" })).toBe("http://dav.example.com:5232/")
+    expect(caldavUrl({ host: "https://dav.example.com/remote.php/dav", port: 8443 })).toBe("https://dav.example.com:8443/remote.php/dav/")
   })
 })

@@ -1,6 +1,6 @@
 import { createDAVClient, type DAVCalendar } from "tsdav"
 import { guardedFetch } from "../../platform/lib/pinned-request.js"
-import { ConnectionRefused, type ProtocolParameters } from "../messaging/connection.js"
+import { ConnectionRefused, pinnedAddress, type ProtocolParameters } from "../messaging/connection.js"
 
 /** Every CalDAV request ends within this, and answers no more than this many bytes. */
 const REQUEST_TIMEOUT_MS = 60_000
@@ -32,6 +32,8 @@ const fetchFor = (allowPrivate: boolean): typeof fetch => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.toString() : input.url
     const headers = Object.fromEntries(new Headers(init.headers).entries())
     const body = typeof init.body === "string" || init.body instanceof Uint8Array || init.body instanceof ArrayBuffer ? init.body : null
+    // the same refusal as IMAP's and SMTP's, naming this setting (a redirect elsewhere is checked here too)
+    await pinnedAddress(new URL(url).hostname, allowPrivate)
     return guarded(url, { method: init.method ?? "GET", headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
   }
   return Object.assign(call, { preconnect: fetch.preconnect })
