@@ -228,6 +228,25 @@ describe.skipIf(!hasRadicale)("CalDAV calendar sync", () => {
     expect((await participantsOf((await eventByUid("pitch"))!.id)).map((p) => [p.handle, p.personId])).toEqual([["gus@third.io", gus!.id], ["hal@third.io", null]])
   })
 
+  test("the owner's blocklist keeps events out; METADATA visibility keeps the time, not the content", async () => {
+    const [member] = await sql<{ id: string }>(`SELECT id FROM "${schema}"."workspaceMember"`)
+    await sql(`INSERT INTO "${schema}".blocklist (handle, "workspaceMemberId") VALUES ('@spam.io', $1)`, [member!.id])
+    await sql(`UPDATE "${schema}"."calendarChannel" SET visibility = 'METADATA' WHERE id = $1`, [channelId])
+    await radicale.putEvent("alice", "work", "spam.ics", icsCalendar(icsEvent({
+      uid: "spam", summary: "Spam", start: hour(17, 9), end: hour(17, 10), attendees: [{ email: "x@spam.io" }]
+    })))
+    await radicale.putEvent("alice", "work", "secret.ics", icsCalendar(icsEvent({
+      uid: "secret", summary: "Secret", location: "HQ", start: hour(18, 9), end: hour(18, 10), attendees: [{ email: "ok@fine.io" }]
+    })))
+    expect(await sync()).toBe("synced")
+    expect(await eventByUid("spam")).toBeUndefined()
+    const secret = await eventByUid("secret")
+    expect(secret).toMatchObject({ title: null, location: null })
+    expect(new Date(secret!.startsAt).toISOString()).toBe(hour(18, 9).toISOString())
+    expect((await participantsOf(secret!.id)).map((p) => p.handle)).toEqual(["ok@fine.io"])
+    await sql(`UPDATE "${schema}"."calendarChannel" SET visibility = 'SHARE_EVERYTHING' WHERE id = $1`, [channelId])
+  })
+
   test("a refused login fails the channel with a clear state, and startChannelSync resumes it", async () => {
     radicale.setPassword("alice", "changed")
     expect(await sync()).toBe("failed")
