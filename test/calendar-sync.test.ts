@@ -12,6 +12,7 @@ import { syncCalendarChannel, type SyncOptions } from "../src/services/calendar/
 import { caldavUrl } from "../src/services/calendar/caldav-client.js"
 import { parseCalendarObject } from "../src/services/calendar/ics.js"
 import { startChannelSync } from "../src/services/messaging/accounts.js"
+import { cleanUpDeletedAccount } from "../src/services/messaging/account-events.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { hasRadicale, icsCalendar, icsEvent, type Radicale, startRadicale } from "./support/radicale.js"
 import { signUpWithWorkspace } from "./support/flows.js"
@@ -276,6 +277,24 @@ describe.skipIf(!hasRadicale)("CalDAV calendar sync", () => {
     expect(after.length).toBe(before + 60)
     expect(new Set(after.map((e) => e.externalId)).size).toBe(after.length)
     expect(await channel()).toMatchObject({ syncStatus: "ACTIVE", throttleFailureCount: 0 })
+  })
+
+  test("deleting the account removes its channel, events and participants (the events queue's cleanup)", async () => {
+    expect((await events()).length).toBeGreaterThan(0)
+    const answer = await app.request("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${owner.accessToken}` },
+      body: JSON.stringify({ query: `mutation($id: UUID!) { destroyConnectedAccount(id: $id) { id } }`, variables: { id: accountId } })
+    })
+    expect(((await answer.json()) as { errors?: unknown }).errors).toBeUndefined()
+    await app.run(cleanUpDeletedAccount({
+      name: "connectedAccount.destroyed", action: "destroyed", workspaceId: owner.workspaceId, objectMetadataId: "", objectNameSingular: "connectedAccount",
+      recordId: accountId, record: {}, actor: { source: "MANUAL", workspaceMemberId: null, name: "" }, occurredAt: new Date().toISOString()
+    }))
+    expect(await sql(`SELECT 1 FROM "${schema}"."calendarChannel"`)).toEqual([])
+    expect(await sql(`SELECT 1 FROM "${schema}"."calendarEvent"`)).toEqual([])
+    expect(await sql(`SELECT 1 FROM "${schema}"."calendarEventParticipant"`)).toEqual([])
+    expect(await sql(`SELECT 1 FROM core."connectedAccountCredential" WHERE "connectedAccountId" = $1`, [accountId])).toEqual([])
   })
 })
 
