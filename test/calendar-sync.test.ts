@@ -13,6 +13,7 @@ import { caldavUrl } from "../src/services/calendar/caldav-client.js"
 import { parseCalendarObject } from "../src/services/calendar/ics.js"
 import { startChannelSync } from "../src/services/messaging/accounts.js"
 import { cleanUpDeletedAccount } from "../src/services/messaging/account-events.js"
+import { relaunchFailedCalendarChannels, resetStaleCalendarChannels, scheduleCalendarSyncs } from "../src/services/calendar/crons.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { hasRadicale, icsCalendar, icsEvent, type Radicale, startRadicale } from "./support/radicale.js"
 import { signUpWithWorkspace } from "./support/flows.js"
@@ -277,6 +278,19 @@ describe.skipIf(!hasRadicale)("CalDAV calendar sync", () => {
     expect(after.length).toBe(before + 60)
     expect(new Set(after.map((e) => e.externalId)).size).toBe(after.length)
     expect(await channel()).toMatchObject({ syncStatus: "ACTIVE", throttleFailureCount: 0 })
+  })
+
+  test("crons: a waiting channel is queued, a stale ONGOING one and a FAILED_UNKNOWN one go back to pending", async () => {
+    expect(await app.run(scheduleCalendarSyncs)).toBe(1)
+    await sql(`UPDATE "${schema}"."calendarChannel" SET "syncStage" = 'CALENDAR_EVENTS_IMPORT_ONGOING', "syncStageStartedAt" = now() - interval '2 hours' WHERE id = $1`, [channelId])
+    expect(await app.run(scheduleCalendarSyncs)).toBe(0)
+    expect(await sync()).toBe("skipped")
+    expect(await app.run(resetStaleCalendarChannels())).toBe(1)
+    expect((await channel()).syncStage).toBe("CALENDAR_EVENT_LIST_FETCH_PENDING")
+    await sql(`UPDATE "${schema}"."calendarChannel" SET "syncStage" = 'FAILED', "syncStatus" = 'FAILED_UNKNOWN', "throttleFailureCount" = 5 WHERE id = $1`, [channelId])
+    expect(await app.run(relaunchFailedCalendarChannels)).toBe(1)
+    expect(await channel()).toMatchObject({ syncStage: "CALENDAR_EVENT_LIST_FETCH_PENDING", throttleFailureCount: 0 })
+    expect(await sync()).toBe("synced")
   })
 
   test("deleting the account removes its channel, events and participants (the events queue's cleanup)", async () => {
