@@ -192,19 +192,24 @@ describe.skipIf(!hasRadicale)("CalDAV calendar sync", () => {
     expect(after.find((e) => e.iCalUID === "review")!.isCanceled).toBe(false)
   })
 
-  test("a sync-token the server refuses: the ETags are compared instead, and nothing is missed", async () => {
+  test("a sync-token the server refuses: the ETags are compared instead, and nothing is missed (a series canceled)", async () => {
     const state = await channel()
     const cursor = JSON.parse(state.syncCursor!)
     cursor.calendars["/alice/work/"].syncToken = "http://radicale.org/ns/sync/forgotten"
     await sql(`UPDATE "${schema}"."calendarChannel" SET "syncCursor" = $1 WHERE id = $2`, [JSON.stringify(cursor), channelId])
     await radicale.putEvent("alice", "work", "review.ics", icsCalendar(icsEvent({ uid: "review", summary: "Review (moved)", start: hour(13, 9), end: hour(13, 10) })))
     await radicale.deleteEvent("alice", "work", "dropped.ics")
+    // the series canceled upstream, its moved instance gone from the object
+    await radicale.putEvent("alice", "work", "weekly.ics", icsCalendar(
+      icsEvent({ uid: "weekly", summary: "Weekly", start: hour(8, 14), end: hour(8, 15), rrule: "FREQ=WEEKLY;COUNT=4", status: "CANCELLED" })))
     const count = (await events()).length
     const seen: Array<unknown> = []
     expect(await sync({ onCalendar: (path, summary) => seen.push([path, summary]) })).toBe("synced")
-    expect(seen).toEqual([["/alice/work/", { mode: "etags", changed: 1, deleted: 1 }]])
-    expect((await events()).length).toBe(count)
+    expect(seen).toEqual([["/alice/work/", { mode: "etags", changed: 2, deleted: 1 }]])
+    const after = await events()
+    expect(after.length).toBe(count)
     expect((await eventByUid("review"))!.title).toBe("Review (moved)")
+    expect(after.filter((e) => e.iCalUID === "weekly").map((e) => [e.title, e.isCanceled])).toEqual([["Weekly", true], ["Weekly (moved)", true]])
     expect(JSON.parse((await channel()).syncCursor!).calendars["/alice/work/"].syncToken).not.toBe("http://radicale.org/ns/sync/forgotten")
   })
 
