@@ -69,7 +69,7 @@ const kickoff = { uid: "kickoff", summary: "Kickoff", start: hour(7, 9), end: ho
 beforeAll(async () => {
   if (!hasRadicale) return
   app = await startTestApp({ redis: false, env: { MESSAGING_ALLOW_PRIVATE_ADDRESSES: "true" } })
-  radicale = await startRadicale({ alice: PASSWORD })
+  radicale = await startRadicale({ alice: PASSWORD, bob: PASSWORD })
   owner = await signUpWithWorkspace(app)
   schema = (await app.run(Effect.flatMap(Metadata, (m) => m.get(owner.workspaceId)))).schema
   await sql(`INSERT INTO "${schema}".person ("nameFirstName", "emailsPrimaryEmail") VALUES ('Dave', 'dave@known.io')`)
@@ -298,6 +298,27 @@ describe.skipIf(!hasRadicale)("CalDAV calendar sync", () => {
     expect(await sync()).toBe("synced")
   })
 
+  test("the same meeting in a second account's calendar is one event with two associations", async () => {
+    await radicale.makeCalendar("bob", "main")
+    await radicale.putEvent("bob", "main", "k.ics", icsCalendar(icsEvent({
+      ...kickoff, summary: "Kickoff (final)", start: hour(7, 11), end: hour(7, 12), organizer: { email: "bob@partner.io" }, attendees: [{ email: "carol@partner.io" }]
+    })))
+    await radicale.putEvent("bob", "main", "solo.ics", icsCalendar(icsEvent({ uid: "solo", summary: "Solo", start: hour(21, 9), end: hour(21, 10) })))
+    const answer = await app.gql<any>(
+      `mutation($params: EmailAccountConnectionParameters!) {
+        saveImapSmtpCaldavAccount(handle: "bob.calendar@acme.dev", connectionParameters: $params) { connectedAccountId } }`,
+      { params: { CALDAV: { host: radicale.url, port: radicale.port, username: "bob", password: PASSWORD } } }, owner.accessToken)
+    expect(answer.body.errors).toBeUndefined()
+    const [bobChannel] = await sql<{ id: string }>(`SELECT id FROM "${schema}"."calendarChannel" WHERE "connectedAccountId" = $1`,
+      [answer.body.data.saveImapSmtpCaldavAccount.connectedAccountId])
+    const before = await sql<{ id: string }>(`SELECT id FROM "${schema}"."calendarEvent"`)
+    expect(await app.run(syncCalendarChannel(owner.workspaceId, bobChannel!.id))).toBe("synced")
+    expect((await sql(`SELECT id FROM "${schema}"."calendarEvent"`)).length).toBe(before.length + 1)
+    const kickoffEvent = (await eventByUid("kickoff"))!
+    expect((await sql<{ channel: string }>(`SELECT "calendarChannelId" AS channel FROM "${schema}"."calendarChannelEventAssociation" WHERE "calendarEventId" = $1 ORDER BY "createdAt"`,
+      [kickoffEvent.id])).map((a) => a.channel)).toEqual([channelId, bobChannel!.id])
+  })
+
   test("deleting the account removes its channel, events and participants (the events queue's cleanup)", async () => {
     expect((await events()).length).toBeGreaterThan(0)
     const answer = await app.request("/graphql", {
@@ -310,9 +331,10 @@ describe.skipIf(!hasRadicale)("CalDAV calendar sync", () => {
       name: "connectedAccount.destroyed", action: "destroyed", workspaceId: owner.workspaceId, objectMetadataId: "", objectNameSingular: "connectedAccount",
       recordId: accountId, record: {}, actor: { source: "MANUAL", workspaceMemberId: null, name: "" }, occurredAt: new Date().toISOString()
     }))
-    expect(await sql(`SELECT 1 FROM "${schema}"."calendarChannel"`)).toEqual([])
-    expect(await sql(`SELECT 1 FROM "${schema}"."calendarEvent"`)).toEqual([])
-    expect(await sql(`SELECT 1 FROM "${schema}"."calendarEventParticipant"`)).toEqual([])
+    // what the other account's calendar holds stays: its own event and the shared meeting
+    expect(await sql(`SELECT 1 FROM "${schema}"."calendarChannel" WHERE "connectedAccountId" = $1`, [accountId])).toEqual([])
+    expect((await sql<{ iCalUID: string }>(`SELECT "iCalUID" FROM "${schema}"."calendarEvent" ORDER BY "iCalUID"`)).map((e) => e.iCalUID)).toEqual(["kickoff", "solo"])
+    expect((await sql<{ handle: string }>(`SELECT handle FROM "${schema}"."calendarEventParticipant" ORDER BY handle`)).map((p) => p.handle)).toEqual(["bob@partner.io", "carol@partner.io"])
     expect(await sql(`SELECT 1 FROM core."connectedAccountCredential" WHERE "connectedAccountId" = $1`, [accountId])).toEqual([])
   })
 })

@@ -54,6 +54,26 @@ const associationsOf = (workspaceId: string, channelId: string, hrefs: ReadonlyA
       [channelId, hrefs])
   })
 
+/** The same meeting in two members' calendars: its iCalUID, and for an overridden instance its recurrence instant. */
+const meetingKey = (e: FetchedEvent) => `${e.iCalUID}#${e.externalId.split("#recurrence=")[1] ?? ""}`
+
+/** Events other channels of the workspace already hold for these meetings (Twenty shares one event by iCalUID). */
+const sharedEvents = (workspaceId: string, channelId: string, events: ReadonlyArray<FetchedEvent>) =>
+  Effect.gen(function*() {
+    const uids = [...new Set(events.map((e) => e.iCalUID).filter((uid) => uid !== ""))]
+    if (uids.length === 0) return new Map<string, string>()
+    const sql = yield* SqlClient.SqlClient
+    const s = ident((yield* Effect.flatMap(Metadata, (m) => m.get(workspaceId))).schema)
+    const rows = yield* sql.unsafe<{ key: string; eventId: string }>(
+      `SELECT DISTINCT ON (key) key, "eventId" FROM (
+         SELECT e."iCalUID" || '#' || split_part(a."eventExternalId", '#recurrence=', 2) AS key, e.id AS "eventId", e."createdAt"
+           FROM ${s}."calendarEvent" e JOIN ${s}."calendarChannelEventAssociation" a ON a."calendarEventId" = e.id
+          WHERE e."deletedAt" IS NULL AND a."deletedAt" IS NULL AND e."iCalUID" = ANY($1) AND a."calendarChannelId" <> $2
+       ) m ORDER BY key, "createdAt", "eventId"`,
+      [uids, channelId])
+    return new Map(rows.map((r) => [r.key, r.eventId]))
+  })
+
 /** Events of objects deleted upstream (or instances no longer in their object) stay, canceled. */
 const cancelEvents = (workspaceId: string, eventIds: ReadonlyArray<string>) =>
   Effect.gen(function*() {
@@ -72,8 +92,9 @@ export const cancelDeletedObjects = (workspaceId: string, channelId: string, hre
   })
 
 /**
- * Stores a batch of calendar objects: an event this channel already has is updated in place (its
- * participants replaced), a new one is created with its association; skipped when a participant is on
+ * Stores a batch of calendar objects: an event this channel (or, for the same iCalUID, another channel of
+ * the workspace) already has is updated in place (its participants replaced), a new one is created; each gets
+ * this channel's association. Skipped when a participant is on
  * the owner's blocklist. Participants are matched to people and members by email, and people created
  * per the channel's policy. Idempotent: a batch stored twice (a sync resumed after a crash) changes nothing.
  */
@@ -100,19 +121,24 @@ export const saveObjects = (workspaceId: string, channel: CalendarChannel, objec
     const created = yield* createContacts(workspaceId, [...candidates.values()])
     for (const [handle, personId] of created) yield* linkParticipantsToPerson(workspaceId, personId, [handle])
 
-    const eventIds = events.map((e) => known.get(e.externalId) ?? crypto.randomUUID())
+    const shared = yield* sharedEvents(workspaceId, channel.id, events.filter((e) => !known.has(e.externalId)))
+    const existing = new Map(events.flatMap((e) => {
+      const id = known.get(e.externalId) ?? (e.iCalUID ? shared.get(meetingKey(e)) : undefined)
+      return id ? [[e.externalId, id] as const] : []
+    }))
+    const eventIds = events.map((e) => existing.get(e.externalId) ?? crypto.randomUUID())
     const row = (e: FetchedEvent, i: number) => ({
       id: eventIds[i], ...visibleFields(channel, e), iCalUID: e.iCalUID, startsAt: e.startsAt, endsAt: e.endsAt, isFullDay: e.isFullDay,
       isCanceled: e.isCanceled, externalCreatedAt: e.externalCreatedAt, externalUpdatedAt: e.externalUpdatedAt, conferenceSolution: ""
     })
-    const fresh = events.flatMap((e, i) => (known.has(e.externalId) ? [] : [row(e, i)]))
+    const fresh = events.flatMap((e, i) => (existing.has(e.externalId) ? [] : [row(e, i)]))
     for (const batch of chunks(fresh)) yield* records.createMany(scope, "calendarEvent", batch, select())
     for (const [i, e] of events.entries()) {
-      if (!known.has(e.externalId)) continue
+      if (!existing.has(e.externalId)) continue
       const { id: _, ...data } = row(e, i)
       yield* records.updateOne(scope, "calendarEvent", eventIds[i]!, data, select())
     }
-    const updatedIds = events.flatMap((e, i) => (known.has(e.externalId) ? [eventIds[i]!] : []))
+    const updatedIds = events.flatMap((e, i) => (existing.has(e.externalId) ? [eventIds[i]!] : []))
     for (const batch of chunks(updatedIds)) {
       yield* records.destroyMany(scope, "calendarEventParticipant", { calendarEventId: { in: [...batch] } }, select())
     }
