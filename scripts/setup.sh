@@ -71,3 +71,14 @@ if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
     $SUDO service pgbouncer stop >/dev/null 2>&1 || true
   fi
 fi
+
+# The calendar-sync tests start their own Radicale (CalDAV) on a free port; install it when missing.
+if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
+  if ! command -v radicale >/dev/null 2>&1 && [ ! -x /usr/bin/radicale ]; then
+    echo "Installing radicale..."
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends radicale >/dev/null
+    # the package's own service is not used: each test runs its own radicale with its own storage
+    $SUDO service radicale stop >/dev/null 2>&1 || true
+  fi
+fi

@@ -7,6 +7,7 @@ import { WEBHOOKS_QUEUE, webhooksQueue } from "../services/webhooks/jobs.js"
 import { WORKFLOWS_QUEUE, workflowSchedules, workflowsQueue } from "../services/workflows/jobs.js"
 import { IMPORTS_QUEUE, importsQueue } from "../services/imports/jobs.js"
 import { MESSAGING_QUEUE, messagingQueue, messagingSchedules } from "../services/messaging/jobs.js"
+import { CALENDAR_QUEUE, calendarQueue, calendarSchedules } from "../services/calendar/jobs.js"
 import { defineRegistry, jobHandler, type QueueSpec } from "./runner.js"
 
 type RequirementsOf<Q> = Q extends QueueSpec<infer R> ? R : never
@@ -16,7 +17,7 @@ type RequirementsOf<Q> = Q extends QueueSpec<infer R> ? R : never
  * Each subsystem declares its own queue and job payload schemas beside its handlers (events, webhooks, ...);
  * `schedule(queue, name, { every } | { cron })` enqueues a job once per tick across all workers.
  */
-export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue | typeof workflowsQueue | typeof importsQueue | typeof filesQueue | typeof messagingQueue>>({
+export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue | typeof workflowsQueue | typeof importsQueue | typeof filesQueue | typeof messagingQueue | typeof calendarQueue>>({
   queues: {
     [EVENTS_QUEUE]: eventsQueue,
     [WEBHOOKS_QUEUE]: webhooksQueue,
@@ -25,6 +26,7 @@ export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeo
     [IMPORTS_QUEUE]: importsQueue,
     [FILES_QUEUE]: filesQueue,
     [MESSAGING_QUEUE]: messagingQueue,
+    [CALENDAR_QUEUE]: calendarQueue,
     system: {
       concurrency: 5,
       handlers: {
@@ -32,5 +34,5 @@ export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeo
       }
     }
   },
-  schedules: [...workflowSchedules, ...filesSchedules, ...messagingSchedules]
+  schedules: [...workflowSchedules, ...filesSchedules, ...messagingSchedules, ...calendarSchedules]
 })

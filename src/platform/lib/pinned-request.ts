@@ -41,9 +41,10 @@ const NO_BODY = new Set([101, 103, 204, 205, 304])
 /**
  * A fetch for outbound calls to addresses someone else chose (a workspace's identity provider): the host
  * is resolved and checked once (address-guard.ts), then connected to at exactly those addresses. A refused
- * host throws before any socket opens. Redirects are not followed (the caller sees the 3xx).
+ * host throws before any socket opens. Redirects are not followed (the caller sees the 3xx). A body past
+ * `maxBytes` fails the call.
  */
-export const guardedFetch = (allowPrivate: boolean, resolve: Resolve = systemResolve) =>
+export const guardedFetch = (allowPrivate: boolean, resolve: Resolve = systemResolve, maxBytes = Number.POSITIVE_INFINITY) =>
 async (url: string, init: GuardedFetchInit = {}): Promise<Response> => {
   const check = await checkTarget(url, allowPrivate, resolve)
   if (!check.ok) throw new Error(`request refused: ${check.reason}`)
@@ -58,7 +59,14 @@ async (url: string, init: GuardedFetchInit = {}): Promise<Response> => {
       ...(init.signal ? { signal: init.signal } : {})
     }, (incoming) => {
       const chunks: Array<Buffer> = []
-      incoming.on("data", (chunk: Buffer) => chunks.push(chunk))
+      let received = 0
+      incoming.on("data", (chunk: Buffer) => {
+        received += chunk.length
+        if (received > maxBytes) {
+          incoming.destroy()
+          fail(new Error(`response larger than ${maxBytes} bytes`))
+        } else chunks.push(chunk)
+      })
       incoming.on("error", fail)
       incoming.on("end", () => {
         const status = incoming.statusCode ?? 502

@@ -10,8 +10,8 @@ const CHUNK = 200
 
 /**
  * Twenty's MessagingConnectedAccountDeletionCleanupJob: once an account is deleted, its channels go (and
- * with them their associations and folders), then every message no channel holds any more, the threads
- * left empty, its sealed credentials and its IMAP bookkeeping.
+ * with them their associations and folders), then every message and calendar event no channel holds any
+ * more, the threads left empty, its sealed credentials and its IMAP bookkeeping.
  */
 export const cleanUpDeletedAccount = (event: RecordEvent) =>
   Effect.gen(function*() {
@@ -30,6 +30,12 @@ export const cleanUpDeletedAccount = (event: RecordEvent) =>
         `SELECT m.id FROM ${s}.message m WHERE NOT EXISTS (SELECT 1 FROM ${s}."messageChannelMessageAssociation" a WHERE a."messageId" = m.id) LIMIT ${CHUNK}`)
       if (orphans.length === 0) break
       yield* records.destroyMany(scope, "message", { id: { in: orphans.map((o) => o.id) } }, select())
+    }
+    for (;;) {
+      const events = yield* sql.unsafe<{ id: string }>(
+        `SELECT e.id FROM ${s}."calendarEvent" e WHERE NOT EXISTS (SELECT 1 FROM ${s}."calendarChannelEventAssociation" a WHERE a."calendarEventId" = e.id) LIMIT ${CHUNK}`)
+      if (events.length === 0) break
+      yield* records.destroyMany(scope, "calendarEvent", { id: { in: events.map((e) => e.id) } }, select())
     }
     for (;;) {
       const empty = yield* sql.unsafe<{ id: string }>(

@@ -13,6 +13,8 @@ import {
   testImap,
   testSmtp
 } from "./connection.js"
+import { testCaldav } from "../calendar/caldav-client.js"
+import { enqueueCalendarSync } from "../calendar/jobs-queue.js"
 import { enqueueChannelSync } from "./jobs-queue.js"
 import { emailScope, IMAP_PROVIDER, select } from "./scope.js"
 
@@ -40,7 +42,7 @@ const publicParameters = (parameters: AccountParameters) => ({
 const refused = (e: unknown) =>
   e instanceof ConnectionRefused ? new BadUserInput({ message: e.message }) : new BadUserInput({ message: String(e) })
 
-/** Checks every protocol given, then connects to IMAP and SMTP as the account would (CalDAV: the parameters only, for now). */
+/** Checks every protocol given, then connects to each server (IMAP, SMTP, CalDAV) as the account would. */
 const testConnections = (handle: string, parameters: AccountParameters) =>
   Effect.gen(function*() {
     const config = yield* AppConfig
@@ -49,7 +51,7 @@ const testConnections = (handle: string, parameters: AccountParameters) =>
     const tests: Record<Protocol, (h: string, p: NonNullable<AccountParameters["IMAP"]>, a: boolean) => Promise<void>> = {
       IMAP: testImap,
       SMTP: testSmtp,
-      CALDAV: async () => {}
+      CALDAV: testCaldav
     }
     for (const protocol of given) {
       yield* Effect.tryPromise({
@@ -106,10 +108,12 @@ export const saveAccount = (workspaceId: string, input: SaveAccountInput) =>
       yield* enqueueChannelSync(workspaceId, channelId)
     }
     if (input.connectionParameters.CALDAV) {
-      const channel = yield* records.findOne(scope, "calendarChannel", { connectedAccountId: { eq: accountId } }, select())
-      if (!channel) {
-        yield* records.createMany(scope, "calendarChannel", [{ handle, connectedAccountId: accountId, syncStatus: "NOT_SYNCED", syncStage: "CALENDAR_EVENT_LIST_FETCH_PENDING" }], select())
-      }
+      const channel = yield* records.findOne(scope, "calendarChannel", { connectedAccountId: { eq: accountId } }, select("syncStatus"))
+      const ready = { syncStage: "CALENDAR_EVENT_LIST_FETCH_PENDING", syncStageStartedAt: null, throttleFailureCount: 0 }
+      const channelId = channel
+        ? (yield* records.updateOne(scope, "calendarChannel", channel["id"] as string, { ...ready, syncStatus: channel["syncStatus"] === "ACTIVE" ? "ACTIVE" : "NOT_SYNCED" }, select()))["id"] as string
+        : (yield* records.createMany(scope, "calendarChannel", [{ handle, connectedAccountId: accountId, syncStatus: "NOT_SYNCED", ...ready }], select()))[0]!["id"] as string
+      yield* enqueueCalendarSync(workspaceId, channelId)
     }
     return accountId
   })
@@ -153,8 +157,8 @@ export const credentialsOf = (workspaceId: string, accountId: string) =>
   })
 
 /**
- * Twenty's startChannelSync: the account's message channel (from pending configuration, a failure or
- * idle) goes to the list fetch now, its back-off cleared. Answers false for an unknown account.
+ * Twenty's startChannelSync: the account's message and calendar channels (from pending configuration, a
+ * failure or idle) go to the list fetch now, their back-off cleared. Answers false for an unknown account.
  */
 export const startChannelSync = (workspaceId: string, connectedAccountId: string) =>
   Effect.gen(function*() {
@@ -170,6 +174,14 @@ export const startChannelSync = (workspaceId: string, connectedAccountId: string
       select()
     )
     for (const channel of channels) yield* enqueueChannelSync(workspaceId, channel["id"] as string)
+    const calendars = yield* records.updateMany(
+      scope,
+      "calendarChannel",
+      { connectedAccountId: { eq: connectedAccountId }, syncStage: { in: ["PENDING_CONFIGURATION", "FAILED", "CALENDAR_EVENT_LIST_FETCH_PENDING"] } },
+      { syncStage: "CALENDAR_EVENT_LIST_FETCH_PENDING", syncStageStartedAt: null, throttleFailureCount: 0 },
+      select()
+    )
+    for (const channel of calendars) yield* enqueueCalendarSync(workspaceId, channel["id"] as string)
     return true
   })
 

@@ -13,11 +13,11 @@ const workspaces = Effect.flatMap(SqlClient.SqlClient, (sql) =>
     SELECT d."workspaceId", d.schema FROM core."dataSource" d
      WHERE EXISTS (SELECT 1 FROM core."objectMetadata" o WHERE o."workspaceId" = d."workspaceId" AND o."nameSingular" = 'messageChannel')`)
 
-const channelsWhere = (schema: string, condition: string, params: ReadonlyArray<unknown>) =>
+export const channelsWhere = (schema: string, condition: string, params: ReadonlyArray<unknown>, object: "messageChannel" | "calendarChannel" = "messageChannel") =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql.unsafe<{ id: string }>(`SELECT id FROM ${ident(schema)}."messageChannel" WHERE "deletedAt" IS NULL AND "isSyncEnabled" AND ${condition}`, [...params]))
+    sql.unsafe<{ id: string }>(`SELECT id FROM ${ident(schema)}.${ident(object)} WHERE "deletedAt" IS NULL AND "isSyncEnabled" AND ${condition}`, [...params]))
 
-const eachWorkspace = <E, R>(run: (workspaceId: string, schema: string) => Effect.Effect<number, E, R>) =>
+export const eachWorkspace = <E, R>(run: (workspaceId: string, schema: string) => Effect.Effect<number, E, R>) =>
   Effect.gen(function*() {
     let total = 0
     for (const { workspaceId, schema } of yield* workspaces) {
