@@ -107,7 +107,7 @@ const makeReplicas = (urls: ReadonlyArray<Redacted.Redacted<string>>, options: R
     const poll = Effect.promise(async () => {
       const now = Date.now()
       try {
-        const { rows: [row] } = await withTimeout(primary.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn"), probeTimeout)
+        const { rows: [row] } = await withTimeout(primary.query<{ lsn: string }>("SELECT pg_current_wal_insert_lsn()::text AS lsn"), probeTimeout)
         samples.push({ at: now, position: walPosition(row!.lsn) })
         while (samples.length > 1 && samples[0]!.at < now - options.maxLagMs - 2 * options.pollIntervalMs) samples.shift()
       } catch {
@@ -156,8 +156,10 @@ const makeReplicas = (urls: ReadonlyArray<Redacted.Redacted<string>>, options: R
       if (caughtUp.length === 0) return null
       return caughtUp[turn++ % caughtUp.length]!.replica
     }
+    // The insert position, not pg_current_wal_lsn(): under synchronous_commit = off a commit returns before its
+    // record is written, and the write position could then stand before it (test/pg-replica.test.ts caught it).
     const wrote = async (workspaceId: string) => {
-      const position = await primary.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn")
+      const position = await primary.query<{ lsn: string }>("SELECT pg_current_wal_insert_lsn()::text AS lsn")
         .then(({ rows: [row] }) => walPosition(row!.lsn), () => EVERYTHING)
       await local.raise(workspaceId, position)
       if (shared !== null) await shared.raise(workspaceId, position).catch(() => {})
