@@ -43,8 +43,13 @@ const run = async (args: Array<string>) => {
 }
 
 let owner: { uid: number; gid: number } | undefined
-const ownerIds = async () =>
-  owner ??= await Promise.all([run(["id", "-u"]), run(["id", "-g"])]).then(([uid, gid]) => ({ uid: Number(uid.trim()), gid: Number(gid.trim()) }))
+const ownerIds = async (): Promise<{ uid: number; gid: number }> => {
+  if (owner === undefined) {
+    const [uid, gid] = await Promise.all([run(["id", "-u"]), run(["id", "-g"])])
+    owner = { uid: Number(uid.trim()), gid: Number(gid.trim()) }
+  }
+  return owner
+}
 
 const writeAsOwner = async (file: string, text: string) => {
   fs.writeFileSync(file, text, { mode: 0o600 })
