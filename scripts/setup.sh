@@ -45,20 +45,13 @@ if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
   fi
 fi
 
-# Read replicas and PgBouncer (test/pg-replica.test.ts, test/pgbouncer.test.ts): the machine's PostgreSQL accepts
-# replication connections from 127.0.0.1 (pg_basebackup, streaming) — a reload, never a restart — and the
-# pgbouncer binary is installed (each test runs its own on a free port; the package's service stays stopped).
+# PgBouncer (test/pgbouncer.test.ts starts its own on a free port; the package's service stays stopped). The
+# replica tests need nothing here: they start a primary and a replica of their own (test/support/pg-replica.ts).
 if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
     echo "Installing pgbouncer..."
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null
     $SUDO service pgbouncer stop >/dev/null 2>&1 || true
-  fi
-  HBA="$(psql -h 127.0.0.1 -U postgres -Atc 'SHOW hba_file' 2>/dev/null || true)"
-  if [ -n "$HBA" ] && [ -f "$HBA" ] && ! $SUDO grep -Eq '^host[[:space:]]+replication[[:space:]]+all[[:space:]]+127\.0\.0\.1/32[[:space:]]+trust' "$HBA"; then
-    echo "Allowing replication connections from 127.0.0.1 (pg_hba.conf, reload)..."
-    echo "host    replication     all             127.0.0.1/32            trust" | $SUDO tee -a "$HBA" >/dev/null
-    psql -h 127.0.0.1 -U postgres -Atqc 'SELECT pg_reload_conf()' >/dev/null
   fi
 fi
