@@ -44,6 +44,20 @@ export interface ReplicaOptions extends PoolOptions {
   readonly pollIntervalMs: number
 }
 
+export interface WalSample {
+  readonly at: number
+  readonly position: string
+}
+
+/**
+ * How far behind a replica that replayed up to `replayed` is, in ms: since the first of the primary's samples
+ * (oldest first) that stood past it; 0 when it replayed the newest. Known to a poll interval.
+ */
+export const replicaLag = (samples: ReadonlyArray<WalSample>, replayed: string, now: number) => {
+  const ahead = samples.find((s) => s.position > replayed)
+  return ahead === undefined ? 0 : now - ahead.at
+}
+
 /** Past every WAL position: a workspace whose write position could not be read stays on the primary for the ttl. */
 const EVERYTHING = "FFFFFFFFFFFFFFFF"
 
@@ -98,11 +112,8 @@ const makeReplicas = (urls: ReadonlyArray<Redacted.Redacted<string>>, options: R
     const byReplica = new Map(replicas.map((r) => [r.replica, r]))
 
     // The primary's WAL position over the last max-lag window, oldest first.
-    const samples: Array<{ at: number; position: string }> = []
-    const lagOf = (replayed: string, now: number) => {
-      const ahead = samples.find((s) => s.position > replayed)
-      return ahead === undefined ? 0 : now - ahead.at
-    }
+    const samples: Array<WalSample> = []
+    const lagOf = (replayed: string, now: number) => replicaLag(samples, replayed, now)
     const probeTimeout = Math.max(options.pollIntervalMs, 1_000)
     const poll = Effect.promise(async () => {
       const now = Date.now()
