@@ -200,7 +200,11 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
     fileStorage(config)
   )
   // DATABASE_READ_URL: read replicas beside a live primary; the result cache's bumps then mark each write.
-  const replicas = Option.isNone(config.databaseUrl) ? ReadReplicasNone : ReadReplicasLive(config.databaseReadUrls, {
+  const replicas = Option.isNone(config.databaseUrl)
+    ? config.databaseReadUrls.length === 0
+      ? ReadReplicasNone
+      : Layer.provideMerge(ReadReplicasNone, Layer.effectDiscard(Effect.logWarning("DATABASE_READ_URL is ignored without DATABASE_URL")))
+    : ReadReplicasLive(config.databaseReadUrls, {
     size: config.databaseReadPoolSize,
     statementTimeout: config.databaseStatementTimeout,
     connectTimeout: config.databaseConnectTimeout,
