@@ -20,7 +20,7 @@ const caches = {
 /** A cache and a `pg` pool of `connections` on the test database (one: the embedded database's shape). */
 const run = <A, E>(kind: keyof typeof caches, connections: number, body: Effect.Effect<A, E, Cache | SqlClient.SqlClient>) =>
   Effect.runPromise(
-    body.pipe(Effect.provide(Layer.merge(caches[kind](), DatabaseLive(Redacted.make(database.url), connections, { statement: Duration.seconds(10), connect: Duration.seconds(5) }))), Effect.scoped)
+    body.pipe(Effect.provide(Layer.merge(caches[kind](), DatabaseLive(Redacted.make(database.url), { size: connections, statementTimeout: Duration.seconds(10), connectTimeout: Duration.seconds(5), pgBouncer: false }))), Effect.scoped)
   )
 
 describe.each(["memory", "redis"] as const)("cache loads (%s)", (kind) => {

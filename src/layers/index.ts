@@ -45,6 +45,8 @@ import { LogicFunctionSandboxProcesses } from "../services/logic-functions/sandb
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 import { Imports, ImportsLive } from "../services/imports/index.js"
 import { copyRowsWithCopy, copyRowsWithInserts } from "../platform/database/copy.js"
+import { ResultCacheMarkingWrites } from "../platform/database/marking-writes.js"
+import { ReadReplicasLive, ReadReplicasNone } from "../platform/database/replicas.js"
 
 /** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
 export type Infrastructure =
@@ -159,9 +161,11 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
     onNone: () => DatabaseEmbedded(config.dataDir),
     onSome: (url) =>
       Layer.provideMerge(
-        DatabaseLive(url, config.databasePoolSize, {
-          statement: config.databaseStatementTimeout,
-          connect: config.databaseConnectTimeout
+        DatabaseLive(url, {
+          size: config.databasePoolSize,
+          statementTimeout: config.databaseStatementTimeout,
+          connectTimeout: config.databaseConnectTimeout,
+          pgBouncer: config.databasePgBouncer
         }),
         Layer.effectDiscard(Effect.logInfo(`Database: PostgreSQL at ${safeHost(Redacted.value(url))}`))
       )
@@ -193,7 +197,21 @@ export const infrastructure = (config: AppConfigShape, appSecret: Redacted.Redac
     database,
     fileStorage(config)
   )
-  return Layer.provideMerge(Layer.mergeAll(HealthLive(modes), migrated, PasswordHasherLive), base).pipe(
+  // DATABASE_READ_URL: read replicas beside a live primary; the result cache's bumps then mark each write.
+  const replicas = Option.isNone(config.databaseUrl)
+    ? config.databaseReadUrls.length === 0
+      ? ReadReplicasNone
+      : Layer.provideMerge(ReadReplicasNone, Layer.effectDiscard(Effect.logWarning("DATABASE_READ_URL is ignored without DATABASE_URL")))
+    : ReadReplicasLive(config.databaseReadUrls, {
+    size: config.databaseReadPoolSize,
+    statementTimeout: config.databaseStatementTimeout,
+    connectTimeout: config.databaseConnectTimeout,
+    pgBouncer: config.databasePgBouncer,
+    maxLagMs: config.databaseReadMaxLagMs,
+    pollIntervalMs: config.databaseReadPollIntervalMs
+  })
+  const replicated = Layer.provideMerge(ResultCacheMarkingWrites, Layer.provideMerge(replicas, base))
+  return Layer.provideMerge(Layer.mergeAll(HealthLive(modes), migrated, PasswordHasherLive), replicated).pipe(
     Layer.provide(loggers)
   )
 }

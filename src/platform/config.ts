@@ -69,7 +69,28 @@ export const appConfig = Config.all({
   port: Config.port("PORT").pipe(Config.withDefault(3000)),
   host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
   databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
-  databasePoolSize: Config.integer("DATABASE_POOL_SIZE").pipe(Config.withDefault(20)),
+  // The process's connections to the primary, both pools together (database/budget.ts): 10 lets 3 APIs and
+  // 2 workers (50) share a server of max_connections 100 with room for migrations, psql and a replica.
+  databasePoolSize: Config.integer("DATABASE_POOL_SIZE").pipe(
+    Config.withDefault(10),
+    Config.validate({ message: "expected at least 2", validation: (n) => n >= 2 })
+  ),
+  /** Read replicas, comma-separated URLs (database/replicas.ts). */
+  databaseReadUrls: Config.string("DATABASE_READ_URL").pipe(
+    Config.withDefault(""),
+    Config.map((raw) => raw.split(",").map((url) => url.trim()).filter((url) => url.length > 0).map((url) => Redacted.make(url)))
+  ),
+  databaseReadPoolSize: Config.integer("DATABASE_READ_POOL_SIZE").pipe(
+    Config.withDefault(10),
+    Config.validate({ message: "expected at least 2", validation: (n) => n >= 2 })
+  ),
+  databaseReadMaxLagMs: positive("DATABASE_READ_MAX_LAG_MS", 5_000),
+  databaseReadPollIntervalMs: Config.integer("DATABASE_READ_POLL_INTERVAL_MS").pipe(
+    Config.withDefault(1_000),
+    Config.validate({ message: "expected at least 50", validation: (n) => n >= 50 })
+  ),
+  // Behind PgBouncer in transaction mode: no named prepared statements, no timeouts sent at connection start.
+  databasePgBouncer: Config.boolean("DATABASE_PGBOUNCER").pipe(Config.withDefault(false)),
   databaseStatementTimeout: duration("DATABASE_STATEMENT_TIMEOUT", "15s"),
   databaseConnectTimeout: duration("DATABASE_CONNECT_TIMEOUT", "5s"),
   redisUrl: Config.option(Config.redacted("REDIS_URL")),

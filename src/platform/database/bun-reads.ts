@@ -1,6 +1,7 @@
 import { SqlError } from "@effect/sql/SqlError"
 import { SQL } from "bun"
 import { Duration, Effect } from "effect"
+import type { PoolOptions } from "./budget.js"
 
 const IDLE_SECONDS = 10 // as pg-pool's default idle timeout
 
@@ -51,26 +52,25 @@ export class BunReads {
   }
 }
 
+/** Bun's client options for a live server: `size` connections, bounded statements unless behind PgBouncer. */
+export const bunReadsOptions = (url: string, size: number, options: PoolOptions): SQL.Options => ({
+  url,
+  max: size,
+  idleTimeout: IDLE_SECONDS,
+  connectionTimeout: Math.max(1, Math.ceil(Duration.toSeconds(options.connectTimeout))),
+  ...(options.pgBouncer
+    ? { prepare: false, connection: { application_name: "score" } }
+    : { connection: { application_name: "score", statement_timeout: String(Duration.toMillis(options.statementTimeout)) } })
+})
+
 /**
  * Bun's client on DATABASE_URL, checked with one query at start: a URL or server it cannot use leaves the
  * reads on `pg` (said in the log) instead of failing every list read.
  */
-export const bunReads = (
-  url: string,
-  poolSize: number,
-  statementTimeout: Duration.Duration,
-  connectTimeout: Duration.Duration,
-  replyTimeoutMs: number
-) =>
+export const bunReads = (url: string, size: number, options: PoolOptions, replyTimeoutMs: number) =>
   Effect.acquireRelease(
     Effect.tryPromise(async () => {
-      const reads = new BunReads({
-        url,
-        max: poolSize,
-        idleTimeout: IDLE_SECONDS,
-        connectionTimeout: Math.max(1, Math.ceil(Duration.toSeconds(connectTimeout))),
-        connection: { application_name: "score", statement_timeout: String(Duration.toMillis(statementTimeout)) }
-      }, replyTimeoutMs)
+      const reads = new BunReads(bunReadsOptions(url, size, options), replyTimeoutMs)
       try {
         await reads.within(reads.sql`SELECT 1`)
         return reads

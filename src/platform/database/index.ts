@@ -7,6 +7,7 @@ import { Context, Duration, Effect, Layer, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import Pg from "pg"
+import { type PoolOptions, splitPool } from "./budget.js"
 import { type BunReads, bunReads } from "./bun-reads.js"
 import { CoalescingSocket } from "./coalescing-socket.js"
 import { lockDataDir } from "./data-dir-lock.js"
@@ -53,7 +54,7 @@ export interface DatabaseTimeouts {
  * A connection that owes a reply and hears nothing for this long is dropped (the network or server is gone):
  * the statement timeout plus a margin for the server to report its own cancellation.
  */
-const replyTimeoutMs = (timeouts: DatabaseTimeouts) => {
+export const replyTimeoutMs = (timeouts: DatabaseTimeouts) => {
   const statement = Duration.toMillis(timeouts.statement)
   return statement + Math.min(statement, 5_000)
 }
@@ -84,25 +85,34 @@ const pooled = (config: Pg.PoolConfig, replyTimeout?: number) =>
   )
 
 
+/** `pg`'s settings for a live server: bounded statements (unless PgBouncer stands between), kept-alive sockets. */
+export const livePoolConfig = (url: string, size: number, options: PoolOptions): Pg.PoolConfig => {
+  const statementMs = Duration.toMillis(options.statementTimeout)
+  return {
+    connectionString: url,
+    max: size,
+    application_name: "score",
+    ...(options.pgBouncer ? {} : { statement_timeout: statementMs, idle_in_transaction_session_timeout: statementMs }),
+    connectionTimeoutMillis: Duration.toMillis(options.connectTimeout),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000
+  }
+}
+
 /**
- * The shared PostgreSQL server named by DATABASE_URL. Every statement is bounded: PostgreSQL cancels one
- * past `timeouts.statement` (and a transaction left idle as long), and a connection that stays silent past
- * that (see `replyTimeoutMs`) is dropped, so a request whose database is gone fails instead of hanging.
+ * The shared PostgreSQL server named by DATABASE_URL, DATABASE_POOL_SIZE connections split between `pg` and
+ * Bun's read pool (budget.ts). Every statement is bounded: PostgreSQL cancels one past the statement timeout
+ * (and a transaction left idle as long), and a connection that stays silent past that (see `replyTimeoutMs`)
+ * is dropped, so a request whose database is gone fails instead of hanging.
  */
-export const DatabaseLive = (url: Redacted.Redacted<string>, poolSize: number, timeouts: DatabaseTimeouts) => {
-  const statementMs = Duration.toMillis(timeouts.statement)
+export const DatabaseLive = (url: Redacted.Redacted<string>, options: PoolOptions) => {
+  const timeouts = { statement: options.statementTimeout, connect: options.connectTimeout }
+  const { pg, reads } = splitPool(options.size)
   return Layer.merge(
-    pooled({
-      connectionString: Redacted.value(url),
-      max: poolSize,
-      application_name: "score",
-      statement_timeout: statementMs,
-      idle_in_transaction_session_timeout: statementMs,
-      connectionTimeoutMillis: Duration.toMillis(timeouts.connect),
-      keepAlive: true,
-      keepAliveInitialDelayMillis: 10_000
-    }, replyTimeoutMs(timeouts)),
-    Layer.scoped(PgReads, bunReads(Redacted.value(url), poolSize, timeouts.statement, timeouts.connect, replyTimeoutMs(timeouts)))
+    pooled(livePoolConfig(Redacted.value(url), pg, options), replyTimeoutMs(timeouts)),
+    reads === 0
+      ? noReads
+      : Layer.scoped(PgReads, bunReads(Redacted.value(url), reads, options, replyTimeoutMs(timeouts)))
   )
 }
 

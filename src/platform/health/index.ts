@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, Option } from "effect"
 import { Cache } from "../cache/index.js"
+import { ReadReplicas } from "../database/replicas.js"
 import { JobQueue } from "../queue/job-queue.js"
 import { Redis } from "../redis/index.js"
 import { jobDurability } from "./job-durability.js"
@@ -41,12 +42,15 @@ export const HealthLive = (modes: { readonly database: string; readonly redis: s
       const cache = yield* Cache
       const jobs = yield* JobQueue
       const redis = yield* Effect.serviceOption(Redis)
+      const replicas = Option.getOrNull(yield* Effect.serviceOption(ReadReplicas))
+      // The primary decides up or down; each replica's state (up, lagging, down: reads skip it) is in the details.
+      const databaseDetails = () => replicas === null ? { mode: modes.database } : { mode: modes.database, replicas: replicas.states() }
       const redisCheck = probe(cache.ping, { mode: modes.redis })
       return {
         indicators: ["database", "redis"],
         check: (id) =>
           id === "database"
-            ? probe(sql`SELECT 1`, { mode: modes.database })
+            ? Effect.suspend(() => probe(sql`SELECT 1`, databaseDetails()))
             : Option.match(redis, {
               onNone: () => redisCheck,
               // Up or down on the ping alone: a missing worker or persistence is a warning in the details.

@@ -6,6 +6,7 @@ import { signRecords, type SignFileUrl } from "./file-urls.js"
 import { Cache } from "../../platform/cache/index.js"
 import { ResultCache } from "../../platform/cache/results.js"
 import { PgPool, PgReads } from "../../platform/database/index.js"
+import { ReadReplicas } from "../../platform/database/replicas.js"
 import { Metadata } from "../metadata/index.js"
 import { DEFAULT_LIMITS } from "./limits.js"
 import { makeMerge } from "./merge.js"
@@ -50,7 +51,10 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const sql = yield* SqlClient.SqlClient
       const pool = yield* PgPool
       const pgReads = yield* PgReads
-      const statements = makeStatements(sql, pool, pgReads)
+      const config = yield* Effect.serviceOption(AppConfig)
+      const replicas = Option.getOrNull(yield* Effect.serviceOption(ReadReplicas))
+      const pgBouncer = Option.exists(config, (c) => c.databasePgBouncer)
+      const statements = makeStatements(sql, pool, pgReads, replicas, pgBouncer)
       const models = makeModels(yield* Metadata, yield* Cache)
       const results = yield* ResultCache
       const signer = yield* fileUrlSigner
@@ -60,8 +64,9 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const { merge, findDuplicates } = makeMerge(sql, limits, statements, models, reads, writes)
       const { search } = makeSearch(limits, statements, models)
       const { findMany, findManyDirect, groupBy, findOne, findOneDirect } = reads
-      // Bun's read pool exists exactly on a live database, where an export may hold a connection throughout.
-      const streamMany = pgReads !== null ? makeStreamMany(limits, pool, models) : makePagedStreamMany(limits, findMany)
+      // A live database (not the embedded one's single session) lets an export hold a connection throughout.
+      const live = pgReads !== null || Option.exists(config, (c) => Option.isSome(c.databaseUrl))
+      const streamMany = live ? makeStreamMany(limits, pool, models) : makePagedStreamMany(limits, findMany)
       const committed = committing(models, results, writes, merge)
       // Records a write returns carry signed FILES urls as reads do (Twenty's getters run on mutations too).
       const signed = (scope: RecordsScope, objectName: string, selection: Selection) => (records: ReadonlyArray<RecordValue>) => {

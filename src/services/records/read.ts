@@ -56,7 +56,9 @@ export const makeReads = (
   results: ResultCacheShape,
   signFileUrl: SignFileUrl | null = null
 ) => {
-  const { direct, explained, pageAndTotals, run, statement } = statements
+  // A read of the caller's workspace may go to a read replica (statements.ts readStatement); byIds, the
+  // writes' own re-read, stays on the primary.
+  const { explained, readDirect, readPageAndTotals, readRun, readStatement, run } = statements
   const { modelFor } = models
   const shape = shapeFor(limits)
 
@@ -69,15 +71,15 @@ export const makeReads = (
       const totals = plan.totals
       // Inside a transaction the totals may count its own uncommitted writes: never cached.
       const [rows, aggregates] = totals === null
-        ? [yield* explained(statement(plan.page.text, plan.page.params, true), 1), null]
+        ? [yield* explained(readStatement(scope.workspaceId, plan.page.text, plan.page.params, true), 1), null]
         : (yield* inTransaction)
-        ? yield* explained(pageAndTotals<Aggregates>(plan.page, totals), 2)
+        ? yield* explained(readPageAndTotals<Aggregates>(scope.workspaceId, plan.page, totals), 2)
         : yield* Effect.all([
-          explained(statement(plan.page.text, plan.page.params, true), 1),
+          explained(readStatement(scope.workspaceId, plan.page.text, plan.page.params, true), 1),
           explained(Effect.tryPromise({
             try: () => cachedTotals(results, model, totals, () => {
               recordsStatements.unsafeUpdate(1, [])
-              return direct<Aggregates>(totals, false)
+              return readDirect<Aggregates>(scope.workspaceId, totals, false)
             }),
             catch: (cause) => new SqlError.SqlError({ cause, message: "Failed to execute statement" })
           }), 0)
@@ -101,12 +103,12 @@ export const makeReads = (
       const plan = yield* building(model, limits, (ctx) =>
         groupByStatement(ctx, object, args, extras.aggregates, (request) => aggregateSql(ctx, object, request), records,
           (request) => answeredAggregateSql(ctx, object, request)), guardOf(scope))
-      const load = run<{
+      const load = readRun<{
         d: ReadonlyArray<unknown>
         n: number
         a: Record<string, number | string | null>
         r?: ReadonlyArray<{ r: RecordValue; c: unknown }>
-      }>(plan.text, plan.params)
+      }>(scope.workspaceId, plan.text, plan.params)
       // Groups without sample records are totals: cached as a list's are (samples would hold whole records).
       const rows = records !== null || (yield* inTransaction)
         ? yield* load
@@ -170,11 +172,11 @@ export const makeReads = (
     const signed = (connection: Connection) =>
       signConnection(signFileUrl, scope.workspaceId, model, model.object(objectName), selection, connection)
     return totals
-      ? Promise.all([direct<PageRow>(plan.page, true), cachedTotals(results, model, totals, () => {
+      ? Promise.all([readDirect<PageRow>(scope.workspaceId, plan.page, true), cachedTotals(results, model, totals, () => {
         recordsStatements.unsafeUpdate(1, [])
-        return direct<Aggregates>(totals, false)
+        return readDirect<Aggregates>(scope.workspaceId, totals, false)
       })]).then(([rows, aggregates]) => signed(plan.answer(rows, aggregates)))
-      : direct<PageRow>(plan.page, true).then((rows) => signed(plan.answer(rows, null)))
+      : readDirect<PageRow>(scope.workspaceId, plan.page, true).then((rows) => signed(plan.answer(rows, null)))
   }
 
   /**
@@ -222,7 +224,7 @@ export const makeReads = (
       return null
     }
     recordsStatements.unsafeUpdate(1, [])
-    return direct<PageRow>(page, true).then((rows) =>
+    return readDirect<PageRow>(scope.workspaceId, page, true).then((rows) =>
       signConnection(signFileUrl, scope.workspaceId, model, model.object(objectName), selection, plan.answer(rows, null)).edges[0]?.node ?? null
     )
   }

@@ -72,7 +72,7 @@ const logoUrl = (domain: string | null) => {
  * matches every word (or any word) as a prefix, ranked by ts_rank_cd then ts_rank, then by object
  * (person, company, opportunity, note, task, then the others) and id. An empty input lists every record.
  */
-export const makeSearch = (limits: RecordsLimits, { run }: Statements, { modelFor }: Models) => {
+export const makeSearch = (limits: RecordsLimits, { readRun }: Statements, { modelFor }: Models) => {
   const search: RecordsShape["search"] = (scope, input) =>
     Effect.gen(function*() {
       const model = yield* modelFor(scope.workspaceId)
@@ -169,7 +169,7 @@ export const makeSearch = (limits: RecordsLimits, { run }: Statements, { modelFo
           params: ctx.params.values
         }
       }, guard)
-      const rows = yield* run<{ id: string; label: string | null; image: string | null; cd: number; rank: number }>(query.text, query.params)
+      const rows = yield* readRun<{ id: string; label: string | null; image: string | null; cd: number; rank: number }>(object.workspaceId, query.text, query.params)
       return rows.map((row): SearchHit => ({
         recordId: row.id,
         objectNameSingular: object.nameSingular,

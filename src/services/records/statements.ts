@@ -1,6 +1,9 @@
 import { SqlClient, SqlError } from "@effect/sql"
 import { Effect, Metric, Option } from "effect"
+import type Pg from "pg"
+import type { BunReads } from "../../platform/database/bun-reads.js"
 import type { PgPool, PgReads } from "../../platform/database/index.js"
+import type { ReadReplicasShape } from "../../platform/database/replicas.js"
 import { pgErrorCode } from "../../platform/lib/pg-errors.js"
 import { badInput } from "./query-builder.js"
 import type { RecordsFailure } from "./service.js"
@@ -41,19 +44,42 @@ export const explain = (error: SqlError.SqlError): RecordsFailure => {
 
 const failed = (cause: unknown) => new SqlError.SqlError({ cause, message: "Failed to execute statement" })
 
+/** A server's pools: the primary's, or a read replica's. */
+interface Server {
+  readonly pool: Pg.Pool
+  readonly reads: BunReads | null
+}
+
 /**
  * Running statements over the three drivers: the `pg` pool outside a transaction, the transaction's
  * connection inside one (through @effect/sql), and Bun's read pool for the direct read's prepared lists.
+ * The `read*` twins run a workspace's reads outside a transaction on a read replica when `replicas` allow
+ * (database/replicas.ts), and again on the primary when the replica fails. `unnamed`: behind PgBouncer, no
+ * statement is prepared under a name.
  */
 export const makeStatements = (
   sql: SqlClient.SqlClient,
   pool: typeof PgPool.Service,
-  reads: typeof PgReads.Service
+  reads: typeof PgReads.Service,
+  replicas: ReadReplicasShape | null = null,
+  unnamed = false
 ) => {
-  /** A statement on the `pg` pool, outside any transaction; `arrays`: rows as arrays of column values. */
-  const poolRows = <A>(text: string, params: ReadonlyArray<unknown>, arrays: boolean, name?: string) =>
-    pool.query({ name, text, values: params as Array<unknown>, ...(arrays ? { rowMode: "array" as const } : {}) })
+  const primary: Server = { pool, reads }
+
+  /** A statement on a `pg` pool, outside any transaction; `arrays`: rows as arrays of column values. */
+  const rowsOn = <A>(server: Server, text: string, params: ReadonlyArray<unknown>, arrays: boolean, name?: string) =>
+    server.pool.query({ name: unnamed ? undefined : name, text, values: params as Array<unknown>, ...(arrays ? { rowMode: "array" as const } : {}) })
       .then((result) => result.rows as Array<A>)
+  const poolRows = <A>(text: string, params: ReadonlyArray<unknown>, arrays: boolean, name?: string) =>
+    rowsOn<A>(primary, text, params, arrays, name)
+
+  /** A read outside a transaction: on a replica the workspace may read from, else (or when it fails) the primary. */
+  const routed = <A>(workspaceId: string, read: (server: Server) => Promise<A>): Promise<A> =>
+    replicas === null ? read(primary) : replicas.route(workspaceId).then((replica) =>
+      replica === null ? read(primary) : read(replica).catch((error) => {
+        replicas.failed(replica, error)
+        return read(primary)
+      }))
 
   /**
    * Outside a transaction a statement goes straight to the pool; inside one, through its connection.
@@ -86,6 +112,32 @@ export const makeStatements = (
     )
 
   const run = <A extends object>(text: string, params: ReadonlyArray<unknown>) => explained(statement<A>(text, params), 1)
+
+  /** `statement` for a read of the workspace: outside a transaction, on a replica when one may serve it. */
+  function readStatement<A extends object>(workspaceId: string, text: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<A>, SqlError.SqlError>
+  function readStatement(workspaceId: string, text: string, params: ReadonlyArray<unknown>, arrays: true): Effect.Effect<ReadonlyArray<PageRow>, SqlError.SqlError>
+  function readStatement(workspaceId: string, text: string, params: ReadonlyArray<unknown>, arrays = false) {
+    if (replicas === null) return arrays ? statement(text, params, true) : statement(text, params)
+    return Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
+      Option.isSome(transaction)
+        ? arrays ? statement(text, params, true) : statement(text, params)
+        : Effect.tryPromise({ try: () => routed(workspaceId, (server) => rowsOn<object>(server, text, params, arrays)), catch: failed }))
+  }
+
+  /** `run` for a read of the workspace (readStatement). */
+  const readRun = <A extends object>(workspaceId: string, text: string, params: ReadonlyArray<unknown>) =>
+    explained(readStatement<A>(workspaceId, text, params), 1)
+
+  /** `pageAndTotals` for a read of the workspace: both on the same server. */
+  const readPageAndTotals = <B extends object>(workspaceId: string, page: Statement, totals: Statement) =>
+    replicas === null ? pageAndTotals<B>(page, totals) : Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
+      Option.isSome(transaction)
+        ? pageAndTotals<B>(page, totals)
+        : Effect.tryPromise({
+          try: () => routed(workspaceId, (server) =>
+            Promise.all([rowsOn<PageRow>(server, page.text, page.params, true), rowsOn<B>(server, totals.text, totals.params, false)])),
+          catch: failed
+        }))
 
   /**
    * A one-statement write: outside a transaction, the first PREPARED_SHAPES texts run prepared on the `pg`
@@ -142,19 +194,25 @@ export const makeStatements = (
     return template
   }
 
-  /** A list statement of the direct read as a plain promise: prepared (Bun's pool when live), else unnamed. */
-  const direct = <A>(statement: Statement, arrays: boolean): Promise<Array<A>> => {
+  /** A list statement of the direct read as a plain promise on `server`: prepared (Bun's pool when live), else unnamed. */
+  const directOn = <A>(server: Server, statement: Statement, arrays: boolean): Promise<Array<A>> => {
     const name = preparedName(statement.text)
+    const reads = server.reads
     if (name !== undefined && reads !== null) {
       const read = statement.params.length > 0
         ? reads.sql.unsafe(statement.text, statement.params as Array<unknown>)
         : reads.sql(templateOf(statement.text))
       return reads.within(arrays ? read.values() : read) as Promise<Array<A>>
     }
-    return poolRows<A>(statement.text, statement.params, arrays, name)
+    return rowsOn<A>(server, statement.text, statement.params, arrays, name)
   }
+  const direct = <A>(statement: Statement, arrays: boolean): Promise<Array<A>> => directOn<A>(primary, statement, arrays)
 
-  return { statement, pageAndTotals, explained, run, write, writeDirect, direct }
+  /** `direct` for a read of the workspace (never in a transaction): on a replica when one may serve it. */
+  const readDirect = <A>(workspaceId: string, statement: Statement, arrays: boolean): Promise<Array<A>> =>
+    replicas === null ? directOn<A>(primary, statement, arrays) : routed(workspaceId, (server) => directOn<A>(server, statement, arrays))
+
+  return { statement, pageAndTotals, explained, run, write, writeDirect, direct, readStatement, readRun, readPageAndTotals, readDirect }
 }
 
 export type Statements = ReturnType<typeof makeStatements>
