@@ -20,6 +20,7 @@ import type { RecordsShape } from "./service.js"
 import { makeWrites } from "./write.js"
 import { makeDirectWrites } from "./write-direct.js"
 import { committing } from "./epochs.js"
+import { makeContentMasks, masksContent } from "./content-visibility.js"
 
 export { Records } from "./service.js"
 export { recordsStatements } from "./statements.js"
@@ -59,7 +60,21 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const { createOneDirect, updateOneDirect, deleteOneDirect } = makeDirectWrites(limits, statements, models, results, signer)
       const { merge, findDuplicates } = makeMerge(sql, limits, statements, models, reads, writes)
       const { search } = makeSearch(limits, statements, models)
-      const { findMany, findManyDirect, groupBy, findOne, findOneDirect } = reads
+      const { groupBy } = reads
+      // Message and calendar-event content is masked per reader (content-visibility.ts): those reads take the Effect path.
+      const masks = makeContentMasks(sql, models)
+      const findMany: RecordsShape["findMany"] = (scope, objectName, args, selection, extras) =>
+        masksContent(scope, objectName)
+          ? Effect.flatMap(reads.findMany(scope, objectName, args, selection, extras), (answer) => masks.connection(scope, objectName, answer))
+          : reads.findMany(scope, objectName, args, selection, extras)
+      const findOne: RecordsShape["findOne"] = (scope, objectName, filter, selection) =>
+        masksContent(scope, objectName)
+          ? Effect.flatMap(reads.findOne(scope, objectName, filter, selection), (answer) => masks.record(scope, objectName, answer))
+          : reads.findOne(scope, objectName, filter, selection)
+      const findManyDirect: RecordsShape["findManyDirect"] = (scope, objectName, args, selection, extras) =>
+        masksContent(scope, objectName) ? null : reads.findManyDirect(scope, objectName, args, selection, extras)
+      const findOneDirect: RecordsShape["findOneDirect"] = (scope, objectName, filter, selection) =>
+        masksContent(scope, objectName) ? null : reads.findOneDirect(scope, objectName, filter, selection)
       // Bun's read pool exists exactly on a live database, where an export may hold a connection throughout.
       const streamMany = pgReads !== null ? makeStreamMany(limits, pool, models) : makePagedStreamMany(limits, findMany)
       const committed = committing(models, results, writes, merge)
