@@ -58,7 +58,8 @@ export const participantJson = (p: string, person: string, member: string) => `j
   'handle', coalesce(${p}.handle, ''))`
 
 /**
- * One statement: the threads where one of the people took part, newest last message first, the page's
+ * One statement: the threads where one of the people took part, newest last message first (Twenty orders by
+ * the last message the people took part in, which can disagree with the lastMessageReceivedAt shown), the page's
  * threads with their counts, first subject, last body, the reader's visibility and their senders (FROM
  * participants, one per handle, in the order they first wrote), beside the number of threads.
  */
@@ -66,10 +67,10 @@ const threadsSql = (schema: string, people: string) => {
   const s = ident(schema)
   return `
 WITH threads AS (
-  SELECT m."messageThreadId" AS id, max(m."receivedAt") AS last
-    FROM ${s}."messageParticipant" p JOIN ${s}.message m ON m.id = p."messageId" AND m."deletedAt" IS NULL
-   WHERE p."personId" IN (${people}) AND p."deletedAt" IS NULL AND m."messageThreadId" IS NOT NULL
-   GROUP BY m."messageThreadId"
+  SELECT t.id, (SELECT max(m."receivedAt") FROM ${s}.message m WHERE m."messageThreadId" = t.id AND m."deletedAt" IS NULL) AS last
+    FROM (SELECT DISTINCT m."messageThreadId" AS id
+            FROM ${s}."messageParticipant" p JOIN ${s}.message m ON m.id = p."messageId" AND m."deletedAt" IS NULL
+           WHERE p."personId" IN (${people}) AND p."deletedAt" IS NULL AND m."messageThreadId" IS NOT NULL) t
 ), page AS (
   SELECT id, last FROM threads ORDER BY last DESC NULLS LAST, id LIMIT $3 OFFSET $4
 )
