@@ -264,3 +264,38 @@ describe("message and calendarEvent reads are masked for whoever does not own th
     expect((await get(member.token, `/rest/calendarEvents/${ids["Demo"]}`)).data.calendarEvent).toMatchObject({ title: RESTRICTED })
   })
 })
+
+describe("connected accounts are their owner's", () => {
+  const accounts = (token: string) =>
+    data(token, `{ connectedAccounts { totalCount edges { node { id handle } } } messageChannels { edges { node { id } } }
+      calendarChannels { edges { node { id } } } messageFolders { totalCount } }`)
+
+  test("the owner reads their account and its channels; another member and an API key read none, on /graphql and /rest", async () => {
+    await create("messageFolder", { name: "INBOX", messageChannelId: ids["channel"] })
+    const mine = (await accounts(owner.accessToken)).data
+    expect(mine.connectedAccounts.edges.map((e: any) => e.node.id)).toEqual([ids["account"]])
+    expect(mine.messageChannels.edges.map((e: any) => e.node.id)).toEqual([ids["channel"]])
+    expect(mine.calendarChannels.edges.map((e: any) => e.node.id)).toEqual([ids["calendar"]])
+    expect(mine.messageFolders.totalCount).toBe(1)
+    const theirs = await accounts(member.token)
+    expect(theirs.errors).toBeUndefined()
+    expect(theirs.data).toEqual({ connectedAccounts: { totalCount: 0, edges: [] }, messageChannels: { edges: [] }, calendarChannels: { edges: [] }, messageFolders: { totalCount: 0 } })
+    const key = await createApiKey(app, owner.accessToken, "accounts")
+    expect((await accounts(key.token)).data.connectedAccounts.totalCount).toBe(0)
+    const rest = async (token: string, path: string) => await (await app.request(path, { headers: { authorization: `Bearer ${token}` } })).json() as any
+    expect((await rest(member.token, "/rest/connectedAccounts")).data.connectedAccounts).toEqual([])
+    expect((await rest(owner.accessToken, "/rest/connectedAccounts")).data.connectedAccounts.map((a: any) => a.id)).toEqual([ids["account"]])
+    expect((await rest(member.token, `/rest/messageChannels/${ids["channel"]}`)).data?.messageChannel ?? null).toBeNull()
+  })
+
+  test("another member cannot change or delete the owner's channel or account", async () => {
+    const update = await data(member.token, `mutation($id: UUID!) { updateMessageChannel(id: $id, data: { visibility: SHARE_EVERYTHING }) { id } }`, { id: ids["channel"] })
+    expect(update.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
+    const remove = await data(member.token, `mutation($id: UUID!) { deleteConnectedAccount(id: $id) { id } }`, { id: ids["account"] })
+    expect(remove.errors?.[0]).toBeDefined()
+    const restDelete = await app.request(`/rest/connectedAccounts/${ids["account"]}`, { method: "DELETE", headers: { authorization: `Bearer ${member.token}` } })
+    expect(restDelete.status).not.toBe(200)
+    expect(await sql(`SELECT 1 FROM "${schema}"."connectedAccount" WHERE id = $1 AND "deletedAt" IS NULL`, [ids["account"]])).toHaveLength(1)
+    expect((await sql<{ visibility: string }>(`SELECT visibility FROM "${schema}"."messageChannel" WHERE id = $1`, [ids["channel"]]))[0]!.visibility).not.toBe("SHARE_EVERYTHING")
+  })
+})

@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Option } from "effect"
+import { NotFound } from "../../domain/errors.js"
 import { AppConfig } from "../../platform/config.js"
 import { Tokens } from "../auth/tokens.js"
 import { signRecords, type SignFileUrl } from "./file-urls.js"
@@ -15,12 +16,13 @@ import { makeSearch } from "./search.js"
 import { Records } from "./service.js"
 import { makeStatements } from "./statements.js"
 import { makePagedStreamMany, makeStreamMany } from "./stream.js"
-import type { ConnectionArgs, RecordsLimits, RecordsScope, RecordValue, Selection } from "./types.js"
+import type { ConnectionArgs, RecordFilter, RecordsLimits, RecordsScope, RecordValue, Selection } from "./types.js"
 import type { RecordsShape } from "./service.js"
 import { makeWrites } from "./write.js"
 import { makeDirectWrites } from "./write-direct.js"
 import { committing } from "./epochs.js"
 import { makeContentMasks, masksContent } from "./content-visibility.js"
+import { ownedOnly, ownerFilter } from "./account-owner-scope.js"
 
 export { Records } from "./service.js"
 export { recordsStatements } from "./statements.js"
@@ -60,21 +62,26 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const { createOneDirect, updateOneDirect, deleteOneDirect } = makeDirectWrites(limits, statements, models, results, signer)
       const { merge, findDuplicates } = makeMerge(sql, limits, statements, models, reads, writes)
       const { search } = makeSearch(limits, statements, models)
-      const { groupBy } = reads
-      // Message and calendar-event content is masked per reader (content-visibility.ts): those reads take the Effect path.
+      // Message and calendar-event content is masked per reader (content-visibility.ts): those reads take the
+      // Effect path. Connected accounts and their channels are their owner's (account-owner-scope.ts).
       const masks = makeContentMasks(sql, models)
+      const limited = (scope: RecordsScope, objectName: string, args: ConnectionArgs): ConnectionArgs =>
+        ownerFilter(scope, objectName) === null ? args : { ...args, filter: ownedOnly(scope, objectName, args.filter) ?? null }
+      const owned = (scope: RecordsScope, objectName: string, filter: RecordFilter) => ownedOnly(scope, objectName, filter) ?? filter
       const findMany: RecordsShape["findMany"] = (scope, objectName, args, selection, extras) =>
         masksContent(scope, objectName)
           ? Effect.flatMap(reads.findMany(scope, objectName, args, selection, extras), (answer) => masks.connection(scope, objectName, answer))
-          : reads.findMany(scope, objectName, args, selection, extras)
+          : reads.findMany(scope, objectName, limited(scope, objectName, args), selection, extras)
       const findOne: RecordsShape["findOne"] = (scope, objectName, filter, selection) =>
         masksContent(scope, objectName)
           ? Effect.flatMap(reads.findOne(scope, objectName, filter, selection), (answer) => masks.record(scope, objectName, answer))
-          : reads.findOne(scope, objectName, filter, selection)
+          : reads.findOne(scope, objectName, owned(scope, objectName, filter), selection)
       const findManyDirect: RecordsShape["findManyDirect"] = (scope, objectName, args, selection, extras) =>
-        masksContent(scope, objectName) ? null : reads.findManyDirect(scope, objectName, args, selection, extras)
+        masksContent(scope, objectName) ? null : reads.findManyDirect(scope, objectName, limited(scope, objectName, args), selection, extras)
       const findOneDirect: RecordsShape["findOneDirect"] = (scope, objectName, filter, selection) =>
-        masksContent(scope, objectName) ? null : reads.findOneDirect(scope, objectName, filter, selection)
+        masksContent(scope, objectName) ? null : reads.findOneDirect(scope, objectName, owned(scope, objectName, filter), selection)
+      const groupBy: RecordsShape["groupBy"] = (scope, objectName, args, records, extras) =>
+        reads.groupBy(scope, objectName, ownerFilter(scope, objectName) === null ? args : { ...args, filter: ownedOnly(scope, objectName, args.filter) ?? null }, records, extras)
       // Bun's read pool exists exactly on a live database, where an export may hold a connection throughout.
       const streamMany = pgReads !== null ? makeStreamMany(limits, pool, models) : makePagedStreamMany(limits, findMany)
       const committed = committing(models, results, writes, merge)
@@ -86,15 +93,25 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       }
       const createMany: RecordsShape["createMany"] = (scope, objectName, data, selection, options) =>
         Effect.map(committed.createMany(scope, objectName, data, selection, options), signed(scope, objectName, selection))
+      /** Another member's account (or channel) is not found, as a record the caller cannot see. */
+      const requireOwned = (scope: RecordsScope, objectName: string, id: string) =>
+        ownerFilter(scope, objectName) === null
+          ? Effect.void
+          : Effect.flatMap(reads.findOne(scope, objectName, owned(scope, objectName, { id: { eq: id } }), { fields: [], relations: [] }),
+            (found) => (found ? Effect.void : Effect.fail(new NotFound({ message: `Record ${id} not found` }))))
       const updateOne: RecordsShape["updateOne"] = (scope, objectName, id, data, selection) =>
-        Effect.map(committed.updateOne(scope, objectName, id, data, selection), (record) => signed(scope, objectName, selection)([record])[0]!)
+        Effect.zipRight(requireOwned(scope, objectName, id),
+          Effect.map(committed.updateOne(scope, objectName, id, data, selection), (record) => signed(scope, objectName, selection)([record])[0]!))
       const updateMany: RecordsShape["updateMany"] = (scope, objectName, filter, data, selection) =>
-        Effect.map(committed.updateMany(scope, objectName, filter, data, selection), signed(scope, objectName, selection))
+        Effect.map(committed.updateMany(scope, objectName, owned(scope, objectName, filter), data, selection), signed(scope, objectName, selection))
       const deleteMany: RecordsShape["deleteMany"] = (scope, objectName, filter, selection) =>
-        Effect.map(committed.deleteMany(scope, objectName, filter, selection), signed(scope, objectName, selection))
+        Effect.map(committed.deleteMany(scope, objectName, owned(scope, objectName, filter), selection), signed(scope, objectName, selection))
       const restoreMany: RecordsShape["restoreMany"] = (scope, objectName, filter, selection) =>
-        Effect.map(committed.restoreMany(scope, objectName, filter, selection), signed(scope, objectName, selection))
-      const { destroyMany } = committed
+        Effect.map(committed.restoreMany(scope, objectName, owned(scope, objectName, filter), selection), signed(scope, objectName, selection))
+      const destroyMany: RecordsShape["destroyMany"] = (scope, objectName, filter, selection) =>
+        committed.destroyMany(scope, objectName, owned(scope, objectName, filter), selection)
+      const byDirectWrite = <A>(scope: RecordsScope, objectName: string, write: () => A): A | null =>
+        ownerFilter(scope, objectName) === null ? write() : null
       return {
         limits,
         findMany,
@@ -105,8 +122,9 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         streamMany,
         createMany,
         createOneDirect,
-        updateOneDirect,
-        deleteOneDirect,
+        updateOneDirect: (scope, objectName, id, data, selection) =>
+          byDirectWrite(scope, objectName, () => updateOneDirect(scope, objectName, id, data, selection)),
+        deleteOneDirect: (scope, objectName, id, selection) => byDirectWrite(scope, objectName, () => deleteOneDirect(scope, objectName, id, selection)),
         updateOne,
         updateMany,
         deleteMany,
