@@ -6,7 +6,8 @@
  */
 import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
+import type { TypedJobHandler } from "../src/jobs/runner.js"
 import { Metadata } from "../src/services/metadata/index.js"
 import { Records } from "../src/services/records/index.js"
 import type { RecordsScope } from "../src/services/records/types.js"
@@ -297,5 +298,45 @@ describe("connected accounts are their owner's", () => {
     expect(restDelete.status).not.toBe(200)
     expect(await sql(`SELECT 1 FROM "${schema}"."connectedAccount" WHERE id = $1 AND "deletedAt" IS NULL`, [ids["account"]])).toHaveLength(1)
     expect((await sql<{ visibility: string }>(`SELECT visibility FROM "${schema}"."messageChannel" WHERE id = $1`, [ids["channel"]]))[0]!.visibility).not.toBe("SHARE_EVERYTHING")
+  })
+})
+
+describe("deleting a connected account", () => {
+  test("the events queue's job removes its channels, their associations, and the messages, threads and events no other channel holds", async () => {
+    const { relayOnce, EVENTS_QUEUE, RECORD_EVENT_JOB } = await import("../src/services/events/index.js")
+    const { eventsQueue } = await import("../src/services/events/handlers.js")
+    const { JobQueue } = await import("../src/platform/queue/index.js")
+    const { Option } = await import("effect")
+    // A second account of the member's shares thread t4's message and the "Board" event: those stay.
+    const keptAccount = await create("connectedAccount", { handle: "member@acme.dev", provider: "imap_smtp_caldav", accountOwnerId: member.memberId })
+    const keptChannel = await create("messageChannel", { handle: "member@acme.dev", connectedAccountId: keptAccount, type: "EMAIL", visibility: "SHARE_EVERYTHING" })
+    const keptCalendar = await create("calendarChannel", { handle: "member@acme.dev", connectedAccountId: keptAccount, visibility: "SHARE_EVERYTHING" })
+    const [t4Message] = await sql<{ id: string }>(`SELECT id FROM "${schema}".message WHERE "messageThreadId" = $1`, [ids["t4"]])
+    await create("messageChannelMessageAssociation", { messageId: t4Message!.id, messageChannelId: keptChannel, messageExternalId: "kept", direction: "INCOMING" })
+    await create("calendarChannelEventAssociation", { calendarEventId: ids["Board"], calendarChannelId: keptCalendar, eventExternalId: "kept" })
+    await sql(`DELETE FROM core."eventOutbox"`)
+
+    const deleted = await data(owner.accessToken, `mutation($id: UUID!) { destroyConnectedAccount(id: $id) { id } }`, { id: ids["account"] })
+    expect(deleted.errors).toBeUndefined()
+    expect(await app.run(relayOnce)).toBeGreaterThan(0)
+    for (;;) {
+      const job = await app.run(Effect.flatMap(JobQueue, (q) => q.take(EVENTS_QUEUE, "50 millis")))
+      if (Option.isNone(job)) break
+      // The worker's path for a typed handler: the payload decoded by its schema, then handled.
+      const handler = eventsQueue.handlers[RECORD_EVENT_JOB] as TypedJobHandler<unknown, any>
+      await app.run(handler.handle(Schema.decodeUnknownSync(handler.payload)(job.value.data), job.value) as Effect.Effect<unknown, unknown, any>)
+    }
+
+    const count = async (table: string) => (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}"."${table}"`))[0]!.n
+    expect(await sql(`SELECT id FROM "${schema}"."messageChannel"`)).toEqual([{ id: keptChannel }])
+    expect(await sql(`SELECT id FROM "${schema}"."calendarChannel"`)).toEqual([{ id: keptCalendar }])
+    expect(await sql(`SELECT "messageThreadId" FROM "${schema}".message`)).toEqual([{ messageThreadId: ids["t4"] }])
+    expect(await sql(`SELECT id FROM "${schema}"."messageThread"`)).toEqual([{ id: ids["t4"] }])
+    expect(await count("messageChannelMessageAssociation")).toBe(1)
+    expect(await sql(`SELECT id FROM "${schema}"."calendarEvent"`)).toEqual([{ id: ids["Board"] }])
+    expect(await count("calendarChannelEventAssociation")).toBe(1)
+    expect(await sql(`SELECT 1 FROM "${schema}"."messageFolder"`)).toEqual([])
+    const timeline = (await threadsOfPerson(owner.accessToken, ids["charles"]!)).data.getTimelineThreadsFromPersonId
+    expect(timeline.timelineThreads.map((t: any) => t.id)).toEqual([ids["t4"]])
   })
 })

@@ -11,7 +11,7 @@ const CHUNK = 200
 /**
  * Twenty's MessagingConnectedAccountDeletionCleanupJob: once an account is deleted, its channels go (and
  * with them their associations and folders), then every message no channel holds any more, the threads
- * left empty, its sealed credentials and its IMAP bookkeeping.
+ * left empty, its sealed credentials and its IMAP bookkeeping, and the calendar events no channel holds.
  */
 export const cleanUpDeletedAccount = (event: RecordEvent) =>
   Effect.gen(function*() {
@@ -36,5 +36,12 @@ export const cleanUpDeletedAccount = (event: RecordEvent) =>
         `SELECT t.id FROM ${s}."messageThread" t WHERE NOT EXISTS (SELECT 1 FROM ${s}.message m WHERE m."messageThreadId" = t.id) LIMIT ${CHUNK}`)
       if (empty.length === 0) break
       yield* records.destroyMany(scope, "messageThread", { id: { in: empty.map((t) => t.id) } }, select())
+    }
+    // Twenty's CalendarEventCleanerConnectedAccountDeletionCleanupJob: events no calendar channel holds any more.
+    for (;;) {
+      const orphans = yield* sql.unsafe<{ id: string }>(
+        `SELECT e.id FROM ${s}."calendarEvent" e WHERE NOT EXISTS (SELECT 1 FROM ${s}."calendarChannelEventAssociation" a WHERE a."calendarEventId" = e.id) LIMIT ${CHUNK}`)
+      if (orphans.length === 0) break
+      yield* records.destroyMany(scope, "calendarEvent", { id: { in: orphans.map((e) => e.id) } }, select())
     }
   })
