@@ -289,7 +289,24 @@ describe("connected accounts are their owner's", () => {
     expect((await rest(member.token, `/rest/messageChannels/${ids["channel"]}`)).data?.messageChannel ?? null).toBeNull()
   })
 
+  test("nested lists of accounts, channels and folders are narrowed the same way", async () => {
+    const nested = (token: string) => data(token, `query($id: UUID!) { workspaceMember(filter: { id: { eq: $id } }) {
+      connectedAccounts(first: 5) { totalCount edges { node { messageChannels(first: 5) { totalCount edges { node { messageFolders(first: 5) { totalCount } } } } } } } } }`,
+      { id: ownerMemberId })
+    const answer = await nested(owner.accessToken)
+    expect(answer.errors).toBeUndefined()
+    const mine = answer.data.workspaceMember.connectedAccounts
+    expect(mine.totalCount).toBe(1)
+    expect(mine.edges[0].node.messageChannels.edges[0].node.messageFolders.totalCount).toBe(1)
+    const theirs = await nested(member.token)
+    expect(theirs.errors).toBeUndefined()
+    expect(theirs.data.workspaceMember.connectedAccounts).toEqual({ totalCount: 0, edges: [] })
+    const twice = await nested(member.token)
+    expect(twice.data.workspaceMember.connectedAccounts.totalCount).toBe(0)
+  })
+
   test("another member cannot change or delete the owner's channel or account", async () => {
+    await sql(`UPDATE "${schema}"."messageChannel" SET visibility = 'METADATA' WHERE id = $1`, [ids["channel"]])
     const update = await data(member.token, `mutation($id: UUID!) { updateMessageChannel(id: $id, data: { visibility: SHARE_EVERYTHING }) { id } }`, { id: ids["channel"] })
     expect(update.errors?.[0]?.extensions?.code).toBe("NOT_FOUND")
     const remove = await data(member.token, `mutation($id: UUID!) { deleteConnectedAccount(id: $id) { id } }`, { id: ids["account"] })
@@ -297,7 +314,7 @@ describe("connected accounts are their owner's", () => {
     const restDelete = await app.request(`/rest/connectedAccounts/${ids["account"]}`, { method: "DELETE", headers: { authorization: `Bearer ${member.token}` } })
     expect(restDelete.status).not.toBe(200)
     expect(await sql(`SELECT 1 FROM "${schema}"."connectedAccount" WHERE id = $1 AND "deletedAt" IS NULL`, [ids["account"]])).toHaveLength(1)
-    expect((await sql<{ visibility: string }>(`SELECT visibility FROM "${schema}"."messageChannel" WHERE id = $1`, [ids["channel"]]))[0]!.visibility).not.toBe("SHARE_EVERYTHING")
+    expect((await sql<{ visibility: string }>(`SELECT visibility FROM "${schema}"."messageChannel" WHERE id = $1`, [ids["channel"]]))[0]!.visibility).toBe("METADATA")
   })
 })
 
