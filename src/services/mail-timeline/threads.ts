@@ -63,14 +63,17 @@ export const participantJson = (p: string, person: string, member: string) => `j
  * threads with their counts, first subject, last body, the reader's visibility and their senders (FROM
  * participants, one per handle, in the order they first wrote), beside the number of threads.
  */
-const threadsSql = (schema: string, people: string) => {
+export const threadsSql = (schema: string, people: string) => {
   const s = ident(schema)
   return `
 WITH threads AS (
-  SELECT t.id, (SELECT max(m."receivedAt") FROM ${s}.message m WHERE m."messageThreadId" = t.id AND m."deletedAt" IS NULL) AS last
-    FROM (SELECT DISTINCT m."messageThreadId" AS id
-            FROM ${s}."messageParticipant" p JOIN ${s}.message m ON m.id = p."messageId" AND m."deletedAt" IS NULL
-           WHERE p."personId" IN (${people}) AND p."deletedAt" IS NULL AND m."messageThreadId" IS NOT NULL) t
+  SELECT m."messageThreadId" AS id, max(m."receivedAt") AS last
+    FROM ${s}.message m
+   WHERE m."deletedAt" IS NULL AND m."messageThreadId" IN (
+           SELECT m1."messageThreadId"
+             FROM ${s}."messageParticipant" p JOIN ${s}.message m1 ON m1.id = p."messageId" AND m1."deletedAt" IS NULL
+            WHERE p."personId" IN (${people}) AND p."deletedAt" IS NULL)
+   GROUP BY m."messageThreadId"
 ), page AS (
   SELECT id, last FROM threads ORDER BY last DESC NULLS LAST, id LIMIT $3 OFFSET $4
 )
