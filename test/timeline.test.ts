@@ -263,6 +263,17 @@ describe("message and calendarEvent reads are masked for whoever does not own th
     expect((await get(member.token, `/rest/messages/${messageId}`)).data.message).toMatchObject({ subject: RESTRICTED, text: RESTRICTED })
     expect((await get(owner.accessToken, `/rest/messages/${messageId}`)).data.message).toMatchObject({ subject: "Lunch", text: "Thursday?" })
     expect((await get(member.token, `/rest/calendarEvents/${ids["Demo"]}`)).data.calendarEvent).toMatchObject({ title: RESTRICTED })
+    const exported = async (token: string, plural: string) => {
+      const response = await app.request(`/rest/${plural}/export?format=jsonl`, { headers: { authorization: `Bearer ${token}` } })
+      expect(response.status).toBe(200)
+      return (await response.text()).trim().split("\n").filter(Boolean).map((line) => JSON.parse(line))
+    }
+    const theirs = await exported(member.token, "messages")
+    expect(theirs.length).toBe(6)
+    expect(theirs.every((m: any) => m.subject === RESTRICTED && m.text === RESTRICTED)).toBe(true)
+    expect((await exported(owner.accessToken, "messages")).some((m: any) => m.text === "Thursday?")).toBe(true)
+    expect(await exported(member.token, "connectedAccounts")).toEqual([])
+    expect((await exported(owner.accessToken, "connectedAccounts")).map((a: any) => a.id)).toEqual([ids["account"]])
   })
 })
 

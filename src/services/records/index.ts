@@ -101,7 +101,13 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const groupBy: RecordsShape["groupBy"] = (scope, objectName, args, records, extras) =>
         reads.groupBy(scope, objectName, ownerFilter(scope, objectName) === null ? args : { ...args, filter: ownedOnly(scope, objectName, args.filter) ?? null }, records, extras)
       // Bun's read pool exists exactly on a live database, where an export may hold a connection throughout.
-      const streamMany = pgReads !== null ? makeStreamMany(limits, pool, models) : makePagedStreamMany(limits, findMany)
+      const pagedStreamMany = makePagedStreamMany(limits, findMany)
+      // Exports of masked or owner-limited objects page through findMany, which applies both.
+      const liveStreamMany = pgReads !== null ? makeStreamMany(limits, pool, models) : pagedStreamMany
+      const streamMany: RecordsShape["streamMany"] = (scope, objectName, args, selection) =>
+        masksContent(scope, objectName) || ownerFilter(scope, objectName) !== null
+          ? pagedStreamMany(scope, objectName, args, selection)
+          : liveStreamMany(scope, objectName, args, selection)
       const committed = committing(models, results, writes, merge)
       // Records a write returns carry signed FILES urls as reads do (Twenty's getters run on mutations too).
       const signed = (scope: RecordsScope, objectName: string, selection: Selection) => (records: ReadonlyArray<RecordValue>) => {
