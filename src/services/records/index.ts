@@ -21,8 +21,9 @@ import type { RecordsShape } from "./service.js"
 import { makeWrites } from "./write.js"
 import { makeDirectWrites } from "./write-direct.js"
 import { committing } from "./epochs.js"
-import { makeContentMasks, masksContent } from "./content-visibility.js"
-import { makeOwnedSelections, ownedOnly, ownerFilter } from "./account-owner-scope.js"
+import { masksContent } from "./content-visibility.js"
+import { ownedOnly, ownerFilter } from "./account-owner-scope.js"
+import { makeCallerReads } from "./caller-reads.js"
 
 export { Records } from "./service.js"
 export { recordsStatements } from "./statements.js"
@@ -62,44 +63,9 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const { createOneDirect, updateOneDirect, deleteOneDirect } = makeDirectWrites(limits, statements, models, results, signer)
       const { merge, findDuplicates } = makeMerge(sql, limits, statements, models, reads, writes)
       const { search } = makeSearch(limits, statements, models)
-      // Message and calendar-event content is masked per reader (content-visibility.ts): those reads take the
-      // Effect path. Connected accounts and their channels are their owner's (account-owner-scope.ts).
-      const masks = makeContentMasks(sql, models)
-      const limited = (scope: RecordsScope, objectName: string, args: ConnectionArgs): ConnectionArgs =>
-        ownerFilter(scope, objectName) === null ? args : { ...args, filter: ownedOnly(scope, objectName, args.filter) ?? null }
+      // Reads as a request's caller may see them: masked content, owner-limited accounts (caller-reads.ts).
+      const { findMany, findOne, findManyDirect, findOneDirect, groupBy } = makeCallerReads(sql, models, reads)
       const owned = (scope: RecordsScope, objectName: string, filter: RecordFilter) => ownedOnly(scope, objectName, filter) ?? filter
-      const ownedSelection = makeOwnedSelections()
-      /** The selection narrowed for the caller, in an Effect (the model loaded if need be). */
-      const selectionFor = (scope: RecordsScope, objectName: string, selection: Selection) =>
-        selection.relations.length === 0
-          ? Effect.succeed(selection)
-          : Effect.map(models.modelFor(scope.workspaceId), (model) => ownedSelection(scope, model, objectName, selection))
-      /** The same for a direct read: undefined when the model is not in memory (the direct read then declines). */
-      const directSelectionFor = (scope: RecordsScope, objectName: string, selection: Selection) => {
-        if (selection.relations.length === 0) return selection
-        const model = models.current(scope.workspaceId)
-        return model && ownedSelection(scope, model, objectName, selection)
-      }
-      const findMany: RecordsShape["findMany"] = (scope, objectName, args, selection, extras) =>
-        Effect.flatMap(selectionFor(scope, objectName, selection), (selection) =>
-          masksContent(scope, objectName)
-            ? Effect.flatMap(reads.findMany(scope, objectName, args, selection, extras), (answer) => masks.connection(scope, objectName, answer))
-            : reads.findMany(scope, objectName, limited(scope, objectName, args), selection, extras))
-      const findOne: RecordsShape["findOne"] = (scope, objectName, filter, selection) =>
-        Effect.flatMap(selectionFor(scope, objectName, selection), (selection) =>
-          masksContent(scope, objectName)
-            ? Effect.flatMap(reads.findOne(scope, objectName, filter, selection), (answer) => masks.record(scope, objectName, answer))
-            : reads.findOne(scope, objectName, owned(scope, objectName, filter), selection))
-      const findManyDirect: RecordsShape["findManyDirect"] = (scope, objectName, args, selection, extras) => {
-        const narrowed = directSelectionFor(scope, objectName, selection)
-        return masksContent(scope, objectName) || !narrowed ? null : reads.findManyDirect(scope, objectName, limited(scope, objectName, args), narrowed, extras)
-      }
-      const findOneDirect: RecordsShape["findOneDirect"] = (scope, objectName, filter, selection) => {
-        const narrowed = directSelectionFor(scope, objectName, selection)
-        return masksContent(scope, objectName) || !narrowed ? null : reads.findOneDirect(scope, objectName, owned(scope, objectName, filter), narrowed)
-      }
-      const groupBy: RecordsShape["groupBy"] = (scope, objectName, args, records, extras) =>
-        reads.groupBy(scope, objectName, ownerFilter(scope, objectName) === null ? args : { ...args, filter: ownedOnly(scope, objectName, args.filter) ?? null }, records, extras)
       // Bun's read pool exists exactly on a live database, where an export may hold a connection throughout.
       const pagedStreamMany = makePagedStreamMany(limits, findMany)
       // Exports of masked or owner-limited objects page through findMany, which applies both.
