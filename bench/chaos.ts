@@ -26,6 +26,7 @@ const newStats = (): PhaseStats => ({ requests: 0, failed: 0, rywMisses: 0, erro
 let stats = newStats()
 const acknowledged: Array<string> = []
 const delivered = new Set<string>()
+const phaseStarts: Array<[string, number]> = []
 
 // Webhook receiver: every company.created delivery names the record.
 const receiver = Bun.serve({
@@ -146,6 +147,7 @@ try {
     const phase = phases[id.trim()]
     if (!phase) continue
     stats = newStats()
+    phaseStarts.push([id.trim(), acknowledged.length])
     const t0 = performance.now()
     const detail = await phase.run()
     const seconds = (performance.now() - t0) / 1000
@@ -161,20 +163,41 @@ try {
   const [{ schema }] = await sql`SELECT nspname AS schema FROM pg_namespace WHERE nspname LIKE 'workspace_%' LIMIT 1`
   const stored = new Set((await sql.unsafe(`SELECT id::text FROM "${schema}".company WHERE id = ANY($1::uuid[])`, [acknowledged])).map((r: any) => r.id))
   await sql.close()
+  // Waits for the webhooks until every one arrived, or none arrived for 30 s (what is missing then is lost).
   const drained = await (async () => {
     const t0 = performance.now()
-    while (acknowledged.some((id) => !delivered.has(id)) && performance.now() - t0 < 90_000) await Bun.sleep(250)
+    let lastCount = -1
+    let lastChange = t0
+    while (acknowledged.some((id) => !delivered.has(id)) && performance.now() - lastChange < 30_000) {
+      if (delivered.size !== lastCount) {
+        lastCount = delivered.size
+        lastChange = performance.now()
+        process.stdout.write(`  webhooks: ${delivered.size} of ${acknowledged.length} after ${((performance.now() - t0) / 1000).toFixed(0)} s\n`)
+      }
+      await Bun.sleep(500)
+    }
     return (performance.now() - t0) / 1000
   })()
   const lost = acknowledged.filter((id) => !stored.has(id)).length
-  const jobsLost = acknowledged.filter((id) => !delivered.has(id)).length
+  const missing = acknowledged.filter((id) => !delivered.has(id))
+  const jobsLost = missing.length
+  // Which phase wrote the records whose webhook never came.
+  const position = new Map(acknowledged.map((id, i) => [id, i]))
+  const phaseOf = (id: string) => {
+    let phase = "?"
+    for (const [name, start] of phaseStarts) if (position.get(id)! >= start) phase = name
+    return phase
+  }
+  const lostByPhase = new Map<string, number>()
+  for (const id of missing) lostByPhase.set(phaseOf(id), (lostByPhase.get(phaseOf(id)) ?? 0) + 1)
   process.stdout.write([
     "",
     "| phase | length | requests | req/s | failed | read-your-writes misses | notes |",
     "|---|---|---|---|---|---|---|",
     ...rows,
     "",
-    `acknowledged creates: ${acknowledged.length}; lost: ${lost}; webhooks missing after ${drained.toFixed(1)} s: ${jobsLost}`,
+    `acknowledged creates: ${acknowledged.length}; lost: ${lost}; webhooks missing after ${drained.toFixed(1)} s: ${jobsLost}` +
+      (jobsLost ? ` (by phase of the write: ${[...lostByPhase].map(([p, n]) => `${p}: ${n}`).join(", ")})` : ""),
     ""
   ].join("\n"))
   await exit(0)

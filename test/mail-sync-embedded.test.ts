@@ -49,8 +49,8 @@ test.skipIf(!hasDovecot)("the first sync runs by itself after the account is sav
     return ((await response.json()) as any).data
   }
   await data(`mutation { createPerson(data: { name: { firstName: "Bob" }, emails: { primaryEmail: "bob@corp.io" } }) { id } }`)
-  await dovecot.append(USER, "INBOX", rawMail({ from: "Bob <bob@corp.io>", to: [USER], subject: "Kickoff", messageId: "<k1@corp.io>" }))
-  await dovecot.append(USER, "Sent", rawMail({ from: USER, to: ["bob@corp.io"], subject: "Re: Kickoff", messageId: "<k2@acme.dev>", inReplyTo: "<k1@corp.io>", references: ["<k1@corp.io>"] }))
+  await dovecot.append(USER, "INBOX", rawMail({ from: "Bob <bob@corp.io>", to: [USER], subject: "Kickoff", messageId: "<k1@corp.io>", date: new Date(Date.UTC(2026, 10, 1, 9)) }))
+  await dovecot.append(USER, "Sent", rawMail({ from: USER, to: ["bob@corp.io"], subject: "Re: Kickoff", messageId: "<k2@acme.dev>", inReplyTo: "<k1@corp.io>", references: ["<k1@corp.io>"], date: new Date(Date.UTC(2026, 10, 1, 10)) }))
   const saved = await app.gql(
     `mutation($p: EmailAccountConnectionParameters!) { saveImapSmtpCaldavAccount(handle: "${USER}", connectionParameters: $p) { success } }`,
     { p: { IMAP: { host: "127.0.0.1", port: dovecot.port, connectionSecurity: "NONE", password: "mail-password" } } },
@@ -70,4 +70,17 @@ test.skipIf(!hasDovecot)("the first sync runs by itself after the account is sav
   expect(nodes[0].messageThread.id).toBe(nodes[1].messageThread.id)
   const from = nodes[0].messageParticipants.edges.map((e: any) => e.node).find((p: any) => p.role === "FROM")
   expect(from).toEqual({ role: "FROM", handle: "bob@corp.io", person: { name: { firstName: "Bob" } } })
+
+  // The synced thread on Bob's timeline, on PGlite: one thread of two messages, its first subject and senders.
+  const bob = (await data(`{ people(filter: { emails: { primaryEmail: { eq: "bob@corp.io" } } }) { edges { node { id } } } }`)).people.edges[0].node.id
+  const timeline = (await data(`{ getTimelineThreadsFromPersonId(personId: "${bob}", page: 1, pageSize: 10) {
+    totalNumberOfThreads timelineThreads { subject numberOfMessagesInThread participantCount visibility firstParticipant { displayName handle } } } }`))
+    .getTimelineThreadsFromPersonId
+  expect(timeline).toEqual({
+    totalNumberOfThreads: 1,
+    timelineThreads: [{
+      subject: "Kickoff", numberOfMessagesInThread: 2, participantCount: 2, visibility: "SHARE_EVERYTHING",
+      firstParticipant: { displayName: "Bob", handle: "bob@corp.io" }
+    }]
+  })
 }, 120_000)

@@ -12,7 +12,7 @@ import { matchParticipantsOfRecordEvent } from "../src/services/messaging/partic
 import { cleanUpDeletedAccount } from "../src/services/messaging/account-events.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { type Dovecot, hasDovecot, rawMail, startDovecot } from "./support/dovecot.js"
-import { signUpWithWorkspace } from "./support/flows.js"
+import { addMemberWithRole, signUpWithWorkspace } from "./support/flows.js"
 import { startTestSmtp } from "./support/smtp.js"
 import { sendFromAccount } from "../src/services/messaging/send.js"
 import { sendEmailAction } from "../src/services/workflows/actions/send-email.js"
@@ -261,12 +261,23 @@ describe.skipIf(!hasDovecot)("IMAP sync", () => {
     expect(await personByEmail("hank@otherco.io")).toMatchObject({ createdBySource: "EMAIL" })
   })
 
-  test("visibility SUBJECT keeps subjects, not bodies", async () => {
+  test("visibility SUBJECT: stored whole, the body hidden from other members when read, the owner reads it", async () => {
     await data(`mutation($id: UUID!) { updateMessageChannel(id: $id, data: { visibility: SUBJECT }) { id } }`, { id: channelId })
     await dovecot.append(ALICE, "INBOX", rawMail({ from: "frank@corp.io", to: [ALICE], subject: "Secret plan", body: "the details", messageId: "<v1@corp.io>", date: day(9) }))
     expect(await sync()).toBe("synced")
     const message = (await messages()).find((m) => m.headerMessageId === "<v1@corp.io>")!
-    expect(message).toMatchObject({ subject: "Secret plan", text: null })
+    expect(message).toMatchObject({ subject: "Secret plan" })
+    expect(message.text).toContain("the details")
+    const query = `{ messages(filter: { headerMessageId: { eq: "<v1@corp.io>" } }) { edges { node { subject text } } } }`
+    expect((await data(query)).messages.edges[0].node.text).toContain("the details")
+    const colleague = await addMemberWithRole(app, owner.workspaceId, "Member")
+    const theirs = await app.request("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${colleague.token}` },
+      body: JSON.stringify({ query })
+    })
+    expect(((await theirs.json()) as any).data.messages.edges[0].node)
+      .toEqual({ subject: "Secret plan", text: "FIELD_RESTRICTED_ADDITIONAL_PERMISSIONS_REQUIRED" })
     await data(`mutation($id: UUID!) { updateMessageChannel(id: $id, data: { visibility: SHARE_EVERYTHING }) { id } }`, { id: channelId })
   })
 

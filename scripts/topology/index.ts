@@ -97,7 +97,9 @@ export const start = async (options: TopologyOptions = {}): Promise<TopologyStat
     env: {
       DATABASE_URL: databaseUrl,
       DATABASE_READ_URL: `postgres://postgres@127.0.0.1:${replica.port}/${DATABASE}`,
+      ...(options.pgbouncer === false ? {} : { DATABASE_PGBOUNCER: "true" }),
       DATABASE_POOL_SIZE: "6",
+      DATABASE_READ_POOL_SIZE: "4",
       REDIS_CLUSTER_NODES: redisPorts.slice(0, 3).map((p) => `127.0.0.1:${p}`).join(","),
       APP_SECRET: base.appSecret,
       TRUSTED_PROXIES: "127.0.0.1",

@@ -36,12 +36,6 @@ export const blocklistOf = (workspaceId: string, connectedAccountId: string) =>
     return rows.map((r) => r.handle.toLowerCase())
   })
 
-/** Twenty's visibility, applied as messages are stored: METADATA keeps neither subject nor body, SUBJECT no body. */
-const visible = (channel: Channel, message: FetchedMessage) => ({
-  subject: channel.visibility === "METADATA" ? null : message.subject,
-  text: channel.visibility === "SHARE_EVERYTHING" ? message.text : null
-})
-
 const contactCandidates = (context: ImportContext, messages: ReadonlyArray<FetchedMessage>, known: ReadonlySet<string>) => {
   const { channel, handles } = context
   if (!channel.isContactAutoCreationEnabled || channel.contactAutoCreationPolicy === "NONE") return []
@@ -109,7 +103,7 @@ export const saveMessages = (workspaceId: string, context: ImportContext, fetche
 
     const messageIds = toCreate.map(() => crypto.randomUUID())
     for (const batch of chunks(toCreate.map((m, i) => ({
-      id: messageIds[i], headerMessageId: m.headerMessageId, ...visible(channel, m), receivedAt: m.receivedAt.toISOString(), messageThreadId: threadIds[i]
+      id: messageIds[i], headerMessageId: m.headerMessageId, subject: m.subject, text: m.text, receivedAt: m.receivedAt.toISOString(), messageThreadId: threadIds[i]
     })))) {
       yield* records.createMany(scope, "message", batch, select())
     }

@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Option } from "effect"
+import { NotFound } from "../../domain/errors.js"
 import { AppConfig } from "../../platform/config.js"
 import { Tokens } from "../auth/tokens.js"
 import { signRecords, type SignFileUrl } from "./file-urls.js"
@@ -16,11 +17,14 @@ import { makeSearch } from "./search.js"
 import { Records } from "./service.js"
 import { makeStatements } from "./statements.js"
 import { makePagedStreamMany, makeStreamMany } from "./stream.js"
-import type { ConnectionArgs, RecordsLimits, RecordsScope, RecordValue, Selection } from "./types.js"
+import type { ConnectionArgs, RecordFilter, RecordsLimits, RecordsScope, RecordValue, Selection } from "./types.js"
 import type { RecordsShape } from "./service.js"
 import { makeWrites } from "./write.js"
 import { makeDirectWrites } from "./write-direct.js"
 import { committing } from "./epochs.js"
+import { masksContent } from "./content-visibility.js"
+import { ownedOnly, ownerFilter } from "./account-owner-scope.js"
+import { makeCallerReads } from "./caller-reads.js"
 
 export { Records } from "./service.js"
 export { recordsStatements } from "./statements.js"
@@ -63,10 +67,18 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const { createOneDirect, updateOneDirect, deleteOneDirect, restoreOneDirect } = makeDirectWrites(limits, statements, models, results, signer)
       const { merge, findDuplicates } = makeMerge(sql, limits, statements, models, reads, writes)
       const { search } = makeSearch(limits, statements, models)
-      const { findMany, findManyDirect, groupBy, findOne, findOneDirect } = reads
+      // Reads as a request's caller may see them: masked content, owner-limited accounts (caller-reads.ts).
+      const { findMany, findOne, findManyDirect, findOneDirect, groupBy } = makeCallerReads(sql, models, reads)
+      const owned = (scope: RecordsScope, objectName: string, filter: RecordFilter) => ownedOnly(scope, objectName, filter) ?? filter
       // A live database (not the embedded one's single session) lets an export hold a connection throughout.
       const live = pgReads !== null || Option.exists(config, (c) => Option.isSome(c.databaseUrl))
-      const streamMany = live ? makeStreamMany(limits, pool, models) : makePagedStreamMany(limits, findMany)
+      const pagedStreamMany = makePagedStreamMany(limits, findMany)
+      // Exports of masked or owner-limited objects page through findMany, which applies both.
+      const liveStreamMany = live ? makeStreamMany(limits, pool, models) : pagedStreamMany
+      const streamMany: RecordsShape["streamMany"] = (scope, objectName, args, selection) =>
+        masksContent(scope, objectName) || ownerFilter(scope, objectName) !== null
+          ? pagedStreamMany(scope, objectName, args, selection)
+          : liveStreamMany(scope, objectName, args, selection)
       const committed = committing(models, results, writes, merge)
       // Records a write returns carry signed FILES urls as reads do (Twenty's getters run on mutations too).
       const signed = (scope: RecordsScope, objectName: string, selection: Selection) => (records: ReadonlyArray<RecordValue>) => {
@@ -76,15 +88,25 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       }
       const createMany: RecordsShape["createMany"] = (scope, objectName, data, selection, options) =>
         Effect.map(committed.createMany(scope, objectName, data, selection, options), signed(scope, objectName, selection))
+      /** Another member's account (or channel) is not found, as a record the caller cannot see. */
+      const requireOwned = (scope: RecordsScope, objectName: string, id: string) =>
+        ownerFilter(scope, objectName) === null
+          ? Effect.void
+          : Effect.flatMap(reads.findOne(scope, objectName, owned(scope, objectName, { id: { eq: id } }), { fields: [], relations: [] }),
+            (found) => (found ? Effect.void : Effect.fail(new NotFound({ message: `Record ${id} not found` }))))
       const updateOne: RecordsShape["updateOne"] = (scope, objectName, id, data, selection) =>
-        Effect.map(committed.updateOne(scope, objectName, id, data, selection), (record) => signed(scope, objectName, selection)([record])[0]!)
+        Effect.zipRight(requireOwned(scope, objectName, id),
+          Effect.map(committed.updateOne(scope, objectName, id, data, selection), (record) => signed(scope, objectName, selection)([record])[0]!))
       const updateMany: RecordsShape["updateMany"] = (scope, objectName, filter, data, selection) =>
-        Effect.map(committed.updateMany(scope, objectName, filter, data, selection), signed(scope, objectName, selection))
+        Effect.map(committed.updateMany(scope, objectName, owned(scope, objectName, filter), data, selection), signed(scope, objectName, selection))
       const deleteMany: RecordsShape["deleteMany"] = (scope, objectName, filter, selection) =>
-        Effect.map(committed.deleteMany(scope, objectName, filter, selection), signed(scope, objectName, selection))
+        Effect.map(committed.deleteMany(scope, objectName, owned(scope, objectName, filter), selection), signed(scope, objectName, selection))
       const restoreMany: RecordsShape["restoreMany"] = (scope, objectName, filter, selection) =>
-        Effect.map(committed.restoreMany(scope, objectName, filter, selection), signed(scope, objectName, selection))
-      const { destroyMany } = committed
+        Effect.map(committed.restoreMany(scope, objectName, owned(scope, objectName, filter), selection), signed(scope, objectName, selection))
+      const destroyMany: RecordsShape["destroyMany"] = (scope, objectName, filter, selection) =>
+        committed.destroyMany(scope, objectName, owned(scope, objectName, filter), selection)
+      const byDirectWrite = <A>(scope: RecordsScope, objectName: string, write: () => A): A | null =>
+        ownerFilter(scope, objectName) === null ? write() : null
       return {
         limits,
         findMany,
@@ -95,9 +117,10 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         streamMany,
         createMany,
         createOneDirect,
-        updateOneDirect,
-        deleteOneDirect,
-        restoreOneDirect,
+        updateOneDirect: (scope, objectName, id, data, selection) =>
+          byDirectWrite(scope, objectName, () => updateOneDirect(scope, objectName, id, data, selection)),
+        deleteOneDirect: (scope, objectName, id, selection) => byDirectWrite(scope, objectName, () => deleteOneDirect(scope, objectName, id, selection)),
+        restoreOneDirect: (scope, objectName, id, selection) => byDirectWrite(scope, objectName, () => restoreOneDirect(scope, objectName, id, selection)),
         updateOne,
         updateMany,
         deleteMany,

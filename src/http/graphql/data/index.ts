@@ -13,6 +13,9 @@ import { Metadata } from "../../../services/metadata/index.js"
 import { Permissions } from "../../../services/permissions/index.js"
 import type { RecordsScope } from "../../../services/records/types.js"
 import { type DataGraphQLContext, SchemaBuilder } from "./schema/index.js"
+import type { TimelineReads } from "./schema/context.js"
+import { timelineCalendarEvents } from "../../../services/mail-timeline/calendar-events.js"
+import { timelineThreads } from "../../../services/mail-timeline/threads.js"
 import { causeIsDatabaseUnavailable, toGraphQLError, unavailableGraphQLBody } from "../../errors.js"
 import { documentLimitsOf, recordLimitsOf, useQueryLimits } from "../limits.js"
 import { laneCounts, makeGraphQLEngine, readPost } from "./engine.js"
@@ -83,6 +86,11 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     limits: { ...documentLimits, ...recordLimits }
   })
 
+  const timeline: TimelineReads = {
+    threads: (scope, target, page, pageSize) => run(timelineThreads(scope, target, page, pageSize)),
+    calendarEvents: (scope, target, page, pageSize) => run(timelineCalendarEvents(scope, target, page, pageSize))
+  }
+
   const auth = yield* Auth
   const metadata = yield* Metadata
   const permissions = yield* Permissions
@@ -99,7 +107,7 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
 
   const contextFor = (who: WorkspaceCaller, schema: GraphQLSchema): DataServerContext => {
     let scope: Promise<RecordsScope> | undefined
-    return { run, records, scope: () => (scope ??= scopeOfCaller(who)), schema }
+    return { run, records, timeline, scope: () => (scope ??= scopeOfCaller(who)), schema }
   }
 
   /** Same caller rules as REST, then the caller's workspace schema. */

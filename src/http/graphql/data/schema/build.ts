@@ -17,6 +17,7 @@ import { mutationFields, queryFields } from "./root-fields.js"
 import { SCALARS } from "../../scalars.js"
 import { searchField } from "./search.js"
 import { SHARED_TYPES } from "./shared-types.js"
+import { timelineQueryFields } from "./timeline-fields.js"
 
 type RootFields = GraphQLFieldConfigMap<unknown, DataGraphQLContext>
 
@@ -28,7 +29,7 @@ const STATIC_TYPE_NAMES: ReadonlySet<string> = new Set([
   "Subscription",
   ...Object.keys(
     new GraphQLSchema({
-      query: new GraphQLObjectType({ name: "Query", fields: { search: searchField } }),
+      query: new GraphQLObjectType({ name: "Query", fields: { search: searchField, ...timelineQueryFields } }),
       types: STATIC_TYPES
     }).getTypeMap()
   )
@@ -40,7 +41,7 @@ const STATIC_TYPE_NAMES: ReadonlySet<string> = new Set([
  */
 const withoutClashes = (objects: ReadonlyArray<ObjectMetadata>) => {
   const typeNamesUsed = new Set(STATIC_TYPE_NAMES)
-  const rootNamesUsed = new Set(["search"])
+  const rootNamesUsed = new Set(["search", ...Object.keys(timelineQueryFields)])
   const kept: Array<ObjectMetadata> = []
   const skipped: Array<string> = []
   for (const object of objects) {
@@ -103,7 +104,7 @@ export function* workspaceSchemaInSteps(metadata: WorkspaceMetadata): Generator<
     Object.assign(mutation, mutationFields(types))
     yield
   }
-  const queryType = new GraphQLObjectType<unknown, DataGraphQLContext>({ name: "Query", fields: { ...query, search: searchField } })
+  const queryType = new GraphQLObjectType<unknown, DataGraphQLContext>({ name: "Query", fields: { ...query, search: searchField, ...timelineQueryFields } })
   const mutationType = new GraphQLObjectType<unknown, DataGraphQLContext>({ name: "Mutation", fields: mutation })
   queryType.getFields()
   yield
