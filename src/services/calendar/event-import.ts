@@ -31,16 +31,13 @@ const mayCreateContact = (channel: CalendarChannel, participant: EventParticipan
   }
 }
 
-/** METADATA visibility keeps the time and the people, not what the meeting is about. */
-const visibleFields = (channel: CalendarChannel, e: FetchedEvent) => {
-  const hidden = channel.visibility === "METADATA"
-  return {
-    title: hidden ? null : e.title,
-    description: hidden ? null : e.description,
-    location: hidden ? null : e.location,
-    conferenceLink: { primaryLinkUrl: hidden ? null : e.conferenceLink, primaryLinkLabel: "" }
-  }
-}
+/** Stored whole: a METADATA channel's events are masked when read (records/caller-reads.ts), as messages are. */
+const contentFields = (e: FetchedEvent) => ({
+  title: e.title,
+  description: e.description,
+  location: e.location,
+  conferenceLink: { primaryLinkUrl: e.conferenceLink, primaryLinkLabel: "" }
+})
 
 const associationsOf = (workspaceId: string, channelId: string, hrefs: ReadonlyArray<string>) =>
   Effect.gen(function*() {
@@ -128,7 +125,7 @@ export const saveObjects = (workspaceId: string, channel: CalendarChannel, objec
     }))
     const eventIds = events.map((e) => existing.get(e.externalId) ?? crypto.randomUUID())
     const row = (e: FetchedEvent, i: number) => ({
-      id: eventIds[i], ...visibleFields(channel, e), iCalUID: e.iCalUID, startsAt: e.startsAt, endsAt: e.endsAt, isFullDay: e.isFullDay,
+      id: eventIds[i], ...contentFields(e), iCalUID: e.iCalUID, startsAt: e.startsAt, endsAt: e.endsAt, isFullDay: e.isFullDay,
       isCanceled: e.isCanceled, externalCreatedAt: e.externalCreatedAt, externalUpdatedAt: e.externalUpdatedAt, conferenceSolution: ""
     })
     const fresh = events.flatMap((e, i) => (existing.has(e.externalId) ? [] : [row(e, i)]))
