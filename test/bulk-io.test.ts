@@ -8,6 +8,8 @@ import { BATCH_ROWS, importBatch, rowId } from "../src/services/imports/batch.js
 import { Imports } from "../src/services/imports/index.js"
 import { Metadata } from "../src/services/metadata/index.js"
 import { Model } from "../src/services/records/query-builder.js"
+import { streamLinesCounts } from "../src/services/records/stream.js"
+import { stringify } from "csv-stringify/sync"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { addMemberWithRole, createApiKey, signUpWithWorkspace } from "./support/flows.js"
 
@@ -246,6 +248,41 @@ describe("export", () => {
     const nameColumn = lines[0]!.split(",").indexOf("name")
     expect(lines.slice(1).map((line) => line.split(",")[nameColumn])).toEqual(listed.map((c) => c.name))
   }, 60_000)
+
+  test("lines built by the database equal the records the list answers (JSON lines, and CSV as csv-stringify writes it)", async () => {
+    const tricky = [
+      { name: `Tricky, "quoted"\nname`, employees: 0, idealCustomerProfile: true, tagline: undefined,
+        domainName: { primaryLinkUrl: "https://tricky.example", secondaryLinks: [{ url: "https://b.example", label: "b, c" }] },
+        address: { addressCity: "Zürich 😀\tcity", addressLat: 47.3769 },
+        annualRecurringRevenue: { amountMicros: 1234500000, currencyCode: "EUR" } },
+      { name: "Tricky empty" },
+      { name: "Tricky \\ back", employees: 12.5, linkedinLink: { primaryLinkUrl: "https://linkedin.com/x" } }
+    ]
+    for (const company of tricky) {
+      const created = await rest("POST", "/rest/companies", JSON.stringify(company), { "content-type": "application/json" })
+      expect(created.status).toBe(201)
+    }
+    const filter = encodeURIComponent(`name[like]:"Tricky%"`)
+    const listed = (await rest("GET", `/rest/companies?filter=${filter}&order_by=name`)).body.data.companies as Array<Record<string, any>>
+    expect(listed).toHaveLength(3)
+    const before = streamLinesCounts.answered
+    const jsonl = await rest("GET", `/rest/companies/export?format=jsonl&filter=${filter}&order_by=name`)
+    expect(jsonl.text.endsWith("\n")).toBe(true)
+    const lines = jsonl.text.trim().split("\n")
+    expect(lines.map((line) => JSON.parse(line))).toEqual(listed)
+    // Byte for byte, keys in the same order, where no jsonb value is set (PostgreSQL spaces those).
+    const plain = listed.findIndex((record) => record["name"] === "Tricky empty")
+    expect(lines[plain]).toBe(JSON.stringify(listed[plain]))
+
+    const csv = await rest("GET", `/rest/companies/export?format=csv&filter=${filter}&order_by=name`)
+    const header = csv.text.slice(0, csv.text.indexOf("\n"))
+    const columns = header.split(",").map((column) => column.split("."))
+    const cell = (value: unknown) =>
+      value === null || value === undefined ? "" : typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value)
+    const expected = stringify([header.split(","), ...listed.map((record) => columns.map(([name, sub]) => cell(sub ? record[name!]?.[sub] : record[name!])))])
+    expect(csv.text.replaceAll(`"": ""`, `"":""`).replaceAll(`"", ""`, `"",""`)).toBe(expected)
+    expect(streamLinesCounts.answered).toBe(before + 2)
+  })
 
   test("a bad filter is a 400 before anything is streamed", async () => {
     const bad = await rest("GET", `/rest/companies/export?filter=${encodeURIComponent("nope[eq]:1")}`)

@@ -14,7 +14,7 @@ import { makeReads } from "./read.js"
 import { makeSearch } from "./search.js"
 import { Records } from "./service.js"
 import { makeStatements } from "./statements.js"
-import { makePagedStreamMany, makeStreamMany } from "./stream.js"
+import { makePagedStreamMany, makeStreamLines, makeStreamMany } from "./stream.js"
 import type { ConnectionArgs, RecordsLimits, RecordsScope, RecordValue, Selection } from "./types.js"
 import type { RecordsShape } from "./service.js"
 import { makeWrites } from "./write.js"
@@ -62,6 +62,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const { findMany, findManyDirect, groupBy, findOne, findOneDirect } = reads
       // Bun's read pool exists exactly on a live database, where an export may hold a connection throughout.
       const streamMany = pgReads !== null ? makeStreamMany(limits, pool, models) : makePagedStreamMany(limits, findMany)
+      const streamLines: RecordsShape["streamLines"] = pgReads !== null ? makeStreamLines(limits, pool, models) : () => Effect.succeed(null)
       const committed = committing(models, results, writes, merge)
       // Records a write returns carry signed FILES urls as reads do (Twenty's getters run on mutations too).
       const signed = (scope: RecordsScope, objectName: string, selection: Selection) => (records: ReadonlyArray<RecordValue>) => {
@@ -88,6 +89,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         findOne,
         findOneDirect,
         streamMany,
+        streamLines,
         createMany,
         createOneDirect,
         updateOneDirect,
