@@ -70,6 +70,7 @@ export const appConfig = Config.all({
   corsOrigins: Config.string("CORS_ORIGINS").pipe(Config.withDefault("*")),
   maxBodyBytes: byteSize("MAX_BODY_SIZE", 10 * 1024 * 1024),
   importMaxBodyBytes: byteSize("IMPORT_MAX_BODY_SIZE", 1024 * 1024 * 1024),
+  importConcurrency: positive("IMPORT_CONCURRENCY", 2),
   shutdownTimeout: duration("SHUTDOWN_TIMEOUT", "10s"),
   schemaSharing: Config.boolean("SCHEMA_SHARING").pipe(Config.withDefault(true)),
   schemaCacheMaxMb: positive("SCHEMA_CACHE_MAX_MB", 64),
