@@ -8,9 +8,10 @@ import type { ConnectionArgs, Selection } from "./types.js"
 /*
  * An export's lines built by PostgreSQL: one text value per record, the JSON line or CSV line the reference
  * export (export.ts over streamMany) writes for it, so Bun only joins them. The reference path builds a
- * record object per row, then JSON or csv-stringify: 20k CSV / 37k JSON rows/s for 100,000 people; this
- * path measured in bench/import.ts. Only for selections without relations (REST's default depth 0), read
- * by a caller without field or row restrictions: anything else takes the reference path.
+ * record object per row, then JSON or csv-stringify (20k CSV / 37k JSON rows/s for 100,000 people, quiet);
+ * this one is measured in bench/import.ts. Only for selections without relations (REST's default depth 0),
+ * read by a caller without field or row restrictions: anything else takes the reference path.
+ * (COPY … TO STDOUT would spare the row protocol, but pg-copy-streams' reader does not attach to Bun's socket.)
  */
 
 /** Types whose answered SQL value is text already (date-times answer ISO text): their CSV cell is that text. */
@@ -65,31 +66,31 @@ const jsonLine = (items: ReadonlyArray<Output>) =>
   } || '}'`
 
 /**
- * A cell as csv-stringify writes the reference export's value: '' for null, text as is, anything else as
- * its JSON (numbers, booleans, arrays, objects); quoted when it holds a comma, a quote or a line break.
+ * A CSV cell's text, as the reference export's cell(): '' for null, text as is, anything else as its JSON
+ * (numbers, booleans, arrays, objects).
  */
-const csvCell = (sql: string, text: boolean) => {
-  const value = text ? `(${sql})::text` : `(to_json(${sql}) #>> '{}')`
-  return `coalesce(CASE WHEN ${value} ~ E'[",\\r\\n]' THEN '"' || replace(${value}, '"', '""') || '"' ELSE ${value} END, '')`
-}
+const csvText = (sql: string, text: boolean) => `coalesce(${text ? `(${sql})::text` : `(to_json(${sql}) #>> '{}')`}, '')`
+
+/** A cell quoted where csv-stringify quotes it: when it holds a comma, a quote or a line break. */
+const csvQuoted = (cell: string) => `CASE WHEN ${cell} ~ E'[",\\r\\n]' THEN '"' || replace(${cell}, '"', '""') || '"' ELSE ${cell} END`
 
 /** The CSV columns of export.ts csvColumns, each read from the outputs (a column naming no output is empty). */
-const csvLine = (items: ReadonlyArray<Output>, columns: ReadonlyArray<readonly [string, string | null]>) => {
+const csvCells = (items: ReadonlyArray<Output>, columns: ReadonlyArray<readonly [string, string | null]>) => {
   const byKey = new Map(items.map((item) => [item.key, item]))
-  const cells = columns.map(([name, sub]) => {
+  return columns.map(([name, sub]) => {
     const item = byKey.get(name)
     if (!item) return "''"
-    if (item.kind === "column") return sub === null ? csvCell(item.sql, item.text) : "''"
-    if (sub === null) return "''" // csvColumns always names a composite's subfields
-    const found = item.subs.find((s) => s.name === sub)
-    return found ? csvCell(found.sql, found.text) : "''"
+    if (item.kind === "column") return sub === null ? csvText(item.sql, item.text) : "''"
+    const found = sub === null ? undefined : item.subs.find((s) => s.name === sub) // csvColumns names every subfield
+    return found ? csvText(found.sql, found.text) : "''"
   })
-  return cells.length === 0 ? "''" : cells.join(` || ',' || `)
 }
 
 /**
  * The statement of an export's lines (column `line`), filtered and ordered as the list API, or null when
- * the selection holds relations (the reference path answers those). The context must be unguarded.
+ * the selection holds relations or the context is guarded (the reference path answers those). CSV cells
+ * are computed once each in a fenced lateral subquery (OFFSET 0 keeps the planner from copying their
+ * expressions into each of the quoting's three uses).
  */
 export const exportLinesSql = (
   ctx: BuildContext,
@@ -104,6 +105,12 @@ export const exportLinesSql = (
   if (items.length === 0) return null
   const where = baseConditions(ctx, object, "t0", { filter: args.filter ?? null })
   const terms = orderTerms(ctx, object, "t0", args.orderBy, false)
-  const line = format === "jsonl" ? jsonLine(items) : csvLine(items, columns)
-  return `SELECT ${line} AS line FROM ${ctx.model.table(object)} t0 WHERE ${where.join(" AND ")} ORDER BY ${orderSql(terms)}`
+  const from = `${ctx.model.table(object)} t0`
+  if (format === "jsonl") {
+    return `SELECT ${jsonLine(items)} AS line FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${orderSql(terms)}`
+  }
+  const cells = csvCells(items, columns)
+  return `SELECT ${cells.map((_, i) => csvQuoted(`c.c${i}`)).join(` || ',' || `)} AS line
+    FROM ${from} CROSS JOIN LATERAL (SELECT ${cells.map((cell, i) => `${cell} AS c${i}`).join(", ")} OFFSET 0) c
+    WHERE ${where.join(" AND ")} ORDER BY ${orderSql(terms)}`
 }
