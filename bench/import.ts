@@ -295,7 +295,7 @@ main().then(
   },
   async (error) => {
     console.error(error)
-    console.error(`server log (last 3,000 characters):\n${log.text.slice(-3_000)}`)
+    console.error(`server exit: ${server?.exitCode ?? "running"} ${server?.signalCode ?? ""}; log (last 3,000 characters):\n${log.text.slice(-3_000)}`)
     clearTimeout(watchdog)
     await cleanUp()
     process.exit(1)

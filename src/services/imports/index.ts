@@ -12,7 +12,7 @@ import { attempt } from "../records/plan.js"
 import { isRelation, Model, QueryInputError } from "../records/query-builder.js"
 import { tablesWritten } from "../records/totals.js"
 import type { RecordsScope } from "../records/types.js"
-import { BATCH_PHASES, batchFrame, type BatchRun, type BatchTimings, commitBatchRetried, prepareBatch, STAGE_ROWS } from "./batch.js"
+import { BATCH_PHASES, batchFrame, type BatchRun, type BatchTimings, commitBatchRetried, type PreparedBatch, prepareBatch, STAGE_ROWS } from "./batch.js"
 import { IMPORTS_QUEUE, RUN_IMPORT_JOB } from "./jobs.js"
 import { readUpload, UnreadableUpload } from "./parse.js"
 import { type ImportRun, Imports, type ImportsShape } from "./service.js"
@@ -160,7 +160,8 @@ export const ImportsLive = (copyRows: CopyRows, lanes = 1) =>
 
       const finish = (id: string, status: "COMPLETED" | "FAILED", lastError: string | null) =>
         query(pool, `WITH gone AS (DELETE FROM core."importRow" WHERE "importId" = $1)
-          UPDATE core."importRun" SET status = $2, "lastError" = $3, "finishedAt" = now(), "updatedAt" = now() WHERE id = $1`, [id, status, lastError])
+          UPDATE core."importRun" SET status = $2, "lastError" = $3, "finishedAt" = now(), "updatedAt" = now()
+           WHERE id = $1 AND status NOT IN ('COMPLETED', 'FAILED')`, [id, status, lastError])
 
       const run: ImportsShape["run"] = (id) =>
         Effect.gen(function*() {
@@ -181,18 +182,31 @@ export const ImportsLive = (copyRows: CopyRows, lanes = 1) =>
             const { frame, pending } = await batchFrame(pool, row)
             let next = 0
             let failed = false
+            const take = () => {
+              if (failed || next >= pending.length) return null
+              const prepared = prepareBatch(pool, model, object.value, row, frame, pending[next++]!)
+              prepared.catch(() => undefined) // awaited by its lane, or dropped with a failed one
+              return prepared
+            }
+            const commit = async (batch: PreparedBatch) => {
+              if (batch.lost) lost = { first: Math.min(lost?.first ?? Infinity, batch.lost.first), last: Math.max(lost?.last ?? 0, batch.lost.last) }
+              if (batch.taken === 0) return
+              const result = await commitBatchRetried(pool, copyRows, model, object.value, row, batch)
+              if ("stale" in result) return
+              rows += batch.taken
+              for (const phase of BATCH_PHASES) spent[phase] += result.timings[phase]
+              // Each committed batch moves the object's write epoch: totals over it are counted again.
+              await results.bumpNow(row.workspaceId, tables)
+            }
             // Each lane prepares a batch (Bun) then commits it (PostgreSQL): lanes overlap, so both cores work.
+            // A single lane reads the next batch ahead while it commits (more lanes would hold more batches).
             const lane = async () => {
-              while (!failed && next < pending.length) {
-                const batch = await prepareBatch(pool, model, object.value, row, frame, pending[next++]!)
-                if (batch.lost) lost = { first: Math.min(lost?.first ?? Infinity, batch.lost.first), last: Math.max(lost?.last ?? 0, batch.lost.last) }
-                if (batch.taken === 0) continue
-                const result = await commitBatchRetried(pool, copyRows, model, object.value, row, batch)
-                if ("stale" in result) continue
-                rows += batch.taken
-                for (const phase of BATCH_PHASES) spent[phase] += result.timings[phase]
-                // Each committed batch moves the object's write epoch: totals over it are counted again.
-                await results.bumpNow(row.workspaceId, tables)
+              let upcoming = take()
+              while (upcoming) {
+                const batch = await upcoming
+                if (lanes === 1) upcoming = take()
+                await commit(batch)
+                if (lanes !== 1) upcoming = take()
               }
             }
             const settled = await Promise.allSettled(Array.from({ length: Math.min(lanes, pending.length) }, () =>
@@ -207,7 +221,8 @@ export const ImportsLive = (copyRows: CopyRows, lanes = 1) =>
           yield* work
           const [progress] = yield* query<{ processedRows: number }>(pool, `SELECT "processedRows" FROM core."importRun" WHERE id = $1`, [id])
           const processed = progress?.processedRows ?? 0
-          const missing: { first: number; last: number } | null = lost ?? (processed < row.totalRows ? { first: processed + 1, last: row.totalRows } : null)
+          // Rows an attempt running beside this one committed (then cleared from staging) are not lost.
+          const missing: { first: number; last: number } | null = processed >= row.totalRows ? null : lost ?? { first: processed + 1, last: row.totalRows }
           if (missing) {
             return yield* finish(id, "FAILED", `Rows ${missing.first} to ${missing.last} were lost from staging (the database restarted): upload them again`)
           }
