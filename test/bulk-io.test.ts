@@ -8,6 +8,8 @@ import { BATCH_ROWS, importBatch, rowId } from "../src/services/imports/batch.js
 import { Imports } from "../src/services/imports/index.js"
 import { Metadata } from "../src/services/metadata/index.js"
 import { Model } from "../src/services/records/query-builder.js"
+import { streamLinesCounts } from "../src/services/records/stream.js"
+import { stringify } from "csv-stringify/sync"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { addMemberWithRole, createApiKey, signUpWithWorkspace } from "./support/flows.js"
 
@@ -128,6 +130,27 @@ describe("import", () => {
     expect(staged[0]!.n).toBe(0)
   })
 
+  test("batches commit on several connections at once: a value repeated across batches lands once, two attempts together write nothing twice", async () => {
+    const total = 2 * BATCH_ROWS + 10
+    // Rows 5 and BATCH_ROWS + 5 share an email, and rows 10 and BATCH_ROWS + 3 another: two batches
+    // inserting them in opposite orders may deadlock, and the one PostgreSQL stops is committed again.
+    const email = (i: number) => `${i === BATCH_ROWS + 5 ? 5 : i === BATCH_ROWS + 3 ? 10 : i}@l.co`
+    const csv = ["name.firstName,emails.primaryEmail", ...Array.from({ length: total }, (_, k) => `Lane,${email(k + 1)}`)].join("\n")
+    expect(csv.length).toBeLessThan(1_000_000) // IMPORT_MAX_BODY_SIZE here
+    const started = await rest("POST", "/rest/people/import?format=csv&emit_events=false", csv)
+    const id = started.body.data.import.id as string
+    await Promise.all([1, 2].map(() => app.run(Effect.flatMap(Imports, (imports) => imports.run(id)))))
+    const run = (await rest("GET", `/rest/imports/${id}`)).body.data.import
+    expect(run).toMatchObject({ status: "COMPLETED", totalRows: total, processedRows: total, createdRows: total - 2, failedRows: 2 })
+    expect(run.errors.map((e: any) => e.row)).toEqual([BATCH_ROWS + 3, BATCH_ROWS + 5])
+    const schema = (await app.run(Effect.flatMap(Metadata, (m) => m.get(workspaceId)))).schema
+    const [{ n, batches }] = await sql<{ n: number; batches: Array<number> }>((s) => s`SELECT
+      (SELECT count(*)::int FROM ${s(schema)}.person WHERE "nameFirstName" = 'Lane') AS n,
+      (SELECT "committedBatches" FROM core."importRun" WHERE id = ${id}) AS batches`) as [{ n: number; batches: Array<number> }]
+    expect(n).toBe(total - 2)
+    expect([...batches].sort()).toEqual([0, 1, 2])
+  }, 60_000)
+
   test("a unique value already taken, or taken twice in the upload, refuses those rows only; imported ids follow the rows", async () => {
     const first = await importAndRun("people", "name.firstName,emails.primaryEmail\nTaken,taken@example.com")
     expect(first).toMatchObject({ createdRows: 1, failedRows: 0 })
@@ -246,6 +269,41 @@ describe("export", () => {
     const nameColumn = lines[0]!.split(",").indexOf("name")
     expect(lines.slice(1).map((line) => line.split(",")[nameColumn])).toEqual(listed.map((c) => c.name))
   }, 60_000)
+
+  test("CSV lines built by the database equal what csv-stringify writes of the records the list answers; JSON lines equal them too", async () => {
+    const tricky = [
+      { name: `Tricky, "quoted"\nname`, employees: 0, idealCustomerProfile: true, tagline: undefined,
+        domainName: { primaryLinkUrl: "https://tricky.example", secondaryLinks: [{ url: "https://b.example", label: "b, c" }] },
+        address: { addressCity: "Zürich 😀\tcity", addressLat: 47.3769 },
+        annualRecurringRevenue: { amountMicros: 1234500000, currencyCode: "EUR" } },
+      { name: "Tricky empty" },
+      { name: "Tricky \\ back", employees: 12.5, linkedinLink: { primaryLinkUrl: "https://linkedin.com/x" } }
+    ]
+    for (const company of tricky) {
+      const created = await rest("POST", "/rest/companies", JSON.stringify(company), { "content-type": "application/json" })
+      expect(created.status).toBe(201)
+    }
+    const filter = encodeURIComponent(`name[like]:"Tricky%"`)
+    const listed = (await rest("GET", `/rest/companies?filter=${filter}&order_by=name`)).body.data.companies as Array<Record<string, any>>
+    expect(listed).toHaveLength(3)
+    const before = streamLinesCounts.answered
+    const jsonl = await rest("GET", `/rest/companies/export?format=jsonl&filter=${filter}&order_by=name`)
+    expect(jsonl.text.endsWith("\n")).toBe(true)
+    const lines = jsonl.text.trim().split("\n")
+    expect(lines.map((line) => JSON.parse(line))).toEqual(listed)
+    // Byte for byte, keys in the same order, where no jsonb value is set (PostgreSQL spaces those).
+    const plain = listed.findIndex((record) => record["name"] === "Tricky empty")
+    expect(lines[plain]).toBe(JSON.stringify(listed[plain]))
+
+    const csv = await rest("GET", `/rest/companies/export?format=csv&filter=${filter}&order_by=name`)
+    const header = csv.text.slice(0, csv.text.indexOf("\n"))
+    const columns = header.split(",").map((column) => column.split("."))
+    const cell = (value: unknown) =>
+      value === null || value === undefined ? "" : typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value)
+    const expected = stringify([header.split(","), ...listed.map((record) => columns.map(([name, sub]) => cell(sub ? record[name!]?.[sub] : record[name!])))])
+    expect(csv.text.replaceAll(`"": ""`, `"":""`).replaceAll(`"", ""`, `"",""`)).toBe(expected)
+    expect(streamLinesCounts.answered).toBe(before + 1) // the CSV; JSON lines take the reference path
+  })
 
   test("a bad filter is a 400 before anything is streamed", async () => {
     const bad = await rest("GET", `/rest/companies/export?filter=${encodeURIComponent("nope[eq]:1")}`)

@@ -464,6 +464,7 @@ const fakeRecords = (calls: Array<Call>, canned: { findMany?: Connection } = {})
     groupBy: (scope, object, args, records, extras) => record("groupBy", scope, object, [args, records, extras], []),
     streamMany: (scope, object, args, selection) =>
       record("streamMany", scope, object, [args, selection], (async function*() {})()),
+    streamLines: () => Effect.succeed(null),
     findOne: (scope, object, filter, selection) =>
       record("findOne", scope, object, [filter, selection], object === "workspaceMember" ? { id: MEMBER_ID } : { id: COMPANY_ID }),
     findOneDirect: () => null, // every read through findOne, where calls are recorded

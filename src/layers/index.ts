@@ -253,9 +253,12 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     ApprovedAccessDomainsLive,
     TwoFactorLive,
     WorkflowsLive,
-    // PGlite's socket does not carry COPY's sub-protocol: the embedded database stages with INSERTs.
+    // PGlite's socket does not carry COPY's sub-protocol: the embedded database stages with INSERTs, one
+    // batch at a time on its one session. A live pool keeps a connection for other requests.
     Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
-      ImportsLive(Option.isSome(config.databaseUrl) ? copyRowsWithCopy : copyRowsWithInserts))),
+      Option.isSome(config.databaseUrl)
+        ? ImportsLive(copyRowsWithCopy, Math.max(1, Math.min(config.importConcurrency, config.databasePoolSize - 1)))
+        : ImportsLive(copyRowsWithInserts, 1))),
     FilesLive
   ).pipe(
     // SSO signs members up and in through Members.

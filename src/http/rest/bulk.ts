@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { BadUserInput } from "../../domain/errors.js"
 import { Imports } from "../../services/imports/index.js"
 import type { ImportFormat, ImportMapping } from "../../services/imports/parse.js"
-import { csvColumns, type ExportFormat, exportText } from "../../services/records/export.js"
+import { csvColumns, csvHeader, type ExportFormat, exportText } from "../../services/records/export.js"
 import { Records } from "../../services/records/index.js"
 import { restCaller } from "../caller.js"
 import { UploadTooLarge } from "../body-limit.js"
@@ -88,6 +88,15 @@ const importStatus = Effect.gen(function*() {
   return json({ data: { import: run } })
 })
 
+async function* withHeader(header: string | null, lines: AsyncGenerator<string>) {
+  try {
+    if (header !== null) yield header
+    yield* lines
+  } finally {
+    await lines.return(undefined)
+  }
+}
+
 const CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = { csv: "text/csv; charset=utf-8", jsonl: "application/x-ndjson" }
 
 const exportRecords = Effect.gen(function*() {
@@ -102,9 +111,14 @@ const exportRecords = Effect.gen(function*() {
   const selection = yield* answerSelection(context)
   const { filter, orderBy } = yield* listArgs(object, limits)
   const records = yield* Records
-  const pages = yield* records.streamMany(scope, object.nameSingular, { filter, orderBy }, selection)
+  const columns = csvColumns(object, selection)
+  // Lines built by the database where it can answer them (export-text.ts), else records shaped here.
+  const lines = yield* records.streamLines(scope, object.nameSingular, { filter, orderBy }, selection, format)
+  const chunks = lines !== null
+    ? withHeader(format === "csv" ? csvHeader(columns) : null, lines)
+    : exportText(format, yield* records.streamMany(scope, object.nameSingular, { filter, orderBy }, selection), columns,
+      (record) => flatten(record, selection))
   const encoder = new TextEncoder()
-  const chunks = exportText(format, pages, csvColumns(object, selection), (record) => flatten(record, selection))
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const next = await chunks.next()

@@ -43,3 +43,11 @@ CREATE TABLE core."importError" (
  * database crash empties the table; a run that finds its rows gone fails and says so (imports/index.ts).
  */
 export const unlogImportRows = Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`ALTER TABLE core."importRow" SET UNLOGGED`))
+
+/**
+ * Batches of a run commit in any order, several at once (imports/batch.ts BatchFrame): the run records how
+ * its rows are cut (fixed when its job first runs) and which batches committed.
+ */
+export const frameImportBatches = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql.unsafe(`ALTER TABLE core."importRun" ADD COLUMN "batchBase" integer, ADD COLUMN "batchRows" integer,
+    ADD COLUMN "committedBatches" integer[] NOT NULL DEFAULT '{}'`))

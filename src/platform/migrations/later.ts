@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { addStandardObjects } from "../../services/metadata/standard-sync.js"
 import type { Migration } from "./core.js"
 import { createFileTable } from "./files.js"
-import { createImportRunTables, unlogImportRows } from "./import-runs.js"
+import { createImportRunTables, frameImportBatches, unlogImportRows } from "./import-runs.js"
 import { createLogicFunctionTable } from "./logic-functions.js"
 import { createMailDeliveryTable } from "./mail-deliveries.js"
 import { createMessagingTables } from "./messaging.js"
@@ -92,6 +92,7 @@ export const laterMigrations: ReadonlyArray<Migration> = [
       END $$`))
   },
   { id: 22, name: "unlogged_import_rows", up: unlogImportRows },
+  { id: 34, name: "import_batch_frames", up: frameImportBatches },
   { id: 30, name: "messaging_tables", up: createMessagingTables },
   {
     id: 31,

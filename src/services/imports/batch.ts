@@ -32,6 +32,32 @@ export interface BatchRun {
   readonly actor: Actor
 }
 
+/**
+ * How a run's staged rows are cut into batches, fixed when its job first runs (importRun's batchBase and
+ * batchRows, migration 34): batch k holds rows base + k·size + 1 … base + (k + 1)·size. Batches commit in
+ * any order, on several connections at once, each recording its number in committedBatches in its own
+ * transaction: a retried job takes only the batches not recorded. `base` is the rows an older version had
+ * already committed one after another (0 for a run started by this one).
+ */
+export interface BatchFrame {
+  readonly base: number
+  readonly size: number
+  readonly totalRows: number
+}
+
+/** The frame of a run, fixed on first use; with the batches already committed. */
+export const batchFrame = async (pool: Pg.Pool | Pg.PoolClient, run: Pick<BatchRun, "id" | "emitEvents">) => {
+  const { rows: [frame] } = await pool.query<{ base: number; size: number; totalRows: number; committed: Array<number> }>(
+    `UPDATE core."importRun" SET "batchBase" = coalesce("batchBase", "processedRows"), "batchRows" = coalesce("batchRows", $2)
+      WHERE id = $1 RETURNING "batchBase" AS base, "batchRows" AS size, "totalRows", "committedBatches" AS committed`,
+    [run.id, batchRows(run)]
+  )
+  if (!frame) throw new Error(`Import ${run.id} not found`)
+  const count = Math.ceil(Math.max(0, frame.totalRows - frame.base) / frame.size)
+  const committed = new Set(frame.committed)
+  return { frame: { base: frame.base, size: frame.size, totalRows: frame.totalRows }, pending: Array.from({ length: count }, (_, k) => k).filter((k) => !committed.has(k)) }
+}
+
 export interface BatchResult {
   readonly taken: number
   readonly created: number
@@ -116,12 +142,13 @@ const eventsSql = (model: Model, object: ObjectMetadata, run: BatchRun, params: 
     FROM inserted t0`
 }
 
-/** A batch read and checked outside any transaction, while the previous one commits (see Imports.run). */
+/** A batch read and checked outside any transaction, while other batches commit (see Imports.run). */
 export interface PreparedBatch {
-  /** The run's processedRows this batch starts after: committed only if it still is. */
-  readonly after: number
-  readonly last: number
+  /** Its number in the run's frame. */
+  readonly index: number
   readonly taken: number
+  /** Staged rows of its range that were not found (the database restarted and emptied staging), or null. */
+  readonly lost: { readonly first: number; readonly last: number } | null
   readonly rows: ReadonlyArray<{ readonly rowNumber: number; readonly prep: PreparedRow; readonly columns: Record<string, unknown> | RowFailure }>
   readonly errors: ReadonlyArray<[string, number, string]>
   readonly timings: Pick<BatchTimings, "read" | "check">
@@ -133,16 +160,34 @@ class RowFailure {
 }
 
 /**
- * The staged rows after row `after`, each checked as any create checks it (values.ts) except its
- * relations, which only the transaction can look up. Runs on its own connection, beside the commit of
- * the batch before it: on two cores Bun's checks then overlap PostgreSQL's insert.
+ * The staged rows of batch `index`, each checked as any create checks it (values.ts) except its
+ * relations, which only the transaction can look up. Runs on its own connection, beside the commits of
+ * other batches: on two cores Bun's checks then overlap PostgreSQL's inserts.
  */
-export const prepareBatch = async (pool: Pg.Pool, model: Model, object: ObjectMetadata, run: BatchRun, after: number): Promise<PreparedBatch> => {
+export const prepareBatch = async (
+  pool: Pg.Pool,
+  model: Model,
+  object: ObjectMetadata,
+  run: BatchRun,
+  frame: BatchFrame,
+  index: number
+): Promise<PreparedBatch> => {
   let mark = performance.now()
+  const from = frame.base + index * frame.size + 1
+  const to = Math.min(frame.totalRows, from + frame.size - 1)
   const staged = await pool.query<{ rowNumber: number; data: string }>(
-    `SELECT "rowNumber", data FROM core."importRow" WHERE "importId" = $1 AND "rowNumber" > $2 ORDER BY "rowNumber" LIMIT ${batchRows(run)}`,
-    [run.id, after]
+    `SELECT "rowNumber", data FROM core."importRow" WHERE "importId" = $1 AND "rowNumber" BETWEEN $2 AND $3 ORDER BY "rowNumber"`,
+    [run.id, from, to]
   )
+  let lost: PreparedBatch["lost"] = null
+  if (staged.rows.length < to - from + 1) {
+    let expected = from
+    for (const row of staged.rows) {
+      if (row.rowNumber !== expected) break
+      expected++
+    }
+    lost = { first: expected, last: to }
+  }
   const read = performance.now() - mark
   mark = performance.now()
   const errors: Array<[string, number, string]> = []
@@ -171,7 +216,7 @@ export const prepareBatch = async (pool: Pg.Pool, model: Model, object: ObjectMe
       rows.push({ rowNumber: row.rowNumber, prep, columns: new RowFailure(refused(error)) })
     }
   }
-  return { after, last: staged.rows.at(-1)?.rowNumber ?? after, taken: staged.rows.length, rows, errors, timings: { read, check: performance.now() - mark } }
+  return { index, taken: staged.rows.length, lost, rows, errors, timings: { read, check: performance.now() - mark } }
 }
 
 const ACTOR_CASTS: Readonly<Record<string, string>> = { Source: "text", WorkspaceMemberId: "uuid", Name: "text", Context: "jsonb" }
@@ -200,9 +245,10 @@ const UNIQUE_VIOLATION = "23505"
 /**
  * One prepared batch in one transaction: its relations found by id or unique value, the good rows COPYed
  * into a temporary table and inserted with one INSERT … SELECT (with their events when asked), the bad ones
- * recorded with their reason, and the progress moved: all of it commits together, so a job retried after a
- * crash resumes at the first batch not committed. Answers "stale" when the run moved on meanwhile (another
- * attempt committed this batch): nothing is written then.
+ * recorded with their reason, and its number added to the run's committed batches: all of it commits
+ * together, so a job retried after a crash takes only the batches not committed. Answers "stale" when
+ * another attempt committed this batch: nothing is written then. The run's row is locked only by the last
+ * statement, so batches on other connections insert at the same time.
  */
 export const commitBatch = async (
   pool: Pg.Pool,
@@ -211,7 +257,7 @@ export const commitBatch = async (
   object: ObjectMetadata,
   run: BatchRun,
   batch: PreparedBatch
-): Promise<BatchResult | { readonly stale: number }> => {
+): Promise<BatchResult | { readonly stale: true }> => {
   const client = await pool.connect()
   const timings: BatchTimings = { read: batch.timings.read, check: batch.timings.check, copy: 0, insert: 0, finish: 0 }
   let mark = performance.now()
@@ -222,14 +268,13 @@ export const commitBatch = async (
   }
   try {
     await client.query("BEGIN")
-    const { rows: [progress] } = await client.query<{ processedRows: number }>(
-      `SELECT "processedRows" FROM core."importRun" WHERE id = $1 FOR UPDATE`,
-      [run.id]
+    const { rows: [done] } = await client.query<{ done: boolean }>(
+      `SELECT $2::int = ANY("committedBatches") AS done FROM core."importRun" WHERE id = $1`,
+      [run.id, batch.index]
     )
-    const processed = progress?.processedRows ?? 0
-    if (processed !== batch.after) {
+    if (done?.done !== false) {
       await client.query("ROLLBACK")
-      return { stale: processed }
+      return { stale: true }
     }
     const errors = [...batch.errors]
     const lookup = await resolveLookups(client, model, batch.rows.map((r) => r.prep))
@@ -278,12 +323,19 @@ export const commitBatch = async (
       }
       lap("insert")
     }
-    await copyRows(client, `core."importError"`, ["importId", "rowNumber", "message"], errors)
-    await client.query(
-      `UPDATE core."importRun" SET "processedRows" = $2, "createdRows" = "createdRows" + $3, "failedRows" = "failedRows" + $4,
-          "updatedAt" = now() WHERE id = $1`,
-      [run.id, batch.last, created, errors.length]
+    // Waits for a batch committing on another connection, then sees its result: a batch recorded
+    // meanwhile (another attempt of this one) is rolled back before its errors collide with that one's.
+    const { rowCount } = await client.query(
+      `UPDATE core."importRun" SET "committedBatches" = array_append("committedBatches", $5::int), "processedRows" = "processedRows" + $2,
+          "createdRows" = "createdRows" + $3, "failedRows" = "failedRows" + $4, "updatedAt" = now()
+        WHERE id = $1 AND NOT ($5::int = ANY("committedBatches"))`,
+      [run.id, batch.taken, created, errors.length, batch.index]
     )
+    if (rowCount === 0) {
+      await client.query("ROLLBACK")
+      return { stale: true }
+    }
+    await copyRows(client, `core."importError"`, ["importId", "rowNumber", "message"], errors)
     await client.query("COMMIT")
     lap("finish")
     return { taken: batch.taken, created, failed: errors.length, timings }
@@ -295,12 +347,30 @@ export const commitBatch = async (
   }
 }
 
-/** The next batch after the run's committed progress, prepared and committed in turn (tests, one worker's step). */
+/** The first batch not committed, prepared and committed (tests, one worker's step). */
 export const importBatch = async (pool: Pg.Pool, copyRows: CopyRows, model: Model, object: ObjectMetadata, run: BatchRun): Promise<BatchResult> => {
-  const { rows: [progress] } = await pool.query<{ processedRows: number }>(`SELECT "processedRows" FROM core."importRun" WHERE id = $1`, [run.id])
-  const batch = await prepareBatch(pool, model, object, run, progress?.processedRows ?? 0)
-  if (batch.taken === 0) return { taken: 0, created: 0, failed: 0, timings: { read: batch.timings.read, check: batch.timings.check, copy: 0, insert: 0, finish: 0 } }
+  const { frame, pending } = await batchFrame(pool, run)
+  const none = { taken: 0, created: 0, failed: 0, timings: { read: 0, check: 0, copy: 0, insert: 0, finish: 0 } }
+  if (pending.length === 0) return none
+  const batch = await prepareBatch(pool, model, object, run, frame, pending[0]!)
+  if (batch.taken === 0) return none
   const result = await commitBatch(pool, copyRows, model, object, run, batch)
   if ("stale" in result) return importBatch(pool, copyRows, model, object, run)
   return result
+}
+
+const RETRIED_CODES = new Set(["40P01", "40001"])
+
+/**
+ * commitBatch, again when PostgreSQL broke a deadlock with it: two batches inserting the same unique values
+ * in opposite orders wait on each other, and one is chosen to fail.
+ */
+export const commitBatchRetried = async (...args: Parameters<typeof commitBatch>): ReturnType<typeof commitBatch> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await commitBatch(...args)
+    } catch (error) {
+      if (attempt >= 5 || !RETRIED_CODES.has(String((error as { code?: unknown }).code))) throw error
+    }
+  }
 }

@@ -12,7 +12,7 @@ import { attempt } from "../records/plan.js"
 import { isRelation, Model, QueryInputError } from "../records/query-builder.js"
 import { tablesWritten } from "../records/totals.js"
 import type { RecordsScope } from "../records/types.js"
-import { BATCH_PHASES, type BatchRun, type BatchTimings, commitBatch, prepareBatch, STAGE_ROWS } from "./batch.js"
+import { BATCH_PHASES, batchFrame, type BatchRun, type BatchTimings, commitBatchRetried, type PreparedBatch, prepareBatch, STAGE_ROWS } from "./batch.js"
 import { IMPORTS_QUEUE, RUN_IMPORT_JOB } from "./jobs.js"
 import { readUpload, UnreadableUpload } from "./parse.js"
 import { type ImportRun, Imports, type ImportsShape } from "./service.js"
@@ -54,7 +54,8 @@ const requireImportable = (scope: RecordsScope, model: Model, objectName: string
     }
   })
 
-export const ImportsLive = (copyRows: CopyRows) =>
+/** `lanes`: batches committed at once, each on its own connection (IMPORT_CONCURRENCY, within the pool). */
+export const ImportsLive = (copyRows: CopyRows, lanes = 1) =>
   Layer.effect(
     Imports,
     Effect.gen(function*() {
@@ -159,7 +160,8 @@ export const ImportsLive = (copyRows: CopyRows) =>
 
       const finish = (id: string, status: "COMPLETED" | "FAILED", lastError: string | null) =>
         query(pool, `WITH gone AS (DELETE FROM core."importRow" WHERE "importId" = $1)
-          UPDATE core."importRun" SET status = $2, "lastError" = $3, "finishedAt" = now(), "updatedAt" = now() WHERE id = $1`, [id, status, lastError])
+          UPDATE core."importRun" SET status = $2, "lastError" = $3, "finishedAt" = now(), "updatedAt" = now()
+           WHERE id = $1 AND status NOT IN ('COMPLETED', 'FAILED')`, [id, status, lastError])
 
       const run: ImportsShape["run"] = (id) =>
         Effect.gen(function*() {
@@ -173,35 +175,56 @@ export const ImportsLive = (copyRows: CopyRows) =>
           yield* query(pool, `UPDATE core."importRun" SET status = 'RUNNING', "updatedAt" = now() WHERE id = $1`, [id])
           const spent: BatchTimings = { read: 0, check: 0, copy: 0, insert: 0, finish: 0 }
           let rows = 0
+          let lost: { first: number; last: number } | null = null
           const started = performance.now()
-          const prepare = (after: number) => {
-            const prepared = prepareBatch(pool, model, object.value, row, after)
-            prepared.catch(() => undefined) // awaited below, or dropped with the failed batch before it
-            return prepared
-          }
-          const recordingFailure = <A>(step: () => Promise<A>) =>
-            Effect.tryPromise(step).pipe(Effect.tapError((error) =>
-              query(pool, `UPDATE core."importRun" SET "lastError" = $2, "updatedAt" = now() WHERE id = $1`, [id, String(error.error)]).pipe(Effect.ignore)))
-          let processed = row.processedRows
-          let next = prepare(processed)
-          while (true) {
-            const batch = yield* recordingFailure(() => next)
-            if (batch.taken === 0) break
-            // The next batch is read and checked (Bun) while this one is inserted (PostgreSQL).
-            next = prepare(batch.last)
-            const result = yield* recordingFailure(() => commitBatch(pool, copyRows, model, object.value, row, batch))
-            if ("stale" in result) {
-              next = prepare(processed = result.stale)
-              continue
+          const tables = tablesWritten(model, object.value, false)
+          const work = Effect.tryPromise(async () => {
+            const { frame, pending } = await batchFrame(pool, row)
+            let next = 0
+            let failed = false
+            const take = () => {
+              if (failed || next >= pending.length) return null
+              const prepared = prepareBatch(pool, model, object.value, row, frame, pending[next++]!)
+              prepared.catch(() => undefined) // awaited by its lane, or dropped with a failed one
+              return prepared
             }
-            processed = batch.last
-            rows += batch.taken
-            for (const phase of BATCH_PHASES) spent[phase] += result.timings[phase]
-            // Each committed batch moves the object's write epoch: totals over it are counted again.
-            yield* results.bump(row.workspaceId, tablesWritten(model, object.value, false))
-          }
-          if (processed < row.totalRows) {
-            return yield* finish(id, "FAILED", `Rows ${processed + 1} to ${row.totalRows} were lost from staging (the database restarted): upload them again`)
+            const commit = async (batch: PreparedBatch) => {
+              if (batch.lost) lost = { first: Math.min(lost?.first ?? Infinity, batch.lost.first), last: Math.max(lost?.last ?? 0, batch.lost.last) }
+              if (batch.taken === 0) return
+              const result = await commitBatchRetried(pool, copyRows, model, object.value, row, batch)
+              if ("stale" in result) return
+              rows += batch.taken
+              for (const phase of BATCH_PHASES) spent[phase] += result.timings[phase]
+              // Each committed batch moves the object's write epoch: totals over it are counted again.
+              await results.bumpNow(row.workspaceId, tables)
+            }
+            // Each lane prepares a batch (Bun) then commits it (PostgreSQL): lanes overlap, so both cores work.
+            // A single lane reads the next batch ahead while it commits (more lanes would hold more batches).
+            const lane = async () => {
+              let upcoming = take()
+              while (upcoming) {
+                const batch = await upcoming
+                if (lanes === 1) upcoming = take()
+                await commit(batch)
+                if (lanes !== 1) upcoming = take()
+              }
+            }
+            const settled = await Promise.allSettled(Array.from({ length: Math.min(lanes, pending.length) }, () =>
+              lane().catch((error: unknown) => {
+                failed = true
+                throw error
+              })))
+            const failure = settled.find((result) => result.status === "rejected")
+            if (failure) throw failure.reason
+          }).pipe(Effect.tapError((error) =>
+            query(pool, `UPDATE core."importRun" SET "lastError" = $2, "updatedAt" = now() WHERE id = $1`, [id, String(error.error)]).pipe(Effect.ignore)))
+          yield* work
+          const [progress] = yield* query<{ processedRows: number }>(pool, `SELECT "processedRows" FROM core."importRun" WHERE id = $1`, [id])
+          const processed = progress?.processedRows ?? 0
+          // Rows an attempt running beside this one committed (then cleared from staging) are not lost.
+          const missing: { first: number; last: number } | null = processed >= row.totalRows ? null : lost ?? { first: processed + 1, last: row.totalRows }
+          if (missing) {
+            return yield* finish(id, "FAILED", `Rows ${missing.first} to ${missing.last} were lost from staging (the database restarted): upload them again`)
           }
           yield* finish(id, "COMPLETED", null)
           const ms = (n: number) => `${Math.round(n)} ms`

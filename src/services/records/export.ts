@@ -17,6 +17,10 @@ export const csvColumns = (object: ObjectMetadata, selection: Selection): Readon
 const cell = (value: unknown): string =>
   value === null || value === undefined ? "" : typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value)
 
+/** The CSV header line of an export. */
+export const csvHeader = (columns: ReadonlyArray<readonly [string, string | null]>) =>
+  stringify([columns.map(([name, sub]) => (sub ? `${name}.${sub}` : name))])
+
 /** The export as text chunks: a CSV header then a chunk per page, or one JSON line per record. */
 export async function* exportText(
   format: ExportFormat,
@@ -24,7 +28,7 @@ export async function* exportText(
   columns: ReadonlyArray<readonly [string, string | null]>,
   shape: (record: RecordValue) => RecordValue
 ): AsyncGenerator<string> {
-  if (format === "csv") yield stringify([columns.map(([name, sub]) => (sub ? `${name}.${sub}` : name))])
+  if (format === "csv") yield csvHeader(columns)
   for await (const page of pages) {
     if (page.length === 0) continue
     if (format === "jsonl") {

@@ -16,7 +16,7 @@ import { makeReads } from "./read.js"
 import { makeSearch } from "./search.js"
 import { Records } from "./service.js"
 import { makeStatements } from "./statements.js"
-import { makePagedStreamMany, makeStreamMany } from "./stream.js"
+import { makePagedStreamMany, makeStreamLines, makeStreamMany } from "./stream.js"
 import type { ConnectionArgs, RecordFilter, RecordsLimits, RecordsScope, RecordValue, Selection } from "./types.js"
 import type { RecordsShape } from "./service.js"
 import { makeWrites } from "./write.js"
@@ -79,6 +79,12 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         masksContent(scope, objectName) || ownerFilter(scope, objectName) !== null
           ? pagedStreamMany(scope, objectName, args, selection)
           : liveStreamMany(scope, objectName, args, selection)
+      // Lines built by PostgreSQL (CSV exports): not for masked or owner-limited objects, whose reads need findMany.
+      const liveStreamLines: RecordsShape["streamLines"] = pgReads !== null ? makeStreamLines(limits, pool, models) : () => Effect.succeed(null)
+      const streamLines: RecordsShape["streamLines"] = (scope, objectName, args, selection, format) =>
+        masksContent(scope, objectName) || ownerFilter(scope, objectName) !== null
+          ? Effect.succeed(null)
+          : liveStreamLines(scope, objectName, args, selection, format)
       const committed = committing(models, results, writes, merge)
       // Records a write returns carry signed FILES urls as reads do (Twenty's getters run on mutations too).
       const signed = (scope: RecordsScope, objectName: string, selection: Selection) => (records: ReadonlyArray<RecordValue>) => {
@@ -115,6 +121,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
         findOne,
         findOneDirect,
         streamMany,
+        streamLines,
         createMany,
         createOneDirect,
         updateOneDirect: (scope, objectName, id, data, selection) =>

@@ -49,6 +49,15 @@ export const jsonObject = (pairs: ReadonlyArray<readonly [string, string]>): str
   return `(${chunks.join(" || ")})::json`
 }
 
+/**
+ * A scalar field's value, or one composite subfield's, as SQL answering what a record holds for it (exports
+ * build their text lines from these: export-text.ts).
+ */
+export const answeredColumn = (field: FieldMetadata, alias: string, sub?: Typed & { readonly name: string }) =>
+  sub === undefined
+    ? scalarJson(field, answered(field.type, col(alias, field.name)))
+    : scalarJson(sub, answered(field.type, col(alias, compositeColumnName(field.name, sub.name)), sub.name))
+
 /** Keys of JSON objects are metadata names (validated camelCase), safe inside single quotes. */
 const fieldValue = (field: FieldMetadata, alias: string): string => {
   if (isCompositeFieldType(field.type)) {

@@ -70,6 +70,18 @@ export interface RecordsShape {
     args: Pick<ConnectionArgs, "filter" | "orderBy">,
     selection: Selection
   ) => Effect.Effect<AsyncGenerator<ReadonlyArray<RecordValue>>, RecordsFailure>
+  /**
+   * streamMany's export as text lines built by the database (JSON lines, or CSV rows without the header),
+   * one chunk per batch; null, before anything is read, where only streamMany answers (relations in the
+   * selection, a restricted caller, the embedded database).
+   */
+  readonly streamLines: (
+    scope: RecordsScope,
+    object: string,
+    args: Pick<ConnectionArgs, "filter" | "orderBy">,
+    selection: Selection,
+    format: "csv" | "jsonl"
+  ) => Effect.Effect<AsyncGenerator<string> | null, RecordsFailure>
   /** The first record matching `filter`, or null. */
   readonly findOne: (
     scope: RecordsScope,

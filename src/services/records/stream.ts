@@ -3,7 +3,9 @@ import type * as Pg from "pg"
 import Cursor from "pg-cursor"
 import { guardOf } from "./access.js"
 import { type Models, objectOf } from "./models.js"
-import { attempt, planFindMany } from "./plan.js"
+import { attempt, buildContext, planFindMany } from "./plan.js"
+import { csvColumns } from "./export.js"
+import { exportLinesSql } from "./export-text.js"
 import type { RecordsShape } from "./service.js"
 import type { PageRow } from "./statements.js"
 import type { RecordsLimits } from "./types.js"
@@ -16,11 +18,37 @@ const EVERY_RECORD = 2_147_483_647
 const EXPORT_IDLE_TIMEOUT = "10min"
 
 /**
+ * The rows of one statement through a cursor, `batch` at a time, in a read-only REPEATABLE READ snapshot.
+ * The connection is taken on the first read and given back when the generator ends, fails or is returned early.
+ */
+async function* snapshotRows<R extends ReadonlyArray<unknown>>(pool: Pg.Pool, text: string, params: ReadonlyArray<unknown>, batch: number) {
+  const client = await pool.connect()
+  let healthy = false
+  try {
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    await client.query(`SET LOCAL idle_in_transaction_session_timeout = '${EXPORT_IDLE_TIMEOUT}'`)
+    await client.query(`SET LOCAL statement_timeout = '${EXPORT_IDLE_TIMEOUT}'`)
+    const cursor = client.query(new Cursor<R>(text, [...params], { rowMode: "array" }))
+    while (true) {
+      const rows = await cursor.read(batch)
+      if (rows.length === 0) break
+      yield rows
+    }
+    await cursor.close()
+    await client.query("COMMIT")
+    healthy = true
+  } finally {
+    if (!healthy) await client.query("ROLLBACK").catch(() => undefined)
+    // A connection left mid-cursor (the reader went away) is closed rather than reused.
+    client.release(healthy ? undefined : true)
+  }
+}
+
+/**
  * Every matching record, in order, through one cursor: the same SQL as a findMany page (filter, order,
  * the caller's permissions) without its LIMIT, read CURSOR_BATCH rows at a time in a read-only REPEATABLE READ
  * snapshot. One sort for the whole export, where keyset pages would re-sort the remaining rows on each page.
- * The plan is made (and the input checked) before the Effect succeeds; the connection is taken on the first read
- * and given back when the generator ends, fails or is returned early.
+ * The plan is made (and the input checked) before the Effect succeeds.
  */
 export const makeStreamMany = (limits: RecordsLimits, pool: Pg.Pool, { modelFor }: Models): RecordsShape["streamMany"] =>
   (scope, objectName, args, selection) =>
@@ -32,25 +60,8 @@ export const makeStreamMany = (limits: RecordsLimits, pool: Pg.Pool, { modelFor 
         planFindMany(model, unbounded, objectName, { filter: args.filter ?? null, orderBy: args.orderBy ?? null, first: EVERY_RECORD }, selection,
           { totalCount: false, aggregates: [] }, guardOf(scope)))
       return (async function*() {
-        const client = await pool.connect()
-        let healthy = false
-        try {
-          await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-          await client.query(`SET LOCAL idle_in_transaction_session_timeout = '${EXPORT_IDLE_TIMEOUT}'`)
-          await client.query(`SET LOCAL statement_timeout = '${EXPORT_IDLE_TIMEOUT}'`)
-          const cursor = client.query(new Cursor<PageRow>(plan.page.text, [...plan.page.params], { rowMode: "array" }))
-          while (true) {
-            const rows = await cursor.read(CURSOR_BATCH)
-            if (rows.length === 0) break
-            yield plan.answer(rows, null).edges.map((edge) => edge.node)
-          }
-          await cursor.close()
-          await client.query("COMMIT")
-          healthy = true
-        } finally {
-          if (!healthy) await client.query("ROLLBACK").catch(() => undefined)
-          // A connection left mid-cursor (the reader went away) is closed rather than reused.
-          client.release(healthy ? undefined : true)
+        for await (const rows of snapshotRows<PageRow>(pool, plan.page.text, plan.page.params, CURSOR_BATCH)) {
+          yield plan.answer(rows, null).edges.map((edge) => edge.node)
         }
       })()
     })
@@ -78,3 +89,32 @@ export const makePagedStreamMany = (limits: RecordsLimits, findMany: RecordsShap
         }
       })())
   }
+
+/** How many exports the database's lines answered (tests). */
+export const streamLinesCounts = { answered: 0 }
+
+/** Lines per cursor read: one text value each, a few hundred bytes. */
+const LINES_BATCH = 5_000
+
+/**
+ * The export's lines built by PostgreSQL (export-text.ts), each cursor batch joined into one chunk; null
+ * (before anything is read) for what only the reference path answers: relations, restricted callers.
+ */
+export const makeStreamLines = (limits: RecordsLimits, pool: Pg.Pool, { modelFor }: Models): RecordsShape["streamLines"] =>
+  (scope, objectName, args, selection, format) =>
+    Effect.gen(function*() {
+      const model = yield* modelFor(scope.workspaceId)
+      const object = yield* objectOf(model, objectName)
+      if (guardOf(scope) !== null) return null
+      const ctx = buildContext(model, limits)
+      const text = yield* attempt(() => exportLinesSql(ctx, object, args, selection, format, csvColumns(object, selection)))
+      if (text === null) return null
+      streamLinesCounts.answered++
+      return (async function*() {
+        for await (const rows of snapshotRows<[string]>(pool, text, ctx.params.values, LINES_BATCH)) {
+          let chunk = ""
+          for (const row of rows) chunk += row[0] + "\n"
+          yield chunk
+        }
+      })()
+    })
