@@ -45,6 +45,7 @@ import { LogicFunctionSandboxProcesses } from "../services/logic-functions/sandb
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 import { Imports, ImportsLive } from "../services/imports/index.js"
 import { copyRowsWithCopy, copyRowsWithInserts } from "../platform/database/copy.js"
+import { AuditLog, AuditLogClickHouse, AuditLogPostgres } from "../services/audit/index.js"
 
 /** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
 export type Infrastructure =
@@ -87,6 +88,7 @@ export type Services =
   | LogicFunctions
   | Imports
   | Files
+  | AuditLog
 
 export class StartupError extends Error {}
 
@@ -218,6 +220,15 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
       Option.isSome(config.databaseUrl) ? RevocationsLive : RevocationsEmbedded)))
   )
   const mail = Layer.merge(MailTransportLive, MailerLive)
+  // The audit log in ClickHouse with CLICKHOUSE_URL; otherwise in PostgreSQL, so the embedded start needs nothing.
+  const auditLog = Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
+    Option.match(config.clickhouseUrl, {
+      onNone: () => AuditLogPostgres,
+      onSome: (url) =>
+        AuditLogClickHouse(Redacted.value(url)).pipe(
+          Layer.tap(() => Effect.logInfo(`Audit log: ClickHouse at ${new URL(Redacted.value(url)).host}`))
+        )
+    })))
   const logicFunctions = LogicFunctionsLive.pipe(Layer.provide(Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
     LogicFunctionSandboxProcesses({
       cpuSeconds: Math.max(1, Math.ceil(Duration.toSeconds(config.logicFunctionCpuTime))),
@@ -240,7 +251,8 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     // PGlite's socket does not carry COPY's sub-protocol: the embedded database stages with INSERTs.
     Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
       ImportsLive(Option.isSome(config.databaseUrl) ? copyRowsWithCopy : copyRowsWithInserts))),
-    FilesLive
+    FilesLive,
+    auditLog
   ).pipe(
     // SSO signs members up and in through Members.
     Layer.provideMerge(MembersLive),
