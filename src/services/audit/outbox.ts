@@ -73,3 +73,16 @@ export const recordAudit = (...events: ReadonlyArray<AuditEvent>) =>
   writeAudit(...events).pipe(
     Effect.catchAllCause((cause) => Effect.logWarning("Audit event not written", cause))
   )
+
+export interface AuditAbout {
+  readonly objectName?: string | null
+  readonly recordId?: string | null
+  readonly details?: Record<string, unknown>
+}
+
+/**
+ * `Effect.tap(change, auditAfter(caller, kind, about))`: once the caller's change succeeded, its audit
+ * event goes to the outbox (a failure to write it is logged, never the request's error).
+ */
+export const auditAfter = <A>(caller: AuthContext & { readonly workspace: { readonly id: string } }, kind: AuditKind, about: (result: A) => AuditAbout = () => ({})) =>
+  (result: A) => recordAudit(auditEvent(kind, caller.workspace.id, actorOf(caller), about(result)))
