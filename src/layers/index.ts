@@ -45,7 +45,9 @@ import { LogicFunctionSandboxProcesses } from "../services/logic-functions/sandb
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 import { Imports, ImportsLive } from "../services/imports/index.js"
 import { copyRowsWithCopy, copyRowsWithInserts } from "../platform/database/copy.js"
-import { AuditLog, AuditLogClickHouse, AuditLogPostgres } from "../services/audit/index.js"
+import { AuditLog } from "../services/audit/index.js"
+import { AuditLogClickHouse } from "../services/audit/clickhouse.js"
+import { AuditLogPostgres } from "../services/audit/postgres.js"
 
 /** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
 export type Infrastructure =

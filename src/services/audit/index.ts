@@ -1,9 +1,6 @@
 import { Context, Data, type Effect } from "effect"
 import type { AnalyticsEvent, AuditCursor, AuditEvent, AuditLogFilter, AuditLogPage } from "../../domain/audit.js"
 
-export { AuditLogClickHouse } from "./clickhouse.js"
-export { AuditLogPostgres } from "./postgres.js"
-
 /** The audit log's store could not be written or read (ClickHouse down, PostgreSQL refused). */
 export class AuditStoreUnavailable extends Data.TaggedError("AuditStoreUnavailable")<{
   readonly message: string
