@@ -145,8 +145,6 @@ describe.each(backends)("audit log on %s", (backend) => {
     expect(denial).toMatchObject({ actor: { type: "user", id: guest.userId }, details: { flag: "SECURITY" } })
     expect(mine.find((e) => e.kind === "apiKey.created")).toMatchObject({ recordId: key.id, details: { name: "audited key" } })
     // Sign-ins are kept in the account's default workspace: `a`'s.
-    const first = await signUpWithWorkspace(app, { email: a.email, password: a.password }).catch(() => null)
-    expect(first).toBeNull()
     const signInsOfA = await app.run(Effect.flatMap(AuditLog, (log) => log.list(a.workspaceId, {}, 200, null)))
     const aKinds = signInsOfA.events.map((e) => e.kind)
     expect(aKinds).toContain("signIn.succeeded")
@@ -195,7 +193,6 @@ describe.each(backends)("audit log on %s", (backend) => {
   }, 60_000)
 
   test("bad input is BAD_USER_INPUT", async () => {
-    const code = async (variables: Record<string, unknown>) => (await auditLogs(a.accessToken, variables)).body.errors?.[0]?.extensions?.code
     const owner = await signUpWithWorkspace(app, { name: "Inputs" })
     const ask = async (variables: Record<string, unknown>) => (await auditLogs(owner.accessToken, variables)).body.errors?.[0]?.extensions?.code
     expect(await ask({ filter: { kind: "nope" } })).toBe("BAD_USER_INPUT")
@@ -204,7 +201,6 @@ describe.each(backends)("audit log on %s", (backend) => {
     expect(await ask({ first: 201 })).toBe("BAD_USER_INPUT")
     expect(await ask({ filter: { objectName: "x".repeat(300) } })).toBe("BAD_USER_INPUT")
     expect(await ask({ filter: { objectName: "it's \\ quoted" } })).toBeUndefined()
-    expect(code).toBeDefined()
   }, 30_000)
 
   test("an event written twice is stored once", async () => {
