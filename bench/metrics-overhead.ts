@@ -5,14 +5,17 @@
  *        that accepts and drops the spans), the audit log in a local ClickHouse (CLICKHOUSE_URL) when installed;
  * three rounds of each, alternating (off-on, on-off, off-on, so drift in the machine's load falls on both),
  * each a closed loop of 8 clients reading company lists (REST and /graphql, 20 records a page) for 5 s after a
- * 2 s warm-up; the medians are compared. Reads write no audit events: the audit log's part of the
+ * 2 s warm-up; the medians are compared: requests per second, and the server's CPU time per request (from
+ * /proc, user + system), which a machine loaded by others disturbs far less than throughput. Reads write no audit events: the audit log's part of the
  * cost is its drain, which runs in the server (no REDIS_URL: jobs run in `start`) in both configurations.
  * The target is an overhead of at most 5 % of requests per second.
  *
  * Then, as before, the request-counting wrapper alone, in this process (µs per request).
  *
  *   bun bench/metrics-overhead.ts
+ *   bun bench/metrics-overhead.ts --on=tracing    turns on only some parts (metrics, tracing, audit) in "on"
  */
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { measured, noteOperation } from "../src/http/metrics.js"
 import { type ClickHouseServer, hasClickHouse, startClickHouse } from "../test/support/clickhouse.js"
@@ -26,6 +29,12 @@ const WARM_MS = 2_000
 const MEASURE_MS = 5_000
 const database = `score_bench_obs_${process.pid}`
 const databaseUrl = `postgres://postgres@127.0.0.1:5432/${database}`
+
+/** CPU time (user + system, all threads) of a process in ms; clock ticks are 1/100 s on Linux. */
+const cpuMs = (pid: number) => {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
 
 const startServer = async (env: Record<string, string>) => {
   const port = freePort()
@@ -62,6 +71,7 @@ const startServer = async (env: Record<string, string>) => {
   }
   return {
     port,
+    pid: proc.pid,
     stop: async () => {
       proc.kill("SIGTERM")
       await proc.exited
@@ -104,7 +114,7 @@ const seed = async (port: number) => {
 const LIST_QUERY = JSON.stringify({ query: "query CompaniesPage { companies(first: 20) { edges { node { id name createdAt } } } }" })
 
 /** A closed loop of CLIENTS readers: requests answered per second after the warm-up. */
-const listLoad = async (port: number, apiKey: string, scrape: boolean) => {
+const listLoad = async (port: number, pid: number, apiKey: string, scrape: boolean) => {
   const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }
   let counting = false
   let answered = 0
@@ -132,13 +142,15 @@ const listLoad = async (port: number, apiKey: string, scrape: boolean) => {
   await Bun.sleep(WARM_MS)
   counting = true
   const started = performance.now()
+  const cpuStarted = cpuMs(pid)
   await Bun.sleep(MEASURE_MS)
   counting = false
+  const cpu = cpuMs(pid) - cpuStarted
   const seconds = (performance.now() - started) / 1000
   stop = true
   await Promise.all(loops)
   if (failed > 0) throw new Error(`${failed} requests failed`)
-  return answered / seconds
+  return { rate: answered / seconds, cpuUs: (cpu * 1000) / answered }
 }
 
 let clickhouse: ClickHouseServer | null = null
@@ -156,22 +168,25 @@ try {
   await withAdmin((sql) => sql.unsafe(`CREATE DATABASE ${database}`))
   clickhouse = hasClickHouse ? await startClickHouse() : null
   const off = {}
+  const parts = (process.argv.find((arg) => arg.startsWith("--on="))?.slice(5) ?? "metrics,tracing,audit").split(",")
   const on = {
-    METRICS_TOKEN,
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`,
-    ...(clickhouse ? { CLICKHOUSE_URL: clickhouse.url } : {})
+    ...(parts.includes("metrics") ? { METRICS_TOKEN } : {}),
+    ...(parts.includes("tracing") ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}` } : {}),
+    ...(clickhouse && parts.includes("audit") ? { CLICKHOUSE_URL: clickhouse.url } : {})
   }
   let apiKey: string | null = null
   const figures: Record<"off" | "on", Array<number>> = { off: [], on: [] }
+  const cpuFigures: Record<"off" | "on", Array<number>> = { off: [], on: [] }
   for (let round = 1; round <= 3; round++) {
     const order = round % 2 === 1 ? [["off", off], ["on", on]] as const : [["on", on], ["off", off]] as const
     for (const [name, env] of order) {
       const server = await startServer(env)
       try {
         apiKey ??= await seed(server.port)
-        const rate = await listLoad(server.port, apiKey, name === "on")
+        const { rate, cpuUs } = await listLoad(server.port, server.pid, apiKey, name === "on" && parts.includes("metrics"))
         figures[name].push(rate)
-        console.log(`round ${round} ${name.padEnd(3)}: ${rate.toFixed(0)} lists/s`)
+        cpuFigures[name].push(cpuUs)
+        console.log(`round ${round} ${name.padEnd(3)}: ${rate.toFixed(0)} lists/s, ${cpuUs.toFixed(0)} µs of server CPU a list`)
       } finally {
         await server.stop()
       }
@@ -179,7 +194,8 @@ try {
   }
   const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
   const overhead = (1 - median(figures.on) / median(figures.off)) * 100
-  console.log(`medians: off ${median(figures.off).toFixed(0)} lists/s, on ${median(figures.on).toFixed(0)} lists/s: overhead ${overhead.toFixed(1)} % (target ≤ 5 %); OTLP posts received: ${spans}; audit log: ${clickhouse ? "ClickHouse" : "PostgreSQL (no ClickHouse installed)"}`)
+  const cpuOverhead = (median(cpuFigures.on) / median(cpuFigures.off) - 1) * 100
+  console.log(`medians: off ${median(figures.off).toFixed(0)} lists/s, on ${median(figures.on).toFixed(0)} lists/s: overhead ${overhead.toFixed(1)} % (target ≤ 5 %); server CPU a list: off ${median(cpuFigures.off).toFixed(0)} µs, on ${median(cpuFigures.on).toFixed(0)} µs (${cpuOverhead >= 0 ? "+" : ""}${cpuOverhead.toFixed(1)} %); OTLP posts received: ${spans}; audit log: ${clickhouse ? "ClickHouse" : "PostgreSQL (no ClickHouse installed)"}`)
 } finally {
   sink.stop(true)
   await clickhouse?.stop()
