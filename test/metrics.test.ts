@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect, Option } from "effect"
 import { makeMetricsEndpoint, operationLabel, routeLabel } from "../src/http/metrics.js"
 import { AppConfig } from "../src/platform/config.js"
+import { statementKind } from "../src/platform/metrics/index.js"
 import { JobQueue } from "../src/platform/queue/index.js"
 import { runWorker } from "../src/jobs/runner.js"
 import { startTestApp, type TestApp } from "./support/app.js"
@@ -181,6 +182,16 @@ describe("label functions", () => {
     expect(routeLabel("/graphql")).toBe("/graphql")
     expect(routeLabel("/graphql/x")).toBe("other")
     expect(routeLabel("/wp-admin.php")).toBe("other")
+  })
+
+  test("statement kinds: the first keyword, bounded", () => {
+    expect(statementKind("SELECT 1")).toBe("select")
+    expect(statementKind("  \n with x AS (SELECT 1) INSERT INTO t SELECT * FROM x")).toBe("with")
+    expect(statementKind("INSERT INTO core.\"auditOutbox\" …")).toBe("insert")
+    expect(statementKind("begin")).toBe("begin")
+    expect(statementKind("VACUUM t")).toBe("other")
+    expect(statementKind("SELECT/* c */1")).toBe("select")
+    expect(statementKind("")).toBe("other")
   })
 
   test("operation names: the first 200 distinct names, then other", () => {

@@ -1,4 +1,5 @@
-import { type AuditActor, type AuditEvent, type AuditKind, AUDIT_KINDS } from "../../domain/audit.js"
+import { Schema } from "effect"
+import { AuditActor, type AuditEvent, AuditKind } from "../../domain/audit.js"
 
 /** An audit row as both stores answer it (ClickHouse with '' for absent values). */
 export interface AuditRow {
@@ -14,22 +15,24 @@ export interface AuditRow {
   readonly occurredAt: number | string
 }
 
-const KINDS: ReadonlySet<string> = new Set(AUDIT_KINDS)
-const ACTOR_TYPES: ReadonlySet<string> = new Set(["user", "apiKey", "system", "anonymous"])
+const isKind = Schema.is(AuditKind)
+const isActorType = Schema.is(AuditActor.fields.type)
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
+const detailsOf = (value: unknown): Record<string, unknown> => (isObject(value) ? value : {})
 const orNull = (value: string | null) => (value === null || value === "" ? null : value)
 
-/** A stored row as an audit event; both stores' rows read back the same. */
+/** A stored row as an audit event; both stores' rows read back the same (only Score writes them: kinds and types are known). */
 export const eventOfRow = (row: AuditRow): AuditEvent => ({
   id: row.id,
   workspaceId: orNull(row.workspaceId),
-  kind: (KINDS.has(row.kind) ? row.kind : "permission.denied") as AuditKind,
+  kind: isKind(row.kind) ? row.kind : "permission.denied",
   actor: {
-    type: (ACTOR_TYPES.has(row.actorType) ? row.actorType : "anonymous") as AuditActor["type"],
+    type: isActorType(row.actorType) ? row.actorType : "anonymous",
     id: orNull(row.actorId),
     name: row.actorName
   },
   objectName: orNull(row.objectName),
   recordId: orNull(row.recordId),
-  details: typeof row.details === "string" ? JSON.parse(row.details || "{}") : (row.details as Record<string, unknown>) ?? {},
+  details: detailsOf(typeof row.details === "string" ? JSON.parse(row.details || "{}") : row.details),
   occurredAt: Math.round(Number(row.occurredAt))
 })
