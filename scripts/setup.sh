@@ -48,11 +48,11 @@ fi
 # The audit-log tests start their own ClickHouse (Debian's 18.16) on free ports; install it when missing.
 # Only the binaries are used: the package's system service is never started.
 if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
-  if ! command -v clickhouse-server >/dev/null 2>&1 && [ ! -x /usr/bin/clickhouse-server ]; then
+  if ! command -v clickhouse-server >/dev/null 2>&1 && [ ! -x /usr/sbin/clickhouse-server ] && [ ! -x /usr/bin/clickhouse ]; then
     echo "Installing clickhouse-server..."
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold clickhouse-server clickhouse-client >/dev/null
+      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold clickhouse-server >/dev/null
     $SUDO service clickhouse-server stop >/dev/null 2>&1 || true
   fi
 fi
