@@ -5,7 +5,9 @@
  */
 import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
+import { registry } from "../src/jobs/registry.js"
+import { runWorker } from "../src/jobs/runner.js"
 import type { AuditEvent } from "../src/domain/audit.js"
 import { AuditLog } from "../src/services/audit/index.js"
 import { drainAuditOnce } from "../src/services/audit/drain.js"
@@ -14,6 +16,7 @@ import { Webhooks } from "../src/services/webhooks/index.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { type ClickHouseServer, hasClickHouse, startClickHouse } from "./support/clickhouse.js"
 import { addMemberWithRole, createApiKey, signUpWithWorkspace } from "./support/flows.js"
+import { workflowClient } from "./support/workflows.js"
 
 type Gql = { status: number; body: { data?: any; errors?: Array<{ message: string; extensions?: any }> } }
 const ok = (result: Gql) => {
@@ -190,6 +193,25 @@ describe.each(backends)("audit log on %s", (backend) => {
     const since = await events(owner.accessToken, { kind: "object.created", from: middle })
     expect(before.length + since.length).toBe(7)
     expect(before.every((e) => Date.parse(e.occurredAt) < Date.parse(middle))).toBe(true)
+  }, 60_000)
+
+  test("workflow run outcomes are audited by the system", async () => {
+    const owner = await signUpWithWorkspace(app, { name: "Flows" })
+    const worker = await app.run(Effect.forkDaemon(Effect.scoped(
+      Effect.zipRight(runWorker(registry, { pollInterval: "100 millis" }), Effect.never)
+    )))
+    try {
+      const client = workflowClient(app, owner.accessToken)
+      const { versionId } = await client.createWorkflow("Audited flow", { type: "MANUAL", settings: {}, nextStepIds: [] }, [])
+      const runId = await client.run(versionId)
+      expect((await client.settled(runId)).status).toBe("COMPLETED")
+    } finally {
+      await app.run(Fiber.interrupt(worker))
+    }
+    await drain()
+    const outcomes = await events(owner.accessToken, { kind: "workflowRun.completed" })
+    expect(outcomes.length).toBe(1)
+    expect(outcomes[0]).toMatchObject({ objectName: "workflowRun", actor: { type: "system" } })
   }, 60_000)
 
   test("bad input is BAD_USER_INPUT", async () => {
