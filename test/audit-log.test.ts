@@ -251,7 +251,6 @@ describe.each(backends)("audit log on %s", (backend) => {
       { r: crypto.randomUUID(), o: crypto.randomUUID() },
       owner.accessToken
     ))
-    expect(ok(await app.gql(`mutation { track(action: "x", payload: {}) { success } }`, {}, owner.accessToken)).track.success).toBe(true)
     const bad = await app.gql(`mutation { trackAnalytics(type: PAGEVIEW) { success } }`, {}, owner.accessToken)
     expect(bad.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT")
     const created = await app.request("/rest/people", {

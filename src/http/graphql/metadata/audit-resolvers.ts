@@ -132,8 +132,6 @@ export const auditResolvers = {
         ))
         return { success: true }
       }))
-    },
-    /** Twenty's deprecated mutation: accepted and ignored. */
-    track: () => ({ success: true })
+    }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The audit log on `/metadata` (Score's: Twenty has no audit-log query), and Twenty's analytics mutations
- * (`trackAnalytics`, `createObjectEvent`, the deprecated `track`) answering Twenty's `Analytics`.
+ * (`trackAnalytics`, `createObjectEvent`) answering Twenty's `Analytics`.
  */
 export const auditTypeDefs = /* GraphQL */ `
 type AuditLogActor { type: String! id: String name: String! }
@@ -28,6 +28,5 @@ extend type Query {
 extend type Mutation {
   trackAnalytics(type: AnalyticsType!, name: String, event: String, properties: JSON): Analytics!
   createObjectEvent(event: String!, recordId: UUID!, objectMetadataId: UUID!, properties: JSON): Analytics!
-  track(action: String, payload: JSON): Analytics!
 }
 `
