@@ -46,39 +46,25 @@ if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
   fi
 fi
 
-# The mail-sync tests start their own Dovecot (IMAP) on a free port; install it when missing.
-if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
-  if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then
-    echo "Installing dovecot-imapd..."
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends dovecot-imapd >/dev/null
-    # the package's own service is not used: each test runs its own dovecot with its own config
-    $SUDO service dovecot stop >/dev/null 2>&1 || true
-  fi
-fi
-
-# The topology (`bun run topology`, bench/chaos.ts, test/deploy.test.ts): nginx and PgBouncer from Debian.
+# Servers the tests and the topology start themselves (own config, temp dir, free ports), from Debian's packages;
+# the packages' own system services are never used. One apt transaction for whatever is missing:
+#   dovecot-imapd (mail sync), radicale (calendar sync), clickhouse-server 18.16 (audit log),
+#   nginx and pgbouncer (`bun run topology`, bench/chaos.ts, test/deploy.test.ts, test/pgbouncer.test.ts).
 if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
   missing=""
+  [ -x /usr/sbin/dovecot ] || command -v dovecot >/dev/null 2>&1 || missing="$missing dovecot-imapd"
+  [ -x /usr/bin/radicale ] || command -v radicale >/dev/null 2>&1 || missing="$missing radicale"
+  [ -x /usr/bin/clickhouse ] || [ -x /usr/sbin/clickhouse-server ] || command -v clickhouse-server >/dev/null 2>&1 || missing="$missing clickhouse-server"
   [ -x /usr/sbin/nginx ] || missing="$missing nginx"
   [ -x /usr/sbin/pgbouncer ] || missing="$missing pgbouncer"
   if [ -n "$missing" ]; then
     echo "Installing$missing..."
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-    # the packages' own services are not used: the topology runs its own instances
-    $SUDO service nginx stop >/dev/null 2>&1 || true
-    $SUDO service pgbouncer stop >/dev/null 2>&1 || true
-  fi
-fi
-
-# The calendar-sync tests start their own Radicale (CalDAV) on a free port; install it when missing.
-if [ "${1:-}" = "--services" ] || [ "${CI:-}" = "true" ]; then
-  if ! command -v radicale >/dev/null 2>&1 && [ ! -x /usr/bin/radicale ]; then
-    echo "Installing radicale..."
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends radicale >/dev/null
-    # the package's own service is not used: each test runs its own radicale with its own storage
-    $SUDO service radicale stop >/dev/null 2>&1 || true
+    $SUDO apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $missing >/dev/null
+    for service in dovecot radicale clickhouse-server nginx pgbouncer; do
+      $SUDO service "$service" stop >/dev/null 2>&1 || true
+    done
   fi
 fi

@@ -5,6 +5,7 @@ import { AdminSocketServer } from "./admin/socket.js"
 import { makeWebHandler } from "./http/app.js"
 import { serveMetricsPort } from "./http/metrics.js"
 import { serve } from "./http/server.js"
+import { runAuditDrain } from "./services/audit/drain.js"
 import { runRelay } from "./services/events/index.js"
 import { registry } from "./jobs/registry.js"
 import { runWorker } from "./jobs/runner.js"
@@ -43,7 +44,7 @@ const main = Effect.gen(function*() {
   // With Redis, `bun run worker` takes them: the log says when Redis would lose them or no worker runs.
   const jobs = !usesRedis(config)
     ? Layer.scopedDiscard(
-      Effect.zipRight(Effect.forkScoped(runRelay()), runWorker(registry, { shutdownTimeout: config.shutdownTimeout }))
+      Effect.zipRight(Effect.forkScoped(Effect.zip(runRelay(), runAuditDrain(), { concurrent: true })), runWorker(registry, { shutdownTimeout: config.shutdownTimeout }))
     )
     : Layer.scopedDiscard(Effect.forkScoped(Effect.gen(function*() {
       const redis = yield* Effect.serviceOption(Redis)

@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { Effect, Option } from "effect"
 import { makeMetricsEndpoint, operationLabel, routeLabel } from "../src/http/metrics.js"
 import { AppConfig } from "../src/platform/config.js"
+import { statementKind } from "../src/platform/metrics/index.js"
+import { JobQueue } from "../src/platform/queue/index.js"
+import { runWorker } from "../src/jobs/runner.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 
@@ -89,6 +92,34 @@ describe("GET /metrics", () => {
     expect(valueOf(after, "score_http_request_duration_seconds_bucket", { ...count, le: "+Inf" })).toBeGreaterThanOrEqual(3)
   })
 
+  test("counts SQL statements by kind with their latency, and each queue's enqueue-to-start latency", async () => {
+    const before = await scrape()
+    expect((await restList()).status).toBe(200)
+    const created = await app.request("/rest/companies", {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "Counted" })
+    })
+    expect(created.status).toBe(201)
+    const queue = `probe-${crypto.randomUUID().slice(0, 8)}`
+    const handled = Promise.withResolvers<void>()
+    await app.run(Effect.scoped(Effect.gen(function*() {
+      yield* Effect.flatMap(JobQueue, (q) => q.enqueue(queue, "ping", {}))
+      yield* runWorker({ queues: { [queue]: { handlers: { ping: () => Effect.sync(() => handled.resolve()) } } } }, { pollInterval: "50 millis" })
+      yield* Effect.promise(() => handled.promise)
+    })))
+    const after = await scrape()
+    const grew = (name: string, labels: Record<string, string>) => valueOf(after, name, labels) - valueOf(before, name, labels)
+    expect(grew("score_sql_statements_total", { kind: "select", outcome: "ok" })).toBeGreaterThan(0)
+    // A REST create is one statement (WITH … INSERT … RETURNING, records/write-statements.ts).
+    expect(grew("score_sql_statements_total", { kind: "with", outcome: "ok" }) + grew("score_sql_statements_total", { kind: "insert", outcome: "ok" })).toBeGreaterThan(0)
+    expect(grew("score_sql_statement_duration_seconds_count", { kind: "select" })).toBeGreaterThan(0)
+    expect(after.filter((s) => s.name === "score_sql_statements_total").every((s) =>
+      ["select", "insert", "update", "delete", "with", "begin", "commit", "rollback", "savepoint", "release", "set", "copy", "other"].includes(s.labels["kind"]!)
+    )).toBe(true)
+    expect(valueOf(after, "score_queue_latency_seconds_count", { queue })).toBe(1)
+  })
+
   test("reports pool, cache, queue and process figures", async () => {
     await restList()
     const samples = await scrape()
@@ -151,6 +182,16 @@ describe("label functions", () => {
     expect(routeLabel("/graphql")).toBe("/graphql")
     expect(routeLabel("/graphql/x")).toBe("other")
     expect(routeLabel("/wp-admin.php")).toBe("other")
+  })
+
+  test("statement kinds: the first keyword, bounded", () => {
+    expect(statementKind("SELECT 1")).toBe("select")
+    expect(statementKind("  \n with x AS (SELECT 1) INSERT INTO t SELECT * FROM x")).toBe("with")
+    expect(statementKind("INSERT INTO core.\"auditOutbox\" …")).toBe("insert")
+    expect(statementKind("begin")).toBe("begin")
+    expect(statementKind("VACUUM t")).toBe("other")
+    expect(statementKind("SELECT/* c */1")).toBe("select")
+    expect(statementKind("")).toBe("other")
   })
 
   test("operation names: the first 200 distinct names, then other", () => {

@@ -477,7 +477,11 @@ const WORKFLOW_KEYS = [
   "DuplicateWorkflowInput"
 ]
 
+const AUDIT_LOG = "Score's audit-log query (README \"Audit log\"): Twenty has no audit-log query"
 const METADATA_ALLOWED: Record<string, string> = {
+  ...Object.fromEntries(["Query.auditLogs", "AuditLogActor", "AuditLogEvent", "AuditLogEdge", "AuditLogConnection", "AuditLogFilter"].map((key) => [key, AUDIT_LOG])),
+  "Mutation.trackAnalytics()": "Twenty's nullable `name`, `event` (String) and `properties` (JSON): the genql map writes them as `[typeIndex]` without a typing string, which this reader drops",
+  "Mutation.createObjectEvent()": "Twenty's nullable `properties: JSON`: the genql map writes it as `[typeIndex]` without a typing string, which this reader drops",
   ...Object.fromEntries(CORE_VIEW_ALIAS_KEYS.map((key) => [key, CORE_VIEW_ALIASES])),
   ...Object.fromEntries(WORKFLOW_KEYS.map((key) => [key, WORKFLOW_MUTATIONS])),
   "Query.getViews()": "an optional filter argument Twenty's older views API took (objectMetadataId, viewId); absent, every view part is listed",

@@ -2,7 +2,7 @@ import { Effect, Layer, Option, Redacted, Runtime } from "effect"
 import * as Prom from "prom-client"
 import { AppConfig } from "../platform/config.js"
 import { PgPool } from "../platform/database/index.js"
-import { httpDuration, httpRequests, registry } from "../platform/metrics/index.js"
+import { httpDuration, httpRequests, instrumentation, registry } from "../platform/metrics/index.js"
 import { JobQueue } from "../platform/queue/index.js"
 
 const REST_VERBS = new Set(["restore", "duplicates", "merge", "groupBy", "import", "export"])
@@ -142,6 +142,7 @@ export const makeMetricsEndpoint = (queues: ReadonlyArray<string>) =>
     const enabled = Option.isSome(token) || Option.isSome(config.metricsPort)
     if (enabled) {
       labelling = true
+      instrumentation.enabled = true
       // A queue whose counts cannot be read (Redis down) is left out of this scrape.
       const counts = (name: string) =>
         runPromise(queue.counts(name).pipe(Effect.option, Effect.map(Option.getOrNull))).catch(() => null)

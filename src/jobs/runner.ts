@@ -18,6 +18,7 @@ import {
   type Scope
 } from "effect"
 import * as os from "node:os"
+import { instrumentation, queueLatency } from "../platform/metrics/index.js"
 import { DEFAULT_LEASE, type Job, JobQueue, QueueUnavailable } from "../platform/queue/index.js"
 import { WORKER_HEARTBEAT } from "../platform/health/job-durability.js"
 
@@ -218,6 +219,9 @@ const startQueue = <R>(
       })
 
     const runJob = (job: Job) => {
+      if (instrumentation.enabled && job.attemptsMade === 0 && job.stalls === 0) {
+        queueLatency.observe({ queue }, Math.max(0, Date.now() - job.enqueuedAt) / 1000)
+      }
       const handler = handlers.get(job.name)
       const work = handler === undefined
         ? Effect.fail(new NoHandler({ message: `no handler for job ${queue}/${job.name}` }))

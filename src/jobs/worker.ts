@@ -3,6 +3,7 @@ import { Effect, Layer } from "effect"
 import { infrastructure, resolveAppSecret, services, StartupError } from "../layers/index.js"
 import { appConfig, usesRedis } from "../platform/config.js"
 import { exitOnStartupError } from "../startup.js"
+import { runAuditDrain } from "../services/audit/drain.js"
 import { runRelay } from "../services/events/index.js"
 import { serveMetricsPort } from "../http/metrics.js"
 import { registry } from "./registry.js"
@@ -17,7 +18,7 @@ const main = Effect.gen(function*() {
   }
   const appSecret = yield* resolveAppSecret(config)
   const worker = Layer.scopedDiscard(
-      Effect.zipRight(Effect.forkScoped(runRelay()), runWorker(registry, { shutdownTimeout: config.shutdownTimeout }))
+      Effect.zipRight(Effect.forkScoped(Effect.zip(runRelay(), runAuditDrain(), { concurrent: true })), runWorker(registry, { shutdownTimeout: config.shutdownTimeout }))
     )
   // Webhook deliveries and workflow runs are counted where they run: here, on METRICS_PORT when set.
   const metrics = serveMetricsPort(Object.keys(registry.queues))

@@ -47,6 +47,9 @@ import { Imports, ImportsLive } from "../services/imports/index.js"
 import { copyRowsWithCopy, copyRowsWithInserts } from "../platform/database/copy.js"
 import { ResultCacheMarkingWrites } from "../platform/database/marking-writes.js"
 import { ReadReplicasLive, ReadReplicasNone } from "../platform/database/replicas.js"
+import { AuditLog } from "../services/audit/index.js"
+import { AuditLogClickHouse } from "../services/audit/clickhouse.js"
+import { AuditLogPostgres } from "../services/audit/postgres.js"
 
 /** What every service stands on: configuration, PostgreSQL, cache, queue and token keys. */
 export type Infrastructure =
@@ -89,6 +92,7 @@ export type Services =
   | LogicFunctions
   | Imports
   | Files
+  | AuditLog
 
 export class StartupError extends Error {}
 
@@ -234,6 +238,15 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
       Option.isSome(config.databaseUrl) ? RevocationsLive : RevocationsEmbedded)))
   )
   const mail = Layer.merge(MailTransportLive, MailerLive)
+  // The audit log in ClickHouse with CLICKHOUSE_URL; otherwise in PostgreSQL, so the embedded start needs nothing.
+  const auditLog = Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
+    Option.match(config.clickhouseUrl, {
+      onNone: () => AuditLogPostgres,
+      onSome: (url) =>
+        AuditLogClickHouse(Redacted.value(url)).pipe(
+          Layer.tap(() => Effect.logInfo(`Audit log: ClickHouse at ${new URL(Redacted.value(url)).host}`))
+        )
+    })))
   const logicFunctions = LogicFunctionsLive.pipe(Layer.provide(Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
     LogicFunctionSandboxProcesses({
       cpuSeconds: Math.max(1, Math.ceil(Duration.toSeconds(config.logicFunctionCpuTime))),
@@ -259,7 +272,8 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
       Option.isSome(config.databaseUrl)
         ? ImportsLive(copyRowsWithCopy, Math.max(1, Math.min(config.importConcurrency, config.databasePoolSize - 1)))
         : ImportsLive(copyRowsWithInserts, 1))),
-    FilesLive
+    FilesLive,
+    auditLog
   ).pipe(
     // SSO signs members up and in through Members.
     Layer.provideMerge(MembersLive),

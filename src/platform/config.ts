@@ -116,6 +116,9 @@ export const appConfig = Config.all({
   sentryEnvironment: Config.option(Config.string("SENTRY_ENVIRONMENT")),
   otlpEndpoint: Config.option(Config.url("OTEL_EXPORTER_OTLP_ENDPOINT")),
   otelServiceName: Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault("score")),
+  clickhouseUrl: Config.option(Config.redacted("CLICKHOUSE_URL").pipe(
+    Config.validate({ message: "expected an http(s) URL", validation: (url) => /^https?:\/\/[^\s]+$/.test(Redacted.value(url)) })
+  )),
   dataDir: Config.string("DATA_DIR").pipe(Config.withDefault(".data")),
   frontendUrl: Config.url("FRONTEND_URL").pipe(Config.withDefault(new URL("http://localhost:3001"))),
   corsOrigins: Config.string("CORS_ORIGINS").pipe(Config.withDefault("*")),

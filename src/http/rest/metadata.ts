@@ -4,6 +4,8 @@ import { Effect } from "effect"
 import { BadUserInput, isUserError, NotFound, type UserError } from "../../domain/errors.js"
 import type { FieldMetadata, ObjectMetadata } from "../../domain/metadata.js"
 import { Metadata } from "../../services/metadata/index.js"
+import { fieldChange, objectChange } from "../../services/audit/metadata-changes.js"
+import { auditAfter } from "../../services/audit/outbox.js"
 import { Permissions } from "../../services/permissions/index.js"
 import { Webhooks, type WebhooksShape } from "../../services/webhooks/index.js"
 import { restUserError } from "../errors.js"
@@ -133,7 +135,7 @@ export const restMetadataRoutes = HttpRouter.concat(webhookRoutes, HttpRouter.em
   HttpRouter.post("/rest/metadata/objects", asUserError(Effect.gen(function*() {
     const auth = yield* dataModelCaller
     const body = yield* jsonBody
-    const object = yield* Effect.flatMap(Metadata, (m) => m.createObject(auth.workspace.id, body as never))
+    const object = yield* Effect.flatMap(Metadata, (m) => m.createObject(auth.workspace.id, body as never)).pipe(Effect.tap(auditAfter(auth, "object.created", objectChange)))
     return json({ data: { createOneObject: objectBody(object) } }, 201)
   }))),
   HttpRouter.patch("/rest/metadata/objects/:id", asUserError(updateObject())),
@@ -141,7 +143,7 @@ export const restMetadataRoutes = HttpRouter.concat(webhookRoutes, HttpRouter.em
   HttpRouter.del("/rest/metadata/objects/:id", asUserError(Effect.gen(function*() {
     const auth = yield* dataModelCaller
     const id = yield* idParam
-    const object = yield* Effect.flatMap(Metadata, (m) => m.deleteObject(auth.workspace.id, id))
+    const object = yield* Effect.flatMap(Metadata, (m) => m.deleteObject(auth.workspace.id, id)).pipe(Effect.tap(auditAfter(auth, "object.deleted", objectChange)))
     return json({ data: { deleteOneObject: { id: object.id } } })
   }))),
   HttpRouter.get("/rest/metadata/fields", asUserError(Effect.gen(function*() {
@@ -158,7 +160,7 @@ export const restMetadataRoutes = HttpRouter.concat(webhookRoutes, HttpRouter.em
   HttpRouter.post("/rest/metadata/fields", asUserError(Effect.gen(function*() {
     const auth = yield* dataModelCaller
     const body = yield* jsonBody
-    const field = yield* Effect.flatMap(Metadata, (m) => m.createField(auth.workspace.id, body as never))
+    const field = yield* Effect.flatMap(Metadata, (m) => m.createField(auth.workspace.id, body as never)).pipe(Effect.tap(auditAfter(auth, "field.created", fieldChange)))
     return json({ data: { createOneField: field } }, 201)
   }))),
   HttpRouter.patch("/rest/metadata/fields/:id", asUserError(updateField())),
@@ -166,7 +168,7 @@ export const restMetadataRoutes = HttpRouter.concat(webhookRoutes, HttpRouter.em
   HttpRouter.del("/rest/metadata/fields/:id", asUserError(Effect.gen(function*() {
     const auth = yield* dataModelCaller
     const id = yield* idParam
-    const field = yield* Effect.flatMap(Metadata, (m) => m.deleteField(auth.workspace.id, id))
+    const field = yield* Effect.flatMap(Metadata, (m) => m.deleteField(auth.workspace.id, id)).pipe(Effect.tap(auditAfter(auth, "field.deleted", fieldChange)))
     return json({ data: { deleteOneField: { id: field.id } } })
   })))
 )
@@ -176,7 +178,7 @@ function updateObject() {
     const auth = yield* dataModelCaller
     const id = yield* idParam
     const body = yield* jsonBody
-    const object = yield* Effect.flatMap(Metadata, (m) => m.updateObject(auth.workspace.id, id, body))
+    const object = yield* Effect.flatMap(Metadata, (m) => m.updateObject(auth.workspace.id, id, body)).pipe(Effect.tap(auditAfter(auth, "object.updated", objectChange)))
     return json({ data: { updateOneObject: objectBody(object) } })
   })
 }
@@ -186,7 +188,7 @@ function updateField() {
     const auth = yield* dataModelCaller
     const id = yield* idParam
     const body = yield* jsonBody
-    const field = yield* Effect.flatMap(Metadata, (m) => m.updateField(auth.workspace.id, id, body))
+    const field = yield* Effect.flatMap(Metadata, (m) => m.updateField(auth.workspace.id, id, body)).pipe(Effect.tap(auditAfter(auth, "field.updated", fieldChange)))
     return json({ data: { updateOneField: field } })
   })
 }

@@ -2,6 +2,7 @@ import { SqlError } from "@effect/sql/SqlError"
 import { SQL } from "bun"
 import { Duration, Effect } from "effect"
 import type { PoolOptions } from "./budget.js"
+import { instrumentation, observeStatement } from "../metrics/index.js"
 
 const IDLE_SECONDS = 10 // as pg-pool's default idle timeout
 
@@ -24,6 +25,12 @@ export class BunReads {
   /** `query`, or a SqlError once it has gone unanswered for the reply timeout. */
   within<A>(query: PromiseLike<A> & { cancel(): unknown }): Promise<A> {
     const pool = this.pool
+    // Only list reads come here: counted as selects.
+    const started = instrumentation.enabled ? performance.now() : -1
+    const counted = started < 0 ? query : query.then(
+      (value) => { observeStatement("select", started, false); return value },
+      (error: unknown) => { observeStatement("select", started, true); throw error }
+    )
     return new Promise<A>((resolve, reject) => {
       const timer = setTimeout(() => {
         query.cancel()
@@ -31,7 +38,7 @@ export class BunReads {
         const cause = new Error(`PostgreSQL did not answer within ${this.replyTimeoutMs} ms`)
         reject(new SqlError({ cause, message: "Failed to execute statement" }))
       }, this.replyTimeoutMs)
-      query.then((value) => {
+      counted.then((value) => {
         clearTimeout(timer)
         resolve(value)
       }, (error) => {

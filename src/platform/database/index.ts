@@ -11,6 +11,7 @@ import { type PoolOptions, splitPool } from "./budget.js"
 import { type BunReads, bunReads } from "./bun-reads.js"
 import { CoalescingSocket } from "./coalescing-socket.js"
 import { lockDataDir } from "./data-dir-lock.js"
+import { countStatements } from "./statement-metrics.js"
 import { pgErrorCode } from "../lib/pg-errors.js"
 
 /**
@@ -68,6 +69,7 @@ const pooled = (config: Pg.PoolConfig, replyTimeout?: number) =>
           try: async () => {
             const pool = new Pg.Pool({ ...config, stream: () => new CoalescingSocket(replyTimeout) })
             pool.on("error", () => {}) // an idle connection dropped by the server is replaced on next use
+            pool.on("connect", countStatements)
             await pool.query("SELECT 1")
             return pool
           },

@@ -46,3 +46,48 @@ export const workflowRunTransitions = new Prom.Counter({
 })
 
 Prom.collectDefaultMetrics({ register: registry, prefix: "score_" })
+
+/**
+ * Set when /metrics is served (METRICS_TOKEN or METRICS_PORT): otherwise the SQL and queue instruments
+ * below count nothing, and their wrappers cost one boolean test per statement.
+ */
+export const instrumentation = { enabled: false }
+
+export const sqlStatements = new Prom.Counter({
+  name: "score_sql_statements_total",
+  help: "SQL statements sent to PostgreSQL, by kind (select, insert, update, delete, with, begin, commit, rollback, other) and outcome",
+  labelNames: ["kind", "outcome"] as const,
+  registers: [registry]
+})
+
+export const sqlDuration = new Prom.Histogram({
+  name: "score_sql_statement_duration_seconds",
+  help: "Time from sending a SQL statement to its answer, by kind",
+  labelNames: ["kind"] as const,
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+  registers: [registry]
+})
+
+export const queueLatency = new Prom.Histogram({
+  name: "score_queue_latency_seconds",
+  help: "Time from a job's enqueue to the start of its first attempt, per queue (a delayed job counts its delay)",
+  labelNames: ["queue"] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+  registers: [registry]
+})
+
+const STATEMENT_KINDS = new Set(["select", "insert", "update", "delete", "with", "begin", "commit", "rollback", "savepoint", "release", "set", "copy"])
+
+/** A statement's kind from its first keyword: a bounded label whatever the SQL. */
+export const statementKind = (text: string): string => {
+  const head = text.slice(0, 24).trimStart()
+  const end = head.search(/[^A-Za-z]/)
+  const word = (end === -1 ? head : head.slice(0, end)).toLowerCase()
+  return STATEMENT_KINDS.has(word) ? word : "other"
+}
+
+/** Counts one statement once it is answered. */
+export const observeStatement = (kind: string, started: number, failed: boolean) => {
+  sqlStatements.inc({ kind, outcome: failed ? "error" : "ok" })
+  sqlDuration.observe({ kind }, (performance.now() - started) / 1000)
+}

@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { addStandardObjects } from "../../services/metadata/standard-sync.js"
 import type { Migration } from "./core.js"
+import { createAnalyticsTables, createAuditLogTables } from "./audit-log.js"
 import { createFileTable } from "./files.js"
 import { createImportRunTables, frameImportBatches, unlogImportRows } from "./import-runs.js"
 import { createLogicFunctionTable } from "./logic-functions.js"
@@ -103,5 +104,7 @@ export const laterMigrations: ReadonlyArray<Migration> = [
       "messageChannelMessageAssociation", "calendarChannel", "calendarEvent", "calendarEventParticipant",
       "calendarChannelEventAssociation", "blocklist"
     ])
-  }
+  },
+  { id: 41, name: "audit_log", up: createAuditLogTables },
+  { id: 42, name: "analytics_events", up: createAnalyticsTables }
 ]

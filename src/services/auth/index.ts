@@ -1,4 +1,5 @@
 import * as jose from "jose"
+import { auditEvent, recordAudit } from "../audit/outbox.js"
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, Duration, Effect, Layer } from "effect"
 import type {
@@ -273,8 +274,22 @@ export const AuthLive = Layer.effect(
         const verified = yield* hashing(
           found?.passwordHash ? hasher.verify(password, found.passwordHash) : hasher.verifyAgainstDummy(password)
         )
-        if (!found || !verified) return yield* invalidCredentials
-        if (found.disabled) return yield* new Forbidden({ message: "User is disabled" })
+        const audited = (kind: "signIn.succeeded" | "signIn.failed", reason?: string) =>
+          provideSql(recordAudit(auditEvent(
+            kind,
+            found?.defaultWorkspaceId ?? null,
+            found ? { type: "user", id: found.id, name: found.email } : { type: "anonymous", id: null, name: email.slice(0, 320) },
+            { details: reason ? { reason } : {} }
+          )))
+        if (!found || !verified) {
+          yield* audited("signIn.failed", found ? "wrong password" : "unknown email")
+          return yield* invalidCredentials
+        }
+        if (found.disabled) {
+          yield* audited("signIn.failed", "user disabled")
+          return yield* new Forbidden({ message: "User is disabled" })
+        }
+        yield* audited("signIn.succeeded")
         const { passwordHash: _, ...user } = found
         return user as User
       })
@@ -417,6 +432,12 @@ export const AuthLive = Layer.effect(
         if (!consumed) {
           // A refresh token used twice was stolen or replayed: end every session of that user.
           yield* revokeAllSessions(payload.userId)
+          yield* provideSql(recordAudit(auditEvent(
+            "refreshToken.reused",
+            payload.workspaceId ?? null,
+            { type: "user", id: payload.userId, name: "" },
+            { details: { sessionsRevoked: true } }
+          )))
           return yield* new Forbidden({
             message: "Suspicious activity detected, this refresh token has been revoked. All tokens have been revoked.",
             subCode: "FORBIDDEN_EXCEPTION"

@@ -4,6 +4,8 @@ import type { RecordAction, RecordEvent } from "../../domain/events.js"
 import type { ObjectMetadata } from "../../domain/metadata.js"
 import { JobQueue } from "../../platform/queue/index.js"
 import type { Actor } from "../records/types.js"
+import { writeAuditOutbox } from "../audit/outbox.js"
+import { auditOfRecordEvent } from "../audit/record-events.js"
 import { eventOfOutbox, type OutboxPayload } from "./outbox.js"
 
 export const EVENTS_QUEUE = "events"
@@ -72,11 +74,14 @@ export const relayOnce = Effect.gen(function*() {
       const rows = yield* sql<{ id: string; payload: OutboxPayload }>`
         SELECT id, payload FROM core."eventOutbox" ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`
       if (rows.length === 0) return 0
+      const events = rows.map((row) => eventOfOutbox(row.payload))
       // The outbox id as job id: an event relayed twice (crash before the delete) is not queued twice.
       yield* queue.enqueueMany(
         EVENTS_QUEUE,
-        rows.map((row) => ({ name: RECORD_EVENT_JOB, data: eventOfOutbox(row.payload), options: { jobId: `event-${row.id}`, attempts: 5 } }))
+        events.map((data, i) => ({ name: RECORD_EVENT_JOB, data, options: { jobId: `event-${rows[i]!.id}`, attempts: 5 } }))
       )
+      // The writes' audit rows commit with the delete: each relayed event is audited exactly once.
+      yield* writeAuditOutbox(events.flatMap(auditOfRecordEvent))
       yield* sql`DELETE FROM core."eventOutbox" WHERE id IN ${sql.in(rows.map((row) => row.id))}`
       return rows.length
     })

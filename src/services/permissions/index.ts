@@ -5,6 +5,7 @@ import { type Access, PERMISSION_DENIED_MESSAGE, type PermissionFlag, type RoleP
 import { Forbidden } from "../../domain/errors.js"
 import type { WorkspaceCaller } from "../auth/permissions.js"
 import { Revocations } from "../revocations/index.js"
+import { actorOf, auditEvent, recordAudit } from "../audit/outbox.js"
 import { compileAccess, NO_ACCESS, UNRESTRICTED } from "./access.js"
 import { ALL_FLAGS, flagsOfRole } from "./flags.js"
 
@@ -111,8 +112,17 @@ export const PermissionsLive = Layer.effect(
         return Effect.map(rolePermissions(roleId), (role) => (role ? flagsOfRole(role) : new Set<PermissionFlag>()))
       })
 
+    // A refusal is audited (permission.denied, with the flag) before it reaches the caller.
     const requireFlag = (caller: WorkspaceCaller, flag: PermissionFlag) =>
-      Effect.flatMap(flagsOf(caller), (flags) => (flags.has(flag) ? Effect.void : Effect.fail(permissionDenied())))
+      Effect.flatMap(flagsOf(caller), (flags) =>
+        flags.has(flag) ? Effect.void : Effect.zipRight(
+          Effect.provideService(
+            recordAudit(auditEvent("permission.denied", caller.workspace.id, actorOf(caller), { details: { flag } })),
+            SqlClient.SqlClient,
+            sql
+          ),
+          Effect.fail(permissionDenied())
+        ))
 
     const requireMayAssign = (caller: WorkspaceCaller, roleId: string) =>
       roleId === caller.workspace.defaultRoleId ? Effect.void : requireFlag(caller, "ROLES")

@@ -1,4 +1,5 @@
 import { SqlClient, type SqlError } from "@effect/sql"
+import { analyticsEvent, auditEvent, recordAudit, SYSTEM_ACTOR, writeAnalytics } from "../audit/outbox.js"
 import { Context, Data, Duration, Effect, Layer } from "effect"
 import { createHmac, randomBytes } from "node:crypto"
 import type { RecordEvent } from "../../domain/events.js"
@@ -212,9 +213,18 @@ export const WebhooksLive = Layer.effect(
           const outcome = yield* Effect.promise(() => post(webhook, event))
           yield* record(webhook, event, attempt, { ...outcome, durationMs: performance.now() - started })
           webhookDeliveries.inc({ outcome: outcome.success ? "success" : outcome.status !== null ? "http_error" : "failure" })
+          yield* recordAudit(auditEvent(outcome.success ? "webhook.delivered" : "webhook.failed", webhook.workspaceId, SYSTEM_ACTOR, {
+            objectName: event.objectNameSingular,
+            recordId: event.recordId,
+            details: { webhookId: webhook.id, eventName: event.name, attempt, status: outcome.status, error: outcome.error }
+          }))
+          // Twenty's "Webhook Response" workspace event.
+          yield* writeAnalytics(analyticsEvent("workspaceEvent", "Webhook Response", { workspaceId: webhook.workspaceId }, {
+            status: outcome.status ?? undefined, success: outcome.success, url: webhook.targetUrl, webhookId: webhook.id, eventName: event.name
+          })).pipe(Effect.catchAllCause((cause) => Effect.logWarning("Analytics event not written", cause)))
           if (outcome.detail) yield* Effect.logWarning(`Webhook ${webhook.id} delivery attempt ${attempt}: ${outcome.error}: ${outcome.detail}`)
           if (!outcome.success) return yield* new DeliveryFailed({ message: `${webhook.targetUrl}: ${outcome.error}` })
-        }).pipe(Effect.withSpan("Webhooks.deliver"))
+        }).pipe(Effect.provideService(SqlClient.SqlClient, sql), Effect.withSpan("Webhooks.deliver"))
     }
   })
 )

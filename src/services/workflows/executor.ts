@@ -5,6 +5,7 @@
  * guarded by the run still being RUNNING: a stopWorkflowRun wins over the step in flight.
  */
 import { Duration, Effect, Schedule, Schema } from "effect"
+import { auditRunOutcome } from "./run-audit.js"
 import { JobQueue } from "../../platform/queue/index.js"
 import { ACTIONS, type ActionServices } from "./actions/registry.js"
 import { StepFailed } from "./actions/action.js"
@@ -65,6 +66,7 @@ const withRetries = <A, R>(step: WorkflowStep, effect: Effect.Effect<A, StepFail
 
 const TERMINAL = ["COMPLETED", "FAILED", "STOPPED"]
 
+
 /**
  * Takes the run's job: defers it while the workspace has `maxRunningPerWorkspace` runs RUNNING, then
  * runs steps until the flow is done, a step fails for good, a step waits (PENDING), or the run is stopped.
@@ -87,7 +89,9 @@ export const executeRun = (workspaceId: string, workflowRunId: string, settings:
     }
     const decoded = yield* Effect.either(decodeState(run.state))
     if (decoded._tag === "Left") {
-      yield* runWritten(updateRun(schema, workflowRunId, { status: "FAILED", endedAt: true }, ["RUNNING"]))
+      if (yield* runWritten(updateRun(schema, workflowRunId, { status: "FAILED", endedAt: true }, ["RUNNING"]))) {
+        yield* auditRunOutcome(workspaceId, run, "FAILED", "malformed state")
+      }
       return yield* Effect.logWarning(`Workflow run ${workflowRunId} has a malformed state`, decoded.left.message)
     }
     let state: RunState = decoded.right
@@ -95,7 +99,7 @@ export const executeRun = (workspaceId: string, workflowRunId: string, settings:
       Effect.map(runWritten(updateRun(schema, workflowRunId, { ...patch, state: next, keepStoredFlow: true }, ["RUNNING"])), (written) => {
         state = next
         return written
-      })
+      }).pipe(Effect.tap((written) => written && patch.status ? auditRunOutcome(workspaceId, run, patch.status, next.workflowRunError) : Effect.void))
     const withInfo = (id: string, info: StepInfo, extra: Record<string, StepInfo> = {}): RunState => ({
       ...state,
       stepInfos: { ...state.stepInfos, ...extra, [id]: info }

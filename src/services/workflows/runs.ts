@@ -1,4 +1,5 @@
 import { Effect, Schema } from "effect"
+import { auditRunOutcome } from "./run-audit.js"
 import { BadUserInput, NotFound } from "../../domain/errors.js"
 import type { Actor } from "../../domain/actor.js"
 import { idempotentUuid } from "./actions/records-io.js"
@@ -78,7 +79,9 @@ export const stopRun = (workspaceId: string, workflowRunId: string) =>
       const info = asObject(value)
       return [id, ["NOT_STARTED", "RUNNING", "PENDING"].includes(String(info["status"])) ? { ...info, status: "STOPPED" } : info]
     }))
-    yield* updateRun(schema, workflowRunId, { status: "STOPPED", endedAt: true, state: { ...state, stepInfos } }, STOPPABLE)
+    if (yield* updateRun(schema, workflowRunId, { status: "STOPPED", endedAt: true, state: { ...state, stepInfos } }, STOPPABLE)) {
+      yield* auditRunOutcome(workspaceId, run, "STOPPED")
+    }
     const status: RunStatus = "STOPPED"
     return { id: workflowRunId, status }
   })

@@ -1,4 +1,6 @@
+import type { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import { auditAfter } from "../../../services/audit/outbox.js"
 import type { AuthContext, AuthToken, User, UserWorkspace, Workspace } from "../../../domain/auth.js"
 import { BadUserInput, Forbidden } from "../../../domain/errors.js"
 import { ApiKeys } from "../../../services/api-keys/index.js"
@@ -17,7 +19,7 @@ import type { Access } from "../../../domain/permissions.js"
 import type { WorkspaceMetadata } from "../../../domain/metadata.js"
 
 /** What these resolvers run: the services they name. */
-export type AuthResolverServices = AppConfig | Auth | ApiKeys | Workspaces | Permissions | Roles | Metadata | EmailVerification
+export type AuthResolverServices = AppConfig | Auth | ApiKeys | Workspaces | Permissions | Roles | Metadata | EmailVerification | SqlClient.SqlClient
 
 /**
  * Twenty's `currentUserWorkspace.objectsPermissions`: what the caller may do with each object's records,
@@ -276,7 +278,9 @@ export const authResolvers = {
         const roleId: string | null | undefined = args.input.roleId ??
           ((yield* permissions.flagsOf(auth)).has("ROLES") ? null : auth.workspace.defaultRoleId)
         if (roleId) yield* permissions.requireMayAssign(auth, roleId)
-        return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.create(auth.workspace.id, { ...args.input, roleId })))
+        const key = yield* Effect.flatMap(ApiKeys, (s) => s.create(auth.workspace.id, { ...args.input, roleId }))
+        yield* auditAfter(auth, "apiKey.created", () => ({ recordId: key.id, details: { name: key.name, roleId: key.roleId } }))(key)
+        return yield* withRole(key)
       }))
     },
     updateApiKey: async (_: unknown, args: Args, ctx: Context) => {
@@ -290,7 +294,9 @@ export const authResolvers = {
       const auth = await workspaceOf(ctx)
       return ctx.run(Effect.gen(function*() {
         yield* requireFlag(auth, "API_KEYS_AND_WEBHOOKS")
-        return yield* withRole(yield* Effect.flatMap(ApiKeys, (s) => s.revoke(auth.workspace.id, args.input.id)))
+        const key = yield* Effect.flatMap(ApiKeys, (s) => s.revoke(auth.workspace.id, args.input.id))
+        yield* auditAfter(auth, "apiKey.revoked", () => ({ recordId: key.id, details: { name: key.name } }))(key)
+        return yield* withRole(key)
       }))
     },
     generateApiKeyToken: async (_: unknown, args: Args, ctx: Context) => {

@@ -1,4 +1,8 @@
+import type { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import type { AuditKind } from "../../../domain/audit.js"
+import { fieldChange, objectChange } from "../../../services/audit/metadata-changes.js"
+import { type AuditAbout, auditAfter } from "../../../services/audit/outbox.js"
 import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../../domain/metadata.js"
 import { Metadata } from "../../../services/metadata/index.js"
 import type { Workspaces } from "../../../services/workspace/index.js"
@@ -10,7 +14,7 @@ import { workspaceOf } from "./auth-resolvers.js"
 import { applyFilter, connection } from "./connection.js"
 
 /** What these resolvers run: metadata, and the role check of requireSettingsPermission. */
-export type DataModelServices = Metadata | Workspaces | Permissions
+export type DataModelServices = Metadata | Workspaces | Permissions | SqlClient.SqlClient
 
 type Context = GraphQLContext<DataModelServices>
 type Args = Record<string, any>
@@ -27,12 +31,17 @@ export const metadataOf = (ctx: Context): Promise<WorkspaceMetadata> => {
   return pending
 }
 
-/** Runs a data-model change as the caller, who needs the DATA_MODEL flag (reads stay open to every member). */
-const change = async <A>(ctx: Context, run: (metadata: typeof Metadata.Service, workspaceId: string) => Effect.Effect<A, any, never>) => {
+/** Runs a data-model change as the caller, who needs the DATA_MODEL flag (reads stay open to every member), and audits it. */
+const change = async <A>(
+  ctx: Context,
+  kind: AuditKind,
+  about: (result: A) => AuditAbout,
+  run: (metadata: typeof Metadata.Service, workspaceId: string) => Effect.Effect<A, any, never>
+) => {
   const auth = await workspaceOf(ctx)
   return ctx.run(Effect.gen(function*() {
     yield* Effect.flatMap(Permissions, (p) => p.requireFlag(auth, "DATA_MODEL"))
-    return yield* run(yield* Metadata, auth.workspace.id)
+    return yield* Effect.tap(run(yield* Metadata, auth.workspace.id), auditAfter(auth, kind, about))
   }))
 }
 
@@ -95,16 +104,16 @@ export const dataModelResolvers = {
   },
   Mutation: {
     createOneObject: (_: unknown, args: Args, ctx: Context) =>
-      change(ctx, (m, ws) => m.createObject(ws, args.input.object)),
+      change(ctx, "object.created", objectChange, (m, ws) => m.createObject(ws, args.input.object)),
     updateOneObject: (_: unknown, args: Args, ctx: Context) =>
-      change(ctx, (m, ws) => m.updateObject(ws, args.input.id, args.input.update)),
+      change(ctx, "object.updated", objectChange, (m, ws) => m.updateObject(ws, args.input.id, args.input.update)),
     deleteOneObject: (_: unknown, args: Args, ctx: Context) =>
-      change(ctx, (m, ws) => m.deleteObject(ws, args.input.id)),
+      change(ctx, "object.deleted", objectChange, (m, ws) => m.deleteObject(ws, args.input.id)),
     createOneField: (_: unknown, args: Args, ctx: Context) =>
-      change(ctx, (m, ws) => m.createField(ws, args.input.field)),
+      change(ctx, "field.created", fieldChange, (m, ws) => m.createField(ws, args.input.field)),
     updateOneField: (_: unknown, args: Args, ctx: Context) =>
-      change(ctx, (m, ws) => m.updateField(ws, args.input.id, args.input.update)),
+      change(ctx, "field.updated", fieldChange, (m, ws) => m.updateField(ws, args.input.id, args.input.update)),
     deleteOneField: (_: unknown, args: Args, ctx: Context) =>
-      change(ctx, (m, ws) => m.deleteField(ws, args.input.id))
+      change(ctx, "field.deleted", fieldChange, (m, ws) => m.deleteField(ws, args.input.id))
   }
 }

@@ -11,6 +11,8 @@ import { approvedAccessDomainResolvers, type ApprovedAccessDomainServices } from
 import { approvedAccessDomainTypeDefs } from "./approved-access-domain-schema.js"
 import { authResolvers, type AuthResolverServices } from "./auth-resolvers.js"
 import { authTypeDefs } from "./auth-schema.js"
+import { auditResolvers, type AuditServices } from "./audit-resolvers.js"
+import { auditTypeDefs } from "./audit-schema.js"
 import { dataModelResolvers, type DataModelServices } from "./data-model-resolvers.js"
 import { dataModelTypeDefs } from "./data-model-schema.js"
 import { filesResolvers, type FilesServices } from "./files-resolvers.js"
@@ -60,6 +62,7 @@ export type MetadataServices =
   | FilesServices
   | ApprovedAccessDomainServices
   | MessagingServices
+  | AuditServices
 
 /** `/metadata`: Twenty's core GraphQL API (auth, workspace, API keys), served by graphql-yoga. */
 export const makeMetadataHandler = Effect.gen(function*() {
@@ -82,7 +85,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
         logicFunctionTypeDefs,
         filesTypeDefs,
         approvedAccessDomainTypeDefs,
-        messagingTypeDefs
+        messagingTypeDefs,
+        auditTypeDefs
       ],
       resolvers: {
         ...authResolvers,
@@ -110,7 +114,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...twoFactorResolvers.Query,
           ...approvedAccessDomainResolvers.Query,
           ...logicFunctionResolvers.Query,
-          ...messagingResolvers.Query
+          ...messagingResolvers.Query,
+          ...auditResolvers.Query
         },
         Mutation: guardCredentialMutations({
           ...authResolvers.Mutation,
@@ -127,7 +132,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...logicFunctionResolvers.Mutation,
           ...filesResolvers.Mutation,
           ...approvedAccessDomainResolvers.Mutation,
-          ...messagingResolvers.Mutation
+          ...messagingResolvers.Mutation,
+          ...auditResolvers.Mutation
         }),
         Upload: filesResolvers.Upload,
         UUID: UUIDScalar,

@@ -1,9 +1,11 @@
-import type { SqlError } from "@effect/sql"
+import type { SqlClient, SqlError } from "@effect/sql"
 import { Effect } from "effect"
 import type { User } from "../../../domain/auth.js"
 import type { UserError } from "../../../domain/errors.js"
 import type { PermissionFlag } from "../../../domain/permissions.js"
 import type { WorkspaceCaller } from "../../../services/auth/permissions.js"
+import type { AuditKind } from "../../../domain/audit.js"
+import { type AuditAbout, auditAfter } from "../../../services/audit/outbox.js"
 import { Permissions } from "../../../services/permissions/index.js"
 import { type FieldPermissionRow, Roles, type RolesShape, type RoleView, type WorkspaceMemberView } from "../../../services/roles/index.js"
 import { type Role, Workspaces } from "../../../services/workspace/index.js"
@@ -11,7 +13,7 @@ import type { GraphQLContext } from "../yoga.js"
 import { userOf, workspaceOf } from "./auth-resolvers.js"
 
 /** The services role resolvers run. */
-export type RoleServices = Permissions | Roles | Workspaces
+export type RoleServices = Permissions | Roles | Workspaces | SqlClient.SqlClient
 
 type Context = GraphQLContext<RoleServices>
 type Args = Record<string, any>
@@ -21,15 +23,23 @@ const withFlag = async <A>(
   ctx: Context,
   flag: PermissionFlag,
   run: (roles: RolesShape, caller: WorkspaceCaller, actingRoleId: string | null) => Effect.Effect<A, UserError | SqlError.SqlError, Permissions>,
-  caller?: WorkspaceCaller
+  caller?: WorkspaceCaller,
+  audit?: { readonly kind: AuditKind; readonly about: (result: A) => AuditAbout }
 ) => {
   const auth = caller ?? await workspaceOf(ctx)
   return ctx.run(Effect.gen(function*() {
     const permissions = yield* Permissions
     yield* permissions.requireFlag(auth, flag)
-    return yield* run(yield* Roles, auth, permissions.roleIdOf(auth))
+    const result = yield* run(yield* Roles, auth, permissions.roleIdOf(auth))
+    if (audit) yield* auditAfter(auth, audit.kind, audit.about)(result)
+    return result
   }))
 }
+
+const roleChange = (kind: AuditKind, roleId: (result: any) => string, change?: string) => ({
+  kind,
+  about: (result: unknown) => ({ recordId: roleId(result), details: change ? { change } : {} })
+})
 
 /** A Role reached from elsewhere (an API key's role, the default role) has no permission lists yet. */
 const roleView = (role: Role | RoleView, ctx: Context): Promise<RoleView> =>
@@ -75,25 +85,25 @@ export const roleResolvers = {
   },
   Mutation: {
     createOneRole: (_: unknown, args: Args, ctx: Context) =>
-      withFlag(ctx, "ROLES", (r, a) => r.create(a.workspace.id, args.createRoleInput)),
+      withFlag(ctx, "ROLES", (r, a) => r.create(a.workspace.id, args.createRoleInput), undefined, roleChange("role.created", (role) => role.id)),
     updateOneRole: (_: unknown, args: Args, ctx: Context) =>
-      withFlag(ctx, "ROLES", (r, a, acting) => r.update(a.workspace.id, args.updateRoleInput.id, args.updateRoleInput.update, acting)),
+      withFlag(ctx, "ROLES", (r, a, acting) => r.update(a.workspace.id, args.updateRoleInput.id, args.updateRoleInput.update, acting), undefined, roleChange("role.updated", () => args.updateRoleInput.id)),
     deleteOneRole: (_: unknown, args: Args, ctx: Context) =>
-      withFlag(ctx, "ROLES", (r, a, acting) => r.remove(a.workspace.id, args.roleId, acting)),
+      withFlag(ctx, "ROLES", (r, a, acting) => r.remove(a.workspace.id, args.roleId, acting), undefined, roleChange("role.deleted", () => args.roleId)),
     upsertObjectPermissions: (_: unknown, { upsertObjectPermissionsInput: input }: Args, ctx: Context) =>
-      withFlag(ctx, "ROLES", (r, a) => r.upsertObjectPermissions(a.workspace.id, input.roleId, input.objectPermissions)),
+      withFlag(ctx, "ROLES", (r, a) => r.upsertObjectPermissions(a.workspace.id, input.roleId, input.objectPermissions), undefined, roleChange("role.updated", () => input.roleId, "objectPermissions")),
     upsertFieldPermissions: (_: unknown, { upsertFieldPermissionsInput: input }: Args, ctx: Context) =>
-      withFlag(ctx, "ROLES", (r, a) => r.upsertFieldPermissions(a.workspace.id, input.roleId, input.fieldPermissions)),
+      withFlag(ctx, "ROLES", (r, a) => r.upsertFieldPermissions(a.workspace.id, input.roleId, input.fieldPermissions), undefined, roleChange("role.updated", () => input.roleId, "fieldPermissions")),
     upsertPermissionFlags: (_: unknown, { upsertPermissionFlagsInput: input }: Args, ctx: Context) =>
-      withFlag(ctx, "ROLES", (r, a, acting) => r.upsertPermissionFlags(a.workspace.id, input.roleId, input.permissionFlagKeys, acting)),
+      withFlag(ctx, "ROLES", (r, a, acting) => r.upsertPermissionFlags(a.workspace.id, input.roleId, input.permissionFlagKeys, acting), undefined, roleChange("role.updated", () => input.roleId, "permissionFlags")),
     upsertRowPermissions: (_: unknown, { upsertRowPermissionsInput: input }: Args, ctx: Context) =>
-      withFlag(ctx, "ROLES", (r, a) => r.upsertRowPermissions(a.workspace.id, input.roleId, input.rowPermissions)),
+      withFlag(ctx, "ROLES", (r, a) => r.upsertRowPermissions(a.workspace.id, input.roleId, input.rowPermissions), undefined, roleChange("role.updated", () => input.roleId, "rowPermissions")),
     assignRoleToApiKey: (_: unknown, args: Args, ctx: Context) =>
       withFlag(ctx, "API_KEYS_AND_WEBHOOKS", (r, a) =>
         Effect.zipRight(
           Effect.flatMap(Permissions, (p) => p.requireMayAssign(a, args.roleId)),
           r.assignRoleToApiKey(a.workspace.id, args.apiKeyId, args.roleId)
-        )),
+        ), undefined, { kind: "role.assigned", about: () => ({ recordId: args.roleId, details: { apiKeyId: args.apiKeyId } }) }),
     updateWorkspaceMemberRole: async (_: unknown, args: Args, ctx: Context) => {
       const caller = await userOf(ctx)
       return withFlag(
@@ -104,7 +114,8 @@ export const roleResolvers = {
             Effect.flatMap(Permissions, (p) => p.requireMayAssign(caller, args.roleId)),
             r.updateWorkspaceMemberRole(caller.workspace.id, caller.user.id, args.workspaceMemberId, args.roleId)
           ),
-        caller
+        caller,
+        { kind: "role.assigned", about: () => ({ recordId: args.roleId, details: { workspaceMemberId: args.workspaceMemberId } }) }
       )
     },
     transferWorkspaceOwnership: async (_: unknown, args: Args, ctx: Context) => {
