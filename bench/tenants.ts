@@ -39,7 +39,8 @@ import { WORKFLOWS_QUEUE } from "../src/services/workflows/executor.js"
 import { registry } from "../src/jobs/registry.js"
 import { runWorker } from "../src/jobs/runner.js"
 import { startTestApp } from "../test/support/app.js"
-import { testRedisPrefix } from "../test/support/database.js"
+import { ADMIN_DATABASE_URL, testRedisPrefix } from "../test/support/database.js"
+import { SQL } from "bun"
 
 const MiB = 1024 * 1024
 const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10
@@ -117,6 +118,9 @@ const serve = async ({ databaseUrl, redisKeyPrefix }: ChildInput, tenants: Reado
   const rss = rssNow()
   const heap = heapStats().heapSize
   const schemas = await app.run(Effect.map(SchemaBuilder, (s) => s.stats()))
+  // BENCH_HEAP_SNAPSHOT=file: what the touches left held, in V8's format (Chrome DevTools, or bench/heap-summary.ts).
+  const snapshotFile = process.env["BENCH_HEAP_SNAPSHOT"]
+  if (snapshotFile) await Bun.write(snapshotFile, Bun.generateHeapSnapshot("v8"))
   await Bun.sleep(5_000)
   Bun.gc(true)
   const idleRss = rssNow()
@@ -235,7 +239,43 @@ const COUNT = Number(process.env["BENCH_WORKSPACES"] ?? 1_000)
 const MODES = (process.env["BENCH_MODES"] ?? "on,on-64,off").split(",")
 /** BENCH_WORK_ONLY=1: every workspace touched once per mode (BENCH_MODES=on: once), then the worker: its figures, sooner. */
 const WORK_ONLY = process.env["BENCH_WORK_ONLY"] === "1"
-const app = await startTestApp({ env: { DATABASE_POOL_SIZE: "3" } })
+/**
+ * BENCH_SNAPSHOT=1: provision once into a database that is kept (score_bench_tenants_<BENCH_SNAPSHOT_TAG>) with the
+ * tenants' tokens in a table of its own, and reuse it on later runs, so an iteration takes seconds instead of minutes.
+ * BENCH_SNAPSHOT=drop drops it and exits. The custom objects of the last scenario are deleted again at the end.
+ */
+const SNAPSHOT = process.env["BENCH_SNAPSHOT"]
+const snapshotName = `score_bench_tenants_${process.env["BENCH_SNAPSHOT_TAG"] ?? "tenants"}`
+const snapshotUrl = async () => {
+  const admin = new SQL(ADMIN_DATABASE_URL)
+  try {
+    if (SNAPSHOT === "drop") {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${snapshotName} WITH (FORCE)`)
+      console.log(`dropped ${snapshotName}`)
+      process.exit(0)
+    }
+    const [found] = await admin`SELECT 1 AS one FROM pg_database WHERE datname = ${snapshotName}`
+    if (!found) await admin.unsafe(`CREATE DATABASE ${snapshotName}`)
+  } finally {
+    await admin.close()
+  }
+  const url = new URL(ADMIN_DATABASE_URL)
+  url.pathname = `/${snapshotName}`
+  return url.href
+}
+const app = await startTestApp({ env: { DATABASE_POOL_SIZE: "3" }, ...(SNAPSHOT ? { databaseUrl: await snapshotUrl() } : {}) })
+/** The snapshot's tenants (as many as BENCH_WORKSPACES), or none yet. */
+const savedTenants = () =>
+  app.run(Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE TABLE IF NOT EXISTS public.bench_tenants (n int PRIMARY KEY, "workspaceId" uuid NOT NULL, token text NOT NULL)`
+    return yield* sql<Tenant>`SELECT "workspaceId", token FROM public.bench_tenants WHERE n < ${COUNT} ORDER BY n`
+  }))
+const saveTenant = (n: number, tenant: Tenant) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`INSERT INTO public.bench_tenants (n, "workspaceId", token) VALUES (${n}, ${tenant.workspaceId}, ${tenant.token})`
+  })
 // What startTestApp gave this process: the children (other pids) would each get a prefix of their own.
 const redisKeyPrefix = testRedisPrefix(new URL(app.databaseUrl).pathname.slice(1))
 
@@ -262,22 +302,29 @@ const runChild = async <A = ServeReport>(mode: string, tenants: ReadonlyArray<Te
 
 try {
   const provisionStarted = performance.now()
-  const tenants: Array<Tenant> = await app.run(Effect.gen(function*() {
+  const saved = SNAPSHOT ? [...await savedTenants()] : []
+  const tenants: Array<Tenant> = saved.length >= COUNT ? saved : await app.run(Effect.gen(function*() {
     const auth = yield* Auth
     const apiKeys = yield* ApiKeys
     const { user } = yield* auth.signUp({ email: `tenants.${crypto.randomUUID().slice(0, 8)}@example.com`, password: "correct horse battery", isEmailVerified: true })
-    const expiresAt = new Date(Date.now() + 86_400_000).toISOString()
-    const made: Array<Tenant> = []
-    for (let i = 0; i < COUNT; i++) {
+    // A snapshot's tokens live a year; it is dropped long before.
+    const expiresAt = new Date(Date.now() + (SNAPSHOT ? 365 : 1) * 86_400_000).toISOString()
+    const made: Array<Tenant> = [...saved]
+    for (let i = saved.length; i < COUNT; i++) {
       const { workspace } = yield* auth.signUpInNewWorkspace(user, `Tenant ${i}`)
       const key = yield* apiKeys.create(workspace.id, { name: "bench", expiresAt })
       const { token } = yield* apiKeys.generateToken(workspace.id, key.id, expiresAt)
       made.push({ workspaceId: workspace.id, token })
+      if (SNAPSHOT) yield* saveTenant(i, made[i]!)
       if (i % 100 === 99) console.error(`provisioned ${i + 1} in ${Math.round((performance.now() - provisionStarted) / 1000)} s`)
     }
     return made
   }))
   const provisionSeconds = Math.round((performance.now() - provisionStarted) / 1000)
+  if (process.env["BENCH_PROVISION_ONLY"] === "1") {
+    console.log(`provisioned ${COUNT} workspaces in ${provisionSeconds} s`)
+    process.exit(0)
+  }
 
   const results: Record<string, Record<string, ServeReport>> = {}
   const scenario = async (name: string, touched: ReadonlyArray<Tenant>) => {
@@ -291,13 +338,23 @@ try {
   else await scenario(`${Math.min(100, COUNT)} standard`, tenants.slice(0, 100))
   if (COUNT > 100 && !WORK_ONLY) await scenario(`${COUNT} standard`, tenants)
   const customized = WORK_ONLY ? [] : tenants.filter((_, i) => i % 10 === 0)
-  await app.run(Effect.gen(function*() {
+  const invoices = await app.run(Effect.gen(function*() {
     const metadata = yield* Metadata
+    const made: Array<readonly [string, string]> = []
     for (const { workspaceId } of customized) {
-      yield* metadata.createObject(workspaceId, { nameSingular: "invoice", namePlural: "invoices", labelSingular: "Invoice", labelPlural: "Invoices" })
+      const object = yield* metadata.createObject(workspaceId, { nameSingular: "invoice", namePlural: "invoices", labelSingular: "Invoice", labelPlural: "Invoices" })
+      made.push([workspaceId, object.id])
     }
+    return made
   }))
   if (!WORK_ONLY) await scenario(`${COUNT}, 10 % with a custom object`, tenants)
+  // The snapshot goes back to the standard model for the next run.
+  if (SNAPSHOT) {
+    await app.run(Effect.gen(function*() {
+      const metadata = yield* Metadata
+      for (const [workspaceId, id] of invoices) yield* metadata.deleteObject(workspaceId, id)
+    }))
+  }
 
   console.log(`\nprovisioned ${COUNT} workspaces in ${provisionSeconds} s (${Math.round((provisionSeconds * 1000) / COUNT)} ms each, API key included); machine shared with other helpers (noisy)`)
   console.log("scenario | mode | RSS MiB (peak, idle after 5 s, 30 s) | heap MiB (capacity, external) | schemas kept (built, MiB est.) | first call p50/p99 ms | errors")
