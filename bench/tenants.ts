@@ -39,7 +39,9 @@ import { WORKFLOWS_QUEUE } from "../src/services/workflows/executor.js"
 import { registry } from "../src/jobs/registry.js"
 import { runWorker } from "../src/jobs/runner.js"
 import { startTestApp } from "../test/support/app.js"
-import { ADMIN_DATABASE_URL, testRedisPrefix } from "../test/support/database.js"
+import { ADMIN_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from "../test/support/database.js"
+import { TEST_APP_SECRET } from "../test/support/app.js"
+import { startServer, UNTHROTTLED } from "../test/support/process.js"
 import { SQL } from "bun"
 
 const MiB = 1024 * 1024
@@ -144,6 +146,86 @@ const serve = async ({ databaseUrl, redisKeyPrefix }: ChildInput, tenants: Reado
   return report
 }
 
+/** A process's resident and peak resident memory (bytes) from /proc: the deployed server is another process. */
+const procMemory = async (pid: number) => {
+  const status = await Bun.file(`/proc/${pid}/status`).text()
+  const kib = (field: string) => Number(/\d+/.exec(status.split("\n").find((l) => l.startsWith(field)) ?? "0")![0]) * 1024
+  return { rss: kib("VmRSS:"), peak: kib("VmHWM:") }
+}
+
+/**
+ * The deployed server (`bun scripts/run.ts main`, the minified bundle, as production runs it) touched over
+ * HTTP from this process: its RSS only, since its heap and caches are not reachable from here. Settings and
+ * allocator knobs come from the environment (BENCH_SERVER_ENV='{"MIMALLOC_PURGE_DELAY":"0"}').
+ */
+let bundleBuilt = false
+const serveDeployed = async ({ databaseUrl, redisKeyPrefix }: ChildInput, tenants: ReadonlyArray<Tenant>, extraEnv: Record<string, string>): Promise<ServeReport> => {
+  // scripts/run.ts rebuilds dist/ in the server's own process when a source is newer: a first start builds
+  // it, so the measured server only loads the bundle (a build left ~100 MiB more resident).
+  if (!bundleBuilt) {
+    const builder = await startServer({ DATABASE_URL: databaseUrl, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: redisKeyPrefix, APP_SECRET: TEST_APP_SECRET, LOG_LEVEL: "Error" }, 120_000)
+    await builder.stop()
+    bundleBuilt = true
+  }
+  const server = await startServer({
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: redisKeyPrefix,
+    APP_SECRET: TEST_APP_SECRET,
+    DATABASE_POOL_SIZE: "3",
+    LOG_LEVEL: "Error",
+    ...UNTHROTTLED,
+    SCHEMA_SHARING: process.env["SCHEMA_SHARING"] ?? "on",
+    SCHEMA_CACHE_MAX_MB: process.env["SCHEMA_CACHE_MAX_MB"] ?? "64",
+    ...(process.env["METADATA_CACHE_MAX_MB"] ? { METADATA_CACHE_MAX_MB: process.env["METADATA_CACHE_MAX_MB"] } : {}),
+    ...extraEnv
+  }, 120_000)
+  try {
+    const pid = server.proc.pid
+    const firstCalls: Array<number> = []
+    let errors = 0
+    const call = async (path: string, token: string, body?: string) => {
+      const response = await fetch(`${server.url}${path}`, {
+        method: body ? "POST" : "GET",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        ...(body ? { body } : {})
+      })
+      const text = await response.text()
+      if (response.status >= 300 || text.includes("\"errors\"")) errors++
+    }
+    const started = performance.now()
+    for (const [i, { token }] of tenants.entries()) {
+      const t0 = performance.now()
+      await call("/graphql", token, JSON.stringify({ query: `mutation { createCompany(data: { name: "Tenant ${i}", employees: ${i} }) { id name } }` }))
+      firstCalls.push(performance.now() - t0)
+      await call("/graphql", token, JSON.stringify({ query: `query { companies(first: 10) { edges { node { id name people(first: 5) { edges { node { id name { firstName } } } } } } } }` }))
+      await call("/rest/companies?limit=10&depth=1", token)
+    }
+    const touchSeconds = (performance.now() - started) / 1000
+    const after = await procMemory(pid)
+    await Bun.sleep(5_000)
+    const idle = await procMemory(pid)
+    await Bun.sleep(25_000)
+    const idle30 = await procMemory(pid)
+    return {
+      rssMiB: mib(after.rss),
+      peakRssMiB: mib(idle30.peak),
+      heapMiB: 0,
+      idleRssMiB: mib(idle.rss),
+      idle30RssMiB: mib(idle30.rss),
+      heapCapacityMiB: 0,
+      externalMiB: 0,
+      schemas: { schemas: 0, builds: 0, bytes: 0 },
+      firstCallP50: Math.round(percentile(firstCalls, 0.5) * 10) / 10,
+      firstCallP99: Math.round(percentile(firstCalls, 0.99) * 10) / 10,
+      errors,
+      touchSeconds: Math.round(touchSeconds)
+    }
+  } finally {
+    await server.stop()
+  }
+}
+
 interface WorkReport {
   readonly events: number
   /** The same process before relaying or running anything: the floor the figures below compare with. */
@@ -239,6 +321,10 @@ const COUNT = Number(process.env["BENCH_WORKSPACES"] ?? 1_000)
 const MODES = (process.env["BENCH_MODES"] ?? "on,on-64,off").split(",")
 /** BENCH_WORK_ONLY=1: every workspace touched once per mode (BENCH_MODES=on: once), then the worker: its figures, sooner. */
 const WORK_ONLY = process.env["BENCH_WORK_ONLY"] === "1"
+/** BENCH_CUSTOM=0: no scenario with custom objects; BENCH_WORKER=0: no worker; BENCH_FIRST=0: no first-100 scenario. */
+const CUSTOM = process.env["BENCH_CUSTOM"] !== "0"
+const WORKER = process.env["BENCH_WORKER"] !== "0"
+const FIRST = process.env["BENCH_FIRST"] !== "0"
 /**
  * BENCH_SNAPSHOT=1: provision once into a database that is kept (score_bench_tenants_<BENCH_SNAPSHOT_TAG>) with the
  * tenants' tokens in a table of its own, and reuse it on later runs, so an iteration takes seconds instead of minutes.
@@ -280,6 +366,11 @@ const saveTenant = (n: number, tenant: Tenant) =>
 const redisKeyPrefix = testRedisPrefix(new URL(app.databaseUrl).pathname.slice(1))
 
 const runChild = async <A = ServeReport>(mode: string, tenants: ReadonlyArray<Tenant>, role = "--serve"): Promise<A> => {
+  // deployed: the bundled server in a process of its own (deployed-smol: under --smol, through BUN_OPTIONS).
+  if (mode.startsWith("deployed")) {
+    const extra: Record<string, string> = { ...JSON.parse(process.env["BENCH_SERVER_ENV"] ?? "{}"), ...(mode.endsWith("-smol") ? { BUN_OPTIONS: "--smol" } : {}) }
+    return await serveDeployed({ databaseUrl: app.databaseUrl, redisKeyPrefix }, tenants, extra) as A
+  }
   // on-smol: the same as on, with Bun's --smol (a smaller JavaScriptCore heap, collected more often).
   const child = Bun.spawn(["bun", ...(mode.endsWith("-smol") ? ["--smol"] : []), import.meta.path, role], {
     stdin: new Blob([JSON.stringify({ databaseUrl: app.databaseUrl, redisKeyPrefix, tenants })]),
@@ -335,9 +426,9 @@ try {
     }
   }
   if (WORK_ONLY) await scenario(`${COUNT} standard`, tenants)
-  else await scenario(`${Math.min(100, COUNT)} standard`, tenants.slice(0, 100))
+  else if (FIRST || COUNT <= 100) await scenario(`${Math.min(100, COUNT)} standard`, tenants.slice(0, 100))
   if (COUNT > 100 && !WORK_ONLY) await scenario(`${COUNT} standard`, tenants)
-  const customized = WORK_ONLY ? [] : tenants.filter((_, i) => i % 10 === 0)
+  const customized = WORK_ONLY || !CUSTOM ? [] : tenants.filter((_, i) => i % 10 === 0)
   const invoices = await app.run(Effect.gen(function*() {
     const metadata = yield* Metadata
     const made: Array<readonly [string, string]> = []
@@ -347,7 +438,7 @@ try {
     }
     return made
   }))
-  if (!WORK_ONLY) await scenario(`${COUNT}, 10 % with a custom object`, tenants)
+  if (!WORK_ONLY && CUSTOM) await scenario(`${COUNT}, 10 % with a custom object`, tenants)
   // The snapshot goes back to the standard model for the next run.
   if (SNAPSHOT) {
     await app.run(Effect.gen(function*() {
@@ -366,8 +457,8 @@ try {
     }
   }
   // The worker after all touches: every workspace's record events through the event, webhook and workflow jobs.
-  const worker = await runChild<WorkReport>("on", [], "--work")
-  console.log(`worker: ${worker.events} events of ${COUNT} workspaces in ${worker.seconds} s (${worker.left} left): RSS ${worker.rssMiB} MiB (peak ${worker.peakRssMiB}, before ${worker.startRssMiB}, idle 30 s ${worker.idle30RssMiB}), heap ${worker.heapMiB} MiB (before ${worker.startHeapMiB}, idle 30 s ${worker.idle30HeapMiB}); queues ${JSON.stringify(worker.queues)}`)
+  const worker = WORKER ? await runChild<WorkReport>("on", [], "--work") : null
+  if (worker) console.log(`worker: ${worker.events} events of ${COUNT} workspaces in ${worker.seconds} s (${worker.left} left): RSS ${worker.rssMiB} MiB (peak ${worker.peakRssMiB}, before ${worker.startRssMiB}, idle 30 s ${worker.idle30RssMiB}), heap ${worker.heapMiB} MiB (before ${worker.startHeapMiB}, idle 30 s ${worker.idle30HeapMiB}); queues ${JSON.stringify(worker.queues)}`)
   console.log(`RESULT ${JSON.stringify({ provisionSeconds, results, worker })}`)
 } finally {
   await app.close()
