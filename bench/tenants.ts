@@ -158,14 +158,12 @@ const procMemory = async (pid: number) => {
  * HTTP from this process: its RSS only, since its heap and caches are not reachable from here. Settings and
  * allocator knobs come from the environment (BENCH_SERVER_ENV='{"MIMALLOC_PURGE_DELAY":"0"}').
  */
-let bundleBuilt = false
 const serveDeployed = async ({ databaseUrl, redisKeyPrefix }: ChildInput, tenants: ReadonlyArray<Tenant>, extraEnv: Record<string, string>): Promise<ServeReport> => {
-  // scripts/run.ts rebuilds dist/ in the server's own process when a source is newer: a first start builds
-  // it, so the measured server only loads the bundle (a build left ~100 MiB more resident).
-  if (!bundleBuilt) {
+  // scripts/run.ts rebuilds dist/ in the server's own process when a source is newer: a start just before
+  // builds it if needed, so the measured server only loads the bundle (a build left ~100 MiB more resident).
+  {
     const builder = await startServer({ DATABASE_URL: databaseUrl, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: redisKeyPrefix, APP_SECRET: TEST_APP_SECRET, LOG_LEVEL: "Error" }, 120_000)
     await builder.stop()
-    bundleBuilt = true
   }
   const server = await startServer({
     DATABASE_URL: databaseUrl,
@@ -368,7 +366,13 @@ const redisKeyPrefix = testRedisPrefix(new URL(app.databaseUrl).pathname.slice(1
 const runChild = async <A = ServeReport>(mode: string, tenants: ReadonlyArray<Tenant>, role = "--serve"): Promise<A> => {
   // deployed: the bundled server in a process of its own (deployed-smol: under --smol, through BUN_OPTIONS).
   if (mode.startsWith("deployed")) {
-    const extra: Record<string, string> = { ...JSON.parse(process.env["BENCH_SERVER_ENV"] ?? "{}"), ...(mode.endsWith("-smol") ? { BUN_OPTIONS: "--smol" } : {}) }
+    // deployed+NAME=value+...: the server with these variables too (allocator and JavaScriptCore knobs).
+    const [base, ...settings] = mode.split("+")
+    const extra: Record<string, string> = {
+      ...JSON.parse(process.env["BENCH_SERVER_ENV"] ?? "{}"),
+      ...(base!.endsWith("-smol") ? { BUN_OPTIONS: "--smol" } : {}),
+      ...Object.fromEntries(settings.map((s) => [s.slice(0, s.indexOf("=")), s.slice(s.indexOf("=") + 1)]))
+    }
     return await serveDeployed({ databaseUrl: app.databaseUrl, redisKeyPrefix }, tenants, extra) as A
   }
   // on-smol: the same as on, with Bun's --smol (a smaller JavaScriptCore heap, collected more often).
