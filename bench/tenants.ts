@@ -41,7 +41,7 @@ import { runWorker } from "../src/jobs/runner.js"
 import { startTestApp } from "../test/support/app.js"
 import { ADMIN_DATABASE_URL, TEST_REDIS_URL, testRedisPrefix } from "../test/support/database.js"
 import { TEST_APP_SECRET } from "../test/support/app.js"
-import { startServer, UNTHROTTLED } from "../test/support/process.js"
+import { runScore, startServer, UNTHROTTLED } from "../test/support/process.js"
 import { SQL } from "bun"
 
 const MiB = 1024 * 1024
@@ -316,7 +316,7 @@ const COUNT = Number(process.env["BENCH_WORKSPACES"] ?? 1_000)
  * on: today's defaults; on-smol: the same under `bun --smol`; on-64: sharing with the earlier 64 MB metadata
  * budget; off: a schema per workspace (the old behaviour).
  */
-const MODES = (process.env["BENCH_MODES"] ?? "on,on-64,off").split(",")
+const MODES = (process.env["BENCH_MODES"] ?? "on,on-64,off").split(",").filter((m) => m !== "")
 /** BENCH_WORK_ONLY=1: every workspace touched once per mode (BENCH_MODES=on: once), then the worker: its figures, sooner. */
 const WORK_ONLY = process.env["BENCH_WORK_ONLY"] === "1"
 /** BENCH_CUSTOM=0: no scenario with custom objects; BENCH_WORKER=0: no worker; BENCH_FIRST=0: no first-100 scenario. */
@@ -395,6 +395,85 @@ const runChild = async <A = ServeReport>(mode: string, tenants: ReadonlyArray<Te
   return JSON.parse(line.slice("REPORT ".length))
 }
 
+/** Jobs and outbox events not yet done, as this process's app (same database and Redis prefix) sees them. */
+const pendingWork = () =>
+  app.run(Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const queue = yield* JobQueue
+    const [outbox] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM core."eventOutbox"`
+    let pending = outbox!.n
+    for (const name of [EVENTS_QUEUE, WEBHOOKS_QUEUE, WORKFLOWS_QUEUE]) {
+      const c = yield* queue.counts(name)
+      pending += c.waiting + c.active
+    }
+    return pending
+  }))
+
+interface DeployedWorkReport {
+  readonly events: number
+  readonly seconds: number
+  readonly left: number
+  readonly startRssMiB: number
+  readonly drainedRssMiB: number
+  readonly peakRssMiB: number
+  readonly idle5RssMiB: number
+  readonly idle30RssMiB: number
+}
+
+/**
+ * The deployed worker (`bun scripts/run.ts worker`, the bundle) draining what the touches left: RSS when
+ * drained and 5 s and 30 s later, with the settings of `mode` (deployed-worker+NAME=value+...).
+ */
+const workDeployed = async (mode: string): Promise<DeployedWorkReport> => {
+  const settings = Object.fromEntries(mode.split("+").slice(1).map((s) => [s.slice(0, s.indexOf("=")), s.slice(s.indexOf("=") + 1)]))
+  const events = await pendingWork()
+  const proc = runScore("worker", {
+    DATABASE_URL: app.databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: redisKeyPrefix,
+    APP_SECRET: TEST_APP_SECRET,
+    DATABASE_POOL_SIZE: "3",
+    LOG_LEVEL: "Error",
+    ...settings
+  })
+  try {
+    await Bun.sleep(2_000)
+    const startRss = (await procMemory(proc.pid)).rss
+    const started = performance.now()
+    let left = events
+    for (let idle = 0; idle < 2 && performance.now() - started < 300_000;) {
+      await Bun.sleep(1_000)
+      left = await pendingWork()
+      idle = left === 0 ? idle + 1 : 0
+    }
+    const seconds = Math.round((performance.now() - started) / 1000)
+    const drained = await procMemory(proc.pid)
+    await Bun.sleep(5_000)
+    const idle5 = await procMemory(proc.pid)
+    await Bun.sleep(25_000)
+    const idle30 = await procMemory(proc.pid)
+    return {
+      events,
+      seconds,
+      left,
+      startRssMiB: mib(startRss),
+      drainedRssMiB: mib(drained.rss),
+      peakRssMiB: mib(idle30.peak),
+      idle5RssMiB: mib(idle5.rss),
+      idle30RssMiB: mib(idle30.rss)
+    }
+  } finally {
+    proc.kill()
+    await proc.exited
+  }
+}
+
+/**
+ * BENCH_WORKER_MODES=deployed-worker+IDLE_COLLECT_AFTER=0s,deployed-worker: after the scenarios, for each mode
+ * the deployed API touches every workspace once more (their events), then a deployed worker drains them.
+ */
+const WORKER_MODES = (process.env["BENCH_WORKER_MODES"] ?? "").split(",").filter((m) => m !== "")
+
 try {
   const provisionStarted = performance.now()
   const saved = SNAPSHOT ? [...await savedTenants()] : []
@@ -463,7 +542,15 @@ try {
   // The worker after all touches: every workspace's record events through the event, webhook and workflow jobs.
   const worker = WORKER ? await runChild<WorkReport>("on", [], "--work") : null
   if (worker) console.log(`worker: ${worker.events} events of ${COUNT} workspaces in ${worker.seconds} s (${worker.left} left): RSS ${worker.rssMiB} MiB (peak ${worker.peakRssMiB}, before ${worker.startRssMiB}, idle 30 s ${worker.idle30RssMiB}), heap ${worker.heapMiB} MiB (before ${worker.startHeapMiB}, idle 30 s ${worker.idle30HeapMiB}); queues ${JSON.stringify(worker.queues)}`)
-  console.log(`RESULT ${JSON.stringify({ provisionSeconds, results, worker })}`)
+  const deployedWorkers: Record<string, DeployedWorkReport> = {}
+  for (const mode of WORKER_MODES) {
+    // Each worker gets the same burst: this touch's events only (earlier runs' and scenarios' are dropped).
+    await app.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql`DELETE FROM core."eventOutbox"`))
+    await runChild("deployed", tenants)
+    const report = deployedWorkers[mode] = await workDeployed(mode)
+    console.log(`${mode}: ${report.events} events in ${report.seconds} s (${report.left} left): RSS ${report.startRssMiB} → ${report.drainedRssMiB} MiB drained (peak ${report.peakRssMiB}, idle 5 s ${report.idle5RssMiB}, 30 s ${report.idle30RssMiB})`)
+  }
+  console.log(`RESULT ${JSON.stringify({ provisionSeconds, results, worker, deployedWorkers })}`)
 } finally {
   await app.close()
 }
