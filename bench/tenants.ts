@@ -4,6 +4,10 @@
  *   bun bench/tenants.ts     (BENCH_WORKSPACES=1000 to change the largest count; BENCH_MODES=on,on-64,off)
  *
  *   BENCH_WORK_ONLY=1 BENCH_MODES=on: provision, touch every workspace once, then only the worker's figures.
+ *   BENCH_SNAPSHOT=1: provision once into a kept database and reuse it (BENCH_SNAPSHOT=drop removes it).
+ *   BENCH_MODES=deployed+IDLE_COLLECT_AFTER=0s,deployed: the bundled server in its own process, before/after.
+ *   BENCH_WORKER_MODES=deployed-worker+IDLE_COLLECT_AFTER=0s,deployed-worker: the bundled worker, the same.
+ *   BENCH_FIRST=0, BENCH_CUSTOM=0, BENCH_WORKER=0: leave out the first-100, custom-object or in-process worker part.
  *
  * Provisions BENCH_WORKSPACES workspaces (Twenty's standard model) in a database of its own, then for each
  * scenario — the first 100, all of them, all of them after 10 % got one custom object — and each mode (see
@@ -20,6 +24,9 @@
  *   on:    100 → 224 (219), heap 70;   1000 → 423 (322), heap 89;   10 % custom → 338 (330), heap 92
  *   on, with the cache's local tier swept (second run): 1000 → 339 (323, 30 s: 323), heap 88 (capacity 182)
  * 1,000 workspaces took 555 s and 431 s to provision (API keys included).
+ * 2026-12-05, deployed (bundle, own process), 1,000, load 11–23, RSS right after (peak, 5 s, 30 s idle):
+ *   before the idle collector 296–457 (378–689, 291–413, 248–357); with it 301–315 (416–516, 271–275, 264–266);
+ *   + BUN_JSC_forceRAMSize=512 MiB 247–294 (324–388, 237–268, 234–265), cold first calls up to 2× slower.
  * Worker (BENCH_WORK_ONLY=1, 2026-12-04, load 8–10): 1,000 events drained in 14–18 s, RSS 191–208 → 547–599 MiB;
  * heap 30 s after draining at 300 / 1,000 workspaces 108 / 211 MiB, 67 / 68 with the memos swept (derivedMemo).
  */

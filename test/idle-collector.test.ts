@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test"
+import { Duration } from "effect"
 import { makeIdleCollector } from "../src/platform/memory/idle-collector.js"
+import { testConfig } from "./support/app.js"
 
 /** A process whose CPU time the test moves by hand; counts the collections asked for. */
 const fakeProcess = () => {
@@ -57,5 +59,14 @@ describe("idle collector", () => {
     collector.tick()
     collector.tick()
     expect(collector.collections()).toBe(1)
+  })
+})
+
+describe("IDLE_COLLECT_AFTER", () => {
+  test("defaults to 5 s, takes Twenty-style durations, and 0s turns the collector off", async () => {
+    expect(Duration.toMillis((await testConfig({})).idleCollectAfter)).toBe(5_000)
+    expect(Duration.toMillis((await testConfig({ IDLE_COLLECT_AFTER: "30s" })).idleCollectAfter)).toBe(30_000)
+    expect(Duration.toMillis((await testConfig({ IDLE_COLLECT_AFTER: "0s" })).idleCollectAfter)).toBe(0)
+    await expect(testConfig({ IDLE_COLLECT_AFTER: "soon" })).rejects.toThrow()
   })
 })
