@@ -45,6 +45,7 @@ describe("idle collector", () => {
     for (let burst = 1; burst <= 3; burst++) {
       proc.work(200_000)
       collector.tick()
+      proc.work(60_000) // idle again: the worker's polling only
       collector.tick()
       expect(proc.collected()).toBe(burst)
     }
