@@ -27,6 +27,7 @@
  * 2026-12-05, deployed (bundle, own process), 1,000, load 11–23, RSS right after (peak, 5 s, 30 s idle):
  *   before the idle collector 296–457 (378–689, 291–413, 248–357); with it 301–315 (416–516, 271–275, 264–266);
  *   + BUN_JSC_forceRAMSize=512 MiB 247–294 (324–388, 237–268, 234–265), cold first calls up to 2× slower.
+ *   Deployed worker, one touch's 1,000 events: 110–153 → 398–510 MiB drained, 209–266 30 s later, idle collector or not.
  * Worker (BENCH_WORK_ONLY=1, 2026-12-04, load 8–10): 1,000 events drained in 14–18 s, RSS 191–208 → 547–599 MiB;
  * heap 30 s after draining at 300 / 1,000 workspaces 108 / 211 MiB, 67 / 68 with the memos swept (derivedMemo).
  */
