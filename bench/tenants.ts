@@ -1,5 +1,6 @@
 /**
  * Many tenants: what one API process holds per active workspace, with schema sharing on and off.
+ * One file over 400 lines: its parent and child roles (--serve, --work, deployed) share the tenants, the snapshot and the report.
  *
  *   bun bench/tenants.ts     (BENCH_WORKSPACES=1000 to change the largest count; BENCH_MODES=on,on-64,off)
  *

@@ -55,8 +55,9 @@ export const makeIdleCollector = (idleAfterMs: number, probe: ProcessProbe = bun
 }
 
 /**
- * JavaScriptCore grows its heap by the machine's RAM and keeps the room after a burst: one API process
- * touching 1,000 workspaces stayed at 357 MiB 30 s after, against ~256 MiB once collected (bench/tenants.ts).
+ * JavaScriptCore sizes its heap by the machine's RAM and collects an idle process only on its own timers: the
+ * deployed API, 5 s after touching 1,000 workspaces, held 271–275 MiB with this against 291–310 without
+ * (bench/tenants.ts, loaded machine; 30 s after, both 248–269).
  * IDLE_COLLECT_AFTER (0: never) sets how long without work before the one collection.
  */
 export const IdleCollectorLive = Layer.scopedDiscard(
