@@ -139,6 +139,8 @@ export const appConfig = Config.all({
   schemaSharing: Config.boolean("SCHEMA_SHARING").pipe(Config.withDefault(true)),
   schemaCacheMaxMb: positive("SCHEMA_CACHE_MAX_MB", 64),
   metadataCacheMaxMb: positive("METADATA_CACHE_MAX_MB", 32),
+  /** No CPU used for this long after a burst: one full collection hands the burst's memory back (0: never). */
+  idleCollectAfter: duration("IDLE_COLLECT_AFTER", "5s"),
   queryDefaultLimit: Config.integer("QUERY_DEFAULT_LIMIT_RECORDS").pipe(Config.withDefault(60)),
   queryMaxLimit: Config.integer("QUERY_MAX_RECORDS").pipe(Config.withDefault(200)),
   mutationMaxRecords: Config.integer("MUTATION_MAXIMUM_AFFECTED_RECORDS").pipe(Config.withDefault(200)),
