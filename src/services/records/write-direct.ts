@@ -14,13 +14,14 @@ import { tablesWritten } from "./totals.js"
 import type { RecordsLimits, RecordsScope, RecordValue, Selection } from "./types.js"
 import { actorColumns, toColumns } from "./values.js"
 import { deletedAtSet, updateSet } from "./write.js"
-import { changeStatement, createStatement, type WrittenRow } from "./write-statements.js"
+import { changeOneStatement, createOneStatement, type WrittenRow } from "./write-statements.js"
 
 /*
  * The writes clients send most, done directly: create one record, update one by id, soft-delete (and
  * restore) one by id,
  * as plain promises outside the Effect runtime (which was about half of a write's server CPU). Each is the
- * reference write's own one statement (write-statements.ts: the write, its re-read and its outbox events),
+ * reference write's one statement cut to one record by id (write-statements.ts createOneStatement,
+ * changeOneStatement: the write, its record and its outbox event),
  * planned once per (model, object, written columns, actor) with placeholders that each request fills, then
  * the same epoch bump and file-url signing. Null, before anything runs, whenever the reference path
  * (write.ts) must answer: a restricted role (row filters, field permissions), relations in the selection,
@@ -161,13 +162,13 @@ export const makeDirectWrites = (
     const actor = JSON.stringify(scope.actor)
     const plan = planOf(model, `create\u0000${object.nameSingular}\u0000${actor}\u0000${names.join("\u0000")}`, () => {
       const slots = Object.fromEntries(names.map((name, i) => [name, new Slot(i)]))
-      return build(model, limits, (ctx) => createStatement(ctx, targetOf(model, object, scope), [slots]))
+      return build(model, limits, (ctx) => createOneStatement(ctx, targetOf(model, object, scope), slots))
     })
     return plan && written(model, object, scope, selection, statementOf(plan, names.map((name) => insert[name])))
   }
 
   /**
-   * A change of the record `id` (update, soft delete, restore) as changeStatement writes it, `statement`
+   * A change of the record `id` (update, soft delete, restore) as changeOneStatement writes it, `statement`
    * naming the id by PLACEHOLDER_ID once; resolves to the record, or null when no record matched.
    */
   const changeOne = (
@@ -200,7 +201,7 @@ export const makeDirectWrites = (
     const names = Object.keys(columns)
     const slots = Object.fromEntries(names.map((name, i) => [name, new Slot(i)]))
     return changeOne(scope, model, object, selection, id, `update\u0000${names.join("\u0000")}`, names.map((name) => columns[name]),
-      (ctx) => changeStatement(ctx, targetOf(model, object, scope), "updated", liveById(ctx, object), updateSet(ctx, scope, slots), names))
+      (ctx) => changeOneStatement(ctx, targetOf(model, object, scope), "updated", liveById(ctx, object), updateSet(ctx, scope, slots), names))
   }
 
   /** Soft-deletes the live record `id` (deleteMany by id's direct twin): the record, or null when there is none. */
@@ -210,7 +211,7 @@ export const makeDirectWrites = (
     if (!found) return null
     const { model, object } = found
     return changeOne(scope, model, object, selection, id, "delete", [], (ctx) =>
-      changeStatement(ctx, targetOf(model, object, scope), "deleted", [...liveById(ctx, object), `t0."deletedAt" IS NULL`],
+      changeOneStatement(ctx, targetOf(model, object, scope), "deleted", [...liveById(ctx, object), `t0."deletedAt" IS NULL`],
         deletedAtSet(ctx, scope, true)))
   }
 
@@ -224,7 +225,7 @@ export const makeDirectWrites = (
     if (!found) return null
     const { model, object } = found
     return changeOne(scope, model, object, selection, id, "restore", [], (ctx) =>
-      changeStatement(ctx, targetOf(model, object, scope), "restored",
+      changeOneStatement(ctx, targetOf(model, object, scope), "restored",
         [filterSql(ctx, object, "t0", { id: { eq: PLACEHOLDER_ID } }, 0), `t0."deletedAt" IS NOT NULL`], deletedAtSet(ctx, scope, false)))
   }
 
