@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { startNginx } from "./nginx.js"
+import { reloadNginx, startNginx, writeUpstream } from "./nginx.js"
 import { startPgBouncer } from "./pgbouncer.js"
 import { createDatabase, createReplica, type PgNode, startNode, startPrimary, stopNode } from "./postgres.js"
 import { freePort, healthy, isAlive, logPath, run, signal, spawnDetached, stopProcess, waitUntil } from "./processes.js"
@@ -160,6 +160,13 @@ export const rollingRestart = async (state: TopologyState) => {
     await startInstance(state, api, "main")
     saveState(state)
   }
+}
+
+/** Balances over the first `count` API servers only (bench/scale-out.ts); nginx reloads. */
+export const balanceOver = async (state: TopologyState, count: number) => {
+  writeUpstream(state.dir, state.apis.slice(0, count))
+  reloadNginx(state.dir)
+  await Bun.sleep(1000) // the old nginx workers finish and exit
 }
 
 export const killWorker = (state: TopologyState, index: number) => signal(state.workers[index]!.pid, "SIGKILL")

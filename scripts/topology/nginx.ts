@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { spawnDetached } from "./processes.js"
+import { run, spawnDetached } from "./processes.js"
 
 const NGINX = "/usr/sbin/nginx"
 const SERVER_BLOCK = resolve(import.meta.dir, "../../deploy/nginx/score.conf")
@@ -15,7 +15,7 @@ export interface Upstream {
 
 const upstreamFile = (dir: string) => join(dir, "nginx", "upstream.conf")
 
-const writeUpstream = (dir: string, servers: ReadonlyArray<Upstream>) =>
+export const writeUpstream = (dir: string, servers: ReadonlyArray<Upstream>) =>
   writeFileSync(upstreamFile(dir), [
     "upstream score_api {",
     "    least_conn;",
@@ -47,3 +47,6 @@ export const startNginx = (dir: string, port: number, servers: ReadonlyArray<Ups
   ].join("\n") + "\n")
   return spawnDetached([NGINX, "-p", root, "-c", join(root, "nginx.conf")], log)
 }
+
+/** Re-reads the configuration (the upstream file): new connections follow it, requests in flight finish. */
+export const reloadNginx = (dir: string) => run([NGINX, "-p", join(dir, "nginx"), "-c", join(dir, "nginx", "nginx.conf"), "-s", "reload"])
