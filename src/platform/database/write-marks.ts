@@ -39,7 +39,7 @@ export const writeMarksMemory = (ttlMs: number): WriteMarks => {
 }
 
 // One key per workspace, so a Redis Cluster keeps each script on one slot.
-const RAISE = `local current = redis.call('GET', KEYS[1])
+export const RAISE_WRITE_MARK = `local current = redis.call('GET', KEYS[1])
 if (not current) or current < ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 else
@@ -52,7 +52,7 @@ export const writeMarksRedis = (redis: RedisConnections, ttlMs: number): WriteMa
   const key = (workspaceId: string) => `${redis.prefix}replica:wrote:${workspaceId}`
   return {
     raise: async (workspaceId, position) => {
-      await redis.client.eval(RAISE, 1, key(workspaceId), position, String(ttlMs))
+      await redis.client.eval(RAISE_WRITE_MARK, 1, key(workspaceId), position, String(ttlMs))
     },
     get: (workspaceId) => redis.client.get(key(workspaceId))
   }
