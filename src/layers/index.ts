@@ -41,6 +41,7 @@ import { Views, ViewsLive } from "../services/views/index.js"
 import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workflows, WorkflowsLive } from "../services/workflows/index.js"
 import { LogicFunctions, LogicFunctionsLive } from "../services/logic-functions/index.js"
+import { ApplicationFunctionEnvironment, Applications, ApplicationsLive } from "../services/applications/index.js"
 import { LogicFunctionSandboxProcesses } from "../services/logic-functions/sandbox/pool.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 import { Imports, ImportsLive } from "../services/imports/index.js"
@@ -85,6 +86,7 @@ export type Services =
   | TwoFactor
   | Workflows
   | LogicFunctions
+  | Applications
   | Imports
   | Files
 
@@ -216,7 +218,7 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
       Option.isSome(config.databaseUrl) ? RevocationsLive : RevocationsEmbedded)))
   )
   const mail = Layer.merge(MailTransportLive, MailerLive)
-  const logicFunctions = LogicFunctionsLive.pipe(Layer.provide(Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
+  const logicFunctions = LogicFunctionsLive.pipe(Layer.provide(ApplicationFunctionEnvironment.pipe(Layer.provide(domain))), Layer.provide(Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
     LogicFunctionSandboxProcesses({
       cpuSeconds: Math.max(1, Math.ceil(Duration.toSeconds(config.logicFunctionCpuTime))),
       memoryMb: config.logicFunctionMemoryMb,
@@ -238,7 +240,8 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     // PGlite's socket does not carry COPY's sub-protocol: the embedded database stages with INSERTs.
     Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
       ImportsLive(Option.isSome(config.databaseUrl) ? copyRowsWithCopy : copyRowsWithInserts))),
-    FilesLive
+    FilesLive,
+    ApplicationsLive.pipe(Layer.provide(Layer.mergeAll(FilesLive, RolesLive)))
   ).pipe(
     // SSO signs members up and in through Members.
     Layer.provideMerge(MembersLive),

@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { addStandardObjects } from "../../services/metadata/standard-sync.js"
 import type { Migration } from "./core.js"
+import { createApplicationTables } from "./applications.js"
 import { createFileTable } from "./files.js"
 import { createImportRunTables, unlogImportRows } from "./import-runs.js"
 import { createLogicFunctionTable } from "./logic-functions.js"
@@ -102,5 +103,12 @@ export const laterMigrations: ReadonlyArray<Migration> = [
       "messageChannelMessageAssociation", "calendarChannel", "calendarEvent", "calendarEventParticipant",
       "calendarChannelEventAssociation", "blocklist"
     ])
+  },
+  {
+    id: 46,
+    name: "applications",
+    // Twenty apps (services/applications): applications, their registrations and uploaded files; logic
+    // functions an app owns.
+    up: createApplicationTables
   }
 ]

@@ -42,6 +42,15 @@ export interface LogicFunctionsShape {
 
 export class LogicFunctions extends Context.Tag("score/LogicFunctions")<LogicFunctions, LogicFunctionsShape>() {}
 
+/**
+ * The environment a function's execution gets beyond nothing: an app's function gets TWENTY_API_URL and a
+ * token scoped to its app's role (services/applications/tokens.ts). Optional: without it, none.
+ */
+export class FunctionEnvironment extends Context.Tag("score/FunctionEnvironment")<
+  FunctionEnvironment,
+  { readonly of: (fn: LogicFunctionRow) => Effect.Effect<Record<string, string>> }
+>() {}
+
 const notFound = () => new NotFound({ message: "Logic function not found", subCode: "LOGIC_FUNCTION_NOT_FOUND" })
 const invalid = (message: string, field?: string) => new BadUserInput({ message, ...(field ? { field } : {}) })
 
@@ -77,6 +86,9 @@ export const LogicFunctionsLive = Layer.effect(
     const config = yield* AppConfig
     const sandbox = yield* LogicFunctionSandbox
     const sql = yield* SqlClient.SqlClient
+    const environment = yield* Effect.serviceOption(FunctionEnvironment)
+    const envOf = (fn: LogicFunctionRow) =>
+      environment._tag === "Some" && fn.applicationId !== null ? environment.value.of(fn) : Effect.succeed(undefined)
     const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) => Effect.provideService(effect, SqlClient.SqlClient, sql)
     const existing = (workspaceId: string, id: string) =>
       Effect.flatMap(checkedId(id), () =>
@@ -95,7 +107,7 @@ export const LogicFunctionsLive = Layer.effect(
           : prepared.outside !== null
           ? refused("InvalidSourcePath", `File path ${prepared.outside} is outside the function's directory`)
           : yield* Effect.either(sandbox.execute(
-            { files: prepared.files, handlerPath: prepared.handlerPath, handlerName: fn.handlerName, params: payload ?? {} },
+            { files: prepared.files, handlerPath: prepared.handlerPath, handlerName: fn.handlerName, params: payload ?? {}, env: yield* envOf(fn) },
             Duration.millis(Math.min(fn.timeoutSeconds * 1000, maxWallClock))
           ))
         const duration = Math.round(performance.now() - started)

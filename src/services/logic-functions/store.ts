@@ -19,6 +19,9 @@ export interface LogicFunctionRow {
   readonly httpRouteTriggerSettings: unknown
   readonly sources: unknown
   readonly checksum: string | null
+  /** The app that owns the function (Twenty apps), null for a workspace's own. */
+  readonly applicationId: string | null
+  readonly universalIdentifier: string | null
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -38,6 +41,8 @@ export interface LogicFunctionFields {
   readonly httpRouteTriggerSettings?: unknown
   readonly sources?: unknown
   readonly checksum?: string | null
+  readonly applicationId?: string | null
+  readonly universalIdentifier?: string | null
 }
 
 const JSON_COLUMNS = new Set(["toolInputSchema", "cronTriggerSettings", "databaseEventTriggerSettings", "httpRouteTriggerSettings", "sources"])
