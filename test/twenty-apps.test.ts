@@ -3,7 +3,8 @@
  * port, on the fixture app in test/fixtures/twenty-app (one object with its field, a default role, one logic
  * function). The CLI keeps its config in a temporary HOME; the app is copied to a temporary directory with
  * node_modules linking twenty-sdk and typescript (the CLI typechecks and builds the app) and a copy of
- * twenty-client-sdk (the CLI regenerates its client there).
+ * twenty-client-sdk (the CLI regenerates its client there). The sandbox may use the network here, so the
+ * app's function can call this Score back with its token.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test"
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs"
@@ -42,7 +43,7 @@ const twenty = async (...args: Array<string>) => {
 beforeAll(async () => {
   const port = freePort()
   url = `http://127.0.0.1:${port}`
-  app = await startTestApp({ env: { SERVER_URL: url, DATABASE_POOL_SIZE: "3", LOGIC_FUNCTION_TIMEOUT: "20s" } })
+  app = await startTestApp({ env: { SERVER_URL: url, DATABASE_POOL_SIZE: "3", LOGIC_FUNCTION_TIMEOUT: "20s", LOGIC_FUNCTION_ALLOW_NETWORK: "true" } })
   server = Bun.serve({ port, hostname: "127.0.0.1", fetch: (request) => app.handle(request) })
   const account = await signUpWithWorkspace(app, { name: "Apps Co" })
   accessToken = account.accessToken
@@ -87,7 +88,7 @@ test("syncApplication of an app the workspace does not have fails with APPLICATI
 })
 
 test("apply creates the object, its field, the role and the function; plan then shows no changes", async () => {
-  const applied = await twenty("apply", "--force")
+  const applied = await twenty("apply")
   if (process.env.SHOW_CLI) console.log(applied.output)
   expect(applied.code, applied.output).toBe(0)
   expect(applied.output).toContain("postcard")
@@ -116,8 +117,45 @@ test("dev:function:exec runs the uploaded bundle with the app's environment", as
   expect(exec.output).toContain("greeting Ada")
 
   const answer = await app.gql<any>(`mutation($id: UUID!) { executeOneLogicFunction(input: { id: $id, payload: { name: "Bo" } }) { data logs status error } }`, { id: greet.id }, accessToken)
-  expect(answer.body.data.executeOneLogicFunction).toMatchObject({ status: "SUCCESS", data: { greeting: "Hello, Bo!", hasApiUrl: true } })
+  expect(answer.body.data.executeOneLogicFunction).toMatchObject({ status: "SUCCESS", data: { greeting: "Hello, Bo!", hasApiUrl: true, hasToken: true } })
 }, 120_000)
+
+/** executeOneLogicFunction of the app's function named `name`. */
+const execute = async (name: string, payload: unknown = {}) => {
+  const functions = await app.gql<any>(`{ findManyLogicFunctions { id name } }`, {}, accessToken)
+  const fn = functions.body.data.findManyLogicFunctions.find((f: any) => f.name === name)
+  const answer = await app.gql<any>(`mutation($id: UUID!, $p: JSON!) { executeOneLogicFunction(input: { id: $id, payload: $p }) { data logs duration status error } }`, { id: fn.id, p: payload }, accessToken)
+  expect(answer.body.errors).toBeUndefined()
+  return answer.body.data.executeOneLogicFunction
+}
+
+test("the function's token calls /graphql with the app's role", async () => {
+  const result = await execute("count-postcards")
+  expect(result).toMatchObject({ status: "SUCCESS", data: { status: 200, totalCount: 1 } })
+}, 60_000)
+
+test("an HTTP route trigger answers on /s/<path>", async () => {
+  const response = await fetch(`${url}/s/greet`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Route" }) })
+  expect(response.status).toBe(200)
+  expect(await response.json()).toMatchObject({ greeting: "Hello, Route!" })
+  expect((await fetch(`${url}/s/greet`)).status).toBe(404)
+  expect((await fetch(`${url}/s/nowhere`, { method: "POST" })).status).toBe(404)
+}, 60_000)
+
+test("a function that never returns, one that throws and one that reads the server's environment end with clear errors", async () => {
+  const stuck = await execute("never-returns")
+  expect(stuck.status).toBe("ERROR")
+  expect(stuck.error.errorMessage).toMatch(/timed out/i)
+
+  const thrown = await execute("throws")
+  expect(thrown).toMatchObject({ status: "ERROR", error: { errorType: "RangeError", errorMessage: "postcard stamp missing" } })
+  expect(thrown.logs).toContain("about to fail")
+
+  const snooping = await execute("reads-server-env", { serverPid: process.pid })
+  expect(snooping.status).toBe("ERROR")
+  expect(snooping.error.errorMessage).toMatch(/EACCES|permission denied/i)
+  expect(snooping.logs).toContain("DATABASE_URL=unset APP_SECRET=unset")
+}, 60_000)
 
 test("uninstallApplication removes what the app owns", async () => {
   const answer = await app.gql<any>(`mutation($u: String!) { uninstallApplication(universalIdentifier: $u) }`, { u: APP_UID }, accessToken)

@@ -192,7 +192,7 @@ export const ApplicationFunctionEnvironment = Layer.effect(
             const expiresAt = new Date(Date.now() + (fn.timeoutSeconds + 60) * 1000).toISOString()
             const token = yield* apiKeys.generateToken(fn.workspaceId, app.apiKeyId, expiresAt)
             env.TWENTY_APP_ACCESS_TOKEN = token.token
-            env.TWENTY_API_KEY = token.token
+            env.TWENTY_APP_APPLICATION_ACCESS_TOKEN = token.token
           }
           return env
         }).pipe(Effect.orElseSucceed(() => ({ TWENTY_API_URL: config.serverUrl.origin })))

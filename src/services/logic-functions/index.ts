@@ -10,7 +10,8 @@ import { BadUserInput, Conflict, NotFound } from "../../domain/errors.js"
 import { AppConfig } from "../../platform/config.js"
 import { LogicFunctionSandbox } from "./sandbox/pool.js"
 import { defaultSources, fileAt, MAX_SOURCES_BYTES, sandboxFiles, Sources, withFile } from "./sources.js"
-import { deleteFunction, findFunction, insertFunction, listFunctions, type LogicFunctionFields, type LogicFunctionRow, updateFunction } from "./store.js"
+import { routeMatches } from "./routes.js"
+import { deleteFunction, findFunction, insertFunction, listFunctions, listRouteFunctions, type LogicFunctionFields, type LogicFunctionRow, updateFunction } from "./store.js"
 
 export type { LogicFunctionRow } from "./store.js"
 
@@ -38,6 +39,8 @@ export interface LogicFunctionsShape {
   /** The handler file's content. */
   readonly sourceCode: (workspaceId: string, id: string) => Effect.Effect<string | null, LogicFunctionsFailure>
   readonly execute: (workspaceId: string, id: string, payload: unknown) => Effect.Effect<ExecutionResult, NotFound | SqlError.SqlError>
+  /** The functions whose HTTP route trigger answers `method` `path` (`/s/<path>`), of one workspace or of any. */
+  readonly forRoute: (workspaceId: string | null, method: string, path: string) => Effect.Effect<ReturnType<typeof routeMatches>, SqlError.SqlError>
 }
 
 export class LogicFunctions extends Context.Tag("score/LogicFunctions")<LogicFunctions, LogicFunctionsShape>() {}
@@ -149,7 +152,8 @@ export const LogicFunctionsLive = Layer.effect(
           Effect.flatMap(provided(deleteFunction(workspaceId, id)), (row) => (row ? Effect.succeed(row) : Effect.fail(notFound())))),
       sourceCode: (workspaceId, id) =>
         Effect.map(existing(workspaceId, id), (fn) => fileAt(Schema.is(Sources)(fn.sources) ? fn.sources : {}, fn.sourceHandlerPath)),
-      execute
+      execute,
+      forRoute: (workspaceId, method, path) => Effect.map(provided(listRouteFunctions(workspaceId, method.toUpperCase())), (rows) => routeMatches(rows, path))
     }
   })
 )
