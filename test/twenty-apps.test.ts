@@ -165,3 +165,21 @@ test("uninstallApplication removes what the app owns", async () => {
   const functions = await app.gql<any>(`{ findManyLogicFunctions { universalIdentifier } }`, {}, accessToken)
   expect(functions.body.data.findManyLogicFunctions.map((f: any) => f.universalIdentifier)).not.toContain(FUNCTION_UID)
 }, 60_000)
+
+test("app:publish --private, app:install and app:uninstall: the installed app's object comes and goes", async () => {
+  const published = await twenty("app:publish", "--private")
+  if (process.env.SHOW_CLI) console.log(published.output)
+  expect(published.code, published.output).toBe(0)
+  const installed = await twenty("app:install")
+  if (process.env.SHOW_CLI) console.log(installed.output)
+  expect(installed.code, installed.output).toBe(0)
+
+  const created = await records(`mutation { createPostcard(data: { title: "From the tarball" }) { title } }`)
+  expect(created.errors).toBeUndefined()
+  expect((await execute("greet", { name: "Tar" })).data.greeting).toBe("Hello, Tar!")
+
+  const uninstalled = await twenty("app:uninstall", "--yes")
+  expect(uninstalled.code, uninstalled.output).toBe(0)
+  const after = await records(`{ postcards { edges { node { id } } } }`)
+  expect(after.errors?.[0]?.message ?? "").toMatch(/postcards|Cannot query/)
+}, 180_000)

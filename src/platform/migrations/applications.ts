@@ -15,6 +15,7 @@ CREATE TABLE core."applicationRegistration" (
   "universalIdentifier" uuid NOT NULL,
   name text NOT NULL,
   "oAuthClientId" text NOT NULL,
+  "tarballFileId" uuid,
   "createdAt" timestamptz NOT NULL DEFAULT now(),
   UNIQUE ("workspaceId", "universalIdentifier")
 );
@@ -27,7 +28,6 @@ CREATE TABLE core.application (
   manifest jsonb,
   entities jsonb NOT NULL DEFAULT '{}',
   "apiKeyId" uuid,
-  "tarballFileId" uuid,
   "createdAt" timestamptz NOT NULL DEFAULT now(),
   "updatedAt" timestamptz NOT NULL DEFAULT now(),
   UNIQUE ("workspaceId", "universalIdentifier")

@@ -20,6 +20,7 @@ import { applyAction, emptyEntities, type Entities } from "./apply.js"
 import { Manifest } from "./manifest.js"
 import { type Action, planSync } from "./plan.js"
 import * as store from "./store.js"
+import { unpackTarball } from "./tarball.js"
 
 export interface FileUploadRequest {
   readonly fileFolder: string
@@ -41,6 +42,10 @@ export interface ApplicationsShape {
   }, any>
   readonly sync: (workspaceId: string, manifest: unknown, dryRun: boolean) => Effect.Effect<{ readonly applicationUniversalIdentifier: string; readonly actions: ReadonlyArray<Action> }, any>
   readonly uninstall: (workspaceId: string, universalIdentifier: string) => Effect.Effect<boolean, any>
+  /** A published tarball (`app:publish --private`) registered under the universal identifier of its manifest. */
+  readonly completeTarball: (workspaceId: string, fileId: string) => Effect.Effect<store.RegistrationRow, any>
+  /** Installs the registration's newest tarball: its manifest synced with the tarball's built files. */
+  readonly install: (workspaceId: string, universalIdentifier: string) => Effect.Effect<store.ApplicationRow, any>
 }
 
 export class Applications extends Context.Tag("score/Applications")<Applications, ApplicationsShape>() {}
@@ -83,7 +88,12 @@ export const ApplicationsLive = Layer.effect(
         return key.id
       })
 
-    const sync = (workspaceId: string, raw: unknown, dryRun: boolean) =>
+    const sync = (
+      workspaceId: string,
+      raw: unknown,
+      dryRun: boolean,
+      filesOf: (app: store.ApplicationRow) => (path: string) => Effect.Effect<string, BadUserInput> = (app) => builtFile(workspaceId, app.id)
+    ) =>
       Effect.gen(function*() {
         const manifest = yield* Schema.decodeUnknown(Manifest)(raw).pipe(
           Effect.mapError((e) => new BadUserInput({ message: `Invalid manifest: ${e.message.split("\n").slice(0, 4).join(" ")}` }))
@@ -96,7 +106,7 @@ export const ApplicationsLive = Layer.effect(
         const stored = app.entities as Partial<Entities> | null
         const entities: Entities = { ...emptyEntities(), ...(stored ?? {}) }
         const deletedObjects = new Set(actions.filter((a) => a.type === "delete" && a.metadataName === "objectMetadata").map((a) => a.universalIdentifier))
-        const deps = { workspaceId, applicationId: app.id, metadata, roles, builtFile: builtFile(workspaceId, app.id) }
+        const deps = { workspaceId, applicationId: app.id, metadata, roles, builtFile: filesOf(app) }
         yield* provided(sql.withTransaction(Effect.gen(function*() {
           for (const action of actions) yield* applyAction(deps, entities, action, deletedObjects)
           const apiKeyId = yield* appApiKey(workspaceId, app, manifest, entities)
@@ -106,6 +116,18 @@ export const ApplicationsLive = Layer.effect(
         yield* revocations.invalidate(workspaceCacheKey(workspaceId))
         return { applicationUniversalIdentifier: uid, actions }
       }).pipe(Effect.withSpan("Applications.sync", { attributes: { dryRun } }))
+
+    const tarballFiles = (workspaceId: string, fileId: string) =>
+      Effect.gen(function*() {
+        const opened = yield* files.openInWorkspace(workspaceId, "AppTarball", fileId)
+        const bytes = new Uint8Array(yield* Effect.promise(() => new Response(opened.stream).arrayBuffer()))
+        const unpacked = unpackTarball(bytes)
+        const manifestText = unpacked?.get("manifest.json")
+        if (!unpacked || manifestText === undefined) return yield* new BadUserInput({ message: "The tarball holds no built app (manifest.json)" })
+        const manifest = yield* Effect.try({ try: () => JSON.parse(manifestText) as unknown, catch: () => new BadUserInput({ message: "The tarball's manifest.json is not JSON" }) })
+        const decoded = yield* Schema.decodeUnknown(Manifest)(manifest).pipe(Effect.mapError(() => new BadUserInput({ message: "The tarball's manifest.json is not an app manifest" })))
+        return { unpacked, manifest, decoded }
+      })
 
     return {
       register: (workspaceId, input) =>
@@ -157,7 +179,27 @@ export const ApplicationsLive = Layer.effect(
           }
           return { files: done, errors }
         }),
-      sync,
+      sync: (workspaceId, raw, dryRun) => sync(workspaceId, raw, dryRun),
+      completeTarball: (workspaceId, fileId) =>
+        Effect.gen(function*() {
+          if (!UUID.test(fileId)) return yield* new NotFound({ message: "File not found" })
+          yield* files.complete(workspaceId, fileId, "AppTarball")
+          const { decoded } = yield* tarballFiles(workspaceId, fileId)
+          return yield* provided(store.upsertTarballRegistration(workspaceId, decoded.application.universalIdentifier, decoded.application.displayName, fileId))
+        }),
+      install: (workspaceId, uid) =>
+        Effect.gen(function*() {
+          const registration = UUID.test(uid) ? yield* provided(store.findRegistration(workspaceId, uid)) : null
+          if (!registration?.tarballFileId) return yield* notFound(uid)
+          const { unpacked, manifest } = yield* tarballFiles(workspaceId, registration.tarballFileId)
+          const app = yield* provided(store.insertApplication(workspaceId, uid, registration.name, "TARBALL"))
+          const fromTarball = (path: string) => {
+            const content = unpacked.get(path)
+            return content === undefined ? Effect.fail(new BadUserInput({ message: `File ${path} is not in the tarball` })) : Effect.succeed(content)
+          }
+          yield* sync(workspaceId, manifest, false, () => fromTarball)
+          return app
+        }),
       uninstall: (workspaceId, uid) =>
         Effect.gen(function*() {
           const app = yield* existing(workspaceId, uid)

@@ -11,7 +11,6 @@ export interface ApplicationRow {
   readonly manifest: unknown
   readonly entities: unknown
   readonly apiKeyId: string | null
-  readonly tarballFileId: string | null
 }
 
 export interface RegistrationRow {
@@ -19,6 +18,7 @@ export interface RegistrationRow {
   readonly universalIdentifier: string
   readonly name: string
   readonly oAuthClientId: string
+  readonly tarballFileId?: string | null
 }
 
 export interface ApplicationFileRow {
@@ -51,15 +51,23 @@ export const saveApplied = (id: string, manifest: unknown, entities: unknown, ap
     sql`UPDATE core.application SET manifest = ${JSON.stringify(manifest)}::jsonb, entities = ${JSON.stringify(entities)}::jsonb,
                "apiKeyId" = ${apiKeyId}, "updatedAt" = now() WHERE id = ${id}`)
 
-export const setTarball = (id: string, fileId: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) => sql`UPDATE core.application SET "tarballFileId" = ${fileId}, "updatedAt" = now() WHERE id = ${id}`)
+/** The registration of a published tarball: made or updated, pointing at its newest tarball. */
+export const upsertTarballRegistration = (workspaceId: string, universalIdentifier: string, name: string, fileId: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.map(
+      sql<RegistrationRow>`INSERT INTO core."applicationRegistration"
+                             ${sql.insert({ id: crypto.randomUUID(), workspaceId, universalIdentifier, name, oAuthClientId: crypto.randomUUID(), tarballFileId: fileId })}
+                           ON CONFLICT ("workspaceId", "universalIdentifier") DO UPDATE SET name = EXCLUDED.name, "tarballFileId" = EXCLUDED."tarballFileId"
+                           RETURNING id, "universalIdentifier", name, "oAuthClientId", "tarballFileId"`,
+      (rows) => rows[0]!
+    ))
 
 export const deleteApplication = (id: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) => sql`DELETE FROM core.application WHERE id = ${id}`)
 
 export const findRegistration = (workspaceId: string, universalIdentifier: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    Effect.map(sql<RegistrationRow>`SELECT id, "universalIdentifier", name, "oAuthClientId" FROM core."applicationRegistration"
+    Effect.map(sql<RegistrationRow>`SELECT id, "universalIdentifier", name, "oAuthClientId", "tarballFileId" FROM core."applicationRegistration"
                                     WHERE "workspaceId" = ${workspaceId} AND "universalIdentifier"::text = ${universalIdentifier}`, first))
 
 /** Null when the workspace already registered this universal identifier. */

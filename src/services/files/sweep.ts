@@ -39,7 +39,8 @@ const referencedFileIds = (workspaceId: string) =>
     for (const { logoFileId } of logos) if (logoFileId) referenced.add(logoFileId)
     // Files of the workspace's apps (uploaded by the `twenty` CLI) and their tarballs.
     const appFiles = yield* sql<{ fileId: string }>`SELECT "fileId" FROM core."applicationFile" WHERE "workspaceId" = ${workspaceId}
-                                                    UNION SELECT "tarballFileId" FROM core.application WHERE "workspaceId" = ${workspaceId} AND "tarballFileId" IS NOT NULL`
+                                                    UNION SELECT "tarballFileId" FROM core."applicationRegistration"
+                                                          WHERE "workspaceId" = ${workspaceId} AND "tarballFileId" IS NOT NULL`
     for (const { fileId } of appFiles) referenced.add(fileId)
     return referenced
   })

@@ -41,6 +41,10 @@ export const applicationResolvers = {
     completeApplicationFileUploads: (_: unknown, args: Args, ctx: Context) =>
       withApps(ctx, (a, ws) => a.completeFileUploads(ws, args.applicationUniversalIdentifier, args.fileIds)),
     syncApplication: (_: unknown, args: Args, ctx: Context) => withApps(ctx, (a, ws) => a.sync(ws, args.manifest, args.dryRun === true)),
-    uninstallApplication: (_: unknown, args: Args, ctx: Context) => withApps(ctx, (a, ws) => a.uninstall(ws, args.universalIdentifier))
+    uninstallApplication: (_: unknown, args: Args, ctx: Context) => withApps(ctx, (a, ws) => a.uninstall(ws, args.universalIdentifier)),
+    completeAppTarballUpload: (_: unknown, args: Args, ctx: Context) => withApps(ctx, (a, ws) => a.completeTarball(ws, args.fileId)),
+    installApplication: (_: unknown, args: Args, ctx: Context) =>
+      withApps(ctx, (a, ws) =>
+        Effect.map(a.install(ws, args.universalIdentifier), (row) => ({ id: row.id, name: row.name, universalIdentifier: row.universalIdentifier, canBeUninstalled: true })))
   }
 }

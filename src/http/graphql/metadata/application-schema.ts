@@ -15,6 +15,13 @@ type CreateApplicationRegistration {
   clientSecret: String!
 }
 
+type Application {
+  id: UUID!
+  name: String!
+  universalIdentifier: String!
+  canBeUninstalled: Boolean!
+}
+
 type DevelopmentApplication {
   id: String!
   universalIdentifier: String!
@@ -87,5 +94,7 @@ extend type Mutation {
   completeApplicationFileUploads(applicationUniversalIdentifier: String!, fileIds: [UUID!]!): CompleteApplicationFileUploadsResult!
   syncApplication(manifest: JSON!, dryRun: Boolean, inferDeletionFromMissingEntities: Boolean): WorkspaceMigration!
   uninstallApplication(universalIdentifier: String!): Boolean!
+  completeAppTarballUpload(fileId: UUID!): ApplicationRegistration!
+  installApplication(universalIdentifier: String!): Application!
 }
 `
