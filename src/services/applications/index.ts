@@ -40,7 +40,7 @@ export interface ApplicationsShape {
     readonly files: ReadonlyArray<Record<string, unknown>>
     readonly errors: ReadonlyArray<Record<string, unknown>>
   }, any>
-  readonly sync: (workspaceId: string, manifest: unknown, dryRun: boolean) => Effect.Effect<{ readonly applicationUniversalIdentifier: string; readonly actions: ReadonlyArray<Action> }, any>
+  readonly sync: (workspaceId: string, manifest: unknown, dryRun: boolean, inferDeletion?: boolean) => Effect.Effect<{ readonly applicationUniversalIdentifier: string; readonly actions: ReadonlyArray<Action> }, any>
   readonly uninstall: (workspaceId: string, universalIdentifier: string) => Effect.Effect<boolean, any>
   /** A published tarball (`app:publish --private`) registered under the universal identifier of its manifest. */
   readonly completeTarball: (workspaceId: string, fileId: string) => Effect.Effect<store.RegistrationRow, any>
@@ -92,6 +92,7 @@ export const ApplicationsLive = Layer.effect(
       workspaceId: string,
       raw: unknown,
       dryRun: boolean,
+      inferDeletion: boolean,
       filesOf: (app: store.ApplicationRow) => (path: string) => Effect.Effect<string, BadUserInput> = (app) => builtFile(workspaceId, app.id)
     ) =>
       Effect.gen(function*() {
@@ -101,7 +102,7 @@ export const ApplicationsLive = Layer.effect(
         const uid = manifest.application.universalIdentifier
         const app = yield* existing(workspaceId, uid)
         const previous = app.manifest === null ? null : Schema.decodeUnknownOption(Manifest)(app.manifest).pipe((o) => (o._tag === "Some" ? o.value : null))
-        const actions = planSync(previous, manifest)
+        const actions = planSync(previous, manifest, inferDeletion)
         if (dryRun) return { applicationUniversalIdentifier: uid, actions }
         const stored = app.entities as Partial<Entities> | null
         const entities: Entities = { ...emptyEntities(), ...(stored ?? {}) }
@@ -179,7 +180,7 @@ export const ApplicationsLive = Layer.effect(
           }
           return { files: done, errors }
         }),
-      sync: (workspaceId, raw, dryRun) => sync(workspaceId, raw, dryRun),
+      sync: (workspaceId, raw, dryRun, inferDeletion = true) => sync(workspaceId, raw, dryRun, inferDeletion),
       completeTarball: (workspaceId, fileId) =>
         Effect.gen(function*() {
           if (!UUID.test(fileId)) return yield* new NotFound({ message: "File not found" })
@@ -197,7 +198,7 @@ export const ApplicationsLive = Layer.effect(
             const content = unpacked.get(path)
             return content === undefined ? Effect.fail(new BadUserInput({ message: `File ${path} is not in the tarball` })) : Effect.succeed(content)
           }
-          yield* sync(workspaceId, manifest, false, () => fromTarball)
+          yield* sync(workspaceId, manifest, false, true, () => fromTarball)
           return app
         }),
       uninstall: (workspaceId, uid) =>

@@ -31,7 +31,7 @@ const diffOf = (before: Entity, after: Entity) => {
 }
 
 /** Deletes come first (functions, fields, objects, roles), then creates and updates in dependency order. */
-export const planSync = (previous: Manifest | null, next: Manifest): ReadonlyArray<Action> => {
+export const planSync = (previous: Manifest | null, next: Manifest, inferDeletion = true): ReadonlyArray<Action> => {
   const before = entitiesOf(previous)
   const after = entitiesOf(next)
   const deletes: Array<Action> = []
@@ -53,5 +53,6 @@ export const planSync = (previous: Manifest | null, next: Manifest): ReadonlyArr
       }
     }
   }
-  return [...deletes, ...writes]
+  // `--no-delete` (inferDeletionFromMissingEntities: false): what the manifest no longer lists is kept.
+  return inferDeletion ? [...deletes, ...writes] : writes
 }

@@ -40,7 +40,7 @@ export const applicationResolvers = {
       withApps(ctx, (a, ws) => a.createFileUploads(ws, args.applicationUniversalIdentifier, args.files)),
     completeApplicationFileUploads: (_: unknown, args: Args, ctx: Context) =>
       withApps(ctx, (a, ws) => a.completeFileUploads(ws, args.applicationUniversalIdentifier, args.fileIds)),
-    syncApplication: (_: unknown, args: Args, ctx: Context) => withApps(ctx, (a, ws) => a.sync(ws, args.manifest, args.dryRun === true)),
+    syncApplication: (_: unknown, args: Args, ctx: Context) => withApps(ctx, (a, ws) => a.sync(ws, args.manifest, args.dryRun === true, args.inferDeletionFromMissingEntities !== false)),
     uninstallApplication: (_: unknown, args: Args, ctx: Context) => withApps(ctx, (a, ws) => a.uninstall(ws, args.universalIdentifier)),
     completeAppTarballUpload: (_: unknown, args: Args, ctx: Context) => withApps(ctx, (a, ws) => a.completeTarball(ws, args.fileId)),
     installApplication: (_: unknown, args: Args, ctx: Context) =>
