@@ -87,6 +87,24 @@ test("syncApplication of an app the workspace does not have fails with APPLICATI
   expect(answer.body.errors?.[0]?.extensions?.subCode).toBe("APPLICATION_NOT_FOUND")
 })
 
+test("a manifest the engine refuses partway is applied not at all", async () => {
+  const uid = crypto.randomUUID()
+  const created = await app.gql(`mutation($u: String!) { createDevelopmentApplication(universalIdentifier: $u, name: "Half") { id } }`, { u: uid }, accessToken)
+  expect(created.body.errors).toBeUndefined()
+  const object = (nameSingular: string, namePlural: string) => ({
+    universalIdentifier: crypto.randomUUID(), nameSingular, namePlural, labelSingular: nameSingular, labelPlural: namePlural,
+    fields: [{ universalIdentifier: crypto.randomUUID(), type: "TEXT", name: "name", label: "Name" }]
+  })
+  // The second object's name is taken by a standard object: refused after the first was created.
+  const manifest = { application: { universalIdentifier: uid, displayName: "Half" }, objects: [object("ticket", "tickets"), object("company", "companies")] }
+  const synced = await app.gql(`mutation($m: JSON!) { syncApplication(manifest: $m) { actions } }`, { m: manifest }, accessToken)
+  expect(synced.body.errors?.[0]?.extensions?.code).toBe("CONFLICT")
+  const tickets = await records(`{ tickets { totalCount } }`)
+  expect(tickets.errors?.[0]?.message ?? "").toMatch(/tickets|Cannot query/)
+  const plan = await app.gql<any>(`mutation($m: JSON!) { syncApplication(manifest: $m, dryRun: true) { actions } }`, { m: manifest }, accessToken)
+  expect(plan.body.data.syncApplication.actions.filter((a: any) => a.type === "create")).toHaveLength(4)
+}, 60_000)
+
 test("apply creates the object, its field, the role and the function; plan then shows no changes", async () => {
   const applied = await twenty("apply")
   if (process.env.SHOW_CLI) console.log(applied.output)
