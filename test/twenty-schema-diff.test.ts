@@ -496,6 +496,8 @@ const METADATA_ALLOWED: Record<string, string> = {
     "Twenty's optional `id: UUID` (schema.d.ts `__args`: the account to update); the genql map writes nullable arguments without a typing string, which this reader drops",
   "Mutation.createFileUpload()":
     "Twenty's optional `fieldMetadataId` and `fieldMetadataUniversalIdentifier: String` (schema.d.ts `__args`); the genql map writes nullable arguments without a typing string, which this reader drops",
+  "Mutation.syncApplication()":
+    "twenty-sdk 2.43's CLI sends `dryRun: Boolean` and `inferDeletionFromMissingEntities: Boolean` (plan, apply --no-delete), which twenty-client-sdk 2.43's map does not list",
   "Mutation.verifyEmailAndGetLoginToken()": OTHER_VERSION,
   "Mutation.verifyEmailAndGetWorkspaceAgnosticToken()": OTHER_VERSION,
   "Mutation.getAuthTokensFromOTP()": OTHER_VERSION,

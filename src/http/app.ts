@@ -11,6 +11,7 @@ import { causeIsDatabaseUnavailable, restError, restUnavailable } from "./errors
 import { makeDataGraphQLHandler } from "./graphql/data/index.js"
 import { healthRoutes } from "./health.js"
 import { workflowWebhookRoutes } from "./workflow-webhook-routes.js"
+import { routeTriggerRoutes } from "./route-trigger-routes.js"
 import { makeMetadataHandler } from "./graphql/metadata/index.js"
 import { restMetadataRoutes } from "./rest/metadata.js"
 import { makeOpenApiRoutes } from "./rest/open-api.js"
@@ -80,7 +81,7 @@ const makeApp = Effect.gen(function*() {
   const metadata = yield* makeMetadataHandler
   const { handler: data, fast } = yield* makeDataGraphQLHandler
   const openApiRoutes = yield* makeOpenApiRoutes
-  const router = HttpRouter.concatAll(healthRoutes, restMetadataRoutes, restBulkRoutes, restRecordRoutes, openApiRoutes, ssoRoutes, workflowWebhookRoutes).pipe(
+  const router = HttpRouter.concatAll(healthRoutes, restMetadataRoutes, restBulkRoutes, restRecordRoutes, openApiRoutes, ssoRoutes, workflowWebhookRoutes, routeTriggerRoutes).pipe(
     HttpRouter.get("/metadata", metadata),
     HttpRouter.post("/metadata", metadata),
     HttpRouter.options("/metadata", metadata),

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { addStandardObjects } from "../../services/metadata/standard-sync.js"
 import type { Migration } from "./core.js"
 import { createAnalyticsTables, createAuditLogTables } from "./audit-log.js"
+import { createApplicationTables } from "./applications.js"
 import { createFileTable } from "./files.js"
 import { createImportRunTables, frameImportBatches, unlogImportRows } from "./import-runs.js"
 import { createLogicFunctionTable } from "./logic-functions.js"
@@ -106,5 +107,12 @@ export const laterMigrations: ReadonlyArray<Migration> = [
     ])
   },
   { id: 41, name: "audit_log", up: createAuditLogTables },
-  { id: 42, name: "analytics_events", up: createAnalyticsTables }
+  { id: 42, name: "analytics_events", up: createAnalyticsTables },
+  {
+    id: 46,
+    name: "applications",
+    // Twenty apps (services/applications): applications, their registrations and uploaded files; logic
+    // functions an app owns.
+    up: createApplicationTables
+  }
 ]

@@ -1,5 +1,8 @@
-/** File folders as Twenty names them; Score stores and serves these two (as Twenty's file-by-id route does). */
-export const SERVED_FOLDERS = ["CorePicture", "FilesField"] as const
+/**
+ * File folders as Twenty names them; Score stores and serves pictures and FILES fields (as Twenty's file-by-id
+ * route does), and keeps the files the `twenty` CLI uploads for an app (services/applications).
+ */
+export const SERVED_FOLDERS = ["CorePicture", "FilesField", "BuiltLogicFunction", "BuiltFrontComponent", "Source", "PublicAsset", "Dependencies", "AppTarball"] as const
 export type ServedFolder = (typeof SERVED_FOLDERS)[number]
 
 export const isServedFolder = (folder: string): folder is ServedFolder => (SERVED_FOLDERS as ReadonlyArray<string>).includes(folder)

@@ -37,6 +37,11 @@ const referencedFileIds = (workspaceId: string) =>
     }
     const logos = yield* sql<{ logoFileId: string | null }>`SELECT "logoFileId" FROM core.workspace WHERE id = ${workspaceId}`
     for (const { logoFileId } of logos) if (logoFileId) referenced.add(logoFileId)
+    // Files of the workspace's apps (uploaded by the `twenty` CLI) and their tarballs.
+    const appFiles = yield* sql<{ fileId: string }>`SELECT "fileId" FROM core."applicationFile" WHERE "workspaceId" = ${workspaceId}
+                                                    UNION SELECT "tarballFileId" FROM core."applicationRegistration"
+                                                          WHERE "workspaceId" = ${workspaceId} AND "tarballFileId" IS NOT NULL`
+    for (const { fileId } of appFiles) referenced.add(fileId)
     return referenced
   })
 

@@ -10,7 +10,8 @@ import { BadUserInput, Conflict, NotFound } from "../../domain/errors.js"
 import { AppConfig } from "../../platform/config.js"
 import { LogicFunctionSandbox } from "./sandbox/pool.js"
 import { defaultSources, fileAt, MAX_SOURCES_BYTES, sandboxFiles, Sources, withFile } from "./sources.js"
-import { deleteFunction, findFunction, insertFunction, listFunctions, type LogicFunctionFields, type LogicFunctionRow, updateFunction } from "./store.js"
+import { routeMatches } from "./routes.js"
+import { deleteFunction, findFunction, insertFunction, listFunctions, listRouteFunctions, type LogicFunctionFields, type LogicFunctionRow, updateFunction } from "./store.js"
 
 export type { LogicFunctionRow } from "./store.js"
 
@@ -38,9 +39,20 @@ export interface LogicFunctionsShape {
   /** The handler file's content. */
   readonly sourceCode: (workspaceId: string, id: string) => Effect.Effect<string | null, LogicFunctionsFailure>
   readonly execute: (workspaceId: string, id: string, payload: unknown) => Effect.Effect<ExecutionResult, NotFound | SqlError.SqlError>
+  /** The functions whose HTTP route trigger answers `method` `path` (`/s/<path>`), of one workspace or of any. */
+  readonly forRoute: (workspaceId: string | null, method: string, path: string) => Effect.Effect<ReturnType<typeof routeMatches>, SqlError.SqlError>
 }
 
 export class LogicFunctions extends Context.Tag("score/LogicFunctions")<LogicFunctions, LogicFunctionsShape>() {}
+
+/**
+ * The environment a function's execution gets beyond nothing: an app's function gets TWENTY_API_URL and a
+ * token scoped to its app's role (services/applications/tokens.ts). Optional: without it, none.
+ */
+export class FunctionEnvironment extends Context.Tag("score/FunctionEnvironment")<
+  FunctionEnvironment,
+  { readonly of: (fn: LogicFunctionRow) => Effect.Effect<Record<string, string>> }
+>() {}
 
 const notFound = () => new NotFound({ message: "Logic function not found", subCode: "LOGIC_FUNCTION_NOT_FOUND" })
 const invalid = (message: string, field?: string) => new BadUserInput({ message, ...(field ? { field } : {}) })
@@ -77,6 +89,9 @@ export const LogicFunctionsLive = Layer.effect(
     const config = yield* AppConfig
     const sandbox = yield* LogicFunctionSandbox
     const sql = yield* SqlClient.SqlClient
+    const environment = yield* Effect.serviceOption(FunctionEnvironment)
+    const envOf = (fn: LogicFunctionRow) =>
+      environment._tag === "Some" && fn.applicationId !== null ? environment.value.of(fn) : Effect.succeed(undefined)
     const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) => Effect.provideService(effect, SqlClient.SqlClient, sql)
     const existing = (workspaceId: string, id: string) =>
       Effect.flatMap(checkedId(id), () =>
@@ -95,7 +110,7 @@ export const LogicFunctionsLive = Layer.effect(
           : prepared.outside !== null
           ? refused("InvalidSourcePath", `File path ${prepared.outside} is outside the function's directory`)
           : yield* Effect.either(sandbox.execute(
-            { files: prepared.files, handlerPath: prepared.handlerPath, handlerName: fn.handlerName, params: payload ?? {} },
+            { files: prepared.files, handlerPath: prepared.handlerPath, handlerName: fn.handlerName, params: payload ?? {}, env: yield* envOf(fn) },
             Duration.millis(Math.min(fn.timeoutSeconds * 1000, maxWallClock))
           ))
         const duration = Math.round(performance.now() - started)
@@ -137,7 +152,8 @@ export const LogicFunctionsLive = Layer.effect(
           Effect.flatMap(provided(deleteFunction(workspaceId, id)), (row) => (row ? Effect.succeed(row) : Effect.fail(notFound())))),
       sourceCode: (workspaceId, id) =>
         Effect.map(existing(workspaceId, id), (fn) => fileAt(Schema.is(Sources)(fn.sources) ? fn.sources : {}, fn.sourceHandlerPath)),
-      execute
+      execute,
+      forRoute: (workspaceId, method, path) => Effect.map(provided(listRouteFunctions(workspaceId, method.toUpperCase())), (rows) => routeMatches(rows, path))
     }
   })
 )

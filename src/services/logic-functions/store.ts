@@ -19,6 +19,9 @@ export interface LogicFunctionRow {
   readonly httpRouteTriggerSettings: unknown
   readonly sources: unknown
   readonly checksum: string | null
+  /** The app that owns the function (Twenty apps), null for a workspace's own. */
+  readonly applicationId: string | null
+  readonly universalIdentifier: string | null
   readonly createdAt: Date
   readonly updatedAt: Date
 }
@@ -38,6 +41,8 @@ export interface LogicFunctionFields {
   readonly httpRouteTriggerSettings?: unknown
   readonly sources?: unknown
   readonly checksum?: string | null
+  readonly applicationId?: string | null
+  readonly universalIdentifier?: string | null
 }
 
 const JSON_COLUMNS = new Set(["toolInputSchema", "cronTriggerSettings", "databaseEventTriggerSettings", "httpRouteTriggerSettings", "sources"])
@@ -91,3 +96,14 @@ export const createCodeStepFunction = (workspaceId: string, sources: unknown) =>
     insertFunction(workspaceId, crypto.randomUUID(), { name: "A Logic Function", sources }),
     (row) => ({ logicFunctionId: row.id, logicFunctionInput: {} })
   )
+
+/**
+ * Functions with an HTTP route trigger for `method`, of one workspace or (`workspaceId` null) of every
+ * workspace: the caller picks the one whose path matches (routes.ts).
+ */
+export const listRouteFunctions = (workspaceId: string | null, method: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<LogicFunctionRow>`SELECT * FROM core."logicFunction"
+                          WHERE "httpRouteTriggerSettings" IS NOT NULL AND upper("httpRouteTriggerSettings"->>'httpMethod') = ${method}
+                            AND (${workspaceId}::uuid IS NULL OR "workspaceId" = ${workspaceId}::uuid)
+                          ORDER BY "createdAt", id LIMIT 1000`)

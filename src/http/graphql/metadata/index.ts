@@ -34,6 +34,8 @@ import { viewTypeDefs } from "./view-schema.js"
 import { webhookResolvers, type WebhookServices } from "./webhook-resolvers.js"
 import { importResolvers, type ImportServices } from "./import-resolvers.js"
 import { importTypeDefs } from "./import-schema.js"
+import { applicationResolvers, type ApplicationServices } from "./application-resolvers.js"
+import { applicationTypeDefs } from "./application-schema.js"
 import { logicFunctionResolvers, type LogicFunctionServices } from "./logic-function-resolvers.js"
 import { logicFunctionTypeDefs } from "./logic-function-schema.js"
 import { webhookTypeDefs } from "./webhook-schema.js"
@@ -59,6 +61,7 @@ export type MetadataServices =
   | SignInLimitServices
   | WorkflowServices
   | LogicFunctionServices
+  | ApplicationServices
   | FilesServices
   | ApprovedAccessDomainServices
   | MessagingServices
@@ -83,6 +86,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
         twoFactorTypeDefs,
         workflowTypeDefs,
         logicFunctionTypeDefs,
+        applicationTypeDefs,
         filesTypeDefs,
         approvedAccessDomainTypeDefs,
         messagingTypeDefs,
@@ -114,6 +118,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...twoFactorResolvers.Query,
           ...approvedAccessDomainResolvers.Query,
           ...logicFunctionResolvers.Query,
+          ...applicationResolvers.Query,
           ...messagingResolvers.Query,
           ...auditResolvers.Query
         },
@@ -130,6 +135,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...twoFactorResolvers.Mutation,
           ...workflowResolvers.Mutation,
           ...logicFunctionResolvers.Mutation,
+          ...applicationResolvers.Mutation,
           ...filesResolvers.Mutation,
           ...approvedAccessDomainResolvers.Mutation,
           ...messagingResolvers.Mutation,

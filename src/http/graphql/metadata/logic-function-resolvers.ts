@@ -24,8 +24,6 @@ const withFunctions = async <A>(ctx: Context, run: (functions: LogicFunctionsSha
 const dto = ({ workspaceId: _w, sources: _s, checksum: _c, ...row }: LogicFunctionRow) => ({
   ...row,
   executionMode: "LIVE",
-  applicationId: null,
-  universalIdentifier: null,
   toolTriggerSettings: null,
   workflowActionTriggerSettings: null
 })

@@ -42,7 +42,7 @@ const contained = (path: string) => {
 }
 
 const Handlers = SandboxRpcs.toLayer({
-  Execute: ({ files, handlerPath, handlerName, params }) =>
+  Execute: ({ env, files, handlerPath, handlerName, params }) =>
     Effect.tryPromise({
       try: async () => {
         for (const file of files) {
@@ -50,8 +50,9 @@ const Handlers = SandboxRpcs.toLayer({
           mkdirSync(dirname(path), { recursive: true })
           writeFileSync(path, file.content)
         }
+        Object.assign(process.env, env ?? {})
         const module = await import(contained(handlerPath))
-        const handler = module[handlerName]
+        const handler = handlerName.split(".").reduce<any>((at, key) => (at === null || at === undefined ? undefined : at[key]), module)
         if (typeof handler !== "function") throw new TypeError(`The function does not export ${handlerName}`)
         const data = await handler(params)
         // Only JSON travels back: a value that is not (a function, a cycle) is an error, not a silent null.

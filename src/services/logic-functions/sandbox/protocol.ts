@@ -22,8 +22,11 @@ export const ExecuteRequest = Schema.Struct({
   files: Schema.Array(SourceFile),
   /** The handler file among `files` (its extension decides TypeScript or JavaScript). */
   handlerPath: Schema.String,
+  /** An export name, or a path into the module (`default.config.handler`, where twenty-sdk's build puts it). */
   handlerName: Schema.String,
-  params: Schema.Unknown
+  params: Schema.Unknown,
+  /** Variables set in the function's environment (an app's TWENTY_API_URL and token); nothing else is. */
+  env: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
 })
 export type ExecuteRequest = typeof ExecuteRequest.Type
 
