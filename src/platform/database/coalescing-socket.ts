@@ -48,6 +48,17 @@ const endsWithReadyForQuery = (chunk: Uint8Array) => {
     chunk[n - 2] === 5
 }
 
+/**
+ * PortalSuspended ('s', length 4) closes a cursor's Execute-with-a-row-limit (pg-cursor sends Flush, not
+ * Sync, so no ReadyForQuery follows): the server owes nothing until the next read. Without this a slow
+ * export reader, keeping the cursor waiting longer than the timeout, had its connection dropped.
+ */
+const endsWithPortalSuspended = (chunk: Uint8Array) => {
+  const n = chunk.length
+  return n >= 5 && chunk[n - 5] === 0x73 && chunk[n - 4] === 0 && chunk[n - 3] === 0 && chunk[n - 2] === 0 &&
+    chunk[n - 1] === 4
+}
+
 const watchReplies = (socket: CoalescingSocket, timeoutMs: number) => {
   let timer: ReturnType<typeof setTimeout> | undefined
   const expire = () => socket.destroy(new Error(`PostgreSQL did not answer within ${timeoutMs} ms`))
@@ -59,7 +70,7 @@ const watchReplies = (socket: CoalescingSocket, timeoutMs: number) => {
   socket[replyOwed] = arm
   socket.on("data", (chunk: Uint8Array) => {
     if (timer === undefined) return
-    if (endsWithReadyForQuery(chunk)) {
+    if (endsWithReadyForQuery(chunk) || endsWithPortalSuspended(chunk)) {
       clearTimeout(timer)
       timer = undefined
     } else {

@@ -9,6 +9,7 @@ import * as path from "node:path"
 import Pg from "pg"
 import { type PoolOptions, splitPool } from "./budget.js"
 import { type BunReads, bunReads } from "./bun-reads.js"
+import { keepClientErrorsInside } from "./client-errors.js"
 import { CoalescingSocket } from "./coalescing-socket.js"
 import { lockDataDir } from "./data-dir-lock.js"
 import { countStatements } from "./statement-metrics.js"
@@ -69,6 +70,7 @@ const pooled = (config: Pg.PoolConfig, replyTimeout?: number) =>
           try: async () => {
             const pool = new Pg.Pool({ ...config, stream: () => new CoalescingSocket(replyTimeout) })
             pool.on("error", () => {}) // an idle connection dropped by the server is replaced on next use
+            keepClientErrorsInside(pool)
             pool.on("connect", countStatements)
             await pool.query("SELECT 1")
             return pool

@@ -4,6 +4,7 @@ import { Redis } from "../redis/index.js"
 import type { PoolOptions } from "./budget.js"
 import { splitPool } from "./budget.js"
 import { BunReads, bunReadsOptions } from "./bun-reads.js"
+import { keepClientErrorsInside } from "./client-errors.js"
 import { CoalescingSocket } from "./coalescing-socket.js"
 import { livePoolConfig, PgPool, replyTimeoutMs } from "./index.js"
 import { walPosition, type WriteMarks, writeMarksMemory, writeMarksRedis } from "./write-marks.js"
@@ -103,6 +104,7 @@ const makeReplicas = (urls: ReadonlyArray<Redacted.Redacted<string>>, options: R
           const raw = Redacted.value(url)
           const pool = new Pg.Pool({ ...livePoolConfig(raw, pg, options), stream: () => new CoalescingSocket(reply) })
           pool.on("error", () => {})
+          keepClientErrorsInside(pool)
           const replica: ReplicaPools = { name: safeName(raw), pool, reads: reads === 0 ? null : new BunReads(bunReadsOptions(raw, reads, options), reply) }
           return { replica, state: { name: replica.name, status: "starting", lagMs: null } as ReplicaState, replayed: null as string | null }
         }),

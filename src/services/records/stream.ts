@@ -38,8 +38,9 @@ async function* snapshotRows<R extends ReadonlyArray<unknown>>(pool: Pg.Pool, te
     await client.query("COMMIT")
     healthy = true
   } finally {
-    if (!healthy) await client.query("ROLLBACK").catch(() => undefined)
-    // A connection left mid-cursor (the reader went away) is closed rather than reused.
+    // Ended early (the reader went away, or a failure): the connection is closed rather than reused, which
+    // ends its transaction. A ROLLBACK would never run: `pg` queues it behind the open cursor, still the
+    // client's active query, so it held the connection (and the export's snapshot) until the process ended.
     client.release(healthy ? undefined : true)
   }
 }
