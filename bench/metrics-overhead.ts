@@ -15,6 +15,7 @@
  *
  *   bun bench/metrics-overhead.ts
  *   bun bench/metrics-overhead.ts --on=tracing    turns on only some parts (metrics, tracing, audit) in "on"
+ *   bun bench/metrics-overhead.ts --seconds=15 --rounds=5    longer rounds, more of them
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -27,7 +28,10 @@ const APP_SECRET = "bench-secret-0123456789-0123456789-abcdef"
 const METRICS_TOKEN = "bench-metrics-token-0123456789"
 const CLIENTS = 8
 const WARM_MS = 2_000
-const MEASURE_MS = 5_000
+const argument = (name: string) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3)
+/** Longer and more rounds narrow the noise a shared 2-core machine adds (±10 % between 5 s rounds). */
+const MEASURE_MS = Number(argument("seconds") ?? 5) * 1000
+const ROUNDS = Number(argument("rounds") ?? 3)
 const database = `score_bench_obs_${process.pid}`
 const databaseUrl = `postgres://postgres@127.0.0.1:5432/${database}`
 
@@ -178,7 +182,7 @@ try {
   let apiKey: string | null = null
   const figures: Record<"off" | "on", Array<number>> = { off: [], on: [] }
   const cpuFigures: Record<"off" | "on", Array<number>> = { off: [], on: [] }
-  for (let round = 1; round <= 3; round++) {
+  for (let round = 1; round <= ROUNDS; round++) {
     const order = round % 2 === 1 ? [["off", off], ["on", on]] as const : [["on", on], ["off", off]] as const
     for (const [name, env] of order) {
       const server = await startServer(env)
