@@ -53,10 +53,8 @@ export const loadState = (dir = defaultDir()): TopologyState | null =>
 export const publicUrl = (state: TopologyState) => `http://127.0.0.1:${state.nginx.port}`
 export const primaryUrl = (state: TopologyState) => `postgres://postgres@127.0.0.1:${state.primary.port}/${DATABASE}`
 
-const scoreEnv = (state: Omit<TopologyState, "apis" | "workers">) => state.env
-
 const startInstance = async (state: TopologyState, instance: Instance, entry: "main" | "worker") => {
-  const env = { ...scoreEnv(state), ...(entry === "main" ? { PORT: String(instance.port), HOST: "127.0.0.1" } : {}) }
+  const env = { ...state.env, ...(entry === "main" ? { PORT: String(instance.port), HOST: "127.0.0.1" } : {}) }
   instance.pid = spawnDetached(["bun", "scripts/run.ts", entry], logPath(state.dir, instance.name), env, ROOT)
   if (entry === "main") {
     await waitUntil(`${instance.name} /healthz`, () => healthy(`http://127.0.0.1:${instance.port}/healthz`), 60_000, logPath(state.dir, instance.name))
