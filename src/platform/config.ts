@@ -68,6 +68,8 @@ const clusterNodes = (name: string) =>
 export const appConfig = Config.all({
   port: Config.port("PORT").pipe(Config.withDefault(3000)),
   host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
+  // SO_REUSEPORT: a new process binds the port while the old one still serves (rolling restart in place).
+  serverReusePort: Config.boolean("SERVER_REUSE_PORT").pipe(Config.withDefault(false)),
   databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
   // The process's connections to the primary, both pools together (database/budget.ts): 10 lets 3 APIs and
   // 2 workers (50) share a server of max_connections 100 with room for migrations, psql and a replica.
