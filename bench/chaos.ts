@@ -46,7 +46,7 @@ const state: TopologyState = await start({
   }
 })
 const base = publicUrl(state)
-process.stdout.write(`topology up: ${base}\n`)
+process.stdout.write(`topology up: ${base}; net.ipv4.tcp_migrate_req ${state.requestMigration ? "on" : "off"}\n`)
 
 const exit = async (code: number) => {
   await stop(state).catch((e) => process.stderr.write(`stop: ${e}\n`))

@@ -9,7 +9,9 @@ import { join, resolve } from "node:path"
 import { reloadNginx, startNginx, writeUpstream } from "./nginx.js"
 import { startPgBouncer } from "./pgbouncer.js"
 import { createDatabase, createReplica, type PgNode, startNode, startPrimary, stopNode } from "./postgres.js"
-import { freePort, healthy, isAlive, logPath, run, signal, spawnDetached, stopProcess, waitUntil } from "./processes.js"
+import {
+  enableRequestMigration, freePort, healthy, isAlive, listensOn, logPath, run, signal, spawnDetached, stopProcess, waitUntil
+} from "./processes.js"
 import { masterPorts, startRedisCluster, startRedisNode } from "./redis-cluster.js"
 
 const ROOT = resolve(import.meta.dir, "../..")
@@ -32,6 +34,8 @@ export interface TopologyState {
   readonly apis: Array<Instance>
   readonly workers: Array<Instance>
   readonly env: Record<string, string>
+  /** net.ipv4.tcp_migrate_req is on: a rolling restart resets no connection (see rollingRestart). */
+  readonly requestMigration: boolean
 }
 
 export interface TopologyOptions {
@@ -55,8 +59,14 @@ export const primaryUrl = (state: TopologyState) => `postgres://postgres@127.0.0
 
 const startInstance = async (state: TopologyState, instance: Instance, entry: "main" | "worker") => {
   const env = { ...state.env, ...(entry === "main" ? { PORT: String(instance.port), HOST: "127.0.0.1" } : {}) }
-  instance.pid = spawnDetached(["bun", "scripts/run.ts", entry], logPath(state.dir, instance.name), env, ROOT)
+  const pid = spawnDetached(["bun", "scripts/run.ts", entry], logPath(state.dir, instance.name), env, ROOT)
+  instance.pid = pid
   if (entry === "main") {
+    // This process listens (with SO_REUSEPORT an old one may still answer on the port), then the port is healthy.
+    await waitUntil(`${instance.name} listening`, () => {
+      if (!isAlive(pid)) throw new Error(`${instance.name} exited:\n${readFileSync(logPath(state.dir, instance.name), "utf8").slice(-2000)}`)
+      return listensOn(pid, instance.port)
+    }, 60_000, logPath(state.dir, instance.name))
     await waitUntil(`${instance.name} /healthz`, () => healthy(`http://127.0.0.1:${instance.port}/healthz`), 60_000, logPath(state.dir, instance.name))
   }
 }
@@ -66,6 +76,8 @@ export const start = async (options: TopologyOptions = {}): Promise<TopologyStat
   if (loadState(dir)) throw new Error(`a topology is already recorded in ${dir}: stop it first (bun run topology stop)`)
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(join(dir, "logs"), { recursive: true })
+  const migrationOff = enableRequestMigration()
+  if (migrationOff) process.stderr.write(`${migrationOff}: a rolling restart may reset a connection queued at the old server\n`)
   const log = (name: string) => logPath(dir, name)
 
   const primary = startPrimary(dir, freePort(), log("pg-primary"))
@@ -86,7 +98,8 @@ export const start = async (options: TopologyOptions = {}): Promise<TopologyStat
     primary,
     replica,
     pgbouncer: { port: pgbouncerPort, pid: pgbouncerPid },
-    redis
+    redis,
+    requestMigration: migrationOff === null
   }
   const state: TopologyState = {
     ...base,
@@ -101,6 +114,8 @@ export const start = async (options: TopologyOptions = {}): Promise<TopologyStat
       REDIS_CLUSTER_NODES: redisPorts.slice(0, 3).map((p) => `127.0.0.1:${p}`).join(","),
       APP_SECRET: base.appSecret,
       TRUSTED_PROXIES: "127.0.0.1",
+      // A restarted server's new process binds the port beside the old one (rollingRestart).
+      SERVER_REUSE_PORT: "true",
       // Above nginx's upstream keepalive_timeout (5 s): no idle connection is left when a server stops listening.
       SHUTDOWN_DRAIN: "6s",
       SERVER_URL: `http://127.0.0.1:${base.nginx.port}`,
@@ -148,15 +163,18 @@ export const restartApi = async (state: TopologyState, index: number) => {
 }
 
 /**
- * One API server at a time: SIGTERM (it drains for SHUTDOWN_DRAIN, closing nginx's keep-alive connections as
- * it answers, then refuses new ones, which nginx retries on the others), restarted, healthy, next.
+ * One API server at a time, in place: a new process binds the same port (SERVER_REUSE_PORT) and listens, then
+ * the old one gets SIGTERM: it drains for SHUTDOWN_DRAIN (closing nginx's keep-alive connections as it
+ * answers), closes its listener (net.ipv4.tcp_migrate_req moves the connections still in its backlog to the
+ * new process's), finishes what is in flight and exits. nginx never sees the port refuse or reset a connection.
  * No nginx reload: a reload closes clients' idle connections to nginx, and a request sent on one as it closes fails.
  */
 export const rollingRestart = async (state: TopologyState) => {
   for (const api of state.apis) {
-    await stopProcess(api.pid, 30_000)
+    const old = api.pid
     await startInstance(state, api, "main")
     saveState(state)
+    await stopProcess(old, 30_000)
   }
 }
 

@@ -1,5 +1,5 @@
 /** Starting, watching and stopping the topology's processes: detached, logging to files in its folder. */
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs"
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 
 export const freePort = () => {
@@ -83,3 +83,52 @@ export const healthy = (url: string) =>
   fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false)
 
 export const logPath = (dir: string, name: string) => join(dir, "logs", `${name}.log`)
+
+/** Inodes of the sockets listening on TCP `port` (any address, IPv4 and IPv6), from /proc/net/tcp*. */
+const listeningInodes = (port: number) => {
+  const inodes = new Set<string>()
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    if (!existsSync(table)) continue
+    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/)
+      // local_address is ADDR:PORT in hex; state 0A is LISTEN; field 9 is the inode.
+      if (fields.length > 9 && fields[3] === "0A" && parseInt(fields[1]!.split(":")[1]!, 16) === port) inodes.add(fields[9]!)
+    }
+  }
+  return inodes
+}
+
+/**
+ * `pid` holds a socket listening on `port`: with SO_REUSEPORT several processes may, and this tells the new
+ * one apart from the old (a request to the port may reach either).
+ */
+export const listensOn = (pid: number, port: number) => {
+  const inodes = listeningInodes(port)
+  if (inodes.size === 0) return false
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? "")
+      } catch {
+        return false
+      }
+    })
+  } catch {
+    return false
+  }
+}
+
+const MIGRATE_REQ = "/proc/sys/net/ipv4/tcp_migrate_req"
+
+/**
+ * net.ipv4.tcp_migrate_req=1 (Linux 5.14+): when a listener of an SO_REUSEPORT group closes, the connections
+ * still in its backlog move to another listener of the group instead of being reset. Returns why not, or null.
+ */
+export const enableRequestMigration = (): string | null => {
+  try {
+    if (readFileSync(MIGRATE_REQ, "utf8").trim() !== "1") writeFileSync(MIGRATE_REQ, "1\n")
+    return null
+  } catch (error) {
+    return `net.ipv4.tcp_migrate_req is off and could not be set (${(error as Error).message})`
+  }
+}
