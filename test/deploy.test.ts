@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test"
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { freePort } from "./support/process.js"
 
 const ROOT = resolve(import.meta.dir, "..")
 const DEPLOY = join(ROOT, "deploy")
@@ -50,6 +51,60 @@ test("the systemd units run the entry points the package defines", () => {
   const example = readFileSync(join(DEPLOY, "systemd", "score.env.example"), "utf8")
   const names = [...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]!)
   expect(names.filter((name) => !documented(name))).toEqual([])
+})
+
+describe("rolling restart in place (score-api@<port>-<slot>)", () => {
+  const unit = readFileSync(join(DEPLOY, "systemd", "score-api@.service"), "utf8")
+  /** The `sh -c` script of a unit line, with systemd's escapes ($$, %%) undone. */
+  const script = (key: string) => {
+    const match = new RegExp(`^${key}=/bin/sh -c '(.+)' score-api %i$`, "m").exec(unit)
+    expect(match, key).not.toBeNull()
+    return match![1]!.replaceAll("$$", "$").replaceAll("%%", "%")
+  }
+  const sh = (text: string, instance: string, env: Record<string, string> = {}, timeout = 10_000) =>
+    Bun.spawnSync(["sh", "-c", text, "score-api", instance], { env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe", timeout })
+
+  test("the port is the instance name up to its slot", () => {
+    const start = script("ExecStart").replace(/exec \S+ scripts\/run\.ts main$/, "exec printenv PORT")
+    expect(sh(start, "3002-b").stdout.toString()).toBe("3002\n")
+    expect(sh(start, "3002").stdout.toString()).toBe("3002\n")
+  })
+
+  test("the unit is started once its own process listens, not another slot's", async () => {
+    const port = freePort()
+    const other = Bun.serve({ port, hostname: "127.0.0.1", reusePort: true, fetch: () => new Response() })
+    const child = Bun.spawn(["bun", "-e", `Bun.serve({ port: ${port}, hostname: "127.0.0.1", reusePort: true, fetch: () => new Response() }); console.log("ready")`], { stdout: "pipe" })
+    try {
+      const reader = child.stdout.getReader()
+      while (!new TextDecoder().decode((await reader.read()).value).includes("ready")) { /* until listening */ }
+      expect(sh(script("ExecStartPost"), `${port}-b`, { MAINPID: String(child.pid) }).exitCode).toBe(0)
+      // This test's own process listens on the port too, but a third pid does not: the wait goes on.
+      expect(sh(script("ExecStartPost"), `${port}-b`, { MAINPID: "1" }, 1_500).exitCode).not.toBe(0)
+    } finally {
+      child.kill()
+      void other.stop(true)
+    }
+  })
+
+  test("the settings and the sysctl it needs ship with it", () => {
+    expect(readFileSync(join(DEPLOY, "systemd", "score.env.example"), "utf8")).toMatch(/^SERVER_REUSE_PORT=true$/m)
+    expect(readFileSync(join(DEPLOY, "systemd", "90-score.conf"), "utf8")).toMatch(/^net\.ipv4\.tcp_migrate_req = 1$/m)
+    const restart = join(DEPLOY, "systemd", "score-rolling-restart.sh")
+    expect(Bun.spawnSync(["sh", "-n", restart]).exitCode).toBe(0)
+    expect(readFileSync(restart, "utf8")).toContain('systemctl start "score-api@$port-$new"')
+  })
+
+  test.skipIf(!Bun.which("systemd-analyze"))("systemd-analyze verify accepts an instance", () => {
+    const dir = mkdtempSync(join(tmpdir(), "score-unit-"))
+    try {
+      writeFileSync(join(dir, "score-api@.service"), unit)
+      const result = Bun.spawnSync(["systemd-analyze", "verify", join(dir, "score-api@3001-a.service")], { stderr: "pipe", timeout: 30_000 })
+      expect(result.stderr.toString()).toBe("")
+      expect(result.exitCode).toBe(0)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
 
 const nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].find(existsSync)
