@@ -57,7 +57,7 @@ describe("rolling restart in place (score-api@<port>-<slot>)", () => {
   const unit = readFileSync(join(DEPLOY, "systemd", "score-api@.service"), "utf8")
   /** The `sh -c` script of a unit line, with systemd's escapes ($$, %%) undone. */
   const script = (key: string) => {
-    const match = new RegExp(`^${key}=/bin/sh -c '(.+)' score-api %i$`, "m").exec(unit)
+    const match = new RegExp(`^${key}=\\+?/bin/sh -c '(.+)' score-api %i$`, "m").exec(unit)
     expect(match, key).not.toBeNull()
     return match![1]!.replaceAll("$$", "$").replaceAll("%%", "%")
   }

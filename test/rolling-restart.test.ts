@@ -33,13 +33,13 @@ describe.skipIf(!namespaces)("restarting a server in place under a request loop"
     expect(run.pids).toBe(9) // every process answered
     expect(run.requests).toBeGreaterThan(1000)
     expect(run).toMatchObject({ failed: 0, errors: {} })
-  }, 120_000)
+  }, 180_000)
 
   test("without tcp_migrate_req, closing the old listener resets connections queued at it", async () => {
     const run = await runInNamespace(0, { RESTARTS: "30", UNTIL_FAILURE: "true" })
     expect(run.failed).toBeGreaterThan(0)
     expect(Object.keys(run.errors)).toEqual(["ECONNRESET"])
-  }, 120_000)
+  }, 180_000)
 })
 
 const SERVER = join(import.meta.dir, "support", "handover-server.ts")

@@ -219,6 +219,7 @@ if (import.meta.main) {
       `  API servers  ${state.apis.map((a) => a.port).join(", ")}; workers: ${state.workers.length}\n` +
       `  PostgreSQL   primary :${state.primary.port}, replica :${state.replica.port}, PgBouncer :${state.pgbouncer.port}\n` +
       `  Redis        cluster ${state.redis.map((n) => n.port).join(", ")}\n` +
+      `  restarts     in place (SO_REUSEPORT), net.ipv4.tcp_migrate_req ${state.requestMigration ? "on" : "off: a connection queued at a stopping server may be reset"}\n` +
       `  logs         ${join(dir, "logs")}\n` +
       `Create a workspace: DATABASE_URL=${primaryUrl(state)} APP_SECRET=${state.appSecret} bun run cli workspace:create ...\n`
     )

@@ -28,6 +28,7 @@ export const serve = (handler: (request: Request) => Promise<Response>) =>
       const server = Bun.serve({
         port: config.port,
         hostname: config.host,
+        // Always given: Bun 1.4 with `development` set and no `reusePort` shares the port without being asked.
         reusePort: config.serverReusePort,
         // The handler enforces MAX_BODY_SIZE with a readable 413 before any route reads (http/body-limit.ts);
         // Bun's own limit would answer an empty 413 first, or fail a chunked stream mid-read.
