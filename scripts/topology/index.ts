@@ -172,7 +172,14 @@ export const restartApi = async (state: TopologyState, index: number) => {
 export const rollingRestart = async (state: TopologyState) => {
   for (const api of state.apis) {
     const old = api.pid
-    await startInstance(state, api, "main")
+    try {
+      await startInstance(state, api, "main")
+    } catch (error) {
+      // The old process goes on serving; the state keeps it, so `stop` finds it.
+      signal(api.pid, "SIGKILL")
+      api.pid = old
+      throw error
+    }
     saveState(state)
     await stopProcess(old, 30_000)
   }
