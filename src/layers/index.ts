@@ -278,7 +278,7 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
         : ImportsLive(copyRowsWithInserts, 1))),
     FilesLive,
     auditLog,
-    ApplicationsLive.pipe(Layer.provide(Layer.mergeAll(FilesLive, RolesLive)))
+    ApplicationsLive.pipe(Layer.provide(Layer.mergeAll(FilesLive, RolesLive, ViewsLive)))
   ).pipe(
     // SSO signs members up and in through Members.
     Layer.provideMerge(MembersLive),

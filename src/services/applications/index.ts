@@ -15,6 +15,7 @@ import { FunctionDependencies, FunctionEnvironment } from "../logic-functions/in
 import { Metadata } from "../metadata/index.js"
 import { Revocations } from "../revocations/index.js"
 import { Roles } from "../roles/index.js"
+import { Views } from "../views/index.js"
 import { workspaceCacheKey } from "../workspace/index.js"
 import { applyAction, emptyEntities, type Entities } from "./apply.js"
 import { AppDependencies, appDependencies, installDependencies } from "./dependencies.js"
@@ -63,6 +64,7 @@ export const ApplicationsLive = Layer.effect(
     const files = yield* Files
     const metadata = yield* Metadata
     const roles = yield* Roles
+    const views = yield* Views
     const apiKeys = yield* ApiKeys
     const revocations = yield* Revocations
     const config = yield* AppConfig
@@ -117,13 +119,15 @@ export const ApplicationsLive = Layer.effect(
         if (dryRun) return { applicationUniversalIdentifier: uid, actions }
         const stored = app.entities as Partial<Entities> | null
         const entities: Entities = { ...emptyEntities(), ...(stored ?? {}) }
-        const deletedObjects = new Set(actions.filter((a) => a.type === "delete" && a.metadataName === "objectMetadata").map((a) => a.universalIdentifier))
-        const deps = { workspaceId, applicationId: app.id, metadata, roles, builtFile: filesOf(app) }
+        const deleted = (name: string) => new Set(actions.filter((a) => a.type === "delete" && a.metadataName === name).map((a) => a.universalIdentifier))
+        const deletedObjects = deleted("objectMetadata")
+        const deletedViews = deleted("view")
+        const deps = { workspaceId, applicationId: app.id, metadata, roles, views, builtFile: filesOf(app) }
         // Installed before the transaction (it may take a while); a failed install applies nothing.
         const dependencies = yield* uploadedDependencies(deps.builtFile)
         if (dependencies) yield* installDependencies(config.dataDir, dependencies, config.appDependenciesInstallTimeout)
         yield* provided(sql.withTransaction(Effect.gen(function*() {
-          for (const action of actions) yield* applyAction(deps, entities, action, deletedObjects)
+          for (const action of actions) yield* applyAction(deps, entities, action, deletedObjects, deletedViews)
           const apiKeyId = yield* appApiKey(workspaceId, app, manifest, entities)
           yield* store.saveApplied(app.id, manifest, entities, apiKeyId, dependencies)
         })))
@@ -221,6 +225,10 @@ export const ApplicationsLive = Layer.effect(
           const entities: Entities = { ...emptyEntities(), ...((app.entities as Partial<Entities> | null) ?? {}) }
           yield* sql.withTransaction(Effect.gen(function*() {
             if (app.apiKeyId) yield* apiKeys.revoke(workspaceId, app.apiKeyId)
+            // The app's views (with their parts) before its objects; one its user already removed is skipped.
+            for (const id of Object.values(entities.view)) {
+              yield* views.destroyView({ kind: "application", workspace: { id: workspaceId } }, id).pipe(Effect.catchTag("NotFound", () => Effect.void))
+            }
             for (const id of Object.values(entities.objectMetadata)) yield* metadata.deleteObject(workspaceId, id)
             for (const id of Object.values(entities.role)) yield* roles.remove(workspaceId, id)
             // The app's logic functions and files' rows go with it (ON DELETE CASCADE).
