@@ -58,7 +58,7 @@ export const installDependencies = (dataDir: string, dependencies: AppDependenci
     const staging = join(root, `.staging-${crypto.randomUUID()}`)
     const failed = (reason: string) => new BadUserInput({ message: `Installing the app's npm dependencies failed: ${reason}` })
     return yield* Effect.acquireUseRelease(
-      Effect.sync(() => {
+      Effect.try({ catch: (e) => failed(e instanceof Error ? e.message : String(e)), try: () => {
         mkdirSync(staging, { recursive: true })
         writeFileSync(join(staging, "package.json"), dependencies.packageJson)
         if (dependencies.yarnLock !== null) writeFileSync(join(staging, "yarn.lock"), dependencies.yarnLock)
@@ -72,7 +72,7 @@ export const installDependencies = (dataDir: string, dependencies: AppDependenci
           stdout: "pipe",
           stderr: "pipe"
         })
-      }),
+      } }),
       (child) =>
         Effect.gen(function*() {
           const [code, stderr] = yield* Effect.promise(() => Promise.all([child.exited, new Response(child.stderr).text()])).pipe(
