@@ -40,7 +40,7 @@ interface AppFile {
   readonly content: string
 }
 
-/** A development app with `files` uploaded as the CLI uploads them; answers its manifest with one function. */
+/** A development app with `files` uploaded as the CLI uploads them; answers its manifest with a function per built file. */
 const uploadApp = async (files: ReadonlyArray<AppFile>) => {
   const uid = crypto.randomUUID()
   expect((await gql(`mutation($u: String!) { createDevelopmentApplication(universalIdentifier: $u, name: "Deps") { id } }`, { u: uid })).errors).toBeUndefined()
@@ -60,15 +60,15 @@ const uploadApp = async (files: ReadonlyArray<AppFile>) => {
     u: uid, ids: targets.map((t: any) => t.fileId)
   })
   expect(completed.data.completeApplicationFileUploads.errors).toEqual([])
-  const functionUid = crypto.randomUUID()
+  const built = files.filter((f) => f.folder === "BuiltLogicFunction").map((f) => ({ path: f.path, uid: crypto.randomUUID() }))
   const manifest = {
     application: { universalIdentifier: uid, displayName: "Deps" },
-    logicFunctions: [{
-      universalIdentifier: functionUid, name: "count-numbers", timeoutSeconds: 10, handlerName: "default.config.handler",
-      sourceHandlerPath: "src/count-numbers.ts", builtHandlerPath: "count-numbers.mjs"
-    }]
+    logicFunctions: built.map((f) => ({
+      universalIdentifier: f.uid, name: f.path.replace(".mjs", ""), timeoutSeconds: 10, handlerName: "default.config.handler",
+      sourceHandlerPath: `src/${f.path.replace(".mjs", ".ts")}`, builtHandlerPath: f.path
+    }))
   }
-  return { uid, functionUid, manifest }
+  return { uid, functionUid: built[0]!.uid, functionUids: built.map((f) => f.uid), manifest }
 }
 
 const sync = (manifest: unknown, dryRun = false) => gql(`mutation($m: JSON!, $d: Boolean) { syncApplication(manifest: $m, dryRun: $d) { actions } }`, { m: manifest, d: dryRun })
@@ -114,6 +114,16 @@ test("a dry run installs nothing; the sync installs the app's dependencies and i
 
   const result = await execute(first.functionUid, { values: [1, "2", "x", NaN, "0x1F"] })
   expect(result).toMatchObject({ status: "SUCCESS", data: { numbers: 3, of: 5 } })
+}, 120_000)
+
+test("the installed packages are read-only to a function", async () => {
+  const app = await uploadApp([...appFiles(), { folder: "BuiltLogicFunction", path: "overwrite-dependency.mjs", content: fixture("overwrite-dependency.mjs") }])
+  expect((await sync(app.manifest)).errors).toBeUndefined()
+  const result = await execute(app.functionUids[1]!, {})
+  expect(result.status).toBe("SUCCESS")
+  expect(result.data.overwritten).toBe(false)
+  expect(["EROFS", "EACCES"]).toContain(result.data.code)
+  expect((await execute(app.functionUid, { values: [1] })).data).toEqual({ numbers: 1, of: 1 })
 }, 120_000)
 
 test("a second app with the same lockfile reuses the installation", async () => {
