@@ -118,6 +118,12 @@ test("apply creates the object, its field, the role and the function; plan then 
   const roles = await app.gql<any>(`{ getRoles { label } }`, {}, accessToken)
   expect(roles.body.data.getRoles.map((r: any) => r.label)).toContain("Score fixture app role")
 
+  const views = await app.gql<any>(`{ getViews { id name } }`, {}, accessToken)
+  const view = views.body.data.getViews.find((v: any) => v.name === "Postcards by title")
+  expect(view).toBeDefined()
+  const sorts = await app.gql<any>(`query($v: String) { getViewSorts(viewId: $v) { direction } }`, { v: view.id }, accessToken)
+  expect(sorts.body.data.getViewSorts).toEqual([{ direction: "ASC" }])
+
   const planned = await twenty("plan")
   expect(planned.code, planned.output).toBe(0)
   expect(planned.output).toContain("No changes")

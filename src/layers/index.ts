@@ -41,7 +41,7 @@ import { Views, ViewsLive } from "../services/views/index.js"
 import { Webhooks, WebhooksLive } from "../services/webhooks/index.js"
 import { Workflows, WorkflowsLive } from "../services/workflows/index.js"
 import { LogicFunctions, LogicFunctionsLive } from "../services/logic-functions/index.js"
-import { ApplicationFunctionEnvironment, Applications, ApplicationsLive } from "../services/applications/index.js"
+import { ApplicationFunctionDependencies, ApplicationFunctionEnvironment, Applications, ApplicationsLive } from "../services/applications/index.js"
 import { LogicFunctionSandboxProcesses } from "../services/logic-functions/sandbox/pool.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 import { Imports, ImportsLive } from "../services/imports/index.js"
@@ -249,7 +249,9 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
           Layer.tap(() => Effect.logInfo(`Audit log: ClickHouse at ${new URL(Redacted.value(url)).host}`))
         )
     })))
-  const logicFunctions = LogicFunctionsLive.pipe(Layer.provide(ApplicationFunctionEnvironment.pipe(Layer.provide(domain))), Layer.provide(Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
+  const logicFunctions = LogicFunctionsLive.pipe(
+    Layer.provide(Layer.merge(ApplicationFunctionEnvironment, ApplicationFunctionDependencies).pipe(Layer.provide(domain))),
+    Layer.provide(Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
     LogicFunctionSandboxProcesses({
       cpuSeconds: Math.max(1, Math.ceil(Duration.toSeconds(config.logicFunctionCpuTime))),
       memoryMb: config.logicFunctionMemoryMb,
@@ -276,7 +278,7 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
         : ImportsLive(copyRowsWithInserts, 1))),
     FilesLive,
     auditLog,
-    ApplicationsLive.pipe(Layer.provide(Layer.mergeAll(FilesLive, RolesLive)))
+    ApplicationsLive.pipe(Layer.provide(Layer.mergeAll(FilesLive, RolesLive, ViewsLive)))
   ).pipe(
     // SSO signs members up and in through Members.
     Layer.provideMerge(MembersLive),

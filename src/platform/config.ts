@@ -197,6 +197,7 @@ export const appConfig = Config.all({
     Config.validate({ message: "expected 0 or more", validation: (n) => n >= 0 })
   ),
   logicFunctionMaxConcurrency: positive("LOGIC_FUNCTION_MAX_CONCURRENCY", 4),
+  appDependenciesInstallTimeout: duration("APP_DEPENDENCIES_INSTALL_TIMEOUT", "120s", 1000),
   invitationTokenTtl: duration("INVITATION_TOKEN_EXPIRES_IN", "30d", 1000),
   passwordResetTokenTtl: duration("PASSWORD_RESET_TOKEN_EXPIRES_IN", "5m", 1000),
   emailVerificationTokenTtl: duration("EMAIL_VERIFICATION_TOKEN_EXPIRES_IN", "1h", 1000),

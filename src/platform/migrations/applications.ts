@@ -46,3 +46,7 @@ ALTER TABLE core."logicFunction"
   ADD COLUMN "applicationId" uuid REFERENCES core.application(id) ON DELETE CASCADE,
   ADD COLUMN "universalIdentifier" uuid;
 `))
+
+/** An app's npm dependencies (its uploaded package.json and yarn.lock), installed for its functions. */
+export const addApplicationDependencies = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql.unsafe(`ALTER TABLE core.application ADD COLUMN dependencies jsonb`))

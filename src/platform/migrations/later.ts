@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { addStandardObjects } from "../../services/metadata/standard-sync.js"
 import type { Migration } from "./core.js"
 import { createAnalyticsTables, createAuditLogTables } from "./audit-log.js"
-import { createApplicationTables } from "./applications.js"
+import { addApplicationDependencies, createApplicationTables } from "./applications.js"
 import { createFileTable } from "./files.js"
 import { createImportRunTables, frameImportBatches, unlogImportRows } from "./import-runs.js"
 import { createLogicFunctionTable } from "./logic-functions.js"
@@ -114,5 +114,6 @@ export const laterMigrations: ReadonlyArray<Migration> = [
     // Twenty apps (services/applications): applications, their registrations and uploaded files; logic
     // functions an app owns.
     up: createApplicationTables
-  }
+  },
+  { id: 48, name: "application_dependencies", up: addApplicationDependencies }
 ]

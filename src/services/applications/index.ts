@@ -11,12 +11,14 @@ import { AppConfig } from "../../platform/config.js"
 import { ApiKeys } from "../api-keys/index.js"
 import { Files } from "../files/index.js"
 import { type ServedFolder, isServedFolder } from "../files/names.js"
-import { FunctionEnvironment } from "../logic-functions/index.js"
+import { FunctionDependencies, FunctionEnvironment } from "../logic-functions/index.js"
 import { Metadata } from "../metadata/index.js"
 import { Revocations } from "../revocations/index.js"
 import { Roles } from "../roles/index.js"
+import { Views } from "../views/index.js"
 import { workspaceCacheKey } from "../workspace/index.js"
 import { applyAction, emptyEntities, type Entities } from "./apply.js"
+import { AppDependencies, appDependencies, installDependencies } from "./dependencies.js"
 import { Manifest } from "./manifest.js"
 import { type Action, planSync } from "./plan.js"
 import * as store from "./store.js"
@@ -62,8 +64,10 @@ export const ApplicationsLive = Layer.effect(
     const files = yield* Files
     const metadata = yield* Metadata
     const roles = yield* Roles
+    const views = yield* Views
     const apiKeys = yield* ApiKeys
     const revocations = yield* Revocations
+    const config = yield* AppConfig
     const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) => Effect.provideService(effect, SqlClient.SqlClient, sql)
 
     const existing = (workspaceId: string, universalIdentifier: string) =>
@@ -78,6 +82,15 @@ export const ApplicationsLive = Layer.effect(
         const opened = yield* files.openInWorkspace(workspaceId, file.folder, file.fileId)
         return yield* Effect.promise(() => new Response(opened.stream).text())
       }).pipe(Effect.catchAll((e) => Effect.fail(e instanceof BadUserInput ? e : new BadUserInput({ message: `File ${path} cannot be read` }))))
+
+    /** The app's package.json and yarn.lock as uploaded (folder Dependencies); null without dependencies. */
+    const uploadedDependencies = (read: (path: string) => Effect.Effect<string, BadUserInput>) =>
+      Effect.gen(function*() {
+        const packageJson = yield* Effect.option(read("package.json"))
+        if (packageJson._tag === "None") return null
+        const yarnLock = yield* Effect.option(read("yarn.lock"))
+        return yield* appDependencies(packageJson.value, yarnLock._tag === "Some" ? yarnLock.value : null)
+      })
 
     /** The app's API key (its default role's), for its functions' token; made once the role exists. */
     const appApiKey = (workspaceId: string, app: store.ApplicationRow, manifest: Manifest, entities: Entities) =>
@@ -106,12 +119,17 @@ export const ApplicationsLive = Layer.effect(
         if (dryRun) return { applicationUniversalIdentifier: uid, actions }
         const stored = app.entities as Partial<Entities> | null
         const entities: Entities = { ...emptyEntities(), ...(stored ?? {}) }
-        const deletedObjects = new Set(actions.filter((a) => a.type === "delete" && a.metadataName === "objectMetadata").map((a) => a.universalIdentifier))
-        const deps = { workspaceId, applicationId: app.id, metadata, roles, builtFile: filesOf(app) }
+        const deleted = (name: string) => new Set(actions.filter((a) => a.type === "delete" && a.metadataName === name).map((a) => a.universalIdentifier))
+        const deletedObjects = deleted("objectMetadata")
+        const deletedViews = deleted("view")
+        const deps = { workspaceId, applicationId: app.id, metadata, roles, views, builtFile: filesOf(app) }
+        // Installed before the transaction (it may take a while); a failed install applies nothing.
+        const dependencies = yield* uploadedDependencies(deps.builtFile)
+        if (dependencies) yield* installDependencies(config.dataDir, dependencies, config.appDependenciesInstallTimeout)
         yield* provided(sql.withTransaction(Effect.gen(function*() {
-          for (const action of actions) yield* applyAction(deps, entities, action, deletedObjects)
+          for (const action of actions) yield* applyAction(deps, entities, action, deletedObjects, deletedViews)
           const apiKeyId = yield* appApiKey(workspaceId, app, manifest, entities)
-          yield* store.saveApplied(app.id, manifest, entities, apiKeyId)
+          yield* store.saveApplied(app.id, manifest, entities, apiKeyId, dependencies)
         })))
         // The metadata changes invalidated caches as they went; once more now that all of them are committed.
         yield* revocations.invalidate(workspaceCacheKey(workspaceId))
@@ -207,6 +225,10 @@ export const ApplicationsLive = Layer.effect(
           const entities: Entities = { ...emptyEntities(), ...((app.entities as Partial<Entities> | null) ?? {}) }
           yield* sql.withTransaction(Effect.gen(function*() {
             if (app.apiKeyId) yield* apiKeys.revoke(workspaceId, app.apiKeyId)
+            // The app's views (with their parts) before its objects; one its user already removed is skipped.
+            for (const id of Object.values(entities.view)) {
+              yield* views.destroyView({ kind: "application", workspace: { id: workspaceId } }, id).pipe(Effect.catchTag("NotFound", () => Effect.void))
+            }
             for (const id of Object.values(entities.objectMetadata)) yield* metadata.deleteObject(workspaceId, id)
             for (const id of Object.values(entities.role)) yield* roles.remove(workspaceId, id)
             // The app's logic functions and files' rows go with it (ON DELETE CASCADE).
@@ -239,6 +261,25 @@ export const ApplicationFunctionEnvironment = Layer.effect(
           }
           return env
         }).pipe(Effect.orElseSucceed(() => ({ TWENTY_API_URL: config.serverUrl.origin })))
+    }
+  })
+)
+
+/** An app's function resolves its imports from the app's installed dependencies (installed again if missing here). */
+export const ApplicationFunctionDependencies = Layer.effect(
+  FunctionDependencies,
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const config = yield* AppConfig
+    return {
+      of: (fn) =>
+        Effect.gen(function*() {
+          if (!fn.applicationId) return null
+          const app = yield* Effect.provideService(store.findApplicationById(fn.applicationId), SqlClient.SqlClient, sql).pipe(Effect.orDie)
+          const dependencies = Schema.decodeUnknownOption(AppDependencies)(app?.dependencies)
+          if (dependencies._tag === "None") return null
+          return yield* installDependencies(config.dataDir, dependencies.value, config.appDependenciesInstallTimeout)
+        })
     }
   })
 )

@@ -1,7 +1,8 @@
 /**
  * The parts of a twenty-sdk manifest (`.twenty/output/manifest.json`, sent whole to syncApplication) that
- * Score applies: the application, objects with their fields, standalone fields, roles and logic functions.
- * Other sections (views, page layouts, front components…) are accepted and not applied.
+ * Score applies: the application, objects with their fields, standalone fields, roles, logic functions and views
+ * with their fields, filters, sorts and groups. Other sections (page layouts, front components…) are accepted
+ * and not applied.
  */
 import { Schema } from "effect"
 
@@ -65,6 +66,69 @@ export const ManifestLogicFunction = Schema.Struct({
 })
 export type ManifestLogicFunction = typeof ManifestLogicFunction.Type
 
+const ViewFieldSpec = {
+  universalIdentifier: Uid,
+  fieldMetadataUniversalIdentifier: Uid,
+  isVisible: Schema.optional(Schema.Boolean),
+  size: Schema.optional(Schema.Number),
+  position: Schema.Number,
+  aggregateOperation: Schema.optional(Schema.NullOr(Schema.String))
+}
+export const ManifestViewField = Schema.Struct({ ...ViewFieldSpec, viewUniversalIdentifier: Schema.optional(Uid) })
+export type ManifestViewField = typeof ManifestViewField.Type
+
+export const ManifestViewFilter = Schema.Struct({
+  universalIdentifier: Uid,
+  fieldMetadataUniversalIdentifier: Uid,
+  operand: Schema.String,
+  value: Schema.Unknown,
+  subFieldName: Schema.optional(Schema.NullOr(Schema.String)),
+  relationTargetFieldMetadataUniversalIdentifier: Schema.optional(Uid),
+  viewUniversalIdentifier: Schema.optional(Uid)
+})
+
+export const ManifestViewSort = Schema.Struct({
+  universalIdentifier: Uid,
+  fieldMetadataUniversalIdentifier: Uid,
+  direction: Schema.String,
+  subFieldName: Schema.optional(Schema.NullOr(Schema.String)),
+  viewUniversalIdentifier: Schema.optional(Uid)
+})
+
+export const ManifestViewGroup = Schema.Struct({
+  universalIdentifier: Uid,
+  fieldValue: Schema.String,
+  isVisible: Schema.optional(Schema.Boolean),
+  position: Schema.Number,
+  viewUniversalIdentifier: Schema.optional(Uid)
+})
+
+/** twenty-sdk's ViewManifest (`key` is ignored, as Twenty does: an app's views are always additional ones). */
+export const ManifestView = Schema.Struct({
+  universalIdentifier: Uid,
+  name: Schema.String,
+  objectUniversalIdentifier: Uid,
+  type: Schema.optional(Schema.String),
+  icon: Schema.optional(Schema.String),
+  position: Schema.optional(Schema.Number),
+  isCompact: Schema.optional(Schema.Boolean),
+  visibility: Schema.optional(Schema.Literal("WORKSPACE", "UNLISTED")),
+  openRecordIn: Schema.optional(Schema.String),
+  mainGroupByFieldMetadataUniversalIdentifier: Schema.optional(Uid),
+  shouldHideEmptyGroups: Schema.optional(Schema.Boolean),
+  anyFieldFilterValue: Schema.optional(Schema.NullOr(Schema.String)),
+  kanbanColumnWidth: Schema.optional(Schema.NullOr(Schema.Number)),
+  kanbanAggregateOperation: Schema.optional(Schema.String),
+  kanbanAggregateOperationFieldMetadataUniversalIdentifier: Schema.optional(Uid),
+  calendarLayout: Schema.optional(Schema.String),
+  calendarFieldMetadataUniversalIdentifier: Schema.optional(Uid),
+  fields: Schema.optionalWith(Schema.Array(Schema.Struct(ViewFieldSpec)), { default: () => [] }),
+  filters: Schema.optionalWith(Schema.Array(ManifestViewFilter), { default: () => [] }),
+  sorts: Schema.optionalWith(Schema.Array(ManifestViewSort), { default: () => [] }),
+  groups: Schema.optionalWith(Schema.Array(ManifestViewGroup), { default: () => [] })
+})
+export type ManifestView = typeof ManifestView.Type
+
 export const Manifest = Schema.Struct({
   application: Schema.Struct({
     universalIdentifier: Uid,
@@ -75,7 +139,10 @@ export const Manifest = Schema.Struct({
   objects: Schema.optionalWith(Schema.Array(ManifestObject), { default: () => [] }),
   fields: Schema.optionalWith(Schema.Array(ManifestField), { default: () => [] }),
   roles: Schema.optionalWith(Schema.Array(ManifestRole), { default: () => [] }),
-  logicFunctions: Schema.optionalWith(Schema.Array(ManifestLogicFunction), { default: () => [] })
+  logicFunctions: Schema.optionalWith(Schema.Array(ManifestLogicFunction), { default: () => [] }),
+  views: Schema.optionalWith(Schema.Array(ManifestView), { default: () => [] }),
+  /** Fields of a view defined apart from it (`defineViewField`), naming their view. */
+  viewFields: Schema.optionalWith(Schema.Array(ManifestViewField), { default: () => [] })
 })
 export type Manifest = typeof Manifest.Type
 
@@ -84,3 +151,15 @@ export const manifestFields = (manifest: Manifest): ReadonlyArray<ManifestField 
   ...manifest.objects.flatMap((object) => object.fields.map((field) => ({ ...field, objectUniversalIdentifier: object.universalIdentifier }))),
   ...manifest.fields.flatMap((field) => (field.objectUniversalIdentifier ? [{ ...field, objectUniversalIdentifier: field.objectUniversalIdentifier }] : []))
 ]
+
+/** The parts of every view, each with the view it belongs to (views' own, then standalone view fields). */
+export const manifestViewParts = (manifest: Manifest) => {
+  const of = <P>(pick: (view: ManifestView) => ReadonlyArray<P>) =>
+    manifest.views.flatMap((view) => pick(view).map((part) => ({ ...part, viewUniversalIdentifier: view.universalIdentifier })))
+  return {
+    viewField: [...of((view) => view.fields), ...manifest.viewFields.flatMap((field) => (field.viewUniversalIdentifier ? [field] : []))],
+    viewFilter: of((view) => view.filters),
+    viewSort: of((view) => view.sorts),
+    viewGroup: of((view) => view.groups)
+  }
+}

@@ -11,6 +11,7 @@ export interface ApplicationRow {
   readonly manifest: unknown
   readonly entities: unknown
   readonly apiKeyId: string | null
+  readonly dependencies: unknown
 }
 
 export interface RegistrationRow {
@@ -46,10 +47,11 @@ export const insertApplication = (workspaceId: string, universalIdentifier: stri
       (rows) => rows[0]!
     ))
 
-export const saveApplied = (id: string, manifest: unknown, entities: unknown, apiKeyId: string | null) =>
+export const saveApplied = (id: string, manifest: unknown, entities: unknown, apiKeyId: string | null, dependencies: unknown) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql`UPDATE core.application SET manifest = ${JSON.stringify(manifest)}::jsonb, entities = ${JSON.stringify(entities)}::jsonb,
-               "apiKeyId" = ${apiKeyId}, "updatedAt" = now() WHERE id = ${id}`)
+               "apiKeyId" = ${apiKeyId}, dependencies = ${dependencies === null ? null : JSON.stringify(dependencies)}::jsonb,
+               "updatedAt" = now() WHERE id = ${id}`)
 
 /** The registration of a published tarball: made or updated, pointing at its newest tarball. */
 export const upsertTarballRegistration = (workspaceId: string, universalIdentifier: string, name: string, fileId: string) =>

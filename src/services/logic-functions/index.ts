@@ -5,7 +5,7 @@
  */
 import type { SqlError } from "@effect/sql"
 import { SqlClient } from "@effect/sql"
-import { Context, Duration, Effect, Layer, Schema } from "effect"
+import { Context, Duration, Effect, Either, Layer, Schema } from "effect"
 import { BadUserInput, Conflict, NotFound } from "../../domain/errors.js"
 import { AppConfig } from "../../platform/config.js"
 import { LogicFunctionSandbox } from "./sandbox/pool.js"
@@ -54,6 +54,15 @@ export class FunctionEnvironment extends Context.Tag("score/FunctionEnvironment"
   { readonly of: (fn: LogicFunctionRow) => Effect.Effect<Record<string, string>> }
 >() {}
 
+/**
+ * The installed npm dependencies a function's imports resolve from (an app's, services/applications/
+ * dependencies.ts): a directory holding node_modules, or null. Optional: without it, none.
+ */
+export class FunctionDependencies extends Context.Tag("score/FunctionDependencies")<
+  FunctionDependencies,
+  { readonly of: (fn: LogicFunctionRow) => Effect.Effect<string | null, BadUserInput> }
+>() {}
+
 const notFound = () => new NotFound({ message: "Logic function not found", subCode: "LOGIC_FUNCTION_NOT_FOUND" })
 const invalid = (message: string, field?: string) => new BadUserInput({ message, ...(field ? { field } : {}) })
 
@@ -92,6 +101,9 @@ export const LogicFunctionsLive = Layer.effect(
     const environment = yield* Effect.serviceOption(FunctionEnvironment)
     const envOf = (fn: LogicFunctionRow) =>
       environment._tag === "Some" && fn.applicationId !== null ? environment.value.of(fn) : Effect.succeed(undefined)
+    const dependencies = yield* Effect.serviceOption(FunctionDependencies)
+    const dependenciesOf = (fn: LogicFunctionRow) =>
+      dependencies._tag === "Some" && fn.applicationId !== null ? Effect.either(dependencies.value.of(fn)) : Effect.succeed(Either.right(null))
     const provided = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) => Effect.provideService(effect, SqlClient.SqlClient, sql)
     const existing = (workspaceId: string, id: string) =>
       Effect.flatMap(checkedId(id), () =>
@@ -105,13 +117,17 @@ export const LogicFunctionsLive = Layer.effect(
         const sources = yield* Effect.orElseSucceed(Schema.decodeUnknown(Sources)(fn.sources), () => ({}))
         const prepared = sandboxFiles(sources, fn.sourceHandlerPath)
         const refused = (errorType: string, errorMessage: string) => ({ _tag: "Left" as const, left: { errorType, errorMessage, stackTrace: "", logs: "" } })
-        const outcome = prepared === null
+        const installed = yield* dependenciesOf(fn)
+        const outcome = Either.isLeft(installed)
+          ? refused("DependenciesNotInstalled", installed.left.message)
+          : prepared === null
           ? refused("HandlerNotFound", `File ${fn.sourceHandlerPath} is not in the function's sources`)
           : prepared.outside !== null
           ? refused("InvalidSourcePath", `File path ${prepared.outside} is outside the function's directory`)
           : yield* Effect.either(sandbox.execute(
             { files: prepared.files, handlerPath: prepared.handlerPath, handlerName: fn.handlerName, params: payload ?? {}, env: yield* envOf(fn) },
-            Duration.millis(Math.min(fn.timeoutSeconds * 1000, maxWallClock))
+            Duration.millis(Math.min(fn.timeoutSeconds * 1000, maxWallClock)),
+            installed.right
           ))
         const duration = Math.round(performance.now() - started)
         if (outcome._tag === "Right") return { data: outcome.right.data, logs: outcome.right.logs, duration, status: "SUCCESS" as const }

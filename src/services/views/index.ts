@@ -7,11 +7,11 @@ import type { ViewPart } from "./entities.js"
 import { makeMinimalMetadata } from "./minimal-metadata.js"
 import { makeViewReads } from "./reads.js"
 import { makeViewRules } from "./rules.js"
-import type { MinimalMetadata, PartRow, ViewFailure as Failure, ViewInput, ViewRow } from "./types.js"
+import type { MinimalMetadata, PartRow, ViewFailure as Failure, ViewInput, ViewRow, ViewWriter } from "./types.js"
 import { makeViewWrites } from "./writes.js"
 
 export { ENTITIES, type ViewEntity, type ViewPart } from "./entities.js"
-export type { MinimalMetadata, PartRow, ViewInput, ViewRow } from "./types.js"
+export type { MinimalMetadata, PartRow, ViewInput, ViewRow, ViewWriter } from "./types.js"
 
 /** Twenty's saved views: reads (reads.ts), who may write (access.ts), its validation rules (rules.ts), writes (writes.ts). */
 export interface ViewsShape {
@@ -22,26 +22,26 @@ export interface ViewsShape {
   ) => Effect.Effect<ReadonlyArray<ViewRow>, SqlError.SqlError>
   /** One view by id, whatever its visibility (unlisted views are reached by link); null when absent. */
   readonly getView: (workspaceId: string, id: string) => Effect.Effect<ViewRow | null, SqlError.SqlError>
-  readonly createView: (caller: WorkspaceCaller, input: ViewInput) => Effect.Effect<ViewRow, Failure>
-  readonly updateView: (caller: WorkspaceCaller, id: string, input: ViewInput) => Effect.Effect<ViewRow, Failure>
+  readonly createView: (caller: ViewWriter, input: ViewInput) => Effect.Effect<ViewRow, Failure>
+  readonly updateView: (caller: ViewWriter, id: string, input: ViewInput) => Effect.Effect<ViewRow, Failure>
   /** Soft delete (sets deletedAt). */
-  readonly deleteView: (caller: WorkspaceCaller, id: string) => Effect.Effect<ViewRow, Failure>
+  readonly deleteView: (caller: ViewWriter, id: string) => Effect.Effect<ViewRow, Failure>
   /** Removes the view and its parts. */
-  readonly destroyView: (caller: WorkspaceCaller, id: string) => Effect.Effect<ViewRow, Failure>
+  readonly destroyView: (caller: ViewWriter, id: string) => Effect.Effect<ViewRow, Failure>
   /** A view's parts of one kind (every view's when viewId is null), not deleted. */
   readonly listParts: (workspaceId: string, part: ViewPart, viewId: string | null) => Effect.Effect<ReadonlyArray<PartRow>, SqlError.SqlError>
   readonly getPart: (workspaceId: string, part: ViewPart, id: string) => Effect.Effect<PartRow | null, SqlError.SqlError>
   /** Creates parts (each input names its viewId), all or none. */
-  readonly createParts: (caller: WorkspaceCaller, part: ViewPart, inputs: ReadonlyArray<ViewInput>) => Effect.Effect<ReadonlyArray<PartRow>, Failure>
-  readonly updatePart: (caller: WorkspaceCaller, part: ViewPart, id: string, input: ViewInput) => Effect.Effect<PartRow, Failure>
+  readonly createParts: (caller: ViewWriter, part: ViewPart, inputs: ReadonlyArray<ViewInput>) => Effect.Effect<ReadonlyArray<PartRow>, Failure>
+  readonly updatePart: (caller: ViewWriter, part: ViewPart, id: string, input: ViewInput) => Effect.Effect<PartRow, Failure>
   /** Several updates of one kind, all or none. */
   readonly updateParts: (
-    caller: WorkspaceCaller,
+    caller: ViewWriter,
     part: ViewPart,
     updates: ReadonlyArray<{ readonly id: string; readonly update: ViewInput }>
   ) => Effect.Effect<ReadonlyArray<PartRow>, Failure>
-  readonly deletePart: (caller: WorkspaceCaller, part: ViewPart, id: string) => Effect.Effect<PartRow, Failure>
-  readonly destroyPart: (caller: WorkspaceCaller, part: ViewPart, id: string) => Effect.Effect<PartRow, Failure>
+  readonly deletePart: (caller: ViewWriter, part: ViewPart, id: string) => Effect.Effect<PartRow, Failure>
+  readonly destroyPart: (caller: ViewWriter, part: ViewPart, id: string) => Effect.Effect<PartRow, Failure>
   /** Active objects, the views the caller may list, and a content hash per metadata collection. */
   readonly minimalMetadata: (caller: WorkspaceCaller) => Effect.Effect<MinimalMetadata, SqlError.SqlError>
 }

@@ -6,11 +6,11 @@ import { jsonRow, jsonRows } from "../../platform/lib/sql-rows.js"
 import { isUuid } from "../../platform/lib/uuid.js"
 import type { WorkspaceCaller } from "../auth/permissions.js"
 import { ENTITIES, type ViewPart } from "./entities.js"
-import type { PartRow, ViewRow } from "./types.js"
+import type { PartRow, ViewRow, ViewWriter } from "./types.js"
 
 export const notFound = (label: string, id: string) => new NotFound({ message: `${label} (id: ${id}) not found` })
 
-export const userWorkspaceIdOf = (caller: WorkspaceCaller) => (caller.kind === "user" ? caller.userWorkspace.id : null)
+export const userWorkspaceIdOf = (caller: ViewWriter) => (caller.kind === "user" ? caller.userWorkspace.id : null)
 
 /** Reading views (names resolved with the object's labelPlural, as Twenty's `name` resolver) and their parts. */
 export const makeViewReads = (sql: SqlClient.SqlClient) => {

@@ -1,5 +1,12 @@
 import type { SqlError } from "@effect/sql"
 import type { BadUserInput, Forbidden, NotFound } from "../../domain/errors.js"
+import type { WorkspaceCaller } from "../auth/permissions.js"
+
+/**
+ * Who writes a view: a caller, or a Twenty app at its sync, which its DATA_MODEL permission authorized (as
+ * Twenty applies an app's workspace migration): no view access check, no creator.
+ */
+export type ViewWriter = WorkspaceCaller | { readonly kind: "application"; readonly workspace: { readonly id: string } }
 
 export interface ViewRow {
   readonly id: string

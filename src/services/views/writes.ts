@@ -3,12 +3,11 @@ import { Effect } from "effect"
 import { BadUserInput } from "../../domain/errors.js"
 import { jsonRow } from "../../platform/lib/sql-rows.js"
 import { isUuid } from "../../platform/lib/uuid.js"
-import type { WorkspaceCaller } from "../auth/permissions.js"
 import type { ViewAccess } from "./access.js"
 import { ENTITIES, type ViewPart } from "./entities.js"
 import { notFound, userWorkspaceIdOf, type ViewReads } from "./reads.js"
 import { recordOf, type ViewRules } from "./rules.js"
-import type { PartRow, ViewInput } from "./types.js"
+import type { PartRow, ViewInput, ViewWriter } from "./types.js"
 
 /** Every write to views and their parts: access first, then Twenty's rules, then the row. */
 export const makeViewWrites = (
@@ -17,7 +16,7 @@ export const makeViewWrites = (
   { requireMayCreate, requireMayModify }: ViewAccess,
   { checkKanban, checkNotOnlyView, checkReferences, userInputErrors }: ViewRules
 ) => {
-  const createView = (caller: WorkspaceCaller, input: ViewInput) =>
+  const createView = (caller: ViewWriter, input: ViewInput) =>
     Effect.gen(function*() {
       const workspaceId = caller.workspace.id
       const visibility = typeof input.visibility === "string" ? input.visibility : "WORKSPACE"
@@ -47,7 +46,7 @@ export const makeViewWrites = (
       return yield* requireView(workspaceId, row!.id)
     }).pipe(userInputErrors("View"))
 
-  const updateView = (caller: WorkspaceCaller, id: string, input: ViewInput) =>
+  const updateView = (caller: ViewWriter, id: string, input: ViewInput) =>
     Effect.gen(function*() {
       const view = yield* requireView(caller.workspace.id, id)
       yield* requireMayModify(caller, view)
@@ -61,7 +60,7 @@ export const makeViewWrites = (
       return yield* requireView(caller.workspace.id, view.id)
     }).pipe(userInputErrors("View"))
 
-  const deleteView = (caller: WorkspaceCaller, id: string) =>
+  const deleteView = (caller: ViewWriter, id: string) =>
     Effect.gen(function*() {
       const view = yield* requireView(caller.workspace.id, id)
       yield* requireMayModify(caller, view)
@@ -70,7 +69,7 @@ export const makeViewWrites = (
       return view
     })
 
-  const destroyView = (caller: WorkspaceCaller, id: string) =>
+  const destroyView = (caller: ViewWriter, id: string) =>
     Effect.gen(function*() {
       const view = yield* requireView(caller.workspace.id, id, true)
       yield* requireMayModify(caller, view)
@@ -80,7 +79,7 @@ export const makeViewWrites = (
     })
 
   /** The part and its view, once the caller may modify that view. */
-  const modifiablePart = (caller: WorkspaceCaller, part: ViewPart, id: string, withDeleted = false) =>
+  const modifiablePart = (caller: ViewWriter, part: ViewPart, id: string, withDeleted = false) =>
     Effect.gen(function*() {
       const row = yield* findPart(caller.workspace.id, part, id, withDeleted)
       if (!row) return yield* notFound(ENTITIES[part].label, id)
@@ -90,7 +89,7 @@ export const makeViewWrites = (
     })
 
   /** Parts (each input names its viewId), all or none. */
-  const createParts = (caller: WorkspaceCaller, part: ViewPart, inputs: ReadonlyArray<ViewInput>) =>
+  const createParts = (caller: ViewWriter, part: ViewPart, inputs: ReadonlyArray<ViewInput>) =>
     Effect.forEach(inputs, (input) =>
       Effect.gen(function*() {
         const spec = ENTITIES[part]
@@ -105,7 +104,7 @@ export const makeViewWrites = (
         return jsonRow<PartRow>(row!)
       })).pipe(sql.withTransaction, userInputErrors(ENTITIES[part].label))
 
-  const updatePart = (caller: WorkspaceCaller, part: ViewPart, id: string, input: ViewInput) =>
+  const updatePart = (caller: ViewWriter, part: ViewPart, id: string, input: ViewInput) =>
     Effect.gen(function*() {
       const spec = ENTITIES[part]
       const { row, view } = yield* modifiablePart(caller, part, id)
@@ -117,7 +116,7 @@ export const makeViewWrites = (
       return jsonRow<PartRow>(updated!)
     }).pipe(userInputErrors(ENTITIES[part].label))
 
-  const deletePart = (caller: WorkspaceCaller, part: ViewPart, id: string) =>
+  const deletePart = (caller: ViewWriter, part: ViewPart, id: string) =>
     Effect.gen(function*() {
       const { row } = yield* modifiablePart(caller, part, id)
       const [deleted] = yield* sql`UPDATE core.${sql(ENTITIES[part].table)} SET "deletedAt" = now(), "updatedAt" = now()
@@ -125,7 +124,7 @@ export const makeViewWrites = (
       return jsonRow<PartRow>(deleted!)
     })
 
-  const destroyPart = (caller: WorkspaceCaller, part: ViewPart, id: string) =>
+  const destroyPart = (caller: ViewWriter, part: ViewPart, id: string) =>
     Effect.gen(function*() {
       const { row } = yield* modifiablePart(caller, part, id, true)
       yield* sql`DELETE FROM core.${sql(ENTITIES[part].table)} WHERE id = ${row.id}`
@@ -134,7 +133,7 @@ export const makeViewWrites = (
 
   /** Several updates of one kind, all or none (Twenty's updateManyViewGroups). */
   const updateParts = (
-    caller: WorkspaceCaller,
+    caller: ViewWriter,
     part: ViewPart,
     updates: ReadonlyArray<{ readonly id: string; readonly update: ViewInput }>
   ) => sql.withTransaction(Effect.forEach(updates, ({ id, update }) => updatePart(caller, part, id, update)))

@@ -9,7 +9,7 @@ import { RpcClient, RpcClientError, RpcSerialization } from "@effect/rpc"
 import type { FromServerEncoded } from "@effect/rpc/RpcMessage"
 import type { Subprocess } from "bun"
 import { Context, Duration, Effect, Layer, Stream } from "effect"
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -25,8 +25,11 @@ export interface SandboxSettings {
 }
 
 export interface SandboxShape {
-  /** Runs `request` in a fresh sandbox; any failure (the function's, a limit, a crash) is a FunctionFailed. */
-  readonly execute: (request: ExecuteRequest, timeout: Duration.DurationInput) => Effect.Effect<{ readonly data: unknown; readonly logs: string }, FunctionFailed>
+  /**
+   * Runs `request` in a fresh sandbox; any failure (the function's, a limit, a crash) is a FunctionFailed.
+   * `dependencies`: an installed directory whose node_modules the function's imports resolve from (read-only).
+   */
+  readonly execute: (request: ExecuteRequest, timeout: Duration.DurationInput, dependencies?: string | null) => Effect.Effect<{ readonly data: unknown; readonly logs: string }, FunctionFailed>
 }
 
 export class LogicFunctionSandbox extends Context.Tag("score/LogicFunctionSandbox")<LogicFunctionSandbox, SandboxShape>() {}
@@ -61,22 +64,30 @@ interface Isolation {
   readonly setpriv: string | null
 }
 
-/** Run by /bin/sh as root inside the new mount namespace, then replaced by the rest of the command ($0: the sandbox's uid). */
-const PRIVATE_TMP_SCRIPT = [
+const STAGING_DIR = "/run/score-sandbox"
+/** Where a sandbox's dependencies are mounted (read-only) before /tmp is replaced, so they may live under /tmp. */
+const DEPENDENCIES_MOUNT = `${STAGING_DIR}/dependencies`
+
+/**
+ * Run by /bin/sh as root inside the new mount namespace, then replaced by the rest of the command ($0: the
+ * sandbox's uid; with dependencies, $1: their directory, linked as the function's node_modules).
+ */
+const privateTmpScript = (withDependencies: boolean) => [
+  ...(withDependencies ? [`mount --bind -o ro "$1" ${DEPENDENCIES_MOUNT}`] : []),
   "mount -t tmpfs -o size=64m,mode=1777 tmpfs /tmp",
   "mount -t tmpfs -o size=1m,mode=1777 tmpfs /var/tmp",
   "{ ! [ -d /dev/shm ] || mount -t tmpfs -o size=1m,mode=1777 tmpfs /dev/shm; }",
   "mkdir -m 700 /tmp/function",
   "chown \"$0:$0\" /tmp/function",
+  ...(withDependencies ? [`ln -s ${DEPENDENCIES_MOUNT}/node_modules /tmp/function/node_modules`, "shift"] : []),
   "cd /tmp/function",
   // cd exported these; the function's environment stays empty.
   "unset PWD OLDPWD",
   "exec \"$@\""
 ].join(" && ")
 
-/** The folders a sandbox gets fresh (PRIVATE_TMP_SCRIPT): a script under them is out of its sight. */
+/** The folders a sandbox gets fresh (privateTmpScript): a script under them is out of its sight. */
 const HIDDEN_IN_SANDBOX = ["/tmp/", "/var/tmp/", "/dev/shm/"]
-const STAGING_DIR = "/run/score-sandbox"
 
 /**
  * The child's script where a sandbox with its own /tmp can read it. A server installed under /tmp (a CI
@@ -113,6 +124,7 @@ const probeIsolation = (settings: SandboxSettings) =>
       yield* Effect.logWarning("Logic functions: no network namespace here (unshare -n needs root and util-linux): functions can reach the network")
     }
     const mountable = existsSync("/bin/sh") && works("-m")
+    if (mountable) mkdirSync(DEPENDENCIES_MOUNT, { recursive: true, mode: 0o755 })
     const staged = mountable ? yield* stageEntry(childEntry()) : null
     const privateTmp = staged !== null
     if (!mountable) yield* Effect.logWarning("Logic functions: no mount namespace here (unshare -m needs root): sandboxes share /tmp")
@@ -136,10 +148,13 @@ interface Sandbox {
   unreadableOutput: boolean
 }
 
-const spawnSandbox = (isolation: Isolation, uid: number): Sandbox => {
+const spawnSandbox = (isolation: Isolation, uid: number, dependencies: string | null): Sandbox => {
   const workdir = isolation.privateTmp ? null : mkdtempSync(join(tmpdir(), "score-fn-"))
   if (workdir && isolation.setpriv) chownSync(workdir, uid, uid)
-  const mounts = isolation.privateTmp ? ["/bin/sh", "-c", PRIVATE_TMP_SCRIPT, String(uid)] : []
+  if (workdir && dependencies) symlinkSync(join(dependencies, "node_modules"), join(workdir, "node_modules"))
+  const mounts = isolation.privateTmp
+    ? ["/bin/sh", "-c", privateTmpScript(dependencies !== null), String(uid), ...(dependencies ? [dependencies] : [])]
+    : []
   const user = isolation.setpriv ? [isolation.setpriv, `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--no-new-privs"] : []
   const child = Bun.spawn([...isolation.prefix, ...mounts, ...isolation.limits, ...user, process.execPath, isolation.entry], {
     cwd: workdir ?? "/",
@@ -228,11 +243,14 @@ export const LogicFunctionSandboxProcesses = (settings: SandboxSettings) =>
       const isolationOnce = yield* Effect.cached(probeIsolation(settings))
       const spares: Array<Sandbox> = []
       let started = 0
-      const spawn = (isolation: Isolation) => spawnSandbox(isolation, SANDBOX_UID_BASE + (started++ % SANDBOX_UIDS))
+      const spawn = (isolation: Isolation, dependencies: string | null = null) =>
+        spawnSandbox(isolation, SANDBOX_UID_BASE + (started++ % SANDBOX_UIDS), dependencies)
       const refill = (isolation: Isolation) => {
         while (spares.length < settings.spares) spares.push(spawn(isolation))
       }
-      const take = (isolation: Isolation) => {
+      // A function with dependencies gets a sandbox of its own started with them; spares have none.
+      const take = (isolation: Isolation, dependencies: string | null) => {
+        if (dependencies !== null) return spawn(isolation, dependencies)
         let sandbox = spares.shift()
         while (sandbox && sandbox.process.exitCode !== null) sandbox = spares.shift()
         return sandbox ?? spawn(isolation)
@@ -240,9 +258,9 @@ export const LogicFunctionSandboxProcesses = (settings: SandboxSettings) =>
       yield* Effect.addFinalizer(() => Effect.forEach(spares.splice(0), endSandbox, { discard: true }))
       const permits = yield* Effect.makeSemaphore(settings.maxConcurrent)
 
-      const execute: SandboxShape["execute"] = (request, timeout) =>
+      const execute: SandboxShape["execute"] = (request, timeout, dependencies = null) =>
         Effect.flatMap(isolationOnce, (isolation) => Effect.acquireUseRelease(
-          Effect.sync(() => take(isolation)),
+          Effect.sync(() => take(isolation, dependencies)),
           (sandbox) =>
             Effect.gen(function*() {
               const client = yield* RpcClient.make(SandboxRpcs)
