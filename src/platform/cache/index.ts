@@ -237,7 +237,7 @@ export const CacheRedis = Layer.scoped(
           )
         }),
       epoch: () => local.epoch,
-      ping: redisCall(() => client.ping()).pipe(Effect.asVoid)
+      ping: Effect.tryPromise({ try: () => client.ping(), catch: (e) => e as Error }).pipe(Effect.timeout(commandTimeout), Effect.asVoid)
     }
     return cache
   })
