@@ -102,6 +102,8 @@ export const appConfig = Config.all({
     Config.withDefault(1),
     Config.validate({ message: "expected 0 or more replicas", validation: (n) => n >= 0 })
   ),
+  // Above WAIT's 250 ms (an enqueue's replica wait) with room for a few queued behind it.
+  redisCommandTimeout: duration("REDIS_COMMAND_TIMEOUT", "5s", 1000),
   appSecret: Config.option(Config.redacted("APP_SECRET")),
   accessTokenTtl: duration("ACCESS_TOKEN_EXPIRES_IN", "30m"),
   refreshTokenTtl: duration("REFRESH_TOKEN_EXPIRES_IN", "60d"),

@@ -128,7 +128,9 @@ return 1`
 export const CacheRedis = Layer.scoped(
   Cache,
   Effect.gen(function*() {
-    const { client, duplicate, prefix, slotTag } = yield* Redis
+    const { client, duplicate, prefix, slotTag, commandTimeout } = yield* Redis
+    // Single commands are bounded by ioredis; the invalidation's transactions are not on a cluster.
+    const redisCall = <A>(run: () => Promise<A>) => Effect.tryPromise(run).pipe(Effect.timeout(commandTimeout))
     const INVALIDATION_CHANNEL = `${prefix}cache:invalidate`
     // A value and its generation share a slot on a cluster (the key is their hash tag): one script reads and writes both.
     const valueKey = (key: string) => `${prefix}cache:${slotTag(key)}`
@@ -163,7 +165,7 @@ export const CacheRedis = Layer.scoped(
 
     /** The shared value and its key's generation, in one round trip. */
     const readShared = (key: string) =>
-      Effect.tryPromise(() => client.mget(valueKey(key), generationKey(key))).pipe(
+      redisCall(() => client.mget(valueKey(key), generationKey(key))).pipe(
         Effect.map(([raw, generation]) => ({
           value: raw == null ? Option.none() : Option.some(JSON.parse(raw) as unknown),
           generation: generation ?? "0"
@@ -173,7 +175,7 @@ export const CacheRedis = Layer.scoped(
     const writeShared = (key: string, value: unknown, ttl: Duration.Duration, generation: string | null) =>
       generation === null
         ? Effect.void
-        : Effect.tryPromise(() =>
+        : redisCall(() =>
           client.eval(SET_IF_SAME_GENERATION, 2, valueKey(key), generationKey(key), JSON.stringify(value), generation, Duration.toMillis(ttl))
         ).pipe(Effect.catchAll((e) => Effect.logWarning("cache write failed", e)))
 
@@ -229,13 +231,13 @@ export const CacheRedis = Layer.scoped(
           keys.forEach((key) => local.delete(key))
           const id = crypto.randomUUID()
           const echo = yield* Effect.fork(echoOf(id))
-          yield* Effect.tryPromise(() => dropShared(keys, JSON.stringify({ keys, id }))).pipe(
+          yield* redisCall(() => dropShared(keys, JSON.stringify({ keys, id }))).pipe(
             Effect.zipRight(Fiber.join(echo)),
             Effect.catchAll((e) => Effect.zipRight(Fiber.interrupt(echo), Effect.logError("cache invalidation failed", e)))
           )
         }),
       epoch: () => local.epoch,
-      ping: Effect.tryPromise({ try: () => client.ping(), catch: (e) => e as Error }).pipe(Effect.asVoid)
+      ping: Effect.tryPromise({ try: () => client.ping(), catch: (e) => e as Error }).pipe(Effect.timeout(commandTimeout), Effect.asVoid)
     }
     return cache
   })

@@ -1,4 +1,4 @@
-import { Duration, Effect, Layer, Option, Scope } from "effect"
+import { Duration, Effect, Layer, Option, Schedule, Scope } from "effect"
 import { Cluster } from "ioredis"
 import { createHash } from "node:crypto"
 import { primaries, Redis, type RedisClient } from "../redis/index.js"
@@ -19,6 +19,8 @@ import { enqueueLua, exchangeLua, extendLua, failLua, recoverLua, releaseLua, re
 type Arg = string | number
 
 const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith("NOSCRIPT")
+/** Errors with which a node refuses a command without running it: sent again, it runs at most once. */
+const isNotRun = (error: unknown) => error instanceof Error && /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /.test(error.message)
 
 /** EVALSHA, falling back to EVAL when Redis lost its script cache (a restart, or a replica promoted). */
 const script = (lua: string) => {
@@ -48,6 +50,9 @@ const scriptReplicated = (lua: string) => {
     if (useSha) pipeline.evalsha(sha, keys.length, ...keys, ...args)
     else pipeline.eval(lua, keys.length, ...keys, ...args)
     const [[error, reply] = [null, null], [waitError, acknowledged] = [null, 0]] = (await pipeline.wait(replicas, REPLICA_WAIT_MS).exec()) ?? []
+    // ioredis follows a MOVED in a pipeline only when every reply is that error; beside WAIT's count it hands
+    // it back, slot map unchanged: refreshed here, and the enqueue is sent again (see `add`).
+    if (isNotRun(error) && client instanceof Cluster) client.refreshSlotsCache()
     if (error) throw error
     if (waitError) throw waitError
     return { reply, acknowledged: Number(acknowledged) }
@@ -69,11 +74,21 @@ const scripts = {
   retryDead: script(retryDeadLua)
 }
 
-const attempt = <A>(what: string, run: () => Promise<A>) =>
+const call = <A>(what: string, run: () => Promise<A>) =>
   Effect.tryPromise({
     try: run,
     catch: (cause) => new QueueUnavailable({ message: `${what}: ${(cause as Error)?.message ?? String(cause)}`, cause })
   })
+
+/** Gives `effect` up after `timeout` (REDIS_COMMAND_TIMEOUT) with a QueueUnavailable naming `what`. */
+const within = (timeout: Duration.Duration, what: string) => <A, R>(effect: Effect.Effect<A, QueueUnavailable, R>) =>
+  Effect.timeoutFail(effect, {
+    duration: timeout,
+    onTimeout: () => new QueueUnavailable({ message: `${what}: no answer from Redis within ${Duration.format(timeout)}` })
+  })
+
+/** While a cluster's slots move (a failover, a resharding), an enqueue its node refused is sent again this often. */
+const NOT_RUN_RETRY = Schedule.spaced("100 millis")
 
 const int = (value: unknown) => Number(value ?? 0)
 
@@ -103,7 +118,8 @@ export interface JobQueueRedisOptions {
  */
 export const makeJobQueueRedis = (options: JobQueueRedisOptions = {}) =>
   Effect.gen(function*() {
-    const { client, duplicate, prefix: redisPrefix, waitReplicas } = yield* Redis
+    const { client, duplicate, prefix: redisPrefix, waitReplicas, commandTimeout } = yield* Redis
+    const attempt = <A>(what: string, run: () => Promise<A>) => call(what, run).pipe(within(commandTimeout, what))
     const scope = yield* Effect.scope
     const prefix = options.prefix ?? `${redisPrefix}jobs:`
     const workersKey = `${prefix}workers`
@@ -174,7 +190,9 @@ export const makeJobQueueRedis = (options: JobQueueRedisOptions = {}) =>
           QueueUnavailable
         >
       }
-      return attempt("enqueue", () => enqueueReplicated(client, [k.wait, k.delayed, k.meta], args, waitReplicas)).pipe(
+      return call("enqueue", () => enqueueReplicated(client, [k.wait, k.delayed, k.meta], args, waitReplicas)).pipe(
+        Effect.retry({ schedule: NOT_RUN_RETRY, while: (e) => isNotRun(e.cause) }),
+        within(commandTimeout, "enqueue"),
         Effect.tap(({ acknowledged }) =>
           acknowledged < waitReplicas
             ? Effect.logWarning(`queue ${queue}: a job is on its master only (${acknowledged} of ${waitReplicas} replicas acknowledged within ${REPLICA_WAIT_MS} ms): a failover now would lose it`)

@@ -21,11 +21,24 @@ export interface RedisConnections {
   readonly slotTag: (text: string) => string
   /** On a cluster: how many replicas must have an enqueued job before it is acknowledged (0: not waited for). */
   readonly waitReplicas: number
+  /**
+   * REDIS_COMMAND_TIMEOUT: the longest a caller waits for one Redis operation, retries through a failover
+   * included. ioredis bounds single commands with it; a pipeline or transaction on a cluster is bounded only by
+   * its caller (`Effect.timeout` with this), since ioredis's own timer misses pipelines it retries.
+   */
+  readonly commandTimeout: Duration.Duration
 }
 
 export class Redis extends Context.Tag("score/Redis")<Redis, RedisConnections>() {}
 
 const CONNECT_TIMEOUT = Duration.seconds(5)
+export const DEFAULT_COMMAND_TIMEOUT = Duration.seconds(5)
+/**
+ * How often a cluster client re-reads the slot map whatever its traffic: a pipeline answered `MOVED` beside a
+ * reply that is no error (a script beside `WAIT`) does not refresh it, so after a failover a process that only
+ * sent such pipelines would keep aiming at the lost master.
+ */
+const SLOTS_REFRESH_INTERVAL_MS = 5_000
 const retryStrategy = (attempt: number) => Math.min(attempt * 100, 2000)
 
 /** Connects `make`'s client, which is closed with the scope. */
@@ -52,22 +65,24 @@ const open = <C extends RedisClient>(make: () => C, describe: string) =>
       ))
   )
 
-const connect = (url: string, name: string) =>
+const connect = (url: string, name: string, commandTimeout: Duration.Duration) =>
   open(() =>
     new IORedis(url, {
       connectionName: name,
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
+      commandTimeout: Duration.toMillis(commandTimeout),
       retryStrategy
     }), "Redis")
 
 /**
  * A cluster client: commands follow MOVED/ASK, and while a master fails over they are retried against the
- * refreshed slot map (every 200 ms, 25 times: 5 s, a failover detected within cluster-node-timeout plus the
- * election). Subscribers are ioredis's own, re-subscribed on another node when theirs is lost.
+ * refreshed slot map (every 200 ms, at most 25 times), each command given up after `commandTimeout` (a
+ * failover is detected within cluster-node-timeout, then the election). Subscribers are ioredis's own,
+ * re-subscribed on another node when theirs is lost.
  */
-const connectCluster = (nodes: ReadonlyArray<ClusterNode>, name: string) =>
+const connectCluster = (nodes: ReadonlyArray<ClusterNode>, name: string, commandTimeout: Duration.Duration) =>
   open(() =>
     new Cluster(nodes.map((node) => ({ ...node })), {
       lazyConnect: true,
@@ -78,30 +93,36 @@ const connectCluster = (nodes: ReadonlyArray<ClusterNode>, name: string) =>
       retryDelayOnTryAgain: 100,
       maxRedirections: 25,
       slotsRefreshTimeout: 2000,
-      redisOptions: { connectionName: name, maxRetriesPerRequest: 1 }
+      slotsRefreshInterval: SLOTS_REFRESH_INTERVAL_MS,
+      redisOptions: { connectionName: name, maxRetriesPerRequest: 1, commandTimeout: Duration.toMillis(commandTimeout) }
     }), "Redis Cluster")
 
 const plain = (text: string) => text
 const tagged = (text: string) => `{${text}}`
 
-export const RedisLive = (url: Redacted.Redacted<string>, prefix = "score:") =>
+export const RedisLive = (url: Redacted.Redacted<string>, prefix = "score:", commandTimeout = DEFAULT_COMMAND_TIMEOUT) =>
   Layer.scoped(
     Redis,
     Effect.gen(function*() {
       const raw = Redacted.value(url)
-      const client = yield* connect(raw, "score")
+      const client = yield* connect(raw, "score", commandTimeout)
       yield* Effect.logInfo(`Redis: ${new URL(raw).host}`)
-      return { client, duplicate: connect(raw, "score-sub"), prefix, slotTag: plain, waitReplicas: 0 }
+      return { client, duplicate: connect(raw, "score-sub", commandTimeout), prefix, slotTag: plain, waitReplicas: 0, commandTimeout }
     })
   )
 
-export const RedisClusterLive = (nodes: ReadonlyArray<ClusterNode>, prefix = "score:", waitReplicas = 1) =>
+export const RedisClusterLive = (
+  nodes: ReadonlyArray<ClusterNode>,
+  prefix = "score:",
+  waitReplicas = 1,
+  commandTimeout = DEFAULT_COMMAND_TIMEOUT
+) =>
   Layer.scoped(
     Redis,
     Effect.gen(function*() {
-      const client = yield* connectCluster(nodes, "score")
+      const client = yield* connectCluster(nodes, "score", commandTimeout)
       yield* Effect.logInfo(`Redis Cluster: ${client.nodes("master").length} masters (seeds ${nodes.map((n) => `${n.host}:${n.port}`).join(",")})`)
-      return { client, duplicate: connectCluster(nodes, "score-sub"), prefix, slotTag: tagged, waitReplicas }
+      return { client, duplicate: connectCluster(nodes, "score-sub", commandTimeout), prefix, slotTag: tagged, waitReplicas, commandTimeout }
     })
   )
 
@@ -111,10 +132,12 @@ export const redisLayer = (settings: {
   readonly redisClusterNodes: Option.Option<ReadonlyArray<ClusterNode>>
   readonly redisKeyPrefix: string
   readonly redisClusterWaitReplicas: number
+  readonly redisCommandTimeout: Duration.Duration
 }): Option.Option<Layer.Layer<Redis, RedisUnavailable>> =>
   Option.match(settings.redisClusterNodes, {
-    onSome: (nodes) => Option.some(RedisClusterLive(nodes, settings.redisKeyPrefix, settings.redisClusterWaitReplicas)),
-    onNone: () => Option.map(settings.redisUrl, (url) => RedisLive(url, settings.redisKeyPrefix))
+    onSome: (nodes) =>
+      Option.some(RedisClusterLive(nodes, settings.redisKeyPrefix, settings.redisClusterWaitReplicas, settings.redisCommandTimeout)),
+    onNone: () => Option.map(settings.redisUrl, (url) => RedisLive(url, settings.redisKeyPrefix, settings.redisCommandTimeout))
   })
 
 /** The masters of a cluster (each one serves its own slots), or the single server. */
