@@ -6,10 +6,20 @@
  */
 export { clientAddressFrom } from "../platform/lib/trusted-proxies.js"
 
-const addresses = new WeakMap<Request, string>()
+/** An address, or how to find it on first use (server.ts: most requests never ask for theirs). */
+type Address = string | (() => string | null)
 
-export const rememberClientAddress = (request: Request, address: string | null | undefined) => {
+const addresses = new WeakMap<Request, Address>()
+
+export const rememberClientAddress = (request: Request, address: Address | null | undefined) => {
   if (address) addresses.set(request, address)
 }
 
-export const clientAddressOf = (request: Request): string | null => addresses.get(request) ?? null
+export const clientAddressOf = (request: Request): string | null => {
+  const address = addresses.get(request)
+  if (typeof address !== "function") return address ?? null
+  const found = address()
+  if (found) addresses.set(request, found)
+  else addresses.delete(request)
+  return found
+}

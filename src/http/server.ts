@@ -35,8 +35,12 @@ export const serve = (handler: (request: Request) => Promise<Response>) =>
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         development: false,
         fetch: (request, server) => {
-          const peer = server.requestIP(request)?.address
-          rememberClientAddress(request, peer && clientAddressFrom(peer, request.headers.get("x-forwarded-for"), trustedProxies))
+          // Found when first asked (sign-in and sign-up limits, SSO): the peer's address is a getpeername
+          // system call, one of about ten a data request made.
+          rememberClientAddress(request, () => {
+            const peer = server.requestIP(request)?.address
+            return peer ? clientAddressFrom(peer, request.headers.get("x-forwarded-for"), trustedProxies) : null
+          })
           return draining ? handler(request).then(closingConnection) : handler(request)
         }
       })

@@ -1,6 +1,9 @@
 import { Context, Data, Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import IORedis, { Cluster } from "ioredis"
 import type { ClusterNode } from "../config.js"
+import { installTracingChannelHasSubscribers } from "../lib/tracing-channels.js"
+
+installTracingChannelHasSubscribers()
 
 export class RedisUnavailable extends Data.TaggedError("RedisUnavailable")<{ readonly message: string }> {}
 
