@@ -8,6 +8,7 @@ import { BadUserInput } from "../../domain/errors.js"
 import type { MetadataShape } from "../metadata/index.js"
 import type { RolesShape } from "../roles/index.js"
 import { deleteFunction, insertFunction, updateFunction } from "../logic-functions/store.js"
+import { checkTriggerSettings } from "../logic-functions/triggers.js"
 import type { Action, MetadataName } from "./plan.js"
 import { ManifestField, ManifestLogicFunction, ManifestObject, ManifestRole } from "./manifest.js"
 
@@ -38,7 +39,7 @@ const roleFlags = (role: typeof ManifestRole.Type) => ({
 })
 
 const functionColumns = (deps: ApplyDeps, fn: typeof ManifestLogicFunction.Type) =>
-  Effect.map(deps.builtFile(fn.builtHandlerPath), (code) => ({
+  Effect.zipRight(checkTriggerSettings(fn), Effect.map(deps.builtFile(fn.builtHandlerPath), (code) => ({
     name: fn.name,
     description: fn.description ?? null,
     timeoutSeconds: Math.min(900, Math.max(1, Math.round(fn.timeoutSeconds ?? 300))),
@@ -53,7 +54,7 @@ const functionColumns = (deps: ApplyDeps, fn: typeof ManifestLogicFunction.Type)
     checksum: fn.builtHandlerChecksum ?? null,
     applicationId: deps.applicationId,
     universalIdentifier: fn.universalIdentifier
-  }))
+  })))
 
 const idOf = (entities: Entities, name: MetadataName, uid: string) =>
   entities[name][uid] ?? null
