@@ -10,6 +10,7 @@ import { registry } from "../src/jobs/registry.js"
 import { runWorker } from "../src/jobs/runner.js"
 import { runRelay } from "../src/services/events/index.js"
 import { LogicFunctions } from "../src/services/logic-functions/index.js"
+import { FunctionLogs, FunctionLogsLive } from "../src/services/logic-functions/logs.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { signUpWithWorkspace } from "./support/flows.js"
 import { workflowClient } from "./support/workflows.js"
@@ -236,4 +237,20 @@ test("logicFunctionLogs refuses a caller without a token", async () => {
   const text = await anonymous.text()
   expect(text).toContain("UNAUTHENTICATED")
   expect(text).toContain("event: complete")
+})
+
+test("without Redis the logs go to this process's listeners of the workspace, until removed", async () => {
+  const entry = (workspaceId: string, logs: string) =>
+    ({ workspaceId, id: crypto.randomUUID(), name: "f", universalIdentifier: null, applicationId: null, applicationUniversalIdentifier: null, logs })
+  const got = await Effect.runPromise(Effect.gen(function*() {
+    const channel = yield* FunctionLogs
+    const seen: Array<string> = []
+    const remove = yield* channel.listen("ws-1", (e) => seen.push(e.logs))
+    yield* channel.publish(entry("ws-1", "one"))
+    yield* channel.publish(entry("ws-2", "elsewhere"))
+    remove()
+    yield* channel.publish(entry("ws-1", "after removal"))
+    return seen
+  }).pipe(Effect.provide(FunctionLogsLive)))
+  expect(got).toEqual(["one"])
 })
