@@ -15,6 +15,7 @@ import { Revocations } from "../src/services/revocations/index.js"
 import { type Webhook, Webhooks } from "../src/services/webhooks/index.js"
 import { Workspaces } from "../src/services/workspace/index.js"
 import { Workflows } from "../src/services/workflows/index.js"
+import { LogicFunctions } from "../src/services/logic-functions/index.js"
 import { Imports } from "../src/services/imports/index.js"
 import { Records } from "../src/services/records/index.js"
 import { SecretBox } from "../src/services/auth/secret-box.js"
@@ -52,6 +53,7 @@ const runQueues = <A>(body: (delivered: Array<{ webhookId: string; event: Record
     makeTestLayer(Workspaces)({}),
     makeTestLayer(Revocations)({}),
     makeTestLayer(Workflows)({ startRunsForEvent: () => Effect.void, startRunsForCron: () => Effect.void, sweepRuns: Effect.void }),
+    makeTestLayer(LogicFunctions)({ startForEvent: () => Effect.void, cronTick: () => Effect.void }),
     makeTestLayer(Imports)({}),
     makeTestLayer(Records)({}),
     makeTestLayer(SecretBox)({}),

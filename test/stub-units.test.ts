@@ -23,6 +23,7 @@ import { isUuid } from "../src/platform/lib/uuid.js"
 import { Revocations } from "../src/services/revocations/index.js"
 import { Workspaces } from "../src/services/workspace/index.js"
 import { Workflows } from "../src/services/workflows/index.js"
+import { LogicFunctions } from "../src/services/logic-functions/index.js"
 import { matchingWebhooks, operationMatches, type Webhook, Webhooks } from "../src/services/webhooks/index.js"
 import { testRole } from "./support/roles.js"
 import { Records } from "../src/services/records/index.js"
@@ -86,6 +87,7 @@ describe("event → webhook matching", () => {
       makeTestLayer(Workspaces)({}),
       makeTestLayer(Revocations)({}),
       makeTestLayer(Workflows)({ startRunsForEvent: () => Effect.void }),
+      makeTestLayer(LogicFunctions)({ startForEvent: () => Effect.void, cronTick: () => Effect.void }),
       makeTestLayer(Records)({}),
       ResultCacheMemory
     )

@@ -6,10 +6,16 @@
  * twenty-client-sdk (the CLI regenerates its client there). The sandbox may use the network here, so the
  * app's function can call this Score back with its token.
  */
+import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, expect, test } from "bun:test"
+import { Effect, Fiber } from "effect"
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { registry } from "../src/jobs/registry.js"
+import { runWorker } from "../src/jobs/runner.js"
+import { acceptsEventStream, EVENT_STREAM_IDLE_SECONDS } from "../src/http/server.js"
+import { runRelay } from "../src/services/events/index.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 import { freePort } from "./support/process.js"
@@ -18,6 +24,7 @@ const ROOT = join(import.meta.dir, "..")
 const CLI = join(ROOT, "node_modules/twenty-sdk/dist/cli.cjs")
 const APP_UID = "5c0e6f2a-7a41-4a51-9d1b-2f7c3e6a9b10"
 const FUNCTION_UID = "3c4d5e6f-7a8b-4c9d-8e1f-2a3b4c5d6e7f"
+const TRIGGERED_UID = "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c03"
 
 let app: TestApp
 let server: ReturnType<typeof Bun.serve>
@@ -26,6 +33,7 @@ let home: string
 let appDir: string
 let accessToken: string
 let apiKey: string
+let worker: Fiber.RuntimeFiber<unknown, unknown> | null = null
 
 /** Runs `twenty <args>` in the app's directory; the server answers from this process, so never spawnSync. */
 const twenty = async (...args: Array<string>) => {
@@ -44,7 +52,15 @@ beforeAll(async () => {
   const port = freePort()
   url = `http://127.0.0.1:${port}`
   app = await startTestApp({ env: { SERVER_URL: url, DATABASE_POOL_SIZE: "3", LOGIC_FUNCTION_TIMEOUT: "20s", LOGIC_FUNCTION_ALLOW_NETWORK: "true" } })
-  server = Bun.serve({ port, hostname: "127.0.0.1", fetch: (request) => app.handle(request) })
+  server = Bun.serve({
+    port,
+    hostname: "127.0.0.1",
+    fetch: (request, bun) => {
+      if (acceptsEventStream(request)) bun.timeout(request, EVENT_STREAM_IDLE_SECONDS)
+      return app.handle(request)
+    }
+  })
+
   const account = await signUpWithWorkspace(app, { name: "Apps Co" })
   accessToken = account.accessToken
   apiKey = (await createApiKey(app, accessToken, "twenty cli")).token
@@ -57,7 +73,21 @@ beforeAll(async () => {
   cpSync(join(ROOT, "node_modules/twenty-client-sdk"), join(appDir, "node_modules/twenty-client-sdk"), { recursive: true, dereference: true })
 })
 
+/** The relay and the worker, which run the app's database-event triggers (only while a test needs them). */
+const startWorker = async () => {
+  worker = await app.run(Effect.forkDaemon(Effect.scoped(Effect.gen(function*() {
+    yield* Effect.forkScoped(runRelay("20 millis"))
+    yield* runWorker(registry, { pollInterval: "50 millis" })
+    return yield* Effect.never
+  }))))
+}
+const stopWorker = async () => {
+  if (worker) await app.run(Fiber.interrupt(worker))
+  worker = null
+}
+
 afterAll(async () => {
+  await stopWorker()
   server?.stop(true)
   await app?.close()
   if (home) rmSync(home, { recursive: true, force: true })
@@ -153,6 +183,46 @@ const execute = async (name: string, payload: unknown = {}) => {
   return answer.body.data.executeOneLogicFunction
 }
 
+test("dev:function:logs streams the logs of the app's function as it runs", async () => {
+  const proc = Bun.spawn(["node", CLI, "dev:function:logs", "-n", "greet"], {
+    cwd: appDir,
+    env: { PATH: process.env.PATH ?? "", HOME: home, NO_COLOR: "1", CI: "1" },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe"
+  })
+  let output = ""
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder()
+    const reader = stream.getReader()
+    while (true) {
+      const { done, value } = await reader.read()
+      if (done) return
+      output += decoder.decode(value, { stream: true })
+    }
+  }
+  const collecting = Promise.all([collect(proc.stdout), collect(proc.stderr)])
+  try {
+    // The CLI says it watches before its subscription reaches the server: run until a line comes through.
+    const deadline = Date.now() + 60_000
+    for (let i = 0; !output.includes("greeting Logs") && Date.now() < deadline; i++) {
+      if (output.includes("Watching")) await execute("greet", { name: "Logs" })
+      await Bun.sleep(500)
+    }
+    if (process.env.SHOW_CLI) console.log(output)
+    expect(output).toContain("greeting Logs")
+    // Filtered by name: another function's run prints nothing.
+    const before = output.length
+    await execute("throws")
+    await Bun.sleep(1000)
+    expect(output.slice(before)).not.toContain("about to fail")
+  } finally {
+    proc.kill()
+    await proc.exited
+    await collecting
+  }
+}, 120_000)
+
 test("the function's token calls /graphql with the app's role", async () => {
   const result = await execute("count-postcards")
   expect(result).toMatchObject({ status: "SUCCESS", data: { status: 200, totalCount: 1 } })
@@ -181,6 +251,56 @@ test("a function that never returns, one that throws and one that reads the serv
   expect(snooping.logs).toContain("DATABASE_URL=unset APP_SECRET=unset")
 }, 60_000)
 
+/** The trigger runs of the app's function `uid`, oldest first. */
+const runsOf = (uid: string) =>
+  app.run(Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ status: string; data: any; logs: string }>`SELECT r.status, r.data, r.logs FROM core."logicFunctionRun" r
+                                                     JOIN core."logicFunction" f ON f.id = r."logicFunctionId"
+                                                     WHERE f."universalIdentifier" = ${uid} ORDER BY r."createdAt"`))
+
+/** The runs once one has `title` in its result and none is still running. */
+const settledRuns = async (uid: string, title: string) => {
+  const deadline = Date.now() + 30_000
+  while (true) {
+    const rows = await runsOf(uid)
+    if (rows.some((r) => r.data?.title === title) && rows.every((r) => r.status !== "RUNNING")) return rows
+    if (Date.now() > deadline) throw new Error(`runs of ${uid}: ${JSON.stringify(rows)}`)
+    await Bun.sleep(100)
+  }
+}
+
+test("the app's database-event trigger runs its function for each postcard created; a re-sync moves it", async () => {
+  await startWorker()
+  try {
+    await triggerThenResync()
+  } finally {
+    await stopWorker()
+  }
+}, 90_000)
+
+const triggerThenResync = async () => {
+  const created = await records(`mutation { createPostcard(data: { title: "Triggered" }) { id } }`)
+  expect(created.errors).toBeUndefined()
+  const rows = await settledRuns(TRIGGERED_UID, "Triggered")
+  const run = rows.find((r) => r.data?.title === "Triggered")
+  expect(run).toMatchObject({ status: "SUCCESS", data: { event: "postcard.created", recordId: created.data.createPostcard.id } })
+  expect(run!.logs).toContain("stamped Triggered")
+
+  // The same manifest with the trigger on updates instead: a created postcard no longer runs it, an update does.
+  const [stored] = await app.run(Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ manifest: any }>`SELECT manifest FROM core.application WHERE "universalIdentifier" = ${APP_UID}`))
+  const manifest = structuredClone(stored!.manifest)
+  const fn = manifest.logicFunctions.find((f: any) => f.universalIdentifier === TRIGGERED_UID)
+  fn.databaseEventTriggerSettings = { eventName: "postcard.updated" }
+  const synced = await app.gql(`mutation($m: JSON!) { syncApplication(manifest: $m) { actions } }`, { m: manifest }, accessToken)
+  expect(synced.body.errors).toBeUndefined()
+  const second = await records(`mutation { createPostcard(data: { title: "Untriggered" }) { id } }`)
+  await records(`mutation($id: UUID!) { updatePostcard(id: $id, data: { title: "Retitled" }) { id } }`, { id: second.data.createPostcard.id })
+  const after = await settledRuns(TRIGGERED_UID, "Retitled")
+  expect(after.filter((r) => r.data?.title === "Untriggered")).toHaveLength(0)
+  expect(after.find((r) => r.data?.title === "Retitled")!.data).toMatchObject({ event: "postcard.updated" })
+}
+
 test("uninstallApplication removes what the app owns", async () => {
   const answer = await app.gql<any>(`mutation($u: String!) { uninstallApplication(universalIdentifier: $u) }`, { u: APP_UID }, accessToken)
   expect(answer.body.errors).toBeUndefined()
@@ -188,6 +308,8 @@ test("uninstallApplication removes what the app owns", async () => {
   expect(after.errors?.[0]?.message ?? "").toMatch(/postcards|Cannot query/)
   const functions = await app.gql<any>(`{ findManyLogicFunctions { universalIdentifier } }`, {}, accessToken)
   expect(functions.body.data.findManyLogicFunctions.map((f: any) => f.universalIdentifier)).not.toContain(FUNCTION_UID)
+  // Its trigger went with its function (and the runs it recorded).
+  expect(await runsOf(TRIGGERED_UID)).toHaveLength(0)
 }, 60_000)
 
 test("app:publish --private, app:install and app:uninstall: the installed app's object comes and goes", async () => {

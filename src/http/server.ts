@@ -12,6 +12,10 @@ const closingConnection = (response: Response) => {
   }
 }
 
+/** Server-sent events (the `logicFunctionLogs` subscription) outlive Bun's 10 s idle timeout: yoga pings every 12 s. */
+export const EVENT_STREAM_IDLE_SECONDS = 60
+export const acceptsEventStream = (request: Request) => request.headers.get("accept")?.includes("text/event-stream") === true
+
 /**
  * Bun.serve around a web handler. Shutdown first drains for SHUTDOWN_DRAIN: it goes on serving, but every
  * response closes its connection, so a balancer holds no idle keep-alive connection to this server (Bun's
@@ -41,6 +45,7 @@ export const serve = (handler: (request: Request) => Promise<Response>) =>
             const peer = server.requestIP(request)?.address
             return peer ? clientAddressFrom(peer, request.headers.get("x-forwarded-for"), trustedProxies) : null
           })
+          if (acceptsEventStream(request)) server.timeout(request, EVENT_STREAM_IDLE_SECONDS)
           return draining ? handler(request).then(closingConnection) : handler(request)
         }
       })

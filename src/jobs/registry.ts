@@ -8,6 +8,7 @@ import { WORKFLOWS_QUEUE, workflowSchedules, workflowsQueue } from "../services/
 import { IMPORTS_QUEUE, importsQueue } from "../services/imports/jobs.js"
 import { MESSAGING_QUEUE, messagingQueue, messagingSchedules } from "../services/messaging/jobs.js"
 import { CALENDAR_QUEUE, calendarQueue, calendarSchedules } from "../services/calendar/jobs.js"
+import { LOGIC_FUNCTIONS_QUEUE, logicFunctionSchedules, logicFunctionsQueue } from "../services/logic-functions/jobs.js"
 import { defineRegistry, jobHandler, type QueueSpec } from "./runner.js"
 
 type RequirementsOf<Q> = Q extends QueueSpec<infer R> ? R : never
@@ -17,7 +18,7 @@ type RequirementsOf<Q> = Q extends QueueSpec<infer R> ? R : never
  * Each subsystem declares its own queue and job payload schemas beside its handlers (events, webhooks, ...);
  * `schedule(queue, name, { every } | { cron })` enqueues a job once per tick across all workers.
  */
-export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue | typeof workflowsQueue | typeof importsQueue | typeof filesQueue | typeof messagingQueue | typeof calendarQueue>>({
+export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeof webhooksQueue | typeof emailsQueue | typeof workflowsQueue | typeof importsQueue | typeof filesQueue | typeof messagingQueue | typeof calendarQueue | typeof logicFunctionsQueue>>({
   queues: {
     [EVENTS_QUEUE]: eventsQueue,
     [WEBHOOKS_QUEUE]: webhooksQueue,
@@ -27,6 +28,7 @@ export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeo
     [FILES_QUEUE]: filesQueue,
     [MESSAGING_QUEUE]: messagingQueue,
     [CALENDAR_QUEUE]: calendarQueue,
+    [LOGIC_FUNCTIONS_QUEUE]: logicFunctionsQueue,
     system: {
       concurrency: 5,
       handlers: {
@@ -34,5 +36,5 @@ export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeo
       }
     }
   },
-  schedules: [...workflowSchedules, ...filesSchedules, ...messagingSchedules, ...calendarSchedules]
+  schedules: [...workflowSchedules, ...filesSchedules, ...messagingSchedules, ...calendarSchedules, ...logicFunctionSchedules]
 })

@@ -43,6 +43,7 @@ import { Workflows, WorkflowsLive } from "../services/workflows/index.js"
 import { LogicFunctions, LogicFunctionsLive } from "../services/logic-functions/index.js"
 import { ApplicationFunctionDependencies, ApplicationFunctionEnvironment, Applications, ApplicationsLive } from "../services/applications/index.js"
 import { LogicFunctionSandboxProcesses } from "../services/logic-functions/sandbox/pool.js"
+import { FunctionLogs, FunctionLogsLive } from "../services/logic-functions/logs.js"
 import { Workspaces, WorkspacesLive } from "../services/workspace/index.js"
 import { Imports, ImportsLive } from "../services/imports/index.js"
 import { copyRowsWithCopy, copyRowsWithInserts } from "../platform/database/copy.js"
@@ -91,6 +92,7 @@ export type Services =
   | TwoFactor
   | Workflows
   | LogicFunctions
+  | FunctionLogs
   | Applications
   | Imports
   | Files
@@ -258,7 +260,7 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
       allowNetwork: config.logicFunctionAllowNetwork,
       spares: config.logicFunctionSpareProcesses,
       maxConcurrent: config.logicFunctionMaxConcurrency
-    })))))
+    })))), Layer.provideMerge(FunctionLogsLive))
   return Layer.mergeAll(
     SchemaBuilderLive,
     WebhooksLive,

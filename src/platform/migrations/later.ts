@@ -7,6 +7,7 @@ import { addApplicationDependencies, createApplicationTables } from "./applicati
 import { createFileTable } from "./files.js"
 import { createImportRunTables, frameImportBatches, unlogImportRows } from "./import-runs.js"
 import { createLogicFunctionTable } from "./logic-functions.js"
+import { createLogicFunctionRunTable } from "./logic-function-runs.js"
 import { createMailDeliveryTable } from "./mail-deliveries.js"
 import { createMessagingTables } from "./messaging.js"
 import { clearNullEquivalentValues } from "./null-equivalent-values.js"
@@ -114,6 +115,12 @@ export const laterMigrations: ReadonlyArray<Migration> = [
     // Twenty apps (services/applications): applications, their registrations and uploaded files; logic
     // functions an app owns.
     up: createApplicationTables
+  },
+  {
+    id: 47,
+    name: "logic_function_runs",
+    // The runs of logic functions' cron and database-event triggers, one per tick or event.
+    up: createLogicFunctionRunTable
   },
   { id: 48, name: "application_dependencies", up: addApplicationDependencies }
 ]

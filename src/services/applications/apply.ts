@@ -10,6 +10,7 @@ import type { MetadataShape } from "../metadata/index.js"
 import type { RolesShape } from "../roles/index.js"
 import type { ViewsShape, ViewWriter } from "../views/index.js"
 import { deleteFunction, insertFunction, updateFunction } from "../logic-functions/store.js"
+import { checkTriggerSettings } from "../logic-functions/triggers.js"
 import type { Action, MetadataName, ViewPartName } from "./plan.js"
 import { ManifestField, ManifestLogicFunction, ManifestObject, ManifestRole, ManifestView, ManifestViewField, ManifestViewFilter, ManifestViewGroup, ManifestViewSort } from "./manifest.js"
 
@@ -43,7 +44,7 @@ const roleFlags = (role: typeof ManifestRole.Type) => ({
 })
 
 const functionColumns = (deps: ApplyDeps, fn: typeof ManifestLogicFunction.Type) =>
-  Effect.map(deps.builtFile(fn.builtHandlerPath), (code) => ({
+  Effect.zipRight(checkTriggerSettings(fn), Effect.map(deps.builtFile(fn.builtHandlerPath), (code) => ({
     name: fn.name,
     description: fn.description ?? null,
     timeoutSeconds: Math.min(900, Math.max(1, Math.round(fn.timeoutSeconds ?? 300))),
@@ -58,7 +59,7 @@ const functionColumns = (deps: ApplyDeps, fn: typeof ManifestLogicFunction.Type)
     checksum: fn.builtHandlerChecksum ?? null,
     applicationId: deps.applicationId,
     universalIdentifier: fn.universalIdentifier
-  }))
+  })))
 
 const idOf = (entities: Entities, name: MetadataName, uid: string) =>
   entities[name][uid] ?? null

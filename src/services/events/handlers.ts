@@ -7,6 +7,7 @@ import { syncUserFromWorkspaceMember } from "../members/sync.js"
 import { cleanUpDeletedAccount } from "../messaging/account-events.js"
 import { matchParticipantsOfRecordEvent } from "../messaging/participant-events.js"
 import { recordTimelineActivity } from "../timeline/index.js"
+import { LogicFunctions } from "../logic-functions/index.js"
 import { Webhooks } from "../webhooks/index.js"
 import { enqueueDeliveries } from "../webhooks/jobs.js"
 import { Workflows } from "../workflows/index.js"
@@ -17,7 +18,7 @@ import { RecordEventPayload } from "./payload.js"
  * A record event's consumers: one delivery job per matching webhook (each retried on its own), and the
  * record's timeline activity; a workspaceMember's name and locale copied to its user; the runs of the
  * workflows whose DATABASE_EVENT trigger matches; and first, the files a destroy or an update drops,
- * deleted through the files queue; mail and calendar participants linked to a person or member
+ * deleted through the files queue; the runs of logic functions whose database-event trigger matches; mail and calendar participants linked to a person or member
  * created after them; a deleted connected account's messages removed.
  */
 export const handleRecordEvent = (event: RecordEvent) =>
@@ -26,6 +27,8 @@ export const handleRecordEvent = (event: RecordEvent) =>
     yield* deleteFilesOfRecordEvent(event)
     // Then, before any delivery is queued: starting runs again is a no-op (run ids derive from the event).
     yield* Effect.flatMap(Workflows, (workflows) => workflows.startRunsForEvent(event))
+    // The same for logic functions' database-event triggers (each run's id derives from the event).
+    yield* Effect.flatMap(LogicFunctions, (functions) => functions.startForEvent(event))
     const webhooks = yield* Webhooks
     const matching = yield* webhooks.matching(event.workspaceId, event.name)
     yield* enqueueDeliveries(matching, event)

@@ -8,9 +8,13 @@ import { SqlClient } from "@effect/sql"
 import { Context, Duration, Effect, Either, Layer, Schema } from "effect"
 import { BadUserInput, Conflict, NotFound } from "../../domain/errors.js"
 import { AppConfig } from "../../platform/config.js"
+import { FunctionLogs } from "./logs.js"
 import { LogicFunctionSandbox } from "./sandbox/pool.js"
 import { defaultSources, fileAt, MAX_SOURCES_BYTES, sandboxFiles, Sources, withFile } from "./sources.js"
 import { routeMatches } from "./routes.js"
+import { checkTriggerSettings, cronTick, runTriggered, startFunctionsForEvent, type TriggeredRun } from "./triggers.js"
+import type { RecordEvent } from "../../domain/events.js"
+import { JobQueue, type QueueUnavailable } from "../../platform/queue/index.js"
 import { deleteFunction, findFunction, insertFunction, listFunctions, listRouteFunctions, type LogicFunctionFields, type LogicFunctionRow, updateFunction } from "./store.js"
 
 export type { LogicFunctionRow } from "./store.js"
@@ -41,6 +45,12 @@ export interface LogicFunctionsShape {
   readonly execute: (workspaceId: string, id: string, payload: unknown) => Effect.Effect<ExecutionResult, NotFound | SqlError.SqlError>
   /** The functions whose HTTP route trigger answers `method` `path` (`/s/<path>`), of one workspace or of any. */
   readonly forRoute: (workspaceId: string | null, method: string, path: string) => Effect.Effect<ReturnType<typeof routeMatches>, SqlError.SqlError>
+  /** Enqueues the runs of the functions whose database-event trigger matches the event (triggers.ts). */
+  readonly startForEvent: (event: RecordEvent) => Effect.Effect<void, SqlError.SqlError | QueueUnavailable>
+  /** Enqueues the runs of the minute's cron triggers; sweeps old runs. */
+  readonly cronTick: (now: Date) => Effect.Effect<void, SqlError.SqlError | QueueUnavailable>
+  /** Runs one triggered execution once, recorded in core."logicFunctionRun"; null when it was run already or its function is gone. */
+  readonly runTriggered: (run: TriggeredRun) => Effect.Effect<ExecutionResult | null, SqlError.SqlError>
 }
 
 export class LogicFunctions extends Context.Tag("score/LogicFunctions")<LogicFunctions, LogicFunctionsShape>() {}
@@ -89,6 +99,7 @@ const checkFields = (fields: LogicFunctionFields) =>
       if (fields[key] !== undefined && fields[key].trim() === "") return yield* invalid(`${key} cannot be empty`, key)
     }
     if (fields.handlerName !== undefined && !/^[A-Za-z_$][\w$]*$/.test(fields.handlerName)) return yield* invalid("handlerName must be an identifier", "handlerName")
+    yield* checkTriggerSettings(fields)
     return fields
   })
 
@@ -98,6 +109,8 @@ export const LogicFunctionsLive = Layer.effect(
     const config = yield* AppConfig
     const sandbox = yield* LogicFunctionSandbox
     const sql = yield* SqlClient.SqlClient
+    const jobs = yield* JobQueue
+    const logs = yield* FunctionLogs
     const environment = yield* Effect.serviceOption(FunctionEnvironment)
     const envOf = (fn: LogicFunctionRow) =>
       environment._tag === "Some" && fn.applicationId !== null ? environment.value.of(fn) : Effect.succeed(undefined)
@@ -109,6 +122,23 @@ export const LogicFunctionsLive = Layer.effect(
       Effect.flatMap(checkedId(id), () =>
         provided(Effect.flatMap(findFunction(workspaceId, id), (row) => (row ? Effect.succeed(row) : Effect.fail(notFound())))))
     const maxWallClock = Duration.toMillis(config.logicFunctionTimeout)
+
+    /** Every execution's logs go to the `logicFunctionLogs` subscribers of its workspace (Twenty's channel). */
+    const publishLogs = (fn: LogicFunctionRow, result: ExecutionResult) =>
+      Effect.gen(function*() {
+        const app = fn.applicationId
+          ? (yield* sql<{ universalIdentifier: string }>`SELECT "universalIdentifier" FROM core.application WHERE id = ${fn.applicationId}`)[0] ?? null
+          : null
+        yield* logs.publish({
+          workspaceId: fn.workspaceId,
+          id: fn.id,
+          name: fn.name,
+          universalIdentifier: fn.universalIdentifier,
+          applicationId: fn.applicationId,
+          applicationUniversalIdentifier: app?.universalIdentifier ?? null,
+          logs: result.logs
+        })
+      }).pipe(Effect.catchAll((e) => Effect.logWarning("logic function logs not published", e)))
 
     const execute = (workspaceId: string, id: string, payload: unknown) =>
       Effect.gen(function*() {
@@ -130,9 +160,17 @@ export const LogicFunctionsLive = Layer.effect(
             installed.right
           ))
         const duration = Math.round(performance.now() - started)
-        if (outcome._tag === "Right") return { data: outcome.right.data, logs: outcome.right.logs, duration, status: "SUCCESS" as const }
-        const { errorType, errorMessage, stackTrace, logs } = outcome.left
-        return { data: null, logs, duration, status: "ERROR" as const, error: { errorType, errorMessage, stackTrace } }
+        const result: ExecutionResult = outcome._tag === "Right"
+          ? { data: outcome.right.data, logs: outcome.right.logs, duration, status: "SUCCESS" }
+          : {
+            data: null,
+            logs: outcome.left.logs,
+            duration,
+            status: "ERROR",
+            error: { errorType: outcome.left.errorType, errorMessage: outcome.left.errorMessage, stackTrace: outcome.left.stackTrace }
+          }
+        yield* publishLogs(fn, result)
+        return result
       }).pipe(Effect.withSpan("LogicFunctions.execute", { attributes: { id } }))
 
     return {
@@ -169,7 +207,11 @@ export const LogicFunctionsLive = Layer.effect(
       sourceCode: (workspaceId, id) =>
         Effect.map(existing(workspaceId, id), (fn) => fileAt(Schema.is(Sources)(fn.sources) ? fn.sources : {}, fn.sourceHandlerPath)),
       execute,
-      forRoute: (workspaceId, method, path) => Effect.map(provided(listRouteFunctions(workspaceId, method.toUpperCase())), (rows) => routeMatches(rows, path))
+      forRoute: (workspaceId, method, path) => Effect.map(provided(listRouteFunctions(workspaceId, method.toUpperCase())), (rows) => routeMatches(rows, path)),
+      startForEvent: (event) => startFunctionsForEvent(event).pipe(Effect.provideService(JobQueue, jobs), provided),
+      cronTick: (now) => cronTick(now).pipe(Effect.provideService(JobQueue, jobs), provided),
+      runTriggered: (run) =>
+        provided(runTriggered(run, (workspaceId, id, payload) => Effect.catchTag(execute(workspaceId, id, payload), "NotFound", () => Effect.succeed(null))))
     }
   })
 )

@@ -1,4 +1,4 @@
-import { HttpServerRequest } from "@effect/platform"
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
 import { createSchema, createYoga } from "graphql-yoga"
 import { Auth } from "../../../services/auth/index.js"
@@ -141,6 +141,7 @@ export const makeMetadataHandler = Effect.gen(function*() {
           ...messagingResolvers.Mutation,
           ...auditResolvers.Mutation
         }),
+        Subscription: logicFunctionResolvers.Subscription,
         Upload: filesResolvers.Upload,
         UUID: UUIDScalar,
         DateTime: DateTimeScalar,
@@ -167,7 +168,11 @@ export const makeMetadataHandler = Effect.gen(function*() {
       origin: request.headers["origin"] ?? null,
       clientAddress: clientAddressOf(source)
     }
-    const response = yield* Effect.promise(async () => bufferedResponse(await yoga.fetch(source, context)))
-    return response
+    return yield* Effect.promise(async () => {
+      const response = await yoga.fetch(source, context)
+      // A subscription's server-sent events stream as they come (graphql-sse's distinct connections mode).
+      if (response.headers.get("content-type")?.startsWith("text/event-stream")) return HttpServerResponse.raw(response)
+      return bufferedResponse(response)
+    })
   })
 })

@@ -1,12 +1,14 @@
 import { Effect } from "effect"
+import { Repeater, SlidingBuffer } from "graphql-yoga"
 import type { Cache } from "../../../platform/cache/index.js"
 import { LogicFunctions, type LogicFunctionRow, type LogicFunctionsShape } from "../../../services/logic-functions/index.js"
+import { type FunctionLogEntry, FunctionLogs } from "../../../services/logic-functions/logs.js"
 import { Permissions } from "../../../services/permissions/index.js"
 import type { Workspaces } from "../../../services/workspace/index.js"
 import type { GraphQLContext } from "../yoga.js"
 import { workspaceOf } from "./auth-resolvers.js"
 
-export type LogicFunctionServices = LogicFunctions | Permissions | Workspaces | Cache
+export type LogicFunctionServices = LogicFunctions | FunctionLogs | Permissions | Workspaces | Cache
 
 type Context = GraphQLContext<LogicFunctionServices>
 type Args = Record<string, any>
@@ -33,9 +35,12 @@ const EDITABLE = [
   "cronTriggerSettings", "databaseEventTriggerSettings", "httpRouteTriggerSettings", "sourceHandlerCode"
 ]
 
-/** The inputs Score keeps; absent and null both mean "not given", except `description`, which null clears. */
+/** What null clears: the description and a trigger's settings (the function then has no such trigger). */
+const CLEARABLE = ["description", "cronTriggerSettings", "databaseEventTriggerSettings", "httpRouteTriggerSettings"]
+
+/** The inputs Score keeps; absent and null both mean "not given", except the CLEARABLE ones, which null clears. */
 const given = (input: Args) =>
-  Object.fromEntries(Object.entries(input).filter(([key, value]) => EDITABLE.includes(key) && (value !== null || key === "description")))
+  Object.fromEntries(Object.entries(input).filter(([key, value]) => EDITABLE.includes(key) && (value !== null || CLEARABLE.includes(key))))
 
 /** Twenty's `source: { sourceHandlerCode, toolInputSchema, handlerName }` of a create, over the same top-level inputs. */
 const createInput = (input: Args) => {
@@ -43,7 +48,33 @@ const createInput = (input: Args) => {
   return { ...given({ ...input, ...given(source) }), name: String(input.name), id: input.id ?? null }
 }
 
+/** Twenty's filter of the logs subscription: every given input property equals the entry's. */
+const KEYS = ["id", "universalIdentifier", "name", "applicationId", "applicationUniversalIdentifier"] as const
+const matchesInput = (input: Args, entry: FunctionLogEntry) =>
+  KEYS.every((key) => input[key] === undefined || input[key] === null || input[key] === entry[key])
+
+/**
+ * The caller's workspace's execution logs matching `input`, one event per execution, until the client goes
+ * (the stream's end removes the listener). A client that does not keep up loses the oldest beyond 100.
+ */
+const logsOf = (ctx: Context, input: Args) =>
+  withFunctions(ctx, (_f, workspaceId) =>
+    Effect.map(FunctionLogs, (logs) =>
+      new Repeater<{ logicFunctionLogs: { logs: string } }>(async (push, stop) => {
+        const remove = await ctx.run(logs.listen(workspaceId, (entry) => {
+          if (matchesInput(input, entry)) void push({ logicFunctionLogs: { logs: entry.logs } })
+        }))
+        await stop
+        remove()
+      }, new SlidingBuffer(100))))
+
 export const logicFunctionResolvers = {
+  Subscription: {
+    logicFunctionLogs: {
+      subscribe: (_: unknown, args: Args, ctx: Context) => logsOf(ctx, args.input ?? {}),
+      resolve: (payload: { logicFunctionLogs: { logs: string } }) => payload.logicFunctionLogs
+    }
+  },
   Query: {
     findOneLogicFunction: (_: unknown, args: Args, ctx: Context) => withFunctions(ctx, (f, ws) => Effect.map(f.findOne(ws, args.input.id), dto)),
     findManyLogicFunctions: (_: unknown, _args: Args, ctx: Context) =>

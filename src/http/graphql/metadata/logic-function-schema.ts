@@ -1,7 +1,7 @@
 /**
  * Twenty's logic function API (metadata-modules/logic-function/logic-function.resolver.ts) exactly as the
  * metadata schema of twenty-client-sdk 2.43 has it (test/twenty-schema-diff.test.ts): create and update "from
- * source", the handler's code as a string. Absent: the `logicFunctionLogs` subscription.
+ * source", the handler's code as a string; the `logicFunctionLogs` subscription (server-sent events).
  */
 export const logicFunctionTypeDefs = /* GraphQL */ `
 type LogicFunction {
@@ -70,6 +70,23 @@ input UpdateLogicFunctionFromSourceInputUpdates {
 }
 
 input UpdateLogicFunctionFromSourceInput { id: UUID! update: UpdateLogicFunctionFromSourceInputUpdates! }
+
+type LogicFunctionLogs {
+  "Execution Logs"
+  logs: String!
+}
+
+input LogicFunctionLogsInput {
+  applicationId: UUID
+  applicationUniversalIdentifier: UUID
+  name: String
+  id: UUID
+  universalIdentifier: UUID
+}
+
+type Subscription {
+  logicFunctionLogs(input: LogicFunctionLogsInput!): LogicFunctionLogs!
+}
 
 extend type Query {
   findOneLogicFunction(input: LogicFunctionIdInput!): LogicFunction!
