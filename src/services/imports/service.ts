@@ -30,6 +30,10 @@ export interface StartImport {
   readonly format: ImportFormat
   readonly body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>
   readonly mapping?: ImportMapping | undefined
+  /** The request's: aborted when its client goes away (the upload is then FAILED, not waited for). */
+  readonly signal?: AbortSignal | undefined
+  /** The body's declared length in bytes, when it has one: a body that ends short of it was cut off. */
+  readonly length?: number | undefined
   /**
    * true (default): every imported record writes its `created` event (webhooks, timeline) as any create.
    * false: the bulk mode, no per-record events.
