@@ -128,6 +128,11 @@ const partialUpload = (options: { chunked: boolean; sent: number; end: "cut" | "
       pump()
     })
     socket.on("data", (chunk: Buffer) => answer.push(chunk))
+    // The server's answer to a stalled upload closes the connection.
+    socket.on("end", () => {
+      socket.destroy()
+      resolve(Buffer.concat(answer).toString())
+    })
     socket.on("error", () => resolve(Buffer.concat(answer).toString()))
   })
 
@@ -143,7 +148,7 @@ describe("an import upload that ends early", () => {
         const after = await settled(known, 15_000)
         expect(after.map((r) => ({ status: r.status, staged: r.staged }))).toEqual([{ status: "FAILED", staged: 0 }])
         expect(after[0]!.lastError).toMatch(/^The upload was cut off after \d+ rows: the (client closed the connection|connection closed after \d+ of \d+ bytes)$/)
-        expect(Date.now() - started).toBeLessThan(10_000)
+        expect(Date.now() - started).toBeLessThan(12_000)
         await poolSettles()
         await alive()
       }, 60_000)
@@ -153,13 +158,14 @@ describe("an import upload that ends early", () => {
   test("an upload that stops sending is given up after IMPORT_BODY_TIMEOUT with a 408", async () => {
     const known = (await runs()).length
     const started = Date.now()
-    const answer = await partialUpload({ chunked: false, sent: 200_000, end: "stall", holdMs: BODY_TIMEOUT_MS + 3_000 })
+    const answer = await partialUpload({ chunked: false, sent: 200_000, end: "stall", holdMs: BODY_TIMEOUT_MS + 15_000 })
     expect(answer).toMatch(/^HTTP\/1\.1 408/)
     expect(answer).toContain("RequestTimeout")
     const after = await settled(known, 1_000)
     expect(after.map((r) => ({ status: r.status, staged: r.staged }))).toEqual([{ status: "FAILED", staged: 0 }])
     expect(after[0]!.lastError).toMatch(/timed out/)
-    expect(Date.now() - started).toBeLessThan(BODY_TIMEOUT_MS + 6_000)
+    // The silence is counted from the server's last read (it stages what it got first; loaded machine).
+    expect(Date.now() - started).toBeLessThan(BODY_TIMEOUT_MS + 10_000)
     await poolSettles()
     await alive()
   }, 60_000)

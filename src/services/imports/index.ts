@@ -54,6 +54,9 @@ const requireImportable = (scope: RecordsScope, model: Model, objectName: string
     }
   })
 
+/** An upload without progress (a staged batch) for this long is one whose server went away: swept FAILED. */
+export const STALE_UPLOAD_MINUTES = 10
+
 /**
  * `lanes`: batches committed at once, each on its own connection (IMPORT_CONCURRENCY, within the pool).
  * `bodyTimeoutMs`: an upload silent this long is given up (IMPORT_BODY_TIMEOUT).
@@ -87,12 +90,15 @@ export const ImportsLive = (copyRows: CopyRows, lanes = 1, bodyTimeoutMs = 8_000
           }
         })
 
-      const stage = (rows: Array<[string, number, string]>) =>
+      const stage = (id: string, rows: Array<[string, number, string]>) =>
         Effect.tryPromise({
           try: async () => {
             const client = await pool.connect()
             try {
               await copyRows(client, `core."importRow"`, ["importId", "rowNumber", "data"], rows)
+              // Progress, so the sweep tells a live upload from one whose server went away.
+              const { rowCount } = await client.query(`UPDATE core."importRun" SET "updatedAt" = now() WHERE id = $1 AND status = 'UPLOADING'`, [id])
+              if (rowCount === 0) throw new UploadCutOff(`given up after ${STALE_UPLOAD_MINUTES} minutes without progress`)
             } finally {
               client.release()
             }
@@ -129,7 +135,7 @@ export const ImportsLive = (copyRows: CopyRows, lanes = 1, bodyTimeoutMs = 8_000
                 let copying: Promise<void> = Promise.resolve()
                 const flush = async () => {
                   await copying
-                  copying = Effect.runPromise(stage(batch))
+                  copying = Effect.runPromise(stage(id, batch))
                   copying.catch(() => undefined) // awaited at the next flush or below
                   batch = []
                 }
@@ -167,7 +173,9 @@ export const ImportsLive = (copyRows: CopyRows, lanes = 1, bodyTimeoutMs = 8_000
             // Fresh statistics, or the job's batch reads may be planned as scans of the whole staging table: a
             // 1,000,000-row import spent 134 s of its 356 s reading its batches before this.
             yield* query(pool, `ANALYZE core."importRow"`)
-            yield* query(pool, `UPDATE core."importRun" SET status = 'QUEUED', "totalRows" = $2, "updatedAt" = now() WHERE id = $1`, [id, staged])
+            const queued = yield* query(pool, `UPDATE core."importRun" SET status = 'QUEUED', "totalRows" = $2, "updatedAt" = now()
+              WHERE id = $1 AND status = 'UPLOADING' RETURNING id`, [id, staged])
+            if (queued.length === 0) return yield* new BadUserInput({ message: `The upload was given up after ${STALE_UPLOAD_MINUTES} minutes without progress` })
             yield* queue.enqueue(IMPORTS_QUEUE, RUN_IMPORT_JOB, { importId: id }, { jobId: `import-${id}`, attempts: 5 })
           }))
           return yield* get(scope.workspaceId, id)
@@ -247,6 +255,14 @@ export const ImportsLive = (copyRows: CopyRows, lanes = 1, bodyTimeoutMs = 8_000
             `copy ${ms(spent.copy)}, insert ${ms(spent.insert)}, errors and commit ${ms(spent.finish)})`)
         }).pipe(Effect.withSpan("Imports.run", { attributes: { importId: id } }))
 
-      return { start, get, run }
+      const sweep: ImportsShape["sweep"] = query<{ id: string }>(pool,
+        `WITH stale AS (
+           UPDATE core."importRun" SET status = 'FAILED', "finishedAt" = now(), "updatedAt" = now(),
+             "lastError" = 'The upload stopped: the server receiving it went away'
+            WHERE status = 'UPLOADING' AND "updatedAt" < now() - make_interval(mins => $1) RETURNING id),
+         gone AS (DELETE FROM core."importRow" WHERE "importId" IN (SELECT id FROM stale))
+         SELECT id FROM stale`, [STALE_UPLOAD_MINUTES]).pipe(Effect.map((rows) => rows.length))
+
+      return { start, get, run, sweep }
     })
   )

@@ -51,6 +51,8 @@ export interface ImportsShape {
   readonly get: (workspaceId: string, id: string, errorsLimit?: number) => Effect.Effect<ImportRun, NotFound | SqlError.SqlError>
   /** The job: takes the staged rows batch by batch until none is left; safe to run again after a crash. */
   readonly run: (id: string) => Effect.Effect<void, unknown>
+  /** Runs left UPLOADING by a server that went away (no progress for STALE_UPLOAD_MINUTES): FAILED, staged rows deleted. */
+  readonly sweep: Effect.Effect<number, SqlError.SqlError>
 }
 
 export class Imports extends Context.Tag("score/Imports")<Imports, ImportsShape>() {}
