@@ -123,6 +123,12 @@ const upload = async (token: string, plural: string, query: string, body: Readab
 const finished = async (token: string, id: string) => {
   while (true) {
     const response = await fetch(`http://127.0.0.1:${port}/rest/imports/${id}?errors_limit=3`, { headers: { authorization: `Bearer ${token}` } })
+    // A loaded machine can keep the pool's last connection from a poll past DATABASE_CONNECT_TIMEOUT (503): poll again.
+    if (response.status === 503) {
+      await response.arrayBuffer()
+      await Bun.sleep(500)
+      continue
+    }
     const run = ((await response.json()) as any).data.import
     if (run.status === "COMPLETED" || run.status === "FAILED") return run
     await Bun.sleep(100)

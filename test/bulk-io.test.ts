@@ -5,7 +5,7 @@ import { Effect } from "effect"
 import * as Pg from "pg"
 import { copyRowsWithCopy } from "../src/platform/database/copy.js"
 import { BATCH_ROWS, importBatch, rowId } from "../src/services/imports/batch.js"
-import { Imports } from "../src/services/imports/index.js"
+import { Imports, STALE_UPLOAD_MINUTES } from "../src/services/imports/index.js"
 import { Metadata } from "../src/services/metadata/index.js"
 import { Model } from "../src/services/records/query-builder.js"
 import { streamLinesCounts } from "../src/services/records/stream.js"
@@ -181,6 +181,24 @@ describe("import", () => {
     const run = (await rest("GET", `/rest/imports/${id}`)).body.data.import
     expect(run).toMatchObject({ status: "FAILED", totalRows: 2, processedRows: 1, createdRows: 1 })
     expect(run.lastError).toBe("Rows 2 to 2 were lost from staging (the database restarted): upload them again")
+  })
+
+  test("an upload left UPLOADING by a server that went away is swept FAILED after STALE_UPLOAD_MINUTES, its staged rows deleted", async () => {
+    const upload = async (minutesAgo: number) => {
+      const id = crypto.randomUUID()
+      await sql((s) => s`INSERT INTO core."importRun" (id, "workspaceId", "objectNameSingular", format, status, "emitEvents", actor, "updatedAt")
+        VALUES (${id}, ${workspaceId}, 'note', 'csv', 'UPLOADING', false, '{}'::jsonb, now() - make_interval(mins => ${minutesAgo}))`)
+      await sql((s) => s`INSERT INTO core."importRow" ("importId", "rowNumber", data) VALUES (${id}, 1, '{"title":"x"}')`)
+      return id
+    }
+    const stale = await upload(STALE_UPLOAD_MINUTES + 1)
+    const live = await upload(STALE_UPLOAD_MINUTES - 1)
+    expect(await app.run(Effect.flatMap(Imports, (imports) => imports.sweep))).toBe(1)
+    const state = (id: string) => sql<{ status: string; lastError: string | null; staged: number }>((s) => s`SELECT status, "lastError",
+      (SELECT count(*)::int FROM core."importRow" WHERE "importId" = ${id}) AS staged FROM core."importRun" WHERE id = ${id}`)
+    expect(await state(stale)).toEqual([{ status: "FAILED", lastError: "The upload stopped: the server receiving it went away", staged: 0 }])
+    expect(await state(live)).toEqual([{ status: "UPLOADING", lastError: null, staged: 1 }])
+    await sql((s) => s`DELETE FROM core."importRun" WHERE id = ${live}`)
   })
 
   test("a role that cannot create the object's records is refused, and nothing is staged", async () => {

@@ -5,7 +5,7 @@ import { FILES_QUEUE, filesQueue, filesSchedules } from "../services/files/jobs.
 import { EMAILS_QUEUE, emailsQueue } from "../services/mail/jobs.js"
 import { WEBHOOKS_QUEUE, webhooksQueue } from "../services/webhooks/jobs.js"
 import { WORKFLOWS_QUEUE, workflowSchedules, workflowsQueue } from "../services/workflows/jobs.js"
-import { IMPORTS_QUEUE, importsQueue } from "../services/imports/jobs.js"
+import { IMPORTS_QUEUE, importsQueue, importsSchedules } from "../services/imports/jobs.js"
 import { MESSAGING_QUEUE, messagingQueue, messagingSchedules } from "../services/messaging/jobs.js"
 import { CALENDAR_QUEUE, calendarQueue, calendarSchedules } from "../services/calendar/jobs.js"
 import { LOGIC_FUNCTIONS_QUEUE, logicFunctionSchedules, logicFunctionsQueue } from "../services/logic-functions/jobs.js"
@@ -36,5 +36,5 @@ export const registry = defineRegistry<RequirementsOf<typeof eventsQueue | typeo
       }
     }
   },
-  schedules: [...workflowSchedules, ...filesSchedules, ...messagingSchedules, ...calendarSchedules, ...logicFunctionSchedules]
+  schedules: [...workflowSchedules, ...filesSchedules, ...messagingSchedules, ...calendarSchedules, ...logicFunctionSchedules, ...importsSchedules]
 })

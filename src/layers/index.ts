@@ -276,8 +276,8 @@ export const services = <E, R>(infra: Layer.Layer<Infrastructure, E, R>): Layer.
     // batch at a time on its one session. A live pool keeps a connection for other requests.
     Layer.unwrapEffect(Effect.map(AppConfig, (config) =>
       Option.isSome(config.databaseUrl)
-        ? ImportsLive(copyRowsWithCopy, Math.max(1, Math.min(config.importConcurrency, config.databasePoolSize - 1)))
-        : ImportsLive(copyRowsWithInserts, 1))),
+        ? ImportsLive(copyRowsWithCopy, Math.max(1, Math.min(config.importConcurrency, config.databasePoolSize - 1)), Duration.toMillis(config.importBodyTimeout))
+        : ImportsLive(copyRowsWithInserts, 1, Duration.toMillis(config.importBodyTimeout)))),
     FilesLive,
     auditLog,
     ApplicationsLive.pipe(Layer.provide(Layer.mergeAll(FilesLive, RolesLive, ViewsLive)))

@@ -138,6 +138,7 @@ export const appConfig = Config.all({
   maxBodyBytes: byteSize("MAX_BODY_SIZE", 10 * 1024 * 1024),
   importMaxBodyBytes: byteSize("IMPORT_MAX_BODY_SIZE", 1024 * 1024 * 1024),
   importConcurrency: positive("IMPORT_CONCURRENCY", 2),
+  importBodyTimeout: duration("IMPORT_BODY_TIMEOUT", "8s", 100),
   shutdownTimeout: duration("SHUTDOWN_TIMEOUT", "10s"),
   shutdownDrain: duration("SHUTDOWN_DRAIN", "0s"),
   schemaSharing: Config.boolean("SCHEMA_SHARING").pipe(Config.withDefault(true)),

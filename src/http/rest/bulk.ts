@@ -2,7 +2,7 @@ import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platf
 import { Effect } from "effect"
 import { BadUserInput } from "../../domain/errors.js"
 import { Imports } from "../../services/imports/index.js"
-import type { ImportFormat, ImportMapping } from "../../services/imports/parse.js"
+import { type ImportFormat, type ImportMapping, UploadTimedOut } from "../../services/imports/parse.js"
 import { csvColumns, csvHeader, type ExportFormat, exportText } from "../../services/records/export.js"
 import { Records } from "../../services/records/index.js"
 import { restCaller } from "../caller.js"
@@ -68,11 +68,18 @@ const startImport = Effect.gen(function*() {
   const web = request.source instanceof Request ? request.source : yield* HttpServerRequest.toWeb(request)
   if (web.body === null) return yield* new BadUserInput({ message: "The upload is empty" })
   const imports = yield* Imports
-  return yield* imports.start(scope, object.nameSingular, { ...input, body: web.body }).pipe(
+  const declared = web.headers.get("content-length")
+  const length = declared === null ? undefined : Number(declared)
+  return yield* imports.start(scope, object.nameSingular, { ...input, body: web.body, signal: web.signal, length }).pipe(
     Effect.map((run) => json({ data: { import: run } }, 202)),
     Effect.catchIf(
       (e) => e._tag === "SqlError" && e.cause instanceof UploadTooLarge,
       (e) => Effect.succeed(restError(413, "PayloadTooLargeException", String((e.cause as Error).message)))
+    ),
+    Effect.catchIf(
+      (e) => e._tag === "SqlError" && e.cause instanceof UploadTimedOut,
+      (e) => Effect.succeed(restError(408, "RequestTimeoutException", `The upload timed out: ${(e.cause as Error).message}`).pipe(
+        HttpServerResponse.setHeader("connection", "close")))
     )
   )
 })

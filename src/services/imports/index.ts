@@ -14,7 +14,7 @@ import { tablesWritten } from "../records/totals.js"
 import type { RecordsScope } from "../records/types.js"
 import { BATCH_PHASES, batchFrame, type BatchRun, type BatchTimings, commitBatchRetried, type PreparedBatch, prepareBatch, STAGE_ROWS } from "./batch.js"
 import { IMPORTS_QUEUE, RUN_IMPORT_JOB } from "./jobs.js"
-import { readUpload, UnreadableUpload } from "./parse.js"
+import { readUpload, UnreadableUpload, UploadCutOff, UploadTimedOut } from "./parse.js"
 import { type ImportRun, Imports, type ImportsShape } from "./service.js"
 
 export { Imports } from "./service.js"
@@ -54,8 +54,14 @@ const requireImportable = (scope: RecordsScope, model: Model, objectName: string
     }
   })
 
-/** `lanes`: batches committed at once, each on its own connection (IMPORT_CONCURRENCY, within the pool). */
-export const ImportsLive = (copyRows: CopyRows, lanes = 1) =>
+/** An upload without progress (a staged batch) for this long is one whose server went away: swept FAILED. */
+export const STALE_UPLOAD_MINUTES = 10
+
+/**
+ * `lanes`: batches committed at once, each on its own connection (IMPORT_CONCURRENCY, within the pool).
+ * `bodyTimeoutMs`: an upload silent this long is given up (IMPORT_BODY_TIMEOUT).
+ */
+export const ImportsLive = (copyRows: CopyRows, lanes = 1, bodyTimeoutMs = 8_000) =>
   Layer.effect(
     Imports,
     Effect.gen(function*() {
@@ -84,12 +90,15 @@ export const ImportsLive = (copyRows: CopyRows, lanes = 1) =>
           }
         })
 
-      const stage = (rows: Array<[string, number, string]>) =>
+      const stage = (id: string, rows: Array<[string, number, string]>) =>
         Effect.tryPromise({
           try: async () => {
             const client = await pool.connect()
             try {
               await copyRows(client, `core."importRow"`, ["importId", "rowNumber", "data"], rows)
+              // Progress, so the sweep tells a live upload from one whose server went away.
+              const { rowCount } = await client.query(`UPDATE core."importRun" SET "updatedAt" = now() WHERE id = $1 AND status = 'UPLOADING'`, [id])
+              if (rowCount === 0) throw new UploadCutOff(`given up after ${STALE_UPLOAD_MINUTES} minutes without progress`)
             } finally {
               client.release()
             }
@@ -110,51 +119,65 @@ export const ImportsLive = (copyRows: CopyRows, lanes = 1) =>
           // Time-ordered, so its rows' ids are too (batch.ts rowId).
           const id = Bun.randomUUIDv7()
           const actor = { ...scope.actor, source: "IMPORT" as const }
-          yield* query(pool, `INSERT INTO core."importRun" (id, "workspaceId", "objectNameSingular", format, status, "emitEvents", actor)
-            VALUES ($1, $2, $3, $4, 'UPLOADING', $5, $6)`, [id, scope.workspaceId, objectName, input.format, input.emitEvents ?? true, JSON.stringify(actor)])
-          const heads = new Set<string>()
-          const keys = new Set<string>()
-          const staged = yield* Effect.tryPromise({
-            try: async () => {
-              let count = 0
-              let batch: Array<[string, number, string]> = []
-              // One COPY in flight while the next rows are parsed: PostgreSQL stages as Bun reads.
-              let copying: Promise<void> = Promise.resolve()
-              const flush = async () => {
-                await copying
-                copying = Effect.runPromise(stage(batch))
-                copying.catch(() => undefined) // awaited at the next flush or below
-                batch = []
-              }
-              try {
-                for await (const row of readUpload(input.format, input.body, input.mapping)) {
-                  for (const key in row) {
-                    if (keys.has(key)) continue
-                    keys.add(key)
-                    heads.add(key.split(".")[0]!)
-                  }
-                  batch.push([id, ++count, JSON.stringify(row)])
-                  if (batch.length === STAGE_ROWS) await flush()
+          // Uninterruptible: a client that goes away interrupts the request's fiber (Effect's web handler), which
+          // would leave the run UPLOADING and its staged rows behind. The body's stream fails instead (Bun's
+          // AbortError, or IMPORT_BODY_TIMEOUT), the upload stops, and the run is ended with its reason.
+          yield* Effect.uninterruptible(Effect.gen(function*() {
+            yield* query(pool, `INSERT INTO core."importRun" (id, "workspaceId", "objectNameSingular", format, status, "emitEvents", actor)
+              VALUES ($1, $2, $3, $4, 'UPLOADING', $5, $6)`, [id, scope.workspaceId, objectName, input.format, input.emitEvents ?? true, JSON.stringify(actor)])
+            const heads = new Set<string>()
+            const keys = new Set<string>()
+            let count = 0
+            const staged = yield* Effect.tryPromise({
+              try: async () => {
+                let batch: Array<[string, number, string]> = []
+                // One COPY in flight while the next rows are parsed: PostgreSQL stages as Bun reads.
+                let copying: Promise<void> = Promise.resolve()
+                const flush = async () => {
+                  await copying
+                  copying = Effect.runPromise(stage(id, batch))
+                  copying.catch(() => undefined) // awaited at the next flush or below
+                  batch = []
                 }
-                await flush()
-                await copying
-              } finally {
-                await copying.catch(() => undefined)
-              }
-              return count
-            },
-            catch: (cause) => cause instanceof UnreadableUpload
-              ? new BadUserInput({ message: cause.message })
-              : new SqlError.SqlError({ cause, message: "Reading the upload failed" })
-          }).pipe(
-            Effect.tap(() => requireImportable(scope, model, objectName, heads)),
-            Effect.tapError(() => query(pool, `DELETE FROM core."importRun" WHERE id = $1`, [id]).pipe(Effect.ignore))
-          )
-          // Fresh statistics, or the job's batch reads may be planned as scans of the whole staging table: a
-          // 1,000,000-row import spent 134 s of its 356 s reading its batches before this.
-          yield* query(pool, `ANALYZE core."importRow"`)
-          yield* query(pool, `UPDATE core."importRun" SET status = 'QUEUED', "totalRows" = $2, "updatedAt" = now() WHERE id = $1`, [id, staged])
-          yield* queue.enqueue(IMPORTS_QUEUE, RUN_IMPORT_JOB, { importId: id }, { jobId: `import-${id}`, attempts: 5 })
+                try {
+                  for await (const row of readUpload(input.format, input.body, input.mapping, { idleMs: bodyTimeoutMs, signal: input.signal, length: input.length })) {
+                    for (const key in row) {
+                      if (keys.has(key)) continue
+                      keys.add(key)
+                      heads.add(key.split(".")[0]!)
+                    }
+                    batch.push([id, ++count, JSON.stringify(row)])
+                    if (batch.length === STAGE_ROWS) await flush()
+                  }
+                  await flush()
+                  await copying
+                } finally {
+                  // The last COPY ends before any clean-up below deletes the staged rows.
+                  await copying.catch(() => undefined)
+                }
+                return count
+              },
+              catch: (cause) => cause instanceof UnreadableUpload
+                ? new BadUserInput({ message: cause.message })
+                : new SqlError.SqlError({ cause, message: "Reading the upload failed" })
+            }).pipe(
+              Effect.tap(() => requireImportable(scope, model, objectName, heads)),
+              Effect.tapError((error) => Effect.suspend(() => {
+                const cause = error._tag === "SqlError" ? error.cause : null
+                // A run whose client went away or fell silent is kept FAILED with the reason; a refused one is not kept.
+                return cause instanceof UploadCutOff || cause instanceof UploadTimedOut
+                  ? finish(id, "FAILED", `The upload ${cause instanceof UploadCutOff ? "was cut off" : "timed out"} after ${count} rows: ${cause.message}`)
+                  : query(pool, `WITH gone AS (DELETE FROM core."importRow" WHERE "importId" = $1) DELETE FROM core."importRun" WHERE id = $1`, [id])
+              }).pipe(Effect.ignore))
+            )
+            // Fresh statistics, or the job's batch reads may be planned as scans of the whole staging table: a
+            // 1,000,000-row import spent 134 s of its 356 s reading its batches before this.
+            yield* query(pool, `ANALYZE core."importRow"`)
+            const queued = yield* query(pool, `UPDATE core."importRun" SET status = 'QUEUED', "totalRows" = $2, "updatedAt" = now()
+              WHERE id = $1 AND status = 'UPLOADING' RETURNING id`, [id, staged])
+            if (queued.length === 0) return yield* new BadUserInput({ message: `The upload was given up after ${STALE_UPLOAD_MINUTES} minutes without progress` })
+            yield* queue.enqueue(IMPORTS_QUEUE, RUN_IMPORT_JOB, { importId: id }, { jobId: `import-${id}`, attempts: 5 })
+          }))
           return yield* get(scope.workspaceId, id)
         }).pipe(Effect.withSpan("Imports.start", { attributes: { object: objectName } }))
 
@@ -232,6 +255,14 @@ export const ImportsLive = (copyRows: CopyRows, lanes = 1) =>
             `copy ${ms(spent.copy)}, insert ${ms(spent.insert)}, errors and commit ${ms(spent.finish)})`)
         }).pipe(Effect.withSpan("Imports.run", { attributes: { importId: id } }))
 
-      return { start, get, run }
+      const sweep: ImportsShape["sweep"] = query<{ id: string }>(pool,
+        `WITH stale AS (
+           UPDATE core."importRun" SET status = 'FAILED', "finishedAt" = now(), "updatedAt" = now(),
+             "lastError" = 'The upload stopped: the server receiving it went away'
+            WHERE status = 'UPLOADING' AND "updatedAt" < now() - make_interval(mins => $1) RETURNING id),
+         gone AS (DELETE FROM core."importRow" WHERE "importId" IN (SELECT id FROM stale))
+         SELECT id FROM stale`, [STALE_UPLOAD_MINUTES]).pipe(Effect.map((rows) => rows.length))
+
+      return { start, get, run, sweep }
     })
   )

@@ -60,24 +60,73 @@ async function* jsonLines(body: Readable, mapping: ImportMapping | undefined) {
   if (pending.trim() !== "") yield line(pending)
 }
 
-async function* chunksOf(body: ReadableStream<Uint8Array>) {
+/** An upload whose client went away mid-body (Bun fails the body's stream with an AbortError). */
+export class UploadCutOff extends Error {}
+
+/** An upload that sent nothing for IMPORT_BODY_TIMEOUT. */
+export class UploadTimedOut extends Error {}
+
+const isAbort = (error: unknown) => error instanceof Error && (error.name === "AbortError" || /connection was closed/i.test(error.message))
+
+/** How a streamed upload is read: given up when silent for `idleMs`, or at once when `signal` aborts (the client went away). */
+export interface UploadWatch {
+  readonly idleMs: number
+  readonly signal?: AbortSignal | undefined
+  /** The declared Content-Length: a body that ends short of it was cut off. */
+  readonly length?: number | undefined
+}
+
+/** The body's chunks; a read that waits longer than `idleMs` fails the upload, as does the client going away. */
+async function* chunksOf(body: ReadableStream<Uint8Array>, watch: UploadWatch) {
   const reader = body.getReader()
-  while (true) {
-    const { done, value } = await reader.read()
-    if (done) return
-    yield value
+  const { idleMs, signal, length } = watch
+  const cutOff = () => new UploadCutOff("the client closed the connection")
+  let bytes = 0
+  try {
+    while (true) {
+      // Bun may still hold bytes of a body whose client is gone: they are not read.
+      if (signal?.aborted) throw cutOff()
+      let timer: ReturnType<typeof setTimeout> | undefined
+      let onAbort: (() => void) | undefined
+      const ended = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new UploadTimedOut(`no data for ${idleMs / 1000} s`)), idleMs)
+        onAbort = () => reject(cutOff())
+        signal?.addEventListener("abort", onAbort, { once: true })
+      })
+      let next: Awaited<ReturnType<typeof reader.read>>
+      try {
+        next = await Promise.race([reader.read(), ended])
+      } catch (error) {
+        throw isAbort(error) ? cutOff() : error
+      } finally {
+        clearTimeout(timer)
+        signal?.removeEventListener("abort", onAbort!)
+      }
+      if (next.done) {
+        // Bun can end a body whose connection closed short of its declared length as if it were whole.
+        if (length !== undefined && bytes < length) throw new UploadCutOff(`the connection closed after ${bytes} of ${length} bytes`)
+        return
+      }
+      bytes += next.value.byteLength
+      yield next.value
+    }
+  } finally {
+    // A read given up on (timeout, parse error) leaves the stream to Bun: cancelled, its socket is let go.
+    reader.cancel().catch(() => undefined)
   }
 }
 
 /**
  * The records of an upload, one at a time (constant memory): CSV with a header row, or JSON lines; each
- * mapped from its columns to field paths (without a mapping, the column names are the paths).
+ * mapped from its columns to field paths (without a mapping, the column names are the paths). A streamed
+ * body fails with UploadTimedOut or UploadCutOff as `watch` says.
  */
 export const readUpload = (
   format: ImportFormat,
   body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-  mapping?: ImportMapping
+  mapping?: ImportMapping,
+  watch: UploadWatch = { idleMs: 30_000 }
 ): AsyncIterable<Record<string, unknown>> => {
-  const stream = Readable.from(body instanceof ReadableStream ? chunksOf(body) : body)
+  const stream = Readable.from(body instanceof ReadableStream ? chunksOf(body, watch) : body)
   return format === "csv" ? csvRows(stream, mapping) : jsonLines(stream, mapping)
 }

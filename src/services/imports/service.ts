@@ -30,6 +30,10 @@ export interface StartImport {
   readonly format: ImportFormat
   readonly body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>
   readonly mapping?: ImportMapping | undefined
+  /** The request's: aborted when its client goes away (the upload is then FAILED, not waited for). */
+  readonly signal?: AbortSignal | undefined
+  /** The body's declared length in bytes, when it has one: a body that ends short of it was cut off. */
+  readonly length?: number | undefined
   /**
    * true (default): every imported record writes its `created` event (webhooks, timeline) as any create.
    * false: the bulk mode, no per-record events.
@@ -47,6 +51,8 @@ export interface ImportsShape {
   readonly get: (workspaceId: string, id: string, errorsLimit?: number) => Effect.Effect<ImportRun, NotFound | SqlError.SqlError>
   /** The job: takes the staged rows batch by batch until none is left; safe to run again after a crash. */
   readonly run: (id: string) => Effect.Effect<void, unknown>
+  /** Runs left UPLOADING by a server that went away (no progress for STALE_UPLOAD_MINUTES): FAILED, staged rows deleted. */
+  readonly sweep: Effect.Effect<number, SqlError.SqlError>
 }
 
 export class Imports extends Context.Tag("score/Imports")<Imports, ImportsShape>() {}
