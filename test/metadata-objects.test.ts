@@ -321,3 +321,32 @@ describe("renaming a custom object", () => {
     expect(link.data.createNoteTarget.targetDog).toMatchObject({ id: dog.id, name: "Rex" })
   })
 })
+
+describe("deleting a custom object while its relations are written", () => {
+  test("waits for a writer that holds a relation table and then reads the object's table (no deadlock)", async () => {
+    const created = await gql(`mutation { createOneObject(input: { object: { nameSingular: "parcel", namePlural: "parcels", labelSingular: "Parcel", labelPlural: "Parcels" } }) { id } }`)
+    const parcelId = created.data.createOneObject.id
+    // A writer as the worker's timeline insert is: the relation table first, then the object's table (its FK check).
+    const writer = await db.reserve()
+    await writer`BEGIN`
+    await writer.unsafe(`LOCK TABLE "${schema}"."timelineActivity" IN ROW EXCLUSIVE MODE`)
+    const deleting = gql(`mutation($id: UUID!) { deleteOneObject(input: { id: $id }) { id } }`, { id: parcelId })
+    const waitingOnLock = async () => {
+      for (let i = 0; i < 200; i++) {
+        const [row] = await db`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%_parcel%'`
+        if (row.n > 0) return
+        await Bun.sleep(25)
+      }
+      throw new Error("the delete never waited for the writer")
+    }
+    await waitingOnLock()
+    const read = writer.unsafe(`SELECT 1 FROM "${schema}"."_parcel" FOR KEY SHARE`).then(() => "ok", (e: Error) => e.message)
+    const outcome = await Promise.race([read, Bun.sleep(5000).then(() => "still waiting")])
+    await writer`COMMIT`.catch(() => writer`ROLLBACK`)
+    writer.release()
+    const deleted = await deleting
+    expect(outcome).toBe("ok")
+    expect(deleted.errors).toBeUndefined()
+    expect(await columnsOf("timelineActivity")).not.toContain("targetParcelId")
+  })
+})

@@ -47,6 +47,8 @@ export const makeMetadataChange = (reads: MetadataReads) =>
           return result
         })
       ).pipe(
+        // PostgreSQL broke a deadlock with a writer by aborting this change: nothing of it was applied, so again.
+        Effect.retry({ times: 2, while: (e) => e instanceof SqlError.SqlError && pgErrorCode(e) === "40P01" }),
         Effect.catchIf(
           (e): e is SqlError.SqlError => e instanceof SqlError.SqlError,
           (e) => Effect.fail(explainSqlError(e))

@@ -120,6 +120,9 @@ export const setColumnDefaults = (schema: string, table: Table, field: FieldDdl)
     }`
   )
 
+export const lockTables = (schema: string, tables: ReadonlyArray<Table>) =>
+  `LOCK TABLE ${tables.map((t) => qualified(schema, t.tableName)).join(", ")} IN ACCESS EXCLUSIVE MODE`
+
 export const dropTable = (schema: string, table: Table) => `DROP TABLE IF EXISTS ${qualified(schema, table.tableName)} CASCADE`
 
 export const renameTable = (schema: string, from: Table, to: Table) =>

@@ -4,7 +4,7 @@ import { Conflict } from "../../domain/errors.js"
 import { seedObjectIndexView } from "../../platform/migrations/standard-views.js"
 import type { MetadataWriter } from "./change.js"
 import type { ObjectMetadata, WorkspaceMetadata } from "../../domain/metadata.js"
-import { addFieldColumns, createTable, dropFieldColumns, dropTable, relationConstraint, renameFieldColumns, renameTable, trigramIndexes } from "./ddl.js"
+import { addFieldColumns, createTable, dropFieldColumns, dropTable, lockTables, relationConstraint, renameFieldColumns, renameTable, trigramIndexes } from "./ddl.js"
 import { bad, nameTaken, objectOf } from "./lookup.js"
 import { fieldRow, objectFromDefinition, objectRow, tableNameOf } from "./model.js"
 import { renamedStandardLinks, standardLinks } from "./relations.js"
@@ -136,12 +136,17 @@ export const makeObjectWrites = ({ change, ddl, reads, sql }: MetadataWriter) =>
       Effect.gen(function*() {
         const object = yield* objectOf(metadata, id)
         if (!object.isCustom || object.isSystem) return yield* bad("Standard objects cannot be deleted")
-        const inbound = metadata.objects.filter((o) => o.id !== object.id).flatMap((o) =>
+        const referencing = metadata.objects.filter((o) =>
+          o.id !== object.id && o.fields.some((f) => f.relationTargetObjectMetadataId === object.id && f.relationType === "MANY_TO_ONE")
+        )
+        const inbound = referencing.flatMap((o) =>
           o.fields
             .filter((f) => f.relationTargetObjectMetadataId === object.id && f.relationType === "MANY_TO_ONE")
             .flatMap((f) => dropFieldColumns(metadata.schema, o, f))
         )
-        yield* ddl([...inbound, dropTable(metadata.schema, object)])
+        // Locked in the order a writer takes them (a row of a referencing table, then its FK check on this
+        // table): dropping each FK would otherwise hold this table while waiting for the next referencing one.
+        yield* ddl([lockTables(metadata.schema, [...referencing, object]), ...inbound, dropTable(metadata.schema, object)])
         yield* sql`DELETE FROM core."fieldMetadata" WHERE "relationTargetObjectMetadataId" = ${object.id}`
         yield* sql`DELETE FROM core."objectMetadata" WHERE id = ${object.id}`
         return object
