@@ -3,7 +3,10 @@
  * workspace: where the touch phase's heap peak comes from.
  *
  *   BENCH_SNAPSHOT=1 BENCH_PROVISION_ONLY=1 bun bench/tenants.ts   (once: the kept tenants database)
- *   bun bench/tenant-garbage.ts [workspaces=100]
+ *   bun bench/tenant-garbage.ts [workspaces=100]     (BENCH_LOADS_ONLY=1: only the metadata loads, before and after)
+ *
+ * 2026-12-05, 100 workspaces, loaded, KiB of garbage a workspace: metadata rows as `pg` decodes them (before,
+ * without the interned copy) 2,700–3,300; the load as it is now (interned from pg's rows) 1,800–2,000.
  *
  * The child runs with JavaScriptCore's GC log (BUN_JSC_logGC=1); the parent sums what each collection freed
  * (its size before minus after) between the phase marks the child prints, so a phase's garbage is counted
