@@ -5,7 +5,8 @@ import { LocalTier } from "../src/platform/cache/index.js"
 import { SizedLru } from "../src/platform/lib/sized-lru.js"
 import { modelFingerprint } from "../src/services/metadata/fingerprint.js"
 import { buildSchema } from "graphql"
-import { estimatedDocumentBytes, makeGraphQLEngine } from "../src/http/graphql/data/engine.js"
+import { DOCUMENT_CACHE_BYTES, estimatedDocumentBytes, makeGraphQLEngine, yogaParserCaches } from "../src/http/graphql/data/engine.js"
+import { parse } from "graphql"
 
 describe("SizedLru", () => {
   test("evicts the least recently used entries until the bytes fit, never the newest", () => {
@@ -101,5 +102,16 @@ describe("the /graphql lane's document caches", () => {
     for (let i = 0; i < 200; i++) engine.prepare(schema, post(`{ a(n: ${i}) }`))
     expect(engine.cacheStats(schema).documents.entries).toBeGreaterThan(100)
     expect(engine.cacheStats(schema).documents.bytes).toBeLessThanOrEqual(200_000)
+  })
+
+  test("yoga's parse cache keeps what fits its bytes: large documents push out the oldest", () => {
+    const { documentCache } = yogaParserCaches()
+    const large = (i: number) => `{ a(n: ${i}) }${" ".repeat(100_000)}`
+    const perDocument = estimatedDocumentBytes(large(0))
+    const fits = Math.floor(DOCUMENT_CACHE_BYTES / perDocument)
+    for (let i = 0; i <= fits; i++) documentCache.set(large(i), parse(large(i)))
+    expect(documentCache.get(large(0))).toBeUndefined()
+    expect(documentCache.get(large(1))).toBeDefined()
+    expect(documentCache.get(large(fits))).toBeDefined()
   })
 })

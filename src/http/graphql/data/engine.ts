@@ -42,6 +42,21 @@ export const DOCUMENT_CACHE_BYTES = 16 * 1024 * 1024
 export const OPERATION_CACHE_BYTES_PER_SCHEMA = 16 * 1024 * 1024
 const NOT_TAKEN = null
 
+/** A cache of values keyed by document text, bounded by the texts' estimated bytes: yoga's cache shape. */
+const documentKeyedCache = <A>(maxBytes: number) => {
+  const lru = new SizedLru<string, A>(maxBytes)
+  return { get: (text: string) => lru.get(text), set: (text: string, value: A) => lru.set(text, value, estimatedDocumentBytes(text)) }
+}
+
+/**
+ * yoga's parse caches (`parserAndValidationCache`) bounded by estimated bytes instead of its default 1,024
+ * documents each: parsed documents as the lane's own (16 MiB), and the texts that failed to parse (1 MiB).
+ */
+export const yogaParserCaches = () => ({
+  documentCache: documentKeyedCache<DocumentNode>(DOCUMENT_CACHE_BYTES),
+  errorCache: documentKeyedCache<unknown>(1024 * 1024)
+})
+
 /** A document known to parse and validate against `schema`, with the operation to run. */
 interface Prepared {
   readonly schema: GraphQLSchema
