@@ -30,6 +30,9 @@
  *   before the idle collector 296–457 (378–689, 291–413, 248–357); with it 301–315 (416–516, 271–275, 264–266);
  *   + BUN_JSC_forceRAMSize=512 MiB 247–294 (324–388, 237–268, 234–265), cold first calls up to 2× slower.
  *   Deployed worker, one touch's 1,000 events: 110–153 → 398–510 MiB drained, 209–266 30 s later, idle collector or not.
+ * 2026-12-05, 1,000, one run each, RSS right after (peak, 5 s, 30 s idle): in-process base-on (before) 334 (425, 312, 307),
+ *   on 432 (622, 392, 367), touches 252 s and 78 s (the load fell): at the peak the heap held 362 MiB, ~100 live.
+ *   Deployed, touches 31–33 s: 687 (689, 457, 337); with HEAP_COLLECT_GROWTH_MB=64 407 (450, 369, 295).
  * Worker (BENCH_WORK_ONLY=1, 2026-12-04, load 8–10): 1,000 events drained in 14–18 s, RSS 191–208 → 547–599 MiB;
  * heap 30 s after draining at 300 / 1,000 workspaces 108 / 211 MiB, 67 / 68 with the memos swept (derivedMemo).
  */
