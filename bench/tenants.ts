@@ -9,6 +9,7 @@
  *   BENCH_MODES=deployed+IDLE_COLLECT_AFTER=0s,deployed: the bundled server in its own process, before/after.
  *   BENCH_WORKER_MODES=deployed-worker+IDLE_COLLECT_AFTER=0s,deployed-worker: the bundled worker, the same.
  *   BENCH_FIRST=0, BENCH_CUSTOM=0, BENCH_WORKER=0: leave out the first-100, custom-object or in-process worker part.
+ *   BENCH_MODES=base-on,on BENCH_BASE_DIR=/tmp/base: the same touches with an earlier checkout's code first (before/after).
  *
  * Provisions BENCH_WORKSPACES workspaces (Twenty's standard model) in a database of its own, then for each
  * scenario — the first 100, all of them, all of them after 10 % got one custom object — and each mode (see
@@ -29,6 +30,9 @@
  *   before the idle collector 296–457 (378–689, 291–413, 248–357); with it 301–315 (416–516, 271–275, 264–266);
  *   + BUN_JSC_forceRAMSize=512 MiB 247–294 (324–388, 237–268, 234–265), cold first calls up to 2× slower.
  *   Deployed worker, one touch's 1,000 events: 110–153 → 398–510 MiB drained, 209–266 30 s later, idle collector or not.
+ * 2026-12-05, 1,000, one run each, RSS right after (peak, 5 s, 30 s idle): in-process base-on (before) 334 (425, 312, 307),
+ *   on 432 (622, 392, 367), touches 252 s and 78 s (the load fell): at the peak the heap held 362 MiB, ~100 live.
+ *   Deployed, touches 31–33 s: 687 (689, 457, 337); with HEAP_COLLECT_GROWTH_MB=64 407 (450, 369, 295).
  * Worker (BENCH_WORK_ONLY=1, 2026-12-04, load 8–10): 1,000 events drained in 14–18 s, RSS 191–208 → 547–599 MiB;
  * heap 30 s after draining at 300 / 1,000 workspaces 108 / 211 MiB, 67 / 68 with the memos swept (derivedMemo).
  */
@@ -76,6 +80,22 @@ interface ServeReport {
   readonly firstCallP99: number
   readonly errors: number
   readonly touchSeconds: number
+  /** What the process held when its RSS peaked while touching (sampled every 200 ms), in MiB. */
+  readonly atPeak?: MemorySample
+}
+
+/** One reading of where the process's memory is: JavaScriptCore's heap (live and garbage) and memory outside it. */
+interface MemorySample {
+  readonly rss: number
+  readonly heap: number
+  readonly heapCapacity: number
+  readonly external: number
+}
+
+// process.memoryUsage, not heapStats: heapStats counts every object's type, too slow to call every 200 ms.
+const memorySample = (): MemorySample => {
+  const usage = process.memoryUsage()
+  return { rss: mib(usage.rss), heap: mib(usage.heapUsed), heapCapacity: mib(usage.heapTotal), external: mib(usage.external) }
 }
 
 /** What a child process needs to be the same deployment as the parent: its database and its Redis key prefix. */
@@ -101,6 +121,11 @@ const serve = async ({ databaseUrl, redisKeyPrefix }: ChildInput, tenants: Reado
     }
   })
   let peak = rssNow()
+  let atPeak = memorySample()
+  const sampler = setInterval(() => {
+    const sample = memorySample()
+    if (sample.rss > atPeak.rss) atPeak = sample
+  }, 200)
   const firstCalls: Array<number> = []
   let errors = 0
   const call = async (request: Request) => {
@@ -124,6 +149,7 @@ const serve = async ({ databaseUrl, redisKeyPrefix }: ChildInput, tenants: Reado
     if (i % 20 === 0) peak = Math.max(peak, rssNow())
   }
   const touchSeconds = (performance.now() - started) / 1000
+  clearInterval(sampler)
   Bun.gc(true)
   peak = Math.max(peak, rssNow())
   const rss = rssNow()
@@ -149,7 +175,8 @@ const serve = async ({ databaseUrl, redisKeyPrefix }: ChildInput, tenants: Reado
     firstCallP50: Math.round(percentile(firstCalls, 0.5) * 10) / 10,
     firstCallP99: Math.round(percentile(firstCalls, 0.99) * 10) / 10,
     errors,
-    touchSeconds: Math.round(touchSeconds)
+    touchSeconds: Math.round(touchSeconds),
+    atPeak
   }
   await app.close()
   return report
@@ -384,8 +411,13 @@ const runChild = async <A = ServeReport>(mode: string, tenants: ReadonlyArray<Te
     }
     return await serveDeployed({ databaseUrl: app.databaseUrl, redisKeyPrefix }, tenants, extra) as A
   }
+  // base-MODE: MODE with the code of another checkout (BENCH_BASE_DIR, e.g. `git archive` of the commit before), for a before/after in one run.
+  const base = mode.startsWith("base-")
+  if (base && !process.env["BENCH_BASE_DIR"]) throw new Error(`${mode}: set BENCH_BASE_DIR to the checkout to compare with`)
+  const script = base ? `${process.env["BENCH_BASE_DIR"]}/bench/tenants.ts` : import.meta.path
+  if (base) mode = mode.slice("base-".length)
   // on-smol: the same as on, with Bun's --smol (a smaller JavaScriptCore heap, collected more often).
-  const child = Bun.spawn(["bun", ...(mode.endsWith("-smol") ? ["--smol"] : []), import.meta.path, role], {
+  const child = Bun.spawn(["bun", ...(mode.endsWith("-smol") ? ["--smol"] : []), script, role], {
     stdin: new Blob([JSON.stringify({ databaseUrl: app.databaseUrl, redisKeyPrefix, tenants })]),
     stdout: "pipe",
     stderr: "inherit",
@@ -540,12 +572,13 @@ try {
   }
 
   console.log(`\nprovisioned ${COUNT} workspaces in ${provisionSeconds} s (${Math.round((provisionSeconds * 1000) / COUNT)} ms each, API key included); machine shared with other helpers (noisy)`)
-  console.log("scenario | mode | RSS MiB (peak, idle after 5 s, 30 s) | heap MiB (capacity, external) | schemas kept (built, MiB est.) | first call p50/p99 ms | errors")
+  console.log("scenario | mode | RSS MiB (peak, idle after 5 s, 30 s) | heap MiB (capacity, external) | at the RSS peak: heap (capacity, external) | schemas kept (built, MiB est.) | first call p50/p99 ms | touches s | errors")
   for (const [name, modes] of Object.entries(results)) {
     for (const [mode, r] of Object.entries(modes)) {
       const s = `${r.schemas.schemas} (${r.schemas.builds}, ${mib(r.schemas.bytes)})`
       const heap = `${r.heapMiB} (${r.heapCapacityMiB}, ${r.externalMiB})`
-      console.log(`${name} | ${mode} | ${r.rssMiB} (${r.peakRssMiB}, ${r.idleRssMiB}, ${r.idle30RssMiB}) | ${heap} | ${s} | ${r.firstCallP50}/${r.firstCallP99} | ${r.errors}`)
+      const atPeak = r.atPeak ? `${r.atPeak.heap} (${r.atPeak.heapCapacity}, ${r.atPeak.external}) at RSS ${r.atPeak.rss}` : "-"
+      console.log(`${name} | ${mode} | ${r.rssMiB} (${r.peakRssMiB}, ${r.idleRssMiB}, ${r.idle30RssMiB}) | ${heap} | ${atPeak} | ${s} | ${r.firstCallP50}/${r.firstCallP99} | ${r.touchSeconds} | ${r.errors}`)
     }
   }
   // The worker after all touches: every workspace's record events through the event, webhook and workflow jobs.

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { Duration } from "effect"
-import { makeIdleCollector } from "../src/platform/memory/idle-collector.js"
+import { makeGrowthCollector, makeIdleCollector } from "../src/platform/memory/idle-collector.js"
 import { testConfig } from "./support/app.js"
 
 /** A process whose CPU time the test moves by hand; counts the collections asked for. */
@@ -69,5 +69,32 @@ describe("IDLE_COLLECT_AFTER", () => {
     expect(Duration.toMillis((await testConfig({ IDLE_COLLECT_AFTER: "30s" })).idleCollectAfter)).toBe(30_000)
     expect(Duration.toMillis((await testConfig({ IDLE_COLLECT_AFTER: "0s" })).idleCollectAfter)).toBe(0)
     await expect(testConfig({ IDLE_COLLECT_AFTER: "soon" })).rejects.toThrow()
+  })
+})
+
+describe("growth collector", () => {
+  test("collects once the heap grew past the threshold since the last collection, at most once a second", () => {
+    let heap = 100
+    let clock = 0
+    let collected = 0
+    // A collection leaves the live 100 (plus what stays, 10 a time).
+    const collector = makeGrowthCollector(50, () => heap, () => void (collected++, heap = 100 + 10 * collected), () => clock)
+    heap = 149
+    collector.tick()
+    expect(collected).toBe(0)
+    heap = 151
+    collector.tick()
+    expect([collected, heap]).toEqual([1, 110])
+    heap = 400 // another burst at once: not before a second has passed
+    clock += 500
+    collector.tick()
+    expect(collected).toBe(1)
+    clock += 500
+    collector.tick()
+    expect([collected, heap]).toEqual([2, 120])
+    clock += 5_000
+    heap = 169 // under 120 + 50
+    collector.tick()
+    expect(collector.collections()).toBe(2)
   })
 })

@@ -4,6 +4,9 @@ import { Duration } from "effect"
 import { LocalTier } from "../src/platform/cache/index.js"
 import { SizedLru } from "../src/platform/lib/sized-lru.js"
 import { modelFingerprint } from "../src/services/metadata/fingerprint.js"
+import { buildSchema } from "graphql"
+import { DOCUMENT_CACHE_BYTES, estimatedDocumentBytes, makeGraphQLEngine, yogaParserCaches } from "../src/http/graphql/data/engine.js"
+import { parse } from "graphql"
 
 describe("SizedLru", () => {
   test("evicts the least recently used entries until the bytes fit, never the newest", () => {
@@ -75,5 +78,40 @@ describe("modelFingerprint", () => {
     const moved = model("y")
     const retargeted = { ...moved, objects: [moved.objects[0]!, { ...moved.objects[1]!, nameSingular: "human" }] }
     expect(modelFingerprint(model("x"))).not.toBe(modelFingerprint(retargeted))
+  })
+})
+
+describe("the /graphql lane's document caches", () => {
+  const limits = {
+    maxDocumentBytes: 100_000, maxRootFields: 10, maxAliases: 10, maxFields: 100, maxDepth: 10,
+    maxRecords: 1000, maxValues: 10_000, defaultPageSize: 60, maxPageSize: 200
+  }
+  const schema = buildSchema("type Query { a(n: Int): Int, b: String }")
+  const post = (query: string) => ({ query, variables: null, operationName: null })
+
+  test("are bounded by estimated bytes, not a count: long documents leave room for fewer", () => {
+    const engine = makeGraphQLEngine({ formatError: (e) => e, limits, cacheBytes: { documents: 200_000, operationsPerSchema: 300_000 } })
+    // Each document different (a literal per query), ~400 characters: ~40 KB estimated, ~80 KB as an operation.
+    const padding = " ".repeat(380)
+    for (let i = 0; i < 50; i++) expect(engine.prepare(schema, post(`{ a(n: ${i})${padding} }`))).not.toBeNull()
+    const stats = engine.cacheStats(schema)
+    expect(stats.documents.bytes).toBeLessThanOrEqual(200_000)
+    expect(stats.operations.bytes).toBeLessThanOrEqual(300_000)
+    expect(stats.documents.entries).toBe(Math.floor(200_000 / estimatedDocumentBytes(`{ a(n: 49)${padding} }`)))
+    // Short documents: many more fit in the same bytes.
+    for (let i = 0; i < 200; i++) engine.prepare(schema, post(`{ a(n: ${i}) }`))
+    expect(engine.cacheStats(schema).documents.entries).toBeGreaterThan(100)
+    expect(engine.cacheStats(schema).documents.bytes).toBeLessThanOrEqual(200_000)
+  })
+
+  test("yoga's parse cache keeps what fits its bytes: large documents push out the oldest", () => {
+    const { documentCache } = yogaParserCaches()
+    const large = (i: number) => `{ a(n: ${i}) }${" ".repeat(100_000)}`
+    const perDocument = estimatedDocumentBytes(large(0))
+    const fits = Math.floor(DOCUMENT_CACHE_BYTES / perDocument)
+    for (let i = 0; i <= fits; i++) documentCache.set(large(i), parse(large(i)))
+    expect(documentCache.get(large(0))).toBeUndefined()
+    expect(documentCache.get(large(1))).toBeDefined()
+    expect(documentCache.get(large(fits))).toBeDefined()
   })
 })

@@ -1,5 +1,5 @@
 import { type DocumentNode, execute as executeDocument, getOperationAST, type GraphQLError, type GraphQLSchema, type OperationDefinitionNode, parse, validate } from "graphql"
-import { Lru } from "../../../platform/lib/lru.js"
+import { SizedLru } from "../../../platform/lib/sized-lru.js"
 import { isUnavailableGraphQLError } from "../../errors.js"
 import { type DocumentLimits, documentShapeError, documentSizeError, type RequestRecordLimits, requestVolume, volumeError } from "../limits.js"
 import { MutationFailed, MutationReplay, OFF_PLAN, planQuery, type QueryPlan } from "./plan.js"
@@ -28,9 +28,34 @@ export interface LaneAnswer {
 /** How this process's lanes answered, for tests and benchmarks: plan, graphql-js execute, or the reference path. */
 export const laneCounts = { plan: 0, execute: 0, reference: 0 }
 
-const DOCUMENT_CACHE_SIZE = 1000
-const OPERATIONS_PER_SCHEMA = 500
+/**
+ * A parsed document's heap, estimated from its text: graphql-js's tree with locations measured ~80 bytes per
+ * character (a 200-character nested list: 15 KiB), plus the text. A prepared operation adds its plan: twice that.
+ * Bounding by these bytes, not a count, keeps large documents (up to QUERY_MAX_DOCUMENT_SIZE each) from
+ * multiplying the caches' memory.
+ */
+export const estimatedDocumentBytes = (text: string) => text.length * 100
+const estimatedOperationBytes = (text: string) => 2 * estimatedDocumentBytes(text)
+
+/** Parsed documents, per process; prepared operations, per schema (so per model with sharing on). */
+export const DOCUMENT_CACHE_BYTES = 16 * 1024 * 1024
+export const OPERATION_CACHE_BYTES_PER_SCHEMA = 16 * 1024 * 1024
 const NOT_TAKEN = null
+
+/** A cache of values keyed by document text, bounded by the texts' estimated bytes: yoga's cache shape. */
+const documentKeyedCache = <A>(maxBytes: number) => {
+  const lru = new SizedLru<string, A>(maxBytes)
+  return { get: (text: string) => lru.get(text), set: (text: string, value: A) => lru.set(text, value, estimatedDocumentBytes(text)) }
+}
+
+/**
+ * yoga's parse caches (`parserAndValidationCache`) bounded by estimated bytes instead of its default 1,024
+ * documents each: parsed documents as the lane's own (16 MiB), and the texts that failed to parse (1 MiB).
+ */
+export const yogaParserCaches = () => ({
+  documentCache: documentKeyedCache<DocumentNode>(DOCUMENT_CACHE_BYTES),
+  errorCache: documentKeyedCache<unknown>(1024 * 1024)
+})
 
 /** A document known to parse and validate against `schema`, with the operation to run. */
 interface Prepared {
@@ -70,10 +95,13 @@ export const makeGraphQLEngine = (options: {
   readonly formatError: (error: GraphQLError) => GraphQLError
   /** A document over these limits is the reference path's to refuse (graphql-limits.ts), as any request error. */
   readonly limits: DocumentLimits & RequestRecordLimits
+  /** The caches' bounds in estimated bytes (tests set small ones). */
+  readonly cacheBytes?: { readonly documents: number; readonly operationsPerSchema: number }
 }) => {
   const { limits } = options
-  const documents = new Lru<string, DocumentNode | typeof NOT_TAKEN>(DOCUMENT_CACHE_SIZE)
-  const operations = new WeakMap<GraphQLSchema, Lru<string, Prepared | typeof NOT_TAKEN>>()
+  const bounds = options.cacheBytes ?? { documents: DOCUMENT_CACHE_BYTES, operationsPerSchema: OPERATION_CACHE_BYTES_PER_SCHEMA }
+  const documents = new SizedLru<string, DocumentNode | typeof NOT_TAKEN>(bounds.documents)
+  const operations = new WeakMap<GraphQLSchema, SizedLru<string, Prepared | typeof NOT_TAKEN>>()
 
   const documentOf = (query: string) => {
     let document = documents.get(query)
@@ -85,7 +113,7 @@ export const makeGraphQLEngine = (options: {
       } catch {
         document = NOT_TAKEN
       }
-      documents.set(query, document)
+      documents.set(query, document, estimatedDocumentBytes(query))
     }
     return document
   }
@@ -105,14 +133,14 @@ export const makeGraphQLEngine = (options: {
     if (documentSizeError(post.query, limits)) return NOT_TAKEN
     let cache = operations.get(schema)
     if (!cache) {
-      cache = new Lru(OPERATIONS_PER_SCHEMA)
+      cache = new SizedLru(bounds.operationsPerSchema)
       operations.set(schema, cache)
     }
     const key = post.operationName === null ? post.query : `${post.operationName}\u0000${post.query}`
     let prepared = cache.get(key)
     if (prepared === undefined) {
       prepared = prepareUncached(schema, post.query, post.operationName)
-      cache.set(key, prepared)
+      cache.set(key, prepared, estimatedOperationBytes(key))
     }
     return prepared
   }
@@ -157,5 +185,11 @@ export const makeGraphQLEngine = (options: {
     return answerOf(result.data, (result.errors ?? []).map(options.formatError))
   }
 
-  return { prepare, execute }
+  /** What the caches hold: parsed documents, and one schema's prepared operations. */
+  const cacheStats = (schema: GraphQLSchema) => ({
+    documents: { entries: documents.size, bytes: documents.bytes },
+    operations: { entries: operations.get(schema)?.size ?? 0, bytes: operations.get(schema)?.bytes ?? 0 }
+  })
+
+  return { prepare, execute, cacheStats }
 }

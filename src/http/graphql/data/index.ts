@@ -18,7 +18,7 @@ import { timelineCalendarEvents } from "../../../services/mail-timeline/calendar
 import { timelineThreads } from "../../../services/mail-timeline/threads.js"
 import { causeIsDatabaseUnavailable, toGraphQLError, unavailableGraphQLBody } from "../../errors.js"
 import { documentLimitsOf, recordLimitsOf, useQueryLimits } from "../limits.js"
-import { laneCounts, makeGraphQLEngine, readPost } from "./engine.js"
+import { laneCounts, makeGraphQLEngine, readPost, yogaParserCaches } from "./engine.js"
 import { noteOperation } from "../../metrics.js"
 import { withRequestLog } from "../../request-log.js"
 import type { WorkspaceCaller } from "../../../services/auth/permissions.js"
@@ -79,7 +79,8 @@ export const makeDataGraphQLHandler = Effect.gen(function*() {
     landingPage: false,
     graphiql: false,
     maskedErrors: { maskError },
-    plugins: [useOperationLabel, useInputErrorCodes, useQueryLimits(documentLimits, recordLimits)]
+    plugins: [useOperationLabel, useInputErrorCodes, useQueryLimits(documentLimits, recordLimits)],
+    parserAndValidationCache: yogaParserCaches()
   })
   const engine = makeGraphQLEngine({
     formatError: (error) => withCode(maskError(error) as typeof error),

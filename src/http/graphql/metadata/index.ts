@@ -1,6 +1,7 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
 import { createSchema, createYoga } from "graphql-yoga"
+import { yogaParserCaches } from "../data/engine.js"
 import { Auth } from "../../../services/auth/index.js"
 import { AppConfig } from "../../../platform/config.js"
 import { clientAddressOf } from "../../client-address.js"
@@ -156,7 +157,8 @@ export const makeMetadataHandler = Effect.gen(function*() {
     graphiql: { title: "Score /metadata" },
     renderGraphiQL: renderOfflineGraphiQL,
     maskedErrors: { maskError },
-    plugins: [useOperationLabel, useInputErrorCodes, useQueryLimits(documentLimitsOf(yield* AppConfig))]
+    plugins: [useOperationLabel, useInputErrorCodes, useQueryLimits(documentLimitsOf(yield* AppConfig))],
+    parserAndValidationCache: yogaParserCaches()
   })
 
   return Effect.gen(function*() {
