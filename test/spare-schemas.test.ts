@@ -7,7 +7,8 @@ import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, expect, test } from "bun:test"
 import { Effect } from "effect"
 import { Workspaces } from "../src/services/workspace/index.js"
-import { spareSchemaPrefix } from "../src/services/metadata/spare-schemas.js"
+import { modelDdl, standardModel } from "../src/services/metadata/model.js"
+import { spareSchemaPrefix, standardSchemaDdl } from "../src/services/metadata/spare-schemas.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 
@@ -74,6 +75,12 @@ const metadataOf = async (workspaceId: string) => {
       .map(([key, value]) => [key, names.get(value) ?? (typeof value === "string" && /^[0-9a-f-]{36}$/.test(value) ? "unnamed id" : value)]))
   return [...objects, ...fields, ...views].map(normal).sort()
 }
+
+test("the DDL built once per process is the model's DDL for any schema and any workspace's ids", () => {
+  for (const schema of ["workspace_0123456789abcdef01234567", "spare_x_y"]) {
+    expect(standardSchemaDdl(schema)).toBe([`CREATE SCHEMA "${schema}"`, ...modelDdl(schema, standardModel(crypto.randomUUID()))].join(";\n"))
+  }
+})
 
 test("a workspace made from a spare schema equals one made with its DDL, and works through /graphql and /rest", async () => {
   await waitFor(async () => (await spares()).length === 2, "two spares")
