@@ -137,3 +137,14 @@ test("a spare of another model is dropped, never handed out", async () => {
   )
   expect(company!.columns).toBeGreaterThan(10)
 }, 120_000)
+
+test("workspaces created at once each get their own spare or their own DDL", async () => {
+  await waitFor(async () => (await spares()).length === 2, "two spares")
+  const made = await Promise.all(["One", "Two", "Three"].map((name) => signUpWithWorkspace(app, { name })))
+  const schemas = await Promise.all(made.map((m) => schemaOf(m.workspaceId)))
+  expect(new Set(schemas).size).toBe(3)
+  for (const schema of schemas) {
+    const [tables] = await query<{ count: number }>(`SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = $1`, [schema!])
+    expect(tables!.count).toBe(28)
+  }
+}, 120_000)

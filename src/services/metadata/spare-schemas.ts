@@ -39,10 +39,10 @@ const FILL_LOCK = 21_002
 export const claimSpareSchema = (sql: SqlClient.SqlClient, schema: string): Effect.Effect<boolean, SqlError.SqlError> =>
   Effect.gen(function*() {
     for (let attempt = 0; attempt < 3; attempt++) {
+      // Materialized: the lock is tried on spares only, never on the thousands of workspace schemas.
       const [spare] = yield* sql<{ name: string }>`
-        SELECT nspname::text AS name FROM pg_namespace
-         WHERE nspname LIKE ${likePrefix(spareSchemaPrefix())} AND pg_try_advisory_xact_lock(${CLAIM_LOCK}, hashtext(nspname))
-         LIMIT 1`
+        WITH spares AS MATERIALIZED (SELECT nspname FROM pg_namespace WHERE nspname LIKE ${likePrefix(spareSchemaPrefix())})
+        SELECT nspname::text AS name FROM spares WHERE pg_try_advisory_xact_lock(${CLAIM_LOCK}, hashtext(nspname)) LIMIT 1`
       if (!spare) return false
       const [still] = yield* sql`SELECT 1 FROM pg_namespace WHERE nspname = ${spare.name}`
       if (!still) continue
@@ -61,10 +61,9 @@ const fillStep = (sql: SqlClient.SqlClient, target: number) =>
     const [turn] = yield* sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${FILL_LOCK}, 0) AS locked`
     if (!turn?.locked) return false
     const [stale] = yield* sql<{ name: string }>`
-      SELECT nspname::text AS name FROM pg_namespace
-       WHERE nspname LIKE 'spare\\_%' AND nspname NOT LIKE ${likePrefix(spareSchemaPrefix())}
-         AND pg_try_advisory_xact_lock(${CLAIM_LOCK}, hashtext(nspname))
-       LIMIT 1`
+      WITH stale AS MATERIALIZED (
+        SELECT nspname FROM pg_namespace WHERE nspname LIKE 'spare\\_%' AND nspname NOT LIKE ${likePrefix(spareSchemaPrefix())})
+      SELECT nspname::text AS name FROM stale WHERE pg_try_advisory_xact_lock(${CLAIM_LOCK}, hashtext(nspname)) LIMIT 1`
     if (stale) {
       yield* sql.unsafe(`DROP SCHEMA "${stale.name}" CASCADE`)
       return true
