@@ -1,5 +1,6 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Duration, Effect, Queue, Schedule } from "effect"
+import { createHash } from "node:crypto"
 import { modelDdl, standardModel } from "./model.js"
 
 /**
@@ -15,7 +16,7 @@ let template: { readonly parts: ReadonlyArray<string>; readonly fingerprint: str
 const standardTemplate = () => {
   if (!template) {
     const text = [`CREATE SCHEMA "${PLACEHOLDER}"`, ...modelDdl(PLACEHOLDER, standardModel(crypto.randomUUID()))].join(";\n")
-    template = { parts: text.split(PLACEHOLDER), fingerprint: Bun.hash(text).toString(16).padStart(16, "0").slice(0, 12) }
+    template = { parts: text.split(PLACEHOLDER), fingerprint: createHash("sha1").update(text).digest("hex").slice(0, 12) }
   }
   return template
 }
