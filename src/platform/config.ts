@@ -164,6 +164,11 @@ export const appConfig = Config.all({
   // Twenty's switch (its default is false): off, a new workspace is made only while none exists.
   isMultiWorkspaceEnabled: Config.boolean("IS_MULTIWORKSPACE_ENABLED").pipe(Config.withDefault(true)),
   signUpMaxPerAddressPerHour: Config.integer("SIGN_UP_MAX_PER_IP_PER_HOUR").pipe(Config.withDefault(20)),
+  /** Standard-model schemas kept made ahead; a new workspace renames one instead of running its DDL (0: none). */
+  workspaceSpareSchemas: Config.integer("WORKSPACE_SPARE_SCHEMAS").pipe(
+    Config.withDefault(0),
+    Config.validate({ message: "expected 0 or a positive integer", validation: (n) => n >= 0 })
+  ),
   workspaceCreationMaxPerMinute: Config.integer("WORKSPACE_CREATION_MAX_PER_MINUTE").pipe(Config.withDefault(10)),
   // Half the cores: argon2 never takes the cores the data APIs need (bench/sign-in-flood.ts).
   passwordHashConcurrency: Config.integer("PASSWORD_HASH_CONCURRENCY").pipe(

@@ -117,8 +117,11 @@ const cluster = async (dataDir: string, port: number, settings: Array<string>): 
   }
 }
 
-/** A primary: initdb, wal_level replica (15's default), replication connections from 127.0.0.1 trusted. */
-export const startPgPrimary = async (): Promise<PgCluster> => {
+/**
+ * A primary: initdb, wal_level replica (15's default), replication connections from 127.0.0.1 trusted;
+ * `settings` (postgresql.conf lines) override the test defaults (fsync off, 16MB shared buffers).
+ */
+export const startPgPrimary = async (settings: ReadonlyArray<string> = []): Promise<PgCluster> => {
   const dataDir = await makeDataDir("primary")
   try {
     await run([`${BIN}/initdb`, "-D", dataDir, "-U", OWNER, "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"])
@@ -126,7 +129,7 @@ export const startPgPrimary = async (): Promise<PgCluster> => {
     fs.rmSync(dataDir, { recursive: true, force: true })
     throw error
   }
-  return cluster(dataDir, freePort(), ["wal_level = replica", "max_wal_senders = 10"])
+  return cluster(dataDir, freePort(), ["wal_level = replica", "max_wal_senders = 10", ...settings])
 }
 
 /** A hot standby streaming from `primary` (pg_basebackup -R: primary_conninfo and standby.signal). */

@@ -163,6 +163,7 @@ export const WorkspacesLive = Layer.effect(
         })
       ).pipe(
         Effect.tap(() => revocations.invalidate(`user:${input.ownerUserId}`)),
+        Effect.tap(() => provisioner.replenish),
         Effect.withSpan("Workspaces.create")
       )
 
