@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { SQL } from "bun"
 import * as net from "node:net"
-import { createTestDatabase } from "./support/database.js"
+import { createTestDatabase, poolSettles } from "./support/database.js"
 import { runScore, type ServerProcess, startServer, UNTHROTTLED } from "./support/process.js"
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js"
 
@@ -69,20 +69,6 @@ const alive = async () => {
   const health = await fetch(`${server.url}/healthz`)
   const body = await health.text()
   expect({ status: health.status, body: health.status === 200 ? "" : body }).toEqual({ status: 200, body: "" })
-}
-
-/** Connections of the test database held by the server: at most its pool, none left inside a transaction. */
-const poolSettles = async () => {
-  const deadline = Date.now() + 20_000
-  let rows: Array<{ state: string | null; n: number }> = []
-  while (Date.now() < deadline) {
-    rows = await admin`SELECT state, count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = ${database.name} AND pid <> pg_backend_pid() GROUP BY state`
-    const total = rows.reduce((sum, r) => sum + r.n, 0)
-    if (total <= POOL_SIZE + 1 && !rows.some((r) => r.state?.startsWith("idle in transaction") || r.state === "active")) return
-    await Bun.sleep(200)
-  }
-  throw new Error(`connections not given back: ${JSON.stringify(rows)}`)
 }
 
 const exportUrl = (format: string) => `${server.url}/rest/people/export?format=${format}`
@@ -177,7 +163,7 @@ describe("exports and imports whose client goes away", () => {
     // Several at once, some before the first byte.
     await Promise.all([dropAfter("csv", 0), dropAfter("jsonl", 0), abortAfter("csv", 1), dropAfter("csv", 100_000), abortAfter("jsonl", 300_000)])
     await alive()
-    await poolSettles()
+    await poolSettles(admin, database.name, POOL_SIZE, 20_000)
     expect(await readAll("csv")).toBe(ROWS + 1)
   }, 300_000)
 
@@ -190,7 +176,7 @@ describe("exports and imports whose client goes away", () => {
     // One that stops past Bun's idle timeout is cut off there; its cursor's connection is given back.
     expect(await pausingRead("csv", 12_000)).toBeLessThan(ROWS)
     await alive()
-    await poolSettles()
+    await poolSettles(admin, database.name, POOL_SIZE, 20_000)
   }, 300_000)
 
   /** The export's backend (its statement starts with the first CSV cell; pg_stat_activity keeps 1 kB of it). */
@@ -211,7 +197,7 @@ describe("exports and imports whose client goes away", () => {
     await act()
     expect(await reading).toBeLessThan(ROWS)
     await alive()
-    await poolSettles()
+    await poolSettles(admin, database.name, POOL_SIZE, 20_000)
     expect(await readAll("csv")).toBe(ROWS + 1)
   }
 
@@ -252,6 +238,6 @@ describe("exports and imports whose client goes away", () => {
       await Bun.sleep(200)
       await alive()
     }
-    await poolSettles()
+    await poolSettles(admin, database.name, POOL_SIZE, 20_000)
   }, 120_000)
 })

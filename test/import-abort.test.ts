@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { SQL } from "bun"
 import * as net from "node:net"
-import { createTestDatabase } from "./support/database.js"
+import { createTestDatabase, poolSettles } from "./support/database.js"
 import { runScore, type ServerProcess, startServer, UNTHROTTLED } from "./support/process.js"
 
 /*
@@ -53,20 +53,6 @@ const alive = async () => {
   expect({ exitCode: server.proc.exitCode, signal: server.proc.signalCode }).toEqual({ exitCode: null, signal: null })
   const health = await fetch(`${server.url}/healthz`)
   expect(health.status).toBe(200)
-}
-
-/** No connection of the test database left active or inside a transaction. */
-const poolSettles = async () => {
-  const deadline = Date.now() + 10_000
-  let rows: Array<{ state: string | null; n: number }> = []
-  while (Date.now() < deadline) {
-    rows = await admin`SELECT state, count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = ${database.name} AND pid <> pg_backend_pid() GROUP BY state`
-    const total = rows.reduce((sum, r) => sum + r.n, 0)
-    if (total <= POOL_SIZE + 1 && !rows.some((r) => r.state?.startsWith("idle in transaction") || r.state === "active")) return
-    await Bun.sleep(200)
-  }
-  throw new Error(`connections not given back: ${JSON.stringify(rows)}`)
 }
 
 type Run = { id: string; status: string; lastError: string | null; staged: number }
@@ -149,7 +135,7 @@ describe("an import upload that ends early", () => {
         expect(after.map((r) => ({ status: r.status, staged: r.staged }))).toEqual([{ status: "FAILED", staged: 0 }])
         expect(after[0]!.lastError).toMatch(/^The upload was cut off after \d+ rows: the (client closed the connection|connection closed after \d+ of \d+ bytes)$/)
         expect(Date.now() - started).toBeLessThan(12_000)
-        await poolSettles()
+        await poolSettles(admin, database.name, POOL_SIZE)
         await alive()
       }, 60_000)
     }
@@ -166,7 +152,7 @@ describe("an import upload that ends early", () => {
     expect(after[0]!.lastError).toMatch(/timed out/)
     // The silence is counted from the server's last read (it stages what it got first; loaded machine).
     expect(Date.now() - started).toBeLessThan(BODY_TIMEOUT_MS + 10_000)
-    await poolSettles()
+    await poolSettles(admin, database.name, POOL_SIZE)
     await alive()
   }, 60_000)
 

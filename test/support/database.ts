@@ -28,3 +28,20 @@ export const createTestDatabase = async () => {
     drop: () => withAdmin((sql) => sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
   }
 }
+
+/**
+ * Waits until the connections to `databaseName` (other than `admin`'s) are at most `poolSize` + 1 and none is
+ * active or inside a transaction: a server gave back what an aborted request held.
+ */
+export const poolSettles = async (admin: SQL, databaseName: string, poolSize: number, timeoutMs = 10_000) => {
+  const deadline = Date.now() + timeoutMs
+  let rows: Array<{ state: string | null; n: number }> = []
+  while (Date.now() < deadline) {
+    rows = await admin`SELECT state, count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = ${databaseName} AND pid <> pg_backend_pid() GROUP BY state`
+    const total = rows.reduce((sum, r) => sum + r.n, 0)
+    if (total <= poolSize + 1 && !rows.some((r) => r.state?.startsWith("idle in transaction") || r.state === "active")) return
+    await Bun.sleep(200)
+  }
+  throw new Error(`connections not given back: ${JSON.stringify(rows)}`)
+}
