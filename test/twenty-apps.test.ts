@@ -8,17 +8,15 @@
  */
 import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, expect, test } from "bun:test"
-import { Effect, Fiber } from "effect"
+import { Effect } from "effect"
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { registry } from "../src/jobs/registry.js"
-import { runWorker } from "../src/jobs/runner.js"
 import { acceptsEventStream, EVENT_STREAM_IDLE_SECONDS } from "../src/http/server.js"
-import { runRelay } from "../src/services/events/index.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 import { freePort } from "./support/process.js"
+import { inProcessWorker } from "./support/worker.js"
 
 const ROOT = join(import.meta.dir, "..")
 const CLI = join(ROOT, "node_modules/twenty-sdk/dist/cli.cjs")
@@ -33,7 +31,6 @@ let home: string
 let appDir: string
 let accessToken: string
 let apiKey: string
-let worker: Fiber.RuntimeFiber<unknown, unknown> | null = null
 
 /** Runs `twenty <args>` in the app's directory; the server answers from this process, so never spawnSync. */
 const twenty = async (...args: Array<string>) => {
@@ -74,17 +71,7 @@ beforeAll(async () => {
 })
 
 /** The relay and the worker, which run the app's database-event triggers (only while a test needs them). */
-const startWorker = async () => {
-  worker = await app.run(Effect.forkDaemon(Effect.scoped(Effect.gen(function*() {
-    yield* Effect.forkScoped(runRelay("20 millis"))
-    yield* runWorker(registry, { pollInterval: "50 millis" })
-    return yield* Effect.never
-  }))))
-}
-const stopWorker = async () => {
-  if (worker) await app.run(Fiber.interrupt(worker))
-  worker = null
-}
+const { start: startWorker, stop: stopWorker } = inProcessWorker(() => app)
 
 afterAll(async () => {
   await stopWorker()

@@ -3,34 +3,22 @@
  * started here) and the job runner's worker in this process.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test"
-import { Effect, Fiber } from "effect"
-import { registry } from "../src/jobs/registry.js"
-import { runWorker } from "../src/jobs/runner.js"
+import { Effect } from "effect"
 import { SqlClient } from "@effect/sql"
-import { runRelay } from "../src/services/events/index.js"
 import { enqueueRun } from "../src/services/workflows/executor.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { signUpWithWorkspace } from "./support/flows.js"
 import { decodedText, startTestSmtp } from "./support/smtp.js"
 import { step, workflowClient } from "./support/workflows.js"
+import { inProcessWorker } from "./support/worker.js"
 
 let app: TestApp
-let worker: Fiber.RuntimeFiber<unknown, unknown> | null = null
 let smtp: Awaited<ReturnType<typeof startTestSmtp>>
 let client: ReturnType<typeof workflowClient>
 let workspaceId: string
 
-const startWorker = async () => {
-  worker = await app.run(Effect.forkDaemon(Effect.scoped(Effect.gen(function*() {
-    yield* Effect.forkScoped(runRelay("20 millis"))
-    yield* runWorker(registry, { pollInterval: "50 millis" })
-    return yield* Effect.never
-  }))))
-}
-const stopWorker = async () => {
-  if (worker) await app.run(Fiber.interrupt(worker))
-  worker = null
-}
+/** The relay and the worker, which run the workflows' steps. */
+const { start: startWorker, stop: stopWorker } = inProcessWorker(() => app)
 
 beforeAll(async () => {
   smtp = await startTestSmtp()
