@@ -125,6 +125,8 @@ const requests = async (url: string, token: string, round: number) => {
 const outboxLeft = (sql: SQL) => sql`SELECT count(*)::int AS n FROM core."eventOutbox"`.then((rows: Array<{ n: number }>) => rows[0]!.n)
 
 interface Reading {
+  /** The API's own "Ready in N ms since process start" (loading the bundle, layers, first listen). */
+  readonly apiReadyMs: number
   readonly apiStart: Memory
   readonly apiAfter: Memory
   readonly workerStart: Memory
@@ -143,7 +145,8 @@ const measure = async (dir: string, sql: SQL, token: () => Promise<string>, roun
       const deadline = Date.now() + 60_000
       while ((await outboxLeft(sql)) > 0 && Date.now() < deadline) await Bun.sleep(100)
       await Bun.sleep(2_000)
-      return { apiStart, apiAfter: await memory(api.pid), workerStart, workerAfter: await memory(worker.pid) }
+      const apiReadyMs = Number(/Ready in (\d+) ms/.exec(api.output.text)?.[1] ?? Number.NaN)
+      return { apiReadyMs, apiStart, apiAfter: await memory(api.pid), workerStart, workerAfter: await memory(worker.pid) }
     } finally {
       await worker.stop()
     }
@@ -181,7 +184,7 @@ const main = async () => {
         readings.get(label)!.push(reading)
         const show = (m: Memory) => `${m.rss} (anon ${m.anon})`
         console.log(
-          `round ${round + 1} ${label.padEnd(4)}  API start ${show(reading.apiStart)} → after ${show(reading.apiAfter)}   worker start ${show(reading.workerStart)} → after ${show(reading.workerAfter)} MiB`
+          `round ${round + 1} ${label.padEnd(4)}  API ready in ${reading.apiReadyMs} ms, start ${show(reading.apiStart)} → after ${show(reading.apiAfter)}   worker start ${show(reading.workerStart)} → after ${show(reading.workerAfter)} MiB`
         )
       }
     }
@@ -195,13 +198,14 @@ const main = async () => {
     redis.close()
   }
   console.log(`\nmedian RSS MiB over ${ROUNDS} rounds (anonymous part):`)
-  console.log("checkout | API start | API after requests | worker start | worker after events")
+  console.log("checkout | API ready ms | API start | API after requests | worker start | worker after events")
   const summary: Record<string, Record<string, number>> = {}
   for (const [label, list] of readings) {
-    const pick = (key: keyof Reading) => ({ rss: median(list.map((r) => r[key].rss)), anon: median(list.map((r) => r[key].anon)) })
+    const pick = (key: Exclude<keyof Reading, "apiReadyMs">) => ({ rss: median(list.map((r) => r[key].rss)), anon: median(list.map((r) => r[key].anon)) })
     const cells = (["apiStart", "apiAfter", "workerStart", "workerAfter"] as const).map(pick)
-    summary[label] = Object.fromEntries((["apiStart", "apiAfter", "workerStart", "workerAfter"] as const).map((key, i) => [key, cells[i]!.rss]))
-    console.log(`${label} | ${cells.map((c) => `${c.rss} (${c.anon})`).join(" | ")}`)
+    const readyMs = median(list.map((r) => r.apiReadyMs))
+    summary[label] = { apiReadyMs: readyMs, ...Object.fromEntries((["apiStart", "apiAfter", "workerStart", "workerAfter"] as const).map((key, i) => [key, cells[i]!.rss])) }
+    console.log(`${label} | ${readyMs} | ${cells.map((c) => `${c.rss} (${c.anon})`).join(" | ")}`)
   }
   console.log(`RESULT ${JSON.stringify(summary)}`)
 }
