@@ -11,7 +11,7 @@
  *
  * Figures: see README "Memory" → base memory.
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { SQL } from "bun"
@@ -180,7 +180,10 @@ const main = async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? CHECKOUTS : [...CHECKOUTS].reverse()
       for (const { label, dir } of order) {
+        const builtAt = statSync(join(dir, "dist", "main.js")).mtimeMs
         const reading = await measure(dir, sql, async () => accessToken!, round)
+        // A source changed meanwhile: scripts/run.ts rebuilt dist/ inside a measured process.
+        if (statSync(join(dir, "dist", "main.js")).mtimeMs !== builtAt) throw new Error(`${dir}: dist/ was rebuilt during the run`)
         readings.get(label)!.push(reading)
         const show = (m: Memory) => `${m.rss} (anon ${m.anon})`
         console.log(

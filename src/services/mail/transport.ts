@@ -57,7 +57,7 @@ export const MailTransportSmtp = (host: string) =>
             socketTimeout: 30_000
           })
         ))
-      yield* Effect.addFinalizer(() => transporter ? Effect.promise(() => transporter!.then((t) => t.close())) : Effect.void)
+      yield* Effect.addFinalizer(() => transporter ? Effect.promise(() => transporter!.then((t) => t.close(), () => undefined)) : Effect.void)
       yield* Effect.logInfo(`Mail: SMTP at ${host}:${email.smtpPort}`)
       return {
         kind: "smtp",
