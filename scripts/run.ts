@@ -7,6 +7,7 @@ import { basename, join } from "node:path"
 import { bundleOptions, ENTRIES } from "./bundle.js"
 
 const root = join(import.meta.dir, "..")
+const STALE_CHUNK_MS = 24 * 60 * 60 * 1000
 /** `build` only (re)builds dist/ (a container image does it once, at build time). */
 const buildOnly = process.argv[2] === "build"
 const entry = (buildOnly ? "main" : process.argv[2]) as keyof typeof ENTRIES
@@ -36,10 +37,12 @@ if (builtAt < Math.max(newestSource(join(root, "src")), statSync(join(root, "bun
     for (const log of result.logs) console.error(log)
     process.exit(1)
   }
-  // Chunks of earlier builds (their names are content hashes) go.
+  // Chunks of earlier builds (content-hash names) go a day after the last build that wrote them: a process
+  // of the earlier code still running beside this one (a rolling restart in place) may yet import one lazily.
   const built = new Set(result.outputs.map((output) => basename(output.path)))
   for (const file of readdirSync(join(root, "dist"))) {
-    if (file.startsWith("chunk-") && !built.has(file)) rmSync(join(root, "dist", file), { force: true })
+    const path = join(root, "dist", file)
+    if (file.startsWith("chunk-") && !built.has(file) && Date.now() - statSync(path).mtimeMs > STALE_CHUNK_MS) rmSync(path, { force: true })
   }
 }
 
