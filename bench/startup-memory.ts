@@ -54,9 +54,29 @@ const memory = async (pid: number) => {
 }
 type Memory = Awaited<ReturnType<typeof memory>>
 
+/** The database, the data directory and the Redis keys of this run. */
+const cleanUp = async () => {
+  await dropDatabase(DATABASE)
+  rmSync(dataDir, { recursive: true, force: true })
+  const redis = new Bun.RedisClient(REDIS_URL)
+  const keys = await redis.send("KEYS", [`${REDIS_KEY_PREFIX}*`]) as Array<string>
+  if (keys.length) await redis.send("DEL", keys)
+  redis.close()
+}
+
+/** Processes started and not yet stopped: an interrupted run stops them and drops its database. */
+const running = new Set<Bun.Subprocess>()
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    for (const proc of running) proc.kill("SIGKILL")
+    void cleanUp().finally(() => process.exit(130))
+  })
+}
+
 /** `bun scripts/run.ts <entry>` in a checkout, its output kept; resolves once `ready(output)` holds. */
 const start = async (dir: string, entry: "main" | "worker", extra: Record<string, string>, ready: (output: string) => Promise<boolean> | boolean) => {
   const proc = Bun.spawn(["bun", "scripts/run.ts", entry], { cwd: dir, env: env(extra), stdin: "ignore", stdout: "pipe", stderr: "pipe" })
+  running.add(proc)
   const output = { text: "" }
   void collect(proc.stdout, output)
   void collect(proc.stderr, output)
@@ -74,6 +94,7 @@ const start = async (dir: string, entry: "main" | "worker", extra: Record<string
     stop: async () => {
       proc.kill("SIGTERM")
       await proc.exited
+      running.delete(proc)
     }
   }
 }
@@ -195,12 +216,7 @@ const main = async () => {
     }
   } finally {
     await sql.close()
-    await dropDatabase(DATABASE)
-    rmSync(dataDir, { recursive: true, force: true })
-    const redis = new Bun.RedisClient(REDIS_URL)
-    const keys = await redis.send("KEYS", [`${REDIS_KEY_PREFIX}*`]) as Array<string>
-    if (keys.length) await redis.send("DEL", keys)
-    redis.close()
+    await cleanUp()
   }
   console.log(`\nmedian RSS MiB over ${ROUNDS} rounds (anonymous part):`)
   console.log("checkout | API ready ms | API start | API after requests | worker start | worker after events")
