@@ -1,14 +1,13 @@
 /**
- * Runs an entry point (main, worker, cli) from a bundle in dist/, rebuilding it first when a source
- * file is newer. One bundled file loads in about half the time of hundreds of modules.
+ * Runs an entry point (main, worker, cli) from a bundle in dist/ (scripts/bundle.ts), rebuilding it first
+ * when a source file is newer. One bundled file loads in about half the time of hundreds of modules.
  */
-import { readdirSync, statSync } from "node:fs"
-import { join } from "node:path"
+import { readdirSync, rmSync, statSync } from "node:fs"
+import { basename, join } from "node:path"
+import { bundleOptions, ENTRIES } from "./bundle.js"
 
-const ENTRIES = { main: "src/main.ts", worker: "src/jobs/worker.ts", cli: "src/cli.ts" } as const
-/** Not a command: the logic functions' sandbox process, started by the bundle it sits beside (dist/child.js). */
-const SANDBOX_CHILD = "src/services/logic-functions/sandbox/child.ts"
 const root = join(import.meta.dir, "..")
+const STALE_CHUNK_MS = 24 * 60 * 60 * 1000
 /** `build` only (re)builds dist/ (a container image does it once, at build time). */
 const buildOnly = process.argv[2] === "build"
 const entry = (buildOnly ? "main" : process.argv[2]) as keyof typeof ENTRIES
@@ -32,21 +31,18 @@ const builtAt = (() => {
   }
 })()
 
-if (builtAt < Math.max(newestSource(join(root, "src")), statSync(join(root, "bun.lock")).mtimeMs, statSync(import.meta.path).mtimeMs)) {
-  const result = await Bun.build({
-    entrypoints: [...Object.values(ENTRIES), SANDBOX_CHILD].map((file) => join(root, file)),
-    outdir: join(root, "dist"),
-    target: "bun",
-    minify: true,
-    naming: "[name].[ext]",
-    // Libraries' production paths (graphql-js skips its development-only instanceof diagnostics).
-    define: { "process.env.NODE_ENV": JSON.stringify("production") },
-    // PGlite loads its WASM and data files relative to its own module; sharp its native libvips binding.
-    external: ["@electric-sql/pglite", "@electric-sql/pglite-socket", "sharp"]
-  })
+if (builtAt < Math.max(newestSource(join(root, "src")), statSync(join(root, "bun.lock")).mtimeMs, statSync(import.meta.path).mtimeMs, statSync(join(import.meta.dir, "bundle.ts")).mtimeMs)) {
+  const result = await Bun.build(bundleOptions(root, join(root, "dist")))
   if (!result.success) {
     for (const log of result.logs) console.error(log)
     process.exit(1)
+  }
+  // Chunks of earlier builds (content-hash names) go a day after the last build that wrote them: a process
+  // of the earlier code still running beside this one (a rolling restart in place) may yet import one lazily.
+  const built = new Set(result.outputs.map((output) => basename(output.path)))
+  for (const file of readdirSync(join(root, "dist"))) {
+    const path = join(root, "dist", file)
+    if (file.startsWith("chunk-") && !built.has(file) && Date.now() - statSync(path).mtimeMs > STALE_CHUNK_MS) rmSync(path, { force: true })
   }
 }
 

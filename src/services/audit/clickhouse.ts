@@ -1,9 +1,12 @@
-import { ClickHouseLogLevel, createClient } from "@clickhouse/client"
 import { Effect, Layer } from "effect"
 import type { AnalyticsEvent, AuditEvent } from "../../domain/audit.js"
+import { lazyModule } from "../../platform/lib/lazy-module.js"
 import { CLICKHOUSE_TABLES, literal } from "./clickhouse-tables.js"
 import { AuditLog, AuditStoreUnavailable } from "./index.js"
 import { eventOfRow, type AuditRow } from "./rows.js"
+
+/** The ClickHouse client is loaded only when CLICKHOUSE_URL is set (see README "Memory"). */
+const loadClickHouse = lazyModule(() => import("@clickhouse/client"))
 
 /** 'YYYY-MM-DD hh:mm:ss' in UTC, as a DateTime('UTC') column reads it in JSONEachRow. */
 const dateTime = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19).replace("T", " ")
@@ -44,6 +47,7 @@ export const AuditLogClickHouse = (url: string) =>
   Layer.scoped(
     AuditLog,
     Effect.gen(function*() {
+      const { ClickHouseLogLevel, createClient } = yield* Effect.promise(loadClickHouse)
       const client = yield* Effect.acquireRelease(
         Effect.sync(() =>
           createClient({

@@ -1,8 +1,9 @@
 import { Duration, Effect } from "effect"
 import { createHash } from "node:crypto"
-import * as oidc from "openid-client"
+import type * as oidc from "openid-client"
 import { OAuthAccessDenied } from "../../domain/errors.js"
 import type { Resolve } from "../../platform/lib/address-guard.js"
+import { lazyModule } from "../../platform/lib/lazy-module.js"
 import { guardedFetch } from "../../platform/lib/pinned-request.js"
 
 /**
@@ -42,12 +43,16 @@ const SCOPE = "openid email profile"
 /** Plain http is allowed for a provider on this machine only (development and tests). */
 const isLoopback = (url: URL) => ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)
 
+/** openid-client is loaded with the first SSO sign-in, not at start (see README "Memory"). */
+const loadOidc = lazyModule(() => import("openid-client"))
+
 const discoveries = new Map<string, { at: number; config: Promise<oidc.Configuration> }>()
 
 /** The provider's configuration, discovered at most every 5 minutes per client (a failure is not kept). */
 export const discover = (client: OAuthClient) =>
   Effect.tryPromise({
-    try: () => {
+    try: async () => {
+      const oidc = await loadOidc()
       const key = createHash("sha256")
         .update(`${client.issuer.href}\n${client.clientId}\n${client.clientSecret}\n${client.allowPrivate}`)
         .digest("hex")
@@ -73,6 +78,7 @@ export const issuerOf = (config: oidc.Configuration) => config.serverMetadata().
 
 export const authorizationRequest = (config: oidc.Configuration, redirectUri: string) =>
   Effect.promise(async (): Promise<AuthorizationRequest> => {
+    const oidc = await loadOidc()
     const codeVerifier = oidc.randomPKCECodeVerifier()
     const state = oidc.randomState()
     const nonce = oidc.randomNonce()
@@ -99,21 +105,23 @@ export const exchangeCode = (
   callbackUrl: URL,
   checks: { readonly state: string; readonly nonce: string; readonly codeVerifier: string }
 ) =>
-  Effect.tryPromise({
-    try: () =>
-      oidc.authorizationCodeGrant(config, callbackUrl, {
-        pkceCodeVerifier: checks.codeVerifier,
-        expectedState: checks.state,
-        expectedNonce: checks.nonce,
-        idTokenExpected: true
-      }),
-    catch: (error) =>
-      new OAuthAccessDenied({
-        message: error instanceof oidc.AuthorizationResponseError
-          ? `The identity provider refused the sign-in: ${error.error}`
-          : "The identity provider's answer could not be verified"
-      })
-  }).pipe(
+  Effect.flatMap(Effect.promise(loadOidc), (oidc) =>
+    Effect.tryPromise({
+      try: () =>
+        oidc.authorizationCodeGrant(config, callbackUrl, {
+          pkceCodeVerifier: checks.codeVerifier,
+          expectedState: checks.state,
+          expectedNonce: checks.nonce,
+          idTokenExpected: true
+        }),
+      catch: (error) =>
+        new OAuthAccessDenied({
+          message: error instanceof oidc.AuthorizationResponseError
+            ? `The identity provider refused the sign-in: ${error.error}`
+            : "The identity provider's answer could not be verified"
+        })
+    })
+  ).pipe(
     Effect.flatMap((tokens) => {
       const claims: Record<string, unknown> = tokens.claims() ?? {}
       const email = claimString(claims, "email")

@@ -1,6 +1,10 @@
-import { createDAVClient, type DAVCalendar } from "tsdav"
+import type { DAVCalendar } from "tsdav"
+import { lazyModule } from "../../platform/lib/lazy-module.js"
 import { guardedFetch } from "../../platform/lib/pinned-request.js"
 import { ConnectionRefused, pinnedAddress, type ProtocolParameters } from "../messaging/connection.js"
+
+/** tsdav is loaded with the first CalDAV login, not at start (see README "Memory"). */
+const loadTsdav = lazyModule(() => import("tsdav"))
 
 /** Every CalDAV request ends within this, and answers no more than this many bytes. */
 const REQUEST_TIMEOUT_MS = 60_000
@@ -51,7 +55,7 @@ export const describeCaldavFailure = (error: unknown): ConnectionRefused => {
   return new ConnectionRefused(`CALDAV connection failed (${code ?? message})`, "network")
 }
 
-export type CaldavClient = Awaited<ReturnType<typeof createDAVClient>> & { readonly fetch: typeof fetch }
+export type CaldavClient = Awaited<ReturnType<typeof import("tsdav").createDAVClient>> & { readonly fetch: typeof fetch }
 
 /** Logs in (tsdav discovers the principal and calendar home); `handle` is the login when no username is set. */
 export const openCaldav = async (handle: string, params: ProtocolParameters, allowPrivate: boolean): Promise<CaldavClient> => {
@@ -63,6 +67,7 @@ export const openCaldav = async (handle: string, params: ProtocolParameters, all
   }
   const guarded = fetchFor(allowPrivate)
   try {
+    const { createDAVClient } = await loadTsdav()
     const client = await createDAVClient({
       serverUrl,
       credentials: { username: params.username || handle, password: params.password ?? "" },

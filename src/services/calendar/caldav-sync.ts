@@ -6,7 +6,10 @@ import { ConnectionRefused } from "../messaging/connection.js"
 import { type CaldavClient, describeCaldavFailure, eventCalendars, openCaldav } from "./caldav-client.js"
 import { type CalendarChannel, type CalendarCursor, calendarState, decodeCursor, loadCalendarChannel, saveCursor } from "./channel.js"
 import { cancelDeletedObjects, type FetchedObject, saveObjects } from "./event-import.js"
-import { parseCalendarObject } from "./ics.js"
+import { lazyModule } from "../../platform/lib/lazy-module.js"
+
+/** ics.ts with ical.js, loaded with the first calendar fetched, not at start (see README "Memory"). */
+const loadIcs = lazyModule(() => import("./ics.js"))
 
 /** Objects fetched (calendar-multiget) and stored per step; a crash loses at most one batch of work. */
 export const FETCH_BATCH = 100
@@ -72,6 +75,7 @@ const changesSince = (client: CaldavClient, calendar: DAVCalendar, token: string
 /** The calendar-data of these objects (calendar-multiget), parsed into events. */
 const fetchObjects = (client: CaldavClient, calendar: DAVCalendar, paths: ReadonlyArray<string>) =>
   dav(async () => {
+    const { parseCalendarObject } = await loadIcs()
     const responses = await client.calendarMultiGet({
       url: calendar.url, props: { "d:getetag": {}, "c:calendar-data": {} }, objectUrls: [...paths], depth: "1"
     })

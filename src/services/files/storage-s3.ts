@@ -1,14 +1,6 @@
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client
-} from "@aws-sdk/client-s3"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { Readable } from "node:stream"
+import { lazyModule } from "../../platform/lib/lazy-module.js"
 import { FileStorage, type FileStorageShape, isSafeKey, StorageFailure, StorageMissing } from "./storage.js"
 
 /** Twenty's STORAGE_S3_* settings. */
@@ -19,6 +11,9 @@ export interface S3Settings {
   readonly accessKeyId: Option.Option<string>
   readonly secretAccessKey: Option.Option<Redacted.Redacted<string>>
 }
+
+/** The AWS SDK (~380 KiB of bundle) is loaded only when S3 storage is configured (see README "Memory"). */
+const loadS3 = lazyModule(() => import("@aws-sdk/client-s3"))
 
 const failure = (message: string) => (cause: unknown) => new StorageFailure({ message, cause })
 
@@ -34,6 +29,8 @@ const isMissing = (e: unknown) => {
  */
 export const makeS3Storage = (settings: S3Settings) =>
   Effect.gen(function*() {
+    const { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } = yield* Effect
+      .promise(loadS3)
     const client = new S3Client({
       region: settings.region,
       // Checksums only where S3 requires them: the default aws-chunked trailers are unknown to many

@@ -1,6 +1,9 @@
 import { Effect } from "effect"
-import sharp from "sharp"
 import { Readable } from "node:stream"
+import { lazyModule } from "../../platform/lib/lazy-module.js"
+
+/** sharp and its native libvips are loaded with the first thumbnail, not at start (see README "Memory"). */
+const loadSharp = lazyModule(() => import("sharp"))
 
 /** Longest side of a picture's thumbnail, in pixels. */
 export const THUMBNAIL_SIZE = 256
@@ -14,7 +17,8 @@ const MAX_INPUT_PIXELS = 40_000_000
  */
 export const makeThumbnail = (source: ReadableStream<Uint8Array>) =>
   Effect.tryPromise({
-    try: () => {
+    try: async () => {
+      const { default: sharp } = await loadSharp()
       const transformer = sharp({ limitInputPixels: MAX_INPUT_PIXELS, failOn: "error" })
         .rotate()
         .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: "inside", withoutEnlargement: true })

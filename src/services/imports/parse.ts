@@ -1,6 +1,9 @@
-import { parse as csvParser } from "csv-parse"
 import { Readable } from "node:stream"
+import { lazyModule } from "../../platform/lib/lazy-module.js"
 import { isObject } from "../records/query-builder.js"
+
+/** csv-parse is loaded with the first CSV upload, not at start (see README "Memory"). */
+const loadCsvParse = lazyModule(() => import("csv-parse"))
 
 export type ImportFormat = "csv" | "jsonl"
 
@@ -24,7 +27,8 @@ const mapped = (row: Record<string, unknown>, mapping: ImportMapping | undefined
 }
 
 async function* csvRows(body: Readable, mapping: ImportMapping | undefined) {
-  const parser = csvParser({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true, trim: false })
+  const { parse } = await loadCsvParse()
+  const parser = parse({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true, trim: false })
   // pipe() does not pass a failing upload on: the parser fails with it, so the loop below sees the error.
   body.on("error", (error) => parser.destroy(error))
   body.pipe(parser)

@@ -1,8 +1,12 @@
 import { Context, Data, Effect, Layer, Option, Redacted } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { createTransport } from "nodemailer"
+import type { Transporter } from "nodemailer"
 import { AppConfig, type AppConfigShape } from "../../platform/config.js"
+import { lazyModule } from "../../platform/lib/lazy-module.js"
+
+/** nodemailer is loaded with the first mail, not at start (see README "Memory"). */
+const loadNodemailer = lazyModule(() => import("nodemailer"))
 
 /** One outgoing mail: both parts are always sent (multipart/alternative). */
 export interface Mail {
@@ -39,8 +43,10 @@ export const MailTransportSmtp = (host: string) =>
       const auth = Option.isSome(email.smtpUser) && Option.isSome(email.smtpPassword)
         ? { user: email.smtpUser.value, pass: Redacted.value(email.smtpPassword.value) }
         : undefined
-      const transporter = yield* Effect.acquireRelease(
-        Effect.sync(() =>
+      // Made with the first mail; closed with the layer if it was made.
+      let transporter: Promise<Transporter> | undefined
+      const transporterOf = () =>
+        (transporter ??= loadNodemailer().then(({ createTransport }) =>
           createTransport({
             host,
             port: email.smtpPort,
@@ -50,15 +56,15 @@ export const MailTransportSmtp = (host: string) =>
             greetingTimeout: 10_000,
             socketTimeout: 30_000
           })
-        ),
-        (t) => Effect.sync(() => t.close())
-      )
+        ))
+      yield* Effect.addFinalizer(() => transporter ? Effect.promise(() => transporter!.then((t) => t.close(), () => undefined)) : Effect.void)
       yield* Effect.logInfo(`Mail: SMTP at ${host}:${email.smtpPort}`)
       return {
         kind: "smtp",
         send: (mail) =>
           Effect.tryPromise({
-            try: () => transporter.sendMail({ from: mail.from ?? defaultFrom(config), to: mail.to, subject: mail.subject, text: mail.text, html: mail.html }),
+            try: async () =>
+              (await transporterOf()).sendMail({ from: mail.from ?? defaultFrom(config), to: mail.to, subject: mail.subject, text: mail.text, html: mail.html }),
             catch: failure
           }).pipe(Effect.asVoid)
       } satisfies MailTransportShape
@@ -71,14 +77,14 @@ export const MailTransportOutbox = Layer.effect(
   Effect.gen(function*() {
     const config = yield* AppConfig
     const dir = path.resolve(config.dataDir, "outbox")
-    const composer = createTransport({ streamTransport: true, buffer: true, newline: "unix" })
+    const composer = lazyModule(() => loadNodemailer().then(({ createTransport }) => createTransport({ streamTransport: true, buffer: true, newline: "unix" })))
     yield* Effect.logInfo(`Mail: written to ${dir} (no EMAIL_SMTP_HOST)`)
     return {
       kind: "outbox",
       send: (mail) =>
         Effect.tryPromise({
           try: async () => {
-            const info = await composer.sendMail({ from: mail.from ?? defaultFrom(config), to: mail.to, subject: mail.subject, text: mail.text, html: mail.html })
+            const info = await (await composer()).sendMail({ from: mail.from ?? defaultFrom(config), to: mail.to, subject: mail.subject, text: mail.text, html: mail.html })
             await fs.mkdir(dir, { recursive: true })
             const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${crypto.randomUUID().slice(0, 8)}.eml`)
             await fs.writeFile(file, info.message as Buffer, { mode: 0o600 })

@@ -1,8 +1,11 @@
 import { isIP } from "node:net"
-import { ImapFlow } from "imapflow"
-import nodemailer from "nodemailer"
 import { Schema } from "effect"
 import { addressRestriction, systemResolve } from "../../platform/lib/address-guard.js"
+import { lazyModule } from "../../platform/lib/lazy-module.js"
+
+/** The IMAP and SMTP clients are loaded with the first connection, not at start (see README "Memory"). */
+const loadImapflow = lazyModule(() => import("imapflow"))
+export const loadNodemailer = lazyModule(() => import("nodemailer"))
 
 /** Twenty's EmailConnectionSecurity: TLS from the start, an upgrade that must happen, or none. */
 export const ConnectionSecurity = Schema.Literal("NONE", "STARTTLS", "SSL_TLS")
@@ -65,7 +68,7 @@ const TIMEOUT_MS = 15_000
 
 /** An IMAP client for the account (not yet connected); `handle` is the login when no username is set. */
 export const imapClient = async (handle: string, params: ProtocolParameters, allowPrivate: boolean) => {
-  const address = await pinnedAddress(params.host, allowPrivate)
+  const [address, { ImapFlow }] = await Promise.all([pinnedAddress(params.host, allowPrivate), loadImapflow()])
   // Without a choice: TLS on the IMAPS port, else STARTTLS when the server offers it (imapflow's default).
   const security = params.connectionSecurity ?? (params.port === 993 ? "SSL_TLS" : null)
   return new ImapFlow({
@@ -107,7 +110,7 @@ export const testImap = async (handle: string, params: ProtocolParameters, allow
 }
 
 export const smtpTransport = async (handle: string, params: ProtocolParameters, allowPrivate: boolean) => {
-  const address = await pinnedAddress(params.host, allowPrivate)
+  const [address, nodemailer] = await Promise.all([pinnedAddress(params.host, allowPrivate), loadNodemailer()])
   const security = params.connectionSecurity ?? (params.port === 465 ? "SSL_TLS" : null)
   return nodemailer.createTransport({
     host: address,

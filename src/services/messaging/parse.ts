@@ -1,5 +1,9 @@
-import { type AddressObject, simpleParser } from "mailparser"
+import type { AddressObject } from "mailparser"
+import { lazyModule } from "../../platform/lib/lazy-module.js"
 import type { Participant, ParticipantRole } from "./participants.js"
+
+/** mailparser (with libmime, html-to-text, ...) is loaded with the first message parsed, not at start. */
+const loadMailparser = lazyModule(() => import("mailparser"))
 
 /** One message as mail sync needs it, from its raw source (RFC 5322, parsed by mailparser). */
 export interface FetchedMessage {
@@ -26,6 +30,7 @@ const addresses = (role: ParticipantRole, value: AddressObject | Array<AddressOb
 
 /** Parses a raw message; one without a Message-ID gets a stable one from its folder and UID. */
 export const parseMessage = async (uid: number, source: Buffer, fallbackId: string, internalDate: Date | null): Promise<FetchedMessage> => {
+  const { simpleParser } = await loadMailparser()
   const parsed = await simpleParser(source, { skipHtmlToText: false, skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true })
   const [messageId] = ids(parsed.messageId)
   return {

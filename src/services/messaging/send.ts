@@ -1,10 +1,9 @@
 import { createHash } from "node:crypto"
 import { Data, Effect } from "effect"
-import { createTransport } from "nodemailer"
 import { AppConfig } from "../../platform/config.js"
 import { Records } from "../records/index.js"
 import { credentialsOf } from "./accounts.js"
-import { describeFailure, imapClient, smtpTransport } from "./connection.js"
+import { describeFailure, imapClient, loadNodemailer, smtpTransport } from "./connection.js"
 import { emailScope, select } from "./scope.js"
 
 export class SendFailed extends Data.TaggedError("SendFailed")<{ readonly message: string }> {}
@@ -37,6 +36,7 @@ export const sendFromAccount = (workspaceId: string, connectedAccountId: string,
     if (!parameters?.SMTP) return yield* new SendFailed({ message: `Connected account ${handle} has no SMTP settings` })
     const domain = handle.slice(handle.lastIndexOf("@") + 1)
     const messageId = `<${createHash("sha256").update(`${connectedAccountId}:${message.idempotencyKey}`).digest("hex").slice(0, 32)}@${domain}>`
+    const { createTransport } = yield* Effect.promise(loadNodemailer)
     const compiled = yield* Effect.promise(() =>
       createTransport({ streamTransport: true, buffer: true, newline: "windows" }).sendMail({
         from: handle, to: [...message.to], cc: [...(message.cc ?? [])], bcc: [...(message.bcc ?? [])], subject: message.subject,
