@@ -160,7 +160,7 @@ export const rowPreparer = (model: Model, object: ObjectMetadata, text: boolean)
       }
     }
     if (text) {
-      // for…in rather than Object.entries: no pair arrays per row (CSV rows are csv-parse's plain objects).
+      // for…in rather than Object.entries: no pair arrays per row (CSV rows are the reader's plain objects).
       for (const path in row) take(path, row[path])
     } else {
       const flat: Array<[string, unknown]> = []
