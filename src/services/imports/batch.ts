@@ -151,7 +151,7 @@ export interface PreparedBatch {
   readonly taken: number
   /** Staged rows of its range that were not found (the database restarted and emptied staging), or null. */
   readonly lost: { readonly first: number; readonly last: number } | null
-  /** Each row's relation lookups and checked column values: only what the commit needs is kept (less to collect). */
+  /** Each row's relation lookups and checked column values: only what the commit needs is kept. */
   readonly rows: ReadonlyArray<{ readonly rowNumber: number; readonly lookups: ReadonlyArray<Lookup>; readonly columns: Record<string, unknown> | RowFailure }>
   readonly errors: ReadonlyArray<[string, number, string]>
   readonly timings: Pick<BatchTimings, "read" | "check">
