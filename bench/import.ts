@@ -4,6 +4,8 @@
  *
  *   bun bench/import.ts                 # 1,000,000 people
  *   BENCH_ROWS=100000 bun bench/import.ts
+ *   BENCH_PROFILE=/tmp/prof bun bench/import.ts   # and the server's CPU profile (markdown) written there
+ *   BENCH_EXPORTS=0 bun bench/import.ts           # without step 4
  *
  * 1. 1,000 companies imported (JSON lines), so people can link to them by their unique domain;
  * 2. BENCH_ROWS people uploaded as one streamed CSV (name, email, job title, city, company by domain), bulk
@@ -15,7 +17,8 @@
  *    rows put by one INSERT … SELECT into a copy of the workspace's person table with all its indexes, and
  *    the same rows COPYed straight into another such copy.
  * CPU used by the server, by its PostgreSQL backends and by the rest of the machine is read from /proc for
- * steps 2 and 4: on a shared machine, CPU per row says more than rows per second.
+ * steps 2 and 4, and for step 2 split at the upload's answer (upload, then job): on a shared machine, CPU
+ * per row says more than rows per second.
  * Everything it starts it stops: the server (SIGTERM, SIGKILL after 15 s) and the database (dropped).
  */
 import * as fs from "node:fs"
@@ -194,7 +197,7 @@ const floors = async (rows: number, header: string) => {
 const main = async () => {
   await withAdmin((sql) => sql.unsafe(`CREATE DATABASE ${database}`))
   progress(`database ${database}; server on port ${port}`)
-  server = Bun.spawn(["bun", "scripts/run.ts", "main"], { cwd: ROOT, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" })
+  server = Bun.spawn(["bun", ...(process.env["BENCH_PROFILE"] ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env["BENCH_PROFILE"]}`] : []), "scripts/run.ts", "main"], { cwd: ROOT, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" })
   collect(server.stdout, log)
   collect(server.stderr, log)
   const ready = performance.now()
@@ -213,12 +216,16 @@ const main = async () => {
 
   const header = "name.firstName,name.lastName,emails.primaryEmail,jobTitle,city,company.domainName.primaryLinkUrl"
   let uploadMs = 0
+  let uploadCpu = { server: 0, postgres: 0 }
   let importPeakRss = rssMb(pid)
   const importSampler = setInterval(() => (importPeakRss = Math.max(importPeakRss, rssMb(pid))), 100)
   const bulk = await measured(pid, async () => {
     const started = performance.now()
+    const serverBefore = processCpuMs(pid)
     const id = await upload(token, "people", "format=csv&emit_events=false", lines(ROWS, person, header))
     uploadMs = performance.now() - started
+    await sampleBackends()
+    uploadCpu = { server: processCpuMs(pid) - serverBefore, postgres: backendTotal() }
     progress(`${ROWS} people uploaded and staged in ${(uploadMs / 1000).toFixed(1)} s; job running`)
     return finished(token, id)
   })
@@ -231,6 +238,7 @@ const main = async () => {
     upload(token, "people", "format=csv", lines(EVENT_ROWS, (i) => person(ROWS + i), header)).then((id) => finished(token, id)))
 
   const exportAll = async (format: string) => {
+    if (process.env["BENCH_EXPORTS"] === "0") return { result: { bytes: 0, newlines: 1 }, wall: 1, serverCpu: 0, postgresCpu: 0, otherCpu: 0, peakRssMb: 0 }
     let peak = rssMb(pid)
     const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100)
     const run = await measured(pid, async () => {
@@ -260,6 +268,8 @@ const main = async () => {
     ["  job (server log)", jobLine.replace(/^.*Import [0-9a-f-]+: /, "").replace(/".*$/, "")],
     ["  CPU: server / its PostgreSQL backends / rest of machine (other work)", `${s(bulk.serverCpu)} / ${s(bulk.postgresCpu)} / ${s(bulk.otherCpu)}`],
     ["  CPU per row: server + PostgreSQL", `${((bulk.serverCpu + bulk.postgresCpu) * 1000 / ROWS).toFixed(1)} µs`],
+    ["    upload: server + PostgreSQL", `${(uploadCpu.server * 1000 / ROWS).toFixed(1)} + ${(uploadCpu.postgres * 1000 / ROWS).toFixed(1)} µs`],
+    ["    job: server + PostgreSQL", `${((bulk.serverCpu - uploadCpu.server) * 1000 / ROWS).toFixed(1)} + ${((bulk.postgresCpu - uploadCpu.postgres) * 1000 / ROWS).toFixed(1)} µs`],
     ["  server peak RSS during the import", `${importPeakRss.toFixed(0)} MB`],
     ["floor: COPY of the same CSV into a plain table", `${s(floor.copy.wall)}, ${rate(ROWS, floor.copy.wall)}, PostgreSQL CPU ${(floor.copy.postgresCpu * 1000 / ROWS).toFixed(1)} µs/row`],
     ["floor: INSERT … SELECT of those rows into a copy of person (its indexes)", `${s(floor.insert.wall)}, ${rate(ROWS, floor.insert.wall)}, PostgreSQL CPU ${(floor.insert.postgresCpu * 1000 / ROWS).toFixed(1)} µs/row`],
@@ -278,6 +288,7 @@ const main = async () => {
     importRowsPerSecond: Math.round(ROWS / (bulk.wall / 1000)),
     uploadMs: Math.round(uploadMs),
     cpuMicrosPerRow: Number(((bulk.serverCpu + bulk.postgresCpu) * 1000 / ROWS).toFixed(1)),
+    uploadCpuMicrosPerRow: Number(((uploadCpu.server + uploadCpu.postgres) * 1000 / ROWS).toFixed(1)),
     importMs: Math.round(bulk.wall),
     importPeakRssMb: Math.round(importPeakRss),
     floorCopyRowsPerSecond: Math.round(ROWS / (floor.copy.wall / 1000)),

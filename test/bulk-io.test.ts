@@ -202,7 +202,9 @@ describe("import", () => {
       (SELECT count(*)::int FROM core."importRow" WHERE "importId" = ${id}) AS staged FROM core."importRun" WHERE id = ${id}`)
     expect(await state(stale)).toEqual([{ status: "FAILED", lastError: "The upload stopped: the server receiving it went away", staged: 0 }])
     expect(await state(live)).toEqual([{ status: "UPLOADING", lastError: null, staged: 1 }])
+    // A run's deletion (its workspace's) takes its staged rows, without a foreign key on each of them.
     await sql((s) => s`DELETE FROM core."importRun" WHERE id = ${live}`)
+    expect(await sql<{ staged: number }>((s) => s`SELECT count(*)::int AS staged FROM core."importRow" WHERE "importId" = ${live}`)).toEqual([{ staged: 0 }])
   })
 
   test("a role that cannot create the object's records is refused, and nothing is staged", async () => {

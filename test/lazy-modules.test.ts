@@ -25,7 +25,6 @@ const LAZY = [
   "@aws-sdk/client-s3",
   "@clickhouse/client",
   "openid-client",
-  "csv-parse",
   "@sentry/bun"
 ]
 

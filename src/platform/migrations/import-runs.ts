@@ -51,3 +51,20 @@ export const unlogImportRows = Effect.flatMap(SqlClient.SqlClient, (sql) => sql.
 export const frameImportBatches = Effect.flatMap(SqlClient.SqlClient, (sql) =>
   sql.unsafe(`ALTER TABLE core."importRun" ADD COLUMN "batchBase" integer, ADD COLUMN "batchRows" integer,
     ADD COLUMN "committedBatches" integer[] NOT NULL DEFAULT '{}'`))
+
+/**
+ * Staged rows lose their foreign key to the run: its check, one lookup per COPYed row, was about as costly as
+ * the COPY itself (100,000 rows: 0.7–1.8 s against 0.35 s, PostgreSQL 15). A run's deletion (its workspace's,
+ * or a refused upload's) still takes its staged rows, by a statement trigger.
+ */
+export const dropImportRowForeignKey = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql.unsafe(`
+ALTER TABLE core."importRow" DROP CONSTRAINT IF EXISTS "importRow_importId_fkey";
+CREATE FUNCTION core.delete_import_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM core."importRow" WHERE "importId" IN (SELECT id FROM gone);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER import_run_deleted AFTER DELETE ON core."importRun" REFERENCING OLD TABLE AS gone
+  FOR EACH STATEMENT EXECUTE FUNCTION core.delete_import_rows();
+`))

@@ -5,7 +5,7 @@ import type { Migration } from "./core.js"
 import { createAnalyticsTables, createAuditLogTables } from "./audit-log.js"
 import { addApplicationDependencies, createApplicationTables } from "./applications.js"
 import { createFileTable } from "./files.js"
-import { createImportRunTables, frameImportBatches, unlogImportRows } from "./import-runs.js"
+import { createImportRunTables, dropImportRowForeignKey, frameImportBatches, unlogImportRows } from "./import-runs.js"
 import { createLogicFunctionTable } from "./logic-functions.js"
 import { createLogicFunctionRunTable } from "./logic-function-runs.js"
 import { createMailDeliveryTable } from "./mail-deliveries.js"
@@ -122,5 +122,6 @@ export const laterMigrations: ReadonlyArray<Migration> = [
     // The runs of logic functions' cron and database-event triggers, one per tick or event.
     up: createLogicFunctionRunTable
   },
-  { id: 48, name: "application_dependencies", up: addApplicationDependencies }
+  { id: 48, name: "application_dependencies", up: addApplicationDependencies },
+  { id: 49, name: "import_rows_without_foreign_key", up: dropImportRowForeignKey }
 ]

@@ -83,25 +83,27 @@ export interface BatchTimings {
  * land on the right edge of the primary key (random ids cost 2.9 s more per 1,000,000 rows, PostgreSQL 15).
  * Runs queued with a v4 id by an older version keep their md5-derived ids.
  */
-export const rowId = (importId: string, rowNumber: number) => {
+export const rowIdsOf = (importId: string) => {
   const hex = importId.replaceAll("-", "")
-  if (hex[12] === "7" && rowNumber < 2 ** 32) {
-    const id = hex.slice(0, 24) + rowNumber.toString(16).padStart(8, "0")
-    return `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`
+  // All but the last 8 hex digits, hyphens in place: a row's id is this and its number.
+  const prefix = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 24)}`
+  return (rowNumber: number) => {
+    if (hex[12] === "7" && rowNumber < 2 ** 32) return prefix + rowNumber.toString(16).padStart(8, "0")
+    const md5 = createHash("md5").update(`${importId}:${rowNumber}`).digest("hex")
+    return `${md5.slice(0, 8)}-${md5.slice(8, 12)}-4${md5.slice(13, 16)}-${((parseInt(md5[16]!, 16) & 3) | 8).toString(16)}${md5.slice(17, 20)}-${md5.slice(20, 32)}`
   }
-  const md5 = createHash("md5").update(`${importId}:${rowNumber}`).digest("hex")
-  return `${md5.slice(0, 8)}-${md5.slice(8, 12)}-4${md5.slice(13, 16)}-${((parseInt(md5[16]!, 16) & 3) | 8).toString(16)}${md5.slice(17, 20)}-${md5.slice(20, 32)}`
 }
 
+export const rowId = (importId: string, rowNumber: number) => rowIdsOf(importId)(rowNumber)
+
 /** Each relation lookup answered with one statement per (relation, target column) for the whole batch. */
-const resolveLookups = async (client: Pg.PoolClient, model: Model, prepared: ReadonlyArray<PreparedRow>) => {
+const resolveLookups = async (client: Pg.PoolClient, model: Model, rows: ReadonlyArray<{ readonly lookups: ReadonlyArray<Lookup> }>) => {
   const groups = new Map<string, { lookup: Lookup; values: Set<string> }>()
-  for (const row of prepared) {
-    for (const lookup of row?.lookups ?? []) {
-      const key = `${lookup.field.name}\u0000${lookup.column}`
-      const group = groups.get(key) ?? { lookup, values: new Set<string>() }
+  for (const row of rows) {
+    for (const lookup of row.lookups) {
+      let group = groups.get(lookup.key)
+      if (!group) groups.set(lookup.key, group = { lookup, values: new Set<string>() })
       group.values.add(lookup.value)
-      groups.set(key, group)
     }
   }
   const found = new Map<string, Map<string, string>>()
@@ -114,7 +116,7 @@ const resolveLookups = async (client: Pg.PoolClient, model: Model, prepared: Rea
     )
     found.set(key, new Map(rows.map((r) => [r.k, r.id])))
   }
-  return (lookup: Lookup) => found.get(`${lookup.field.name}\u0000${lookup.column}`)?.get(lookup.value)
+  return (lookup: Lookup) => found.get(lookup.key)?.get(lookup.value)
 }
 
 /** Column defaults from the catalog: a value a row leaves out takes its column's default, as in an INSERT. */
@@ -149,7 +151,8 @@ export interface PreparedBatch {
   readonly taken: number
   /** Staged rows of its range that were not found (the database restarted and emptied staging), or null. */
   readonly lost: { readonly first: number; readonly last: number } | null
-  readonly rows: ReadonlyArray<{ readonly rowNumber: number; readonly prep: PreparedRow; readonly columns: Record<string, unknown> | RowFailure }>
+  /** Each row's relation lookups and checked column values: only what the commit needs is kept. */
+  readonly rows: ReadonlyArray<{ readonly rowNumber: number; readonly lookups: ReadonlyArray<Lookup>; readonly columns: Record<string, unknown> | RowFailure }>
   readonly errors: ReadonlyArray<[string, number, string]>
   readonly timings: Pick<BatchTimings, "read" | "check">
 }
@@ -197,6 +200,7 @@ export const prepareBatch = async (
     return message
   }
   const prepareRow = rowPreparer(model, object, run.format === "csv")
+  const idOf = rowIdsOf(run.id)
   const rows: Array<PreparedBatch["rows"][number]> = []
   for (const [index, row] of staged.rows.entries()) {
     // Other requests get the event loop every 1,000 rows (a 20,000-row batch checks for about 250 ms).
@@ -210,10 +214,10 @@ export const prepareBatch = async (
     }
     try {
       const columns = toColumns(model, object, prep.input, { creating: true })
-      columns["id"] ??= rowId(run.id, row.rowNumber)
-      rows.push({ rowNumber: row.rowNumber, prep, columns })
+      columns["id"] ??= idOf(row.rowNumber)
+      rows.push({ rowNumber: row.rowNumber, lookups: prep.lookups, columns })
     } catch (error) {
-      rows.push({ rowNumber: row.rowNumber, prep, columns: new RowFailure(refused(error)) })
+      rows.push({ rowNumber: row.rowNumber, lookups: prep.lookups, columns: new RowFailure(refused(error)) })
     }
   }
   return { index, taken: staged.rows.length, lost, rows, errors, timings: { read, check: performance.now() - mark } }
@@ -277,23 +281,25 @@ export const commitBatch = async (
       return { stale: true }
     }
     const errors = [...batch.errors]
-    const lookup = await resolveLookups(client, model, batch.rows.map((r) => r.prep))
+    const lookup = await resolveLookups(client, model, batch.rows)
     const good: Array<{ rowNumber: number; columns: Record<string, unknown> }> = []
+    const columnSet = new Set<string>()
     for (const row of batch.rows) {
-      const missing = row.prep.lookups.find((l) => lookup(l) === undefined)
+      const missing = row.lookups.length === 0 ? undefined : row.lookups.find((l) => lookup(l) === undefined)
       if (missing) {
         errors.push([run.id, row.rowNumber, `No ${model.target(missing.field).nameSingular} found with ${missing.path} = ${JSON.stringify(missing.value)} for "${missing.field.name}"`])
       } else if (row.columns instanceof RowFailure) {
         errors.push([run.id, row.rowNumber, row.columns.message])
       } else {
-        for (const l of row.prep.lookups) row.columns[`${l.field.name}Id`] = lookup(l)
+        for (const l of row.lookups) row.columns[`${l.field.name}Id`] = lookup(l)
+        for (const name in row.columns) columnSet.add(name)
         good.push({ rowNumber: row.rowNumber, columns: row.columns })
       }
     }
     lap("check")
     let created = 0
     if (good.length > 0) {
-      const names = [...new Set(good.flatMap((g) => Object.keys(g.columns)))]
+      const names = [...columnSet]
       const defaults = await columnDefaults(client, model, object)
       await client.query(`CREATE TEMPORARY TABLE import_stage ON COMMIT DROP AS SELECT ${names.map(ident).join(", ")} FROM ${model.table(object)} WITH NO DATA`)
       await copyRows(client, "pg_temp.import_stage", names, good.map((g) => names.map((n) => g.columns[n] ?? null)))

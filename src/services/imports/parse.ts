@@ -1,9 +1,6 @@
 import { Readable } from "node:stream"
-import { lazyModule } from "../../platform/lib/lazy-module.js"
 import { isObject } from "../records/query-builder.js"
-
-/** csv-parse is loaded with the first CSV upload, not at start (see README "Memory"). */
-const loadCsvParse = lazyModule(() => import("csv-parse"))
+import { CsvError, CsvRecords } from "./csv.js"
 
 export type ImportFormat = "csv" | "jsonl"
 
@@ -27,18 +24,17 @@ const mapped = (row: Record<string, unknown>, mapping: ImportMapping | undefined
 }
 
 async function* csvRows(body: Readable, mapping: ImportMapping | undefined) {
-  const { parse } = await loadCsvParse()
-  const parser = parse({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true, trim: false })
-  // pipe() does not pass a failing upload on: the parser fails with it, so the loop below sees the error.
-  body.on("error", (error) => parser.destroy(error))
-  body.pipe(parser)
+  const reader = new CsvRecords()
+  const decoder = new TextDecoder()
   try {
-    for await (const record of parser as AsyncIterable<Record<string, string>>) yield mapped(record, mapping)
-  } catch (error) {
-    // csv-parse's own errors carry a CSV_* code; anything else (the upload's stream failed) goes on as it is.
-    if (error instanceof Error && String((error as { code?: unknown }).code).startsWith("CSV_")) {
-      throw new UnreadableUpload(`Invalid CSV: ${error.message}`)
+    for await (const chunk of body as AsyncIterable<Uint8Array>) {
+      for (const record of reader.push(decoder.decode(chunk, { stream: true }))) yield mapped(record, mapping)
     }
+    for (const record of reader.push(decoder.decode())) yield mapped(record, mapping)
+    for (const record of reader.end()) yield mapped(record, mapping)
+  } catch (error) {
+    // The reader's own errors; anything else (the upload's stream failed) goes on as it is.
+    if (error instanceof CsvError) throw new UnreadableUpload(`Invalid CSV: ${error.message}`)
     throw error
   }
 }

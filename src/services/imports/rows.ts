@@ -12,6 +12,8 @@ export interface Lookup {
   /** The target field path as the upload named it (`domainName.primaryLinkUrl`), for messages. */
   readonly path: string
   readonly value: string
+  /** The same string for every row naming this relation and column: the batch's lookups are grouped by it. */
+  readonly key: string
 }
 
 /** A staged row turned into a records input (Twenty's shape) and the relation lookups it still needs. */
@@ -86,17 +88,19 @@ const flatRelation = (prefix: string, value: Record<string, unknown>, into: Arra
   }
 }
 
+const lookupKey = (field: FieldMetadata, column: string) => `${field.name}\u0000${column}`
+
 /** What one column path of the upload does, worked out once per import rather than once per row. */
 type PathPlan =
   | { readonly kind: "value"; readonly head: string; readonly type: FieldType | "TEXT" | null }
   | { readonly kind: "subfield"; readonly head: string; readonly sub: string; readonly type: FieldType | "TEXT" }
-  | { readonly kind: "lookup"; readonly field: FieldMetadata; readonly column: string; readonly path: string }
+  | { readonly kind: "lookup"; readonly field: FieldMetadata; readonly column: string; readonly path: string; readonly key: string }
   | { readonly kind: "refused"; readonly message: string }
 
 const planPath = (model: Model, object: ObjectMetadata, path: string): PathPlan => {
   const [head, ...rest] = path.split(".") as [string, ...Array<string>]
   const found = model.field(object, head)
-  if (found?.joinColumn && rest.length === 0) return { kind: "lookup", field: found.field, column: "id", path: "id" }
+  if (found?.joinColumn && rest.length === 0) return { kind: "lookup", field: found.field, column: "id", path: "id", key: lookupKey(found.field, "id") }
   if (!found || found.joinColumn || rest.length === 0) {
     if (found && !found.joinColumn && found.field.relationType === "MANY_TO_ONE") {
       return { kind: "refused", message: `Relation "${head}" needs a target field: "${head}.id" or "${head}.<unique field>"` }
@@ -106,7 +110,8 @@ const planPath = (model: Model, object: ObjectMetadata, path: string): PathPlan 
   const field = found.field
   if (field.relationType === "MANY_TO_ONE") {
     try {
-      return { kind: "lookup", field, column: lookupColumn(model, field, rest), path: rest.join(".") }
+      const column = lookupColumn(model, field, rest)
+      return { kind: "lookup", field, column, path: rest.join("."), key: lookupKey(field, column) }
     } catch (error) {
       return { kind: "refused", message: error instanceof Error ? error.message : String(error) }
     }
@@ -134,17 +139,8 @@ export const rowPreparer = (model: Model, object: ObjectMetadata, text: boolean)
     if (typeof unreadable === "string") refuse(unreadable)
     const input: Record<string, unknown> = {}
     const lookups: Array<Lookup> = []
-    let entries: Array<[string, unknown]> | Record<string, unknown> = row
-    if (!text) {
-      const flat: Array<[string, unknown]> = []
-      for (const [key, value] of Object.entries(row)) {
-        if (relationHeads.has(key) && isObject(value)) flatRelation(key, value, flat)
-        else flat.push([key, value])
-      }
-      entries = flat
-    }
-    for (const [path, raw] of Array.isArray(entries) ? entries : Object.entries(entries)) {
-      if (raw === undefined || (text && raw === "")) continue
+    const take = (path: string, raw: unknown) => {
+      if (raw === undefined || (text && raw === "")) return
       const plan = planOf(path)
       switch (plan.kind) {
         case "refused":
@@ -160,8 +156,19 @@ export const rowPreparer = (model: Model, object: ObjectMetadata, text: boolean)
         case "lookup":
           // Ids are looked up too: a missing target is this row's error, not a foreign-key failure of the batch.
           if (raw === null) input[`${plan.field.name}Id`] = null
-          else lookups.push({ field: plan.field, column: plan.column, path: plan.path, value: String(raw) })
+          else lookups.push({ field: plan.field, column: plan.column, path: plan.path, value: String(raw), key: plan.key })
       }
+    }
+    if (text) {
+      // for…in rather than Object.entries: no pair arrays per row (CSV rows are the reader's plain objects).
+      for (const path in row) take(path, row[path])
+    } else {
+      const flat: Array<[string, unknown]> = []
+      for (const [key, value] of Object.entries(row)) {
+        if (relationHeads.has(key) && isObject(value)) flatRelation(key, value, flat)
+        else flat.push([key, value])
+      }
+      for (const [path, raw] of flat) take(path, raw)
     }
     return { input, lookups }
   }

@@ -29,59 +29,58 @@ const nullEquivalent = (value: unknown) =>
 
 /**
  * One input value → the value stored in its column, or a BAD_USER_INPUT with the message of Twenty's
- * validate-*-field-or-throw.util.ts for its type (values shown as Node's inspect shows them).
+ * validate-*-field-or-throw.util.ts for its type (values shown as Node's inspect shows them, formatted only
+ * in a refusal: inspect() on every value was a third of an import's row checks).
  */
 const columnValue = (type: FieldType, value: unknown, path: string, field?: FieldMetadata): unknown => {
   if (value === null) return null
   const refuse = (message: string) => fail(message, path)
-  // Formatted only for a refusal: inspect() on every value was a third of an import's row checks.
-  const shown = { toString: () => inspect(value) }
   switch (type) {
     case "UUID":
     case "RELATION":
-      return isUuid(value) ? value : refuse(`Invalid UUID value ${shown} for field "${path}"`)
+      return isUuid(value) ? value : refuse(`Invalid UUID value ${inspect(value)} for field "${path}"`)
     case "TEXT":
     case "RICH_TEXT":
-      return typeof value === "string" ? value : refuse(`Invalid string value ${shown} for text field "${path}"`)
+      return typeof value === "string" ? value : refuse(`Invalid string value ${inspect(value)} for text field "${path}"`)
     case "NUMBER":
     case "POSITION":
-      return typeof value === "number" && Number.isFinite(value) ? value : refuse(`Invalid number value ${shown} for field "${path}"`)
+      return typeof value === "number" && Number.isFinite(value) ? value : refuse(`Invalid number value ${inspect(value)} for field "${path}"`)
     case "NUMERIC":
       return (typeof value === "number" && Number.isFinite(value)) || (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value))
         ? value
         : refuse(`Invalid number value ${inspect(Number(value))} for field "${path}"`)
     case "BOOLEAN":
-      return typeof value === "boolean" ? value : refuse(`Invalid boolean value ${shown} for field "${path}"`)
+      return typeof value === "boolean" ? value : refuse(`Invalid boolean value ${inspect(value)} for field "${path}"`)
     case "DATE_TIME":
       return typeof value === "string" && !Number.isNaN(Date.parse(value))
         ? value
-        : refuse(`Invalid value ${shown} for date-time field "${path}". Expected format: 'YYYY-MM-DDTHH:mm:ssZ'`)
+        : refuse(`Invalid value ${inspect(value)} for date-time field "${path}". Expected format: 'YYYY-MM-DDTHH:mm:ssZ'`)
     case "DATE":
       return typeof value === "string" && DATE.test(value) && !Number.isNaN(Date.parse(value))
         ? value
-        : refuse(`Invalid value ${shown} for date field "${path}". Expected format: 'YYYY-MM-DD'`)
+        : refuse(`Invalid value ${inspect(value)} for date field "${path}". Expected format: 'YYYY-MM-DD'`)
     case "SELECT":
     case "RATING": {
-      if (typeof value !== "string") return refuse(`Invalid string value ${shown} for text field "${path}"`)
+      if (typeof value !== "string") return refuse(`Invalid string value ${inspect(value)} for text field "${path}"`)
       const values = type === "RATING" ? RATING_VALUES : field?.options?.map((o) => o.value) ?? []
-      return values.includes(value) ? value : refuse(`Invalid value ${shown} for field "${path}"`)
+      return values.includes(value) ? value : refuse(`Invalid value ${inspect(value)} for field "${path}"`)
     }
     case "MULTI_SELECT": {
       if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
-        return refuse(`Invalid value ${shown} for field "${path} - Array values need to be string"`)
+        return refuse(`Invalid value ${inspect(value)} for field "${path} - Array values need to be string"`)
       }
       const values = field?.options?.map((o) => o.value) ?? []
-      return value.every((v) => values.includes(v)) ? value : refuse(`Invalid value ${shown} for multi select field "${path}"`)
+      return value.every((v) => values.includes(v)) ? value : refuse(`Invalid value ${inspect(value)} for multi select field "${path}"`)
     }
     case "ARRAY":
       return Array.isArray(value) && value.every((v) => typeof v === "string")
         ? value
-        : refuse(`Invalid value ${shown} for field "${path} - Array values need to be string"`)
+        : refuse(`Invalid value ${inspect(value)} for field "${path} - Array values need to be string"`)
     case "RAW_JSON":
     case "FILES":
       return json(value)
     default:
-      return refuse(`Invalid value ${shown} for field "${path}"`)
+      return refuse(`Invalid value ${inspect(value)} for field "${path}"`)
   }
 }
 
