@@ -1,5 +1,6 @@
 import { Duration, Effect, Layer } from "effect"
 import { AppConfig } from "../platform/config.js"
+import { replyTimeoutMs } from "../platform/database/index.js"
 import { clientAddressFrom, rememberClientAddress } from "./client-address.js"
 
 /** A response that tells the client (a balancer) not to send more on this connection. */
@@ -16,6 +17,17 @@ const closingConnection = (response: Response) => {
 export const EVENT_STREAM_IDLE_SECONDS = 60
 export const acceptsEventStream = (request: Request) => request.headers.get("accept")?.includes("text/event-stream") === true
 
+/** GET /rest/{plural}/export: its response waits on its cursor's next page between writes. */
+const isExport = (request: Request) => request.method === "GET" && /^[^?]*\/rest\/[^/?]+\/export(?:\?|$)/.test(request.url)
+
+/**
+ * How long an export's response may go without a byte: the next page is one FETCH, which PostgreSQL may take up
+ * to the statement's reply timeout to answer (the first page of a million people sorts them all), longer than
+ * Bun's default 10 s, after which it resets the connection. Never under that default (Bun's limit is 255 s).
+ */
+export const exportIdleSeconds = (statementTimeout: Duration.Duration) =>
+  Math.min(255, Math.max(10, Math.ceil(replyTimeoutMs({ statement: statementTimeout, connect: Duration.zero }) / 1000) + 5))
+
 /**
  * Bun.serve around a web handler. Shutdown first drains for SHUTDOWN_DRAIN: it goes on serving, but every
  * response closes its connection, so a balancer holds no idle keep-alive connection to this server (Bun's
@@ -29,6 +41,7 @@ export const serve = (handler: (request: Request) => Promise<Response>) =>
       const config = yield* AppConfig
       const trustedProxies = config.trustedProxies
       let draining = false
+      const exportIdle = exportIdleSeconds(config.databaseStatementTimeout)
       const server = Bun.serve({
         port: config.port,
         hostname: config.host,
@@ -46,6 +59,7 @@ export const serve = (handler: (request: Request) => Promise<Response>) =>
             return peer ? clientAddressFrom(peer, request.headers.get("x-forwarded-for"), trustedProxies) : null
           })
           if (acceptsEventStream(request)) server.timeout(request, EVENT_STREAM_IDLE_SECONDS)
+          else if (isExport(request)) server.timeout(request, exportIdle)
           return draining ? handler(request).then(closingConnection) : handler(request)
         }
       })

@@ -3,12 +3,14 @@ import type { Socket, TCPSocketListener } from "bun"
 /**
  * A TCP relay in front of a real server, for failure tests: `blackhole(true)` makes it swallow every byte in
  * both directions while keeping the connections open (a network that silently drops packets), `cut()` closes
- * every connection and refuses new ones until `restore()`. `observeClient`, when given, is called once per
+ * every connection and refuses new ones until `restore()`, `hold(true)` keeps what the server sends (sent on, in
+ * order, at `hold(false)`: a server that stalls without dropping anything). `observeClient`, when given, is called once per
  * connection and then sees every byte the client sends (the statement log reads PostgreSQL's protocol with it).
  */
 export interface TcpProxy {
   readonly port: number
   readonly blackhole: (on: boolean) => void
+  readonly hold: (on: boolean) => void
   readonly cut: () => void
   readonly restore: () => void
   readonly close: () => void
@@ -18,6 +20,8 @@ interface Pair {
   upstream: Socket<Pair> | null
   client: Socket<Pair> | null
   pending: Array<Uint8Array>
+  /** The server's bytes kept while the proxy holds them. */
+  held: Array<Uint8Array>
   observe: ((chunk: Uint8Array) => void) | null
 }
 
@@ -26,6 +30,7 @@ export const startTcpProxy = (
   options: { readonly observeClient?: () => (chunk: Uint8Array) => void } = {}
 ): TcpProxy => {
   let swallowing = false
+  let holding = false
   let refusing = false
   const pairs = new Set<Pair>()
   const closePair = (pair: Pair | undefined) => {
@@ -40,7 +45,7 @@ export const startTcpProxy = (
     socket: {
       open(client) {
         if (refusing) return void client.end()
-        const pair: Pair = { upstream: null, client, pending: [], observe: options.observeClient?.() ?? null }
+        const pair: Pair = { upstream: null, client, pending: [], held: [], observe: options.observeClient?.() ?? null }
         client.data = pair
         pairs.add(pair)
         void Bun.connect<Pair>({
@@ -54,7 +59,9 @@ export const startTcpProxy = (
               pair.pending = []
             },
             data(_upstream, chunk) {
-              if (!swallowing) pair.client?.write(chunk)
+              if (swallowing) return
+              if (holding) pair.held.push(new Uint8Array(chunk))
+              else pair.client?.write(chunk)
             },
             close() {
               closePair(pair)
@@ -84,6 +91,14 @@ export const startTcpProxy = (
     port: listener.port,
     blackhole: (on) => {
       swallowing = on
+    },
+    hold: (on) => {
+      holding = on
+      if (on) return
+      for (const pair of pairs) {
+        for (const chunk of pair.held) pair.client?.write(chunk)
+        pair.held = []
+      }
     },
     cut: () => {
       refusing = true
