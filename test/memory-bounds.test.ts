@@ -86,7 +86,8 @@ describe("modelFingerprint", () => {
   test("values of another type or nesting are another model", () => {
     const prints = [
       { defaultValue: 1 }, { defaultValue: "1" }, { defaultValue: [1] }, { defaultValue: { value: 1 } }, { defaultValue: true },
-      { settings: { a: { b: "c" } } }, { settings: { a: "b", c: null } }, { settings: { a: ["b", "c"] } }, { settings: { a: ["b"], c: [] } }
+      { settings: { a: { b: "c" } } }, { settings: { a: "b", c: null } }, { settings: { a: ["b", "c"] } }, { settings: { a: ["b"], c: [] } },
+      { defaultValue: new Date(0) }, { defaultValue: new Date(1) }, { defaultValue: 1n }, { defaultValue: 2n }
     ].map((extra) => modelFingerprint(withName(model("x"), extra)))
     expect(new Set(prints).size).toBe(prints.length)
     expect(modelFingerprint(withName(model("x"), { settings: { a: [1, "b"] } })))

@@ -23,7 +23,7 @@ const numberOf = (s: string) => {
 }
 
 // Structure marks: negative, so never a string's number.
-const NULL = -1, TRUE = -2, FALSE = -3, OBJECT = -4, ARRAY = -5, END = -6, NUMBER = -7, UNDEFINED = -8
+const NULL = -1, TRUE = -2, FALSE = -3, OBJECT = -4, ARRAY = -5, END = -6, NUMBER = -7, UNDEFINED = -8, BIGINT = -9
 
 /** The sequence digested, reused from call to call (grown when a model needs more). */
 let sequence = new Float64Array(16_384)
@@ -72,8 +72,13 @@ export const modelFingerprint = (metadata: WorkspaceMetadata): string => {
       push(ARRAY)
       for (const item of v) value(item)
       push(END)
-    } else if (typeof v === "object") row(v, null)
-    else push(UNDEFINED) // not in rows read from PostgreSQL
+    } else if (v instanceof Date) value(v.toJSON())
+    else if (typeof v === "object") row(v, null)
+    else if (v === undefined) push(UNDEFINED)
+    else if (typeof v === "bigint") {
+      push(BIGINT)
+      push(numberOf(v.toString()))
+    } else throw new TypeError(`A ${typeof v} in a workspace's metadata`) // never read from PostgreSQL
   }
   const row = (source: object, fields: ReadonlyArray<FieldMetadata> | null) => {
     push(OBJECT)
