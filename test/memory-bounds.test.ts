@@ -79,6 +79,32 @@ describe("modelFingerprint", () => {
     const retargeted = { ...moved, objects: [moved.objects[0]!, { ...moved.objects[1]!, nameSingular: "human" }] }
     expect(modelFingerprint(model("x"))).not.toBe(modelFingerprint(retargeted))
   })
+  const withName = (m: WorkspaceMetadata, extra: Partial<FieldMetadata>) => ({
+    ...m,
+    objects: [{ ...m.objects[0]!, fields: m.objects[0]!.fields.map((f) => (f.name === "name" ? { ...f, ...extra } : f)) }, m.objects[1]!]
+  })
+  test("values of another type or nesting are another model", () => {
+    const prints = [
+      { defaultValue: 1 }, { defaultValue: "1" }, { defaultValue: [1] }, { defaultValue: { value: 1 } }, { defaultValue: true },
+      { settings: { a: { b: "c" } } }, { settings: { a: "b", c: null } }, { settings: { a: ["b", "c"] } }, { settings: { a: ["b"], c: [] } },
+      { defaultValue: new Date(0) }, { defaultValue: new Date(1) }, { defaultValue: 1n }, { defaultValue: 2n }
+    ].map((extra) => modelFingerprint(withName(model("x"), extra)))
+    expect(new Set(prints).size).toBe(prints.length)
+    expect(modelFingerprint(withName(model("x"), { settings: { a: [1, "b"] } })))
+      .toBe(modelFingerprint(withName(model("y"), { settings: { a: [1, "b"] } })))
+  })
+  test("a morph group is named alike whatever order its fields were read in", () => {
+    const morphs = (tag: string, order: "ab" | "ba") => {
+      const m = model(tag)
+      const pair = [
+        field(`${tag}-ta`, "targetA", { morphId: `${tag}-group` }),
+        field(`${tag}-tb`, "targetB", { morphId: `${tag}-group` })
+      ]
+      const fields = [...m.objects[1]!.fields, ...(order === "ab" ? pair : [...pair].reverse())]
+      return { ...m, objects: [m.objects[0]!, { ...m.objects[1]!, fields }] }
+    }
+    expect(modelFingerprint(morphs("x", "ab"))).toBe(modelFingerprint(morphs("y", "ba")))
+  })
 })
 
 describe("the /graphql lane's document caches", () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { restLaneCounts } from "../src/http/rest/lane.js"
+import { planCounts } from "../src/services/records/plan.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 
@@ -41,6 +42,20 @@ beforeAll(async () => {
   ])
 })
 afterAll(() => app.close())
+
+test("a list planned by the Effect route is the lane's plan: the same list then builds none", async () => {
+  const path = "/rest/companies?depth=1&limit=3"
+  await get(app.request, "/rest/people?limit=1", member) // the member's own lookups (its workspaceMember read) done
+  const built = planCounts.findMany
+  const lane = restLaneCounts.lane
+  // A member's token takes the Effect route; the API key (both unrestricted) the lane.
+  const viaRoute = await answer(await get(app.request, path, member))
+  const viaLane = await answer(await get(app.request, path, apiKey))
+  expect(restLaneCounts.lane).toBe(lane + 1)
+  expect(viaLane).toEqual(viaRoute)
+  expect(viaLane.body.data.companies.length).toBe(3)
+  expect(planCounts.findMany).toBe(built + 1)
+})
 
 const LANE = [
   "/rest/companies",

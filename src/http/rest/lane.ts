@@ -1,17 +1,14 @@
 import { Effect } from "effect"
-import type { ObjectMetadata, WorkspaceMetadata } from "../../domain/metadata.js"
-import type { Selection } from "../../services/records/types.js"
 import { Auth } from "../../services/auth/index.js"
 import { Metadata } from "../../services/metadata/index.js"
 import { apiKeyScope } from "../../services/records/actor.js"
 import { Records } from "../../services/records/index.js"
 import { Permissions } from "../../services/permissions/index.js"
-import type { Access } from "../../domain/permissions.js"
 import { isDatabaseUnavailable } from "../../platform/database/index.js"
 import { restUnavailableBody } from "../errors.js"
 import { bearerToken } from "../caller.js"
 import { listBody, parseListArgs } from "./list-args.js"
-import { flatten, parseDepth, selectionFor } from "./selection.js"
+import { flatten, parseDepth, sharedSelectionFor } from "./selection.js"
 
 /** How many reads (lists and records by id) this process's lanes answered themselves, for tests and benchmarks. */
 export const restLaneCounts = { lane: 0 }
@@ -35,21 +32,6 @@ export const makeRestReadLane = Effect.gen(function*() {
   const records = yield* Records
   const permissions = yield* Permissions
 
-  /**
-   * One Selection per (metadata version or, for a restricted caller, its compiled access, object, depth):
-   * findManyDirect then reuses its plans.
-   */
-  const selections = new WeakMap<object, Map<string, Selection>>()
-  const selectionOf = (current: WorkspaceMetadata, object: ObjectMetadata, depth: number, access: Access) => {
-    const owner = access.unrestricted ? current : access
-    let byObject = selections.get(owner)
-    if (!byObject) selections.set(owner, byObject = new Map())
-    const key = `${object.id}:${depth}`
-    let selection = byObject.get(key)
-    if (!selection) byObject.set(key, selection = selectionFor(current, object, depth, records.limits, access))
-    return selection
-  }
-
   return (
     request: Request,
     path: string,
@@ -71,7 +53,7 @@ export const makeRestReadLane = Effect.gen(function*() {
       const params = new URL(request.url).searchParams
       // A projection is answered by the Effect route, which parses and checks it.
       if (params.has("fields")) return null
-      const selection = selectionOf(current, object, parseDepth(params), access)
+      const selection = sharedSelectionFor(current, object, parseDepth(params), records.limits, access)
       const scope = apiKeyScope(who, access)
       read = id === undefined
         ? records.findManyDirect(scope, object.nameSingular, parseListArgs(params, object, records.limits), selection, EXTRAS)

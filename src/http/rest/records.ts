@@ -22,7 +22,7 @@ import {
   RecordOrderParam
 } from "./query-params.js"
 import { isUuid } from "../../platform/lib/uuid.js"
-import { flatten, parseDepth, parseFields, restRecord, selectionFor } from "./selection.js"
+import { flatten, parseDepth, parseFields, restRecord, selectionFor, sharedSelectionFor } from "./selection.js"
 import { type bulkFilterMessage, listBody, parseFilter, parseListArgs, typeResolver } from "./list-args.js"
 
 const capitalize = (name: string) => name.charAt(0).toUpperCase() + name.slice(1)
@@ -58,7 +58,8 @@ export const answerSelection = ({ metadata, object, limits, scope }: Target) =>
   Effect.flatMap(queryParams, (params) =>
     parsing(() => {
       const depth = parseDepth(params)
-      return selectionFor(metadata, object, depth, limits, scope.access, parseFields(params, object, depth, scope.access))
+      const only = parseFields(params, object, depth, scope.access)
+      return only ? selectionFor(metadata, object, depth, limits, scope.access, only) : sharedSelectionFor(metadata, object, depth, limits, scope.access)
     }))
 
 const filterParam = (object: ObjectMetadata, requiredFor?: Parameters<typeof bulkFilterMessage>[0]) =>

@@ -107,6 +107,30 @@ export const selectionFor = (
 }
 
 /**
+ * selectionFor without a projection, one Selection per (limits, metadata version or a restricted caller's
+ * compiled access, object, depth), shared by the REST lane and the Effect routes: what is kept by selection
+ * (Records' plans, file walks) is then built by a workspace's first list and reused by the next.
+ */
+const selections = new WeakMap<RecordsLimits, WeakMap<object, Map<string, Selection>>>()
+export const sharedSelectionFor = (
+  metadata: WorkspaceMetadata,
+  object: ObjectMetadata,
+  depth: number,
+  limits: RecordsLimits,
+  access: Access | undefined
+): Selection => {
+  let byOwner = selections.get(limits)
+  if (!byOwner) selections.set(limits, byOwner = new WeakMap())
+  const owner = access === undefined || access.unrestricted ? metadata : access
+  let byObject = byOwner.get(owner)
+  if (!byObject) byOwner.set(owner, byObject = new Map())
+  const key = `${object.id}:${depth}:${access === undefined ? "none" : access.unrestricted ? "all" : "role"}`
+  let selection = byObject.get(key)
+  if (!selection) byObject.set(key, selection = selectionFor(metadata, object, depth, limits, access))
+  return selection
+}
+
+/**
  * A record as REST answers it: only the selection's keys (writes answer full rows, Twenty's
  * pickRestResponseFields keeps the selected ones), one-to-many relations as plain arrays.
  */

@@ -35,6 +35,7 @@ export const isObject = (value: unknown): value is Record<string, unknown> =>
 export class Model {
   private readonly byName = new Map<string, ObjectMetadata>()
   private readonly byId = new Map<string, ObjectMetadata>()
+  /** Active fields by name, made for an object when first asked: a request reads a few of a model's objects. */
   private readonly fieldsByObject = new Map<string, Map<string, FieldMetadata>>()
 
   constructor(readonly metadata: WorkspaceMetadata) {
@@ -42,8 +43,17 @@ export class Model {
       if (!object.isActive) continue
       this.byName.set(object.nameSingular, object)
       this.byId.set(object.id, object)
-      this.fieldsByObject.set(object.id, new Map(object.fields.filter((f) => f.isActive).map((f) => [f.name, f])))
     }
+  }
+
+  private fieldsOf(object: ObjectMetadata): Map<string, FieldMetadata> {
+    let fields = this.fieldsByObject.get(object.id)
+    if (!fields) {
+      fields = new Map()
+      for (const field of this.byId.get(object.id)!.fields) if (field.isActive) fields.set(field.name, field)
+      this.fieldsByObject.set(object.id, fields)
+    }
+    return fields
   }
 
   object(name: string): ObjectMetadata {
@@ -56,7 +66,7 @@ export class Model {
 
   /** A field by name; `companyId` resolves to the MANY_TO_ONE field `company`'s join column. */
   field(object: ObjectMetadata, name: string): { field: FieldMetadata; joinColumn: boolean } | undefined {
-    const fields = this.fieldsByObject.get(object.id)!
+    const fields = this.fieldsOf(object)
     const direct = fields.get(name)
     if (direct) return { field: direct, joinColumn: false }
     if (name.endsWith("Id")) {
@@ -67,7 +77,7 @@ export class Model {
   }
 
   fields(object: ObjectMetadata): Iterable<FieldMetadata> {
-    return this.fieldsByObject.get(object.id)!.values()
+    return this.fieldsOf(object).values()
   }
 
   table(object: ObjectMetadata) {

@@ -186,6 +186,9 @@ export const worstCase = (limits: RecordsLimits, selection: Selection): number =
     return total + perParent * (1 + worstCase(limits, relation.selection))
   }, 0)
 
+/** How many findMany plans this process built, for tests and benchmarks. */
+export const planCounts = { findMany: 0 }
+
 /**
  * A findMany as its statements and the reading of their rows: pure (input errors are thrown as
  * QueryInputError), shared by the Effect path and the direct one.
@@ -199,6 +202,7 @@ export const planFindMany = (
   extras: ConnectionSelection,
   guard: Guard | null = null
 ) => {
+  planCounts.findMany++
   const bound = (args.first ?? args.last ?? limits.defaultPageSize) * (1 + worstCase(limits, selection))
   if (bound > limits.maxRecordsPerQuery) {
     throw new QueryInputError(

@@ -67,7 +67,7 @@ export const makeReads = (
     Effect.gen(function*() {
       const model = yield* modelFor(scope.workspaceId)
       yield* objectOf(model, objectName)
-      const plan = yield* attempt(() => planFindMany(model, limits, objectName, args, selection, extras, guardOf(scope)))
+      const plan = yield* attempt(() => planOf(model, objectName, args, selection, extras, guardOf(scope)))
       const totals = plan.totals
       // Inside a transaction the totals may count its own uncommitted writes: never cached.
       const [rows, aggregates] = totals === null
