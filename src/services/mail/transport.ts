@@ -5,8 +5,8 @@ import type { Transporter } from "nodemailer"
 import { AppConfig, type AppConfigShape } from "../../platform/config.js"
 import { lazyModule } from "../../platform/lib/lazy-module.js"
 
-/** nodemailer is loaded with the first mail, not at start (see README "Memory"). */
-const loadNodemailer = lazyModule(() => import("nodemailer"))
+/** nodemailer is loaded with the first mail, not at start (see README "Memory"); messaging's SMTP uses it too. */
+export const loadNodemailer = lazyModule(() => import("nodemailer"))
 
 /** One outgoing mail: both parts are always sent (multipart/alternative). */
 export interface Mail {
@@ -43,11 +43,11 @@ export const MailTransportSmtp = (host: string) =>
       const auth = Option.isSome(email.smtpUser) && Option.isSome(email.smtpPassword)
         ? { user: email.smtpUser.value, pass: Redacted.value(email.smtpPassword.value) }
         : undefined
-      // Made with the first mail; closed with the layer if it was made.
-      let transporter: Promise<Transporter> | undefined
-      const transporterOf = () =>
-        (transporter ??= loadNodemailer().then(({ createTransport }) =>
-          createTransport({
+      // Made with the first mail (lazyModule: a failed load is tried again); closed with the layer if it was made.
+      let made: Transporter | undefined
+      const transporterOf = lazyModule(() =>
+        loadNodemailer().then(({ createTransport }) =>
+          made = createTransport({
             host,
             port: email.smtpPort,
             ...(auth ? { auth } : {}),
@@ -56,8 +56,9 @@ export const MailTransportSmtp = (host: string) =>
             greetingTimeout: 10_000,
             socketTimeout: 30_000
           })
-        ))
-      yield* Effect.addFinalizer(() => transporter ? Effect.promise(() => transporter!.then((t) => t.close(), () => undefined)) : Effect.void)
+        )
+      )
+      yield* Effect.addFinalizer(() => Effect.sync(() => made?.close()))
       yield* Effect.logInfo(`Mail: SMTP at ${host}:${email.smtpPort}`)
       return {
         kind: "smtp",

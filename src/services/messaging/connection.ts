@@ -2,10 +2,10 @@ import { isIP } from "node:net"
 import { Schema } from "effect"
 import { addressRestriction, systemResolve } from "../../platform/lib/address-guard.js"
 import { lazyModule } from "../../platform/lib/lazy-module.js"
+import { loadNodemailer } from "../mail/transport.js"
 
-/** The IMAP and SMTP clients are loaded with the first connection, not at start (see README "Memory"). */
+/** The IMAP client is loaded with the first connection, not at start (see README "Memory"). */
 const loadImapflow = lazyModule(() => import("imapflow"))
-export const loadNodemailer = lazyModule(() => import("nodemailer"))
 
 /** Twenty's EmailConnectionSecurity: TLS from the start, an upgrade that must happen, or none. */
 export const ConnectionSecurity = Schema.Literal("NONE", "STARTTLS", "SSL_TLS")

@@ -3,7 +3,8 @@ import { Data, Effect } from "effect"
 import { AppConfig } from "../../platform/config.js"
 import { Records } from "../records/index.js"
 import { credentialsOf } from "./accounts.js"
-import { describeFailure, imapClient, loadNodemailer, smtpTransport } from "./connection.js"
+import { loadNodemailer } from "../mail/transport.js"
+import { describeFailure, imapClient, smtpTransport } from "./connection.js"
 import { emailScope, select } from "./scope.js"
 
 export class SendFailed extends Data.TaggedError("SendFailed")<{ readonly message: string }> {}
