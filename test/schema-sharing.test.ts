@@ -40,14 +40,15 @@ const idsOf = async (workspaceId: string) => {
   return metadata.objects.flatMap((o) => [o.id, ...o.fields.map((f) => f.id)])
 }
 
-const graphql = async (token: string, query: string, variables: Record<string, unknown> = {}) => {
-  const response = await app.request("/graphql", {
+const graphqlOn = async (on: TestApp, token: string, query: string, variables: Record<string, unknown> = {}) => {
+  const response = await on.request("/graphql", {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables })
   })
   return await response.json() as { data?: any; errors?: Array<{ message: string; extensions?: any }> }
 }
+const graphql = (token: string, query: string, variables: Record<string, unknown> = {}) => graphqlOn(app, token, query, variables)
 const rest = async (token: string, path: string) =>
   await (await app.request(path, { headers: { authorization: `Bearer ${token}` } })).json() as any
 // Schemas are compared with ===: a failing toBe would print two whole GraphQLSchema objects, for minutes.
@@ -129,4 +130,30 @@ describe("schema sharing", () => {
     expect(turns).toBeGreaterThan(10)
     expect((await graphql(c.key, `{ companies(first: 1) { edges { node { region } } } }`)).errors).toBeUndefined()
   })
+})
+
+describe("per-workspace metadata within METADATA_CACHE_MAX_MB", () => {
+  test("a workspace pushed out of the metadata cache is not kept alive by what answered it last", async () => {
+    // 1 MB holds about six workspaces of the standard model (estimatedMetadataBytes): eight push the first out.
+    const tight = await startTestApp({ databaseUrl: app.databaseUrl, env: { METADATA_CACHE_MAX_MB: "1" } })
+    try {
+      const tenants = [a, b, c]
+      for (let i = 0; i < 5; i++) tenants.push(await tenant(app, `Spare ${i}`))
+      const first = new WeakRef(await tight.run(Effect.flatMap(Metadata, (m) => m.get(tenants[0]!.workspaceId))))
+      // The direct read's model of it, too: a model must not outlive its metadata.
+      await graphqlOn(tight, tenants[0]!.key, `{ companies(first: 1) { edges { node { id } } } }`)
+      for (const tenant of tenants.slice(1)) await graphqlOn(tight, tenant.key, `{ companies(first: 1) { edges { node { id } } } }`)
+      const current = (workspaceId: string) => tight.run(Effect.map(Metadata, (m) => m.current(workspaceId)))
+      expect(await current(tenants[0]!.workspaceId) === undefined).toBe(true)
+      expect(await current(tenants.at(-1)!.workspaceId) !== undefined).toBe(true)
+      Bun.gc(true)
+      await Bun.sleep(0)
+      Bun.gc(true)
+      expect(first.deref() === undefined).toBe(true)
+      // And it answers again, loaded afresh.
+      expect((await graphqlOn(tight, tenants[0]!.key, `{ companies(first: 1) { edges { node { id } } } }`)).errors).toBeUndefined()
+    } finally {
+      await tight.close()
+    }
+  }, 60_000)
 })

@@ -287,6 +287,9 @@ export const derivedMemo = <V>(cache: CacheShape, capacity: number, lifetime: Du
       entries.set(key, { value, epoch: since, until: Math.min(until, now + lifetimeMs) })
       sweepLater()
     },
+    delete: (key: string) => {
+      entries.delete(key)
+    },
     /** Entries held, fresh or not yet swept. */
     size: () => entries.size
   }

@@ -5,7 +5,8 @@
 export class SizedLru<K, V> {
   private readonly entries = new Map<K, { readonly value: V; readonly bytes: number }>()
   private total = 0
-  constructor(private readonly maxBytes: number) {}
+  /** `onEvict`: told of each entry the budget pushes out (not of `delete`s), so what hangs off it can go too. */
+  constructor(private readonly maxBytes: number, private readonly onEvict?: (key: K, value: V) => void) {}
 
   get(key: K): V | undefined {
     const entry = this.entries.get(key)
@@ -23,6 +24,7 @@ export class SizedLru<K, V> {
       if (this.total <= this.maxBytes || oldest === key) break
       this.entries.delete(oldest)
       this.total -= entry.bytes
+      this.onEvict?.(oldest, entry.value)
     }
   }
 

@@ -4,7 +4,6 @@ import { NotFound } from "../../domain/errors.js"
 import { AppConfig } from "../../platform/config.js"
 import { Tokens } from "../auth/tokens.js"
 import { signRecords, type SignFileUrl } from "./file-urls.js"
-import { Cache } from "../../platform/cache/index.js"
 import { ResultCache } from "../../platform/cache/results.js"
 import { PgPool, PgReads } from "../../platform/database/index.js"
 import { ReadReplicas } from "../../platform/database/replicas.js"
@@ -59,7 +58,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const replicas = Option.getOrNull(yield* Effect.serviceOption(ReadReplicas))
       const pgBouncer = Option.exists(config, (c) => c.databasePgBouncer)
       const statements = makeStatements(sql, pool, pgReads, replicas, pgBouncer)
-      const models = makeModels(yield* Metadata, yield* Cache)
+      const models = makeModels(yield* Metadata)
       const results = yield* ResultCache
       const signer = yield* fileUrlSigner
       const reads = makeReads(limits, statements, models, results, signer)
