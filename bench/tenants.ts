@@ -217,6 +217,7 @@ const serveDeployed = async ({ databaseUrl, redisKeyPrefix }: ChildInput, tenant
   try {
     const pid = server.proc.pid
     const firstCalls: Array<number> = []
+    const series: Array<number> = []
     let errors = 0
     const call = async (path: string, token: string, body?: string) => {
       const response = await fetch(`${server.url}${path}`, {
@@ -234,8 +235,11 @@ const serveDeployed = async ({ databaseUrl, redisKeyPrefix }: ChildInput, tenant
       firstCalls.push(performance.now() - t0)
       await call("/graphql", token, JSON.stringify({ query: `query { companies(first: 10) { edges { node { id name people(first: 5) { edges { node { id name { firstName } } } } } } } }` }))
       await call("/rest/companies?limit=10&depth=1", token)
+      if (i % 100 === 99) series.push(mib((await procMemory(pid)).rss))
     }
     const touchSeconds = (performance.now() - started) / 1000
+    // RSS after each 100 workspaces: whether it climbs with the workspaces touched or levels off.
+    console.error(`deployed: RSS MiB every 100 workspaces ${series.join(" ")}`)
     const after = await procMemory(pid)
     await Bun.sleep(5_000)
     const idle = await procMemory(pid)

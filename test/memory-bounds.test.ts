@@ -141,3 +141,19 @@ describe("the /graphql lane's document caches", () => {
     expect(documentCache.get(large(fits))).toBeDefined()
   })
 })
+
+describe("metadata rows as the interner builds them", () => {
+  test("keep every column's value and order, the extra key last, and share repeated strings between loads", async () => {
+    const { makeInterner } = await import("../src/services/metadata/intern.js")
+    const source = { id: "f-1", name: "employees", label: "Employees", createdAt: new Date("2026-01-02T03:04:05.000Z"), settings: { a: [1, { b: 2 }] }, options: [{ id: "o-1", label: "A" }], isNullable: true, defaultValue: null }
+    const first = makeInterner()(source, "fields", ["x"]) as Record<string, unknown>
+    expect(Object.keys(first)).toEqual([...Object.keys(source), "fields"])
+    expect(first).toEqual({ ...source, createdAt: "2026-01-02T03:04:05.000Z", fields: ["x"] })
+    const second = makeInterner()({ ...source, id: "f-2" }) as Record<string, unknown>
+    expect(second["settings"]).toBe(first["settings"]) // one frozen value per JSON text, per process
+    expect(second["id"]).toBe("f-2")
+    expect("fields" in second).toBe(false)
+    // Rows of many column lists (not metadata's two): still built right after the builders' bound.
+    for (let i = 0; i < 100; i++) expect(makeInterner()({ [`column${i}`]: i, id: "x" })).toEqual({ [`column${i}`]: i, id: "x" })
+  })
+})
