@@ -59,7 +59,17 @@ const h2 = await settled()
 // The calls on workspaces whose metadata is kept: what they derive from it alone.
 const snapshots = process.env["BENCH_HEAP_SNAPSHOT"]
 if (snapshots) await Bun.write(`${snapshots}-loaded.heapsnapshot`, Bun.generateHeapSnapshot("v8"))
-await touches(N, 2 * N)
+// BENCH_KIND=create|list|rest: only that call on them.
+const kind = process.env["BENCH_KIND"]
+const only = async (from: number, to: number) => {
+  for (let i = from; i < to; i++) {
+    const token = tenants[i]!.token
+    if (kind === "create") await call(graphql(token, `mutation { createCompany(data: { name: "Cost ${i}", employees: ${i} }) { id name } }`))
+    if (kind === "list") await call(graphql(token, `query { companies(first: 10) { edges { node { id name people(first: 5) { edges { node { id name { firstName } } } } } } } }`))
+    if (kind === "rest") await call(new Request("http://localhost/rest/companies?limit=10&depth=1", { headers: { authorization: `Bearer ${token}` } }))
+  }
+}
+await (kind ? only(N, 2 * N) : touches(N, 2 * N))
 const h2t = await settled()
 if (snapshots) await Bun.write(`${snapshots}-derived.heapsnapshot`, Bun.generateHeapSnapshot("v8"))
 await touches(2 * N, 3 * N)

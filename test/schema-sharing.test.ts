@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { getIntrospectionQuery, type GraphQLSchema } from "graphql"
 import { SchemaBuilder } from "../src/http/graphql/data/schema/index.js"
 import { Metadata } from "../src/services/metadata/index.js"
+import { planCounts } from "../src/services/records/plan.js"
 import { startTestApp, type TestApp } from "./support/app.js"
 import { createApiKey, signUpWithWorkspace } from "./support/flows.js"
 
@@ -129,6 +130,26 @@ describe("schema sharing", () => {
     expect((await statsOf(app)).builds - before).toBe(1)
     expect(turns).toBeGreaterThan(10)
     expect((await graphql(c.key, `{ companies(first: 1) { edges { node { region } } } }`)).errors).toBeUndefined()
+  })
+
+  test("workspaces of one model share their read plans, and each runs them on its own schema", async () => {
+    // b and c have the same model (both got `region` above); a has another (`tier`).
+    const restNames = async (key: string) => (await rest(key, "/rest/companies?limit=50&depth=1")).data.companies.map((c: any) => c.name)
+    expect(await restNames(b.key)).toEqual(["Only in Beta"])
+    expect(await companyNames(b.key)).toEqual(["Only in Beta"])
+    const before = planCounts.findMany
+    expect(await restNames(c.key)).toEqual([])
+    expect(await companyNames(c.key)).toEqual([])
+    expect(planCounts.findMany - before).toBe(0)
+    // A workspace of another model plans its own, and still reads its own records.
+    expect(await restNames(a.key)).toContain("Tiered")
+    expect(planCounts.findMany - before).toBeGreaterThan(0)
+    // Counts are the workspace's own too (the totals cache is keyed by each workspace's own statement).
+    const total = async (key: string) => (await graphql(key, `{ companies { totalCount } }`)).data.companies.totalCount
+    expect([await total(b.key), await total(c.key)]).toEqual([1, 0])
+    await graphql(c.key, `mutation { createCompany(data: { name: "Only in Gamma" }) { id } }`)
+    expect([await total(b.key), await total(c.key)]).toEqual([1, 1])
+    expect(await restNames(c.key)).toEqual(["Only in Gamma"])
   })
 })
 

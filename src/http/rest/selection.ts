@@ -3,6 +3,8 @@ import type { FieldMetadata, ObjectMetadata, WorkspaceMetadata } from "../../dom
 import type { Access } from "../../domain/permissions.js"
 import { canReadField, canReadObject } from "../../services/records/access.js"
 import type { Connection, RecordsLimits, RecordValue, Selection } from "../../services/records/types.js"
+import { fingerprintOf } from "../../services/metadata/fingerprint.js"
+import { Lru } from "../../platform/lib/lru.js"
 
 /**
  * What a REST answer holds: `depth` (0 or 1, 0 by default) and `fields` (a projection), as Twenty's
@@ -107,11 +109,14 @@ export const selectionFor = (
 }
 
 /**
- * selectionFor without a projection, one Selection per (limits, metadata version or a restricted caller's
- * compiled access, object, depth), shared by the REST lane and the Effect routes: what is kept by selection
- * (Records' plans, file walks) is then built by a workspace's first list and reused by the next.
+ * selectionFor without a projection, shared by the REST lane and the Effect routes, so what is kept by
+ * selection (Records' plans, file walks) is built by a first list and reused by the next: for an
+ * unrestricted caller one Selection per (limits, data model, object, depth) — a Selection holds names
+ * only, so the workspaces of one model (fingerprint) share it, and with it their plans — and for a
+ * restricted caller one per (limits, compiled access, object, depth).
  */
-const selections = new WeakMap<RecordsLimits, WeakMap<object, Map<string, Selection>>>()
+const MODELS_KEPT = 64
+const selections = new WeakMap<RecordsLimits, { readonly byModel: Lru<string, Map<string, Selection>>; readonly byAccess: WeakMap<Access, Map<string, Selection>> }>()
 export const sharedSelectionFor = (
   metadata: WorkspaceMetadata,
   object: ObjectMetadata,
@@ -119,12 +124,18 @@ export const sharedSelectionFor = (
   limits: RecordsLimits,
   access: Access | undefined
 ): Selection => {
-  let byOwner = selections.get(limits)
-  if (!byOwner) selections.set(limits, byOwner = new WeakMap())
-  const owner = access === undefined || access.unrestricted ? metadata : access
-  let byObject = byOwner.get(owner)
-  if (!byObject) byOwner.set(owner, byObject = new Map())
-  const key = `${object.id}:${depth}:${access === undefined ? "none" : access.unrestricted ? "all" : "role"}`
+  let kept = selections.get(limits)
+  if (!kept) selections.set(limits, kept = { byModel: new Lru(MODELS_KEPT), byAccess: new WeakMap() })
+  let byObject: Map<string, Selection> | undefined
+  if (access === undefined || access.unrestricted) {
+    const fingerprint = fingerprintOf(metadata)
+    byObject = kept.byModel.get(fingerprint)
+    if (!byObject) kept.byModel.set(fingerprint, byObject = new Map())
+  } else {
+    byObject = kept.byAccess.get(access)
+    if (!byObject) kept.byAccess.set(access, byObject = new Map())
+  }
+  const key = `${object.nameSingular}:${depth}:${access === undefined ? "none" : access.unrestricted ? "all" : "role"}`
   let selection = byObject.get(key)
   if (!selection) byObject.set(key, selection = selectionFor(metadata, object, depth, limits, access))
   return selection

@@ -12,6 +12,7 @@ import { DEFAULT_LIMITS } from "./limits.js"
 import { makeMerge } from "./merge.js"
 import { makeModels } from "./models.js"
 import { makeReads } from "./read.js"
+import { makeSharedPlans } from "./shared-plans.js"
 import { makeSearch } from "./search.js"
 import { Records } from "./service.js"
 import { makeStatements } from "./statements.js"
@@ -61,7 +62,7 @@ export const RecordsLive = (limits: RecordsLimits = DEFAULT_LIMITS) =>
       const models = makeModels(yield* Metadata)
       const results = yield* ResultCache
       const signer = yield* fileUrlSigner
-      const reads = makeReads(limits, statements, models, results, signer)
+      const reads = makeReads(limits, statements, models, results, makeSharedPlans(Option.match(config, { onNone: () => true, onSome: (c) => c.schemaSharing })), signer)
       const writes = makeWrites(sql, limits, statements, models, reads)
       const { createOneDirect, updateOneDirect, deleteOneDirect, restoreOneDirect } = makeDirectWrites(limits, statements, models, results, signer)
       const { merge, findDuplicates } = makeMerge(sql, limits, statements, models, reads, writes)

@@ -7,13 +7,14 @@ import { aggregateSql, answeredAggregateSql, attempt, building, type FindManyPla
 import { badInput, type Guard, type Model, recordJson } from "./query-builder.js"
 import { guardOf } from "./access.js"
 import type { RecordsShape } from "./service.js"
-import { type PageRow, recordsStatements, type Statements } from "./statements.js"
+import { type PageRow, recordsStatements, type Statement, type Statements } from "./statements.js"
 import type { Connection, ConnectionArgs, ConnectionSelection, Group, RecordFilter, RecordsLimits, RecordValue, Selection } from "./types.js"
 import { isUuid } from "../../platform/lib/uuid.js"
 import type { ResultCacheShape } from "../../platform/cache/results.js"
 import { inTransaction } from "../../platform/lib/single-flight.js"
 import { cachedTotals } from "./totals.js"
 import { signConnection, type SignFileUrl } from "./file-urls.js"
+import type { SharedPlans } from "./shared-plans.js"
 
 const PLANS_PER_SELECTION = 64
 const ONE: ConnectionSelection = { totalCount: false, aggregates: [] }
@@ -54,6 +55,7 @@ export const makeReads = (
   statements: Statements,
   models: Models,
   results: ResultCacheShape,
+  shared: SharedPlans,
   signFileUrl: SignFileUrl | null = null
 ) => {
   // A read of the caller's workspace may go to a read replica (statements.ts readStatement); byIds, the
@@ -67,15 +69,17 @@ export const makeReads = (
     Effect.gen(function*() {
       const model = yield* modelFor(scope.workspaceId)
       yield* objectOf(model, objectName)
-      const plan = yield* attempt(() => planOf(model, objectName, args, selection, extras, guardOf(scope)))
-      const totals = plan.totals
+      const guard = guardOf(scope)
+      const plan = yield* attempt(() => planOf(model, objectName, args, selection, extras, guard))
+      const page = statementOf(model, guard, plan.page)
+      const totals = plan.totals && statementOf(model, guard, plan.totals)
       // Inside a transaction the totals may count its own uncommitted writes: never cached.
       const [rows, aggregates] = totals === null
-        ? [yield* explained(readStatement(scope.workspaceId, plan.page.text, plan.page.params, true), 1), null]
+        ? [yield* explained(readStatement(scope.workspaceId, page.text, page.params, true), 1), null]
         : (yield* inTransaction)
-        ? yield* explained(readPageAndTotals<Aggregates>(scope.workspaceId, plan.page, totals), 2)
+        ? yield* explained(readPageAndTotals<Aggregates>(scope.workspaceId, page, totals), 2)
         : yield* Effect.all([
-          explained(readStatement(scope.workspaceId, plan.page.text, plan.page.params, true), 1),
+          explained(readStatement(scope.workspaceId, page.text, page.params, true), 1),
           explained(Effect.tryPromise({
             try: () => cachedTotals(results, model, totals, () => {
               recordsStatements.unsafeUpdate(1, [])
@@ -134,6 +138,9 @@ export const makeReads = (
    * arguments: a repeated list builds no SQL, and checks a restricted caller's permissions only once.
    */
   const plans = new WeakMap<object, WeakMap<Selection, Map<string, FindManyPlan>>>()
+  /** A plan's statement as the caller's workspace runs it (an unrestricted plan is its model's: shared-plans.ts). */
+  const statementOf = (model: Model, guard: Guard | null, statement: Statement): Statement =>
+    guard === null ? shared.localStatement(model, statement) : statement
   const planOf = (
     model: Model,
     objectName: string,
@@ -142,7 +149,8 @@ export const makeReads = (
     extras: ConnectionSelection,
     guard: Guard | null
   ) => {
-    const owner = guard === null ? model : guard.access
+    const planModel = guard === null ? shared.planModel(model) : model
+    const owner = guard === null ? planModel : guard.access
     let bySelection = plans.get(owner)
     if (!bySelection) plans.set(owner, bySelection = new WeakMap())
     let byArgs = bySelection.get(selection)
@@ -150,7 +158,7 @@ export const makeReads = (
     const key = `${objectName}\u0000${JSON.stringify(args)}\u0000${JSON.stringify(extras)}${guard === null ? "" : `\u0000${guard.memberId}`}`
     let plan = byArgs.get(key)
     if (!plan) {
-      plan = planFindMany(model, limits, objectName, args, selection, extras, guard)
+      plan = planFindMany(planModel, limits, objectName, args, selection, extras, guard)
       if (byArgs.size < PLANS_PER_SELECTION) byArgs.set(key, plan)
     }
     return plan
@@ -168,15 +176,16 @@ export const makeReads = (
       return null
     }
     recordsStatements.unsafeUpdate(1, [])
-    const totals = plan.totals
+    const page = statementOf(model, guard, plan.page)
+    const totals = plan.totals && statementOf(model, guard, plan.totals)
     const signed = (connection: Connection) =>
       signConnection(signFileUrl, scope.workspaceId, model, model.object(objectName), selection, connection)
     return totals
-      ? Promise.all([readDirect<PageRow>(scope.workspaceId, plan.page, true), cachedTotals(results, model, totals, () => {
+      ? Promise.all([readDirect<PageRow>(scope.workspaceId, page, true), cachedTotals(results, model, totals, () => {
         recordsStatements.unsafeUpdate(1, [])
         return readDirect<Aggregates>(scope.workspaceId, totals, false)
       })]).then(([rows, aggregates]) => signed(plan.answer(rows, aggregates)))
-      : readDirect<PageRow>(scope.workspaceId, plan.page, true).then((rows) => signed(plan.answer(rows, null)))
+      : readDirect<PageRow>(scope.workspaceId, page, true).then((rows) => signed(plan.answer(rows, null)))
   }
 
   /**
@@ -185,7 +194,8 @@ export const makeReads = (
    */
   const byIdPlans = new WeakMap<object, WeakMap<Selection, Map<string, ByIdPlan | null>>>()
   const byIdPlanOf = (model: Model, objectName: string, selection: Selection, guard: Guard | null) => {
-    const owner = guard === null ? model : guard.access
+    const planModel = guard === null ? shared.planModel(model) : model
+    const owner = guard === null ? planModel : guard.access
     let bySelection = byIdPlans.get(owner)
     if (!bySelection) byIdPlans.set(owner, bySelection = new WeakMap())
     let byObject = bySelection.get(selection)
@@ -193,7 +203,7 @@ export const makeReads = (
     const key = guard === null ? objectName : `${objectName}\u0000${guard.memberId}`
     let known = byObject.get(key)
     if (known === undefined) {
-      const plan = planFindMany(model, limits, objectName, { filter: { id: { eq: PLACEHOLDER_ID } }, first: 1 }, selection, ONE, guard)
+      const plan = planFindMany(planModel, limits, objectName, { filter: { id: { eq: PLACEHOLDER_ID } }, first: 1 }, selection, ONE, guard)
       const at = plan.page.params.indexOf(PLACEHOLDER_ID)
       known = at >= 0 && plan.page.params.lastIndexOf(PLACEHOLDER_ID) === at ? { plan, at } : null
       byObject.set(key, known)
@@ -208,17 +218,17 @@ export const makeReads = (
     const guard = access === undefined || access.unrestricted ? null : guardOf(scope)
     const id = idEquality(filter)
     let plan: FindManyPlan
-    let page: FindManyPlan["page"]
+    let page: Statement
     try {
       const byId = id === null ? null : byIdPlanOf(model, objectName, selection, guard)
       if (byId) {
         plan = byId.plan
         const params = [...plan.page.params]
         params[byId.at] = id
-        page = { ...plan.page, params }
+        page = { text: statementOf(model, guard, plan.page).text, params }
       } else {
         plan = planOf(model, objectName, { filter, first: 1 }, selection, ONE, guard)
-        page = plan.page
+        page = statementOf(model, guard, plan.page)
       }
     } catch {
       return null
