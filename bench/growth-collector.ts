@@ -26,7 +26,7 @@ if (!child) {
 
 const { startTestApp } = await import("../test/support/app.js")
 const { createApiKey, signUpWithWorkspace } = await import("../test/support/flows.js")
-const { GrowthCollectorLive } = await import("../src/platform/memory/idle-collector.js")
+const { API_HEAP_COLLECT_GROWTH_MB, GrowthCollectorLive } = await import("../src/platform/memory/idle-collector.js")
 const { AppConfig } = await import("../src/platform/config.js")
 const app = await startTestApp({ env: { DATABASE_POOL_SIZE: "3", HEAP_COLLECT_GROWTH_MB: child } })
 const user = await signUpWithWorkspace(app)
@@ -61,7 +61,7 @@ await loop(3_000) // JIT warm-up
 const config = await app.run(AppConfig)
 // The collector is a Layer of the server's and worker's main: built here the same way, around the measured loop.
 const measured = await Effect.runPromise(
-  Effect.scoped(Effect.zipRight(Layer.build(GrowthCollectorLive), Effect.promise(() => loop(10_000)))).pipe(Effect.provideService(AppConfig, config))
+  Effect.scoped(Effect.zipRight(Layer.build(GrowthCollectorLive(API_HEAP_COLLECT_GROWTH_MB)), Effect.promise(() => loop(10_000)))).pipe(Effect.provideService(AppConfig, config))
 )
 console.log(`${measured}, RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`)
 await app.close()

@@ -12,7 +12,7 @@ import { runWorker } from "./jobs/runner.js"
 import { infrastructure, resolveAppSecret, services } from "./layers/index.js"
 import { appConfig, usesRedis } from "./platform/config.js"
 import { loggerFor } from "./platform/logging.js"
-import { GrowthCollectorLive, IdleCollectorLive } from "./platform/memory/idle-collector.js"
+import { API_HEAP_COLLECT_GROWTH_MB, GrowthCollectorLive, IdleCollectorLive } from "./platform/memory/idle-collector.js"
 import { watchJobDurability } from "./platform/health/job-durability.js"
 import { JobQueue } from "./platform/queue/index.js"
 import { Redis } from "./platform/redis/index.js"
@@ -55,7 +55,7 @@ const main = Effect.gen(function*() {
   const adminSocket = Option.isNone(config.databaseUrl)
     ? AdminSocketServer(config.dataDir).pipe(Layer.provide(AdminLocal))
     : Layer.empty
-  return yield* Layer.launch(Layer.provide(Layer.mergeAll(server, serveMetricsPort(Object.keys(registry.queues)), jobs, adminSocket, IdleCollectorLive, GrowthCollectorLive), app)).pipe(
+  return yield* Layer.launch(Layer.provide(Layer.mergeAll(server, serveMetricsPort(Object.keys(registry.queues)), jobs, adminSocket, IdleCollectorLive, GrowthCollectorLive(API_HEAP_COLLECT_GROWTH_MB)), app)).pipe(
     Effect.provide(Layer.merge(Logger.minimumLogLevel(config.logLevel), loggerFor(config.logFormat)))
   )
 })

@@ -2,7 +2,7 @@ import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import { Effect, Layer } from "effect"
 import { infrastructure, resolveAppSecret, services, StartupError } from "../layers/index.js"
 import { appConfig, usesRedis } from "../platform/config.js"
-import { GrowthCollectorLive, IdleCollectorLive } from "../platform/memory/idle-collector.js"
+import { WORKER_HEAP_COLLECT_GROWTH_MB, GrowthCollectorLive, IdleCollectorLive } from "../platform/memory/idle-collector.js"
 import { exitOnStartupError } from "../startup.js"
 import { runAuditDrain } from "../services/audit/drain.js"
 import { runRelay } from "../services/events/index.js"
@@ -23,7 +23,7 @@ const main = Effect.gen(function*() {
     )
   // Webhook deliveries and workflow runs are counted where they run: here, on METRICS_PORT when set.
   const metrics = serveMetricsPort(Object.keys(registry.queues))
-  return yield* Layer.launch(Layer.provide(Layer.mergeAll(worker, metrics, IdleCollectorLive, GrowthCollectorLive), services(infrastructure(config, appSecret))))
+  return yield* Layer.launch(Layer.provide(Layer.mergeAll(worker, metrics, IdleCollectorLive, GrowthCollectorLive(WORKER_HEAP_COLLECT_GROWTH_MB)), services(infrastructure(config, appSecret))))
 })
 
 BunRuntime.runMain(exitOnStartupError(main), { disablePrettyLogger: true })

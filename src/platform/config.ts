@@ -146,8 +146,11 @@ export const appConfig = Config.all({
   metadataCacheMaxMb: positive("METADATA_CACHE_MAX_MB", 32),
   /** No CPU used for this long after a burst: one full collection hands the burst's memory back (0: never). */
   idleCollectAfter: duration("IDLE_COLLECT_AFTER", "5s"),
-  /** While working: a full collection once the JS heap has grown this many MiB since the last one (0: never). */
-  heapCollectGrowthMb: Config.integer("HEAP_COLLECT_GROWTH_MB").pipe(Config.withDefault(32)),
+  /**
+   * While working: a full collection once the JS heap has grown this many MiB since the last one (0: never).
+   * Unset: each process's own default (GrowthCollectorLive: the API 32, the worker 16).
+   */
+  heapCollectGrowthMb: Config.option(Config.integer("HEAP_COLLECT_GROWTH_MB")),
   queryDefaultLimit: Config.integer("QUERY_DEFAULT_LIMIT_RECORDS").pipe(Config.withDefault(60)),
   queryMaxLimit: Config.integer("QUERY_MAX_RECORDS").pipe(Config.withDefault(200)),
   mutationMaxRecords: Config.integer("MUTATION_MAXIMUM_AFFECTED_RECORDS").pipe(Config.withDefault(200)),

@@ -1,4 +1,4 @@
-import { Duration, Effect, Layer, Runtime } from "effect"
+import { Duration, Effect, Layer, Option, Runtime } from "effect"
 import { AppConfig } from "../config.js"
 
 /**
@@ -100,16 +100,27 @@ export const makeGrowthCollector = (growthBytes: number, heapBytes: () => number
   return { tick, collections: () => collections }
 }
 
-/** HEAP_COLLECT_GROWTH_MB (0: never): the growth collector's threshold. */
-export const GrowthCollectorLive = Layer.scopedDiscard(
-  Effect.gen(function*() {
-    const config = yield* AppConfig
-    if (config.heapCollectGrowthMb <= 0) return
-    const collector = makeGrowthCollector(config.heapCollectGrowthMb * 1024 * 1024, () => process.memoryUsage().heapUsed, bunProbe.collect)
-    const timer = yield* Effect.acquireRelease(
-      Effect.sync(() => setInterval(collector.tick, GROWTH_CHECK_MS)),
-      (timer) => Effect.sync(() => clearInterval(timer))
-    )
-    timer.unref()
-  })
-)
+/**
+ * The growth threshold a process uses when HEAP_COLLECT_GROWTH_MB is unset. The API's first calls are waited
+ * on, so it collects less often; the worker's jobs are not, and run ten workspaces at once: at 32 MiB the
+ * deployed worker draining 1,000 cold workspaces' events peaked at 387–451 MiB, at 16 MiB 245 (and drained
+ * no slower), `bench/tenants.ts` BENCH_WORKER_MODES.
+ */
+export const API_HEAP_COLLECT_GROWTH_MB = 32
+export const WORKER_HEAP_COLLECT_GROWTH_MB = 16
+
+/** HEAP_COLLECT_GROWTH_MB (0: never), or `defaultMb` when unset: the growth collector's threshold. */
+export const GrowthCollectorLive = (defaultMb: number) =>
+  Layer.scopedDiscard(
+    Effect.gen(function*() {
+      const config = yield* AppConfig
+      const growthMb = Option.getOrElse(config.heapCollectGrowthMb, () => defaultMb)
+      if (growthMb <= 0) return
+      const collector = makeGrowthCollector(growthMb * 1024 * 1024, () => process.memoryUsage().heapUsed, bunProbe.collect)
+      const timer = yield* Effect.acquireRelease(
+        Effect.sync(() => setInterval(collector.tick, GROWTH_CHECK_MS)),
+        (timer) => Effect.sync(() => clearInterval(timer))
+      )
+      timer.unref()
+    })
+  )

@@ -14,9 +14,11 @@ import { fieldOf, objectOf } from "./lookup.js"
 const ANSWERED_WORKSPACES = 2_000
 
 /**
- * The heap a workspace's metadata retains, estimated: Twenty's standard model (12 objects, 210 fields)
- * measured 148 KiB with Bun's heap statistics (`bun bench/schema-size.ts`, strings interned: intern.ts),
- * about 0.7 KiB a field.
+ * What keeping a workspace's metadata costs, estimated: 0.7 KiB a field (an object counts as two). On
+ * Twenty's standard model (28 objects, 467 fields) that is ~360 KiB, about what a kept workspace adds to the
+ * process's RSS: its metadata (~150 KiB of heap, strings interned: intern.ts) and what its calls derive from
+ * it (~90 KiB: its records model, permissions, the texts of shared plans), `bun bench/workspace-cost.ts`, plus
+ * the allocator's share (tenants.ts: RSS with 8 MB against 32 MB of budget).
  */
 export const estimatedMetadataBytes = (metadata: WorkspaceMetadata) => {
   let fields = 0
