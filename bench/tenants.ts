@@ -33,6 +33,9 @@
  * 2026-12-05, 1,000, one run each, RSS right after (peak, 5 s, 30 s idle): in-process base-on (before) 334 (425, 312, 307),
  *   on 432 (622, 392, 367), touches 252 s and 78 s (the load fell): at the peak the heap held 362 MiB, ~100 live.
  *   Deployed, touches 31–33 s: 687 (689, 457, 337); with HEAP_COLLECT_GROWTH_MB=64 407 (450, 369, 295).
+ * 2026-12-06, quiet, deployed, RSS right after (peak, 5 s, 30 s idle): before 339 (358, 306, 280); memos within the metadata
+ *   budget, object-literal rows and read plans shared by model: 100 → 180 (180, 165, 161), 1000 → 254 (282, 213, 207),
+ *   10 % custom → 241 (267, 206, 202); deployed worker 1,000 events, collector 32 MiB peak 389, 16 MiB (now its default) 245.
  * Worker (BENCH_WORK_ONLY=1, 2026-12-04, load 8–10): 1,000 events drained in 14–18 s, RSS 191–208 → 547–599 MiB;
  * heap 30 s after draining at 300 / 1,000 workspaces 108 / 211 MiB, 67 / 68 with the memos swept (derivedMemo).
  */

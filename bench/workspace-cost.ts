@@ -4,7 +4,10 @@
  * them, divided by N. First their metadata alone (Metadata.get), then the touches' calls (create, nested
  * list, REST list), so the metadata and what the calls derive from it are told apart.
  *
- *   bun bench/workspace-cost.ts [N=100]
+ *   bun bench/workspace-cost.ts [N=100]     (BENCH_KIND=create|list|rest: only that call in the "derive" phase)
+ *
+ * 2026-12-06, standard model (28 objects, 467 fields), KiB a workspace: before, metadata 197, derived 150 (REST
+ * list 118), touched 306; after object-literal rows and plans shared by model, 150, 87 (REST list 57), 212.
  */
 import { Effect } from "effect"
 import { heapStats } from "bun:jsc"
