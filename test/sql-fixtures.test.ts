@@ -42,7 +42,7 @@ const layer = RecordsLive(DEFAULT_LIMITS).pipe(
   Layer.provide(Layer.mergeAll(
     // Reads and one-statement writes never touch the SqlClient: they go to the pool.
     Layer.succeed(SqlClient.SqlClient, {} as SqlClient.SqlClient),
-    Layer.succeed(Metadata, { get: () => Effect.succeed(metadata) } as unknown as typeof Metadata.Service),
+    Layer.succeed(Metadata, { get: () => Effect.succeed(metadata), current: () => metadata } as unknown as typeof Metadata.Service),
     Layer.succeed(PgPool, pool as unknown as typeof PgPool.Service),
     Layer.succeed(PgReads, null),
     CacheMemory,
