@@ -77,12 +77,19 @@ export const makeInterner = () => {
    * A metadata row (all rows of a query share their columns), built as one object literal, with `extra`
    * under `extraKey` last when given (an object's fields).
    */
-  const tableRow = <A extends object>(source: A, extraKey?: string, extra?: unknown): A => {
-    const builder = rowBuilder(Object.keys(source), extraKey)
+  const built = <A extends object>(builder: RowBuilder | undefined, source: A, extraKey?: string, extra?: unknown): A => {
     if (builder) return builder(source as Record<string, unknown>, value, extra) as A
     const out = row(source) as Record<string, unknown>
     if (extraKey !== undefined) out[extraKey] = extra
     return out as A
   }
-  return tableRow
+  const tableRow = <A extends object>(source: A, extraKey?: string, extra?: unknown): A =>
+    built(rowBuilder(Object.keys(source), extraKey), source, extraKey, extra)
+  /** A query's rows (one column list): the builder is found once, from the first row, not per row. */
+  const tableRows = <A extends object>(sources: ReadonlyArray<A>, extraKey?: string, extraOf?: (source: A) => unknown): Array<A> => {
+    if (sources.length === 0) return []
+    const builder = rowBuilder(Object.keys(sources[0]!), extraKey)
+    return sources.map((source) => built(builder, source, extraKey, extraOf?.(source)))
+  }
+  return Object.assign(tableRow, { rows: tableRows })
 }

@@ -36,14 +36,14 @@ export const loadWorkspaceMetadata = (sql: SqlClient.SqlClient, workspaceId: str
     ]) // one after the other: inside a transaction they share a connection
     // Interned straight from pg's rows (no jsonRows copy first): a load is ~3 MiB of garbage on the standard model.
     const intern = makeInterner()
-    const fields = fieldRows.map((row) => intern(row))
+    const fields = intern.rows(fieldRows)
     const byObject = new Map<string, Array<FieldMetadata>>()
     for (const field of fields) {
       const list = byObject.get(field.objectMetadataId)
       if (list) list.push(field)
       else byObject.set(field.objectMetadataId, [field])
     }
-    const objects = objectRows.map((o) => intern(o, "fields", byObject.get(o.id) ?? []) as ObjectMetadata)
+    const objects = intern.rows(objectRows, "fields", (o) => byObject.get(o.id) ?? []) as unknown as ReadonlyArray<ObjectMetadata>
     if (!schema[0]) return yield* new NotFound({ message: "Workspace has no data source" })
     return { workspaceId, version, schema: schema[0].schema, objects } satisfies WorkspaceMetadata
   })
